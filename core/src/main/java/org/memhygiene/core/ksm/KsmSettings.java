@@ -29,15 +29,15 @@ public final class KsmSettings {
         for (String assignment : assignments) {
             int eq = assignment.indexOf('=');
             if (eq <= 0) {
-                problems.add("'" + assignment + "' is not KEY=VALUE (knobs: " + KsmKnob.names() + ")");
+                problems.add("'" + assignment + "' is not KEY=VALUE");
                 continue;
             }
             String name = assignment.substring(0, eq).strip();
             var knob = KsmKnob.byName(name);
             if (knob.isEmpty()) {
                 problems.add(KsmFile.byName(name).isPresent()
-                        ? name + " is a read-only KSM counter, not a knob (knobs: " + KsmKnob.names() + ")"
-                        : "unknown KSM knob '" + name + "' (knobs: " + KsmKnob.names() + ")");
+                        ? name + " is a read-only KSM counter, not a knob"
+                        : "unknown KSM knob '" + name + "'");
                 continue;
             }
             if (raw.containsKey(knob.get())) {
@@ -47,7 +47,7 @@ public final class KsmSettings {
             raw.put(knob.get(), assignment.substring(eq + 1));
         }
         if (raw.isEmpty() && problems.isEmpty()) {
-            problems.add("no KEY=VALUE given (knobs: " + KsmKnob.names() + ")");
+            problems.add("no KEY=VALUE given");
         }
         Map<KsmKnob, String> validated = new EnumMap<>(KsmKnob.class);
         raw.forEach((knob, value) -> {
@@ -61,7 +61,8 @@ public final class KsmSettings {
             problems.addAll(crossCheck(validated));
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(String.join("; ", problems));
+            throw new IllegalArgumentException(String.join("\n", problems)
+                    + "\n(nothing was written; KSM knobs: " + KsmKnob.names() + ")");
         }
         return new KsmSettings(Collections.unmodifiableMap(validated));
     }

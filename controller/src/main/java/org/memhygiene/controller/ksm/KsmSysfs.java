@@ -1,0 +1,262 @@
+package org.memhygiene.controller.ksm;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.core.ksm.KsmSample;
+import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.ksm.KsmText;
+
+/**
+ * Reads and writes the host's KSM through sysfs (https://docs.kernel.org/admin-guide/mm/ksm.html).
+ * The root is a constructor argument so tests can point at a tree of their own.
+ */
+public final class KsmSysfs {
+    public static final Path DEFAULT_ROOT = Path.of("/sys/kernel/mm/ksm");
+
+    private final Path root;
+    private final Clock clock;
+    private final long pageSizeBytes;
+
+    public KsmSysfs(Path root, Clock clock, long pageSizeBytes) {
+        this.root = root;
+        this.clock = clock;
+        this.pageSizeBytes = pageSizeBytes;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** True when the directory exists, i.e. the kernel has CONFIG_KSM. */
+    public boolean available() {
+        return Files.isDirectory(root);
+    }
+
+    /** Every file under the root, parsed; see {@link KsmStats} for absent and unreadable files. */
+    public KsmStats read() {
+        Map<String, String> text = new HashMap<>();
+        Map<String, String> errors = new HashMap<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(root)) {
+            for (Path file : files) {
+                String name = file.getFileName().toString();
+                try {
+                    text.put(name, new String(Files.readAllBytes(file), StandardCharsets.US_ASCII));
+                } catch (NoSuchFileException e) {
+                    // Gone between listing and reading: absent, like a file the kernel lacks.
+                } catch (IOException e) {
+                    errors.put(name, describe(e));
+                }
+            }
+        } catch (NoSuchFileException e) {
+            throw new KsmAccessException("KSM is not available: " + root
+                    + " does not exist (is the kernel built with CONFIG_KSM?)", e);
+        } catch (IOException e) {
+            throw new KsmAccessException("cannot list " + root + ": " + describe(e), e);
+        }
+        return KsmText.parse(text, errors);
+    }
+
+    public KsmSample sample() {
+        long nanos = System.nanoTime();
+        KsmStats stats = read();
+        return new KsmSample(clock.instant(), nanos, pageSizeBytes, stats);
+    }
+
+    /** What a knob holds now, as text the knob accepts back (advisor_mode as its selected word). */
+    public Map<KsmKnob, String> currentValues(Iterable<KsmKnob> knobs) {
+        KsmStats stats = read();
+        Map<KsmKnob, String> values = new EnumMap<>(KsmKnob.class);
+        for (KsmKnob knob : knobs) {
+            valueOf(stats, knob).ifPresent(v -> values.put(knob, v));
+        }
+        return values;
+    }
+
+    /** One knob's value before and after {@link #apply}. */
+    public record Change(KsmKnob knob, String before, String after) {
+    }
+
+    /**
+     * Writes every value, or none: all files are checked and opened for writing before the first
+     * write, and if the kernel refuses a value, the values already written are put back.
+     *
+     * @return the changes, in the order they were written
+     */
+    public List<Change> apply(KsmSettings settings) {
+        if (!available()) {
+            throw new KsmAccessException("KSM is not available: " + root
+                    + " does not exist (is the kernel built with CONFIG_KSM?)");
+        }
+        KsmStats before = read();
+        List<Map.Entry<KsmKnob, String>> writes = settings.inWriteOrder();
+        List<Change> changes = new ArrayList<>();
+        for (Map.Entry<KsmKnob, String> write : writes) {
+            KsmKnob knob = write.getKey();
+            Optional<String> current = valueOf(before, knob);
+            if (current.isEmpty()) {
+                throw new KsmAccessException(before.unreadableFiles().containsKey(knob.fileName())
+                        ? "cannot read " + root.resolve(knob.fileName()) + ": "
+                                + before.unreadableFiles().get(knob.fileName())
+                        : "this kernel has no KSM knob " + knob.fileName() + " (" + root.resolve(knob.fileName())
+                                + " does not exist)");
+            }
+            changes.add(new Change(knob, current.get(), write.getValue()));
+        }
+        checkPreconditions(before, settings);
+
+        List<FileChannel> channels = new ArrayList<>();
+        try {
+            for (Change change : changes) {
+                channels.add(openForWrite(change.knob()));
+            }
+            List<Change> written = new ArrayList<>();
+            for (int i = 0; i < changes.size(); i++) {
+                Change change = changes.get(i);
+                try {
+                    write(channels.get(i), change.after());
+                    written.add(change);
+                } catch (IOException e) {
+                    String rollback = rollBack(written);
+                    throw new KsmAccessException("the kernel refused " + change.knob().fileName() + "="
+                            + change.after() + " (" + describe(e) + ")" + hint(change.knob()) + "; " + rollback, e);
+                }
+            }
+            return List.copyOf(changes);
+        } finally {
+            for (FileChannel channel : channels) {
+                try {
+                    channel.close();
+                } catch (IOException ignored) {
+                    // Nothing left to do with a sysfs handle that fails to close.
+                }
+            }
+        }
+    }
+
+    private void checkPreconditions(KsmStats before, KsmSettings settings) {
+        boolean unmerging = settings.contains(KsmKnob.RUN)
+                && Long.parseLong(settings.get(KsmKnob.RUN)) == KsmKnob.RUN_UNMERGE;
+        long shared = before.pagesShared().orElse(0);
+        for (KsmKnob knob : List.of(KsmKnob.MERGE_ACROSS_NODES, KsmKnob.MAX_PAGE_SHARING)) {
+            if (settings.contains(knob) && !settings.get(knob).equals(valueOf(before, knob).orElse(null))
+                    && shared > 0 && !unmerging) {
+                throw new KsmAccessException(knob.fileName() + " can change only while no pages are shared"
+                        + " (pages_shared=" + shared + "); unmerge in the same step with `ksm set run=2 "
+                        + knob.fileName() + "=" + settings.get(knob) + "`, then start merging again with `ksm set run=1`");
+            }
+        }
+        if (settings.contains(KsmKnob.PAGES_TO_SCAN)
+                && "scan-time".equals(before.advisorMode().orElse("none"))
+                && !"none".equals(settings.get(KsmKnob.ADVISOR_MODE))) {
+            throw new KsmAccessException("pages_to_scan is set by the KSM advisor while advisor_mode=scan-time;"
+                    + " add advisor_mode=none to set it by hand");
+        }
+    }
+
+    private FileChannel openForWrite(KsmKnob knob) {
+        Path file = root.resolve(knob.fileName());
+        try {
+            return FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+        } catch (AccessDeniedException e) {
+            throw new KsmAccessException("permission denied writing " + file
+                    + ": changing KSM knobs needs root (nothing was changed)", e);
+        } catch (FileSystemException e) {
+            if (e.getReason() != null && e.getReason().contains("Read-only file system")) {
+                throw new KsmAccessException(file + " is on a read-only file system (is /sys mounted read-only,"
+                        + " e.g. in a container?); nothing was changed", e);
+            }
+            throw new KsmAccessException("cannot open " + file + " for writing: " + describe(e)
+                    + " (nothing was changed)", e);
+        } catch (IOException e) {
+            throw new KsmAccessException("cannot open " + file + " for writing: " + describe(e)
+                    + " (nothing was changed)", e);
+        }
+    }
+
+    private static void write(FileChannel channel, String value) throws IOException {
+        ByteBuffer bytes = ByteBuffer.wrap((value + "\n").getBytes(StandardCharsets.US_ASCII));
+        while (bytes.hasRemaining()) {
+            channel.write(bytes);
+        }
+    }
+
+    private String rollBack(List<Change> written) {
+        if (written.isEmpty()) {
+            return "nothing was changed";
+        }
+        List<String> failures = new ArrayList<>();
+        for (int i = written.size() - 1; i >= 0; i--) {
+            Change change = written.get(i);
+            try (FileChannel channel = FileChannel.open(root.resolve(change.knob().fileName()),
+                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                write(channel, change.before());
+            } catch (IOException e) {
+                failures.add(change.knob().fileName() + "=" + change.before() + " (" + describe(e) + ")");
+            }
+        }
+        List<String> names = written.stream().map(c -> c.knob().fileName() + "=" + c.before()).toList();
+        return failures.isEmpty()
+                ? "put back " + String.join(", ", names)
+                : "could not put back " + String.join(", ", failures);
+    }
+
+    private static String hint(KsmKnob knob) {
+        return switch (knob) {
+            case MERGE_ACROSS_NODES, MAX_PAGE_SHARING -> ": it changes only while no pages are shared; unmerge first with run=2";
+            case PAGES_TO_SCAN -> ": the kernel refuses it while advisor_mode=scan-time";
+            default -> "";
+        };
+    }
+
+    static Optional<String> valueOf(KsmStats stats, KsmKnob knob) {
+        if (knob == KsmKnob.ADVISOR_MODE) {
+            return stats.advisorMode();
+        }
+        OptionalLong number = switch (knob) {
+            case RUN -> stats.run();
+            case PAGES_TO_SCAN -> stats.pagesToScan();
+            case SLEEP_MILLISECS -> stats.sleepMillisecs();
+            case MAX_PAGE_SHARING -> stats.maxPageSharing();
+            case MERGE_ACROSS_NODES -> stats.mergeAcrossNodes();
+            case USE_ZERO_PAGES -> stats.useZeroPages();
+            case SMART_SCAN -> stats.smartScan();
+            case STABLE_NODE_CHAINS_PRUNE_MILLISECS -> stats.stableNodeChainsPruneMillisecs();
+            case ADVISOR_MAX_CPU -> stats.advisorMaxCpuPercent();
+            case ADVISOR_MIN_PAGES_TO_SCAN -> stats.advisorMinPagesToScan();
+            case ADVISOR_MAX_PAGES_TO_SCAN -> stats.advisorMaxPagesToScan();
+            case ADVISOR_TARGET_SCAN_TIME -> stats.advisorTargetScanTimeSeconds();
+            case ADVISOR_MODE -> OptionalLong.empty();
+        };
+        return number.isPresent() ? Optional.of(Long.toString(number.getAsLong())) : Optional.empty();
+    }
+
+    /** The errno text of an I/O error ("Permission denied", "Invalid argument"), not a stack trace. */
+    static String describe(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+}
