@@ -59,7 +59,7 @@ public final class KsmSysfs {
             for (Path file : files) {
                 String name = file.getFileName().toString();
                 try {
-                    text.put(name, new String(Files.readAllBytes(file), StandardCharsets.US_ASCII));
+                    text.put(name, readBounded(file));
                 } catch (NoSuchFileException e) {
                     // Gone between listing and reading: absent, like a file the kernel lacks.
                 } catch (IOException e) {
@@ -73,6 +73,23 @@ public final class KsmSysfs {
             throw new KsmAccessException("cannot list " + root + ": " + describe(e), e);
         }
         return KsmText.parse(text, errors);
+    }
+
+    /**
+     * A sysfs attribute is at most one page (the kernel's show() buffer), so anything longer is not a
+     * KSM file: reading stops there instead of trusting the file (a symlink to /dev/zero never ends).
+     */
+    private String readBounded(Path file) throws IOException {
+        ByteBuffer buffer = ByteBuffer.allocate((int) pageSizeBytes + 1);
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (buffer.hasRemaining() && channel.read(buffer) > 0) {
+                // keep reading: sysfs may return the text in more than one read
+            }
+        }
+        if (!buffer.hasRemaining()) {
+            throw new IOException("longer than " + pageSizeBytes + " bytes, not a KSM sysfs file");
+        }
+        return new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII);
     }
 
     public KsmSample sample() {
@@ -123,33 +140,30 @@ public final class KsmSysfs {
         }
         checkPreconditions(before, settings);
 
-        List<FileChannel> channels = new ArrayList<>();
-        try {
-            for (Change change : changes) {
-                channels.add(openForWrite(change.knob()));
-            }
-            List<Change> written = new ArrayList<>();
-            for (int i = 0; i < changes.size(); i++) {
-                Change change = changes.get(i);
-                try {
-                    write(channels.get(i), change.after());
-                    written.add(change);
-                } catch (IOException e) {
-                    String rollback = rollBack(written);
-                    throw new KsmAccessException("the kernel refused " + change.knob().fileName() + "="
-                            + change.after() + " (" + describe(e) + ")" + hint(change.knob()) + "; " + rollback, e);
-                }
-            }
-            return List.copyOf(changes);
-        } finally {
-            for (FileChannel channel : channels) {
-                try {
-                    channel.close();
-                } catch (IOException ignored) {
-                    // Nothing left to do with a sysfs handle that fails to close.
-                }
+        // Open every file before the first write, so a permission or read-only fault changes nothing.
+        // Opening does not truncate: on a plain file (a test tree) that would already be a change.
+        for (Change change : changes) {
+            try (FileChannel ignored = open(change.knob(), StandardOpenOption.WRITE)) {
+                // only checking that it opens for writing
+            } catch (IOException e) {
+                throw new KsmAccessException("cannot close " + root.resolve(change.knob().fileName()) + ": "
+                        + describe(e) + " (nothing was changed)", e);
             }
         }
+        List<Change> written = new ArrayList<>();
+        for (Change change : changes) {
+            try (FileChannel channel = open(change.knob(), StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                write(channel, change.after());
+                written.add(change);
+            } catch (IOException | KsmAccessException e) {
+                String rollback = rollBack(written);
+                throw new KsmAccessException("the kernel refused " + change.knob().fileName() + "="
+                        + change.after() + " (" + (e instanceof IOException io ? describe(io) : e.getMessage()) + ")"
+                        + hint(change.knob()) + "; " + rollback, e);
+            }
+        }
+        return List.copyOf(changes);
     }
 
     private void checkPreconditions(KsmStats before, KsmSettings settings) {
@@ -172,10 +186,10 @@ public final class KsmSysfs {
         }
     }
 
-    private FileChannel openForWrite(KsmKnob knob) {
+    private FileChannel open(KsmKnob knob, StandardOpenOption... options) {
         Path file = root.resolve(knob.fileName());
         try {
-            return FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            return FileChannel.open(file, options);
         } catch (AccessDeniedException e) {
             throw new KsmAccessException("permission denied writing " + file
                     + ": changing KSM knobs needs root (nothing was changed)", e);
