@@ -42,6 +42,8 @@ class RealKsmMergingTest {
                 "use_zero_pages=1"));
         KsmRestorePoint restorePoint = KsmRestorePoint.before(sysfs, fastScan);
         Thread hook = restorePoint.restoreOnShutdown();
+        // Counters before the child exists: if KSM already runs, it may merge the child's pages at once.
+        KsmStats before = sysfs.read();
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx32m", "-cp", System.getProperty("java.class.path"), MergeableMemoryChild.class.getName(),
                 Integer.toString(IDENTICAL_PAGES), Integer.toString(ZERO_PAGES))
@@ -50,7 +52,6 @@ class RealKsmMergingTest {
             BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("ready", out.readLine(), "the child maps and fills its memory");
             int pid = (int) child.pid();
-            KsmStats before = sysfs.read();
 
             sysfs.apply(fastScan);
             ProcessKsmStat merged = waitForMerging(processes, pid);
