@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -24,24 +22,16 @@ class LauncherIT {
     @TempDir
     Path elsewhere;
 
-    record Result(int exitCode, String out, String err) {
-    }
-
-    private Result launch(String... args) throws IOException, InterruptedException {
+    private ProcessRun launch(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(LAUNCHER.toString()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).directory(elsewhere.toFile()).start();
-        process.getOutputStream().close();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
-        return new Result(process.exitValue(), out, err);
+        return ProcessRun.of(command, elsewhere);
     }
 
     @Test
     void runsTheCliFromAnyDirectory() throws Exception {
         Assumptions.assumeTrue(Files.isDirectory(Path.of("/sys/kernel/mm/ksm")), "skipped: kernel without KSM");
-        Result status = launch("ksm", "status", "--json");
+        ProcessRun status = launch("ksm", "status", "--json");
         assertEquals(0, status.exitCode(), status.err());
         JsonNode json = Json.mapper().readTree(status.out());
         assertTrue(json.at("/stats/run").isNumber(), status.out());
@@ -50,7 +40,7 @@ class LauncherIT {
 
     @Test
     void usageErrorsExitWithTwo() throws Exception {
-        Result bad = launch("ksm", "set", "run=9");
+        ProcessRun bad = launch("ksm", "set", "run=9");
         assertEquals(2, bad.exitCode());
         assertTrue(bad.err().contains("invalid value '9' for KSM knob run"), bad.err());
         assertEquals(2, launch("no-such-command").exitCode());

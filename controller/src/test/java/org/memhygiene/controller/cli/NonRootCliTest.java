@@ -6,14 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -28,9 +26,6 @@ class NonRootCliTest {
     private static final String NOBODY = "65534";
     private static Path sandbox;
     private static String classPath;
-
-    record Result(int exitCode, String out, String err) {
-    }
 
     @BeforeAll
     static void copyClassPathWhereNobodyCanReadIt() throws IOException {
@@ -68,12 +63,12 @@ class NonRootCliTest {
         Assumptions.assumeTrue(Files.exists(run), "skipped: kernel without KSM");
         String current = Files.readString(run).strip();
 
-        Result status = asNobody("ksm", "status", "--json");
+        ProcessRun status = asNobody("ksm", "status", "--json");
         assertEquals(0, status.exitCode(), status.err());
         assertTrue(status.out().contains("\"pages_sharing\""), status.out());
 
         // Writing the value it already has: even if the permission check were missing, nothing changes.
-        Result set = asNobody("ksm", "set", "run=" + current);
+        ProcessRun set = asNobody("ksm", "set", "run=" + current);
         assertEquals(1, set.exitCode(), set.out() + set.err());
         assertTrue(set.err().contains("permission denied writing /sys/kernel/mm/ksm/run: changing KSM knobs needs root"),
                 set.err());
@@ -89,26 +84,21 @@ class NonRootCliTest {
         for (String file : List.of("pages_to_scan", "run")) {
             Files.setPosixFilePermissions(ksm.resolve(file), PosixFilePermissions.fromString("rw-r--r--"));
         }
-        Result set = asNobody("ksm", "set", "--sysfs-root", ksm.toString(), "pages_to_scan=5", "run=1");
+        ProcessRun set = asNobody("ksm", "set", "--sysfs-root", ksm.toString(), "pages_to_scan=5", "run=1");
         assertEquals(1, set.exitCode(), set.err());
         assertTrue(set.err().contains("permission denied writing " + ksm.resolve("pages_to_scan")), set.err());
         assertEquals("100", Files.readString(ksm.resolve("pages_to_scan")).strip());
         assertEquals("0", Files.readString(ksm.resolve("run")).strip());
     }
 
-    private static Result asNobody(String... args) throws IOException, InterruptedException {
+    private static ProcessRun asNobody(String... args) throws IOException, InterruptedException {
         Path jnaTmp = Files.createDirectories(sandbox.resolve("jna"));
         Files.setPosixFilePermissions(jnaTmp, PosixFilePermissions.fromString("rwxrwxrwx"));
         List<String> command = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
                 "--clear-groups", "--", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Djna.tmpdir=" + jnaTmp, "-Xshare:auto", "-cp", classPath, MemhygieneCli.class.getName()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).directory(sandbox.toFile()).start();
-        process.getOutputStream().close();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "the CLI finishes");
-        return new Result(process.exitValue(), out, err);
+        return ProcessRun.of(command, sandbox);
     }
 
     private static boolean isRoot() {

@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -35,16 +33,13 @@ class ReadOnlySysfsCliTest {
                         + " ksm set --sysfs-root \"$1\" pages_to_scan=5 run=1; code=$?",
                 "printf 'after: %s %s\\n' \"$(cat \"$1/pages_to_scan\")\" \"$(cat \"$1/run\")\"",
                 "exit $code"));
-        Process process = new ProcessBuilder("/usr/bin/unshare", "--mount", "--propagation", "private",
-                "sh", "-c", script, "sh", mountPoint.toString(), java, System.getProperty("java.class.path"))
-                .start();
-        process.getOutputStream().close();
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(process.waitFor(60, TimeUnit.SECONDS));
+        ProcessRun run = ProcessRun.of(List.of("/usr/bin/unshare", "--mount", "--propagation", "private",
+                "sh", "-c", script, "sh", mountPoint.toString(), java, System.getProperty("java.class.path")), dir);
+        String out = run.out();
+        String err = run.err();
         Assumptions.assumeFalse(err.contains("mount:") || err.contains("unshare:"),
                 "skipped: this machine does not allow mounting a tmpfs in a new mount namespace: " + err);
-        assertEquals(1, process.exitValue(), out + err);
+        assertEquals(1, run.exitCode(), out + err);
         assertTrue(err.contains("is on a read-only file system"), err);
         assertTrue(err.contains("nothing was changed"), err);
         assertTrue(out.contains("after: 100 0"), out);

@@ -46,7 +46,8 @@ class RealKsmMergingTest {
         KsmStats before = sysfs.read();
         Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx32m", "-cp", System.getProperty("java.class.path"), MergeableMemoryChild.class.getName(),
-                Integer.toString(IDENTICAL_PAGES), Integer.toString(ZERO_PAGES))
+                Integer.toString(IDENTICAL_PAGES), Integer.toString(ZERO_PAGES),
+                Integer.toString(1 + new java.util.Random().nextInt(255)))
                 .redirectError(ProcessBuilder.Redirect.INHERIT).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
