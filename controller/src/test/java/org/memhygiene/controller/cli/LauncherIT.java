@@ -39,6 +39,28 @@ class LauncherIT {
     }
 
     @Test
+    void restoreOnExitPutsKnobsBackWhenInterrupted() throws Exception {
+        Path ksm = Files.createDirectories(elsewhere.resolve("ksm"));
+        Files.writeString(ksm.resolve("pages_to_scan"), "100\n");
+        Files.writeString(ksm.resolve("run"), "0\n");
+        Process watch = new ProcessBuilder(LAUNCHER.toString(), "ksm", "watch", "--sysfs-root", ksm.toString(),
+                "--interval", "100ms", "--set", "pages_to_scan=777", "--restore-on-exit")
+                .directory(elsewhere.toFile()).redirectErrorStream(true).start();
+        watch.getOutputStream().close();
+        var out = new java.io.BufferedReader(new java.io.InputStreamReader(watch.getInputStream(),
+                java.nio.charset.StandardCharsets.UTF_8));
+        String line;
+        while ((line = out.readLine()) != null && !line.startsWith("TIME")) {
+            // wait until the knobs are set and the watch has started
+        }
+        assertEquals("777", Files.readString(ksm.resolve("pages_to_scan")).strip());
+        // SIGINT, as Ctrl-C sends it (the launcher execs java, so the pid is the JVM's).
+        new ProcessBuilder("kill", "-INT", Long.toString(watch.pid())).start().waitFor();
+        assertTrue(watch.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the watch ends on SIGINT");
+        assertEquals("100", Files.readString(ksm.resolve("pages_to_scan")).strip(), "restored by the shutdown hook");
+    }
+
+    @Test
     void usageErrorsExitWithTwo() throws Exception {
         ProcessRun bad = launch("ksm", "set", "run=9");
         assertEquals(2, bad.exitCode());
