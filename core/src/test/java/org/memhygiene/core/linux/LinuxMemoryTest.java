@@ -78,7 +78,7 @@ class LinuxMemoryTest {
 
     @Test
     void adviceShowsInSmapsVmFlags() throws IOException {
-        Pointer memory = LinuxMemory.mapAnonymous(page);
+        Pointer memory = isolated(page);
         try {
             LinuxMemory.madvise(memory, page, LinuxMemory.MADV_DONTDUMP);
             LinuxMemory.madvise(memory, page, LinuxMemory.MADV_WIPEONFORK);
@@ -86,14 +86,14 @@ class LinuxMemoryTest {
             List<String> flags = vmFlags(memory);
             assertTrue(flags.containsAll(List.of("dd", "wf", "nh")), flags.toString());
         } finally {
-            LinuxMemory.unmap(memory, page);
+            unmapIsolated(memory, page);
         }
     }
 
     @Test
     void populateWriteFaultsPagesInAndDontneedReleasesThem() throws IOException {
         long length = 64 * page;
-        Pointer memory = LinuxMemory.mapAnonymous(length);
+        Pointer memory = isolated(length);
         try {
             LinuxMemory.madvise(memory, length, LinuxMemory.MADV_NOHUGEPAGE);
             assertEquals(0, smapsField(memory, "Rss"));
@@ -103,7 +103,7 @@ class LinuxMemoryTest {
             LinuxMemory.madvise(memory, length, LinuxMemory.MADV_DONTNEED);
             assertEquals(0, smapsField(memory, "Rss"));
         } finally {
-            LinuxMemory.unmap(memory, length);
+            unmapIsolated(memory, length);
         }
     }
 
@@ -241,20 +241,45 @@ class LinuxMemoryTest {
         throw new IllegalStateException("no " + field + " in /proc/self/status");
     }
 
-    /** The lines of the /proc/self/smaps block for the mapping that starts at {@code address}. */
+    /**
+     * The lines of the /proc/self/smaps block for the mapping that holds {@code address}. The kernel
+     * merges a new mapping with a neighbour of the same flags, so tests that read a mapping's own
+     * figures use {@link #isolated}.
+     */
     static List<String> smapsBlock(Pointer address) throws IOException {
-        String start = Long.toHexString(Pointer.nativeValue(address)) + "-";
+        long wanted = Pointer.nativeValue(address);
         List<String> lines = Files.readAllLines(Path.of("/proc/self/smaps"));
         for (int i = 0; i < lines.size(); i++) {
-            if (lines.get(i).startsWith(start)) {
+            if (isRangeLine(lines.get(i)) && holds(lines.get(i), wanted)) {
                 int end = i + 1;
-                while (end < lines.size() && !lines.get(end).matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                while (end < lines.size() && !isRangeLine(lines.get(end))) {
                     end++;
                 }
                 return lines.subList(i, end);
             }
         }
-        throw new IllegalStateException("no mapping at " + start + " in /proc/self/smaps");
+        throw new IllegalStateException("no mapping holds " + address + " in /proc/self/smaps");
+    }
+
+    /** A read-write anonymous mapping fenced by PROT_NONE pages, so no neighbour can merge into it. */
+    private Pointer isolated(long lengthBytes) {
+        Pointer outer = LinuxMemory.mapAnonymous(lengthBytes + 2 * page);
+        LinuxMemory.protect(outer, page, LinuxMemory.PROT_NONE);
+        LinuxMemory.protect(outer.share(page + lengthBytes), page, LinuxMemory.PROT_NONE);
+        return outer.share(page);
+    }
+
+    private void unmapIsolated(Pointer inner, long lengthBytes) {
+        LinuxMemory.unmap(inner.share(-page), lengthBytes + 2 * page);
+    }
+
+    private static boolean isRangeLine(String line) {
+        return line.matches("^[0-9a-f]+-[0-9a-f]+ .*");
+    }
+
+    private static boolean holds(String rangeLine, long address) {
+        String[] range = rangeLine.substring(0, rangeLine.indexOf(' ')).split("-");
+        return Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16);
     }
 
     static long smapsField(Pointer address, String field) throws IOException {
@@ -276,13 +301,6 @@ class LinuxMemoryTest {
     }
 
     static String mapsPermissions(Pointer address) throws IOException {
-        long wanted = Pointer.nativeValue(address);
-        for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
-            String[] range = line.substring(0, line.indexOf(' ')).split("-");
-            if (Long.parseUnsignedLong(range[0], 16) <= wanted && wanted < Long.parseUnsignedLong(range[1], 16)) {
-                return line.split(" ")[1];
-            }
-        }
-        throw new IllegalStateException("no mapping holds " + address);
+        return smapsBlock(address).get(0).split(" ")[1];
     }
 }
