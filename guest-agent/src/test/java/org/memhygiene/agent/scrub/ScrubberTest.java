@@ -104,7 +104,7 @@ class ScrubberTest {
 
         assertEquals(Outcome.STOPPED_PRESSURE, report.outcome(), report.toString());
         assertEquals("memory pressure some avg10=42.50% passed the threshold of 10.00%", report.reason());
-        assertTrue(report.bytesZeroed() >= 16 * MIB && report.bytesZeroed() < 200 * MIB, report.toString());
+        assertTrue(report.bytesZeroed() > 0 && report.bytesZeroed() < 200 * MIB, report.toString());
         assertEquals(200 * MIB, report.targetBytes());
         assertEquals(1, report.chunksAborted(), "the chunk being filled was released early");
         long rssGrowth = SelfStatus.statusBytes("VmRSS") - rssBefore;
