@@ -1,6 +1,7 @@
 package org.memhygiene.agent.scrub;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,11 +11,17 @@ import java.util.OptionalDouble;
 
 /**
  * Reads the guest's memory state from a /proc tree: the real /proc, or a prepared directory in tests.
+ * Files are opened afresh on every read (a prepared tree is rewritten by rename) into one reused buffer;
+ * the methods are synchronized because scrubs and trigger samples read from different threads.
  */
 final class ProcMemory {
+    /** /proc/meminfo is about 1.5 KiB and pressure/memory about 100 bytes. */
+    private static final int BUFFER_BYTES = 16 * 1024;
+
     private final Path meminfo;
     private final Path memoryPressure;
     private final Path cmdline;
+    private final byte[] buffer = new byte[BUFFER_BYTES];
 
     ProcMemory(Path procRoot) {
         this.meminfo = procRoot.resolve("meminfo");
@@ -22,8 +29,12 @@ final class ProcMemory {
         this.cmdline = procRoot.resolve("cmdline");
     }
 
-    MemInfo memInfo() {
-        return MemInfo.parse(read(meminfo), meminfo.toString());
+    synchronized MemInfo memInfo() {
+        try {
+            return MemInfo.parse(buffer, read(meminfo), meminfo.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + meminfo, e);
+        }
     }
 
     /**
@@ -31,10 +42,10 @@ final class ProcMemory {
      * of Documentation/accounting/psi.rst. Absent when the kernel has no PSI (file missing) or it is
      * disabled with psi=0 (reading fails with EOPNOTSUPP).
      */
-    OptionalDouble memorySomeAvg10Percent() {
-        String text;
+    synchronized OptionalDouble memorySomeAvg10Percent() {
+        int length;
         try {
-            text = new String(Files.readAllBytes(memoryPressure), StandardCharsets.US_ASCII);
+            length = read(memoryPressure);
         } catch (NoSuchFileException e) {
             return OptionalDouble.empty();
         } catch (IOException e) {
@@ -43,21 +54,26 @@ final class ProcMemory {
             }
             throw new UncheckedIOException("cannot read " + memoryPressure, e);
         }
-        for (String line : text.split("\n")) {
-            if (line.startsWith("some ")) {
-                for (String field : line.split(" ")) {
-                    if (field.startsWith("avg10=")) {
-                        try {
-                            return OptionalDouble.of(Double.parseDouble(field.substring("avg10=".length())));
-                        } catch (NumberFormatException e) {
-                            break;
-                        }
-                    }
-                }
-                throw new IllegalStateException(memoryPressure + ": expected \"some avg10=N.NN ...\", got \"" + line + "\"");
+        int line = ProcText.lineStarting(buffer, length, "some ");
+        if (line < 0) {
+            throw new IllegalStateException(memoryPressure + ": expected a line starting \"some \", got \""
+                    + new String(buffer, 0, length, StandardCharsets.US_ASCII).strip() + "\"");
+        }
+        int value = line + "some ".length();
+        if (ProcText.startsWith(buffer, length, value, "avg10=")) {
+            value += "avg10=".length();
+            int end = value;
+            while (end < length && (buffer[end] == '.' || (buffer[end] >= '0' && buffer[end] <= '9'))) {
+                end++;
+            }
+            try {
+                return OptionalDouble.of(Double.parseDouble(new String(buffer, value, end - value, StandardCharsets.US_ASCII)));
+            } catch (NumberFormatException e) {
+                // reported below with the whole line
             }
         }
-        throw new IllegalStateException(memoryPressure + ": expected a line starting \"some \", got \"" + text.strip() + "\"");
+        throw new IllegalStateException(memoryPressure + ": expected \"some avg10=N.NN ...\", got \""
+                + ProcText.lineAt(buffer, length, line) + "\"");
     }
 
     /**
@@ -68,12 +84,11 @@ final class ProcMemory {
     boolean initOnFree() {
         String text;
         try {
-            text = read(cmdline);
-        } catch (UncheckedIOException e) {
-            if (e.getCause() instanceof NoSuchFileException) {
-                return false;
-            }
-            throw e;
+            text = Files.readString(cmdline, StandardCharsets.US_ASCII);
+        } catch (NoSuchFileException e) {
+            return false;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + cmdline, e);
         }
         boolean on = false;
         for (String token : text.trim().split("\\s+")) {
@@ -108,11 +123,17 @@ final class ProcMemory {
         }
     }
 
-    private static String read(Path file) {
-        try {
-            return new String(Files.readAllBytes(file), StandardCharsets.US_ASCII);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + file, e);
+    /** Reads the whole file into {@link #buffer}; returns its length. */
+    private int read(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            int length = 0;
+            for (int n; length < buffer.length && (n = in.read(buffer, length, buffer.length - length)) > 0; ) {
+                length += n;
+            }
+            if (length == buffer.length) {
+                throw new IllegalStateException(file + ": expected under " + BUFFER_BYTES + " bytes");
+            }
+            return length;
         }
     }
 }

@@ -40,7 +40,7 @@ class ProcMemoryTest {
         ProcTree tree = new ProcTree(temporary);
         tree.write("meminfo", "MemTotal: 12 MB\nMemFree: 1 kB\nMemAvailable: 1 kB\n");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> new ProcMemory(tree.root).memInfo());
-        assertEquals(tree.root.resolve("meminfo") + ": expected \"NAME: N kB\", got \"MemTotal: 12 MB\"", e.getMessage());
+        assertEquals(tree.root.resolve("meminfo") + ": expected \"MemTotal: N kB\", got \"MemTotal: 12 MB\"", e.getMessage());
     }
 
     @Test
