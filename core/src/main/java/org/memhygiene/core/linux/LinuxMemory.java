@@ -12,12 +12,12 @@ public final class LinuxMemory {
     /** _SC_PAGESIZE from glibc's bits/confname.h (https://man7.org/linux/man-pages/man3/sysconf.3.html). */
     static final int SC_PAGESIZE = 30;
 
-    /** PROT_* from include/uapi/asm-generic/mman-common.h (https://man7.org/linux/man-pages/man2/mprotect.2.html). */
+    /** PROT_* from https://github.com/torvalds/linux/blob/master/include/uapi/asm-generic/mman-common.h (https://man7.org/linux/man-pages/man2/mprotect.2.html). */
     public static final int PROT_NONE = 0x0;
     public static final int PROT_READ = 0x1;
     public static final int PROT_WRITE = 0x2;
 
-    /** MAP_* from include/uapi/linux/mman.h and asm-generic/mman-common.h (https://man7.org/linux/man-pages/man2/mmap.2.html). */
+    /** MAP_* from https://github.com/torvalds/linux/blob/master/include/uapi/asm-generic/mman-common.h and uapi/linux/mman.h (https://man7.org/linux/man-pages/man2/mmap.2.html). */
     public static final int MAP_SHARED = 0x01;
     public static final int MAP_PRIVATE = 0x02;
     public static final int MAP_FIXED = 0x10;
@@ -52,9 +52,13 @@ public final class LinuxMemory {
     /** Fault the range in writable in one call, as if written page by page (5.14). */
     public static final int MADV_POPULATE_WRITE = 23;
 
-    /** memfd_secret's number in arch/x86/entry/syscalls/syscall_64.tbl and include/uapi/asm-generic/unistd.h (aarch64): both 447. */
+    /**
+     * memfd_secret's syscall number, 447 on both targets: x86-64 in
+     * https://github.com/torvalds/linux/blob/master/arch/x86/entry/syscalls/syscall_64.tbl, aarch64 in the
+     * generic table https://github.com/torvalds/linux/blob/master/include/uapi/asm-generic/unistd.h.
+     */
     static final long SYS_MEMFD_SECRET = 447;
-    /** PR_{GET,SET}_MEMORY_MERGE from include/uapi/linux/prctl.h (6.4; https://man7.org/linux/man-pages/man2/prctl.2.html). */
+    /** PR_{SET,GET}_MEMORY_MERGE from https://github.com/torvalds/linux/blob/master/include/uapi/linux/prctl.h (6.4; https://man7.org/linux/man-pages/man2/prctl.2.html). */
     static final int PR_SET_MEMORY_MERGE = 67;
     static final int PR_GET_MEMORY_MERGE = 68;
 

@@ -8,7 +8,7 @@ import com.sun.jna.LastErrorException;
  * (https://man7.org/linux/man-pages/man2/setpriority.2.html, NOTES "nice value is a per-thread attribute").
  */
 public final class LinuxThread {
-    /** PRIO_PROCESS from include/uapi/linux/resource.h. */
+    /** PRIO_PROCESS from https://github.com/torvalds/linux/blob/master/include/uapi/linux/resource.h. */
     static final int PRIO_PROCESS = 0;
     /** The nice range of sched(7) (https://man7.org/linux/man-pages/man7/sched.7.html). */
     public static final int NICE_MIN = -20;

@@ -64,9 +64,10 @@ public final class ScrubTriggers implements AutoCloseable {
 
     /**
      * Compares used memory with the previous sample. Any scrub since then (ours or one requested by the
-     * host) makes a new baseline instead: a scrub's own release looks exactly like a large free.
+     * host) makes a new baseline instead: a scrub's own release looks exactly like a large free. Not
+     * synchronized: a fixed-delay task never overlaps itself, and close() must not wait for a scrub.
      */
-    private synchronized void sample() {
+    private void sample() {
         MemInfo memory = scrubber.memInfo();
         long usedBytes = memory.memTotalBytes() - memory.memAvailableBytes();
         long scrubs = scrubber.counters().scrubsRun();

@@ -23,7 +23,10 @@ import org.memhygiene.core.linux.NativeCallException;
  * another thread reads cannot touch an unmapped page.
  */
 public final class SecretMemory implements AutoCloseable {
-    /** O_CLOEXEC from include/uapi/asm-generic/fcntl.h, the only flag memfd_secret accepts: no fd leaks into exec'd programs. */
+    /**
+     * O_CLOEXEC (02000000) from https://github.com/torvalds/linux/blob/master/include/uapi/asm-generic/fcntl.h,
+     * the only flag memfd_secret(2) accepts: the descriptor does not leak into exec'd programs.
+     */
     static final int O_CLOEXEC = 0x80000;
 
     /** One daemon thread serves every instance, as the Cleaner documentation advises. */

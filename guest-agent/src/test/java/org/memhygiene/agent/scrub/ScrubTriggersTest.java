@@ -3,6 +3,7 @@ package org.memhygiene.agent.scrub;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.memhygiene.agent.scrub.ProcTree.GIB;
 import static org.memhygiene.agent.scrub.ProcTree.MIB;
@@ -83,6 +84,24 @@ class ScrubTriggersTest {
             tree.meminfo(8 * GIB, 6 * GIB);
             assertNotNull(reports.poll(10, TimeUnit.SECONDS), "a second large free, a second scrub");
         }
+    }
+
+    @Test
+    void closingInterruptsARunningScrubWhichReleasesEverything() throws Exception {
+        ProcTree tree = new ProcTree(temporary).meminfo(8 * GIB, 6 * GIB);
+        ScrubConfig slow = ScrubConfig.defaults().withChunkBytes(64 * MIB, MIB).withMaxRate(20 * MIB)
+                .withPeriodic(1, 400 * MIB);
+        long rssBefore = SelfStatus.statusBytes("VmRSS");
+        ScrubTriggers triggers = triggers(tree, slow);
+        triggers.start();
+        ScrubberTest.awaitRssGrowth(rssBefore, 8 * MIB);
+        triggers.close();
+        ScrubReport report = reports.poll(10, TimeUnit.SECONDS);
+        assertNotNull(report, "the interrupted scrub still reports");
+        assertEquals(Outcome.FAILED, report.outcome(), report.toString());
+        assertEquals("interrupted", report.reason());
+        assertEquals(1, report.chunksAborted());
+        assertTrue(SelfStatus.statusBytes("VmRSS") - rssBefore < 24 * MIB, "the scrub let go of its memory");
     }
 
     @Test
