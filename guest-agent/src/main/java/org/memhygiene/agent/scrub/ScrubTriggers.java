@@ -21,6 +21,7 @@ public final class ScrubTriggers implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Consumer<ScrubReport> onReport;
     private final List<ScheduledFuture<?>> scheduled = new ArrayList<>();
+    private boolean started;
     private long previousUsedBytes = -1;
     private long scrubsSeen = -1;
 
@@ -37,9 +38,10 @@ public final class ScrubTriggers implements AutoCloseable {
 
     /** Schedules the triggers the config turns on; calling it twice is an error. */
     public synchronized void start() {
-        if (!scheduled.isEmpty()) {
+        if (started) {
             throw new IllegalStateException("ScrubTriggers already started");
         }
+        started = true;
         ScrubConfig config = scrubber.config();
         if (config.periodicIntervalMillis() > 0) {
             scheduled.add(scheduler.scheduleWithFixedDelay(guarded(this::scrubNow), config.periodicIntervalMillis(),

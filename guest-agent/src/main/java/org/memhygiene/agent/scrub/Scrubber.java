@@ -241,13 +241,17 @@ public final class Scrubber {
         }
     }
 
-    /** Sleeps as long as the scrub is ahead of the rate cap. */
+    /**
+     * Sleeps as long as the scrub is ahead of the rate cap, but never longer than one step takes at that
+     * rate: a wall clock set back must not stall a scrub that holds memory.
+     */
     private void pace(long zeroedBytes, Instant start) throws InterruptedException {
         if (config.maxRateBytesPerSecond() == 0) {
             return;
         }
         double dueNanos = zeroedBytes * 1e9 / config.maxRateBytesPerSecond();
-        long aheadNanos = (long) dueNanos - Duration.between(start, clock.instant()).toNanos();
+        long stepNanos = (long) (config.stepBytes() * 1e9 / config.maxRateBytesPerSecond());
+        long aheadNanos = Math.min(stepNanos, (long) dueNanos - Duration.between(start, clock.instant()).toNanos());
         if (aheadNanos > 0) {
             Thread.sleep(aheadNanos / 1_000_000, (int) (aheadNanos % 1_000_000));
         }
