@@ -111,7 +111,11 @@ public final class Scrubber {
         if (interrupted) {
             Thread.currentThread().interrupt();
         }
-        return result.get();
+        ScrubReport report = result.get();
+        // Only an Error (which the thread's default handler prints) leaves no report; fill() has
+        // released the mappings all the same.
+        return report != null ? report
+                : new ScrubReport(Outcome.FAILED, "the scrub thread ended without a report", 0, 0, 0, 0, 0, 0);
     }
 
     private void lowerPriority() {
@@ -149,8 +153,10 @@ public final class Scrubber {
         long zeroed = 0;
         long filledInChunk = 0;
         int chunksCompleted = 0;
+        int chunksAborted = 0;
         Outcome outcome = Outcome.COMPLETED;
         String reason = "";
+        NativeCallException releaseFailure;
         try {
             while (zeroed < targetBytes) {
                 Stop stop = limitCrossed();
@@ -182,23 +188,23 @@ public final class Scrubber {
                 }
                 pace(zeroed, start);
             }
-        } catch (NativeCallException e) {
-            outcome = Outcome.FAILED;
-            reason = e.getMessage();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             outcome = Outcome.FAILED;
             reason = "interrupted";
-        } catch (RuntimeException e) {
+        } catch (RuntimeException e) { // a failed native call, an unreadable /proc file
             outcome = Outcome.FAILED;
             reason = String.valueOf(e.getMessage());
+        } finally {
+            if (!held.isEmpty() && filledInChunk < held.get(held.size() - 1).lengthBytes()) {
+                chunksAborted = 1; // the chunk being filled when the scrub stopped
+            }
+            // Also on an Error: whatever happens, the scrub lets go of everything it holds.
+            releaseFailure = release(held);
         }
-        int chunksAborted = held.isEmpty() || filledInChunk == held.get(held.size() - 1).lengthBytes() ? 0 : 1;
-        try {
-            release(held);
-        } catch (NativeCallException e) {
+        if (releaseFailure != null) {
             outcome = Outcome.FAILED;
-            reason = (reason.isEmpty() ? "" : reason + "; ") + "release failed: " + e.getMessage();
+            reason = (reason.isEmpty() ? "" : reason + "; ") + "release failed: " + releaseFailure.getMessage();
         }
         return report(outcome, reason, zeroed, targetBytes, start, chunksCompleted, chunksAborted);
     }
@@ -257,7 +263,8 @@ public final class Scrubber {
         }
     }
 
-    private static void release(List<Mapping> held) {
+    /** Unmaps every mapping; returns the first failure rather than throwing, so all are tried. */
+    private static NativeCallException release(List<Mapping> held) {
         NativeCallException first = null;
         for (Mapping mapping : held) {
             try {
@@ -267,9 +274,7 @@ public final class Scrubber {
             }
         }
         held.clear();
-        if (first != null) {
-            throw first;
-        }
+        return first;
     }
 
     private ScrubReport report(Outcome outcome, String reason, long zeroedBytes, long targetBytes, Instant start,
