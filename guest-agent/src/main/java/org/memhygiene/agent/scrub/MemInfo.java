@@ -1,11 +1,11 @@
 package org.memhygiene.agent.scrub;
 
 /**
- * The three /proc/meminfo lines the scrubber decides by (Documentation/filesystems/proc.rst,
+ * The two /proc/meminfo lines the scrubber decides by (Documentation/filesystems/proc.rst,
  * "meminfo"). MemAvailable (3.14+) is the kernel's estimate of what can be allocated without swapping:
  * free pages plus the reclaimable part of page cache and slab, less the zone watermarks.
  */
-record MemInfo(long memTotalBytes, long memFreeBytes, long memAvailableBytes) {
+record MemInfo(long memTotalBytes, long memAvailableBytes) {
 
     /**
      * Parses the first {@code length} bytes of /proc/meminfo text. Allocation-free on success: the
@@ -14,9 +14,8 @@ record MemInfo(long memTotalBytes, long memFreeBytes, long memAvailableBytes) {
      */
     static MemInfo parse(byte[] text, int length, String source) {
         long total = kibToBytes(text, length, "MemTotal:", source);
-        long free = kibToBytes(text, length, "MemFree:", source);
         long available = kibToBytes(text, length, "MemAvailable:", source);
-        return new MemInfo(total, free, available);
+        return new MemInfo(total, available);
     }
 
     private static long kibToBytes(byte[] text, int length, String name, String source) {

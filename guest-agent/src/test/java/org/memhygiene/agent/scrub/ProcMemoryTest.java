@@ -32,7 +32,7 @@ class ProcMemoryTest {
     @Test
     void meminfoIsParsedInBytes() {
         ProcTree tree = new ProcTree(temporary).meminfo(8 * GIB, 6 * GIB);
-        assertEquals(new MemInfo(8 * GIB, 6 * GIB, 6 * GIB), new ProcMemory(tree.root).memInfo());
+        assertEquals(new MemInfo(8 * GIB, 6 * GIB), new ProcMemory(tree.root).memInfo());
     }
 
     @Test
