@@ -1,0 +1,128 @@
+package org.memhygiene.agent.scrub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static org.memhygiene.agent.scrub.ProcTree.GIB;
+import static org.memhygiene.agent.scrub.ProcTree.MIB;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.agent.ScrubReport.Outcome;
+
+/**
+ * The scrubber on this machine's real /proc and real memory. Sizes stay between a few hundred MiB and
+ * 1 GiB, and every headroom is computed from the MemAvailable seen at the start, so no test takes the
+ * machine anywhere near the OOM killer.
+ */
+class RealScrubTest {
+    private static final Path PROC = Path.of("/proc");
+
+    @Test
+    void aScrubFaultsInAFewHundredMibAndGivesThemBack() throws Exception {
+        ScrubConfig config = ScrubConfig.defaults().withMaxRate(200 * MIB);
+        long available = SelfStatus.meminfoBytes("MemAvailable");
+        assumeTrue(available > 400 * MIB + config.headroomBytes(SelfStatus.meminfoBytes("MemTotal")) + GIB,
+                "needs 400 MiB above the default headroom plus 1 GiB of slack; MemAvailable is " + available / MIB + " MiB");
+        Scrubber scrubber = new Scrubber(config, PROC, Clock.systemUTC());
+        long rssBefore = SelfStatus.statusBytes("VmRSS");
+        long memFreeBefore = SelfStatus.meminfoBytes("MemFree");
+        SelfStatus.resetPeakRss();
+        AtomicLong lowestMemFree = new AtomicLong(memFreeBefore);
+        ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+        sampler.scheduleAtFixedRate(() -> lowestMemFree.accumulateAndGet(SelfStatus.meminfoBytes("MemFree"), Math::min),
+                0, 10, TimeUnit.MILLISECONDS);
+
+        ScrubReport report;
+        try {
+            report = scrubber.scrub(400 * MIB);
+        } finally {
+            sampler.shutdownNow();
+            sampler.awaitTermination(5, TimeUnit.SECONDS);
+        }
+
+        assertEquals(Outcome.COMPLETED, report.outcome(), report.toString());
+        assertEquals(400 * MIB, report.bytesZeroed());
+        assertEquals(7, report.chunksCompleted(), "six 64 MiB chunks and one of 16 MiB");
+        long peakGrowth = SelfStatus.statusBytes("VmHWM") - rssBefore;
+        assertTrue(peakGrowth >= 390 * MIB, "RSS rose by only " + peakGrowth / MIB + " MiB during the scrub");
+        long rssGrowth = SelfStatus.statusBytes("VmRSS") - rssBefore;
+        assertTrue(rssGrowth < 24 * MIB, "RSS still " + rssGrowth / MIB + " MiB above the start");
+        // MemFree leaves out pages parked on per-CPU free lists (mm/page_alloc.c pcp), which the kernel
+        // hands out first and takes back first: it moves by most of the scrub, not all of it.
+        long memFreeDip = memFreeBefore - lowestMemFree.get();
+        assertTrue(memFreeDip >= 200 * MIB, "MemFree fell by only " + memFreeDip / MIB + " MiB");
+        // The freed pages can also sit on those lists for a while: wait (bounded) for them to show.
+        long memFreeRecovered = 0;
+        for (int tries = 0; tries < 100 && memFreeRecovered < 200 * MIB; tries++) {
+            Thread.sleep(tries == 0 ? 0 : 50);
+            memFreeRecovered = SelfStatus.meminfoBytes("MemFree") - lowestMemFree.get();
+        }
+        assertTrue(memFreeRecovered >= 200 * MIB, "MemFree came back by only " + memFreeRecovered / MIB + " MiB");
+        System.out.printf("real scrub: %s%n", report);
+    }
+
+    @Test
+    void anotherProcessEatingTheHeadroomStopsTheScrub() throws Exception {
+        long available = SelfStatus.meminfoBytes("MemAvailable");
+        assumeTrue(available > 3 * GIB, "needs 3 GiB available, has " + available / MIB + " MiB");
+        // The target is ~300 MiB; the hog's 600 MiB pushes MemAvailable under the headroom whatever the scrub holds.
+        ScrubConfig config = ScrubConfig.defaults().withHeadroom(available - 300 * MIB, 0).withMaxRate(40 * MIB);
+        Scrubber scrubber = new Scrubber(config, PROC, Clock.systemUTC());
+        long rssBefore = SelfStatus.statusBytes("VmRSS");
+        CompletableFuture<ScrubReport> scrub = CompletableFuture.supplyAsync(() -> scrubber.scrub(GIB));
+        ScrubberTest.awaitRssGrowth(rssBefore, 8 * MIB);
+        Process hog = MemoryHog.start(600, 32);
+        try {
+            ScrubReport report = scrub.get(30, TimeUnit.SECONDS);
+            assertEquals(Outcome.STOPPED_HEADROOM, report.outcome(), report.toString());
+            assertTrue(report.reason().contains("fell under the headroom"), report.reason());
+            assertTrue(report.targetBytes() > 250 * MIB && report.targetBytes() < 350 * MIB, report.toString());
+            assertTrue(report.bytesZeroed() < report.targetBytes(), report.toString());
+            long rssGrowth = SelfStatus.statusBytes("VmRSS") - rssBefore;
+            assertTrue(rssGrowth < 24 * MIB, "everything is released; RSS still " + rssGrowth / MIB + " MiB up");
+            System.out.printf("headroom stop: %s%n", report);
+        } finally {
+            hog.destroy();
+            hog.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void theScrubBacksOffSoAnAllocatingProcessIsNeverOomKilled() throws Exception {
+        long available = SelfStatus.meminfoBytes("MemAvailable");
+        assumeTrue(available > 4 * GIB, "needs 4 GiB available, has " + available / MIB + " MiB");
+        long oomKillsBefore = SelfStatus.oomKills();
+        ScrubConfig config = ScrubConfig.defaults().withHeadroom(available - 700 * MIB, 0).withMaxRate(100 * MIB);
+        Scrubber scrubber = new Scrubber(config, PROC, Clock.systemUTC());
+        long rssBefore = SelfStatus.statusBytes("VmRSS");
+        CompletableFuture<ScrubReport> scrub = CompletableFuture.supplyAsync(() -> scrubber.scrub(GIB));
+        ScrubberTest.awaitRssGrowth(rssBefore, 8 * MIB);
+        Process hog = MemoryHog.start(1024, 32);
+        try (BufferedReader hogSays = new BufferedReader(new InputStreamReader(hog.getInputStream(), StandardCharsets.US_ASCII))) {
+            ScrubReport report = scrub.get(30, TimeUnit.SECONDS);
+            List<String> lines = hogSays.lines().takeWhile(line -> !line.equals("done")).toList();
+            assertEquals("allocated 1024", lines.get(lines.size() - 1), "the other process got all it asked for");
+            assertTrue(hog.isAlive(), "the other process is still running");
+            assertTrue(report.outcome() == Outcome.STOPPED_HEADROOM || report.outcome() == Outcome.STOPPED_PRESSURE,
+                    report.toString());
+            assertTrue(SelfStatus.statusBytes("VmRSS") - rssBefore < 24 * MIB, "the scrub released what it held");
+            assertEquals(oomKillsBefore, SelfStatus.oomKills(), "no process was OOM-killed (/proc/vmstat oom_kill)");
+            System.out.printf("backed off: %s%n", report);
+        } finally {
+            hog.destroy();
+            hog.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
