@@ -22,7 +22,7 @@ class LinuxMemoryTest {
         Pointer memory = LinuxMemory.mapAnonymous(page);
         try {
             // KernelPageSize in smaps is the kernel's own page size for the mapping.
-            assertEquals(page, smapsField(memory, "KernelPageSize") * 1024);
+            assertEquals(page, SelfMaps.smapsField(memory, "KernelPageSize") * 1024);
         } finally {
             LinuxMemory.unmap(memory, page);
         }
@@ -83,7 +83,7 @@ class LinuxMemoryTest {
             LinuxMemory.madvise(memory, page, LinuxMemory.MADV_DONTDUMP);
             LinuxMemory.madvise(memory, page, LinuxMemory.MADV_WIPEONFORK);
             LinuxMemory.madvise(memory, page, LinuxMemory.MADV_NOHUGEPAGE);
-            List<String> flags = vmFlags(memory);
+            List<String> flags = SelfMaps.vmFlags(memory);
             assertTrue(flags.containsAll(List.of("dd", "wf", "nh")), flags.toString());
         } finally {
             unmapIsolated(memory, page);
@@ -96,12 +96,12 @@ class LinuxMemoryTest {
         Pointer memory = isolated(length);
         try {
             LinuxMemory.madvise(memory, length, LinuxMemory.MADV_NOHUGEPAGE);
-            assertEquals(0, smapsField(memory, "Rss"));
+            assertEquals(0, SelfMaps.smapsField(memory, "Rss"));
             LinuxMemory.madvise(memory, length, LinuxMemory.MADV_POPULATE_WRITE);
-            assertEquals(length / 1024, smapsField(memory, "Rss"));
+            assertEquals(length / 1024, SelfMaps.smapsField(memory, "Rss"));
             assertEquals(0, memory.getByte(length - 1), "new anonymous pages are zero-filled");
             LinuxMemory.madvise(memory, length, LinuxMemory.MADV_DONTNEED);
-            assertEquals(0, smapsField(memory, "Rss"));
+            assertEquals(0, SelfMaps.smapsField(memory, "Rss"));
         } finally {
             unmapIsolated(memory, length);
         }
@@ -131,8 +131,8 @@ class LinuxMemoryTest {
         Pointer memory = LinuxMemory.mapAnonymous(3 * page);
         try {
             LinuxMemory.protect(memory, page, LinuxMemory.PROT_NONE);
-            assertEquals("---p", mapsPermissions(memory));
-            assertEquals("rw-p", mapsPermissions(memory.share(page)));
+            assertEquals("---p", SelfMaps.mapsPermissions(memory));
+            assertEquals("rw-p", SelfMaps.mapsPermissions(memory.share(page)));
             assertEquals("EINVAL", assertThrows(NativeCallException.class,
                     () -> LinuxMemory.protect(memory.share(1), page, LinuxMemory.PROT_NONE)).errnoName());
         } finally {
@@ -145,15 +145,15 @@ class LinuxMemoryTest {
         long length = 16 * page;
         Pointer memory = LinuxMemory.mapAnonymous(length);
         try {
-            long before = statusKib("VmLck");
+            long before = SelfMaps.statusKib("VmLck");
             try {
                 LinuxMemory.lock(memory, length);
             } catch (NativeCallException e) {
                 assumeTrue(false, "mlock not allowed here (RLIMIT_MEMLOCK): " + e.getMessage());
             }
-            assertEquals(before + length / 1024, statusKib("VmLck"));
+            assertEquals(before + length / 1024, SelfMaps.statusKib("VmLck"));
             LinuxMemory.unlock(memory, length);
-            assertEquals(before, statusKib("VmLck"));
+            assertEquals(before, SelfMaps.statusKib("VmLck"));
         } finally {
             LinuxMemory.unmap(memory, length);
         }
@@ -232,35 +232,6 @@ class LinuxMemoryTest {
         assertThrows(IllegalArgumentException.class, () -> LinuxThread.setCurrentNice(20));
     }
 
-    static long statusKib(String field) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
-            }
-        }
-        throw new IllegalStateException("no " + field + " in /proc/self/status");
-    }
-
-    /**
-     * The lines of the /proc/self/smaps block for the mapping that holds {@code address}. The kernel
-     * merges a new mapping with a neighbour of the same flags, so tests that read a mapping's own
-     * figures use {@link #isolated}.
-     */
-    static List<String> smapsBlock(Pointer address) throws IOException {
-        long wanted = Pointer.nativeValue(address);
-        List<String> lines = Files.readAllLines(Path.of("/proc/self/smaps"));
-        for (int i = 0; i < lines.size(); i++) {
-            if (isRangeLine(lines.get(i)) && holds(lines.get(i), wanted)) {
-                int end = i + 1;
-                while (end < lines.size() && !isRangeLine(lines.get(end))) {
-                    end++;
-                }
-                return lines.subList(i, end);
-            }
-        }
-        throw new IllegalStateException("no mapping holds " + address + " in /proc/self/smaps");
-    }
-
     /** A read-write anonymous mapping fenced by PROT_NONE pages, so no neighbour can merge into it. */
     private Pointer isolated(long lengthBytes) {
         Pointer outer = LinuxMemory.mapAnonymous(lengthBytes + 2 * page);
@@ -271,36 +242,5 @@ class LinuxMemoryTest {
 
     private void unmapIsolated(Pointer inner, long lengthBytes) {
         LinuxMemory.unmap(inner.share(-page), lengthBytes + 2 * page);
-    }
-
-    private static boolean isRangeLine(String line) {
-        return line.matches("^[0-9a-f]+-[0-9a-f]+ .*");
-    }
-
-    private static boolean holds(String rangeLine, long address) {
-        String[] range = rangeLine.substring(0, rangeLine.indexOf(' ')).split("-");
-        return Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16);
-    }
-
-    static long smapsField(Pointer address, String field) throws IOException {
-        for (String line : smapsBlock(address)) {
-            if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
-            }
-        }
-        throw new IllegalStateException("no " + field + " for " + address);
-    }
-
-    static List<String> vmFlags(Pointer address) throws IOException {
-        for (String line : smapsBlock(address)) {
-            if (line.startsWith("VmFlags:")) {
-                return List.of(line.substring("VmFlags:".length()).trim().split("\\s+"));
-            }
-        }
-        throw new IllegalStateException("no VmFlags for " + address);
-    }
-
-    static String mapsPermissions(Pointer address) throws IOException {
-        return smapsBlock(address).get(0).split(" ")[1];
     }
 }

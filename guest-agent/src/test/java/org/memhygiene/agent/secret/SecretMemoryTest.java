@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.agent.secret.SecretMemory.Backing;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.linux.SelfMaps;
 
 /** Both backings on this machine's kernel, observed through /proc/self. */
 class SecretMemoryTest {
@@ -40,31 +41,31 @@ class SecretMemoryTest {
 
     @Test
     void lockedAnonymousIsLockedUndumpableAndWipedInAChild() throws IOException {
-        long vmLckBefore = statusKib("VmLck");
+        long vmLckBefore = SelfMaps.statusKib("VmLck");
         try (SecretMemory secret = new SecretMemory(3 * page + 1, Backing.LOCKED_ANONYMOUS)) {
             assertEquals(Backing.LOCKED_ANONYMOUS, secret.backing());
             assertTrue(secret.memfdSecretRefusal().isEmpty(), "memfd_secret was not even tried");
             assertEquals(4 * page, secret.dataBytes(), "rounded up to whole pages");
-            assertEquals(vmLckBefore + 4 * page / 1024, statusKib("VmLck"), "VmLck rises by the data pages");
-            List<String> flags = vmFlags(secret.dataAddress());
+            assertEquals(vmLckBefore + 4 * page / 1024, SelfMaps.statusKib("VmLck"), "VmLck rises by the data pages");
+            List<String> flags = SelfMaps.vmFlags(secret.dataAddress());
             assertTrue(flags.containsAll(List.of("dd", "wf", "lo")), "VmFlags " + flags);
         }
-        assertEquals(vmLckBefore, statusKib("VmLck"), "closing unlocks");
+        assertEquals(vmLckBefore, SelfMaps.statusKib("VmLck"), "closing unlocks");
     }
 
     @Test
     void memfdSecretIsLockedUndumpableAndNotInherited() throws IOException {
-        long vmLckBefore = statusKib("VmLck");
+        long vmLckBefore = SelfMaps.statusKib("VmLck");
         try (SecretMemory secret = memfdSecretOrSkip(page)) {
             assertTrue(secret.fileDescriptor() >= 0);
-            assertEquals(vmLckBefore + page / 1024, statusKib("VmLck"), "secretmem mappings are VM_LOCKED");
-            List<String> flags = vmFlags(secret.dataAddress());
+            assertEquals(vmLckBefore + page / 1024, SelfMaps.statusKib("VmLck"), "secretmem mappings are VM_LOCKED");
+            List<String> flags = SelfMaps.vmFlags(secret.dataAddress());
             assertTrue(flags.containsAll(List.of("dd", "dc", "lo", "sh")), "VmFlags " + flags);
             assertTrue(Files.exists(Path.of("/proc/self/fd/" + secret.fileDescriptor())));
             assertTrue(Files.readSymbolicLink(Path.of("/proc/self/fd/" + secret.fileDescriptor())).toString()
                     .contains("secretmem"), "the descriptor is a secretmem file");
         }
-        assertEquals(vmLckBefore, statusKib("VmLck"));
+        assertEquals(vmLckBefore, SelfMaps.statusKib("VmLck"));
     }
 
     @Test
@@ -72,9 +73,9 @@ class SecretMemoryTest {
         for (Backing backing : Backing.values()) {
             try (SecretMemory secret = new SecretMemory(2 * page, backing)) {
                 Pointer data = secret.dataAddress();
-                assertEquals("---p", permissions(data.share(-1)), backing + ": the page before");
-                assertEquals("---p", permissions(data.share(secret.dataBytes())), backing + ": the page after");
-                assertTrue(permissions(data).startsWith("rw-"), backing + ": the data");
+                assertEquals("---p", SelfMaps.mapsPermissions(data.share(-1)), backing + ": the page before");
+                assertEquals("---p", SelfMaps.mapsPermissions(data.share(secret.dataBytes())), backing + ": the page after");
+                assertTrue(SelfMaps.mapsPermissions(data).startsWith("rw-"), backing + ": the data");
             }
         }
     }
@@ -147,61 +148,19 @@ class SecretMemoryTest {
 
     @Test
     void aForgottenLockedSecretIsReleasedByTheCleaner() throws Exception {
-        long vmLckBefore = statusKib("VmLck");
+        long vmLckBefore = SelfMaps.statusKib("VmLck");
         new SecretMemory(8 * page, Backing.LOCKED_ANONYMOUS).write(0, KEY);
-        assertEquals(vmLckBefore + 8 * page / 1024, statusKib("VmLck"));
-        for (int i = 0; i < 200 && statusKib("VmLck") != vmLckBefore; i++) {
+        assertEquals(vmLckBefore + 8 * page / 1024, SelfMaps.statusKib("VmLck"));
+        for (int i = 0; i < 200 && SelfMaps.statusKib("VmLck") != vmLckBefore; i++) {
             System.gc();
             Thread.sleep(20);
         }
-        assertEquals(vmLckBefore, statusKib("VmLck"), "the Cleaner unmapped the forgotten secret");
+        assertEquals(vmLckBefore, SelfMaps.statusKib("VmLck"), "the Cleaner unmapped the forgotten secret");
     }
 
     @Test
     void badSizesAreRefused() {
         assertEquals("sizeBytes = 0: expected a positive size",
                 assertThrows(IllegalArgumentException.class, () -> new SecretMemory(0)).getMessage());
-    }
-
-    static long statusKib(String field) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
-            }
-        }
-        throw new IllegalStateException("no " + field + " in /proc/self/status");
-    }
-
-    /** The smaps lines of the mapping that holds {@code address}. */
-    static List<String> smapsBlock(Pointer address) throws IOException {
-        long wanted = Pointer.nativeValue(address);
-        List<String> lines = Files.readAllLines(Path.of("/proc/self/smaps"));
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
-                String[] range = line.substring(0, line.indexOf(' ')).split("-");
-                if (Long.parseUnsignedLong(range[0], 16) <= wanted && wanted < Long.parseUnsignedLong(range[1], 16)) {
-                    int end = i + 1;
-                    while (end < lines.size() && !lines.get(end).matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
-                        end++;
-                    }
-                    return lines.subList(i, end);
-                }
-            }
-        }
-        throw new IllegalStateException("no mapping holds " + address);
-    }
-
-    static List<String> vmFlags(Pointer address) throws IOException {
-        for (String line : smapsBlock(address)) {
-            if (line.startsWith("VmFlags:")) {
-                return List.of(line.substring("VmFlags:".length()).trim().split("\\s+"));
-            }
-        }
-        throw new IllegalStateException("no VmFlags for " + address);
-    }
-
-    static String permissions(Pointer address) throws IOException {
-        return smapsBlock(address).get(0).split(" ")[1];
     }
 }
