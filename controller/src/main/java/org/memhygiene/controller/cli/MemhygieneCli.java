@@ -23,6 +23,16 @@ public final class MemhygieneCli {
     /** The configured command line; tests call it with their own writers. */
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new MemhygieneCli());
+        // A usage error gets its message and a pointer to --help, not the whole help text.
+        commandLine.setParameterExceptionHandler((e, args) -> {
+            CommandLine cmd = e.getCommandLine();
+            PrintWriter err = cmd.getErr();
+            err.println("memhygiene: " + e.getMessage());
+            CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+            err.println("Run '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage.");
+            err.flush();
+            return cmd.getCommandSpec().exitCodeOnInvalidInput();
+        });
         commandLine.setExecutionExceptionHandler((e, cmd, parseResult) -> {
             PrintWriter err = cmd.getErr();
             err.println("memhygiene: error: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
