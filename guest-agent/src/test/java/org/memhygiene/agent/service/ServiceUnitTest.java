@@ -145,6 +145,29 @@ class ServiceUnitTest {
         }
     }
 
+    @Test
+    void theSysusersEntryCreatesASystemUserAndGroup() throws Exception {
+        Path sysusers = Proc.onPath("systemd-sysusers");
+        if (sysusers == null) {
+            System.out.println("SKIP: systemd-sysusers is not installed (apt-get install systemd)");
+        }
+        Assumptions.assumeTrue(sysusers != null, "systemd-sysusers is not installed");
+        Path etc = Files.createDirectories(tmp.resolve("image/etc"));
+        Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/bin/bash\n");
+        Files.writeString(etc.resolve("group"), "root:x:0:\n");
+        Proc p = Proc.run(List.of(sysusers.toString(), "--root=" + tmp.resolve("image"),
+                Proc.DIST.resolve("memhygiene-agent.sysusers").toString()));
+        assertEquals(0, p.exit(), p::toString);
+        String user = Files.readAllLines(etc.resolve("passwd")).stream()
+                .filter(l -> l.startsWith("memhygiene:")).findFirst().orElseThrow(() -> new AssertionError(p));
+        String[] f = user.split(":");
+        int uid = Integer.parseInt(f[2]);
+        assertTrue(uid > 0 && uid < 1000, "a system uid: " + user);
+        assertEquals("/usr/sbin/nologin", f[6], user);
+        assertTrue(Files.readAllLines(etc.resolve("group")).stream()
+                .anyMatch(l -> l.startsWith("memhygiene:x:" + f[3] + ":")), "group memhygiene with the user's gid");
+    }
+
     static Path systemdAnalyze() {
         Path p = Proc.onPath("systemd-analyze");
         if (p == null) {
