@@ -144,6 +144,10 @@ do_uninstall() {
     fi
   fi
   rm -f "$root$config_dist"
+  # The unit's CacheDirectory= (JNA's unpacked native library), created by systemd, not by us.
+  if [ -d "$root/var/cache/memhygiene-agent" ]; then
+    rm -rf "${root:?}/var/cache/memhygiene-agent"; say "removed /var/cache/memhygiene-agent/"
+  fi
   local d
   for d in "$home/share" "$home/bin" "$home" /etc/memhygiene; do
     if [ -d "$root$d" ]; then rmdir --ignore-fail-on-non-empty "$root$d"; fi

@@ -156,7 +156,11 @@ class ServiceInstallScriptTest {
         Path foreign = Files.writeString(Files.createDirectories(root.resolve("etc/udev/rules.d"))
                 .resolve("99-local.rules"), "# mine\n");
         install();
+        // What systemd creates for the unit's CacheDirectory= when the agent runs.
+        Files.writeString(Files.createDirectories(root.resolve("var/cache/memhygiene-agent/JNA/temp"))
+                .resolve("jna123.tmp"), "so");
         Proc gone = install("--uninstall");
+        assertFalse(Files.exists(root.resolve("var/cache/memhygiene-agent")), gone::toString);
         try (Stream<Path> s = Files.walk(root)) {
             assertEquals(List.of(foreign), s.filter(Files::isRegularFile).toList(), gone::toString);
         }
