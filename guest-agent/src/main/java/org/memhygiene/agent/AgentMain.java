@@ -1,0 +1,82 @@
+package org.memhygiene.agent;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.memhygiene.agent.scrub.ScrubConfig;
+import org.memhygiene.agent.scrub.Scrubber;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.cli.CliErrors;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.units.ByteSize;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** The guest agent's command line, {@code bin/memhygiene-agent}. */
+@Command(name = "memhygiene-agent", mixinStandardHelpOptions = true,
+        description = "Zeroes freed guest memory so the host's KSM can merge it with the zero page.",
+        subcommands = {AgentMain.Scrub.class, CommandLine.HelpCommand.class})
+public final class AgentMain {
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    public static CommandLine commandLine() {
+        return CliErrors.configure(new CommandLine(new AgentMain()), "memhygiene-agent");
+    }
+
+    @Command(name = "scrub", mixinStandardHelpOptions = true, description = {
+            "Zero free memory once, within the safety limits of docs/SCRUBBING.md: at most MemAvailable minus"
+                    + " the headroom (the larger of 256 MiB and 10% of MemTotal); stops at once under memory pressure.",
+            "Exit code 0 also when a limit stopped it early: the report says why."})
+    static final class Scrub implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--max-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
+                description = "Zero at most SIZE (e.g. 512M, 2G; default: as much as is safe).")
+        long maxBytes = Long.MAX_VALUE;
+        @Option(names = "--json", description = "Print the report as JSON.")
+        boolean json;
+        @Option(names = "--proc-root", paramLabel = "DIR", hidden = true, description = "For tests.")
+        Path procRoot = Path.of("/proc");
+
+        @Override
+        public Integer call() throws JsonProcessingException {
+            ScrubReport report = new Scrubber(ScrubConfig.defaults(), procRoot, Clock.systemUTC()).scrub(maxBytes);
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(Json.mapper().writeValueAsString(report));
+            } else {
+                out.printf(Locale.ROOT, "outcome      %s%n", report.outcome().name().toLowerCase(Locale.ROOT));
+                if (!report.reason().isEmpty()) {
+                    out.printf(Locale.ROOT, "reason       %s%n", report.reason());
+                }
+                out.printf(Locale.ROOT, "zeroed       %s of %s targeted%n", ByteSize.format(report.bytesZeroed()),
+                        ByteSize.format(report.targetBytes()));
+                out.printf(Locale.ROOT, "duration     %d ms (%s/s)%n", report.durationMillis(),
+                        ByteSize.format((long) report.throughputBytesPerSecond()));
+                out.printf(Locale.ROOT, "chunks       %d completed, %d aborted%n", report.chunksCompleted(),
+                        report.chunksAborted());
+            }
+            out.flush();
+            return report.outcome() == ScrubReport.Outcome.FAILED ? CliErrors.EXIT_RUNTIME_ERROR : 0;
+        }
+    }
+
+    static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
+        @Override
+        public Long convert(String value) {
+            try {
+                return ByteSize.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+}
