@@ -4,13 +4,17 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.memhygiene.agent.posture.PostureProbe;
 import org.memhygiene.agent.scrub.ScrubConfig;
 import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.cli.CliErrors;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.units.ByteSize;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -21,7 +25,7 @@ import picocli.CommandLine.Spec;
 /** The guest agent's command line, {@code bin/memhygiene-agent}. */
 @Command(name = "memhygiene-agent", mixinStandardHelpOptions = true,
         description = "Zeroes freed guest memory so the host's KSM can merge it with the zero page.",
-        subcommands = {AgentMain.Scrub.class, CommandLine.HelpCommand.class})
+        subcommands = {AgentMain.Scrub.class, AgentMain.Posture.class, CommandLine.HelpCommand.class})
 public final class AgentMain {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
@@ -66,6 +70,33 @@ public final class AgentMain {
             }
             out.flush();
             return report.outcome() == ScrubReport.Outcome.FAILED ? CliErrors.EXIT_RUNTIME_ERROR : 0;
+        }
+    }
+
+    @Command(name = "posture", mixinStandardHelpOptions = true,
+            description = "What this guest does to protect memory: findings with evidence and remediation.")
+    static final class Posture implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--json", description = "Print the findings as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws JsonProcessingException {
+            List<Finding> findings = PostureProbe.ofThisMachine().probe().stream()
+                    .sorted(Comparator.comparing(Finding::severity).reversed().thenComparing(Finding::id)).toList();
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(Json.mapper().writeValueAsString(findings));
+            } else {
+                for (Finding f : findings) {
+                    out.printf(Locale.ROOT, "%-8s %-32s %s%n", f.severity(), f.id(), f.title());
+                    out.printf(Locale.ROOT, "%-8s %-32s evidence: %s%n", "", "", f.evidence());
+                    out.printf(Locale.ROOT, "%-8s %-32s fix: %s%n", "", "", f.remediation());
+                }
+            }
+            out.flush();
+            return 0;
         }
     }
 

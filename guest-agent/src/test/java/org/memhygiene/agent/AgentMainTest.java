@@ -43,4 +43,14 @@ class AgentMainTest {
         assertTrue(run.err().contains("'lots' is not a size"), run.err());
         assertTrue(run.err().contains("--help"), run.err());
     }
+
+    @Test
+    void postureListsFindingsAsTableAndJson() throws Exception {
+        Run table = run("posture");
+        assertEquals(0, table.exitCode(), table.err());
+        assertTrue(table.out().contains("guest.kernel.version"), table.out());
+        JsonNode json = Json.mapper().readTree(run("posture", "--json").out());
+        assertTrue(json.isArray() && json.size() > 0);
+        assertTrue(json.get(0).has("remediation"));
+    }
 }

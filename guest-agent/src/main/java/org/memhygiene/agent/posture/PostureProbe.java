@@ -1,0 +1,261 @@
+package org.memhygiene.agent.posture;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import java.util.zip.GZIPInputStream;
+import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.posture.Severity;
+
+/**
+ * Reads what the guest already does to protect memory, as findings (docs/POSTURE.md lists every id).
+ * The /proc, /sys and /boot roots are constructor arguments so tests can use trees of their own. A
+ * file that is missing or unreadable never fails the probe: the check it feeds is skipped, or reported
+ * as unknown.
+ */
+public final class PostureProbe {
+    private final Path proc;
+    private final Path sys;
+    private final Path boot;
+
+    public PostureProbe(Path procRoot, Path sysRoot, Path bootRoot) {
+        this.proc = procRoot;
+        this.sys = sysRoot;
+        this.boot = bootRoot;
+    }
+
+    public static PostureProbe ofThisMachine() {
+        return new PostureProbe(Path.of("/proc"), Path.of("/sys"), Path.of("/boot"));
+    }
+
+    public List<Finding> probe() {
+        String cmdline = read(proc.resolve("cmdline")).orElse("");
+        List<String> args = Arrays.asList(cmdline.strip().split("\\s+"));
+        String release = read(proc.resolve("sys/kernel/osrelease")).map(String::strip).orElse("unknown");
+        Optional<KernelConfig> config = kernelConfig(release);
+        List<Finding> findings = new ArrayList<>();
+        findings.add(new Finding("guest.kernel.version", Severity.INFO, "Guest kernel " + release,
+                proc.resolve("sys/kernel/osrelease") + ": " + release, "None."));
+        wipeOnFree(args, config, findings);
+        swap(findings);
+        hibernation(args, findings);
+        coreDumps(findings);
+        secretMemory(release, config, findings);
+        balloon(findings);
+        memoryLocking(findings);
+        return List.copyOf(findings);
+    }
+
+    /** init_on_free / init_on_alloc (Documentation/admin-guide/kernel-parameters.txt, mm/page_alloc.c). */
+    private void wipeOnFree(List<String> args, Optional<KernelConfig> config, List<Finding> findings) {
+        String evidence = proc.resolve("cmdline") + ": " + flag(args, "init_on_free")
+                + config.map(c -> "; " + c.source() + ": CONFIG_INIT_ON_FREE_DEFAULT_ON=" + c.get("CONFIG_INIT_ON_FREE_DEFAULT_ON")).orElse("");
+        boolean onFree = enabled(args, "init_on_free", config.map(c -> c.isYes("CONFIG_INIT_ON_FREE_DEFAULT_ON")).orElse(false));
+        if (onFree) {
+            findings.add(new Finding("guest.init_on_free.on", Severity.INFO, "The kernel zeroes every page it frees",
+                    evidence, "None: freed memory holds no stale data; the agent does not need to scrub."));
+        } else {
+            findings.add(new Finding("guest.init_on_free.off", Severity.MEDIUM,
+                    "Freed memory keeps its old contents until reused", evidence,
+                    "Boot the guest with init_on_free=1 (costs a few percent CPU), or let the memhygiene agent"
+                            + " scrub free memory periodically."));
+        }
+        boolean onAlloc = enabled(args, "init_on_alloc", config.map(c -> c.isYes("CONFIG_INIT_ON_ALLOC_DEFAULT_ON")).orElse(false));
+        if (!onAlloc && !onFree) {
+            findings.add(new Finding("guest.init_on_alloc.off", Severity.LOW,
+                    "Newly allocated kernel memory is not zeroed", proc.resolve("cmdline") + ": " + flag(args, "init_on_alloc"),
+                    "Boot with init_on_alloc=1 so uninitialised kernel allocations cannot leak old data."));
+        }
+    }
+
+    /** Swapped-out pages outlive the process on disk unless the swap device is encrypted or in RAM. */
+    private void swap(List<Finding> findings) {
+        Path swaps = proc.resolve("swaps");
+        List<String> lines = read(swaps).map(String::lines).map(s -> s.skip(1).toList()).orElse(List.of());
+        for (String line : lines) {
+            String device = line.strip().split("\\s+")[0];
+            String kind = swapKind(device);
+            if (kind.equals("unencrypted")) {
+                findings.add(new Finding("guest.swap.unencrypted", Severity.HIGH,
+                        "Swap on " + device + " is not encrypted", swaps + ": " + line.strip(),
+                        "Encrypt swap (dm-crypt with a random key per boot, crypttab 'swap' option), use zram,"
+                                + " or turn swap off."));
+            } else {
+                findings.add(new Finding("guest.swap.protected", Severity.INFO, "Swap on " + device + " is " + kind,
+                        swaps + ": " + line.strip(), "None."));
+            }
+        }
+        if (lines.isEmpty()) {
+            findings.add(new Finding("guest.swap.none", Severity.INFO, "No swap", swaps + ": no devices", "None."));
+        }
+        read(sys.resolve("module/zswap/parameters/enabled")).map(String::strip).filter(v -> v.equals("Y"))
+                .ifPresent(v -> findings.add(new Finding("guest.zswap.on", Severity.INFO,
+                        "zswap compresses pages in RAM before they reach the swap device",
+                        sys.resolve("module/zswap/parameters/enabled") + ": Y", "None.")));
+    }
+
+    private String swapKind(String device) {
+        String name = Path.of(device).getFileName().toString();
+        if (name.startsWith("zram")) {
+            return "zram (in RAM)";
+        }
+        if (name.startsWith("dm-")) {
+            // dm-crypt devices carry a UUID starting with CRYPT- (Documentation/admin-guide/device-mapper).
+            return read(sys.resolve("block").resolve(name).resolve("dm/uuid")).filter(u -> u.startsWith("CRYPT-"))
+                    .map(u -> "encrypted (dm-crypt)").orElse("unencrypted");
+        }
+        return "unencrypted";
+    }
+
+    /** Hibernation writes all of RAM to disk (Documentation/power/swsusp.rst). */
+    private void hibernation(List<String> args, List<Finding> findings) {
+        Path state = sys.resolve("power/state");
+        read(state).filter(s -> Arrays.asList(s.strip().split("\\s+")).contains("disk")).ifPresent(s -> findings.add(
+                new Finding("guest.hibernation.available", Severity.MEDIUM, "Hibernation can write all of memory to disk",
+                        state + ": " + s.strip() + "; " + proc.resolve("cmdline") + ": " + flag(args, "resume"),
+                        "Boot with nohibernate, or make sure the resume device is encrypted.")));
+    }
+
+    /** Core dumps copy a process's memory to disk (core(5), Documentation/admin-guide/sysctl/fs.rst). */
+    private void coreDumps(List<Finding> findings) {
+        Path patternFile = proc.resolve("sys/kernel/core_pattern");
+        Path suidFile = proc.resolve("sys/fs/suid_dumpable");
+        read(patternFile).map(String::strip).ifPresent(pattern -> {
+            boolean disabled = pattern.isEmpty() || pattern.equals("|/bin/false") || pattern.equals("|/usr/bin/false");
+            if (!disabled) {
+                findings.add(new Finding("guest.coredump.enabled", Severity.LOW,
+                        pattern.contains("systemd-coredump") ? "Core dumps are kept by systemd-coredump"
+                                : "Core dumps are written", patternFile + ": " + pattern,
+                        "Set kernel.core_pattern=|/bin/false (or Storage=none in coredump.conf) on hosts"
+                                + " whose processes hold secrets."));
+            }
+        });
+        read(suidFile).map(String::strip).filter(v -> !v.equals("0")).ifPresent(v -> findings.add(
+                new Finding("guest.coredump.suid", v.equals("1") ? Severity.HIGH : Severity.MEDIUM,
+                        "Privileged (setuid) processes can dump core", suidFile + ": " + v,
+                        "Set fs.suid_dumpable=0.")));
+    }
+
+    /** memfd_secret(2): Linux 5.14+, CONFIG_SECRETMEM; memory out of the kernel's direct map. */
+    private void secretMemory(String release, Optional<KernelConfig> config, List<Finding> findings) {
+        boolean newEnough = atLeast(release, 5, 14);
+        Optional<Boolean> configured = config.map(c -> c.isYes("CONFIG_SECRETMEM"));
+        if (!newEnough || configured.equals(Optional.of(false))) {
+            findings.add(new Finding("guest.memfd_secret.unavailable", Severity.LOW,
+                    "memfd_secret is not available for secret memory", "kernel " + release
+                            + config.map(c -> "; " + c.source() + ": CONFIG_SECRETMEM=" + c.get("CONFIG_SECRETMEM")).orElse(""),
+                    "Use a 5.14+ kernel with CONFIG_SECRETMEM=y; until then SecretMemory falls back to mlock."));
+        }
+    }
+
+    /** Free page reporting hands free memory back to the host without KSM (virtio-balloon, 5.7+). */
+    private void balloon(List<Finding> findings) {
+        Path driver = sys.resolve("bus/virtio/drivers/virtio_balloon");
+        if (!Files.isDirectory(driver)) {
+            findings.add(new Finding("guest.balloon.absent", Severity.INFO, "No virtio balloon driver",
+                    driver + ": absent", "Give the VM <memballoon model='virtio'> to report memory statistics."));
+            return;
+        }
+        Path order = sys.resolve("module/page_reporting/parameters/page_reporting_order");
+        if (Files.exists(order)) {
+            findings.add(new Finding("guest.free_page_reporting.on", Severity.INFO,
+                    "Free page reporting can hand free memory to the host", order + ": "
+                            + read(order).map(String::strip).orElse("?"), "None."));
+        } else {
+            findings.add(new Finding("guest.free_page_reporting.off", Severity.INFO, "Free page reporting is off",
+                    order + ": absent", "Set freePageReporting='on' on the VM's memballoon (libvirt 6.9+)."));
+        }
+    }
+
+    /** SecretMemory locks pages; that needs RLIMIT_MEMLOCK room or CAP_IPC_LOCK (mlock(2)). */
+    private void memoryLocking(List<Finding> findings) {
+        Optional<String> status = read(proc.resolve("self/status"));
+        boolean capIpcLock = status.flatMap(s -> s.lines().filter(l -> l.startsWith("CapEff:")).findFirst())
+                .map(l -> (Long.parseUnsignedLong(l.substring(7).strip(), 16) >> 14 & 1) == 1).orElse(false);
+        Optional<String> limit = read(proc.resolve("self/limits"))
+                .flatMap(s -> s.lines().filter(l -> l.startsWith("Max locked memory")).findFirst())
+                .map(l -> l.substring("Max locked memory".length()).strip().split("\\s+")[0]);
+        boolean enough = capIpcLock || limit.map(v -> v.equals("unlimited") || parseOrZero(v) >= 64L << 20).orElse(false);
+        if (!enough) {
+            findings.add(new Finding("guest.agent.mlock_limited", Severity.LOW,
+                    "The agent can lock little memory for secrets", proc.resolve("self/limits") + ": Max locked memory "
+                            + limit.orElse("unknown") + " bytes; CAP_IPC_LOCK " + (capIpcLock ? "yes" : "no"),
+                    "Run the agent with CAP_IPC_LOCK (the shipped unit does) or raise LimitMEMLOCK."));
+        }
+    }
+
+    private static long parseOrZero(String value) {
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static boolean atLeast(String release, int major, int minor) {
+        String[] parts = release.split("[.-]");
+        try {
+            int ma = Integer.parseInt(parts[0]);
+            int mi = parts.length > 1 ? Integer.parseInt(parts[1]) : 0;
+            return ma > major || (ma == major && mi >= minor);
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** A boolean kernel parameter: "x=1"/"x=on" turns it on, "x=0" off, absent means the config default. */
+    private static boolean enabled(List<String> args, String name, boolean defaultOn) {
+        boolean on = defaultOn;
+        for (String arg : args) {
+            if (arg.startsWith(name + "=")) {
+                String value = arg.substring(name.length() + 1);
+                on = value.equals("1") || value.equalsIgnoreCase("on") || value.equalsIgnoreCase("y");
+            }
+        }
+        return on;
+    }
+
+    private static String flag(List<String> args, String name) {
+        return args.stream().filter(a -> a.startsWith(name + "=")).reduce((a, b) -> b).orElse("no " + name + "=");
+    }
+
+    private record KernelConfig(String source, List<String> lines) {
+        String get(String key) {
+            return lines.stream().filter(l -> l.startsWith(key + "=")).map(l -> l.substring(key.length() + 1))
+                    .findFirst().orElse("not set");
+        }
+
+        boolean isYes(String key) {
+            return get(key).equals("y");
+        }
+    }
+
+    /** The running kernel's config: /proc/config.gz (CONFIG_IKCONFIG_PROC) or /boot/config-RELEASE. */
+    private Optional<KernelConfig> kernelConfig(String release) {
+        Path gz = proc.resolve("config.gz");
+        if (Files.isReadable(gz)) {
+            try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
+                return Optional.of(new KernelConfig(gz.toString(),
+                        new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList()));
+            } catch (IOException e) {
+                // Unreadable or not gzip: fall through to /boot.
+            }
+        }
+        Path file = boot.resolve("config-" + release);
+        return read(file).map(text -> new KernelConfig(file.toString(), text.lines().toList()));
+    }
+
+    private static Optional<String> read(Path file) {
+        try {
+            return Optional.of(Files.readString(file, StandardCharsets.UTF_8));
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+}
