@@ -2,6 +2,8 @@ package org.memhygiene.agent;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.PrintWriter;
+import java.net.SocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Comparator;
@@ -9,12 +11,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.memhygiene.agent.posture.PostureProbe;
+import org.memhygiene.agent.scrub.ProcMemory;
 import org.memhygiene.agent.scrub.ScrubConfig;
+import org.memhygiene.agent.server.AgentRequests;
+import org.memhygiene.agent.server.AgentServer;
 import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.cli.CliErrors;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.protocol.AgentProtocol;
 import org.memhygiene.core.units.ByteSize;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,7 +32,45 @@ import picocli.CommandLine.Spec;
 @Command(name = "memhygiene-agent", mixinStandardHelpOptions = true,
         description = "Zeroes freed guest memory so the host's KSM can merge it with the zero page.",
         subcommands = {AgentMain.Scrub.class, AgentMain.Posture.class, CommandLine.HelpCommand.class})
-public final class AgentMain {
+public final class AgentMain implements Callable<Integer> {
+    static final Path VIRTIO_PORT = Path.of("/dev/virtio-ports", AgentProtocol.PORT_NAME);
+    /** Generous for a host that polls every second, tight enough that a flood costs little. */
+    static final int MAX_REQUESTS_PER_SECOND = 50;
+
+    @Option(names = "--listen", paramLabel = "ADDRESS",
+            description = "Serve on unix:PATH or tcp:127.0.0.1:PORT instead of the virtio-serial port " + "/dev/virtio-ports/org.memhygiene.agent.0.")
+    String listen;
+
+    /** With no subcommand: serve the host. */
+    @Override
+    public Integer call() throws Exception {
+        ScrubConfig config = ScrubConfig.defaults();
+        Path proc = Path.of("/proc");
+        AgentRequests requests = new AgentRequests(new Scrubber(config, proc, Clock.systemUTC()), new ProcMemory(proc),
+                () -> PostureProbe.ofThisMachine().probe(), version());
+        AgentServer server = new AgentServer(requests, MAX_REQUESTS_PER_SECOND);
+        if (listen == null) {
+            server.servePort(VIRTIO_PORT);
+            return 0;
+        }
+        SocketAddress address;
+        try {
+            address = AgentServer.parseListen(listen);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+        }
+        try (ServerSocketChannel channel = server.bind(address)) {
+            System.err.println("memhygiene-agent: serving on " + listen);
+            server.serve(channel);
+        }
+        return 0;
+    }
+
+    static String version() {
+        String version = AgentMain.class.getPackage().getImplementationVersion();
+        return version != null ? version : "development";
+    }
+
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));
     }

@@ -5,7 +5,7 @@ package org.memhygiene.agent.scrub;
  * "meminfo"). MemAvailable (3.14+) is the kernel's estimate of what can be allocated without swapping:
  * free pages plus the reclaimable part of page cache and slab, less the zone watermarks.
  */
-record MemInfo(long memTotalBytes, long memAvailableBytes) {
+public record MemInfo(long memTotalBytes, long memAvailableBytes) {
 
     /**
      * Parses the first {@code length} bytes of /proc/meminfo text. Allocation-free on success: the

@@ -14,7 +14,7 @@ import java.util.OptionalDouble;
  * Files are opened afresh on every read (a prepared tree is rewritten by rename) into one reused buffer;
  * the methods are synchronized because scrubs and trigger samples read from different threads.
  */
-final class ProcMemory {
+public final class ProcMemory {
     /** /proc/meminfo is about 1.5 KiB and pressure/memory about 100 bytes. */
     private static final int BUFFER_BYTES = 16 * 1024;
 
@@ -23,13 +23,13 @@ final class ProcMemory {
     private final Path cmdline;
     private final byte[] buffer = new byte[BUFFER_BYTES];
 
-    ProcMemory(Path procRoot) {
+    public ProcMemory(Path procRoot) {
         this.meminfo = procRoot.resolve("meminfo");
         this.memoryPressure = procRoot.resolve("pressure/memory");
         this.cmdline = procRoot.resolve("cmdline");
     }
 
-    synchronized MemInfo memInfo() {
+    public synchronized MemInfo memInfo() {
         try {
             return MemInfo.parse(buffer, read(meminfo), meminfo.toString());
         } catch (IOException e) {

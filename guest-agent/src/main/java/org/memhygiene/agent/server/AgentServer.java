@@ -1,0 +1,159 @@
+package org.memhygiene.agent.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Semaphore;
+import org.memhygiene.core.protocol.AgentProtocol;
+import org.memhygiene.core.protocol.AgentProtocol.ErrorCode;
+import org.memhygiene.core.protocol.BoundedLineReader;
+
+/**
+ * Serves the agent protocol on the virtio-serial port, a unix socket or loopback TCP. Whatever a peer
+ * sends, the server answers or drops that peer, and goes on serving: lines over 64 KiB are skipped,
+ * requests over the rate limit get rate_limited, a closed port is reopened with backoff.
+ */
+public final class AgentServer {
+    private static final int MAX_CONNECTIONS = 4;
+    private static final long MAX_BACKOFF_MILLIS = 5_000;
+
+    private final AgentRequests requests;
+    private final int maxRequestsPerSecond;
+    private final Semaphore connections = new Semaphore(MAX_CONNECTIONS);
+
+    public AgentServer(AgentRequests requests, int maxRequestsPerSecond) {
+        if (maxRequestsPerSecond <= 0) {
+            throw new IllegalArgumentException("maxRequestsPerSecond must be positive, was " + maxRequestsPerSecond);
+        }
+        this.requests = requests;
+        this.maxRequestsPerSecond = maxRequestsPerSecond;
+    }
+
+    /** "unix:PATH" or "tcp:127.0.0.1:PORT" (loopback only: the agent is not a network service). */
+    public static SocketAddress parseListen(String listen) {
+        if (listen.startsWith("unix:") && listen.length() > 5) {
+            return UnixDomainSocketAddress.of(listen.substring(5));
+        }
+        if (listen.startsWith("tcp:")) {
+            String hostPort = listen.substring(4);
+            int colon = hostPort.lastIndexOf(':');
+            if (colon > 0) {
+                String host = hostPort.substring(0, colon);
+                try {
+                    int port = Integer.parseInt(hostPort.substring(colon + 1));
+                    if ((host.equals("127.0.0.1") || host.equals("localhost")) && port >= 0 && port <= 65535) {
+                        return new InetSocketAddress("127.0.0.1", port);
+                    }
+                } catch (NumberFormatException e) {
+                    // reported below
+                }
+            }
+        }
+        throw new IllegalArgumentException("'" + listen + "' is not a listen address: expected unix:PATH or"
+                + " tcp:127.0.0.1:PORT");
+    }
+
+    /** Binds now (so the caller knows the address is taken) and returns the bound channel. */
+    public ServerSocketChannel bind(SocketAddress address) throws IOException {
+        ServerSocketChannel server;
+        if (address instanceof UnixDomainSocketAddress unix) {
+            Files.deleteIfExists(unix.getPath());
+            server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        } else {
+            server = ServerSocketChannel.open(StandardProtocolFamily.INET);
+        }
+        server.bind(address);
+        return server;
+    }
+
+    /** Accepts peers until the channel is closed; each peer gets its own thread, at most four at once. */
+    public void serve(ServerSocketChannel server) throws IOException {
+        while (server.isOpen()) {
+            SocketChannel peer;
+            try {
+                peer = server.accept();
+            } catch (IOException e) {
+                if (!server.isOpen()) {
+                    return;
+                }
+                throw e;
+            }
+            if (!connections.tryAcquire()) {
+                peer.close();
+                continue;
+            }
+            Thread thread = new Thread(() -> {
+                try (peer) {
+                    converse(Channels.newInputStream(peer), Channels.newOutputStream(peer));
+                } catch (IOException e) {
+                    // The peer went away; the next one is served all the same.
+                } finally {
+                    connections.release();
+                }
+            }, "agent-peer");
+            thread.setDaemon(true);
+            thread.start();
+        }
+    }
+
+    /**
+     * Serves the virtio-serial character device for as long as the agent runs. Reads end when the host
+     * side disconnects; the port is then reopened with exponential backoff up to 5 s.
+     */
+    public void servePort(Path device) throws InterruptedException {
+        long backoffMillis = 100;
+        while (!Thread.currentThread().isInterrupted()) {
+            try (RandomAccessFile port = new RandomAccessFile(device.toFile(), "rw")) {
+                converse(Channels.newInputStream(port.getChannel()), Channels.newOutputStream(port.getChannel()));
+                backoffMillis = 100;
+            } catch (IOException e) {
+                System.err.println("memhygiene-agent: " + device + ": " + e.getMessage() + "; retrying in "
+                        + backoffMillis + " ms");
+            }
+            Thread.sleep(backoffMillis);
+            backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
+        }
+    }
+
+    /** One peer, line by line, until it closes. */
+    void converse(InputStream in, OutputStream out) throws IOException {
+        BoundedLineReader reader = new BoundedLineReader(in, AgentProtocol.MAX_LINE_BYTES);
+        long windowStartNanos = System.nanoTime();
+        int inWindow = 0;
+        BoundedLineReader.Line line;
+        while ((line = reader.next()) != null) {
+            String reply;
+            long now = System.nanoTime();
+            if (now - windowStartNanos >= 1_000_000_000L) {
+                windowStartNanos = now;
+                inWindow = 0;
+            }
+            if (++inWindow > maxRequestsPerSecond) {
+                reply = AgentProtocol.error(null, ErrorCode.RATE_LIMITED,
+                        "more than " + maxRequestsPerSecond + " requests in a second; slow down");
+            } else {
+                reply = switch (line.problem()) {
+                    case TOO_LONG -> AgentProtocol.error(null, ErrorCode.LINE_TOO_LONG,
+                            "line longer than " + AgentProtocol.MAX_LINE_BYTES + " bytes, skipped");
+                    case INVALID_UTF8 -> AgentProtocol.error(null, ErrorCode.INVALID_UTF8, "line is not UTF-8");
+                    case NONE -> line.text().isBlank() ? null : requests.handle(line.text());
+                };
+            }
+            if (reply != null) {
+                out.write((reply + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+package org.memhygiene.agent.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.agent.scrub.ProcMemory;
+import org.memhygiene.agent.scrub.ScrubConfig;
+import org.memhygiene.agent.scrub.Scrubber;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.posture.Severity;
+
+/** The agent server over real sockets, with well-formed and hostile peers. */
+class AgentServerTest {
+    @TempDir
+    Path dir;
+    private ServerSocketChannel channel;
+
+    private SocketAddress start(SocketAddress address, int maxPerSecond) throws IOException {
+        Path proc = Path.of("/proc");
+        AgentRequests requests = new AgentRequests(new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC()),
+                new ProcMemory(proc), () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), "test");
+        AgentServer server = new AgentServer(requests, maxPerSecond);
+        channel = server.bind(address);
+        Thread thread = new Thread(() -> {
+            try {
+                server.serve(channel);
+            } catch (IOException e) {
+                // closed by the test
+            }
+        });
+        thread.setDaemon(true);
+        thread.start();
+        return channel.getLocalAddress();
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        if (channel != null) {
+            channel.close();
+        }
+    }
+
+    private record Peer(SocketChannel channel, OutputStream out, BufferedReader in) implements AutoCloseable {
+        static Peer connect(SocketAddress address) throws IOException {
+            SocketChannel channel = address instanceof InetSocketAddress
+                    ? SocketChannel.open(address) : SocketChannel.open(StandardProtocolFamily.UNIX);
+            if (!channel.isConnected()) {
+                channel.connect(address);
+            }
+            return new Peer(channel, Channels.newOutputStream(channel),
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)));
+        }
+
+        JsonNode ask(String line) throws IOException {
+            send(line + "\n");
+            return Json.mapper().readTree(in.readLine());
+        }
+
+        void send(String text) throws IOException {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            channel.close();
+        }
+    }
+
+    @Test
+    void answersEveryCommandOverAUnixSocket() throws Exception {
+        SocketAddress address = start(AgentServer.parseListen("unix:" + dir.resolve("agent.sock")), 50);
+        try (Peer peer = Peer.connect(address)) {
+            JsonNode hello = peer.ask("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}");
+            assertEquals(1, hello.get("id").asInt());
+            assertEquals(1, hello.at("/result/protocol_version").asInt());
+            assertTrue(hello.at("/result/page_size_bytes").asLong() > 0);
+            assertEquals("guest.test", peer.ask("{\"protocol\":1,\"id\":\"p\",\"command\":\"posture\"}").at("/result/0/id").asText());
+            assertTrue(peer.ask("{\"protocol\":1,\"id\":2,\"command\":\"stats\"}").at("/result/mem_total_bytes").asLong() > 0);
+            JsonNode scrub = peer.ask("{\"protocol\":1,\"id\":3,\"command\":\"scrub\",\"arguments\":{\"max_bytes\":8388608}}");
+            assertEquals("COMPLETED", scrub.at("/result/outcome").asText(), scrub.toString());
+            assertEquals(8388608, scrub.at("/result/bytes_zeroed").asLong());
+            assertEquals(1, peer.ask("{\"protocol\":1,\"id\":4,\"command\":\"stats\"}").at("/result/scrub/scrubs_run").asLong());
+        }
+    }
+
+    @Test
+    void hostileInputGetsErrorRepliesAndTheServerGoesOn() throws Exception {
+        SocketAddress address = start(AgentServer.parseListen("tcp:127.0.0.1:0"), 1000);
+        try (Peer peer = Peer.connect(address)) {
+            assertEquals("invalid_json", peer.ask("\u0001garbage{{").at("/error/code").asText());
+            assertEquals("unknown_command", peer.ask("{\"protocol\":1,\"id\":5,\"command\":\"reboot\"}").at("/error/code").asText());
+            JsonNode version = peer.ask("{\"protocol\":9,\"id\":6,\"command\":\"hello\"}");
+            assertEquals("unsupported_version", version.at("/error/code").asText());
+            assertEquals(6, version.get("id").asInt(), "errors carry the request's id");
+            assertEquals("invalid_request", peer.ask("{\"protocol\":1,\"id\":7,\"command\":\"hello\",\"x\":1}").at("/error/code").asText());
+            assertEquals("invalid_arguments",
+                    peer.ask("{\"protocol\":1,\"id\":8,\"command\":\"scrub\",\"arguments\":{\"max_bytes\":-1}}").at("/error/code").asText());
+            peer.out().write(new byte[] {(byte) 0xff, (byte) 0xfe, '\n'});
+            assertEquals("invalid_utf8", Json.mapper().readTree(peer.in().readLine()).at("/error/code").asText());
+            // 10 MiB without a newline, then a newline: one line_too_long, nothing buffered beyond 64 KiB.
+            byte[] mib = new byte[1 << 20];
+            java.util.Arrays.fill(mib, (byte) 'a');
+            for (int i = 0; i < 10; i++) {
+                peer.out().write(mib);
+            }
+            JsonNode tooLong = peer.ask("");
+            assertEquals("line_too_long", tooLong.at("/error/code").asText());
+            assertEquals("test", peer.ask("{\"protocol\":1,\"id\":9,\"command\":\"hello\"}").at("/result/agent_version").asText());
+        }
+    }
+
+    @Test
+    void aFloodIsRateLimitedAndADisconnectMidLineHarmsNoOne() throws Exception {
+        SocketAddress address = start(AgentServer.parseListen("unix:" + dir.resolve("flood.sock")), 50);
+        try (Peer flood = Peer.connect(address)) {
+            StringBuilder burst = new StringBuilder();
+            for (int i = 0; i < 2000; i++) {
+                burst.append("{\"protocol\":1,\"id\":").append(i).append(",\"command\":\"hello\"}\n");
+            }
+            flood.send(burst.toString());
+            int limited = 0;
+            for (int i = 0; i < 2000; i++) {
+                if (Json.mapper().readTree(flood.in().readLine()).at("/error/code").asText().equals("rate_limited")) {
+                    limited++;
+                }
+            }
+            assertTrue(limited >= 2000 - 50 * 3, "most of a 2000-request burst is refused: " + limited);
+        }
+        try (Peer rude = Peer.connect(address)) {
+            rude.send("{\"protocol\":1,\"id\":1,\"comm");
+        }
+        try (Peer next = Peer.connect(address)) {
+            assertEquals(1, next.ask("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}").at("/result/protocol_version").asInt());
+        }
+    }
+
+    @Test
+    void listenAddressesAreCheckedAndLoopbackOnly() {
+        assertThrows(IllegalArgumentException.class, () -> AgentServer.parseListen("tcp:0.0.0.0:4000"));
+        assertThrows(IllegalArgumentException.class, () -> AgentServer.parseListen("udp:1"));
+        assertThrows(IllegalArgumentException.class, () -> AgentServer.parseListen("tcp:127.0.0.1:99999"));
+    }
+}
