@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Guest agent scrub throughput against a C reference, and the scrubber JVM's RSS after a scrub.
+# Guest agent scrub throughput against a C reference (the agent's footprint: bench/agent-footprint.sh).
 # Figures go into docs/PERFORMANCE.md, "Guest agent: scrub throughput".
 #   usage: bench/scrub-throughput.sh [GIB [ROUNDS]]     (defaults: 1 GiB, 7 rounds)
 set -euo pipefail
@@ -14,7 +14,3 @@ jar=bench/target/benchmarks.jar
 java=${JAVA:-java}
 echo "== throughput (C reference vs Java scrubber; $("$java" -version 2>&1 | head -1); $(uname -r))"
 "$java" -Xmx256m -cp "$jar" org.memhygiene.bench.scrub.ScrubThroughput throughput bench/target/scrub_reference "$gib" "$rounds"
-# The agent's own JVM flags (bin/memhygiene-agent), so the RSS figure is the agent's.
-echo "== RSS of a JVM running only the scrubber"
-"$java" -Xmx64m -XX:+UseSerialGC -Xshare:auto -XX:TieredStopAtLevel=1 -cp "$jar" \
-  org.memhygiene.bench.scrub.ScrubThroughput rss "$gib"

@@ -10,12 +10,15 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.memhygiene.agent.posture.PostureProbe;
 import org.memhygiene.agent.scrub.ProcMemory;
 import org.memhygiene.agent.scrub.ScrubConfig;
+import org.memhygiene.agent.scrub.ScrubTriggers;
+import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.agent.server.AgentRequests;
 import org.memhygiene.agent.server.AgentServer;
-import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.cli.CliErrors;
 import org.memhygiene.core.json.Json;
@@ -38,32 +41,71 @@ public final class AgentMain implements Callable<Integer> {
     static final int MAX_REQUESTS_PER_SECOND = 50;
 
     @Option(names = "--listen", paramLabel = "ADDRESS",
-            description = "Serve on unix:PATH or tcp:127.0.0.1:PORT instead of the virtio-serial port " + "/dev/virtio-ports/org.memhygiene.agent.0.")
+            description = "Serve on unix:PATH, tcp:127.0.0.1:PORT or a character device path instead of the"
+                    + " config file's listen (default /dev/virtio-ports/org.memhygiene.agent.0).")
     String listen;
+    @CommandLine.Mixin
+    ConfigFile configFile;
+    @Spec
+    CommandSpec spec;
 
-    /** With no subcommand: serve the host. */
+    /** With no subcommand: serve the host until killed. */
     @Override
     public Integer call() throws Exception {
-        ScrubConfig config = ScrubConfig.defaults();
+        AgentConfig config = configFile.load(spec);
+        String where = listen != null ? listen : config.listen();
         Path proc = Path.of("/proc");
-        AgentRequests requests = new AgentRequests(new Scrubber(config, proc, Clock.systemUTC()), new ProcMemory(proc),
+        Scrubber scrubber = new Scrubber(config.scrub(), proc, Clock.systemUTC());
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "scrub-triggers");
+            thread.setDaemon(true);
+            return thread;
+        });
+        ScrubTriggers triggers = new ScrubTriggers(scrubber, scheduler,
+                report -> System.err.println("memhygiene-agent: triggered scrub: " + report.outcome() + ", "
+                        + ByteSize.format(report.bytesZeroed()) + " zeroed" + (report.reason().isEmpty() ? "" : ": " + report.reason())));
+        triggers.reschedule();
+        AgentRequests requests = new AgentRequests(scrubber, triggers, new ProcMemory(proc),
                 () -> PostureProbe.ofThisMachine().probe(), version());
         AgentServer server = new AgentServer(requests, MAX_REQUESTS_PER_SECOND);
-        if (listen == null) {
-            server.servePort(VIRTIO_PORT);
+        if (where.startsWith("/")) {
+            System.err.println("memhygiene-agent: serving on " + where);
+            server.servePort(Path.of(where));
             return 0;
         }
         SocketAddress address;
         try {
-            address = AgentServer.parseListen(listen);
+            address = AgentServer.parseListen(where);
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         try (ServerSocketChannel channel = server.bind(address)) {
-            System.err.println("memhygiene-agent: serving on " + listen);
+            System.err.println("memhygiene-agent: serving on " + where);
             server.serve(channel);
         }
         return 0;
+    }
+
+    /** --config FILE, else $MEMHYGIENE_AGENT_CONFIG, else the defaults. */
+    static final class ConfigFile {
+        @Option(names = "--config", paramLabel = "FILE",
+                description = "Read settings from FILE (default: $" + AgentConfig.ENVIRONMENT_VARIABLE
+                        + ", set by memhygiene-agent.service to /etc/memhygiene/agent.yaml; else built-in defaults).")
+        Path file;
+
+        AgentConfig load(CommandSpec spec) {
+            String fromEnvironment = System.getenv(AgentConfig.ENVIRONMENT_VARIABLE);
+            Path chosen = file != null ? file
+                    : fromEnvironment != null && !fromEnvironment.isEmpty() ? Path.of(fromEnvironment) : null;
+            if (chosen == null) {
+                return AgentConfig.defaults();
+            }
+            try {
+                return AgentConfig.load(chosen);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
+            }
+        }
     }
 
     static String version() {
@@ -81,7 +123,8 @@ public final class AgentMain implements Callable<Integer> {
 
     @Command(name = "scrub", mixinStandardHelpOptions = true, description = {
             "Zero free memory once, within the safety limits of docs/SCRUBBING.md: at most MemAvailable minus"
-                    + " the headroom (the larger of 256 MiB and 10% of MemTotal); stops at once under memory pressure.",
+                    + " the headroom (by default the larger of 256 MiB and 10% of MemTotal; --config changes it);"
+                    + " stops at once under memory pressure.",
             "Exit code 0 also when a limit stopped it early: the report says why."})
     static final class Scrub implements Callable<Integer> {
         @Spec
@@ -93,10 +136,13 @@ public final class AgentMain implements Callable<Integer> {
         boolean json;
         @Option(names = "--proc-root", paramLabel = "DIR", hidden = true, description = "For tests.")
         Path procRoot = Path.of("/proc");
+        @CommandLine.Mixin
+        ConfigFile configFile;
 
         @Override
         public Integer call() throws JsonProcessingException {
-            ScrubReport report = new Scrubber(ScrubConfig.defaults(), procRoot, Clock.systemUTC()).scrub(maxBytes);
+            ScrubConfig config = configFile.load(spec).scrub();
+            ScrubReport report = new Scrubber(config, procRoot, Clock.systemUTC()).scrub(maxBytes);
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(Json.mapper().writeValueAsString(report));

@@ -4,9 +4,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.core.json.Json;
 import picocli.CommandLine;
 
@@ -42,6 +51,42 @@ class AgentMainTest {
         assertEquals(2, run.exitCode());
         assertTrue(run.err().contains("'lots' is not a size"), run.err());
         assertTrue(run.err().contains("--help"), run.err());
+    }
+
+    @Test
+    void scrubFollowsTheConfigFile(@TempDir Path dir) throws Exception {
+        // A headroom larger than any machine's memory leaves nothing to zero: proof the file was read.
+        Path config = Files.writeString(dir.resolve("agent.yaml"), "scrub:\n  min_headroom_bytes: 64T\n");
+        Run run = run("scrub", "--config", config.toString(), "--json");
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals("SKIPPED_NOTHING_TO_DO", Json.mapper().readTree(run.out()).get("outcome").asText(), run.out());
+    }
+
+    @Test
+    void aBadConfigFileOrListenAddressIsAUsageErrorNamingIt(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("agent.yaml"), "scrub:\n  max_rate: 1G\n");
+        Run badFile = run("--config", config.toString());
+        assertEquals(2, badFile.exitCode());
+        assertTrue(badFile.err().contains("config " + config + ": unknown scrub policy field \"max_rate\""), badFile.err());
+        Run badListen = run("--listen", "tcp:0.0.0.0:7000");
+        assertEquals(2, badListen.exitCode());
+        assertTrue(badListen.err().contains("'tcp:0.0.0.0:7000' is not a listen address"), badListen.err());
+    }
+
+    @Test
+    void withNoSubcommandItServesTheProtocol(@TempDir Path dir) throws Exception {
+        Path socket = dir.resolve("agent.sock");
+        Thread agent = new Thread(() -> run("--listen", "unix:" + socket));
+        agent.setDaemon(true);
+        agent.start();
+        for (int i = 0; i < 100 && !Files.exists(socket); i++) {
+            Thread.sleep(50);
+        }
+        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            Channels.newOutputStream(channel).write("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}\n".getBytes(StandardCharsets.UTF_8));
+            String reply = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)).readLine();
+            assertEquals(1, Json.mapper().readTree(reply).at("/result/protocol_version").asInt(), reply);
+        }
     }
 
     @Test

@@ -19,16 +19,13 @@ import org.memhygiene.core.agent.ScrubReport;
  *
  * <pre>
  *   ScrubThroughput throughput REFERENCE_BINARY [GIB [ROUNDS]]
- *   ScrubThroughput rss [GIB]
  * </pre>
  *
  * throughput: alternates the C reference (mmap, one write per page, munmap, in a fresh process) with the
  * Java scrubber (both fault methods, rate cap off) over the same size, ROUNDS times after one warm-up
  * round of each, and prints every pass, the medians in GiB/s and the ratios. Not JMH: one pass is
  * hundreds of milliseconds of page faults, and what matters is the kernel's work, not JIT warm-up.
- *
- * <p>rss: in this JVM (start it with the agent's flags), measures VmRSS idle, after one scrub of GIB and
- * after a second, and prints the differences.
+ * The agent's memory footprint is bench/agent-footprint.sh ({@code AgentFootprint}).
  */
 public final class ScrubThroughput {
     private static final double GIB = 1024.0 * 1024 * 1024;
@@ -41,10 +38,8 @@ public final class ScrubThroughput {
             long bytes = gib(args, 2);
             int rounds = args.length > 3 ? Integer.parseInt(args[3]) : 7;
             throughput(Path.of(args[1]), bytes, rounds);
-        } else if (args.length >= 1 && args[0].equals("rss")) {
-            rss(gib(args, 1));
         } else {
-            System.err.println("usage: ScrubThroughput throughput REFERENCE_BINARY [GIB [ROUNDS]] | rss [GIB]");
+            System.err.println("usage: ScrubThroughput throughput REFERENCE_BINARY [GIB [ROUNDS]]");
             System.exit(2);
         }
     }
@@ -113,38 +108,6 @@ public final class ScrubThroughput {
             throw new IllegalStateException("scrub did not complete: " + report);
         }
         return bytes / GIB / (nanos / 1e9);
-    }
-
-    private static void rss(long bytes) throws IOException {
-        Scrubber scrubber = scrubber(ScrubConfig.FaultMethod.POPULATE_WRITE);
-        long idle = vmRssKib();
-        ScrubReport first = scrubber.scrub(bytes);
-        long afterFirst = vmRssKib();
-        long peak = vmHwmKib();
-        ScrubReport second = scrubber.scrub(bytes);
-        long afterSecond = vmRssKib();
-        System.out.printf(Locale.ROOT, "scrubs: %s, %s%n", first.outcome(), second.outcome());
-        System.out.printf(Locale.ROOT, "VmRSS idle %.1f MiB, peak during the first scrub %.1f MiB, after it %.1f MiB (%+.1f MiB), "
-                        + "after a second %.1f MiB (%+.1f MiB)%n",
-                idle / 1024.0, peak / 1024.0, afterFirst / 1024.0, (afterFirst - idle) / 1024.0,
-                afterSecond / 1024.0, (afterSecond - idle) / 1024.0);
-    }
-
-    private static long vmRssKib() throws IOException {
-        return statusKib("VmRSS");
-    }
-
-    private static long vmHwmKib() throws IOException {
-        return statusKib("VmHWM");
-    }
-
-    private static long statusKib(String field) throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-            if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
-            }
-        }
-        throw new IllegalStateException("no " + field + " in /proc/self/status");
     }
 
     private static double median(List<Double> values) {

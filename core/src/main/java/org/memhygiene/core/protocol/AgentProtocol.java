@@ -19,7 +19,7 @@ public final class AgentProtocol {
     public static final String PORT_NAME = "org.memhygiene.agent.0";
     /** Longest line either side accepts; longer lines are skipped and answered with line_too_long. */
     public static final int MAX_LINE_BYTES = 64 * 1024;
-    public static final Set<String> COMMANDS = Set.of("hello", "posture", "stats", "scrub");
+    public static final Set<String> COMMANDS = Set.of("hello", "posture", "stats", "scrub", "set-policy");
     private static final Set<String> REQUEST_FIELDS = Set.of("protocol", "id", "command", "arguments");
     private static final ObjectWriter LINE = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
 

@@ -15,7 +15,7 @@ import org.memhygiene.core.linux.LinuxThread;
  * @param minHeadroomBytes         MemAvailable the scrub always leaves to the guest (default 256 MiB)
  * @param headroomPercentOfTotal   headroom as a share of MemTotal, in percent (default 10); the headroom
  *                                 is the larger of this and {@code minHeadroomBytes}
- * @param pressureSomeAvg10Percent the scrub stops when /proc/pressure/memory "some avg10" exceeds this
+ * @param pressureThresholdPercent the scrub stops when /proc/pressure/memory "some avg10" exceeds this
  *                                 (default 10.0 %)
  * @param maxRateBytesPerSecond    average zeroing rate cap; 0 means no cap (default 256 MiB/s)
  * @param nice                     nice value of the scrubbing thread (default 19, the lowest priority)
@@ -32,7 +32,7 @@ public record ScrubConfig(
         long stepBytes,
         long minHeadroomBytes,
         int headroomPercentOfTotal,
-        double pressureSomeAvg10Percent,
+        double pressureThresholdPercent,
         long maxRateBytesPerSecond,
         int nice,
         FaultMethod faultMethod,
@@ -67,7 +67,7 @@ public record ScrubConfig(
         }
         requireWholePages("stepBytes", stepBytes, page);
         if (stepBytes > chunkBytes) {
-            throw invalid("stepBytes", stepBytes, "at most chunkBytes (" + chunkBytes + ")");
+            throw invalid("stepBytes", stepBytes, "at most chunk_bytes (" + chunkBytes + ")");
         }
         if (minHeadroomBytes < HEADROOM_FLOOR_BYTES) {
             throw invalid("minHeadroomBytes", minHeadroomBytes, "at least " + HEADROOM_FLOOR_BYTES + " (32 MiB)");
@@ -75,8 +75,8 @@ public record ScrubConfig(
         if (headroomPercentOfTotal < 0 || headroomPercentOfTotal > 90) {
             throw invalid("headroomPercentOfTotal", headroomPercentOfTotal, "a percentage in [0, 90]");
         }
-        if (!(pressureSomeAvg10Percent > 0 && pressureSomeAvg10Percent <= 100)) {
-            throw invalid("pressureSomeAvg10Percent", pressureSomeAvg10Percent, "a percentage in (0, 100]");
+        if (!(pressureThresholdPercent > 0 && pressureThresholdPercent <= 100)) {
+            throw invalid("pressureThresholdPercent", pressureThresholdPercent, "a percentage in (0, 100]");
         }
         if (maxRateBytesPerSecond < 0) {
             throw invalid("maxRateBytesPerSecond", maxRateBytesPerSecond, "0 (no cap) or a positive rate");
@@ -113,13 +113,13 @@ public record ScrubConfig(
     }
 
     public ScrubConfig withChunkBytes(long chunk, long step) {
-        return new ScrubConfig(chunk, step, minHeadroomBytes, headroomPercentOfTotal, pressureSomeAvg10Percent,
+        return new ScrubConfig(chunk, step, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
                 maxRateBytesPerSecond, nice, faultMethod, periodicIntervalMillis, largeFreeThresholdBytes,
                 largeFreeSampleMillis, triggeredMaxBytes);
     }
 
     public ScrubConfig withHeadroom(long minBytes, int percentOfTotal) {
-        return new ScrubConfig(chunkBytes, stepBytes, minBytes, percentOfTotal, pressureSomeAvg10Percent,
+        return new ScrubConfig(chunkBytes, stepBytes, minBytes, percentOfTotal, pressureThresholdPercent,
                 maxRateBytesPerSecond, nice, faultMethod, periodicIntervalMillis, largeFreeThresholdBytes,
                 largeFreeSampleMillis, triggeredMaxBytes);
     }
@@ -131,25 +131,25 @@ public record ScrubConfig(
     }
 
     public ScrubConfig withMaxRate(long bytesPerSecond) {
-        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureSomeAvg10Percent,
+        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
                 bytesPerSecond, nice, faultMethod, periodicIntervalMillis, largeFreeThresholdBytes,
                 largeFreeSampleMillis, triggeredMaxBytes);
     }
 
     public ScrubConfig withFaultMethod(FaultMethod method) {
-        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureSomeAvg10Percent,
+        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
                 maxRateBytesPerSecond, nice, method, periodicIntervalMillis, largeFreeThresholdBytes,
                 largeFreeSampleMillis, triggeredMaxBytes);
     }
 
     public ScrubConfig withPeriodic(long intervalMillis, long maxBytesPerScrub) {
-        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureSomeAvg10Percent,
+        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
                 maxRateBytesPerSecond, nice, faultMethod, intervalMillis, largeFreeThresholdBytes,
                 largeFreeSampleMillis, maxBytesPerScrub);
     }
 
     public ScrubConfig withLargeFree(long thresholdBytes, long sampleMillis, long maxBytesPerScrub) {
-        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureSomeAvg10Percent,
+        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
                 maxRateBytesPerSecond, nice, faultMethod, periodicIntervalMillis, thresholdBytes, sampleMillis,
                 maxBytesPerScrub);
     }
@@ -160,7 +160,9 @@ public record ScrubConfig(
         }
     }
 
+    /** Names the field as agent.yaml and the protocol's set-policy spell it (snake_case). */
     private static IllegalArgumentException invalid(String field, Object value, String expected) {
-        return new IllegalArgumentException("ScrubConfig." + field + " = " + value + ": expected " + expected);
+        String name = field.replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT);
+        return new IllegalArgumentException(name + " = " + value + ": expected " + expected);
     }
 }

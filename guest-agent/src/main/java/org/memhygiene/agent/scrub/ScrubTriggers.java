@@ -21,7 +21,6 @@ public final class ScrubTriggers implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final Consumer<ScrubReport> onReport;
     private final List<ScheduledFuture<?>> scheduled = new ArrayList<>();
-    private boolean started;
     private long previousUsedBytes = -1;
     private long scrubsSeen = -1;
 
@@ -36,12 +35,13 @@ public final class ScrubTriggers implements AutoCloseable {
         this.onReport = onReport;
     }
 
-    /** Schedules the triggers the config turns on; calling it twice is an error. */
-    public synchronized void start() {
-        if (started) {
-            throw new IllegalStateException("ScrubTriggers already started");
-        }
-        started = true;
+    /**
+     * Schedules the triggers the scrubber's current config turns on, replacing those scheduled before
+     * (call it again after {@link Scrubber#reconfigure}). A scrub already running finishes first.
+     */
+    public synchronized void reschedule() {
+        scheduled.forEach(future -> future.cancel(false));
+        scheduled.clear();
         ScrubConfig config = scrubber.config();
         if (config.periodicIntervalMillis() > 0) {
             scheduled.add(scheduler.scheduleWithFixedDelay(guarded(this::scrubNow), config.periodicIntervalMillis(),

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.OptionalDouble;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
@@ -35,7 +36,8 @@ public final class Scrubber {
     private static final System.Logger LOG = System.getLogger(Scrubber.class.getName());
     private static final long MIB = 1024 * 1024;
 
-    private final ScrubConfig config;
+    /** Replaced whole by {@link #reconfigure}; each scrub runs with the config it started with. */
+    private volatile ScrubConfig currentConfig;
     private final ProcMemory proc;
     private final Clock clock;
     private final long pageBytes = LinuxMemory.pageSizeBytes();
@@ -50,13 +52,18 @@ public final class Scrubber {
      * @param clock    measures durations and paces the rate cap
      */
     public Scrubber(ScrubConfig config, Path procRoot, Clock clock) {
-        this.config = config;
+        this.currentConfig = config;
         this.proc = new ProcMemory(procRoot);
         this.clock = clock;
     }
 
     public ScrubConfig config() {
-        return config;
+        return currentConfig;
+    }
+
+    /** The config of every later scrub (and of triggers rescheduled after this); a running scrub keeps its own. */
+    public void reconfigure(ScrubConfig config) {
+        this.currentConfig = Objects.requireNonNull(config, "config");
     }
 
     /** Cumulative figures since this scrubber was made. */
@@ -70,6 +77,11 @@ public final class Scrubber {
      * running this returns at once with {@link Outcome#SKIPPED_NOTHING_TO_DO}.
      */
     public ScrubReport scrub(long maxBytes) {
+        return scrub(maxBytes, currentConfig);
+    }
+
+    /** As {@link #scrub(long)}, with {@code config} for this scrub only (e.g. a rate the host asked for). */
+    public ScrubReport scrub(long maxBytes, ScrubConfig config) {
         if (maxBytes <= 0) {
             throw new IllegalArgumentException("maxBytes = " + maxBytes + ": expected a positive number of bytes");
         }
@@ -77,7 +89,7 @@ public final class Scrubber {
             return new ScrubReport(Outcome.SKIPPED_NOTHING_TO_DO, "another scrub is in progress", 0, 0, 0, 0, 0, 0);
         }
         try {
-            ScrubReport report = onScrubThread(maxBytes);
+            ScrubReport report = onScrubThread(maxBytes, config);
             counters = counters.plus(report);
             return report;
         } finally {
@@ -90,11 +102,11 @@ public final class Scrubber {
     }
 
     /** A fresh thread so the nice value applies to the scrub alone (nice is per thread on Linux). */
-    private ScrubReport onScrubThread(long maxBytes) {
+    private ScrubReport onScrubThread(long maxBytes, ScrubConfig config) {
         AtomicReference<ScrubReport> result = new AtomicReference<>();
         Thread worker = new Thread(() -> {
-            lowerPriority();
-            result.set(scrubHere(maxBytes));
+            lowerPriority(config.nice());
+            result.set(scrubHere(maxBytes, config));
         }, "memhygiene-scrub");
         worker.setDaemon(true);
         worker.start();
@@ -118,17 +130,17 @@ public final class Scrubber {
                 : new ScrubReport(Outcome.FAILED, "the scrub thread ended without a report", 0, 0, 0, 0, 0, 0);
     }
 
-    private void lowerPriority() {
+    private void lowerPriority(int nice) {
         try {
-            if (LinuxThread.currentNice() != config.nice()) {
-                LinuxThread.setCurrentNice(config.nice());
+            if (LinuxThread.currentNice() != nice) {
+                LinuxThread.setCurrentNice(nice);
             }
         } catch (NativeCallException e) {
             LOG.log(System.Logger.Level.WARNING, "scrub runs at the caller's priority: " + e.getMessage());
         }
     }
 
-    private ScrubReport scrubHere(long maxBytes) {
+    private ScrubReport scrubHere(long maxBytes, ScrubConfig config) {
         Instant start = clock.instant();
         try {
             if (proc.initOnFree()) {
@@ -142,13 +154,13 @@ public final class Scrubber {
                 return report(Outcome.SKIPPED_NOTHING_TO_DO, "MemAvailable " + mib(memory.memAvailableBytes())
                         + " leaves nothing above the headroom of " + mib(headroom), 0, 0, start, 0, 0);
             }
-            return fill(targetBytes, start);
+            return fill(targetBytes, start, config);
         } catch (RuntimeException e) {
             return report(Outcome.FAILED, e.getMessage(), 0, 0, start, 0, 0);
         }
     }
 
-    private ScrubReport fill(long targetBytes, Instant start) {
+    private ScrubReport fill(long targetBytes, Instant start, ScrubConfig config) {
         List<Mapping> held = new ArrayList<>();
         long zeroed = 0;
         long filledInChunk = 0;
@@ -159,7 +171,7 @@ public final class Scrubber {
         NativeCallException releaseFailure;
         try {
             while (zeroed < targetBytes) {
-                Stop stop = limitCrossed();
+                Stop stop = limitCrossed(config);
                 if (stop != null) {
                     outcome = stop.outcome();
                     reason = stop.reason();
@@ -180,13 +192,13 @@ public final class Scrubber {
                 }
                 Mapping chunk = held.get(held.size() - 1);
                 long step = Math.min(config.stepBytes(), chunk.lengthBytes() - filledInChunk);
-                faultIn(chunk.address().share(filledInChunk), step);
+                faultIn(chunk.address().share(filledInChunk), step, config);
                 filledInChunk += step;
                 zeroed += step;
                 if (filledInChunk == chunk.lengthBytes()) {
                     chunksCompleted++;
                 }
-                pace(zeroed, start);
+                pace(zeroed, start, config);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -210,7 +222,7 @@ public final class Scrubber {
     }
 
     /** Null while the scrub may go on, else why it must stop. */
-    private Stop limitCrossed() {
+    private Stop limitCrossed(ScrubConfig config) {
         MemInfo memory = proc.memInfo();
         // MemTotal can change under a scrub (balloon, hotplug): recompute the headroom each time.
         long headroom = config.headroomBytes(memory.memTotalBytes());
@@ -219,14 +231,14 @@ public final class Scrubber {
                     "MemAvailable " + mib(memory.memAvailableBytes()) + " fell under the headroom of " + mib(headroom));
         }
         OptionalDouble pressure = proc.memorySomeAvg10Percent();
-        if (pressure.isPresent() && pressure.getAsDouble() > config.pressureSomeAvg10Percent()) {
+        if (pressure.isPresent() && pressure.getAsDouble() > config.pressureThresholdPercent()) {
             return new Stop(Outcome.STOPPED_PRESSURE, String.format("memory pressure some avg10=%.2f%% passed the threshold of %.2f%%",
-                    pressure.getAsDouble(), config.pressureSomeAvg10Percent()));
+                    pressure.getAsDouble(), config.pressureThresholdPercent()));
         }
         return null;
     }
 
-    private void faultIn(Pointer address, long lengthBytes) {
+    private void faultIn(Pointer address, long lengthBytes, ScrubConfig config) {
         if (config.faultMethod() == ScrubConfig.FaultMethod.POPULATE_WRITE && !populateWriteUnsupported) {
             try {
                 LinuxMemory.madvise(address, lengthBytes, LinuxMemory.MADV_POPULATE_WRITE);
@@ -251,7 +263,7 @@ public final class Scrubber {
      * Sleeps as long as the scrub is ahead of the rate cap, but never longer than one step takes at that
      * rate: a wall clock set back must not stall a scrub that holds memory.
      */
-    private void pace(long zeroedBytes, Instant start) throws InterruptedException {
+    private void pace(long zeroedBytes, Instant start, ScrubConfig config) throws InterruptedException {
         if (config.maxRateBytesPerSecond() == 0) {
             return;
         }

@@ -1,13 +1,18 @@
 package org.memhygiene.agent.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.memhygiene.agent.scrub.MemInfo;
 import org.memhygiene.agent.scrub.ProcMemory;
+import org.memhygiene.agent.scrub.ScrubConfig;
 import org.memhygiene.agent.scrub.ScrubCounters;
+import org.memhygiene.agent.scrub.ScrubPolicyFields;
+import org.memhygiene.agent.scrub.ScrubTriggers;
 import org.memhygiene.agent.scrub.Scrubber;
+import org.memhygiene.core.agent.ScrubPolicy;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.protocol.AgentProtocol;
@@ -15,23 +20,35 @@ import org.memhygiene.core.protocol.AgentProtocol.ErrorCode;
 import org.memhygiene.core.protocol.AgentProtocol.ProtocolException;
 import org.memhygiene.core.protocol.AgentProtocol.Request;
 
-/** Answers one request line with one reply line; never throws, whatever the line holds. */
+/** Answers one request line with one reply line (docs/PROTOCOL.md); never throws, whatever the line holds. */
 public final class AgentRequests {
     /** The reply to hello. */
     public record Hello(int protocolVersion, String agentVersion, long pageSizeBytes, List<String> capabilities) {
     }
 
     /** The reply to stats. */
-    public record Stats(long memTotalBytes, long memAvailableBytes, ScrubCounters scrub) {
+    public record Stats(long memTotalBytes, long memAvailableBytes, ScrubCounters scrub, ScrubPolicy policy) {
     }
 
+    private static final Set<String> SCRUB_ARGUMENTS = Set.of("max_bytes", "max_rate_bytes_per_second");
+
     private final Scrubber scrubber;
+    private final ScrubTriggers triggers;
     private final ProcMemory procMemory;
     private final Supplier<List<Finding>> posture;
     private final String agentVersion;
 
-    public AgentRequests(Scrubber scrubber, ProcMemory procMemory, Supplier<List<Finding>> posture, String agentVersion) {
+    /**
+     * @param scrubber     runs scrub requests; set-policy reconfigures it
+     * @param triggers     rescheduled after set-policy, so periodic and after-a-large-free scrubs follow it
+     * @param procMemory   the meminfo figures of stats
+     * @param posture      the findings of posture, probed afresh for each request
+     * @param agentVersion reported by hello
+     */
+    public AgentRequests(Scrubber scrubber, ScrubTriggers triggers, ProcMemory procMemory,
+            Supplier<List<Finding>> posture, String agentVersion) {
         this.scrubber = scrubber;
+        this.triggers = triggers;
         this.procMemory = procMemory;
         this.posture = posture;
         this.agentVersion = agentVersion;
@@ -54,41 +71,63 @@ public final class AgentRequests {
     }
 
     private Object execute(Request request) throws ProtocolException {
-        switch (request.command()) {
-            case "hello" -> {
-                return new Hello(AgentProtocol.VERSION, agentVersion, LinuxMemory.pageSizeBytes(),
-                        List.copyOf(AgentProtocol.COMMANDS.stream().sorted().toList()));
-            }
-            case "posture" -> {
-                return posture.get();
-            }
+        return switch (request.command()) {
+            case "hello" -> new Hello(AgentProtocol.VERSION, agentVersion, LinuxMemory.pageSizeBytes(),
+                    AgentProtocol.COMMANDS.stream().sorted().toList());
+            case "posture" -> posture.get();
             case "stats" -> {
                 MemInfo memInfo = procMemory.memInfo();
-                return new Stats(memInfo.memTotalBytes(), memInfo.memAvailableBytes(), scrubber.counters());
+                yield new Stats(memInfo.memTotalBytes(), memInfo.memAvailableBytes(), scrubber.counters(),
+                        ScrubPolicyFields.policyOf(scrubber.config()));
             }
-            default -> {
-                return scrubber.scrub(maxBytes(request));
-            }
-        }
+            case "set-policy" -> setPolicy(request);
+            default -> scrub(request);
+        };
     }
 
-    /** scrub {"max_bytes": N}: a positive integer; absent means "as much as is safe". */
-    private static long maxBytes(Request request) throws ProtocolException {
-        for (var names = request.arguments().fieldNames(); names.hasNext(); ) {
+    /** scrub {"max_bytes": N, "max_rate_bytes_per_second": R}: both optional; the policy's limits still hold. */
+    private Object scrub(Request request) throws ProtocolException {
+        ObjectNode arguments = request.arguments();
+        for (var names = arguments.fieldNames(); names.hasNext(); ) {
             String name = names.next();
-            if (!Set.of("max_bytes").contains(name)) {
-                throw new ProtocolException(ErrorCode.INVALID_ARGUMENTS, "scrub takes only max_bytes, not \"" + name + "\"",
-                        request.id());
+            if (!SCRUB_ARGUMENTS.contains(name)) {
+                throw invalid(request, "scrub takes " + SCRUB_ARGUMENTS.stream().sorted().toList() + ", not \""
+                        + name + "\"");
             }
         }
-        JsonNode max = request.arguments().get("max_bytes");
-        if (max == null) {
-            return Long.MAX_VALUE;
+        long maxBytes = positive(request, "max_bytes", Long.MAX_VALUE);
+        ScrubConfig config = scrubber.config();
+        if (arguments.has("max_rate_bytes_per_second")) {
+            config = config.withMaxRate(positive(request, "max_rate_bytes_per_second", 0));
         }
-        if (!max.isIntegralNumber() || !max.canConvertToLong() || max.asLong() <= 0) {
-            throw new ProtocolException(ErrorCode.INVALID_ARGUMENTS, "max_bytes must be a positive integer, was " + max,
-                    request.id());
+        return scrubber.scrub(maxBytes, config);
+    }
+
+    /** set-policy {fields of ScrubPolicy}: all or nothing; the reply is the policy now in force. */
+    private Object setPolicy(Request request) throws ProtocolException {
+        ScrubConfig next;
+        try {
+            next = ScrubPolicyFields.apply(scrubber.config(), request.arguments(), ScrubPolicyFields.Units.NUMBERS_ONLY);
+        } catch (IllegalArgumentException e) {
+            throw invalid(request, e.getMessage());
         }
-        return max.asLong();
+        scrubber.reconfigure(next);
+        triggers.reschedule();
+        return ScrubPolicyFields.policyOf(next);
+    }
+
+    private static long positive(Request request, String name, long absent) throws ProtocolException {
+        JsonNode value = request.arguments().get(name);
+        if (value == null) {
+            return absent;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToLong() || value.asLong() <= 0) {
+            throw invalid(request, name + " must be a positive integer, was " + value);
+        }
+        return value.asLong();
+    }
+
+    private static ProtocolException invalid(Request request, String message) {
+        return new ProtocolException(ErrorCode.INVALID_ARGUMENTS, message, request.id());
     }
 }

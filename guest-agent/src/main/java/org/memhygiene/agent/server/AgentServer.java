@@ -113,13 +113,19 @@ public final class AgentServer {
      */
     public void servePort(Path device) throws InterruptedException {
         long backoffMillis = 100;
+        String lastProblem = null;
         while (!Thread.currentThread().isInterrupted()) {
             try (RandomAccessFile port = new RandomAccessFile(device.toFile(), "rw")) {
                 converse(Channels.newInputStream(port.getChannel()), Channels.newOutputStream(port.getChannel()));
                 backoffMillis = 100;
+                lastProblem = null;
             } catch (IOException e) {
-                System.err.println("memhygiene-agent: " + device + ": " + e.getMessage() + "; retrying in "
-                        + backoffMillis + " ms");
+                // Said once per kind of problem: a host away for a day must not fill the journal.
+                if (!e.getMessage().equals(lastProblem)) {
+                    System.err.println("memhygiene-agent: " + device + ": " + e.getMessage() + "; retrying with"
+                            + " backoff up to " + MAX_BACKOFF_MILLIS + " ms");
+                    lastProblem = e.getMessage();
+                }
             }
             Thread.sleep(backoffMillis);
             backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);

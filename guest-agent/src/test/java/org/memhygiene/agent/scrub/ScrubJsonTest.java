@@ -35,6 +35,6 @@ class ScrubJsonTest {
         assertEquals(config, Json.mapper().readValue(text, ScrubConfig.class));
         ValueInstantiationException e = assertThrows(ValueInstantiationException.class,
                 () -> Json.mapper().readValue(text.replace("\"nice\" : 19", "\"nice\" : 42"), ScrubConfig.class));
-        assertTrue(e.getMessage().contains("ScrubConfig.nice = 42: expected a nice value in [-20, 19]"), e.getMessage());
+        assertTrue(e.getMessage().contains("nice = 42: expected a nice value in [-20, 19]"), e.getMessage());
     }
 }

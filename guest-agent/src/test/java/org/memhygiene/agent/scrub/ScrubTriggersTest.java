@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.memhygiene.agent.scrub.ProcTree.GIB;
 import static org.memhygiene.agent.scrub.ProcTree.MIB;
 
@@ -43,14 +42,31 @@ class ScrubTriggersTest {
     void periodicScrubsKeepComing() throws Exception {
         ProcTree tree = new ProcTree(temporary).meminfo(8 * GIB, 6 * GIB);
         try (ScrubTriggers triggers = triggers(tree, ScrubConfig.defaults().withPeriodic(20, 4 * MIB))) {
-            triggers.start();
+            triggers.reschedule();
             for (int i = 0; i < 3; i++) {
                 ScrubReport report = reports.poll(10, TimeUnit.SECONDS);
                 assertNotNull(report, "periodic scrub " + i + " never came");
                 assertEquals(Outcome.COMPLETED, report.outcome(), report.toString());
                 assertEquals(4 * MIB, report.bytesZeroed(), "triggeredMaxBytes bounds each periodic scrub");
             }
-            assertThrows(IllegalStateException.class, triggers::start);
+        }
+    }
+
+    @Test
+    void reschedulingAfterReconfigureTurnsPeriodicScrubsOnAndOff() throws Exception {
+        ProcTree tree = new ProcTree(temporary).meminfo(8 * GIB, 6 * GIB);
+        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), tree.root, Clock.systemUTC());
+        try (ScrubTriggers triggers = new ScrubTriggers(scrubber, scheduler, reports::add)) {
+            triggers.reschedule();
+            assertNull(reports.poll(200, TimeUnit.MILLISECONDS), "off by default");
+            scrubber.reconfigure(scrubber.config().withPeriodic(20, 4 * MIB));
+            triggers.reschedule();
+            assertNotNull(reports.poll(10, TimeUnit.SECONDS), "periodic scrubs once the new policy is scheduled");
+            scrubber.reconfigure(scrubber.config().withPeriodic(0, 4 * MIB));
+            triggers.reschedule();
+            Thread.sleep(50); // a scrub started just before may still report
+            reports.clear();
+            assertNull(reports.poll(200, TimeUnit.MILLISECONDS), "off again");
         }
     }
 
@@ -58,7 +74,7 @@ class ScrubTriggersTest {
     void offByDefault() throws Exception {
         ProcTree tree = new ProcTree(temporary).meminfo(8 * GIB, 6 * GIB);
         try (ScrubTriggers triggers = triggers(tree, ScrubConfig.defaults())) {
-            triggers.start();
+            triggers.reschedule();
             tree.meminfo(8 * GIB, 7 * GIB);
             assertNull(reports.poll(200, TimeUnit.MILLISECONDS));
         }
@@ -69,7 +85,7 @@ class ScrubTriggersTest {
         ProcTree tree = new ProcTree(temporary).meminfo(8 * GIB, 4 * GIB);
         ScrubConfig config = ScrubConfig.defaults().withLargeFree(512 * MIB, 5, 8 * MIB);
         try (ScrubTriggers triggers = triggers(tree, config)) {
-            triggers.start();
+            triggers.reschedule();
             // Used memory falls by 100 MiB: under the threshold.
             tree.meminfo(8 * GIB, 4 * GIB + 100 * MIB);
             assertNull(reports.poll(200, TimeUnit.MILLISECONDS));
@@ -93,7 +109,7 @@ class ScrubTriggersTest {
                 .withPeriodic(1, 400 * MIB);
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         ScrubTriggers triggers = triggers(tree, slow);
-        triggers.start();
+        triggers.reschedule();
         ScrubberTest.awaitRssGrowth(rssBefore, 8 * MIB);
         triggers.close();
         ScrubReport report = reports.poll(10, TimeUnit.SECONDS);
@@ -108,7 +124,7 @@ class ScrubTriggersTest {
     void closingStopsTheTriggers() throws Exception {
         ProcTree tree = new ProcTree(temporary).meminfo(8 * GIB, 6 * GIB);
         ScrubTriggers triggers = triggers(tree, ScrubConfig.defaults().withPeriodic(10, 4 * MIB));
-        triggers.start();
+        triggers.reschedule();
         assertNotNull(reports.poll(10, TimeUnit.SECONDS));
         triggers.close();
         Thread.sleep(50); // a scrub started just before close may still report

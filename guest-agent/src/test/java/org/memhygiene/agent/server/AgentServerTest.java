@@ -19,11 +19,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.agent.scrub.ProcMemory;
 import org.memhygiene.agent.scrub.ScrubConfig;
+import org.memhygiene.agent.scrub.ScrubTriggers;
 import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.posture.Finding;
@@ -34,11 +37,15 @@ class AgentServerTest {
     @TempDir
     Path dir;
     private ServerSocketChannel channel;
+    private ScrubTriggers triggers;
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     private SocketAddress start(SocketAddress address, int maxPerSecond) throws IOException {
         Path proc = Path.of("/proc");
-        AgentRequests requests = new AgentRequests(new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC()),
-                new ProcMemory(proc), () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), "test");
+        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
+        triggers = new ScrubTriggers(scrubber, scheduler, report -> { });
+        AgentRequests requests = new AgentRequests(scrubber, triggers, new ProcMemory(proc),
+                () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), "test");
         AgentServer server = new AgentServer(requests, maxPerSecond);
         channel = server.bind(address);
         Thread thread = new Thread(() -> {
@@ -55,6 +62,7 @@ class AgentServerTest {
 
     @AfterEach
     void stop() throws IOException {
+        scheduler.shutdownNow();
         if (channel != null) {
             channel.close();
         }
@@ -152,6 +160,50 @@ class AgentServerTest {
         }
         try (Peer next = Peer.connect(address)) {
             assertEquals(1, next.ask("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}").at("/result/protocol_version").asInt());
+        }
+    }
+
+    @Test
+    void setPolicyAppliesAllOrNothingAndStatsShowsIt() throws Exception {
+        SocketAddress address = start(AgentServer.parseListen("unix:" + dir.resolve("policy.sock")), 50);
+        try (Peer peer = Peer.connect(address)) {
+            JsonNode set = peer.ask("{\"protocol\":1,\"id\":1,\"command\":\"set-policy\",\"arguments\":"
+                    + "{\"min_headroom_bytes\":536870912,\"pressure_threshold_percent\":5.5}}");
+            assertEquals(536870912L, set.at("/result/min_headroom_bytes").asLong(), set.toString());
+            assertEquals(5.5, set.at("/result/pressure_threshold_percent").asDouble());
+            assertEquals(10, set.at("/result/headroom_percent_of_total").asInt(), "fields not sent keep their value");
+
+            JsonNode tooLow = peer.ask("{\"protocol\":1,\"id\":2,\"command\":\"set-policy\",\"arguments\":"
+                    + "{\"max_rate_bytes_per_second\":0,\"min_headroom_bytes\":1024}}");
+            assertEquals("invalid_arguments", tooLow.at("/error/code").asText());
+            assertTrue(tooLow.at("/error/message").asText().startsWith("min_headroom_bytes = 1024: expected at least"),
+                    tooLow.toString());
+            JsonNode unknown = peer.ask("{\"protocol\":1,\"id\":3,\"command\":\"set-policy\",\"arguments\":{\"nice\":-20}}");
+            assertTrue(unknown.at("/error/message").asText().contains("unknown scrub policy field \"nice\""), unknown.toString());
+            JsonNode text = peer.ask("{\"protocol\":1,\"id\":4,\"command\":\"set-policy\",\"arguments\":"
+                    + "{\"periodic_interval_millis\":\"5s\"}}");
+            assertEquals("invalid_arguments", text.at("/error/code").asText(), "the wire takes numbers, not \"5s\"");
+
+            JsonNode stats = peer.ask("{\"protocol\":1,\"id\":5,\"command\":\"stats\"}");
+            assertEquals(536870912L, stats.at("/result/policy/min_headroom_bytes").asLong(), stats.toString());
+            assertEquals(268435456L, stats.at("/result/policy/max_rate_bytes_per_second").asLong(),
+                    "the refused request changed nothing");
+        }
+    }
+
+    @Test
+    void aScrubRequestMayLowerTheRateForItselfOnly() throws Exception {
+        SocketAddress address = start(AgentServer.parseListen("unix:" + dir.resolve("rate.sock")), 50);
+        try (Peer peer = Peer.connect(address)) {
+            // 16 MiB at 32 MiB/s takes about half a second; the default cap (256 MiB/s) would take 60 ms.
+            JsonNode scrub = peer.ask("{\"protocol\":1,\"id\":1,\"command\":\"scrub\",\"arguments\":"
+                    + "{\"max_bytes\":16777216,\"max_rate_bytes_per_second\":33554432}}");
+            assertEquals("COMPLETED", scrub.at("/result/outcome").asText(), scrub.toString());
+            assertTrue(scrub.at("/result/duration_millis").asLong() >= 350, scrub.toString());
+            assertEquals(268435456L, peer.ask("{\"protocol\":1,\"id\":2,\"command\":\"stats\"}")
+                    .at("/result/policy/max_rate_bytes_per_second").asLong(), "the policy is unchanged");
+            assertEquals("invalid_arguments", peer.ask("{\"protocol\":1,\"id\":3,\"command\":\"scrub\",\"arguments\":"
+                    + "{\"max_rate_bytes_per_second\":\"fast\"}}").at("/error/code").asText());
         }
     }
 

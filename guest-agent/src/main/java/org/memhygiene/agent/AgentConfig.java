@@ -1,0 +1,67 @@
+package org.memhygiene.agent;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Set;
+import org.memhygiene.agent.scrub.ScrubConfig;
+import org.memhygiene.agent.scrub.ScrubPolicyFields;
+
+/**
+ * /etc/memhygiene/agent.yaml (guest-agent/src/main/dist/agent.yaml documents every key): where to serve
+ * and the scrub policy. Every key is optional; a missing file is an error only when it was named.
+ *
+ * @param listen where to serve: the virtio-serial device path, unix:PATH or tcp:127.0.0.1:PORT
+ * @param scrub  the scrub settings, {@link ScrubConfig#defaults()} with the file's scrub section applied
+ */
+public record AgentConfig(String listen, ScrubConfig scrub) {
+    /** The environment variable memhygiene-agent.service sets to the file's path. */
+    public static final String ENVIRONMENT_VARIABLE = "MEMHYGIENE_AGENT_CONFIG";
+    private static final Set<String> KEYS = Set.of("listen", "scrub");
+    /** A config file is a few hundred bytes; anything near this is not one. */
+    private static final long MAX_FILE_BYTES = 1024 * 1024;
+
+    public static AgentConfig defaults() {
+        return new AgentConfig(AgentMain.VIRTIO_PORT.toString(), ScrubConfig.defaults());
+    }
+
+    /** Reads {@code file}; every problem is an IllegalArgumentException that starts with the file's path. */
+    public static AgentConfig load(Path file) {
+        try {
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                throw new IllegalArgumentException("larger than " + MAX_FILE_BYTES + " bytes");
+            }
+            JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+            if (root == null || root.isMissingNode() || root.isNull()) {
+                return defaults(); // an empty file, or only comments
+            }
+            if (!root.isObject()) {
+                throw new IllegalArgumentException("expected a mapping with the keys " + KEYS);
+            }
+            for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
+                String name = names.next();
+                if (!KEYS.contains(name)) {
+                    throw new IllegalArgumentException("unknown key \"" + name + "\"; expected " + KEYS);
+                }
+            }
+            JsonNode listen = root.get("listen");
+            if (listen != null && !listen.isTextual()) {
+                throw new IllegalArgumentException("listen = " + listen + ": expected a device path, unix:PATH or"
+                        + " tcp:127.0.0.1:PORT");
+            }
+            return new AgentConfig(listen == null ? defaults().listen() : listen.asText(),
+                    ScrubPolicyFields.apply(ScrubConfig.defaults(), root.get("scrub"), ScrubPolicyFields.Units.HUMAN));
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read it: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package org.memhygiene.agent.scrub;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import org.memhygiene.core.agent.ScrubPolicy;
+import org.memhygiene.core.units.ByteSize;
+import org.memhygiene.core.units.Durations;
+
+/**
+ * Reads the policy fields of {@link ScrubPolicy} (by their snake_case names) into a {@link ScrubConfig}:
+ * one reader for the host's set-policy request and the scrub section of agent.yaml. On the wire every
+ * value is a JSON number; a person writing agent.yaml may also write sizes as "256M" and durations as
+ * "5s" ({@link Units#HUMAN}).
+ */
+public final class ScrubPolicyFields {
+    /** Whether sizes and durations may be text with a unit. */
+    public enum Units { NUMBERS_ONLY, HUMAN }
+
+    private enum Kind { BYTES, MILLIS, PERCENT, INTEGER_PERCENT }
+
+    private static final Map<String, Kind> FIELDS = Map.of(
+            "min_headroom_bytes", Kind.BYTES,
+            "headroom_percent_of_total", Kind.INTEGER_PERCENT,
+            "pressure_threshold_percent", Kind.PERCENT,
+            "max_rate_bytes_per_second", Kind.BYTES,
+            "periodic_interval_millis", Kind.MILLIS,
+            "large_free_threshold_bytes", Kind.BYTES,
+            "large_free_sample_millis", Kind.MILLIS,
+            "triggered_max_bytes", Kind.BYTES);
+    public static final Set<String> NAMES = FIELDS.keySet();
+
+    private ScrubPolicyFields() {
+    }
+
+    /** The policy part of {@code config}. */
+    public static ScrubPolicy policyOf(ScrubConfig config) {
+        return new ScrubPolicy(config.minHeadroomBytes(), config.headroomPercentOfTotal(),
+                config.pressureThresholdPercent(), config.maxRateBytesPerSecond(), config.periodicIntervalMillis(),
+                config.largeFreeThresholdBytes(), config.largeFreeSampleMillis(), config.triggeredMaxBytes());
+    }
+
+    /**
+     * {@code base} with the fields of {@code object} applied; fields it lacks keep their value. An
+     * unknown field, a value of the wrong type or out of range is an IllegalArgumentException naming the
+     * field, the value and what was expected; then nothing is applied.
+     */
+    public static ScrubConfig apply(ScrubConfig base, JsonNode object, Units units) {
+        if (object == null || object.isNull()) {
+            return base;
+        }
+        if (!object.isObject()) {
+            throw new IllegalArgumentException("the scrub policy must be an object of " + NAMES + ", was " + object);
+        }
+        ScrubPolicy p = policyOf(base);
+        long minHeadroom = p.minHeadroomBytes();
+        int headroomPercent = p.headroomPercentOfTotal();
+        double pressure = p.pressureThresholdPercent();
+        long rate = p.maxRateBytesPerSecond();
+        long periodic = p.periodicIntervalMillis();
+        long largeFree = p.largeFreeThresholdBytes();
+        long sample = p.largeFreeSampleMillis();
+        long triggeredMax = p.triggeredMaxBytes();
+        for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            String name = field.getKey();
+            Kind kind = FIELDS.get(name);
+            if (kind == null) {
+                throw new IllegalArgumentException("unknown scrub policy field \"" + abbreviate(name) + "\"; expected one of "
+                        + NAMES.stream().sorted().toList());
+            }
+            JsonNode value = field.getValue();
+            switch (name) {
+                case "min_headroom_bytes" -> minHeadroom = whole(name, value, kind, units);
+                case "headroom_percent_of_total" -> headroomPercent = (int) whole(name, value, kind, units);
+                case "pressure_threshold_percent" -> pressure = decimal(name, value);
+                case "max_rate_bytes_per_second" -> rate = whole(name, value, kind, units);
+                case "periodic_interval_millis" -> periodic = whole(name, value, kind, units);
+                case "large_free_threshold_bytes" -> largeFree = whole(name, value, kind, units);
+                case "large_free_sample_millis" -> sample = whole(name, value, kind, units);
+                default -> triggeredMax = whole(name, value, kind, units);
+            }
+        }
+        return base.withHeadroom(minHeadroom, headroomPercent).withPressureThreshold(pressure).withMaxRate(rate)
+                .withPeriodic(periodic, triggeredMax).withLargeFree(largeFree, sample, triggeredMax);
+    }
+
+    private static long whole(String name, JsonNode value, Kind kind, Units units) {
+        if (value.isIntegralNumber() && value.canConvertToLong()) {
+            return value.asLong();
+        }
+        if (units == Units.HUMAN && value.isTextual() && kind == Kind.BYTES) {
+            return ByteSize.parse(value.asText());
+        }
+        if (units == Units.HUMAN && value.isTextual() && kind == Kind.MILLIS) {
+            return Durations.parse(value.asText(), "ms").toMillis();
+        }
+        throw new IllegalArgumentException(name + " = " + abbreviate(value.toString()) + ": expected "
+                + switch (kind) {
+                    case BYTES -> units == Units.HUMAN ? "bytes, e.g. 268435456 or 256M" : "a whole number of bytes";
+                    case MILLIS -> units == Units.HUMAN ? "milliseconds, e.g. 5000 or 5s" : "a whole number of milliseconds";
+                    default -> "a whole number";
+                });
+    }
+
+    private static double decimal(String name, JsonNode value) {
+        if (!value.isNumber()) {
+            throw new IllegalArgumentException(name + " = " + abbreviate(value.toString()) + ": expected a number");
+        }
+        return value.asDouble();
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+    }
+}
