@@ -12,6 +12,7 @@ import java.util.Objects;
 import java.util.OptionalDouble;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
+import org.memhygiene.core.agent.ScrubCounters;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.agent.ScrubReport.Outcome;
 import org.memhygiene.core.linux.Errno;

@@ -8,11 +8,11 @@ import java.util.function.Supplier;
 import org.memhygiene.agent.scrub.MemInfo;
 import org.memhygiene.agent.scrub.ProcMemory;
 import org.memhygiene.agent.scrub.ScrubConfig;
-import org.memhygiene.agent.scrub.ScrubCounters;
 import org.memhygiene.agent.scrub.ScrubPolicyFields;
 import org.memhygiene.agent.scrub.ScrubTriggers;
 import org.memhygiene.agent.scrub.Scrubber;
-import org.memhygiene.core.agent.ScrubPolicy;
+import org.memhygiene.core.agent.AgentHello;
+import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.protocol.AgentProtocol;
@@ -22,14 +22,6 @@ import org.memhygiene.core.protocol.AgentProtocol.Request;
 
 /** Answers one request line with one reply line (docs/PROTOCOL.md); never throws, whatever the line holds. */
 public final class AgentRequests {
-    /** The reply to hello. */
-    public record Hello(int protocolVersion, String agentVersion, long pageSizeBytes, List<String> capabilities) {
-    }
-
-    /** The reply to stats. */
-    public record Stats(long memTotalBytes, long memAvailableBytes, ScrubCounters scrub, ScrubPolicy policy) {
-    }
-
     private static final Set<String> SCRUB_ARGUMENTS = Set.of("max_bytes", "max_rate_bytes_per_second");
 
     private final Scrubber scrubber;
@@ -72,12 +64,12 @@ public final class AgentRequests {
 
     private Object execute(Request request) throws ProtocolException {
         return switch (request.command()) {
-            case "hello" -> new Hello(AgentProtocol.VERSION, agentVersion, LinuxMemory.pageSizeBytes(),
+            case "hello" -> new AgentHello(AgentProtocol.VERSION, agentVersion, LinuxMemory.pageSizeBytes(),
                     AgentProtocol.COMMANDS.stream().sorted().toList());
             case "posture" -> posture.get();
             case "stats" -> {
                 MemInfo memInfo = procMemory.memInfo();
-                yield new Stats(memInfo.memTotalBytes(), memInfo.memAvailableBytes(), scrubber.counters(),
+                yield new AgentStats(memInfo.memTotalBytes(), memInfo.memAvailableBytes(), scrubber.counters(),
                         ScrubPolicyFields.policyOf(scrubber.config()));
             }
             case "set-policy" -> setPolicy(request);

@@ -26,7 +26,9 @@ import org.memhygiene.core.protocol.BoundedLineReader;
  */
 public final class AgentServer {
     private static final int MAX_CONNECTIONS = 4;
-    private static final long MAX_BACKOFF_MILLIS = 5_000;
+    /** A virtio port whose host side is away reads as end of file at once, so the agent polls it: once a
+     * second costs nothing and bounds how long a host that connects waits for its first reply. */
+    private static final long MAX_BACKOFF_MILLIS = 1_000;
 
     private final AgentRequests requests;
     private final int maxRequestsPerSecond;
@@ -109,16 +111,17 @@ public final class AgentServer {
 
     /**
      * Serves the virtio-serial character device for as long as the agent runs. Reads end when the host
-     * side disconnects; the port is then reopened with exponential backoff up to 5 s.
+     * side disconnects; the port is then reopened with exponential backoff up to 1 s.
      */
     public void servePort(Path device) throws InterruptedException {
         long backoffMillis = 100;
         String lastProblem = null;
         while (!Thread.currentThread().isInterrupted()) {
             try (RandomAccessFile port = new RandomAccessFile(device.toFile(), "rw")) {
-                converse(Channels.newInputStream(port.getChannel()), Channels.newOutputStream(port.getChannel()));
-                backoffMillis = 100;
-                lastProblem = null;
+                if (converse(Channels.newInputStream(port.getChannel()), Channels.newOutputStream(port.getChannel())) > 0) {
+                    backoffMillis = 100; // a real session, not the immediate end of file of an absent host
+                    lastProblem = null;
+                }
             } catch (IOException e) {
                 // Said once per kind of problem: a host away for a day must not fill the journal.
                 if (!e.getMessage().equals(lastProblem)) {
@@ -132,13 +135,15 @@ public final class AgentServer {
         }
     }
 
-    /** One peer, line by line, until it closes. */
-    void converse(InputStream in, OutputStream out) throws IOException {
+    /** One peer, line by line, until it closes; returns how many lines it sent. */
+    int converse(InputStream in, OutputStream out) throws IOException {
         BoundedLineReader reader = new BoundedLineReader(in, AgentProtocol.MAX_LINE_BYTES);
         long windowStartNanos = System.nanoTime();
         int inWindow = 0;
+        int lines = 0;
         BoundedLineReader.Line line;
         while ((line = reader.next()) != null) {
+            lines++;
             String reply;
             long now = System.nanoTime();
             if (now - windowStartNanos >= 1_000_000_000L) {
@@ -161,5 +166,6 @@ public final class AgentServer {
                 out.flush();
             }
         }
+        return lines;
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.exc.ValueInstantiationException;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.memhygiene.core.agent.ScrubCounters;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.json.Json;
 

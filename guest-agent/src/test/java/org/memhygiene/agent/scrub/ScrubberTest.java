@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.memhygiene.core.agent.ScrubCounters;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.agent.ScrubReport.Outcome;
 

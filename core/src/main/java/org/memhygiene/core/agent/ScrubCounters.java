@@ -1,7 +1,6 @@
-package org.memhygiene.agent.scrub;
+package org.memhygiene.core.agent;
 
 import java.util.Optional;
-import org.memhygiene.core.agent.ScrubReport;
 
 /**
  * Cumulative scrub figures since the agent started, for its {@code stats} message.
@@ -12,9 +11,9 @@ import org.memhygiene.core.agent.ScrubReport;
  */
 public record ScrubCounters(long scrubsRun, long totalBytesZeroed, Optional<ScrubReport> lastReport) {
 
-    static final ScrubCounters NONE = new ScrubCounters(0, 0, Optional.empty());
+    public static final ScrubCounters NONE = new ScrubCounters(0, 0, Optional.empty());
 
-    ScrubCounters plus(ScrubReport report) {
+    public ScrubCounters plus(ScrubReport report) {
         return new ScrubCounters(scrubsRun + 1, totalBytesZeroed + report.bytesZeroed(), Optional.of(report));
     }
 }

@@ -1,0 +1,200 @@
+package org.memhygiene.controller.agentlink;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.node.LongNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.protocol.AgentProtocol;
+import org.memhygiene.core.protocol.BoundedLineReader;
+
+/**
+ * One connection to a guest agent through its channel's host-side unix socket (docs/PROTOCOL.md).
+ * Everything the guest sends is untrusted: lines are bounded to {@link AgentProtocol#MAX_LINE_BYTES},
+ * every call has a deadline, replies to other ids are skipped but counted, and a reply must match the
+ * record it claims to be. Any breach ends the call with an {@link AgentLinkException} whose status says
+ * which kind; the caller then drops the connection. Not thread-safe: one call at a time.
+ */
+final class AgentConnection implements AutoCloseable {
+    /** Lines that are not the awaited reply (stale replies, chatter) tolerated within one call. */
+    static final int MAX_STRAY_LINES_PER_CALL = 16;
+    /** Unknown result fields are allowed (newer agents add them); missing or mistyped ones are not. */
+    private static final ObjectReader RESULTS = Json.mapper().reader()
+            .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .with(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+            .with(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
+            .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
+    private final Path socket;
+    private final SocketChannel channel;
+    private final Selector selector;
+    private final DeadlineInputStream in;
+    private final BoundedLineReader lines;
+    private final AtomicLong ids;
+
+    private AgentConnection(Path socket, SocketChannel channel, Selector selector, AtomicLong ids) throws IOException {
+        this.socket = socket;
+        this.channel = channel;
+        this.selector = selector;
+        this.in = new DeadlineInputStream(channel, selector);
+        this.lines = new BoundedLineReader(in, AgentProtocol.MAX_LINE_BYTES);
+        this.ids = ids;
+    }
+
+    /**
+     * Connects within {@code timeout}. {@code ids} numbers requests across reconnects, so a late reply
+     * to a request of an earlier connection can never be taken for the answer to a new one.
+     */
+    static AgentConnection open(Path socket, Duration timeout, AtomicLong ids) throws AgentLinkException {
+        SocketChannel channel = null;
+        Selector selector = null;
+        try {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.configureBlocking(false);
+            selector = Selector.open();
+            if (!channel.connect(UnixDomainSocketAddress.of(socket))) {
+                channel.register(selector, SelectionKey.OP_CONNECT);
+                if (selector.select(Math.max(1, timeout.toMillis())) == 0 || !channel.finishConnect()) {
+                    throw new SocketTimeoutException("connect timed out");
+                }
+                selector.selectedKeys().clear();
+                channel.keyFor(selector).cancel();
+                selector.selectNow(); // flush the cancelled key before registering for reads
+            }
+            return new AgentConnection(socket, channel, selector, ids);
+        } catch (IOException e) {
+            closeQuietly(channel, selector);
+            throw new AgentLinkException(AgentStatus.UNREACHABLE, socket + ": cannot connect: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sends one request and waits until {@code deadlineNanos} (System.nanoTime) for its reply, which is
+     * converted to {@code resultType}.
+     */
+    <T> T call(String command, ObjectNode arguments, JavaType resultType, long deadlineNanos) throws AgentLinkException {
+        long id = ids.incrementAndGet();
+        String request = AgentProtocol.request(LongNode.valueOf(id), command, arguments) + "\n";
+        try {
+            ByteBuffer out = ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8));
+            while (out.hasRemaining()) {
+                if (channel.write(out) == 0) {
+                    awaitWritable(deadlineNanos);
+                }
+            }
+            in.deadline(deadlineNanos);
+            for (int stray = 0; stray <= MAX_STRAY_LINES_PER_CALL; stray++) {
+                BoundedLineReader.Line line = lines.next();
+                if (line == null) {
+                    throw new AgentLinkException(AgentStatus.UNREACHABLE, command + ": the channel closed");
+                }
+                if (line.problem() != BoundedLineReader.Line.Problem.NONE) {
+                    throw misbehaving(command, line.problem() == BoundedLineReader.Line.Problem.TOO_LONG
+                            ? "a line longer than " + AgentProtocol.MAX_LINE_BYTES + " bytes" : "a line that is not UTF-8");
+                }
+                JsonNode reply = parse(command, line.text());
+                if (reply.path("id").isIntegralNumber() && reply.get("id").asLong() == id) {
+                    return result(command, reply, resultType);
+                }
+                // A late reply to an earlier request, or chatter: skip it, a bounded number of times.
+            }
+            throw misbehaving(command, "more than " + MAX_STRAY_LINES_PER_CALL + " lines that were not the reply");
+        } catch (SocketTimeoutException e) {
+            throw new AgentLinkException(AgentStatus.TIMEOUT, command + ": no reply within the read timeout");
+        } catch (IOException e) {
+            throw new AgentLinkException(AgentStatus.UNREACHABLE, command + ": " + e.getMessage(), e);
+        }
+    }
+
+    private JsonNode parse(String command, String text) throws AgentLinkException {
+        try {
+            JsonNode reply = Json.mapper().readTree(text);
+            if (reply == null || !reply.isObject()) {
+                throw misbehaving(command, "a reply that is not a JSON object");
+            }
+            return reply;
+        } catch (JacksonException e) {
+            throw misbehaving(command, "a reply that is not JSON (" + e.getOriginalMessage() + ")");
+        }
+    }
+
+    private <T> T result(String command, JsonNode reply, JavaType resultType) throws AgentLinkException {
+        if (reply.path("protocol").asInt(-1) != AgentProtocol.VERSION) {
+            throw new AgentLinkException(AgentStatus.AGENT_ERROR, command + ": the agent speaks protocol "
+                    + abbreviate(reply.path("protocol").toString()) + ", not " + AgentProtocol.VERSION);
+        }
+        JsonNode error = reply.get("error");
+        if (error != null) {
+            throw new AgentLinkException(AgentStatus.AGENT_ERROR, command + ": the agent answered "
+                    + abbreviate(error.path("code").asText("?")) + ": " + abbreviate(error.path("message").asText("")));
+        }
+        JsonNode result = reply.get("result");
+        if (result == null) {
+            throw misbehaving(command, "a reply with neither result nor error");
+        }
+        try {
+            return RESULTS.forType(resultType).readValue(result);
+        } catch (IOException e) {
+            throw misbehaving(command, "a result that does not fit the protocol: " + abbreviate(e.getMessage()));
+        }
+    }
+
+    private void awaitWritable(long deadlineNanos) throws IOException {
+        // The guest does not read: its socket buffer is full. Wait for room, but not past the deadline.
+        long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
+        if (leftMillis <= 0) {
+            throw new SocketTimeoutException("write timed out");
+        }
+        SelectionKey key = channel.keyFor(selector);
+        key.interestOps(SelectionKey.OP_WRITE);
+        selector.select(leftMillis);
+        selector.selectedKeys().clear();
+        key.interestOps(SelectionKey.OP_READ);
+    }
+
+    private AgentLinkException misbehaving(String command, String what) {
+        return new AgentLinkException(AgentStatus.MISBEHAVING, command + ": the guest sent " + what);
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 120 ? text : text.substring(0, 120) + "...";
+    }
+
+    Path socket() {
+        return socket;
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(channel, selector);
+    }
+
+    private static void closeQuietly(SocketChannel channel, Selector selector) {
+        try {
+            if (selector != null) {
+                selector.close();
+            }
+            if (channel != null) {
+                channel.close();
+            }
+        } catch (IOException e) {
+            // closing a socket we are giving up on: nothing left to do
+        }
+    }
+}

@@ -1,0 +1,270 @@
+package org.memhygiene.controller.agentlink;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.agent.scrub.ProcMemory;
+import org.memhygiene.agent.scrub.ScrubConfig;
+import org.memhygiene.agent.scrub.ScrubTriggers;
+import org.memhygiene.agent.scrub.Scrubber;
+import org.memhygiene.agent.server.AgentRequests;
+import org.memhygiene.agent.server.AgentServer;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.posture.Severity;
+
+/**
+ * The agent link against the real agent (its server code on a unix socket) and against hostile fake
+ * guests. A fake guest is right here: "a guest that sends garbage" cannot be produced with the real
+ * agent, which is the point of it.
+ */
+class AgentLinkTest {
+    private static final Duration READ_TIMEOUT = Duration.ofMillis(800);
+
+    @TempDir
+    Path dir;
+    private final List<AutoCloseable> closeLater = new ArrayList<>();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable c : closeLater) {
+            c.close();
+        }
+        scheduler.shutdownNow();
+    }
+
+    /** A clock the test moves, for backoff. */
+    static final class TestClock extends Clock {
+        Instant now = Instant.parse("2026-11-25T00:00:00Z");
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+    }
+
+    private void realAgent(Path socket) throws IOException {
+        Path proc = Path.of("/proc");
+        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
+        AgentServer server = new AgentServer(new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, r -> { }),
+                new ProcMemory(proc), () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), "test-agent"), 50);
+        ServerSocketChannel channel = server.bind(UnixDomainSocketAddress.of(socket));
+        Thread thread = new Thread(() -> {
+            try {
+                server.serve(channel);
+            } catch (IOException e) {
+                // closed by the test
+            }
+        });
+        thread.setDaemon(true);
+        thread.start();
+        closeLater.add(channel);
+    }
+
+    /** How a fake guest answers each request line. */
+    interface Behaviour {
+        void answer(String requestLine, OutputStream out) throws IOException, InterruptedException;
+    }
+
+    private void fakeGuest(Path socket, Behaviour behaviour) throws IOException {
+        ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        closeLater.add(server);
+        Thread thread = new Thread(() -> {
+            while (server.isOpen()) {
+                try (SocketChannel peer = server.accept()) {
+                    InputStream in = Channels.newInputStream(peer);
+                    OutputStream out = Channels.newOutputStream(peer);
+                    StringBuilder line = new StringBuilder();
+                    int c;
+                    while ((c = in.read()) >= 0) {
+                        if (c == '\n') {
+                            behaviour.answer(line.toString(), out);
+                            line.setLength(0);
+                        } else {
+                            line.append((char) c);
+                        }
+                    }
+                } catch (IOException | InterruptedException e) {
+                    // the link hung up on us, as it should
+                }
+            }
+        });
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    private static String idOf(String request) {
+        return request.replaceAll(".*\"id\":(\\d+).*", "$1");
+    }
+
+    @Test
+    void samplesTheRealAgentAndScrubsThroughIt() throws Exception {
+        Path socket = dir.resolve("good.sock");
+        realAgent(socket);
+        try (AgentLink link = new AgentLink(socket, READ_TIMEOUT, Clock.systemUTC())) {
+            AgentSample sample = link.sample();
+            assertEquals(AgentStatus.OK, sample.status(), sample.problem());
+            assertEquals("test-agent", sample.hello().orElseThrow().agentVersion());
+            assertTrue(sample.stats().orElseThrow().memTotalBytes() > 0);
+            assertEquals("guest.test", sample.posture().get(0).id());
+            ScrubReport report = link.scrub(8L << 20, Duration.ofSeconds(30));
+            assertEquals(ScrubReport.Outcome.COMPLETED, report.outcome(), report.toString());
+            assertEquals(1, link.sample().stats().orElseThrow().scrub().scrubsRun(), "the same agent counted it");
+            assertEquals(1, link.ping().protocolVersion());
+        }
+    }
+
+    @Test
+    void hostileGuestsCostOnlyTheirOwnRowAndNoMoreThanTheReadTimeout() throws Exception {
+        Map<String, Optional<Path>> sockets = new LinkedHashMap<>();
+        sockets.put("good", Optional.of(dir.resolve("good.sock")));
+        realAgent(sockets.get("good").get());
+        sockets.put("garbage", Optional.of(dir.resolve("garbage.sock")));
+        fakeGuest(sockets.get("garbage").get(), (request, out) -> out.write("\u0001\u0002 not json {{{\n".getBytes(StandardCharsets.UTF_8)));
+        sockets.put("huge", Optional.of(dir.resolve("huge.sock")));
+        fakeGuest(sockets.get("huge").get(), (request, out) -> {
+            byte[] mib = new byte[1 << 20];
+            java.util.Arrays.fill(mib, (byte) '[');
+            for (int i = 0; i < 10; i++) {
+                out.write(mib); // 10 MiB in one line
+            }
+            out.write('\n');
+        });
+        sockets.put("slow", Optional.of(dir.resolve("slow.sock")));
+        fakeGuest(sockets.get("slow").get(), (request, out) -> {
+            for (byte b : ("{\"protocol\":1,\"id\":" + idOf(request) + ",\"result\":{}}\n").getBytes(StandardCharsets.UTF_8)) {
+                out.write(b);
+                out.flush();
+                Thread.sleep(100);
+            }
+        });
+        sockets.put("silent", Optional.of(dir.resolve("silent.sock")));
+        fakeGuest(sockets.get("silent").get(), (request, out) -> { });
+        sockets.put("flood", Optional.of(dir.resolve("flood.sock")));
+        fakeGuest(sockets.get("flood").get(), (request, out) -> {
+            for (int i = 0; i < 1000; i++) {
+                out.write(("{\"protocol\":1,\"id\":999999,\"result\":{}}\n").getBytes(StandardCharsets.UTF_8));
+            }
+        });
+        sockets.put("schema", Optional.of(dir.resolve("schema.sock")));
+        fakeGuest(sockets.get("schema").get(), (request, out) -> out.write(("{\"protocol\":1,\"id\":" + idOf(request)
+                + ",\"result\":{\"protocol_version\":\"one\"}}\n").getBytes(StandardCharsets.UTF_8)));
+        sockets.put("absent", Optional.of(dir.resolve("nobody-listens.sock")));
+        sockets.put("no-channel", Optional.empty());
+
+        try (AgentLinks links = new AgentLinks(READ_TIMEOUT, 16, Clock.systemUTC())) {
+            long start = System.nanoTime();
+            Map<String, AgentSample> samples = links.sampleAll(sockets);
+            Duration took = Duration.ofNanos(System.nanoTime() - start);
+
+            assertEquals(AgentStatus.OK, samples.get("good").status(), samples.get("good").problem());
+            assertTrue(samples.get("good").stats().isPresent());
+            assertStatus(samples, "garbage", AgentStatus.MISBEHAVING, "not JSON");
+            assertStatus(samples, "huge", AgentStatus.MISBEHAVING, "longer than 65536 bytes");
+            assertStatus(samples, "slow", AgentStatus.TIMEOUT, "no reply within the read timeout");
+            assertStatus(samples, "silent", AgentStatus.TIMEOUT, "no reply within the read timeout");
+            assertStatus(samples, "flood", AgentStatus.MISBEHAVING, "more than 16 lines that were not the reply");
+            assertStatus(samples, "schema", AgentStatus.MISBEHAVING, "does not fit the protocol");
+            assertStatus(samples, "absent", AgentStatus.UNREACHABLE, "cannot connect");
+            assertEquals(AgentStatus.NO_CHANNEL, samples.get("no-channel").status());
+            // In parallel, each bounded: the whole sample is not the sum of the bad guests' timeouts.
+            assertTrue(took.compareTo(READ_TIMEOUT.multipliedBy(2)) < 0, "the host sample took " + took);
+            // The event is recorded for the posture view.
+            assertTrue(samples.get("garbage").events().stream().anyMatch(e -> e.status() == AgentStatus.MISBEHAVING),
+                    samples.get("garbage").events().toString());
+        }
+    }
+
+    private static void assertStatus(Map<String, AgentSample> samples, String vm, AgentStatus status, String problem) {
+        AgentSample sample = samples.get(vm);
+        assertEquals(status, sample.status(), vm + ": " + sample.problem());
+        assertTrue(sample.problem().contains(problem), vm + ": " + sample.problem());
+    }
+
+    /** The real agent in its own process, as a VM is: killing it closes every connection at once. */
+    private Process agentProcess(Path socket) throws Exception {
+        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "org.memhygiene.agent.AgentMain", "--listen", "unix:" + socket)
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        closeLater.add(agent::destroyForcibly);
+        for (int i = 0; i < 200 && !Files.exists(socket); i++) {
+            Thread.sleep(50);
+        }
+        return agent;
+    }
+
+    @Test
+    void reconnectsWithBackoffWhenTheVmRestarts() throws Exception {
+        Path socket = dir.resolve("restart.sock");
+        TestClock clock = new TestClock();
+        Process first = agentProcess(socket);
+        try (AgentLink link = new AgentLink(socket, Duration.ofSeconds(5), clock)) {
+            assertEquals(AgentStatus.OK, link.sample().status());
+            first.destroyForcibly().waitFor(); // the VM goes away
+            Files.deleteIfExists(socket);
+            AgentSample down = link.sample();
+            assertEquals(AgentStatus.UNREACHABLE, down.status(), down.problem());
+            agentProcess(socket); // the VM is back
+            assertEquals(AgentStatus.BACKING_OFF, link.sample().status(), "no reconnect before the backoff ends");
+            clock.now = clock.now.plusSeconds(2);
+            AgentSample up = link.sample();
+            assertEquals(AgentStatus.OK, up.status(), up.problem());
+            assertEquals(2, up.events().stream().filter(e -> e.detail().startsWith("connected")).count(), up.events().toString());
+        }
+    }
+
+    @Test
+    void aScrubThatTheAgentRefusesIsAnAgentError() throws Exception {
+        Path socket = dir.resolve("refuse.sock");
+        fakeGuest(socket, (request, out) -> {
+            String id = idOf(request);
+            String reply = request.contains("\"hello\"")
+                    ? "{\"protocol\":1,\"id\":" + id + ",\"result\":{\"protocol_version\":1,\"agent_version\":\"x\",\"page_size_bytes\":4096,\"capabilities\":[]}}"
+                    : "{\"protocol\":1,\"id\":" + id + ",\"error\":{\"code\":\"invalid_arguments\",\"message\":\"no\"}}";
+            out.write((reply + "\n").getBytes(StandardCharsets.UTF_8));
+        });
+        try (AgentLink link = new AgentLink(socket, READ_TIMEOUT, Clock.systemUTC())) {
+            AgentLinkException e = assertThrows(AgentLinkException.class, () -> link.scrub(4096, Duration.ofSeconds(5)));
+            assertEquals(AgentStatus.AGENT_ERROR, e.status());
+            assertTrue(e.getMessage().contains("scrub: the agent answered invalid_arguments: no"), e.getMessage());
+        }
+    }
+}
