@@ -29,15 +29,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.agent.scrub.ProcMemory;
-import org.memhygiene.agent.scrub.ScrubConfig;
-import org.memhygiene.agent.scrub.ScrubTriggers;
-import org.memhygiene.agent.scrub.Scrubber;
-import org.memhygiene.agent.server.AgentRequests;
-import org.memhygiene.agent.server.AgentServer;
+import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.core.agent.ScrubReport;
-import org.memhygiene.core.posture.Finding;
-import org.memhygiene.core.posture.Severity;
 
 /**
  * The agent link against the real agent (its server code on a unix socket) and against hostile fake
@@ -81,21 +74,7 @@ class AgentLinkTest {
     }
 
     private void realAgent(Path socket) throws IOException {
-        Path proc = Path.of("/proc");
-        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
-        AgentServer server = new AgentServer(new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, r -> { }),
-                new ProcMemory(proc), () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), "test-agent"), 50);
-        ServerSocketChannel channel = server.bind(UnixDomainSocketAddress.of(socket));
-        Thread thread = new Thread(() -> {
-            try {
-                server.serve(channel);
-            } catch (IOException e) {
-                // closed by the test
-            }
-        });
-        thread.setDaemon(true);
-        thread.start();
-        closeLater.add(channel);
+        closeLater.add(TestAgent.serve(UnixDomainSocketAddress.of(socket), 50, "test-agent", scheduler));
     }
 
     /** How a fake guest answers each request line. */

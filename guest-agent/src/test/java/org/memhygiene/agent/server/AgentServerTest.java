@@ -17,46 +17,22 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.agent.scrub.ProcMemory;
-import org.memhygiene.agent.scrub.ScrubConfig;
-import org.memhygiene.agent.scrub.ScrubTriggers;
-import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.core.json.Json;
-import org.memhygiene.core.posture.Finding;
-import org.memhygiene.core.posture.Severity;
 
 /** The agent server over real sockets, with well-formed and hostile peers. */
 class AgentServerTest {
     @TempDir
     Path dir;
     private ServerSocketChannel channel;
-    private ScrubTriggers triggers;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
     private SocketAddress start(SocketAddress address, int maxPerSecond) throws IOException {
-        Path proc = Path.of("/proc");
-        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
-        triggers = new ScrubTriggers(scrubber, scheduler, report -> { });
-        AgentRequests requests = new AgentRequests(scrubber, triggers, new ProcMemory(proc),
-                () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), "test");
-        AgentServer server = new AgentServer(requests, maxPerSecond);
-        channel = server.bind(address);
-        Thread thread = new Thread(() -> {
-            try {
-                server.serve(channel);
-            } catch (IOException e) {
-                // closed by the test
-            }
-        });
-        thread.setDaemon(true);
-        thread.start();
+        channel = TestAgent.serve(address, maxPerSecond, "test", scheduler);
         return channel.getLocalAddress();
     }
 

@@ -1,0 +1,46 @@
+package org.memhygiene.agent.server;
+
+import java.io.IOException;
+import java.net.SocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
+import org.memhygiene.agent.scrub.ProcMemory;
+import org.memhygiene.agent.scrub.ScrubConfig;
+import org.memhygiene.agent.scrub.ScrubTriggers;
+import org.memhygiene.agent.scrub.Scrubber;
+import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.posture.Severity;
+
+/**
+ * The real agent's server (this machine's /proc, a real scrubber) on a socket, in the test's JVM, with
+ * one fixed posture finding "guest.test" so replies are predictable. Shared with the controller's
+ * agent-link tests through this module's test jar.
+ */
+public final class TestAgent {
+    private TestAgent() {
+    }
+
+    /** Binds now and serves on a daemon thread until the returned channel is closed. */
+    public static ServerSocketChannel serve(SocketAddress address, int maxRequestsPerSecond, String version,
+            ScheduledExecutorService scheduler) throws IOException {
+        Path proc = Path.of("/proc");
+        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
+        AgentRequests requests = new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, report -> { }),
+                new ProcMemory(proc), () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), version);
+        AgentServer server = new AgentServer(requests, maxRequestsPerSecond);
+        ServerSocketChannel channel = server.bind(address);
+        Thread thread = new Thread(() -> {
+            try {
+                server.serve(channel);
+            } catch (IOException e) {
+                // closed by the test
+            }
+        }, "test-agent");
+        thread.setDaemon(true);
+        thread.start();
+        return channel;
+    }
+}
