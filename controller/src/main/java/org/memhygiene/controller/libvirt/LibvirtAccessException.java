@@ -13,6 +13,7 @@ import org.libvirt.LibvirtException;
 public final class LibvirtAccessException extends RuntimeException {
     private final String uri;
     private final String operation;
+    private final String libvirtMessage;
     private final transient Optional<ErrorNumber> code;
 
     public LibvirtAccessException(String uri, String operation, String libvirtMessage, Optional<ErrorNumber> code,
@@ -20,6 +21,7 @@ public final class LibvirtAccessException extends RuntimeException {
         super("libvirt on " + uri + ": " + operation + " failed: " + libvirtMessage, cause);
         this.uri = uri;
         this.operation = operation;
+        this.libvirtMessage = libvirtMessage;
         this.code = code;
     }
 
@@ -38,6 +40,11 @@ public final class LibvirtAccessException extends RuntimeException {
 
     public String operation() {
         return operation;
+    }
+
+    /** libvirt's own message, without the URI and operation. */
+    public String libvirtMessage() {
+        return libvirtMessage;
     }
 
     public Optional<ErrorNumber> code() {

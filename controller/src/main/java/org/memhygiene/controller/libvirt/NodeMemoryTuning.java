@@ -69,7 +69,7 @@ public final class NodeMemoryTuning {
             LibvirtAccessException error = host.lastNativeError(operation);
             if (error.isNotSupported()) {
                 throw new LibvirtAccessException(host.uri(), operation, "not supported by " + host.uri() + " ("
-                        + error.getMessage() + ")", error.code(), error);
+                        + error.libvirtMessage() + ")", error.code(), error);
             }
             throw error;
         }
