@@ -33,6 +33,8 @@ public final class LibvirtHost implements AutoCloseable {
 
     /** The process-wide handler; a static field because libvirt keeps the JNA callback for the process. */
     private static final SilentErrorHandler ERROR_HANDLER = new SilentErrorHandler();
+    /** Kept for the same reason: libxml2 holds it for every thread that opened a connection. */
+    private static final Libxml2.GenericErrorFunc XML_WARNING_SINK = (context, message) -> { };
 
     private final String uri;
     private final ReconnectPolicy policy;
@@ -77,6 +79,7 @@ public final class LibvirtHost implements AutoCloseable {
                 delay = policy.next(delay);
             }
             try {
+                silenceLibxml2Warnings();
                 connect = new Connect(uri, false);
                 return connect;
             } catch (LibvirtException e) {
@@ -163,6 +166,28 @@ public final class LibvirtHost implements AutoCloseable {
         } catch (LibvirtException e) {
             throw LibvirtAccessException.of(uri, "install error handler", e);
         }
+    }
+
+    /**
+     * libvirt parses XML with libxml2 in the calling thread (test:/// files, local drivers' configs),
+     * and libxml2 prints its warnings ("I/O warning : failed to load external entity") to stderr by
+     * its per-thread generic error handler, past virSetErrorFunc; libvirt reports the failure itself.
+     * See https://gnome.pages.gitlab.gnome.org/libxml2/devhelp/libxml2-xmlerror.html#xmlSetGenericErrorFunc
+     */
+    private static void silenceLibxml2Warnings() {
+        Libxml2.INSTANCE.xmlSetGenericErrorFunc(Pointer.NULL, XML_WARNING_SINK);
+    }
+
+    /** The one libxml2 call we need; libxml2.so.2 is loaded already, as libvirt.so.0 links it. */
+    private interface Libxml2 extends com.sun.jna.Library {
+        Libxml2 INSTANCE = com.sun.jna.Native.load("libxml2.so.2", Libxml2.class);
+
+        /** xmlGenericErrorFunc(void *ctx, const char *msg, ...): the variadic rest is ignored. */
+        interface GenericErrorFunc extends com.sun.jna.Callback {
+            void invoke(Pointer context, Pointer message);
+        }
+
+        void xmlSetGenericErrorFunc(Pointer context, GenericErrorFunc handler);
     }
 
     /** Counts libvirt's errors instead of printing them; libvirt-java throws them as exceptions. */

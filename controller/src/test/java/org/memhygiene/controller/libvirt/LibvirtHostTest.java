@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.Connect;
 import org.libvirt.Error.ErrorNumber;
 
@@ -65,6 +67,22 @@ class LibvirtHostTest {
         // libvirt handed each failure to our handler instead of printing it on stderr.
         assertTrue(LibvirtHost.silencedErrors() >= silencedBefore + 5,
                 "silenced " + (LibvirtHost.silencedErrors() - silencedBefore));
+    }
+
+    @Test
+    void libvirtPrintsNothingOnStderr(@TempDir Path dir) throws Exception {
+        String printed = StderrCapture.capture(dir.resolve("stderr"), () -> {
+            for (String uri : List.of("test:///nonexistent/file.xml", "bogus:///nowhere")) {
+                try (LibvirtHost host = TestHosts.open(uri)) {
+                    assertThrows(LibvirtAccessException.class, host::connection);
+                }
+            }
+            try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
+                assertThrows(org.libvirt.LibvirtException.class, () -> host.connection().domainLookupByName("nope"));
+                assertThrows(LibvirtAccessException.class, () -> new NodeMemoryTuning(host).read());
+            }
+        });
+        assertEquals("", printed);
     }
 
     @Test
