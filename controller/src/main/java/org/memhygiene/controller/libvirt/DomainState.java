@@ -1,0 +1,39 @@
+package org.memhygiene.controller.libvirt;
+
+import org.libvirt.DomainInfo;
+
+/** virDomainState, https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainState */
+public enum DomainState {
+    NO_STATE("no state"),
+    RUNNING("running"),
+    BLOCKED("blocked"),
+    PAUSED("paused"),
+    SHUTTING_DOWN("shutting down"),
+    SHUT_OFF("shut off"),
+    CRASHED("crashed"),
+    PM_SUSPENDED("pmsuspended");
+
+    private final String label;
+
+    DomainState(String label) {
+        this.label = label;
+    }
+
+    /** As virsh prints it. */
+    public String label() {
+        return label;
+    }
+
+    static DomainState of(DomainInfo.DomainState state) {
+        return switch (state) {
+            case VIR_DOMAIN_NOSTATE -> NO_STATE;
+            case VIR_DOMAIN_RUNNING -> RUNNING;
+            case VIR_DOMAIN_BLOCKED -> BLOCKED;
+            case VIR_DOMAIN_PAUSED -> PAUSED;
+            case VIR_DOMAIN_SHUTDOWN -> SHUTTING_DOWN;
+            case VIR_DOMAIN_SHUTOFF -> SHUT_OFF;
+            case VIR_DOMAIN_CRASHED -> CRASHED;
+            case VIR_DOMAIN_PMSUSPENDED -> PM_SUSPENDED;
+        };
+    }
+}

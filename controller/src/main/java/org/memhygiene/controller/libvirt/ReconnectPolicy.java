@@ -1,0 +1,27 @@
+package org.memhygiene.controller.libvirt;
+
+import java.time.Duration;
+
+/**
+ * How {@link LibvirtHost} reopens a lost connection: up to {@code maxAttempts} opens, the waits between
+ * them doubling from {@code initialDelay} up to {@code maxDelay}. The default rides out a libvirtd
+ * restart (a few seconds) without hammering a host where libvirtd is down for good.
+ */
+public record ReconnectPolicy(Duration initialDelay, Duration maxDelay, int maxAttempts) {
+    public static final ReconnectPolicy DEFAULT = new ReconnectPolicy(Duration.ofMillis(500), Duration.ofSeconds(30), 8);
+
+    public ReconnectPolicy {
+        if (initialDelay.isNegative() || maxDelay.compareTo(initialDelay) < 0) {
+            throw new IllegalArgumentException("need 0 <= initialDelay <= maxDelay, was " + initialDelay + ", " + maxDelay);
+        }
+        if (maxAttempts < 1) {
+            throw new IllegalArgumentException("maxAttempts must be at least 1, was " + maxAttempts);
+        }
+    }
+
+    /** The wait after {@code delay}: doubled, at most {@link #maxDelay()}. */
+    Duration next(Duration delay) {
+        Duration doubled = delay.multipliedBy(2);
+        return doubled.compareTo(maxDelay) > 0 ? maxDelay : doubled;
+    }
+}

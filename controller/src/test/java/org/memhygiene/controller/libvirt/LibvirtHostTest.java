@@ -1,0 +1,110 @@
+package org.memhygiene.controller.libvirt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.libvirt.Connect;
+import org.libvirt.Error.ErrorNumber;
+
+class LibvirtHostTest {
+
+    @Test
+    void keepsOneLiveConnection() throws Exception {
+        try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
+            Connect first = host.connection();
+            assertTrue(first.isAlive());
+            assertSame(first, host.connection());
+        }
+    }
+
+    @Test
+    void reconnectsWhenTheConnectionIsLost() throws Exception {
+        try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
+            Connect first = host.connection();
+            first.close(); // as when libvirtd restarts: the old connection is dead
+            Connect second = host.connection();
+            assertNotSame(first, second);
+            assertTrue(second.isAlive());
+            assertEquals(1, second.listAllDomains(0).length);
+        }
+    }
+
+    @Test
+    void passesUrisThroughUnchanged() {
+        for (String uri : List.of("qemu:///system", "qemu:///session", "test:///default", "test:///abs/path/file.xml",
+                "qemu+ssh://root@example.org/system")) {
+            try (LibvirtHost host = new LibvirtHost(uri)) {
+                assertEquals(uri, host.uri());
+            }
+        }
+        assertEquals("qemu:///system", LibvirtHost.DEFAULT_URI);
+    }
+
+    @Test
+    void badUriErrorNamesUriOperationAndLibvirtsMessageAfterBackingOff() {
+        String uri = "test:///nonexistent/file.xml";
+        List<Duration> waits = new ArrayList<>();
+        ReconnectPolicy policy = new ReconnectPolicy(Duration.ofMillis(10), Duration.ofMillis(30), 5);
+        long silencedBefore = LibvirtHost.silencedErrors();
+        try (LibvirtHost host = new LibvirtHost(uri, policy, waits::add)) {
+            LibvirtAccessException e = assertThrows(LibvirtAccessException.class, host::connection);
+            assertEquals("libvirt on test:///nonexistent/file.xml: open connection (5 attempts) failed: "
+                    + "XML error: failed to parse xml document '/nonexistent/file.xml'", e.getMessage());
+            assertEquals(uri, e.uri());
+            assertTrue(e.code().isPresent());
+        }
+        assertEquals(List.of(Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(30), Duration.ofMillis(30)),
+                waits);
+        // libvirt handed each failure to our handler instead of printing it on stderr.
+        assertTrue(LibvirtHost.silencedErrors() >= silencedBefore + 5,
+                "silenced " + (LibvirtHost.silencedErrors() - silencedBefore));
+    }
+
+    @Test
+    void libvirtPrintsNothingOnStderr(@TempDir Path dir) throws Exception {
+        String printed = StderrCapture.capture(dir.resolve("stderr"), () -> {
+            for (String uri : List.of("test:///nonexistent/file.xml", "bogus:///nowhere")) {
+                try (LibvirtHost host = TestHosts.open(uri)) {
+                    assertThrows(LibvirtAccessException.class, host::connection);
+                }
+            }
+            try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
+                assertThrows(org.libvirt.LibvirtException.class, () -> host.connection().domainLookupByName("nope"));
+                assertThrows(LibvirtAccessException.class, () -> new NodeMemoryTuning(host).read());
+            }
+        });
+        assertEquals("", printed);
+    }
+
+    @Test
+    void missingDomainIsANoDomainError() throws Exception {
+        try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
+            org.libvirt.LibvirtException raw = assertThrows(org.libvirt.LibvirtException.class,
+                    () -> host.connection().domainLookupByName("no-such-domain"));
+            LibvirtAccessException e = LibvirtAccessException.of(host.uri(), "look up domain no-such-domain", raw);
+            assertTrue(e.isNoDomain());
+            assertEquals(ErrorNumber.VIR_ERR_NO_DOMAIN, e.code().orElseThrow());
+            assertTrue(e.getMessage().startsWith("libvirt on test:///default: look up domain no-such-domain failed: "),
+                    e.getMessage());
+        }
+    }
+
+    @Test
+    void reconnectPolicyDoublesUpToTheCap() {
+        ReconnectPolicy policy = ReconnectPolicy.DEFAULT;
+        assertEquals(Duration.ofSeconds(1), policy.next(Duration.ofMillis(500)));
+        assertEquals(Duration.ofSeconds(30), policy.next(Duration.ofSeconds(16)));
+        assertEquals(Duration.ofSeconds(30), policy.next(Duration.ofSeconds(30)));
+        assertThrows(IllegalArgumentException.class, () -> new ReconnectPolicy(Duration.ofSeconds(2), Duration.ofSeconds(1), 3));
+        assertThrows(IllegalArgumentException.class, () -> new ReconnectPolicy(Duration.ZERO, Duration.ZERO, 0));
+    }
+}
