@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.DomainInfo;
@@ -88,10 +87,9 @@ public final class DomainInventory {
             if (domain.isActive() != 1) {
                 return false;
             }
-            DomainXml xml = parser.parse(name, domain.getXMLDesc(0));
-            OptionalInt current = xml.balloon().filter(b -> "virtio".equals(b.model()))
-                    .map(DomainXml.Balloon::statsPeriodSeconds).orElse(OptionalInt.of(-1));
-            if (current.isPresent() && current.getAsInt() != 0) {
+            Optional<DomainXml.Balloon> balloon = parser.parse(name, domain.getXMLDesc(0)).balloon()
+                    .filter(b -> "virtio".equals(b.model()));
+            if (balloon.isEmpty() || balloon.get().statsPeriodSeconds().orElse(0) != 0) {
                 return false;
             }
             if (LibvirtNative.INSTANCE.virDomainSetMemoryStatsPeriod(host.domainPointer(domain), periodSeconds,
