@@ -4,10 +4,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.DomainInfo;
+import org.libvirt.Error.ErrorNumber;
 import org.libvirt.LibvirtException;
 
 /**
@@ -48,13 +48,25 @@ public final class DomainInventory {
         return droppedIfGone(() -> {
             DomainInfo info = domain.getInfo();
             DomainState state = DomainState.of(info.state);
-            // virDomainMemoryStats fails on a domain that is not running (VIR_ERR_OPERATION_INVALID).
-            BalloonStats stats = domain.isActive() == 1
-                    ? BalloonStats.of(domain.memoryStats(BalloonStats.MAX_STATS))
-                    : BalloonStats.NONE;
+            BalloonStats stats = domain.isActive() == 1 ? balloonStats(domain) : BalloonStats.NONE;
             return new DomainSample(domain.getName(), domain.getUUIDString(), state, info.nrVirtCpu,
                     info.maxMem * KIB, info.memory * KIB, stats);
         }, "read domain");
+    }
+
+    /**
+     * virDomainMemoryStats fails with VIR_ERR_OPERATION_INVALID on a domain that is not running; one
+     * that stops between isActive and this call has no statistics, like any stopped domain.
+     */
+    static BalloonStats balloonStats(Domain domain) throws LibvirtException {
+        try {
+            return BalloonStats.of(domain.memoryStats(BalloonStats.MAX_STATS));
+        } catch (LibvirtException e) {
+            if (e.getError() != null && e.getError().getCode() == ErrorNumber.VIR_ERR_OPERATION_INVALID) {
+                return BalloonStats.NONE;
+            }
+            throw e;
+        }
     }
 
     /** The domain's live XML (the inactive one for a domain that is not running), parsed. */
@@ -88,10 +100,9 @@ public final class DomainInventory {
             if (domain.isActive() != 1) {
                 return false;
             }
-            DomainXml xml = parser.parse(name, domain.getXMLDesc(0));
-            OptionalInt current = xml.balloon().filter(b -> "virtio".equals(b.model()))
-                    .map(DomainXml.Balloon::statsPeriodSeconds).orElse(OptionalInt.of(-1));
-            if (current.isPresent() && current.getAsInt() != 0) {
+            Optional<DomainXml.Balloon> balloon = parser.parse(name, domain.getXMLDesc(0)).balloon()
+                    .filter(b -> "virtio".equals(b.model()));
+            if (balloon.isEmpty() || balloon.get().statsPeriodSeconds().orElse(0) != 0) {
                 return false;
             }
             if (LibvirtNative.INSTANCE.virDomainSetMemoryStatsPeriod(host.domainPointer(domain), periodSeconds,

@@ -15,19 +15,6 @@ interface LibvirtNative extends Library {
     /** Loaded once per class loader, as libvirt-java loads its own binding. */
     LibvirtNative INSTANCE = Native.load("virt", LibvirtNative.class);
 
-    /** virTypedParameter: char field[80]; int type; union (8 bytes, 8-aligned) value. */
-    int TYPED_PARAM_SIZE_BYTES = 96;
-    int TYPED_PARAM_FIELD_BYTES = 80;
-    int TYPED_PARAM_TYPE_OFFSET = 80;
-    int TYPED_PARAM_VALUE_OFFSET = 88;
-
-    /** virTypedParameterType, https://libvirt.org/html/libvirt-libvirt-common.html#virTypedParameterType */
-    int VIR_TYPED_PARAM_INT = 1;
-    int VIR_TYPED_PARAM_UINT = 2;
-    int VIR_TYPED_PARAM_LLONG = 3;
-    int VIR_TYPED_PARAM_ULLONG = 4;
-    int VIR_TYPED_PARAM_BOOLEAN = 6;
-
     /** virDomainModificationImpact: change the running domain only. */
     int VIR_DOMAIN_AFFECT_LIVE = 1;
 

@@ -3,10 +3,7 @@ package org.memhygiene.controller.libvirt;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.IntByReference;
-import java.nio.charset.StandardCharsets;
-import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.OptionalLong;
 
 /**
  * Reads and sets the node memory parameters (KSM) through libvirt, with our own binding of
@@ -30,17 +27,10 @@ public final class NodeMemoryTuning {
         if (count.getValue() == 0) {
             return NodeMemoryParameters.of(Map.of());
         }
-        Memory params = new Memory((long) count.getValue() * LibvirtNative.TYPED_PARAM_SIZE_BYTES);
-        params.clear();
+        Memory params = TypedParams.allocate(count.getValue());
         check(LibvirtNative.INSTANCE.virNodeGetMemoryParameters(conn, params, count, 0), "read node memory parameters");
         try {
-            Map<String, Long> byName = new LinkedHashMap<>();
-            for (int i = 0; i < count.getValue(); i++) {
-                long offset = (long) i * LibvirtNative.TYPED_PARAM_SIZE_BYTES;
-                String name = params.getString(offset, StandardCharsets.US_ASCII.name());
-                integerValue(params, offset).ifPresent(v -> byName.put(name, v));
-            }
-            return NodeMemoryParameters.of(byName);
+            return NodeMemoryParameters.of(TypedParams.integers(params, count.getValue()));
         } finally {
             LibvirtNative.INSTANCE.virTypedParamsClear(params, count.getValue());
         }
@@ -49,16 +39,7 @@ public final class NodeMemoryTuning {
     /** Sets the given parameters, all in one call: libvirt applies them in order and stops at the first failure. */
     public void set(NodeMemorySettings settings) {
         Map<String, Long> byName = settings.byName();
-        Memory params = new Memory((long) byName.size() * LibvirtNative.TYPED_PARAM_SIZE_BYTES);
-        params.clear();
-        int i = 0;
-        for (Map.Entry<String, Long> entry : byName.entrySet()) {
-            long offset = (long) i++ * LibvirtNative.TYPED_PARAM_SIZE_BYTES;
-            byte[] name = entry.getKey().getBytes(StandardCharsets.US_ASCII);
-            params.write(offset, name, 0, Math.min(name.length, LibvirtNative.TYPED_PARAM_FIELD_BYTES - 1));
-            params.setInt(offset + LibvirtNative.TYPED_PARAM_TYPE_OFFSET, LibvirtNative.VIR_TYPED_PARAM_UINT);
-            params.setInt(offset + LibvirtNative.TYPED_PARAM_VALUE_OFFSET, (int) entry.getValue().longValue());
-        }
+        Memory params = TypedParams.unsignedInts(byName);
         Pointer conn = host.connectPointer(host.connection());
         check(LibvirtNative.INSTANCE.virNodeSetMemoryParameters(conn, params, byName.size(), 0),
                 "set node memory parameters " + byName);
@@ -73,18 +54,5 @@ public final class NodeMemoryTuning {
             }
             throw error;
         }
-    }
-
-    /** The value as a long, for the integer types; empty for double, string and unknown types. */
-    private static OptionalLong integerValue(Pointer params, long offset) {
-        long value = offset + LibvirtNative.TYPED_PARAM_VALUE_OFFSET;
-        return switch (params.getInt(offset + LibvirtNative.TYPED_PARAM_TYPE_OFFSET)) {
-            case LibvirtNative.VIR_TYPED_PARAM_INT, LibvirtNative.VIR_TYPED_PARAM_BOOLEAN ->
-                    OptionalLong.of(params.getInt(value));
-            case LibvirtNative.VIR_TYPED_PARAM_UINT -> OptionalLong.of(Integer.toUnsignedLong(params.getInt(value)));
-            case LibvirtNative.VIR_TYPED_PARAM_LLONG, LibvirtNative.VIR_TYPED_PARAM_ULLONG ->
-                    OptionalLong.of(params.getLong(value));
-            default -> OptionalLong.empty();
-        };
     }
 }

@@ -77,6 +77,17 @@ class DomainInventoryTest {
     }
 
     @Test
+    void aDomainThatStopsBeforeItsStatsAreReadHasNone() throws Exception {
+        try (LibvirtHost host = TestHosts.open(TestHosts.FILE)) {
+            Domain noshare = host.connection().domainLookupByName("noshare");
+            noshare.destroy(); // persistent: still defined, now shut off
+            assertEquals(BalloonStats.NONE, DomainInventory.balloonStats(noshare));
+            assertEquals(DomainState.SHUT_OFF, new DomainInventory(host, new DomainXmlParser()).sample(noshare)
+                    .orElseThrow().state());
+        }
+    }
+
+    @Test
     void balloonStatsPeriodIsEnabledOnlyWhereItIsUnset() {
         try (LibvirtHost host = TestHosts.open(TestHosts.FILE)) {
             DomainInventory inventory = new DomainInventory(host, new DomainXmlParser());

@@ -60,6 +60,8 @@ class LibvirtHostTest {
             assertEquals("libvirt on test:///nonexistent/file.xml: open connection (5 attempts) failed: "
                     + "XML error: failed to parse xml document '/nonexistent/file.xml'", e.getMessage());
             assertEquals(uri, e.uri());
+            assertEquals("open connection (5 attempts)", e.operation());
+            assertEquals("XML error: failed to parse xml document '/nonexistent/file.xml'", e.libvirtMessage());
             assertTrue(e.code().isPresent());
         }
         assertEquals(List.of(Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(30), Duration.ofMillis(30)),
