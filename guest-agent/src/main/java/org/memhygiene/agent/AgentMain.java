@@ -21,6 +21,7 @@ import org.memhygiene.agent.server.AgentRequests;
 import org.memhygiene.agent.server.AgentServer;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.cli.CliErrors;
+import org.memhygiene.core.cli.SizeConverter;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.protocol.AgentProtocol;
@@ -187,17 +188,6 @@ public final class AgentMain implements Callable<Integer> {
             }
             out.flush();
             return 0;
-        }
-    }
-
-    static final class SizeConverter implements CommandLine.ITypeConverter<Long> {
-        @Override
-        public Long convert(String value) {
-            try {
-                return ByteSize.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
         }
     }
 }

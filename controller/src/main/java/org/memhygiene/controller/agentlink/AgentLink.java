@@ -30,6 +30,8 @@ public final class AgentLink implements AutoCloseable {
     private static final int MAX_EVENTS = 32;
     private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
+    /** A guest's posture changes with a reboot or an admin's change, not between samples: ask now and then. */
+    static final Duration POSTURE_REFRESH = Duration.ofMinutes(1);
     private static final JavaType HELLO = type(AgentHello.class);
     private static final JavaType STATS = type(AgentStats.class);
     private static final JavaType SCRUB = type(ScrubReport.class);
@@ -48,6 +50,7 @@ public final class AgentLink implements AutoCloseable {
     private AgentHello hello;
     private AgentStats stats;
     private List<Finding> posture = List.of();
+    private Instant postureAt = Instant.MIN;
 
     /**
      * @param socket      the host side of the domain's org.memhygiene.agent.0 channel
@@ -64,7 +67,10 @@ public final class AgentLink implements AutoCloseable {
         return socket;
     }
 
-    /** Connects if needed (unless backing off), then asks for stats and posture; never throws. */
+    /**
+     * Connects if needed (unless backing off), then asks for stats, and for posture on a new connection
+     * and every {@link #POSTURE_REFRESH}; never throws.
+     */
     public synchronized AgentSample sample() {
         long deadline = System.nanoTime() + readTimeout.toNanos();
         if (connection == null && clock.instant().isBefore(retryAt)) {
@@ -73,7 +79,10 @@ public final class AgentLink implements AutoCloseable {
         try {
             ensureConnected(deadline);
             stats = connection.call("stats", null, STATS, deadline);
-            posture = connection.<List<Finding>>call("posture", null, POSTURE, deadline);
+            if (!clock.instant().isBefore(postureAt.plus(POSTURE_REFRESH))) {
+                posture = connection.<List<Finding>>call("posture", null, POSTURE, deadline);
+                postureAt = clock.instant();
+            }
             status = AgentStatus.OK;
             problem = "";
             backoff = FIRST_BACKOFF;
@@ -127,6 +136,7 @@ public final class AgentLink implements AutoCloseable {
             throw new AgentLinkException(AgentStatus.AGENT_ERROR, "hello: the agent speaks protocol "
                     + hello.protocolVersion() + ", not " + AgentProtocol.VERSION);
         }
+        postureAt = Instant.MIN; // a new connection may be a rebooted guest: ask for its posture again
         event(AgentStatus.OK, "connected to agent " + hello.agentVersion() + " (protocol " + hello.protocolVersion() + ")");
     }
 

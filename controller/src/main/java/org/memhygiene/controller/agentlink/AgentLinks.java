@@ -5,7 +5,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -103,7 +102,7 @@ public final class AgentLinks implements AutoCloseable {
     }
 
     private AgentSample failed(AgentStatus status, String problem) {
-        return new AgentSample(clock.instant(), status, problem, Optional.empty(), Optional.empty(), List.of(), List.of());
+        return AgentSample.without(status, problem, clock.instant());
     }
 
     @Override

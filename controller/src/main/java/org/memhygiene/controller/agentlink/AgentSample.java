@@ -28,4 +28,9 @@ public record AgentSample(
         Optional<AgentStats> stats,
         List<Finding> posture,
         List<AgentEvent> events) {
+
+    /** A sample without anything from an agent: no channel, VM not running, a failed sample. */
+    public static AgentSample without(AgentStatus status, String problem, Instant at) {
+        return new AgentSample(at, status, problem, Optional.empty(), Optional.empty(), List.of(), List.of());
+    }
 }

@@ -4,6 +4,8 @@ package org.memhygiene.controller.agentlink;
 public enum AgentStatus {
     /** hello, stats and posture answered within the read timeout. */
     OK,
+    /** The domain has the channel but is not running, so nothing listens on it. */
+    VM_NOT_RUNNING,
     /** The domain has no org.memhygiene.agent.0 channel (or its socket path is not known yet). */
     NO_CHANNEL,
     /** The channel's socket could not be connected (VM not running, QEMU gone). */

@@ -19,6 +19,17 @@ public enum DomainState {
         this.label = label;
     }
 
+    /**
+     * Whether a QEMU process exists in this state (running, blocked, paused, suspended to RAM, shutting
+     * down): only then is there a channel socket to talk to and a /proc/PID/ksm_stat to read.
+     */
+    public boolean hasQemuProcess() {
+        return switch (this) {
+            case RUNNING, BLOCKED, PAUSED, PM_SUSPENDED, SHUTTING_DOWN -> true;
+            default -> false;
+        };
+    }
+
     /** As virsh prints it. */
     public String label() {
         return label;

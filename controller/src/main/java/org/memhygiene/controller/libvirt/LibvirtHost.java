@@ -47,6 +47,8 @@ public final class LibvirtHost implements AutoCloseable {
         void sleep(Duration duration) throws InterruptedException;
     }
 
+    private boolean everConnected;
+
     public LibvirtHost(String uri, ReconnectPolicy policy, Sleeper sleeper) {
         this.uri = Objects.requireNonNull(uri, "uri");
         this.policy = Objects.requireNonNull(policy, "policy");
@@ -71,9 +73,13 @@ public final class LibvirtHost implements AutoCloseable {
             return connect;
         }
         closeQuietly();
+        // The first open fails at once (a wrong URI or a libvirtd that is not there is the admin's to fix);
+        // only a connection that worked before is worth waiting for (libvirtd restarting, ssh dropped).
+        int attempts = everConnected ? policy.maxAttempts() : 1;
+        String operation = everConnected ? "reopen connection (" + attempts + " attempts)" : "open connection";
         LibvirtException last = null;
         Duration delay = policy.initialDelay();
-        for (int attempt = 1; attempt <= policy.maxAttempts(); attempt++) {
+        for (int attempt = 1; attempt <= attempts; attempt++) {
             if (attempt > 1) {
                 sleep(delay);
                 delay = policy.next(delay);
@@ -81,12 +87,13 @@ public final class LibvirtHost implements AutoCloseable {
             try {
                 silenceLibxml2Warnings();
                 connect = new Connect(uri, false);
+                everConnected = true;
                 return connect;
             } catch (LibvirtException e) {
                 last = e;
             }
         }
-        throw LibvirtAccessException.of(uri, "open connection (" + policy.maxAttempts() + " attempts)", last);
+        throw LibvirtAccessException.of(uri, operation, last);
     }
 
     /** Errors libvirt handed to our handler instead of printing them, in this process so far. */

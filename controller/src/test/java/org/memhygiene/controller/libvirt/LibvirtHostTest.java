@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,25 +51,42 @@ class LibvirtHostTest {
     }
 
     @Test
-    void badUriErrorNamesUriOperationAndLibvirtsMessageAfterBackingOff() {
+    void badUriFailsAtOnceNamingUriOperationAndLibvirtsMessage() {
         String uri = "test:///nonexistent/file.xml";
         List<Duration> waits = new ArrayList<>();
         ReconnectPolicy policy = new ReconnectPolicy(Duration.ofMillis(10), Duration.ofMillis(30), 5);
         long silencedBefore = LibvirtHost.silencedErrors();
         try (LibvirtHost host = new LibvirtHost(uri, policy, waits::add)) {
             LibvirtAccessException e = assertThrows(LibvirtAccessException.class, host::connection);
-            assertEquals("libvirt on test:///nonexistent/file.xml: open connection (5 attempts) failed: "
+            assertEquals("libvirt on test:///nonexistent/file.xml: open connection failed: "
                     + "XML error: failed to parse xml document '/nonexistent/file.xml'", e.getMessage());
             assertEquals(uri, e.uri());
-            assertEquals("open connection (5 attempts)", e.operation());
+            assertEquals("open connection", e.operation());
             assertEquals("XML error: failed to parse xml document '/nonexistent/file.xml'", e.libvirtMessage());
             assertTrue(e.code().isPresent());
         }
+        assertEquals(List.of(), waits, "a first open is not retried: the URI is the admin's to fix");
+        // libvirt handed the failure to our handler instead of printing it on stderr.
+        assertTrue(LibvirtHost.silencedErrors() >= silencedBefore + 1,
+                "silenced " + (LibvirtHost.silencedErrors() - silencedBefore));
+    }
+
+    @Test
+    void aLostConnectionIsReopenedWithBackoffAndGivenUpOnWithAClearError(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("host.xml");
+        Files.copy(Path.of("src/test/resources/libvirt/test-host.xml"), file);
+        String uri = "test://" + file;
+        List<Duration> waits = new ArrayList<>();
+        ReconnectPolicy policy = new ReconnectPolicy(Duration.ofMillis(10), Duration.ofMillis(30), 5);
+        try (LibvirtHost host = new LibvirtHost(uri, policy, waits::add)) {
+            host.connection().close(); // the connection is lost ...
+            Files.delete(file);        // ... and the host does not come back
+            LibvirtAccessException e = assertThrows(LibvirtAccessException.class, host::connection);
+            assertEquals("reopen connection (5 attempts)", e.operation());
+            assertTrue(e.getMessage().startsWith("libvirt on " + uri + ": reopen connection (5 attempts) failed: "), e.getMessage());
+        }
         assertEquals(List.of(Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(30), Duration.ofMillis(30)),
                 waits);
-        // libvirt handed each failure to our handler instead of printing it on stderr.
-        assertTrue(LibvirtHost.silencedErrors() >= silencedBefore + 5,
-                "silenced " + (LibvirtHost.silencedErrors() - silencedBefore));
     }
 
     @Test

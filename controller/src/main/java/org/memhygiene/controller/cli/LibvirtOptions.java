@@ -1,0 +1,51 @@
+package org.memhygiene.controller.cli;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import org.memhygiene.controller.agentlink.AgentLinks;
+import org.memhygiene.controller.host.HostSampler;
+import org.memhygiene.controller.ksm.KsmSysfs;
+import org.memhygiene.controller.ksm.ProcessKsmReader;
+import org.memhygiene.controller.libvirt.DomainInventory;
+import org.memhygiene.controller.libvirt.DomainKsmReader;
+import org.memhygiene.controller.libvirt.DomainXmlParser;
+import org.memhygiene.controller.libvirt.LibvirtHost;
+import org.memhygiene.controller.libvirt.QemuProcessLocator;
+import org.memhygiene.core.linux.LinuxMemory;
+import picocli.CommandLine.Option;
+
+/** The options every VM command shares: which libvirt, and how long a guest's agent may take. */
+final class LibvirtOptions {
+    @Option(names = "--uri", paramLabel = "URI",
+            description = "libvirt connection URI (default: ${DEFAULT-VALUE}; test:///default and"
+                    + " qemu+ssh://HOST/system work too).")
+    String uri = LibvirtHost.DEFAULT_URI;
+
+    @Option(names = "--agent-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+            description = "How long one VM's agent may take to answer (default: ${DEFAULT-VALUE}).")
+    Duration agentTimeout = Duration.ofSeconds(2);
+
+    /** Everything a sample needs, closed together. */
+    record Host(LibvirtHost libvirt, DomainInventory inventory, AgentLinks agents, HostSampler sampler)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            agents.close();
+            libvirt.close();
+        }
+    }
+
+    Host open() {
+        LibvirtHost libvirt = new LibvirtHost(uri);
+        DomainInventory inventory = new DomainInventory(libvirt, new DomainXmlParser());
+        Path proc = ProcessKsmReader.DEFAULT_ROOT;
+        QemuProcessLocator locator = new QemuProcessLocator(
+                QemuProcessLocator.pidDirFor(uri, System.getenv()).orElse(QemuProcessLocator.SYSTEM_PID_DIR), proc);
+        AgentLinks agents = new AgentLinks(agentTimeout, 32, Clock.systemUTC());
+        long page = LinuxMemory.pageSizeBytes();
+        HostSampler sampler = new HostSampler(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page), inventory,
+                new DomainKsmReader(locator, new ProcessKsmReader(proc)), agents, uri, page, Clock.systemUTC());
+        return new Host(libvirt, inventory, agents, sampler);
+    }
+}

@@ -1,0 +1,303 @@
+package org.memhygiene.controller.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.Callable;
+import org.memhygiene.controller.agentlink.AgentEvent;
+import org.memhygiene.controller.agentlink.AgentLink;
+import org.memhygiene.controller.agentlink.AgentSample;
+import org.memhygiene.controller.host.HostSample;
+import org.memhygiene.controller.host.VmRow;
+import org.memhygiene.controller.libvirt.DomainSample;
+import org.memhygiene.controller.libvirt.DomainXml;
+import org.memhygiene.core.agent.AgentHello;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.cli.SizeConverter;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.units.ByteSize;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code memhygiene vms}, {@code vm show|scrub NAME} and {@code agent ping NAME}: the VMs libvirt knows and their agents. */
+final class VmCommands {
+    private VmCommands() {
+    }
+
+    @Command(name = "vms", mixinStandardHelpOptions = true,
+            description = "One row per VM: state, memory, what KSM reclaimed, zero pages, its agent, balloon and"
+                    + " free page reporting, whether its memory may be shared.")
+    static final class Vms implements Callable<Integer> {
+        @Mixin
+        LibvirtOptions libvirt;
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--json", description = "Print JSON (stable keys, documented in docs/CLI.md).")
+        boolean json;
+
+        @Override
+        public Integer call() throws JsonProcessingException {
+            try (LibvirtOptions.Host host = libvirt.open()) {
+                HostSample sample = host.sampler().sample();
+                PrintWriter out = spec.commandLine().getOut();
+                out.print(json ? toJson(sample) + "\n" : table(sample));
+                out.flush();
+            }
+            return 0;
+        }
+
+        static String table(HostSample sample) {
+            long page = sample.pageSizeBytes();
+            TextTable table = new TextTable("NAME", "STATE", "VCPUS>", "MEMORY>", "KSM SAVED>", "ZERO PAGES>", "UNUSED>",
+                    "AGENT", "BALLOON", "SHARING", "POSTURE");
+            for (VmRow vm : sample.vms()) {
+                table.row(vm.domain().name(), vm.domain().state().label(), vm.domain().vcpus(),
+                        ByteSize.format(vm.domain().currentMemoryBytes()) + " / " + ByteSize.format(vm.domain().maxMemoryBytes()),
+                        bytes(vm.ksmSavedBytes(page)), bytes(vm.zeroPageBytes(page)),
+                        bytes(vm.domain().balloonStats().unusedBytes()), agent(vm.agent()), balloon(vm.config()),
+                        vm.sharingAllowed().map(allowed -> allowed ? "allowed" : "off").orElse("?"),
+                        vm.config().flatMap(DomainXml::posture).map(p -> p.name().toLowerCase(Locale.ROOT)).orElse("-"));
+            }
+            return "libvirt " + sample.uri() + ", " + sample.vms().size() + " domains, sampled in "
+                    + sample.took().toMillis() + " ms\n\n" + table;
+        }
+    }
+
+    @Command(name = "vm", mixinStandardHelpOptions = true, description = "One VM: its details, or a scrub of its free memory.",
+            subcommands = {Show.class, Scrub.class})
+    static final class Vm {
+    }
+
+    @Command(name = "show", mixinStandardHelpOptions = true,
+            description = "Everything known about one VM: libvirt's figures, its memory configuration, KSM for its"
+                    + " QEMU process, and what its agent reports (posture findings, scrub counters, recent events).")
+    static final class Show implements Callable<Integer> {
+        @Mixin
+        LibvirtOptions libvirt;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "NAME", description = "The domain's name or UUID.")
+        String name;
+        @Option(names = "--json", description = "Print JSON (stable keys, documented in docs/CLI.md).")
+        boolean json;
+
+        @Override
+        public Integer call() throws JsonProcessingException {
+            try (LibvirtOptions.Host host = libvirt.open()) {
+                DomainSample domain = find(spec, host, name);
+                HostSample sample = host.sampler().sample(d -> d.uuid().equals(domain.uuid()));
+                VmRow vm = sample.vms().get(0);
+                PrintWriter out = spec.commandLine().getOut();
+                out.print(json ? Json.mapper().writeValueAsString(vmJson(vm, sample.pageSizeBytes())) + "\n"
+                        : details(vm, sample.pageSizeBytes()));
+                out.flush();
+            }
+            return 0;
+        }
+
+        static String details(VmRow vm, long page) {
+            StringBuilder text = new StringBuilder();
+            TextTable facts = new TextTable("VM " + vm.domain().name(), "");
+            facts.row("uuid", vm.domain().uuid());
+            facts.row("state", vm.domain().state().label());
+            facts.row("vcpus", vm.domain().vcpus());
+            facts.row("memory", ByteSize.format(vm.domain().currentMemoryBytes()) + " of " + ByteSize.format(vm.domain().maxMemoryBytes()));
+            var stats = vm.domain().balloonStats();
+            facts.row("balloon: actual / unused / usable", bytes(stats.actualBytes()) + " / " + bytes(stats.unusedBytes())
+                    + " / " + bytes(stats.usableBytes()));
+            facts.row("balloon: available / disk caches / rss", bytes(stats.availableBytes()) + " / "
+                    + bytes(stats.diskCachesBytes()) + " / " + bytes(stats.rssBytes()));
+            facts.row("memory backing", vm.config().map(c -> "nosharepages=" + c.memoryBacking().noSharePages() + " locked="
+                    + c.memoryBacking().locked() + " hugepages=" + c.memoryBacking().hugepages()).orElse("?"));
+            facts.row("balloon device", balloon(vm.config()));
+            facts.row("agent channel", vm.config().flatMap(DomainXml::agentChannel)
+                    .map(c -> c.socketPath().map(Path::toString).orElse("(path chosen by libvirt at start)")).orElse("none"));
+            facts.row("qemu-guest-agent channel", vm.config().map(c -> c.guestAgentChannel() ? "yes" : "no").orElse("?"));
+            facts.row("posture metadata", vm.config().flatMap(DomainXml::posture).map(Enum::name).orElse("none"));
+            facts.row("qemu pid", vm.ksm().map(k -> String.valueOf(k.pid())).orElse("-"));
+            facts.row("ksm: merging / zero pages", vm.ksm().map(k -> k.stat().mergingPages().orElse(0) + " / "
+                    + k.stat().zeroPages().orElse(0)).orElse("-"));
+            facts.row("ksm: saved / profit", bytes(vm.ksmSavedBytes(page)) + " / "
+                    + vm.ksm().map(k -> bytes(k.stat().processProfitBytes())).orElse("-"));
+            facts.row("zero pages of unused", vm.zeroPagesPercentOfUnused(page).stream().mapToObj(p -> p + " %").findFirst().orElse("-"));
+            AgentSample agent = vm.agent();
+            facts.row("agent", agent(agent) + (agent.problem().isEmpty() ? "" : ": " + agent.problem()));
+            agent.hello().ifPresent(h -> facts.row("agent version", h.agentVersion() + " (protocol " + h.protocolVersion() + ")"));
+            agent.stats().ifPresent(s -> {
+                facts.row("guest MemAvailable / MemTotal", ByteSize.format(s.memAvailableBytes()) + " / " + ByteSize.format(s.memTotalBytes()));
+                facts.row("guest scrubs", s.scrub().scrubsRun() + ", " + ByteSize.format(s.scrub().totalBytesZeroed()) + " zeroed");
+            });
+            text.append(facts).append('\n');
+            if (!agent.posture().isEmpty()) {
+                TextTable findings = new TextTable("SEVERITY", "GUEST FINDING", "EVIDENCE");
+                for (Finding f : agent.posture()) {
+                    findings.row(f.severity(), f.id(), f.evidence());
+                }
+                text.append(findings).append('\n');
+            }
+            if (!agent.events().isEmpty()) {
+                TextTable events = new TextTable("TIME", "AGENT EVENT", "DETAIL");
+                for (AgentEvent e : agent.events()) {
+                    events.row(e.at(), e.status(), e.detail());
+                }
+                text.append(events).append('\n');
+            }
+            return text.toString();
+        }
+    }
+
+    @Command(name = "scrub", mixinStandardHelpOptions = true,
+            description = "Ask the VM's agent to zero the guest's free memory once (within the agent's safety limits)"
+                    + " and print its report.")
+    static final class Scrub implements Callable<Integer> {
+        @Mixin
+        LibvirtOptions libvirt;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "NAME", description = "The domain's name or UUID.")
+        String name;
+        @Option(names = "--max-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
+                description = "Zero at most SIZE (e.g. 512M, 2G; default: as much as the guest can spare).")
+        long maxBytes = Long.MAX_VALUE;
+        @Option(names = "--timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+                description = "How long to wait for the scrub's report (default: ${DEFAULT-VALUE}).")
+        Duration timeout = Duration.ofMinutes(10);
+        @Option(names = "--json", description = "Print the report as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            try (LibvirtOptions.Host host = libvirt.open()) {
+                AgentLink link = linkOf(spec, host, name);
+                ScrubReport report = link.scrub(maxBytes, timeout);
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    out.println(Json.mapper().writeValueAsString(report));
+                } else {
+                    out.printf(Locale.ROOT, "%s: %s, %s zeroed of %s targeted in %d ms%s%n", name,
+                            report.outcome().name().toLowerCase(Locale.ROOT), ByteSize.format(report.bytesZeroed()),
+                            ByteSize.format(report.targetBytes()), report.durationMillis(),
+                            report.reason().isEmpty() ? "" : " (" + report.reason() + ")");
+                }
+                out.flush();
+                return report.outcome() == ScrubReport.Outcome.FAILED ? 1 : 0;
+            }
+        }
+    }
+
+    @Command(name = "agent", mixinStandardHelpOptions = true, description = "Talk to a VM's guest agent.",
+            subcommands = {Ping.class})
+    static final class Agent {
+    }
+
+    @Command(name = "ping", mixinStandardHelpOptions = true,
+            description = "Connect to the VM's agent and handshake: is it there, which version, how fast.")
+    static final class Ping implements Callable<Integer> {
+        @Mixin
+        LibvirtOptions libvirt;
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "NAME", description = "The domain's name or UUID.")
+        String name;
+        @Option(names = "--json", description = "Print the hello reply as JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            try (LibvirtOptions.Host host = libvirt.open()) {
+                AgentLink link = linkOf(spec, host, name);
+                long start = System.nanoTime();
+                AgentHello hello = link.ping();
+                double millis = (System.nanoTime() - start) / 1e6;
+                PrintWriter out = spec.commandLine().getOut();
+                if (json) {
+                    ObjectNode node = Json.mapper().valueToTree(hello);
+                    node.put("round_trip_millis", millis);
+                    out.println(Json.mapper().writeValueAsString(node));
+                } else {
+                    out.printf(Locale.ROOT, "%s: agent %s, protocol %d, page size %s, %s; connect + hello %.1f ms%n", name,
+                            hello.agentVersion(), hello.protocolVersion(), ByteSize.format(hello.pageSizeBytes()),
+                            String.join(" ", hello.capabilities()), millis);
+                }
+                out.flush();
+            }
+            return 0;
+        }
+    }
+
+    /** The domain called {@code name} (or with that UUID), or a usage error listing the domains there are. */
+    private static DomainSample find(CommandSpec spec, LibvirtOptions.Host host, String name) {
+        List<DomainSample> domains = host.inventory().sample();
+        return domains.stream().filter(d -> d.name().equals(name) || d.uuid().equalsIgnoreCase(name)).findFirst()
+                .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(), "no domain named '" + name
+                        + "' on " + host.libvirt().uri() + "; domains: "
+                        + String.join(", ", domains.stream().map(DomainSample::name).toList())));
+    }
+
+    /** The agent link of a running domain with our channel, or a clear error saying which of those is missing. */
+    private static AgentLink linkOf(CommandSpec spec, LibvirtOptions.Host host, String name) {
+        DomainSample domain = find(spec, host, name);
+        Path socket = host.inventory().xml(domain.name()).flatMap(DomainXml::agentChannel)
+                .orElseThrow(() -> new IllegalStateException(name + " has no " + DomainXml.AGENT_CHANNEL
+                        + " channel; add one (vm-configs/README.md)"))
+                .socketPath().filter(path -> domain.state().hasQemuProcess())
+                .orElseThrow(() -> new IllegalStateException(name + " is " + domain.state().label()
+                        + ": its agent channel has no socket until it runs"));
+        return host.agents().link(domain.uuid(), socket);
+    }
+
+    static String toJson(HostSample sample) throws JsonProcessingException {
+        ObjectNode root = Json.mapper().createObjectNode();
+        root.put("uri", sample.uri());
+        root.put("sampled_at", sample.sampledAt().toString());
+        root.put("took_millis", sample.took().toMillis());
+        root.put("page_size_bytes", sample.pageSizeBytes());
+        ArrayNode vms = root.putArray("vms");
+        sample.vms().forEach(vm -> vms.add(vmJson(vm, sample.pageSizeBytes())));
+        return Json.mapper().writeValueAsString(root);
+    }
+
+    /** The row as Jackson writes its records, plus the derived figures the table shows. */
+    static ObjectNode vmJson(VmRow vm, long page) {
+        ObjectNode node = Json.mapper().valueToTree(vm);
+        putOptional(node, "ksm_saved_bytes", vm.ksmSavedBytes(page));
+        putOptional(node, "zero_page_bytes", vm.zeroPageBytes(page));
+        putOptional(node, "zero_pages_percent_of_unused", vm.zeroPagesPercentOfUnused(page));
+        vm.sharingAllowed().ifPresentOrElse(allowed -> node.put("sharing_allowed", allowed), () -> node.putNull("sharing_allowed"));
+        return node;
+    }
+
+    private static void putOptional(ObjectNode node, String key, OptionalLong value) {
+        if (value.isPresent()) {
+            node.put(key, value.getAsLong());
+        } else {
+            node.putNull(key);
+        }
+    }
+
+    private static String bytes(OptionalLong value) {
+        return value.isPresent() ? ByteSize.format(value.getAsLong()) : "-";
+    }
+
+    private static String agent(AgentSample agent) {
+        return agent.status().name().toLowerCase(Locale.ROOT).replace('_', ' ');
+    }
+
+    private static String balloon(Optional<DomainXml> config) {
+        return config.map(c -> c.balloon().map(b -> b.model() + (b.freePageReporting() ? "+fpr" : ""))
+                .orElse("none")).orElse("?");
+    }
+}

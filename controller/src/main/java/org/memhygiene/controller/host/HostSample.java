@@ -1,0 +1,21 @@
+package org.memhygiene.controller.host;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.memhygiene.core.ksm.KsmSample;
+
+/**
+ * One sample of the whole host: KSM as sysfs shows it, and every VM libvirt knows.
+ *
+ * @param sampledAt     when the sample started
+ * @param uri           the libvirt connection URI
+ * @param pageSizeBytes the host's page size, for the page counts of {@code ksm} and each VM's ksm_stat
+ * @param ksm           the host's KSM figures; empty when this kernel has no /sys/kernel/mm/ksm
+ * @param vms           one row per domain, in libvirt's order
+ * @param took          how long the sample took
+ */
+public record HostSample(Instant sampledAt, String uri, long pageSizeBytes, Optional<KsmSample> ksm, List<VmRow> vms,
+        Duration took) {
+}

@@ -1,0 +1,84 @@
+package org.memhygiene.controller.host;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Predicate;
+import org.memhygiene.controller.agentlink.AgentLinks;
+import org.memhygiene.controller.agentlink.AgentSample;
+import org.memhygiene.controller.agentlink.AgentStatus;
+import org.memhygiene.controller.ksm.KsmSysfs;
+import org.memhygiene.controller.libvirt.DomainInventory;
+import org.memhygiene.controller.libvirt.DomainKsm;
+import org.memhygiene.controller.libvirt.DomainKsmReader;
+import org.memhygiene.controller.libvirt.DomainSample;
+import org.memhygiene.controller.libvirt.DomainXml;
+import org.memhygiene.core.ksm.KsmSample;
+
+/**
+ * Takes one {@link HostSample}: KSM from sysfs, every domain from libvirt with its live XML and its
+ * QEMU process's ksm_stat, and every agent (in parallel, each bounded by the link's read timeout). A
+ * domain that vanishes mid-sample is left out by the inventory; a VM whose parts cannot be read keeps
+ * its row with those parts empty.
+ */
+public final class HostSampler {
+    private final KsmSysfs ksm;
+    private final DomainInventory inventory;
+    private final DomainKsmReader domainKsm;
+    private final AgentLinks agents;
+    private final String uri;
+    private final long pageSizeBytes;
+    private final Clock clock;
+
+    public HostSampler(KsmSysfs ksm, DomainInventory inventory, DomainKsmReader domainKsm, AgentLinks agents,
+            String uri, long pageSizeBytes, Clock clock) {
+        this.ksm = ksm;
+        this.inventory = inventory;
+        this.domainKsm = domainKsm;
+        this.agents = agents;
+        this.uri = uri;
+        this.pageSizeBytes = pageSizeBytes;
+        this.clock = clock;
+    }
+
+    public HostSample sample() {
+        return sample(domain -> true);
+    }
+
+    /** A sample of the domains {@code which} accepts (e.g. one VM for {@code vm show}); KSM as always. */
+    public HostSample sample(Predicate<DomainSample> which) {
+        Instant start = clock.instant();
+        long startNanos = System.nanoTime();
+        Optional<KsmSample> host = ksm.available() ? Optional.of(ksm.sample()) : Optional.empty();
+        List<DomainSample> domains = inventory.sample().stream().filter(which).toList();
+        Map<String, Optional<DomainXml>> configs = new LinkedHashMap<>();
+        Map<String, Optional<Path>> sockets = new LinkedHashMap<>();
+        for (DomainSample domain : domains) {
+            Optional<DomainXml> config = inventory.xml(domain.name());
+            configs.put(domain.uuid(), config);
+            // Only a running domain's channel has a QEMU listening on it.
+            sockets.put(domain.uuid(), domain.state().hasQemuProcess()
+                    ? config.flatMap(DomainXml::agentChannel).flatMap(DomainXml.AgentChannel::socketPath)
+                    : Optional.empty());
+        }
+        Map<String, AgentSample> agentSamples = agents.sampleAll(sockets);
+        List<VmRow> rows = new ArrayList<>(domains.size());
+        for (DomainSample domain : domains) {
+            boolean running = domain.state().hasQemuProcess();
+            Optional<DomainKsm> processKsm = running ? domainKsm.read(domain.name()) : Optional.empty();
+            Optional<DomainXml> config = configs.get(domain.uuid());
+            AgentSample agent = !running && config.flatMap(DomainXml::agentChannel).isPresent()
+                    ? AgentSample.without(AgentStatus.VM_NOT_RUNNING, "the domain is " + domain.state().label(), clock.instant())
+                    : agentSamples.get(domain.uuid());
+            rows.add(new VmRow(domain, config, processKsm, agent));
+        }
+        return new HostSample(start, uri, pageSizeBytes, host, List.copyOf(rows),
+                Duration.ofNanos(System.nanoTime() - startNanos));
+    }
+}

@@ -1,0 +1,52 @@
+package org.memhygiene.controller.host;
+
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.memhygiene.controller.agentlink.AgentSample;
+import org.memhygiene.controller.libvirt.DomainKsm;
+import org.memhygiene.controller.libvirt.DomainSample;
+import org.memhygiene.controller.libvirt.DomainXml;
+
+/**
+ * One VM in a host sample: what libvirt says of it, its configuration, what KSM does for its QEMU
+ * process, and what its agent reported.
+ *
+ * @param domain the libvirt figures (state, vCPUs, memory, balloon statistics)
+ * @param config the parsed domain XML (live XML of a running domain); empty when it could not be read
+ * @param ksm    /proc/PID/ksm_stat of the domain's QEMU process; empty when it is not running or the
+ *               process was not found
+ * @param agent  the agent link's sample
+ */
+public record VmRow(DomainSample domain, Optional<DomainXml> config, Optional<DomainKsm> ksm, AgentSample agent) {
+
+    /** Guest memory KSM backs with shared or zero pages: (ksm_merging_pages + ksm_zero_pages) × page size. */
+    public OptionalLong ksmSavedBytes(long pageSizeBytes) {
+        return ksm.map(k -> OptionalLong.of(k.stat().savedPages() * pageSizeBytes)).orElse(OptionalLong.empty());
+    }
+
+    /** Guest memory merged with the kernel's zero page: ksm_zero_pages × page size. */
+    public OptionalLong zeroPageBytes(long pageSizeBytes) {
+        return ksm.flatMap(k -> k.stat().zeroPages().isPresent()
+                ? Optional.of(k.stat().zeroPages().getAsLong() * pageSizeBytes) : Optional.empty())
+                .map(OptionalLong::of).orElse(OptionalLong.empty());
+    }
+
+    /**
+     * Zero-page merged memory as a percentage of what the guest reports unused (balloon statistics):
+     * near 100 when the guest's free memory is zeroed and KSM has caught up with it; empty when either
+     * figure is missing.
+     */
+    public OptionalLong zeroPagesPercentOfUnused(long pageSizeBytes) {
+        OptionalLong zero = zeroPageBytes(pageSizeBytes);
+        OptionalLong unused = domain.balloonStats().unusedBytes();
+        if (zero.isEmpty() || unused.isEmpty() || unused.getAsLong() <= 0) {
+            return OptionalLong.empty();
+        }
+        return OptionalLong.of(Math.round(100.0 * zero.getAsLong() / unused.getAsLong()));
+    }
+
+    /** Whether KSM may merge this guest's memory at all: no {@code <nosharepages/>} and no huge pages. */
+    public Optional<Boolean> sharingAllowed() {
+        return config.map(c -> !c.memoryBacking().noSharePages() && !c.memoryBacking().hugepages());
+    }
+}
