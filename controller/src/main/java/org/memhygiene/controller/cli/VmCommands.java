@@ -47,10 +47,27 @@ final class VmCommands {
         CommandSpec spec;
         @Option(names = "--json", description = "Print JSON (stable keys, documented in docs/CLI.md).")
         boolean json;
+        @Option(names = "--enable-balloon-stats", paramLabel = "SECONDS", arity = "0..1", fallbackValue = "5",
+                description = "Opt-in: where a running VM's virtio balloon reports no statistics (period 0, QEMU's"
+                        + " default), make it report every SECONDS (default 5) until the VM stops. Without it the"
+                        + " UNUSED column stays empty for such VMs.")
+        Integer balloonStatsPeriodSeconds;
 
         @Override
         public Integer call() throws JsonProcessingException {
             try (LibvirtOptions.Host host = libvirt.open()) {
+                if (balloonStatsPeriodSeconds != null) {
+                    if (balloonStatsPeriodSeconds <= 0) {
+                        throw new CommandLine.ParameterException(spec.commandLine(), "--enable-balloon-stats must be a"
+                                + " positive number of seconds, was " + balloonStatsPeriodSeconds);
+                    }
+                    for (DomainSample domain : host.inventory().sample()) {
+                        if (host.inventory().enableBalloonStatsPeriod(domain.name(), balloonStatsPeriodSeconds)) {
+                            spec.commandLine().getErr().println("memhygiene: " + domain.name()
+                                    + ": balloon statistics every " + balloonStatsPeriodSeconds + " s");
+                        }
+                    }
+                }
                 HostSample sample = host.sampler().sample();
                 PrintWriter out = spec.commandLine().getOut();
                 out.print(json ? toJson(sample) + "\n" : table(sample));
