@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.core.json.Json;
 import picocli.CommandLine;
 
@@ -79,10 +80,7 @@ class AgentMainTest {
         Thread agent = new Thread(() -> run("--listen", "unix:" + socket));
         agent.setDaemon(true);
         agent.start();
-        for (int i = 0; i < 100 && !Files.exists(socket); i++) {
-            Thread.sleep(50);
-        }
-        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+        try (SocketChannel channel = TestAgent.connectWhenListening(socket)) {
             Channels.newOutputStream(channel).write("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}\n".getBytes(StandardCharsets.UTF_8));
             String reply = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)).readLine();
             assertEquals(1, Json.mapper().readTree(reply).at("/result/protocol_version").asInt(), reply);

@@ -204,9 +204,7 @@ class AgentLinkTest {
                 "-cp", System.getProperty("java.class.path"), "org.memhygiene.agent.AgentMain", "--listen", "unix:" + socket)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         closeLater.add(agent::destroyForcibly);
-        for (int i = 0; i < 200 && !Files.exists(socket); i++) {
-            Thread.sleep(50);
-        }
+        TestAgent.connectWhenListening(socket).close();
         return agent;
     }
 

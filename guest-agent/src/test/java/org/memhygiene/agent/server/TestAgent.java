@@ -2,7 +2,9 @@ package org.memhygiene.agent.server;
 
 import java.io.IOException;
 import java.net.SocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -42,5 +44,19 @@ public final class TestAgent {
         thread.setDaemon(true);
         thread.start();
         return channel;
+    }
+
+    /** The socket file appears at bind(), a moment before listen(): retry until a connect succeeds. */
+    public static SocketChannel connectWhenListening(Path socket) throws Exception {
+        for (int i = 0; ; i++) {
+            try {
+                return SocketChannel.open(UnixDomainSocketAddress.of(socket));
+            } catch (java.io.IOException e) {
+                if (i == 200) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
     }
 }

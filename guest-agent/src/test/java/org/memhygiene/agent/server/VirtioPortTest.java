@@ -55,8 +55,8 @@ class VirtioPortTest {
         }
     }
 
-    private static int hello(Path socket, int id) throws IOException {
-        try (SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+    private static int hello(Path socket, int id) throws Exception {
+        try (SocketChannel channel = TestAgent.connectWhenListening(socket)) {
             Channels.newOutputStream(channel).write(("{\"protocol\":1,\"id\":" + id + ",\"command\":\"hello\"}\n")
                     .getBytes(StandardCharsets.UTF_8));
             String reply = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel),
