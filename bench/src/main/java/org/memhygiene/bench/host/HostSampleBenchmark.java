@@ -90,9 +90,9 @@ public class HostSampleBenchmark {
         libvirt = new LibvirtHost(uri);
         links = new AgentLinks(Duration.ofSeconds(2), 64, Clock.systemUTC());
         inventory = new DomainInventory(libvirt, new DomainXmlParser());
-        sampler = new HostSampler(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page), inventory,
-                new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
-                        new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT)), links, uri, page, Clock.systemUTC());
+        sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)), inventory,
+                Optional.of(new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
+                        new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))), links, uri, page, Clock.systemUTC());
         HostSample first = sampler.sample();
         long ok = first.vms().stream().filter(vm -> vm.agent().status() == AgentStatus.OK && vm.ksm().isPresent()).count();
         if (ok != DOMAINS) {

@@ -3,6 +3,7 @@ package org.memhygiene.controller.cli;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Optional;
 import org.memhygiene.controller.agentlink.AgentLinks;
 import org.memhygiene.controller.host.HostSampler;
 import org.memhygiene.controller.ksm.KsmSysfs;
@@ -40,12 +41,14 @@ final class LibvirtOptions {
         LibvirtHost libvirt = new LibvirtHost(uri);
         DomainInventory inventory = new DomainInventory(libvirt, new DomainXmlParser());
         Path proc = ProcessKsmReader.DEFAULT_ROOT;
-        QemuProcessLocator locator = new QemuProcessLocator(
-                QemuProcessLocator.pidDirFor(uri, System.getenv()).orElse(QemuProcessLocator.SYSTEM_PID_DIR), proc);
-        AgentLinks agents = new AgentLinks(agentTimeout, 32, Clock.systemUTC());
+        // QEMU processes and KSM are this machine's only when libvirt's host is this machine.
+        Optional<DomainKsmReader> domainKsm = QemuProcessLocator.pidDirFor(uri, System.getenv())
+                .map(pids -> new DomainKsmReader(new QemuProcessLocator(pids, proc), new ProcessKsmReader(proc)));
         long page = LinuxMemory.pageSizeBytes();
-        HostSampler sampler = new HostSampler(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page), inventory,
-                new DomainKsmReader(locator, new ProcessKsmReader(proc)), agents, uri, page, Clock.systemUTC());
+        Optional<KsmSysfs> ksm = LibvirtHost.isLocal(uri)
+                ? Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)) : Optional.empty();
+        AgentLinks agents = new AgentLinks(agentTimeout, 32, Clock.systemUTC());
+        HostSampler sampler = new HostSampler(ksm, inventory, domainKsm, agents, uri, page, Clock.systemUTC());
         return new Host(libvirt, inventory, agents, sampler);
     }
 }

@@ -28,16 +28,21 @@ import org.memhygiene.core.ksm.KsmSample;
  * its row with those parts empty.
  */
 public final class HostSampler {
-    private final KsmSysfs ksm;
+    private final Optional<KsmSysfs> ksm;
     private final DomainInventory inventory;
-    private final DomainKsmReader domainKsm;
+    private final Optional<DomainKsmReader> domainKsm;
     private final AgentLinks agents;
     private final String uri;
     private final long pageSizeBytes;
     private final Clock clock;
 
-    public HostSampler(KsmSysfs ksm, DomainInventory inventory, DomainKsmReader domainKsm, AgentLinks agents,
-            String uri, long pageSizeBytes, Clock clock) {
+    /**
+     * @param ksm       this machine's KSM; empty when libvirt's host is another machine (qemu+ssh://...)
+     * @param domainKsm finds each domain's QEMU process on this machine; empty for a remote host or a
+     *                  driver without QEMU processes (test:///)
+     */
+    public HostSampler(Optional<KsmSysfs> ksm, DomainInventory inventory, Optional<DomainKsmReader> domainKsm,
+            AgentLinks agents, String uri, long pageSizeBytes, Clock clock) {
         this.ksm = ksm;
         this.inventory = inventory;
         this.domainKsm = domainKsm;
@@ -55,7 +60,7 @@ public final class HostSampler {
     public HostSample sample(Predicate<DomainSample> which) {
         Instant start = clock.instant();
         long startNanos = System.nanoTime();
-        Optional<KsmSample> host = ksm.available() ? Optional.of(ksm.sample()) : Optional.empty();
+        Optional<KsmSample> host = ksm.filter(KsmSysfs::available).map(KsmSysfs::sample);
         List<DomainSample> domains = inventory.sample().stream().filter(which).toList();
         Map<String, Optional<DomainXml>> configs = new LinkedHashMap<>();
         Map<String, Optional<Path>> sockets = new LinkedHashMap<>();
@@ -71,7 +76,7 @@ public final class HostSampler {
         List<VmRow> rows = new ArrayList<>(domains.size());
         for (DomainSample domain : domains) {
             boolean running = domain.state().hasQemuProcess();
-            Optional<DomainKsm> processKsm = running ? domainKsm.read(domain.name()) : Optional.empty();
+            Optional<DomainKsm> processKsm = running ? domainKsm.flatMap(reader -> reader.read(domain.name())) : Optional.empty();
             Optional<DomainXml> config = configs.get(domain.uuid());
             AgentSample agent = !running && config.flatMap(DomainXml::agentChannel).isPresent()
                     ? AgentSample.without(AgentStatus.VM_NOT_RUNNING, "the domain is " + domain.state().label(), clock.instant())

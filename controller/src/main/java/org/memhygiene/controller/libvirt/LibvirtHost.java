@@ -60,6 +60,18 @@ public final class LibvirtHost implements AutoCloseable {
         this(uri, ReconnectPolicy.DEFAULT, d -> Thread.sleep(d.toMillis()));
     }
 
+    /**
+     * Whether {@code uri} names this machine: no host part and no remote transport (qemu+ssh://,
+     * qemu+tcp://...; https://libvirt.org/uri.html). Only then are /sys/kernel/mm/ksm and /proc here the
+     * host's.
+     */
+    public static boolean isLocal(String uri) {
+        java.net.URI parsed = java.net.URI.create(uri);
+        String scheme = parsed.getScheme() == null ? "" : parsed.getScheme();
+        boolean remoteTransport = scheme.contains("+") && !scheme.endsWith("+unix");
+        return !remoteTransport && (parsed.getHost() == null || parsed.getHost().isEmpty());
+    }
+
     public String uri() {
         return uri;
     }

@@ -81,9 +81,10 @@ class HostSamplerTest {
         Duration timeout = Duration.ofMillis(700);
         long page = LinuxMemory.pageSizeBytes();
         try (LibvirtHost libvirt = new LibvirtHost(uri); AgentLinks links = new AgentLinks(timeout, 8, Clock.systemUTC())) {
-            HostSampler sampler = new HostSampler(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page),
+            HostSampler sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)),
                     new DomainInventory(libvirt, new DomainXmlParser()),
-                    new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT), new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT)),
+                    Optional.of(new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
+                        new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))),
                     links, uri, page, Clock.systemUTC());
             HostSample sample = sampler.sample();
             Map<String, VmRow> rows = sample.vms().stream().collect(Collectors.toMap(vm -> vm.domain().name(), Function.identity()));

@@ -1,6 +1,7 @@
 package org.memhygiene.controller.libvirt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -48,6 +49,17 @@ class LibvirtHostTest {
             }
         }
         assertEquals("qemu:///system", LibvirtHost.DEFAULT_URI);
+    }
+
+    @Test
+    void onlyAUriWithoutHostOrRemoteTransportIsThisMachine() {
+        for (String local : List.of("qemu:///system", "qemu:///session", "test:///default", "qemu+unix:///system")) {
+            assertTrue(LibvirtHost.isLocal(local), local);
+        }
+        for (String remote : List.of("qemu+ssh://root@host/system", "qemu+tcp://host/system", "qemu://host/system",
+                "qemu+ssh://localhost/system")) {
+            assertFalse(LibvirtHost.isLocal(remote), remote);
+        }
     }
 
     @Test

@@ -59,17 +59,18 @@ class RealScrubTest {
         assertTrue(peakGrowth >= 390 * MIB, "RSS rose by only " + peakGrowth / MIB + " MiB during the scrub");
         long rssGrowth = SelfStatus.statusBytes("VmRSS") - rssBefore;
         assertTrue(rssGrowth < 24 * MIB, "RSS still " + rssGrowth / MIB + " MiB above the start");
-        // MemFree leaves out pages parked on per-CPU free lists (mm/page_alloc.c pcp), which the kernel
-        // hands out first and takes back first: it moves by most of the scrub, not all of it.
+        // MemFree is the whole machine's: it leaves out pages parked on per-CPU free lists (mm/page_alloc.c
+        // pcp), and whatever else runs frees and allocates at the same time (a CI run saw 175 MiB of this
+        // scrub's 400). A quarter of the scrub still tells "moved" from "did not move".
         long memFreeDip = memFreeBefore - lowestMemFree.get();
-        assertTrue(memFreeDip >= 200 * MIB, "MemFree fell by only " + memFreeDip / MIB + " MiB");
+        assertTrue(memFreeDip >= 100 * MIB, "MemFree fell by only " + memFreeDip / MIB + " MiB");
         // The freed pages can also sit on those lists for a while: wait (bounded) for them to show.
         long memFreeRecovered = 0;
-        for (int tries = 0; tries < 100 && memFreeRecovered < 200 * MIB; tries++) {
+        for (int tries = 0; tries < 100 && memFreeRecovered < 100 * MIB; tries++) {
             Thread.sleep(tries == 0 ? 0 : 50);
             memFreeRecovered = SelfStatus.meminfoBytes("MemFree") - lowestMemFree.get();
         }
-        assertTrue(memFreeRecovered >= 200 * MIB, "MemFree came back by only " + memFreeRecovered / MIB + " MiB");
+        assertTrue(memFreeRecovered >= 100 * MIB, "MemFree came back by only " + memFreeRecovered / MIB + " MiB");
         System.out.printf("real scrub: %s%n", report);
     }
 
