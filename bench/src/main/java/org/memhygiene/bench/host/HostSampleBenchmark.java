@@ -17,15 +17,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.controller.agentlink.AgentLinks;
-import org.memhygiene.controller.agentlink.AgentStatus;
-import org.memhygiene.controller.host.HostSample;
+import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.controller.host.HostSampler;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.controller.ksm.KsmSysfs;
 import org.memhygiene.controller.ksm.ProcessKsmReader;
 import org.memhygiene.controller.libvirt.DomainInventory;
 import org.memhygiene.controller.libvirt.DomainKsmReader;
-import org.memhygiene.controller.libvirt.DomainSample;
+import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.controller.libvirt.DomainXmlParser;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.controller.libvirt.QemuProcessLocator;
@@ -93,7 +93,7 @@ public class HostSampleBenchmark {
         sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)), inventory,
                 Optional.of(new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
                         new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))), links, uri, page, Clock.systemUTC());
-        HostSample first = sampler.sample();
+        HostSnapshot first = sampler.sample();
         long ok = first.vms().stream().filter(vm -> vm.agent().status() == AgentStatus.OK && vm.ksm().isPresent()).count();
         if (ok != DOMAINS) {
             throw new IllegalStateException("only " + ok + " of " + DOMAINS + " domains have an agent and ksm_stat: " + first);
@@ -117,7 +117,7 @@ public class HostSampleBenchmark {
     }
 
     @Benchmark
-    public HostSample fullSample() {
+    public HostSnapshot fullSample() {
         return sampler.sample();
     }
 

@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.protocol.AgentProtocol;
 import org.memhygiene.core.protocol.BoundedLineReader;

@@ -1,5 +1,7 @@
 package org.memhygiene.controller.agentlink;
 
+import org.memhygiene.core.agent.AgentStatus;
+
 /** Why a request to a guest agent failed; {@link #status()} is what the VM's row shows. */
 public final class AgentLinkException extends Exception {
     private final AgentStatus status;

@@ -13,6 +13,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.memhygiene.core.agent.AgentSample;
+import org.memhygiene.core.agent.AgentStatus;
 
 /**
  * The links to every VM's agent, keyed by domain UUID. {@link #sampleAll} samples them in parallel, each

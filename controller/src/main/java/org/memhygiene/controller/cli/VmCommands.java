@@ -11,13 +11,13 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
-import org.memhygiene.controller.agentlink.AgentEvent;
+import org.memhygiene.core.agent.AgentEvent;
 import org.memhygiene.controller.agentlink.AgentLink;
-import org.memhygiene.controller.agentlink.AgentSample;
-import org.memhygiene.controller.host.HostSample;
-import org.memhygiene.controller.host.VmRow;
-import org.memhygiene.controller.libvirt.DomainSample;
-import org.memhygiene.controller.libvirt.DomainXml;
+import org.memhygiene.core.agent.AgentSample;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.VmSnapshot;
+import org.memhygiene.core.host.DomainSample;
+import org.memhygiene.core.host.DomainXml;
 import org.memhygiene.core.agent.AgentHello;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.cli.SizeConverter;
@@ -68,7 +68,7 @@ final class VmCommands {
                         }
                     }
                 }
-                HostSample sample = host.sampler().sample();
+                HostSnapshot sample = host.sampler().sample();
                 PrintWriter out = spec.commandLine().getOut();
                 out.print(json ? toJson(sample) + "\n" : table(sample));
                 out.flush();
@@ -76,11 +76,11 @@ final class VmCommands {
             return 0;
         }
 
-        static String table(HostSample sample) {
+        static String table(HostSnapshot sample) {
             long page = sample.pageSizeBytes();
             TextTable table = new TextTable("NAME", "STATE", "VCPUS>", "MEMORY>", "KSM SAVED>", "ZERO PAGES>", "UNUSED>",
                     "AGENT", "BALLOON", "SHARING", "POSTURE");
-            for (VmRow vm : sample.vms()) {
+            for (VmSnapshot vm : sample.vms()) {
                 table.row(vm.domain().name(), vm.domain().state().label(), vm.domain().vcpus(),
                         ByteSize.format(vm.domain().currentMemoryBytes()) + " / " + ByteSize.format(vm.domain().maxMemoryBytes()),
                         bytes(vm.ksmSavedBytes(page)), bytes(vm.zeroPageBytes(page)),
@@ -115,8 +115,8 @@ final class VmCommands {
         public Integer call() throws JsonProcessingException {
             try (LibvirtOptions.Host host = libvirt.open()) {
                 DomainSample domain = find(spec, host, name);
-                HostSample sample = host.sampler().sample(d -> d.uuid().equals(domain.uuid()));
-                VmRow vm = sample.vms().get(0);
+                HostSnapshot sample = host.sampler().sample(d -> d.uuid().equals(domain.uuid()));
+                VmSnapshot vm = sample.vms().get(0);
                 PrintWriter out = spec.commandLine().getOut();
                 out.print(json ? Json.mapper().writeValueAsString(vmJson(vm, sample.pageSizeBytes())) + "\n"
                         : details(vm, sample.pageSizeBytes()));
@@ -125,7 +125,7 @@ final class VmCommands {
             return 0;
         }
 
-        static String details(VmRow vm, long page) {
+        static String details(VmSnapshot vm, long page) {
             StringBuilder text = new StringBuilder();
             TextTable facts = new TextTable("VM " + vm.domain().name(), "");
             facts.row("uuid", vm.domain().uuid());
@@ -276,7 +276,7 @@ final class VmCommands {
         return host.agents().link(domain.uuid(), socket);
     }
 
-    static String toJson(HostSample sample) throws JsonProcessingException {
+    static String toJson(HostSnapshot sample) throws JsonProcessingException {
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("uri", sample.uri());
         root.put("sampled_at", sample.sampledAt().toString());
@@ -288,7 +288,7 @@ final class VmCommands {
     }
 
     /** The row as Jackson writes its records, plus the derived figures the table shows. */
-    static ObjectNode vmJson(VmRow vm, long page) {
+    static ObjectNode vmJson(VmSnapshot vm, long page) {
         ObjectNode node = Json.mapper().valueToTree(vm);
         putOptional(node, "ksm_saved_bytes", vm.ksmSavedBytes(page));
         putOptional(node, "zero_page_bytes", vm.zeroPageBytes(page));

@@ -11,18 +11,20 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Predicate;
 import org.memhygiene.controller.agentlink.AgentLinks;
-import org.memhygiene.controller.agentlink.AgentSample;
-import org.memhygiene.controller.agentlink.AgentStatus;
 import org.memhygiene.controller.ksm.KsmSysfs;
 import org.memhygiene.controller.libvirt.DomainInventory;
-import org.memhygiene.controller.libvirt.DomainKsm;
 import org.memhygiene.controller.libvirt.DomainKsmReader;
-import org.memhygiene.controller.libvirt.DomainSample;
-import org.memhygiene.controller.libvirt.DomainXml;
+import org.memhygiene.core.agent.AgentSample;
+import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.host.DomainKsm;
+import org.memhygiene.core.host.DomainSample;
+import org.memhygiene.core.host.DomainXml;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSample;
 
 /**
- * Takes one {@link HostSample}: KSM from sysfs, every domain from libvirt with its live XML and its
+ * Takes one {@link HostSnapshot}: KSM from sysfs, every domain from libvirt with its live XML and its
  * QEMU process's ksm_stat, and every agent (in parallel, each bounded by the link's read timeout). A
  * domain that vanishes mid-sample is left out by the inventory; a VM whose parts cannot be read keeps
  * its row with those parts empty.
@@ -52,12 +54,12 @@ public final class HostSampler {
         this.clock = clock;
     }
 
-    public HostSample sample() {
+    public HostSnapshot sample() {
         return sample(domain -> true);
     }
 
     /** A sample of the domains {@code which} accepts (e.g. one VM for {@code vm show}); KSM as always. */
-    public HostSample sample(Predicate<DomainSample> which) {
+    public HostSnapshot sample(Predicate<DomainSample> which) {
         Instant start = clock.instant();
         long startNanos = System.nanoTime();
         Optional<KsmSample> host = ksm.filter(KsmSysfs::available).map(KsmSysfs::sample);
@@ -73,7 +75,7 @@ public final class HostSampler {
                     : Optional.empty());
         }
         Map<String, AgentSample> agentSamples = agents.sampleAll(sockets);
-        List<VmRow> rows = new ArrayList<>(domains.size());
+        List<VmSnapshot> rows = new ArrayList<>(domains.size());
         for (DomainSample domain : domains) {
             boolean running = domain.state().hasQemuProcess();
             Optional<DomainKsm> processKsm = running ? domainKsm.flatMap(reader -> reader.read(domain.name())) : Optional.empty();
@@ -81,9 +83,9 @@ public final class HostSampler {
             AgentSample agent = !running && config.flatMap(DomainXml::agentChannel).isPresent()
                     ? AgentSample.without(AgentStatus.VM_NOT_RUNNING, "the domain is " + domain.state().label(), clock.instant())
                     : agentSamples.get(domain.uuid());
-            rows.add(new VmRow(domain, config, processKsm, agent));
+            rows.add(new VmSnapshot(domain, config, processKsm, agent));
         }
-        return new HostSample(start, uri, pageSizeBytes, host, List.copyOf(rows),
+        return new HostSnapshot(start, uri, pageSizeBytes, host, List.copyOf(rows),
                 Duration.ofNanos(System.nanoTime() - startNanos));
     }
 }

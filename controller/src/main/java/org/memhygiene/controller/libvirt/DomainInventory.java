@@ -2,13 +2,20 @@ package org.memhygiene.controller.libvirt;
 
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.DomainInfo;
 import org.libvirt.Error.ErrorNumber;
 import org.libvirt.LibvirtException;
+import org.libvirt.MemoryStatistic;
+import org.memhygiene.core.host.BalloonStats;
+import org.memhygiene.core.host.DomainSample;
+import org.memhygiene.core.host.DomainState;
+import org.memhygiene.core.host.DomainXml;
 
 /**
  * The domains of one libvirt host with their state, memory and balloon statistics, and the domain XML
@@ -47,7 +54,7 @@ public final class DomainInventory {
     public Optional<DomainSample> sample(Domain domain) {
         return droppedIfGone(() -> {
             DomainInfo info = domain.getInfo();
-            DomainState state = DomainState.of(info.state);
+            DomainState state = stateOf(info.state);
             BalloonStats stats = domain.isActive() == 1 ? balloonStats(domain) : BalloonStats.NONE;
             return new DomainSample(domain.getName(), domain.getUUIDString(), state, info.nrVirtCpu,
                     info.maxMem * KIB, info.memory * KIB, stats);
@@ -60,7 +67,11 @@ public final class DomainInventory {
      */
     static BalloonStats balloonStats(Domain domain) throws LibvirtException {
         try {
-            return BalloonStats.of(domain.memoryStats(BalloonStats.MAX_STATS));
+            Map<Integer, Long> byTag = new HashMap<>();
+            for (MemoryStatistic stat : domain.memoryStats(BalloonStats.MAX_STATS)) {
+                byTag.put(stat.getTag(), stat.getValue());
+            }
+            return BalloonStats.of(byTag);
         } catch (LibvirtException e) {
             if (e.getError() != null && e.getError().getCode() == ErrorNumber.VIR_ERR_OPERATION_INVALID) {
                 return BalloonStats.NONE;
@@ -140,5 +151,19 @@ public final class DomainInventory {
     @FunctionalInterface
     interface LibvirtCall<T> {
         T call() throws LibvirtException;
+    }
+
+    /** virDomainState (https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainState) as our enum. */
+    private static DomainState stateOf(DomainInfo.DomainState state) {
+        return switch (state) {
+            case VIR_DOMAIN_NOSTATE -> DomainState.NO_STATE;
+            case VIR_DOMAIN_RUNNING -> DomainState.RUNNING;
+            case VIR_DOMAIN_BLOCKED -> DomainState.BLOCKED;
+            case VIR_DOMAIN_PAUSED -> DomainState.PAUSED;
+            case VIR_DOMAIN_SHUTDOWN -> DomainState.SHUTTING_DOWN;
+            case VIR_DOMAIN_SHUTOFF -> DomainState.SHUT_OFF;
+            case VIR_DOMAIN_CRASHED -> DomainState.CRASHED;
+            case VIR_DOMAIN_PMSUSPENDED -> DomainState.PM_SUSPENDED;
+        };
     }
 }

@@ -22,7 +22,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.controller.agentlink.AgentLinks;
-import org.memhygiene.controller.agentlink.AgentStatus;
 import org.memhygiene.controller.cli.MemhygieneCli;
 import org.memhygiene.controller.ksm.KsmSysfs;
 import org.memhygiene.controller.ksm.ProcessKsmReader;
@@ -31,6 +30,9 @@ import org.memhygiene.controller.libvirt.DomainKsmReader;
 import org.memhygiene.controller.libvirt.DomainXmlParser;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.controller.libvirt.QemuProcessLocator;
+import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.linux.LinuxMemory;
 
@@ -86,8 +88,8 @@ class HostSamplerTest {
                     Optional.of(new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
                         new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))),
                     links, uri, page, Clock.systemUTC());
-            HostSample sample = sampler.sample();
-            Map<String, VmRow> rows = sample.vms().stream().collect(Collectors.toMap(vm -> vm.domain().name(), Function.identity()));
+            HostSnapshot sample = sampler.sample();
+            Map<String, VmSnapshot> rows = sample.vms().stream().collect(Collectors.toMap(vm -> vm.domain().name(), Function.identity()));
 
             assertEquals(4, rows.size());
             assertEquals(AgentStatus.OK, rows.get("good").agent().status(), rows.get("good").agent().problem());

@@ -11,6 +11,9 @@ import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.libvirt.Domain;
+import org.memhygiene.core.host.BalloonStats;
+import org.memhygiene.core.host.DomainSample;
+import org.memhygiene.core.host.DomainState;
 
 /** Against libvirt's test driver through libvirt-java: what it reports is fixed by the driver and our XML. */
 class DomainInventoryTest {

@@ -10,6 +10,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.core.host.DomainXml;
+import org.memhygiene.core.host.PostureLevel;
 
 class DomainXmlParserTest {
     private final DomainXmlParser parser = new DomainXmlParser();

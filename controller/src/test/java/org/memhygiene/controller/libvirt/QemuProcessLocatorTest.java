@@ -19,6 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.ksm.ProcessKsmReader;
+import org.memhygiene.core.host.DomainKsm;
 
 /**
  * Against a real process on this machine: a bash whose command line carries QEMU's

@@ -1,4 +1,4 @@
-package org.memhygiene.controller.libvirt;
+package org.memhygiene.core.host;
 
 import java.nio.file.Path;
 import java.util.Optional;

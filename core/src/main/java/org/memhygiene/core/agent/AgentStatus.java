@@ -1,4 +1,4 @@
-package org.memhygiene.controller.agentlink;
+package org.memhygiene.core.agent;
 
 /** The state of a VM's agent link, as its row in {@code memhygiene vms} shows it. */
 public enum AgentStatus {

@@ -1,4 +1,4 @@
-package org.memhygiene.controller.agentlink;
+package org.memhygiene.core.agent;
 
 import java.time.Instant;
 import java.util.List;

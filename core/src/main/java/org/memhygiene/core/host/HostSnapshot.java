@@ -1,4 +1,4 @@
-package org.memhygiene.controller.host;
+package org.memhygiene.core.host;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -16,6 +16,6 @@ import org.memhygiene.core.ksm.KsmSample;
  * @param vms           one row per domain, in libvirt's order
  * @param took          how long the sample took
  */
-public record HostSample(Instant sampledAt, String uri, long pageSizeBytes, Optional<KsmSample> ksm, List<VmRow> vms,
+public record HostSnapshot(Instant sampledAt, String uri, long pageSizeBytes, Optional<KsmSample> ksm, List<VmSnapshot> vms,
         Duration took) {
 }

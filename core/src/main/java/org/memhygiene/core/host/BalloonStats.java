@@ -1,8 +1,8 @@
-package org.memhygiene.controller.libvirt;
+package org.memhygiene.core.host;
 
 import java.util.Arrays;
 import java.util.OptionalLong;
-import org.libvirt.MemoryStatistic;
+import java.util.Map;
 
 /**
  * A domain's memory statistics (virDomainMemoryStats, https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMemoryStatTags),
@@ -35,28 +35,29 @@ public record BalloonStats(
             OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
 
     /** virDomainMemoryStatTags values, https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMemoryStatTags */
-    static final int TAG_MAJOR_FAULT = 2;
-    static final int TAG_MINOR_FAULT = 3;
-    static final int TAG_UNUSED = 4;
-    static final int TAG_AVAILABLE = 5;
-    static final int TAG_ACTUAL_BALLOON = 6;
-    static final int TAG_RSS = 7;
-    static final int TAG_USABLE = 8;
-    static final int TAG_LAST_UPDATE = 9;
-    static final int TAG_DISK_CACHES = 10;
+    public static final int TAG_MAJOR_FAULT = 2;
+    public static final int TAG_MINOR_FAULT = 3;
+    public static final int TAG_UNUSED = 4;
+    public static final int TAG_AVAILABLE = 5;
+    public static final int TAG_ACTUAL_BALLOON = 6;
+    public static final int TAG_RSS = 7;
+    public static final int TAG_USABLE = 8;
+    public static final int TAG_LAST_UPDATE = 9;
+    public static final int TAG_DISK_CACHES = 10;
     /** VIR_DOMAIN_MEMORY_STAT_NR: as many as libvirt 9 knows, so none is cut off. */
-    static final int MAX_STATS = 16;
+    public static final int MAX_STATS = 16;
 
     private static final long KIB = 1024;
 
-    static BalloonStats of(MemoryStatistic[] stats) {
+    /** From libvirt's statistics as tag → value pairs (virDomainMemoryStats; sizes in KiB as libvirt gives them). */
+    public static BalloonStats of(Map<Integer, Long> valueByTag) {
         OptionalLong[] byTag = new OptionalLong[TAG_DISK_CACHES + 1];
         Arrays.fill(byTag, OptionalLong.empty());
-        for (MemoryStatistic stat : stats) {
-            if (stat.getTag() >= 0 && stat.getTag() < byTag.length) {
-                byTag[stat.getTag()] = OptionalLong.of(stat.getValue());
+        valueByTag.forEach((tag, value) -> {
+            if (tag >= 0 && tag < byTag.length) {
+                byTag[tag] = OptionalLong.of(value);
             }
-        }
+        });
         return new BalloonStats(kib(byTag[TAG_ACTUAL_BALLOON]), kib(byTag[TAG_UNUSED]), kib(byTag[TAG_AVAILABLE]),
                 kib(byTag[TAG_USABLE]), kib(byTag[TAG_RSS]), kib(byTag[TAG_DISK_CACHES]),
                 byTag[TAG_MAJOR_FAULT], byTag[TAG_MINOR_FAULT], byTag[TAG_LAST_UPDATE]);

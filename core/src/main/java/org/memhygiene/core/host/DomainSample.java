@@ -1,4 +1,4 @@
-package org.memhygiene.controller.libvirt;
+package org.memhygiene.core.host;
 
 /**
  * One domain in an inventory sample.

@@ -1,4 +1,4 @@
-package org.memhygiene.controller.libvirt;
+package org.memhygiene.core.host;
 
 import java.util.Locale;
 import java.util.Optional;
@@ -8,7 +8,7 @@ public enum PostureLevel {
     DENSE, BALANCED, SENSITIVE;
 
     /** The level for the attribute text, or empty for anything else (the XML is guest-influenced). */
-    static Optional<PostureLevel> parse(String text) {
+    public static Optional<PostureLevel> parse(String text) {
         for (PostureLevel level : values()) {
             if (level.name().toLowerCase(Locale.ROOT).equals(text)) {
                 return Optional.of(level);

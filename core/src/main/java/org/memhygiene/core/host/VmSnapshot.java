@@ -1,11 +1,11 @@
-package org.memhygiene.controller.host;
+package org.memhygiene.core.host;
 
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.memhygiene.controller.agentlink.AgentSample;
-import org.memhygiene.controller.libvirt.DomainKsm;
-import org.memhygiene.controller.libvirt.DomainSample;
-import org.memhygiene.controller.libvirt.DomainXml;
+import org.memhygiene.core.agent.AgentSample;
+import org.memhygiene.core.host.DomainKsm;
+import org.memhygiene.core.host.DomainSample;
+import org.memhygiene.core.host.DomainXml;
 
 /**
  * One VM in a host sample: what libvirt says of it, its configuration, what KSM does for its QEMU
@@ -17,7 +17,7 @@ import org.memhygiene.controller.libvirt.DomainXml;
  *               process was not found
  * @param agent  the agent link's sample
  */
-public record VmRow(DomainSample domain, Optional<DomainXml> config, Optional<DomainKsm> ksm, AgentSample agent) {
+public record VmSnapshot(DomainSample domain, Optional<DomainXml> config, Optional<DomainKsm> ksm, AgentSample agent) {
 
     /** Guest memory KSM backs with shared or zero pages: (ksm_merging_pages + ksm_zero_pages) × page size. */
     public OptionalLong ksmSavedBytes(long pageSizeBytes) {

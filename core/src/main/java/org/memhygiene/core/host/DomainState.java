@@ -1,6 +1,4 @@
-package org.memhygiene.controller.libvirt;
-
-import org.libvirt.DomainInfo;
+package org.memhygiene.core.host;
 
 /** virDomainState, https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainState */
 public enum DomainState {
@@ -33,18 +31,5 @@ public enum DomainState {
     /** As virsh prints it. */
     public String label() {
         return label;
-    }
-
-    static DomainState of(DomainInfo.DomainState state) {
-        return switch (state) {
-            case VIR_DOMAIN_NOSTATE -> NO_STATE;
-            case VIR_DOMAIN_RUNNING -> RUNNING;
-            case VIR_DOMAIN_BLOCKED -> BLOCKED;
-            case VIR_DOMAIN_PAUSED -> PAUSED;
-            case VIR_DOMAIN_SHUTDOWN -> SHUTTING_DOWN;
-            case VIR_DOMAIN_SHUTOFF -> SHUT_OFF;
-            case VIR_DOMAIN_CRASHED -> CRASHED;
-            case VIR_DOMAIN_PMSUSPENDED -> PM_SUSPENDED;
-        };
     }
 }
