@@ -19,6 +19,7 @@ import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.controller.agentlink.AgentLinks;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.controller.host.HostProc;
 import org.memhygiene.controller.host.HostSampler;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.controller.ksm.KsmSysfs;
@@ -30,6 +31,7 @@ import org.memhygiene.controller.libvirt.DomainXmlParser;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.controller.libvirt.QemuProcessLocator;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.linux.LinuxThread;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -90,7 +92,8 @@ public class HostSampleBenchmark {
         libvirt = new LibvirtHost(uri);
         links = new AgentLinks(Duration.ofSeconds(2), 64, Clock.systemUTC());
         inventory = new DomainInventory(libvirt, new DomainXmlParser());
-        sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)), inventory,
+        sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)),
+                    Optional.of(new HostProc(ProcessKsmReader.DEFAULT_ROOT, LinuxThread.clockTicksPerSecond())), inventory,
                 Optional.of(new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
                         new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))), links, uri, page, Clock.systemUTC());
         HostSnapshot first = sampler.sample();

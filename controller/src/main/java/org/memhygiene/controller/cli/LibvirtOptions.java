@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import org.memhygiene.controller.agentlink.AgentLinks;
+import org.memhygiene.controller.host.HostProc;
 import org.memhygiene.controller.host.HostSampler;
 import org.memhygiene.controller.ksm.KsmSysfs;
 import org.memhygiene.controller.ksm.ProcessKsmReader;
@@ -14,6 +15,7 @@ import org.memhygiene.controller.libvirt.DomainXmlParser;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.controller.libvirt.QemuProcessLocator;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.linux.LinuxThread;
 import picocli.CommandLine.Option;
 
 /** The options every VM command shares: which libvirt, and how long a guest's agent may take. */
@@ -45,10 +47,11 @@ final class LibvirtOptions {
         Optional<DomainKsmReader> domainKsm = QemuProcessLocator.pidDirFor(uri, System.getenv())
                 .map(pids -> new DomainKsmReader(new QemuProcessLocator(pids, proc), new ProcessKsmReader(proc)));
         long page = LinuxMemory.pageSizeBytes();
-        Optional<KsmSysfs> ksm = LibvirtHost.isLocal(uri)
-                ? Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)) : Optional.empty();
+        boolean local = LibvirtHost.isLocal(uri);
+        Optional<KsmSysfs> ksm = local ? Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)) : Optional.empty();
+        Optional<HostProc> hostProc = local ? Optional.of(new HostProc(proc, LinuxThread.clockTicksPerSecond())) : Optional.empty();
         AgentLinks agents = new AgentLinks(agentTimeout, 32, Clock.systemUTC());
-        HostSampler sampler = new HostSampler(ksm, inventory, domainKsm, agents, uri, page, Clock.systemUTC());
+        HostSampler sampler = new HostSampler(ksm, hostProc, inventory, domainKsm, agents, uri, page, Clock.systemUTC());
         return new Host(libvirt, inventory, agents, sampler);
     }
 }

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.function.Predicate;
 import org.memhygiene.controller.agentlink.AgentLinks;
 import org.memhygiene.controller.ksm.KsmSysfs;
@@ -31,6 +32,7 @@ import org.memhygiene.core.ksm.KsmSample;
  */
 public final class HostSampler {
     private final Optional<KsmSysfs> ksm;
+    private final Optional<HostProc> hostProc;
     private final DomainInventory inventory;
     private final Optional<DomainKsmReader> domainKsm;
     private final AgentLinks agents;
@@ -40,12 +42,14 @@ public final class HostSampler {
 
     /**
      * @param ksm       this machine's KSM; empty when libvirt's host is another machine (qemu+ssh://...)
+     * @param hostProc  this machine's memory and ksmd CPU time; empty for a remote libvirt host
      * @param domainKsm finds each domain's QEMU process on this machine; empty for a remote host or a
      *                  driver without QEMU processes (test:///)
      */
-    public HostSampler(Optional<KsmSysfs> ksm, DomainInventory inventory, Optional<DomainKsmReader> domainKsm,
-            AgentLinks agents, String uri, long pageSizeBytes, Clock clock) {
+    public HostSampler(Optional<KsmSysfs> ksm, Optional<HostProc> hostProc, DomainInventory inventory,
+            Optional<DomainKsmReader> domainKsm, AgentLinks agents, String uri, long pageSizeBytes, Clock clock) {
         this.ksm = ksm;
+        this.hostProc = hostProc;
         this.inventory = inventory;
         this.domainKsm = domainKsm;
         this.agents = agents;
@@ -85,7 +89,8 @@ public final class HostSampler {
                     : agentSamples.get(domain.uuid());
             rows.add(new VmSnapshot(domain, config, processKsm, agent));
         }
-        return new HostSnapshot(start, uri, pageSizeBytes, host, List.copyOf(rows),
+        return new HostSnapshot(start, uri, pageSizeBytes, host, hostProc.map(HostProc::memory),
+                hostProc.map(HostProc::ksmdCpuMillis).orElse(OptionalLong.empty()), List.copyOf(rows),
                 Duration.ofNanos(System.nanoTime() - startNanos));
     }
 }

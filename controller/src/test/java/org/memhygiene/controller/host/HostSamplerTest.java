@@ -35,6 +35,7 @@ import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.linux.LinuxThread;
 
 /**
  * A whole host sample on libvirt's test driver: domains with a real agent (its server on a unix
@@ -84,6 +85,7 @@ class HostSamplerTest {
         long page = LinuxMemory.pageSizeBytes();
         try (LibvirtHost libvirt = new LibvirtHost(uri); AgentLinks links = new AgentLinks(timeout, 8, Clock.systemUTC())) {
             HostSampler sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)),
+                    Optional.of(new HostProc(ProcessKsmReader.DEFAULT_ROOT, LinuxThread.clockTicksPerSecond())),
                     new DomainInventory(libvirt, new DomainXmlParser()),
                     Optional.of(new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
                         new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))),
@@ -105,6 +107,8 @@ class HostSamplerTest {
             assertEquals(Optional.of(false), rows.get("plain").sharingAllowed(), "<nosharepages/>");
             assertEquals(Optional.of(true), rows.get("good").sharingAllowed());
             assertTrue(sample.ksm().isPresent() == Files.isDirectory(KsmSysfs.DEFAULT_ROOT));
+            assertTrue(sample.memory().orElseThrow().memTotalBytes() > 0);
+            assertEquals(Files.isDirectory(KsmSysfs.DEFAULT_ROOT), sample.ksmdCpuMillis().isPresent(), "ksmd runs where KSM is");
         }
     }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.memhygiene.core.ksm.KsmSample;
 
 /**
@@ -12,10 +13,13 @@ import org.memhygiene.core.ksm.KsmSample;
  * @param sampledAt     when the sample started
  * @param uri           the libvirt connection URI
  * @param pageSizeBytes the host's page size, for the page counts of {@code ksm} and each VM's ksm_stat
- * @param ksm           the host's KSM figures; empty when this kernel has no /sys/kernel/mm/ksm
+ * @param ksm           the host's KSM figures; empty when this kernel has no /sys/kernel/mm/ksm, or
+ *                      libvirt's host is another machine
+ * @param memory        the host's /proc/meminfo and memory pressure; empty for a remote libvirt host
+ * @param ksmdCpuMillis CPU time ksmd has used since boot; empty without ksmd or for a remote host
  * @param vms           one row per domain, in libvirt's order
  * @param took          how long the sample took
  */
-public record HostSnapshot(Instant sampledAt, String uri, long pageSizeBytes, Optional<KsmSample> ksm, List<VmSnapshot> vms,
-        Duration took) {
+public record HostSnapshot(Instant sampledAt, String uri, long pageSizeBytes, Optional<KsmSample> ksm,
+        Optional<HostMemory> memory, OptionalLong ksmdCpuMillis, List<VmSnapshot> vms, Duration took) {
 }
