@@ -13,6 +13,7 @@ import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.memhygiene.core.agent.AgentEvent;
 import org.memhygiene.controller.agentlink.AgentLink;
+import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
@@ -55,7 +56,7 @@ final class VmCommands {
 
         @Override
         public Integer call() throws JsonProcessingException {
-            try (LibvirtOptions.Host host = libvirt.open()) {
+            try (LinuxHost host = libvirt.open()) {
                 if (balloonStatsPeriodSeconds != null) {
                     if (balloonStatsPeriodSeconds <= 0) {
                         throw new CommandLine.ParameterException(spec.commandLine(), "--enable-balloon-stats must be a"
@@ -113,7 +114,7 @@ final class VmCommands {
 
         @Override
         public Integer call() throws JsonProcessingException {
-            try (LibvirtOptions.Host host = libvirt.open()) {
+            try (LinuxHost host = libvirt.open()) {
                 DomainSample domain = find(spec, host, name);
                 HostSnapshot sample = host.sampler().sample(d -> d.uuid().equals(domain.uuid()));
                 VmSnapshot vm = sample.vms().get(0);
@@ -197,7 +198,7 @@ final class VmCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (LibvirtOptions.Host host = libvirt.open()) {
+            try (LinuxHost host = libvirt.open()) {
                 AgentLink link = linkOf(spec, host, name);
                 ScrubReport report = link.scrub(maxBytes, timeout);
                 PrintWriter out = spec.commandLine().getOut();
@@ -234,7 +235,7 @@ final class VmCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (LibvirtOptions.Host host = libvirt.open()) {
+            try (LinuxHost host = libvirt.open()) {
                 AgentLink link = linkOf(spec, host, name);
                 long start = System.nanoTime();
                 AgentHello hello = link.ping();
@@ -256,24 +257,17 @@ final class VmCommands {
     }
 
     /** The domain called {@code name} (or with that UUID), or a usage error listing the domains there are. */
-    private static DomainSample find(CommandSpec spec, LibvirtOptions.Host host, String name) {
+    private static DomainSample find(CommandSpec spec, LinuxHost host, String name) {
         List<DomainSample> domains = host.inventory().sample();
         return domains.stream().filter(d -> d.name().equals(name) || d.uuid().equalsIgnoreCase(name)).findFirst()
                 .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(), "no domain named '" + name
-                        + "' on " + host.libvirt().uri() + "; domains: "
+                        + "' on " + host.uri() + "; domains: "
                         + String.join(", ", domains.stream().map(DomainSample::name).toList())));
     }
 
     /** The agent link of a running domain with our channel, or a clear error saying which of those is missing. */
-    private static AgentLink linkOf(CommandSpec spec, LibvirtOptions.Host host, String name) {
-        DomainSample domain = find(spec, host, name);
-        Path socket = host.inventory().xml(domain.name()).flatMap(DomainXml::agentChannel)
-                .orElseThrow(() -> new IllegalStateException(name + " has no " + DomainXml.AGENT_CHANNEL
-                        + " channel; add one (vm-configs/README.md)"))
-                .socketPath().filter(path -> domain.state().hasQemuProcess())
-                .orElseThrow(() -> new IllegalStateException(name + " is " + domain.state().label()
-                        + ": its agent channel has no socket until it runs"));
-        return host.agents().link(domain.uuid(), socket);
+    private static AgentLink linkOf(CommandSpec spec, LinuxHost host, String name) {
+        return host.agentLink(find(spec, host, name));
     }
 
     static String toJson(HostSnapshot sample) throws JsonProcessingException {

@@ -1,0 +1,36 @@
+package org.memhygiene.controller.host;
+
+import java.time.Duration;
+import java.util.List;
+import org.memhygiene.controller.agentlink.AgentLinkException;
+import org.memhygiene.controller.ksm.KsmSysfs;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.ksm.KsmSettings;
+
+/**
+ * The seam between the daemon (loop, API, metrics, history) and the host it runs on: the real Linux
+ * host (sysfs + libvirt + agents, {@link LinuxHost}) or the simulator's. Neither side knows which.
+ */
+public interface HostBackend extends AutoCloseable {
+    /** A fresh snapshot of the host and every VM. */
+    HostSnapshot snapshot();
+
+    /** Applies KSM knobs all or nothing; returns what changed (before and after of each knob). */
+    List<KsmSysfs.Change> applyKsm(KsmSettings settings);
+
+    /**
+     * Asks the agent of the VM with {@code vmUuid} to scrub up to {@code maxBytes} and waits up to
+     * {@code timeout} for its report.
+     *
+     * @throws IllegalArgumentException when there is no such VM, or it has no agent channel or is not running
+     * @throws AgentLinkException       when the agent fails, times out or misbehaves
+     */
+    ScrubReport scrub(String vmUuid, long maxBytes, Duration timeout) throws AgentLinkException;
+
+    /** What this backend is, for logs and the API: the libvirt URI, or the simulator's scenario. */
+    String describe();
+
+    @Override
+    void close();
+}
