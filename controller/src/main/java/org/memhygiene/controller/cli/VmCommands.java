@@ -1,7 +1,6 @@
 package org.memhygiene.controller.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -14,6 +13,7 @@ import java.util.concurrent.Callable;
 import org.memhygiene.core.agent.AgentEvent;
 import org.memhygiene.controller.agentlink.AgentLink;
 import org.memhygiene.controller.host.LinuxHost;
+import org.memhygiene.controller.host.SnapshotJson;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
@@ -71,7 +71,7 @@ final class VmCommands {
                 }
                 HostSnapshot sample = host.sampler().sample();
                 PrintWriter out = spec.commandLine().getOut();
-                out.print(json ? toJson(sample) + "\n" : table(sample));
+                out.print(json ? Json.mapper().writeValueAsString(SnapshotJson.vms(sample)) + "\n" : table(sample));
                 out.flush();
             }
             return 0;
@@ -119,7 +119,7 @@ final class VmCommands {
                 HostSnapshot sample = host.sampler().sample(d -> d.uuid().equals(domain.uuid()));
                 VmSnapshot vm = sample.vms().get(0);
                 PrintWriter out = spec.commandLine().getOut();
-                out.print(json ? Json.mapper().writeValueAsString(vmJson(vm, sample.pageSizeBytes())) + "\n"
+                out.print(json ? Json.mapper().writeValueAsString(SnapshotJson.vm(vm, sample.pageSizeBytes())) + "\n"
                         : details(vm, sample.pageSizeBytes()));
                 out.flush();
             }
@@ -268,35 +268,6 @@ final class VmCommands {
     /** The agent link of a running domain with our channel, or a clear error saying which of those is missing. */
     private static AgentLink linkOf(CommandSpec spec, LinuxHost host, String name) {
         return host.agentLink(find(spec, host, name));
-    }
-
-    static String toJson(HostSnapshot sample) throws JsonProcessingException {
-        ObjectNode root = Json.mapper().createObjectNode();
-        root.put("uri", sample.uri());
-        root.put("sampled_at", sample.sampledAt().toString());
-        root.put("took_millis", sample.took().toMillis());
-        root.put("page_size_bytes", sample.pageSizeBytes());
-        ArrayNode vms = root.putArray("vms");
-        sample.vms().forEach(vm -> vms.add(vmJson(vm, sample.pageSizeBytes())));
-        return Json.mapper().writeValueAsString(root);
-    }
-
-    /** The row as Jackson writes its records, plus the derived figures the table shows. */
-    static ObjectNode vmJson(VmSnapshot vm, long page) {
-        ObjectNode node = Json.mapper().valueToTree(vm);
-        putOptional(node, "ksm_saved_bytes", vm.ksmSavedBytes(page));
-        putOptional(node, "zero_page_bytes", vm.zeroPageBytes(page));
-        putOptional(node, "zero_pages_percent_of_unused", vm.zeroPagesPercentOfUnused(page));
-        vm.sharingAllowed().ifPresentOrElse(allowed -> node.put("sharing_allowed", allowed), () -> node.putNull("sharing_allowed"));
-        return node;
-    }
-
-    private static void putOptional(ObjectNode node, String key, OptionalLong value) {
-        if (value.isPresent()) {
-            node.put(key, value.getAsLong());
-        } else {
-            node.putNull(key);
-        }
     }
 
     private static String bytes(OptionalLong value) {

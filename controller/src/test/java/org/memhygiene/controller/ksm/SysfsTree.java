@@ -10,7 +10,7 @@ import java.util.Map;
 import org.memhygiene.core.linux.LinuxMemory;
 
 /** A temporary /sys/kernel/mm/ksm of a 6.8+ kernel with the kernel's defaults, for tests. */
-final class SysfsTree {
+public final class SysfsTree {
     static final Map<String, String> DEFAULTS = new LinkedHashMap<>();
 
     static {
@@ -46,7 +46,7 @@ final class SysfsTree {
         this.root = root;
     }
 
-    static SysfsTree create(Path parent) {
+    public static SysfsTree create(Path parent) {
         SysfsTree tree = new SysfsTree(parent.resolve("ksm"));
         try {
             Files.createDirectories(tree.root);
@@ -57,11 +57,11 @@ final class SysfsTree {
         return tree;
     }
 
-    Path root() {
+    public Path root() {
         return root;
     }
 
-    SysfsTree put(String file, String value) {
+    public SysfsTree put(String file, String value) {
         try {
             Files.writeString(root.resolve(file), value + "\n");
         } catch (IOException e) {

@@ -1,0 +1,270 @@
+package org.memhygiene.controller.api;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.Javalin;
+import io.javalin.http.Context;
+import io.javalin.http.HttpStatus;
+import io.javalin.http.sse.SseClient;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.memhygiene.controller.agentlink.AgentLinkException;
+import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.host.SnapshotJson;
+import org.memhygiene.controller.ksm.KsmAccessException;
+import org.memhygiene.controller.ksm.KsmSysfs;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.VmSnapshot;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.ksm.KsmSettings;
+
+/**
+ * The controller's HTTP API (docs/API.md): JSON under /api/v1, a Server-Sent Events stream of snapshots,
+ * Prometheus metrics at /metrics. Listens on 127.0.0.1 unless told otherwise; anywhere else it refuses
+ * to start without a bearer token, and every state-changing call (PUT, POST) needs that token whenever
+ * one is configured.
+ */
+public final class ApiServer implements AutoCloseable {
+    /** Longest request body accepted: settings and scrub requests are a few hundred bytes. */
+    static final long MAX_BODY_BYTES = 64 * 1024;
+    private static final Duration SCRUB_TIMEOUT = Duration.ofMinutes(10);
+    /** Marks a response our own error handler wrote, so the 404 page does not replace it. */
+    private static final String ANSWERED = "memhygiene.answered";
+
+    private final SnapshotLoop loop;
+    private final Optional<String> token;
+    private final Supplier<String> metrics;
+    private final Map<String, Supplier<Object>> extraViews;
+    private final Javalin app;
+
+    /**
+     * @param bind       the address to listen on
+     * @param port       the port; 0 picks a free one ({@link #port()})
+     * @param token      the bearer token for state-changing calls; required when {@code bind} is not loopback
+     * @param metrics    the Prometheus text exposition for GET /metrics
+     * @param extraViews more read-only JSON documents by path under /api/v1 (posture, history...), each
+     *                   computed per request
+     */
+    public ApiServer(SnapshotLoop loop, String bind, int port, Optional<String> token, Supplier<String> metrics,
+            Map<String, Supplier<Object>> extraViews) {
+        if (!isLoopback(bind) && token.isEmpty()) {
+            throw new IllegalArgumentException("the API would listen on " + bind + " without a token: anything that"
+                    + " reaches it could change KSM and scrub guests; set api.token_file, or bind to 127.0.0.1");
+        }
+        token.ifPresent(t -> {
+            if (t.length() < 16) {
+                throw new IllegalArgumentException("the API token must be at least 16 characters, has " + t.length());
+            }
+        });
+        this.loop = loop;
+        this.token = token;
+        this.metrics = metrics;
+        this.extraViews = Map.copyOf(extraViews);
+        this.app = Javalin.create(config -> {
+            config.showJavalinBanner = false;
+            config.http.maxRequestSize = MAX_BODY_BYTES;
+            config.jetty.defaultHost = bind;
+            config.jetty.defaultPort = port;
+        });
+        routes();
+    }
+
+    public ApiServer start() {
+        app.start();
+        return this;
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    private void routes() {
+        app.before(ctx -> {
+            boolean changesState = !ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD")
+                    && !ctx.method().name().equals("OPTIONS");
+            if (changesState && token.isPresent() && !authorized(ctx.header("Authorization"))) {
+                ctx.header("WWW-Authenticate", "Bearer");
+                throw new ApiError(HttpStatus.UNAUTHORIZED, "this call changes state: send Authorization: Bearer <token>");
+            }
+        });
+        app.exception(ApiError.class, (e, ctx) -> {
+            ctx.attribute(ANSWERED, true);
+            error(ctx, e.status, e.getMessage());
+        });
+        app.exception(Exception.class, (e, ctx) -> error(ctx, HttpStatus.INTERNAL_SERVER_ERROR, String.valueOf(e.getMessage())));
+        app.error(HttpStatus.NOT_FOUND, ctx -> {
+            if (ctx.attribute(ANSWERED) == null) {
+                error(ctx, HttpStatus.NOT_FOUND, "no such resource: " + ctx.method() + " " + ctx.path() + " (docs/API.md)");
+            }
+        });
+
+        app.get("/api/v1/status", ctx -> json(ctx, loop.status()));
+        app.get("/api/v1/snapshot", ctx -> json(ctx, latest()));
+        app.get("/api/v1/vms", ctx -> json(ctx, SnapshotJson.vms(latest())));
+        app.get("/api/v1/vms/{name}", ctx -> {
+            HostSnapshot snapshot = latest();
+            json(ctx, SnapshotJson.vm(vm(snapshot, ctx.pathParam("name")), snapshot.pageSizeBytes()));
+        });
+        app.get("/api/v1/settings", ctx -> json(ctx, latest().ksm().orElseThrow(() -> new ApiError(HttpStatus.NOT_FOUND,
+                "this host's KSM is not visible here (no /sys/kernel/mm/ksm, or a remote libvirt host)")).stats()));
+        app.put("/api/v1/settings", this::putSettings);
+        app.post("/api/v1/vms/{name}/scrub", this::scrub);
+        extraViews.forEach((path, view) -> app.get("/api/v1/" + path, ctx -> json(ctx, view.get())));
+        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()));
+        app.sse("/api/v1/stream", this::stream);
+    }
+
+    /** PUT /api/v1/settings {"run": 1, "pages_to_scan": 1000}: all or nothing, as `ksm set`. */
+    private void putSettings(Context ctx) throws JsonProcessingException {
+        JsonNode body = body(ctx);
+        List<String> assignments = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            if (!field.getValue().isValueNode() || field.getValue().isNull()) {
+                throw new ApiError(HttpStatus.BAD_REQUEST, field.getKey() + ": expected a number or a string, got "
+                        + field.getValue());
+            }
+            assignments.add(field.getKey() + "=" + field.getValue().asText());
+        }
+        if (assignments.isEmpty()) {
+            throw new ApiError(HttpStatus.BAD_REQUEST, "expected a JSON object of KSM knobs, e.g. {\"run\": 1}");
+        }
+        KsmSettings settings;
+        try {
+            settings = KsmSettings.parse(assignments);
+        } catch (IllegalArgumentException e) {
+            throw new ApiError(HttpStatus.BAD_REQUEST, e.getMessage());
+        }
+        List<KsmSysfs.Change> changes;
+        try {
+            changes = loop.backend().applyKsm(settings);
+        } catch (KsmAccessException e) {
+            throw new ApiError(HttpStatus.CONFLICT, e.getMessage());
+        }
+        json(ctx, Map.of("changes", changes));
+    }
+
+    /** POST /api/v1/vms/{name}/scrub {"max_bytes": N}: waits for the agent's report. */
+    private void scrub(Context ctx) throws JsonProcessingException {
+        HostSnapshot snapshot = latest();
+        VmSnapshot vm = vm(snapshot, ctx.pathParam("name"));
+        JsonNode body = ctx.body().isBlank() ? Json.mapper().createObjectNode() : body(ctx);
+        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!name.equals("max_bytes")) {
+                throw new ApiError(HttpStatus.BAD_REQUEST, "unknown field \"" + name + "\"; a scrub takes max_bytes");
+            }
+        }
+        long maxBytes = Long.MAX_VALUE;
+        if (body.has("max_bytes")) {
+            JsonNode max = body.get("max_bytes");
+            if (!max.isIntegralNumber() || !max.canConvertToLong() || max.asLong() <= 0) {
+                throw new ApiError(HttpStatus.BAD_REQUEST, "max_bytes must be a positive integer, was " + max);
+            }
+            maxBytes = max.asLong();
+        }
+        ScrubReport report;
+        try {
+            report = loop.backend().scrub(vm.domain().uuid(), maxBytes, SCRUB_TIMEOUT);
+        } catch (IllegalArgumentException e) {
+            throw new ApiError(HttpStatus.CONFLICT, e.getMessage());
+        } catch (AgentLinkException e) {
+            throw new ApiError(HttpStatus.BAD_GATEWAY, vm.domain().name() + ": " + e.getMessage());
+        }
+        json(ctx, report);
+    }
+
+    /**
+     * GET /api/v1/stream (with "Accept: text/event-stream", as EventSource sends it): one "snapshot" event
+     * now, if there is one, and one per sample.
+     */
+    private void stream(SseClient client) {
+        client.keepAlive();
+        Consumer<HostSnapshot> send = snapshot -> {
+            try {
+                client.sendEvent("snapshot", Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsString(SnapshotJson.vms(snapshot)));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        client.onClose(() -> loop.unsubscribe(send));
+        loop.latest().ifPresent(send);
+        loop.subscribe(send);
+    }
+
+    private HostSnapshot latest() {
+        return loop.latest().orElseThrow(() -> new ApiError(HttpStatus.SERVICE_UNAVAILABLE, "no snapshot yet: the first sample"
+                + " is still being taken"));
+    }
+
+    private static VmSnapshot vm(HostSnapshot snapshot, String name) {
+        return snapshot.vms().stream().filter(v -> v.domain().name().equals(name) || v.domain().uuid().equalsIgnoreCase(name))
+                .findFirst().orElseThrow(() -> new ApiError(HttpStatus.NOT_FOUND, "no VM named '" + name + "'"));
+    }
+
+    private static JsonNode body(Context ctx) {
+        try {
+            JsonNode body = Json.mapper().readTree(ctx.body());
+            if (body == null || !body.isObject()) {
+                throw new ApiError(HttpStatus.BAD_REQUEST, "expected a JSON object");
+            }
+            return body;
+        } catch (JsonProcessingException e) {
+            throw new ApiError(HttpStatus.BAD_REQUEST, "the body is not JSON: " + e.getOriginalMessage());
+        }
+    }
+
+    private boolean authorized(String header) {
+        if (header == null || !header.startsWith("Bearer ")) {
+            return false;
+        }
+        byte[] given = header.substring("Bearer ".length()).strip().getBytes(StandardCharsets.UTF_8);
+        return MessageDigest.isEqual(given, token.orElseThrow().getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static void json(Context ctx, Object value) throws JsonProcessingException {
+        ctx.contentType("application/json").result(Json.mapper().writeValueAsString(value));
+    }
+
+    private static void error(Context ctx, HttpStatus status, String message) {
+        ObjectNode node = Json.mapper().createObjectNode();
+        node.put("error", message);
+        ctx.status(status).contentType("application/json").result(node.toString());
+    }
+
+    static boolean isLoopback(String host) {
+        try {
+            return InetAddress.getByName(host).isLoopbackAddress();
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("cannot resolve the API's bind address " + host, e);
+        }
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+    }
+
+    /** An HTTP error with the message the client gets. */
+    static final class ApiError extends RuntimeException {
+        final HttpStatus status;
+
+        ApiError(HttpStatus status, String message) {
+            super(message);
+            this.status = status;
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package org.memhygiene.controller.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import org.memhygiene.controller.api.ApiServer;
+import org.memhygiene.controller.daemon.DaemonConfig;
+import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.host.LinuxHost;
+import org.memhygiene.core.json.Json;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code memhygiene run} (the daemon) and {@code memhygiene status} (asks a running daemon). */
+final class DaemonCommands {
+    private DaemonCommands() {
+    }
+
+    @Command(name = "run", mixinStandardHelpOptions = true,
+            description = "The daemon: samples KSM, libvirt and the agents every interval and serves the HTTP API"
+                    + " (docs/API.md) until stopped (SIGTERM, Ctrl-C).")
+    static final class Run implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--config", paramLabel = "FILE",
+                description = "The daemon's configuration (default: built-in defaults; see controller/src/main/dist/memhygiene.yaml).")
+        Path config;
+        @Option(names = "--dry-run", description = "Decide and explain, change nothing (overrides the file's dry_run).")
+        boolean dryRun;
+
+        @Override
+        public Integer call() throws InterruptedException {
+            DaemonConfig settings;
+            ApiServer api;
+            try {
+                settings = config == null ? DaemonConfig.defaults() : DaemonConfig.load(config);
+                settings.apiToken(); // a bad token file is a usage error, before anything starts
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
+            }
+            PrintWriter err = spec.commandLine().getErr();
+            LinuxHost host = LinuxHost.of(settings.libvirtUri(), settings.agentTimeout());
+            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), Clock.systemUTC(), List.of());
+            try {
+                api = new ApiServer(loop, settings.apiBind(), settings.apiPort(), settings.apiToken(), () -> "",
+                        Map.of());
+            } catch (IllegalArgumentException e) {
+                host.close();
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            loop.tick(); // the first sample before the API opens, so it never answers "no snapshot yet" for long
+            api.start();
+            loop.start();
+            err.printf("memhygiene: daemon on %s, sampling every %d ms%s; API on http://%s:%d/api/v1%n", host.describe(),
+                    settings.interval().toMillis(), settings.dryRun() || dryRun ? " (dry run)" : "", settings.apiBind(), api.port());
+            err.flush();
+            CountDownLatch stopped = new CountDownLatch(1);
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                api.close();
+                loop.close();
+                host.close();
+                stopped.countDown();
+            }, "memhygiene-shutdown"));
+            stopped.await();
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Ask the running daemon how it is doing: backend, samples, failures, last sample.")
+    static final class Status implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--api", paramLabel = "URL", description = "The daemon's API (default: ${DEFAULT-VALUE}).")
+        URI api = URI.create("http://127.0.0.1:" + DaemonConfig.DEFAULT_PORT);
+        @Option(names = "--json", description = "Print the daemon's status document (docs/API.md).")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException, InterruptedException {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+            HttpResponse<String> response;
+            try {
+                response = client.send(HttpRequest.newBuilder(api.resolve("/api/v1/status")).timeout(Duration.ofSeconds(5))
+                        .build(), HttpResponse.BodyHandlers.ofString());
+            } catch (IOException e) {
+                throw new IOException("no daemon answers at " + api + " (" + e.getMessage() + "); start it with"
+                        + " 'memhygiene run'", e);
+            }
+            if (response.statusCode() != 200) {
+                throw new IOException(api + " answered HTTP " + response.statusCode() + ": " + response.body());
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(response.body());
+            } else {
+                JsonNode s = Json.mapper().readTree(response.body());
+                TextTable table = new TextTable("DAEMON", "");
+                table.row("backend", s.path("backend").asText());
+                table.row("running since", s.path("started_at").asText());
+                table.row("interval", s.path("interval_millis").asLong() + " ms");
+                table.row("samples / failures", s.path("samples").asLong() + " / " + s.path("failures").asLong());
+                table.row("last sample", s.path("last_sample_at").asText("none") + " (" + s.path("last_sample_millis").asText("-") + " ms)");
+                table.row("last error", s.path("last_error").isNull() ? "none" : s.path("last_error").asText());
+                out.print(table);
+            }
+            out.flush();
+            return 0;
+        }
+    }
+}

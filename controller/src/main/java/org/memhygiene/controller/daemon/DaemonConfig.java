@@ -1,0 +1,148 @@
+package org.memhygiene.controller.daemon;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.Optional;
+import java.util.Set;
+import org.memhygiene.controller.libvirt.LibvirtHost;
+import org.memhygiene.core.units.Durations;
+
+/**
+ * The daemon's configuration, /etc/memhygiene/memhygiene.yaml (controller/src/main/dist/memhygiene.yaml
+ * documents every key with its default). Every key is optional.
+ *
+ * @param libvirtUri    which libvirt to manage
+ * @param interval      time between two samples
+ * @param agentTimeout  how long one VM's agent may take to answer
+ * @param apiBind       the API's listen address (loopback unless a token is set)
+ * @param apiPort       the API's port
+ * @param apiTokenFile  a file holding the bearer token for state-changing API calls
+ * @param dryRun        decide and explain, but change nothing (no KSM writes, no scrub requests)
+ */
+public record DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, String apiBind, int apiPort,
+        Optional<Path> apiTokenFile, boolean dryRun) {
+
+    public static final int DEFAULT_PORT = 9520;
+    private static final Set<String> KEYS = Set.of("libvirt_uri", "interval_millis", "agent_timeout_millis", "api", "dry_run");
+    private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
+
+    public DaemonConfig {
+        if (interval.compareTo(Duration.ofMillis(100)) < 0) {
+            throw new IllegalArgumentException("interval_millis = " + interval.toMillis() + ": expected at least 100 ms");
+        }
+        if (agentTimeout.isZero() || agentTimeout.compareTo(interval.multipliedBy(10)) > 0) {
+            throw new IllegalArgumentException("agent_timeout_millis = " + agentTimeout.toMillis()
+                    + ": expected more than 0 and at most 10 intervals");
+        }
+        if (apiPort < 0 || apiPort > 65535) {
+            throw new IllegalArgumentException("api.port = " + apiPort + ": expected 0 to 65535");
+        }
+    }
+
+    public static DaemonConfig defaults() {
+        return new DaemonConfig(LibvirtHost.DEFAULT_URI, Duration.ofSeconds(1), Duration.ofSeconds(2), "127.0.0.1",
+                DEFAULT_PORT, Optional.empty(), false);
+    }
+
+    /** The token from {@link #apiTokenFile()}, stripped; an empty or unreadable file is an error. */
+    public Optional<String> apiToken() {
+        return apiTokenFile.map(file -> {
+            try {
+                String token = Files.readString(file).strip();
+                if (token.isEmpty()) {
+                    throw new IllegalArgumentException("api.token_file " + file + " is empty");
+                }
+                return token;
+            } catch (IOException e) {
+                throw new IllegalArgumentException("api.token_file " + file + ": cannot read it: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /** Reads {@code file}; every problem is an IllegalArgumentException starting with the file's path. */
+    public static DaemonConfig load(Path file) {
+        try {
+            JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+            DaemonConfig d = defaults();
+            if (root == null || root.isMissingNode() || root.isNull()) {
+                return d;
+            }
+            requireKeys(root, KEYS, "");
+            JsonNode api = root.path("api");
+            if (!api.isMissingNode()) {
+                requireKeys(api, API_KEYS, "api.");
+            }
+            return new DaemonConfig(text(root, "libvirt_uri", d.libvirtUri()), duration(root, "interval_millis", d.interval()),
+                    duration(root, "agent_timeout_millis", d.agentTimeout()), text(api, "bind", d.apiBind()),
+                    api.has("port") ? integer(api.get("port"), "api.port") : d.apiPort(),
+                    api.has("token_file") ? Optional.of(Path.of(text(api, "token_file", ""))) : Optional.empty(),
+                    root.has("dry_run") ? bool(root.get("dry_run"), "dry_run") : d.dryRun());
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read it: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void requireKeys(JsonNode node, Set<String> keys, String prefix) {
+        if (!node.isObject()) {
+            throw new IllegalArgumentException((prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1))
+                    + ": expected a mapping with the keys " + keys.stream().sorted().toList());
+        }
+        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!keys.contains(name)) {
+                throw new IllegalArgumentException("unknown key \"" + prefix + name + "\"; expected one of "
+                        + keys.stream().sorted().map(k -> prefix + k).toList());
+            }
+        }
+    }
+
+    private static String text(JsonNode node, String key, String otherwise) {
+        JsonNode value = node.get(key);
+        if (value == null) {
+            return otherwise;
+        }
+        if (!value.isTextual() || value.asText().isBlank()) {
+            throw new IllegalArgumentException(key + " = " + value + ": expected a non-empty string");
+        }
+        return value.asText();
+    }
+
+    private static Duration duration(JsonNode node, String key, Duration otherwise) {
+        JsonNode value = node.get(key);
+        if (value == null) {
+            return otherwise;
+        }
+        if (value.isIntegralNumber()) {
+            return Duration.ofMillis(value.asLong());
+        }
+        if (value.isTextual()) {
+            return Durations.parse(value.asText(), "ms");
+        }
+        throw new IllegalArgumentException(key + " = " + value + ": expected milliseconds, e.g. 1000 or 1s");
+    }
+
+    private static int integer(JsonNode value, String key) {
+        if (!value.isInt()) {
+            throw new IllegalArgumentException(key + " = " + value + ": expected a whole number");
+        }
+        return value.asInt();
+    }
+
+    private static boolean bool(JsonNode value, String key) {
+        if (!value.isBoolean()) {
+            throw new IllegalArgumentException(key + " = " + value + ": expected true or false");
+        }
+        return value.asBoolean();
+    }
+}

@@ -1,0 +1,47 @@
+package org.memhygiene.controller.host;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.OptionalLong;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.VmSnapshot;
+import org.memhygiene.core.json.Json;
+
+/**
+ * The JSON documents of a host snapshot that the CLI (`vms --json`, `vm show --json`) and the HTTP API
+ * share (docs/CLI.md, docs/API.md): the records as Jackson writes them, plus the derived figures.
+ */
+public final class SnapshotJson {
+    private SnapshotJson() {
+    }
+
+    /** {"uri", "sampled_at", "took_millis", "page_size_bytes", "vms": [...]}. */
+    public static ObjectNode vms(HostSnapshot sample) {
+        ObjectNode root = Json.mapper().createObjectNode();
+        root.put("uri", sample.uri());
+        root.put("sampled_at", sample.sampledAt().toString());
+        root.put("took_millis", sample.took().toMillis());
+        root.put("page_size_bytes", sample.pageSizeBytes());
+        ArrayNode vms = root.putArray("vms");
+        sample.vms().forEach(vm -> vms.add(vm(vm, sample.pageSizeBytes())));
+        return root;
+    }
+
+    /** One VM: the record plus ksm_saved_bytes, zero_page_bytes, zero_pages_percent_of_unused, sharing_allowed. */
+    public static ObjectNode vm(VmSnapshot vm, long pageSizeBytes) {
+        ObjectNode node = Json.mapper().valueToTree(vm);
+        putOptional(node, "ksm_saved_bytes", vm.ksmSavedBytes(pageSizeBytes));
+        putOptional(node, "zero_page_bytes", vm.zeroPageBytes(pageSizeBytes));
+        putOptional(node, "zero_pages_percent_of_unused", vm.zeroPagesPercentOfUnused(pageSizeBytes));
+        vm.sharingAllowed().ifPresentOrElse(allowed -> node.put("sharing_allowed", allowed), () -> node.putNull("sharing_allowed"));
+        return node;
+    }
+
+    private static void putOptional(ObjectNode node, String key, OptionalLong value) {
+        if (value.isPresent()) {
+            node.put(key, value.getAsLong());
+        } else {
+            node.putNull(key);
+        }
+    }
+}

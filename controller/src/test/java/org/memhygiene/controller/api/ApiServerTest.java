@@ -1,0 +1,209 @@
+package org.memhygiene.controller.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.UnixDomainSocketAddress;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.agent.server.TestAgent;
+import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.host.LinuxHost;
+import org.memhygiene.controller.host.TestDriverHost;
+import org.memhygiene.controller.ksm.SysfsTree;
+import org.memhygiene.core.json.Json;
+
+/**
+ * The API end to end on loopback: a daemon loop over libvirt's test driver (a VM with the real agent's
+ * server behind its channel, one without a channel), KSM in a sysfs tree of the test's own (so PUT
+ * /settings writes files, not this machine's KSM), real HTTP requests.
+ */
+class ApiServerTest {
+    private static final String TOKEN = "0123456789abcdef-test-token";
+
+    @TempDir
+    Path dir;
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private ServerSocketChannel agent;
+    private LinuxHost host;
+    private SnapshotLoop loop;
+    private ApiServer api;
+    private SysfsTree ksm;
+
+    private URI start(String bind, Optional<String> token) throws Exception {
+        Path socket = dir.resolve("good.sock");
+        agent = TestAgent.serve(UnixDomainSocketAddress.of(socket), 50, "test-agent", scheduler);
+        String uri = new TestDriverHost().domain("good", true, Optional.of(socket), false)
+                .domain("plain", true, Optional.empty(), false).write(dir.resolve("host.xml"));
+        ksm = SysfsTree.create(dir);
+        host = new LinuxHost(uri, Duration.ofSeconds(2), ksm.root(), Path.of("/proc"), Clock.systemUTC());
+        loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of());
+        api = new ApiServer(loop, bind, 0, token, () -> "memhygiene_test 1\n", Map.of("extra", () -> Map.of("k", "v")));
+        loop.tick();
+        api.start();
+        return URI.create("http://127.0.0.1:" + api.port());
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (api != null) {
+            api.close();
+        }
+        if (loop != null) {
+            loop.close();
+        }
+        if (host != null) {
+            host.close();
+        }
+        if (agent != null) {
+            agent.close();
+        }
+        scheduler.shutdownNow();
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
+        return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpRequest.Builder get(URI base, String path) {
+        return HttpRequest.newBuilder(base.resolve(path));
+    }
+
+    private static HttpRequest.Builder put(URI base, String path, String body) {
+        return HttpRequest.newBuilder(base.resolve(path)).PUT(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    private static HttpRequest.Builder post(URI base, String path, String body) {
+        return HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    private static JsonNode json(HttpResponse<String> response) throws Exception {
+        return Json.mapper().readTree(response.body());
+    }
+
+    @Test
+    void readsTheLatestSnapshotVmsStatusMetricsAndExtraViews() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        JsonNode status = json(send(get(base, "/api/v1/status")));
+        assertEquals("libvirt " + host.uri(), status.get("backend").asText());
+        assertTrue(status.get("samples").asLong() >= 1);
+        JsonNode vms = json(send(get(base, "/api/v1/vms")));
+        assertEquals(2, vms.get("vms").size());
+        JsonNode good = json(send(get(base, "/api/v1/vms/good")));
+        assertEquals("OK", good.at("/agent/status").asText(), good.toString());
+        assertEquals(100, json(send(get(base, "/api/v1/settings"))).get("pages_to_scan").asLong());
+        assertEquals("v", json(send(get(base, "/api/v1/extra"))).get("k").asText());
+        HttpResponse<String> metrics = send(get(base, "/metrics"));
+        assertEquals("memhygiene_test 1\n", metrics.body());
+        assertTrue(metrics.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));
+
+        HttpResponse<String> missing = send(get(base, "/api/v1/vms/nosuch"));
+        assertEquals(404, missing.statusCode());
+        assertEquals("no VM named 'nosuch'", json(missing).get("error").asText());
+        HttpResponse<String> nowhere = send(get(base, "/api/v2/everything"));
+        assertEquals(404, nowhere.statusCode());
+        assertTrue(json(nowhere).get("error").asText().startsWith("no such resource: GET /api/v2/everything"));
+    }
+
+    @Test
+    void settingsAreAllOrNothingAndBadRequestsGet4xxWithAMessage() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        HttpResponse<String> ok = send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 1000, \"use_zero_pages\": 1}"));
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals("1000", Files.readString(ksm.root().resolve("pages_to_scan")).strip());
+        assertEquals("1", Files.readString(ksm.root().resolve("use_zero_pages")).strip());
+
+        HttpResponse<String> bad = send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 50, \"run\": 7}"));
+        assertEquals(400, bad.statusCode());
+        assertTrue(json(bad).get("error").asText().contains("invalid value '7' for KSM knob run"), bad.body());
+        assertEquals("1000", Files.readString(ksm.root().resolve("pages_to_scan")).strip(), "nothing was written");
+
+        assertEquals(400, send(put(base, "/api/v1/settings", "not json")).statusCode());
+        assertEquals(400, send(put(base, "/api/v1/settings", "{}")).statusCode());
+        assertEquals(400, send(put(base, "/api/v1/settings", "{\"run\": {\"x\": 1}}")).statusCode());
+        assertEquals(413, send(put(base, "/api/v1/settings", "{\"run\": \"" + "1".repeat(100_000) + "\"}")).statusCode());
+    }
+
+    @Test
+    void scrubGoesToTheVmsAgentAndSaysWhyWhenItCannot() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        HttpResponse<String> scrub = send(post(base, "/api/v1/vms/good/scrub", "{\"max_bytes\": 4194304}"));
+        assertEquals(200, scrub.statusCode(), scrub.body());
+        assertEquals(4194304, json(scrub).get("bytes_zeroed").asLong());
+        HttpResponse<String> noChannel = send(post(base, "/api/v1/vms/plain/scrub", ""));
+        assertEquals(409, noChannel.statusCode());
+        assertTrue(json(noChannel).get("error").asText().contains("plain has no org.memhygiene.agent.0 channel"));
+        assertEquals(400, send(post(base, "/api/v1/vms/good/scrub", "{\"max_bytes\": -1}")).statusCode());
+        assertEquals(400, send(post(base, "/api/v1/vms/good/scrub", "{\"bytes\": 1}")).statusCode());
+    }
+
+    @Test
+    void withATokenEveryStateChangingCallNeedsItAndReadsDoNot() throws Exception {
+        URI base = start("0.0.0.0", Optional.of(TOKEN));
+        assertEquals(200, send(get(base, "/api/v1/status")).statusCode());
+        HttpResponse<String> without = send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 1000}"));
+        assertEquals(401, without.statusCode());
+        assertEquals("Bearer", without.headers().firstValue("WWW-Authenticate").orElseThrow());
+        assertEquals(401, send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 1000}")
+                .header("Authorization", "Bearer " + TOKEN + "x")).statusCode());
+        assertEquals(401, send(post(base, "/api/v1/vms/good/scrub", "{}")).statusCode());
+        assertEquals("100", Files.readString(ksm.root().resolve("pages_to_scan")).strip(), "refused calls wrote nothing");
+        assertEquals(200, send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 1000}")
+                .header("Authorization", "Bearer " + TOKEN)).statusCode());
+        assertEquals("1000", Files.readString(ksm.root().resolve("pages_to_scan")).strip());
+    }
+
+    @Test
+    void listeningBeyondLoopbackWithoutATokenIsRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ApiServer(null, "0.0.0.0", 0, Optional.empty(), () -> "", Map.of()));
+        assertTrue(e.getMessage().contains("without a token"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new ApiServer(null, "127.0.0.1", 0, Optional.of("short"), () -> "", Map.of()));
+    }
+
+    @Test
+    void theStreamSendsASnapshotNowAndOnEverySample() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        loop.start();
+        HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/stream"))
+                .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream());
+        assertTrue(stream.headers().firstValue("Content-Type").orElseThrow().startsWith("text/event-stream"));
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
+            int events = 0;
+            java.time.Instant previous = java.time.Instant.MIN;
+            for (String line; events < 3 && (line = lines.readLine()) != null; ) {
+                if (line.startsWith("data: ")) {
+                    JsonNode snapshot = Json.mapper().readTree(line.substring(6));
+                    assertEquals(2, snapshot.get("vms").size());
+                    java.time.Instant sampledAt = java.time.Instant.parse(snapshot.get("sampled_at").asText());
+                    assertTrue(sampledAt.isAfter(previous), "a new sample each time");
+                    previous = sampledAt;
+                    events++;
+                }
+            }
+            assertEquals(3, events);
+        }
+    }
+}
