@@ -90,7 +90,7 @@ public class HostSampleBenchmark {
         String uri = host.write(dir.resolve("host.xml"));
         long page = LinuxMemory.pageSizeBytes();
         libvirt = new LibvirtHost(uri);
-        links = new AgentLinks(Duration.ofSeconds(2), 64, Clock.systemUTC());
+        links = new AgentLinks(Duration.ofSeconds(2), Duration.ZERO, 64, Clock.systemUTC());
         inventory = new DomainInventory(libvirt, new DomainXmlParser());
         sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)),
                     Optional.of(new HostProc(ProcessKsmReader.DEFAULT_ROOT, LinuxThread.clockTicksPerSecond())), inventory,

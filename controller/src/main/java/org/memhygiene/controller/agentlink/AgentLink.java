@@ -54,6 +54,7 @@ public final class AgentLink implements AutoCloseable {
     private AgentStats stats;
     private List<Finding> posture = List.of();
     private Instant postureAt = Instant.MIN;
+    private volatile AgentSample lastSample;
 
     /**
      * @param socket      the host side of the domain's org.memhygiene.agent.0 channel
@@ -92,7 +93,13 @@ public final class AgentLink implements AutoCloseable {
         } catch (AgentLinkException e) {
             fail(e);
         }
-        return snapshot(status, problem);
+        lastSample = snapshot(status, problem);
+        return lastSample;
+    }
+
+    /** The sample {@link #sample()} returned last; empty before the first. */
+    public Optional<AgentSample> lastSample() {
+        return Optional.ofNullable(lastSample);
     }
 
     /** hello on a fresh connection: is the agent there and which version is it. */

@@ -23,16 +23,21 @@ import org.memhygiene.core.agent.AgentStatus;
  */
 public final class AgentLinks implements AutoCloseable {
     private final Duration readTimeout;
+    private final Duration refresh;
     private final Clock clock;
     private final ExecutorService pool;
     private final Map<String, AgentLink> links = new HashMap<>();
 
     /**
      * @param readTimeout bound of one VM's sample
+     * @param refresh     a link sampled less than this ago keeps its sample (guest memory figures move in
+     *                    seconds; asking 50 agents every second would be most of the daemon's CPU);
+     *                    {@link Duration#ZERO} asks every time
      * @param maxParallel links sampled at once; more VMs than this queue (each still bounded)
      */
-    public AgentLinks(Duration readTimeout, int maxParallel, Clock clock) {
+    public AgentLinks(Duration readTimeout, Duration refresh, int maxParallel, Clock clock) {
         this.readTimeout = readTimeout;
+        this.refresh = refresh;
         this.clock = clock;
         this.pool = Executors.newFixedThreadPool(maxParallel, task -> {
             Thread thread = new Thread(task, "agent-link");
@@ -63,7 +68,12 @@ public final class AgentLinks implements AutoCloseable {
                 continue;
             }
             AgentLink link = links.computeIfAbsent(entry.getKey(), uuid -> new AgentLink(entry.getValue().get(), readTimeout, clock));
-            running.put(entry.getKey(), pool.submit(link::sample));
+            Optional<AgentSample> fresh = link.lastSample().filter(last -> clock.instant().isBefore(last.sampledAt().plus(refresh)));
+            if (fresh.isPresent()) {
+                samples.put(entry.getKey(), fresh.get());
+            } else {
+                running.put(entry.getKey(), pool.submit(link::sample));
+            }
         }
         for (Map.Entry<String, Future<AgentSample>> entry : running.entrySet()) {
             samples.put(entry.getKey(), await(entry.getValue()));

@@ -53,7 +53,7 @@ final class DaemonCommands {
                 throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
             }
             PrintWriter err = spec.commandLine().getErr();
-            LinuxHost host = LinuxHost.of(settings.libvirtUri(), settings.agentTimeout());
+            LinuxHost host = LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval());
             SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), Clock.systemUTC(), List.of());
             try {
                 api = new ApiServer(loop, settings.apiBind(), settings.apiPort(), settings.apiToken(), () -> "",

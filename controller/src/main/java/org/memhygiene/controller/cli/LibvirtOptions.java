@@ -17,6 +17,6 @@ final class LibvirtOptions {
     Duration agentTimeout = Duration.ofSeconds(2);
 
     LinuxHost open() {
-        return LinuxHost.of(uri, agentTimeout);
+        return LinuxHost.of(uri, agentTimeout, Duration.ZERO);
     }
 }

@@ -21,16 +21,19 @@ import org.memhygiene.core.units.Durations;
  * @param libvirtUri    which libvirt to manage
  * @param interval      time between two samples
  * @param agentTimeout  how long one VM's agent may take to answer
+ * @param agentInterval time between two questions to the same agent (its figures are reused in between)
  * @param apiBind       the API's listen address (loopback unless a token is set)
  * @param apiPort       the API's port
  * @param apiTokenFile  a file holding the bearer token for state-changing API calls
  * @param dryRun        decide and explain, but change nothing (no KSM writes, no scrub requests)
  */
-public record DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, String apiBind, int apiPort,
+public record DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, Duration agentInterval,
+        String apiBind, int apiPort,
         Optional<Path> apiTokenFile, boolean dryRun) {
 
     public static final int DEFAULT_PORT = 9520;
-    private static final Set<String> KEYS = Set.of("libvirt_uri", "interval_millis", "agent_timeout_millis", "api", "dry_run");
+    private static final Set<String> KEYS = Set.of("libvirt_uri", "interval_millis", "agent_timeout_millis", "agent_interval_millis", "api",
+            "dry_run");
     private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
 
     public DaemonConfig {
@@ -41,13 +44,17 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
             throw new IllegalArgumentException("agent_timeout_millis = " + agentTimeout.toMillis()
                     + ": expected more than 0 and at most 10 intervals");
         }
+        if (agentInterval.isNegative()) {
+            throw new IllegalArgumentException("agent_interval_millis = " + agentInterval.toMillis() + ": expected 0 or more");
+        }
         if (apiPort < 0 || apiPort > 65535) {
             throw new IllegalArgumentException("api.port = " + apiPort + ": expected 0 to 65535");
         }
     }
 
     public static DaemonConfig defaults() {
-        return new DaemonConfig(LibvirtHost.DEFAULT_URI, Duration.ofSeconds(1), Duration.ofSeconds(2), "127.0.0.1",
+        return new DaemonConfig(LibvirtHost.DEFAULT_URI, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
+                "127.0.0.1",
                 DEFAULT_PORT, Optional.empty(), false);
     }
 
@@ -80,7 +87,8 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
                 requireKeys(api, API_KEYS, "api.");
             }
             return new DaemonConfig(text(root, "libvirt_uri", d.libvirtUri()), duration(root, "interval_millis", d.interval()),
-                    duration(root, "agent_timeout_millis", d.agentTimeout()), text(api, "bind", d.apiBind()),
+                    duration(root, "agent_timeout_millis", d.agentTimeout()),
+                    duration(root, "agent_interval_millis", d.agentInterval()), text(api, "bind", d.apiBind()),
                     api.has("port") ? integer(api.get("port"), "api.port") : d.apiPort(),
                     api.has("token_file") ? Optional.of(Path.of(text(api, "token_file", ""))) : Optional.empty(),
                     root.has("dry_run") ? bool(root.get("dry_run"), "dry_run") : d.dryRun());

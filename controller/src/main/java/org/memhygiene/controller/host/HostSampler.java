@@ -19,6 +19,7 @@ import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.host.DomainKsm;
 import org.memhygiene.core.host.DomainSample;
+import org.memhygiene.core.host.DomainState;
 import org.memhygiene.core.host.DomainXml;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
@@ -31,6 +32,13 @@ import org.memhygiene.core.ksm.KsmSample;
  * its row with those parts empty.
  */
 public final class HostSampler {
+    /** How long a domain's parsed XML is reused while its state stays the same. */
+    static final Duration XML_REFRESH = Duration.ofSeconds(30);
+
+    private record CachedXml(DomainState state, Instant readAt, Optional<DomainXml> xml) {
+    }
+
+    private final Map<String, CachedXml> xmlCache = new java.util.concurrent.ConcurrentHashMap<>();
     private final Optional<KsmSysfs> ksm;
     private final Optional<HostProc> hostProc;
     private final DomainInventory inventory;
@@ -58,6 +66,21 @@ public final class HostSampler {
         this.clock = clock;
     }
 
+    /**
+     * The domain's parsed XML, read again when the domain changed state, after {@link #XML_REFRESH}, or
+     * after its agent link failed. Reading and parsing 50 live XMLs every second was most of the daemon's
+     * CPU (docs/PERFORMANCE.md), and the parts we use change only with the domain's lifecycle.
+     */
+    private Optional<DomainXml> config(DomainSample domain) {
+        CachedXml cached = xmlCache.get(domain.uuid());
+        Instant now = clock.instant();
+        if (cached == null || cached.state() != domain.state() || now.isAfter(cached.readAt().plus(XML_REFRESH))) {
+            cached = new CachedXml(domain.state(), now, inventory.xml(domain.name()));
+            xmlCache.put(domain.uuid(), cached);
+        }
+        return cached.xml();
+    }
+
     public HostSnapshot sample() {
         return sample(domain -> true);
     }
@@ -71,7 +94,7 @@ public final class HostSampler {
         Map<String, Optional<DomainXml>> configs = new LinkedHashMap<>();
         Map<String, Optional<Path>> sockets = new LinkedHashMap<>();
         for (DomainSample domain : domains) {
-            Optional<DomainXml> config = inventory.xml(domain.name());
+            Optional<DomainXml> config = config(domain);
             configs.put(domain.uuid(), config);
             // Only a running domain's channel has a QEMU listening on it.
             sockets.put(domain.uuid(), domain.state().hasQemuProcess()
@@ -88,7 +111,11 @@ public final class HostSampler {
                     ? AgentSample.without(AgentStatus.VM_NOT_RUNNING, "the domain is " + domain.state().label(), clock.instant())
                     : agentSamples.get(domain.uuid());
             rows.add(new VmSnapshot(domain, config, processKsm, agent));
+            if (agent.status() != AgentStatus.OK && agent.status() != AgentStatus.NO_CHANNEL) {
+                xmlCache.remove(domain.uuid()); // read the XML again next time: the channel's path may have changed
+            }
         }
+        xmlCache.keySet().retainAll(domains.stream().map(DomainSample::uuid).toList());
         return new HostSnapshot(start, uri, pageSizeBytes, host, hostProc.map(HostProc::memory),
                 hostProc.map(HostProc::ksmdCpuMillis).orElse(OptionalLong.empty()), List.copyOf(rows),
                 Duration.ofNanos(System.nanoTime() - startNanos));

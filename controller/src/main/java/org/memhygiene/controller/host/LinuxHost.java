@@ -38,10 +38,11 @@ public final class LinuxHost implements HostBackend {
     /**
      * @param uri          the libvirt connection URI
      * @param agentTimeout how long one VM's agent may take to answer a sample
+     * @param agentRefresh how long an agent's sample is reused before the agent is asked again
      * @param sysfsRoot    KSM's sysfs directory ({@link KsmSysfs#DEFAULT_ROOT})
      * @param procRoot     the proc file system ({@link ProcessKsmReader#DEFAULT_ROOT})
      */
-    public LinuxHost(String uri, Duration agentTimeout, Path sysfsRoot, Path procRoot, Clock clock) {
+    public LinuxHost(String uri, Duration agentTimeout, Duration agentRefresh, Path sysfsRoot, Path procRoot, Clock clock) {
         this.libvirt = new LibvirtHost(uri);
         this.inventory = new DomainInventory(libvirt, new DomainXmlParser());
         long page = LinuxMemory.pageSizeBytes();
@@ -52,12 +53,14 @@ public final class LinuxHost implements HostBackend {
         // QEMU processes are this machine's only for a local qemu:/// URI with a known pid directory.
         Optional<DomainKsmReader> domainKsm = QemuProcessLocator.pidDirFor(uri, System.getenv())
                 .map(pids -> new DomainKsmReader(new QemuProcessLocator(pids, procRoot), new ProcessKsmReader(procRoot)));
-        this.agents = new AgentLinks(agentTimeout, 32, clock);
+        this.agents = new AgentLinks(agentTimeout, agentRefresh, 32, clock);
         this.sampler = new HostSampler(ksm, hostProc, inventory, domainKsm, agents, uri, page, clock);
     }
 
-    public static LinuxHost of(String uri, Duration agentTimeout) {
-        return new LinuxHost(uri, agentTimeout, KsmSysfs.DEFAULT_ROOT, ProcessKsmReader.DEFAULT_ROOT, Clock.systemUTC());
+    /** This machine's KSM and /proc; agents asked on every snapshot when {@code agentRefresh} is zero. */
+    public static LinuxHost of(String uri, Duration agentTimeout, Duration agentRefresh) {
+        return new LinuxHost(uri, agentTimeout, agentRefresh, KsmSysfs.DEFAULT_ROOT, ProcessKsmReader.DEFAULT_ROOT,
+                Clock.systemUTC());
     }
 
     public DomainInventory inventory() {

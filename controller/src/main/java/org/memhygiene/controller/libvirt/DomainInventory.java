@@ -55,7 +55,8 @@ public final class DomainInventory {
         return droppedIfGone(() -> {
             DomainInfo info = domain.getInfo();
             DomainState state = stateOf(info.state);
-            BalloonStats stats = domain.isActive() == 1 ? balloonStats(domain) : BalloonStats.NONE;
+            // The state tells whether it runs; a separate virDomainIsActive per domain per sample costs CPU.
+            BalloonStats stats = state.hasQemuProcess() ? balloonStats(domain) : BalloonStats.NONE;
             return new DomainSample(domain.getName(), domain.getUUIDString(), state, info.nrVirtCpu,
                     info.maxMem * KIB, info.memory * KIB, stats);
         }, "read domain");
@@ -63,7 +64,7 @@ public final class DomainInventory {
 
     /**
      * virDomainMemoryStats fails with VIR_ERR_OPERATION_INVALID on a domain that is not running; one
-     * that stops between isActive and this call has no statistics, like any stopped domain.
+     * that stops between getInfo and this call has no statistics, like any stopped domain.
      */
     static BalloonStats balloonStats(Domain domain) throws LibvirtException {
         try {

@@ -171,7 +171,7 @@ class AgentLinkTest {
         sockets.put("absent", Optional.of(dir.resolve("nobody-listens.sock")));
         sockets.put("no-channel", Optional.empty());
 
-        try (AgentLinks links = new AgentLinks(READ_TIMEOUT, 16, Clock.systemUTC())) {
+        try (AgentLinks links = new AgentLinks(READ_TIMEOUT, Duration.ZERO, 16, Clock.systemUTC())) {
             long start = System.nanoTime();
             Map<String, AgentSample> samples = links.sampleAll(sockets);
             Duration took = Duration.ofNanos(System.nanoTime() - start);
@@ -227,6 +227,23 @@ class AgentLinkTest {
             AgentSample up = link.sample();
             assertEquals(AgentStatus.OK, up.status(), up.problem());
             assertEquals(2, up.events().stream().filter(e -> e.detail().startsWith("connected")).count(), up.events().toString());
+        }
+    }
+
+    @Test
+    void aFreshSampleIsReusedUntilTheRefreshIntervalPasses() throws Exception {
+        Path socket = dir.resolve("refresh.sock");
+        realAgent(socket);
+        TestClock clock = new TestClock();
+        Map<String, Optional<Path>> sockets = Map.of("vm", Optional.of(socket));
+        try (AgentLinks links = new AgentLinks(READ_TIMEOUT, Duration.ofSeconds(5), 4, clock)) {
+            AgentSample first = links.sampleAll(sockets).get("vm");
+            assertEquals(AgentStatus.OK, first.status(), first.problem());
+            clock.now = clock.now.plusSeconds(4);
+            assertEquals(first, links.sampleAll(sockets).get("vm"), "within the interval: the same sample, the agent not asked");
+            clock.now = clock.now.plusSeconds(2);
+            AgentSample second = links.sampleAll(sockets).get("vm");
+            assertEquals(clock.now, second.sampledAt(), "after the interval: asked again");
         }
     }
 

@@ -58,7 +58,7 @@ class ApiServerTest {
         String uri = new TestDriverHost().domain("good", true, Optional.of(socket), false)
                 .domain("plain", true, Optional.empty(), false).write(dir.resolve("host.xml"));
         ksm = SysfsTree.create(dir);
-        host = new LinuxHost(uri, Duration.ofSeconds(2), ksm.root(), Path.of("/proc"), Clock.systemUTC());
+        host = new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, ksm.root(), Path.of("/proc"), Clock.systemUTC());
         loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of());
         api = new ApiServer(loop, bind, 0, token, () -> "memhygiene_test 1\n", Map.of("extra", () -> Map.of("k", "v")));
         loop.tick();

@@ -83,7 +83,7 @@ class HostSamplerTest {
         Files.writeString(pids.resolve("good.pid"), Long.toString(qemu.pid()));
         Duration timeout = Duration.ofMillis(700);
         long page = LinuxMemory.pageSizeBytes();
-        try (LibvirtHost libvirt = new LibvirtHost(uri); AgentLinks links = new AgentLinks(timeout, 8, Clock.systemUTC())) {
+        try (LibvirtHost libvirt = new LibvirtHost(uri); AgentLinks links = new AgentLinks(timeout, Duration.ZERO, 8, Clock.systemUTC())) {
             HostSampler sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)),
                     Optional.of(new HostProc(ProcessKsmReader.DEFAULT_ROOT, LinuxThread.clockTicksPerSecond())),
                     new DomainInventory(libvirt, new DomainXmlParser()),
