@@ -1,5 +1,9 @@
 package org.memhygiene.controller.libvirt;
 
+import com.sun.jna.Memory;
+import com.sun.jna.Native;
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.PointerByReference;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -8,10 +12,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
-import org.libvirt.DomainInfo;
 import org.libvirt.Error.ErrorNumber;
 import org.libvirt.LibvirtException;
-import org.libvirt.MemoryStatistic;
 import org.memhygiene.core.host.BalloonStats;
 import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.core.host.DomainState;
@@ -35,50 +37,95 @@ public final class DomainInventory {
 
     /** Every domain, running or not (virConnectListAllDomains), by name. */
     public List<DomainSample> sample() {
-        Connect connect = host.connection();
-        Domain[] domains;
-        try {
-            domains = connect.listAllDomains(0);
-        } catch (LibvirtException e) {
-            throw LibvirtAccessException.of(host.uri(), "list domains", e);
+        Pointer conn = host.connectPointer(host.connection());
+        PointerByReference list = new PointerByReference();
+        int count = LibvirtSampleCalls.virConnectListAllDomains(conn, list, 0);
+        if (count < 0) {
+            throw host.lastNativeError("list domains");
         }
-        List<DomainSample> samples = new ArrayList<>();
-        for (Domain domain : domains) {
-            sample(domain).ifPresent(samples::add);
+        Pointer domains = list.getValue();
+        Buffers buffers = new Buffers();
+        List<DomainSample> samples = new ArrayList<>(count);
+        try {
+            for (int i = 0; i < count; i++) {
+                Pointer domain = domains.getPointer((long) i * Native.POINTER_SIZE);
+                sample(domain, buffers).ifPresent(samples::add);
+            }
+        } finally {
+            for (int i = 0; i < count; i++) {
+                LibvirtSampleCalls.virDomainFree(domains.getPointer((long) i * Native.POINTER_SIZE));
+            }
+            Native.free(Pointer.nativeValue(domains));
         }
         samples.sort(Comparator.comparing(DomainSample::name));
         return samples;
     }
 
+    /** Native memory one sample reuses for every domain. */
+    static final class Buffers {
+        final Memory info = new Memory(INFO_BYTES);
+        final Memory stats = new Memory((long) BalloonStats.MAX_STATS * STAT_BYTES);
+        final byte[] uuid = new byte[UUID_STRING_BYTES];
+    }
+
+    // virDomainInfo with C's alignment: an unsigned long is Native.LONG_SIZE bytes (8 on LP64).
+    private static final int LONG = Native.LONG_SIZE;
+    private static final int INFO_MAX_MEM = LONG;
+    private static final int INFO_MEMORY = 2 * LONG;
+    private static final int INFO_VCPUS = 3 * LONG;
+    private static final int INFO_BYTES = ((3 * LONG + 2 + 7) / 8) * 8 + 8;
+    /** virDomainMemoryStatStruct: int tag, 4 bytes of padding, unsigned long long val. */
+    private static final int STAT_BYTES = 16;
+    /** VIR_UUID_STRING_BUFLEN. */
+    private static final int UUID_STRING_BYTES = 37;
+
     /** One domain, or empty when it has disappeared (VIR_ERR_NO_DOMAIN). */
-    public Optional<DomainSample> sample(Domain domain) {
-        return droppedIfGone(() -> {
-            DomainInfo info = domain.getInfo();
-            DomainState state = stateOf(info.state);
-            // The state tells whether it runs; a separate virDomainIsActive per domain per sample costs CPU.
-            BalloonStats stats = state.hasQemuProcess() ? balloonStats(domain) : BalloonStats.NONE;
-            return new DomainSample(domain.getName(), domain.getUUIDString(), state, info.nrVirtCpu,
-                    info.maxMem * KIB, info.memory * KIB, stats);
-        }, "read domain");
+    Optional<DomainSample> sample(Pointer domain, Buffers buffers) {
+        if (LibvirtSampleCalls.virDomainGetInfo(domain, buffers.info) < 0) {
+            return dropIfGone(host.lastNativeError("read domain"));
+        }
+        Pointer name = LibvirtSampleCalls.virDomainGetName(domain);
+        if (name == null || LibvirtSampleCalls.virDomainGetUUIDString(domain, buffers.uuid) < 0) {
+            return dropIfGone(host.lastNativeError("read domain name and UUID"));
+        }
+        int stateNumber = buffers.info.getByte(0) & 0xff;
+        DomainState[] states = DomainState.values(); // in virDomainState's order
+        DomainState state = stateNumber < states.length ? states[stateNumber] : DomainState.NO_STATE;
+        BalloonStats stats = state.hasQemuProcess() ? balloonStats(domain, buffers) : BalloonStats.NONE;
+        return Optional.of(new DomainSample(name.getString(0), Native.toString(buffers.uuid), state,
+                buffers.info.getShort(INFO_VCPUS) & 0xffff, unsignedLong(buffers.info, INFO_MAX_MEM) * KIB,
+                unsignedLong(buffers.info, INFO_MEMORY) * KIB, stats));
     }
 
     /**
      * virDomainMemoryStats fails with VIR_ERR_OPERATION_INVALID on a domain that is not running; one
      * that stops between getInfo and this call has no statistics, like any stopped domain.
      */
-    static BalloonStats balloonStats(Domain domain) throws LibvirtException {
-        try {
-            Map<Integer, Long> byTag = new HashMap<>();
-            for (MemoryStatistic stat : domain.memoryStats(BalloonStats.MAX_STATS)) {
-                byTag.put(stat.getTag(), stat.getValue());
-            }
-            return BalloonStats.of(byTag);
-        } catch (LibvirtException e) {
-            if (e.getError() != null && e.getError().getCode() == ErrorNumber.VIR_ERR_OPERATION_INVALID) {
+    BalloonStats balloonStats(Pointer domain, Buffers buffers) {
+        int count = LibvirtSampleCalls.virDomainMemoryStats(domain, buffers.stats, BalloonStats.MAX_STATS, 0);
+        if (count < 0) {
+            LibvirtAccessException error = host.lastNativeError("read memory statistics");
+            if (error.code().filter(c -> c == ErrorNumber.VIR_ERR_OPERATION_INVALID).isPresent() || error.isNoDomain()) {
                 return BalloonStats.NONE;
             }
-            throw e;
+            throw error;
         }
+        Map<Integer, Long> byTag = new HashMap<>();
+        for (int i = 0; i < count; i++) {
+            byTag.put(buffers.stats.getInt((long) i * STAT_BYTES), buffers.stats.getLong((long) i * STAT_BYTES + 8));
+        }
+        return BalloonStats.of(byTag);
+    }
+
+    private static long unsignedLong(Memory memory, int offset) {
+        return LONG == 8 ? memory.getLong(offset) : memory.getInt(offset) & 0xffff_ffffL;
+    }
+
+    private static <T> Optional<T> dropIfGone(LibvirtAccessException error) {
+        if (error.isNoDomain()) {
+            return Optional.empty();
+        }
+        throw error;
     }
 
     /** The domain's live XML (the inactive one for a domain that is not running), parsed. */
@@ -152,19 +199,5 @@ public final class DomainInventory {
     @FunctionalInterface
     interface LibvirtCall<T> {
         T call() throws LibvirtException;
-    }
-
-    /** virDomainState (https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainState) as our enum. */
-    private static DomainState stateOf(DomainInfo.DomainState state) {
-        return switch (state) {
-            case VIR_DOMAIN_NOSTATE -> DomainState.NO_STATE;
-            case VIR_DOMAIN_RUNNING -> DomainState.RUNNING;
-            case VIR_DOMAIN_BLOCKED -> DomainState.BLOCKED;
-            case VIR_DOMAIN_PAUSED -> DomainState.PAUSED;
-            case VIR_DOMAIN_SHUTDOWN -> DomainState.SHUTTING_DOWN;
-            case VIR_DOMAIN_SHUTOFF -> DomainState.SHUT_OFF;
-            case VIR_DOMAIN_CRASHED -> DomainState.CRASHED;
-            case VIR_DOMAIN_PMSUSPENDED -> DomainState.PM_SUSPENDED;
-        };
     }
 }

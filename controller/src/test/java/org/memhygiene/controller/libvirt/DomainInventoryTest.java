@@ -59,7 +59,7 @@ class DomainInventoryTest {
             assertTrue(inventory.sample().stream().anyMatch(s -> s.name().equals("ephemeral")));
             // Listed, then destroyed before it is read: a transient domain is gone once destroyed.
             transientDomain.destroy();
-            assertEquals(Optional.empty(), inventory.sample(transientDomain));
+            assertEquals(Optional.empty(), inventory.sample(host.domainPointer(transientDomain), new DomainInventory.Buffers()));
             assertEquals(4, inventory.sample().size());
             assertEquals(Optional.empty(), inventory.xml("ephemeral"));
             assertFalse(inventory.enableBalloonStatsPeriod("ephemeral", 5));
@@ -84,8 +84,9 @@ class DomainInventoryTest {
         try (LibvirtHost host = TestHosts.open(TestHosts.FILE)) {
             Domain noshare = host.connection().domainLookupByName("noshare");
             noshare.destroy(); // persistent: still defined, now shut off
-            assertEquals(BalloonStats.NONE, DomainInventory.balloonStats(noshare));
-            assertEquals(DomainState.SHUT_OFF, new DomainInventory(host, new DomainXmlParser()).sample(noshare)
+            DomainInventory inventory = new DomainInventory(host, new DomainXmlParser());
+            assertEquals(BalloonStats.NONE, inventory.balloonStats(host.domainPointer(noshare), new DomainInventory.Buffers()));
+            assertEquals(DomainState.SHUT_OFF, inventory.sample(host.domainPointer(noshare), new DomainInventory.Buffers())
                     .orElseThrow().state());
         }
     }
