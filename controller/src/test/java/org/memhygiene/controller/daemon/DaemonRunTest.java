@@ -1,0 +1,88 @@
+package org.memhygiene.controller.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.cli.MemhygieneCli;
+import org.memhygiene.core.json.Json;
+import picocli.CommandLine;
+
+/**
+ * `memhygiene run` as an admin starts it, in its own process, on libvirt's test driver and this
+ * machine's real KSM (a test:/// URI is local), asked by `memhygiene status` and over HTTP; stopped by
+ * SIGTERM like systemd stops it.
+ */
+class DaemonRunTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void runServesSnapshotsWithThisMachinesKsmAndStatusReportsIt() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path config = Files.writeString(dir.resolve("memhygiene.yaml"),
+                "libvirt_uri: \"test:///default\"\ninterval_millis: 200\napi:\n  port: " + port + "\n");
+        Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), MemhygieneCli.class.getName(), "run", "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile()).start();
+        try {
+            URI base = URI.create("http://127.0.0.1:" + port);
+            HttpClient http = HttpClient.newHttpClient();
+            JsonNode snapshot = null;
+            for (int i = 0; i < 150 && snapshot == null; i++) {
+                try {
+                    HttpResponse<String> response = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/snapshot")).build(),
+                            HttpResponse.BodyHandlers.ofString());
+                    if (response.statusCode() == 200) {
+                        snapshot = Json.mapper().readTree(response.body());
+                    }
+                } catch (java.io.IOException e) {
+                    Thread.sleep(100); // not listening yet
+                }
+            }
+            assertTrue(snapshot != null, "the daemon never served a snapshot: " + Files.readString(dir.resolve("daemon.log")));
+            assertEquals("test", snapshot.at("/vms/0/domain/name").asText());
+            if (Files.isDirectory(Path.of("/sys/kernel/mm/ksm"))) {
+                long pagesToScan = Long.parseLong(Files.readString(Path.of("/sys/kernel/mm/ksm/pages_to_scan")).strip());
+                assertEquals(pagesToScan, snapshot.at("/ksm/stats/pages_to_scan").asLong(), "this machine's KSM");
+            }
+            assertTrue(snapshot.at("/memory/mem_total_bytes").asLong() > 0);
+
+            StringWriter out = new StringWriter();
+            CommandLine cli = MemhygieneCli.commandLine();
+            cli.setOut(new PrintWriter(out));
+            assertEquals(0, cli.execute("status", "--api", base.toString()));
+            assertTrue(out.toString().contains("libvirt test:///default"), out.toString());
+            assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("samples / failures") && l.endsWith("/ 0")), out.toString());
+        } finally {
+            daemon.destroy(); // SIGTERM
+            assertTrue(daemon.waitFor(20, TimeUnit.SECONDS), "the daemon stops on SIGTERM");
+        }
+        assertTrue(Files.readString(dir.resolve("daemon.log")).contains("memhygiene: daemon on libvirt test:///default"));
+    }
+
+    @Test
+    void statusWithoutADaemonSaysSoAndHowToStartOne() {
+        StringWriter err = new StringWriter();
+        CommandLine cli = MemhygieneCli.commandLine();
+        cli.setErr(new PrintWriter(err));
+        assertEquals(1, cli.execute("status", "--api", "http://127.0.0.1:9"));
+        assertTrue(err.toString().contains("no daemon answers at http://127.0.0.1:9"), err.toString());
+        assertTrue(err.toString().contains("memhygiene run"), err.toString());
+    }
+}
