@@ -94,6 +94,14 @@ final class VmCommands {
         }
     }
 
+    /** The options of a command about one VM: which libvirt, and which domain. */
+    static final class OneVm {
+        @Mixin
+        LibvirtOptions libvirt;
+        @Parameters(paramLabel = "NAME", description = "The domain's name or UUID.")
+        String name;
+    }
+
     @Command(name = "vm", mixinStandardHelpOptions = true, description = "One VM: its details, or a scrub of its free memory.",
             subcommands = {Show.class, Scrub.class})
     static final class Vm {
@@ -104,18 +112,16 @@ final class VmCommands {
                     + " QEMU process, and what its agent reports (posture findings, scrub counters, recent events).")
     static final class Show implements Callable<Integer> {
         @Mixin
-        LibvirtOptions libvirt;
+        OneVm target;
         @Spec
         CommandSpec spec;
-        @Parameters(paramLabel = "NAME", description = "The domain's name or UUID.")
-        String name;
         @Option(names = "--json", description = "Print JSON (stable keys, documented in docs/CLI.md).")
         boolean json;
 
         @Override
         public Integer call() throws JsonProcessingException {
-            try (LinuxHost host = libvirt.open()) {
-                DomainSample domain = find(spec, host, name);
+            try (LinuxHost host = target.libvirt.open()) {
+                DomainSample domain = find(spec, host, target.name);
                 HostSnapshot sample = host.sampler().sample(d -> d.uuid().equals(domain.uuid()));
                 VmSnapshot vm = sample.vms().get(0);
                 PrintWriter out = spec.commandLine().getOut();
@@ -182,11 +188,9 @@ final class VmCommands {
                     + " and print its report.")
     static final class Scrub implements Callable<Integer> {
         @Mixin
-        LibvirtOptions libvirt;
+        OneVm target;
         @Spec
         CommandSpec spec;
-        @Parameters(paramLabel = "NAME", description = "The domain's name or UUID.")
-        String name;
         @Option(names = "--max-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
                 description = "Zero at most SIZE (e.g. 512M, 2G; default: as much as the guest can spare).")
         long maxBytes = Long.MAX_VALUE;
@@ -198,14 +202,14 @@ final class VmCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (LinuxHost host = libvirt.open()) {
-                AgentLink link = linkOf(spec, host, name);
+            try (LinuxHost host = target.libvirt.open()) {
+                AgentLink link = linkOf(spec, host, target.name);
                 ScrubReport report = link.scrub(maxBytes, timeout);
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     out.println(Json.mapper().writeValueAsString(report));
                 } else {
-                    out.printf(Locale.ROOT, "%s: %s, %s zeroed of %s targeted in %d ms%s%n", name,
+                    out.printf(Locale.ROOT, "%s: %s, %s zeroed of %s targeted in %d ms%s%n", target.name,
                             report.outcome().name().toLowerCase(Locale.ROOT), ByteSize.format(report.bytesZeroed()),
                             ByteSize.format(report.targetBytes()), report.durationMillis(),
                             report.reason().isEmpty() ? "" : " (" + report.reason() + ")");
@@ -225,18 +229,16 @@ final class VmCommands {
             description = "Connect to the VM's agent and handshake: is it there, which version, how fast.")
     static final class Ping implements Callable<Integer> {
         @Mixin
-        LibvirtOptions libvirt;
+        OneVm target;
         @Spec
         CommandSpec spec;
-        @Parameters(paramLabel = "NAME", description = "The domain's name or UUID.")
-        String name;
         @Option(names = "--json", description = "Print the hello reply as JSON.")
         boolean json;
 
         @Override
         public Integer call() throws Exception {
-            try (LinuxHost host = libvirt.open()) {
-                AgentLink link = linkOf(spec, host, name);
+            try (LinuxHost host = target.libvirt.open()) {
+                AgentLink link = linkOf(spec, host, target.name);
                 long start = System.nanoTime();
                 AgentHello hello = link.ping();
                 double millis = (System.nanoTime() - start) / 1e6;
@@ -246,7 +248,7 @@ final class VmCommands {
                     node.put("round_trip_millis", millis);
                     out.println(Json.mapper().writeValueAsString(node));
                 } else {
-                    out.printf(Locale.ROOT, "%s: agent %s, protocol %d, page size %s, %s; connect + hello %.1f ms%n", name,
+                    out.printf(Locale.ROOT, "%s: agent %s, protocol %d, page size %s, %s; connect + hello %.1f ms%n", target.name,
                             hello.agentVersion(), hello.protocolVersion(), ByteSize.format(hello.pageSizeBytes()),
                             String.join(" ", hello.capabilities()), millis);
                 }
