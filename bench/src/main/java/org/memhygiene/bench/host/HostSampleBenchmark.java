@@ -110,7 +110,11 @@ public class HostSampleBenchmark {
         for (ServerSocketChannel agent : agents) {
             agent.close();
         }
-        qemus.forEach(Process::destroyForcibly);
+        // sh runs sleep as its child: end the child too, or it outlives the benchmark by an hour.
+        qemus.forEach(qemu -> {
+            qemu.descendants().forEach(ProcessHandle::destroyForcibly);
+            qemu.destroyForcibly();
+        });
         scheduler.shutdownNow();
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {

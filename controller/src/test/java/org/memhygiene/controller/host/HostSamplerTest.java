@@ -54,6 +54,7 @@ class HostSamplerTest {
     void stop() throws Exception {
         scheduler.shutdownNow();
         if (qemu != null) {
+            qemu.descendants().forEach(ProcessHandle::destroyForcibly); // sh's sleep
             qemu.destroyForcibly();
         }
         agent.close();
