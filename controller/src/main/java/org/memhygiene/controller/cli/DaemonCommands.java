@@ -18,6 +18,7 @@ import org.memhygiene.controller.api.ApiServer;
 import org.memhygiene.controller.daemon.DaemonConfig;
 import org.memhygiene.controller.daemon.SnapshotLoop;
 import org.memhygiene.controller.host.LinuxHost;
+import org.memhygiene.controller.metrics.HostMetrics;
 import org.memhygiene.core.json.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -56,7 +57,8 @@ final class DaemonCommands {
             LinuxHost host = LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval());
             SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), Clock.systemUTC(), List.of());
             try {
-                api = new ApiServer(loop, settings.apiBind(), settings.apiPort(), settings.apiToken(), () -> "",
+                HostMetrics metrics = new HostMetrics(loop::latest, loop::status);
+                api = new ApiServer(loop, settings.apiBind(), settings.apiPort(), settings.apiToken(), metrics::scrape,
                         Map.of());
             } catch (IllegalArgumentException e) {
                 host.close();

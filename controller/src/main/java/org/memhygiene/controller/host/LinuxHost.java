@@ -63,6 +63,10 @@ public final class LinuxHost implements HostBackend {
                 Clock.systemUTC());
     }
 
+    public LibvirtHost libvirt() {
+        return libvirt;
+    }
+
     public DomainInventory inventory() {
         return inventory;
     }

@@ -1,0 +1,155 @@
+package org.memhygiene.controller.metrics;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.host.LinuxHost;
+import org.memhygiene.controller.host.TestDriverHost;
+import org.memhygiene.controller.ksm.SysfsTree;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.linux.LinuxMemory;
+
+/**
+ * /metrics from real snapshots (libvirt's test driver, KSM in a sysfs tree with known counters), read
+ * as text and scraped by a real Prometheus server (Debian's prometheus package) on loopback.
+ */
+class HostMetricsTest {
+    @TempDir
+    Path dir;
+    private LinuxHost host;
+    private SnapshotLoop loop;
+    private SysfsTree ksm;
+
+    private HostMetrics metrics(String... vms) throws Exception {
+        TestDriverHost driver = new TestDriverHost();
+        for (String vm : vms) {
+            driver.domain(vm, true, Optional.empty(), false);
+        }
+        String uri = driver.write(dir.resolve("host-" + vms.length + ".xml"));
+        ksm = SysfsTree.create(dir).put("run", "1").put("pages_sharing", "1000").put("ksm_zero_pages", "250").put("full_scans", "7");
+        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Clock.systemUTC());
+        loop = new SnapshotLoop(host, Duration.ofSeconds(1), Clock.systemUTC(), List.of());
+        loop.tick();
+        return new HostMetrics(loop::latest, loop::status);
+    }
+
+    @AfterEach
+    void close() {
+        if (loop != null) {
+            loop.close();
+        }
+        if (host != null) {
+            host.close();
+        }
+    }
+
+    @Test
+    void hostKsmAndEveryVmAreExposedWithPrometheusNames() throws Exception {
+        String text = metrics("web1", "db1").scrape();
+        long page = LinuxMemory.pageSizeBytes();
+        assertTrue(text.contains("\nmemhygiene_ksm_pages_sharing 1000.0\n"), text);
+        assertTrue(text.contains("\nmemhygiene_ksm_zero_pages 250.0\n"), text);
+        assertTrue(text.contains("\nmemhygiene_ksm_full_scans_total 7.0\n"), text);
+        assertTrue(text.contains("# TYPE memhygiene_ksm_full_scans_total counter"), text);
+        assertTrue(text.contains("memhygiene_ksm_saved_bytes{by=\"sharing\"} " + (double) (1000 * page)), text);
+        assertTrue(text.contains("memhygiene_ksm_saved_bytes{by=\"zero_pages\"} " + (double) (250 * page)), text);
+        assertTrue(text.contains("memhygiene_vm_agent_up{status=\"no_channel\",vm=\"web1\"} 0.0"), text);
+        assertTrue(text.contains("memhygiene_vm_agent_up{status=\"no_channel\",vm=\"db1\"} 0.0"), text);
+        assertTrue(text.contains("\nmemhygiene_samples_total 1.0\n"), text);
+        assertTrue(text.contains("memhygiene_vm_balloon_unused_bytes{vm=\"web1\"}"), text);
+    }
+
+    @Test
+    void aVmThatIsGoneIsGoneFromTheNextScrapeAndValuesFollowTheLatestSnapshot() throws Exception {
+        HostMetrics metrics = metrics("web1");
+        org.libvirt.Domain temp = host.libvirt().connection().domainCreateXML(
+                "<domain type='test'><name>temp</name><memory>65536</memory><os><type>hvm</type></os></domain>", 0);
+        loop.tick();
+        assertTrue(metrics.scrape().contains("vm=\"temp\""));
+        temp.destroy(); // transient: gone
+        ksm.put("pages_sharing", "5");
+        loop.tick();
+        String text = metrics.scrape();
+        assertFalse(text.contains("vm=\"temp\""), text);
+        assertTrue(text.contains("vm=\"web1\""), text);
+        assertTrue(text.contains("\nmemhygiene_ksm_pages_sharing 5.0\n"), text);
+    }
+
+    @Test
+    void aRealPrometheusScrapesAndQueriesIt() throws Exception {
+        Path prometheus = Path.of("/usr/bin/prometheus");
+        if (!Files.isExecutable(prometheus)) {
+            System.out.println("HostMetricsTest.aRealPrometheusScrapesAndQueriesIt skipped: " + prometheus
+                    + " is not installed (Debian: prometheus; .ci/run installs it)");
+            Assumptions.abort("no prometheus");
+        }
+        HostMetrics metrics = metrics("web1");
+        HttpServer exporter = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        exporter.createContext("/metrics", exchange -> {
+            byte[] body = metrics.scrape().getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+            exchange.sendResponseHeaders(200, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        exporter.start();
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path config = Files.writeString(dir.resolve("prometheus.yml"), "global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                + "  - job_name: memhygiene\n    static_configs:\n      - targets: ['127.0.0.1:" + exporter.getAddress().getPort() + "']\n");
+        Process server = new ProcessBuilder(prometheus.toString(), "--config.file=" + config, "--storage.tsdb.path=" + dir.resolve("tsdb"),
+                "--web.listen-address=127.0.0.1:" + port).redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            URI query = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
+                    + URLEncoder.encode("memhygiene_ksm_pages_sharing", StandardCharsets.UTF_8));
+            String value = null;
+            for (int i = 0; i < 300 && value == null; i++) {
+                Thread.sleep(100);
+                try {
+                    JsonNode result = Json.mapper().readTree(http.send(HttpRequest.newBuilder(query).build(),
+                            HttpResponse.BodyHandlers.ofString()).body()).at("/data/result");
+                    if (result.size() == 1) {
+                        value = result.get(0).at("/value/1").asText();
+                    }
+                } catch (java.io.IOException e) {
+                    // Prometheus not listening yet
+                }
+            }
+            assertEquals("1000", value, "Prometheus scraped memhygiene_ksm_pages_sharing: " + Files.readString(dir.resolve("prometheus.log")));
+            URI up = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=" + URLEncoder.encode("up{job=\"memhygiene\"}", StandardCharsets.UTF_8));
+            assertEquals("1", Json.mapper().readTree(http.send(HttpRequest.newBuilder(up).build(), HttpResponse.BodyHandlers.ofString())
+                    .body()).at("/data/result/0/value/1").asText(), "the scrape itself succeeded");
+        } finally {
+            server.destroy();
+            assertTrue(server.waitFor(20, TimeUnit.SECONDS));
+            exporter.stop(0);
+        }
+        assertFalse(Files.readString(dir.resolve("prometheus.log")).contains("level=error"));
+    }
+}
