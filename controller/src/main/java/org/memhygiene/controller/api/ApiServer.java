@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.memhygiene.controller.agentlink.AgentLinkException;
 import org.memhygiene.controller.daemon.SnapshotLoop;
@@ -46,7 +47,7 @@ public final class ApiServer implements AutoCloseable {
     private final SnapshotLoop loop;
     private final Optional<String> token;
     private final Supplier<String> metrics;
-    private final Map<String, Supplier<Object>> extraViews;
+    private final Map<String, Function<Map<String, String>, Object>> extraViews;
     private final Javalin app;
 
     /**
@@ -54,11 +55,11 @@ public final class ApiServer implements AutoCloseable {
      * @param port       the port; 0 picks a free one ({@link #port()})
      * @param token      the bearer token for state-changing calls; required when {@code bind} is not loopback
      * @param metrics    the Prometheus text exposition for GET /metrics
-     * @param extraViews more read-only JSON documents by path under /api/v1 (posture, history...), each
-     *                   computed per request
+     * @param extraViews more read-only JSON documents by path under /api/v1 (history, ...), each computed
+     *                   per request from its query parameters; an IllegalArgumentException is a 400
      */
     public ApiServer(SnapshotLoop loop, String bind, int port, Optional<String> token, Supplier<String> metrics,
-            Map<String, Supplier<Object>> extraViews) {
+            Map<String, Function<Map<String, String>, Object>> extraViews) {
         if (!isLoopback(bind) && token.isEmpty()) {
             throw new IllegalArgumentException("the API would listen on " + bind + " without a token: anything that"
                     + " reaches it could change KSM and scrub guests; set api.token_file, or bind to 127.0.0.1");
@@ -121,7 +122,17 @@ public final class ApiServer implements AutoCloseable {
                 "this host's KSM is not visible here (no /sys/kernel/mm/ksm, or a remote libvirt host)")).stats()));
         app.put("/api/v1/settings", this::putSettings);
         app.post("/api/v1/vms/{name}/scrub", this::scrub);
-        extraViews.forEach((path, view) -> app.get("/api/v1/" + path, ctx -> json(ctx, view.get())));
+        extraViews.forEach((path, view) -> app.get("/api/v1/" + path, ctx -> {
+            Map<String, String> query = new java.util.HashMap<>();
+            ctx.queryParamMap().forEach((key, values) -> query.put(key, values.get(0)));
+            Object document;
+            try {
+                document = view.apply(query);
+            } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
+                throw new ApiError(HttpStatus.BAD_REQUEST, e.getMessage());
+            }
+            json(ctx, document);
+        }));
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()));
         app.sse("/api/v1/stream", this::stream);
     }

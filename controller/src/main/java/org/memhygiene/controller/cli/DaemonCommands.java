@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import org.memhygiene.controller.api.ApiServer;
 import org.memhygiene.controller.daemon.DaemonConfig;
 import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.history.History;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.metrics.HostMetrics;
 import org.memhygiene.core.json.Json;
@@ -55,12 +56,21 @@ final class DaemonCommands {
             }
             PrintWriter err = spec.commandLine().getErr();
             LinuxHost host = LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval());
-            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), Clock.systemUTC(), List.of());
+            History history;
+            try {
+                java.nio.file.Files.createDirectories(settings.historyPath().toAbsolutePath().getParent());
+                history = new History(settings.historyPath(), settings.historyRetention(), Clock.systemUTC());
+            } catch (java.io.IOException | IllegalStateException e) {
+                host.close();
+                throw new IllegalStateException("history " + settings.historyPath() + ": " + e.getMessage(), e);
+            }
+            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), Clock.systemUTC(), List.of(history::record));
             try {
                 HostMetrics metrics = new HostMetrics(loop::latest, loop::status);
                 api = new ApiServer(loop, settings.apiBind(), settings.apiPort(), settings.apiToken(), metrics::scrape,
-                        Map.of());
+                        Map.of("history", query -> historyView(history, query)));
             } catch (IllegalArgumentException e) {
+                history.close();
                 host.close();
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
@@ -75,11 +85,26 @@ final class DaemonCommands {
                 api.close();
                 loop.close();
                 host.close();
+                history.close();
                 stopped.countDown();
             }, "memhygiene-shutdown"));
             stopped.await();
             return 0;
         }
+    }
+
+    /**
+     * GET /api/v1/history?from=ISO&amp;to=ISO[&amp;vm=NAME]: the host's (or one VM's) samples in [from, to);
+     * default: the last hour.
+     */
+    static Object historyView(History history, Map<String, String> query) {
+        java.time.Instant to = query.containsKey("to") ? java.time.Instant.parse(query.get("to")) : java.time.Instant.now();
+        java.time.Instant from = query.containsKey("from") ? java.time.Instant.parse(query.get("from")) : to.minus(Duration.ofHours(1));
+        if (!from.isBefore(to)) {
+            throw new IllegalArgumentException("from (" + from + ") must be before to (" + to + ")");
+        }
+        return query.containsKey("vm") ? Map.of("vm", query.get("vm"), "points", history.vmSeries(query.get("vm"), from, to))
+                : Map.of("points", history.hostSeries(from, to));
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,

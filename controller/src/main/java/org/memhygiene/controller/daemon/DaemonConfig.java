@@ -26,15 +26,18 @@ import org.memhygiene.core.units.Durations;
  * @param apiPort       the API's port
  * @param apiTokenFile  a file holding the bearer token for state-changing API calls
  * @param dryRun        decide and explain, but change nothing (no KSM writes, no scrub requests)
+ * @param historyPath   the history database (H2 adds .mv.db)
+ * @param historyRetention how long samples are kept
  */
 public record DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, Duration agentInterval,
         String apiBind, int apiPort,
-        Optional<Path> apiTokenFile, boolean dryRun) {
+        Optional<Path> apiTokenFile, boolean dryRun, Path historyPath, Duration historyRetention) {
 
     public static final int DEFAULT_PORT = 9520;
     private static final Set<String> KEYS = Set.of("libvirt_uri", "interval_millis", "agent_timeout_millis", "agent_interval_millis", "api",
-            "dry_run");
+            "dry_run", "history");
     private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
+    private static final Set<String> HISTORY_KEYS = Set.of("path", "retention_millis");
 
     public DaemonConfig {
         if (interval.compareTo(Duration.ofMillis(100)) < 0) {
@@ -47,6 +50,10 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
         if (agentInterval.isNegative()) {
             throw new IllegalArgumentException("agent_interval_millis = " + agentInterval.toMillis() + ": expected 0 or more");
         }
+        if (historyRetention.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new IllegalArgumentException("history.retention_millis = " + historyRetention.toMillis()
+                    + ": expected at least a minute");
+        }
         if (apiPort < 0 || apiPort > 65535) {
             throw new IllegalArgumentException("api.port = " + apiPort + ": expected 0 to 65535");
         }
@@ -55,7 +62,7 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     public static DaemonConfig defaults() {
         return new DaemonConfig(LibvirtHost.DEFAULT_URI, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
                 "127.0.0.1",
-                DEFAULT_PORT, Optional.empty(), false);
+                DEFAULT_PORT, Optional.empty(), false, Path.of("/var/lib/memhygiene/history"), Duration.ofDays(7));
     }
 
     /** The token from {@link #apiTokenFile()}, stripped; an empty or unreadable file is an error. */
@@ -86,12 +93,18 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
             if (!api.isMissingNode()) {
                 requireKeys(api, API_KEYS, "api.");
             }
+            JsonNode history = root.path("history");
+            if (!history.isMissingNode()) {
+                requireKeys(history, HISTORY_KEYS, "history.");
+            }
             return new DaemonConfig(text(root, "libvirt_uri", d.libvirtUri()), duration(root, "interval_millis", d.interval()),
                     duration(root, "agent_timeout_millis", d.agentTimeout()),
                     duration(root, "agent_interval_millis", d.agentInterval()), text(api, "bind", d.apiBind()),
                     api.has("port") ? integer(api.get("port"), "api.port") : d.apiPort(),
                     api.has("token_file") ? Optional.of(Path.of(text(api, "token_file", ""))) : Optional.empty(),
-                    root.has("dry_run") ? bool(root.get("dry_run"), "dry_run") : d.dryRun());
+                    root.has("dry_run") ? bool(root.get("dry_run"), "dry_run") : d.dryRun(),
+                    history.has("path") ? Path.of(text(history, "path", "")) : d.historyPath(),
+                    duration(history, "retention_millis", d.historyRetention()));
         } catch (JacksonException e) {
             throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);
         } catch (IOException e) {

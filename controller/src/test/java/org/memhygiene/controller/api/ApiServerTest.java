@@ -60,7 +60,7 @@ class ApiServerTest {
         ksm = SysfsTree.create(dir);
         host = new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, ksm.root(), Path.of("/proc"), Clock.systemUTC());
         loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of());
-        api = new ApiServer(loop, bind, 0, token, () -> "memhygiene_test 1\n", Map.of("extra", () -> Map.of("k", "v")));
+        api = new ApiServer(loop, bind, 0, token, () -> "memhygiene_test 1\n", Map.of("extra", query -> Map.of("k", query.getOrDefault("k", "v"))));
         loop.tick();
         api.start();
         return URI.create("http://127.0.0.1:" + api.port());
@@ -115,6 +115,7 @@ class ApiServerTest {
         assertEquals("OK", good.at("/agent/status").asText(), good.toString());
         assertEquals(100, json(send(get(base, "/api/v1/settings"))).get("pages_to_scan").asLong());
         assertEquals("v", json(send(get(base, "/api/v1/extra"))).get("k").asText());
+        assertEquals("w", json(send(get(base, "/api/v1/extra?k=w"))).get("k").asText(), "query parameters reach the view");
         HttpResponse<String> metrics = send(get(base, "/metrics"));
         assertEquals("memhygiene_test 1\n", metrics.body());
         assertTrue(metrics.headers().firstValue("Content-Type").orElseThrow().startsWith("text/plain"));

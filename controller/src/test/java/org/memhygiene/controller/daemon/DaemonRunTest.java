@@ -36,7 +36,8 @@ class DaemonRunTest {
             port = free.getLocalPort();
         }
         Path config = Files.writeString(dir.resolve("memhygiene.yaml"),
-                "libvirt_uri: \"test:///default\"\ninterval_millis: 200\napi:\n  port: " + port + "\n");
+                "libvirt_uri: \"test:///default\"\ninterval_millis: 200\napi:\n  port: " + port + "\nhistory:\n  path: "
+                        + dir.resolve("state/history") + "\n");
         Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), MemhygieneCli.class.getName(), "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile()).start();
@@ -62,6 +63,13 @@ class DaemonRunTest {
                 assertEquals(pagesToScan, snapshot.at("/ksm/stats/pages_to_scan").asLong(), "this machine's KSM");
             }
             assertTrue(snapshot.at("/memory/mem_total_bytes").asLong() > 0);
+
+            JsonNode history = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+            assertTrue(history.get("points").size() >= 1, "the loop records every sample: " + history);
+            assertEquals(400, http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history?from=yesterday")).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertTrue(Files.exists(dir.resolve("state/history.mv.db")));
 
             StringWriter out = new StringWriter();
             CommandLine cli = MemhygieneCli.commandLine();

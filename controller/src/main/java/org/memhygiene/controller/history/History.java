@@ -1,0 +1,199 @@
+package org.memhygiene.controller.history;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.VmSnapshot;
+import org.memhygiene.core.ksm.KsmSavings;
+
+/**
+ * The daemon's history in an embedded H2 database file (docs/HISTORY.md): one row per host sample and
+ * one per VM per sample, kept for {@code retention}. It survives restarts; the schema carries a version
+ * so a later release can migrate it. One writer (the loop) and concurrent readers (the API) are
+ * serialized on this object.
+ */
+public final class History implements AutoCloseable {
+    static final int SCHEMA_VERSION = 1;
+    private static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
+
+    /** One host sample; null-free: a figure that was not known is empty. */
+    public record HostPoint(Instant at, OptionalLong pagesSharing, OptionalLong ksmZeroPages, OptionalLong savedBySharingBytes,
+            OptionalLong savedByZeroPagesBytes, OptionalLong fullScans, OptionalLong memAvailableBytes) {
+    }
+
+    /** One VM in one sample. */
+    public record VmPoint(Instant at, String vm, String uuid, OptionalLong ksmSavedBytes, OptionalLong zeroPageBytes,
+            OptionalLong balloonUnusedBytes, String agentStatus) {
+    }
+
+    private final Connection connection;
+    private final Duration retention;
+    private final Clock clock;
+    private Instant prunedAt = Instant.MIN;
+
+    /** Opens (creating if needed) the database {@code file}.mv.db. */
+    public History(Path file, Duration retention, Clock clock) {
+        if (retention.isNegative() || retention.isZero()) {
+            throw new IllegalArgumentException("history retention must be positive, was " + retention);
+        }
+        this.retention = retention;
+        this.clock = clock;
+        try {
+            connection = DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath() + ";DB_CLOSE_ON_EXIT=FALSE");
+            migrate();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot open the history database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void migrate() throws SQLException {
+        try (Statement s = connection.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)");
+            try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+                rs.next();
+                int version = rs.getInt(1);
+                if (version > SCHEMA_VERSION) {
+                    throw new SQLException("the database has schema version " + version + ", newer than this release's "
+                            + SCHEMA_VERSION);
+                }
+                if (version == SCHEMA_VERSION) {
+                    return;
+                }
+            }
+            s.execute("CREATE TABLE host_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, pages_sharing BIGINT,"
+                    + " ksm_zero_pages BIGINT, saved_by_sharing_bytes BIGINT, saved_by_zero_pages_bytes BIGINT,"
+                    + " full_scans BIGINT, mem_available_bytes BIGINT)");
+            s.execute("CREATE INDEX host_sample_at ON host_sample (at)");
+            s.execute("CREATE TABLE vm_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, vm VARCHAR(256) NOT NULL,"
+                    + " uuid VARCHAR(64) NOT NULL, ksm_saved_bytes BIGINT, zero_page_bytes BIGINT,"
+                    + " balloon_unused_bytes BIGINT, agent_status VARCHAR(32) NOT NULL)");
+            s.execute("CREATE INDEX vm_sample_vm_at ON vm_sample (vm, at)");
+            s.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
+        }
+    }
+
+    public synchronized void record(HostSnapshot snapshot) {
+        try {
+            Timestamp at = Timestamp.from(snapshot.sampledAt());
+            try (PreparedStatement host = connection.prepareStatement("INSERT INTO host_sample VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                host.setTimestamp(1, at);
+                var stats = snapshot.ksm().map(k -> k.stats());
+                KsmSavings savings = snapshot.ksm().map(k -> k.savings()).orElse(null);
+                set(host, 2, stats.map(s -> s.pagesSharing()).orElse(OptionalLong.empty()));
+                set(host, 3, stats.map(s -> s.ksmZeroPages()).orElse(OptionalLong.empty()));
+                set(host, 4, savings == null ? OptionalLong.empty() : savings.savedBySharingBytes());
+                set(host, 5, savings == null ? OptionalLong.empty() : savings.savedByZeroPagesBytes());
+                set(host, 6, stats.map(s -> s.fullScans()).orElse(OptionalLong.empty()));
+                set(host, 7, snapshot.memory().map(m -> m.memAvailableBytes()).orElse(OptionalLong.empty()));
+                host.executeUpdate();
+            }
+            try (PreparedStatement vm = connection.prepareStatement("INSERT INTO vm_sample VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                for (VmSnapshot v : snapshot.vms()) {
+                    vm.setTimestamp(1, at);
+                    vm.setString(2, v.domain().name());
+                    vm.setString(3, v.domain().uuid());
+                    set(vm, 4, v.ksmSavedBytes(snapshot.pageSizeBytes()));
+                    set(vm, 5, v.zeroPageBytes(snapshot.pageSizeBytes()));
+                    set(vm, 6, v.domain().balloonStats().unusedBytes());
+                    vm.setString(7, v.agent().status().name());
+                    vm.addBatch();
+                }
+                vm.executeBatch();
+            }
+            pruneNowAndThen();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot record a sample in the history: " + e.getMessage(), e);
+        }
+    }
+
+    /** Host samples with from <= at < to, oldest first. */
+    public synchronized List<HostPoint> hostSeries(Instant from, Instant to) {
+        List<HostPoint> points = new ArrayList<>();
+        try (PreparedStatement q = connection.prepareStatement("SELECT * FROM host_sample WHERE at >= ? AND at < ? ORDER BY at")) {
+            q.setTimestamp(1, Timestamp.from(from));
+            q.setTimestamp(2, Timestamp.from(to));
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    points.add(new HostPoint(rs.getTimestamp("at").toInstant(), get(rs, "pages_sharing"), get(rs, "ksm_zero_pages"),
+                            get(rs, "saved_by_sharing_bytes"), get(rs, "saved_by_zero_pages_bytes"), get(rs, "full_scans"),
+                            get(rs, "mem_available_bytes")));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the history: " + e.getMessage(), e);
+        }
+        return points;
+    }
+
+    /** One VM's samples (by name) with from <= at < to, oldest first. */
+    public synchronized List<VmPoint> vmSeries(String vm, Instant from, Instant to) {
+        List<VmPoint> points = new ArrayList<>();
+        try (PreparedStatement q = connection.prepareStatement(
+                "SELECT * FROM vm_sample WHERE vm = ? AND at >= ? AND at < ? ORDER BY at")) {
+            q.setString(1, vm);
+            q.setTimestamp(2, Timestamp.from(from));
+            q.setTimestamp(3, Timestamp.from(to));
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    points.add(new VmPoint(rs.getTimestamp("at").toInstant(), rs.getString("vm"), rs.getString("uuid"),
+                            get(rs, "ksm_saved_bytes"), get(rs, "zero_page_bytes"), get(rs, "balloon_unused_bytes"),
+                            rs.getString("agent_status")));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the history: " + e.getMessage(), e);
+        }
+        return points;
+    }
+
+    /** Deletes what is older than the retention, at most once a minute (a delete per sample would cost more than the insert). */
+    private void pruneNowAndThen() throws SQLException {
+        Instant now = clock.instant();
+        if (now.isBefore(prunedAt.plus(PRUNE_EVERY))) {
+            return;
+        }
+        prunedAt = now;
+        Timestamp cutoff = Timestamp.from(now.minus(retention));
+        for (String table : List.of("host_sample", "vm_sample")) {
+            try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table + " WHERE at < ?")) {
+                delete.setTimestamp(1, cutoff);
+                delete.executeUpdate();
+            }
+        }
+    }
+
+    private static void set(PreparedStatement statement, int index, OptionalLong value) throws SQLException {
+        if (value.isPresent()) {
+            statement.setLong(index, value.getAsLong());
+        } else {
+            statement.setNull(index, Types.BIGINT);
+        }
+    }
+
+    private static OptionalLong get(ResultSet rs, String column) throws SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? OptionalLong.empty() : OptionalLong.of(value);
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            connection.close();
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot close the history database: " + e.getMessage(), e);
+        }
+    }
+}
