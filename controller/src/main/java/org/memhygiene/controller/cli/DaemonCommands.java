@@ -59,7 +59,8 @@ final class DaemonCommands {
             History history;
             try {
                 java.nio.file.Files.createDirectories(settings.historyPath().toAbsolutePath().getParent());
-                history = new History(settings.historyPath(), settings.historyRetention(), Clock.systemUTC());
+                history = new History(settings.historyPath(), settings.historyRetention(), settings.historyInterval(),
+                        Clock.systemUTC());
             } catch (java.io.IOException | IllegalStateException e) {
                 host.close();
                 throw new IllegalStateException("history " + settings.historyPath() + ": " + e.getMessage(), e);

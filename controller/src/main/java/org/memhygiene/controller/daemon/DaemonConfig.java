@@ -28,16 +28,18 @@ import org.memhygiene.core.units.Durations;
  * @param dryRun        decide and explain, but change nothing (no KSM writes, no scrub requests)
  * @param historyPath   the history database (H2 adds .mv.db)
  * @param historyRetention how long samples are kept
+ * @param historyInterval  the history's resolution: at most one recorded sample per interval
  */
 public record DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, Duration agentInterval,
         String apiBind, int apiPort,
-        Optional<Path> apiTokenFile, boolean dryRun, Path historyPath, Duration historyRetention) {
+        Optional<Path> apiTokenFile, boolean dryRun, Path historyPath, Duration historyRetention,
+        Duration historyInterval) {
 
     public static final int DEFAULT_PORT = 9520;
     private static final Set<String> KEYS = Set.of("libvirt_uri", "interval_millis", "agent_timeout_millis", "agent_interval_millis", "api",
             "dry_run", "history");
     private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
-    private static final Set<String> HISTORY_KEYS = Set.of("path", "retention_millis");
+    private static final Set<String> HISTORY_KEYS = Set.of("path", "retention_millis", "interval_millis");
 
     public DaemonConfig {
         if (interval.compareTo(Duration.ofMillis(100)) < 0) {
@@ -54,6 +56,9 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
             throw new IllegalArgumentException("history.retention_millis = " + historyRetention.toMillis()
                     + ": expected at least a minute");
         }
+        if (historyInterval.isNegative()) {
+            throw new IllegalArgumentException("history.interval_millis = " + historyInterval.toMillis() + ": expected 0 or more");
+        }
         if (apiPort < 0 || apiPort > 65535) {
             throw new IllegalArgumentException("api.port = " + apiPort + ": expected 0 to 65535");
         }
@@ -62,7 +67,8 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     public static DaemonConfig defaults() {
         return new DaemonConfig(LibvirtHost.DEFAULT_URI, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
                 "127.0.0.1",
-                DEFAULT_PORT, Optional.empty(), false, Path.of("/var/lib/memhygiene/history"), Duration.ofDays(7));
+                DEFAULT_PORT, Optional.empty(), false, Path.of("/var/lib/memhygiene/history"), Duration.ofDays(7),
+                Duration.ofSeconds(10));
     }
 
     /** The token from {@link #apiTokenFile()}, stripped; an empty or unreadable file is an error. */
@@ -104,7 +110,8 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
                     api.has("token_file") ? Optional.of(Path.of(text(api, "token_file", ""))) : Optional.empty(),
                     root.has("dry_run") ? bool(root.get("dry_run"), "dry_run") : d.dryRun(),
                     history.has("path") ? Path.of(text(history, "path", "")) : d.historyPath(),
-                    duration(history, "retention_millis", d.historyRetention()));
+                    duration(history, "retention_millis", d.historyRetention()),
+                    duration(history, "interval_millis", d.historyInterval()));
         } catch (JacksonException e) {
             throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);
         } catch (IOException e) {

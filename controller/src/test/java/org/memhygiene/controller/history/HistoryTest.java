@@ -65,13 +65,13 @@ class HistoryTest {
     void samplesSurviveARestartAndComeBackInOrder() throws Exception {
         LinuxHost host = host();
         Path file = dir.resolve("history");
-        try (History history = new History(file, Duration.ofDays(7), clock)) {
+        try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
             history.record(host.snapshot());
             clock.now = clock.now.plusSeconds(1);
             ksm.put("pages_sharing", "200");
             history.record(host.snapshot());
         }
-        try (History reopened = new History(file, Duration.ofDays(7), clock)) {
+        try (History reopened = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
             List<History.HostPoint> points = reopened.hostSeries(Instant.parse("2026-11-25T09:00:00Z"), clock.now.plusSeconds(1));
             assertEquals(2, points.size());
             assertEquals(OptionalLong.of(100), points.get(0).pagesSharing());
@@ -87,9 +87,23 @@ class HistoryTest {
     }
 
     @Test
+    void samplesCloserThanTheIntervalAreNotRecorded() throws Exception {
+        LinuxHost host = host();
+        try (History history = new History(dir.resolve("history"), Duration.ofDays(1), Duration.ofSeconds(10), clock)) {
+            for (int second = 0; second < 25; second++) {
+                history.record(host.snapshot());
+                clock.now = clock.now.plusSeconds(1);
+            }
+            assertEquals(List.of(Instant.parse("2026-11-25T10:00:00Z"), Instant.parse("2026-11-25T10:00:10Z"),
+                    Instant.parse("2026-11-25T10:00:20Z")), history.hostSeries(Instant.EPOCH, clock.now).stream()
+                    .map(History.HostPoint::at).toList());
+        }
+    }
+
+    @Test
     void rowsOlderThanTheRetentionAreDeleted() throws Exception {
         LinuxHost host = host();
-        try (History history = new History(dir.resolve("history"), Duration.ofHours(1), clock)) {
+        try (History history = new History(dir.resolve("history"), Duration.ofHours(1), Duration.ZERO, clock)) {
             history.record(host.snapshot());
             clock.now = clock.now.plus(Duration.ofMinutes(90));
             history.record(host.snapshot());
@@ -103,12 +117,12 @@ class HistoryTest {
     @Test
     void aDatabaseFromANewerReleaseIsRefused() throws Exception {
         Path file = dir.resolve("history");
-        new History(file, Duration.ofDays(1), clock).close();
+        new History(file, Duration.ofDays(1), Duration.ZERO, clock).close();
         try (var c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath());
                 var s = c.createStatement()) {
             s.execute("INSERT INTO schema_version VALUES (" + (History.SCHEMA_VERSION + 1) + ")");
         }
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new History(file, Duration.ofDays(1), clock));
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new History(file, Duration.ofDays(1), Duration.ZERO, clock));
         assertEquals(true, e.getMessage().contains("newer than this release's"), e.getMessage());
     }
 }
