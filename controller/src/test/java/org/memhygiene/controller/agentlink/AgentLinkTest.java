@@ -17,8 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,6 +27,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.TestClock;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.agent.AgentStatus;
@@ -53,26 +52,6 @@ class AgentLinkTest {
             c.close();
         }
         scheduler.shutdownNow();
-    }
-
-    /** A clock the test moves, for backoff. */
-    static final class TestClock extends Clock {
-        Instant now = Instant.parse("2026-11-25T00:00:00Z");
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
     }
 
     private void realAgent(Path socket) throws IOException {
