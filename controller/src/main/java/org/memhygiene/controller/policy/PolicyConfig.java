@@ -90,18 +90,19 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
 
         Section k = top.section("ksmtuned", KSMTUNED_KEYS);
         KsmtunedConfig t = d.ksmtuned;
-        KsmtunedConfig ksmtuned = new KsmtunedConfig(Math.max(1, interval.toSeconds()),
-                k.whole("npages_boost", t.npagesBoost(), 0, UINT_MAX),
-                k.whole("npages_decay", t.npagesDecay(), -UINT_MAX, 0),
-                k.whole("npages_min", t.npagesMin(), 0, UINT_MAX),
-                k.whole("npages_max", t.npagesMax(), 0, UINT_MAX),
+        long npagesBoost = k.whole("npages_boost", t.npagesBoost(), 0, UINT_MAX);
+        long npagesDecay = k.whole("npages_decay", t.npagesDecay(), -UINT_MAX, 0);
+        long npagesMin = k.whole("npages_min", t.npagesMin(), 0, UINT_MAX);
+        long npagesMax = k.whole("npages_max", t.npagesMax(), 0, UINT_MAX);
+        if (npagesMin > npagesMax) {
+            throw new IllegalArgumentException("ksmtuned.npages_min (" + npagesMin
+                    + ") must not exceed ksmtuned.npages_max (" + npagesMax + ")");
+        }
+        KsmtunedConfig ksmtuned = new KsmtunedConfig(Math.max(1, interval.toSeconds()), npagesBoost, npagesDecay,
+                npagesMin, npagesMax,
                 k.whole("sleep_msec", t.sleepMillisecsAt16Gib(), 0, UINT_MAX),
                 k.whole("thres_coef", t.thresholdPercent(), 0, 100),
                 k.whole("thres_const_kib", t.thresholdMinimumKib(), 0, Long.MAX_VALUE / 2));
-        if (ksmtuned.npagesMin() > ksmtuned.npagesMax()) {
-            throw new IllegalArgumentException("ksmtuned.npages_min (" + ksmtuned.npagesMin()
-                    + ") must not exceed ksmtuned.npages_max (" + ksmtuned.npagesMax() + ")");
-        }
 
         Section a = top.section("adaptive", ADAPTIVE_KEYS);
         AdaptiveConfig ad = d.adaptive;
