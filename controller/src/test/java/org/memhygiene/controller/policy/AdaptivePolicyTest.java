@@ -188,7 +188,8 @@ class AdaptivePolicyTest {
                 Samples.vm("gamma", 2 * GIB),
                 Samples.vm("secret", 8 * GIB, OptionalLong.empty(), AgentStatus.OK, 7 * GIB,
                         Optional.of(PostureLevel.SENSITIVE)),
-                Samples.vm("silent", 8 * GIB, OptionalLong.empty(), AgentStatus.TIMEOUT, 0, Optional.empty()),
+                Samples.vm("silent", 8 * GIB, OptionalLong.empty(), AgentStatus.TIMEOUT, 7 * GIB, Optional.empty()),
+                Samples.vm("agentless", 8 * GIB, OptionalLong.empty(), AgentStatus.NO_CHANNEL, 0, Optional.empty()),
                 Samples.vm("busy", 100 * MIB)));
         Samples after = before.after(60);
         Decision d = policy.decide(Optional.of(before.build()), after.build());

@@ -88,7 +88,8 @@ final class Samples {
                 ksm == null ? OptionalLong.empty() : OptionalLong.of(ksmdCpuMillis), List.copyOf(vms), Duration.ofMillis(3));
     }
 
-    /** A running VM with {@code memory} bytes, its QEMU RSS, and an agent reporting {@code guestAvailable}. */
+    /** A running VM with {@code memory} bytes, its QEMU RSS, and an agent whose (last) stats report
+     * {@code guestAvailable}; no stats at all when it is 0. */
     static VmSnapshot vm(String name, long memory, OptionalLong rss, AgentStatus agent, long guestAvailable,
             Optional<PostureLevel> posture) {
         BalloonStats balloon = new BalloonStats(OptionalLong.of(memory), OptionalLong.empty(), OptionalLong.empty(),
@@ -97,8 +98,9 @@ final class Samples {
         DomainSample domain = new DomainSample(name, "uuid-" + name, DomainState.RUNNING, 2, memory, memory, balloon);
         DomainXml xml = new DomainXml(name, new DomainXml.MemoryBacking(false, false, false), Optional.empty(),
                 Optional.empty(), false, posture);
-        AgentSample sample = agent == AgentStatus.OK
-                ? new AgentSample(T0, agent, "", Optional.empty(), Optional.of(new AgentStats(memory, guestAvailable,
+        // A failed link keeps the stats it last received (AgentSample), so a non-OK agent may still carry them.
+        AgentSample sample = guestAvailable > 0
+                ? new AgentSample(T0, agent, agent == AgentStatus.OK ? "" : "stale", Optional.empty(), Optional.of(new AgentStats(memory, guestAvailable,
                         ScrubCounters.NONE, new ScrubPolicy(0, 0, 0, 0, 0, 0, 0, 0))), List.of(), List.of())
                 : AgentSample.without(agent, "no agent", T0);
         return new VmSnapshot(domain, Optional.of(xml), Optional.empty(), sample);
