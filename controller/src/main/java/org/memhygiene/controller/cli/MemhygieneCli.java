@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
         versionProvider = MemhygieneCli.Version.class,
         description = "Reclaim freed guest memory on KVM hosts through KSM, and see what it exposes.",
         subcommands = {KsmCommand.class, VmCommands.Vms.class, VmCommands.Vm.class, VmCommands.Agent.class,
-                NodeMemoryCommand.class, DaemonCommands.Run.class, DaemonCommands.Status.class,
+                NodeMemoryCommand.class, DaemonCommands.Run.class, DaemonCommands.Status.class, PolicyCommand.class,
                 CommandLine.HelpCommand.class})
 public final class MemhygieneCli {
     public static void main(String[] args) {

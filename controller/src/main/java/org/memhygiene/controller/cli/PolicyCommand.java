@@ -1,0 +1,106 @@
+package org.memhygiene.controller.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.memhygiene.controller.host.LinuxHost;
+import org.memhygiene.controller.policy.Decision;
+import org.memhygiene.controller.policy.PolicyConfig;
+import org.memhygiene.controller.policy.ScrubRequest;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.units.ByteSize;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code memhygiene policy explain}: what the policy would decide now, and why; writes nothing. */
+@Command(name = "policy", mixinStandardHelpOptions = true, description = "The KSM policy (docs/POLICY.md).",
+        subcommands = {PolicyCommand.Explain.class})
+final class PolicyCommand {
+
+    @Command(name = "explain", mixinStandardHelpOptions = true,
+            description = "Takes two samples of this host --interval apart and prints what the policy decides"
+                    + " (KSM knobs, scrub requests) and why, with the figures it used. Writes nothing: the daemon's"
+                    + " --dry-run view of one decision.")
+    static final class Explain implements Callable<Integer> {
+        @Mixin
+        LibvirtOptions libvirt;
+        @Spec
+        CommandSpec spec;
+        @Option(names = "--config", paramLabel = "FILE",
+                description = "The policy file (default: built-in defaults; see controller/src/main/dist/policy.yaml).")
+        Path config;
+        @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
+                description = "Time between the two samples (default: ${DEFAULT-VALUE}).")
+        Duration interval = Duration.ofSeconds(2);
+        @Option(names = "--json", description = "Print JSON: mode, uri, interval_millis, ksm (knob → value, null to"
+                + " leave KSM as is), scrubs, reason, written (always false).")
+        boolean json;
+
+        @Override
+        public Integer call() throws JsonProcessingException, InterruptedException {
+            PolicyConfig settings;
+            try {
+                settings = config == null ? PolicyConfig.defaults() : PolicyConfig.load(config);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
+            }
+            Decision decision;
+            HostSnapshot second;
+            try (LinuxHost host = libvirt.open()) {
+                HostSnapshot first = host.sampler().sample();
+                Thread.sleep(interval.toMillis());
+                second = host.sampler().sample();
+                decision = settings.policy().decide(Optional.of(first), second);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            out.print(json ? Json.mapper().writeValueAsString(json(decision, second.uri())) + "\n" : text(decision, second.uri()));
+            out.flush();
+            return 0;
+        }
+
+        private ObjectNode json(Decision decision, String uri) {
+            ObjectNode root = Json.mapper().createObjectNode();
+            root.put("mode", decision.mode().label());
+            root.put("uri", uri);
+            root.put("interval_millis", interval.toMillis());
+            if (decision.ksm().isPresent()) {
+                ObjectNode ksm = root.putObject("ksm");
+                decision.ksmAsMap().forEach(ksm::put);
+            } else {
+                root.putNull("ksm");
+            }
+            ArrayNode scrubs = root.putArray("scrubs");
+            for (ScrubRequest s : decision.scrubs()) {
+                scrubs.addObject().put("vm_uuid", s.vmUuid()).put("vm_name", s.vmName()).put("max_bytes", s.maxBytes());
+            }
+            root.put("reason", decision.reason());
+            root.put("written", false);
+            return root;
+        }
+
+        private String text(Decision decision, String uri) {
+            StringBuilder text = new StringBuilder();
+            text.append("policy ").append(decision.mode().label()).append(" on libvirt ").append(uri).append(", samples ")
+                    .append(interval.toMillis()).append(" ms apart\n");
+            text.append("KSM:    ").append(decision.ksm().isEmpty() ? "leave as is"
+                    : "write " + String.join(" ", decision.ksmAsMap().entrySet().stream()
+                            .map(e -> e.getKey() + "=" + e.getValue()).toList())).append('\n');
+            text.append("scrub:  ").append(decision.scrubs().isEmpty() ? "none" : String.join(", ", decision.scrubs()
+                    .stream().map(s -> s.vmName() + " (" + s.vmUuid() + ") up to " + ByteSize.format(s.maxBytes())).toList()))
+                    .append('\n');
+            text.append("reason: ").append(decision.reason()).append('\n');
+            text.append("(explain only: nothing was written, no guest was asked)\n");
+            return text.toString();
+        }
+    }
+}

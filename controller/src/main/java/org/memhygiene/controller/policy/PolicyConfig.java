@@ -1,0 +1,280 @@
+package org.memhygiene.controller.policy;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.memhygiene.core.units.ByteSize;
+import org.memhygiene.core.units.Durations;
+
+/**
+ * The KSM policy file, /etc/memhygiene/policy.yaml (controller/src/main/dist/policy.yaml documents every
+ * key with its default). Every key is optional. An unknown key, a value of the wrong type or out of
+ * range is an IllegalArgumentException that starts with the file's path and names the key, the value
+ * and what was expected.
+ *
+ * @param mode     which policy decides
+ * @param interval time between two decisions (ksmtuned's KSM_MONITOR_INTERVAL in baseline mode)
+ * @param ksmtuned ksmtuned's settings, for the baseline mode
+ * @param adaptive the adaptive mode's thresholds and bounds
+ * @param scrub    when the adaptive mode asks guests to scrub
+ */
+public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ksmtuned, AdaptiveConfig adaptive,
+        ScrubRules scrub) {
+
+    private static final long UINT_MAX = 4_294_967_295L;
+    private static final long MAX_FILE_BYTES = 1024 * 1024;
+    private static final List<String> ROOT_KEYS = List.of("mode", "interval", "ksmtuned", "adaptive", "scrub");
+    private static final List<String> KSMTUNED_KEYS = List.of("npages_boost", "npages_decay", "npages_min", "npages_max",
+            "sleep_msec", "thres_coef", "thres_const_kib");
+    private static final List<String> ADAPTIVE_KEYS = List.of("memory_tight_below_percent",
+            "memory_plentiful_above_percent", "cpu_budget_percent", "yield_good", "yield_low", "yield_low_intervals",
+            "yield_min_pages_scanned", "pages_to_scan_min", "pages_to_scan_max", "sleep_millisecs_min",
+            "sleep_millisecs_max", "no_yield_retry");
+    private static final List<String> SCRUB_KEYS = List.of("enabled", "min_guest_free_bytes", "max_bytes_per_request",
+            "max_requests_per_decision", "min_interval_per_vm");
+
+    public static PolicyConfig defaults() {
+        return new PolicyConfig(PolicyMode.ADAPTIVE, Duration.ofSeconds(60), KsmtunedConfig.DEFAULTS,
+                AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS);
+    }
+
+    /** A new policy of the configured mode, with no history. */
+    public Policy policy() {
+        return switch (mode) {
+            case BASELINE -> new BaselinePolicy(ksmtuned);
+            case ADAPTIVE -> new AdaptivePolicy(adaptive, scrub);
+        };
+    }
+
+    /** Reads {@code file}; see the class comment for errors. */
+    public static PolicyConfig load(Path file) {
+        try {
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                throw new IllegalArgumentException("larger than " + MAX_FILE_BYTES + " bytes: not a policy file");
+            }
+            return parse(new ObjectMapper(new YAMLFactory()).readTree(file.toFile()));
+        } catch (JacksonException e) {
+            throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(file + ": cannot read it: " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
+        }
+    }
+
+    static PolicyConfig parse(JsonNode root) {
+        PolicyConfig d = defaults();
+        if (root == null || root.isMissingNode() || root.isNull()) {
+            return d; // an empty file, or only comments
+        }
+        Section top = new Section("", root, ROOT_KEYS);
+        PolicyMode mode = d.mode;
+        JsonNode modeNode = top.node.get("mode");
+        if (modeNode != null) {
+            String text = modeNode.isTextual() ? modeNode.asText().toUpperCase(Locale.ROOT) : "";
+            mode = Arrays.stream(PolicyMode.values()).filter(m -> m.name().equals(text)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("mode = " + abbreviate(modeNode.toString())
+                            + ": expected one of " + Arrays.stream(PolicyMode.values()).map(PolicyMode::label).toList()));
+        }
+        Duration interval = top.duration("interval", d.interval, Duration.ofSeconds(1), Duration.ofHours(1));
+
+        Section k = top.section("ksmtuned", KSMTUNED_KEYS);
+        KsmtunedConfig t = d.ksmtuned;
+        long npagesBoost = k.whole("npages_boost", t.npagesBoost(), 0, UINT_MAX);
+        long npagesDecay = k.whole("npages_decay", t.npagesDecay(), -UINT_MAX, 0);
+        long npagesMin = k.whole("npages_min", t.npagesMin(), 0, UINT_MAX);
+        long npagesMax = k.whole("npages_max", t.npagesMax(), 0, UINT_MAX);
+        if (npagesMin > npagesMax) {
+            throw new IllegalArgumentException("ksmtuned.npages_min (" + npagesMin
+                    + ") must not exceed ksmtuned.npages_max (" + npagesMax + ")");
+        }
+        KsmtunedConfig ksmtuned = new KsmtunedConfig(Math.max(1, interval.toSeconds()), npagesBoost, npagesDecay,
+                npagesMin, npagesMax,
+                k.whole("sleep_msec", t.sleepMillisecsAt16Gib(), 0, UINT_MAX),
+                k.whole("thres_coef", t.thresholdPercent(), 0, 100),
+                k.whole("thres_const_kib", t.thresholdMinimumKib(), 0, Long.MAX_VALUE / 2));
+
+        Section a = top.section("adaptive", ADAPTIVE_KEYS);
+        AdaptiveConfig ad = d.adaptive;
+        AdaptiveConfig adaptive = new AdaptiveConfig(
+                (int) a.whole("memory_tight_below_percent", ad.memoryTightBelowPercent(), 0, 100),
+                (int) a.whole("memory_plentiful_above_percent", ad.memoryPlentifulAbovePercent(), 0, 100),
+                a.decimal("cpu_budget_percent", ad.cpuBudgetPercent(), 0.1, 100),
+                a.decimal("yield_good", ad.yieldGood(), 0, 1),
+                a.decimal("yield_low", ad.yieldLow(), 0, 1),
+                (int) a.whole("yield_low_intervals", ad.yieldLowIntervals(), 1, 1000),
+                a.whole("yield_min_pages_scanned", ad.yieldMinPagesScanned(), 1, UINT_MAX),
+                a.whole("pages_to_scan_min", ad.pagesToScanMin(), 1, UINT_MAX),
+                a.whole("pages_to_scan_max", ad.pagesToScanMax(), 1, UINT_MAX),
+                a.whole("sleep_millisecs_min", ad.sleepMillisecsMin(), 1, UINT_MAX),
+                a.whole("sleep_millisecs_max", ad.sleepMillisecsMax(), 1, UINT_MAX),
+                a.duration("no_yield_retry", ad.noYieldRetry(), Duration.ofSeconds(1), Duration.ofDays(7)));
+
+        Section s = top.section("scrub", SCRUB_KEYS);
+        ScrubRules sd = d.scrub;
+        ScrubRules scrub = new ScrubRules(s.bool("enabled", sd.enabled()),
+                s.bytes("min_guest_free_bytes", sd.minGuestFreeBytes(), 0),
+                s.bytes("max_bytes_per_request", sd.maxBytesPerRequest(), 1L << 20),
+                (int) s.whole("max_requests_per_decision", sd.maxRequestsPerDecision(), 0, 1000),
+                s.duration("min_interval_per_vm", sd.minIntervalPerVm(), Duration.ZERO, Duration.ofDays(7)));
+        return new PolicyConfig(mode, interval, ksmtuned, adaptive, scrub);
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+    }
+
+    /** One mapping of the file: its keys checked against the known ones, typed readers with ranges. */
+    private static final class Section {
+        private final String prefix;
+        private final JsonNode node;
+
+        Section(String prefix, JsonNode node, List<String> keys) {
+            this.prefix = prefix;
+            this.node = node;
+            if (!node.isObject()) {
+                throw new IllegalArgumentException((prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1))
+                        + " = " + abbreviate(node.toString()) + ": expected a mapping with the keys "
+                        + keys.stream().map(key -> prefix + key).toList());
+            }
+            for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
+                String name = names.next();
+                if (!keys.contains(name)) {
+                    throw new IllegalArgumentException("unknown key \"" + prefix + abbreviate(name) + "\"; expected one of "
+                            + keys.stream().map(key -> prefix + key).toList());
+                }
+            }
+        }
+
+        Section section(String key, List<String> keys) {
+            JsonNode child = node.get(key);
+            if (child == null || child.isNull()) {
+                return new Section(prefix + key + ".", new ObjectMapper().createObjectNode(), keys);
+            }
+            return new Section(prefix + key + ".", child, keys);
+        }
+
+        private Optional<JsonNode> value(String key) {
+            return Optional.ofNullable(node.get(key));
+        }
+
+        private IllegalArgumentException wrong(String key, JsonNode value, String expected) {
+            return new IllegalArgumentException(prefix + key + " = " + abbreviate(value.toString()) + ": expected " + expected);
+        }
+
+        long whole(String key, long otherwise, long min, long max) {
+            Optional<JsonNode> v = value(key);
+            if (v.isEmpty()) {
+                return otherwise;
+            }
+            JsonNode value = v.get();
+            String expected = "a whole number from " + min + " to " + max;
+            if (!value.isIntegralNumber() || !value.canConvertToLong()) {
+                throw wrong(key, value, expected);
+            }
+            long n = value.asLong();
+            if (n < min || n > max) {
+                throw wrong(key, value, expected);
+            }
+            return n;
+        }
+
+        double decimal(String key, double otherwise, double min, double max) {
+            Optional<JsonNode> v = value(key);
+            if (v.isEmpty()) {
+                return otherwise;
+            }
+            JsonNode value = v.get();
+            String expected = "a number from " + plain(min) + " to " + plain(max);
+            if (!value.isNumber() || value.asDouble() < min || value.asDouble() > max || Double.isNaN(value.asDouble())) {
+                throw wrong(key, value, expected);
+            }
+            return value.asDouble();
+        }
+
+        long bytes(String key, long otherwise, long min) {
+            Optional<JsonNode> v = value(key);
+            if (v.isEmpty()) {
+                return otherwise;
+            }
+            JsonNode value = v.get();
+            String expected = "bytes, at least " + ByteSize.format(min) + ", e.g. 536870912 or 512M";
+            long n;
+            if (value.isIntegralNumber() && value.canConvertToLong()) {
+                n = value.asLong();
+            } else if (value.isTextual()) {
+                try {
+                    n = ByteSize.parse(value.asText());
+                } catch (IllegalArgumentException e) {
+                    throw wrong(key, value, expected);
+                }
+            } else {
+                throw wrong(key, value, expected);
+            }
+            if (n < min) {
+                throw wrong(key, value, expected);
+            }
+            return n;
+        }
+
+        Duration duration(String key, Duration otherwise, Duration min, Duration max) {
+            Optional<JsonNode> v = value(key);
+            if (v.isEmpty()) {
+                return otherwise;
+            }
+            JsonNode value = v.get();
+            String expected = "a duration from " + human(min) + " to " + human(max) + " with ms, s, m or h, e.g. 60s or 10m";
+            if (!value.isTextual()) {
+                throw wrong(key, value, expected);
+            }
+            Duration d;
+            try {
+                d = Durations.parse(value.asText(), "s");
+            } catch (IllegalArgumentException e) {
+                throw wrong(key, value, expected);
+            }
+            if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+                throw wrong(key, value, expected);
+            }
+            return d;
+        }
+
+        boolean bool(String key, boolean otherwise) {
+            Optional<JsonNode> v = value(key);
+            if (v.isEmpty()) {
+                return otherwise;
+            }
+            if (!v.get().isBoolean()) {
+                throw wrong(key, v.get(), "true or false");
+            }
+            return v.get().asBoolean();
+        }
+
+        private static String plain(double value) {
+            return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
+        }
+
+        private static String human(Duration d) {
+            if (d.isZero()) {
+                return "0s";
+            }
+            if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
+                return d.toHours() + "h";
+            }
+            if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
+                return d.toHours() + "h";
+            }
+            return d.toSeconds() + "s";
+        }
+    }
+}
