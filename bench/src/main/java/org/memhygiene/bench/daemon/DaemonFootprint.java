@@ -69,7 +69,7 @@ public final class DaemonFootprint {
 
     private static Figures measure(String launcher, String uri, Path dir, int port, int windowSeconds) throws Exception {
         Path config = Files.writeString(dir.resolve("daemon-" + port + ".yaml"), "libvirt_uri: \"" + uri
-                + "\"\ninterval_millis: 1s\napi:\n  port: " + port + "\nhistory:\n  path: " + dir.resolve("history-" + port) + "\n");
+                + "\"\ninterval_millis: 1s\ndry_run: true\napi:\n  port: " + port + "\nhistory:\n  path: " + dir.resolve("history-" + port) + "\n");
         Process daemon = new ProcessBuilder(launcher, "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("daemon-" + port + ".log").toFile()).start();
         try {

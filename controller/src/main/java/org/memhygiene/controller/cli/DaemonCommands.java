@@ -16,10 +16,12 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.memhygiene.controller.api.ApiServer;
 import org.memhygiene.controller.daemon.DaemonConfig;
+import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
 import org.memhygiene.controller.history.History;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.metrics.HostMetrics;
+import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.core.json.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -65,11 +67,20 @@ final class DaemonCommands {
                 host.close();
                 throw new IllegalStateException("history " + settings.historyPath() + ": " + e.getMessage(), e);
             }
-            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), Clock.systemUTC(), List.of(history::record));
+            PolicyConfig policyConfig;
+            try {
+                policyConfig = settings.policyFile().map(PolicyConfig::load).orElse(PolicyConfig.defaults());
+            } catch (IllegalArgumentException e) {
+                history.close();
+                host.close();
+                throw new CommandLine.ParameterException(spec.commandLine(), "policy " + e.getMessage());
+            }
+            PolicyStep policy = new PolicyStep(policyConfig.policy(), policyConfig.interval(), host, settings.dryRun() || dryRun);
+            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), Clock.systemUTC(), List.of(policy, history::record));
             try {
                 HostMetrics metrics = new HostMetrics(loop::latest, loop::status);
                 api = new ApiServer(loop, settings.apiBind(), settings.apiPort(), settings.apiToken(), metrics::scrape,
-                        Map.of("history", query -> historyView(history, query)));
+                        Map.of("history", query -> historyView(history, query), "decisions", query -> policy.records()));
             } catch (IllegalArgumentException e) {
                 history.close();
                 host.close();
@@ -78,13 +89,15 @@ final class DaemonCommands {
             loop.tick(); // the first sample before the API opens, so it never answers "no snapshot yet" for long
             api.start();
             loop.start();
-            err.printf("memhygiene: daemon on %s, sampling every %d ms%s; API on http://%s:%d/api/v1%n", host.describe(),
-                    settings.interval().toMillis(), settings.dryRun() || dryRun ? " (dry run)" : "", settings.apiBind(), api.port());
+            err.printf("memhygiene: daemon on %s, sampling every %d ms, %s policy every %d s%s; API on http://%s:%d/api/v1%n",
+                    host.describe(), settings.interval().toMillis(), policyConfig.mode().name().toLowerCase(java.util.Locale.ROOT),
+                    policyConfig.interval().toSeconds(), settings.dryRun() || dryRun ? " (dry run)" : "", settings.apiBind(), api.port());
             err.flush();
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 api.close();
                 loop.close();
+                policy.close();
                 host.close();
                 history.close();
                 stopped.countDown();

@@ -29,15 +29,16 @@ import org.memhygiene.core.units.Durations;
  * @param historyPath   the history database (H2 adds .mv.db)
  * @param historyRetention how long samples are kept
  * @param historyInterval  the history's resolution: at most one recorded sample per interval
+ * @param policyFile    the policy file (controller/src/main/dist/policy.yaml); empty: the adaptive policy's defaults
  */
 public record DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, Duration agentInterval,
         String apiBind, int apiPort,
         Optional<Path> apiTokenFile, boolean dryRun, Path historyPath, Duration historyRetention,
-        Duration historyInterval) {
+        Duration historyInterval, Optional<Path> policyFile) {
 
     public static final int DEFAULT_PORT = 9520;
     private static final Set<String> KEYS = Set.of("libvirt_uri", "interval_millis", "agent_timeout_millis", "agent_interval_millis", "api",
-            "dry_run", "history");
+            "dry_run", "history", "policy_file");
     private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
     private static final Set<String> HISTORY_KEYS = Set.of("path", "retention_millis", "interval_millis");
 
@@ -68,7 +69,7 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
         return new DaemonConfig(LibvirtHost.DEFAULT_URI, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
                 "127.0.0.1",
                 DEFAULT_PORT, Optional.empty(), false, Path.of("/var/lib/memhygiene/history"), Duration.ofDays(7),
-                Duration.ofSeconds(10));
+                Duration.ofSeconds(10), Optional.empty());
     }
 
     /** The token from {@link #apiTokenFile()}, stripped; an empty or unreadable file is an error. */
@@ -111,7 +112,8 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
                     root.has("dry_run") ? bool(root.get("dry_run"), "dry_run") : d.dryRun(),
                     history.has("path") ? Path.of(text(history, "path", "")) : d.historyPath(),
                     duration(history, "retention_millis", d.historyRetention()),
-                    duration(history, "interval_millis", d.historyInterval()));
+                    duration(history, "interval_millis", d.historyInterval()),
+                    root.has("policy_file") ? Optional.of(Path.of(text(root, "policy_file", ""))) : Optional.empty());
         } catch (JacksonException e) {
             throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);
         } catch (IOException e) {

@@ -36,7 +36,7 @@ class DaemonRunTest {
             port = free.getLocalPort();
         }
         Path config = Files.writeString(dir.resolve("memhygiene.yaml"),
-                "libvirt_uri: \"test:///default\"\ninterval_millis: 200\napi:\n  port: " + port + "\nhistory:\n  path: "
+                "libvirt_uri: \"test:///default\"\ninterval_millis: 200\ndry_run: true\napi:\n  port: " + port + "\nhistory:\n  path: "
                         + dir.resolve("state/history") + "\n");
         Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), MemhygieneCli.class.getName(), "run", "--config", config.toString())
@@ -70,6 +70,11 @@ class DaemonRunTest {
             assertEquals(400, http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history?from=yesterday")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode());
             assertTrue(Files.exists(dir.resolve("state/history.mv.db")));
+            // The adaptive policy decided on the first sample; a dry run writes nothing (this is the real KSM).
+            JsonNode decisions = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/decisions")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+            assertEquals("ADAPTIVE", decisions.at("/0/decision/mode").asText(), decisions.toString());
+            assertTrue(decisions.at("/0/outcome").asText().matches("nothing to do|dry run.*"), decisions.toString());
 
             StringWriter out = new StringWriter();
             CommandLine cli = MemhygieneCli.commandLine();
@@ -82,6 +87,7 @@ class DaemonRunTest {
             assertTrue(daemon.waitFor(20, TimeUnit.SECONDS), "the daemon stops on SIGTERM");
         }
         assertTrue(Files.readString(dir.resolve("daemon.log")).contains("memhygiene: daemon on libvirt test:///default"));
+        assertTrue(Files.readString(dir.resolve("daemon.log")).contains("adaptive policy every 60 s (dry run)"));
     }
 
     @Test
