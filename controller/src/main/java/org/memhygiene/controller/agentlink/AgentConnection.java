@@ -1,5 +1,6 @@
 package org.memhygiene.controller.agentlink;
 
+import org.memhygiene.core.agent.AgentLinkException;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;

@@ -1,5 +1,6 @@
 package org.memhygiene.controller.agentlink;
 
+import org.memhygiene.core.agent.AgentLinkException;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -1,5 +1,6 @@
 package org.memhygiene.controller.api;
 
+import org.memhygiene.core.ksm.KsmChange;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -20,7 +21,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.memhygiene.controller.agentlink.AgentLinkException;
+import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.controller.daemon.SnapshotLoop;
 import org.memhygiene.controller.host.SnapshotJson;
 import org.memhygiene.controller.ksm.KsmAccessException;
@@ -158,7 +159,7 @@ public final class ApiServer implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ApiError(HttpStatus.BAD_REQUEST, e.getMessage());
         }
-        List<KsmSysfs.Change> changes;
+        List<KsmChange> changes;
         try {
             changes = loop.backend().applyKsm(settings);
         } catch (KsmAccessException e) {

@@ -1,5 +1,6 @@
 package org.memhygiene.controller.cli;
 
+import org.memhygiene.core.ksm.KsmChange;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -201,7 +202,7 @@ public final class KsmCommand {
                     restorePoint = KsmRestorePoint.before(sysfs, settings);
                     hook = restorePoint.restoreOnShutdown();
                 }
-                for (KsmSysfs.Change change : sysfs.apply(settings)) {
+                for (KsmChange change : sysfs.apply(settings)) {
                     if (!json) {
                         out.println("set " + change.knob().fileName() + "=" + change.after() + " (was " + change.before() + ")");
                     }
@@ -212,7 +213,7 @@ public final class KsmCommand {
             } finally {
                 if (restorePoint != null) {
                     Runtime.getRuntime().removeShutdownHook(hook);
-                    for (KsmSysfs.Change change : restorePoint.restore()) {
+                    for (KsmChange change : restorePoint.restore()) {
                         if (!json) {
                             out.println("restored " + change.knob().fileName() + "=" + change.after());
                         }

@@ -9,7 +9,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
-import org.memhygiene.controller.host.HostBackend;
+import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.Policy;
 import org.memhygiene.controller.policy.ScrubRequest;

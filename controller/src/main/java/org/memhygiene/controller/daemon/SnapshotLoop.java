@@ -10,7 +10,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.memhygiene.controller.host.HostBackend;
+import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
 
 /**

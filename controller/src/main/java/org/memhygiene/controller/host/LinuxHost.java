@@ -1,12 +1,14 @@
 package org.memhygiene.controller.host;
 
+import org.memhygiene.core.host.HostBackend;
+import org.memhygiene.core.ksm.KsmChange;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.memhygiene.controller.agentlink.AgentLink;
-import org.memhygiene.controller.agentlink.AgentLinkException;
+import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.controller.agentlink.AgentLinks;
 import org.memhygiene.controller.ksm.KsmAccessException;
 import org.memhygiene.controller.ksm.KsmSysfs;
@@ -85,7 +87,7 @@ public final class LinuxHost implements HostBackend {
     }
 
     @Override
-    public List<KsmSysfs.Change> applyKsm(KsmSettings settings) {
+    public List<KsmChange> applyKsm(KsmSettings settings) {
         return ksm.orElseThrow(() -> new KsmAccessException("KSM of " + libvirt.uri()
                 + " is another machine's; set it there, or through libvirt (memhygiene node-memory set)")).apply(settings);
     }

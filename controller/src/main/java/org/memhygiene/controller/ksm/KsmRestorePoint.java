@@ -1,5 +1,6 @@
 package org.memhygiene.controller.ksm;
 
+import org.memhygiene.core.ksm.KsmChange;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -33,7 +34,7 @@ public final class KsmRestorePoint {
     }
 
     /** Puts the remembered values back; a second call does nothing. */
-    public List<KsmSysfs.Change> restore() {
+    public List<KsmChange> restore() {
         if (previous.isEmpty() || !restored.compareAndSet(false, true)) {
             return List.of();
         }

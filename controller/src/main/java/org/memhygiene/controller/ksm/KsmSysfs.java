@@ -1,5 +1,6 @@
 package org.memhygiene.controller.ksm;
 
+import org.memhygiene.core.ksm.KsmChange;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -108,24 +109,20 @@ public final class KsmSysfs {
         return values;
     }
 
-    /** One knob's value before and after {@link #apply}. */
-    public record Change(KsmKnob knob, String before, String after) {
-    }
-
     /**
      * Writes every value, or none: all files are checked and opened for writing before the first
      * write, and if the kernel refuses a value, the values already written are put back.
      *
      * @return the changes, in the order they were written
      */
-    public List<Change> apply(KsmSettings settings) {
+    public List<KsmChange> apply(KsmSettings settings) {
         if (!available()) {
             throw new KsmAccessException("KSM is not available: " + root
                     + " does not exist (is the kernel built with CONFIG_KSM?)");
         }
         KsmStats before = read();
         List<Map.Entry<KsmKnob, String>> writes = settings.inWriteOrder();
-        List<Change> changes = new ArrayList<>();
+        List<KsmChange> changes = new ArrayList<>();
         for (Map.Entry<KsmKnob, String> write : writes) {
             KsmKnob knob = write.getKey();
             Optional<String> current = valueOf(before, knob);
@@ -136,13 +133,13 @@ public final class KsmSysfs {
                         : "this kernel has no KSM knob " + knob.fileName() + " (" + root.resolve(knob.fileName())
                                 + " does not exist)");
             }
-            changes.add(new Change(knob, current.get(), write.getValue()));
+            changes.add(new KsmChange(knob, current.get(), write.getValue()));
         }
         checkPreconditions(before, settings);
 
         // Open every file before the first write, so a permission or read-only fault changes nothing.
         // Opening does not truncate: on a plain file (a test tree) that would already be a change.
-        for (Change change : changes) {
+        for (KsmChange change : changes) {
             try (FileChannel ignored = open(change.knob(), StandardOpenOption.WRITE)) {
                 // only checking that it opens for writing
             } catch (IOException e) {
@@ -150,8 +147,8 @@ public final class KsmSysfs {
                         + describe(e) + " (nothing was changed)", e);
             }
         }
-        List<Change> written = new ArrayList<>();
-        for (Change change : changes) {
+        List<KsmChange> written = new ArrayList<>();
+        for (KsmChange change : changes) {
             try (FileChannel channel = open(change.knob(), StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 write(channel, change.after());
@@ -213,13 +210,13 @@ public final class KsmSysfs {
         }
     }
 
-    private String rollBack(List<Change> written) {
+    private String rollBack(List<KsmChange> written) {
         if (written.isEmpty()) {
             return "nothing was changed";
         }
         List<String> failures = new ArrayList<>();
         for (int i = written.size() - 1; i >= 0; i--) {
-            Change change = written.get(i);
+            KsmChange change = written.get(i);
             try (FileChannel channel = FileChannel.open(root.resolve(change.knob().fileName()),
                     StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 write(channel, change.before());

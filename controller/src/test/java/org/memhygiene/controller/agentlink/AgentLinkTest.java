@@ -1,5 +1,6 @@
 package org.memhygiene.controller.agentlink;
 
+import org.memhygiene.core.agent.AgentLinkException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

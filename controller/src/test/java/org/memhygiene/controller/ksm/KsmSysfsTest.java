@@ -1,5 +1,6 @@
 package org.memhygiene.controller.ksm;
 
+import org.memhygiene.core.ksm.KsmChange;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -65,14 +66,14 @@ class KsmSysfsTest {
     @Test
     void appliesEveryValueAndReportsBeforeAndAfter() {
         SysfsTree tree = SysfsTree.create(dir).put("pages_to_scan", "1000000");
-        List<KsmSysfs.Change> changes = tree.sysfs().apply(
+        List<KsmChange> changes = tree.sysfs().apply(
                 KsmSettings.parse(List.of("run=1", "pages_to_scan=5", "use_zero_pages=yes")));
         assertEquals("5", tree.get("pages_to_scan"), "old longer text must be truncated");
         assertEquals("1", tree.get("use_zero_pages"));
         assertEquals("1", tree.get("run"));
-        assertEquals(List.of(new KsmSysfs.Change(KsmKnob.PAGES_TO_SCAN, "1000000", "5"),
-                new KsmSysfs.Change(KsmKnob.USE_ZERO_PAGES, "0", "1"),
-                new KsmSysfs.Change(KsmKnob.RUN, "0", "1")), changes);
+        assertEquals(List.of(new KsmChange(KsmKnob.PAGES_TO_SCAN, "1000000", "5"),
+                new KsmChange(KsmKnob.USE_ZERO_PAGES, "0", "1"),
+                new KsmChange(KsmKnob.RUN, "0", "1")), changes);
     }
 
     @Test

@@ -1,4 +1,4 @@
-package org.memhygiene.controller.agentlink;
+package org.memhygiene.core.agent;
 
 import org.memhygiene.core.agent.AgentStatus;
 
@@ -6,12 +6,12 @@ import org.memhygiene.core.agent.AgentStatus;
 public final class AgentLinkException extends Exception {
     private final AgentStatus status;
 
-    AgentLinkException(AgentStatus status, String message) {
+    public AgentLinkException(AgentStatus status, String message) {
         super(message);
         this.status = status;
     }
 
-    AgentLinkException(AgentStatus status, String message, Throwable cause) {
+    public AgentLinkException(AgentStatus status, String message, Throwable cause) {
         super(message, cause);
         this.status = status;
     }

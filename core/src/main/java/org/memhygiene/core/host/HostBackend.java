@@ -1,23 +1,22 @@
-package org.memhygiene.controller.host;
+package org.memhygiene.core.host;
 
 import java.time.Duration;
 import java.util.List;
-import org.memhygiene.controller.agentlink.AgentLinkException;
-import org.memhygiene.controller.ksm.KsmSysfs;
 import org.memhygiene.core.agent.ScrubReport;
-import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.agent.AgentLinkException;
+import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSettings;
 
 /**
  * The seam between the daemon (loop, API, metrics, history) and the host it runs on: the real Linux
- * host (sysfs + libvirt + agents, {@link LinuxHost}) or the simulator's. Neither side knows which.
+ * host (sysfs + libvirt + agents, the controller's LinuxHost) or the simulator's SimulatedHost. Neither side knows which.
  */
 public interface HostBackend extends AutoCloseable {
     /** A fresh snapshot of the host and every VM. */
     HostSnapshot snapshot();
 
     /** Applies KSM knobs all or nothing; returns what changed (before and after of each knob). */
-    List<KsmSysfs.Change> applyKsm(KsmSettings settings);
+    List<KsmChange> applyKsm(KsmSettings settings);
 
     /**
      * Asks the agent of the VM with {@code vmUuid} to scrub up to {@code maxBytes} and waits up to
