@@ -10,18 +10,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.memhygiene.controller.api.ApiServer;
+import org.memhygiene.controller.daemon.Daemon;
 import org.memhygiene.controller.daemon.DaemonConfig;
-import org.memhygiene.controller.daemon.PolicyStep;
-import org.memhygiene.controller.daemon.SnapshotLoop;
-import org.memhygiene.controller.history.History;
 import org.memhygiene.controller.host.LinuxHost;
-import org.memhygiene.controller.metrics.HostMetrics;
-import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.core.json.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,7 +42,6 @@ final class DaemonCommands {
         @Override
         public Integer call() throws InterruptedException {
             DaemonConfig settings;
-            ApiServer api;
             try {
                 settings = config == null ? DaemonConfig.defaults() : DaemonConfig.load(config);
                 settings.apiToken(); // a bad token file is a usage error, before anything starts
@@ -57,68 +49,27 @@ final class DaemonCommands {
                 throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
             }
             PrintWriter err = spec.commandLine().getErr();
-            LinuxHost host = LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval());
-            History history;
+            Daemon daemon;
             try {
-                java.nio.file.Files.createDirectories(settings.historyPath().toAbsolutePath().getParent());
-                history = new History(settings.historyPath(), settings.historyRetention(), settings.historyInterval(),
-                        Clock.systemUTC());
-            } catch (java.io.IOException | IllegalStateException e) {
-                host.close();
-                throw new IllegalStateException("history " + settings.historyPath() + ": " + e.getMessage(), e);
-            }
-            PolicyConfig policyConfig;
-            try {
-                policyConfig = settings.policyFile().map(PolicyConfig::load).orElse(PolicyConfig.defaults());
+                daemon = Daemon.start(LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval()),
+                        settings, dryRun, Clock.systemUTC());
             } catch (IllegalArgumentException e) {
-                history.close();
-                host.close();
-                throw new CommandLine.ParameterException(spec.commandLine(), "policy " + e.getMessage());
-            }
-            PolicyStep policy = new PolicyStep(policyConfig.policy(), policyConfig.interval(), host, settings.dryRun() || dryRun);
-            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), Clock.systemUTC(), List.of(policy, history::record));
-            try {
-                HostMetrics metrics = new HostMetrics(loop::latest, loop::status);
-                api = new ApiServer(loop, settings.apiBind(), settings.apiPort(), settings.apiToken(), metrics::scrape,
-                        Map.of("history", query -> historyView(history, query), "decisions", query -> policy.records()));
-            } catch (IllegalArgumentException e) {
-                history.close();
-                host.close();
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
-            loop.tick(); // the first sample before the API opens, so it never answers "no snapshot yet" for long
-            api.start();
-            loop.start();
             err.printf("memhygiene: daemon on %s, sampling every %d ms, %s policy every %d s%s; API on http://%s:%d/api/v1%n",
-                    host.describe(), settings.interval().toMillis(), policyConfig.mode().name().toLowerCase(java.util.Locale.ROOT),
-                    policyConfig.interval().toSeconds(), settings.dryRun() || dryRun ? " (dry run)" : "", settings.apiBind(), api.port());
+                    daemon.host().describe(), settings.interval().toMillis(),
+                    daemon.policyConfig().mode().name().toLowerCase(java.util.Locale.ROOT),
+                    daemon.policyConfig().interval().toSeconds(), settings.dryRun() || dryRun ? " (dry run)" : "",
+                    settings.apiBind(), daemon.apiPort());
             err.flush();
             CountDownLatch stopped = new CountDownLatch(1);
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                api.close();
-                loop.close();
-                policy.close();
-                host.close();
-                history.close();
+                daemon.close();
                 stopped.countDown();
             }, "memhygiene-shutdown"));
             stopped.await();
             return 0;
         }
-    }
-
-    /**
-     * GET /api/v1/history?from=ISO&amp;to=ISO[&amp;vm=NAME]: the host's (or one VM's) samples in [from, to);
-     * default: the last hour.
-     */
-    static Object historyView(History history, Map<String, String> query) {
-        java.time.Instant to = query.containsKey("to") ? java.time.Instant.parse(query.get("to")) : java.time.Instant.now();
-        java.time.Instant from = query.containsKey("from") ? java.time.Instant.parse(query.get("from")) : to.minus(Duration.ofHours(1));
-        if (!from.isBefore(to)) {
-            throw new IllegalArgumentException("from (" + from + ") must be before to (" + to + ")");
-        }
-        return query.containsKey("vm") ? Map.of("vm", query.get("vm"), "points", history.vmSeries(query.get("vm"), from, to))
-                : Map.of("points", history.hostSeries(from, to));
     }
 
     @Command(name = "status", mixinStandardHelpOptions = true,

@@ -1,0 +1,103 @@
+package org.memhygiene.controller.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import org.memhygiene.controller.api.ApiServer;
+import org.memhygiene.controller.history.History;
+import org.memhygiene.controller.metrics.HostMetrics;
+import org.memhygiene.controller.policy.PolicyConfig;
+import org.memhygiene.core.host.HostBackend;
+
+/**
+ * The daemon assembled over any {@link HostBackend}: the snapshot loop, the policy step, the history and
+ * the HTTP API with its metrics. {@code memhygiene run} starts one on the Linux host; the dashboard
+ * starts one in-process on a simulated host, so both are served by the same code.
+ */
+public final class Daemon implements AutoCloseable {
+    private final HostBackend host;
+    private final History history;
+    private final PolicyConfig policyConfig;
+    private final PolicyStep policy;
+    private final SnapshotLoop loop;
+    private final ApiServer api;
+
+    private Daemon(HostBackend host, History history, PolicyConfig policyConfig, PolicyStep policy, SnapshotLoop loop,
+            ApiServer api) {
+        this.host = host;
+        this.history = history;
+        this.policyConfig = policyConfig;
+        this.policy = policy;
+        this.loop = loop;
+        this.api = api;
+    }
+
+    /**
+     * Takes the first sample, opens the API and starts the loop. The daemon owns {@code host} from here on,
+     * also when starting fails.
+     *
+     * @throws IllegalArgumentException for a configuration that cannot work (bad policy file, token, bind address)
+     * @throws IllegalStateException    when the history database cannot be opened
+     */
+    public static Daemon start(HostBackend host, DaemonConfig settings, boolean dryRun, Clock clock) {
+        History history = null;
+        try {
+            PolicyConfig policyConfig;
+            try {
+                policyConfig = settings.policyFile().map(PolicyConfig::load).orElse(PolicyConfig.defaults());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("policy " + e.getMessage(), e);
+            }
+            try {
+                Files.createDirectories(settings.historyPath().toAbsolutePath().getParent());
+                history = new History(settings.historyPath(), settings.historyRetention(), settings.historyInterval(), clock);
+            } catch (IOException | IllegalStateException e) {
+                throw new IllegalStateException("history " + settings.historyPath() + ": " + e.getMessage(), e);
+            }
+            History recorded = history;
+            PolicyStep policy = new PolicyStep(policyConfig.policy(), policyConfig.interval(), host, settings.dryRun() || dryRun);
+            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), clock, List.of(policy, recorded::record));
+            HostMetrics metrics = new HostMetrics(loop::latest, loop::status);
+            ApiServer api = new ApiServer(loop, settings.apiBind(), settings.apiPort(), settings.apiToken(), metrics::scrape,
+                    Map.of("history", query -> HistoryQuery.view(recorded, query), "decisions", query -> policy.records()));
+            loop.tick(); // the first sample before the API opens, so it never answers "no snapshot yet" for long
+            api.start();
+            loop.start();
+            return new Daemon(host, recorded, policyConfig, policy, loop, api);
+        } catch (RuntimeException e) {
+            if (history != null) {
+                history.close();
+            }
+            host.close();
+            throw e;
+        }
+    }
+
+    /** The port the API listens on (the configured one, or the one the system chose for port 0). */
+    public int apiPort() {
+        return api.port();
+    }
+
+    public SnapshotLoop loop() {
+        return loop;
+    }
+
+    public PolicyConfig policyConfig() {
+        return policyConfig;
+    }
+
+    public HostBackend host() {
+        return host;
+    }
+
+    @Override
+    public void close() {
+        api.close();
+        loop.close();
+        policy.close();
+        host.close();
+        history.close();
+    }
+}
