@@ -1,16 +1,16 @@
 package org.memhygiene.agent;
 
 import com.fasterxml.jackson.core.JacksonException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Iterator;
+import java.util.Map;
 import java.util.Set;
 import org.memhygiene.agent.scrub.ScrubConfig;
 import org.memhygiene.agent.scrub.ScrubPolicyFields;
+import org.memhygiene.core.json.PlainJson;
 
 /**
  * /etc/memhygiene/agent.yaml (guest-agent/src/main/dist/agent.yaml documents every key): where to serve
@@ -36,25 +36,28 @@ public record AgentConfig(String listen, ScrubConfig scrub) {
             if (Files.size(file) > MAX_FILE_BYTES) {
                 throw new IllegalArgumentException("larger than " + MAX_FILE_BYTES + " bytes");
             }
-            JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
-            if (root == null || root.isMissingNode() || root.isNull()) {
+            // Jackson's YAML parser through the streaming API, without databind (see PlainJson).
+            Object parsed;
+            try (JsonParser parser = new YAMLFactory().createParser(file.toFile())) {
+                parsed = PlainJson.read(parser);
+            }
+            if (parsed == null) {
                 return defaults(); // an empty file, or only comments
             }
-            if (!root.isObject()) {
+            if (!(parsed instanceof Map<?, ?> root)) {
                 throw new IllegalArgumentException("expected a mapping with the keys " + KEYS);
             }
-            for (Iterator<String> names = root.fieldNames(); names.hasNext(); ) {
-                String name = names.next();
+            for (Object name : root.keySet()) {
                 if (!KEYS.contains(name)) {
                     throw new IllegalArgumentException("unknown key \"" + name + "\"; expected " + KEYS);
                 }
             }
-            JsonNode listen = root.get("listen");
-            if (listen != null && !listen.isTextual()) {
-                throw new IllegalArgumentException("listen = " + listen + ": expected a device path, unix:PATH or"
-                        + " tcp:127.0.0.1:PORT");
+            Object listen = root.get("listen");
+            if (root.containsKey("listen") && !(listen instanceof String)) {
+                throw new IllegalArgumentException("listen = " + PlainJson.toJson(listen) + ": expected a device path,"
+                        + " unix:PATH or tcp:127.0.0.1:PORT");
             }
-            return new AgentConfig(listen == null ? defaults().listen() : listen.asText(),
+            return new AgentConfig(listen == null ? defaults().listen() : (String) listen,
                     ScrubPolicyFields.apply(ScrubConfig.defaults(), root.get("scrub"), ScrubPolicyFields.Units.HUMAN));
         } catch (JacksonException e) {
             throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);

@@ -1,112 +1,24 @@
 package org.memhygiene.agent;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import java.io.PrintWriter;
-import java.net.SocketAddress;
-import java.nio.channels.ServerSocketChannel;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.util.Comparator;
-import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.Callable;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import org.memhygiene.agent.posture.PostureProbe;
-import org.memhygiene.agent.scrub.ProcMemory;
-import org.memhygiene.agent.scrub.ScrubConfig;
-import org.memhygiene.agent.scrub.ScrubTriggers;
-import org.memhygiene.agent.scrub.Scrubber;
-import org.memhygiene.agent.server.AgentRequests;
-import org.memhygiene.agent.server.AgentServer;
-import org.memhygiene.core.agent.ScrubReport;
+import java.util.HashMap;
+import java.util.Map;
 import org.memhygiene.core.cli.CliErrors;
-import org.memhygiene.core.cli.SizeConverter;
-import org.memhygiene.core.json.Json;
-import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.protocol.AgentProtocol;
-import org.memhygiene.core.units.ByteSize;
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
-/** The guest agent's command line, {@code bin/memhygiene-agent}. */
-@Command(name = "memhygiene-agent", mixinStandardHelpOptions = true,
-        description = "Zeroes freed guest memory so the host's KSM can merge it with the zero page.",
-        subcommands = {AgentMain.Scrub.class, AgentMain.Posture.class, CommandLine.HelpCommand.class})
-public final class AgentMain implements Callable<Integer> {
+/**
+ * The entry point of {@code bin/memhygiene-agent}. With only the serving options (--listen, --config) it
+ * serves without loading picocli ({@link AgentService}); everything else, --help and every usage error
+ * included, goes to the picocli command line {@link AgentCommand}. This class does not mention picocli's
+ * types: the bytecode verifier would load them (picocli.CommandLine alone is a large class).
+ */
+public final class AgentMain {
     static final Path VIRTIO_PORT = Path.of("/dev/virtio-ports", AgentProtocol.PORT_NAME);
-    /** Generous for a host that polls every second, tight enough that a flood costs little. */
-    static final int MAX_REQUESTS_PER_SECOND = 50;
+    static final String LISTEN = "--listen";
+    static final String CONFIG = "--config";
 
-    @Option(names = "--listen", paramLabel = "ADDRESS",
-            description = "Serve on unix:PATH, tcp:127.0.0.1:PORT or a character device path instead of the"
-                    + " config file's listen (default /dev/virtio-ports/org.memhygiene.agent.0).")
-    String listen;
-    @CommandLine.Mixin
-    ConfigFile configFile;
-    @Spec
-    CommandSpec spec;
-
-    /** With no subcommand: serve the host until killed. */
-    @Override
-    public Integer call() throws Exception {
-        AgentConfig config = configFile.load(spec);
-        String where = listen != null ? listen : config.listen();
-        Path proc = Path.of("/proc");
-        Scrubber scrubber = new Scrubber(config.scrub(), proc, Clock.systemUTC());
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "scrub-triggers");
-            thread.setDaemon(true);
-            return thread;
-        });
-        ScrubTriggers triggers = new ScrubTriggers(scrubber, scheduler,
-                report -> System.err.println("memhygiene-agent: triggered scrub: " + report.outcome() + ", "
-                        + ByteSize.format(report.bytesZeroed()) + " zeroed" + (report.reason().isEmpty() ? "" : ": " + report.reason())));
-        triggers.reschedule();
-        AgentRequests requests = new AgentRequests(scrubber, triggers, new ProcMemory(proc),
-                () -> PostureProbe.ofThisMachine().probe(), version());
-        AgentServer server = new AgentServer(requests, MAX_REQUESTS_PER_SECOND);
-        if (where.startsWith("/")) {
-            System.err.println("memhygiene-agent: serving on " + where);
-            server.servePort(Path.of(where));
-            return 0;
-        }
-        SocketAddress address;
-        try {
-            address = AgentServer.parseListen(where);
-        } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
-        }
-        try (ServerSocketChannel channel = server.bind(address)) {
-            System.err.println("memhygiene-agent: serving on " + where);
-            server.serve(channel);
-        }
-        return 0;
-    }
-
-    /** --config FILE, else $MEMHYGIENE_AGENT_CONFIG, else the defaults. */
-    static final class ConfigFile {
-        @Option(names = "--config", paramLabel = "FILE",
-                description = "Read settings from FILE (default: $" + AgentConfig.ENVIRONMENT_VARIABLE
-                        + ", set by memhygiene-agent.service to /etc/memhygiene/agent.yaml; else built-in defaults).")
-        Path file;
-
-        AgentConfig load(CommandSpec spec) {
-            String fromEnvironment = System.getenv(AgentConfig.ENVIRONMENT_VARIABLE);
-            Path chosen = file != null ? file
-                    : fromEnvironment != null && !fromEnvironment.isEmpty() ? Path.of(fromEnvironment) : null;
-            if (chosen == null) {
-                return AgentConfig.defaults();
-            }
-            try {
-                return AgentConfig.load(chosen);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
-            }
-        }
+    private AgentMain() {
     }
 
     static String version() {
@@ -115,79 +27,59 @@ public final class AgentMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine().execute(args));
-    }
-
-    public static CommandLine commandLine() {
-        return CliErrors.configure(new CommandLine(new AgentMain()), "memhygiene-agent");
-    }
-
-    @Command(name = "scrub", mixinStandardHelpOptions = true, description = {
-            "Zero free memory once, within the safety limits of docs/SCRUBBING.md: at most MemAvailable minus"
-                    + " the headroom (by default the larger of 256 MiB and 10% of MemTotal; --config changes it);"
-                    + " stops at once under memory pressure.",
-            "Exit code 0 also when a limit stopped it early: the report says why."})
-    static final class Scrub implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Option(names = "--max-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
-                description = "Zero at most SIZE (e.g. 512M, 2G; default: as much as is safe).")
-        long maxBytes = Long.MAX_VALUE;
-        @Option(names = "--json", description = "Print the report as JSON.")
-        boolean json;
-        @Option(names = "--proc-root", paramLabel = "DIR", hidden = true, description = "For tests.")
-        Path procRoot = Path.of("/proc");
-        @CommandLine.Mixin
-        ConfigFile configFile;
-
-        @Override
-        public Integer call() throws JsonProcessingException {
-            ScrubConfig config = configFile.load(spec).scrub();
-            ScrubReport report = new Scrubber(config, procRoot, Clock.systemUTC()).scrub(maxBytes);
-            PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(Json.mapper().writeValueAsString(report));
-            } else {
-                out.printf(Locale.ROOT, "outcome      %s%n", report.outcome().name().toLowerCase(Locale.ROOT));
-                if (!report.reason().isEmpty()) {
-                    out.printf(Locale.ROOT, "reason       %s%n", report.reason());
-                }
-                out.printf(Locale.ROOT, "zeroed       %s of %s targeted%n", ByteSize.format(report.bytesZeroed()),
-                        ByteSize.format(report.targetBytes()));
-                out.printf(Locale.ROOT, "duration     %d ms (%s/s)%n", report.durationMillis(),
-                        ByteSize.format((long) report.throughputBytesPerSecond()));
-                out.printf(Locale.ROOT, "chunks       %d completed, %d aborted%n", report.chunksCompleted(),
-                        report.chunksAborted());
+        Map<String, String> serving = servingOptions(args);
+        if (serving != null) {
+            AgentService service = null;
+            try {
+                service = AgentService.prepare(serving.get(LISTEN), serving.containsKey(CONFIG) ? Path.of(serving.get(CONFIG)) : null);
+            } catch (AgentService.UsageException | InvalidPathException e) {
+                // picocli says it as for any usage error, below
             }
-            out.flush();
-            return report.outcome() == ScrubReport.Outcome.FAILED ? CliErrors.EXIT_RUNTIME_ERROR : 0;
+            if (service != null) {
+                System.exit(serve(service));
+            }
         }
+        System.exit(AgentCommand.run(args));
     }
 
-    @Command(name = "posture", mixinStandardHelpOptions = true,
-            description = "What this guest does to protect memory: findings with evidence and remediation.")
-    static final class Posture implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Option(names = "--json", description = "Print the findings as JSON.")
-        boolean json;
-
-        @Override
-        public Integer call() throws JsonProcessingException {
-            List<Finding> findings = PostureProbe.ofThisMachine().probe().stream()
-                    .sorted(Comparator.comparing(Finding::severity).reversed().thenComparing(Finding::id)).toList();
-            PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(Json.mapper().writeValueAsString(findings));
-            } else {
-                for (Finding f : findings) {
-                    out.printf(Locale.ROOT, "%-8s %-32s %s%n", f.severity(), f.id(), f.title());
-                    out.printf(Locale.ROOT, "%-8s %-32s evidence: %s%n", "", "", f.evidence());
-                    out.printf(Locale.ROOT, "%-8s %-32s fix: %s%n", "", "", f.remediation());
-                }
-            }
-            out.flush();
+    /** Serves as {@link AgentCommand#call} does and reports a failure as CliErrors does: exit code 1, the message. */
+    private static int serve(AgentService service) {
+        try {
+            service.serve();
             return 0;
+        } catch (Exception e) {
+            System.err.println("memhygiene-agent: error: " + (e.getMessage() != null ? e.getMessage() : e.toString()));
+            if (System.getenv("MEMHYGIENE_DEBUG") != null) {
+                e.printStackTrace();
+            }
+            return CliErrors.EXIT_RUNTIME_ERROR;
         }
+    }
+
+    /**
+     * {@code args} as --listen/--config values when they are nothing else (each at most once, as
+     * {@code --name value} or {@code --name=value}); null when picocli must read them: anything else, a
+     * value that could be an option or an @argument file, a repeated option, a missing value.
+     */
+    static Map<String, String> servingOptions(String[] args) {
+        Map<String, String> options = new HashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String name = args[i];
+            String value;
+            int equals = name.indexOf('=');
+            if (equals > 0) {
+                value = name.substring(equals + 1);
+                name = name.substring(0, equals);
+            } else if (i + 1 < args.length) {
+                value = args[++i];
+            } else {
+                return null;
+            }
+            if (!(name.equals(LISTEN) || name.equals(CONFIG)) || value.isEmpty() || value.startsWith("-")
+                    || value.startsWith("@") || options.put(name, value) != null) {
+                return null;
+            }
+        }
+        return options;
     }
 }

@@ -28,7 +28,7 @@ class AgentMainTest {
     private static Run run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = AgentMain.commandLine();
+        CommandLine cli = AgentCommand.commandLine();
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         return new Run(cli.execute(args), out.toString(), err.toString());

@@ -2,10 +2,13 @@ package org.memhygiene.controller.agentlink;
 
 import org.memhygiene.core.agent.AgentLinkException;
 import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -42,6 +45,7 @@ final class AgentConnection implements AutoCloseable {
             .with(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
             .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+    private static final ObjectWriter LINE = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
 
     private final Path socket;
     private final SocketChannel channel;
@@ -92,7 +96,7 @@ final class AgentConnection implements AutoCloseable {
      */
     <T> T call(String command, ObjectNode arguments, JavaType resultType, long deadlineNanos) throws AgentLinkException {
         long id = ids.incrementAndGet();
-        String request = AgentProtocol.request(LongNode.valueOf(id), command, arguments) + "\n";
+        String request = requestLine(id, command, arguments) + "\n";
         try {
             ByteBuffer out = ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8));
             while (out.hasRemaining()) {
@@ -121,6 +125,22 @@ final class AgentConnection implements AutoCloseable {
             throw new AgentLinkException(AgentStatus.TIMEOUT, command + ": no reply within the read timeout");
         } catch (IOException e) {
             throw new AgentLinkException(AgentStatus.UNREACHABLE, command + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** A request as docs/PROTOCOL.md specifies it, one line; the agent reads it with AgentProtocol.parseRequest. */
+    static String requestLine(long id, String command, ObjectNode arguments) {
+        ObjectNode node = Json.mapper().createObjectNode();
+        node.put("protocol", AgentProtocol.VERSION);
+        node.set("id", LongNode.valueOf(id));
+        node.put("command", command);
+        if (arguments != null) {
+            node.set("arguments", arguments);
+        }
+        try {
+            return LINE.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write a request: " + e.getMessage(), e);
         }
     }
 

@@ -1,18 +1,34 @@
 package org.memhygiene.core.protocol;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectWriter;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
-import org.memhygiene.core.json.Json;
+import org.memhygiene.core.agent.AgentHello;
+import org.memhygiene.core.agent.AgentStats;
+import org.memhygiene.core.agent.ScrubCounters;
+import org.memhygiene.core.agent.ScrubPolicy;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.json.PlainJson;
+import org.memhygiene.core.posture.Finding;
 
 /**
  * The agent protocol (docs/PROTOCOL.md): JSON lines over the virtio-serial port
  * org.memhygiene.agent.0. A request is {"protocol":1,"id":..,"command":"..","arguments":{..}}; a
  * reply carries the request's id and either "result" or "error" {"code","message"}.
+ *
+ * <p>This is the agent's side, written with Jackson's streaming API only (jackson-core, no databind):
+ * the agent idles in a guest that pays for every MiB it holds, and databind's classes are the largest
+ * part of what it would hold (docs/PERFORMANCE.md "Guest agent: footprint"). The replies are byte for
+ * byte what {@code Json.mapper()} writes for the same records, which the controller reads with databind
+ * (AgentProtocolAgreementTest in the controller proves both directions for every message).
  */
 public final class AgentProtocol {
     public static final int VERSION = 1;
@@ -21,7 +37,6 @@ public final class AgentProtocol {
     public static final int MAX_LINE_BYTES = 64 * 1024;
     public static final Set<String> COMMANDS = Set.of("hello", "posture", "stats", "scrub", "set-policy");
     private static final Set<String> REQUEST_FIELDS = Set.of("protocol", "id", "command", "arguments");
-    private static final ObjectWriter LINE = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
 
     private AgentProtocol() {
     }
@@ -32,16 +47,16 @@ public final class AgentProtocol {
         INVALID_ARGUMENTS, RATE_LIMITED, INTERNAL;
 
         public String wireName() {
-            return name().toLowerCase(java.util.Locale.ROOT);
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 
     /** A request that failed validation; {@code id} is the request's id when it could be read. */
     public static final class ProtocolException extends Exception {
         private final ErrorCode code;
-        private final JsonNode id;
+        private final transient Object id;
 
-        public ProtocolException(ErrorCode code, String message, JsonNode id) {
+        public ProtocolException(ErrorCode code, String message, Object id) {
             super(message);
             this.code = code;
             this.id = id;
@@ -51,91 +66,178 @@ public final class AgentProtocol {
             return code;
         }
 
-        public JsonNode id() {
+        /** A String, an Integer, Long or BigInteger ({@link PlainJson}), or null. */
+        public Object id() {
             return id;
         }
     }
 
-    /** A validated request. */
-    public record Request(JsonNode id, String command, ObjectNode arguments) {
+    /**
+     * A validated request.
+     *
+     * @param id        a String, or an Integer, Long or BigInteger, echoed in the reply as it came
+     * @param command   one of {@link #COMMANDS}
+     * @param arguments the arguments object as {@link PlainJson} values; empty when absent
+     */
+    public record Request(Object id, String command, Map<String, Object> arguments) {
     }
 
     public static Request parseRequest(String line) throws ProtocolException {
-        JsonNode node;
-        try {
-            node = Json.mapper().readTree(line);
-        } catch (JsonProcessingException e) {
+        Object parsed;
+        try (JsonParser parser = PlainJson.FACTORY.createParser(line)) {
+            parsed = PlainJson.read(parser);
+        } catch (JacksonException e) {
             throw new ProtocolException(ErrorCode.INVALID_JSON, "not JSON: " + e.getOriginalMessage(), null);
+        } catch (IOException e) {
+            throw new ProtocolException(ErrorCode.INVALID_JSON, "not JSON: " + e.getMessage(), null);
         }
-        if (node == null || !node.isObject()) {
+        if (!(parsed instanceof Map<?, ?>)) {
             throw new ProtocolException(ErrorCode.INVALID_REQUEST, "a request is a JSON object", null);
         }
-        JsonNode id = node.get("id");
-        if (id == null || !(id.isTextual() || id.isIntegralNumber()) || id.toString().length() > 128) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> node = (Map<String, Object>) parsed;
+        Object id = node.get("id");
+        if (!(id instanceof String || PlainJson.isInteger(id)) || PlainJson.toJson(id).length() > 128) {
             throw new ProtocolException(ErrorCode.INVALID_REQUEST, "\"id\" must be a string or an integer (128 characters at most)", null);
         }
-        for (var names = node.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
+        for (String name : node.keySet()) {
             if (!REQUEST_FIELDS.contains(name)) {
                 throw new ProtocolException(ErrorCode.INVALID_REQUEST, "unknown field \"" + abbreviate(name)
                         + "\"; a request has " + REQUEST_FIELDS, id);
             }
         }
-        JsonNode version = node.get("protocol");
-        if (version == null || !version.isInt() || version.asInt() != VERSION) {
+        Object version = node.get("protocol");
+        if (!(version instanceof Integer number) || number != VERSION) {
             throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "\"protocol\" must be " + VERSION + ", was "
-                    + (version == null ? "missing" : abbreviate(version.toString())), id);
+                    + (node.containsKey("protocol") ? abbreviate(PlainJson.toJson(version)) : "missing"), id);
         }
-        JsonNode command = node.get("command");
-        if (command == null || !command.isTextual()) {
+        if (!(node.get("command") instanceof String command)) {
             throw new ProtocolException(ErrorCode.INVALID_REQUEST, "\"command\" must be a string", id);
         }
-        if (!COMMANDS.contains(command.asText())) {
-            throw new ProtocolException(ErrorCode.UNKNOWN_COMMAND, "unknown command \"" + abbreviate(command.asText())
+        if (!COMMANDS.contains(command)) {
+            throw new ProtocolException(ErrorCode.UNKNOWN_COMMAND, "unknown command \"" + abbreviate(command)
                     + "\"; commands: " + COMMANDS, id);
         }
-        JsonNode arguments = node.get("arguments");
-        if (arguments != null && !arguments.isObject()) {
+        Object arguments = node.get("arguments");
+        if (node.containsKey("arguments") && !(arguments instanceof Map<?, ?>)) {
             throw new ProtocolException(ErrorCode.INVALID_ARGUMENTS, "\"arguments\" must be an object", id);
         }
-        return new Request(id, command.asText(),
-                arguments == null ? JsonNodeFactory.instance.objectNode() : (ObjectNode) arguments);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> object = arguments == null ? Map.of() : (Map<String, Object>) arguments;
+        return new Request(id, command, object);
     }
 
-    public static String request(JsonNode id, String command, ObjectNode arguments) {
-        ObjectNode node = JsonNodeFactory.instance.objectNode();
-        node.put("protocol", VERSION);
-        node.set("id", id);
-        node.put("command", command);
-        if (arguments != null) {
-            node.set("arguments", arguments);
+    /**
+     * The reply line to {@code id} with {@code result}: an {@link AgentHello}, {@link AgentStats},
+     * {@link ScrubReport}, {@link ScrubPolicy} or a list of {@link Finding}s.
+     */
+    public static String result(Object id, Object result) {
+        return line(generator -> {
+            generator.writeFieldName("result");
+            writeValue(generator, result);
+        }, id);
+    }
+
+    public static String error(Object id, ErrorCode code, String message) {
+        return line(generator -> {
+            generator.writeObjectFieldStart("error");
+            generator.writeStringField("code", code.wireName());
+            generator.writeStringField("message", message);
+            generator.writeEndObject();
+        }, id);
+    }
+
+    private interface Body {
+        void write(JsonGenerator generator) throws IOException;
+    }
+
+    private static String line(Body body, Object id) {
+        StringWriter text = new StringWriter();
+        try (JsonGenerator generator = PlainJson.FACTORY.createGenerator(text)) {
+            generator.writeStartObject();
+            generator.writeNumberField("protocol", VERSION);
+            generator.writeFieldName("id");
+            PlainJson.write(generator, id);
+            body.write(generator);
+            generator.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write a reply", e); // a StringWriter does not fail
         }
-        return line(node);
+        return text.toString();
     }
 
-    public static String result(JsonNode id, Object result) {
-        ObjectNode node = JsonNodeFactory.instance.objectNode();
-        node.put("protocol", VERSION);
-        node.set("id", id);
-        node.set("result", Json.mapper().valueToTree(result));
-        return line(node);
-    }
-
-    public static String error(JsonNode id, ErrorCode code, String message) {
-        ObjectNode node = JsonNodeFactory.instance.objectNode();
-        node.put("protocol", VERSION);
-        node.set("id", id);
-        ObjectNode error = node.putObject("error");
-        error.put("code", code.wireName());
-        error.put("message", message);
-        return line(node);
-    }
-
-    private static String line(ObjectNode node) {
-        try {
-            return LINE.writeValueAsString(node);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("cannot write a reply: " + e.getMessage(), e);
+    /**
+     * The protocol's records as Json.mapper() writes them: snake_case fields in component order, enums by
+     * name, an empty Optional as null. Spelled out rather than reflected so that no reflection machinery
+     * is loaded; the agreement test fails if a record gains a component this does not write.
+     */
+    private static void writeValue(JsonGenerator g, Object value) throws IOException {
+        if (value instanceof AgentHello hello) {
+            g.writeStartObject();
+            g.writeNumberField("protocol_version", hello.protocolVersion());
+            g.writeStringField("agent_version", hello.agentVersion());
+            g.writeNumberField("page_size_bytes", hello.pageSizeBytes());
+            g.writeFieldName("capabilities");
+            PlainJson.write(g, hello.capabilities());
+            g.writeEndObject();
+        } else if (value instanceof AgentStats stats) {
+            g.writeStartObject();
+            g.writeNumberField("mem_total_bytes", stats.memTotalBytes());
+            g.writeNumberField("mem_available_bytes", stats.memAvailableBytes());
+            g.writeFieldName("scrub");
+            writeValue(g, stats.scrub());
+            g.writeFieldName("policy");
+            writeValue(g, stats.policy());
+            g.writeEndObject();
+        } else if (value instanceof ScrubCounters counters) {
+            g.writeStartObject();
+            g.writeNumberField("scrubs_run", counters.scrubsRun());
+            g.writeNumberField("total_bytes_zeroed", counters.totalBytesZeroed());
+            g.writeFieldName("last_report");
+            writeValue(g, counters.lastReport());
+            g.writeEndObject();
+        } else if (value instanceof ScrubReport report) {
+            g.writeStartObject();
+            g.writeStringField("outcome", report.outcome().name());
+            g.writeStringField("reason", report.reason());
+            g.writeNumberField("bytes_zeroed", report.bytesZeroed());
+            g.writeNumberField("target_bytes", report.targetBytes());
+            g.writeNumberField("duration_millis", report.durationMillis());
+            g.writeNumberField("throughput_bytes_per_second", report.throughputBytesPerSecond());
+            g.writeNumberField("chunks_completed", report.chunksCompleted());
+            g.writeNumberField("chunks_aborted", report.chunksAborted());
+            g.writeEndObject();
+        } else if (value instanceof ScrubPolicy policy) {
+            g.writeStartObject();
+            g.writeNumberField("min_headroom_bytes", policy.minHeadroomBytes());
+            g.writeNumberField("headroom_percent_of_total", policy.headroomPercentOfTotal());
+            g.writeNumberField("pressure_threshold_percent", policy.pressureThresholdPercent());
+            g.writeNumberField("max_rate_bytes_per_second", policy.maxRateBytesPerSecond());
+            g.writeNumberField("periodic_interval_millis", policy.periodicIntervalMillis());
+            g.writeNumberField("large_free_threshold_bytes", policy.largeFreeThresholdBytes());
+            g.writeNumberField("large_free_sample_millis", policy.largeFreeSampleMillis());
+            g.writeNumberField("triggered_max_bytes", policy.triggeredMaxBytes());
+            g.writeEndObject();
+        } else if (value instanceof Finding finding) {
+            g.writeStartObject();
+            g.writeStringField("id", finding.id());
+            g.writeStringField("severity", finding.severity().name());
+            g.writeStringField("title", finding.title());
+            g.writeStringField("evidence", finding.evidence());
+            g.writeStringField("remediation", finding.remediation());
+            g.writeEndObject();
+        } else if (value instanceof Optional<?> optional) {
+            writeValue(g, optional.orElse(null));
+        } else if (value instanceof List<?> list) {
+            g.writeStartArray();
+            for (Object item : list) {
+                writeValue(g, item);
+            }
+            g.writeEndArray();
+        } else if (value == null) {
+            g.writeNull();
+        } else {
+            throw new IllegalArgumentException("not a protocol result: " + value.getClass().getName());
         }
     }
 

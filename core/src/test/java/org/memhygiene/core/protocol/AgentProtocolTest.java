@@ -1,12 +1,13 @@
 package org.memhygiene.core.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.node.IntNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import java.math.BigInteger;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.protocol.AgentProtocol.ErrorCode;
 import org.memhygiene.core.protocol.AgentProtocol.ProtocolException;
@@ -17,27 +18,40 @@ class AgentProtocolTest {
     }
 
     @Test
-    void aRequestRoundTrips() throws ProtocolException {
-        String line = AgentProtocol.request(IntNode.valueOf(7), "scrub",
-                JsonNodeFactory.instance.objectNode().put("max_bytes", 4096));
-        assertFalse(line.contains("\n"), "one line");
-        AgentProtocol.Request request = AgentProtocol.parseRequest(line);
-        assertEquals(7, request.id().asInt());
+    void aRequestIsReadIntoPlainValues() throws ProtocolException {
+        AgentProtocol.Request request = AgentProtocol.parseRequest("{\"protocol\":1,\"id\":7,\"command\":\"scrub\","
+                + "\"arguments\":{\"max_bytes\":4096,\"big\":99999999999999999999,\"rate\":1.5,\"on\":true,\"none\":null,"
+                + "\"list\":[\"a\",{\"b\":2}]}}");
+        assertEquals(7, request.id());
         assertEquals("scrub", request.command());
-        assertEquals(4096, request.arguments().get("max_bytes").asInt());
+        assertEquals(List.of("max_bytes", "big", "rate", "on", "none", "list"), List.copyOf(request.arguments().keySet()),
+                "document order");
+        assertEquals(4096, request.arguments().get("max_bytes"));
+        assertEquals(new BigInteger("99999999999999999999"), request.arguments().get("big"));
+        assertEquals(1.5, request.arguments().get("rate"));
+        assertEquals(true, request.arguments().get("on"));
+        assertTrue(request.arguments().containsKey("none") && request.arguments().get("none") == null);
+        assertEquals(List.of("a", Map.of("b", 2)), request.arguments().get("list"));
         assertEquals(0, AgentProtocol.parseRequest("{\"protocol\":1,\"id\":\"a\",\"command\":\"hello\"}").arguments().size());
+        assertEquals("a", AgentProtocol.parseRequest("{\"protocol\":1,\"id\":\"a\",\"command\":\"hello\"}").id());
     }
 
     @Test
     void eachMistakeHasItsCodeAndKeepsTheIdWhenThereIsOne() {
         assertEquals(ErrorCode.INVALID_JSON, refused("{").code());
+        assertEquals(ErrorCode.INVALID_JSON, refused("{\"protocol\":1,\"id\":1,\"command\":\"hello\",}").code());
         assertEquals(ErrorCode.INVALID_REQUEST, refused("[1]").code());
         assertEquals(ErrorCode.INVALID_REQUEST, refused("{\"protocol\":1,\"command\":\"hello\"}").code());
         assertEquals(ErrorCode.INVALID_REQUEST, refused("{\"protocol\":1,\"id\":{},\"command\":\"hello\"}").code());
         assertEquals(ErrorCode.INVALID_REQUEST, refused("{\"protocol\":1,\"id\":\"" + "x".repeat(200) + "\",\"command\":\"hello\"}").code());
         ProtocolException version = refused("{\"protocol\":2,\"id\":3,\"command\":\"hello\"}");
         assertEquals(ErrorCode.UNSUPPORTED_VERSION, version.code());
-        assertEquals(3, version.id().asInt());
+        assertEquals(3, version.id());
+        assertEquals("\"protocol\" must be 1, was \"1\"", refused("{\"protocol\":\"1\",\"id\":3,\"command\":\"hello\"}").getMessage());
+        assertEquals("\"protocol\" must be 1, was missing", refused("{\"id\":3,\"command\":\"hello\"}").getMessage());
+        assertEquals(ErrorCode.INVALID_REQUEST, refused("{\"protocol\":1,\"id\":3,\"command\":\"hello\",\"extra\":1}").code());
+        assertEquals(ErrorCode.INVALID_REQUEST, refused("{\"protocol\":1,\"id\":3,\"command\":5}").code());
+        assertEquals(ErrorCode.INVALID_ARGUMENTS, refused("{\"protocol\":1,\"id\":3,\"command\":\"scrub\",\"arguments\":null}").code());
         assertEquals(ErrorCode.UNKNOWN_COMMAND, refused("{\"protocol\":1,\"id\":3,\"command\":\"reboot\"}").code());
         assertEquals(ErrorCode.INVALID_ARGUMENTS, refused("{\"protocol\":1,\"id\":3,\"command\":\"scrub\",\"arguments\":[]}").code());
         assertNull(refused("{").id());

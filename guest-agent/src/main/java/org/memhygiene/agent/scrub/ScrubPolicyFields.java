@@ -1,10 +1,9 @@
 package org.memhygiene.agent.scrub;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.util.Iterator;
 import java.util.Map;
 import java.util.Set;
 import org.memhygiene.core.agent.ScrubPolicy;
+import org.memhygiene.core.json.PlainJson;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.core.units.Durations;
 
@@ -42,16 +41,18 @@ public final class ScrubPolicyFields {
     }
 
     /**
-     * {@code base} with the fields of {@code object} applied; fields it lacks keep their value. An
+     * {@code base} with the fields of {@code object} (a {@link PlainJson} value: a Map, or null for none)
+     * applied; fields it lacks keep their value. An
      * unknown field, a value of the wrong type or out of range is an IllegalArgumentException naming the
      * field, the value and what was expected; then nothing is applied.
      */
-    public static ScrubConfig apply(ScrubConfig base, JsonNode object, Units units) {
-        if (object == null || object.isNull()) {
+    public static ScrubConfig apply(ScrubConfig base, Object object, Units units) {
+        if (object == null) {
             return base;
         }
-        if (!object.isObject()) {
-            throw new IllegalArgumentException("the scrub policy must be an object of " + NAMES + ", was " + object);
+        if (!(object instanceof Map<?, ?> fields)) {
+            throw new IllegalArgumentException("the scrub policy must be an object of " + NAMES + ", was "
+                    + PlainJson.toJson(object));
         }
         ScrubPolicy p = policyOf(base);
         long minHeadroom = p.minHeadroomBytes();
@@ -62,15 +63,14 @@ public final class ScrubPolicyFields {
         long largeFree = p.largeFreeThresholdBytes();
         long sample = p.largeFreeSampleMillis();
         long triggeredMax = p.triggeredMaxBytes();
-        for (Iterator<Map.Entry<String, JsonNode>> it = object.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
-            String name = field.getKey();
+        for (Map.Entry<?, ?> field : fields.entrySet()) {
+            String name = (String) field.getKey();
             Kind kind = FIELDS.get(name);
             if (kind == null) {
                 throw new IllegalArgumentException("unknown scrub policy field \"" + abbreviate(name) + "\"; expected one of "
                         + NAMES.stream().sorted().toList());
             }
-            JsonNode value = field.getValue();
+            Object value = field.getValue();
             switch (name) {
                 case "min_headroom_bytes" -> minHeadroom = whole(name, value, kind, units);
                 case "headroom_percent_of_total" -> headroomPercent = (int) whole(name, value, kind, units);
@@ -86,17 +86,17 @@ public final class ScrubPolicyFields {
                 .withPeriodic(periodic, triggeredMax).withLargeFree(largeFree, sample, triggeredMax);
     }
 
-    private static long whole(String name, JsonNode value, Kind kind, Units units) {
-        if (value.isIntegralNumber() && value.canConvertToLong()) {
-            return value.asLong();
+    private static long whole(String name, Object value, Kind kind, Units units) {
+        if (PlainJson.isLong(value)) {
+            return ((Number) value).longValue();
         }
-        if (units == Units.HUMAN && value.isTextual() && kind == Kind.BYTES) {
-            return ByteSize.parse(value.asText());
+        if (units == Units.HUMAN && value instanceof String text && kind == Kind.BYTES) {
+            return ByteSize.parse(text);
         }
-        if (units == Units.HUMAN && value.isTextual() && kind == Kind.MILLIS) {
-            return Durations.parse(value.asText(), "ms").toMillis();
+        if (units == Units.HUMAN && value instanceof String text && kind == Kind.MILLIS) {
+            return Durations.parse(text, "ms").toMillis();
         }
-        throw new IllegalArgumentException(name + " = " + abbreviate(value.toString()) + ": expected "
+        throw new IllegalArgumentException(name + " = " + abbreviate(PlainJson.toJson(value)) + ": expected "
                 + switch (kind) {
                     case BYTES -> units == Units.HUMAN ? "bytes, e.g. 268435456 or 256M" : "a whole number of bytes";
                     case MILLIS -> units == Units.HUMAN ? "milliseconds, e.g. 5000 or 5s" : "a whole number of milliseconds";
@@ -104,11 +104,11 @@ public final class ScrubPolicyFields {
                 });
     }
 
-    private static double decimal(String name, JsonNode value) {
-        if (!value.isNumber()) {
-            throw new IllegalArgumentException(name + " = " + abbreviate(value.toString()) + ": expected a number");
+    private static double decimal(String name, Object value) {
+        if (!(value instanceof Number number)) {
+            throw new IllegalArgumentException(name + " = " + abbreviate(PlainJson.toJson(value)) + ": expected a number");
         }
-        return value.asDouble();
+        return number.doubleValue();
     }
 
     private static String abbreviate(String text) {

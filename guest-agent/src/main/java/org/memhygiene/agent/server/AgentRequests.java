@@ -1,8 +1,7 @@
 package org.memhygiene.agent.server;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.memhygiene.agent.scrub.MemInfo;
@@ -13,6 +12,7 @@ import org.memhygiene.agent.scrub.ScrubTriggers;
 import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.core.agent.AgentHello;
 import org.memhygiene.core.agent.AgentStats;
+import org.memhygiene.core.json.PlainJson;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.protocol.AgentProtocol;
@@ -79,9 +79,8 @@ public final class AgentRequests {
 
     /** scrub {"max_bytes": N, "max_rate_bytes_per_second": R}: both optional; the policy's limits still hold. */
     private Object scrub(Request request) throws ProtocolException {
-        ObjectNode arguments = request.arguments();
-        for (var names = arguments.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
+        Map<String, Object> arguments = request.arguments();
+        for (String name : arguments.keySet()) {
             if (!SCRUB_ARGUMENTS.contains(name)) {
                 throw invalid(request, "scrub takes " + SCRUB_ARGUMENTS.stream().sorted().toList() + ", not \""
                         + name + "\"");
@@ -89,7 +88,7 @@ public final class AgentRequests {
         }
         long maxBytes = positive(request, "max_bytes", Long.MAX_VALUE);
         ScrubConfig config = scrubber.config();
-        if (arguments.has("max_rate_bytes_per_second")) {
+        if (arguments.containsKey("max_rate_bytes_per_second")) {
             config = config.withMaxRate(positive(request, "max_rate_bytes_per_second", 0));
         }
         return scrubber.scrub(maxBytes, config);
@@ -109,14 +108,14 @@ public final class AgentRequests {
     }
 
     private static long positive(Request request, String name, long absent) throws ProtocolException {
-        JsonNode value = request.arguments().get(name);
-        if (value == null) {
+        if (!request.arguments().containsKey(name)) {
             return absent;
         }
-        if (!value.isIntegralNumber() || !value.canConvertToLong() || value.asLong() <= 0) {
-            throw invalid(request, name + " must be a positive integer, was " + value);
+        Object value = request.arguments().get(name);
+        if (!PlainJson.isLong(value) || ((Number) value).longValue() <= 0) {
+            throw invalid(request, name + " must be a positive integer, was " + PlainJson.toJson(value));
         }
-        return value.asLong();
+        return ((Number) value).longValue();
     }
 
     private static ProtocolException invalid(Request request, String message) {
