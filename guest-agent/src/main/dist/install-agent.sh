@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs (or with --uninstall removes) the memhygiene guest agent on a systemd Linux guest:
-#   /opt/memhygiene-agent/{memhygiene-guest-agent.jar,lib/*.jar,bin/memhygiene-agent}
+#   /opt/memhygiene-agent/{memhygiene-guest-agent.jar,lib/*.jar,lib/jna/*/libjnidispatch.so,bin/memhygiene-agent}
 #   /etc/systemd/system/memhygiene-agent.service
 #   /etc/udev/rules.d/60-memhygiene-agent.rules
 #   /etc/sysusers.d/memhygiene-agent.conf
@@ -82,10 +82,18 @@ do_install() {
     [ -e "$f" ] || continue
     put 0644 "$f" "$home/lib/$(basename "$f")"
   done
-  # Jars of an older build that the new one no longer has.
-  for f in "$root$home/lib"/*.jar; do
+  # JNA's native half per architecture, loaded in place by the launcher (bin/memhygiene-agent).
+  for f in "$lib"/jna/*/libjnidispatch.so; do
     [ -e "$f" ] || continue
-    name=$(basename "$f")
+    name=${f#"$lib/"}
+    dir 0755 "$home/lib/jna"
+    dir 0755 "$home/lib/$(dirname "$name")"
+    put 0644 "$f" "$home/lib/$name"
+  done
+  # Jars and native libraries of an older build that the new one no longer has.
+  for f in "$root$home/lib"/*.jar "$root$home/lib"/jna/*/libjnidispatch.so; do
+    [ -e "$f" ] || continue
+    name=${f#"$root$home/lib/"}
     if [ ! -e "$lib/$name" ]; then rm -f "$f"; say "removed stale $home/lib/$name"; fi
   done
   put 0755 "$dist/memhygiene-agent" "$home/bin/memhygiene-agent"

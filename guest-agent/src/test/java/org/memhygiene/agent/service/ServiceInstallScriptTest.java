@@ -38,6 +38,8 @@ class ServiceInstallScriptTest {
         lib = Files.createDirectories(tmp.resolve("lib"));
         Files.writeString(lib.resolve("picocli-4.7.6.jar"), "picocli");
         Files.writeString(lib.resolve("memhygiene-core-0.1.0-SNAPSHOT.jar"), "core");
+        // As guest-agent/pom.xml unpacks JNA's native half, one directory per architecture.
+        Files.writeString(Files.createDirectories(lib.resolve("jna/linux-x86-64")).resolve("libjnidispatch.so"), "x86-64 so");
     }
 
     Proc install(String... extra) throws Exception {
@@ -85,6 +87,7 @@ class ServiceInstallScriptTest {
                 "/opt/memhygiene-agent/memhygiene-guest-agent.jar", "rw-r--r--",
                 "/opt/memhygiene-agent/lib/picocli-4.7.6.jar", "rw-r--r--",
                 "/opt/memhygiene-agent/lib/memhygiene-core-0.1.0-SNAPSHOT.jar", "rw-r--r--",
+                "/opt/memhygiene-agent/lib/jna/linux-x86-64/libjnidispatch.so", "rw-r--r--",
                 "/etc/systemd/system/memhygiene-agent.service", "rw-r--r--",
                 "/etc/udev/rules.d/60-memhygiene-agent.rules", "rw-r--r--",
                 "/etc/sysusers.d/memhygiene-agent.conf", "rw-r--r--",
@@ -95,6 +98,7 @@ class ServiceInstallScriptTest {
             assertEquals(e.getValue(), mode(e.getKey()), e.getKey());
         }
         assertEquals("rwxr-xr-x", mode("/opt/memhygiene-agent/lib"));
+        assertEquals("rwxr-xr-x", mode("/opt/memhygiene-agent/lib/jna/linux-x86-64"));
         assertEquals("rwxr-xr-x", mode("/etc/memhygiene"));
         assertEquals(sha256(Proc.DIST.resolve("memhygiene-agent.service")),
                 sha256(root.resolve("etc/systemd/system/memhygiene-agent.service")));
@@ -109,6 +113,7 @@ class ServiceInstallScriptTest {
         assertEquals(0, Proc.run(List.of("sh", "-n", launcher.toString())).exit());
         String text = Files.readString(launcher);
         assertTrue(text.contains("org.memhygiene.agent.AgentMain"), text);
+        assertTrue(text.contains("-Djna.boot.library.path=$jna_native") && text.contains("$home/lib/jna/linux-x86-64"), text);
         assertTrue(text.contains(launcherFlags(Path.of("../bin/memhygiene-agent"))), "the installed launcher uses the flags of bin/memhygiene-agent: " + text);
     }
 
@@ -176,9 +181,13 @@ class ServiceInstallScriptTest {
         Files.delete(lib.resolve("picocli-4.7.6.jar"));
         Files.writeString(lib.resolve("picocli-4.7.7.jar"), "picocli new");
         Files.writeString(jar, "agent jar v2");
+        Files.delete(lib.resolve("jna/linux-x86-64/libjnidispatch.so"));
+        Files.writeString(Files.createDirectories(lib.resolve("jna/linux-aarch64")).resolve("libjnidispatch.so"), "aarch64 so");
         Proc up = install();
         Path home = root.resolve("opt/memhygiene-agent");
         assertFalse(Files.exists(home.resolve("lib/picocli-4.7.6.jar")), up::toString);
+        assertFalse(Files.exists(home.resolve("lib/jna/linux-x86-64/libjnidispatch.so")), up::toString);
+        assertEquals("aarch64 so", Files.readString(home.resolve("lib/jna/linux-aarch64/libjnidispatch.so")));
         assertEquals("picocli new", Files.readString(home.resolve("lib/picocli-4.7.7.jar")));
         assertEquals("agent jar v2", Files.readString(home.resolve("memhygiene-guest-agent.jar")));
     }
