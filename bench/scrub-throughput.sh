@@ -12,5 +12,11 @@ gcc -O2 -Wall -Wextra -o bench/target/scrub_reference bench/c/scrub_reference.c
 ./mvnw -B -q -DskipTests -pl bench -am package
 jar=bench/target/benchmarks.jar
 java=${JAVA:-java}
-echo "== throughput (C reference vs Java scrubber; $("$java" -version 2>&1 | head -1); $(uname -r))"
-"$java" -Xmx256m -cp "$jar" org.memhygiene.bench.scrub.ScrubThroughput throughput bench/target/scrub_reference "$gib" "$rounds"
+# The Java side runs with the agent's own JVM flags (bin/memhygiene-agent), -Xint included: the figure
+# is the scrub the agent does, not one a JIT-compiled harness would.
+flags=$(sed -n 's/^agent_java_opts="\(.*\)"$/\1/p' bin/memhygiene-agent)
+[ -n "$flags" ] || { echo "cannot find agent_java_opts in bin/memhygiene-agent" >&2; exit 1; }
+echo "== throughput (C reference vs Java scrubber; $("$java" -version 2>&1 | head -1); $(uname -r)); flags: $flags"
+# Word splitting of the flags is intended.
+# shellcheck disable=SC2086
+"$java" $flags -cp "$jar" org.memhygiene.bench.scrub.ScrubThroughput throughput bench/target/scrub_reference "$gib" "$rounds"

@@ -75,6 +75,22 @@ class RealScrubTest {
     }
 
     @Test
+    void theTouchEachPageFallbackFaultsInEveryPageToo() {
+        // The path for kernels before 5.14 (no MADV_POPULATE_WRITE), chosen here by configuration.
+        ScrubConfig config = ScrubConfig.defaults().withMaxRate(0).withFaultMethod(ScrubConfig.FaultMethod.TOUCH_EACH_PAGE);
+        long available = SelfStatus.meminfoBytes("MemAvailable");
+        assumeTrue(available > 128 * MIB + config.headroomBytes(SelfStatus.meminfoBytes("MemTotal")) + GIB,
+                "needs 128 MiB above the default headroom plus 1 GiB of slack; MemAvailable is " + available / MIB + " MiB");
+        long rssBefore = SelfStatus.statusBytes("VmRSS");
+        SelfStatus.resetPeakRss();
+        ScrubReport report = new Scrubber(config, PROC, Clock.systemUTC()).scrub(128 * MIB);
+        assertEquals(Outcome.COMPLETED, report.outcome(), report.toString());
+        long peakGrowth = SelfStatus.statusBytes("VmHWM") - rssBefore;
+        assertTrue(peakGrowth >= 124 * MIB, "RSS rose by only " + peakGrowth / MIB + " MiB during the scrub");
+        assertTrue(SelfStatus.statusBytes("VmRSS") - rssBefore < 24 * MIB, "the pages were given back");
+    }
+
+    @Test
     void anotherProcessEatingTheHeadroomStopsTheScrub() throws Exception {
         long available = SelfStatus.meminfoBytes("MemAvailable");
         assumeTrue(available > 3 * GIB, "needs 3 GiB available, has " + available / MIB + " MiB");
