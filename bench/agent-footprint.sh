@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The guest agent's own memory: VmRSS of the real agent process (bin/memhygiene-agent, its default JVM
-# flags) idle and after 1 GiB scrubs, against an idle JVM with the same flags measured in the same run.
+# flags) idle and after 1 GiB scrubs, then idle reading the shipped agent.yaml (as the installed service
+# does), against an idle JVM with the same flags measured in the same run.
 # Figures go into docs/PERFORMANCE.md, "Guest agent: footprint".
 #   usage: bench/agent-footprint.sh [GIB]      (default 1)
 set -euo pipefail
@@ -13,4 +14,4 @@ flags=$(sed -n 's/^agent_java_opts="\(.*\)"$/\1/p' bin/memhygiene-agent)
 echo "== agent footprint ($(${JAVA:-java} -version 2>&1 | head -1); $(uname -r)); flags: $flags"
 unset MEMHYGIENE_AGENT_JAVA_OPTS
 "${JAVA:-java}" -cp bench/target/benchmarks.jar org.memhygiene.bench.agent.AgentFootprint \
-  "$root/bin/memhygiene-agent" "$flags" "${1:-1}"
+  "$root/bin/memhygiene-agent" "$flags" "${1:-1}" "$root/guest-agent/src/main/dist/agent.yaml"

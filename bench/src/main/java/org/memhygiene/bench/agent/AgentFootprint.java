@@ -20,11 +20,12 @@ import org.memhygiene.core.json.Json;
 /**
  * The guest agent's own footprint, as a guest would see it: VmRSS of the real agent process started
  * by bin/memhygiene-agent (its default JVM flags) serving on a unix socket, idle after answering
- * hello/stats/posture, and after 1 GiB scrubs requested over the protocol. The reference, measured in
- * the same run, is a JVM with the same flags that only sleeps ({@link IdleJvm}): the floor any Java
- * agent starts from.
+ * hello/stats/posture, and after 1 GiB scrubs requested over the protocol; then idle once more reading
+ * CONFIG, as the installed service reads /etc/memhygiene/agent.yaml. The reference, measured in the same
+ * run, is a JVM with the same flags that only sleeps ({@link IdleJvm}): the floor any Java agent starts
+ * from.
  *
- * <pre>AgentFootprint LAUNCHER JAVA_FLAGS [GIB]</pre>
+ * <pre>AgentFootprint LAUNCHER JAVA_FLAGS GIB CONFIG</pre>
  */
 public final class AgentFootprint {
     private static final long GIB = 1L << 30;
@@ -33,13 +34,14 @@ public final class AgentFootprint {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length < 2) {
-            System.err.println("usage: AgentFootprint LAUNCHER JAVA_FLAGS [GIB]");
+        if (args.length != 4) {
+            System.err.println("usage: AgentFootprint LAUNCHER JAVA_FLAGS GIB CONFIG");
             System.exit(2);
         }
         String launcher = args[0];
         List<String> flags = List.of(args[1].trim().split("\\s+"));
-        long scrubBytes = (args.length > 2 ? Long.parseLong(args[2]) : 1) * GIB;
+        long scrubBytes = Long.parseLong(args[2]) * GIB;
+        Path config = Path.of(args[3]);
 
         List<String> reference = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         reference.addAll(flags);
@@ -55,12 +57,7 @@ public final class AgentFootprint {
         try {
             awaitSocket(socket);
             try (Peer peer = new Peer(socket)) {
-                for (int i = 0; i < 3; i++) {
-                    for (String command : List.of("hello", "stats", "posture")) {
-                        peer.ask(command, "{}");
-                    }
-                }
-                Thread.sleep(2000);
+                idle(peer);
                 long idleKib = statusKib(agent.pid(), "VmRSS");
                 long idleAnonKib = statusKib(agent.pid(), "RssAnon");
                 long idleFileKib = statusKib(agent.pid(), "RssFile");
@@ -84,6 +81,31 @@ public final class AgentFootprint {
         } finally {
             agent.destroy();
         }
+
+        Path configured = Files.createTempDirectory("agent-footprint").resolve("agent.sock");
+        Process withConfig = new ProcessBuilder(launcher, "--listen", "unix:" + configured, "--config", config.toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        try {
+            awaitSocket(configured);
+            try (Peer peer = new Peer(configured)) {
+                idle(peer);
+                System.out.printf(Locale.ROOT, "agent idle reading %s: VmRSS %.1f MiB (RssAnon %.1f MiB, RssFile %.1f MiB)%n",
+                        config.getFileName(), statusKib(withConfig.pid(), "VmRSS") / 1024.0,
+                        statusKib(withConfig.pid(), "RssAnon") / 1024.0, statusKib(withConfig.pid(), "RssFile") / 1024.0);
+            }
+        } finally {
+            withConfig.destroy();
+        }
+    }
+
+    /** hello, stats and posture three times, then 2 s of rest. */
+    private static void idle(Peer peer) throws IOException, InterruptedException {
+        for (int i = 0; i < 3; i++) {
+            for (String command : List.of("hello", "stats", "posture")) {
+                peer.ask(command, "{}");
+            }
+        }
+        Thread.sleep(2000);
     }
 
     private static void awaitSocket(Path socket) throws InterruptedException {
