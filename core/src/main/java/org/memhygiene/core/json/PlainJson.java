@@ -7,7 +7,6 @@ import com.fasterxml.jackson.core.JsonToken;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,13 +28,10 @@ public final class PlainJson {
     private PlainJson() {
     }
 
-    /** The value starting at the parser's next token, or at its current one if it has one; null at end of input. */
+    /** The value at the parser's next token; null also at the end of input (an empty document). */
     public static Object read(JsonParser parser) throws IOException {
-        JsonToken token = parser.currentToken() != null ? parser.currentToken() : parser.nextToken();
-        if (token == null) {
-            return null;
-        }
-        return value(parser, token);
+        JsonToken token = parser.nextToken();
+        return token == null ? null : value(parser, token);
     }
 
     private static Object value(JsonParser parser, JsonToken token) throws IOException {
@@ -85,22 +81,18 @@ public final class PlainJson {
         return text.toString();
     }
 
-    /** Writes a value of the kinds {@link #read} returns (any Map, Iterable, Number, CharSequence). */
+    /** Writes a value of the kinds {@link #read} returns (any Map and any Iterable as well). */
     public static void write(JsonGenerator generator, Object value) throws IOException {
         if (value == null) {
             generator.writeNull();
-        } else if (value instanceof CharSequence text) {
-            generator.writeString(text.toString());
+        } else if (value instanceof String text) {
+            generator.writeString(text);
         } else if (value instanceof Boolean bool) {
             generator.writeBoolean(bool);
-        } else if (value instanceof Integer || value instanceof Long || value instanceof Short || value instanceof Byte) {
+        } else if (value instanceof Integer || value instanceof Long) {
             generator.writeNumber(((Number) value).longValue());
         } else if (value instanceof BigInteger big) {
             generator.writeNumber(big);
-        } else if (value instanceof BigDecimal decimal) {
-            generator.writeNumber(decimal);
-        } else if (value instanceof Float f) {
-            generator.writeNumber(f);
         } else if (value instanceof Double d) {
             generator.writeNumber(d);
         } else if (value instanceof Map<?, ?> map) {
