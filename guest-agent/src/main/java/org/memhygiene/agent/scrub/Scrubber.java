@@ -252,9 +252,9 @@ public final class Scrubber {
             }
         }
         // One write per page: the first write to an untouched anonymous page allocates a zero-filled frame.
-        // Pointer.setByte is one native call, the same speed with or without a JIT; a ByteBuffer.put is a
-        // chain of Java calls that the agent's interpreter-only JVM (-Xint) runs at about half the speed
-        // of the C reference (docs/PERFORMANCE.md "Guest agent: scrub throughput").
+        // Pointer.setByte is one native call per page; ByteBuffer.put, a chain of Java calls, reached only
+        // 0.63x the C reference in the agent's interpreter-only JVM (-Xint; docs/PERFORMANCE.md "Guest
+        // agent: scrub throughput").
         for (long offset = 0; offset < lengthBytes; offset += pageBytes) {
             address.setByte(offset, (byte) 0);
         }
