@@ -28,7 +28,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.agent.server.TestAgent;
+import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.policy.PolicyConfig;
+import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.controller.ksm.SysfsTree;
@@ -49,6 +52,8 @@ class ApiServerTest {
     private ServerSocketChannel agent;
     private LinuxHost host;
     private SnapshotLoop loop;
+    private PolicyStep policy;
+    private PostureScorer posture;
     private ApiServer api;
     private SysfsTree ksm;
 
@@ -59,8 +64,12 @@ class ApiServerTest {
                 .domain("plain", true, Optional.empty(), false).write(dir.resolve("host.xml"));
         ksm = SysfsTree.create(dir);
         host = new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, ksm.root(), Path.of("/proc"), Clock.systemUTC());
-        loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of());
-        api = new ApiServer(loop, bind, 0, token, () -> "memhygiene_test 1\n", Map.of("extra", query -> Map.of("k", query.getOrDefault("k", "v"))));
+        PolicyConfig config = PolicyConfig.defaults();
+        policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true);
+        posture = PostureScorer.of(host);
+        loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of(policy, posture::score));
+        api = new ApiServer(loop, posture, policy, bind, 0, token, () -> "memhygiene_test 1\n",
+                Map.of("extra", query -> Map.of("k", query.getOrDefault("k", "v"))));
         loop.tick();
         api.start();
         return URI.create("http://127.0.0.1:" + api.port());
@@ -73,6 +82,9 @@ class ApiServerTest {
         }
         if (loop != null) {
             loop.close();
+        }
+        if (policy != null) {
+            policy.close();
         }
         if (host != null) {
             host.close();
@@ -179,9 +191,10 @@ class ApiServerTest {
     @Test
     void listeningBeyondLoopbackWithoutATokenIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new ApiServer(null, "0.0.0.0", 0, Optional.empty(), () -> "", Map.of()));
+                () -> new ApiServer(null, null, null, "0.0.0.0", 0, Optional.empty(), () -> "", Map.of()));
         assertTrue(e.getMessage().contains("without a token"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new ApiServer(null, "127.0.0.1", 0, Optional.of("short"), () -> "", Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> new ApiServer(null, null, null, "127.0.0.1", 0, Optional.of("short"),
+                () -> "", Map.of()));
     }
 
     @Test
