@@ -77,6 +77,10 @@ class DaemonRunTest {
             assertEquals("ADAPTIVE", decisions.at("/0/decision/mode").asText(), decisions.toString());
             assertTrue(decisions.at("/0/outcome").asText().matches("nothing to do|dry run.*"), decisions.toString());
             reason = decisions.at("/0/decision/reason").asText();
+            JsonNode recorded = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history/decisions"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body());
+            assertEquals(reason, recorded.at("/decisions/0/reason").asText(), "the decision is in the history: " + recorded);
+            assertTrue(history.at("/points/0/posture_score").isInt(), "the host's posture score is in the history: " + history);
             JsonNode policy = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/policy")).build(),
                     HttpResponse.BodyHandlers.ofString()).body());
             assertEquals("adaptive", policy.get("mode").asText());
