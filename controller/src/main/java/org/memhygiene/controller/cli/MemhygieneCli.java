@@ -14,7 +14,10 @@ import picocli.CommandLine.Command;
         description = "Reclaim freed guest memory on KVM hosts through KSM, and see what it exposes.",
         subcommands = {KsmCommand.class, VmCommands.Vms.class, VmCommands.Vm.class, VmCommands.Agent.class,
                 NodeMemoryCommand.class, DaemonCommands.Run.class, DaemonCommands.Status.class, PolicyCommand.class,
-                CommandLine.HelpCommand.class})
+                CommandLine.HelpCommand.class},
+        // The dashboard lives in the ui module, which depends on this one: bin/memhygiene dispatches it.
+        footer = {"", "Also: memhygiene dashboard [--connect URL] [--scenario FILE] [--snapshot DIR]",
+                "  the JavaFX dashboard (docs/DASHBOARD.md, memhygiene dashboard --help)."})
 public final class MemhygieneCli {
     public static void main(String[] args) {
         System.exit(commandLine().execute(args));

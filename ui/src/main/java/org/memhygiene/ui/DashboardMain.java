@@ -1,0 +1,237 @@
+package org.memhygiene.ui;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import javafx.animation.AnimationTimer;
+import javafx.application.Platform;
+import javafx.geometry.Pos;
+import javafx.scene.Scene;
+import javafx.scene.control.Label;
+import javafx.scene.control.ProgressIndicator;
+import javafx.scene.layout.VBox;
+import javafx.stage.Stage;
+import org.memhygiene.ui.api.ControllerClient;
+import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.SourceBreakdown;
+import org.memhygiene.ui.snapshot.SnapshotRenderer;
+import org.memhygiene.ui.views.DashboardWindow;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code memhygiene dashboard}: the JavaFX dashboard. A plain main class (not an Application subclass),
+ * so JavaFX runs from the class path. bin/memhygiene dispatches "dashboard" here.
+ */
+@Command(name = "memhygiene dashboard", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The desktop dashboard: memory reclaimed against security posture, with KSM and policy controls.",
+                "Without options it starts a controller in-process on the built-in simulated host and shows it.",
+                "Needs a display (X11/Wayland); without one, use --snapshot or run it under xvfb-run (docs/DASHBOARD.md)."})
+public final class DashboardMain implements Callable<Integer> {
+    /** Held so the level set on it survives garbage collection. */
+    private static final java.util.logging.Logger JAVAFX_LOG = java.util.logging.Logger.getLogger("javafx");
+
+    @Option(names = "--connect", paramLabel = "URL", description = "show a running controller, e.g. http://127.0.0.1:9520")
+    URI connect;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "the controller's API token, for KSM, policy and scrub changes")
+    String token;
+
+    @Option(names = "--scenario", paramLabel = "FILE", description = "simulate this scenario (YAML) instead of the built-in demo")
+    Path scenario;
+
+    @Option(names = "--snapshot", paramLabel = "DIR", description = "render every view headless to PNG files in DIR and exit")
+    Path snapshot;
+
+    @Option(names = "--theme", paramLabel = "light|dark", description = "colour theme (default: ${DEFAULT-VALUE}); Ctrl+T switches",
+            defaultValue = "light")
+    String theme;
+
+    @Option(names = "--speed", paramLabel = "FACTOR", description = "simulated seconds per real second on the built-in host"
+            + " (default: 1; --snapshot: 30)")
+    Double speed;
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new DashboardMain());
+        int code = cli.execute(args);
+        if (code != 0 || cli.isUsageHelpRequested() || cli.isVersionHelpRequested()) {
+            System.exit(code);
+        }
+        // otherwise the FX thread runs the window; the JVM exits when it closes
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        DashboardWindow.Theme chosenTheme;
+        try {
+            chosenTheme = DashboardWindow.Theme.valueOf(theme.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--theme " + theme + ": expected light or dark");
+        }
+        if (connect != null && scenario != null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--scenario simulates a host in-process; it cannot be"
+                    + " combined with --connect");
+        }
+        if (token != null && connect == null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--token needs --connect (the built-in controller has none)");
+        }
+        if (speed != null && !(speed > 0)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--speed " + speed + ": expected a positive factor");
+        }
+        if (scenario != null && !java.nio.file.Files.isRegularFile(scenario)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--scenario " + scenario + ": no such file");
+        }
+        if (snapshot != null) {
+            // Headless rendering: Monocle's headless screen and software rendering, unless told otherwise.
+            setIfAbsent("glass.platform", "Monocle");
+            setIfAbsent("monocle.platform", "Headless");
+            setIfAbsent("prism.order", "sw");
+            setIfAbsent("java.awt.headless", "true");
+        }
+        ControllerClient client;
+        if (connect != null) {
+            client = new ControllerClient(connect, Optional.ofNullable(token));
+        } else {
+            client = null;
+        }
+        // JavaFX warns that it runs from the class path ("unsupported configuration"): that is our choice
+        // (one plain java -cp launcher, like the CLI's), and it works; keep its other warnings.
+        JAVAFX_LOG.setLevel(java.util.logging.Level.SEVERE);
+        CountDownLatch started = new CountDownLatch(1);
+        try {
+            Platform.startup(started::countDown);
+        } catch (UnsupportedOperationException e) {
+            System.err.println("memhygiene dashboard: no display: " + e.getMessage() + "\nRun it under xvfb-run, or render the views"
+                    + " with --snapshot DIR (docs/DASHBOARD.md).");
+            return 1;
+        }
+        started.await();
+        double chosenSpeed = speed != null ? speed : snapshot != null ? 30 : 1;
+        Launch launch = new Launch(client, Optional.ofNullable(scenario), chosenSpeed, chosenTheme, Optional.ofNullable(snapshot));
+        Platform.runLater(launch::show);
+        return 0;
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    /** Opens the window at once; the controller (built in, or remote) is set up off the FX thread. */
+    private static final class Launch {
+        private final ControllerClient remote;
+        private final Optional<Path> scenario;
+        private final double speed;
+        private final DashboardWindow.Theme theme;
+        private final Optional<Path> snapshotDir;
+        private Stage stage;
+
+        Launch(ControllerClient remote, Optional<Path> scenario, double speed, DashboardWindow.Theme theme, Optional<Path> snapshotDir) {
+            this.remote = remote;
+            this.scenario = scenario;
+            this.speed = speed;
+            this.theme = theme;
+            this.snapshotDir = snapshotDir;
+        }
+
+        void show() {
+            Label what = new Label(remote == null ? "starting the built-in simulated host…" : "connecting to " + remote.base() + "…");
+            VBox splash = new VBox(12, new ProgressIndicator(), what);
+            splash.setAlignment(Pos.CENTER);
+            stage = new Stage();
+            stage.setTitle("memhygiene dashboard");
+            stage.setScene(new Scene(splash, SnapshotRenderer.WIDTH, SnapshotRenderer.HEIGHT));
+            stage.show();
+            Thread starter = new Thread(this::start, "memhygiene-ui-start");
+            starter.setDaemon(true);
+            starter.start();
+        }
+
+        private void start() {
+            try {
+                BuiltinController builtin = null;
+                ControllerClient client = remote;
+                SourceBreakdown breakdown = SourceBreakdown.FROM_API;
+                String source;
+                if (client == null) {
+                    builtin = BuiltinController.start(scenario, speed, Duration.ofMillis(snapshotDir.isPresent() ? 200 : 1000));
+                    client = new ControllerClient(builtin.url(), Optional.empty());
+                    breakdown = builtin.breakdown();
+                    source = "built-in " + builtin.description() + ", controller in-process at " + builtin.url();
+                } else {
+                    source = "controller at " + client.base();
+                }
+                BuiltinController owned = builtin;
+                ControllerClient c = client;
+                SourceBreakdown b = breakdown;
+                Platform.runLater(() -> open(c, b, source, owned));
+            } catch (RuntimeException e) {
+                Platform.runLater(() -> {
+                    System.err.println("memhygiene dashboard: " + e.getMessage());
+                    Platform.exit();
+                    System.exit(1);
+                });
+            }
+        }
+
+        private void open(ControllerClient client, SourceBreakdown breakdown, String source, BuiltinController builtin) {
+            DashboardModel model = new DashboardModel();
+            DashboardWindow window = new DashboardWindow(model, client, source, theme);
+            Dashboard dashboard = new Dashboard(model, client, breakdown);
+            stage.getScene().setRoot(window.root());
+            if (Boolean.getBoolean("memhygiene.ui.timing")) {
+                reportFirstChart(model);
+            }
+            Runnable shutdown = () -> {
+                dashboard.close();
+                if (builtin != null) {
+                    builtin.close();
+                }
+            };
+            stage.setOnHidden(e -> {
+                shutdown.run();
+                Platform.exit();
+                System.exit(0);
+            });
+            dashboard.start();
+            snapshotDir.ifPresent(dir -> new SnapshotRenderer(window, model, dir, () -> {
+                shutdown.run();
+                Platform.exit();
+                System.exit(0);
+            }, message -> {
+                System.err.println("memhygiene dashboard --snapshot: " + message);
+                shutdown.run();
+                Platform.exit();
+                System.exit(1);
+            }).start());
+        }
+
+        /** Prints when the first sample has been drawn: milliseconds since the JVM started (the benchmark reads it). */
+        private static void reportFirstChart(DashboardModel model) {
+            long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+            model.revision().addListener(new javafx.beans.value.ChangeListener<>() {
+                @Override
+                public void changed(javafx.beans.value.ObservableValue<? extends Number> o, Number was, Number now) {
+                    model.revision().removeListener(this);
+                    new AnimationTimer() { // the pulse after the one that laid the sample out has drawn it
+                        private int pulses;
+
+                        @Override
+                        public void handle(long nanos) {
+                            if (++pulses == 2) {
+                                stop();
+                                System.out.println("first-chart-drawn-millis=" + (System.currentTimeMillis() - jvmStart));
+                            }
+                        }
+                    }.start();
+                }
+            });
+        }
+    }
+}
