@@ -22,7 +22,11 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.memhygiene.core.agent.AgentLinkException;
+import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.policy.PolicyMode;
+import org.memhygiene.controller.posture.PostureJson;
+import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.host.SnapshotJson;
 import org.memhygiene.controller.ksm.KsmAccessException;
 import org.memhygiene.controller.ksm.KsmSysfs;
@@ -46,12 +50,16 @@ public final class ApiServer implements AutoCloseable {
     private static final String ANSWERED = "memhygiene.answered";
 
     private final SnapshotLoop loop;
+    private final PostureScorer posture;
+    private final PolicyStep policy;
     private final Optional<String> token;
     private final Supplier<String> metrics;
     private final Map<String, Function<Map<String, String>, Object>> extraViews;
     private final Javalin app;
 
     /**
+     * @param posture    scores the snapshots served (GET /api/v1/posture, each VM document)
+     * @param policy     the loop's policy step, for GET and PUT /api/v1/policy
      * @param bind       the address to listen on
      * @param port       the port; 0 picks a free one ({@link #port()})
      * @param token      the bearer token for state-changing calls; required when {@code bind} is not loopback
@@ -59,8 +67,8 @@ public final class ApiServer implements AutoCloseable {
      * @param extraViews more read-only JSON documents by path under /api/v1 (history, ...), each computed
      *                   per request from its query parameters; an IllegalArgumentException is a 400
      */
-    public ApiServer(SnapshotLoop loop, String bind, int port, Optional<String> token, Supplier<String> metrics,
-            Map<String, Function<Map<String, String>, Object>> extraViews) {
+    public ApiServer(SnapshotLoop loop, PostureScorer posture, PolicyStep policy, String bind, int port,
+            Optional<String> token, Supplier<String> metrics, Map<String, Function<Map<String, String>, Object>> extraViews) {
         if (!isLoopback(bind) && token.isEmpty()) {
             throw new IllegalArgumentException("the API would listen on " + bind + " without a token: anything that"
                     + " reaches it could change KSM and scrub guests; set api.token_file, or bind to 127.0.0.1");
@@ -71,6 +79,8 @@ public final class ApiServer implements AutoCloseable {
             }
         });
         this.loop = loop;
+        this.posture = posture;
+        this.policy = policy;
         this.token = token;
         this.metrics = metrics;
         this.extraViews = Map.copyOf(extraViews);
@@ -114,11 +124,21 @@ public final class ApiServer implements AutoCloseable {
 
         app.get("/api/v1/status", ctx -> json(ctx, loop.status()));
         app.get("/api/v1/snapshot", ctx -> json(ctx, latest()));
-        app.get("/api/v1/vms", ctx -> json(ctx, SnapshotJson.vms(latest())));
+        app.get("/api/v1/vms", ctx -> {
+            HostSnapshot snapshot = latest();
+            json(ctx, SnapshotJson.vms(snapshot, posture.score(snapshot)));
+        });
         app.get("/api/v1/vms/{name}", ctx -> {
             HostSnapshot snapshot = latest();
-            json(ctx, SnapshotJson.vm(vm(snapshot, ctx.pathParam("name")), snapshot.pageSizeBytes()));
+            VmSnapshot vm = vm(snapshot, ctx.pathParam("name"));
+            json(ctx, SnapshotJson.vm(vm, snapshot.pageSizeBytes(), posture.score(snapshot).vm(vm.domain().uuid()).orElseThrow()));
         });
+        app.get("/api/v1/posture", ctx -> {
+            HostSnapshot snapshot = latest();
+            json(ctx, PostureJson.document(posture.score(snapshot), snapshot.sampledAt()));
+        });
+        app.get("/api/v1/policy", ctx -> json(ctx, policyDocument(policy.state())));
+        app.put("/api/v1/policy", this::putPolicy);
         app.get("/api/v1/settings", ctx -> json(ctx, latest().ksm().orElseThrow(() -> new ApiError(HttpStatus.NOT_FOUND,
                 "this host's KSM is not visible here (no /sys/kernel/mm/ksm, or a remote libvirt host)")).stats()));
         app.put("/api/v1/settings", this::putSettings);
@@ -168,6 +188,55 @@ public final class ApiServer implements AutoCloseable {
         json(ctx, Map.of("changes", changes));
     }
 
+    /** PUT /api/v1/policy {"mode": "adaptive", "dry_run": true}: either or both; the rest stays. */
+    private void putPolicy(Context ctx) throws JsonProcessingException {
+        JsonNode body = body(ctx);
+        PolicyStep.State now = policy.state();
+        PolicyMode mode = now.mode();
+        boolean dryRun = now.dryRun();
+        List<String> modes = java.util.Arrays.stream(PolicyMode.values()).map(PolicyMode::label).toList();
+        if (body.isEmpty()) {
+            throw new ApiError(HttpStatus.BAD_REQUEST, "expected {\"mode\": one of " + modes + ", \"dry_run\": true or false}");
+        }
+        for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> field = it.next();
+            JsonNode value = field.getValue();
+            switch (field.getKey()) {
+                case "mode" -> {
+                    String text = value.isTextual() ? value.asText() : "";
+                    mode = java.util.Arrays.stream(PolicyMode.values()).filter(m -> m.label().equals(text)).findFirst()
+                            .orElseThrow(() -> new ApiError(HttpStatus.BAD_REQUEST, "mode: expected one of " + modes + ", got "
+                                    + abbreviate(value.toString())));
+                }
+                case "dry_run" -> {
+                    if (!value.isBoolean()) {
+                        throw new ApiError(HttpStatus.BAD_REQUEST, "dry_run: expected true or false, got " + abbreviate(value.toString()));
+                    }
+                    dryRun = value.asBoolean();
+                }
+                default -> throw new ApiError(HttpStatus.BAD_REQUEST, "unknown field \"" + abbreviate(field.getKey())
+                        + "\"; the policy takes mode and dry_run");
+            }
+        }
+        json(ctx, policyDocument(policy.switchTo(mode, dryRun, java.time.Instant.now())));
+    }
+
+    /** {"mode", "dry_run", "interval_millis", "changed_at", "last_decision"} (docs/API.md). */
+    private ObjectNode policyDocument(PolicyStep.State state) {
+        ObjectNode node = Json.mapper().createObjectNode();
+        node.put("mode", state.mode().label());
+        node.put("dry_run", state.dryRun());
+        node.put("interval_millis", state.interval().toMillis());
+        state.changedAt().ifPresentOrElse(at -> node.put("changed_at", at.toString()), () -> node.putNull("changed_at"));
+        List<PolicyStep.Record> records = policy.records();
+        node.set("last_decision", records.isEmpty() ? null : Json.mapper().valueToTree(records.get(records.size() - 1)));
+        return node;
+    }
+
+    private static String abbreviate(String text) {
+        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
+    }
+
     /** POST /api/v1/vms/{name}/scrub {"max_bytes": N}: waits for the agent's report. */
     private void scrub(Context ctx) throws JsonProcessingException {
         HostSnapshot snapshot = latest();
@@ -207,7 +276,7 @@ public final class ApiServer implements AutoCloseable {
         Consumer<HostSnapshot> send = snapshot -> {
             try {
                 client.sendEvent("snapshot", Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                        .writeValueAsString(SnapshotJson.vms(snapshot)));
+                        .writeValueAsString(SnapshotJson.vms(snapshot, posture.score(snapshot))));
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }

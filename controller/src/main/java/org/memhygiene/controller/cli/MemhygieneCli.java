@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "Reclaim freed guest memory on KVM hosts through KSM, and see what it exposes.",
         subcommands = {KsmCommand.class, VmCommands.Vms.class, VmCommands.Vm.class, VmCommands.Agent.class,
                 NodeMemoryCommand.class, DaemonCommands.Run.class, DaemonCommands.Status.class, PolicyCommand.class,
+                PostureCommand.class,
                 CommandLine.HelpCommand.class},
         // The dashboard lives in the ui module, which depends on this one: bin/memhygiene dispatches it.
         footer = {"", "Also: memhygiene dashboard [--connect URL] [--scenario FILE] [--snapshot DIR]",

@@ -14,6 +14,9 @@ import org.memhygiene.core.agent.AgentEvent;
 import org.memhygiene.controller.agentlink.AgentLink;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.SnapshotJson;
+import org.memhygiene.controller.posture.HostPosture;
+import org.memhygiene.controller.posture.PostureScorer;
+import org.memhygiene.controller.posture.VmPosture;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
@@ -70,27 +73,31 @@ final class VmCommands {
                     }
                 }
                 HostSnapshot sample = host.sampler().sample();
+                HostPosture posture = PostureScorer.of(host).score(sample);
                 PrintWriter out = spec.commandLine().getOut();
-                out.print(json ? Json.mapper().writeValueAsString(SnapshotJson.vms(sample)) + "\n" : table(sample));
+                out.print(json ? Json.mapper().writeValueAsString(SnapshotJson.vms(sample, posture)) + "\n" : table(sample, posture));
                 out.flush();
             }
             return 0;
         }
 
-        static String table(HostSnapshot sample) {
+        static String table(HostSnapshot sample, HostPosture posture) {
             long page = sample.pageSizeBytes();
             TextTable table = new TextTable("NAME", "STATE", "VCPUS>", "MEMORY>", "KSM SAVED>", "ZERO PAGES>", "UNUSED>",
-                    "AGENT", "BALLOON", "SHARING", "POSTURE");
-            for (VmSnapshot vm : sample.vms()) {
+                    "AGENT", "BALLOON", "SHARING", "POSTURE", "SCORE>");
+            for (int i = 0; i < sample.vms().size(); i++) {
+                VmSnapshot vm = sample.vms().get(i);
                 table.row(vm.domain().name(), vm.domain().state().label(), vm.domain().vcpus(),
                         ByteSize.format(vm.domain().currentMemoryBytes()) + " / " + ByteSize.format(vm.domain().maxMemoryBytes()),
                         bytes(vm.ksmSavedBytes(page)), bytes(vm.zeroPageBytes(page)),
                         bytes(vm.domain().balloonStats().unusedBytes()), agent(vm.agent()), balloon(vm.config()),
                         vm.sharingAllowed().map(allowed -> allowed ? "allowed" : "off").orElse("?"),
-                        vm.config().flatMap(DomainXml::posture).map(p -> p.name().toLowerCase(Locale.ROOT)).orElse("-"));
+                        vm.config().flatMap(DomainXml::posture).map(p -> p.name().toLowerCase(Locale.ROOT)).orElse("-"),
+                        posture.vms().get(i).score());
             }
             return "libvirt " + sample.uri() + ", " + sample.vms().size() + " domains, sampled in "
-                    + sample.took().toMillis() + " ms\n\n" + table;
+                    + sample.took().toMillis() + " ms; host posture score " + posture.hostScore()
+                    + " (memhygiene posture)\n\n" + table;
         }
     }
 
@@ -122,17 +129,20 @@ final class VmCommands {
         public Integer call() throws JsonProcessingException {
             try (LinuxHost host = target.libvirt.open()) {
                 DomainSample domain = find(spec, host, target.name);
-                HostSnapshot sample = host.sampler().sample(d -> d.uuid().equals(domain.uuid()));
-                VmSnapshot vm = sample.vms().get(0);
+                // Every VM is sampled: the VM's posture depends on whether KSM merges across the others.
+                HostSnapshot sample = host.sampler().sample();
+                VmSnapshot vm = sample.vms().stream().filter(v -> v.domain().uuid().equals(domain.uuid())).findFirst()
+                        .orElseThrow(() -> new IllegalStateException(domain.name() + " went away while it was sampled"));
+                VmPosture posture = PostureScorer.of(host).score(sample).vm(domain.uuid()).orElseThrow();
                 PrintWriter out = spec.commandLine().getOut();
-                out.print(json ? Json.mapper().writeValueAsString(SnapshotJson.vm(vm, sample.pageSizeBytes())) + "\n"
-                        : details(vm, sample.pageSizeBytes()));
+                out.print(json ? Json.mapper().writeValueAsString(SnapshotJson.vm(vm, sample.pageSizeBytes(), posture)) + "\n"
+                        : details(vm, sample.pageSizeBytes(), posture));
                 out.flush();
             }
             return 0;
         }
 
-        static String details(VmSnapshot vm, long page) {
+        static String details(VmSnapshot vm, long page, VmPosture posture) {
             StringBuilder text = new StringBuilder();
             TextTable facts = new TextTable("VM " + vm.domain().name(), "");
             facts.row("uuid", vm.domain().uuid());
@@ -151,6 +161,7 @@ final class VmCommands {
                     .map(c -> c.socketPath().map(Path::toString).orElse("(path chosen by libvirt at start)")).orElse("none"));
             facts.row("qemu-guest-agent channel", vm.config().map(c -> c.guestAgentChannel() ? "yes" : "no").orElse("?"));
             facts.row("posture metadata", vm.config().flatMap(DomainXml::posture).map(Enum::name).orElse("none"));
+            facts.row("posture score", posture.score() + " / 100 (memhygiene posture --vm " + vm.domain().name() + ")");
             facts.row("qemu pid", vm.ksm().map(k -> String.valueOf(k.pid())).orElse("-"));
             facts.row("ksm: merging / zero pages", vm.ksm().map(k -> k.stat().mergingPages().orElse(0) + " / "
                     + k.stat().zeroPages().orElse(0)).orElse("-"));

@@ -9,6 +9,7 @@ import org.memhygiene.controller.api.ApiServer;
 import org.memhygiene.controller.history.History;
 import org.memhygiene.controller.metrics.HostMetrics;
 import org.memhygiene.controller.policy.PolicyConfig;
+import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.core.host.HostBackend;
 
 /**
@@ -57,10 +58,14 @@ public final class Daemon implements AutoCloseable {
                 throw new IllegalStateException("history " + settings.historyPath() + ": " + e.getMessage(), e);
             }
             History recorded = history;
-            PolicyStep policy = new PolicyStep(policyConfig.policy(), policyConfig.interval(), host, settings.dryRun() || dryRun);
-            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), clock, List.of(policy, recorded::record));
-            HostMetrics metrics = new HostMetrics(loop::latest, loop::status);
-            ApiServer api = new ApiServer(loop, settings.apiBind(), settings.apiPort(), settings.apiToken(), metrics::scrape,
+            PolicyConfig configured = policyConfig;
+            PolicyStep policy = new PolicyStep(policyConfig.policy(), mode -> configured.withMode(mode).policy(),
+                    policyConfig.interval(), host, settings.dryRun() || dryRun);
+            PostureScorer posture = PostureScorer.of(host);
+            // Posture is scored on every sample (cheap; the stream and the metrics then reuse the result).
+            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), clock, List.of(policy, posture::score, recorded::record));
+            HostMetrics metrics = new HostMetrics(loop::latest, loop::status, posture, policy);
+            ApiServer api = new ApiServer(loop, posture, policy, settings.apiBind(), settings.apiPort(), settings.apiToken(), metrics::scrape,
                     Map.of("history", query -> HistoryQuery.view(recorded, query), "decisions", query -> policy.records()));
             loop.tick(); // the first sample before the API opens, so it never answers "no snapshot yet" for long
             api.start();
@@ -82,6 +87,10 @@ public final class Daemon implements AutoCloseable {
 
     public SnapshotLoop loop() {
         return loop;
+    }
+
+    public PolicyStep policy() {
+        return policy;
     }
 
     public PolicyConfig policyConfig() {

@@ -4,14 +4,19 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.Policy;
+import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.policy.ScrubRequest;
 import org.memhygiene.core.host.HostSnapshot;
 
@@ -19,58 +24,131 @@ import org.memhygiene.core.host.HostSnapshot;
  * The loop's policy step: every policy interval, the policy decides from the snapshot of the last
  * decision and the current one; unless this is a dry run the KSM settings are applied (all or nothing)
  * and the scrub requests sent, on their own thread since a scrub takes seconds. Every decision is kept,
- * with what was done about it, for GET /api/v1/decisions.
+ * with what was done about it, for GET /api/v1/decisions, and logged with its reason (so `run --dry-run`
+ * prints each one). The mode and the dry run can be switched while it runs (PUT /api/v1/policy); the
+ * next sample then decides at once with the new policy.
  */
 public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PolicyStep.class.getName());
     private static final int KEPT = 100;
     private static final Duration SCRUB_TIMEOUT = Duration.ofMinutes(10);
 
-    /** One decision and its outcome: "applied", "dry run", "nothing to do", or why applying failed. */
-    public record Record(Instant at, Decision decision, String outcome) {
+    /** What became of a decision, as a label for metrics. */
+    public enum Result {
+        APPLIED, NOTHING_TO_DO, DRY_RUN, FAILED;
+
+        public String label() {
+            return name().toLowerCase(Locale.ROOT);
+        }
     }
 
-    private final Policy policy;
+    /**
+     * One decision and its outcome: "applied", "dry run: ...", "nothing to do", or why applying failed.
+     *
+     * @param result the outcome's kind
+     */
+    public record Record(Instant at, Decision decision, String outcome, Result result) {
+    }
+
+    /**
+     * The step's settings now, for GET /api/v1/policy.
+     *
+     * @param changedAt when the API last switched them; empty while they are the configuration's
+     */
+    public record State(PolicyMode mode, boolean dryRun, Duration interval, Optional<Instant> changedAt) {
+    }
+
+    private final Function<PolicyMode, Policy> policies;
     private final Duration interval;
     private final HostBackend backend;
-    private final boolean dryRun;
     private final Deque<Record> records = new ArrayDeque<>();
+    private final Map<PolicyMode, Map<Result, Long>> counts = new EnumMap<>(PolicyMode.class);
     private final ExecutorService scrubs = Executors.newSingleThreadExecutor(task -> {
         Thread thread = new Thread(task, "policy-scrubs");
         thread.setDaemon(true);
         return thread;
     });
+    private Policy policy;
+    private boolean dryRun;
+    private Optional<Instant> changedAt = Optional.empty();
+    private boolean decideNext;
     private Optional<HostSnapshot> previous = Optional.empty();
 
-    public PolicyStep(Policy policy, Duration interval, HostBackend backend, boolean dryRun) {
+    /**
+     * @param policy   the policy to start with
+     * @param policies a new policy of a mode, for {@link #switchTo}
+     */
+    public PolicyStep(Policy policy, Function<PolicyMode, Policy> policies, Duration interval, HostBackend backend,
+            boolean dryRun) {
         this.policy = policy;
+        this.policies = policies;
         this.interval = interval;
         this.backend = backend;
         this.dryRun = dryRun;
     }
 
     @Override
-    public void accept(HostSnapshot current) {
-        if (previous.isPresent() && current.sampledAt().isBefore(previous.get().sampledAt().plus(interval))) {
+    public synchronized void accept(HostSnapshot current) {
+        if (!decideNext && previous.isPresent() && current.sampledAt().isBefore(previous.get().sampledAt().plus(interval))) {
             return;
         }
+        decideNext = false;
         Decision decision = policy.decide(previous, current);
         previous = Optional.of(current);
         String outcome;
+        Result result;
         if (decision.changesNothing()) {
             outcome = "nothing to do";
+            result = Result.NOTHING_TO_DO;
         } else if (dryRun) {
             outcome = "dry run: nothing written, no scrub asked";
+            result = Result.DRY_RUN;
         } else {
             outcome = apply(decision);
+            result = outcome.equals("applied") ? Result.APPLIED : Result.FAILED;
         }
-        LOG.log(System.Logger.Level.INFO, decision.mode() + ": " + decision.reason() + " (" + outcome + ")");
+        LOG.log(System.Logger.Level.INFO, decision.mode().label() + ": " + what(decision) + ": " + decision.reason()
+                + " (" + outcome + ")");
+        counts.computeIfAbsent(decision.mode(), m -> new EnumMap<>(Result.class)).merge(result, 1L, Long::sum);
         synchronized (records) {
             if (records.size() == KEPT) {
                 records.removeFirst();
             }
-            records.addLast(new Record(current.sampledAt(), decision, outcome));
+            records.addLast(new Record(current.sampledAt(), decision, outcome, result));
         }
+    }
+
+    private static String what(Decision decision) {
+        String ksm = decision.ksm().isEmpty() ? "leave KSM as is" : "write " + String.join(" ",
+                decision.ksmAsMap().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
+        return ksm + (decision.scrubs().isEmpty() ? "" : ", scrub " + String.join(" ",
+                decision.scrubs().stream().map(ScrubRequest::vmName).toList()));
+    }
+
+    /**
+     * Switches the mode and the dry run; a new mode starts a new policy (no history), and the next sample
+     * decides at once. Returns the new state.
+     */
+    public synchronized State switchTo(PolicyMode mode, boolean newDryRun, Instant at) {
+        if (mode != policy.mode()) {
+            policy = policies.apply(mode);
+        }
+        decideNext = true;
+        dryRun = newDryRun;
+        changedAt = Optional.of(at);
+        LOG.log(System.Logger.Level.INFO, "policy switched to " + mode.label() + (dryRun ? " (dry run)" : ""));
+        return state();
+    }
+
+    public synchronized State state() {
+        return new State(policy.mode(), dryRun, interval, changedAt);
+    }
+
+    /** Decisions so far by mode and result, since the daemon started. */
+    public synchronized Map<PolicyMode, Map<Result, Long>> counts() {
+        Map<PolicyMode, Map<Result, Long>> copy = new EnumMap<>(PolicyMode.class);
+        counts.forEach((mode, byResult) -> copy.put(mode, Map.copyOf(byResult)));
+        return copy;
     }
 
     private String apply(Decision decision) {

@@ -114,6 +114,12 @@ public final class LinuxHost implements HostBackend {
         return agents.link(domain.uuid(), socket);
     }
 
+    /** True for a local libvirt URI ({@link LibvirtHost#isLocal}): qemu:///system, test:///default. */
+    @Override
+    public boolean isThisMachine() {
+        return LibvirtHost.isLocal(libvirt.uri());
+    }
+
     @Override
     public String describe() {
         return "libvirt " + libvirt.uri();

@@ -3,6 +3,9 @@ package org.memhygiene.controller.host;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.OptionalLong;
+import org.memhygiene.controller.posture.HostPosture;
+import org.memhygiene.controller.posture.PostureJson;
+import org.memhygiene.controller.posture.VmPosture;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.json.Json;
@@ -15,25 +18,31 @@ public final class SnapshotJson {
     private SnapshotJson() {
     }
 
-    /** {"uri", "sampled_at", "took_millis", "page_size_bytes", "vms": [...]}. */
-    public static ObjectNode vms(HostSnapshot sample) {
+    /** {"uri", "sampled_at", "took_millis", "page_size_bytes", "vms": [...]}, each VM with its posture. */
+    public static ObjectNode vms(HostSnapshot sample, HostPosture posture) {
         ObjectNode root = Json.mapper().createObjectNode();
         root.put("uri", sample.uri());
         root.put("sampled_at", sample.sampledAt().toString());
         root.put("took_millis", sample.took().toMillis());
         root.put("page_size_bytes", sample.pageSizeBytes());
         ArrayNode vms = root.putArray("vms");
-        sample.vms().forEach(vm -> vms.add(vm(vm, sample.pageSizeBytes())));
+        for (int i = 0; i < sample.vms().size(); i++) {
+            vms.add(vm(sample.vms().get(i), sample.pageSizeBytes(), posture.vms().get(i)));
+        }
         return root;
     }
 
-    /** One VM: the record plus ksm_saved_bytes, zero_page_bytes, zero_pages_percent_of_unused, sharing_allowed. */
-    public static ObjectNode vm(VmSnapshot vm, long pageSizeBytes) {
+    /**
+     * One VM: the record plus ksm_saved_bytes, zero_page_bytes, zero_pages_percent_of_unused,
+     * sharing_allowed and posture ({"score", "findings"}).
+     */
+    public static ObjectNode vm(VmSnapshot vm, long pageSizeBytes, VmPosture posture) {
         ObjectNode node = Json.mapper().valueToTree(vm);
         putOptional(node, "ksm_saved_bytes", vm.ksmSavedBytes(pageSizeBytes));
         putOptional(node, "zero_page_bytes", vm.zeroPageBytes(pageSizeBytes));
         putOptional(node, "zero_pages_percent_of_unused", vm.zeroPagesPercentOfUnused(pageSizeBytes));
         vm.sharingAllowed().ifPresentOrElse(allowed -> node.put("sharing_allowed", allowed), () -> node.putNull("sharing_allowed"));
+        node.set("posture", PostureJson.brief(posture));
         return node;
     }
 

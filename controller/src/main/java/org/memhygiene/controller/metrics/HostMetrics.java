@@ -8,12 +8,19 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.posture.PostureScorer;
+import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.posture.Severity;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
@@ -29,7 +36,8 @@ public final class HostMetrics {
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final Supplier<Optional<HostSnapshot>> latest;
 
-    public HostMetrics(Supplier<Optional<HostSnapshot>> latest, Supplier<SnapshotLoop.Status> status) {
+    public HostMetrics(Supplier<Optional<HostSnapshot>> latest, Supplier<SnapshotLoop.Status> status, PostureScorer posture,
+            PolicyStep policy) {
         this.latest = latest;
         ksmGauge("memhygiene_ksm_run", "KSM's run knob: 0 stopped, 1 running, 2 unmerge all", KsmStats::run);
         ksmGauge("memhygiene_ksm_pages_to_scan", "Pages ksmd scans per wake-up", KsmStats::pagesToScan);
@@ -62,6 +70,65 @@ public final class HostMetrics {
                 .callback(cb -> cb.call(status.get().samples())).register(registry);
         CounterWithCallback.builder().name("memhygiene_sample_failures").help("Host samples that failed")
                 .callback(cb -> cb.call(status.get().failures())).register(registry);
+        postureMetrics(posture);
+        policyMetrics(policy);
+    }
+
+    /** Scores and findings by severity (docs/POSTURE.md); the host's have scope="host" and vm="". */
+    private void postureMetrics(PostureScorer posture) {
+        GaugeWithCallback.builder().name("memhygiene_posture_score")
+                .help("Memory-security posture, 0 (worst) to 100, of the host (scope=host) and of each VM (scope=vm)")
+                .labelNames("scope", "vm").callback(cb -> latest.get().map(posture::score).ifPresent(p -> {
+                    cb.call(p.hostScore(), "host", "");
+                    p.vms().forEach(vm -> cb.call(vm.score(), "vm", vm.name()));
+                })).register(registry);
+        GaugeWithCallback.builder().name("memhygiene_posture_findings")
+                .help("Posture findings by severity, of the host (scope=host) and of each VM (scope=vm)")
+                .labelNames("scope", "vm", "severity").callback(cb -> latest.get().map(posture::score).ifPresent(p -> {
+                    bySeverity(p.hostFindings()).forEach((severity, n) -> cb.call(n, "host", "", severity));
+                    p.vms().forEach(vm -> bySeverity(vm.findings()).forEach((severity, n) -> cb.call(n, "vm", vm.name(), severity)));
+                })).register(registry);
+    }
+
+    private static Map<String, Integer> bySeverity(List<Finding> findings) {
+        Map<String, Integer> counts = new LinkedHashMap<>();
+        for (Severity s : Severity.values()) {
+            counts.put(s.name().toLowerCase(Locale.ROOT), 0);
+        }
+        findings.forEach(f -> counts.merge(f.severity().name().toLowerCase(Locale.ROOT), 1, Integer::sum));
+        return counts;
+    }
+
+    /** What the policy decided (docs/POLICY.md): counts by mode and outcome, the mode now, the last decision's knobs. */
+    private void policyMetrics(PolicyStep policy) {
+        CounterWithCallback.builder().name("memhygiene_policy_decisions")
+                .help("Policy decisions since the daemon started, by mode and outcome (applied, nothing_to_do, dry_run, failed)")
+                .labelNames("mode", "outcome").callback(cb -> policy.counts().forEach((mode, byResult) ->
+                        byResult.forEach((result, n) -> cb.call(n, mode.label(), result.label())))).register(registry);
+        GaugeWithCallback.builder().name("memhygiene_policy_mode").help("1 for the policy mode that decides now")
+                .labelNames("mode").callback(cb -> cb.call(1, policy.state().mode().label())).register(registry);
+        GaugeWithCallback.builder().name("memhygiene_policy_dry_run").help("1 when the policy decides without writing anything")
+                .callback(cb -> cb.call(policy.state().dryRun() ? 1 : 0)).register(registry);
+        GaugeWithCallback.builder().name("memhygiene_policy_last_decision_timestamp_seconds")
+                .help("When the policy last decided (Unix time)")
+                .callback(cb -> last(policy).ifPresent(r -> cb.call(r.at().toEpochMilli() / 1e3))).register(registry);
+        GaugeWithCallback.builder().name("memhygiene_policy_last_decision_ksm")
+                .help("The KSM knobs the last decision set, by knob (absent when it left KSM as it was)")
+                .labelNames("knob").callback(cb -> last(policy).ifPresent(r -> r.decision().ksmAsMap().forEach((knob, value) -> {
+                    try {
+                        cb.call(Double.parseDouble(value), knob);
+                    } catch (NumberFormatException e) {
+                        // advisor_mode is a word, not a figure
+                    }
+                }))).register(registry);
+        GaugeWithCallback.builder().name("memhygiene_policy_last_decision_scrubs")
+                .help("Guests the last decision asked to scrub")
+                .callback(cb -> last(policy).ifPresent(r -> cb.call(r.decision().scrubs().size()))).register(registry);
+    }
+
+    private static Optional<PolicyStep.Record> last(PolicyStep policy) {
+        List<PolicyStep.Record> records = policy.records();
+        return records.isEmpty() ? Optional.empty() : Optional.of(records.get(records.size() - 1));
     }
 
     /** The text exposition format (version 0.0.4) for GET /metrics. */

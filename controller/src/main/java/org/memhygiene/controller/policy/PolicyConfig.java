@@ -53,7 +53,13 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
         return switch (mode) {
             case BASELINE -> new BaselinePolicy(ksmtuned);
             case ADAPTIVE -> new AdaptivePolicy(adaptive, scrub);
+            case OFF -> new OffPolicy();
         };
+    }
+
+    /** The same settings with another mode (the API switches modes at runtime). */
+    public PolicyConfig withMode(PolicyMode newMode) {
+        return new PolicyConfig(newMode, interval, ksmtuned, adaptive, scrub);
     }
 
     /** Reads {@code file}; see the class comment for errors. */

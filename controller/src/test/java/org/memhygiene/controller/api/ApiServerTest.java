@@ -28,7 +28,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.agent.server.TestAgent;
+import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.policy.PolicyConfig;
+import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.controller.ksm.SysfsTree;
@@ -49,6 +52,8 @@ class ApiServerTest {
     private ServerSocketChannel agent;
     private LinuxHost host;
     private SnapshotLoop loop;
+    private PolicyStep policy;
+    private PostureScorer posture;
     private ApiServer api;
     private SysfsTree ksm;
 
@@ -59,8 +64,12 @@ class ApiServerTest {
                 .domain("plain", true, Optional.empty(), false).write(dir.resolve("host.xml"));
         ksm = SysfsTree.create(dir);
         host = new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, ksm.root(), Path.of("/proc"), Clock.systemUTC());
-        loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of());
-        api = new ApiServer(loop, bind, 0, token, () -> "memhygiene_test 1\n", Map.of("extra", query -> Map.of("k", query.getOrDefault("k", "v"))));
+        PolicyConfig config = PolicyConfig.defaults();
+        policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true);
+        posture = PostureScorer.of(host);
+        loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of(policy, posture::score));
+        api = new ApiServer(loop, posture, policy, bind, 0, token, () -> "memhygiene_test 1\n",
+                Map.of("extra", query -> Map.of("k", query.getOrDefault("k", "v"))));
         loop.tick();
         api.start();
         return URI.create("http://127.0.0.1:" + api.port());
@@ -73,6 +82,9 @@ class ApiServerTest {
         }
         if (loop != null) {
             loop.close();
+        }
+        if (policy != null) {
+            policy.close();
         }
         if (host != null) {
             host.close();
@@ -170,18 +182,95 @@ class ApiServerTest {
         assertEquals(401, send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 1000}")
                 .header("Authorization", "Bearer " + TOKEN + "x")).statusCode());
         assertEquals(401, send(post(base, "/api/v1/vms/good/scrub", "{}")).statusCode());
+        HttpResponse<String> policyWithout = send(put(base, "/api/v1/policy", "{\"mode\": \"off\"}"));
+        assertEquals(401, policyWithout.statusCode());
+        assertEquals("adaptive", json(send(get(base, "/api/v1/policy"))).get("mode").asText(), "a refused switch changed nothing");
+        assertEquals(200, send(get(base, "/api/v1/posture")).statusCode(), "reads need no token");
         assertEquals("100", Files.readString(ksm.root().resolve("pages_to_scan")).strip(), "refused calls wrote nothing");
         assertEquals(200, send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 1000}")
                 .header("Authorization", "Bearer " + TOKEN)).statusCode());
         assertEquals("1000", Files.readString(ksm.root().resolve("pages_to_scan")).strip());
+        HttpResponse<String> policyWith = send(put(base, "/api/v1/policy", "{\"mode\": \"off\"}")
+                .header("Authorization", "Bearer " + TOKEN));
+        assertEquals(200, policyWith.statusCode(), policyWith.body());
+        assertEquals("off", json(policyWith).get("mode").asText());
+    }
+
+    @Test
+    void postureIsServedForTheHostAndInEveryVmDocument() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        HttpResponse<String> response = send(get(base, "/api/v1/posture"));
+        assertEquals(200, response.statusCode(), response.body());
+        JsonNode posture = json(response);
+        int hostScore = posture.at("/host/score").asInt(-1);
+        assertTrue(hostScore >= 0 && hostScore <= 100, posture.toString());
+        assertTrue(posture.at("/host/findings").size() >= 1, "at least what KSM does");
+        JsonNode first = posture.at("/host/findings/0");
+        for (String key : List.of("id", "severity", "title", "evidence", "remediation")) {
+            assertTrue(first.hasNonNull(key), key + " in " + first);
+        }
+        assertEquals(List.of("good", "plain"), List.of(posture.at("/vms/0/name").asText(), posture.at("/vms/1/name").asText()));
+        JsonNode plain = posture.at("/vms/1");
+        assertEquals("5e0c2c0a-7f2f-4e3c-9d43-000000000002", plain.get("uuid").asText());
+        assertTrue(plain.get("findings").findValuesAsText("id").contains("vm.agent.absent"), plain.toString());
+        assertTrue(plain.get("score").asInt() <= 98);
+        JsonNode good = posture.at("/vms/0");
+        assertTrue(!good.get("findings").findValuesAsText("id").contains("vm.agent.absent"), "its agent answers: " + good);
+
+        JsonNode vms = json(send(get(base, "/api/v1/vms")));
+        assertEquals(plain.get("score"), vms.at("/vms/1/posture/score"));
+        assertEquals(plain.get("findings"), vms.at("/vms/1/posture/findings"));
+        JsonNode one = json(send(get(base, "/api/v1/vms/plain")));
+        assertEquals(plain.get("score"), one.at("/posture/score"));
+        assertEquals(plain.get("findings"), one.at("/posture/findings"));
+    }
+
+    @Test
+    void thePolicyModeAndDryRunAreReadAndSwitchedAndBadBodiesAre400() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        JsonNode policyNow = json(send(get(base, "/api/v1/policy")));
+        assertEquals("adaptive", policyNow.get("mode").asText());
+        assertTrue(policyNow.get("dry_run").asBoolean());
+        assertEquals(60000, policyNow.get("interval_millis").asLong());
+        assertTrue(policyNow.get("changed_at").isNull());
+        assertEquals("ADAPTIVE", policyNow.at("/last_decision/decision/mode").asText(), policyNow.toString());
+
+        HttpResponse<String> off = send(put(base, "/api/v1/policy", "{\"mode\": \"off\"}"));
+        assertEquals(200, off.statusCode(), off.body());
+        assertEquals("off", json(off).get("mode").asText());
+        assertTrue(json(off).get("dry_run").asBoolean(), "what the body leaves out stays");
+        assertTrue(json(off).hasNonNull("changed_at"));
+        loop.tick();
+        JsonNode after = json(send(get(base, "/api/v1/policy")));
+        assertEquals("off", after.get("mode").asText());
+        assertEquals("OFF", after.at("/last_decision/decision/mode").asText(), "the next sample decided with the new mode");
+        assertEquals("nothing to do", after.at("/last_decision/outcome").asText());
+
+        HttpResponse<String> both = send(put(base, "/api/v1/policy", "{\"mode\": \"baseline\", \"dry_run\": false}"));
+        assertEquals(200, both.statusCode(), both.body());
+        assertEquals("baseline", json(both).get("mode").asText());
+        assertTrue(!json(both).get("dry_run").asBoolean());
+
+        for (String[] bad : new String[][] {{"{\"mode\": \"fast\"}", "mode: expected one of [baseline, adaptive, off]"},
+                {"{\"mode\": 1}", "mode: expected one of"}, {"{\"dry_run\": \"yes\"}", "dry_run: expected true or false"},
+                {"{\"speed\": 1}", "unknown field \"speed\""}, {"{}", "expected {\"mode\""}, {"[1]", "expected a JSON object"},
+                {"not json", "the body is not JSON"}}) {
+            HttpResponse<String> refused = send(put(base, "/api/v1/policy", bad[0]));
+            assertEquals(400, refused.statusCode(), bad[0]);
+            assertTrue(json(refused).get("error").asText().contains(bad[1]), bad[0] + " -> " + refused.body());
+        }
+        JsonNode unchanged = json(send(get(base, "/api/v1/policy")));
+        assertEquals("baseline", unchanged.get("mode").asText(), "refused bodies changed nothing");
+        assertTrue(!unchanged.get("dry_run").asBoolean());
     }
 
     @Test
     void listeningBeyondLoopbackWithoutATokenIsRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new ApiServer(null, "0.0.0.0", 0, Optional.empty(), () -> "", Map.of()));
+                () -> new ApiServer(null, null, null, "0.0.0.0", 0, Optional.empty(), () -> "", Map.of()));
         assertTrue(e.getMessage().contains("without a token"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new ApiServer(null, "127.0.0.1", 0, Optional.of("short"), () -> "", Map.of()));
+        assertThrows(IllegalArgumentException.class, () -> new ApiServer(null, null, null, "127.0.0.1", 0, Optional.of("short"),
+                () -> "", Map.of()));
     }
 
     @Test
@@ -198,6 +287,8 @@ class ApiServerTest {
                 if (line.startsWith("data: ")) {
                     JsonNode snapshot = Json.mapper().readTree(line.substring(6));
                     assertEquals(2, snapshot.get("vms").size());
+                    assertTrue(snapshot.at("/vms/1/posture/score").isInt(), "each VM carries its posture: " + snapshot);
+                    assertTrue(snapshot.at("/vms/1/posture/findings").isArray());
                     java.time.Instant sampledAt = java.time.Instant.parse(snapshot.get("sampled_at").asText());
                     assertTrue(sampledAt.isAfter(previous), "a new sample each time");
                     previous = sampledAt;

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -17,6 +18,7 @@ import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.controller.ksm.SysfsTree;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.Policy;
+import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.ksm.KsmSettings;
@@ -64,7 +66,7 @@ class PolicyStepTest {
     void decidesOncePerIntervalWithThePreviousDecisionsSnapshotAndApplies() throws Exception {
         LinuxHost host = host();
         Wants777 policy = new Wants777();
-        try (PolicyStep step = new PolicyStep(policy, Duration.ofSeconds(60), host, false)) {
+        try (PolicyStep step = new PolicyStep(policy, mode -> new Wants777(), Duration.ofSeconds(60), host, false)) {
             HostSnapshot first = host.snapshot();
             step.accept(first);
             assertEquals("777", Files.readString(ksm.root().resolve("pages_to_scan")).strip());
@@ -82,10 +84,40 @@ class PolicyStepTest {
     @Test
     void aDryRunDecidesButWritesNothing() throws Exception {
         LinuxHost host = host();
-        try (PolicyStep step = new PolicyStep(new Wants777(), Duration.ofSeconds(60), host, true)) {
+        try (PolicyStep step = new PolicyStep(new Wants777(), mode -> new Wants777(), Duration.ofSeconds(60), host, true)) {
             step.accept(host.snapshot());
             assertEquals("100", Files.readString(ksm.root().resolve("pages_to_scan")).strip());
             assertEquals("dry run: nothing written, no scrub asked", step.records().get(0).outcome());
+        }
+    }
+
+    @Test
+    void switchingTheModeAndTheDryRunTakesEffectOnTheNextSampleAndIsRecorded() throws Exception {
+        LinuxHost host = host();
+        Policy off = PolicyConfig.defaults().withMode(PolicyMode.OFF).policy();
+        try (PolicyStep step = new PolicyStep(new Wants777(), mode -> mode == PolicyMode.OFF ? off : new Wants777(),
+                Duration.ofSeconds(60), host, true)) {
+            step.accept(host.snapshot());
+            assertEquals(PolicyStep.Result.DRY_RUN, step.records().get(0).result());
+            assertEquals("100", Files.readString(ksm.root().resolve("pages_to_scan")).strip());
+
+            PolicyStep.State state = step.switchTo(PolicyMode.OFF, false, clock.now);
+            assertEquals(new PolicyStep.State(PolicyMode.OFF, false, Duration.ofSeconds(60), Optional.of(clock.now)), state);
+            clock.now = clock.now.plusSeconds(1);
+            step.accept(host.snapshot());
+            assertEquals(2, step.records().size(), "a switch decides on the next sample, not a policy interval later");
+            PolicyStep.Record offRecord = step.records().get(1);
+            assertEquals(PolicyMode.OFF, offRecord.decision().mode());
+            assertEquals("nothing to do", offRecord.outcome());
+            assertEquals("100", Files.readString(ksm.root().resolve("pages_to_scan")).strip(), "off writes nothing");
+
+            step.switchTo(PolicyMode.ADAPTIVE, false, clock.now);
+            clock.now = clock.now.plusSeconds(1);
+            step.accept(host.snapshot());
+            assertEquals(PolicyStep.Result.APPLIED, step.records().get(2).result());
+            assertEquals("777", Files.readString(ksm.root().resolve("pages_to_scan")).strip(), "no longer a dry run");
+            assertEquals(Map.of(PolicyMode.ADAPTIVE, Map.of(PolicyStep.Result.DRY_RUN, 1L, PolicyStep.Result.APPLIED, 1L),
+                    PolicyMode.OFF, Map.of(PolicyStep.Result.NOTHING_TO_DO, 1L)), step.counts());
         }
     }
 }

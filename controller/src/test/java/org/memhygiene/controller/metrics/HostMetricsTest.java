@@ -25,7 +25,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.policy.PolicyConfig;
+import org.memhygiene.controller.policy.PolicyMode;
+import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.controller.ksm.SysfsTree;
@@ -41,6 +45,7 @@ class HostMetricsTest {
     Path dir;
     private LinuxHost host;
     private SnapshotLoop loop;
+    private PolicyStep policy;
     private SysfsTree ksm;
 
     private HostMetrics metrics(String... vms) throws Exception {
@@ -51,15 +56,26 @@ class HostMetricsTest {
         String uri = driver.write(dir.resolve("host-" + vms.length + ".xml"));
         ksm = SysfsTree.create(dir).put("run", "1").put("pages_sharing", "1000").put("ksm_zero_pages", "250").put("full_scans", "7");
         host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Clock.systemUTC());
-        loop = new SnapshotLoop(host, Duration.ofSeconds(1), Clock.systemUTC(), List.of());
+        // Posture from prepared host files: no swap, one unmitigated CPU vulnerability (docs/POSTURE.md).
+        Path proc = Files.createDirectories(dir.resolve("proc"));
+        Files.writeString(proc.resolve("swaps"), "Filename\tType\tSize\tUsed\tPriority\n");
+        Path vulnerabilities = Files.createDirectories(dir.resolve("sys/devices/system/cpu/vulnerabilities"));
+        Files.writeString(vulnerabilities.resolve("mds"), "Vulnerable: Clear CPU buffers attempted, no microcode\n");
+        PostureScorer posture = new PostureScorer(proc, dir.resolve("sys"));
+        PolicyConfig config = PolicyConfig.defaults().withMode(PolicyMode.BASELINE);
+        policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true);
+        loop = new SnapshotLoop(host, Duration.ofSeconds(1), Clock.systemUTC(), List.of(policy, posture::score));
         loop.tick();
-        return new HostMetrics(loop::latest, loop::status);
+        return new HostMetrics(loop::latest, loop::status, posture, policy);
     }
 
     @AfterEach
     void close() {
         if (loop != null) {
             loop.close();
+        }
+        if (policy != null) {
+            policy.close();
         }
         if (host != null) {
             host.close();
@@ -80,6 +96,35 @@ class HostMetricsTest {
         assertTrue(text.contains("memhygiene_vm_agent_up{status=\"no_channel\",vm=\"db1\"} 0.0"), text);
         assertTrue(text.contains("\nmemhygiene_samples_total 1.0\n"), text);
         assertTrue(text.contains("memhygiene_vm_balloon_unused_bytes{vm=\"web1\"}"), text);
+    }
+
+    @Test
+    void postureScoresFindingsAndPolicyDecisionsAreExposed() throws Exception {
+        String text = metrics("web1", "db1").scrape();
+        // KSM runs and merges (pages_sharing 1000) across two VMs that allow sharing: host.ksm.cross_vm_merging (HIGH),
+        // use_zero_pages=0 (LOW), mds vulnerable (HIGH): 100 - 20 - 2 - 20.
+        assertTrue(text.contains("memhygiene_posture_score{scope=\"host\",vm=\"\"} 58.0"), text);
+        assertTrue(text.contains("memhygiene_posture_findings{scope=\"host\",severity=\"high\",vm=\"\"} 2.0"), text);
+        // Each VM: vm.sharing.cross_vm (MEDIUM), vm.agent.absent (LOW): 100 - 8 - 2.
+        assertTrue(text.contains("memhygiene_posture_score{scope=\"vm\",vm=\"web1\"} 90.0"), text);
+        assertTrue(text.contains("memhygiene_posture_findings{scope=\"vm\",severity=\"medium\",vm=\"db1\"} 1.0"), text);
+        assertTrue(text.contains("memhygiene_posture_findings{scope=\"vm\",severity=\"critical\",vm=\"db1\"} 0.0"), text);
+        // Baseline (ksmtuned) in a dry run decided once on the first sample.
+        assertTrue(text.contains("# TYPE memhygiene_policy_decisions_total counter"), text);
+        assertTrue(text.lines().anyMatch(l -> l.startsWith("memhygiene_policy_decisions_total{mode=\"baseline\",outcome=\"")
+                && l.endsWith(" 1.0")), text);
+        assertTrue(text.contains("memhygiene_policy_mode{mode=\"baseline\"} 1.0"), text);
+        assertTrue(text.contains("\nmemhygiene_policy_dry_run 1.0\n"), text);
+        assertTrue(text.contains("memhygiene_policy_last_decision_timestamp_seconds"), text);
+        PolicyStep.Record last = policy.records().get(0);
+        last.decision().ksmAsMap().forEach((knob, value) -> assertTrue(text.contains(
+                "memhygiene_policy_last_decision_ksm{knob=\"" + knob + "\"} " + Double.parseDouble(value)), knob + " in " + text));
+        policy.switchTo(PolicyMode.OFF, false, java.time.Instant.now());
+        loop.tick();
+        String after = new HostMetrics(loop::latest, loop::status, PostureScorer.withoutHostFiles(), policy).scrape();
+        assertTrue(after.contains("memhygiene_policy_decisions_total{mode=\"off\",outcome=\"nothing_to_do\"} 1.0"), after);
+        assertTrue(after.contains("memhygiene_policy_mode{mode=\"off\"} 1.0"), after);
+        assertTrue(after.contains("\nmemhygiene_policy_dry_run 0.0\n"), after);
     }
 
     @Test
@@ -142,6 +187,11 @@ class HostMetricsTest {
                 }
             }
             assertEquals("1000", value, "Prometheus scraped memhygiene_ksm_pages_sharing: " + Files.readString(dir.resolve("prometheus.log")));
+            URI score = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
+                    + URLEncoder.encode("memhygiene_posture_score{scope=\"host\"}", StandardCharsets.UTF_8));
+            assertEquals("76", Json.mapper().readTree(http.send(HttpRequest.newBuilder(score).build(), HttpResponse.BodyHandlers.ofString())
+                    .body()).at("/data/result/0/value/1").asText(), "the host's posture score, as Prometheus stored it:"
+                    + " one VM merging (LOW), use_zero_pages=0 (LOW), mds vulnerable (HIGH)");
             URI up = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=" + URLEncoder.encode("up{job=\"memhygiene\"}", StandardCharsets.UTF_8));
             assertEquals("1", Json.mapper().readTree(http.send(HttpRequest.newBuilder(up).build(), HttpResponse.BodyHandlers.ofString())
                     .body()).at("/data/result/0/value/1").asText(), "the scrape itself succeeded");

@@ -78,8 +78,8 @@ class PolicyConfigTest {
             "verbose: true|unknown key \"verbose\"; expected one of [mode, interval, ksmtuned, adaptive, scrub]",
             "adaptive:\\n  cpu_budget: 5|unknown key \"adaptive.cpu_budget\"; expected one of [adaptive.memory_tight_below_percent",
             // wrong types
-            "mode: fast|mode = \"fast\": expected one of [baseline, adaptive]",
-            "mode: 3|mode = 3: expected one of [baseline, adaptive]",
+            "mode: fast|mode = \"fast\": expected one of [baseline, adaptive, off]",
+            "mode: 3|mode = 3: expected one of [baseline, adaptive, off]",
             "interval: 60|interval = 60: expected a duration from 1s to 1h with ms, s, m or h, e.g. 60s or 10m",
             "interval: soon|interval = \"soon\": expected a duration from 1s to 1h",
             "ksmtuned:\\n  npages_boost: lots|ksmtuned.npages_boost = \"lots\": expected a whole number from 0 to 4294967295",

@@ -27,6 +27,15 @@ public interface HostBackend extends AutoCloseable {
      */
     ScrubReport scrub(String vmUuid, long maxBytes, Duration timeout) throws AgentLinkException;
 
+    /**
+     * Whether the host this backend samples is the machine this code runs on, so that host-wide files
+     * (/proc/swaps, /sys/devices/system/cpu/vulnerabilities) describe it and posture may read them. The
+     * simulator and a remote libvirt host are not.
+     */
+    default boolean isThisMachine() {
+        return false;
+    }
+
     /** What this backend is, for logs and the API: the libvirt URI, or the simulator's scenario. */
     String describe();
 

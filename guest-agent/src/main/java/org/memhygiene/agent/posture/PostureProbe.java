@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.zip.GZIPInputStream;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.posture.Severity;
+import org.memhygiene.core.posture.SwapDevice;
 
 /**
  * Reads what the guest already does to protect memory, as findings (docs/POSTURE.md lists every id).
@@ -77,40 +78,25 @@ public final class PostureProbe {
     /** Swapped-out pages outlive the process on disk unless the swap device is encrypted or in RAM. */
     private void swap(List<Finding> findings) {
         Path swaps = proc.resolve("swaps");
-        List<String> lines = read(swaps).map(String::lines).map(s -> s.skip(1).toList()).orElse(List.of());
-        for (String line : lines) {
-            String device = line.strip().split("\\s+")[0];
-            String kind = swapKind(device);
-            if (kind.equals("unencrypted")) {
+        List<SwapDevice> devices = SwapDevice.read(proc, sys).orElse(List.of());
+        for (SwapDevice swap : devices) {
+            if (swap.kind() == SwapDevice.Kind.UNENCRYPTED) {
                 findings.add(new Finding("guest.swap.unencrypted", Severity.HIGH,
-                        "Swap on " + device + " is not encrypted", swaps + ": " + line.strip(),
+                        "Swap on " + swap.device() + " is not encrypted", swaps + ": " + swap.line(),
                         "Encrypt swap (dm-crypt with a random key per boot, crypttab 'swap' option), use zram,"
                                 + " or turn swap off."));
             } else {
-                findings.add(new Finding("guest.swap.protected", Severity.INFO, "Swap on " + device + " is " + kind,
-                        swaps + ": " + line.strip(), "None."));
+                findings.add(new Finding("guest.swap.protected", Severity.INFO,
+                        "Swap on " + swap.device() + " is " + swap.kind().label(), swaps + ": " + swap.line(), "None."));
             }
         }
-        if (lines.isEmpty()) {
+        if (devices.isEmpty()) {
             findings.add(new Finding("guest.swap.none", Severity.INFO, "No swap", swaps + ": no devices", "None."));
         }
         read(sys.resolve("module/zswap/parameters/enabled")).map(String::strip).filter(v -> v.equals("Y"))
                 .ifPresent(v -> findings.add(new Finding("guest.zswap.on", Severity.INFO,
                         "zswap compresses pages in RAM before they reach the swap device",
                         sys.resolve("module/zswap/parameters/enabled") + ": Y", "None.")));
-    }
-
-    private String swapKind(String device) {
-        String name = Path.of(device).getFileName().toString();
-        if (name.startsWith("zram")) {
-            return "zram (in RAM)";
-        }
-        if (name.startsWith("dm-")) {
-            // dm-crypt devices carry a UUID starting with CRYPT- (Documentation/admin-guide/device-mapper).
-            return read(sys.resolve("block").resolve(name).resolve("dm/uuid")).filter(u -> u.startsWith("CRYPT-"))
-                    .map(u -> "encrypted (dm-crypt)").orElse("unencrypted");
-        }
-        return "unencrypted";
     }
 
     /** Hibernation writes all of RAM to disk (Documentation/power/swsusp.rst). */

@@ -25,18 +25,31 @@ public final class TimeChart {
     public static final int MAX_POINTS = 600;
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
-    /** One drawn series: its legend name, the table column, and the factor from the column's unit to the axis's. */
-    public record Line(String name, String column, double scale) {
+    /** One drawn series: its legend name and the table column. */
+    public record Line(String name, String column) {
     }
+
+    /** The unit of the columns: bytes are drawn in GiB, or MiB while everything is under 1 GiB. */
+    public enum Unit {
+        BYTES, AS_IS
+    }
+
+    private static final double MIB = 1024.0 * 1024;
+    private static final double GIB = MIB * 1024;
 
     private final XYChart<Number, Number> chart;
     private final List<Line> lines;
     private final boolean stacked;
+    private final String quantity;
+    private final Unit unit;
 
-    private TimeChart(XYChart<Number, Number> chart, List<Line> lines, boolean stacked) {
+    private TimeChart(XYChart<Number, Number> chart, String quantity, Unit unit, List<Line> lines, boolean stacked) {
         this.chart = chart;
+        this.quantity = quantity;
+        this.unit = unit;
         this.lines = List.copyOf(lines);
         this.stacked = stacked;
+        chart.getYAxis().setLabel(unit == Unit.BYTES ? quantity + " (GiB)" : quantity);
         chart.setAnimated(false);
         ObservableList<XYChart.Series<Number, Number>> series = FXCollections.observableArrayList();
         for (Line line : lines) {
@@ -45,18 +58,21 @@ public final class TimeChart {
         chart.setData(series);
     }
 
-    public static TimeChart lines(String title, String yLabel, List<Line> lines) {
-        LineChart<Number, Number> chart = new LineChart<>(timeAxis(), valueAxis(yLabel));
+    /**
+     * @param quantity the y axis's label; for {@link Unit#BYTES} without the unit, which is added
+     */
+    public static TimeChart lines(String title, String quantity, Unit unit, List<Line> lines) {
+        LineChart<Number, Number> chart = new LineChart<>(timeAxis(), valueAxis());
         chart.setCreateSymbols(false);
         chart.setTitle(title);
-        return new TimeChart(chart, lines, false);
+        return new TimeChart(chart, quantity, unit, lines, false);
     }
 
-    public static TimeChart stacked(String title, String yLabel, List<Line> layers) {
-        StackedAreaChart<Number, Number> chart = new StackedAreaChart<>(timeAxis(), valueAxis(yLabel));
+    public static TimeChart stacked(String title, String quantity, Unit unit, List<Line> layers) {
+        StackedAreaChart<Number, Number> chart = new StackedAreaChart<>(timeAxis(), valueAxis());
         chart.setCreateSymbols(false);
         chart.setTitle(title);
-        return new TimeChart(chart, layers, true);
+        return new TimeChart(chart, quantity, unit, layers, true);
     }
 
     public XYChart<Number, Number> chart() {
@@ -67,6 +83,33 @@ public final class TimeChart {
     public void update(SeriesTable table) {
         int n = table.size();
         double[] t = table.times();
+        double scale = 1;
+        if (unit == Unit.BYTES) {
+            double max = 0;
+            for (Line line : lines) {
+                int c = table.column(line.column());
+                for (int i = 0; i < n; i++) {
+                    double v = table.value(c, i);
+                    max = Double.isNaN(v) ? max : stacked ? max : Math.max(max, v);
+                }
+            }
+            if (stacked) {
+                for (int i = 0; i < n; i++) {
+                    double sum = 0;
+                    for (Line line : lines) {
+                        double v = table.value(table.column(line.column()), i);
+                        sum += Double.isNaN(v) ? 0 : v;
+                    }
+                    max = Math.max(max, sum);
+                }
+            }
+            boolean gib = max >= GIB;
+            scale = gib ? 1 / GIB : 1 / MIB;
+            String label = quantity + (gib ? " (GiB)" : " (MiB)");
+            if (!label.equals(chart.getYAxis().getLabel())) {
+                chart.getYAxis().setLabel(label);
+            }
+        }
         if (stacked) {
             double[] total = new double[n];
             List<double[]> columns = new ArrayList<>();
@@ -79,12 +122,12 @@ public final class TimeChart {
             }
             int[] keep = Lttb.select(t, total, n, MAX_POINTS);
             for (int s = 0; s < lines.size(); s++) {
-                fill(chart.getData().get(s), t, columns.get(s), keep, lines.get(s).scale(), true);
+                fill(chart.getData().get(s), t, columns.get(s), keep, scale, true);
             }
         } else {
             for (int s = 0; s < lines.size(); s++) {
                 double[] v = table.values(table.column(lines.get(s).column()));
-                fill(chart.getData().get(s), t, v, Lttb.select(t, v, n, MAX_POINTS), lines.get(s).scale(), false);
+                fill(chart.getData().get(s), t, v, Lttb.select(t, v, n, MAX_POINTS), scale, false);
             }
         }
     }
@@ -129,9 +172,8 @@ public final class TimeChart {
         return axis;
     }
 
-    static NumberAxis valueAxis(String label) {
+    static NumberAxis valueAxis() {
         NumberAxis axis = new NumberAxis();
-        axis.setLabel(label);
         axis.setForceZeroInRange(true);
         return axis;
     }

@@ -12,22 +12,22 @@ import javafx.scene.layout.RowConstraints;
 import javafx.scene.layout.VBox;
 import org.memhygiene.ui.charts.TimeChart;
 import org.memhygiene.ui.charts.TimeChart.Line;
+import org.memhygiene.ui.charts.TimeChart.Unit;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.model.SeriesTable;
 
 /** Host overview: reclaimed memory stacked by source, the host's free memory, ksmd's scan rate and CPU. */
 public final class OverviewView implements DashboardView {
     private final DashboardModel model;
-    private final TimeChart reclaimed = TimeChart.stacked("Memory reclaimed, by source", "reclaimed (GiB)",
-            List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING, 1 / Units.GIB),
-                    new Line("zero pages", DashboardModel.ZERO, 1 / Units.GIB),
-                    new Line("free page reporting", DashboardModel.FPR, 1 / Units.GIB)));
-    private final TimeChart free = TimeChart.lines("Host free memory", "memory (GiB)",
-            List.of(new Line("MemFree", DashboardModel.FREE, 1 / Units.GIB),
-                    new Line("MemAvailable", DashboardModel.AVAILABLE, 1 / Units.GIB)));
-    private final TimeChart scan = TimeChart.lines("ksmd scan rate", "pages scanned per second",
-            List.of(new Line("pages_scanned rate", DashboardModel.SCAN_RATE, 1)));
-    private final TimeChart cpu = TimeChart.lines("ksmd CPU", "CPU (% of one core)", List.of(new Line("ksmd", DashboardModel.KSMD_CPU, 1)));
+    private final TimeChart reclaimed = TimeChart.stacked("Memory reclaimed, by source", "reclaimed", Unit.BYTES,
+            List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING), new Line("zero pages", DashboardModel.ZERO),
+                    new Line("free page reporting", DashboardModel.FPR)));
+    private final TimeChart free = TimeChart.lines("Host free memory", "memory", Unit.BYTES,
+            List.of(new Line("MemFree", DashboardModel.FREE), new Line("MemAvailable", DashboardModel.AVAILABLE)));
+    private final TimeChart scan = TimeChart.lines("ksmd scan rate", "pages scanned per second", Unit.AS_IS,
+            List.of(new Line("pages_scanned rate", DashboardModel.SCAN_RATE)));
+    private final TimeChart cpu = TimeChart.lines("ksmd CPU", "CPU (% of one core)", Unit.AS_IS,
+            List.of(new Line("ksmd", DashboardModel.KSMD_CPU)));
     private final Label summary = new Label("waiting for the first sample…");
     private final VBox root;
 

@@ -5,7 +5,6 @@ import java.util.OptionalLong;
 
 /** Display formats: binary sizes as everywhere in memhygiene (GiB = 2^30 bytes). */
 public final class Units {
-    public static final double GIB = 1024.0 * 1024 * 1024;
 
     private Units() {
     }

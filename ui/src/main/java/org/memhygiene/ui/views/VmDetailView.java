@@ -21,6 +21,7 @@ import javafx.scene.layout.ColumnConstraints;
 import org.memhygiene.ui.api.ControllerClient;
 import org.memhygiene.ui.charts.TimeChart;
 import org.memhygiene.ui.charts.TimeChart.Line;
+import org.memhygiene.ui.charts.TimeChart.Unit;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.model.VmRow;
 
@@ -29,12 +30,11 @@ public final class VmDetailView implements DashboardView {
     private final DashboardModel model;
     private final ControllerClient client;
     private final ComboBox<String> vm = new ComboBox<>();
-    private final TimeChart reclaimed = TimeChart.stacked("Reclaimed from this VM, by source", "reclaimed (GiB)",
-            List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING, 1 / Units.GIB),
-                    new Line("zero pages", DashboardModel.ZERO, 1 / Units.GIB),
-                    new Line("free page reporting", DashboardModel.FPR, 1 / Units.GIB)));
-    private final TimeChart pages = TimeChart.lines("KSM pages of its QEMU process", "pages",
-            List.of(new Line("ksm_merging_pages", DashboardModel.MERGED_PAGES, 1), new Line("ksm_zero_pages", DashboardModel.ZERO_PAGES, 1)));
+    private final TimeChart reclaimed = TimeChart.stacked("Reclaimed from this VM, by source", "reclaimed", Unit.BYTES,
+            List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING), new Line("zero pages", DashboardModel.ZERO),
+                    new Line("free page reporting", DashboardModel.FPR)));
+    private final TimeChart pages = TimeChart.lines("KSM pages of its QEMU process", "pages", Unit.AS_IS,
+            List.of(new Line("ksm_merging_pages", DashboardModel.MERGED_PAGES), new Line("ksm_zero_pages", DashboardModel.ZERO_PAGES)));
     private final ObservableList<String> findings = FXCollections.observableArrayList();
     private final Label facts = new Label("choose a VM");
     private final Button scrub = new Button("Scrub free memory now");
