@@ -11,7 +11,12 @@ import java.util.Optional;
 import java.util.stream.Stream;
 import org.memhygiene.controller.daemon.Daemon;
 import org.memhygiene.controller.daemon.DaemonConfig;
-import org.memhygiene.controller.host.LinuxHost;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.OptionalDouble;
+import org.memhygiene.simulator.Exposure;
+import org.memhygiene.simulator.SimulatedHost;
+import org.memhygiene.ui.model.Reclaimed;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.ui.model.SourceBreakdown;
 
@@ -35,15 +40,52 @@ public final class BuiltinController implements AutoCloseable {
 
     /**
      * @param scenario the user's scenario file; empty: the shipped demo scenario
-     * @param speed    simulated seconds per real second
+     * @param speed    simulated seconds per real second; empty: the scenario's own
      * @param interval the daemon's sampling interval (real time)
+     * @throws org.memhygiene.simulator.ScenarioException for a scenario file that is not valid
      */
-    public static BuiltinController start(Optional<Path> scenario, double speed, Duration interval) {
-        HostBackend host = LinuxHost.of("test:///default", Duration.ofSeconds(2), Duration.ofSeconds(5));
-        return start(host, interval, SourceBreakdown.FROM_API, true);
+    public static BuiltinController start(Optional<Path> scenario, OptionalDouble speed, Duration interval) {
+        SimulatedHost host;
+        if (speed.isPresent()) {
+            host = scenario.map(file -> SimulatedHost.load(file, Clock.systemUTC(), speed.getAsDouble()))
+                    .orElseGet(() -> SimulatedHost.builtin(Clock.systemUTC(), speed.getAsDouble()));
+        } else {
+            host = scenario.map(SimulatedHost::load).orElseGet(SimulatedHost::builtin);
+        }
+        // The policy starts in dry run, so the scenario's own KSM settings show first; Controls switches it.
+        return start(host, interval, true);
     }
 
-    static BuiltinController start(HostBackend host, Duration interval, SourceBreakdown breakdown, boolean dryRun) {
+    /**
+     * Over {@code host} (the controller's policy acts on it unless {@code dryRun}); what each VM reclaims
+     * comes from the simulator itself.
+     */
+    public static BuiltinController start(SimulatedHost host, Duration interval, boolean dryRun) {
+        return start(host, interval, exposureOf(host), dryRun, 0);
+    }
+
+    /** As {@link #start(SimulatedHost, Duration, boolean)}, on {@code port} (0: any free one). */
+    public static BuiltinController start(SimulatedHost host, Duration interval, boolean dryRun, int port) {
+        return start(host, interval, exposureOf(host), dryRun, port);
+    }
+
+    /** Reclaimed memory by source as the simulator knows it (SimulatedHost.exposure()), not estimated. */
+    static SourceBreakdown exposureOf(SimulatedHost host) {
+        return (view, vms) -> {
+            Exposure exposure = host.exposure();
+            Map<String, Reclaimed> perVm = new HashMap<>();
+            Reclaimed total = Reclaimed.NONE;
+            for (Exposure.VmReclaim vm : exposure.vms()) {
+                Reclaimed r = new Reclaimed(vm.sharingBytes(), vm.zeroPageBytes(), vm.freePageReportingBytes());
+                perVm.put(vm.uuid(), r);
+                total = total.plus(r);
+            }
+            return new SourceBreakdown.Result(total, perVm);
+        };
+    }
+
+    /** Over any backend, e.g. a libvirt host; {@code breakdown} says where reclaimed memory comes from. */
+    public static BuiltinController start(HostBackend host, Duration interval, SourceBreakdown breakdown, boolean dryRun, int port) {
         Path dir;
         try {
             dir = Files.createTempDirectory("memhygiene-dashboard-");
@@ -52,7 +94,7 @@ public final class BuiltinController implements AutoCloseable {
             throw new IllegalStateException("cannot create a temporary directory for the built-in controller's history: " + e.getMessage(), e);
         }
         DaemonConfig d = DaemonConfig.defaults();
-        DaemonConfig config = new DaemonConfig(d.libvirtUri(), interval, d.agentTimeout(), d.agentInterval(), "127.0.0.1", 0,
+        DaemonConfig config = new DaemonConfig(d.libvirtUri(), interval, d.agentTimeout(), d.agentInterval(), "127.0.0.1", port,
                 Optional.empty(), dryRun, dir.resolve("history"), d.historyRetention(), d.historyInterval(), Optional.empty());
         String description = host.describe();
         try {

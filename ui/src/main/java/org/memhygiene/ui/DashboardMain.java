@@ -33,8 +33,11 @@ import picocli.CommandLine.Option;
                 "Without options it starts a controller in-process on the built-in simulated host and shows it.",
                 "Needs a display (X11/Wayland); without one, use --snapshot or run it under xvfb-run (docs/DASHBOARD.md)."})
 public final class DashboardMain implements Callable<Integer> {
+    /** Simulated seconds per real second for --snapshot: 30 samples span a few simulated minutes. */
+    static final int SNAPSHOT_SPEED = 60;
     /** Held so the level set on it survives garbage collection. */
     private static final java.util.logging.Logger JAVAFX_LOG = java.util.logging.Logger.getLogger("javafx");
+    private static final java.util.logging.Logger CONTROLLER_LOG = java.util.logging.Logger.getLogger("org.memhygiene.controller");
 
     @Option(names = "--connect", paramLabel = "URL", description = "show a running controller, e.g. http://127.0.0.1:9520")
     URI connect;
@@ -53,7 +56,7 @@ public final class DashboardMain implements Callable<Integer> {
     String theme;
 
     @Option(names = "--speed", paramLabel = "FACTOR", description = "simulated seconds per real second on the built-in host"
-            + " (default: 1; --snapshot: 30)")
+            + " (default: the scenario's; with --snapshot: " + SNAPSHOT_SPEED + ")")
     Double speed;
 
     public static void main(String[] args) {
@@ -102,6 +105,8 @@ public final class DashboardMain implements Callable<Integer> {
         // JavaFX warns that it runs from the class path ("unsupported configuration"): that is our choice
         // (one plain java -cp launcher, like the CLI's), and it works; keep its other warnings.
         JAVAFX_LOG.setLevel(java.util.logging.Level.SEVERE);
+        // The in-process controller logs each policy decision; the dashboard shows them, the terminal need not.
+        CONTROLLER_LOG.setLevel(java.util.logging.Level.WARNING);
         CountDownLatch started = new CountDownLatch(1);
         try {
             Platform.startup(started::countDown);
@@ -111,7 +116,8 @@ public final class DashboardMain implements Callable<Integer> {
             return 1;
         }
         started.await();
-        double chosenSpeed = speed != null ? speed : snapshot != null ? 30 : 1;
+        java.util.OptionalDouble chosenSpeed = speed != null ? java.util.OptionalDouble.of(speed)
+                : snapshot != null ? java.util.OptionalDouble.of(SNAPSHOT_SPEED) : java.util.OptionalDouble.empty();
         Launch launch = new Launch(client, Optional.ofNullable(scenario), chosenSpeed, chosenTheme, Optional.ofNullable(snapshot));
         Platform.runLater(launch::show);
         return 0;
@@ -127,12 +133,12 @@ public final class DashboardMain implements Callable<Integer> {
     private static final class Launch {
         private final ControllerClient remote;
         private final Optional<Path> scenario;
-        private final double speed;
+        private final java.util.OptionalDouble speed;
         private final DashboardWindow.Theme theme;
         private final Optional<Path> snapshotDir;
         private Stage stage;
 
-        Launch(ControllerClient remote, Optional<Path> scenario, double speed, DashboardWindow.Theme theme, Optional<Path> snapshotDir) {
+        Launch(ControllerClient remote, Optional<Path> scenario, java.util.OptionalDouble speed, DashboardWindow.Theme theme, Optional<Path> snapshotDir) {
             this.remote = remote;
             this.scenario = scenario;
             this.speed = speed;
@@ -171,7 +177,7 @@ public final class DashboardMain implements Callable<Integer> {
                 ControllerClient c = client;
                 SourceBreakdown b = breakdown;
                 Platform.runLater(() -> open(c, b, source, owned));
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError e) { // a bad scenario, a port, a stale build: say so and stop
                 Platform.runLater(() -> {
                     System.err.println("memhygiene dashboard: " + e.getMessage());
                     Platform.exit();

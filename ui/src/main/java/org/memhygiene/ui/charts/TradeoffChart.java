@@ -30,6 +30,8 @@ public final class TradeoffChart extends LineChart<Number, Number> {
     private final List<Text> labels = List.of(new Text("safe, little reclaimed"), new Text("safe and dense: the goal"),
             new Text("exposed, little reclaimed"), new Text("dense but exposed"));
     private final Consumer<VmRow> onOpen;
+    private final java.util.Map<XYChart.Data<Number, Number>, Text> names = new java.util.HashMap<>();
+    private final java.util.Map<String, XYChart.Data<Number, Number>> points = new java.util.HashMap<>();
 
     public TradeoffChart(Consumer<VmRow> onOpen) {
         super(axis("memory reclaimed (% of the VM's memory)", 0, 100, 10), axis("posture score (0 = exposed, 100 = hardened)", 0, 100, 10));
@@ -63,21 +65,56 @@ public final class TradeoffChart extends LineChart<Number, Number> {
         });
     }
 
-    /** Places one point per VM that has a posture score. */
+    /**
+     * Places one point per VM that has a posture score. Points of VMs already shown move (their nodes stay,
+     * so a click in progress lands); new VMs get a point, gone ones lose theirs.
+     */
     public void setVms(List<VmRow> rows) {
-        List<XYChart.Data<Number, Number>> points = rows.stream().filter(r -> r.vm().postureScore().isPresent())
-                .map(r -> new XYChart.Data<Number, Number>(Math.min(100, r.reclaimedPercent()), r.vm().postureScore().getAsInt(), r))
-                .toList();
-        vms.getData().setAll(points);
-        for (XYChart.Data<Number, Number> d : vms.getData()) {
-            VmRow row = (VmRow) d.getExtraValue();
-            d.getNode().getStyleClass().add("vm-point");
-            d.getNode().setId("vm-point-" + row.vm().name());
-            d.getNode().setAccessibleText(row.vm().name());
-            Tooltip.install(d.getNode(), new Tooltip(String.format("%s: %.1f %% reclaimed, score %d", row.vm().name(),
-                    row.reclaimedPercent(), row.vm().postureScore().getAsInt())));
-            d.getNode().setOnMouseClicked(e -> onOpen.accept(row));
+        java.util.Set<String> present = new java.util.HashSet<>();
+        for (VmRow row : rows) {
+            if (row.vm().postureScore().isEmpty()) {
+                continue;
+            }
+            present.add(row.vm().uuid());
+            double x = Math.min(100, row.reclaimedPercent());
+            int y = row.vm().postureScore().getAsInt();
+            XYChart.Data<Number, Number> d = points.get(row.vm().uuid());
+            if (d == null) {
+                d = new XYChart.Data<>(x, y, row);
+                points.put(row.vm().uuid(), d);
+                vms.getData().add(d);
+                decorate(d, row);
+            } else {
+                d.setXValue(x);
+                d.setYValue(y);
+                d.setExtraValue(row);
+            }
+            ((Tooltip) d.getNode().getProperties().get(Tooltip.class)).setText(String.format(java.util.Locale.ROOT,
+                    "%s: %.1f %% of its memory reclaimed, posture score %d", row.vm().name(), row.reclaimedPercent(), y));
         }
+        points.entrySet().removeIf(e -> {
+            if (present.contains(e.getKey())) {
+                return false;
+            }
+            vms.getData().remove(e.getValue());
+            getPlotChildren().remove(names.remove(e.getValue()));
+            return true;
+        });
+    }
+
+    private void decorate(XYChart.Data<Number, Number> d, VmRow row) {
+        Text name = new Text(row.vm().name());
+        name.getStyleClass().add("vm-label");
+        name.setMouseTransparent(true);
+        names.put(d, name);
+        getPlotChildren().add(name);
+        d.getNode().getStyleClass().add("vm-point");
+        d.getNode().setId("vm-point-" + row.vm().name());
+        d.getNode().setUserData(row.vm().name());
+        Tooltip tip = new Tooltip();
+        Tooltip.install(d.getNode(), tip);
+        d.getNode().getProperties().put(Tooltip.class, tip);
+        d.getNode().setOnMouseClicked(e -> onOpen.accept((VmRow) d.getExtraValue()));
     }
 
     public XYChart.Series<Number, Number> vmSeries() {
@@ -107,6 +144,7 @@ public final class TradeoffChart extends LineChart<Number, Number> {
         horizontal.setEndX(x1);
         horizontal.setStartY(ys);
         horizontal.setEndY(ys);
+        names.forEach((d, name) -> place(name, x.getDisplayPosition(d.getXValue()) + 11, y.getDisplayPosition(d.getYValue()) + 4));
         place(labels.get(0), x0 + 6, y1 + 16);
         place(labels.get(1), x1 - 6 - labels.get(1).getLayoutBounds().getWidth(), y1 + 16);
         place(labels.get(2), x0 + 6, y0 - 8);

@@ -192,7 +192,7 @@ public final class ControlsView implements DashboardView {
         if (confirm("Change KSM on the controller's host?", "PUT " + client.base() + "/api/v1/settings\n" + body)) {
             run(client.putSettings(knobs), answer -> {
                 StringBuilder text = new StringBuilder("KSM changed:");
-                answer.path("changes").forEach(c -> text.append("  ").append(c.path("knob").asText()).append(' ')
+                answer.path("changes").forEach(c -> text.append("  ").append(c.path("knob").asText().toLowerCase(java.util.Locale.ROOT)).append(' ')
                         .append(c.path("before").asText()).append(" → ").append(c.path("after").asText()));
                 return answer.path("changes").isEmpty() ? "KSM: nothing changed" : text.toString();
             });
