@@ -30,8 +30,11 @@ public final class BuiltinController implements AutoCloseable {
     private final Path historyDir;
     private final SourceBreakdown breakdown;
     private final String description;
+    private final Optional<SimulatedHost> simulated;
 
-    private BuiltinController(Daemon daemon, Path historyDir, SourceBreakdown breakdown, String description) {
+    private BuiltinController(Daemon daemon, Path historyDir, SourceBreakdown breakdown, String description,
+            Optional<SimulatedHost> simulated) {
+        this.simulated = simulated;
         this.daemon = daemon;
         this.historyDir = historyDir;
         this.breakdown = breakdown;
@@ -61,12 +64,12 @@ public final class BuiltinController implements AutoCloseable {
      * comes from the simulator itself.
      */
     public static BuiltinController start(SimulatedHost host, Duration interval, boolean dryRun) {
-        return start(host, interval, exposureOf(host), dryRun, 0);
+        return start(host, interval, dryRun, 0);
     }
 
     /** As {@link #start(SimulatedHost, Duration, boolean)}, on {@code port} (0: any free one). */
     public static BuiltinController start(SimulatedHost host, Duration interval, boolean dryRun, int port) {
-        return start(host, interval, exposureOf(host), dryRun, port);
+        return start(host, interval, exposureOf(host), dryRun, port, Optional.of(host));
     }
 
     /** Reclaimed memory by source as the simulator knows it (SimulatedHost.exposure()), not estimated. */
@@ -86,6 +89,11 @@ public final class BuiltinController implements AutoCloseable {
 
     /** Over any backend, e.g. a libvirt host; {@code breakdown} says where reclaimed memory comes from. */
     public static BuiltinController start(HostBackend host, Duration interval, SourceBreakdown breakdown, boolean dryRun, int port) {
+        return start(host, interval, breakdown, dryRun, port, Optional.empty());
+    }
+
+    private static BuiltinController start(HostBackend host, Duration interval, SourceBreakdown breakdown, boolean dryRun, int port,
+            Optional<SimulatedHost> simulated) {
         Path dir;
         try {
             dir = Files.createTempDirectory("memhygiene-dashboard-");
@@ -98,7 +106,7 @@ public final class BuiltinController implements AutoCloseable {
                 Optional.empty(), dryRun, dir.resolve("history"), d.historyRetention(), d.historyInterval(), Optional.empty());
         String description = host.describe();
         try {
-            return new BuiltinController(Daemon.start(host, config, dryRun, Clock.systemUTC()), dir, breakdown, description);
+            return new BuiltinController(Daemon.start(host, config, dryRun, Clock.systemUTC()), dir, breakdown, description, simulated);
         } catch (RuntimeException e) {
             delete(dir);
             throw e;
@@ -115,6 +123,11 @@ public final class BuiltinController implements AutoCloseable {
 
     public SourceBreakdown breakdown() {
         return breakdown;
+    }
+
+    /** The simulated host, when this controller runs on one (the frontier sweeps its scenario). */
+    public Optional<SimulatedHost> simulated() {
+        return simulated;
     }
 
     public String description() {

@@ -206,6 +206,11 @@ public final class DashboardMain implements Callable<Integer> {
                 System.exit(0);
             });
             dashboard.start();
+            if (builtin != null && builtin.simulated().isPresent()) {
+                org.memhygiene.ui.frontier.FrontierTask.start(builtin.simulated().get().scenario(), model);
+            } else {
+                model.frontierStatus().set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
+            }
             snapshotDir.ifPresent(dir -> new SnapshotRenderer(window, model, dir, () -> {
                 shutdown.run();
                 Platform.exit();

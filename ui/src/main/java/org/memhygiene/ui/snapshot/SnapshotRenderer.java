@@ -50,7 +50,7 @@ public final class SnapshotRenderer {
     }
 
     private void waitForData() {
-        boolean frontierPending = model.frontierStatus().get().startsWith("computing");
+        boolean frontierPending = model.frontierStatus().get().startsWith(org.memhygiene.ui.frontier.FrontierTask.COMPUTING);
         if (model.host().size() >= SAMPLES && !frontierPending) {
             model.rows().stream().max(java.util.Comparator.comparingLong((VmRow r) -> r.reclaimed().totalBytes()))
                     .ifPresent(r -> window.detail().show(r.vm().name()));
@@ -73,6 +73,9 @@ public final class SnapshotRenderer {
         window.select(index);
         DashboardView view = window.views().get(index);
         view.refresh();
+        if (view instanceof org.memhygiene.ui.views.FindingsView findings) {
+            findings.table().getSelectionModel().selectFirst(); // so the picture shows a finding's full text
+        }
         later(SETTLE, () -> {
             Path file = dir.resolve(String.format("%02d-%s.png", index + 1, DashboardWindow.fileName(view)));
             try {

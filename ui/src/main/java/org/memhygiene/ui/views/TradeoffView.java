@@ -28,7 +28,7 @@ public final class TradeoffView implements DashboardView {
         chart.setId("chart-tradeoff");
         progress.setMaxSize(18, 18);
         progress.visibleProperty().bind(javafx.beans.binding.Bindings.createBooleanBinding(
-                () -> model.frontierStatus().get().startsWith("computing"), model.frontierStatus()));
+                () -> model.frontierStatus().get().startsWith(org.memhygiene.ui.frontier.FrontierTask.COMPUTING), model.frontierStatus()));
         progress.managedProperty().bind(progress.visibleProperty());
         status.textProperty().bind(model.frontierStatus());
         status.setId("frontier-status");
