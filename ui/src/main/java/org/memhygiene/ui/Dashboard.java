@@ -17,8 +17,11 @@ import org.memhygiene.ui.model.SourceBreakdown;
  * and reaches the model through Platform.runLater; the FX thread never waits.
  */
 public final class Dashboard implements AutoCloseable {
-    /** No event for this long (the controller samples every second) counts as a lost connection. */
-    static final Duration SILENCE_LIMIT = Duration.ofSeconds(6);
+    /**
+     * No event for this long counts as a lost connection (a half-open TCP connection; a controller that
+     * stops closes the stream at once). Generous: a big simulated host may take seconds per sample.
+     */
+    static final Duration SILENCE_LIMIT = Duration.ofSeconds(20);
 
     private final DashboardModel model;
     private final ControllerClient client;

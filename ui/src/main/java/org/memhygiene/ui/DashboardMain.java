@@ -98,7 +98,11 @@ public final class DashboardMain implements Callable<Integer> {
         }
         ControllerClient client;
         if (connect != null) {
-            client = new ControllerClient(connect, Optional.ofNullable(token));
+            try {
+                client = new ControllerClient(connect, Optional.ofNullable(token));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+            }
         } else {
             client = null;
         }
@@ -200,26 +204,22 @@ public final class DashboardMain implements Callable<Integer> {
                     builtin.close();
                 }
             };
-            stage.setOnHidden(e -> {
+            java.util.function.IntConsumer exit = code -> {
+                stage.setOnHidden(null);
                 shutdown.run();
                 Platform.exit();
-                System.exit(0);
-            });
+                System.exit(code);
+            };
+            stage.setOnHidden(e -> exit.accept(0));
             dashboard.start();
             if (builtin != null && builtin.simulated().isPresent()) {
                 org.memhygiene.ui.frontier.FrontierTask.start(builtin.simulated().get().scenario(), model);
             } else {
                 model.frontierStatus().set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
             }
-            snapshotDir.ifPresent(dir -> new SnapshotRenderer(window, model, dir, () -> {
-                shutdown.run();
-                Platform.exit();
-                System.exit(0);
-            }, message -> {
+            snapshotDir.ifPresent(dir -> new SnapshotRenderer(window, model, dir, () -> exit.accept(0), message -> {
                 System.err.println("memhygiene dashboard --snapshot: " + message);
-                shutdown.run();
-                Platform.exit();
-                System.exit(1);
+                exit.accept(1);
             }).start());
         }
 

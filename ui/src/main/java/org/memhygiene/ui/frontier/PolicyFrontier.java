@@ -22,7 +22,7 @@ import org.memhygiene.ui.model.FrontierPoint;
  */
 public final class PolicyFrontier {
     /** Simulated time per cell: long enough for ksmd's first full scans and the scrubs. */
-    static final Duration CELL_DURATION = Duration.ofMinutes(10);
+    static final Duration CELL_DURATION = Duration.ofMinutes(5);
 
     private PolicyFrontier() {
     }

@@ -20,9 +20,9 @@ import org.memhygiene.ui.views.DashboardWindow;
 public final class SnapshotRenderer {
     public static final double WIDTH = 1280;
     public static final double HEIGHT = 800;
-    static final int SAMPLES = 30;
+    static final int SAMPLES = 20;
     static final Duration SETTLE = Duration.millis(400);
-    static final java.time.Duration GIVE_UP = java.time.Duration.ofSeconds(90);
+    static final java.time.Duration GIVE_UP = java.time.Duration.ofSeconds(150);
 
     private final DashboardWindow window;
     private final DashboardModel model;
