@@ -6,7 +6,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 ./mvnw -B -q -DskipTests -pl bench -am package
 out=bench/target/host-bench.txt
-java -jar bench/target/benchmarks.jar 'org.memhygiene.bench.host.*' -rf json -rff bench/target/host-bench.json | tee "$out"
+java -jar bench/target/benchmarks.jar 'org.memhygiene.bench.host.HostSampleBenchmark' -rf json -rff bench/target/host-bench.json | tee "$out"
 echo
 echo "median (p0.50) per benchmark:"
 grep -E '^HostSample.*p0\.50' "$out" | sed -E 's/:[^ ]*p0\.50//' | awk '{print "  " $1 ": " $(NF-1) " " $NF}'

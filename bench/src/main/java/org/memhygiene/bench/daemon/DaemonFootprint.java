@@ -17,7 +17,9 @@ import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import com.fasterxml.jackson.databind.JsonNode;
 import org.memhygiene.agent.server.TestAgent;
+import org.memhygiene.core.json.Json;
 import org.memhygiene.controller.host.TestDriverHost;
 
 /**
@@ -25,7 +27,7 @@ import org.memhygiene.controller.host.TestDriverHost;
  * sampling every second a test-driver host with DOMAINS domains whose agents (the real agent server
  * code) answer on unix sockets in this harness's process. Measures, after a warm-up: the daemon's CPU
  * (utime+stime from /proc/PID/stat over the window, as percent of one core), its VmRSS, and the latency
- * of GET /api/v1/snapshot. References in the same run: the same daemon on a host with no domains (CPU,
+ * of GET /api/v1/snapshot and GET /api/v1/posture (posture is scored on every sample). References in the same run: the same daemon on a host with no domains (CPU,
  * RSS) and GET /api/v1/status on the loaded daemon (latency of the API's cheapest call).
  *
  * <pre>DaemonFootprint LAUNCHER [DOMAINS [WINDOW_SECONDS]]</pre>
@@ -34,7 +36,8 @@ public final class DaemonFootprint {
     private DaemonFootprint() {
     }
 
-    record Figures(double cpuPercentOfOneCore, double rssMib, double snapshotMedianMillis, double statusMedianMillis) {
+    record Figures(double cpuPercentOfOneCore, double rssMib, double snapshotMedianMillis, double statusMedianMillis,
+            double postureMedianMillis, String posture) {
     }
 
     public static void main(String[] args) throws Exception {
@@ -59,6 +62,8 @@ public final class DaemonFootprint {
                     domains, full.cpuPercentOfOneCore(), full.rssMib(), full.rssMib() / empty.rssMib());
             System.out.printf(Locale.ROOT, "GET /api/v1/snapshot median %.2f ms; reference GET /api/v1/status median %.2f ms (%.2fx)%n",
                     full.snapshotMedianMillis(), full.statusMedianMillis(), full.snapshotMedianMillis() / full.statusMedianMillis());
+            System.out.printf(Locale.ROOT, "GET /api/v1/posture median %.2f ms (%.2fx the status call); %s%n",
+                    full.postureMedianMillis(), full.postureMedianMillis() / full.statusMedianMillis(), full.posture());
         } finally {
             for (ServerSocketChannel agent : agents) {
                 agent.close();
@@ -84,7 +89,13 @@ public final class DaemonFootprint {
             double rss = statusKib(daemon.pid(), "VmRSS") / 1024.0;
             double snapshot = medianMillis(http, base.resolve("/api/v1/snapshot"), 500);
             double status = medianMillis(http, base.resolve("/api/v1/status"), 500);
-            return new Figures(cpu, rss, snapshot, status);
+            double posture = medianMillis(http, base.resolve("/api/v1/posture"), 500);
+            // Posture is scored on every sample; show that it covered every domain.
+            String body = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/posture")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body();
+            JsonNode doc = Json.mapper().readTree(body);
+            return new Figures(cpu, rss, snapshot, status, posture, "posture of the host " + doc.at("/host/score").asInt()
+                    + ", of " + doc.get("vms").size() + " VMs scored");
         } finally {
             daemon.destroy();
             daemon.waitFor();

@@ -13,7 +13,9 @@ import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -194,7 +196,7 @@ public final class ApiServer implements AutoCloseable {
         PolicyStep.State now = policy.state();
         PolicyMode mode = now.mode();
         boolean dryRun = now.dryRun();
-        List<String> modes = java.util.Arrays.stream(PolicyMode.values()).map(PolicyMode::label).toList();
+        List<String> modes = Arrays.stream(PolicyMode.values()).map(PolicyMode::label).toList();
         if (body.isEmpty()) {
             throw new ApiError(HttpStatus.BAD_REQUEST, "expected {\"mode\": one of " + modes + ", \"dry_run\": true or false}");
         }
@@ -204,7 +206,7 @@ public final class ApiServer implements AutoCloseable {
             switch (field.getKey()) {
                 case "mode" -> {
                     String text = value.isTextual() ? value.asText() : "";
-                    mode = java.util.Arrays.stream(PolicyMode.values()).filter(m -> m.label().equals(text)).findFirst()
+                    mode = Arrays.stream(PolicyMode.values()).filter(m -> m.label().equals(text)).findFirst()
                             .orElseThrow(() -> new ApiError(HttpStatus.BAD_REQUEST, "mode: expected one of " + modes + ", got "
                                     + abbreviate(value.toString())));
                 }
@@ -218,7 +220,7 @@ public final class ApiServer implements AutoCloseable {
                         + "\"; the policy takes mode and dry_run");
             }
         }
-        json(ctx, policyDocument(policy.switchTo(mode, dryRun, java.time.Instant.now())));
+        json(ctx, policyDocument(policy.switchTo(mode, dryRun, Instant.now())));
     }
 
     /** {"mode", "dry_run", "interval_millis", "changed_at", "last_decision"} (docs/API.md). */

@@ -60,13 +60,16 @@ public final class Daemon implements AutoCloseable {
             History recorded = history;
             PolicyConfig configured = policyConfig;
             PolicyStep policy = new PolicyStep(policyConfig.policy(), mode -> configured.withMode(mode).policy(),
-                    policyConfig.interval(), host, settings.dryRun() || dryRun);
+                    policyConfig.interval(), host, settings.dryRun() || dryRun,
+                    r -> recorded.recordDecision(r.at(), r.decision(), r.outcome(), r.result().name()));
             PostureScorer posture = PostureScorer.of(host);
-            // Posture is scored on every sample (cheap; the stream and the metrics then reuse the result).
-            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), clock, List.of(policy, posture::score, recorded::record));
+            // Posture is scored on every sample (cheap; the history, the stream and the metrics reuse the result).
+            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), clock, List.of(policy, posture::score,
+                    snapshot -> recorded.record(snapshot, posture.score(snapshot))));
             HostMetrics metrics = new HostMetrics(loop::latest, loop::status, posture, policy);
             ApiServer api = new ApiServer(loop, posture, policy, settings.apiBind(), settings.apiPort(), settings.apiToken(), metrics::scrape,
-                    Map.of("history", query -> HistoryQuery.view(recorded, query), "decisions", query -> policy.records()));
+                    Map.of("history", query -> HistoryQuery.view(recorded, query),
+                    "history/decisions", query -> HistoryQuery.decisions(recorded, query), "decisions", query -> policy.records()));
             loop.tick(); // the first sample before the API opens, so it never answers "no snapshot yet" for long
             api.start();
             loop.start();

@@ -59,6 +59,7 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
     }
 
     private final Function<PolicyMode, Policy> policies;
+    private final Consumer<Record> recorder;
     private final Duration interval;
     private final HostBackend backend;
     private final Deque<Record> records = new ArrayDeque<>();
@@ -77,11 +78,14 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
     /**
      * @param policy   the policy to start with
      * @param policies a new policy of a mode, for {@link #switchTo}
+     * @param recorder gets every decision as it is made (the history); a recorder that throws is logged,
+     *                 the decision stands
      */
     public PolicyStep(Policy policy, Function<PolicyMode, Policy> policies, Duration interval, HostBackend backend,
-            boolean dryRun) {
+            boolean dryRun, Consumer<Record> recorder) {
         this.policy = policy;
         this.policies = policies;
+        this.recorder = recorder;
         this.interval = interval;
         this.backend = backend;
         this.dryRun = dryRun;
@@ -110,11 +114,17 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
         LOG.log(System.Logger.Level.INFO, decision.mode().label() + ": " + what(decision) + ": " + decision.reason()
                 + " (" + outcome + ")");
         counts.computeIfAbsent(decision.mode(), m -> new EnumMap<>(Result.class)).merge(result, 1L, Long::sum);
+        Record record = new Record(current.sampledAt(), decision, outcome, result);
         synchronized (records) {
             if (records.size() == KEPT) {
                 records.removeFirst();
             }
-            records.addLast(new Record(current.sampledAt(), decision, outcome, result));
+            records.addLast(record);
+        }
+        try {
+            recorder.accept(record);
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "the decision was not recorded: " + e.getMessage());
         }
     }
 

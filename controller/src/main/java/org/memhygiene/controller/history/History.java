@@ -15,29 +15,47 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
+import org.memhygiene.controller.policy.Decision;
+import org.memhygiene.controller.policy.ScrubRequest;
+import org.memhygiene.controller.posture.HostPosture;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSavings;
 
 /**
  * The daemon's history in an embedded H2 database file (docs/HISTORY.md): one row per host sample and
- * one per VM per sample, kept for {@code retention}. It survives restarts; the schema carries a version
- * so a later release can migrate it. One writer (the loop) and concurrent readers (the API) are
- * serialized on this object.
+ * one per VM per sample (with their posture scores), one per policy decision, kept for {@code retention}.
+ * It survives restarts; the schema carries a version, and a database of an older version is migrated
+ * when opened. One writer (the loop) and concurrent readers (the API) are serialized on this object.
  */
 public final class History implements AutoCloseable {
-    static final int SCHEMA_VERSION = 1;
+    /** 1: host_sample and vm_sample; 2: their posture_score columns and the decision table. */
+    static final int SCHEMA_VERSION = 2;
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
 
-    /** One host sample; null-free: a figure that was not known is empty. */
+    /** One host sample; null-free: a figure that was not known (or recorded before schema 2) is empty. */
     public record HostPoint(Instant at, OptionalLong pagesSharing, OptionalLong ksmZeroPages, OptionalLong savedBySharingBytes,
-            OptionalLong savedByZeroPagesBytes, OptionalLong fullScans, OptionalLong memAvailableBytes) {
+            OptionalLong savedByZeroPagesBytes, OptionalLong fullScans, OptionalLong memAvailableBytes,
+            OptionalLong postureScore) {
     }
 
     /** One VM in one sample. */
     public record VmPoint(Instant at, String vm, String uuid, OptionalLong ksmSavedBytes, OptionalLong zeroPageBytes,
-            OptionalLong balloonUnusedBytes, String agentStatus) {
+            OptionalLong balloonUnusedBytes, String agentStatus, OptionalLong postureScore) {
     }
+
+    /**
+     * One policy decision (docs/POLICY.md).
+     *
+     * @param ksm    the knobs it set as "knob=value ...", empty when it left KSM as it was
+     * @param scrubs the names of the VMs it asked to scrub
+     * @param result APPLIED, NOTHING_TO_DO, DRY_RUN or FAILED
+     */
+    public record DecisionPoint(Instant at, String mode, String ksm, List<String> scrubs, String reason, String outcome,
+            String result) {
+    }
+
+    private static final int MAX_TEXT = 4000;
 
     private final Connection connection;
     private final Duration retention;
@@ -74,38 +92,60 @@ public final class History implements AutoCloseable {
     private void migrate() throws SQLException {
         try (Statement s = connection.createStatement()) {
             s.execute("CREATE TABLE IF NOT EXISTS schema_version (version INT NOT NULL)");
+            int version;
             try (ResultSet rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
                 rs.next();
-                int version = rs.getInt(1);
-                if (version > SCHEMA_VERSION) {
-                    throw new SQLException("the database has schema version " + version + ", newer than this release's "
-                            + SCHEMA_VERSION);
-                }
-                if (version == SCHEMA_VERSION) {
-                    return;
-                }
+                version = rs.getInt(1);
             }
-            s.execute("CREATE TABLE host_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, pages_sharing BIGINT,"
-                    + " ksm_zero_pages BIGINT, saved_by_sharing_bytes BIGINT, saved_by_zero_pages_bytes BIGINT,"
-                    + " full_scans BIGINT, mem_available_bytes BIGINT)");
-            s.execute("CREATE INDEX host_sample_at ON host_sample (at)");
-            s.execute("CREATE TABLE vm_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, vm VARCHAR(256) NOT NULL,"
-                    + " uuid VARCHAR(64) NOT NULL, ksm_saved_bytes BIGINT, zero_page_bytes BIGINT,"
-                    + " balloon_unused_bytes BIGINT, agent_status VARCHAR(32) NOT NULL)");
-            s.execute("CREATE INDEX vm_sample_vm_at ON vm_sample (vm, at)");
+            if (version > SCHEMA_VERSION) {
+                throw new SQLException("the database has schema version " + version + ", newer than this release's "
+                        + SCHEMA_VERSION);
+            }
+            if (version == SCHEMA_VERSION) {
+                return;
+            }
+            if (version == 0) {
+                createVersion1(s);
+            }
+            // 1 -> 2: posture scores with the samples, and the policy's decisions.
+            s.execute("ALTER TABLE host_sample ADD COLUMN posture_score INT");
+            s.execute("ALTER TABLE vm_sample ADD COLUMN posture_score INT");
+            s.execute("CREATE TABLE decision (at TIMESTAMP WITH TIME ZONE NOT NULL, mode VARCHAR(16) NOT NULL,"
+                    + " ksm VARCHAR(" + MAX_TEXT + ") NOT NULL, scrubs VARCHAR(" + MAX_TEXT + ") NOT NULL,"
+                    + " reason VARCHAR(" + MAX_TEXT + ") NOT NULL, outcome VARCHAR(" + MAX_TEXT + ") NOT NULL,"
+                    + " result VARCHAR(16) NOT NULL)");
+            s.execute("CREATE INDEX decision_at ON decision (at)");
             s.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
         }
     }
 
-    /** Records {@code snapshot} unless the last recorded one is less than the interval older. */
-    public synchronized void record(HostSnapshot snapshot) {
+    /** The first release's schema, so that a new database and a migrated one end up the same. */
+    private static void createVersion1(Statement s) throws SQLException {
+        s.execute("CREATE TABLE host_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, pages_sharing BIGINT,"
+                + " ksm_zero_pages BIGINT, saved_by_sharing_bytes BIGINT, saved_by_zero_pages_bytes BIGINT,"
+                + " full_scans BIGINT, mem_available_bytes BIGINT)");
+        s.execute("CREATE INDEX host_sample_at ON host_sample (at)");
+        s.execute("CREATE TABLE vm_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, vm VARCHAR(256) NOT NULL,"
+                + " uuid VARCHAR(64) NOT NULL, ksm_saved_bytes BIGINT, zero_page_bytes BIGINT,"
+                + " balloon_unused_bytes BIGINT, agent_status VARCHAR(32) NOT NULL)");
+        s.execute("CREATE INDEX vm_sample_vm_at ON vm_sample (vm, at)");
+        s.execute("INSERT INTO schema_version VALUES (1)");
+    }
+
+    /**
+     * Records {@code snapshot} and its posture (scored from it) unless the last recorded one is less than
+     * the interval older.
+     */
+    public synchronized void record(HostSnapshot snapshot, HostPosture posture) {
         if (snapshot.sampledAt().isBefore(recordedAt.plus(interval))) {
             return;
         }
         recordedAt = snapshot.sampledAt();
         try {
             Timestamp at = Timestamp.from(snapshot.sampledAt());
-            try (PreparedStatement host = connection.prepareStatement("INSERT INTO host_sample VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement host = connection.prepareStatement("INSERT INTO host_sample (at, pages_sharing, ksm_zero_pages,"
+                    + " saved_by_sharing_bytes, saved_by_zero_pages_bytes, full_scans, mem_available_bytes, posture_score)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 host.setTimestamp(1, at);
                 var stats = snapshot.ksm().map(k -> k.stats());
                 KsmSavings savings = snapshot.ksm().map(k -> k.savings()).orElse(null);
@@ -115,10 +155,13 @@ public final class History implements AutoCloseable {
                 set(host, 5, savings == null ? OptionalLong.empty() : savings.savedByZeroPagesBytes());
                 set(host, 6, stats.map(s -> s.fullScans()).orElse(OptionalLong.empty()));
                 set(host, 7, snapshot.memory().map(m -> m.memAvailableBytes()).orElse(OptionalLong.empty()));
+                host.setInt(8, posture.hostScore());
                 host.executeUpdate();
             }
-            try (PreparedStatement vm = connection.prepareStatement("INSERT INTO vm_sample VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-                for (VmSnapshot v : snapshot.vms()) {
+            try (PreparedStatement vm = connection.prepareStatement("INSERT INTO vm_sample (at, vm, uuid, ksm_saved_bytes,"
+                    + " zero_page_bytes, balloon_unused_bytes, agent_status, posture_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                for (int i = 0; i < snapshot.vms().size(); i++) {
+                    VmSnapshot v = snapshot.vms().get(i);
                     vm.setTimestamp(1, at);
                     vm.setString(2, v.domain().name());
                     vm.setString(3, v.domain().uuid());
@@ -126,6 +169,7 @@ public final class History implements AutoCloseable {
                     set(vm, 5, v.zeroPageBytes(snapshot.pageSizeBytes()));
                     set(vm, 6, v.domain().balloonStats().unusedBytes());
                     vm.setString(7, v.agent().status().name());
+                    vm.setInt(8, posture.vms().get(i).score());
                     vm.addBatch();
                 }
                 vm.executeBatch();
@@ -133,13 +177,61 @@ public final class History implements AutoCloseable {
             pruneNowAndThen();
             connection.commit();
         } catch (SQLException e) {
-            try {
-                connection.rollback();
-            } catch (SQLException rollback) {
-                e.addSuppressed(rollback);
-            }
+            rollback(e);
             throw new IllegalStateException("cannot record a sample in the history: " + e.getMessage(), e);
         }
+    }
+
+    /** Records one policy decision and what became of it; texts longer than 4000 characters are cut. */
+    public synchronized void recordDecision(Instant at, Decision decision, String outcome, String result) {
+        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO decision (at, mode, ksm, scrubs, reason,"
+                + " outcome, result) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            insert.setTimestamp(1, Timestamp.from(at));
+            insert.setString(2, decision.mode().name());
+            insert.setString(3, cut(String.join(" ", decision.ksmAsMap().entrySet().stream()
+                    .map(e -> e.getKey() + "=" + e.getValue()).toList())));
+            insert.setString(4, cut(String.join(" ", decision.scrubs().stream().map(ScrubRequest::vmName).toList())));
+            insert.setString(5, cut(decision.reason()));
+            insert.setString(6, cut(outcome));
+            insert.setString(7, result);
+            insert.executeUpdate();
+            connection.commit();
+        } catch (SQLException e) {
+            rollback(e);
+            throw new IllegalStateException("cannot record a decision in the history: " + e.getMessage(), e);
+        }
+    }
+
+    /** Decisions with from <= at < to, oldest first. */
+    public synchronized List<DecisionPoint> decisions(Instant from, Instant to) {
+        List<DecisionPoint> points = new ArrayList<>();
+        try (PreparedStatement q = connection.prepareStatement("SELECT * FROM decision WHERE at >= ? AND at < ? ORDER BY at")) {
+            q.setTimestamp(1, Timestamp.from(from));
+            q.setTimestamp(2, Timestamp.from(to));
+            try (ResultSet rs = q.executeQuery()) {
+                while (rs.next()) {
+                    String scrubs = rs.getString("scrubs");
+                    points.add(new DecisionPoint(rs.getTimestamp("at").toInstant(), rs.getString("mode"), rs.getString("ksm"),
+                            scrubs.isEmpty() ? List.of() : List.of(scrubs.split(" ")), rs.getString("reason"),
+                            rs.getString("outcome"), rs.getString("result")));
+                }
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("cannot read the history: " + e.getMessage(), e);
+        }
+        return points;
+    }
+
+    private void rollback(SQLException e) {
+        try {
+            connection.rollback();
+        } catch (SQLException rollback) {
+            e.addSuppressed(rollback);
+        }
+    }
+
+    private static String cut(String text) {
+        return text.length() <= MAX_TEXT ? text : text.substring(0, MAX_TEXT - 3) + "...";
     }
 
     /** Host samples with from <= at < to, oldest first. */
@@ -152,7 +244,7 @@ public final class History implements AutoCloseable {
                 while (rs.next()) {
                     points.add(new HostPoint(rs.getTimestamp("at").toInstant(), get(rs, "pages_sharing"), get(rs, "ksm_zero_pages"),
                             get(rs, "saved_by_sharing_bytes"), get(rs, "saved_by_zero_pages_bytes"), get(rs, "full_scans"),
-                            get(rs, "mem_available_bytes")));
+                            get(rs, "mem_available_bytes"), get(rs, "posture_score")));
                 }
             }
         } catch (SQLException e) {
@@ -173,7 +265,7 @@ public final class History implements AutoCloseable {
                 while (rs.next()) {
                     points.add(new VmPoint(rs.getTimestamp("at").toInstant(), rs.getString("vm"), rs.getString("uuid"),
                             get(rs, "ksm_saved_bytes"), get(rs, "zero_page_bytes"), get(rs, "balloon_unused_bytes"),
-                            rs.getString("agent_status")));
+                            rs.getString("agent_status"), get(rs, "posture_score")));
                 }
             }
         } catch (SQLException e) {
@@ -190,7 +282,7 @@ public final class History implements AutoCloseable {
         }
         prunedAt = now;
         Timestamp cutoff = Timestamp.from(now.minus(retention));
-        for (String table : List.of("host_sample", "vm_sample")) {
+        for (String table : List.of("host_sample", "vm_sample", "decision")) {
             try (PreparedStatement delete = connection.prepareStatement("DELETE FROM " + table + " WHERE at < ?")) {
                 delete.setTimestamp(1, cutoff);
                 delete.executeUpdate();

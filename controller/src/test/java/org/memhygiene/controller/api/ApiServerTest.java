@@ -65,7 +65,7 @@ class ApiServerTest {
         ksm = SysfsTree.create(dir);
         host = new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, ksm.root(), Path.of("/proc"), Clock.systemUTC());
         PolicyConfig config = PolicyConfig.defaults();
-        policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true);
+        policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> { });
         posture = PostureScorer.of(host);
         loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of(policy, posture::score));
         api = new ApiServer(loop, posture, policy, bind, 0, token, () -> "memhygiene_test 1\n",

@@ -41,6 +41,7 @@ class DaemonRunTest {
         Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), MemhygieneCli.class.getName(), "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile()).start();
+        String reason;
         try {
             URI base = URI.create("http://127.0.0.1:" + port);
             HttpClient http = HttpClient.newHttpClient();
@@ -75,6 +76,20 @@ class DaemonRunTest {
                     HttpResponse.BodyHandlers.ofString()).body());
             assertEquals("ADAPTIVE", decisions.at("/0/decision/mode").asText(), decisions.toString());
             assertTrue(decisions.at("/0/outcome").asText().matches("nothing to do|dry run.*"), decisions.toString());
+            reason = decisions.at("/0/decision/reason").asText();
+            JsonNode recorded = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history/decisions"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body());
+            assertEquals(reason, recorded.at("/decisions/0/reason").asText(), "the decision is in the history: " + recorded);
+            assertTrue(history.at("/points/0/posture_score").isInt(), "the host's posture score is in the history: " + history);
+            JsonNode policy = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/policy")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+            assertEquals("adaptive", policy.get("mode").asText());
+            assertTrue(policy.get("dry_run").asBoolean(), policy.toString());
+            JsonNode posture = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/posture")).build(),
+                    HttpResponse.BodyHandlers.ofString()).body());
+            assertEquals("test", posture.at("/vms/0/name").asText(), posture.toString());
+            assertTrue(posture.at("/host/findings").findValuesAsText("evidence").stream().anyMatch(e -> e.startsWith("/proc/swaps")),
+                    "the daemon on a local URI reads this machine's swaps: " + posture);
 
             StringWriter out = new StringWriter();
             CommandLine cli = MemhygieneCli.commandLine();
@@ -87,7 +102,10 @@ class DaemonRunTest {
             assertTrue(daemon.waitFor(20, TimeUnit.SECONDS), "the daemon stops on SIGTERM");
         }
         assertTrue(Files.readString(dir.resolve("daemon.log")).contains("memhygiene: daemon on libvirt test:///default"));
-        assertTrue(Files.readString(dir.resolve("daemon.log")).contains("adaptive policy every 60 s (dry run)"));
+        String log = Files.readString(dir.resolve("daemon.log"));
+        assertTrue(log.contains("adaptive policy every 60 s (dry run)"));
+        // --dry-run prints each decision with its reason (and what it would write).
+        assertTrue(log.lines().anyMatch(l -> l.contains("adaptive: ") && l.contains(reason)), "the decision and its reason: " + log);
     }
 
     @Test

@@ -66,7 +66,8 @@ class PolicyStepTest {
     void decidesOncePerIntervalWithThePreviousDecisionsSnapshotAndApplies() throws Exception {
         LinuxHost host = host();
         Wants777 policy = new Wants777();
-        try (PolicyStep step = new PolicyStep(policy, mode -> new Wants777(), Duration.ofSeconds(60), host, false)) {
+        List<PolicyStep.Record> recorded = new ArrayList<>();
+        try (PolicyStep step = new PolicyStep(policy, mode -> new Wants777(), Duration.ofSeconds(60), host, false, recorded::add)) {
             HostSnapshot first = host.snapshot();
             step.accept(first);
             assertEquals("777", Files.readString(ksm.root().resolve("pages_to_scan")).strip());
@@ -78,13 +79,14 @@ class PolicyStepTest {
             assertEquals(Optional.empty(), policy.previous.get(0));
             assertEquals(first.sampledAt(), policy.previous.get(1).orElseThrow().sampledAt());
             assertEquals(List.of("applied", "applied"), step.records().stream().map(PolicyStep.Record::outcome).toList());
+            assertEquals(step.records(), recorded, "the recorder (the history) gets every decision");
         }
     }
 
     @Test
     void aDryRunDecidesButWritesNothing() throws Exception {
         LinuxHost host = host();
-        try (PolicyStep step = new PolicyStep(new Wants777(), mode -> new Wants777(), Duration.ofSeconds(60), host, true)) {
+        try (PolicyStep step = new PolicyStep(new Wants777(), mode -> new Wants777(), Duration.ofSeconds(60), host, true, r -> { })) {
             step.accept(host.snapshot());
             assertEquals("100", Files.readString(ksm.root().resolve("pages_to_scan")).strip());
             assertEquals("dry run: nothing written, no scrub asked", step.records().get(0).outcome());
@@ -96,7 +98,7 @@ class PolicyStepTest {
         LinuxHost host = host();
         Policy off = PolicyConfig.defaults().withMode(PolicyMode.OFF).policy();
         try (PolicyStep step = new PolicyStep(new Wants777(), mode -> mode == PolicyMode.OFF ? off : new Wants777(),
-                Duration.ofSeconds(60), host, true)) {
+                Duration.ofSeconds(60), host, true, r -> { })) {
             step.accept(host.snapshot());
             assertEquals(PolicyStep.Result.DRY_RUN, step.records().get(0).result());
             assertEquals("100", Files.readString(ksm.root().resolve("pages_to_scan")).strip());

@@ -16,6 +16,11 @@ import org.memhygiene.controller.TestClock;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.controller.ksm.SysfsTree;
+import org.memhygiene.controller.policy.Decision;
+import org.memhygiene.controller.policy.PolicyMode;
+import org.memhygiene.controller.policy.ScrubRequest;
+import org.memhygiene.controller.posture.PostureScorer;
+import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.linux.LinuxMemory;
 
 /** The history in a real H2 file: real snapshots (test driver, a KSM tree), a restart, retention. */
@@ -33,6 +38,12 @@ class HistoryTest {
         return host;
     }
 
+    /** Records a sample and its posture, as the daemon's loop does. */
+    private void record(History history) {
+        var snapshot = host.snapshot();
+        history.record(snapshot, PostureScorer.withoutHostFiles().score(snapshot));
+    }
+
     @AfterEach
     void close() {
         if (host != null) {
@@ -45,10 +56,10 @@ class HistoryTest {
         LinuxHost host = host();
         Path file = dir.resolve("history");
         try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
-            history.record(host.snapshot());
+            record(history);
             clock.now = clock.now.plusSeconds(1);
             ksm.put("pages_sharing", "200");
-            history.record(host.snapshot());
+            record(history);
         }
         try (History reopened = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
             List<History.HostPoint> points = reopened.hostSeries(Instant.parse("2026-11-25T09:00:00Z"), clock.now.plusSeconds(1));
@@ -62,6 +73,60 @@ class HistoryTest {
             assertEquals("NO_CHANNEL", vm.get(0).agentStatus());
             assertEquals(OptionalLong.empty(), vm.get(0).ksmSavedBytes(), "unknown stays unknown, not 0");
             assertEquals(List.of(), reopened.vmSeries("nosuch", Instant.EPOCH, clock.now.plusSeconds(1)));
+            // No agent channel (LOW) on a host whose files are not read: 98; the host: KSM off, files not visible: 100.
+            assertEquals(OptionalLong.of(98), vm.get(0).postureScore());
+            assertEquals(OptionalLong.of(100), points.get(0).postureScore());
+        }
+    }
+
+    @Test
+    void decisionsAreRecordedWithTheirReasonAndSurviveARestart() throws Exception {
+        Path file = dir.resolve("history");
+        Decision write = new Decision(Optional.of(KsmSettings.parse(List.of("run=1", "pages_to_scan=1250"))),
+                List.of(new ScrubRequest("uuid-1", "web1", 1L << 30)), PolicyMode.ADAPTIVE, "memory tight: 8 % available");
+        try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
+            history.recordDecision(clock.now, write, "applied", "APPLIED");
+            history.recordDecision(clock.now.plusSeconds(60), Decision.leaveAsIs(PolicyMode.OFF, "policy off"),
+                    "nothing to do", "NOTHING_TO_DO");
+        }
+        try (History reopened = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
+            List<History.DecisionPoint> decisions = reopened.decisions(Instant.EPOCH, clock.now.plusSeconds(61));
+            assertEquals(List.of(new History.DecisionPoint(clock.now, "ADAPTIVE", "pages_to_scan=1250 run=1", List.of("web1"),
+                    "memory tight: 8 % available", "applied", "APPLIED"), new History.DecisionPoint(clock.now.plusSeconds(60),
+                    "OFF", "", List.of(), "policy off", "nothing to do", "NOTHING_TO_DO")), decisions);
+            assertEquals(1, reopened.decisions(clock.now.plusSeconds(1), clock.now.plusSeconds(61)).size(), "[from, to)");
+        }
+    }
+
+    @Test
+    void aDatabaseOfTheFirstSchemaIsMigratedAndKeepsItsRows() throws Exception {
+        Path file = dir.resolve("history");
+        try (var c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath()); var s = c.createStatement()) {
+            s.execute("CREATE TABLE schema_version (version INT NOT NULL)");
+            s.execute("CREATE TABLE host_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, pages_sharing BIGINT,"
+                    + " ksm_zero_pages BIGINT, saved_by_sharing_bytes BIGINT, saved_by_zero_pages_bytes BIGINT,"
+                    + " full_scans BIGINT, mem_available_bytes BIGINT)");
+            s.execute("CREATE TABLE vm_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, vm VARCHAR(256) NOT NULL,"
+                    + " uuid VARCHAR(64) NOT NULL, ksm_saved_bytes BIGINT, zero_page_bytes BIGINT,"
+                    + " balloon_unused_bytes BIGINT, agent_status VARCHAR(32) NOT NULL)");
+            s.execute("INSERT INTO schema_version VALUES (1)");
+            s.execute("INSERT INTO host_sample VALUES (TIMESTAMP WITH TIME ZONE '2026-11-25 09:59:00Z', 7, NULL, NULL, NULL, NULL, NULL)");
+        }
+        LinuxHost host = host();
+        try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
+            record(history);
+            List<History.HostPoint> points = history.hostSeries(Instant.EPOCH, clock.now.plusSeconds(1));
+            assertEquals(2, points.size());
+            assertEquals(OptionalLong.of(7), points.get(0).pagesSharing(), "the old row is kept");
+            assertEquals(OptionalLong.empty(), points.get(0).postureScore(), "and was not scored");
+            assertEquals(OptionalLong.of(100), points.get(1).postureScore());
+            history.recordDecision(clock.now, Decision.leaveAsIs(PolicyMode.OFF, "off"), "nothing to do", "NOTHING_TO_DO");
+            assertEquals(1, history.decisions(Instant.EPOCH, clock.now.plusSeconds(1)).size());
+        }
+        try (var c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath()); var s = c.createStatement();
+                var rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
+            rs.next();
+            assertEquals(History.SCHEMA_VERSION, rs.getInt(1));
         }
     }
 
@@ -70,7 +135,7 @@ class HistoryTest {
         LinuxHost host = host();
         try (History history = new History(dir.resolve("history"), Duration.ofDays(1), Duration.ofSeconds(10), clock)) {
             for (int second = 0; second < 25; second++) {
-                history.record(host.snapshot());
+                record(history);
                 clock.now = clock.now.plusSeconds(1);
             }
             assertEquals(List.of(Instant.parse("2026-11-25T10:00:00Z"), Instant.parse("2026-11-25T10:00:10Z"),
@@ -83,9 +148,9 @@ class HistoryTest {
     void rowsOlderThanTheRetentionAreDeleted() throws Exception {
         LinuxHost host = host();
         try (History history = new History(dir.resolve("history"), Duration.ofHours(1), Duration.ZERO, clock)) {
-            history.record(host.snapshot());
+            record(history);
             clock.now = clock.now.plus(Duration.ofMinutes(90));
-            history.record(host.snapshot());
+            record(history);
             List<History.HostPoint> points = history.hostSeries(Instant.EPOCH, clock.now.plusSeconds(1));
             assertEquals(1, points.size());
             assertEquals(clock.now, points.get(0).at());

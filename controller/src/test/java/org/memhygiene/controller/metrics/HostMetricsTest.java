@@ -63,7 +63,7 @@ class HostMetricsTest {
         Files.writeString(vulnerabilities.resolve("mds"), "Vulnerable: Clear CPU buffers attempted, no microcode\n");
         PostureScorer posture = new PostureScorer(proc, dir.resolve("sys"));
         PolicyConfig config = PolicyConfig.defaults().withMode(PolicyMode.BASELINE);
-        policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true);
+        policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> { });
         loop = new SnapshotLoop(host, Duration.ofSeconds(1), Clock.systemUTC(), List.of(policy, posture::score));
         loop.tick();
         return new HostMetrics(loop::latest, loop::status, posture, policy);
