@@ -9,7 +9,7 @@ import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 import javafx.scene.chart.LineChart;
 import javafx.scene.chart.NumberAxis;
-import javafx.scene.chart.StackedAreaChart;
+import javafx.scene.chart.AreaChart;
 import javafx.scene.chart.XYChart;
 import javafx.util.StringConverter;
 import org.memhygiene.ui.downsample.Lttb;
@@ -18,11 +18,13 @@ import org.memhygiene.ui.model.SeriesTable;
 /**
  * A chart of columns of a {@link SeriesTable} over time, downsampled with LTTB to {@link #MAX_POINTS}
  * per series whatever the table holds. Stacked charts downsample on the stack's total, so every layer
- * keeps the same times.
+ * keeps the same times, and are drawn as an AreaChart of running sums, top layer first (JavaFX's
+ * StackedAreaChart interpolates every layer against every other on each layout: hundreds of
+ * milliseconds per redraw at a few hundred points).
  */
 public final class TimeChart {
-    /** Points drawn per series: about one per two pixels of a full-width chart. */
-    public static final int MAX_POINTS = 600;
+    /** Points drawn per series: about one per pixel of a chart in the 2 x 2 overview. */
+    public static final int MAX_POINTS = 400;
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
     /** One drawn series: its legend name and the table column. */
@@ -55,6 +57,10 @@ public final class TimeChart {
         for (Line line : lines) {
             series.add(new XYChart.Series<>(line.name(), FXCollections.observableArrayList()));
         }
+        if (stacked) {
+            FXCollections.reverse(series); // the running total first, so each lower layer is drawn over it
+            chart.getStyleClass().add("stacked-chart");
+        }
         chart.setData(series);
     }
 
@@ -69,7 +75,7 @@ public final class TimeChart {
     }
 
     public static TimeChart stacked(String title, String quantity, Unit unit, List<Line> layers) {
-        StackedAreaChart<Number, Number> chart = new StackedAreaChart<>(timeAxis(), valueAxis());
+        AreaChart<Number, Number> chart = new AreaChart<>(timeAxis(), valueAxis());
         chart.setCreateSymbols(false);
         chart.setTitle(title);
         return new TimeChart(chart, quantity, unit, layers, true);
@@ -121,8 +127,13 @@ public final class TimeChart {
                 }
             }
             int[] keep = Lttb.select(t, total, n, MAX_POINTS);
+            double[] runningSum = new double[n];
             for (int s = 0; s < lines.size(); s++) {
-                fill(chart.getData().get(s), t, columns.get(s), keep, scale, true);
+                double[] v = columns.get(s);
+                for (int i : keep) {
+                    runningSum[i] += Double.isNaN(v[i]) ? 0 : v[i];
+                }
+                fill(chart.getData().get(lines.size() - 1 - s), t, runningSum, keep, scale, true);
             }
         } else {
             for (int s = 0; s < lines.size(); s++) {
@@ -130,6 +141,16 @@ public final class TimeChart {
                 fill(chart.getData().get(s), t, v, Lttb.select(t, v, n, MAX_POINTS), scale, false);
             }
         }
+    }
+
+    /** The drawn series of {@code column}: for a stacked chart, its layer's top edge (the running sum). */
+    public XYChart.Series<Number, Number> series(String column) {
+        for (int s = 0; s < lines.size(); s++) {
+            if (lines.get(s).column().equals(column)) {
+                return chart.getData().get(stacked ? lines.size() - 1 - s : s);
+            }
+        }
+        throw new IllegalArgumentException("no series of column " + column);
     }
 
     /** Empties every series (a VM without samples yet). */
