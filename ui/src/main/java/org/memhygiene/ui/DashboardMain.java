@@ -195,9 +195,7 @@ public final class DashboardMain implements Callable<Integer> {
             DashboardWindow window = new DashboardWindow(model, client, source, theme);
             Dashboard dashboard = new Dashboard(model, client, breakdown);
             stage.getScene().setRoot(window.root());
-            if (Boolean.getBoolean("memhygiene.ui.timing")) {
-                reportFirstChart(model);
-            }
+            String timing = System.getProperty("memhygiene.ui.timing");
             Runnable shutdown = () -> {
                 dashboard.close();
                 if (builtin != null) {
@@ -211,6 +209,9 @@ public final class DashboardMain implements Callable<Integer> {
                 System.exit(code);
             };
             stage.setOnHidden(e -> exit.accept(0));
+            if (timing != null) { // bench/dashboard-perf.sh: "print", or "exit" after printing
+                reportFirstChart(model, timing.equals("exit") ? () -> exit.accept(0) : () -> { });
+            }
             dashboard.start();
             if (builtin != null && builtin.simulated().isPresent()) {
                 org.memhygiene.ui.frontier.FrontierTask.start(builtin.simulated().get().scenario(), model);
@@ -224,7 +225,7 @@ public final class DashboardMain implements Callable<Integer> {
         }
 
         /** Prints when the first sample has been drawn: milliseconds since the JVM started (the benchmark reads it). */
-        private static void reportFirstChart(DashboardModel model) {
+        private static void reportFirstChart(DashboardModel model, Runnable then) {
             long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
             model.revision().addListener(new javafx.beans.value.ChangeListener<>() {
                 @Override
@@ -238,6 +239,7 @@ public final class DashboardMain implements Callable<Integer> {
                             if (++pulses == 2) {
                                 stop();
                                 System.out.println("first-chart-drawn-millis=" + (System.currentTimeMillis() - jvmStart));
+                                then.run();
                             }
                         }
                     }.start();

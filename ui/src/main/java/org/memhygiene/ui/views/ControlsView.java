@@ -61,9 +61,11 @@ public final class ControlsView implements DashboardView {
         pagesToScan.setId("ksm-pages-to-scan");
         sleepMillisecs.setId("ksm-sleep-millisecs");
         useZeroPages.setId("ksm-use-zero-pages");
+        useZeroPages.setMnemonicParsing(false); // the knob's name has an underscore
         mode.getItems().setAll(POLICY_MODES);
         mode.setId("policy-mode");
         dryRun.setId("policy-dry-run");
+        dryRun.setMnemonicParsing(false);
         result.setId("controls-result");
         result.setWrapText(true);
         error.setId("controls-error");
