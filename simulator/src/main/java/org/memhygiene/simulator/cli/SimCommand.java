@@ -118,7 +118,9 @@ public final class SimCommand {
             PrintWriter w = spec.commandLine().getOut();
             List<Map<String, Object>> rows = new ArrayList<>();
             long started = System.nanoTime();
-            try (SimulatedHost host = SimulatedHost.of(s, java.time.Clock.systemUTC(), 1)) {
+            // A fixed clock: only advance() moves simulated time, never the real time a snapshot takes.
+            try (SimulatedHost host = SimulatedHost.of(s, java.time.Clock.fixed(java.time.Instant.parse("2026-01-01T00:00:00Z"),
+                    java.time.ZoneOffset.UTC), 1)) {
                 if (out == null) {
                     w.printf("%8s %10s %10s %10s %10s %6s %11s %9s %7s %13s %6s%n", "t", "shared", "sharing", "unshared",
                             "zero_pages", "scans", "reclaimed", "cross_vm", "secret", "stale_sec_p*s", "cpu%");
