@@ -451,6 +451,10 @@ public final class Simulation {
         g.running = true;
         g.bootCursor = 0;
         g.allocCursor = g.secretEnd;
+        // The guest's free memory is free from the start; the boot fills the rest in address order.
+        for (int p = g.base + g.secretEnd; p < g.base + g.pages; p++) {
+            model.free(g, p);
+        }
         if (g.mergeable()) {
             ksmd.enter(g);
         }

@@ -96,6 +96,11 @@ public final class SimulatorThroughput {
             System.err.println("ksmd: needs root and KSM (" + ksm + "/run not writable)");
             System.exit(1);
         }
+        List<String> busy = org.memhygiene.simulator.fidelity.FidelityHarness.mergeableProcesses();
+        if (!busy.isEmpty()) {
+            System.err.println("ksmd: other processes use KSM (" + String.join(", ", busy) + "); run it when they are gone");
+            System.exit(1);
+        }
         String[] knobs = {"run", "pages_to_scan", "sleep_millisecs", "use_zero_pages", "smart_scan"};
         String[] previous = new String[knobs.length];
         for (int i = 0; i < knobs.length; i++) {

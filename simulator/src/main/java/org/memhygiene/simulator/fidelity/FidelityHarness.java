@@ -108,6 +108,11 @@ public final class FidelityHarness {
         if (reason != null) {
             throw new IllegalStateException("no real run possible: " + reason);
         }
+        List<String> busy = mergeableProcesses();
+        if (!busy.isEmpty()) {
+            throw new IllegalStateException("other processes use KSM (" + String.join(", ", busy) + "): a real run"
+                    + " would unmerge their pages and count them; run it when they are gone");
+        }
         List<Sample> real = new ArrayList<>();
         List<Applied> applied = new ArrayList<>();
         List<String> others;
@@ -299,15 +304,19 @@ public final class FidelityHarness {
         return changes;
     }
 
-    /** Processes other than this run's children with mergeable memory (ksm_mergeable yes in ksm_stat). */
-    private static List<String> mergeableProcesses() throws IOException {
+    /**
+     * Processes with mergeable memory (ksm_mergeable: yes, or rmap items, in /proc/PID/ksm_stat), e.g.
+     * running VMs: a real run would unmerge their pages (run=2) and their pages would skew the
+     * host-wide counters, so {@link #run} refuses while there are any.
+     */
+    public static List<String> mergeableProcesses() throws IOException {
         List<String> found = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
             for (Path p : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
                 try {
                     String stat = Files.readString(p.resolve("ksm_stat"));
-                    if (stat.contains("ksm_mergeable yes") || stat.lines().anyMatch(l -> l.startsWith("ksm_rmap_items ")
-                            && !l.equals("ksm_rmap_items 0"))) {
+                    if (stat.lines().anyMatch(l -> l.replace(":", "").equals("ksm_mergeable yes")
+                            || l.startsWith("ksm_rmap_items ") && !l.equals("ksm_rmap_items 0"))) {
                         found.add(p.getFileName() + " (" + Files.readString(p.resolve("comm")).strip() + ")");
                     }
                 } catch (IOException gone) {
