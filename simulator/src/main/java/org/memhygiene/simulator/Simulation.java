@@ -52,11 +52,19 @@ public final class Simulation {
     private long lastStepNanos;
     private long pageVisits;
 
-    private record Timer(long atNanos, int guest, int epoch, Runnable action) implements Comparable<Timer> {
+    /** A timed action; timers due at the same time run in the order they were set (seq). */
+    private record Timer(long atNanos, long seq, int guest, int epoch, Runnable action) implements Comparable<Timer> {
         @Override
         public int compareTo(Timer o) {
-            return Long.compare(atNanos, o.atNanos);
+            int byTime = Long.compare(atNanos, o.atNanos);
+            return byTime != 0 ? byTime : Long.compare(seq, o.seq);
         }
+    }
+
+    private long timerSeq;
+
+    private void schedule(long atNanos, int guest, int epoch, Runnable action) {
+        timers.add(new Timer(atNanos, timerSeq++, guest, epoch, action));
     }
 
     private final int[] epochs;
@@ -95,7 +103,7 @@ public final class Simulation {
         // run last, as sysfs wants it (KsmSettings write order).
         knobs.apply(KsmSettings.of(Map.of(KsmKnob.RUN, scenario.ksm().getOrDefault(KsmKnob.RUN, "1"))), () -> 0, () -> { });
         for (Guest g : guests) {
-            g.spec.startAt().ifPresent(at -> timers.add(new Timer(at.toNanos(), g.index, 0, () -> start(g))));
+            g.spec.startAt().ifPresent(at -> schedule(at.toNanos(), g.index, 0, () -> start(g)));
         }
     }
 
@@ -148,6 +156,11 @@ public final class Simulation {
 
     public long nowNanos() {
         return nowNanos;
+    }
+
+    /** When ksmd wakes next (advanceTo it to run exactly up to and including that wake). */
+    public long nextWakeNanos() {
+        return Math.max(nowNanos, nextWakeNanos);
     }
 
     public double staleSecretPageSeconds() {
@@ -224,10 +237,7 @@ public final class Simulation {
             }
             if (ksmdRuns && nextWakeNanos <= nowNanos) {
                 long cpu = ksmd.wake();
-                nextWakeNanos = nowNanos + cpu + ksmd.knobs().sleepMillisecs() * 1_000_000L;
-                if (nextWakeNanos == nowNanos) {
-                    nextWakeNanos++; // sleep_millisecs=0 with nothing to scan still yields
-                }
+                nextWakeNanos = nextWake(nowNanos + cpu, ksmd.knobs().sleepMillisecs());
             } else if (!ksmdRuns) {
                 nextWakeNanos = nowNanos;
             }
@@ -237,6 +247,21 @@ public final class Simulation {
             lastStepCpuNanos = ksmd.cpuNanos() - startCpu;
         }
         pageVisits = ksmd.pagesVisited();
+    }
+
+    /**
+     * ksm_scan_thread sleeps msecs_to_jiffies(sleep_millisecs) whole jiffies counted from the jiffy in
+     * which its batch ended, plus one: the timer wheel rounds a level-0 expiry up by one jiffy so that
+     * a timer armed at the edge of a tick never fires early (kernel/time/timer.c calc_index). It wakes
+     * on a jiffy boundary. At HZ=250, sleep_millisecs=20 is a 24 ms period, as measured here.
+     */
+    private long nextWake(long batchEndNanos, long sleepMillis) {
+        if (sleepMillis == 0) {
+            return batchEndNanos + 1; // schedule_timeout(0): straight back to scanning
+        }
+        long jiffy = 1_000_000_000L / scenario.host().hz();
+        long jiffies = (sleepMillis * scenario.host().hz() + 999) / 1000;
+        return (batchEndNanos / jiffy + jiffies + 1) * jiffy;
     }
 
     /** Boot progress, churn and data remanence from now to {@code t}. */
@@ -381,8 +406,8 @@ public final class Simulation {
                     if (g.running) {
                         int[] pages = allocate(g, e.bytes() / pageSizeBytes, e.content());
                         allocations.get(g.index).add(pages);
-                        e.hold().ifPresent(h -> timers.add(new Timer(nowNanos + h.toNanos(), g.index, epochs[g.index],
-                                () -> release(g, pages))));
+                        e.hold().ifPresent(h -> schedule(nowNanos + h.toNanos(), g.index, epochs[g.index],
+                                () -> release(g, pages)));
                     }
                 }
                 case FREE -> {
@@ -426,6 +451,10 @@ public final class Simulation {
         g.running = true;
         g.bootCursor = 0;
         g.allocCursor = g.secretEnd;
+        // The guest's free memory is free from the start; the boot fills the rest in address order.
+        for (int p = g.base + g.secretEnd; p < g.base + g.pages; p++) {
+            model.free(g, p);
+        }
         if (g.mergeable()) {
             ksmd.enter(g);
         }

@@ -217,6 +217,13 @@ public final class Ksmd {
             g.zeroMergedPages++;
             return;
         }
+        if (Content.isUnique(c)) {
+            // Nothing else holds this content: the stable search fails and the page joins the unstable
+            // tree, where no later page will look for it. Same counters, without the two searches.
+            flags[p] = (byte) ((flags[p] & ~PageFlags.UNSTABLE_ODD) | PageFlags.UNSTABLE | parity);
+            pagesUnshared++;
+            return;
+        }
         StableTree stable = model.stable;
         int node = stable.findCandidate(c, numaKey, maxSharing);
         if (node >= 0) {

@@ -33,6 +33,14 @@ public final class Content {
         return content >>> CLASS_SHIFT;
     }
 
+    /**
+     * Whether no other page can hold this content: unique content is made once (a serial per class),
+     * so ksmd's tree searches for it cannot succeed and the simulator skips them (same counters).
+     */
+    public static boolean isUnique(int content) {
+        return content != ZERO && (content & SHARED_BIT) == 0;
+    }
+
     public static boolean isSecret(int content) {
         return content >>> CLASS_SHIFT == SECRET;
     }

@@ -31,12 +31,17 @@ public record Scenario(
      * @param memoryBytes        host RAM; 0 = the guests' memory plus 8 GiB
      * @param pageSizeBytes      the simulated page size (default: this machine's)
      * @param ksmdNanosPerPage   CPU time ksmd spends per page scanned (calibrated, docs/SIMULATOR.md)
+     * @param hz                 the kernel's CONFIG_HZ: ksmd sleeps whole jiffies (msecs_to_jiffies)
      */
-    public record Host(long memoryBytes, long pageSizeBytes, double ksmdNanosPerPage) {
+    public record Host(long memoryBytes, long pageSizeBytes, double ksmdNanosPerPage, int hz) {
     }
 
     public Scenario withGuests(List<GuestSpec> newGuests) {
         return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm, newGuests, events);
+    }
+
+    public Scenario withEvents(List<EventSpec> newEvents) {
+        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm, guests, newEvents);
     }
 
     public Scenario withKsm(Map<KsmKnob, String> newKsm) {

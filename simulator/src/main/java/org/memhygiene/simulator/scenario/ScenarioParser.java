@@ -270,16 +270,20 @@ public final class ScenarioParser {
         private Scenario.Host host(Field f) {
             long pageSize = LinuxMemory.pageSizeBytes();
             if (f.node() == null) {
-                return new Scenario.Host(0, pageSize, DEFAULT_KSMD_NANOS_PER_PAGE);
+                return new Scenario.Host(0, pageSize, DEFAULT_KSMD_NANOS_PER_PAGE, DEFAULT_HZ);
             }
-            allowOnly(f, "memory", "page_size", "ksmd_ns_per_page");
+            allowOnly(f, "memory", "page_size", "ksmd_ns_per_page", "hz");
             long memory = field(f, "memory").node() == null ? 0 : size(f, "memory", null);
             long page = field(f, "page_size").node() == null ? pageSize : size(f, "page_size", null);
             if (page < 512 || Long.bitCount(page) != 1) {
                 throw error(child(f.path(), "page_size"), "must be a power of two of at least 512 bytes, got " + page);
             }
             double ns = number(f, "ksmd_ns_per_page", DEFAULT_KSMD_NANOS_PER_PAGE, 1, 1_000_000);
-            return new Scenario.Host(memory, page, ns);
+            int hz = (int) number(f, "hz", DEFAULT_HZ, 100, 1000);
+            if (hz != 100 && hz != 250 && hz != 300 && hz != 1000) {
+                throw error(child(f.path(), "hz"), "CONFIG_HZ is 100, 250, 300 or 1000, got " + hz);
+            }
+            return new Scenario.Host(memory, page, ns, hz);
         }
 
         private Map<KsmKnob, String> ksm(Field f) {
@@ -511,6 +515,8 @@ public final class ScenarioParser {
 
     /** ns of ksmd CPU per page scanned, from the fidelity run on this machine (docs/SIMULATOR.md). */
     public static final double DEFAULT_KSMD_NANOS_PER_PAGE = 1500;
+    /** Debian's and most distributions' CONFIG_HZ. */
+    public static final int DEFAULT_HZ = 250;
     static final GuestSpec.Layout DEFAULT_LAYOUT = new GuestSpec.Layout(0.15, 0.20, 0.25, 0.05, 0.01);
     static final GuestSpec.Sharing DEFAULT_SHARING = new GuestSpec.Sharing(0.9, 0.5, 0.0);
     static final GuestSpec.FreeMemory DEFAULT_FREE = new GuestSpec.FreeMemory(0.6, 0.05, 0.1);
