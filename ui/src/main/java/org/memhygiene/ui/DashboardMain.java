@@ -111,6 +111,23 @@ public final class DashboardMain implements Callable<Integer> {
         JAVAFX_LOG.setLevel(java.util.logging.Level.SEVERE);
         // The in-process controller logs each policy decision; the dashboard shows them, the terminal need not.
         CONTROLLER_LOG.setLevel(java.util.logging.Level.WARNING);
+        java.util.OptionalDouble chosenSpeed = speed != null ? java.util.OptionalDouble.of(speed)
+                : snapshot != null ? java.util.OptionalDouble.of(SNAPSHOT_SPEED) : java.util.OptionalDouble.empty();
+        // The built-in controller starts while JavaFX does: the two are most of the time to the first chart.
+        java.util.concurrent.CompletableFuture<BuiltinController> builtin = new java.util.concurrent.CompletableFuture<>();
+        if (client == null) {
+            Optional<Path> file = Optional.ofNullable(scenario);
+            Duration interval = Duration.ofMillis(snapshot != null ? 200 : 1000);
+            Thread starter = new Thread(() -> {
+                try {
+                    builtin.complete(BuiltinController.start(file, chosenSpeed, interval));
+                } catch (RuntimeException | LinkageError e) { // a bad scenario, a port, a stale build
+                    builtin.completeExceptionally(e);
+                }
+            }, "memhygiene-ui-controller");
+            starter.setDaemon(true);
+            starter.start();
+        }
         CountDownLatch started = new CountDownLatch(1);
         try {
             Platform.startup(started::countDown);
@@ -120,9 +137,7 @@ public final class DashboardMain implements Callable<Integer> {
             return 1;
         }
         started.await();
-        java.util.OptionalDouble chosenSpeed = speed != null ? java.util.OptionalDouble.of(speed)
-                : snapshot != null ? java.util.OptionalDouble.of(SNAPSHOT_SPEED) : java.util.OptionalDouble.empty();
-        Launch launch = new Launch(client, Optional.ofNullable(scenario), chosenSpeed, chosenTheme, Optional.ofNullable(snapshot));
+        Launch launch = new Launch(client, builtin, chosenTheme, Optional.ofNullable(snapshot));
         Platform.runLater(launch::show);
         return 0;
     }
@@ -136,21 +151,28 @@ public final class DashboardMain implements Callable<Integer> {
     /** Opens the window at once; the controller (built in, or remote) is set up off the FX thread. */
     private static final class Launch {
         private final ControllerClient remote;
-        private final Optional<Path> scenario;
-        private final java.util.OptionalDouble speed;
+        private final java.util.concurrent.CompletableFuture<BuiltinController> builtinStart;
         private final DashboardWindow.Theme theme;
         private final Optional<Path> snapshotDir;
         private Stage stage;
 
-        Launch(ControllerClient remote, Optional<Path> scenario, java.util.OptionalDouble speed, DashboardWindow.Theme theme, Optional<Path> snapshotDir) {
+        Launch(ControllerClient remote, java.util.concurrent.CompletableFuture<BuiltinController> builtinStart, DashboardWindow.Theme theme,
+                Optional<Path> snapshotDir) {
             this.remote = remote;
-            this.scenario = scenario;
-            this.speed = speed;
+            this.builtinStart = builtinStart;
             this.theme = theme;
             this.snapshotDir = snapshotDir;
         }
 
+        /** With -Dmemhygiene.ui.timing: when a start-up phase ended, in ms since the JVM started (the benchmark's breakdown). */
+        private static void phase(String name) {
+            if (System.getProperty("memhygiene.ui.timing") != null) {
+                System.out.println(name + "-millis=" + (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()));
+            }
+        }
+
         void show() {
+            phase("fx-started");
             Label what = new Label(remote == null ? "starting the built-in simulated host…" : "connecting to " + remote.base() + "…");
             VBox splash = new VBox(12, new ProgressIndicator(), what);
             splash.setAlignment(Pos.CENTER);
@@ -170,7 +192,12 @@ public final class DashboardMain implements Callable<Integer> {
                 SourceBreakdown breakdown = SourceBreakdown.FROM_API;
                 String source;
                 if (client == null) {
-                    builtin = BuiltinController.start(scenario, speed, Duration.ofMillis(snapshotDir.isPresent() ? 200 : 1000));
+                    try {
+                        builtin = builtinStart.join();
+                    } catch (java.util.concurrent.CompletionException e) {
+                        throw e.getCause() instanceof RuntimeException r ? r : e;
+                    }
+                    phase("controller-started");
                     client = new ControllerClient(builtin.url(), Optional.empty());
                     breakdown = builtin.breakdown();
                     source = "built-in " + builtin.description() + ", controller in-process at " + builtin.url();
@@ -195,6 +222,7 @@ public final class DashboardMain implements Callable<Integer> {
             DashboardWindow window = new DashboardWindow(model, client, source, theme);
             Dashboard dashboard = new Dashboard(model, client, breakdown);
             stage.getScene().setRoot(window.root());
+            phase("window-built");
             String timing = System.getProperty("memhygiene.ui.timing");
             Runnable shutdown = () -> {
                 dashboard.close();
@@ -214,7 +242,15 @@ public final class DashboardMain implements Callable<Integer> {
             }
             dashboard.start();
             if (builtin != null && builtin.simulated().isPresent()) {
-                org.memhygiene.ui.frontier.FrontierTask.start(builtin.simulated().get().scenario(), model);
+                // The sweep takes seconds of CPU: after the first sample is drawn, not before.
+                model.frontierStatus().set(org.memhygiene.ui.frontier.FrontierTask.COMPUTING + " the policy frontier after the first sample…");
+                model.revision().addListener(new javafx.beans.value.ChangeListener<>() {
+                    @Override
+                    public void changed(javafx.beans.value.ObservableValue<? extends Number> o, Number was, Number now) {
+                        model.revision().removeListener(this);
+                        org.memhygiene.ui.frontier.FrontierTask.start(builtin.simulated().get().scenario(), model);
+                    }
+                });
             } else {
                 model.frontierStatus().set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
             }
