@@ -73,20 +73,25 @@ public final class SnapshotRenderer {
         window.select(index);
         DashboardView view = window.views().get(index);
         view.refresh();
-        if (view instanceof org.memhygiene.ui.views.FindingsView findings) {
-            findings.table().getSelectionModel().selectFirst(); // so the picture shows a finding's full text
-        }
         later(SETTLE, () -> {
-            Path file = dir.resolve(String.format("%02d-%s.png", index + 1, DashboardWindow.fileName(view)));
-            try {
-                ChartExport.png(window.root(), file);
-                System.out.println(file);
-            } catch (IOException e) {
-                failed.accept("cannot write " + file + ": " + e.getMessage());
-                return;
+            if (view instanceof org.memhygiene.ui.views.FindingsView findings) {
+                findings.table().getSelectionModel().clearAndSelect(0); // so the picture shows a finding in full
+                findings.table().requestFocus();
             }
-            render(index + 1);
+            later(Duration.millis(100), () -> write(index, view));
         });
+    }
+
+    private void write(int index, DashboardView view) {
+        Path file = dir.resolve(String.format("%02d-%s.png", index + 1, DashboardWindow.fileName(view)));
+        try {
+            ChartExport.png(window.root(), file);
+            System.out.println(file);
+        } catch (IOException e) {
+            failed.accept("cannot write " + file + ": " + e.getMessage());
+            return;
+        }
+        render(index + 1);
     }
 
     private static void later(Duration delay, Runnable step) {

@@ -102,12 +102,13 @@ public final class FindingsView implements DashboardView {
             row.vm().findings().forEach(f -> now.add(new Item(row.vm().name(), f)));
         }
         now.sort(Comparator.comparing((Item i) -> i.finding().severity()).reversed().thenComparing(Item::vm));
-        if (!now.equals(shown)) { // keep the selection while nothing changed
+        if (!now.equals(shown)) {
             shown = now;
             Item selected = table.getSelectionModel().getSelectedItem();
             items.setAll(now);
-            if (selected != null && now.contains(selected)) {
-                table.getSelectionModel().select(selected);
+            if (selected != null) { // the same finding of the same VM, though its evidence's figures moved
+                now.stream().filter(i -> i.vm().equals(selected.vm()) && i.finding().id().equals(selected.finding().id())).findFirst()
+                        .ifPresent(i -> table.getSelectionModel().select(i));
             }
         }
     }
