@@ -120,6 +120,19 @@ class DashboardUiTest {
         assertTrue(error.contains("HTTP 400") && error.contains("sleep_millisecs"), error);
         assertEquals(37, f.host.snapshot().ksm().orElseThrow().stats().sleepMillisecs().getAsLong());
 
+        // run and use_zero_pages: the choice box and the check box.
+        replaceText("#ksm-sleep-millisecs", "37");
+        robot.clickOn("#ksm-run");
+        robot.clickOn(robot.from(robot.lookup(".context-menu").queryAll()).lookup(org.testfx.matcher.control.LabeledMatchers.hasText("0"))
+                .queryAs(Node.class));
+        robot.clickOn("#ksm-use-zero-pages");
+        robot.clickOn("#apply-ksm");
+        confirm();
+        waitFx(10, () -> ((Label) robot.lookup("#controls-result").query()).getText().contains("use_zero_pages"));
+        KsmStats stopped = f.host.snapshot().ksm().orElseThrow().stats();
+        assertEquals(0, stopped.run().getAsLong());
+        assertEquals(0, stopped.useZeroPages().getAsLong());
+
         // Cancelled in the confirmation: nothing is sent.
         replaceText("#ksm-pages-to-scan", "555");
         robot.clickOn("#apply-ksm");
@@ -135,7 +148,8 @@ class DashboardUiTest {
         @SuppressWarnings("unchecked")
         ChoiceBox<String> mode = (ChoiceBox<String>) robot.lookup("#policy-mode").query();
         robot.clickOn(mode);
-        robot.clickOn("baseline");
+        robot.clickOn(robot.from(robot.lookup(".context-menu").queryAll())
+                .lookup(org.testfx.matcher.control.LabeledMatchers.hasText("baseline")).queryAs(Node.class));
         robot.clickOn("#apply-policy");
         confirm();
         waitFx(10, () -> f.controller.daemon().policy().state().mode() == PolicyMode.BASELINE);
