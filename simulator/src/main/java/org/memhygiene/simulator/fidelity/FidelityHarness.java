@@ -123,6 +123,7 @@ public final class FidelityHarness {
             others = mergeableProcesses();
             long salt = new Random().nextLong() | 1;
             List<Writer> inputs = new ArrayList<>();
+            List<BufferedReader> outputs = new ArrayList<>();
             for (Guest g : m.guests) {
                 Path file = dir.resolve(g.name() + ".contents");
                 try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
@@ -141,6 +142,7 @@ public final class FidelityHarness {
                     throw new IOException("fidelity child for " + g.name() + " said " + line);
                 }
                 inputs.add(new java.io.OutputStreamWriter(child.getOutputStream(), StandardCharsets.US_ASCII));
+                outputs.add(out);
             }
             Map<KsmKnob, String> knobs = new java.util.EnumMap<>(s.ksm());
             knobs.remove(KsmKnob.RUN);
@@ -165,14 +167,21 @@ public final class FidelityHarness {
                             && changes.get(next).atNanos() <= sampleAt) {
                         long batchAt = changes.get(next).atNanos();
                         int from = next;
-                        long scannedNow = ksm.read().pagesScanned().orElseThrow() - scannedBefore;
                         while (next < changes.size() && changes.get(next).atNanos() == batchAt) {
                             Change c = changes.get(next++);
                             inputs.get(c.guest()).write(c.discard() ? "d " + c.page() + "\n" : "w " + c.page() + " " + c.content() + "\n");
                         }
+                        // Wait until every child has made its writes, so a sample never sees them half done.
                         for (Writer w : inputs) {
+                            w.write(".\n");
                             w.flush();
                         }
+                        for (BufferedReader r : outputs) {
+                            if (!"ok".equals(r.readLine())) {
+                                throw new IOException("a fidelity child did not acknowledge its page changes");
+                            }
+                        }
+                        long scannedNow = ksm.read().pagesScanned().orElseThrow() - scannedBefore;
                         applied.add(new Applied(from, next, scannedNow));
                         continue;
                     }

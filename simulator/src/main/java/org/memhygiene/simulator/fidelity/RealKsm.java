@@ -40,7 +40,21 @@ final class RealKsm implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Every file, read again until pages_scanned is the same before and after: ksmd may run a batch
+     * while the files are read one by one, and a sample must not mix two states.
+     */
     KsmStats read() {
+        for (int attempt = 0; ; attempt++) {
+            String before = read("pages_scanned");
+            KsmStats stats = readOnce();
+            if (before.equals(read("pages_scanned")) || attempt == 20) {
+                return stats;
+            }
+        }
+    }
+
+    private KsmStats readOnce() {
         Map<String, String> text = new LinkedHashMap<>();
         try (Stream<Path> files = Files.list(ROOT)) {
             files.forEach(f -> text.put(f.getFileName().toString(), read(f.getFileName().toString())));

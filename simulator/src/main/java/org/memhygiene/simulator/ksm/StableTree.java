@@ -23,6 +23,8 @@ public final class StableTree {
     private int[] firstVm = new int[1024];
     private int[] firstVmLive = new int[1024];
     private byte[] numa = new byte[1024];
+    /** 1: the node's KSM page is gone and the node was pruned; rmap items still point at it. */
+    private byte[] dead = new byte[1024];
     private int[] freeIds = new int[1024];
     private int freeCount;
     private int allocated;
@@ -51,11 +53,15 @@ public final class StableTree {
         int node = heads.get(key(contentId, numaNode));
         int best = NONE;
         while (node != NONE) {
+            int following = next[node];
             int len = rmapLen[node];
-            if (live[node] > 0 && len > 0 && len < maxPageSharing && (best == NONE || len > rmapLen[best])) {
+            if (live[node] == 0) {
+                // stable_node_dup walks every dup with ksm_get_folio, which prunes those whose KSM page is gone.
+                kill(node);
+            } else if (len > 0 && len < maxPageSharing && (best == NONE || len > rmapLen[best])) {
                 best = node;
             }
-            node = next[node];
+            node = following;
         }
         return best;
     }
@@ -69,6 +75,7 @@ public final class StableTree {
         firstVm[node] = NONE;
         firstVmLive[node] = 0;
         numa[node] = (byte) numaNode;
+        dead[node] = 0;
         long k = key(contentId, numaNode);
         int head = heads.get(k);
         next[node] = head;
@@ -95,17 +102,39 @@ public final class StableTree {
         addLive(node, guest);
     }
 
-    /** remove_rmap_item_from_tree for a stable item; {@code mapped} when the page still maps the KSM page. */
+    /**
+     * remove_rmap_item_from_tree for a stable item; {@code mapped} when the page still maps the KSM page.
+     * An item of a pruned node only goes (the node's counts went when it was pruned).
+     */
     void removeRmap(int node, int guest, boolean mapped) {
         if (mapped) {
             removeLive(node, guest);
         }
+        if (dead[node] == 0 && live[node] == 0) {
+            // ksm_get_folio in remove_rmap_item_from_tree finds the KSM page freed: the whole node goes.
+            kill(node);
+        }
+        if (dead[node] == 1) {
+            if (--rmapLen[node] == 0) {
+                free(node);
+            }
+            return;
+        }
         if (--rmapLen[node] == 0) {
             pagesShared--;
-            release(node);
+            unlink(node);
+            free(node);
         } else {
             pagesSharing--;
         }
+    }
+
+    /** remove_node_from_stable_tree: every rmap item of the node leaves the counters at once. */
+    private void kill(int node) {
+        pagesShared--;
+        pagesSharing -= rmapLen[node] - 1;
+        dead[node] = 1;
+        unlink(node);
     }
 
     /** Copy on write (or a discard) of a page mapped to the node: the mapping goes, the rmap item stays. */
@@ -134,7 +163,7 @@ public final class StableTree {
     }
 
     long heapBytes() {
-        return (long) content.length * (6 * 4 + 1) + freeIds.length * 4L + heads.heapBytes();
+        return (long) content.length * (6 * 4 + 2) + freeIds.length * 4L + heads.heapBytes();
     }
 
     private void addLive(int node, int guest) {
@@ -203,7 +232,7 @@ public final class StableTree {
         return length;
     }
 
-    private void release(int node) {
+    private void unlink(int node) {
         long k = key(content[node], numa[node]);
         int head = heads.get(k);
         int before = chainLength(head);
@@ -226,6 +255,9 @@ public final class StableTree {
         } else if (before > 2) {
             chainDups--;
         }
+    }
+
+    private void free(int node) {
         if (freeCount == freeIds.length) {
             freeIds = Arrays.copyOf(freeIds, freeIds.length * 2);
         }
@@ -242,6 +274,7 @@ public final class StableTree {
             firstVm = Arrays.copyOf(firstVm, n);
             firstVmLive = Arrays.copyOf(firstVmLive, n);
             numa = Arrays.copyOf(numa, n);
+            dead = Arrays.copyOf(dead, n);
         }
         return allocated++;
     }
