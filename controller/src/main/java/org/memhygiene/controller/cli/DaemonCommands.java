@@ -15,7 +15,9 @@ import java.util.concurrent.CountDownLatch;
 import org.memhygiene.controller.daemon.Daemon;
 import org.memhygiene.controller.daemon.DaemonConfig;
 import org.memhygiene.controller.host.LinuxHost;
+import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.simulator.SimulatedHost;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -38,6 +40,9 @@ final class DaemonCommands {
         Path config;
         @Option(names = "--dry-run", description = "Decide and explain, change nothing (overrides the file's dry_run).")
         boolean dryRun;
+        @Option(names = "--scenario", paramLabel = "FILE",
+                description = "Run on a simulated host from this scenario instead of libvirt (docs/SIMULATOR.md).")
+        Path scenario;
 
         @Override
         public Integer call() throws InterruptedException {
@@ -51,8 +56,9 @@ final class DaemonCommands {
             PrintWriter err = spec.commandLine().getErr();
             Daemon daemon;
             try {
-                daemon = Daemon.start(LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval()),
-                        settings, dryRun, Clock.systemUTC());
+                HostBackend backend = scenario != null ? SimulatedHost.load(scenario)
+                        : LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval());
+                daemon = Daemon.start(backend, settings, dryRun, Clock.systemUTC());
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }

@@ -1,0 +1,288 @@
+package org.memhygiene.simulator;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+import org.memhygiene.core.agent.AgentHello;
+import org.memhygiene.core.agent.AgentSample;
+import org.memhygiene.core.agent.AgentStats;
+import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.agent.ScrubPolicy;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.BalloonStats;
+import org.memhygiene.core.host.DomainKsm;
+import org.memhygiene.core.host.DomainSample;
+import org.memhygiene.core.host.DomainState;
+import org.memhygiene.core.host.DomainXml;
+import org.memhygiene.core.host.HostBackend;
+import org.memhygiene.core.host.HostMemory;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.VmSnapshot;
+import org.memhygiene.core.ksm.KsmChange;
+import org.memhygiene.core.ksm.KsmSample;
+import org.memhygiene.core.ksm.KsmSavings;
+import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.ProcessKsmStat;
+import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.posture.Severity;
+import org.memhygiene.simulator.hygiene.GuestHygiene;
+import org.memhygiene.simulator.model.Guest;
+import org.memhygiene.simulator.scenario.GuestSpec;
+import org.memhygiene.simulator.scenario.HygieneMode;
+import org.memhygiene.simulator.scenario.Scenario;
+import org.memhygiene.simulator.scenario.ScenarioParser;
+
+/**
+ * A simulated KVM host behind the daemon's HostBackend seam: the controller's loop, policy, API,
+ * metrics and the dashboard run on it unchanged. Each {@link #snapshot()} first advances simulated
+ * time by the real time elapsed since the last one times {@code speed}; {@link #advance} steps it
+ * directly (CLI, tests, sweeps). Thread-safe: every call is serialised.
+ */
+public final class SimulatedHost implements HostBackend {
+    private static final String QEMU = "qemu-system-x86";
+    private static final long HOST_RESERVED_BYTES = 1L << 30;
+
+    private final Simulation sim;
+    private final Clock clock;
+    private final double speed;
+    private final Instant start;
+    private Instant lastReal;
+
+    private SimulatedHost(Scenario scenario, Clock clock, double speed) {
+        if (!(speed > 0)) {
+            throw new IllegalArgumentException("speed must be more than 0 simulated seconds per real second, was " + speed);
+        }
+        this.sim = new Simulation(scenario);
+        this.clock = clock;
+        this.speed = speed;
+        this.start = clock.instant();
+        this.lastReal = start;
+    }
+
+    /** The scenario in {@code scenarioYaml}, on the system clock at the scenario's speed. */
+    public static SimulatedHost load(Path scenarioYaml) {
+        Scenario s = ScenarioParser.load(scenarioYaml);
+        return new SimulatedHost(s, Clock.systemUTC(), s.speed());
+    }
+
+    public static SimulatedHost load(Path scenarioYaml, Clock clock, double speed) {
+        return new SimulatedHost(ScenarioParser.load(scenarioYaml), clock, speed);
+    }
+
+    /** The shipped demo scenario ({@value ScenarioParser#DEMO_RESOURCE}) on the system clock at its speed. */
+    public static SimulatedHost builtin() {
+        Scenario s = ScenarioParser.demo();
+        return new SimulatedHost(s, Clock.systemUTC(), s.speed());
+    }
+
+    public static SimulatedHost builtin(Clock clock, double speed) {
+        return new SimulatedHost(ScenarioParser.demo(), clock, speed);
+    }
+
+    public static SimulatedHost of(Scenario scenario, Clock clock, double speed) {
+        return new SimulatedHost(scenario, clock, speed);
+    }
+
+    public Scenario scenario() {
+        return sim.scenario();
+    }
+
+    /** Simulated seconds per real second. */
+    public double speed() {
+        return speed;
+    }
+
+    /** Simulated time since the scenario started. */
+    public synchronized Duration elapsed() {
+        return sim.elapsed();
+    }
+
+    /** Advances simulated time by {@code simulated}, whatever the clock says. */
+    public synchronized void advance(Duration simulated) {
+        sim.advance(simulated);
+    }
+
+    /** The simulation itself, for the CLI, sweeps and tests that look at pages. */
+    public Simulation simulation() {
+        return sim;
+    }
+
+    private void catchUp() {
+        Instant now = clock.instant();
+        Duration real = Duration.between(lastReal, now);
+        if (!real.isNegative() && !real.isZero()) {
+            sim.advance(Duration.ofNanos((long) (real.toNanos() * speed)));
+        }
+        lastReal = now;
+    }
+
+    private Instant simulatedNow() {
+        return start.plus(sim.elapsed());
+    }
+
+    @Override
+    public synchronized HostSnapshot snapshot() {
+        long t0 = System.nanoTime();
+        catchUp();
+        Instant at = simulatedNow();
+        long page = sim.pageSizeBytes();
+        KsmSample ksm = new KsmSample(at, sim.nowNanos(), page, sim.ksmStats());
+        List<VmSnapshot> vms = new ArrayList<>();
+        for (Guest g : sim.model().guests) {
+            vms.add(vm(g, at, page));
+        }
+        return new HostSnapshot(at, "sim:///" + sim.scenario().name(), page, Optional.of(ksm), Optional.of(memory(page)),
+                OptionalLong.of(sim.ksmd().cpuNanos() / 1_000_000), List.copyOf(vms), Duration.ofNanos(System.nanoTime() - t0));
+    }
+
+    /** The latest exposure figures (without advancing time). */
+    public synchronized Exposure exposure() {
+        long page = sim.pageSizeBytes();
+        var stable = sim.model().stable;
+        double sharingShare = stable.liveSharers() == 0 ? 0
+                : (double) (stable.liveSharers() - stable.liveNodes()) / stable.liveSharers();
+        List<Exposure.VmReclaim> reclaim = new ArrayList<>();
+        long staleSecret = 0;
+        for (Guest g : sim.model().guests) {
+            reclaim.add(new Exposure.VmReclaim(g.name(), g.uuid, Math.round(g.liveMergedPages * sharingShare) * page,
+                    g.zeroMergedPages * page, g.reportedPages * page));
+            staleSecret += g.staleSecretFreePages;
+        }
+        return new Exposure(simulatedNow(), sim.elapsed(), stable.crossVmPages(), stable.mergedSecretPages(), staleSecret,
+                sim.staleSecretPageSeconds(), sim.ksmdCpuPercent(), page, reclaim);
+    }
+
+    private HostMemory memory(long page) {
+        long guestMemory = 0;
+        long hostUsedPages = sim.model().stable.liveNodes();
+        for (Guest g : sim.model().guests) {
+            guestMemory += g.spec.memoryBytes();
+            hostUsedPages += g.presentPages - g.zeroMergedPages - g.liveMergedPages;
+        }
+        long total = sim.scenario().host().memoryBytes() > 0 ? sim.scenario().host().memoryBytes() : guestMemory + (8L << 30);
+        long free = Math.max(0, total - HOST_RESERVED_BYTES - hostUsedPages * page);
+        return new HostMemory(total, free, OptionalLong.of(free), 0, 0, 0, 0, OptionalDouble.of(0.0));
+    }
+
+    private VmSnapshot vm(Guest g, Instant at, long page) {
+        GuestSpec s = g.spec;
+        GuestHygiene hygiene = sim.hygiene(g);
+        DomainState state = g.running ? DomainState.RUNNING : DomainState.SHUT_OFF;
+        BalloonStats stats = BalloonStats.NONE;
+        if (g.running && s.balloon()) {
+            long cache = (long) (g.cacheEnd - g.osEnd) * page;
+            long privatePages = g.presentPages - g.zeroMergedPages - g.liveMergedPages;
+            stats = new BalloonStats(OptionalLong.of(s.memoryBytes()), OptionalLong.of(g.freePages * page),
+                    OptionalLong.of(s.memoryBytes()), OptionalLong.of(hygiene.memAvailableBytes()),
+                    OptionalLong.of(privatePages * page), OptionalLong.of(cache), OptionalLong.of(0), OptionalLong.of(0),
+                    OptionalLong.of(at.getEpochSecond()));
+        }
+        DomainSample domain = new DomainSample(s.name(), s.uuid(), state, s.vcpus(), s.memoryBytes(), s.memoryBytes(), stats);
+        DomainXml xml = new DomainXml(s.name(), new DomainXml.MemoryBacking(s.noSharePages(), false, false),
+                s.balloon() ? Optional.of(new DomainXml.Balloon("virtio",
+                        s.hygiene().mode() == HygieneMode.FREE_PAGE_REPORTING, OptionalInt.of(s.balloonStatsPeriodSeconds())))
+                        : Optional.empty(),
+                s.hygiene().agent() ? Optional.of(new DomainXml.AgentChannel(g.running
+                        ? Optional.of(Path.of("/run/memhygiene-sim", s.name() + ".agent")) : Optional.empty()))
+                        : Optional.empty(),
+                false, Optional.of(s.posture()));
+        Optional<DomainKsm> ksm = Optional.empty();
+        if (g.running) {
+            long profit = (g.mergingPages + g.zeroMergedPages) * page - g.rmapItems * KsmSavings.RMAP_ITEM_BYTES;
+            ksm = Optional.of(new DomainKsm(s.name(), g.pid, new ProcessKsmStat(g.pid, QEMU, OptionalLong.of(g.rmapItems),
+                    OptionalLong.of(g.zeroMergedPages), OptionalLong.of(g.mergingPages), OptionalLong.of(profit),
+                    Optional.of(false), Optional.of(g.mergeable()))));
+        }
+        return new VmSnapshot(domain, Optional.of(xml), ksm, agent(g, hygiene, at, page));
+    }
+
+    private AgentSample agent(Guest g, GuestHygiene hygiene, Instant at, long page) {
+        GuestSpec s = g.spec;
+        if (!s.hygiene().agent()) {
+            return AgentSample.without(AgentStatus.NO_CHANNEL, "no " + DomainXml.AGENT_CHANNEL + " channel", at);
+        }
+        if (!g.running) {
+            return AgentSample.without(AgentStatus.VM_NOT_RUNNING, s.name() + " is shut off", at);
+        }
+        GuestSpec.Scrub scrub = s.hygiene().scrub();
+        ScrubPolicy policy = new ScrubPolicy(scrub.minHeadroomBytes(), scrub.headroomPercent(), 10.0,
+                scrub.rateBytesPerSecond(), s.hygiene().mode() == HygieneMode.AGENT_SCRUB ? scrub.interval().toMillis() : 0,
+                scrub.largeFreeThresholdBytes(), 1000, scrub.maxBytes());
+        AgentStats stats = new AgentStats(s.memoryBytes(), hygiene.memAvailableBytes(), hygiene.counters(), policy);
+        AgentHello hello = new AgentHello(1, "simulated", page, List.of("scrub", "posture"));
+        return new AgentSample(at, AgentStatus.OK, "", Optional.of(hello), Optional.of(stats), posture(s), List.of());
+    }
+
+    /** The findings the real agent's PostureProbe reports for a guest in this hygiene mode. */
+    private static List<Finding> posture(GuestSpec s) {
+        List<Finding> findings = new ArrayList<>();
+        findings.add(new Finding("guest.kernel.version", Severity.INFO, "Guest kernel 6.1.0 (simulated)",
+                "simulated guest of image " + s.image(), "None."));
+        if (s.hygiene().mode() == HygieneMode.INIT_ON_FREE) {
+            findings.add(new Finding("guest.init_on_free.on", Severity.INFO, "The kernel zeroes every page it frees",
+                    "simulated /proc/cmdline: init_on_free=1",
+                    "None: freed memory holds no stale data; the agent does not need to scrub."));
+        } else {
+            findings.add(new Finding("guest.init_on_free.off", Severity.MEDIUM,
+                    "Freed memory keeps its old contents until reused", "simulated /proc/cmdline: no init_on_free",
+                    "Boot the guest with init_on_free=1 (costs a few percent CPU), or let the memhygiene agent"
+                            + " scrub free memory periodically."));
+            findings.add(new Finding("guest.init_on_alloc.off", Severity.LOW, "Newly allocated kernel memory is not zeroed",
+                    "simulated /proc/cmdline: no init_on_alloc",
+                    "Boot with init_on_alloc=1 so uninitialised kernel allocations cannot leak old data."));
+        }
+        findings.add(new Finding("guest.swap.none", Severity.INFO, "No swap", "simulated /proc/swaps: no devices", "None."));
+        if (!s.balloon()) {
+            findings.add(new Finding("guest.balloon.absent", Severity.INFO, "No virtio balloon driver",
+                    "simulated /sys/bus/virtio/drivers/virtio_balloon: absent",
+                    "Give the VM <memballoon model='virtio'> to report memory statistics."));
+        } else if (s.hygiene().mode() == HygieneMode.FREE_PAGE_REPORTING) {
+            findings.add(new Finding("guest.free_page_reporting.on", Severity.INFO,
+                    "Free page reporting can hand free memory to the host",
+                    "simulated page_reporting_order: " + s.hygiene().freePageReporting().order(), "None."));
+        } else {
+            findings.add(new Finding("guest.free_page_reporting.off", Severity.INFO, "Free page reporting is off",
+                    "simulated page_reporting_order: absent",
+                    "Set freePageReporting='on' on the VM's memballoon (libvirt 6.9+)."));
+        }
+        return List.copyOf(findings);
+    }
+
+    @Override
+    public synchronized List<KsmChange> applyKsm(KsmSettings settings) {
+        catchUp();
+        return sim.applyKsm(settings);
+    }
+
+    @Override
+    public synchronized ScrubReport scrub(String vmUuid, long maxBytes, Duration timeout) {
+        catchUp();
+        Guest g = sim.guestByUuid(vmUuid);
+        if (!g.spec.hygiene().agent()) {
+            throw new IllegalArgumentException(g.name() + " has no " + DomainXml.AGENT_CHANNEL + " channel");
+        }
+        if (!g.running) {
+            throw new IllegalArgumentException(g.name() + " is shut off: its agent channel has no socket until it runs");
+        }
+        return sim.scrub(g, maxBytes);
+    }
+
+    @Override
+    public String describe() {
+        Scenario s = sim.scenario();
+        return "simulator: scenario '" + s.name() + "' (" + s.source() + "), " + s.guests().size() + " guests, "
+                + speed + " simulated s per real s";
+    }
+
+    @Override
+    public void close() {
+        // Nothing to release: the simulation is plain heap.
+    }
+}

@@ -1,0 +1,523 @@
+package org.memhygiene.simulator;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.SplittableRandom;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.ksm.KsmChange;
+import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.simulator.hygiene.GuestHygiene;
+import org.memhygiene.simulator.ksm.KsmKnobs;
+import org.memhygiene.simulator.ksm.Ksmd;
+import org.memhygiene.simulator.model.Content;
+import org.memhygiene.simulator.model.Guest;
+import org.memhygiene.simulator.model.HostModel;
+import org.memhygiene.simulator.model.PageFlags;
+import org.memhygiene.simulator.scenario.EventSpec;
+import org.memhygiene.simulator.scenario.GuestSpec;
+import org.memhygiene.simulator.scenario.Scenario;
+
+/**
+ * A scenario running in simulated time: guests boot, write, allocate and free; their hygiene acts on
+ * freed memory; ksmd wakes every sleep_millisecs (after the CPU time of its last batch) and scans.
+ * Deterministic for a scenario and seed. Not thread-safe: {@link SimulatedHost} serialises access.
+ */
+public final class Simulation {
+    /** Churn, boot progress and remanence are integrated in steps of at most this much. */
+    private static final long MAX_STEP_NANOS = 1_000_000_000L;
+
+    private final Scenario scenario;
+    private final HostModel model;
+    private final Ksmd ksmd;
+    private final long pageSizeBytes;
+    private final GuestHygiene[] hygiene;
+    private final GuestSpec.Churn[] churn;
+    private final double[][] churnDebt;
+    private final List<List<int[]>> allocations = new ArrayList<>();
+    private final SplittableRandom random;
+    private final long[] serials = new long[8];
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    private final int[] imageIds;
+    private int nextEvent;
+    private long nowNanos;
+    private long nextWakeNanos;
+    private double staleSecretPageSeconds;
+    private long lastStepCpuNanos;
+    private long lastStepNanos;
+    private long pageVisits;
+
+    /** A timed action; timers due at the same time run in the order they were set (seq). */
+    private record Timer(long atNanos, long seq, int guest, int epoch, Runnable action) implements Comparable<Timer> {
+        @Override
+        public int compareTo(Timer o) {
+            int byTime = Long.compare(atNanos, o.atNanos);
+            return byTime != 0 ? byTime : Long.compare(seq, o.seq);
+        }
+    }
+
+    private long timerSeq;
+
+    private void schedule(long atNanos, int guest, int epoch, Runnable action) {
+        timers.add(new Timer(atNanos, timerSeq++, guest, epoch, action));
+    }
+
+    private final int[] epochs;
+
+    public Simulation(Scenario scenario) {
+        this.scenario = scenario;
+        this.pageSizeBytes = scenario.host().pageSizeBytes();
+        this.random = new SplittableRandom(scenario.seed());
+        List<Guest> guests = new ArrayList<>();
+        long total = 0;
+        Map<String, Integer> images = new java.util.LinkedHashMap<>();
+        imageIds = new int[scenario.guests().size()];
+        for (int i = 0; i < scenario.guests().size(); i++) {
+            GuestSpec spec = scenario.guests().get(i);
+            int pages = (int) (spec.memoryBytes() / pageSizeBytes);
+            if (total + pages > Integer.MAX_VALUE - 16) {
+                throw new ScenarioException("guests", "more than 2^31 pages in all");
+            }
+            guests.add(new Guest(i, spec, (int) total, pages, regionEnds(spec, pages), spec.uuid(), 20_000 + i));
+            imageIds[i] = images.computeIfAbsent(spec.image(), k -> images.size() + 1);
+            total += pages;
+        }
+        model = new HostModel(guests, (int) total);
+        KsmKnobs knobs = new KsmKnobs();
+        knobs.apply(KsmSettings.of(withoutRun(scenario.ksm())), () -> 0, () -> { });
+        ksmd = new Ksmd(model, knobs, scenario.host().ksmdNanosPerPage());
+        hygiene = new GuestHygiene[guests.size()];
+        churn = new GuestSpec.Churn[guests.size()];
+        churnDebt = new double[guests.size()][4];
+        epochs = new int[guests.size()];
+        for (Guest g : guests) {
+            hygiene[g.index] = new GuestHygiene(model, g, pageSizeBytes);
+            churn[g.index] = g.spec.churn();
+            allocations.add(new ArrayList<>());
+        }
+        // run last, as sysfs wants it (KsmSettings write order).
+        knobs.apply(KsmSettings.of(Map.of(KsmKnob.RUN, scenario.ksm().getOrDefault(KsmKnob.RUN, "1"))), () -> 0, () -> { });
+        for (Guest g : guests) {
+            g.spec.startAt().ifPresent(at -> schedule(at.toNanos(), g.index, 0, () -> start(g)));
+        }
+    }
+
+    private static Map<KsmKnob, String> withoutRun(Map<KsmKnob, String> ksm) {
+        Map<KsmKnob, String> m = new java.util.EnumMap<>(KsmKnob.class);
+        m.putAll(ksm);
+        m.remove(KsmKnob.RUN);
+        if (m.isEmpty()) {
+            m.put(KsmKnob.SLEEP_MILLISECS, "20");
+        }
+        return m;
+    }
+
+    private static int[] regionEnds(GuestSpec spec, int pages) {
+        GuestSpec.Layout l = spec.layout();
+        double[] fractions = {l.osImage(), l.pageCache(), l.anon(), l.zero(), l.secret()};
+        int[] ends = new int[5];
+        double sum = 0;
+        for (int i = 0; i < 5; i++) {
+            sum += fractions[i];
+            ends[i] = (int) Math.min(pages, Math.round(sum * pages));
+        }
+        return ends;
+    }
+
+    public Scenario scenario() {
+        return scenario;
+    }
+
+    public HostModel model() {
+        return model;
+    }
+
+    public Ksmd ksmd() {
+        return ksmd;
+    }
+
+    public long pageSizeBytes() {
+        return pageSizeBytes;
+    }
+
+    public GuestHygiene hygiene(Guest g) {
+        return hygiene[g.index];
+    }
+
+    /** Simulated time since the scenario started. */
+    public Duration elapsed() {
+        return Duration.ofNanos(nowNanos);
+    }
+
+    public long nowNanos() {
+        return nowNanos;
+    }
+
+    /** When ksmd wakes next (advanceTo it to run exactly up to and including that wake). */
+    public long nextWakeNanos() {
+        return Math.max(nowNanos, nextWakeNanos);
+    }
+
+    public double staleSecretPageSeconds() {
+        return staleSecretPageSeconds;
+    }
+
+    /** Pages ksmd looked at (scanned, skipped, or passed over absent or zero-mapped): the simulator's work. */
+    public long pageVisits() {
+        return pageVisits;
+    }
+
+    /** ksmd's share of one CPU over the last advance. */
+    public double ksmdCpuPercent() {
+        return lastStepNanos == 0 ? 0 : 100.0 * lastStepCpuNanos / lastStepNanos;
+    }
+
+    public KsmStats ksmStats() {
+        return ksmd.stats(pageSizeBytes);
+    }
+
+    public List<KsmChange> applyKsm(KsmSettings settings) {
+        boolean wasRunning = ksmd.knobs().run() == 1;
+        List<KsmChange> changes = ksmd.apply(settings);
+        if (!wasRunning && ksmd.knobs().run() == 1) {
+            nextWakeNanos = nowNanos;
+        }
+        return changes;
+    }
+
+    public ScrubReport scrub(Guest g, long maxBytes) {
+        return hygiene[g.index].scrub(maxBytes);
+    }
+
+    public void advance(Duration d) {
+        if (d.isNegative()) {
+            throw new IllegalArgumentException("cannot advance by a negative duration " + d);
+        }
+        advanceTo(nowNanos + d.toNanos());
+    }
+
+    public void advanceTo(long targetNanos) {
+        long startNanos = nowNanos;
+        long startCpu = ksmd.cpuNanos();
+        while (nowNanos < targetNanos) {
+            long t = Math.min(targetNanos, nowNanos + MAX_STEP_NANOS);
+            boolean ksmdRuns = ksmd.knobs().run() == 1;
+            if (ksmdRuns) {
+                t = Math.min(t, Math.max(nextWakeNanos, nowNanos));
+            }
+            if (!timers.isEmpty()) {
+                t = Math.min(t, Math.max(timers.peek().atNanos(), nowNanos));
+            }
+            if (nextEvent < scenario.events().size()) {
+                t = Math.min(t, Math.max(scenario.events().get(nextEvent).at().toNanos(), nowNanos));
+            }
+            for (GuestHygiene h : hygiene) {
+                t = Math.min(t, Math.max(h.nextDueNanos(), nowNanos));
+            }
+            continuous(t);
+            nowNanos = t;
+            while (!timers.isEmpty() && timers.peek().atNanos() <= nowNanos) {
+                Timer timer = timers.poll();
+                if (epochs[timer.guest()] == timer.epoch()) {
+                    timer.action().run();
+                }
+            }
+            while (nextEvent < scenario.events().size() && scenario.events().get(nextEvent).at().toNanos() <= nowNanos) {
+                event(scenario.events().get(nextEvent++));
+            }
+            for (int i = 0; i < hygiene.length; i++) {
+                if (model.guests[i].running && hygiene[i].nextDueNanos() <= nowNanos) {
+                    hygiene[i].tick(nowNanos);
+                }
+            }
+            if (ksmdRuns && nextWakeNanos <= nowNanos) {
+                long cpu = ksmd.wake();
+                nextWakeNanos = nextWake(nowNanos + cpu, ksmd.knobs().sleepMillisecs());
+            } else if (!ksmdRuns) {
+                nextWakeNanos = nowNanos;
+            }
+        }
+        if (nowNanos > startNanos) {
+            lastStepNanos = nowNanos - startNanos;
+            lastStepCpuNanos = ksmd.cpuNanos() - startCpu;
+        }
+        pageVisits = ksmd.pagesVisited();
+    }
+
+    /**
+     * ksm_scan_thread sleeps msecs_to_jiffies(sleep_millisecs) whole jiffies counted from the jiffy in
+     * which its batch ended, plus one: the timer wheel rounds a level-0 expiry up by one jiffy so that
+     * a timer armed at the edge of a tick never fires early (kernel/time/timer.c calc_index). It wakes
+     * on a jiffy boundary. At HZ=250, sleep_millisecs=20 is a 24 ms period, as measured here.
+     */
+    private long nextWake(long batchEndNanos, long sleepMillis) {
+        if (sleepMillis == 0) {
+            return batchEndNanos + 1; // schedule_timeout(0): straight back to scanning
+        }
+        long jiffy = 1_000_000_000L / scenario.host().hz();
+        long jiffies = (sleepMillis * scenario.host().hz() + 999) / 1000;
+        return (batchEndNanos / jiffy + jiffies + 1) * jiffy;
+    }
+
+    /** Boot progress, churn and data remanence from now to {@code t}. */
+    private void continuous(long t) {
+        double seconds = (t - nowNanos) / 1e9;
+        if (seconds <= 0) {
+            return;
+        }
+        long staleSecret = 0;
+        for (Guest g : model.guests) {
+            if (!g.running) {
+                continue;
+            }
+            if (g.bootCursor < g.pages) {
+                long bootNanos = g.spec.boot().toNanos();
+                int target = bootNanos == 0 ? g.pages
+                        : (int) Math.min(g.pages, g.bootCursor + Math.ceil(g.pages * (t - nowNanos) / (double) bootNanos));
+                populate(g, target, t);
+            }
+            churn(g, seconds);
+            staleSecret += g.staleSecretFreePages;
+        }
+        staleSecretPageSeconds += staleSecret * seconds;
+    }
+
+    private void churn(Guest g, double seconds) {
+        GuestSpec.Churn c = churn[g.index];
+        double[] debt = churnDebt[g.index];
+        debt[0] += c.anonPerSecond() * seconds;
+        debt[1] += c.pageCachePerSecond() * seconds;
+        debt[2] += c.secretPerSecond() * seconds;
+        debt[3] += c.osImagePerSecond() * seconds;
+        int image = imageIds[g.index];
+        while (debt[0] >= 1) {
+            debt[0]--;
+            writeRandom(g, g.cacheEnd, g.anonEnd, Content.unique(Content.ANON, serials[Content.ANON]++));
+        }
+        int cachePages = g.cacheEnd - g.osEnd;
+        while (debt[1] >= 1) {
+            debt[1]--;
+            int contentId = random.nextDouble() < g.spec.sharing().pageCache() && cachePages > 0
+                    ? Content.shared(Content.PAGE_CACHE, image, random.nextInt(Math.min(Content.MAX_SHARED_INDEX, 2 * cachePages)))
+                    : Content.unique(Content.PAGE_CACHE, serials[Content.PAGE_CACHE]++);
+            writeRandom(g, g.osEnd, g.cacheEnd, contentId);
+        }
+        while (debt[2] >= 1) {
+            debt[2]--;
+            writeRandom(g, g.zeroEnd, g.secretEnd, Content.unique(Content.SECRET, serials[Content.SECRET]++));
+        }
+        while (debt[3] >= 1) {
+            debt[3]--;
+            writeRandom(g, 0, g.osEnd, Content.unique(Content.OS_IMAGE, serials[Content.OS_IMAGE]++));
+        }
+    }
+
+    private void writeRandom(Guest g, int from, int to, int contentId) {
+        if (to <= from) {
+            return;
+        }
+        int offset = from + random.nextInt(to - from);
+        if (offset < g.bootCursor) {
+            model.write(g, g.base + offset, contentId);
+        }
+    }
+
+    /** The boot touches pages in address order up to {@code target}: in-use classes, then free memory. */
+    private void populate(Guest g, int target, long t) {
+        int image = imageIds[g.index];
+        GuestSpec spec = g.spec;
+        GuestSpec.FreeMemory free = spec.freeMemory();
+        boolean initOnFree = spec.hygiene().mode() == org.memhygiene.simulator.scenario.HygieneMode.INIT_ON_FREE;
+        for (int o = g.bootCursor; o < target; o++) {
+            int p = g.base + o;
+            if (o < g.secretEnd) {
+                model.write(g, p, initialContent(g, o, image));
+                continue;
+            }
+            double r = random.nextDouble();
+            model.free(g, p);
+            if (r < free.stale()) {
+                // Used during boot and freed: old data, unless the kernel zeroed it on free.
+                int old = random.nextDouble() < free.staleSecret()
+                        ? Content.unique(Content.SECRET, serials[Content.SECRET]++)
+                        : Content.unique(Content.ANON, serials[Content.ANON]++);
+                model.write(g, p, initOnFree ? Content.ZERO : old);
+                hygiene[g.index].freed(p, t);
+            } else if (r < free.stale() + free.zero()) {
+                model.write(g, p, Content.ZERO);
+                hygiene[g.index].freed(p, t);
+            }
+        }
+        g.bootCursor = target;
+        if (target == g.pages) {
+            hygiene[g.index].booted(t);
+        }
+    }
+
+    private int initialContent(Guest g, int o, int image) {
+        GuestSpec.Sharing s = g.spec.sharing();
+        if (o < g.osEnd) {
+            return shared(image, Content.OS_IMAGE, o, s.osImage()) ? Content.shared(Content.OS_IMAGE, image, o)
+                    : Content.unique(Content.OS_IMAGE, serials[Content.OS_IMAGE]++);
+        }
+        if (o < g.cacheEnd) {
+            int i = o - g.osEnd;
+            return shared(image, Content.PAGE_CACHE, i, s.pageCache()) ? Content.shared(Content.PAGE_CACHE, image, i)
+                    : Content.unique(Content.PAGE_CACHE, serials[Content.PAGE_CACHE]++);
+        }
+        if (o < g.anonEnd) {
+            return Content.unique(Content.ANON, serials[Content.ANON]++);
+        }
+        if (o < g.zeroEnd) {
+            return Content.ZERO;
+        }
+        int i = o - g.zeroEnd;
+        return shared(image, Content.SECRET, i, s.secret()) ? Content.shared(Content.SECRET, image, i)
+                : Content.unique(Content.SECRET, serials[Content.SECRET]++);
+    }
+
+    /**
+     * Whether page {@code index} of a class is one of the pages every guest of the image has identical:
+     * a hash of (image, class, index), so all guests of the image agree on which pages those are.
+     */
+    private static boolean shared(int image, int pageClass, int index, double fraction) {
+        if (index > Content.MAX_SHARED_INDEX) {
+            return false;
+        }
+        long z = (long) image << 40 ^ (long) pageClass << 32 ^ index;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        z ^= z >>> 31;
+        return (z >>> 11) * 0x1.0p-53 < fraction;
+    }
+
+    private void event(EventSpec e) {
+        for (String name : e.guests()) {
+            Guest g = guest(name);
+            switch (e.action()) {
+                case START -> start(g);
+                case STOP -> stop(g);
+                case ALLOCATE -> {
+                    if (g.running) {
+                        int[] pages = allocate(g, e.bytes() / pageSizeBytes, e.content());
+                        allocations.get(g.index).add(pages);
+                        e.hold().ifPresent(h -> schedule(nowNanos + h.toNanos(), g.index, epochs[g.index],
+                                () -> release(g, pages)));
+                    }
+                }
+                case FREE -> {
+                    for (int[] pages : List.copyOf(allocations.get(g.index))) {
+                        release(g, pages);
+                    }
+                }
+                case CHURN -> churn[g.index] = e.churn().orElseThrow();
+                case SCRUB -> {
+                    if (g.running && g.spec.hygiene().agent()) {
+                        hygiene[g.index].scrub(e.bytes() == 0 ? Long.MAX_VALUE : e.bytes());
+                    }
+                }
+            }
+        }
+    }
+
+    public Guest guest(String name) {
+        for (Guest g : model.guests) {
+            if (g.name().equals(name)) {
+                return g;
+            }
+        }
+        throw new IllegalArgumentException("no guest named '" + name + "'");
+    }
+
+    public Guest guestByUuid(String uuid) {
+        for (Guest g : model.guests) {
+            if (g.uuid.equals(uuid)) {
+                return g;
+            }
+        }
+        throw new IllegalArgumentException("no simulated VM with UUID " + uuid);
+    }
+
+    /** The VM starts: QEMU maps guest RAM (mergeable unless nosharepages) and the guest boots. */
+    public void start(Guest g) {
+        if (g.running) {
+            return;
+        }
+        g.running = true;
+        g.bootCursor = 0;
+        g.allocCursor = g.secretEnd;
+        // The guest's free memory is free from the start; the boot fills the rest in address order.
+        for (int p = g.base + g.secretEnd; p < g.base + g.pages; p++) {
+            model.free(g, p);
+        }
+        if (g.mergeable()) {
+            ksmd.enter(g);
+        }
+        if (g.spec.boot().isZero()) {
+            populate(g, g.pages, nowNanos);
+        }
+    }
+
+    /** The VM stops: QEMU exits, its memory goes back to the host. */
+    public void stop(Guest g) {
+        if (!g.running) {
+            return;
+        }
+        ksmd.exit(g);
+        Arrays.fill(model.flags, g.base, g.base + g.pages, (byte) 0);
+        Arrays.fill(model.age, g.base, g.base + g.pages, (byte) 0);
+        g.freePages = 0;
+        g.staleSecretFreePages = 0;
+        g.reportedPages = 0;
+        g.running = false;
+        g.bootCursor = 0;
+        epochs[g.index]++;
+        allocations.get(g.index).clear();
+        hygiene[g.index].stopped();
+    }
+
+    /** The guest allocates: next-fit over its free pages, each written with the fill. */
+    private int[] allocate(Guest g, long pages, EventSpec.Fill fill) {
+        int[] taken = new int[(int) Math.min(pages, g.freePages)];
+        int n = 0;
+        int span = g.pages - g.secretEnd;
+        for (int scanned = 0; scanned < span && n < taken.length; scanned++) {
+            if (g.allocCursor >= g.pages) {
+                g.allocCursor = g.secretEnd;
+            }
+            int p = g.base + g.allocCursor++;
+            if ((model.flags[p] & PageFlags.FREE) != 0) {
+                model.allocate(g, p);
+                int contentId = switch (fill) {
+                    case ZERO -> Content.ZERO;
+                    case SECRET -> Content.unique(Content.SECRET, serials[Content.SECRET]++);
+                    case UNIQUE -> Content.unique(Content.ANON, serials[Content.ANON]++);
+                };
+                model.write(g, p, contentId);
+                taken[n++] = p;
+            }
+        }
+        return n == taken.length ? taken : Arrays.copyOf(taken, n);
+    }
+
+    private void release(Guest g, int[] pages) {
+        if (!allocations.get(g.index).remove(pages)) {
+            return;
+        }
+        for (int p : pages) {
+            model.free(g, p);
+            hygiene[g.index].freed(p, nowNanos);
+        }
+        hygiene[g.index].largeFree(pages.length, nowNanos);
+    }
+
+    /** Heap the simulation holds for its pages and KSM state. */
+    public long heapBytes() {
+        return model.heapBytes() + ksmd.heapBytes();
+    }
+}

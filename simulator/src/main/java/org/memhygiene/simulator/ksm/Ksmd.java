@@ -1,0 +1,366 @@
+package org.memhygiene.simulator.ksm;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.Map;
+import org.memhygiene.core.ksm.KsmChange;
+import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.core.ksm.KsmSavings;
+import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.simulator.model.Content;
+import org.memhygiene.simulator.model.Guest;
+import org.memhygiene.simulator.model.HostModel;
+import org.memhygiene.simulator.model.PageFlags;
+
+/**
+ * ksmd as mm/ksm.c (Linux 6.12+) runs it: each wake scans pages_to_scan pages (ksm_do_scan) along a
+ * cursor over the mergeable guests in mm_slot order and their pages in address order
+ * (scan_get_next_rmap_item), then sleeps sleep_millisecs. Per page it does what cmp_and_merge_page
+ * does: a page still mapped to its KSM page is left alone; otherwise its rmap item leaves the trees,
+ * the checksum gate sends a page whose content changed since the last visit away, zero pages go to the
+ * zero page with use_zero_pages, then the stable tree (max_page_sharing, chains of dups) and the
+ * unstable tree (thrown away at every full scan) are searched. See docs/SIMULATOR.md for the rules
+ * and where the model simplifies.
+ */
+public final class Ksmd {
+    private final HostModel model;
+    private final KsmKnobs knobs;
+    private final UnstableTree unstable;
+    /** mm_slots in scan order (ksm_mm_head's list). */
+    private final List<Guest> slots = new ArrayList<>();
+    /** Index into {@link #slots} of the guest being scanned; -1 is ksm_mm_head (a scan starts next). */
+    private int cursorSlot = -1;
+    private int cursorPage;
+
+    private long seqnr;
+    private long pagesScanned;
+    private long pagesSkipped;
+    private long pagesUnshared;
+    private long rmapItems;
+    private long cpuNanos;
+    private long pagesVisited;
+    private final double nanosPerPage;
+
+    public Ksmd(HostModel model, KsmKnobs knobs, double nanosPerScannedPage) {
+        this.model = model;
+        this.knobs = knobs;
+        this.unstable = new UnstableTree(model);
+        this.nanosPerPage = nanosPerScannedPage;
+    }
+
+    public KsmKnobs knobs() {
+        return knobs;
+    }
+
+    /**
+     * A guest's QEMU marked its RAM mergeable: __ksm_enter puts the mm_slot just behind the scan
+     * cursor, so it is scanned last in the current round.
+     */
+    public void enter(Guest g) {
+        if (cursorSlot < 0) {
+            slots.add(g);
+        } else {
+            slots.add(cursorSlot, g);
+            cursorSlot++;
+        }
+    }
+
+    /** The guest's QEMU exited: every rmap item goes (ksm_exit), its pages leave the host. */
+    public void exit(Guest g) {
+        int index = slots.indexOf(g);
+        for (int p = g.base, end = g.base + g.pages; p < end; p++) {
+            if ((model.flags[p] & PageFlags.RMAP) != 0) {
+                dropRmap(g, p);
+            }
+            model.discard(g, p, false);
+        }
+        if (index >= 0) {
+            slots.remove(index);
+            if (cursorSlot > index) {
+                cursorSlot--;
+            } else if (cursorSlot == index) {
+                cursorPage = 0;
+                if (cursorSlot == slots.size()) {
+                    endOfScan();
+                }
+            }
+        }
+    }
+
+    /**
+     * One wake of ksmd: ksm_do_scan(pages_to_scan). Returns the CPU time it took (pages scanned times
+     * the calibrated cost per page).
+     */
+    public long wake() {
+        long budget = knobs.pagesToScan();
+        long scanned = 0;
+        boolean smart = knobs.smartScan();
+        boolean useZero = knobs.useZeroPages();
+        boolean perNode = !knobs.mergeAcrossNodes();
+        int maxSharing = knobs.maxPageSharing();
+        byte[] flags = model.flags;
+        while (scanned < budget) {
+            if (cursorSlot < 0) {
+                if (slots.isEmpty()) {
+                    break;
+                }
+                unstable.perNode = perNode;
+                unstable.clear();
+                cursorSlot = 0;
+                cursorPage = 0;
+            }
+            Guest g = slots.get(cursorSlot);
+            int numaKey = perNode ? g.spec.numaNode() : 0;
+            int parity = (seqnr & 1) == 1 ? PageFlags.UNSTABLE_ODD : 0;
+            while (cursorPage < g.pages && scanned < budget) {
+                int p = g.base + cursorPage++;
+                pagesVisited++;
+                int f = flags[p];
+                if ((f & PageFlags.PRESENT) == 0 || (f & PageFlags.ZERO_MERGED) != 0) {
+                    // Not an anon page (absent, or the zero page): not returned; get_next_rmap_item
+                    // frees the rmap item it passes over.
+                    if ((f & PageFlags.RMAP) != 0) {
+                        dropRmap(g, p);
+                    }
+                    continue;
+                }
+                if ((f & PageFlags.RMAP) == 0) {
+                    f |= PageFlags.RMAP;
+                    flags[p] = (byte) f;
+                    model.slot[p] = Content.NO_CHECKSUM;
+                    model.age[p] = 0;
+                    g.rmapItems++;
+                    rmapItems++;
+                }
+                if (smart && shouldSkip(g, p, f)) {
+                    pagesSkipped++;
+                    continue;
+                }
+                cmpAndMerge(g, p, useZero, numaKey, maxSharing, parity);
+                scanned++;
+                pagesScanned++;
+            }
+            if (cursorPage >= g.pages) {
+                cursorSlot++;
+                cursorPage = 0;
+                if (cursorSlot >= slots.size()) {
+                    endOfScan();
+                    break;
+                }
+            }
+        }
+        long cost = Math.round(scanned * nanosPerPage);
+        cpuNanos += cost;
+        return cost;
+    }
+
+    private void endOfScan() {
+        // scan_get_next_rmap_item returns NULL at the end of the list: ksm_do_scan ends this batch.
+        cursorSlot = -1;
+        cursorPage = 0;
+        seqnr++;
+    }
+
+    /** should_skip_rmap_item: pages that keep failing to merge are skipped 1, 2, 4, then 8 scans. */
+    private boolean shouldSkip(Guest g, int p, int f) {
+        if ((f & PageFlags.STABLE) != 0 && (f & PageFlags.BROKEN) == 0) {
+            return false; // folio_test_ksm
+        }
+        int a = model.age[p];
+        int age = a & 0x0F;
+        int remaining = (a >>> 4) & 0x0F;
+        int newAge = age == 15 ? 15 : age + 1;
+        if (age < 3) {
+            model.age[p] = (byte) (remaining << 4 | newAge);
+            return false;
+        }
+        if (remaining == 0) {
+            model.age[p] = (byte) (skipAge(age) << 4 | newAge);
+            return false;
+        }
+        model.age[p] = (byte) ((remaining - 1) << 4 | newAge);
+        removeFromTree(g, p);
+        return true;
+    }
+
+    /** The kernel saturates age at 255; past 8 every age skips 8 scans, so 15 stands for all of them. */
+    private static int skipAge(int age) {
+        if (age <= 3) {
+            return 1;
+        }
+        if (age <= 5) {
+            return 2;
+        }
+        if (age <= 8) {
+            return 4;
+        }
+        return 8;
+    }
+
+    private void cmpAndMerge(Guest g, int p, boolean useZero, int numaKey, int maxSharing, int parity) {
+        byte[] flags = model.flags;
+        int f = flags[p];
+        if ((f & PageFlags.STABLE) != 0 && (f & PageFlags.BROKEN) == 0) {
+            return; // still mapped to its KSM page: rmap_item->head == stable_node
+        }
+        removeFromTree(g, p);
+        int c = model.content[p];
+        if (model.slot[p] != c) {
+            model.slot[p] = c; // checksum changed since the last visit: volatile, try next time
+            return;
+        }
+        if (useZero && c == Content.ZERO) {
+            flags[p] = (byte) (flags[p] | PageFlags.ZERO_MERGED);
+            model.ksmZeroPages++;
+            g.zeroMergedPages++;
+            return;
+        }
+        if (Content.isUnique(c)) {
+            // Nothing else holds this content: the stable search fails and the page joins the unstable
+            // tree, where no later page will look for it. Same counters, without the two searches.
+            flags[p] = (byte) ((flags[p] & ~PageFlags.UNSTABLE_ODD) | PageFlags.UNSTABLE | parity);
+            pagesUnshared++;
+            return;
+        }
+        StableTree stable = model.stable;
+        int node = stable.findCandidate(c, numaKey, maxSharing);
+        if (node >= 0) {
+            appendStable(g, p, node);
+            return;
+        }
+        int q = unstable.searchInsert(p, c, numaKey, parity);
+        if (q < 0) {
+            flags[p] = (byte) ((flags[p] & ~PageFlags.UNSTABLE_ODD) | PageFlags.UNSTABLE | parity);
+            pagesUnshared++;
+            return;
+        }
+        Guest other = model.guestOf(q);
+        removeFromTree(other, q);
+        node = stable.insert(c, numaKey);
+        appendStable(other, q, node);
+        appendStable(g, p, node);
+    }
+
+    private void appendStable(Guest g, int p, int node) {
+        model.stable.append(node, g.index);
+        model.flags[p] = (byte) ((model.flags[p] & ~(PageFlags.BROKEN | PageFlags.UNSTABLE | PageFlags.UNSTABLE_ODD))
+                | PageFlags.STABLE);
+        model.slot[p] = node;
+        g.mergingPages++;
+        g.liveMergedPages++;
+    }
+
+    /** remove_rmap_item_from_tree. */
+    private void removeFromTree(Guest g, int p) {
+        int f = model.flags[p];
+        if ((f & PageFlags.STABLE) != 0) {
+            int node = model.slot[p];
+            boolean mapped = (f & PageFlags.BROKEN) == 0;
+            // The item's old checksum is what the page held when it merged: the node's content.
+            model.slot[p] = model.stable.content(node);
+            model.stable.removeRmap(node, g.index, mapped);
+            g.mergingPages--;
+            if (mapped) {
+                g.liveMergedPages--;
+            }
+            model.flags[p] = (byte) (f & ~(PageFlags.STABLE | PageFlags.BROKEN));
+        } else if ((f & PageFlags.UNSTABLE) != 0) {
+            pagesUnshared--;
+            model.flags[p] = (byte) (f & ~(PageFlags.UNSTABLE | PageFlags.UNSTABLE_ODD));
+        }
+    }
+
+    private void dropRmap(Guest g, int p) {
+        int f = model.flags[p];
+        if ((f & PageFlags.STABLE) != 0 && (f & PageFlags.BROKEN) == 0) {
+            // Still mapped (VM exit, run=2): unmap it from the KSM page first.
+            model.stable.breakMapping(model.slot[p], g.index);
+            g.liveMergedPages--;
+            model.flags[p] = (byte) (f | PageFlags.BROKEN);
+        }
+        removeFromTree(g, p);
+        model.flags[p] = (byte) (model.flags[p] & ~PageFlags.RMAP);
+        g.rmapItems--;
+        rmapItems--;
+    }
+
+    /**
+     * run=2: unmerge_and_remove_all_rmap_items: every KSM page and KSM zero page is broken into a private
+     * copy, every rmap item goes, the next scan starts from the beginning.
+     */
+    public void unmergeAll() {
+        for (Guest g : model.guests) {
+            for (int p = g.base, end = g.base + g.pages; p < end; p++) {
+                int f = model.flags[p];
+                if ((f & PageFlags.ZERO_MERGED) != 0) {
+                    model.flags[p] = (byte) (f & ~PageFlags.ZERO_MERGED);
+                    model.ksmZeroPages--;
+                    g.zeroMergedPages--;
+                }
+                if ((model.flags[p] & PageFlags.RMAP) != 0) {
+                    dropRmap(g, p);
+                }
+            }
+        }
+        cursorSlot = -1;
+        cursorPage = 0;
+    }
+
+    /** Applies knobs like sysfs does (see {@link KsmKnobs#apply}). */
+    public List<KsmChange> apply(KsmSettings settings) {
+        return knobs.apply(settings, () -> model.stable.pagesShared, this::unmergeAll);
+    }
+
+    public long fullScans() {
+        return seqnr;
+    }
+
+    public long pagesScanned() {
+        return pagesScanned;
+    }
+
+    /** Every page the cursor passed: scanned, skipped, or absent/zero-mapped (the simulator's work). */
+    public long pagesVisited() {
+        return pagesVisited;
+    }
+
+    public long cpuNanos() {
+        return cpuNanos;
+    }
+
+    public long rmapItems() {
+        return rmapItems;
+    }
+
+    public double nanosPerPage() {
+        return nanosPerPage;
+    }
+
+    /** Heap of the KSM side beyond the page arrays: stable nodes and the unstable table. */
+    public long heapBytes() {
+        return model.stable.heapBytes() + unstable.heapBytes();
+    }
+
+    /** /sys/kernel/mm/ksm as the kernel would show it now. */
+    public KsmStats stats(long pageSizeBytes) {
+        StableTree s = model.stable;
+        long volatilePages = rmapItems - s.pagesShared - s.pagesSharing - pagesUnshared;
+        long profit = (s.pagesSharing + model.ksmZeroPages) * pageSizeBytes - rmapItems * KsmSavings.RMAP_ITEM_BYTES;
+        return new KsmStats(
+                OptionalLong.of(s.pagesShared), OptionalLong.of(s.pagesSharing), OptionalLong.of(pagesUnshared),
+                OptionalLong.of(volatilePages), OptionalLong.of(pagesScanned), OptionalLong.of(pagesSkipped),
+                OptionalLong.of(seqnr), OptionalLong.of(model.ksmZeroPages), OptionalLong.of(profit),
+                OptionalLong.of(s.chains), OptionalLong.of(s.chainDups),
+                n(KsmKnob.RUN), n(KsmKnob.PAGES_TO_SCAN), n(KsmKnob.SLEEP_MILLISECS), n(KsmKnob.MAX_PAGE_SHARING),
+                n(KsmKnob.MERGE_ACROSS_NODES), n(KsmKnob.USE_ZERO_PAGES), n(KsmKnob.SMART_SCAN),
+                n(KsmKnob.STABLE_NODE_CHAINS_PRUNE_MILLISECS), java.util.Optional.of(knobs.text(KsmKnob.ADVISOR_MODE)),
+                n(KsmKnob.ADVISOR_MAX_CPU), n(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN), n(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN),
+                n(KsmKnob.ADVISOR_TARGET_SCAN_TIME), Map.of(), Map.of());
+    }
+
+    private OptionalLong n(KsmKnob knob) {
+        return OptionalLong.of(knobs.number(knob));
+    }
+}

@@ -1,0 +1,64 @@
+package org.memhygiene.simulator.model;
+
+import org.memhygiene.simulator.scenario.GuestSpec;
+
+/**
+ * One simulated guest: its page range in the {@link HostModel} and the counters kept up to date by
+ * every page operation (so a snapshot never walks the pages). Region boundaries are page indices
+ * relative to {@link #base}.
+ */
+public final class Guest {
+    public final int index;
+    public final GuestSpec spec;
+    public final int base;
+    public final int pages;
+    /** Page classes in address order: [0, osEnd) OS image, then page cache, anon, zero, secret, free. */
+    public final int osEnd;
+    public final int cacheEnd;
+    public final int anonEnd;
+    public final int zeroEnd;
+    public final int secretEnd;
+    public final String uuid;
+    public final int pid;
+
+    public boolean running;
+    /** Pages populated so far by the boot (pages at or past it are not present yet). */
+    public int bootCursor;
+    /** Next-fit cursor of the guest's page allocator over the free region. */
+    public int allocCursor;
+
+    // Counters, maintained by HostModel and Ksmd.
+    public long presentPages;
+    public long freePages;
+    public long staleSecretFreePages;
+    public long zeroMergedPages;
+    /** ksm_merging_pages: rmap items on stable nodes (kernel accounting, lazy). */
+    public long mergingPages;
+    /** Pages really mapped to a KSM page now. */
+    public long liveMergedPages;
+    public long rmapItems;
+    public long reportedPages;
+
+    public Guest(int index, GuestSpec spec, int base, int pages, int[] regionEnds, String uuid, int pid) {
+        this.index = index;
+        this.spec = spec;
+        this.base = base;
+        this.pages = pages;
+        this.osEnd = regionEnds[0];
+        this.cacheEnd = regionEnds[1];
+        this.anonEnd = regionEnds[2];
+        this.zeroEnd = regionEnds[3];
+        this.secretEnd = regionEnds[4];
+        this.uuid = uuid;
+        this.pid = pid;
+    }
+
+    public String name() {
+        return spec.name();
+    }
+
+    /** Whether ksmd scans the guest: QEMU marks guest RAM MADV_MERGEABLE unless nosharepages. */
+    public boolean mergeable() {
+        return !spec.noSharePages();
+    }
+}

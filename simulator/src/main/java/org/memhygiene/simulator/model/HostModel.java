@@ -1,0 +1,157 @@
+package org.memhygiene.simulator.model;
+
+import java.util.List;
+import org.memhygiene.simulator.ksm.StableTree;
+
+/**
+ * Every simulated guest page of the host in primitive arrays, 10 bytes per page: content id, an int
+ * slot (the rmap item's old checksum, or its stable node while merged), a flag byte and a smart-scan
+ * age byte. Guest-side page operations (write, free, allocate, discard) live here and keep the
+ * per-guest counters and the stable tree's live mappings in step; ksmd's side is in
+ * {@link org.memhygiene.simulator.ksm.Ksmd}.
+ */
+public final class HostModel {
+    /** Marks, in {@link #age}, a page the guest reported free and the host discarded. */
+    public static final byte AGE_REPORTED = (byte) 0xFF;
+
+    public final int[] content;
+    public final int[] slot;
+    public final byte[] flags;
+    /** Low nibble: rmap item age (saturating at 15); high nibble: remaining skips (smart_scan). */
+    public final byte[] age;
+    public final Guest[] guests;
+    public final int pageCount;
+    public final StableTree stable = new StableTree();
+    private final int[] guestBases;
+
+    /** ksm_zero_pages: pages mapped to the zero page by KSM; falls at once when one is written or unmapped. */
+    public long ksmZeroPages;
+
+    public HostModel(List<Guest> guestList, int pageCount) {
+        this.guests = guestList.toArray(new Guest[0]);
+        this.pageCount = pageCount;
+        content = new int[pageCount];
+        slot = new int[pageCount];
+        flags = new byte[pageCount];
+        age = new byte[pageCount];
+        guestBases = new int[guests.length];
+        for (int i = 0; i < guests.length; i++) {
+            guestBases[i] = guests[i].base;
+        }
+    }
+
+    /** The guest a page belongs to (binary search over the guests' contiguous ranges). */
+    public Guest guestOf(int page) {
+        int lo = 0;
+        int hi = guestBases.length - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (guestBases[mid] <= page) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return guests[lo];
+    }
+
+    public boolean has(int page, int flag) {
+        return (flags[page] & flag) != 0;
+    }
+
+    /**
+     * The guest writes {@code newContent} into the page: a page merged with a KSM page or the zero
+     * page gets a private copy first (copy on write); an absent page is faulted in.
+     */
+    public void write(Guest g, int page, int newContent) {
+        int f = flags[page];
+        if ((f & PageFlags.PRESENT) == 0) {
+            if (age[page] == AGE_REPORTED) {
+                g.reportedPages--;
+                age[page] = 0;
+            }
+            g.presentPages++;
+            f |= PageFlags.PRESENT;
+        } else {
+            f = unmapShared(g, page, f);
+        }
+        if ((f & PageFlags.FREE) != 0 && Content.isSecret(content[page]) && (f & PageFlags.PRESENT) != 0) {
+            g.staleSecretFreePages--;
+        }
+        content[page] = newContent;
+        if ((f & PageFlags.FREE) != 0 && Content.isSecret(newContent)) {
+            g.staleSecretFreePages++;
+        }
+        flags[page] = (byte) f;
+    }
+
+    /** The guest frees the page; its content stays (the hygiene mode decides what happens next). */
+    public void free(Guest g, int page) {
+        int f = flags[page];
+        if ((f & PageFlags.FREE) != 0) {
+            return;
+        }
+        flags[page] = (byte) (f | PageFlags.FREE);
+        g.freePages++;
+        if ((f & PageFlags.PRESENT) != 0 && Content.isSecret(content[page])) {
+            g.staleSecretFreePages++;
+        }
+    }
+
+    /** The guest's allocator hands the page out; the caller writes it next. */
+    public void allocate(Guest g, int page) {
+        int f = flags[page];
+        if ((f & PageFlags.FREE) == 0) {
+            return;
+        }
+        flags[page] = (byte) (f & ~PageFlags.FREE);
+        g.freePages--;
+        if ((f & PageFlags.PRESENT) != 0 && Content.isSecret(content[page])) {
+            g.staleSecretFreePages--;
+        }
+    }
+
+    /**
+     * The host drops the page (free page reporting's discard, or the VM's exit): its memory goes back
+     * to the host; a later guest access faults in a zero-filled page. The rmap item stays until ksmd
+     * visits the address again, as in the kernel.
+     */
+    public void discard(Guest g, int page, boolean reported) {
+        int f = flags[page];
+        if ((f & PageFlags.PRESENT) == 0) {
+            return;
+        }
+        f = unmapShared(g, page, f);
+        if ((f & PageFlags.FREE) != 0 && Content.isSecret(content[page])) {
+            g.staleSecretFreePages--;
+        }
+        content[page] = Content.ZERO;
+        flags[page] = (byte) (f & ~PageFlags.PRESENT);
+        g.presentPages--;
+        if (reported) {
+            // An absent page's rmap item only waits for ksmd to drop it, so its age byte is free.
+            age[page] = AGE_REPORTED;
+            g.reportedPages++;
+        }
+    }
+
+    /** Private page again: leaves the zero page or the KSM page (the rmap item is ksmd's business). */
+    private int unmapShared(Guest g, int page, int f) {
+        if ((f & PageFlags.ZERO_MERGED) != 0) {
+            ksmZeroPages--;
+            g.zeroMergedPages--;
+            f &= ~PageFlags.ZERO_MERGED;
+        }
+        if ((f & PageFlags.STABLE) != 0 && (f & PageFlags.BROKEN) == 0) {
+            stable.breakMapping(slot[page], g.index);
+            g.liveMergedPages--;
+            f |= PageFlags.BROKEN;
+        }
+        return f;
+    }
+
+    /** Heap used by the page arrays and the stable tree. */
+    public long heapBytes() {
+        return pageCount * 10L;
+    }
+}

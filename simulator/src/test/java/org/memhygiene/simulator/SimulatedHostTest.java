@@ -1,0 +1,119 @@
+package org.memhygiene.simulator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.PostureLevel;
+import org.memhygiene.core.host.VmSnapshot;
+import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.KsmStats;
+
+/** The built-in demo host as the controller sees it through HostBackend. */
+class SimulatedHostTest {
+    /** A clock the test moves by hand. */
+    static final class ManualClock extends Clock {
+        Instant now = Instant.parse("2026-01-01T00:00:00Z");
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void demoHasSixPlusGuestsInEveryModeAndPosture() {
+        try (SimulatedHost host = SimulatedHost.builtin()) {
+            HostSnapshot s = host.snapshot();
+            assertTrue(s.vms().size() >= 6, "guests: " + s.vms().size());
+            Map<PostureLevel, Long> postures = s.vms().stream().collect(Collectors.groupingBy(
+                    v -> v.config().orElseThrow().posture().orElseThrow(), Collectors.counting()));
+            assertEquals(3, postures.size(), "dense, balanced and sensitive: " + postures);
+            assertTrue(s.vms().stream().anyMatch(v -> v.config().orElseThrow().memoryBacking().noSharePages()));
+            assertTrue(s.vms().stream().anyMatch(v -> v.config().orElseThrow().balloon().orElseThrow().freePageReporting()));
+            assertTrue(s.vms().stream().anyMatch(v -> v.agent().posture().stream()
+                    .anyMatch(f -> f.id().equals("guest.init_on_free.on"))), "one guest runs init_on_free");
+            assertTrue(s.vms().stream().anyMatch(v -> v.agent().status() == AgentStatus.NO_CHANNEL));
+        }
+    }
+
+    @Test
+    void snapshotsAdvanceSimulatedTimeByRealTimeTimesSpeed() {
+        ManualClock clock = new ManualClock();
+        try (SimulatedHost host = SimulatedHost.builtin(clock, 60)) {
+            HostSnapshot first = host.snapshot();
+            clock.now = clock.now.plusSeconds(10);
+            HostSnapshot second = host.snapshot();
+            assertEquals(Duration.ofMinutes(10), Duration.between(first.sampledAt(), second.sampledAt()));
+            KsmStats ksm = second.ksm().orElseThrow().stats();
+            assertTrue(ksm.fullScans().getAsLong() >= 1, "ten simulated minutes scan the demo at least once: " + ksm);
+            assertTrue(ksm.ksmZeroPages().getAsLong() > 0 && ksm.pagesSharing().getAsLong() > 0, ksm.toString());
+            VmSnapshot vault = second.vms().stream().filter(v -> v.domain().name().equals("vault")).findFirst().orElseThrow();
+            assertEquals(0, vault.ksm().orElseThrow().stat().savedPages(), "nosharepages: KSM never sees the vault");
+            Exposure e = host.exposure();
+            assertTrue(e.crossVmMergedNonZeroPages() > 0 && e.reclaimedBytes() > 0, e.toString());
+        }
+    }
+
+    @Test
+    void applyKsmChangesTheSimulatedKnobsAndRefusesEbusyChanges() {
+        try (SimulatedHost host = SimulatedHost.builtin(new ManualClock(), 1)) {
+            host.advance(Duration.ofMinutes(5));
+            var changes = host.applyKsm(KsmSettings.parse(List.of("pages_to_scan=5000")));
+            assertEquals("5000", changes.get(0).after());
+            assertEquals(5000, host.snapshot().ksm().orElseThrow().stats().pagesToScan().getAsLong());
+            IllegalStateException busy = assertThrows(IllegalStateException.class,
+                    () -> host.applyKsm(KsmSettings.parse(List.of("merge_across_nodes=0"))));
+            assertTrue(busy.getMessage().contains("run=2"), busy.getMessage());
+            host.applyKsm(KsmSettings.parse(List.of("run=2", "merge_across_nodes=0")));
+            KsmStats after = host.snapshot().ksm().orElseThrow().stats();
+            assertEquals(0, after.pagesShared().getAsLong());
+            assertEquals(0, after.ksmZeroPages().getAsLong());
+            assertEquals(0, after.mergeAcrossNodes().getAsLong());
+        }
+    }
+
+    @Test
+    void scrubZeroesStaleFreeMemoryOfAnAgentGuestAndRefusesGuestsWithoutAgent() {
+        try (SimulatedHost host = SimulatedHost.builtin(new ManualClock(), 1)) {
+            host.advance(Duration.ofSeconds(30));
+            HostSnapshot s = host.snapshot();
+            String web = uuid(s, "web-1");
+            long staleBefore = host.exposure().staleSecretPages();
+            ScrubReport r = host.scrub(web, Long.MAX_VALUE, Duration.ofSeconds(5));
+            assertEquals(ScrubReport.Outcome.COMPLETED, r.outcome());
+            assertTrue(r.bytesZeroed() > 0);
+            assertTrue(host.exposure().staleSecretPages() < staleBefore, "the scrub wiped stale secrets");
+            assertThrows(IllegalArgumentException.class, () -> host.scrub(uuid(s, "batch"), 1 << 20, Duration.ofSeconds(1)));
+            assertEquals(ScrubReport.Outcome.SKIPPED_INIT_ON_FREE,
+                    host.scrub(uuid(s, "db"), 1 << 20, Duration.ofSeconds(1)).outcome());
+            assertFalse(host.describe().isBlank());
+        }
+    }
+
+    static String uuid(HostSnapshot s, String name) {
+        return s.vms().stream().filter(v -> v.domain().name().equals(name)).findFirst().orElseThrow().domain().uuid();
+    }
+}

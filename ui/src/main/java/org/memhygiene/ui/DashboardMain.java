@@ -1,0 +1,286 @@
+package org.memhygiene.ui;
+
+import java.lang.management.ManagementFactory;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import javafx.animation.AnimationTimer;
+import javafx.application.Platform;
+import javafx.geometry.Pos;
+import javafx.scene.Scene;
+import javafx.scene.control.Label;
+import javafx.scene.control.ProgressIndicator;
+import javafx.scene.layout.VBox;
+import javafx.stage.Stage;
+import org.memhygiene.ui.api.ControllerClient;
+import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.SourceBreakdown;
+import org.memhygiene.ui.snapshot.SnapshotRenderer;
+import org.memhygiene.ui.views.DashboardWindow;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code memhygiene dashboard}: the JavaFX dashboard. A plain main class (not an Application subclass),
+ * so JavaFX runs from the class path. bin/memhygiene dispatches "dashboard" here.
+ */
+@Command(name = "memhygiene dashboard", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"The desktop dashboard: memory reclaimed against security posture, with KSM and policy controls.",
+                "Without options it starts a controller in-process on the built-in simulated host and shows it.",
+                "Needs a display (X11/Wayland); without one, use --snapshot or run it under xvfb-run (docs/DASHBOARD.md)."})
+public final class DashboardMain implements Callable<Integer> {
+    /** Simulated seconds per real second for --snapshot: 30 samples span a few simulated minutes. */
+    static final int SNAPSHOT_SPEED = 60;
+    /** Held so the level set on it survives garbage collection. */
+    private static final java.util.logging.Logger JAVAFX_LOG = java.util.logging.Logger.getLogger("javafx");
+    private static final java.util.logging.Logger CONTROLLER_LOG = java.util.logging.Logger.getLogger("org.memhygiene.controller");
+
+    @Option(names = "--connect", paramLabel = "URL", description = "show a running controller, e.g. http://127.0.0.1:9520")
+    URI connect;
+
+    @Option(names = "--token", paramLabel = "TOKEN", description = "the controller's API token, for KSM, policy and scrub changes")
+    String token;
+
+    @Option(names = "--scenario", paramLabel = "FILE", description = "simulate this scenario (YAML) instead of the built-in demo")
+    Path scenario;
+
+    @Option(names = "--snapshot", paramLabel = "DIR", description = "render every view headless to PNG files in DIR and exit")
+    Path snapshot;
+
+    @Option(names = "--theme", paramLabel = "light|dark", description = "colour theme (default: ${DEFAULT-VALUE}); Ctrl+T switches",
+            defaultValue = "light")
+    String theme;
+
+    @Option(names = "--speed", paramLabel = "FACTOR", description = "simulated seconds per real second on the built-in host"
+            + " (default: the scenario's; with --snapshot: " + SNAPSHOT_SPEED + ")")
+    Double speed;
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new DashboardMain());
+        int code = cli.execute(args);
+        if (code != 0 || cli.isUsageHelpRequested() || cli.isVersionHelpRequested()) {
+            System.exit(code);
+        }
+        // otherwise the FX thread runs the window; the JVM exits when it closes
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        DashboardWindow.Theme chosenTheme;
+        try {
+            chosenTheme = DashboardWindow.Theme.valueOf(theme.toUpperCase(java.util.Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--theme " + theme + ": expected light or dark");
+        }
+        if (connect != null && scenario != null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--scenario simulates a host in-process; it cannot be"
+                    + " combined with --connect");
+        }
+        if (token != null && connect == null) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--token needs --connect (the built-in controller has none)");
+        }
+        if (speed != null && !(speed > 0)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--speed " + speed + ": expected a positive factor");
+        }
+        if (scenario != null && !java.nio.file.Files.isRegularFile(scenario)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--scenario " + scenario + ": no such file");
+        }
+        if (snapshot != null) {
+            // Headless rendering: Monocle's headless screen and software rendering, unless told otherwise.
+            setIfAbsent("glass.platform", "Monocle");
+            setIfAbsent("monocle.platform", "Headless");
+            setIfAbsent("prism.order", "sw");
+            setIfAbsent("java.awt.headless", "true");
+        }
+        ControllerClient client;
+        if (connect != null) {
+            try {
+                client = new ControllerClient(connect, Optional.ofNullable(token));
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+            }
+        } else {
+            client = null;
+        }
+        // JavaFX warns that it runs from the class path ("unsupported configuration"): that is our choice
+        // (one plain java -cp launcher, like the CLI's), and it works; keep its other warnings.
+        JAVAFX_LOG.setLevel(java.util.logging.Level.SEVERE);
+        // The in-process controller logs each policy decision; the dashboard shows them, the terminal need not.
+        CONTROLLER_LOG.setLevel(java.util.logging.Level.WARNING);
+        java.util.OptionalDouble chosenSpeed = speed != null ? java.util.OptionalDouble.of(speed)
+                : snapshot != null ? java.util.OptionalDouble.of(SNAPSHOT_SPEED) : java.util.OptionalDouble.empty();
+        // The built-in controller starts while JavaFX does: the two are most of the time to the first chart.
+        java.util.concurrent.CompletableFuture<BuiltinController> builtin = new java.util.concurrent.CompletableFuture<>();
+        if (client == null) {
+            Optional<Path> file = Optional.ofNullable(scenario);
+            Duration interval = Duration.ofMillis(snapshot != null ? 200 : 1000);
+            Thread starter = new Thread(() -> {
+                try {
+                    builtin.complete(BuiltinController.start(file, chosenSpeed, interval));
+                } catch (RuntimeException | LinkageError e) { // a bad scenario, a port, a stale build
+                    builtin.completeExceptionally(e);
+                }
+            }, "memhygiene-ui-controller");
+            starter.setDaemon(true);
+            starter.start();
+        }
+        CountDownLatch started = new CountDownLatch(1);
+        try {
+            Platform.startup(started::countDown);
+        } catch (UnsupportedOperationException e) {
+            System.err.println("memhygiene dashboard: no display: " + e.getMessage() + "\nRun it under xvfb-run, or render the views"
+                    + " with --snapshot DIR (docs/DASHBOARD.md).");
+            return 1;
+        }
+        started.await();
+        Launch launch = new Launch(client, builtin, chosenTheme, Optional.ofNullable(snapshot));
+        Platform.runLater(launch::show);
+        return 0;
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
+        }
+    }
+
+    /** Opens the window at once; the controller (built in, or remote) is set up off the FX thread. */
+    private static final class Launch {
+        private final ControllerClient remote;
+        private final java.util.concurrent.CompletableFuture<BuiltinController> builtinStart;
+        private final DashboardWindow.Theme theme;
+        private final Optional<Path> snapshotDir;
+        private Stage stage;
+
+        Launch(ControllerClient remote, java.util.concurrent.CompletableFuture<BuiltinController> builtinStart, DashboardWindow.Theme theme,
+                Optional<Path> snapshotDir) {
+            this.remote = remote;
+            this.builtinStart = builtinStart;
+            this.theme = theme;
+            this.snapshotDir = snapshotDir;
+        }
+
+        /** With -Dmemhygiene.ui.timing: when a start-up phase ended, in ms since the JVM started (the benchmark's breakdown). */
+        private static void phase(String name) {
+            if (System.getProperty("memhygiene.ui.timing") != null) {
+                System.out.println(name + "-millis=" + (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()));
+            }
+        }
+
+        void show() {
+            phase("fx-started");
+            Label what = new Label(remote == null ? "starting the built-in simulated host…" : "connecting to " + remote.base() + "…");
+            VBox splash = new VBox(12, new ProgressIndicator(), what);
+            splash.setAlignment(Pos.CENTER);
+            stage = new Stage();
+            stage.setTitle("memhygiene dashboard");
+            stage.setScene(new Scene(splash, SnapshotRenderer.WIDTH, SnapshotRenderer.HEIGHT));
+            stage.show();
+            Thread starter = new Thread(this::start, "memhygiene-ui-start");
+            starter.setDaemon(true);
+            starter.start();
+        }
+
+        private void start() {
+            try {
+                BuiltinController builtin = null;
+                ControllerClient client = remote;
+                SourceBreakdown breakdown = SourceBreakdown.FROM_API;
+                String source;
+                if (client == null) {
+                    try {
+                        builtin = builtinStart.join();
+                    } catch (java.util.concurrent.CompletionException e) {
+                        throw e.getCause() instanceof RuntimeException r ? r : e;
+                    }
+                    phase("controller-started");
+                    client = new ControllerClient(builtin.url(), Optional.empty());
+                    breakdown = builtin.breakdown();
+                    source = "built-in " + builtin.description() + ", controller in-process at " + builtin.url();
+                } else {
+                    source = "controller at " + client.base();
+                }
+                BuiltinController owned = builtin;
+                ControllerClient c = client;
+                SourceBreakdown b = breakdown;
+                Platform.runLater(() -> open(c, b, source, owned));
+            } catch (RuntimeException | LinkageError e) { // a bad scenario, a port, a stale build: say so and stop
+                Platform.runLater(() -> {
+                    System.err.println("memhygiene dashboard: " + e.getMessage());
+                    Platform.exit();
+                    System.exit(1);
+                });
+            }
+        }
+
+        private void open(ControllerClient client, SourceBreakdown breakdown, String source, BuiltinController builtin) {
+            DashboardModel model = new DashboardModel();
+            DashboardWindow window = new DashboardWindow(model, client, source, theme);
+            Dashboard dashboard = new Dashboard(model, client, breakdown);
+            stage.getScene().setRoot(window.root());
+            phase("window-built");
+            String timing = System.getProperty("memhygiene.ui.timing");
+            Runnable shutdown = () -> {
+                dashboard.close();
+                if (builtin != null) {
+                    builtin.close();
+                }
+            };
+            java.util.function.IntConsumer exit = code -> {
+                stage.setOnHidden(null);
+                shutdown.run();
+                Platform.exit();
+                System.exit(code);
+            };
+            stage.setOnHidden(e -> exit.accept(0));
+            if (timing != null) { // bench/dashboard-perf.sh: "print", or "exit" after printing
+                reportFirstChart(model, timing.equals("exit") ? () -> exit.accept(0) : () -> { });
+            }
+            dashboard.start();
+            if (builtin != null && builtin.simulated().isPresent()) {
+                // The sweep takes seconds of CPU: after the first sample is drawn, not before.
+                model.frontierStatus().set(org.memhygiene.ui.frontier.FrontierTask.COMPUTING + " the policy frontier after the first sample…");
+                model.revision().addListener(new javafx.beans.value.ChangeListener<>() {
+                    @Override
+                    public void changed(javafx.beans.value.ObservableValue<? extends Number> o, Number was, Number now) {
+                        model.revision().removeListener(this);
+                        org.memhygiene.ui.frontier.FrontierTask.start(builtin.simulated().get().scenario(), model);
+                    }
+                });
+            } else {
+                model.frontierStatus().set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
+            }
+            snapshotDir.ifPresent(dir -> new SnapshotRenderer(window, model, dir, () -> exit.accept(0), message -> {
+                System.err.println("memhygiene dashboard --snapshot: " + message);
+                exit.accept(1);
+            }).start());
+        }
+
+        /** Prints when the first sample has been drawn: milliseconds since the JVM started (the benchmark reads it). */
+        private static void reportFirstChart(DashboardModel model, Runnable then) {
+            long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
+            model.revision().addListener(new javafx.beans.value.ChangeListener<>() {
+                @Override
+                public void changed(javafx.beans.value.ObservableValue<? extends Number> o, Number was, Number now) {
+                    model.revision().removeListener(this);
+                    new AnimationTimer() { // the pulse after the one that laid the sample out has drawn it
+                        private int pulses;
+
+                        @Override
+                        public void handle(long nanos) {
+                            if (++pulses == 2) {
+                                stop();
+                                System.out.println("first-chart-drawn-millis=" + (System.currentTimeMillis() - jvmStart));
+                                then.run();
+                            }
+                        }
+                    }.start();
+                }
+            });
+        }
+    }
+}

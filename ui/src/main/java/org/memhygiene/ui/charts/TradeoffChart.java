@@ -1,0 +1,158 @@
+package org.memhygiene.ui.charts;
+
+import java.util.List;
+import java.util.function.Consumer;
+import javafx.collections.FXCollections;
+import javafx.scene.chart.LineChart;
+import javafx.scene.chart.NumberAxis;
+import javafx.scene.chart.XYChart;
+import javafx.scene.control.Tooltip;
+import javafx.scene.shape.Line;
+import javafx.scene.text.Text;
+import org.memhygiene.ui.model.FrontierPoint;
+import org.memhygiene.ui.model.VmRow;
+
+/**
+ * The trade-off: each VM a point at (memory reclaimed as % of its memory, posture score), the
+ * simulator's policy frontier as a line behind them, and the four quadrants split at
+ * {@link #SCORE_SPLIT} and {@link #RECLAIM_SPLIT_PERCENT} and labelled. Clicking a VM's point calls
+ * {@code onOpen} with it.
+ */
+public final class TradeoffChart extends LineChart<Number, Number> {
+    public static final double SCORE_SPLIT = 70;
+    public static final double RECLAIM_SPLIT_PERCENT = 25;
+
+    private final XYChart.Series<Number, Number> frontier = new XYChart.Series<>("policy frontier (simulator sweep)",
+            FXCollections.observableArrayList());
+    private final XYChart.Series<Number, Number> vms = new XYChart.Series<>("VMs", FXCollections.observableArrayList());
+    private final Line vertical = new Line();
+    private final Line horizontal = new Line();
+    private final List<Text> labels = List.of(new Text("safe, little reclaimed"), new Text("safe and dense: the goal"),
+            new Text("exposed, little reclaimed"), new Text("dense but exposed"));
+    private final Consumer<VmRow> onOpen;
+    private final java.util.Map<XYChart.Data<Number, Number>, Text> names = new java.util.HashMap<>();
+    private final java.util.Map<String, XYChart.Data<Number, Number>> points = new java.util.HashMap<>();
+
+    public TradeoffChart(Consumer<VmRow> onOpen) {
+        super(axis("memory reclaimed (% of the VM's memory)", 0, 100, 10), axis("posture score (0 = exposed, 100 = hardened)", 0, 100, 10));
+        this.onOpen = onOpen;
+        setAnimated(false);
+        setTitle("Reclaimed memory against posture");
+        getData().add(frontier);
+        getData().add(vms);
+        vertical.getStyleClass().add("quadrant-line");
+        horizontal.getStyleClass().add("quadrant-line");
+        getPlotChildren().addAll(0, List.of(vertical, horizontal));
+        labels.forEach(l -> l.getStyleClass().add("quadrant-label"));
+        getPlotChildren().addAll(labels);
+        getStyleClass().add("tradeoff-chart");
+    }
+
+    private static NumberAxis axis(String label, double from, double to, double tick) {
+        NumberAxis axis = new NumberAxis(label, from, to, tick);
+        axis.setAutoRanging(false);
+        return axis;
+    }
+
+    public void setFrontier(List<FrontierPoint> points) {
+        frontier.getData().setAll(points.stream().sorted(java.util.Comparator.comparingDouble(FrontierPoint::reclaimedPercent))
+                .map(p -> new XYChart.Data<Number, Number>(p.reclaimedPercent(), p.score(), p)).toList());
+        frontier.getData().forEach(d -> {
+            if (d.getNode() != null) {
+                d.getNode().getStyleClass().add("frontier-point");
+                Tooltip.install(d.getNode(), new Tooltip(((FrontierPoint) d.getExtraValue()).label()));
+            }
+        });
+    }
+
+    /**
+     * Places one point per VM that has a posture score. Points of VMs already shown move (their nodes stay,
+     * so a click in progress lands); new VMs get a point, gone ones lose theirs.
+     */
+    public void setVms(List<VmRow> rows) {
+        java.util.Set<String> present = new java.util.HashSet<>();
+        for (VmRow row : rows) {
+            if (row.vm().postureScore().isEmpty()) {
+                continue;
+            }
+            present.add(row.vm().uuid());
+            double x = Math.min(100, row.reclaimedPercent());
+            int y = row.vm().postureScore().getAsInt();
+            XYChart.Data<Number, Number> d = points.get(row.vm().uuid());
+            if (d == null) {
+                d = new XYChart.Data<>(x, y, row);
+                points.put(row.vm().uuid(), d);
+                vms.getData().add(d);
+                decorate(d, row);
+            } else {
+                d.setXValue(x);
+                d.setYValue(y);
+                d.setExtraValue(row);
+            }
+            ((Tooltip) d.getNode().getProperties().get(Tooltip.class)).setText(String.format(java.util.Locale.ROOT,
+                    "%s: %.1f %% of its memory reclaimed, posture score %d", row.vm().name(), row.reclaimedPercent(), y));
+        }
+        points.entrySet().removeIf(e -> {
+            if (present.contains(e.getKey())) {
+                return false;
+            }
+            vms.getData().remove(e.getValue());
+            getPlotChildren().remove(names.remove(e.getValue()));
+            return true;
+        });
+    }
+
+    private void decorate(XYChart.Data<Number, Number> d, VmRow row) {
+        Text name = new Text(row.vm().name());
+        name.getStyleClass().add("vm-label");
+        name.setMouseTransparent(true);
+        names.put(d, name);
+        getPlotChildren().add(name);
+        d.getNode().getStyleClass().add("vm-point");
+        d.getNode().setId("vm-point-" + row.vm().name());
+        d.getNode().setUserData(row.vm().name());
+        Tooltip tip = new Tooltip();
+        Tooltip.install(d.getNode(), tip);
+        d.getNode().getProperties().put(Tooltip.class, tip);
+        d.getNode().setOnMouseClicked(e -> onOpen.accept((VmRow) d.getExtraValue()));
+    }
+
+    public XYChart.Series<Number, Number> vmSeries() {
+        return vms;
+    }
+
+    public XYChart.Series<Number, Number> frontierSeries() {
+        return frontier;
+    }
+
+    @Override
+    protected void layoutPlotChildren() {
+        super.layoutPlotChildren();
+        NumberAxis x = (NumberAxis) getXAxis();
+        NumberAxis y = (NumberAxis) getYAxis();
+        double x0 = x.getDisplayPosition(0);
+        double x1 = x.getDisplayPosition(100);
+        double y0 = y.getDisplayPosition(0);
+        double y1 = y.getDisplayPosition(100);
+        double xs = x.getDisplayPosition(RECLAIM_SPLIT_PERCENT);
+        double ys = y.getDisplayPosition(SCORE_SPLIT);
+        vertical.setStartX(xs);
+        vertical.setEndX(xs);
+        vertical.setStartY(y0);
+        vertical.setEndY(y1);
+        horizontal.setStartX(x0);
+        horizontal.setEndX(x1);
+        horizontal.setStartY(ys);
+        horizontal.setEndY(ys);
+        names.forEach((d, name) -> place(name, x.getDisplayPosition(d.getXValue()) + 11, y.getDisplayPosition(d.getYValue()) + 4));
+        place(labels.get(0), x0 + 6, y1 + 16);
+        place(labels.get(1), x1 - 6 - labels.get(1).getLayoutBounds().getWidth(), y1 + 16);
+        place(labels.get(2), x0 + 6, y0 - 8);
+        place(labels.get(3), x1 - 6 - labels.get(3).getLayoutBounds().getWidth(), y0 - 8);
+    }
+
+    private static void place(Text text, double x, double y) {
+        text.setX(x);
+        text.setY(y);
+    }
+}

@@ -1,0 +1,93 @@
+package org.memhygiene.ui.views;
+
+import java.util.List;
+import javafx.geometry.Insets;
+import javafx.scene.Node;
+import javafx.scene.chart.XYChart;
+import javafx.scene.control.Label;
+import javafx.scene.layout.ColumnConstraints;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.RowConstraints;
+import javafx.scene.layout.VBox;
+import org.memhygiene.ui.charts.TimeChart;
+import org.memhygiene.ui.charts.TimeChart.Line;
+import org.memhygiene.ui.charts.TimeChart.Unit;
+import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.SeriesTable;
+
+/** Host overview: reclaimed memory stacked by source, the host's free memory, ksmd's scan rate and CPU. */
+public final class OverviewView implements DashboardView {
+    private final DashboardModel model;
+    private final TimeChart reclaimed = TimeChart.stacked("Memory reclaimed, by source", "reclaimed", Unit.BYTES,
+            List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING), new Line("zero pages", DashboardModel.ZERO),
+                    new Line("free page reporting", DashboardModel.FPR)));
+    private final TimeChart free = TimeChart.lines("Host free memory", "memory", Unit.BYTES,
+            List.of(new Line("MemFree", DashboardModel.FREE), new Line("MemAvailable", DashboardModel.AVAILABLE)));
+    private final TimeChart scan = TimeChart.lines("ksmd scan rate", "pages scanned per second", Unit.AS_IS,
+            List.of(new Line("pages_scanned rate", DashboardModel.SCAN_RATE)));
+    private final TimeChart cpu = TimeChart.lines("ksmd CPU", "CPU (% of one core)", Unit.AS_IS,
+            List.of(new Line("ksmd", DashboardModel.KSMD_CPU)));
+    private final Label summary = new Label("waiting for the first sample…");
+    private final VBox root;
+
+    public OverviewView(DashboardModel model) {
+        this.model = model;
+        GridPane grid = new GridPane();
+        grid.setHgap(8);
+        grid.setVgap(8);
+        grid.add(reclaimed.chart(), 0, 0);
+        grid.add(free.chart(), 1, 0);
+        grid.add(scan.chart(), 0, 1);
+        grid.add(cpu.chart(), 1, 1);
+        for (int i = 0; i < 2; i++) {
+            ColumnConstraints c = new ColumnConstraints();
+            c.setPercentWidth(50);
+            grid.getColumnConstraints().add(c);
+            RowConstraints r = new RowConstraints();
+            r.setPercentHeight(50);
+            grid.getRowConstraints().add(r);
+        }
+        summary.getStyleClass().add("summary");
+        summary.setId("overview-summary");
+        root = new VBox(8, summary, grid);
+        root.setPadding(new Insets(8));
+        VBox.setVgrow(grid, Priority.ALWAYS);
+        reclaimed.chart().setId("chart-reclaimed");
+    }
+
+    @Override
+    public String title() {
+        return "Host overview";
+    }
+
+    @Override
+    public Node node() {
+        return root;
+    }
+
+    @Override
+    public void refresh() {
+        SeriesTable host = model.host();
+        reclaimed.update(host);
+        free.update(host);
+        scan.update(host);
+        cpu.update(host);
+        if (host.size() > 0) {
+            double total = host.last(host.column(DashboardModel.SHARING)) + host.last(host.column(DashboardModel.ZERO))
+                    + host.last(host.column(DashboardModel.FPR));
+            double avail = host.last(host.column(DashboardModel.AVAILABLE));
+            summary.setText("Reclaimed now: " + Units.bytes(Math.round(total)) + "   ·   host MemAvailable: "
+                    + (Double.isNaN(avail) ? "–" : Units.bytes(Math.round(avail))) + "   ·   " + model.rows().size() + " VMs");
+        }
+    }
+
+    @Override
+    public List<XYChart<Number, Number>> charts() {
+        return List.of(reclaimed.chart(), free.chart(), scan.chart(), cpu.chart());
+    }
+
+    public TimeChart reclaimedChart() {
+        return reclaimed;
+    }
+}

@@ -1,0 +1,172 @@
+package org.memhygiene.ui.views;
+
+import java.util.List;
+import java.util.Optional;
+import javafx.application.Platform;
+import javafx.collections.FXCollections;
+import javafx.collections.ObservableList;
+import javafx.geometry.Insets;
+import javafx.scene.Node;
+import javafx.scene.chart.XYChart;
+import javafx.scene.control.Button;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.ListView;
+import javafx.scene.control.ProgressIndicator;
+import javafx.scene.layout.GridPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.VBox;
+import javafx.scene.layout.ColumnConstraints;
+import org.memhygiene.ui.api.ControllerClient;
+import org.memhygiene.ui.charts.TimeChart;
+import org.memhygiene.ui.charts.TimeChart.Line;
+import org.memhygiene.ui.charts.TimeChart.Unit;
+import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.VmRow;
+
+/** One VM: what it reclaims over time, its KSM page counts, its posture findings, and a scrub button. */
+public final class VmDetailView implements DashboardView {
+    private final DashboardModel model;
+    private final ControllerClient client;
+    private final ComboBox<String> vm = new ComboBox<>();
+    private final TimeChart reclaimed = TimeChart.stacked("Reclaimed from this VM, by source", "reclaimed", Unit.BYTES,
+            List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING), new Line("zero pages", DashboardModel.ZERO),
+                    new Line("free page reporting", DashboardModel.FPR)));
+    private final TimeChart pages = TimeChart.lines("KSM pages of its QEMU process", "pages", Unit.AS_IS,
+            List.of(new Line("ksm_merging_pages", DashboardModel.MERGED_PAGES), new Line("ksm_zero_pages", DashboardModel.ZERO_PAGES)));
+    private final ObservableList<String> findings = FXCollections.observableArrayList();
+    private final Label facts = new Label("choose a VM");
+    private final Button scrub = new Button("Scrub free memory now");
+    private final ProgressIndicator scrubbing = new ProgressIndicator();
+    private final Label scrubResult = new Label();
+    private final VBox root;
+
+    public VmDetailView(DashboardModel model, ControllerClient client) {
+        this.model = model;
+        this.client = client;
+        vm.setId("detail-vm");
+        vm.setPromptText("VM");
+        vm.valueProperty().addListener((o, was, now) -> {
+            scrubResult.setText("");
+            refresh();
+        });
+        scrub.setId("scrub");
+        scrub.setOnAction(e -> scrub());
+        scrubResult.setId("scrub-result");
+        scrubResult.setWrapText(true);
+        scrubbing.setMaxSize(18, 18);
+        scrubbing.setVisible(false);
+        facts.setId("detail-facts");
+        ListView<String> list = new ListView<>(findings);
+        list.setId("detail-findings");
+        list.setPlaceholder(new Label("no posture findings"));
+        list.setPrefHeight(140);
+        GridPane charts = new GridPane();
+        charts.setHgap(8);
+        charts.add(reclaimed.chart(), 0, 0);
+        charts.add(pages.chart(), 1, 0);
+        for (int i = 0; i < 2; i++) {
+            ColumnConstraints c = new ColumnConstraints();
+            c.setPercentWidth(50);
+            charts.getColumnConstraints().add(c);
+        }
+        reclaimed.chart().setId("chart-vm-reclaimed");
+        root = new VBox(8, new HBox(8, new Label("VM"), vm, scrub, scrubbing), facts, scrubResult, charts,
+                new Label("Posture findings"), list);
+        root.setPadding(new Insets(8));
+        VBox.setVgrow(charts, Priority.ALWAYS);
+    }
+
+    /** Shows the VM named {@code name}. */
+    public void show(String name) {
+        if (!vm.getItems().contains(name)) {
+            vm.getItems().add(name);
+        }
+        vm.setValue(name);
+    }
+
+    public Optional<String> shown() {
+        return Optional.ofNullable(vm.getValue());
+    }
+
+    private Optional<VmRow> row() {
+        String name = vm.getValue();
+        return model.rows().stream().filter(r -> r.vm().name().equals(name)).findFirst();
+    }
+
+    @Override
+    public String title() {
+        return "VM detail";
+    }
+
+    @Override
+    public Node node() {
+        return root;
+    }
+
+    @Override
+    public void refresh() {
+        List<String> names = model.rows().stream().map(r -> r.vm().name()).sorted().toList();
+        if (!vm.getItems().equals(names)) {
+            String keep = vm.getValue();
+            vm.getItems().setAll(names);
+            vm.setValue(keep);
+        }
+        if (vm.getValue() == null && !names.isEmpty()) {
+            vm.setValue(names.get(0));
+            return;
+        }
+        Optional<VmRow> row = row();
+        if (row.isEmpty()) {
+            reclaimed.clear();
+            pages.clear();
+            findings.clear();
+            facts.setText(vm.getValue() == null ? "choose a VM" : vm.getValue() + ": not in the latest sample");
+            return;
+        }
+        VmRow r = row.get();
+        facts.setText(r.vm().state() + " · memory " + Units.bytes(r.vm().memoryBytes()) + " · reclaimed "
+                + Units.bytes(r.reclaimed().totalBytes()) + " · agent " + r.vm().agentStatus() + " · posture "
+                + (r.vm().postureScore().isPresent() ? r.vm().postureScore().getAsInt() + "/100" : "not scored")
+                + (r.vm().postureLevel().isEmpty() ? "" : " (" + r.vm().postureLevel() + ")")
+                + (r.vm().freePageReporting() ? " · free page reporting on" : ""));
+        model.vm(r.vm().uuid()).ifPresent(table -> {
+            reclaimed.update(table);
+            pages.update(table);
+        });
+        List<String> now = r.vm().findings().stream().map(f -> f.severity() + "  " + f.title() + " — " + f.evidence() + " → "
+                + f.remediation()).toList();
+        if (!findings.equals(now)) {
+            findings.setAll(now);
+        }
+    }
+
+    private void scrub() {
+        String name = vm.getValue();
+        if (name == null) {
+            return;
+        }
+        scrub.setDisable(true);
+        scrubbing.setVisible(true);
+        scrubResult.getStyleClass().remove("error");
+        scrubResult.setText("scrubbing " + name + "… (the agent zeroes the guest's free memory; this can take a while)");
+        client.scrub(name).whenComplete((report, failure) -> Platform.runLater(() -> {
+            scrub.setDisable(false);
+            scrubbing.setVisible(false);
+            if (failure != null) {
+                scrubResult.getStyleClass().add("error");
+                scrubResult.setText("scrub of " + name + " refused: " + ControlsView.message(failure));
+            } else {
+                scrubResult.setText("scrub of " + name + ": " + report.path("outcome").asText() + ", "
+                        + Units.bytes(report.path("bytes_zeroed").asLong()) + " zeroed in " + report.path("duration_millis").asLong() + " ms"
+                        + (report.path("reason").asText("").isEmpty() ? "" : " (" + report.path("reason").asText() + ")"));
+            }
+        }));
+    }
+
+    @Override
+    public List<XYChart<Number, Number>> charts() {
+        return List.of(reclaimed.chart(), pages.chart());
+    }
+}

@@ -1,0 +1,222 @@
+package org.memhygiene.ui;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.memhygiene.ui.FxFixture.fx;
+import static org.memhygiene.ui.FxFixture.waitFx;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javafx.scene.Node;
+import javafx.scene.chart.XYChart;
+import javafx.scene.control.Button;
+import javafx.scene.control.ChoiceBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.TableView;
+import javafx.scene.input.KeyCode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.policy.PolicyMode;
+import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.ui.export.ChartExport;
+import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.views.DashboardWindow;
+import org.testfx.api.FxRobot;
+
+/**
+ * The dashboard driven as a user drives it (TestFX on Monocle, headless) against a real controller on
+ * loopback over the simulator: what it draws comes from the simulator's run through the API, and
+ * what its controls change is checked on the controller and its simulated host.
+ */
+class DashboardUiTest {
+    private static FxFixture f;
+    private final FxRobot robot = new FxRobot();
+
+    @BeforeAll
+    static void start() throws Exception {
+        f = new FxFixture(true); // dry run: the controller's own policy leaves the knobs to the test
+        waitFx(30, () -> f.model.host().size() >= 5 && !f.model.rows().isEmpty());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        f.close();
+    }
+
+    @Test
+    void chartsFillFromTheSimulatorRun() throws Exception {
+        waitFx(30, () -> f.model.host().last(f.model.host().column(DashboardModel.ZERO)) > 0);
+        List<XYChart.Series<Number, Number>> reclaimed = fx(() -> {
+            f.window.select(0);
+            f.window.overview().refresh();
+            return List.copyOf(f.window.overview().reclaimedChart().chart().getData());
+        });
+        assertEquals(java.util.Set.of("KSM sharing (non-zero pages)", "zero pages", "free page reporting"),
+                reclaimed.stream().map(XYChart.Series::getName).collect(java.util.stream.Collectors.toSet()));
+        XYChart.Series<Number, Number> sharing = f.window.overview().reclaimedChart().series(DashboardModel.SHARING);
+        XYChart.Series<Number, Number> zero = f.window.overview().reclaimedChart().series(DashboardModel.ZERO);
+        int points = fx(() -> zero.getData().size());
+        assertTrue(points >= 5, "zero-page layer has the samples: " + points);
+        // The zero-page layer's top edge is above the sharing layer's by what zero pages reclaim.
+        double zeroLayer = fx(() -> zero.getData().get(points - 1).getYValue().doubleValue()
+                - sharing.getData().get(points - 1).getYValue().doubleValue());
+        assertTrue(zeroLayer > 0, "the simulator's zero pages show: " + zeroLayer);
+
+        int guestsRunning = (int) f.host.snapshot().vms().stream().count();
+        assertEquals(guestsRunning, fx(() -> f.model.rows().size()), "a row per simulated VM");
+        @SuppressWarnings("unchecked")
+        TableView<Object> table = (TableView<Object>) robot.lookup("#vms-table").query();
+        assertEquals(guestsRunning, fx(() -> table.getItems().size()));
+
+        int scored = fx(() -> {
+            f.window.select(1);
+            f.window.tradeoff().refresh();
+            return f.window.tradeoff().chart().vmSeries().getData().size();
+        });
+        assertEquals(guestsRunning, scored, "a trade-off point per VM (every VM has a posture score)");
+
+        int findings = fx(() -> {
+            f.window.select(3);
+            f.window.views().get(3).refresh();
+            return ((TableView<?>) robot.lookup("#findings-table").query()).getItems().size();
+        });
+        assertTrue(findings > 0, "the demo's exposed guests have findings");
+    }
+
+    @Test
+    void clickingATradeoffPointOpensThatVm() throws Exception {
+        robot.press(KeyCode.CONTROL, KeyCode.DIGIT2).release(KeyCode.DIGIT2, KeyCode.CONTROL);
+        waitFx(10, () -> f.window.current() == f.window.tradeoff() && !f.window.tradeoff().chart().vmSeries().getData().isEmpty());
+        Node point = fx(() -> f.window.tradeoff().chart().vmSeries().getData().get(0).getNode());
+        String name = fx(() -> (String) point.getUserData());
+        robot.clickOn(point);
+        waitFx(10, () -> f.window.current() == f.window.detail());
+        assertEquals(name, fx(() -> f.window.detail().shown().orElse("")));
+    }
+
+    @Test
+    void ksmControlsChangeTheSimulatedHostsKnobs() throws Exception {
+        robot.press(KeyCode.CONTROL, KeyCode.DIGIT5).release(KeyCode.DIGIT5, KeyCode.CONTROL);
+        waitFx(10, () -> f.window.current().title().equals("Controls"));
+        replaceText("#ksm-pages-to-scan", "1234");
+        replaceText("#ksm-sleep-millisecs", "37");
+        robot.clickOn("#apply-ksm");
+        confirm();
+        waitFx(10, () -> ((Label) robot.lookup("#controls-result").query()).getText().contains("pages_to_scan"));
+        KsmStats knobs = f.host.snapshot().ksm().orElseThrow().stats();
+        assertEquals(1234, knobs.pagesToScan().getAsLong());
+        assertEquals(37, knobs.sleepMillisecs().getAsLong());
+
+        // A value the controller refuses: the error shows, the knob stays.
+        replaceText("#ksm-sleep-millisecs", "99999999999");
+        robot.clickOn("#apply-ksm");
+        confirm();
+        waitFx(10, () -> !((Label) robot.lookup("#controls-error").query()).getText().isEmpty());
+        String error = fx(() -> ((Label) robot.lookup("#controls-error").query()).getText());
+        assertTrue(error.contains("HTTP 400") && error.contains("sleep_millisecs"), error);
+        assertEquals(37, f.host.snapshot().ksm().orElseThrow().stats().sleepMillisecs().getAsLong());
+
+        // run and use_zero_pages: the choice box and the check box.
+        replaceText("#ksm-sleep-millisecs", "37");
+        robot.clickOn("#ksm-run");
+        robot.clickOn(robot.from(robot.lookup(".context-menu").queryAll()).lookup(org.testfx.matcher.control.LabeledMatchers.hasText("0"))
+                .queryAs(Node.class));
+        robot.clickOn("#ksm-use-zero-pages");
+        robot.clickOn("#apply-ksm");
+        confirm();
+        waitFx(10, () -> ((Label) robot.lookup("#controls-result").query()).getText().contains("use_zero_pages"));
+        KsmStats stopped = f.host.snapshot().ksm().orElseThrow().stats();
+        assertEquals(0, stopped.run().getAsLong());
+        assertEquals(0, stopped.useZeroPages().getAsLong());
+
+        // Cancelled in the confirmation: nothing is sent.
+        replaceText("#ksm-pages-to-scan", "555");
+        robot.clickOn("#apply-ksm");
+        robot.clickOn(dialogButton("Cancel"));
+        Thread.sleep(500);
+        assertEquals(1234, f.host.snapshot().ksm().orElseThrow().stats().pagesToScan().getAsLong());
+    }
+
+    @Test
+    void policyControlSwitchesTheControllersMode() throws Exception {
+        robot.press(KeyCode.CONTROL, KeyCode.DIGIT5).release(KeyCode.DIGIT5, KeyCode.CONTROL);
+        waitFx(10, () -> f.window.current().title().equals("Controls"));
+        @SuppressWarnings("unchecked")
+        ChoiceBox<String> mode = (ChoiceBox<String>) robot.lookup("#policy-mode").query();
+        robot.clickOn(mode);
+        robot.clickOn(robot.from(robot.lookup(".context-menu").queryAll())
+                .lookup(org.testfx.matcher.control.LabeledMatchers.hasText("baseline")).queryAs(Node.class));
+        robot.clickOn("#apply-policy");
+        confirm();
+        waitFx(10, () -> f.controller.daemon().policy().state().mode() == PolicyMode.BASELINE);
+        waitFx(10, () -> ((Label) robot.lookup("#policy-current").query()).getText().contains("baseline"));
+    }
+
+    @Test
+    void scrubButtonScrubsTheGuestThroughTheController() throws Exception {
+        fx(() -> {
+            f.window.detail().show("web-1");
+            f.window.select(5);
+            return null;
+        });
+        long before = scrubsRun("web-1");
+        robot.clickOn("#scrub");
+        waitFx(30, () -> ((Label) robot.lookup("#scrub-result").query()).getText().startsWith("scrub of web-1:"));
+        assertTrue(scrubsRun("web-1") > before, "the simulated guest's agent ran a scrub");
+        assertFalse(fx(() -> ((Button) robot.lookup("#scrub").query()).isDisabled()));
+    }
+
+    @Test
+    void themeSwitchesWithItsAccelerator() throws Exception {
+        DashboardWindow.Theme before = fx(f.window::theme);
+        robot.press(KeyCode.CONTROL, KeyCode.T).release(KeyCode.T, KeyCode.CONTROL);
+        waitFx(5, () -> f.window.theme() != before);
+        assertTrue(fx(() -> f.window.root().getStylesheets().get(0)).endsWith(f.window.theme().name().toLowerCase() + ".css"));
+        robot.press(KeyCode.CONTROL, KeyCode.T).release(KeyCode.T, KeyCode.CONTROL);
+        waitFx(5, () -> f.window.theme() == before);
+    }
+
+    @Test
+    void exportsTheOverviewAsPngAndItsDataAsCsv(@TempDir Path dir) throws Exception {
+        Path png = dir.resolve("overview.png");
+        Path csv = dir.resolve("overview.csv");
+        fx(() -> {
+            f.window.select(0);
+            f.window.overview().refresh();
+            ChartExport.png(f.window.overview().exportNode(), png);
+            ChartExport.csv(f.window.overview().charts(), csv);
+            return null;
+        });
+        assertTrue(SnapshotCheck.drawn(png), "the PNG has drawn content");
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals("chart,series,x,y,x_unit,y_unit", lines.get(0));
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"Memory reclaimed, by source\",zero pages,")),
+                "zero-page rows: " + lines.subList(0, Math.min(5, lines.size())));
+        assertTrue(lines.size() > 20, "every plotted point: " + lines.size());
+    }
+
+    private long scrubsRun(String vm) {
+        return f.host.snapshot().vms().stream().filter(v -> v.domain().name().equals(vm)).findFirst().orElseThrow().agent().stats()
+                .map(s -> s.scrub().scrubsRun()).orElse(0L);
+    }
+
+    private void replaceText(String query, String text) {
+        robot.clickOn(query);
+        robot.press(KeyCode.CONTROL, KeyCode.A).release(KeyCode.A, KeyCode.CONTROL);
+        robot.write(text);
+    }
+
+    private void confirm() {
+        robot.clickOn(dialogButton("OK"));
+    }
+
+    private Button dialogButton(String text) {
+        robot.sleep(200);
+        return robot.lookup(".dialog-pane .button").queryAllAs(Button.class).stream().filter(b -> b.getText().equals(text))
+                .findFirst().orElseThrow(() -> new AssertionError("no " + text + " button in a dialog"));
+    }
+}

@@ -1,0 +1,96 @@
+package org.memhygiene.ui.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.VmSnapshot;
+import org.memhygiene.simulator.SimulatedHost;
+import org.memhygiene.ui.BuiltinController;
+import org.memhygiene.ui.model.SourceBreakdown;
+
+/** The client and the live-mode readings against a real controller over the simulator, as --connect sees it. */
+class ControllerClientTest {
+    private static BuiltinController controller;
+    private static ControllerClient client;
+
+    @BeforeAll
+    static void start() {
+        controller = BuiltinController.start(SimulatedHost.builtin(Clock.systemUTC(), 60), Duration.ofMillis(200), true);
+        client = new ControllerClient(controller.url(), Optional.empty());
+    }
+
+    @AfterAll
+    static void stop() {
+        client.close();
+        controller.close();
+    }
+
+    @Test
+    void readsTheHostAndVmsAsTheControllerServesThem() throws Exception {
+        HostView host = client.snapshot().get(10, TimeUnit.SECONDS);
+        List<VmView> vms = ApiDocuments.vms(client.get("/api/v1/vms").get(10, TimeUnit.SECONDS));
+        HostSnapshot latest = controller.daemon().loop().latest().orElseThrow();
+        assertEquals(latest.pageSizeBytes(), host.pageSizeBytes());
+        assertEquals(latest.vms().stream().map(v -> v.domain().name()).toList(), vms.stream().map(VmView::name).toList());
+        assertTrue(host.ksm().orElseThrow().pagesScanned().isPresent());
+        assertTrue(vms.stream().allMatch(v -> v.postureScore().isPresent()), "the controller scores every VM");
+        VmView db = vms.stream().filter(v -> v.name().equals("db")).findFirst().orElseThrow();
+        VmSnapshot real = latest.vms().stream().filter(v -> v.domain().name().equals("db")).findFirst().orElseThrow();
+        assertEquals(real.domain().currentMemoryBytes(), db.memoryBytes());
+        assertEquals("OK", db.agentStatus());
+    }
+
+    @Test
+    void liveBreakdownIsTheKsmCountersTimesThePageSize() throws Exception {
+        HostView host = client.snapshot().get(10, TimeUnit.SECONDS);
+        List<VmView> vms = ApiDocuments.vms(client.get("/api/v1/vms").get(10, TimeUnit.SECONDS));
+        SourceBreakdown.Result result = SourceBreakdown.FROM_API.of(host, vms);
+        KsmView ksm = host.ksm().orElseThrow();
+        assertEquals(ksm.pagesSharing().getAsLong() * host.pageSizeBytes(), result.host().sharingBytes());
+        assertEquals(ksm.zeroPages().getAsLong() * host.pageSizeBytes(), result.host().zeroPageBytes());
+        VmView cache = vms.stream().filter(v -> v.name().equals("cache")).findFirst().orElseThrow();
+        assertTrue(cache.freePageReporting(), "the demo's cache guest reports free pages");
+        long expected = Math.max(0, cache.memoryBytes() - cache.rssBytes().getAsLong() - cache.zeroPages().getAsLong() * host.pageSizeBytes());
+        assertEquals(expected, result.vms().get(cache.uuid()).freePageReportingBytes());
+    }
+
+    @Test
+    void aRefusalCarriesTheControllersStatusAndMessage() {
+        ExecutionException e = assertThrows(ExecutionException.class,
+                () -> client.putSettings(Map.of("run", 7)).get(10, TimeUnit.SECONDS));
+        ApiException api = assertInstanceOf(ApiException.class, e.getCause());
+        assertEquals(400, api.status());
+        assertTrue(api.getMessage().contains("run"), api.getMessage());
+    }
+
+    @Test
+    void anUnreachableControllerIsStatusZeroNamingTheUrl() throws Exception {
+        try (ControllerClient nowhere = new ControllerClient(URI.create("http://127.0.0.1:1"), Optional.empty())) {
+            ExecutionException e = assertThrows(ExecutionException.class, () -> nowhere.snapshot().get(10, TimeUnit.SECONDS));
+            ApiException api = assertInstanceOf(ApiException.class, e.getCause());
+            assertEquals(0, api.status());
+            assertTrue(api.getMessage().startsWith("cannot reach the controller at http://127.0.0.1:1"), api.getMessage());
+        }
+    }
+
+    @Test
+    void refusesAUrlThatIsNotHttp() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> new ControllerClient(URI.create("ftp://host"), Optional.empty()));
+        assertTrue(e.getMessage().startsWith("--connect ftp://host: expected an http:// or https:// URL"), e.getMessage());
+    }
+}
