@@ -19,6 +19,7 @@ import org.memhygiene.core.host.HostSnapshot;
  * A failing sample is counted and reported in {@link #status()}; the loop goes on.
  */
 public final class SnapshotLoop implements AutoCloseable {
+    private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
     private static final System.Logger LOG = System.getLogger(SnapshotLoop.class.getName());
 
     /** What {@code memhygiene status} and GET /api/v1/status show. */
@@ -113,8 +114,19 @@ public final class SnapshotLoop implements AutoCloseable {
                 Optional.ofNullable(last).map(s -> s.took().toMillis()), Optional.ofNullable(lastError));
     }
 
+    /**
+     * Stops the loop and waits for a sample in progress to end (at most {@link #CLOSE_WAIT}), so that what
+     * its steps write to (the history) can be closed after this returns.
+     */
     @Override
     public void close() {
         scheduler.shutdownNow();
+        try {
+            if (!scheduler.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "a sample still runs after " + CLOSE_WAIT.toSeconds() + " s; closing anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
