@@ -77,10 +77,18 @@ knobs=(run pages_to_scan sleep_millisecs use_zero_pages smart_scan stable_node_c
 declare -A saved
 for k in "${knobs[@]}"; do [ -f "$ksm/$k" ] && saved[$k]=$(cat "$ksm/$k"); done
 started_pids=()
+state=$(mktemp -d /tmp/memhygiene-e2e-state.XXXXXX)   # the suite leaves the pids of its tuners here
 # shellcheck disable=SC2317  # invoked by the EXIT trap
 cleanup() {
   local rc=$?
   set +e
+  # A tuner (ksmtuned's loop, memhygiene run) the suite could not stop would go on writing KSM knobs.
+  for f in "$state"/*.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    if kill -0 "$pid" 2>/dev/null; then kill "$pid"; step "stopped a tuner left running (pid $pid, $(basename "$f" .pid))"; fi
+  done
+  rm -rf "$state"
   for d in $(virsh -q -c qemu:///system list --all --name 2>/dev/null | grep '^memhygiene-e2e-'); do
     virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
     virsh -q -c qemu:///system undefine "$d" >/dev/null 2>&1
@@ -123,7 +131,7 @@ results=bench/target/e2e/results.md
 step "suite (image $image)"
 set +e
 java -XX:+UseSerialGC -cp bench/target/benchmarks.jar org.memhygiene.bench.e2e.E2eSuite \
-  --repo "$root" --image "$image" --results "$results" --accel "$accel"
+  --repo "$root" --image "$image" --results "$results" --accel "$accel" --state "$state"
 rc=$?
 set -e
 if [ $update_docs -eq 1 ] && [ -s "$results" ]; then

@@ -60,7 +60,7 @@ final class Guest implements AutoCloseable {
     private BufferedReader replies;
     private int pid;
 
-    private Guest(String name, Boot boot) {
+    Guest(String name, Boot boot) {
         this.name = name;
         this.boot = boot;
         this.consoleLog = Path.of("/var/log/libvirt/qemu", name + "-console.log");

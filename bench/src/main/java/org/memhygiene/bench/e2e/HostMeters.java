@@ -30,7 +30,7 @@ final class HostMeters {
     }
 
     /** Global KSM and THP figures at one moment. */
-    record HostSample(long nanos, long fullScans, long pagesScanned, long pagesSharing, long ksmZeroPages,
+    record HostSample(long nanos, long fullScans, long pagesScanned, long pagesSkipped, long pagesSharing, long ksmZeroPages,
             long ksmdCpuMillis, long thpSplitPage, long thpUnderusedSplitPage, long thpDeferredSplitPage) {
     }
 
@@ -43,7 +43,8 @@ final class HostMeters {
 
     HostSample host() {
         Map<String, Long> vmstat = keyValues(Path.of("/proc/vmstat"), " ");
-        return new HostSample(System.nanoTime(), ksm("full_scans"), ksmOptional("pages_scanned"), ksm("pages_sharing"),
+        return new HostSample(System.nanoTime(), ksm("full_scans"), ksmOptional("pages_scanned"),
+                ksmOptional("pages_skipped"), ksm("pages_sharing"),
                 ksmOptional("ksm_zero_pages"), ksmdCpuMillis(), vmstat.getOrDefault("thp_split_page", 0L),
                 vmstat.getOrDefault("thp_underused_split_page", 0L), vmstat.getOrDefault("thp_deferred_split_page", 0L));
     }

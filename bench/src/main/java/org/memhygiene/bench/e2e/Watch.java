@@ -62,7 +62,13 @@ final class Watch {
         HostMeters.HostSample now = start;
         Long allReachedAtScans = null;
         while (true) {
+            HostMeters.HostSample previous = now;
             now = meters.host();
+            if (now.fullScans() < previous.fullScans()) {
+                // Only run=2 resets full_scans, and the suite does not write it during a watch.
+                throw new IllegalStateException("KSM disturbed by another process during the watch: full_scans fell from "
+                        + previous.fullScans() + " to " + now.fullScans() + " (run=2 was written)");
+            }
             long scans = now.fullScans() - start.fullScans();
             long millis = (System.nanoTime() - began) / 1_000_000;
             for (Subject s : subjects) {
