@@ -79,8 +79,8 @@ install -m 0755 "$root/guest-agent/src/main/dist/memhygiene-agent" "$fs/opt/memh
 jre="$fs/opt/memhygiene-agent/jre"
 jlink --add-modules "$modules" --output "$jre" --strip-debug --no-man-pages --no-header-files \
   --compress=2 --strip-native-debug-symbols=exclude-debuginfo-files --dedup-legal-notices=error-if-not-same-content
-# Class data sharing for a quicker start under TCG (the launcher runs with -Xshare:auto).
-"$jre/bin/java" -Xshare:dump -XX:+UseSerialGC >/dev/null
+# No class data sharing archive (the launcher's -Xshare:auto then runs without one): JDK 17's
+# -Xshare:dump writes a different classes.jsa on every run, and the image must be reproducible.
 
 # util-linux's setpriv drops to the agent's user keeping CAP_IPC_LOCK, as the unit's User= and
 # AmbientCapabilities= do (busybox's setpriv cannot change the user).
@@ -91,6 +91,7 @@ unzip -q -o -j "$agent_lib"/jna-*.jar 'com/sun/jna/linux-x86-64/libjnidispatch.s
 libs=$( { find "$jre" -type f \( -name '*.so' -o -path '*/bin/*' \) -print0 | xargs -0 ldd 2>/dev/null
           ldd "$work/jna/libjnidispatch.so" /usr/bin/setpriv; } | awk '/=> \// { print $3 } /^\s*\/lib64\// { print $1 }' | sort -u)
 for lib in $libs /lib64/ld-linux-x86-64.so.2; do
+  case $lib in "$fs"/*) continue ;; esac   # the JRE's own libraries, found through $ORIGIN
   real=$(readlink -f "$lib")
   install -D -m 0755 "$real" "$fs$lib"
 done

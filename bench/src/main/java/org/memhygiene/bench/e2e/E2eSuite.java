@@ -146,9 +146,12 @@ public final class E2eSuite {
         Map<String, Long> cpuBeforeFree = cpu(guests);
         HostMeters.HostSample beforeFree = meters.host();
         parallel(guests, g -> g.sh("rm /dev/shm/fill", Duration.ofSeconds(60)));
-        log("freed %s; watching %d full scans without a scrub", mib(freed), NO_SCRUB_FULL_SCANS);
+        log("freed %s; watching at least %d full scans without a scrub, until %s is back", mib(freed),
+                NO_SCRUB_FULL_SCANS, c.name);
+        // At least 3 full scans for the guests that do not scrub; as long as the init_on_free guest's
+        // memory takes to come back (bounded like the scrub's).
         Watch.Outcome noScrub = Watch.run(meters, Watch.subjects(guests, filledRss, freed), RECLAIM_TARGET,
-                NO_SCRUB_FULL_SCANS, Duration.ofSeconds(150), Long.MAX_VALUE);
+                NO_SCRUB_FULL_SCANS, SCRUB_MAX_FULL_SCANS, Duration.ofSeconds(300), 0, List.of(c.name));
         Map<String, Long> cpuAfterFree = cpu(guests);
         for (Guest g : List.of(a, b)) {
             long reclaimed = filledRss.get(g.name) - noScrub.last().get(g.name).rssBytes();

@@ -51,6 +51,16 @@ final class Watch {
      */
     static Outcome run(HostMeters meters, List<Subject> subjects, double fraction, long maxFullScans, Duration maxTime,
             long extraScans) throws InterruptedException {
+        return run(meters, subjects, fraction, 0, maxFullScans, maxTime, extraScans,
+                subjects.stream().map(s -> s.guest().name).toList());
+    }
+
+    /**
+     * As above, but the watch waits only for the subjects named in {@code waitFor} to reach, and lasts at
+     * least {@code minFullScans} full scans.
+     */
+    static Outcome run(HostMeters meters, List<Subject> subjects, double fraction, long minFullScans, long maxFullScans,
+            Duration maxTime, long extraScans, List<String> waitFor) throws InterruptedException {
         HostMeters.HostSample start = meters.host();
         long began = System.nanoTime();
         Map<String, HostMeters.ProcessSample> first = new LinkedHashMap<>();
@@ -79,10 +89,10 @@ final class Watch {
                     reached.put(s.guest().name, new Reached(millis, scans));
                 }
             }
-            if (allReachedAtScans == null && fraction > 0 && reached.size() == subjects.size()) {
+            if (allReachedAtScans == null && fraction > 0 && reached.keySet().containsAll(waitFor)) {
                 allReachedAtScans = scans;
             }
-            if ((allReachedAtScans != null && scans >= allReachedAtScans + extraScans)
+            if ((allReachedAtScans != null && scans >= allReachedAtScans + extraScans && scans >= minFullScans)
                     || scans >= maxFullScans || millis >= maxTime.toMillis()) {
                 return new Outcome(start, now, first, last, reached, millis);
             }
