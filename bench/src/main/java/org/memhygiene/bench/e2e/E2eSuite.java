@@ -173,7 +173,7 @@ public final class E2eSuite {
         HostMeters.HostSample scrubStart = meters.host();
         Map<String, JsonNode> scrubs = new LinkedHashMap<>();
         parallel(List.of(a, b), g -> {
-            String out = cli("vm", "scrub", g.name, "--uri", Guest.URI, "--timeout", "5m", "--json");
+            String out = cli("vm", "scrub", g.name, "--uri", Guest.URI, "--agent-timeout", "30s", "--timeout", "5m", "--json");
             synchronized (scrubs) {
                 scrubs.put(g.name, json.readTree(out));
             }
@@ -451,6 +451,9 @@ public final class E2eSuite {
             if (!g.waitForConsole("memhygiene-agent: serving on", READY_TIMEOUT)) {
                 throw new IllegalStateException(g.name + ": agent did not start; console: " + tail(g.console()));
             }
+            // The first request makes a cold JVM under TCG load its JSON classes: seconds. Once, here,
+            // through the controller's agent link, so that later calls meet a warm agent.
+            cli("agent", "ping", g.name, "--uri", Guest.URI, "--agent-timeout", "60s");
             return null;
         });
         log("%d guest(s) up with their agents in %d s (%s)", guests.size(), (System.nanoTime() - began) / 1_000_000_000, accelNote);
@@ -495,7 +498,7 @@ public final class E2eSuite {
         for (Guest g : guests) {
             before.put(g.name, g.sample().ksmSavedBytes());
         }
-        JsonNode vms = json.readTree(cli("vms", "--uri", Guest.URI, "--agent-timeout", "10s", "--json")).path("vms");
+        JsonNode vms = json.readTree(cli("vms", "--uri", Guest.URI, "--agent-timeout", "30s", "--json")).path("vms");
         for (Guest g : guests) {
             long stat = g.sample().ksmSavedBytes();
             JsonNode vm = null;
