@@ -14,6 +14,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+args=("$@")
 update_docs=0
 accel=auto
 while [ $# -gt 0 ]; do
@@ -36,7 +37,7 @@ if [ ! -d /sys/kernel/mm/ksm ]; then
   echo "e2e: SKIPPED: this kernel has no KSM (/sys/kernel/mm/ksm)"; exit 0
 fi
 if [ -z "${E2E_LOCKED:-}" ]; then
-  E2E_LOCKED=1 exec flock /tmp/memhygiene-ksm.lock "$0" "$@"
+  E2E_LOCKED=1 exec flock /tmp/memhygiene-ksm.lock "$0" "${args[@]}"
 fi
 began=$(date +%s)
 step() { echo "e2e: [$(( $(date +%s) - began )) s] $*" >&2; }
