@@ -11,10 +11,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.memhygiene.controller.libvirt.DomainXmlParser;
+import org.memhygiene.core.host.DomainXml;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Every shipped domain in vm-configs/ validates against libvirt's schema and defines on the test driver. */
+/**
+ * Every shipped domain in vm-configs/ validates against libvirt's schema, defines on the test driver, and
+ * reads back through the controller's own parser as the posture it is meant to be.
+ */
 class VmConfigsTest {
     private static final Path VM_CONFIGS = Path.of(System.getProperty("basedir", ".")).toAbsolutePath()
             .getParent().resolve("vm-configs");
@@ -56,5 +61,19 @@ class VmConfigsTest {
         assertTrue(xml.contains("name='org.memhygiene.agent.0'"), xml);
         assertEquals(level.equals("sensitive"), xml.contains("<nosharepages/>"), xml);
         assertEquals(!level.equals("sensitive"), xml.contains("freePageReporting='on'"), xml);
+    }
+
+    @ParameterizedTest
+    @MethodSource("domains")
+    void theControllerReadsThePostureEachOneIntends(Path domain) throws Exception {
+        String level = domain.getFileName().toString().replace(".xml", "");
+        DomainXml parsed = new DomainXmlParser().parse(level, Files.readString(domain));
+        boolean sensitive = level.equals("sensitive");
+        assertEquals(level.toUpperCase(java.util.Locale.ROOT), parsed.posture().orElseThrow().name(), domain + ": posture");
+        assertTrue(parsed.agentChannel().isPresent(), domain + ": agent channel");
+        assertEquals(sensitive, parsed.memoryBacking().noSharePages(), domain + ": nosharepages");
+        assertEquals(sensitive, parsed.memoryBacking().locked(), domain + ": locked");
+        assertEquals(!sensitive, parsed.balloon().orElseThrow().freePageReporting(), domain + ": freePageReporting");
+        assertEquals(5, parsed.balloon().orElseThrow().statsPeriodSeconds().orElseThrow(), domain + ": stats period");
     }
 }
