@@ -12,8 +12,10 @@ cd "$root"
 jar=bench/target/benchmarks.jar
 java=${JAVA:-java}
 echo "== real ksmd ($(uname -r), $(nproc) CPUs)"
-ksmd=$(flock /tmp/memhygiene-ksm.lock "$java" -Xmx256m -cp "$jar" org.memhygiene.bench.sim.SimulatorThroughput ksmd \
-  bench/sim-ksmd-host.yaml "$seconds" | tee /dev/stderr | awk '/^ksmd_pages_per_cpu_second/ {print $2}')
+ksmd_out=$(flock /tmp/memhygiene-ksm.lock "$java" -Xmx256m -cp "$jar" org.memhygiene.bench.sim.SimulatorThroughput ksmd \
+  bench/sim-ksmd-host.yaml "$seconds")
+echo "$ksmd_out"
+ksmd=$(awk '/^ksmd_pages_per_cpu_second/ {print $2}' <<<"$ksmd_out")
 echo "== simulator ($("$java" -version 2>&1 | head -1))"
 # 64 x 4 GiB = 67,108,864 pages: -Xmx1g is 16 bytes per page, the budget.
 "$java" -Xmx1g -XX:+UseSerialGC -cp "$jar" org.memhygiene.bench.sim.SimulatorThroughput sim docs/scenarios/host-64x4g.yaml "$ksmd"

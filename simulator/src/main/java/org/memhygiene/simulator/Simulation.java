@@ -515,9 +515,4 @@ public final class Simulation {
         }
         hygiene[g.index].largeFree(pages.length, nowNanos);
     }
-
-    /** Heap the simulation holds for its pages and KSM state. */
-    public long heapBytes() {
-        return model.heapBytes() + ksmd.heapBytes();
-    }
 }

@@ -99,10 +99,6 @@ final class RealKsm implements AutoCloseable {
         previous.clear();
     }
 
-    Map<KsmKnob, String> previousValues() {
-        return Map.copyOf(previous);
-    }
-
     @Override
     public void close() {
         restore();

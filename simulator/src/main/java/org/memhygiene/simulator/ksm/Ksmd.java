@@ -330,18 +330,6 @@ public final class Ksmd {
         return cpuNanos;
     }
 
-    public long rmapItems() {
-        return rmapItems;
-    }
-
-    public double nanosPerPage() {
-        return nanosPerPage;
-    }
-
-    /** Heap of the KSM side beyond the page arrays: stable nodes and the unstable table. */
-    public long heapBytes() {
-        return model.stable.heapBytes() + unstable.heapBytes();
-    }
 
     /** /sys/kernel/mm/ksm as the kernel would show it now. */
     public KsmStats stats(long pageSizeBytes) {

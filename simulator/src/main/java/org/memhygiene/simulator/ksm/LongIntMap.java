@@ -79,17 +79,9 @@ final class LongIntMap {
         }
     }
 
-    int size() {
-        return size;
-    }
-
     void clear() {
         Arrays.fill(values, EMPTY);
         size = 0;
-    }
-
-    long heapBytes() {
-        return keys.length * 12L;
     }
 
     private void grow() {

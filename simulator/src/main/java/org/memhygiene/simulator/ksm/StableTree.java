@@ -162,10 +162,6 @@ public final class StableTree {
         return mergedSecretPages;
     }
 
-    long heapBytes() {
-        return (long) content.length * (6 * 4 + 2) + freeIds.length * 4L + heads.heapBytes();
-    }
-
     private void addLive(int node, int guest) {
         subtractExposure(node);
         live[node]++;

@@ -74,10 +74,6 @@ final class UnstableTree {
         used = 0;
     }
 
-    long heapBytes() {
-        return table.length * 4L;
-    }
-
     private void grow(int parityFlag) {
         int[] old = table;
         table = new int[old.length * 2];

@@ -29,10 +29,6 @@ public final class Content {
     private Content() {
     }
 
-    public static int classOf(int content) {
-        return content >>> CLASS_SHIFT;
-    }
-
     /**
      * Whether no other page can hold this content: unique content is made once (a serial per class),
      * so ksmd's tree searches for it cannot succeed and the simulator skips them (same counters).

@@ -149,9 +149,4 @@ public final class HostModel {
         }
         return f;
     }
-
-    /** Heap used by the page arrays and the stable tree. */
-    public long heapBytes() {
-        return pageCount * 10L;
-    }
 }

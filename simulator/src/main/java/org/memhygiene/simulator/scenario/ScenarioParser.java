@@ -513,8 +513,8 @@ public final class ScenarioParser {
         }
     }
 
-    /** ns of ksmd CPU per page scanned, from the fidelity run on this machine (docs/SIMULATOR.md). */
-    public static final double DEFAULT_KSMD_NANOS_PER_PAGE = 1500;
+    /** ns of ksmd CPU per page scanned: 4,118 measured by bench/sim-throughput.sh here (docs/PERFORMANCE.md, "Simulator"). */
+    public static final double DEFAULT_KSMD_NANOS_PER_PAGE = 4100;
     /** Debian's and most distributions' CONFIG_HZ. */
     public static final int DEFAULT_HZ = 250;
     static final GuestSpec.Layout DEFAULT_LAYOUT = new GuestSpec.Layout(0.15, 0.20, 0.25, 0.05, 0.01);
