@@ -80,7 +80,7 @@ final class AgentCommand implements Callable<Integer> {
 
     @Command(name = "scrub", mixinStandardHelpOptions = true, description = {
             "Zero free memory once, within the safety limits of docs/SCRUBBING.md: at most MemAvailable minus"
-                    + " the headroom (by default the larger of 256 MiB and 10% of MemTotal; --config changes it);"
+                    + " the headroom (by default the larger of 256 MiB and 10%% of MemTotal; --config changes it);"
                     + " stops at once under memory pressure.",
             "Exit code 0 also when a limit stopped it early: the report says why."})
     static final class Scrub implements Callable<Integer> {

@@ -1,6 +1,7 @@
 package org.memhygiene.controller.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -58,6 +59,15 @@ class LauncherIT {
         new ProcessBuilder("kill", "-INT", Long.toString(watch.pid())).start().waitFor();
         assertTrue(watch.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the watch ends on SIGINT");
         assertEquals("100", Files.readString(ksm.resolve("pages_to_scan")).strip(), "restored by the shutdown hook");
+    }
+
+    @Test
+    void versionIsTheJarsImplementationVersion() throws Exception {
+        String version = System.getProperty("memhygiene.version");
+        assertNotNull(version, "the build passes memhygiene.version (pom.xml, failsafe)");
+        ProcessRun run = launch("--version");
+        assertEquals(0, run.exitCode(), run.err());
+        assertEquals("memhygiene " + version, run.out().strip());
     }
 
     @Test
