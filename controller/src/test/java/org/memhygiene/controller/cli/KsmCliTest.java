@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,7 +14,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.core.json.Json;
-import picocli.CommandLine;
 
 /** The CLI end to end, in process: arguments, tables, JSON and exit codes, on temporary trees. */
 class KsmCliTest {
@@ -24,9 +21,6 @@ class KsmCliTest {
     Path dir;
     Path ksm;
     Path proc;
-
-    record Run(int exitCode, String out, String err) {
-    }
 
     @BeforeEach
     void tree() throws IOException {
@@ -49,27 +43,17 @@ class KsmCliTest {
     }
 
     /** Runs a ksm subcommand on the test's trees. */
-    private Run run(String... args) {
+    private CliRun run(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         if (all.size() >= 2 && all.get(0).equals("ksm")) {
             all.addAll(2, List.of("--sysfs-root", ksm.toString(), "--proc-root", proc.toString()));
         }
-        return runAsGiven(all.toArray(String[]::new));
-    }
-
-    private static Run runAsGiven(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = MemhygieneCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
+        return CliRun.run(all.toArray(String[]::new));
     }
 
     @Test
     void statusPrintsAnAlignedTableWithUnits() {
-        Run run = run("ksm", "status");
+        CliRun run = run("ksm", "status");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("ksmd merging (run=1)"), run.out());
         assertTrue(run.out().matches("(?s).*pages_sharing\\s+2550\\s+10\\.0 MiB.*"), run.out());
@@ -80,7 +64,7 @@ class KsmCliTest {
 
     @Test
     void statusJsonHasStableKeysAndNullForAbsentFiles() throws IOException {
-        Run run = run("ksm", "status", "--json");
+        CliRun run = run("ksm", "status", "--json");
         assertEquals(0, run.exitCode(), run.err());
         JsonNode json = Json.mapper().readTree(run.out());
         long page = json.get("page_size_bytes").asLong();
@@ -94,7 +78,7 @@ class KsmCliTest {
 
     @Test
     void setWritesAndReportsBeforeAndAfter() throws IOException {
-        Run run = run("ksm", "set", "pages_to_scan=1000", "sleep_millisecs=50");
+        CliRun run = run("ksm", "set", "pages_to_scan=1000", "sleep_millisecs=50");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().matches("(?s).*pages_to_scan\\s+100\\s+1000.*"), run.out());
         assertEquals("1000", Files.readString(ksm.resolve("pages_to_scan")).strip());
@@ -103,7 +87,7 @@ class KsmCliTest {
 
     @Test
     void setDryRunWritesNothing() throws IOException {
-        Run run = run("ksm", "set", "--dry-run", "--json", "pages_to_scan=1000");
+        CliRun run = run("ksm", "set", "--dry-run", "--json", "pages_to_scan=1000");
         assertEquals(0, run.exitCode(), run.err());
         JsonNode json = Json.mapper().readTree(run.out());
         assertTrue(json.get("dry_run").asBoolean());
@@ -114,7 +98,7 @@ class KsmCliTest {
 
     @Test
     void anInvalidValueIsAUsageErrorAndNothingIsWritten() throws IOException {
-        Run run = run("ksm", "set", "pages_to_scan=1000", "run=7");
+        CliRun run = run("ksm", "set", "pages_to_scan=1000", "run=7");
         assertEquals(2, run.exitCode());
         assertTrue(run.err().contains("invalid value '7' for KSM knob run: expected an integer from 0 to 2"), run.err());
         assertEquals("100", Files.readString(ksm.resolve("pages_to_scan")).strip(), "nothing half-applied");
@@ -122,10 +106,10 @@ class KsmCliTest {
 
     @Test
     void aRuntimeFaultExitsWithOneAndSaysWhy() {
-        Run run = run("ksm", "set", "smart_scan=0");
+        CliRun run = run("ksm", "set", "smart_scan=0");
         assertEquals(1, run.exitCode());
         assertTrue(run.err().contains("this kernel has no KSM knob smart_scan"), run.err());
-        Run missing = runAsGiven("ksm", "status", "--sysfs-root", dir.resolve("nowhere").toString());
+        CliRun missing = CliRun.run("ksm", "status", "--sysfs-root", dir.resolve("nowhere").toString());
         assertEquals(1, missing.exitCode());
         assertTrue(missing.err().contains("KSM is not available"), missing.err());
     }
@@ -133,7 +117,7 @@ class KsmCliTest {
     @Test
     void unknownOptionsAndBadDurationsAreUsageErrors() {
         assertEquals(2, run("ksm", "status", "--bogus").exitCode());
-        Run badInterval = run("ksm", "watch", "--interval", "soon");
+        CliRun badInterval = run("ksm", "watch", "--interval", "soon");
         assertEquals(2, badInterval.exitCode());
         assertTrue(badInterval.err().contains("'soon' is not a duration"), badInterval.err());
         assertEquals(2, run("ksm", "watch", "--count", "0").exitCode());
@@ -143,7 +127,7 @@ class KsmCliTest {
 
     @Test
     void watchPrintsOneRowPerSampleWithRatesAfterTheFirst() {
-        Run run = run("ksm", "watch", "--count", "3", "--interval", "10ms");
+        CliRun run = run("ksm", "watch", "--count", "3", "--interval", "10ms");
         assertEquals(0, run.exitCode(), run.err());
         List<String> lines = run.out().lines().toList();
         assertEquals(4, lines.size(), run.out());
@@ -154,7 +138,7 @@ class KsmCliTest {
 
     @Test
     void watchJsonLinesCarryRates() throws IOException {
-        Run run = run("ksm", "watch", "--count", "2", "--interval", "10ms", "--json");
+        CliRun run = run("ksm", "watch", "--count", "2", "--interval", "10ms", "--json");
         assertEquals(0, run.exitCode(), run.err());
         List<String> lines = run.out().lines().toList();
         assertEquals(2, lines.size());
@@ -164,7 +148,7 @@ class KsmCliTest {
 
     @Test
     void watchWithSetAndRestoreOnExitPutsTheKnobsBack() throws IOException {
-        Run run = run("ksm", "watch", "--count", "1", "--set", "pages_to_scan=5000", "--set", "run=0",
+        CliRun run = run("ksm", "watch", "--count", "1", "--set", "pages_to_scan=5000", "--set", "run=0",
                 "--restore-on-exit");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("set pages_to_scan=5000 (was 100)"), run.out());
@@ -176,7 +160,7 @@ class KsmCliTest {
 
     @Test
     void topListsProcessesWithNamesAndSavings() throws IOException {
-        Run run = run("ksm", "top", "--limit", "5");
+        CliRun run = run("ksm", "top", "--limit", "5");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().matches("(?s).*4242\\s+qemu-system-x86\\s+2560\\s+256\\s+.*MiB.*"), run.out());
         JsonNode json = Json.mapper().readTree(run("ksm", "top", "--json").out());

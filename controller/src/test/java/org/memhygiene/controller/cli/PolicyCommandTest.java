@@ -2,11 +2,10 @@ package org.memhygiene.controller.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.memhygiene.controller.cli.CliRun.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -14,7 +13,6 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.core.json.Json;
-import picocli.CommandLine;
 
 /** {@code memhygiene policy explain} on libvirt's test driver and this machine's KSM; it must write nothing. */
 class PolicyCommandTest {
@@ -22,19 +20,6 @@ class PolicyCommandTest {
 
     @TempDir
     Path dir;
-
-    record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = MemhygieneCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
 
     private static Map<String, String> knobs() throws IOException {
         Map<String, String> values = new TreeMap<>();
@@ -50,7 +35,7 @@ class PolicyCommandTest {
     @Test
     void explainPrintsTheDecisionAndItsReason() throws IOException {
         Map<String, String> before = knobs();
-        Run run = run("policy", "explain", "--uri", "test:///default", "--interval", "200ms");
+        CliRun run = run("policy", "explain", "--uri", "test:///default", "--interval", "200ms");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().startsWith("policy adaptive on libvirt test:///default, samples 200 ms apart\n"), run.out());
         assertTrue(run.out().matches("(?s).*\nKSM: +(leave as is|write .*)\n.*"), run.out());
@@ -64,7 +49,7 @@ class PolicyCommandTest {
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, "mode: baseline\n");
         Map<String, String> before = knobs();
-        Run run = run("policy", "explain", "--uri", "test:///default", "--interval", "100ms", "--config",
+        CliRun run = run("policy", "explain", "--uri", "test:///default", "--interval", "100ms", "--config",
                 policy.toString(), "--json");
         assertEquals(0, run.exitCode(), run.err());
         JsonNode json = Json.mapper().readTree(run.out());
@@ -87,11 +72,11 @@ class PolicyCommandTest {
     void aBadPolicyFileIsAUsageErrorNamingTheKey() throws IOException {
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, "adaptive:\n  cpu_budget_percent: 250\n");
-        Run run = run("policy", "explain", "--uri", "test:///default", "--config", policy.toString());
+        CliRun run = run("policy", "explain", "--uri", "test:///default", "--config", policy.toString());
         assertEquals(2, run.exitCode(), run.out());
         assertTrue(run.err().contains("adaptive.cpu_budget_percent = 250: expected a number from 0.1 to 100"), run.err());
 
-        Run zero = run("policy", "explain", "--uri", "test:///default", "--interval", "0");
+        CliRun zero = run("policy", "explain", "--uri", "test:///default", "--interval", "0");
         assertEquals(2, zero.exitCode());
         assertTrue(zero.err().contains("'0' must be longer than zero"), zero.err());
     }

@@ -2,33 +2,18 @@ package org.memhygiene.controller.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.memhygiene.controller.cli.CliRun.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.json.Json;
-import picocli.CommandLine;
 
 /** {@code memhygiene posture} on libvirt's test driver (test:///default: one running domain "test") and this machine's files. */
 class PostureCommandTest {
-    record Run(int exitCode, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = MemhygieneCli.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Run(code, out.toString(), err.toString());
-    }
-
     @Test
     void theTablePrintsTheHostScoreItsFindingsAndOneRowPerVm() {
-        Run run = run("posture", "--uri", "test:///default");
+        CliRun run = run("posture", "--uri", "test:///default");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().matches("(?s)host test:///default: score \\d{1,3} / 100\n\n.*"), run.out());
         assertTrue(run.out().contains("SEVERITY"), run.out());
@@ -38,7 +23,7 @@ class PostureCommandTest {
 
     @Test
     void jsonHasTheDocumentedKeysAndTheScoresAreTheRubrics() throws Exception {
-        Run run = run("posture", "--uri", "test:///default", "--json");
+        CliRun run = run("posture", "--uri", "test:///default", "--json");
         assertEquals(0, run.exitCode(), run.err());
         JsonNode root = Json.mapper().readTree(run.out());
         assertTrue(root.hasNonNull("sampled_at"));
@@ -57,7 +42,7 @@ class PostureCommandTest {
 
     @Test
     void oneVmByNameOrUuidAndAnUnknownNameIsAUsageError() throws Exception {
-        Run byName = run("posture", "--uri", "test:///default", "--vm", "test");
+        CliRun byName = run("posture", "--uri", "test:///default", "--vm", "test");
         assertEquals(0, byName.exitCode(), byName.err());
         assertTrue(byName.out().contains("vm test (6695eb01-f6a4-8304-79aa-97f2502e193f): score "), byName.out());
         assertTrue(!byName.out().contains("HOST FINDING"), byName.out());
@@ -66,7 +51,7 @@ class PostureCommandTest {
         assertEquals("test", json.get("name").asText());
         assertTrue(json.get("score").isInt());
 
-        Run unknown = run("posture", "--uri", "test:///default", "--vm", "nosuch");
+        CliRun unknown = run("posture", "--uri", "test:///default", "--vm", "nosuch");
         assertEquals(2, unknown.exitCode());
         assertTrue(unknown.err().contains("no domain named 'nosuch' on test:///default; domains: test"), unknown.err());
     }
