@@ -204,22 +204,12 @@ public final class History implements AutoCloseable {
 
     /** Decisions with from <= at < to, oldest first. */
     public synchronized List<DecisionPoint> decisions(Instant from, Instant to) {
-        List<DecisionPoint> points = new ArrayList<>();
-        try (PreparedStatement q = connection.prepareStatement("SELECT * FROM decision WHERE at >= ? AND at < ? ORDER BY at")) {
-            q.setTimestamp(1, Timestamp.from(from));
-            q.setTimestamp(2, Timestamp.from(to));
-            try (ResultSet rs = q.executeQuery()) {
-                while (rs.next()) {
-                    String scrubs = rs.getString("scrubs");
-                    points.add(new DecisionPoint(rs.getTimestamp("at").toInstant(), rs.getString("mode"), rs.getString("ksm"),
-                            scrubs.isEmpty() ? List.of() : List.of(scrubs.split(" ")), rs.getString("reason"),
-                            rs.getString("outcome"), rs.getString("result")));
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot read the history: " + e.getMessage(), e);
-        }
-        return points;
+        return between("decision", null, from, to, rs -> {
+            String scrubs = rs.getString("scrubs");
+            return new DecisionPoint(rs.getTimestamp("at").toInstant(), rs.getString("mode"), rs.getString("ksm"),
+                    scrubs.isEmpty() ? List.of() : List.of(scrubs.split(" ")), rs.getString("reason"),
+                    rs.getString("outcome"), rs.getString("result"));
+        });
     }
 
     private void rollback(SQLException e) {
@@ -236,36 +226,38 @@ public final class History implements AutoCloseable {
 
     /** Host samples with from <= at < to, oldest first. */
     public synchronized List<HostPoint> hostSeries(Instant from, Instant to) {
-        List<HostPoint> points = new ArrayList<>();
-        try (PreparedStatement q = connection.prepareStatement("SELECT * FROM host_sample WHERE at >= ? AND at < ? ORDER BY at")) {
-            q.setTimestamp(1, Timestamp.from(from));
-            q.setTimestamp(2, Timestamp.from(to));
-            try (ResultSet rs = q.executeQuery()) {
-                while (rs.next()) {
-                    points.add(new HostPoint(rs.getTimestamp("at").toInstant(), get(rs, "pages_sharing"), get(rs, "ksm_zero_pages"),
-                            get(rs, "saved_by_sharing_bytes"), get(rs, "saved_by_zero_pages_bytes"), get(rs, "full_scans"),
-                            get(rs, "mem_available_bytes"), get(rs, "posture_score")));
-                }
-            }
-        } catch (SQLException e) {
-            throw new IllegalStateException("cannot read the history: " + e.getMessage(), e);
-        }
-        return points;
+        return between("host_sample", null, from, to, rs -> new HostPoint(rs.getTimestamp("at").toInstant(),
+                get(rs, "pages_sharing"), get(rs, "ksm_zero_pages"), get(rs, "saved_by_sharing_bytes"),
+                get(rs, "saved_by_zero_pages_bytes"), get(rs, "full_scans"), get(rs, "mem_available_bytes"),
+                get(rs, "posture_score")));
     }
 
     /** One VM's samples (by name) with from <= at < to, oldest first. */
     public synchronized List<VmPoint> vmSeries(String vm, Instant from, Instant to) {
-        List<VmPoint> points = new ArrayList<>();
-        try (PreparedStatement q = connection.prepareStatement(
-                "SELECT * FROM vm_sample WHERE vm = ? AND at >= ? AND at < ? ORDER BY at")) {
-            q.setString(1, vm);
-            q.setTimestamp(2, Timestamp.from(from));
-            q.setTimestamp(3, Timestamp.from(to));
+        return between("vm_sample", vm, from, to, rs -> new VmPoint(rs.getTimestamp("at").toInstant(), rs.getString("vm"),
+                rs.getString("uuid"), get(rs, "ksm_saved_bytes"), get(rs, "zero_page_bytes"), get(rs, "balloon_unused_bytes"),
+                rs.getString("agent_status"), get(rs, "posture_score")));
+    }
+
+    /** Reads one row of a result set. */
+    private interface RowReader<T> {
+        T read(ResultSet rs) throws SQLException;
+    }
+
+    /** The rows of {@code table} with from <= at < to (and, unless null, that {@code vm}), oldest first. */
+    private <T> List<T> between(String table, String vm, Instant from, Instant to, RowReader<T> reader) {
+        List<T> points = new ArrayList<>();
+        try (PreparedStatement q = connection.prepareStatement("SELECT * FROM " + table + " WHERE "
+                + (vm != null ? "vm = ? AND " : "") + "at >= ? AND at < ? ORDER BY at")) {
+            int index = 1;
+            if (vm != null) {
+                q.setString(index++, vm);
+            }
+            q.setTimestamp(index++, Timestamp.from(from));
+            q.setTimestamp(index, Timestamp.from(to));
             try (ResultSet rs = q.executeQuery()) {
                 while (rs.next()) {
-                    points.add(new VmPoint(rs.getTimestamp("at").toInstant(), rs.getString("vm"), rs.getString("uuid"),
-                            get(rs, "ksm_saved_bytes"), get(rs, "zero_page_bytes"), get(rs, "balloon_unused_bytes"),
-                            rs.getString("agent_status"), get(rs, "posture_score")));
+                    points.add(reader.read(rs));
                 }
             }
         } catch (SQLException e) {
