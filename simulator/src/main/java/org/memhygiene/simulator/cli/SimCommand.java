@@ -72,6 +72,37 @@ public final class SimCommand {
         return out;
     }
 
+    /** What run and sweep share: the scenario file, loaded (and --out checked) before anything runs. */
+    abstract static class ScenarioCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Parameters(paramLabel = "SCENARIO.yaml", description = "The scenario file.")
+        Path scenario;
+
+        /** The scenario, once {@code out} has been checked too; either wrong is a usage error. */
+        Scenario load(Path out) {
+            Scenario s = SimCommand.load(spec, scenario);
+            checkedOut(spec, out);
+            return s;
+        }
+    }
+
+    /** All VMs' reclaimed memory, in total and by source: the columns both commands print and write. */
+    record Reclaimed(long totalBytes, long sharingBytes, long zeroPageBytes, long freePageReportingBytes) {
+        static Reclaimed of(Exposure e) {
+            return new Reclaimed(e.reclaimedBytes(), e.vms().stream().mapToLong(Exposure.VmReclaim::sharingBytes).sum(),
+                    e.vms().stream().mapToLong(Exposure.VmReclaim::zeroPageBytes).sum(),
+                    e.vms().stream().mapToLong(Exposure.VmReclaim::freePageReportingBytes).sum());
+        }
+
+        void putInto(Map<String, Object> row) {
+            row.put("reclaimed_bytes", totalBytes);
+            row.put("reclaimed_sharing_bytes", sharingBytes);
+            row.put("reclaimed_zero_page_bytes", zeroPageBytes);
+            row.put("reclaimed_free_page_reporting_bytes", freePageReportingBytes);
+        }
+    }
+
     static void write(Path out, List<Map<String, Object>> rows) throws IOException {
         if (out.toString().endsWith(".json")) {
             ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -95,11 +126,7 @@ public final class SimCommand {
     @Command(name = "run", mixinStandardHelpOptions = true,
             description = "Run a scenario in simulated time and print (or write) KSM counters, reclaimed memory and"
                     + " exposure every sample interval.")
-    static final class Run implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Parameters(paramLabel = "SCENARIO.yaml", description = "The scenario file.")
-        Path scenario;
+    static final class Run extends ScenarioCommand {
         @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
                 description = "Simulated time to run (default: the scenario's duration).")
         Duration duration;
@@ -111,8 +138,7 @@ public final class SimCommand {
 
         @Override
         public Integer call() throws IOException {
-            Scenario s = load(spec, scenario);
-            checkedOut(spec, out);
+            Scenario s = load(out);
             Duration total = duration != null ? duration : s.duration();
             Duration step = every != null ? every : s.sampleInterval();
             PrintWriter w = spec.commandLine().getOut();
@@ -165,11 +191,7 @@ public final class SimCommand {
             row.put("full_scans", k.fullScans().orElseThrow());
             row.put("pages_scanned", k.pagesScanned().orElseThrow());
             row.put("general_profit", k.generalProfitBytes().orElseThrow());
-            row.put("reclaimed_bytes", e.reclaimedBytes());
-            row.put("reclaimed_sharing_bytes", e.vms().stream().mapToLong(Exposure.VmReclaim::sharingBytes).sum());
-            row.put("reclaimed_zero_page_bytes", e.vms().stream().mapToLong(Exposure.VmReclaim::zeroPageBytes).sum());
-            row.put("reclaimed_free_page_reporting_bytes",
-                    e.vms().stream().mapToLong(Exposure.VmReclaim::freePageReportingBytes).sum());
+            Reclaimed.of(e).putInto(row);
             row.put("cross_vm_merged_nonzero_pages", e.crossVmMergedNonZeroPages());
             row.put("merged_secret_pages", e.mergedSecretPages());
             row.put("stale_secret_pages", e.staleSecretPages());
@@ -188,11 +210,7 @@ public final class SimCommand {
     @Command(name = "sweep", mixinStandardHelpOptions = true,
             description = "Run a scenario for every KSM policy x guest hygiene mode and print memory reclaimed against"
                     + " exposure; * marks the frontier (nothing else reclaims as much for as little exposure).")
-    static final class SweepCommand implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-        @Parameters(paramLabel = "SCENARIO.yaml", description = "The scenario file.")
-        Path scenario;
+    static final class SweepCommand extends ScenarioCommand {
         @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
                 description = "Simulated time per cell (default: the scenario's duration).")
         Duration duration;
@@ -201,8 +219,7 @@ public final class SimCommand {
 
         @Override
         public Integer call() throws IOException {
-            Scenario s = load(spec, scenario);
-            checkedOut(spec, out);
+            Scenario s = load(out);
             List<SweepResult> results = Sweep.run(s, Sweep.defaultPolicies(), Sweep.defaultModes(),
                     duration != null ? duration : s.duration());
             PrintWriter w = spec.commandLine().getOut();
@@ -211,21 +228,17 @@ public final class SimCommand {
             List<Map<String, Object>> rows = new ArrayList<>();
             for (SweepResult r : results) {
                 Exposure e = r.exposure();
-                long sharing = e.vms().stream().mapToLong(Exposure.VmReclaim::sharingBytes).sum();
-                long zero = e.vms().stream().mapToLong(Exposure.VmReclaim::zeroPageBytes).sum();
-                long reported = e.vms().stream().mapToLong(Exposure.VmReclaim::freePageReportingBytes).sum();
+                Reclaimed reclaimed = Reclaimed.of(e);
                 w.printf(Locale.ROOT, "%-32s %11s %10s %10s %9s %9d %14.0f %6.2f %s%n", r.label(),
-                        ByteSize.format(r.reclaimedBytes()), ByteSize.format(sharing), ByteSize.format(zero),
-                        ByteSize.format(reported), e.crossVmMergedNonZeroPages(), e.staleSecretPageSeconds(),
+                        ByteSize.format(reclaimed.totalBytes()), ByteSize.format(reclaimed.sharingBytes()),
+                        ByteSize.format(reclaimed.zeroPageBytes()), ByteSize.format(reclaimed.freePageReportingBytes()),
+                        e.crossVmMergedNonZeroPages(), e.staleSecretPageSeconds(),
                         e.ksmdCpuPercent(), r.frontier() ? "*" : "");
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("policy", r.policy());
                 row.put("hygiene", r.hygieneMode().label());
                 row.put("settings", r.settings().toString());
-                row.put("reclaimed_bytes", r.reclaimedBytes());
-                row.put("reclaimed_sharing_bytes", sharing);
-                row.put("reclaimed_zero_page_bytes", zero);
-                row.put("reclaimed_free_page_reporting_bytes", reported);
+                reclaimed.putInto(row);
                 row.put("cross_vm_merged_nonzero_pages", e.crossVmMergedNonZeroPages());
                 row.put("merged_secret_pages", e.mergedSecretPages());
                 row.put("stale_secret_page_seconds", Math.round(e.staleSecretPageSeconds()));
