@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
+import org.memhygiene.controller.host.KsmFiles;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.agent.AgentStatus;
@@ -23,7 +24,6 @@ import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSample;
-import org.memhygiene.core.ksm.KsmText;
 
 /**
  * Hand-built host samples for policy tests: a mutable description of the host, turned into a
@@ -76,12 +76,7 @@ final class Samples {
 
     HostSnapshot build() {
         Instant at = T0.plusSeconds(seconds);
-        Optional<KsmSample> sample = Optional.empty();
-        if (ksm != null) {
-            Map<String, String> files = new LinkedHashMap<>();
-            ksm.forEach((file, value) -> files.put(file, value + "\n"));
-            sample = Optional.of(new KsmSample(at, seconds * 1_000_000_000L, PAGE, KsmText.parse(files, Map.of())));
-        }
+        Optional<KsmSample> sample = KsmFiles.sample(ksm, at, seconds, PAGE);
         HostMemory memory = new HostMemory(memTotal, memFree, OptionalLong.of(memAvailable), buffers, cached, 0, 0,
                 OptionalDouble.empty());
         return new HostSnapshot(at, "test:///policy", PAGE, sample, Optional.of(memory),

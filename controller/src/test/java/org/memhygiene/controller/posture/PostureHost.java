@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
+import org.memhygiene.controller.host.KsmFiles;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.host.BalloonStats;
@@ -24,7 +25,6 @@ import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSample;
-import org.memhygiene.core.ksm.KsmText;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.posture.Finding;
 
@@ -49,12 +49,7 @@ final class PostureHost {
 
     HostSnapshot build() {
         Instant at = T0.plusSeconds(seconds);
-        Optional<KsmSample> sample = Optional.empty();
-        if (ksm != null) {
-            Map<String, String> files = new LinkedHashMap<>();
-            ksm.forEach((file, value) -> files.put(file, value + "\n"));
-            sample = Optional.of(new KsmSample(at, seconds * 1_000_000_000L, PAGE, KsmText.parse(files, Map.of())));
-        }
+        Optional<KsmSample> sample = KsmFiles.sample(ksm, at, seconds, PAGE);
         HostMemory memory = new HostMemory(1L << 34, 1L << 33, OptionalLong.of(1L << 33), 0, 0, 0, 0, OptionalDouble.empty());
         return new HostSnapshot(at, "test:///posture", PAGE, sample, Optional.of(memory), OptionalLong.empty(), List.copyOf(vms),
                 Duration.ofMillis(2));
