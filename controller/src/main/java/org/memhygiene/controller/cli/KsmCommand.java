@@ -1,5 +1,6 @@
 package org.memhygiene.controller.cli;
 
+import org.memhygiene.core.cli.DurationConverter;
 import org.memhygiene.core.ksm.KsmChange;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectWriter;

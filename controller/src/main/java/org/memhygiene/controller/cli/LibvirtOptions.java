@@ -3,6 +3,7 @@ package org.memhygiene.controller.cli;
 import java.time.Duration;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.libvirt.LibvirtHost;
+import org.memhygiene.core.cli.DurationConverter;
 import picocli.CommandLine.Option;
 
 /** The options every VM command shares: which libvirt, and how long a guest's agent may take. */

@@ -12,6 +12,7 @@ import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.policy.ScrubRequest;
+import org.memhygiene.core.cli.DurationConverter;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.units.ByteSize;

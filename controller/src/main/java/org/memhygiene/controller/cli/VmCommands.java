@@ -18,6 +18,7 @@ import org.memhygiene.controller.posture.HostPosture;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.posture.VmPosture;
 import org.memhygiene.core.agent.AgentSample;
+import org.memhygiene.core.cli.DurationConverter;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.host.DomainSample;

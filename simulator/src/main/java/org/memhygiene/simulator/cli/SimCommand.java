@@ -16,9 +16,9 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.memhygiene.core.cli.DurationConverter;
 import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.core.units.ByteSize;
-import org.memhygiene.core.units.Durations;
 import org.memhygiene.simulator.Exposure;
 import org.memhygiene.simulator.ScenarioException;
 import org.memhygiene.simulator.Simulation;
@@ -39,22 +39,6 @@ import picocli.CommandLine.Spec;
         description = "Simulate a host of guests, their hygiene and KSM from a scenario file (docs/SIMULATOR.md).",
         subcommands = {SimCommand.Run.class, SimCommand.SweepCommand.class, CommandLine.HelpCommand.class})
 public final class SimCommand {
-
-    /** "30s", "10m", "1h" as a duration option. */
-    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
-        @Override
-        public Duration convert(String value) {
-            try {
-                Duration d = Durations.parse(value, "s");
-                if (d.isZero()) {
-                    throw new CommandLine.TypeConversionException("'" + value + "' must be more than 0");
-                }
-                return d;
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
-    }
 
     static Scenario load(CommandSpec spec, Path file) {
         try {

@@ -76,5 +76,6 @@ class SimCommandTest {
         assertTrue(err.toString().contains("guests[0].memory"), err.toString());
         assertEquals(2, run("run", scenario(dir).toString(), "--out", dir.resolve("x.txt").toString()));
         assertEquals(2, run("run", scenario(dir).toString(), "--duration", "0s"));
+        assertTrue(err.toString().contains("'0s' must be longer than zero"), err.toString());
     }
 }

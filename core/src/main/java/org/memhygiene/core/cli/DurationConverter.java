@@ -1,11 +1,11 @@
-package org.memhygiene.controller.cli;
+package org.memhygiene.core.cli;
 
 import java.time.Duration;
 import org.memhygiene.core.units.Durations;
 import picocli.CommandLine;
 
-/** "500ms", "2s", "1m", "1h"; a bare number is seconds. Zero is refused: it would spin. */
-final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+/** A duration option: "500ms", "2s", "1m", "1h"; a bare number is seconds. Zero is refused: it would spin or do nothing. */
+public final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
     @Override
     public Duration convert(String value) {
         Duration duration;
