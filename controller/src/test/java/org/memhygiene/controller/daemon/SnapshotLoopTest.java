@@ -18,6 +18,7 @@ import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.linux.LinuxMemory;
 
 class SnapshotLoopTest {
 
@@ -32,7 +33,7 @@ class SnapshotLoopTest {
             while (System.nanoTime() < until) {
                 Thread.onSpinWait();
             }
-            return new HostSnapshot(Instant.now(), "slow:///", 4096, Optional.empty(), Optional.empty(), OptionalLong.empty(),
+            return new HostSnapshot(Instant.now(), "slow:///", LinuxMemory.pageSizeBytes(), Optional.empty(), Optional.empty(), OptionalLong.empty(),
                     List.of(), Duration.ZERO);
         }
 

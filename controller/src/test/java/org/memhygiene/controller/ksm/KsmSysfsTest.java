@@ -57,7 +57,7 @@ class KsmSysfsTest {
 
     @Test
     void missingRootSaysKsmIsNotAvailable() {
-        KsmSysfs sysfs = new KsmSysfs(dir.resolve("no-such-dir"), java.time.Clock.systemUTC(), 4096);
+        KsmSysfs sysfs = new KsmSysfs(dir.resolve("no-such-dir"), java.time.Clock.systemUTC(), org.memhygiene.core.linux.LinuxMemory.pageSizeBytes());
         KsmAccessException e = assertThrows(KsmAccessException.class, sysfs::read);
         assertTrue(e.getMessage().contains("KSM is not available"), e.getMessage());
         assertFalse(sysfs.available());

@@ -23,6 +23,7 @@ import org.memhygiene.core.host.HostMemory;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
+import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.ksm.KsmSample;
 
 /**
@@ -30,7 +31,7 @@ import org.memhygiene.core.ksm.KsmSample;
  * {@link HostSnapshot} by {@link #build()}; {@link #after(long)} starts the next sample that many seconds later.
  */
 final class Samples {
-    static final long PAGE = 4096;
+    static final long PAGE = LinuxMemory.pageSizeBytes();
     static final long GIB = 1L << 30;
     static final long MIB = 1L << 20;
     static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
