@@ -71,6 +71,16 @@ public final class ControllerClient implements AutoCloseable {
         return get("/api/v1/snapshot").thenApply(ApiDocuments::host);
     }
 
+    /**
+     * GET /api/v1/history?from=ISO&amp;to=ISO[&amp;vm=NAME]: the recorded samples of the host (or of one VM) in
+     * [from, to), oldest first (docs/API.md).
+     */
+    public CompletableFuture<JsonNode> history(java.time.Instant from, java.time.Instant to, Optional<String> vm) {
+        return get("/api/v1/history?from=" + from + "&to=" + to
+                + vm.map(name -> "&vm=" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"))
+                        .orElse(""));
+    }
+
     /** PUT /api/v1/settings: KSM knobs all or nothing; the answer lists the changes. */
     public CompletableFuture<JsonNode> putSettings(Map<String, ?> knobs) {
         return send("PUT", "/api/v1/settings", Json.mapper().valueToTree(knobs), CALL_TIMEOUT);
