@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
+import javafx.scene.input.KeyCode;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -116,10 +117,13 @@ class HistoryUiTest {
         ComboBox<Duration> range = (ComboBox<Duration>) robot.lookup("#range-overview").query();
         fx(() -> {
             window.select(0);
-            range.setValue(Duration.ofHours(1));
             return null;
         });
-        assertEquals(Duration.ofHours(1), fx(() -> model.range().get()));
+        // From the keyboard: Alt+R focuses the range, Down chooses the next one (15 min -> 1 h).
+        robot.press(KeyCode.ALT, KeyCode.R).release(KeyCode.R, KeyCode.ALT);
+        waitFx(10, range::isFocused);
+        robot.type(KeyCode.DOWN);
+        waitFx(10, () -> Duration.ofHours(1).equals(model.range().get()));
         @SuppressWarnings("unchecked")
         ComboBox<Duration> detailRange = (ComboBox<Duration>) robot.lookup("#range-detail").query();
         assertEquals(Duration.ofHours(1), fx(detailRange::getValue), "the VM detail shows the same range");
