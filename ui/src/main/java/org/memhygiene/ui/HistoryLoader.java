@@ -50,7 +50,21 @@ public final class HistoryLoader {
         }
         long generation = ++hostGeneration;
         load(range.get(), Optional.empty(), model.hostHistory(), () -> generation == hostGeneration, points -> hostRows(points),
-                model.host());
+                model.host(), Optional.of(client.decisions(range.get()[0], range.get()[1]).thenApply(HistoryLoader::decisionLines)));
+    }
+
+    /** "time  MODE  RESULT: knobs; scrubs — reason (outcome)" per decision. */
+    private static java.util.List<String> decisionLines(JsonNode document) {
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        for (JsonNode d : document.path("decisions")) {
+            String ksm = d.path("ksm").asText("");
+            StringBuilder scrubs = new StringBuilder();
+            d.path("scrubs").forEach(vm -> scrubs.append(scrubs.length() == 0 ? "" : ", ").append(vm.asText()));
+            lines.add(clock(Instant.parse(d.path("at").asText())) + "  " + d.path("mode").asText("") + "  " + d.path("result").asText("")
+                    + ": " + (ksm.isEmpty() ? "KSM as it was" : ksm) + (scrubs.length() == 0 ? "" : "; scrub " + scrubs) + " — "
+                    + d.path("reason").asText("") + " (" + d.path("outcome").asText("") + ")");
+        }
+        return lines;
     }
 
     /** Loads the history of the VM {@code name} (UUID {@code uuid}) for the range shown (the FX thread only). */
@@ -62,18 +76,23 @@ public final class HistoryLoader {
         long generation = ++vmGeneration;
         long pageBytes = model.latestHost().get().orElseThrow().pageSizeBytes();
         load(range.get(), Optional.of(name), model.vmHistory(), () -> generation == vmGeneration, points -> vmRows(points, pageBytes),
-                model.vmTable(uuid));
+                model.vmTable(uuid), Optional.empty());
     }
 
     private record Rows(double[] times, double[][] rows) {
     }
 
     private void load(Instant[] range, Optional<String> vm, ObjectProperty<HistoryStatus> status,
-            java.util.function.BooleanSupplier current, java.util.function.Function<JsonNode, Rows> parse, SeriesTable into) {
+            java.util.function.BooleanSupplier current, java.util.function.Function<JsonNode, Rows> parse, SeriesTable into,
+            Optional<java.util.concurrent.CompletableFuture<java.util.List<String>>> decisions) {
         String what = "history " + vm.map(n -> "of " + n + " ").orElse("") + "from " + clock(range[0]) + " to " + clock(range[1]);
         status.set(new HistoryStatus(true, false, "loading " + what + "…"));
-        client.history(range[0], range[1], vm).thenApply(document -> parse.apply(document.path("points")))
-                .whenComplete((rows, failure) -> Platform.runLater(() -> {
+        java.util.concurrent.CompletableFuture<Rows> samples = client.history(range[0], range[1], vm)
+                .thenApply(document -> parse.apply(document.path("points")));
+        java.util.concurrent.CompletableFuture<java.util.List<String>> decided = decisions
+                .orElse(java.util.concurrent.CompletableFuture.completedFuture(java.util.List.of()));
+        samples.thenCombine(decided, (rows, lines) -> java.util.Map.entry(rows, lines))
+                .whenComplete((both, failure) -> Platform.runLater(() -> {
                     if (!current.getAsBoolean()) {
                         return; // a newer load (another range or VM) owns the status
                     }
@@ -83,7 +102,11 @@ public final class HistoryLoader {
                                 ? cause.getMessage() : cause.toString()) + " (showing the live samples only)"));
                         return;
                     }
+                    Rows rows = both.getKey();
                     int taken = into.merge(rows.times(), rows.rows());
+                    if (decisions.isPresent()) {
+                        model.decisions().setAll(both.getValue());
+                    }
                     status.set(new HistoryStatus(false, false, what + ": " + rows.times().length + " recorded samples, " + taken
                             + " added to the live ones"));
                     model.changed();

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import javafx.scene.chart.XYChart;
@@ -40,8 +41,12 @@ import org.testfx.util.WaitForAsyncUtils;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HistoryUiTest {
-    /** 60 simulated seconds per 200 ms sample: 30 samples are half an hour, more than the first range's 15 min. */
-    private static final double SPEED = 300;
+    /**
+     * The simulator's clock: real time sped up 300 times while the controller records (60 simulated s per
+     * 200 ms sample: 30 samples are half an hour, more than the first range's 15 min), then 6 times once the
+     * dashboard connects, so a slow machine does not slide the connection out of a range mid-test.
+     */
+    private static final RateClock CLOCK = new RateClock(300);
     private static final Duration INTERVAL = Duration.ofMillis(200);
     private static final Instant EVER_FROM = Instant.parse("2000-01-01T00:00:00Z");
     private static final Instant EVER_TO = Instant.parse("2100-01-01T00:00:00Z");
@@ -56,11 +61,12 @@ class HistoryUiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        controller = BuiltinController.start(SimulatedHost.builtin(Clock.systemUTC(), SPEED), INTERVAL, true);
+        controller = BuiltinController.start(SimulatedHost.builtin(CLOCK, 1), INTERVAL, true);
         ControllerClient client = new ControllerClient(controller.url(), Optional.empty());
         // The built-in controller records every sample here: 60 simulated s apart, more than history.interval_millis.
         WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS,
                 () -> client.history(EVER_FROM, EVER_TO, Optional.empty()).get().path("points").size() >= 30);
+        CLOCK.rate(6);
         connectedSeconds = client.snapshot().get().sampledAt().toEpochMilli() / 1000.0;
         dashboard = new Dashboard(model, client, BuiltinController.exposureOf(controller.simulated().orElseThrow()));
         FxToolkit.registerPrimaryStage();
@@ -70,6 +76,38 @@ class HistoryUiTest {
             stage.show();
         });
         dashboard.start();
+    }
+
+    /** Real time at an adjustable rate (the simulator advances by this clock's elapsed time). */
+    private static final class RateClock extends Clock {
+        private Instant base = Instant.now();
+        private long baseNanos = System.nanoTime();
+        private double rate;
+
+        RateClock(double rate) {
+            this.rate = rate;
+        }
+
+        synchronized void rate(double newRate) {
+            base = instant();
+            baseNanos = System.nanoTime();
+            rate = newRate;
+        }
+
+        @Override
+        public synchronized Instant instant() {
+            return base.plusNanos((long) ((System.nanoTime() - baseNanos) * rate));
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            throw new UnsupportedOperationException("UTC only");
+        }
     }
 
     @AfterAll
@@ -135,6 +173,25 @@ class HistoryUiTest {
         });
         assertTrue(drawn < connectedSeconds - 20 * 60, "the chart draws the hour: first x " + drawn);
         assertTrue(fx(() -> ((Label) robot.lookup("#range-overview-status").query()).getText()).contains("recorded samples"));
+
+        // The policy's decisions recorded in the hour before the connection are listed on the overview (the hour
+        // ends at the latest sample at load time, at or after the connection: two minutes' margin at its start).
+        JsonNode decisions = dashboard.client().decisions(EVER_FROM, EVER_TO).get().path("decisions");
+        List<String> expected = new java.util.ArrayList<>();
+        for (JsonNode d : decisions) {
+            double at = Instant.parse(d.path("at").asText()).toEpochMilli() / 1000.0;
+            if (at > connectedSeconds - 3600 + 120 && at < connectedSeconds) {
+                expected.add(d.path("at").asText().replace('T', ' ').replaceAll("\\.\\d+Z$", "Z") + "  " + d.path("mode").asText() + "  "
+                        + d.path("result").asText() + ": ");
+            }
+        }
+        assertTrue(!expected.isEmpty(), "the controller decided before the dashboard connected: " + decisions);
+        @SuppressWarnings("unchecked")
+        javafx.scene.control.ListView<String> list = (javafx.scene.control.ListView<String>) robot.lookup("#overview-decisions").query();
+        List<String> listed = fx(() -> List.copyOf(list.getItems()));
+        for (String line : expected) {
+            assertTrue(listed.stream().anyMatch(l -> l.startsWith(line)), line + " listed in " + listed);
+        }
     }
 
     @Test

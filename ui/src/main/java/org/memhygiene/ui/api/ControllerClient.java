@@ -81,6 +81,11 @@ public final class ControllerClient implements AutoCloseable {
                         .orElse(""));
     }
 
+    /** GET /api/v1/history/decisions?from=ISO&amp;to=ISO: the policy's recorded decisions in [from, to), oldest first. */
+    public CompletableFuture<JsonNode> decisions(java.time.Instant from, java.time.Instant to) {
+        return get("/api/v1/history/decisions?from=" + from + "&to=" + to);
+    }
+
     /** PUT /api/v1/settings: KSM knobs all or nothing; the answer lists the changes. */
     public CompletableFuture<JsonNode> putSettings(Map<String, ?> knobs) {
         return send("PUT", "/api/v1/settings", Json.mapper().valueToTree(knobs), CALL_TIMEOUT);

@@ -61,6 +61,7 @@ public final class DashboardModel {
     private final ObjectProperty<Optional<HostView>> latestHost = new SimpleObjectProperty<>(Optional.empty());
     private final ObjectProperty<Connection> connection = new SimpleObjectProperty<>(new Connection(false, "connecting…"));
     private final LongProperty revision = new SimpleLongProperty();
+    private final ObservableList<String> decisions = FXCollections.observableArrayList();
     private final ObjectProperty<Duration> range = new SimpleObjectProperty<>(RANGES.get(0));
     private final ObjectProperty<HistoryStatus> hostHistory = new SimpleObjectProperty<>(HistoryStatus.NONE);
     private final ObjectProperty<HistoryStatus> vmHistory = new SimpleObjectProperty<>(HistoryStatus.NONE);
@@ -129,6 +130,11 @@ public final class DashboardModel {
     /** The time range the overview and the VM detail show, back from the latest sample. */
     public ObjectProperty<Duration> range() {
         return range;
+    }
+
+    /** The policy's recorded decisions in the range shown, oldest first, one line each. */
+    public ObservableList<String> decisions() {
+        return decisions;
     }
 
     public ObjectProperty<HistoryStatus> hostHistory() {

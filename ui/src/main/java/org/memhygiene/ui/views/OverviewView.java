@@ -5,6 +5,8 @@ import javafx.geometry.Insets;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Label;
+import javafx.scene.control.ListView;
+import javafx.scene.control.TitledPane;
 import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.Priority;
@@ -52,7 +54,16 @@ public final class OverviewView implements DashboardView {
         }
         summary.getStyleClass().add("summary");
         summary.setId("overview-summary");
-        root = new VBox(8, summary, range.node(), grid);
+        ListView<String> decisionList = new ListView<>(model.decisions());
+        decisionList.setId("overview-decisions");
+        decisionList.setPlaceholder(new Label("no policy decisions recorded in this range"));
+        decisionList.setPrefHeight(120);
+        TitledPane decisions = new TitledPane("", decisionList);
+        decisions.textProperty().bind(javafx.beans.binding.Bindings.size(model.decisions())
+                .asString("Policy decisions in the range (%d, from the history)"));
+        decisions.setExpanded(false);
+        decisions.setId("overview-decisions-pane");
+        root = new VBox(8, summary, range.node(), decisions, grid);
         root.setPadding(new Insets(8));
         VBox.setVgrow(grid, Priority.ALWAYS);
         reclaimed.chart().setId("chart-reclaimed");
