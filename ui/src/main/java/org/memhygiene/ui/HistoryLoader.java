@@ -3,7 +3,14 @@ package org.memhygiene.ui;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
 import javafx.application.Platform;
 import javafx.beans.property.ObjectProperty;
 import org.memhygiene.ui.api.ApiException;
@@ -54,8 +61,8 @@ public final class HistoryLoader {
     }
 
     /** "time  MODE  RESULT: knobs; scrubs — reason (outcome)" per decision. */
-    private static java.util.List<String> decisionLines(JsonNode document) {
-        java.util.List<String> lines = new java.util.ArrayList<>();
+    private static List<String> decisionLines(JsonNode document) {
+        List<String> lines = new ArrayList<>();
         for (JsonNode d : document.path("decisions")) {
             String ksm = d.path("ksm").asText("");
             StringBuilder scrubs = new StringBuilder();
@@ -83,15 +90,15 @@ public final class HistoryLoader {
     }
 
     private void load(Instant[] range, Optional<String> vm, ObjectProperty<HistoryStatus> status,
-            java.util.function.BooleanSupplier current, java.util.function.Function<JsonNode, Rows> parse, SeriesTable into,
-            Optional<java.util.concurrent.CompletableFuture<java.util.List<String>>> decisions) {
+            BooleanSupplier current, Function<JsonNode, Rows> parse, SeriesTable into,
+            Optional<CompletableFuture<List<String>>> decisions) {
         String what = "history " + vm.map(n -> "of " + n + " ").orElse("") + "from " + clock(range[0]) + " to " + clock(range[1]);
         status.set(new HistoryStatus(true, false, "loading " + what + "…"));
-        java.util.concurrent.CompletableFuture<Rows> samples = client.history(range[0], range[1], vm)
+        CompletableFuture<Rows> samples = client.history(range[0], range[1], vm)
                 .thenApply(document -> parse.apply(document.path("points")));
-        java.util.concurrent.CompletableFuture<java.util.List<String>> decided = decisions
-                .orElse(java.util.concurrent.CompletableFuture.completedFuture(java.util.List.of()));
-        samples.thenCombine(decided, (rows, lines) -> java.util.Map.entry(rows, lines))
+        CompletableFuture<List<String>> decided = decisions
+                .orElse(CompletableFuture.completedFuture(List.of()));
+        samples.thenCombine(decided, (rows, lines) -> Map.entry(rows, lines))
                 .whenComplete((both, failure) -> Platform.runLater(() -> {
                     if (!current.getAsBoolean()) {
                         return; // a newer load (another range or VM) owns the status
@@ -149,7 +156,7 @@ public final class HistoryLoader {
         String at = point.path("at").asText("");
         try {
             return Instant.parse(at).toEpochMilli() / 1000.0;
-        } catch (java.time.format.DateTimeParseException e) {
+        } catch (DateTimeParseException e) {
             throw new ApiException(0, "history point at = '" + at + "': expected an ISO-8601 instant from the controller");
         }
     }
