@@ -71,6 +71,21 @@ public final class ControllerClient implements AutoCloseable {
         return get("/api/v1/snapshot").thenApply(ApiDocuments::host);
     }
 
+    /**
+     * GET /api/v1/history?from=ISO&amp;to=ISO[&amp;vm=NAME]: the recorded samples of the host (or of one VM) in
+     * [from, to), oldest first (docs/API.md).
+     */
+    public CompletableFuture<JsonNode> history(java.time.Instant from, java.time.Instant to, Optional<String> vm) {
+        return get("/api/v1/history?from=" + from + "&to=" + to
+                + vm.map(name -> "&vm=" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"))
+                        .orElse(""));
+    }
+
+    /** GET /api/v1/history/decisions?from=ISO&amp;to=ISO: the policy's recorded decisions in [from, to), oldest first. */
+    public CompletableFuture<JsonNode> decisions(java.time.Instant from, java.time.Instant to) {
+        return get("/api/v1/history/decisions?from=" + from + "&to=" + to);
+    }
+
     /** PUT /api/v1/settings: KSM knobs all or nothing; the answer lists the changes. */
     public CompletableFuture<JsonNode> putSettings(Map<String, ?> knobs) {
         return send("PUT", "/api/v1/settings", Json.mapper().valueToTree(knobs), CALL_TIMEOUT);

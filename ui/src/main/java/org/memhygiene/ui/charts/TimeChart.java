@@ -85,17 +85,23 @@ public final class TimeChart {
         return chart;
     }
 
-    /** Redraws from {@code table} (the FX thread only). */
+    /** Redraws from all of {@code table} (the FX thread only). */
     public void update(SeriesTable table) {
-        int n = table.size();
-        double[] t = table.times();
+        update(table, Double.NEGATIVE_INFINITY);
+    }
+
+    /** Redraws the rows of {@code table} from {@code fromSeconds} on (the time range shown). */
+    public void update(SeriesTable table, double fromSeconds) {
+        int first = table.firstAtOrAfter(fromSeconds);
+        int n = table.size() - first;
+        double[] t = java.util.Arrays.copyOfRange(table.times(), first, table.size());
         double scale = 1;
         if (unit == Unit.BYTES) {
             double max = 0;
             for (Line line : lines) {
                 int c = table.column(line.column());
                 for (int i = 0; i < n; i++) {
-                    double v = table.value(c, i);
+                    double v = table.value(c, first + i);
                     max = Double.isNaN(v) ? max : stacked ? max : Math.max(max, v);
                 }
             }
@@ -103,7 +109,7 @@ public final class TimeChart {
                 for (int i = 0; i < n; i++) {
                     double sum = 0;
                     for (Line line : lines) {
-                        double v = table.value(table.column(line.column()), i);
+                        double v = table.value(table.column(line.column()), first + i);
                         sum += Double.isNaN(v) ? 0 : v;
                     }
                     max = Math.max(max, sum);
@@ -120,7 +126,7 @@ public final class TimeChart {
             double[] total = new double[n];
             List<double[]> columns = new ArrayList<>();
             for (Line line : lines) {
-                double[] v = table.values(table.column(line.column()));
+                double[] v = java.util.Arrays.copyOfRange(table.values(table.column(line.column())), first, table.size());
                 columns.add(v);
                 for (int i = 0; i < n; i++) {
                     total[i] += Double.isNaN(v[i]) ? 0 : v[i];
@@ -137,7 +143,7 @@ public final class TimeChart {
             }
         } else {
             for (int s = 0; s < lines.size(); s++) {
-                double[] v = table.values(table.column(lines.get(s).column()));
+                double[] v = java.util.Arrays.copyOfRange(table.values(table.column(lines.get(s).column())), first, table.size());
                 fill(chart.getData().get(s), t, v, Lttb.select(t, v, n, MAX_POINTS), scale, false);
             }
         }

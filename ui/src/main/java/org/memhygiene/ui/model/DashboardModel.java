@@ -34,6 +34,21 @@ public final class DashboardModel {
     public static final String MERGED_PAGES = "merged_pages";
     public static final String ZERO_PAGES = "zero_pages";
 
+    /** The time ranges the overview and the VM detail offer; the first is the default. */
+    public static final List<Duration> RANGES = List.of(Duration.ofMinutes(15), Duration.ofHours(1), Duration.ofHours(6),
+            Duration.ofHours(24));
+
+    /**
+     * The state of the last history load of a view (docs/DASHBOARD.md, "History").
+     *
+     * @param loading whether a load is under way
+     * @param failed  whether the last load failed (the live data stays)
+     * @param text    what to show next to the range selector
+     */
+    public record HistoryStatus(boolean loading, boolean failed, String text) {
+        public static final HistoryStatus NONE = new HistoryStatus(false, false, "");
+    }
+
     /** The connection as the banner shows it. */
     public record Connection(boolean connected, String message) {
     }
@@ -46,6 +61,10 @@ public final class DashboardModel {
     private final ObjectProperty<Optional<HostView>> latestHost = new SimpleObjectProperty<>(Optional.empty());
     private final ObjectProperty<Connection> connection = new SimpleObjectProperty<>(new Connection(false, "connecting…"));
     private final LongProperty revision = new SimpleLongProperty();
+    private final ObservableList<String> decisions = FXCollections.observableArrayList();
+    private final ObjectProperty<Duration> range = new SimpleObjectProperty<>(RANGES.get(0));
+    private final ObjectProperty<HistoryStatus> hostHistory = new SimpleObjectProperty<>(HistoryStatus.NONE);
+    private final ObjectProperty<HistoryStatus> vmHistory = new SimpleObjectProperty<>(HistoryStatus.NONE);
     private HostView previous;
 
     /** One sample: the host, its VMs and the breakdown of what each reclaims. */
@@ -69,8 +88,7 @@ public final class DashboardModel {
         List<VmRow> newRows = new java.util.ArrayList<>(vmViews.size());
         for (VmView vm : vmViews) {
             Reclaimed r = breakdown.vms().getOrDefault(vm.uuid(), Reclaimed.NONE);
-            vms.computeIfAbsent(vm.uuid(), u -> new SeriesTable(RETENTION.toSeconds(), SHARING, ZERO, FPR, MERGED_PAGES, ZERO_PAGES))
-                    .add(t, r.sharingBytes(), r.zeroPageBytes(), r.freePageReportingBytes(), orNaN(vm.mergedPages()),
+            vmTable(vm.uuid()).add(t, r.sharingBytes(), r.zeroPageBytes(), r.freePageReportingBytes(), orNaN(vm.mergedPages()),
                             orNaN(vm.zeroPages()));
             newRows.add(new VmRow(vm, r));
         }
@@ -97,6 +115,34 @@ public final class DashboardModel {
     /** The series of the VM with {@code uuid}; empty before its first sample. */
     public Optional<SeriesTable> vm(String uuid) {
         return Optional.ofNullable(vms.get(uuid));
+    }
+
+    /** The series of the VM with {@code uuid}, created empty when it has none yet (for its history). */
+    public SeriesTable vmTable(String uuid) {
+        return vms.computeIfAbsent(uuid, u -> new SeriesTable(RETENTION.toSeconds(), SHARING, ZERO, FPR, MERGED_PAGES, ZERO_PAGES));
+    }
+
+    /** Tells the views to redraw (after history was merged into the series). */
+    public void changed() {
+        revision.set(revision.get() + 1);
+    }
+
+    /** The time range the overview and the VM detail show, back from the latest sample. */
+    public ObjectProperty<Duration> range() {
+        return range;
+    }
+
+    /** The policy's recorded decisions in the range shown, oldest first, one line each. */
+    public ObservableList<String> decisions() {
+        return decisions;
+    }
+
+    public ObjectProperty<HistoryStatus> hostHistory() {
+        return hostHistory;
+    }
+
+    public ObjectProperty<HistoryStatus> vmHistory() {
+        return vmHistory;
     }
 
     public ObservableList<VmRow> rows() {

@@ -56,6 +56,94 @@ public final class SeriesTable {
         }
     }
 
+    /**
+     * Merges rows recorded elsewhere (the controller's history, one row per history interval) into the
+     * live ones without duplicates: a row is taken only where no row lies within half the merged rows'
+     * median spacing of its time, so the denser live rows win where both exist and history fills what
+     * the live stream missed (before the dashboard connected, while it was disconnected).
+     *
+     * @param timesSeconds ascending times, epoch seconds
+     * @param rows         one array of {@link #columns()} values per time
+     * @return the rows taken
+     */
+    public int merge(double[] timesSeconds, double[][] rows) {
+        if (timesSeconds.length != rows.length) {
+            throw new IllegalArgumentException(timesSeconds.length + " times but " + rows.length + " rows");
+        }
+        double tolerance = halfMedianStep(timesSeconds);
+        int size = end - start;
+        int capacity = Math.max(1024, (size + rows.length) * 2);
+        double[] newTimes = new double[capacity];
+        double[][] newValues = new double[values.length][capacity];
+        int live = start;
+        int out = 0;
+        int taken = 0;
+        for (int i = 0; i < timesSeconds.length; i++) {
+            double t = timesSeconds[i];
+            if (rows[i].length != columns.size()) {
+                throw new IllegalArgumentException("expected " + columns.size() + " values " + columns + ", got " + rows[i].length);
+            }
+            while (live < end && times[live] <= t) {
+                copyRow(live++, newTimes, newValues, out++);
+            }
+            boolean near = (live > start && t - times[live - 1] <= tolerance) || (live < end && times[live] - t <= tolerance);
+            if (near) {
+                continue;
+            }
+            newTimes[out] = t;
+            for (int c = 0; c < values.length; c++) {
+                newValues[c][out] = rows[i][c];
+            }
+            out++;
+            taken++;
+        }
+        while (live < end) {
+            copyRow(live++, newTimes, newValues, out++);
+        }
+        times = newTimes;
+        values = newValues;
+        start = 0;
+        end = out;
+        if (end > 0) {
+            double cutoff = times[end - 1] - retentionSeconds;
+            while (start < end && times[start] < cutoff) {
+                start++;
+            }
+        }
+        return taken;
+    }
+
+    private void copyRow(int from, double[] toTimes, double[][] toValues, int to) {
+        toTimes[to] = times[from];
+        for (int c = 0; c < values.length; c++) {
+            toValues[c][to] = values[c][from];
+        }
+    }
+
+    private static double halfMedianStep(double[] t) {
+        if (t.length < 2) {
+            return 0.001;
+        }
+        double[] steps = new double[t.length - 1];
+        for (int i = 1; i < t.length; i++) {
+            steps[i - 1] = t[i] - t[i - 1];
+        }
+        Arrays.sort(steps);
+        return Math.max(0.001, steps[steps.length / 2] / 2);
+    }
+
+    /** The index of the first row at or after {@code timeSeconds} ({@link #size()} when there is none). */
+    public int firstAtOrAfter(double timeSeconds) {
+        int i = Arrays.binarySearch(times, start, end, timeSeconds);
+        if (i < 0) {
+            return -i - 1 - start;
+        }
+        while (i > start && times[i - 1] == timeSeconds) {
+            i--;
+        }
+        return i - start;
+    }
+
     private void compactOrGrow() {
         int size = end - start;
         int capacity = size * 2 > times.length ? times.length * 2 : times.length;

@@ -3,6 +3,7 @@ package org.memhygiene.ui.views;
 import java.io.File;
 import java.io.IOException;
 import java.util.List;
+import javafx.application.Platform;
 import javafx.geometry.Insets;
 import javafx.scene.Parent;
 import javafx.scene.Scene;
@@ -20,6 +21,7 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.VBox;
 import javafx.stage.FileChooser;
 import javafx.stage.Window;
+import org.memhygiene.ui.HistoryLoader;
 import org.memhygiene.ui.api.ControllerClient;
 import org.memhygiene.ui.export.ChartExport;
 import org.memhygiene.ui.model.DashboardModel;
@@ -61,7 +63,8 @@ public final class DashboardWindow {
         this.vms = new VmsView(model, this::open);
         this.findings = new FindingsView(model);
         this.controls = new ControlsView(model, client);
-        this.detail = new VmDetailView(model, client);
+        HistoryLoader history = new HistoryLoader(model, client);
+        this.detail = new VmDetailView(model, client, history);
         this.views = List.of(overview, tradeoff, vms, findings, controls, detail);
         for (DashboardView view : views) {
             Tab tab = new Tab(view.title(), view.node());
@@ -78,6 +81,21 @@ public final class DashboardWindow {
         banner.setWrapText(true);
         banner.setPadding(new Insets(6, 10, 6, 10));
         model.connection().addListener((o, was, now) -> showConnection(now));
+        // On (re)connection: the first sample's model update follows this change in the same FX
+        // event, so the load (which ends its range at the latest sample) runs after it.
+        model.connection().addListener((o, was, now) -> {
+            if (now.connected() && !was.connected()) {
+                Platform.runLater(() -> {
+                    history.loadHost();
+                    detail.loadHistory();
+                });
+            }
+        });
+        model.range().addListener((o, was, now) -> {
+            history.loadHost();
+            detail.loadHistory();
+            current().refresh();
+        });
         showConnection(model.connection().get());
         status.getStyleClass().add("status-line");
         status.setPadding(new Insets(3, 8, 3, 8));

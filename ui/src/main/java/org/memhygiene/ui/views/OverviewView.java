@@ -5,6 +5,8 @@ import javafx.geometry.Insets;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Label;
+import javafx.scene.control.ListView;
+import javafx.scene.control.TitledPane;
 import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.Priority;
@@ -29,10 +31,12 @@ public final class OverviewView implements DashboardView {
     private final TimeChart cpu = TimeChart.lines("ksmd CPU", "CPU (% of one core)", Unit.AS_IS,
             List.of(new Line("ksmd", DashboardModel.KSMD_CPU)));
     private final Label summary = new Label("waiting for the first sample…");
+    private final RangeSelector range;
     private final VBox root;
 
     public OverviewView(DashboardModel model) {
         this.model = model;
+        this.range = new RangeSelector(model, model.hostHistory(), "range-overview");
         GridPane grid = new GridPane();
         grid.setHgap(8);
         grid.setVgap(8);
@@ -50,7 +54,16 @@ public final class OverviewView implements DashboardView {
         }
         summary.getStyleClass().add("summary");
         summary.setId("overview-summary");
-        root = new VBox(8, summary, grid);
+        ListView<String> decisionList = new ListView<>(model.decisions());
+        decisionList.setId("overview-decisions");
+        decisionList.setPlaceholder(new Label("no policy decisions recorded in this range"));
+        decisionList.setPrefHeight(120);
+        TitledPane decisions = new TitledPane("", decisionList);
+        decisions.textProperty().bind(javafx.beans.binding.Bindings.size(model.decisions())
+                .asString("Policy decisions in the range (%d, from the history)"));
+        decisions.setExpanded(false);
+        decisions.setId("overview-decisions-pane");
+        root = new VBox(8, summary, range.node(), decisions, grid);
         root.setPadding(new Insets(8));
         VBox.setVgrow(grid, Priority.ALWAYS);
         reclaimed.chart().setId("chart-reclaimed");
@@ -69,10 +82,11 @@ public final class OverviewView implements DashboardView {
     @Override
     public void refresh() {
         SeriesTable host = model.host();
-        reclaimed.update(host);
-        free.update(host);
-        scan.update(host);
-        cpu.update(host);
+        double from = host.size() == 0 ? 0 : host.time(host.size() - 1) - model.range().get().toSeconds();
+        reclaimed.update(host, from);
+        free.update(host, from);
+        scan.update(host, from);
+        cpu.update(host, from);
         if (host.size() > 0) {
             double total = host.last(host.column(DashboardModel.SHARING)) + host.last(host.column(DashboardModel.ZERO))
                     + host.last(host.column(DashboardModel.FPR));

@@ -18,6 +18,7 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import javafx.scene.layout.ColumnConstraints;
+import org.memhygiene.ui.HistoryLoader;
 import org.memhygiene.ui.api.ControllerClient;
 import org.memhygiene.ui.charts.TimeChart;
 import org.memhygiene.ui.charts.TimeChart.Line;
@@ -40,16 +41,21 @@ public final class VmDetailView implements DashboardView {
     private final Button scrub = new Button("Scrub free memory now");
     private final ProgressIndicator scrubbing = new ProgressIndicator();
     private final Label scrubResult = new Label();
+    private final RangeSelector range;
+    private final HistoryLoader history;
     private final VBox root;
 
-    public VmDetailView(DashboardModel model, ControllerClient client) {
+    public VmDetailView(DashboardModel model, ControllerClient client, HistoryLoader history) {
         this.model = model;
         this.client = client;
+        this.history = history;
+        this.range = new RangeSelector(model, model.vmHistory(), "range-detail");
         vm.setId("detail-vm");
         vm.setPromptText("VM");
         vm.valueProperty().addListener((o, was, now) -> {
             scrubResult.setText("");
             refresh();
+            loadHistory();
         });
         scrub.setId("scrub");
         scrub.setOnAction(e -> scrub());
@@ -72,7 +78,7 @@ public final class VmDetailView implements DashboardView {
             charts.getColumnConstraints().add(c);
         }
         reclaimed.chart().setId("chart-vm-reclaimed");
-        root = new VBox(8, new HBox(8, new Label("VM"), vm, scrub, scrubbing), facts, scrubResult, charts,
+        root = new VBox(8, new HBox(8, new Label("VM"), vm, scrub, scrubbing), facts, scrubResult, range.node(), charts,
                 new Label("Posture findings"), list);
         root.setPadding(new Insets(8));
         VBox.setVgrow(charts, Priority.ALWAYS);
@@ -84,6 +90,11 @@ public final class VmDetailView implements DashboardView {
             vm.getItems().add(name);
         }
         vm.setValue(name);
+    }
+
+    /** Loads the shown VM's history for the range shown (on connect, on a new VM or range). */
+    public void loadHistory() {
+        row().ifPresent(r -> history.loadVm(r.vm().name(), r.vm().uuid()));
     }
 
     public Optional<String> shown() {
@@ -132,8 +143,9 @@ public final class VmDetailView implements DashboardView {
                 + (r.vm().postureLevel().isEmpty() ? "" : " (" + r.vm().postureLevel() + ")")
                 + (r.vm().freePageReporting() ? " · free page reporting on" : ""));
         model.vm(r.vm().uuid()).ifPresent(table -> {
-            reclaimed.update(table);
-            pages.update(table);
+            double from = table.size() == 0 ? 0 : table.time(table.size() - 1) - model.range().get().toSeconds();
+            reclaimed.update(table, from);
+            pages.update(table, from);
         });
         List<String> now = r.vm().findings().stream().map(f -> f.severity() + "  " + f.title() + " — " + f.evidence() + " → "
                 + f.remediation()).toList();

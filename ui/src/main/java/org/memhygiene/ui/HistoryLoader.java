@@ -1,0 +1,172 @@
+package org.memhygiene.ui;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import javafx.application.Platform;
+import javafx.beans.property.ObjectProperty;
+import org.memhygiene.ui.api.ApiException;
+import org.memhygiene.ui.api.ControllerClient;
+import org.memhygiene.ui.api.HostView;
+import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.DashboardModel.HistoryStatus;
+import org.memhygiene.ui.model.SeriesTable;
+
+/**
+ * Fills the model's series with the controller's recorded history (GET /api/v1/history) for the time
+ * range shown, so the charts reach back before the dashboard connected. The request and its parsing
+ * run on the client's threads; the merge (SeriesTable#merge: live rows win, history fills what the
+ * stream missed) on the FX thread. A failure is shown next to the range selector and leaves the live
+ * series as they were.
+ */
+public final class HistoryLoader {
+    private final DashboardModel model;
+    private final ControllerClient client;
+    private long hostGeneration;
+    private long vmGeneration;
+
+    public HistoryLoader(DashboardModel model, ControllerClient client) {
+        this.model = model;
+        this.client = client;
+    }
+
+    /** The range ends at the latest sample: the controller's clock (simulated time on a simulated host), not ours. */
+    private Optional<Instant[]> range() {
+        Optional<HostView> latest = model.latestHost().get();
+        if (latest.isEmpty()) {
+            return Optional.empty();
+        }
+        Instant to = latest.get().sampledAt();
+        Duration range = model.range().get();
+        return Optional.of(new Instant[] {to.minus(range), to});
+    }
+
+    /** Loads the host's history for the range shown (the FX thread only). */
+    public void loadHost() {
+        Optional<Instant[]> range = range();
+        if (range.isEmpty()) {
+            return;
+        }
+        long generation = ++hostGeneration;
+        load(range.get(), Optional.empty(), model.hostHistory(), () -> generation == hostGeneration, points -> hostRows(points),
+                model.host(), Optional.of(client.decisions(range.get()[0], range.get()[1]).thenApply(HistoryLoader::decisionLines)));
+    }
+
+    /** "time  MODE  RESULT: knobs; scrubs — reason (outcome)" per decision. */
+    private static List<String> decisionLines(JsonNode document) {
+        List<String> lines = new ArrayList<>();
+        for (JsonNode d : document.path("decisions")) {
+            String ksm = d.path("ksm").asText("");
+            StringBuilder scrubs = new StringBuilder();
+            d.path("scrubs").forEach(vm -> scrubs.append(scrubs.length() == 0 ? "" : ", ").append(vm.asText()));
+            lines.add(clock(Instant.parse(d.path("at").asText())) + "  " + d.path("mode").asText("") + "  " + d.path("result").asText("")
+                    + ": " + (ksm.isEmpty() ? "KSM as it was" : ksm) + (scrubs.length() == 0 ? "" : "; scrub " + scrubs) + " — "
+                    + d.path("reason").asText("") + " (" + d.path("outcome").asText("") + ")");
+        }
+        return lines;
+    }
+
+    /** Loads the history of the VM {@code name} (UUID {@code uuid}) for the range shown (the FX thread only). */
+    public void loadVm(String name, String uuid) {
+        Optional<Instant[]> range = range();
+        if (range.isEmpty()) {
+            return;
+        }
+        long generation = ++vmGeneration;
+        long pageBytes = model.latestHost().get().orElseThrow().pageSizeBytes();
+        load(range.get(), Optional.of(name), model.vmHistory(), () -> generation == vmGeneration, points -> vmRows(points, pageBytes),
+                model.vmTable(uuid), Optional.empty());
+    }
+
+    private record Rows(double[] times, double[][] rows) {
+    }
+
+    private void load(Instant[] range, Optional<String> vm, ObjectProperty<HistoryStatus> status,
+            BooleanSupplier current, Function<JsonNode, Rows> parse, SeriesTable into,
+            Optional<CompletableFuture<List<String>>> decisions) {
+        String what = "history " + vm.map(n -> "of " + n + " ").orElse("") + "from " + clock(range[0]) + " to " + clock(range[1]);
+        status.set(new HistoryStatus(true, false, "loading " + what + "…"));
+        CompletableFuture<Rows> samples = client.history(range[0], range[1], vm)
+                .thenApply(document -> parse.apply(document.path("points")));
+        CompletableFuture<List<String>> decided = decisions
+                .orElse(CompletableFuture.completedFuture(List.of()));
+        samples.thenCombine(decided, (rows, lines) -> Map.entry(rows, lines))
+                .whenComplete((both, failure) -> Platform.runLater(() -> {
+                    if (!current.getAsBoolean()) {
+                        return; // a newer load (another range or VM) owns the status
+                    }
+                    if (failure != null) {
+                        Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
+                        status.set(new HistoryStatus(false, true, "cannot load the " + what + ": " + (cause instanceof ApiException
+                                ? cause.getMessage() : cause.toString()) + " (showing the live samples only)"));
+                        return;
+                    }
+                    Rows rows = both.getKey();
+                    int taken = into.merge(rows.times(), rows.rows());
+                    if (decisions.isPresent()) {
+                        model.decisions().setAll(both.getValue());
+                    }
+                    status.set(new HistoryStatus(false, false, what + ": " + rows.times().length + " recorded samples, " + taken
+                            + " added to the live ones"));
+                    model.changed();
+                }));
+    }
+
+    /** Host history in the model's host columns; what the history does not record (docs/HISTORY.md) is NaN. */
+    private static Rows hostRows(JsonNode points) {
+        int n = points.size();
+        double[] times = new double[n];
+        double[][] rows = new double[n][];
+        for (int i = 0; i < n; i++) {
+            JsonNode p = points.get(i);
+            times[i] = seconds(p);
+            // sharing, zero, free page reporting, MemFree, MemAvailable, scan rate, ksmd CPU
+            rows[i] = new double[] {number(p, "saved_by_sharing_bytes"), number(p, "saved_by_zero_pages_bytes"), Double.NaN,
+                    Double.NaN, number(p, "mem_available_bytes"), Double.NaN, Double.NaN};
+        }
+        return new Rows(times, rows);
+    }
+
+    /** One VM's history: ksm_saved_bytes is its merged plus zero pages (docs/API.md), so sharing is the difference. */
+    private static Rows vmRows(JsonNode points, long pageBytes) {
+        int n = points.size();
+        double[] times = new double[n];
+        double[][] rows = new double[n][];
+        for (int i = 0; i < n; i++) {
+            JsonNode p = points.get(i);
+            times[i] = seconds(p);
+            double saved = number(p, "ksm_saved_bytes");
+            double zero = number(p, "zero_page_bytes");
+            double sharing = Double.isNaN(saved) ? Double.NaN : saved - (Double.isNaN(zero) ? 0 : zero);
+            // sharing, zero, free page reporting, merged pages, zero pages
+            rows[i] = new double[] {sharing, zero, Double.NaN, sharing / pageBytes, zero / pageBytes};
+        }
+        return new Rows(times, rows);
+    }
+
+    private static double seconds(JsonNode point) {
+        String at = point.path("at").asText("");
+        try {
+            return Instant.parse(at).toEpochMilli() / 1000.0;
+        } catch (DateTimeParseException e) {
+            throw new ApiException(0, "history point at = '" + at + "': expected an ISO-8601 instant from the controller");
+        }
+    }
+
+    private static double number(JsonNode node, String key) {
+        JsonNode value = node.path(key);
+        return value.isNumber() ? value.asDouble() : Double.NaN;
+    }
+
+    private static String clock(Instant t) {
+        return t.toString().replace('T', ' ').replaceAll("\\.\\d+Z$", "Z");
+    }
+}
