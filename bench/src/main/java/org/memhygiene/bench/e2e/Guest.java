@@ -40,7 +40,8 @@ import org.w3c.dom.Node;
 final class Guest implements AutoCloseable {
     static final String URI = "qemu:///system";
     static final String CONTROL_PORT = "org.memhygiene.e2e.0";
-    static final long MEMORY_MIB = 512;
+    /** Small enough to fill, scrub and scan quickly under TCG, large enough to free ~140 MiB each. */
+    static final long MEMORY_MIB = 384;
     private static final Pattern CONTROL_SOCKET = Pattern.compile(
             "<source mode='bind' path='([^']+)'/>\\s*<target type='virtio' name='" + Pattern.quote(CONTROL_PORT) + "'");
 
