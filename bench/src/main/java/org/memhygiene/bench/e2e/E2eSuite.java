@@ -29,9 +29,9 @@ import java.util.concurrent.Future;
 public final class E2eSuite {
     /**
      * The scan rate fixed for the measured phases: ksmd scans at most 1000 pages per 20 ms. Twice that
-     * was tried: ksmd then slowed the guests' fill (24 s instead of 13 s for 145 MiB) and the many full
-     * scans during the fill aged the random data's pages under smart_scan, so that a scrubbed guest
-     * needed 11 of its 12 allowed full scans.
+     * was tried: ksmd then slowed the guests' fill (24 s instead of 13 s for 145 MiB with KSM off) and
+     * the many full scans during the fill aged the random data's pages under smart_scan, so that a
+     * scrubbed guest needed 11 of its 12 allowed full scans.
      */
     static final long PAGES_TO_SCAN = 1000;
     static final long SLEEP_MILLIS = 20;
@@ -53,8 +53,16 @@ public final class E2eSuite {
      * ksmtuned's CPU, which goes on for no gain after that, is counted for less time: a shorter window
      * favours ksmtuned in reclaimed memory per ksmd CPU-second.
      */
-    static final Duration COMPARISON_TIME = Duration.ofSeconds(40);
+    static final Duration COMPARISON_TIME = Duration.ofSeconds(35);
     static final Duration COMPARISON_STEP = Duration.ofSeconds(5);
+    /**
+     * The free page reporting guest's and the tuner comparison's guests: smaller than the KSM phases'
+     * so that they fill sooner and ksmd's full scans, and with them both tuners' curves, end sooner.
+     * The KSM phases keep 512 MiB: with 384 MiB guests more full scans passed during their fill, the
+     * freed random data aged further under smart_scan, and a scrubbed guest needed 10-11 of its 12
+     * allowed full scans (4-8 at 512 MiB).
+     */
+    static final long SMALL_GUEST_MIB = 384;
     static final long MIB = 1024 * 1024;
     /** Left free when filling a guest: its kernel, the agent's JVM and the scrub's headroom need it. */
     static final long FILL_SPARE_BYTES = 72 * MIB;
@@ -237,7 +245,7 @@ public final class E2eSuite {
         Path config = dir.resolve("memhygiene.yaml");
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, """
-                # The adaptive policy's defaults, except: a decision every 5 s (the comparison lasts 40 s);
+                # The adaptive policy's defaults, except: a decision every 5 s (the comparison lasts 35 s);
                 # KSM started at ksmtuned's own starting rate (300 pages per 10 ms; the default, 100 per 20 ms,
                 # needs ~40 s per full scan of these two guests) with that as the floor, and a CPU budget of
                 # 10 %% of a core (what ksmtuned's ksmd used in longer runs; the default is 5 %%); guests from
@@ -250,12 +258,12 @@ public final class E2eSuite {
                   cpu_budget_percent: 10
                 scrub:
                   min_guest_free_bytes: 96M
-                """.formatted(Guest.MEMORY_MIB));
+                """.formatted(SMALL_GUEST_MIB));
         Files.writeString(config, "libvirt_uri: qemu:///system\nagent_timeout_millis: 10s\npolicy_file: " + policy
                 + "\napi:\n  port: 0\nhistory:\n  path: " + dir.resolve("history") + "\n");
 
         resetKsmForComparison();
-        Guest d = boot("memhygiene-e2e-fpr", "", true);
+        Guest d = boot("memhygiene-e2e-fpr", "", true, SMALL_GUEST_MIB);
         List<Guest> pair = bootPair();
         List<Guest> three = List.of(d, pair.get(0), pair.get(1));
         ready(three);
@@ -321,7 +329,8 @@ public final class E2eSuite {
     }
 
     private List<Guest> bootPair() throws Exception {
-        return List.of(boot("memhygiene-e2e-cmp-1", "", false), boot("memhygiene-e2e-cmp-2", "", false));
+        return List.of(boot("memhygiene-e2e-cmp-1", "", false, SMALL_GUEST_MIB),
+                boot("memhygiene-e2e-cmp-2", "", false, SMALL_GUEST_MIB));
     }
 
     /**
@@ -499,7 +508,11 @@ public final class E2eSuite {
     }
 
     private Guest boot(String name, String cmdline, boolean fpr) throws Exception {
-        Guest g = Guest.start(repo.resolve("vm-configs/dense.xml"), image, name, new Guest.Boot(domainType, cmdline, fpr));
+        return boot(name, cmdline, fpr, Guest.MEMORY_MIB);
+    }
+
+    private Guest boot(String name, String cmdline, boolean fpr, long memoryMib) throws Exception {
+        Guest g = Guest.start(repo.resolve("vm-configs/dense.xml"), image, name, new Guest.Boot(domainType, cmdline, fpr, memoryMib));
         live.add(g);
         return g;
     }
@@ -634,7 +647,7 @@ public final class E2eSuite {
 
     private void comparisonReport(Map<String, List<Point>> series, Map<String, String> notes) {
         md.append("\n## Debian's ksmtuned vs memhygiene's adaptive policy\n\n")
-                .append("Same two fresh dense guests each time (").append(Guest.MEMORY_MIB).append(" MiB, random data written to most of their free memory, then freed),\n")
+                .append("Same two fresh dense guests each time (").append(SMALL_GUEST_MIB).append(" MiB, random data written to most of their free memory, then freed),\n")
                 .append("same start (KSM stopped, pages_to_scan 100, sleep 20 ms, use_zero_pages=1), the same host /proc/meminfo\n")
                 .append("showing free memory at 10 % of MemTotal, for ").append(COMPARISON_TIME.toSeconds())
                 .append(" s each. Host memory reclaimed = drop of both QEMU RSS + Δpages_sharing (pages merged across the guests).\n\n")
