@@ -24,9 +24,17 @@ busybox=/bin/busybox   # busybox-static's: the initramfs has no libc for it
   || { echo "build-image: $busybox is not static (apt-get install busybox-static)" >&2; exit 1; }
 jdk=$(dirname "$(dirname "$(readlink -f "$(command -v jlink)")")")
 
-# The agent's modules, as jdeps finds them in the agent and its libraries.
-modules=$(jdeps --print-module-deps --ignore-missing-deps --multi-release 17 \
-  --class-path "$agent_lib/*" "$agent_jar" 2>/dev/null | tail -1)
+# The agent's modules, as jdeps finds them in the agent and its libraries; remembered per content of
+# the jars and the JDK (jdeps takes most of a cached run's time).
+mkdir -p "$cache"
+deps_key=$( { sha256sum "$agent_jar" "$agent_lib"/*.jar; cat "$jdk/release"; } | sed "s#$root/##" | sha256sum | cut -c1-16)
+if [ -s "$cache/jdeps-$deps_key" ]; then
+  modules=$(cat "$cache/jdeps-$deps_key")
+else
+  modules=$(jdeps --print-module-deps --ignore-missing-deps --multi-release 17 \
+    --class-path "$agent_lib/*" "$agent_jar" 2>/dev/null | tail -1)
+  [ -n "$modules" ] && echo "$modules" > "$cache/jdeps-$deps_key"
+fi
 # The modules the kernel needs for the devices the domain has (virtio-serial ports, the balloon),
 # with their dependencies first, as modules.dep gives them.
 wanted="kernel/drivers/char/virtio_console.ko kernel/drivers/virtio/virtio_balloon.ko kernel/drivers/virtio/virtio_pci.ko"

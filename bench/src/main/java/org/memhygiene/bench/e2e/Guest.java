@@ -40,12 +40,13 @@ import org.w3c.dom.Node;
 final class Guest implements AutoCloseable {
     static final String URI = "qemu:///system";
     static final String CONTROL_PORT = "org.memhygiene.e2e.0";
+    /** The measured phases' guests (no scrub, scrub, init_on_free, free page reporting). */
     static final long MEMORY_MIB = 512;
     private static final Pattern CONTROL_SOCKET = Pattern.compile(
             "<source mode='bind' path='([^']+)'/>\\s*<target type='virtio' name='" + Pattern.quote(CONTROL_PORT) + "'");
 
-    /** How a guest is booted: the accelerator, extra kernel parameters, and free page reporting. */
-    record Boot(String domainType, String extraCmdline, boolean freePageReporting) {
+    /** How a guest is booted: the accelerator, extra kernel parameters, free page reporting, its memory. */
+    record Boot(String domainType, String extraCmdline, boolean freePageReporting, long memoryMib) {
     }
 
     final String name;
@@ -94,7 +95,7 @@ final class Guest implements AutoCloseable {
         for (String memory : List.of("memory", "currentMemory")) {
             Element e = child(domain, memory);
             e.setAttribute("unit", "MiB");
-            e.setTextContent(Long.toString(MEMORY_MIB));
+            e.setTextContent(Long.toString(boot.memoryMib()));
         }
         text(domain, "vcpu", "1");
         Element os = child(domain, "os");

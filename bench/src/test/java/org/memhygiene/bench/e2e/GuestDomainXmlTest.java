@@ -22,7 +22,7 @@ class GuestDomainXmlTest {
 
     @Test
     void tcgGuestBootsTheImageWithoutAHostCpuModelAndWithTheControlPort() throws Exception {
-        String xml = new Guest("memhygiene-e2e-t", new Guest.Boot("qemu", "init_on_free=1", false))
+        String xml = new Guest("memhygiene-e2e-t", new Guest.Boot("qemu", "init_on_free=1", false, 512))
                 .domainXml(DENSE, Path.of("/img"));
         assertTrue(xml.contains("<domain type=\"qemu\">"), xml);
         assertTrue(xml.contains("<name>memhygiene-e2e-t</name>"), xml);
@@ -39,8 +39,9 @@ class GuestDomainXmlTest {
 
     @Test
     void kvmGuestKeepsDenseXmlsCpuModelAndFreePageReporting() throws Exception {
-        String xml = new Guest("memhygiene-e2e-k", new Guest.Boot("kvm", "", true)).domainXml(DENSE, Path.of("/img"));
+        String xml = new Guest("memhygiene-e2e-k", new Guest.Boot("kvm", "", true, 384)).domainXml(DENSE, Path.of("/img"));
         assertTrue(xml.contains("<domain type=\"kvm\">"), xml);
+        assertTrue(xml.contains("<memory unit=\"MiB\">384</memory>") && xml.contains("<currentMemory unit=\"MiB\">384</currentMemory>"), xml);
         assertTrue(xml.contains("<cpu mode=\"host-model\"/>"), xml);
         assertTrue(xml.contains("freePageReporting=\"on\""), xml);
         assertTrue(xml.contains("<cmdline>console=ttyS0 panic=-1</cmdline>"), xml);
