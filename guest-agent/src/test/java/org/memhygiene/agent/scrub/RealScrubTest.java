@@ -37,12 +37,19 @@ class RealScrubTest {
                 "needs 400 MiB above the default headroom plus 1 GiB of slack; MemAvailable is " + available / MIB + " MiB");
         Scrubber scrubber = new Scrubber(config, PROC, Clock.systemUTC());
         long rssBefore = SelfStatus.statusBytes("VmRSS");
-        long memFreeBefore = SelfStatus.meminfoBytes("MemFree");
+        // MemFree is the whole machine's: memory another process (an earlier test's hog) is still giving
+        // back would hide the scrub's dip, so start once it has settled (bounded).
+        long memFreeBefore = settledMemFree();
         SelfStatus.resetPeakRss();
         AtomicLong lowestMemFree = new AtomicLong(memFreeBefore);
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
-        sampler.scheduleAtFixedRate(() -> lowestMemFree.accumulateAndGet(SelfStatus.meminfoBytes("MemFree"), Math::min),
-                0, 10, TimeUnit.MILLISECONDS);
+        sampler.scheduleAtFixedRate(() -> {
+            try {
+                lowestMemFree.accumulateAndGet(SelfStatus.meminfoBytes("MemFree"), Math::min);
+            } catch (RuntimeException e) {
+                // one unreadable sample must not cancel the periodic task (a thrown task is never run again)
+            }
+        }, 0, 10, TimeUnit.MILLISECONDS);
 
         ScrubReport report;
         try {
@@ -59,18 +66,13 @@ class RealScrubTest {
         assertTrue(peakGrowth >= 390 * MIB, "RSS rose by only " + peakGrowth / MIB + " MiB during the scrub");
         long rssGrowth = SelfStatus.statusBytes("VmRSS") - rssBefore;
         assertTrue(rssGrowth < 24 * MIB, "RSS still " + rssGrowth / MIB + " MiB above the start");
-        // MemFree is the whole machine's: it leaves out pages parked on per-CPU free lists (mm/page_alloc.c
-        // pcp), and whatever else runs frees and allocates at the same time (a CI run saw 175 MiB of this
-        // scrub's 400). A quarter of the scrub still tells "moved" from "did not move".
+        // MemFree is the whole machine's, and on the firecracker VMs this project's CI runs on it is not this
+        // scrub's alone: the machine's own memory comes and goes under its hypervisor (MemFree rose ~8 MiB/s
+        // while idle, and dips of 400 MiB scrubs read 0 to 94 MiB in a row of runs, 100+ in others). The scrub's
+        // faulting in and giving back is shown above by this process's own VmHWM and VmRSS; MemFree's move
+        // is printed for the record, not asserted.
         long memFreeDip = memFreeBefore - lowestMemFree.get();
-        assertTrue(memFreeDip >= 100 * MIB, "MemFree fell by only " + memFreeDip / MIB + " MiB");
-        // The freed pages can also sit on those lists for a while: wait (bounded) for them to show.
-        long memFreeRecovered = 0;
-        for (int tries = 0; tries < 100 && memFreeRecovered < 100 * MIB; tries++) {
-            Thread.sleep(tries == 0 ? 0 : 50);
-            memFreeRecovered = SelfStatus.meminfoBytes("MemFree") - lowestMemFree.get();
-        }
-        assertTrue(memFreeRecovered >= 100 * MIB, "MemFree came back by only " + memFreeRecovered / MIB + " MiB");
+        System.out.printf("real scrub: MemFree fell by %d MiB during the scrub%n", memFreeDip / MIB);
         System.out.printf("real scrub: %s%n", report);
     }
 
@@ -141,5 +143,19 @@ class RealScrubTest {
             hog.destroy();
             hog.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    /** MemFree once two readings 200 ms apart differ by under 8 MiB, or after 5 s. */
+    private static long settledMemFree() throws InterruptedException {
+        long previous = SelfStatus.meminfoBytes("MemFree");
+        for (int tries = 0; tries < 25; tries++) {
+            Thread.sleep(200);
+            long now = SelfStatus.meminfoBytes("MemFree");
+            if (Math.abs(now - previous) < 8 * MIB) {
+                return now;
+            }
+            previous = now;
+        }
+        return previous;
     }
 }
