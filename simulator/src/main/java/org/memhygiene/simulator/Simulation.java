@@ -80,13 +80,11 @@ public final class Simulation {
         for (int i = 0; i < scenario.guests().size(); i++) {
             GuestSpec spec = scenario.guests().get(i);
             int pages = (int) (spec.memoryBytes() / pageSizeBytes);
-            if (total + pages > Integer.MAX_VALUE - 16) {
-                throw new ScenarioException("guests", "more than 2^31 pages in all");
-            }
             guests.add(new Guest(i, spec, (int) total, pages, regionEnds(spec, pages), spec.uuid(), 20_000 + i));
             imageIds[i] = images.computeIfAbsent(spec.image(), k -> images.size() + 1);
             total += pages;
         }
+        requireHeapFor(total);
         model = new HostModel(guests, (int) total);
         KsmKnobs knobs = new KsmKnobs();
         knobs.apply(KsmSettings.of(withoutRun(scenario.ksm())), () -> 0, () -> { });
@@ -514,5 +512,20 @@ public final class Simulation {
             hygiene[g.index].freed(p, nowNanos);
         }
         hygiene[g.index].largeFree(pages.length, nowNanos);
+    }
+
+    /**
+     * Refuses, before allocating, a host whose page arrays cannot fit this JVM's heap: a clear message
+     * instead of an OutOfMemoryError half-way through building it.
+     */
+    private static void requireHeapFor(long pages) {
+        long needBytes = pages * HostModel.BYTES_PER_PAGE;
+        long maxHeapBytes = Runtime.getRuntime().maxMemory();
+        if (needBytes > maxHeapBytes * 3 / 4) {
+            throw new IllegalStateException(String.format(
+                    "the scenario's %,d pages need about %d MiB of heap (%d bytes a page), more than 3/4 of this JVM's %d MiB;"
+                            + " give it more, e.g. MEMHYGIENE_JAVA_OPTS=-Xmx%dm (docs/SIMULATOR.md)",
+                    pages, needBytes >> 20, HostModel.BYTES_PER_PAGE, maxHeapBytes >> 20, (needBytes * 2 >> 20) + 256));
+        }
     }
 }

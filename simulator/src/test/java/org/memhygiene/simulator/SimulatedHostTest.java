@@ -116,4 +116,20 @@ class SimulatedHostTest {
     static String uuid(HostSnapshot s, String name) {
         return s.vms().stream().filter(v -> v.domain().name().equals(name)).findFirst().orElseThrow().domain().uuid();
     }
+
+    @Test
+    void aHostTooLargeForTheHeapIsRefusedBeforeAnythingIsAllocated() {
+        // Guests of 4 GiB, as many as it takes for their page arrays to pass 3/4 of this JVM's heap.
+        long pageSize = org.memhygiene.core.linux.LinuxMemory.pageSizeBytes();
+        long pagesPerGuest = (4L << 30) / pageSize;
+        long guests = Runtime.getRuntime().maxMemory() / (pagesPerGuest * 10) + 1;
+        org.junit.jupiter.api.Assumptions.assumeTrue(guests <= 4096 && guests * pagesPerGuest < Integer.MAX_VALUE - 16,
+                "this JVM's heap is too large to build such a scenario: " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
+        var scenario = org.memhygiene.simulator.scenario.ScenarioParser.parse(
+                "name: big\nguests: [{name: g, count: " + guests + ", memory: 4GiB}]\n", "big.yaml");
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> SimulatedHost.of(scenario, Clock.systemUTC(), 1));
+        assertTrue(e.getMessage().contains("MEMHYGIENE_JAVA_OPTS=-Xmx"), e.getMessage());
+        assertTrue(e.getMessage().contains(String.format("%,d pages", guests * pagesPerGuest)), e.getMessage());
+    }
 }

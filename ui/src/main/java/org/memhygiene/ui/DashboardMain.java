@@ -89,6 +89,13 @@ public final class DashboardMain implements Callable<Integer> {
         if (scenario != null && !java.nio.file.Files.isRegularFile(scenario)) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--scenario " + scenario + ": no such file");
         }
+        if (scenario != null) {
+            try {
+                org.memhygiene.simulator.scenario.ScenarioParser.load(scenario); // a bad file is a usage error, before any window
+            } catch (org.memhygiene.simulator.ScenarioException e) {
+                throw new CommandLine.ParameterException(new CommandLine(this), "--scenario " + e.getMessage());
+            }
+        }
         if (snapshot != null) {
             // Headless rendering: Monocle's headless screen and software rendering, unless told otherwise.
             setIfAbsent("glass.platform", "Monocle");

@@ -69,6 +69,16 @@ class SnapshotIT {
     }
 
     @Test
+    void anInvalidScenarioIsAUsageErrorNamingTheFieldBeforeAnyWindow() throws Exception {
+        Path bad = dir.resolve("bad.yaml");
+        Files.writeString(bad, "name: bad\nguests: [{name: a, memory: 12X}]\n");
+        Run run = dashboard("--snapshot", dir.resolve("x").toString(), "--scenario", bad.toString());
+        assertEquals(2, run.exitCode(), run.output());
+        assertTrue(run.output().contains("--scenario guests[0].memory: '12X' is not a size"), run.output());
+        assertTrue(run.output().contains("bad.yaml"), run.output());
+    }
+
+    @Test
     void aConnectUrlThatIsNotHttpIsAUsageError() throws Exception {
         Run run = dashboard("--connect", "ftp://example", "--snapshot", dir.resolve("x").toString());
         assertEquals(2, run.exitCode(), run.output());

@@ -59,6 +59,8 @@ final class DaemonCommands {
                 HostBackend backend = scenario != null ? SimulatedHost.load(scenario)
                         : LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval());
                 daemon = Daemon.start(backend, settings, dryRun, Clock.systemUTC());
+            } catch (org.memhygiene.simulator.ScenarioException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "scenario " + e.getMessage());
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }

@@ -13,6 +13,10 @@ import org.memhygiene.simulator.ksm.StableTree;
 public final class HostModel {
     /** Marks, in {@link #age}, a page the guest reported free and the host discarded. */
     public static final byte AGE_REPORTED = (byte) 0xFF;
+    /** The most pages one host may have: the page index is an int, with room for the scan's sentinels. */
+    public static final int MAX_PAGES = Integer.MAX_VALUE - 16;
+    /** Heap per page of the arrays below (content, slot, flags, age). */
+    public static final int BYTES_PER_PAGE = Integer.BYTES * 2 + 2;
 
     public final int[] content;
     public final int[] slot;

@@ -29,6 +29,7 @@ import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.core.units.Durations;
 import org.memhygiene.simulator.ScenarioException;
 import org.memhygiene.simulator.model.Content;
+import org.memhygiene.simulator.model.HostModel;
 
 /**
  * Reads scenario YAML (docs/SIMULATOR.md documents every field and default). Unknown fields, wrong
@@ -248,6 +249,14 @@ public final class ScenarioParser {
             }
             if (images.size() > Content.MAX_IMAGES) {
                 throw error("guests", "at most " + Content.MAX_IMAGES + " different images, got " + images.size());
+            }
+            long pages = 0;
+            for (GuestSpec g : guests) {
+                pages += g.memoryBytes() / host.pageSizeBytes();
+            }
+            if (pages > HostModel.MAX_PAGES) {
+                throw error("guests", guests.size() + " guests hold " + pages + " pages of " + host.pageSizeBytes()
+                        + " bytes; the simulator models at most " + HostModel.MAX_PAGES + " pages in all");
             }
             List<EventSpec> events = events(field(root, "events"), names);
             return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm,

@@ -62,6 +62,7 @@ class ScenarioParserTest {
             {guests: [{name: a}], events: [{at: 1s, action: allocate}]} | events[0].bytes     | required
             {guests: [{name: a, boot: soon}]}                         | guests[0].boot       | not a duration
             {guests: [{name: a, hygiene: {mode: free_page_reporting}, balloon: {enabled: false}}]} | guests[0].hygiene.mode | needs the balloon
+            guests: [{name: a, count: 4000, memory: 512GiB}]          | guests               | at most 2147483631 pages in all
             """)
     void invalidFilesNameTheFieldAndTheReason(String body, String field, String reason) {
         String yaml = "name: bad\n" + (body.startsWith("{") ? body.substring(1, body.length() - 1).replace(", events", "\nevents")
