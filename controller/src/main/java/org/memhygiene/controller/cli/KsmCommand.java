@@ -69,10 +69,7 @@ public final class KsmCommand {
     record WatchJson(Instant takenAt, long pageSizeBytes, KsmStats stats, KsmSavings savings, KsmRates rates) {
     }
 
-    record ChangeJson(String knob, String before, String after) {
-    }
-
-    record SetJson(boolean dryRun, List<ChangeJson> changes) {
+    record SetJson(boolean dryRun, List<KsmChange> changes) {
     }
 
     record TopJson(long pageSizeBytes, List<ProcessKsmStat> processes) {
@@ -289,20 +286,20 @@ public final class KsmCommand {
         public void run() {
             KsmSettings settings = settings(spec, assignments);
             KsmSysfs sysfs = ksm.sysfs();
-            List<ChangeJson> changes = new ArrayList<>();
+            List<KsmChange> changes = new ArrayList<>();
             if (dryRun) {
                 var current = sysfs.currentValues(settings.inWriteOrder().stream().map(java.util.Map.Entry::getKey).toList());
-                settings.inWriteOrder().forEach(e -> changes.add(new ChangeJson(e.getKey().fileName(),
+                settings.inWriteOrder().forEach(e -> changes.add(new KsmChange(e.getKey(),
                         current.getOrDefault(e.getKey(), "absent"), e.getValue())));
             } else {
-                sysfs.apply(settings).forEach(c -> changes.add(new ChangeJson(c.knob().fileName(), c.before(), c.after())));
+                changes.addAll(sysfs.apply(settings));
             }
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
                 out.println(toJson(Json.mapper().writer(), new SetJson(dryRun, changes)));
             } else {
                 TextTable table = new TextTable("KNOB", "BEFORE>", dryRun ? "WOULD BE>" : "NOW>");
-                changes.forEach(c -> table.row(c.knob(), c.before(), c.after()));
+                changes.forEach(c -> table.row(c.knob().fileName(), c.before(), c.after()));
                 out.print(table);
                 if (dryRun) {
                     out.println("(dry run: nothing written)");

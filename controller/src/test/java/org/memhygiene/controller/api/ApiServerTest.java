@@ -147,6 +147,7 @@ class ApiServerTest {
         assertEquals(200, ok.statusCode(), ok.body());
         assertEquals("1000", Files.readString(ksm.root().resolve("pages_to_scan")).strip());
         assertEquals("1", Files.readString(ksm.root().resolve("use_zero_pages")).strip());
+        assertEquals("pages_to_scan", json(ok).get("changes").get(0).get("knob").asText(), ok.body());
 
         HttpResponse<String> bad = send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 50, \"run\": 7}"));
         assertEquals(400, bad.statusCode());

@@ -91,6 +91,7 @@ class KsmCliTest {
         assertEquals(0, run.exitCode(), run.err());
         JsonNode json = Json.mapper().readTree(run.out());
         assertTrue(json.get("dry_run").asBoolean());
+        assertEquals("pages_to_scan", json.at("/changes/0/knob").asText(), "docs/CLI.md names knobs as sysfs does");
         assertEquals("100", json.at("/changes/0/before").asText());
         assertEquals("1000", json.at("/changes/0/after").asText());
         assertEquals("100", Files.readString(ksm.resolve("pages_to_scan")).strip());

@@ -1,5 +1,6 @@
 package org.memhygiene.core.ksm;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
@@ -55,6 +56,7 @@ public enum KsmKnob {
         return file;
     }
 
+    @JsonValue // JSON names a knob as sysfs does (pages_to_scan), like every other key of the API
     public String fileName() {
         return file.fileName();
     }
