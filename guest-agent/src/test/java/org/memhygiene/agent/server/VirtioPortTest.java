@@ -71,10 +71,7 @@ class VirtioPortTest {
                 () -> { System.out.println("SKIPPED VirtioPortTest: socat is not installed (.ci/run installs it)"); return "no socat"; });
         Path device = dir.resolve("org.memhygiene.agent.0");
         Path socket = dir.resolve("host.sock");
-        Path proc = Path.of("/proc");
-        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
-        AgentServer server = new AgentServer(new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, r -> { }),
-                new ProcMemory(proc), List::of, "test"), 50);
+        AgentServer server = new AgentServer(TestAgent.requests("test", scheduler), 50);
         Thread agent = new Thread(() -> {
             try {
                 server.servePort(device);
