@@ -54,6 +54,8 @@ class RealKsmCanaryTest {
             "-XX:StringTableSize=1024", "-Xshare:off", "-Xint", "-XX:-UsePerfData");
     /** One-sided p < 0.001 under the normal approximation of the rank sum. */
     private static final double Z_P001 = 3.0902;
+    private static final int CANARY = 0;
+    private static final int CONTROL = 1;
     /** /proc/kpageflags bit KPF_KSM (Documentation/admin-guide/mm/pagemap.rst). */
     private static final int KPF_KSM = 21;
 
@@ -118,9 +120,9 @@ class RealKsmCanaryTest {
             awaitFullScans(scansBefore + FULL_SCANS);
 
             // The host's truth: which canary pages of A, B and C are backed by one KSM frame.
-            long[] framesA = canaryFrames(agents.get(0));
-            long[] framesB = canaryFrames(agents.get(1));
-            long[] framesC = canaryFrames(agents.get(2));
+            long[] framesA = frames(agents.get(0), CANARY);
+            long[] framesB = frames(agents.get(1), CANARY);
+            long[] framesC = frames(agents.get(2), CANARY);
             int mergedAB = 0;
             for (int i = 0; i < PAGES; i++) {
                 if (framesA[i] == framesB[i] && isKsm(framesA[i])) {
@@ -128,10 +130,17 @@ class RealKsmCanaryTest {
                 }
             }
             long ksmInC = Arrays.stream(framesC).filter(RealKsmCanaryTest::isKsm).count();
+            long ksmControls = 0;
+            for (Agent agent : agents) {
+                ksmControls += Arrays.stream(frames(agent, CONTROL)).filter(RealKsmCanaryTest::isKsm).count();
+            }
             System.out.printf(Locale.ROOT, "host truth after %d full scans: %d of %d canary pages of A and B share a KSM"
-                    + " frame; C's canary pages on KSM frames: %d%n", KsmKnobs.counter("full_scans") - scansBefore, mergedAB, PAGES, ksmInC);
+                    + " frame; KSM frames among C's canary pages: %d, among the control pages of A, B and C: %d%n",
+                    KsmKnobs.counter("full_scans") - scansBefore, mergedAB, PAGES, ksmInC, ksmControls);
             assertEquals(PAGES, mergedAB, "every canary page of A merged with B's");
+            // No twin anywhere, not even a leftover copy on an agent's own Java heap.
             assertEquals(0, ksmInC, "C's canary (another nonce) has no twin to merge with");
+            assertEquals(0, ksmControls, "control pages have no twin to merge with");
 
             ksm.set("run", "0"); // nothing merges back while the agents write
             for (Agent agent : agents) {
@@ -176,11 +185,11 @@ class RealKsmCanaryTest {
     }
 
     /**
-     * The page frame behind each canary page of the agent's process: the mapping is the one of exactly
-     * 2 × PAGES pages that is locked and not huge-page backed (smaps VmFlags lo, nh); canary page i is its
-     * page 2i (docs/PROTOCOL.md "Layout").
+     * The page frame behind each canary ({@link #CANARY}) or control ({@link #CONTROL}) page of the agent's
+     * process: the mapping is the one of exactly 2 × PAGES pages that is locked and not huge-page backed
+     * (smaps VmFlags lo, nh); canary page i is its page 2i, control page i its page 2i + 1.
      */
-    private static long[] canaryFrames(Agent agent) throws IOException {
+    private static long[] frames(Agent agent, int kind) throws IOException {
         long page = LinuxMemory.pageSizeBytes();
         long pid = agent.process().pid();
         List<String> smaps = Files.readAllLines(Path.of("/proc/" + pid + "/smaps"));
@@ -205,9 +214,9 @@ class RealKsmCanaryTest {
         try (FileChannel pagemap = FileChannel.open(Path.of("/proc/" + pid + "/pagemap"), StandardOpenOption.READ)) {
             for (int i = 0; i < PAGES; i++) {
                 ByteBuffer entry = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
-                pagemap.read(entry, (start / page + 2L * i) * 8);
+                pagemap.read(entry, (start / page + 2L * i + kind) * 8);
                 long bits = entry.getLong(0);
-                assertTrue(bits < 0, "canary page " + i + " of " + agent.name() + " is present (pagemap bit 63)");
+                assertTrue(bits < 0, "page " + (2 * i + kind) + " of " + agent.name() + "'s canary is present (pagemap bit 63)");
                 frames[i] = bits & ((1L << 55) - 1);
             }
         }
