@@ -2,9 +2,9 @@ package org.memhygiene.agent.canary;
 
 import com.sun.jna.Pointer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -38,8 +38,10 @@ import org.memhygiene.core.units.ByteSize;
  * <p>Not thread-safe: {@link CanaryKeeper} serializes every use.
  */
 public final class Canary implements AutoCloseable {
-    /** The kernel's CSPRNG. Not SecureRandom: its NativePRNG mixes in a SHA1PRNG computed in Java, 4.6 s per
-     * MiB in the agent's JIT-less JVM against 8 ms for /dev/urandom alone. */
+    /**
+     * The kernel's CSPRNG, for the control pages. Not SecureRandom: its NativePRNG mixes in a SHA1PRNG
+     * computed in Java, which took 4.6 s per MiB in the agent's JIT-less JVM, /dev/urandom alone 8 ms.
+     */
     private static final Path URANDOM = Path.of("/dev/urandom");
 
     private final byte[] nonce;
