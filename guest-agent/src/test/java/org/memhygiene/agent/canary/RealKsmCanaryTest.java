@@ -24,6 +24,7 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -102,6 +103,7 @@ class RealKsmCanaryTest {
         String shared = HexFormat.of().formatHex(random(32));
         String other = HexFormat.of().formatHex(random(32));
         List<Agent> agents = new ArrayList<>();
+        Map<String, String> knobsBefore;
         try (KsmKnobs ksm = new KsmKnobs()) {
             for (String name : List.of("A", "B", "C")) {
                 agents.add(start(name));
@@ -159,6 +161,7 @@ class RealKsmCanaryTest {
                 }
                 agent.ask("canary-release", "{\"nonce\":\"" + (agent.name().equals("C") ? other : shared) + "\"}");
             }
+            knobsBefore = ksm.previousValues();
         } finally {
             for (Agent agent : agents) {
                 agent.socket().close();
@@ -166,6 +169,7 @@ class RealKsmCanaryTest {
                 agent.process().waitFor(10, TimeUnit.SECONDS);
             }
         }
+        knobsBefore.forEach((knob, value) -> assertEquals(value, KsmKnobs.current(knob), knob + " is back to what it was"));
     }
 
     private static byte[] random(int bytes) {
