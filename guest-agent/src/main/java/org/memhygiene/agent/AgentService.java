@@ -7,8 +7,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import org.memhygiene.agent.canary.CanaryKeeper;
 import org.memhygiene.agent.posture.PostureProbe;
 import org.memhygiene.agent.scrub.ProcMemory;
+import org.memhygiene.agent.scrub.SafetyLimits;
 import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.agent.scrub.ScrubTriggers;
 import org.memhygiene.agent.server.AgentRequests;
@@ -74,21 +76,29 @@ final class AgentService {
         }
     }
 
+    /** One daemon thread, started with the first task. */
+    private static ScheduledExecutorService daemonScheduler(String name) {
+        return Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, name);
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
     /** Serves until the process ends. */
     void serve() throws IOException, InterruptedException {
         Path proc = Path.of("/proc");
         Scrubber scrubber = new Scrubber(config.scrub(), proc, Clock.systemUTC());
-        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(task -> {
-            Thread thread = new Thread(task, "scrub-triggers");
-            thread.setDaemon(true);
-            return thread;
-        });
-        ScrubTriggers triggers = new ScrubTriggers(scrubber, scheduler,
+        ScrubTriggers triggers = new ScrubTriggers(scrubber, daemonScheduler("scrub-triggers"),
                 report -> System.err.println("memhygiene-agent: triggered scrub: " + report.outcome() + ", "
                         + ByteSize.format(report.bytesZeroed()) + " zeroed" + (report.reason().isEmpty() ? "" : ": " + report.reason())));
         triggers.reschedule();
-        AgentRequests requests = new AgentRequests(scrubber, triggers, new ProcMemory(proc),
-                () -> PostureProbe.ofThisMachine().probe(), AgentMain.version());
+        ProcMemory procMemory = new ProcMemory(proc);
+        // Leases on a thread of their own (started at the first plant), so one runs out on time even while
+        // a triggered scrub runs.
+        AgentRequests requests = new AgentRequests(scrubber, triggers, procMemory,
+                () -> PostureProbe.ofThisMachine().probe(), AgentMain.version(),
+                new CanaryKeeper(new SafetyLimits(procMemory), scrubber::config, daemonScheduler("canary-leases")));
         AgentServer server = new AgentServer(requests, MAX_REQUESTS_PER_SECOND);
         if (address == null) {
             System.err.println("memhygiene-agent: serving on " + where);

@@ -14,10 +14,13 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.linux.SelfMaps;
 import picocli.CommandLine;
 
 /** The agent's command line in process, scrubbing for real on this machine's kernel. */
@@ -95,5 +98,67 @@ class AgentMainTest {
         JsonNode json = Json.mapper().readTree(run("posture", "--json").out());
         assertTrue(json.isArray() && json.size() > 0);
         assertTrue(json.get(0).has("remediation"));
+    }
+
+    @Test
+    void canaryPlantsTimesAndReleasesAndPrintsBothKinds() throws Exception {
+        long lockedBefore = SelfMaps.statusKib("VmLck");
+        Run json = run("canary", "--pages", "16", "--nonce", "AB".repeat(16), "--json");
+        assertEquals(0, json.exitCode(), json.err());
+        JsonNode timings = Json.mapper().readTree(json.out());
+        assertEquals("ab".repeat(16), timings.get("nonce").asText(), json.out());
+        assertEquals(16, timings.at("/canary/page_indices").size());
+        assertEquals(16, timings.at("/control/nanos").size());
+        assertEquals(16, timings.at("/control/summary/count").asInt());
+        assertEquals(lockedBefore, SelfMaps.statusKib("VmLck"), "released before the command returns");
+
+        Run table = run("canary", "--pages", "8");
+        assertEquals(0, table.exitCode(), table.err());
+        assertTrue(table.out().contains("8 canary + 8 control of " + LinuxMemory.pageSizeBytes() + " bytes"), table.out());
+        assertTrue(table.out().contains("resolution") && table.out().lines().anyMatch(l -> l.matches("canary +8 .*"))
+                && table.out().lines().anyMatch(l -> l.matches("control +8 .*")), table.out());
+    }
+
+    @Test
+    void aBadNonceOrPageCountIsAUsageErrorNamingIt() {
+        Run nonce = run("canary", "--nonce", "xyz");
+        assertEquals(2, nonce.exitCode());
+        assertTrue(nonce.err().contains("--nonce = \"xyz\": expected 32 to 64 hex digits"), nonce.err());
+        Run pages = run("canary", "--pages", "5000");
+        assertEquals(2, pages.exitCode());
+        assertTrue(pages.err().contains("--pages = 5000: expected 1 to "), pages.err());
+        Run hold = run("canary", "--hold", "2h");
+        assertEquals(2, hold.exitCode());
+        assertTrue(hold.err().contains("--hold = 7200000 ms: expected at most 3600000 ms"), hold.err());
+    }
+
+    @Test
+    void canaryKeepsTheConfiguredHeadroom(@TempDir Path dir) throws Exception {
+        Path config = Files.writeString(dir.resolve("agent.yaml"), "scrub:\n  min_headroom_bytes: 64T\n");
+        Run run = run("canary", "--config", config.toString());
+        assertEquals(1, run.exitCode(), run.out());
+        assertTrue(run.err().contains("refused: MemAvailable") && run.err().contains("would fall under the headroom of 67108864 MiB"),
+                run.err());
+    }
+
+    /**
+     * The real entry point without CAP_IPC_LOCK and with RLIMIT_MEMLOCK at 64 KiB (setpriv and prlimit, as
+     * root): locking 2 MiB is refused, and the message says what would allow it.
+     */
+    @Test
+    void withoutCapIpcLockAndUnderALowMemlockLimitTheCanaryIsRefused() throws Exception {
+        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "skipped: dropping CAP_IPC_LOCK from a child needs root");
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")) && Files.isExecutable(Path.of("/usr/bin/prlimit")),
+                "skipped: needs setpriv and prlimit (util-linux)");
+        Process child = new ProcessBuilder("/usr/bin/setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "--",
+                "/usr/bin/prlimit", "--memlock=65536", "--",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+                AgentMain.class.getName(), "canary", "--pages", "256").redirectErrorStream(true).start();
+        String said = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, child.waitFor(), said);
+        assertTrue(said.contains("memhygiene-agent: error: 256 canary and 256 control pages (") && said.contains(" refused: mlock("),
+                said);
+        assertTrue(said.contains("locking them needs CAP_IPC_LOCK (memhygiene-agent.service grants it) or room under"
+                + " RLIMIT_MEMLOCK (Max locked memory 65536 bytes, VmLck 0 kB)"), said);
     }
 }

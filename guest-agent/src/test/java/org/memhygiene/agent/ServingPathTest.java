@@ -48,9 +48,11 @@ class ServingPathTest {
             OutputStream out = Channels.newOutputStream(channel);
             BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
             int id = 0;
+            String nonce = "{\"nonce\":\"" + "5a".repeat(16) + "\"}";
             for (String request : List.of("\"hello\"", "\"stats\"", "\"posture\"",
                     "\"scrub\",\"arguments\":{\"max_bytes\":8388608}", "\"set-policy\",\"arguments\":{\"periodic_interval_millis\":0}",
-                    "\"scrub\",\"arguments\":{\"max_bytes\":\"lots\"}")) {
+                    "\"scrub\",\"arguments\":{\"max_bytes\":\"lots\"}", "\"canary-plant\",\"arguments\":" + nonce,
+                    "\"canary-time\",\"arguments\":" + nonce, "\"canary-release\",\"arguments\":" + nonce)) {
                 out.write(("{\"protocol\":1,\"id\":" + ++id + ",\"command\":" + request + "}\n").getBytes(StandardCharsets.UTF_8));
                 String reply = in.readLine();
                 assertTrue(reply != null && reply.startsWith("{\"protocol\":1,\"id\":" + id + ","), reply);

@@ -18,6 +18,10 @@ import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.agent.ScrubCounters;
 import org.memhygiene.core.agent.ScrubPolicy;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.canary.CanaryDerivation;
+import org.memhygiene.core.canary.CanaryPlanted;
+import org.memhygiene.core.canary.CanaryReleased;
+import org.memhygiene.core.canary.CanaryTimings;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.posture.Severity;
@@ -78,6 +82,19 @@ class AgentProtocolAgreementTest {
     }
 
     @Test
+    void everyCanaryReplyIsWhatDatabindWritesAndReadsBack() throws Exception {
+        String nonce = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+        assertAgree(new CanaryPlanted(nonce, 256, 256, 4096, CanaryDerivation.NAME, 600_000, 2_097_152),
+                new TypeReference<CanaryPlanted>() { });
+        CanaryTimings.PageWrites canary = new CanaryTimings.PageWrites(List.of(0, 1, 2), List.of(5, 0, 3),
+                List.of(2_481L, 1_904L, Long.MAX_VALUE), new CanaryTimings.WriteSummary(3, 1_904, 2_481, Long.MAX_VALUE, Long.MAX_VALUE));
+        CanaryTimings.PageWrites control = new CanaryTimings.PageWrites(List.of(0, 1, 2), List.of(1, 4, 2),
+                List.of(180L, 0L, 201L), new CanaryTimings.WriteSummary(3, 0, 180, 201, 201));
+        assertAgree(new CanaryTimings(nonce, 1, canary, control), new TypeReference<CanaryTimings>() { });
+        assertAgree(new CanaryReleased(nonce, 2_097_152), new TypeReference<CanaryReleased>() { });
+    }
+
+    @Test
     void everyErrorIsWhatDatabindWrites() throws Exception {
         for (ErrorCode code : ErrorCode.values()) {
             for (Object id : List.of(3L, "x")) {
@@ -94,9 +111,14 @@ class AgentProtocolAgreementTest {
     void everyRequestTheControllerWritesTheAgentReadsAsDatabindDoes() throws Exception {
         ObjectNode scrub = JsonNodeFactory.instance.objectNode().put("max_bytes", 1L << 40).put("max_rate_bytes_per_second", 1 << 30);
         ObjectNode setPolicy = Json.mapper().valueToTree(POLICY);
+        ObjectNode plant = JsonNodeFactory.instance.objectNode().put("nonce", "ab".repeat(32)).put("pages", 1024)
+                .put("lease_millis", 600_000);
+        ObjectNode nonce = JsonNodeFactory.instance.objectNode().put("nonce", "AB".repeat(16));
         for (String command : AgentProtocol.COMMANDS) {
             for (ObjectNode arguments : command.equals("scrub") ? List.of(scrub, JsonNodeFactory.instance.objectNode())
-                    : command.equals("set-policy") ? List.of(setPolicy) : java.util.Arrays.asList((ObjectNode) null)) {
+                    : command.equals("set-policy") ? List.of(setPolicy)
+                    : command.equals("canary-plant") ? List.of(plant)
+                    : command.startsWith("canary-") ? List.of(nonce) : java.util.Arrays.asList((ObjectNode) null)) {
                 String line = AgentConnection.requestLine(Long.MAX_VALUE - 1, command, arguments);
                 AgentProtocol.Request request = AgentProtocol.parseRequest(line);
                 assertEquals(Long.MAX_VALUE - 1, request.id(), line);

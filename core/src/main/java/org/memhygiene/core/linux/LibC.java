@@ -61,4 +61,10 @@ interface LibC extends com.sun.jna.Library {
 
     /** https://man7.org/linux/man-pages/man2/setpriority.2.html */
     int setpriority(int which, int who, int nice) throws LastErrorException;
+
+    /**
+     * https://man7.org/linux/man-pages/man2/clock_getres.2.html; {@code timespec} is struct timespec
+     * {tv_sec, tv_nsec}, two longs on both LP64 targets.
+     */
+    int clock_getres(int clockId, long[] timespec) throws LastErrorException;
 }

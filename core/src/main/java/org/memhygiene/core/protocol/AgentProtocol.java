@@ -35,7 +35,8 @@ public final class AgentProtocol {
     public static final String PORT_NAME = "org.memhygiene.agent.0";
     /** Longest line either side accepts; longer lines are skipped and answered with line_too_long. */
     public static final int MAX_LINE_BYTES = 64 * 1024;
-    public static final Set<String> COMMANDS = Set.of("hello", "posture", "stats", "scrub", "set-policy");
+    public static final Set<String> COMMANDS = Set.of("hello", "posture", "stats", "scrub", "set-policy",
+            "canary-plant", "canary-time", "canary-release");
     private static final Set<String> REQUEST_FIELDS = Set.of("protocol", "id", "command", "arguments");
 
     private AgentProtocol() {
@@ -44,7 +45,13 @@ public final class AgentProtocol {
     /** Error codes of docs/PROTOCOL.md. */
     public enum ErrorCode {
         INVALID_JSON, INVALID_UTF8, LINE_TOO_LONG, INVALID_REQUEST, UNSUPPORTED_VERSION, UNKNOWN_COMMAND,
-        INVALID_ARGUMENTS, RATE_LIMITED, INTERNAL;
+        INVALID_ARGUMENTS, RATE_LIMITED, INTERNAL,
+        /** canary-plant while a canary is planted (one probe at a time), or another session's canary. */
+        CANARY_BUSY,
+        /** canary-plant that the guest's headroom, memory pressure or locked-memory limit does not allow. */
+        CANARY_REFUSED,
+        /** canary-time or canary-release of a nonce that is not planted (or was released, or timed already). */
+        NO_CANARY;
 
         public String wireName() {
             return name().toLowerCase(Locale.ROOT);
@@ -129,7 +136,8 @@ public final class AgentProtocol {
 
     /**
      * The reply line to {@code id} with {@code result}: an {@link AgentHello}, {@link AgentStats},
-     * {@link ScrubReport}, {@link ScrubPolicy} or a list of {@link Finding}s.
+     * {@link ScrubReport}, {@link ScrubPolicy}, a list of {@link Finding}s, or a canary result
+     * (org.memhygiene.core.canary: CanaryPlanted, CanaryTimings, CanaryReleased).
      */
     public static String result(Object id, Object result) {
         return line(generator -> {
@@ -226,6 +234,8 @@ public final class AgentProtocol {
             g.writeStringField("evidence", finding.evidence());
             g.writeStringField("remediation", finding.remediation());
             g.writeEndObject();
+        } else if (CanaryMessages.isCanaryResult(value)) {
+            CanaryMessages.write(g, value);
         } else if (value instanceof Optional<?> optional) {
             writeValue(g, optional.orElse(null));
         } else if (value instanceof List<?> list) {

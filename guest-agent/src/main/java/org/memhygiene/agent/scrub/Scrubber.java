@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.OptionalDouble;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.memhygiene.core.agent.ScrubCounters;
@@ -34,11 +33,11 @@ import org.memhygiene.core.linux.NativeCallException;
  */
 public final class Scrubber {
     private static final System.Logger LOG = System.getLogger(Scrubber.class.getName());
-    private static final long MIB = 1024 * 1024;
 
     /** Replaced whole by {@link #reconfigure}; each scrub runs with the config it started with. */
     private volatile ScrubConfig currentConfig;
     private final ProcMemory proc;
+    private final SafetyLimits limits;
     private final Clock clock;
     private final long pageBytes = LinuxMemory.pageSizeBytes();
     private final ReentrantLock running = new ReentrantLock();
@@ -54,6 +53,7 @@ public final class Scrubber {
     public Scrubber(ScrubConfig config, Path procRoot, Clock clock) {
         this.currentConfig = config;
         this.proc = new ProcMemory(procRoot);
+        this.limits = new SafetyLimits(proc);
         this.clock = clock;
     }
 
@@ -151,8 +151,8 @@ public final class Scrubber {
             long headroom = config.headroomBytes(memory.memTotalBytes());
             long targetBytes = Math.min(maxBytes, memory.memAvailableBytes() - headroom) / pageBytes * pageBytes;
             if (targetBytes <= 0) {
-                return report(Outcome.SKIPPED_NOTHING_TO_DO, "MemAvailable " + mib(memory.memAvailableBytes())
-                        + " leaves nothing above the headroom of " + mib(headroom), 0, 0, start, 0, 0);
+                return report(Outcome.SKIPPED_NOTHING_TO_DO, "MemAvailable " + SafetyLimits.mib(memory.memAvailableBytes())
+                        + " leaves nothing above the headroom of " + SafetyLimits.mib(headroom), 0, 0, start, 0, 0);
             }
             return fill(targetBytes, start, config);
         } catch (RuntimeException e) {
@@ -223,19 +223,12 @@ public final class Scrubber {
 
     /** Null while the scrub may go on, else why it must stop. */
     private Stop limitCrossed(ScrubConfig config) {
-        MemInfo memory = proc.memInfo();
-        // MemTotal can change under a scrub (balloon, hotplug): recompute the headroom each time.
-        long headroom = config.headroomBytes(memory.memTotalBytes());
-        if (memory.memAvailableBytes() < headroom) {
-            return new Stop(Outcome.STOPPED_HEADROOM,
-                    "MemAvailable " + mib(memory.memAvailableBytes()) + " fell under the headroom of " + mib(headroom));
+        SafetyLimits.Crossed crossed = limits.crossed(config, 0);
+        if (crossed == null) {
+            return null;
         }
-        OptionalDouble pressure = proc.memorySomeAvg10Percent();
-        if (pressure.isPresent() && pressure.getAsDouble() > config.pressureThresholdPercent()) {
-            return new Stop(Outcome.STOPPED_PRESSURE, String.format("memory pressure some avg10=%.2f%% passed the threshold of %.2f%%",
-                    pressure.getAsDouble(), config.pressureThresholdPercent()));
-        }
-        return null;
+        return new Stop(crossed.limit() == SafetyLimits.Limit.HEADROOM ? Outcome.STOPPED_HEADROOM : Outcome.STOPPED_PRESSURE,
+                crossed.reason());
     }
 
     private void faultIn(Pointer address, long lengthBytes, ScrubConfig config) {
@@ -295,10 +288,6 @@ public final class Scrubber {
         long nanos = Math.max(1, Duration.between(start, clock.instant()).toNanos());
         return new ScrubReport(outcome, reason, zeroedBytes, targetBytes, nanos / 1_000_000,
                 zeroedBytes * 1e9 / nanos, chunksCompleted, chunksAborted);
-    }
-
-    private static String mib(long bytes) {
-        return bytes / MIB + " MiB";
     }
 
     private record Mapping(Pointer address, long lengthBytes) {

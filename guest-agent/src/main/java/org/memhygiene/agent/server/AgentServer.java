@@ -135,8 +135,14 @@ public final class AgentServer {
         }
     }
 
-    /** One peer, line by line, until it closes; returns how many lines it sent. */
+    /** One peer, line by line, until it closes; returns how many lines it sent. Its canary goes with it. */
     int converse(InputStream in, OutputStream out) throws IOException {
+        try (AgentRequests.Session session = requests.openSession()) {
+            return converse(in, out, session);
+        }
+    }
+
+    private int converse(InputStream in, OutputStream out, AgentRequests.Session session) throws IOException {
         BoundedLineReader reader = new BoundedLineReader(in, AgentProtocol.MAX_LINE_BYTES);
         long windowStartNanos = System.nanoTime();
         int inWindow = 0;
@@ -158,7 +164,7 @@ public final class AgentServer {
                     case TOO_LONG -> AgentProtocol.error(null, ErrorCode.LINE_TOO_LONG,
                             "line longer than " + AgentProtocol.MAX_LINE_BYTES + " bytes, skipped");
                     case INVALID_UTF8 -> AgentProtocol.error(null, ErrorCode.INVALID_UTF8, "line is not UTF-8");
-                    case NONE -> line.text().isBlank() ? null : requests.handle(line.text());
+                    case NONE -> line.text().isBlank() ? null : session.handle(line.text());
                 };
             }
             if (reply != null) {

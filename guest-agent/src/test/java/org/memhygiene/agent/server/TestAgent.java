@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
+import org.memhygiene.agent.canary.CanaryKeeper;
 import org.memhygiene.agent.scrub.ProcMemory;
+import org.memhygiene.agent.scrub.SafetyLimits;
 import org.memhygiene.agent.scrub.ScrubConfig;
 import org.memhygiene.agent.scrub.ScrubTriggers;
 import org.memhygiene.agent.scrub.Scrubber;
@@ -25,14 +27,22 @@ public final class TestAgent {
     private TestAgent() {
     }
 
+    /**
+     * The real requests of an agent on this machine: scrubs and canaries for real, the posture fixed.
+     * {@code scheduler} runs scrub triggers and canary leases.
+     */
+    public static AgentRequests requests(String version, ScheduledExecutorService scheduler) {
+        Path proc = Path.of("/proc");
+        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
+        return new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, report -> { }), new ProcMemory(proc),
+                () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), version,
+                new CanaryKeeper(new SafetyLimits(new ProcMemory(proc)), scrubber::config, scheduler));
+    }
+
     /** Binds now and serves on a daemon thread until the returned channel is closed. */
     public static ServerSocketChannel serve(SocketAddress address, int maxRequestsPerSecond, String version,
             ScheduledExecutorService scheduler) throws IOException {
-        Path proc = Path.of("/proc");
-        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
-        AgentRequests requests = new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, report -> { }),
-                new ProcMemory(proc), () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), version);
-        AgentServer server = new AgentServer(requests, maxRequestsPerSecond);
+        AgentServer server = new AgentServer(requests(version, scheduler), maxRequestsPerSecond);
         ServerSocketChannel channel = server.bind(address);
         Thread thread = new Thread(() -> {
             try {

@@ -1,17 +1,21 @@
 package org.memhygiene.agent.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -19,10 +23,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.agent.scrub.ProcMemory;
-import org.memhygiene.agent.scrub.ScrubConfig;
-import org.memhygiene.agent.scrub.ScrubTriggers;
-import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.core.json.Json;
 
 /**
@@ -55,13 +55,19 @@ class VirtioPortTest {
         }
     }
 
-    private static int hello(Path socket, int id) throws Exception {
+    /** One host session: hello with {@code id}, then {@code more} request lines; the replies after hello's. */
+    private static List<JsonNode> session(Path socket, int id, String... more) throws Exception {
         try (SocketChannel channel = TestAgent.connectWhenListening(socket)) {
-            Channels.newOutputStream(channel).write(("{\"protocol\":1,\"id\":" + id + ",\"command\":\"hello\"}\n")
-                    .getBytes(StandardCharsets.UTF_8));
-            String reply = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel),
-                    StandardCharsets.UTF_8)).readLine();
-            return Json.mapper().readTree(reply).get("id").asInt();
+            OutputStream out = Channels.newOutputStream(channel);
+            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+            out.write(("{\"protocol\":1,\"id\":" + id + ",\"command\":\"hello\"}\n").getBytes(StandardCharsets.UTF_8));
+            assertEquals(id, Json.mapper().readTree(in.readLine()).get("id").asInt(), "the reply to this session's hello");
+            List<JsonNode> replies = new ArrayList<>();
+            for (String line : more) {
+                out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+                replies.add(Json.mapper().readTree(in.readLine()));
+            }
+            return replies;
         }
     }
 
@@ -71,10 +77,7 @@ class VirtioPortTest {
                 () -> { System.out.println("SKIPPED VirtioPortTest: socat is not installed (.ci/run installs it)"); return "no socat"; });
         Path device = dir.resolve("org.memhygiene.agent.0");
         Path socket = dir.resolve("host.sock");
-        Path proc = Path.of("/proc");
-        Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
-        AgentServer server = new AgentServer(new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, r -> { }),
-                new ProcMemory(proc), List::of, "test"), 50);
+        AgentServer server = new AgentServer(TestAgent.requests("test", scheduler), 50);
         Thread agent = new Thread(() -> {
             try {
                 server.servePort(device);
@@ -85,12 +88,16 @@ class VirtioPortTest {
         agent.setDaemon(true);
         agent.start(); // before the device exists: the agent waits for it with backoff
 
+        String plant = "{\"protocol\":1,\"id\":9,\"command\":\"canary-plant\",\"arguments\":{\"nonce\":\"" + "ab".repeat(16)
+                + "\",\"pages\":16,\"lease_millis\":3600000}}";
         hostSide(device, socket);
-        assertEquals(1, hello(socket, 1));
+        assertTrue(session(socket, 1, plant).get(0).has("result"), "a canary planted in the first host session");
         socat.waitFor(); // socat ends with its one client; the pty closes under the agent
 
         hostSide(device, socket);
-        assertEquals(2, hello(socket, 2), "the agent reopened the port for the next host session");
+        JsonNode next = session(socket, 2, plant).get(0);
+        assertTrue(next.has("result"), "the agent reopened the port for the next host session, and the first"
+                + " session's canary went with it (one probe at a time would refuse this one otherwise): " + next);
         agent.interrupt();
     }
 }
