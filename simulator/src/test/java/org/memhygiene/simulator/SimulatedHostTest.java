@@ -15,6 +15,8 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.HostNotAvailableException;
+import org.memhygiene.core.host.HostRefusedException;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
@@ -84,7 +86,7 @@ class SimulatedHostTest {
             var changes = host.applyKsm(KsmSettings.parse(List.of("pages_to_scan=5000")));
             assertEquals("5000", changes.get(0).after());
             assertEquals(5000, host.snapshot().ksm().orElseThrow().stats().pagesToScan().getAsLong());
-            IllegalStateException busy = assertThrows(IllegalStateException.class,
+            HostRefusedException busy = assertThrows(HostRefusedException.class,
                     () -> host.applyKsm(KsmSettings.parse(List.of("merge_across_nodes=0"))));
             assertTrue(busy.getMessage().contains("run=2"), busy.getMessage());
             host.applyKsm(KsmSettings.parse(List.of("run=2", "merge_across_nodes=0")));
@@ -106,7 +108,7 @@ class SimulatedHostTest {
             assertEquals(ScrubReport.Outcome.COMPLETED, r.outcome());
             assertTrue(r.bytesZeroed() > 0);
             assertTrue(host.exposure().staleSecretPages() < staleBefore, "the scrub wiped stale secrets");
-            assertThrows(IllegalArgumentException.class, () -> host.scrub(uuid(s, "batch"), 1 << 20, Duration.ofSeconds(1)));
+            assertThrows(HostNotAvailableException.class, () -> host.scrub(uuid(s, "batch"), 1 << 20, Duration.ofSeconds(1)));
             assertEquals(ScrubReport.Outcome.SKIPPED_INIT_ON_FREE,
                     host.scrub(uuid(s, "db"), 1 << 20, Duration.ofSeconds(1)).outcome());
             assertFalse(host.describe().isBlank());

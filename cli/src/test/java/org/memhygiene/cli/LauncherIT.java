@@ -1,4 +1,4 @@
-package org.memhygiene.controller.cli;
+package org.memhygiene.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -13,6 +13,7 @@ import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.cli.ProcessRun;
 import org.memhygiene.core.json.Json;
 
 /** bin/memhygiene from the packaged jars, started from an unrelated working directory. */
