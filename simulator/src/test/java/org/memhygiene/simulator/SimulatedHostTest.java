@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostNotAvailableException;
 import org.memhygiene.core.host.HostRefusedException;
 import org.memhygiene.core.host.HostSnapshot;
@@ -22,6 +23,9 @@ import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.posture.GuestFindings;
+import org.memhygiene.core.posture.SwapDevice;
+import org.memhygiene.core.protocol.AgentProtocol;
 
 /** The built-in demo host as the controller sees it through HostBackend. */
 class SimulatedHostTest {
@@ -112,6 +116,31 @@ class SimulatedHostTest {
             assertEquals(ScrubReport.Outcome.SKIPPED_INIT_ON_FREE,
                     host.scrub(uuid(s, "db"), 1 << 20, Duration.ofSeconds(1)).outcome());
             assertFalse(host.describe().isBlank());
+        }
+    }
+
+    @Test
+    void whatTheHostAndItsGuestsReportComesFromTheScenario() {
+        var scenario = org.memhygiene.simulator.scenario.ScenarioParser.parse("""
+                name: said
+                host: {memory_pressure: 12.5, swap: 1GiB, swap_kind: zram}
+                guests:
+                  - {name: a, memory: 64MiB, boot: 0s, kernel: 6.12.9, numa_node: 1, hygiene: {mode: agent_scrub}}
+                """, "said.yaml");
+        try (SimulatedHost host = SimulatedHost.of(scenario, new ManualClock(), 1)) {
+            host.advance(Duration.ofSeconds(1));
+            HostSnapshot s = host.snapshot();
+            var memory = s.memory().orElseThrow();
+            assertEquals(12.5, memory.pressureSomeAvg10Percent().orElseThrow());
+            assertEquals(1L << 30, memory.swapTotalBytes());
+            VmSnapshot a = s.vms().get(0);
+            assertEquals(AgentProtocol.VERSION, a.agent().hello().orElseThrow().protocolVersion());
+            assertEquals(AgentProtocol.VERSION, host.ping("a").protocolVersion());
+            assertTrue(a.agent().posture().contains(GuestFindings.kernelVersion("6.12.9",
+                    "simulated /proc/sys/kernel/osrelease: 6.12.9 (image default)")), a.agent().posture().toString());
+            HostFacts facts = host.facts().orElseThrow();
+            assertEquals(SwapDevice.Kind.ZRAM, facts.swaps().orElseThrow().get(0).kind());
+            assertEquals(2, facts.numaNodes().orElseThrow(), "nodes 0 and 1");
         }
     }
 
