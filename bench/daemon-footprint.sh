@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-./mvnw -B -q -DskipTests -pl bench -am package
+./mvnw -B -q -DskipTests -pl cli,bench -am package
 unset MEMHYGIENE_JAVA_OPTS
 "${JAVA:-java}" -cp bench/target/benchmarks.jar org.memhygiene.bench.daemon.DaemonFootprint \
   "$root/bin/memhygiene" "${1:-50}" "${2:-60}"

@@ -10,9 +10,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-5}
 seconds=${2:-10}
-ui="$root/ui/target/memhygiene-ui.jar"
-[ -f "$ui" ] || (cd "$root" && ./mvnw -B -q -DskipTests -pl ui -am package)
-cp="$ui:$root/ui/target/lib/*"
+jar="$root/cli/target/memhygiene-cli.jar"
+[ -f "$jar" ] || (cd "$root" && ./mvnw -B -q -DskipTests -pl cli -am package)
+# The memhygiene command's class path (bin/memhygiene's): the dashboard, EmptyStage and FrameHarness are in it.
+cp="$jar:$root/cli/target/lib/*"
 opts=(-XX:TieredStopAtLevel=1 -Xshare:auto -Xmx1g)
 if [ -n "${DISPLAY:-}" ]; then
   where="display $DISPLAY"; wrap=()
@@ -27,7 +28,7 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 empty=(); dash=()
 for i in $(seq "$runs"); do
   empty+=("$("${wrap[@]}" java "${opts[@]}" -cp "$cp" org.memhygiene.ui.perf.EmptyStage | sed -n 's/^first-frame-millis=//p')")
-  dash+=("$("${wrap[@]}" java "${opts[@]}" -Dmemhygiene.ui.timing=exit -cp "$cp" org.memhygiene.ui.DashboardMain 2>/dev/null \
+  dash+=("$("${wrap[@]}" java "${opts[@]}" -Dmemhygiene.ui.timing=exit -cp "$cp" org.memhygiene.cli.MemhygieneCli dashboard 2>/dev/null \
     | sed -n 's/^first-chart-drawn-millis=//p')")
 done
 e=$(printf '%s\n' "${empty[@]}" | median)

@@ -77,10 +77,10 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 # The jars: built by ./mvnw -B verify before this runs in CI; built here when missing.
-if [ ! -f controller/target/memhygiene-controller.jar ] || [ ! -f guest-agent/target/memhygiene-guest-agent.jar ] \
+if [ ! -f cli/target/memhygiene-cli.jar ] || [ ! -f guest-agent/target/memhygiene-guest-agent.jar ] \
    || [ ! -f bench/target/benchmarks.jar ]; then
   step "building the jars"
-  ./mvnw -B -q -DskipTests -pl bench -am package
+  ./mvnw -B -q -DskipTests -pl cli,bench -am package
 fi
 
 # 2. The guest image.

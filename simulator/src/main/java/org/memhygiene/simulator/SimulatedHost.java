@@ -5,7 +5,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
@@ -22,8 +24,12 @@ import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.core.host.DomainState;
 import org.memhygiene.core.host.DomainXml;
 import org.memhygiene.core.host.HostBackend;
+import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostMemory;
+import org.memhygiene.core.host.HostNotAvailableException;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.NoSuchVmException;
+import org.memhygiene.core.host.SourceState;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSample;
@@ -31,7 +37,9 @@ import org.memhygiene.core.ksm.KsmSavings;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.posture.Finding;
-import org.memhygiene.core.posture.Severity;
+import org.memhygiene.core.posture.GuestFindings;
+import org.memhygiene.core.posture.SwapDevice;
+import org.memhygiene.core.protocol.AgentProtocol;
 import org.memhygiene.simulator.hygiene.GuestHygiene;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.scenario.GuestSpec;
@@ -135,11 +143,17 @@ public final class SimulatedHost implements HostBackend {
         long page = sim.pageSizeBytes();
         KsmSample ksm = new KsmSample(at, sim.nowNanos(), page, sim.ksmStats());
         List<VmSnapshot> vms = new ArrayList<>();
+        // Every source of a simulated host answers; the agents of running guests that have one are sources too.
+        List<SourceState> sources = new ArrayList<>(List.of(SourceState.up(SourceState.KSM, at),
+                SourceState.up(SourceState.HOST_MEMORY, at), SourceState.up(SourceState.SIMULATOR, at)));
         for (Guest g : sim.model().guests) {
             vms.add(vm(g, at, page));
+            if (g.running && g.spec.hygiene().agent()) {
+                sources.add(SourceState.up(SourceState.agent(g.name()), at));
+            }
         }
         return new HostSnapshot(at, "sim:///" + sim.scenario().name(), page, Optional.of(ksm), Optional.of(memory(page)),
-                OptionalLong.of(sim.ksmd().cpuNanos() / 1_000_000), List.copyOf(vms), Duration.ofNanos(System.nanoTime() - t0));
+                OptionalLong.of(sim.ksmd().cpuNanos() / 1_000_000), vms, Duration.ofNanos(System.nanoTime() - t0), sources);
     }
 
     /** The latest exposure figures (without advancing time). */
@@ -166,9 +180,12 @@ public final class SimulatedHost implements HostBackend {
             guestMemory += g.spec.memoryBytes();
             hostUsedPages += g.presentPages - g.zeroMergedPages - g.liveMergedPages;
         }
-        long total = sim.scenario().host().memoryBytes() > 0 ? sim.scenario().host().memoryBytes() : guestMemory + (8L << 30);
+        Scenario.Host host = sim.scenario().host();
+        long total = host.memoryBytes() > 0 ? host.memoryBytes() : guestMemory + (8L << 30);
         long free = Math.max(0, total - HOST_RESERVED_BYTES - hostUsedPages * page);
-        return new HostMemory(total, free, OptionalLong.of(free), 0, 0, 0, 0, OptionalDouble.of(0.0));
+        // Nothing is swapped out: the model has no host swapping, only the swap the scenario gives the host.
+        return new HostMemory(total, free, OptionalLong.of(free), 0, 0, host.swapBytes(), host.swapBytes(),
+                OptionalDouble.of(host.memoryPressurePercent()));
     }
 
     private VmSnapshot vm(Guest g, Instant at, long page) {
@@ -216,41 +233,33 @@ public final class SimulatedHost implements HostBackend {
                 scrub.rateBytesPerSecond(), s.hygiene().mode() == HygieneMode.AGENT_SCRUB ? scrub.interval().toMillis() : 0,
                 scrub.largeFreeThresholdBytes(), 1000, scrub.maxBytes());
         AgentStats stats = new AgentStats(s.memoryBytes(), hygiene.memAvailableBytes(), hygiene.counters(), policy);
-        AgentHello hello = new AgentHello(1, "simulated", page, List.of("scrub", "posture"));
-        return new AgentSample(at, AgentStatus.OK, "", Optional.of(hello), Optional.of(stats), posture(s), List.of());
+        return new AgentSample(at, AgentStatus.OK, "", Optional.of(hello(page)), Optional.of(stats), posture(s), List.of());
     }
 
-    /** The findings the real agent's PostureProbe reports for a guest in this hygiene mode. */
+    /** What a simulated agent answers to hello: the protocol this build speaks, the scenario's page size. */
+    private static AgentHello hello(long pageSizeBytes) {
+        return new AgentHello(AgentProtocol.VERSION, "simulated", pageSizeBytes, List.of("scrub", "posture"));
+    }
+
+    /** The findings the real agent's PostureProbe reports for a guest of this spec (the same texts, GuestFindings). */
     private static List<Finding> posture(GuestSpec s) {
         List<Finding> findings = new ArrayList<>();
-        findings.add(new Finding("guest.kernel.version", Severity.INFO, "Guest kernel 6.1.0 (simulated)",
-                "simulated guest of image " + s.image(), "None."));
+        findings.add(GuestFindings.kernelVersion(s.kernel(), "simulated /proc/sys/kernel/osrelease: " + s.kernel()
+                + " (image " + s.image() + ")"));
         if (s.hygiene().mode() == HygieneMode.INIT_ON_FREE) {
-            findings.add(new Finding("guest.init_on_free.on", Severity.INFO, "The kernel zeroes every page it frees",
-                    "simulated /proc/cmdline: init_on_free=1",
-                    "None: freed memory holds no stale data; the agent does not need to scrub."));
+            findings.add(GuestFindings.initOnFreeOn("simulated /proc/cmdline: init_on_free=1"));
         } else {
-            findings.add(new Finding("guest.init_on_free.off", Severity.MEDIUM,
-                    "Freed memory keeps its old contents until reused", "simulated /proc/cmdline: no init_on_free",
-                    "Boot the guest with init_on_free=1 (costs a few percent CPU), or let the memhygiene agent"
-                            + " scrub free memory periodically."));
-            findings.add(new Finding("guest.init_on_alloc.off", Severity.LOW, "Newly allocated kernel memory is not zeroed",
-                    "simulated /proc/cmdline: no init_on_alloc",
-                    "Boot with init_on_alloc=1 so uninitialised kernel allocations cannot leak old data."));
+            findings.add(GuestFindings.initOnFreeOff("simulated /proc/cmdline: no init_on_free="));
+            findings.add(GuestFindings.initOnAllocOff("simulated /proc/cmdline: no init_on_alloc="));
         }
-        findings.add(new Finding("guest.swap.none", Severity.INFO, "No swap", "simulated /proc/swaps: no devices", "None."));
+        findings.add(GuestFindings.swapNone("simulated /proc/swaps: no devices"));
         if (!s.balloon()) {
-            findings.add(new Finding("guest.balloon.absent", Severity.INFO, "No virtio balloon driver",
-                    "simulated /sys/bus/virtio/drivers/virtio_balloon: absent",
-                    "Give the VM <memballoon model='virtio'> to report memory statistics."));
+            findings.add(GuestFindings.balloonAbsent("simulated /sys/bus/virtio/drivers/virtio_balloon: absent"));
         } else if (s.hygiene().mode() == HygieneMode.FREE_PAGE_REPORTING) {
-            findings.add(new Finding("guest.free_page_reporting.on", Severity.INFO,
-                    "Free page reporting can hand free memory to the host",
-                    "simulated page_reporting_order: " + s.hygiene().freePageReporting().order(), "None."));
+            findings.add(GuestFindings.freePageReportingOn("simulated page_reporting_order: "
+                    + s.hygiene().freePageReporting().order()));
         } else {
-            findings.add(new Finding("guest.free_page_reporting.off", Severity.INFO, "Free page reporting is off",
-                    "simulated page_reporting_order: absent",
-                    "Set freePageReporting='on' on the VM's memballoon (libvirt 6.9+)."));
+            findings.add(GuestFindings.freePageReportingOff("simulated page_reporting_order: absent"));
         }
         return List.copyOf(findings);
     }
@@ -262,16 +271,57 @@ public final class SimulatedHost implements HostBackend {
     }
 
     @Override
-    public synchronized ScrubReport scrub(String vmUuid, long maxBytes, Duration timeout) {
+    public synchronized ScrubReport scrub(String vm, long maxBytes, Duration timeout) {
         catchUp();
-        Guest g = sim.guestByUuid(vmUuid);
+        return sim.scrub(withAgent(vm), maxBytes);
+    }
+
+    @Override
+    public synchronized AgentHello ping(String vm) {
+        withAgent(vm);
+        return hello(sim.pageSizeBytes());
+    }
+
+    /** The guest named {@code vm} (or with that UUID) whose agent answers: it has one, and it runs. */
+    private Guest withAgent(String vm) {
+        Guest g = Arrays.stream(sim.model().guests).filter(guest -> guest.name().equals(vm) || guest.uuid.equalsIgnoreCase(vm))
+                .findFirst().orElseThrow(() -> new NoSuchVmException(vm, "sim:///" + sim.scenario().name(),
+                        Arrays.stream(sim.model().guests).map(Guest::name).toList()));
         if (!g.spec.hygiene().agent()) {
-            throw new IllegalArgumentException(g.name() + " has no " + DomainXml.AGENT_CHANNEL + " channel");
+            throw new HostNotAvailableException(g.name() + " has no " + DomainXml.AGENT_CHANNEL + " channel");
         }
         if (!g.running) {
-            throw new IllegalArgumentException(g.name() + " is shut off: its agent channel has no socket until it runs");
+            throw new HostNotAvailableException(g.name() + " is shut off: its agent channel has no socket until it runs");
         }
-        return sim.scrub(g, maxBytes);
+        return g;
+    }
+
+    /**
+     * The scenario's host: its swap (one device of the scenario's kind, or none), no CPU vulnerability files
+     * (the model has no CPU), and as many NUMA nodes as its guests use.
+     */
+    @Override
+    public Optional<HostFacts> facts() {
+        Scenario.Host host = sim.scenario().host();
+        List<SwapDevice> swaps = new ArrayList<>();
+        if (host.swapBytes() > 0) {
+            String device = switch (host.swapKind()) {
+                case ZRAM -> "/dev/zram0";
+                case DM_CRYPT -> "/dev/dm-0";
+                case UNENCRYPTED -> "/dev/vda2";
+            };
+            swaps.add(new SwapDevice(device, device + " partition " + host.swapBytes() / 1024 + " 0 -2", host.swapKind()));
+        }
+        int nodes = 1 + sim.scenario().guests().stream().mapToInt(GuestSpec::numaNode).max().orElse(0);
+        return Optional.of(new HostFacts(Optional.of(swaps), "simulated /proc/swaps", Map.of(),
+                "simulated /sys/devices/system/cpu/vulnerabilities", OptionalInt.of(nodes),
+                "simulated /sys/devices/system/node/online"));
+    }
+
+    /** Every simulated balloon reports at the stats_period its scenario gives it: nothing to change. */
+    @Override
+    public List<String> enableBalloonStats(Duration period) {
+        return List.of();
     }
 
     @Override

@@ -15,11 +15,17 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.HostFacts;
+import org.memhygiene.core.host.HostNotAvailableException;
+import org.memhygiene.core.host.HostRefusedException;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.posture.GuestFindings;
+import org.memhygiene.core.posture.SwapDevice;
+import org.memhygiene.core.protocol.AgentProtocol;
 
 /** The built-in demo host as the controller sees it through HostBackend. */
 class SimulatedHostTest {
@@ -84,7 +90,7 @@ class SimulatedHostTest {
             var changes = host.applyKsm(KsmSettings.parse(List.of("pages_to_scan=5000")));
             assertEquals("5000", changes.get(0).after());
             assertEquals(5000, host.snapshot().ksm().orElseThrow().stats().pagesToScan().getAsLong());
-            IllegalStateException busy = assertThrows(IllegalStateException.class,
+            HostRefusedException busy = assertThrows(HostRefusedException.class,
                     () -> host.applyKsm(KsmSettings.parse(List.of("merge_across_nodes=0"))));
             assertTrue(busy.getMessage().contains("run=2"), busy.getMessage());
             host.applyKsm(KsmSettings.parse(List.of("run=2", "merge_across_nodes=0")));
@@ -106,10 +112,35 @@ class SimulatedHostTest {
             assertEquals(ScrubReport.Outcome.COMPLETED, r.outcome());
             assertTrue(r.bytesZeroed() > 0);
             assertTrue(host.exposure().staleSecretPages() < staleBefore, "the scrub wiped stale secrets");
-            assertThrows(IllegalArgumentException.class, () -> host.scrub(uuid(s, "batch"), 1 << 20, Duration.ofSeconds(1)));
+            assertThrows(HostNotAvailableException.class, () -> host.scrub(uuid(s, "batch"), 1 << 20, Duration.ofSeconds(1)));
             assertEquals(ScrubReport.Outcome.SKIPPED_INIT_ON_FREE,
                     host.scrub(uuid(s, "db"), 1 << 20, Duration.ofSeconds(1)).outcome());
             assertFalse(host.describe().isBlank());
+        }
+    }
+
+    @Test
+    void whatTheHostAndItsGuestsReportComesFromTheScenario() {
+        var scenario = org.memhygiene.simulator.scenario.ScenarioParser.parse("""
+                name: said
+                host: {memory_pressure: 12.5, swap: 1GiB, swap_kind: zram}
+                guests:
+                  - {name: a, memory: 64MiB, boot: 0s, kernel: 6.12.9, numa_node: 1, hygiene: {mode: agent_scrub}}
+                """, "said.yaml");
+        try (SimulatedHost host = SimulatedHost.of(scenario, new ManualClock(), 1)) {
+            host.advance(Duration.ofSeconds(1));
+            HostSnapshot s = host.snapshot();
+            var memory = s.memory().orElseThrow();
+            assertEquals(12.5, memory.pressureSomeAvg10Percent().orElseThrow());
+            assertEquals(1L << 30, memory.swapTotalBytes());
+            VmSnapshot a = s.vms().get(0);
+            assertEquals(AgentProtocol.VERSION, a.agent().hello().orElseThrow().protocolVersion());
+            assertEquals(AgentProtocol.VERSION, host.ping("a").protocolVersion());
+            assertTrue(a.agent().posture().contains(GuestFindings.kernelVersion("6.12.9",
+                    "simulated /proc/sys/kernel/osrelease: 6.12.9 (image default)")), a.agent().posture().toString());
+            HostFacts facts = host.facts().orElseThrow();
+            assertEquals(SwapDevice.Kind.ZRAM, facts.swaps().orElseThrow().get(0).kind());
+            assertEquals(2, facts.numaNodes().orElseThrow(), "nodes 0 and 1");
         }
     }
 

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import org.memhygiene.simulator.Exposure;
 import org.memhygiene.simulator.SimulatedHost;
+import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.ui.model.Reclaimed;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.ui.model.SourceBreakdown;
@@ -30,11 +31,11 @@ public final class BuiltinController implements AutoCloseable {
     private final Path historyDir;
     private final SourceBreakdown breakdown;
     private final String description;
-    private final Optional<SimulatedHost> simulated;
+    private final Optional<Scenario> frontierScenario;
 
     private BuiltinController(Daemon daemon, Path historyDir, SourceBreakdown breakdown, String description,
-            Optional<SimulatedHost> simulated) {
-        this.simulated = simulated;
+            Optional<Scenario> frontierScenario) {
+        this.frontierScenario = frontierScenario;
         this.daemon = daemon;
         this.historyDir = historyDir;
         this.breakdown = breakdown;
@@ -67,9 +68,13 @@ public final class BuiltinController implements AutoCloseable {
         return start(host, interval, dryRun, 0);
     }
 
-    /** As {@link #start(SimulatedHost, Duration, boolean)}, on {@code port} (0: any free one). */
+    /**
+     * As {@link #start(SimulatedHost, Duration, boolean)}, on {@code port} (0: any free one). What the
+     * dashboard needs of the simulator besides the seam is taken here, typed: the reclaimed memory by source
+     * and the scenario the frontier sweeps.
+     */
     public static BuiltinController start(SimulatedHost host, Duration interval, boolean dryRun, int port) {
-        return start(host, interval, exposureOf(host), dryRun, port, Optional.of(host));
+        return start(host, interval, exposureOf(host), dryRun, port, Optional.of(host.scenario()));
     }
 
     /** Reclaimed memory by source as the simulator knows it (SimulatedHost.exposure()), not estimated. */
@@ -93,7 +98,7 @@ public final class BuiltinController implements AutoCloseable {
     }
 
     private static BuiltinController start(HostBackend host, Duration interval, SourceBreakdown breakdown, boolean dryRun, int port,
-            Optional<SimulatedHost> simulated) {
+            Optional<Scenario> frontierScenario) {
         Path dir;
         try {
             dir = Files.createTempDirectory("memhygiene-dashboard-");
@@ -106,7 +111,8 @@ public final class BuiltinController implements AutoCloseable {
                 Optional.empty(), dryRun, dir.resolve("history"), d.historyRetention(), d.historyInterval(), Optional.empty());
         String description = host.describe();
         try {
-            return new BuiltinController(Daemon.start(host, config, dryRun, Clock.systemUTC()), dir, breakdown, description, simulated);
+            return new BuiltinController(Daemon.start(host, config, dryRun, Clock.systemUTC()), dir, breakdown, description,
+                    frontierScenario);
         } catch (RuntimeException e) {
             delete(dir);
             throw e;
@@ -125,9 +131,9 @@ public final class BuiltinController implements AutoCloseable {
         return breakdown;
     }
 
-    /** The simulated host, when this controller runs on one (the frontier sweeps its scenario). */
-    public Optional<SimulatedHost> simulated() {
-        return simulated;
+    /** The scenario whose policy frontier the dashboard shows: the simulated host's; empty on any other host. */
+    public Optional<Scenario> frontierScenario() {
+        return frontierScenario;
     }
 
     public String description() {

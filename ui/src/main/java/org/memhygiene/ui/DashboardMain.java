@@ -22,13 +22,16 @@ import org.memhygiene.ui.snapshot.SnapshotRenderer;
 import org.memhygiene.ui.views.DashboardWindow;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
- * {@code memhygiene dashboard}: the JavaFX dashboard. A plain main class (not an Application subclass),
- * so JavaFX runs from the class path. bin/memhygiene dispatches "dashboard" here.
+ * {@code memhygiene dashboard}: the JavaFX dashboard, a subcommand of the command module's
+ * {@code memhygiene}. Not an Application subclass, so JavaFX runs from the class path; once its window is
+ * open ({@link #windowOpen()}), the JVM runs until the window closes.
  */
-@Command(name = "memhygiene dashboard", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "dashboard", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"The desktop dashboard: memory reclaimed against security posture, with KSM and policy controls.",
                 "Without options it starts a controller in-process on the built-in simulated host and shows it.",
                 "Needs a display (X11/Wayland); without one, use --snapshot or run it under xvfb-run (docs/DASHBOARD.md)."})
@@ -38,6 +41,12 @@ public final class DashboardMain implements Callable<Integer> {
     /** Held so the level set on it survives garbage collection. */
     private static final java.util.logging.Logger JAVAFX_LOG = java.util.logging.Logger.getLogger("javafx");
     private static final java.util.logging.Logger CONTROLLER_LOG = java.util.logging.Logger.getLogger("org.memhygiene.controller");
+
+    @Spec
+    CommandSpec spec;
+
+    /** Set once the FX thread runs the window: the command has returned, the dashboard has not ended. */
+    private volatile boolean windowOpen;
 
     @Option(names = "--connect", paramLabel = "URL", description = "show a running controller, e.g. http://127.0.0.1:9520")
     URI connect;
@@ -59,13 +68,9 @@ public final class DashboardMain implements Callable<Integer> {
             + " (default: the scenario's; with --snapshot: " + SNAPSHOT_SPEED + ")")
     Double speed;
 
-    public static void main(String[] args) {
-        CommandLine cli = new CommandLine(new DashboardMain());
-        int code = cli.execute(args);
-        if (code != 0 || cli.isUsageHelpRequested() || cli.isVersionHelpRequested()) {
-            System.exit(code);
-        }
-        // otherwise the FX thread runs the window; the JVM exits when it closes
+    /** Whether the window runs on after {@link #call()} returned 0: the caller must not exit the JVM. */
+    public boolean windowOpen() {
+        return windowOpen;
     }
 
     @Override
@@ -74,26 +79,26 @@ public final class DashboardMain implements Callable<Integer> {
         try {
             chosenTheme = DashboardWindow.Theme.valueOf(theme.toUpperCase(java.util.Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--theme " + theme + ": expected light or dark");
+            throw new CommandLine.ParameterException(spec.commandLine(), "--theme " + theme + ": expected light or dark");
         }
         if (connect != null && scenario != null) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--scenario simulates a host in-process; it cannot be"
+            throw new CommandLine.ParameterException(spec.commandLine(), "--scenario simulates a host in-process; it cannot be"
                     + " combined with --connect");
         }
         if (token != null && connect == null) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--token needs --connect (the built-in controller has none)");
+            throw new CommandLine.ParameterException(spec.commandLine(), "--token needs --connect (the built-in controller has none)");
         }
         if (speed != null && !(speed > 0)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--speed " + speed + ": expected a positive factor");
+            throw new CommandLine.ParameterException(spec.commandLine(), "--speed " + speed + ": expected a positive factor");
         }
         if (scenario != null && !java.nio.file.Files.isRegularFile(scenario)) {
-            throw new CommandLine.ParameterException(new CommandLine(this), "--scenario " + scenario + ": no such file");
+            throw new CommandLine.ParameterException(spec.commandLine(), "--scenario " + scenario + ": no such file");
         }
         if (scenario != null) {
             try {
                 org.memhygiene.simulator.scenario.ScenarioParser.load(scenario); // a bad file is a usage error, before any window
             } catch (org.memhygiene.simulator.ScenarioException e) {
-                throw new CommandLine.ParameterException(new CommandLine(this), "--scenario " + e.getMessage());
+                throw new CommandLine.ParameterException(spec.commandLine(), "--scenario " + e.getMessage());
             }
         }
         if (snapshot != null) {
@@ -108,7 +113,7 @@ public final class DashboardMain implements Callable<Integer> {
             try {
                 client = new ControllerClient(connect, Optional.ofNullable(token));
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(new CommandLine(this), e.getMessage());
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
         } else {
             client = null;
@@ -146,6 +151,7 @@ public final class DashboardMain implements Callable<Integer> {
         started.await();
         Launch launch = new Launch(client, builtin, chosenTheme, Optional.ofNullable(snapshot));
         Platform.runLater(launch::show);
+        windowOpen = true;
         return 0;
     }
 
@@ -248,14 +254,14 @@ public final class DashboardMain implements Callable<Integer> {
                 reportFirstChart(model, timing.equals("exit") ? () -> exit.accept(0) : () -> { });
             }
             dashboard.start();
-            if (builtin != null && builtin.simulated().isPresent()) {
+            if (builtin != null && builtin.frontierScenario().isPresent()) {
                 // The sweep takes seconds of CPU: after the first sample is drawn, not before.
                 model.frontierStatus().set(org.memhygiene.ui.frontier.FrontierTask.COMPUTING + " the policy frontier after the first sample…");
                 model.revision().addListener(new javafx.beans.value.ChangeListener<>() {
                     @Override
                     public void changed(javafx.beans.value.ObservableValue<? extends Number> o, Number was, Number now) {
                         model.revision().removeListener(this);
-                        org.memhygiene.ui.frontier.FrontierTask.start(builtin.simulated().get().scenario(), model);
+                        org.memhygiene.ui.frontier.FrontierTask.start(builtin.frontierScenario().get(), model);
                     }
                 });
             } else {

@@ -68,7 +68,7 @@ class HistoryUiTest {
                 () -> client.history(EVER_FROM, EVER_TO, Optional.empty()).get().path("points").size() >= 30);
         CLOCK.rate(6);
         connectedSeconds = client.snapshot().get().sampledAt().toEpochMilli() / 1000.0;
-        dashboard = new Dashboard(model, client, BuiltinController.exposureOf(controller.simulated().orElseThrow()));
+        dashboard = new Dashboard(model, client, controller.breakdown());
         FxToolkit.registerPrimaryStage();
         window = WaitForAsyncUtils.asyncFx(() -> new DashboardWindow(model, client, "test", DashboardWindow.Theme.LIGHT)).get();
         FxToolkit.setupStage((Stage stage) -> {

@@ -7,22 +7,25 @@ import java.util.HashMap;
 import java.util.Map;
 import javax.imageio.ImageIO;
 
-/** Whether a PNG shows drawn content: not one flat colour, and a fair share of pixels off the background. */
-final class SnapshotCheck {
+/**
+ * Whether a PNG shows drawn content: not one flat colour, and a fair share of pixels off the background.
+ * Shared with the command module's SnapshotIT through ui's test jar.
+ */
+public final class SnapshotCheck {
     private SnapshotCheck() {
     }
 
-    static boolean drawn(Path png) throws IOException {
+    public static boolean drawn(Path png) throws IOException {
         return stats(png).drawn();
     }
 
-    record Stats(int width, int height, int colours, double offBackgroundFraction) {
-        boolean drawn() {
+    public record Stats(int width, int height, int colours, double offBackgroundFraction) {
+        public boolean drawn() {
             return width >= 400 && height >= 300 && colours >= 16 && offBackgroundFraction >= 0.02;
         }
     }
 
-    static Stats stats(Path png) throws IOException {
+    public static Stats stats(Path png) throws IOException {
         BufferedImage image = ImageIO.read(png.toFile());
         if (image == null) {
             throw new IOException(png + " is not an image");

@@ -3,12 +3,10 @@ package org.memhygiene.bench.e2e;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.Optional;
-import java.util.stream.Stream;
+import org.memhygiene.core.ksm.KsmdThread;
 import org.memhygiene.core.linux.LinuxMemory;
 
 /**
@@ -20,13 +18,12 @@ import org.memhygiene.core.linux.LinuxMemory;
 final class HostMeters {
     static final Path KSM = Path.of("/sys/kernel/mm/ksm");
     static final long PAGE_SIZE_BYTES = LinuxMemory.pageSizeBytes();
-    /** USER_HZ: /proc/PID/stat's utime and stime tick at 100 Hz on every Linux ABI (proc(5)). */
-    private static final long TICKS_PER_SECOND = 100;
-
-    private final int ksmdPid;
+    private final KsmdThread ksmd = KsmdThread.ofThisMachine();
 
     HostMeters() {
-        this.ksmdPid = findKsmd();
+        if (ksmd.pid().isEmpty()) {
+            throw new IllegalStateException("no ksmd thread in /proc: is KSM built into this kernel?");
+        }
     }
 
     /** Global KSM and THP figures at one moment. */
@@ -77,21 +74,7 @@ final class HostMeters {
     }
 
     long ksmdCpuMillis() {
-        String stat = read(Path.of("/proc", Integer.toString(ksmdPid), "stat"));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        // fields[0] is field 3 (state); utime and stime are fields 14 and 15.
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) * 1000 / TICKS_PER_SECOND;
-    }
-
-    private static int findKsmd() {
-        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            return procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
-                    .filter(p -> readQuietly(p.resolve("comm")).map(c -> c.trim().equals("ksmd")).orElse(false))
-                    .map(p -> Integer.parseInt(p.getFileName().toString())).findFirst()
-                    .orElseThrow(() -> new IllegalStateException("no ksmd thread in /proc: is KSM built into this kernel?"));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return ksmd.cpuMillis().orElseThrow(() -> new IllegalStateException("ksmd is gone from /proc"));
     }
 
     /** "key value [kB]" or "key: value [kB]" lines; lines whose value is not a number are skipped. */
@@ -117,16 +100,6 @@ final class HostMeters {
             return Files.readString(file);
         } catch (IOException e) {
             throw new UncheckedIOException("reading " + file, e);
-        }
-    }
-
-    private static Optional<String> readQuietly(Path file) {
-        try {
-            return Optional.of(Files.readString(file));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            return Optional.empty();
         }
     }
 }

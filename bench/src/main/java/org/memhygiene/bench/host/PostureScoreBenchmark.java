@@ -67,7 +67,7 @@ public class PostureScoreBenchmark {
                 new AgentSample(sampled.sampledAt(), AgentStatus.OK, "", Optional.empty(), Optional.empty(), guest, List.of())))
                 .toList();
         snapshot = new HostSnapshot(sampled.sampledAt(), sampled.uri(), sampled.pageSizeBytes(), sampled.ksm(), sampled.memory(),
-                sampled.ksmdCpuMillis(), vms, sampled.took());
+                sampled.ksmdCpuMillis(), vms, sampled.took(), sampled.sources());
         if (scorer.score(snapshot).vms().size() != HostSampleBenchmark.DOMAINS) {
             throw new IllegalStateException("not every domain was scored");
         }
@@ -78,7 +78,7 @@ public class PostureScoreBenchmark {
         seconds++;
         HostSnapshot s = snapshot;
         return scorer.score(new HostSnapshot(s.sampledAt().plusSeconds(seconds), s.uri(), s.pageSizeBytes(), s.ksm(), s.memory(),
-                s.ksmdCpuMillis(), s.vms(), s.took()));
+                s.ksmdCpuMillis(), s.vms(), s.took(), s.sources()));
     }
 
     @Benchmark

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.TimeUnit;
-import org.memhygiene.controller.ksm.KsmSysfs;
+import org.memhygiene.core.ksm.KsmSysfs;
 import org.memhygiene.core.ksm.KsmSample;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.openjdk.jmh.annotations.Benchmark;

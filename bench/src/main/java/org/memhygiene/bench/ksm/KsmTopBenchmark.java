@@ -8,7 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.memhygiene.controller.ksm.ProcessKsmReader;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -7,14 +7,21 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.memhygiene.core.ksm.KsmRestorePoint;
 import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.KsmSysfs;
+import org.memhygiene.core.ksm.KsmdThread;
+import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.simulator.Simulation;
 import org.memhygiene.simulator.fidelity.FidelityChild;
+import org.memhygiene.simulator.fidelity.FidelityHarness;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.model.HostModel;
 import org.memhygiene.simulator.model.PageFlags;
@@ -91,40 +98,30 @@ public final class SimulatorThroughput {
     }
 
     private static void ksmd(Scenario s, int seconds) throws Exception {
-        Path ksm = Path.of("/sys/kernel/mm/ksm");
-        if (!Files.isWritable(ksm.resolve("run"))) {
-            System.err.println("ksmd: needs root and KSM (" + ksm + "/run not writable)");
+        String unavailable = FidelityHarness.unavailableReason();
+        if (unavailable != null) {
+            System.err.println("ksmd: " + unavailable);
             System.exit(1);
         }
-        List<String> busy = org.memhygiene.simulator.fidelity.FidelityHarness.mergeableProcesses();
+        List<String> busy = FidelityHarness.mergeableProcesses();
         if (!busy.isEmpty()) {
             System.err.println("ksmd: other processes use KSM (" + String.join(", ", busy) + "); run it when they are gone");
             System.exit(1);
         }
-        String[] knobs = {"run", "pages_to_scan", "sleep_millisecs", "use_zero_pages", "smart_scan"};
-        String[] previous = new String[knobs.length];
-        for (int i = 0; i < knobs.length; i++) {
-            previous[i] = Files.readString(ksm.resolve(knobs[i])).strip();
-        }
-        Runnable restore = () -> {
-            try {
-                Files.writeString(ksm.resolve("run"), "2");
-                for (int i = knobs.length - 1; i >= 0; i--) {
-                    Files.writeString(ksm.resolve(knobs[i]), previous[i]);
-                }
-            } catch (Exception e) {
-                System.err.println("restoring KSM knobs: " + e);
-            }
-        };
-        Thread hook = new Thread(restore);
-        Runtime.getRuntime().addShutdownHook(hook);
+        KsmSysfs ksm = new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), LinuxMemory.pageSizeBytes());
+        KsmSettings flatOut = KsmSettings.parse(List.of("smart_scan=0", "use_zero_pages=1", "pages_to_scan=5000",
+                "sleep_millisecs=0", "run=1"));
+        // run=2 before the knobs go back: what the run merged is unmerged, also on a failure or a signal.
+        KsmRestorePoint restorePoint = KsmRestorePoint.of(ksm, flatOut.inWriteOrder().stream().map(Map.Entry::getKey).toList(),
+                true);
+        Thread hook = restorePoint.restoreOnShutdown();
         Simulation shadow = new Simulation(s);
         shadow.advanceTo(1);
         HostModel m = shadow.model();
         List<Process> children = new ArrayList<>();
         Path dir = Files.createTempDirectory("memhygiene-ksmd-bench");
         try {
-            Files.writeString(ksm.resolve("run"), "2");
+            ksm.apply(KsmSettings.parse(List.of("run=2")));
             for (Guest g : m.guests) {
                 Path file = dir.resolve(g.name());
                 try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
@@ -142,24 +139,19 @@ public final class SimulatorThroughput {
                     throw new IllegalStateException("child for " + g.name() + " said " + line);
                 }
             }
-            Files.writeString(ksm.resolve("smart_scan"), "0");
-            Files.writeString(ksm.resolve("use_zero_pages"), "1");
-            Files.writeString(ksm.resolve("pages_to_scan"), "5000");
-            Files.writeString(ksm.resolve("sleep_millisecs"), "0");
-            Files.writeString(ksm.resolve("run"), "1");
-            long scans0 = number(ksm.resolve("full_scans"));
-            while (number(ksm.resolve("full_scans")) < scans0 + 2) {
+            ksm.apply(flatOut);
+            long scans0 = ksm.read().fullScans().orElseThrow();
+            while (ksm.read().fullScans().orElseThrow() < scans0 + 2) {
                 TimeUnit.MILLISECONDS.sleep(50); // two passes: checksums, then merges; steady state after
             }
-            int pid = ksmdPid();
-            long ticks0 = cpuTicks(pid);
-            long pages0 = number(ksm.resolve("pages_scanned"));
+            KsmdThread ksmd = KsmdThread.ofThisMachine();
+            long cpu0 = ksmd.cpuMillis().orElseThrow();
+            long pages0 = ksm.read().pagesScanned().orElseThrow();
             long w0 = System.nanoTime();
             TimeUnit.SECONDS.sleep(seconds);
-            long ticks = cpuTicks(pid) - ticks0;
-            long pages = number(ksm.resolve("pages_scanned")) - pages0;
+            double cpu = (ksmd.cpuMillis().orElseThrow() - cpu0) / 1e3;
+            long pages = ksm.read().pagesScanned().orElseThrow() - pages0;
             double wall = (System.nanoTime() - w0) / 1e9;
-            double cpu = ticks / 100.0; // USER_HZ
             System.out.printf(Locale.ROOT, "ksmd: %,d pages scanned in %.1f s wall, %.2f s ksmd CPU (%.0f %% of a core) over"
                             + " %,d mergeable pages%n", pages, wall, cpu, 100 * cpu / wall, m.pageCount);
             System.out.printf(Locale.ROOT, "ksmd_pages_per_cpu_second %.0f%n", pages / cpu);
@@ -168,36 +160,12 @@ public final class SimulatorThroughput {
             for (Process p : children) {
                 p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
-            restore.run();
+            restorePoint.restore();
             Runtime.getRuntime().removeShutdownHook(hook);
             for (Path f : Files.list(dir).toList()) {
                 Files.delete(f);
             }
             Files.delete(dir);
         }
-    }
-
-    private static long number(Path file) throws Exception {
-        return Long.parseLong(Files.readString(file).strip());
-    }
-
-    private static int ksmdPid() throws Exception {
-        for (Path p : Files.list(Path.of("/proc")).filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
-            try {
-                if (Files.readString(p.resolve("comm")).strip().equals("ksmd")) {
-                    return Integer.parseInt(p.getFileName().toString());
-                }
-            } catch (java.io.IOException gone) {
-                // exited meanwhile
-            }
-        }
-        throw new IllegalStateException("no ksmd thread in /proc");
-    }
-
-    /** utime + stime of /proc/PID/stat (fields 14 and 15, in USER_HZ ticks). */
-    private static long cpuTicks(int pid) throws Exception {
-        String stat = Files.readString(Path.of("/proc", Integer.toString(pid), "stat"));
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
     }
 }

@@ -23,16 +23,14 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.posture.PostureJson;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.host.SnapshotJson;
-import org.memhygiene.controller.ksm.KsmAccessException;
-import org.memhygiene.controller.ksm.KsmSysfs;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.HostBackendException;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.json.Json;
@@ -117,6 +115,10 @@ public final class ApiServer implements AutoCloseable {
             ctx.attribute(ANSWERED, true);
             error(ctx, e.status, e.getMessage());
         });
+        app.exception(HostBackendException.class, (e, ctx) -> {
+            ctx.attribute(ANSWERED, true);
+            error(ctx, status(e), e.getMessage());
+        });
         app.exception(Exception.class, (e, ctx) -> error(ctx, HttpStatus.INTERNAL_SERVER_ERROR, String.valueOf(e.getMessage())));
         app.error(HttpStatus.NOT_FOUND, ctx -> {
             if (ctx.attribute(ANSWERED) == null) {
@@ -181,12 +183,7 @@ public final class ApiServer implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new ApiError(HttpStatus.BAD_REQUEST, e.getMessage());
         }
-        List<KsmChange> changes;
-        try {
-            changes = loop.backend().applyKsm(settings);
-        } catch (KsmAccessException e) {
-            throw new ApiError(HttpStatus.CONFLICT, e.getMessage());
-        }
+        List<KsmChange> changes = loop.backend().applyKsm(settings);
         json(ctx, Map.of("changes", changes));
     }
 
@@ -235,6 +232,15 @@ public final class ApiServer implements AutoCloseable {
         return node;
     }
 
+    /** The backend's contract errors, one HTTP status each, the same on every backend (docs/API.md, "Errors"). */
+    static HttpStatus status(HostBackendException e) {
+        return switch (e.kind()) {
+            case REFUSED, NOT_AVAILABLE -> HttpStatus.CONFLICT;
+            case NO_SUCH_VM -> HttpStatus.NOT_FOUND;
+            case UNREACHABLE -> HttpStatus.BAD_GATEWAY;
+        };
+    }
+
     private static String abbreviate(String text) {
         return text.length() <= 40 ? text : text.substring(0, 40) + "...";
     }
@@ -258,14 +264,8 @@ public final class ApiServer implements AutoCloseable {
             }
             maxBytes = max.asLong();
         }
-        ScrubReport report;
-        try {
-            report = loop.backend().scrub(vm.domain().uuid(), maxBytes, SCRUB_TIMEOUT);
-        } catch (IllegalArgumentException e) {
-            throw new ApiError(HttpStatus.CONFLICT, e.getMessage());
-        } catch (AgentLinkException e) {
-            throw new ApiError(HttpStatus.BAD_GATEWAY, vm.domain().name() + ": " + e.getMessage());
-        }
+        // The backend's errors answer with their own status (status(HostBackendException)).
+        ScrubReport report = loop.backend().scrub(vm.domain().uuid(), maxBytes, SCRUB_TIMEOUT);
         json(ctx, report);
     }
 

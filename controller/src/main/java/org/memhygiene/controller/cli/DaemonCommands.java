@@ -12,12 +12,12 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import org.memhygiene.controller.daemon.Daemon;
 import org.memhygiene.controller.daemon.DaemonConfig;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.json.Json;
-import org.memhygiene.simulator.SimulatedHost;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -33,6 +33,7 @@ final class DaemonCommands {
             description = "The daemon: samples KSM, libvirt and the agents every interval and serves the HTTP API"
                     + " (docs/API.md) until stopped (SIGTERM, Ctrl-C).")
     static final class Run implements Callable<Integer> {
+        private final Function<Path, HostBackend> scenarios;
         @Spec
         CommandSpec spec;
         @Option(names = "--config", paramLabel = "FILE",
@@ -44,6 +45,11 @@ final class DaemonCommands {
                 description = "Run on a simulated host from this scenario instead of libvirt (docs/SIMULATOR.md).")
         Path scenario;
 
+        /** @param scenarios opens a scenario file as a simulated host (the simulator's, given by the command module) */
+        Run(Function<Path, HostBackend> scenarios) {
+            this.scenarios = scenarios;
+        }
+
         @Override
         public Integer call() throws InterruptedException {
             DaemonConfig settings;
@@ -54,13 +60,19 @@ final class DaemonCommands {
                 throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
             }
             PrintWriter err = spec.commandLine().getErr();
+            HostBackend backend;
+            if (scenario != null) {
+                try {
+                    backend = scenarios.apply(scenario);
+                } catch (IllegalArgumentException e) {
+                    throw new CommandLine.ParameterException(spec.commandLine(), "scenario " + e.getMessage());
+                }
+            } else {
+                backend = LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval());
+            }
             Daemon daemon;
             try {
-                HostBackend backend = scenario != null ? SimulatedHost.load(scenario)
-                        : LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval());
                 daemon = Daemon.start(backend, settings, dryRun, Clock.systemUTC());
-            } catch (org.memhygiene.simulator.ScenarioException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "scenario " + e.getMessage());
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
             }
@@ -116,6 +128,11 @@ final class DaemonCommands {
                 table.row("samples / failures", s.path("samples").asLong() + " / " + s.path("failures").asLong());
                 table.row("last sample", s.path("last_sample_at").asText("none") + " (" + s.path("last_sample_millis").asText("-") + " ms)");
                 table.row("last error", s.path("last_error").isNull() ? "none" : s.path("last_error").asText());
+                for (JsonNode source : s.path("sources")) {
+                    table.row("source " + source.path("name").asText(), source.path("up").asBoolean() ? "up"
+                            : "DOWN" + (source.path("stale").asBoolean() ? ", figures " + source.path("age_millis").asLong() / 1000
+                                    + " s old (stale)" : ", no figures") + ": " + source.path("error").asText());
+                }
                 out.print(table);
             }
             out.flush();

@@ -4,6 +4,10 @@ import java.time.Duration;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.core.cli.DurationConverter;
+import org.memhygiene.core.host.HostBackend;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.HostUnreachableException;
+import org.memhygiene.core.host.SourceState;
 import picocli.CommandLine.Option;
 
 /** The options every VM command shares: which libvirt, and how long a guest's agent may take. */
@@ -17,7 +21,24 @@ final class LibvirtOptions {
             description = "How long one VM's agent may take to answer (default: ${DEFAULT-VALUE}).")
     Duration agentTimeout = Duration.ofSeconds(2);
 
-    LinuxHost open() {
+    /** The host of {@code --uri}, as every command sees it: through the backend's seam. */
+    HostBackend open() {
         return LinuxHost.of(uri, agentTimeout, Duration.ZERO);
+    }
+
+    /**
+     * A snapshot of {@code host} for a command that prints it once: unlike the daemon, which serves what it
+     * has, a command fails (exit 1) when KSM, the host's memory or the VMs could not be read. An agent that
+     * does not answer shows in its VM's row instead.
+     *
+     * @throws HostUnreachableException naming the source and why it failed
+     */
+    static HostSnapshot sample(HostBackend host) {
+        HostSnapshot snapshot = host.snapshot();
+        snapshot.sourcesDown().stream().filter(s -> !s.name().startsWith(SourceState.AGENT_PREFIX)).findFirst()
+                .ifPresent(down -> {
+                    throw new HostUnreachableException(down.error().orElse(down.name() + " could not be read"));
+                });
+        return snapshot;
     }
 }

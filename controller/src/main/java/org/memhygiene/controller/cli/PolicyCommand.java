@@ -8,11 +8,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.policy.ScrubRequest;
 import org.memhygiene.core.cli.DurationConverter;
+import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.units.ByteSize;
@@ -57,10 +57,10 @@ final class PolicyCommand {
             }
             Decision decision;
             HostSnapshot second;
-            try (LinuxHost host = libvirt.open()) {
-                HostSnapshot first = host.sampler().sample();
+            try (HostBackend host = libvirt.open()) {
+                HostSnapshot first = LibvirtOptions.sample(host);
                 Thread.sleep(interval.toMillis());
-                second = host.sampler().sample();
+                second = LibvirtOptions.sample(host);
                 decision = settings.policy().decide(Optional.of(first), second);
             }
             PrintWriter out = spec.commandLine().getOut();

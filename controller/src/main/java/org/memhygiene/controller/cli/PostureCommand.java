@@ -4,11 +4,11 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.posture.HostPosture;
 import org.memhygiene.controller.posture.PostureJson;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.posture.VmPosture;
+import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.posture.Finding;
@@ -38,9 +38,9 @@ final class PostureCommand implements Callable<Integer> {
     public Integer call() throws JsonProcessingException {
         HostSnapshot sample;
         HostPosture posture;
-        try (LinuxHost host = libvirt.open()) {
+        try (HostBackend host = libvirt.open()) {
             // Every VM is sampled even for --vm: whether KSM merges across VMs depends on the others.
-            sample = host.sampler().sample();
+            sample = LibvirtOptions.sample(host);
             posture = PostureScorer.of(host).score(sample);
         }
         List<VmPosture> vms = posture.vms();

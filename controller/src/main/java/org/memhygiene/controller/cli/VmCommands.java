@@ -5,23 +5,21 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
 import org.memhygiene.core.agent.AgentEvent;
-import org.memhygiene.controller.agentlink.AgentLink;
-import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.SnapshotJson;
 import org.memhygiene.controller.posture.HostPosture;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.posture.VmPosture;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.cli.DurationConverter;
+import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.NoSuchVmException;
 import org.memhygiene.core.host.VmSnapshot;
-import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.core.host.DomainXml;
 import org.memhygiene.core.agent.AgentHello;
 import org.memhygiene.core.agent.ScrubReport;
@@ -60,20 +58,18 @@ final class VmCommands {
 
         @Override
         public Integer call() throws JsonProcessingException {
-            try (LinuxHost host = libvirt.open()) {
+            try (HostBackend host = libvirt.open()) {
                 if (balloonStatsPeriodSeconds != null) {
                     if (balloonStatsPeriodSeconds <= 0) {
                         throw new CommandLine.ParameterException(spec.commandLine(), "--enable-balloon-stats must be a"
                                 + " positive number of seconds, was " + balloonStatsPeriodSeconds);
                     }
-                    for (DomainSample domain : host.inventory().sample()) {
-                        if (host.inventory().enableBalloonStatsPeriod(domain.name(), balloonStatsPeriodSeconds)) {
-                            spec.commandLine().getErr().println("memhygiene: " + domain.name()
-                                    + ": balloon statistics every " + balloonStatsPeriodSeconds + " s");
-                        }
+                    for (String vm : host.enableBalloonStats(Duration.ofSeconds(balloonStatsPeriodSeconds))) {
+                        spec.commandLine().getErr().println("memhygiene: " + vm + ": balloon statistics every "
+                                + balloonStatsPeriodSeconds + " s");
                     }
                 }
-                HostSnapshot sample = host.sampler().sample();
+                HostSnapshot sample = LibvirtOptions.sample(host);
                 HostPosture posture = PostureScorer.of(host).score(sample);
                 PrintWriter out = spec.commandLine().getOut();
                 out.print(json ? Json.mapper().writeValueAsString(SnapshotJson.vms(sample, posture)) + "\n" : table(sample, posture));
@@ -128,13 +124,14 @@ final class VmCommands {
 
         @Override
         public Integer call() throws JsonProcessingException {
-            try (LinuxHost host = target.libvirt.open()) {
-                DomainSample domain = find(spec, host, target.name);
+            try (HostBackend host = target.libvirt.open()) {
                 // Every VM is sampled: the VM's posture depends on whether KSM merges across the others.
-                HostSnapshot sample = host.sampler().sample();
-                VmSnapshot vm = sample.vms().stream().filter(v -> v.domain().uuid().equals(domain.uuid())).findFirst()
-                        .orElseThrow(() -> new IllegalStateException(domain.name() + " went away while it was sampled"));
-                VmPosture posture = PostureScorer.of(host).score(sample).vm(domain.uuid()).orElseThrow();
+                HostSnapshot sample = LibvirtOptions.sample(host);
+                VmSnapshot vm = sample.vms().stream().filter(v -> v.domain().name().equals(target.name)
+                        || v.domain().uuid().equalsIgnoreCase(target.name)).findFirst()
+                        .orElseThrow(() -> noSuchVm(spec, new NoSuchVmException(target.name, sample.uri(),
+                                sample.vms().stream().map(v -> v.domain().name()).toList())));
+                VmPosture posture = PostureScorer.of(host).score(sample).vm(vm.domain().uuid()).orElseThrow();
                 PrintWriter out = spec.commandLine().getOut();
                 out.print(json ? Json.mapper().writeValueAsString(SnapshotJson.vm(vm, sample.pageSizeBytes(), posture)) + "\n"
                         : details(vm, sample.pageSizeBytes(), posture));
@@ -214,9 +211,13 @@ final class VmCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (LinuxHost host = target.libvirt.open()) {
-                AgentLink link = linkOf(spec, host, target.name);
-                ScrubReport report = link.scrub(maxBytes, timeout);
+            try (HostBackend host = target.libvirt.open()) {
+                ScrubReport report;
+                try {
+                    report = host.scrub(target.name, maxBytes, timeout);
+                } catch (NoSuchVmException e) {
+                    throw noSuchVm(spec, e);
+                }
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
                     out.println(Json.mapper().writeValueAsString(report));
@@ -249,10 +250,14 @@ final class VmCommands {
 
         @Override
         public Integer call() throws Exception {
-            try (LinuxHost host = target.libvirt.open()) {
-                AgentLink link = linkOf(spec, host, target.name);
+            try (HostBackend host = target.libvirt.open()) {
                 long start = System.nanoTime();
-                AgentHello hello = link.ping();
+                AgentHello hello;
+                try {
+                    hello = host.ping(target.name);
+                } catch (NoSuchVmException e) {
+                    throw noSuchVm(spec, e);
+                }
                 double millis = (System.nanoTime() - start) / 1e6;
                 PrintWriter out = spec.commandLine().getOut();
                 if (json) {
@@ -270,18 +275,10 @@ final class VmCommands {
         }
     }
 
-    /** The domain called {@code name} (or with that UUID), or a usage error listing the domains there are. */
-    private static DomainSample find(CommandSpec spec, LinuxHost host, String name) {
-        List<DomainSample> domains = host.inventory().sample();
-        return domains.stream().filter(d -> d.name().equals(name) || d.uuid().equalsIgnoreCase(name)).findFirst()
-                .orElseThrow(() -> new CommandLine.ParameterException(spec.commandLine(), "no domain named '" + name
-                        + "' on " + host.uri() + "; domains: "
-                        + String.join(", ", domains.stream().map(DomainSample::name).toList())));
-    }
-
-    /** The agent link of a running domain with our channel, or a clear error saying which of those is missing. */
-    private static AgentLink linkOf(CommandSpec spec, LinuxHost host, String name) {
-        return host.agentLink(find(spec, host, name));
+    /** A VM that is not there is a usage error (exit 2) listing the VMs there are. */
+    private static CommandLine.ParameterException noSuchVm(CommandSpec spec, NoSuchVmException e) {
+        return new CommandLine.ParameterException(spec.commandLine(), "no domain named '" + e.vm() + "' on " + e.host()
+                + "; domains: " + String.join(", ", e.known()));
     }
 
     private static String bytes(OptionalLong value) {

@@ -19,6 +19,7 @@ import org.memhygiene.controller.policy.Policy;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.policy.ScrubRequest;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.SourceState;
 
 /**
  * The loop's policy step: every policy interval, the policy decides from the snapshot of the last
@@ -32,6 +33,8 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PolicyStep.class.getName());
     private static final int KEPT = 100;
     private static final Duration SCRUB_TIMEOUT = Duration.ofMinutes(10);
+    /** The sources whose figures a decision needs fresh. */
+    private static final List<String> DECIDES_ON = List.of(SourceState.KSM, SourceState.HOST_MEMORY);
 
     /** What became of a decision, as a label for metrics. */
     public enum Result {
@@ -94,6 +97,11 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
     @Override
     public synchronized void accept(HostSnapshot current) {
         if (!decideNext && previous.isPresent() && current.sampledAt().isBefore(previous.get().sampledAt().plus(interval))) {
+            return;
+        }
+        // KSM's or the host memory's figures are stale while their source is down: a decision on them would act
+        // on what is no longer true. The first sample with both up decides.
+        if (DECIDES_ON.stream().anyMatch(name -> current.source(name).filter(s -> !s.up()).isPresent())) {
             return;
         }
         decideNext = false;

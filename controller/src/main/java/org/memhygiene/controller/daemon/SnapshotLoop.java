@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.SourceState;
 
 /**
  * The daemon's heartbeat: a snapshot of the backend every interval, kept as the latest and handed to
@@ -22,9 +23,14 @@ public final class SnapshotLoop implements AutoCloseable {
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
     private static final System.Logger LOG = System.getLogger(SnapshotLoop.class.getName());
 
-    /** What {@code memhygiene status} and GET /api/v1/status show. */
+    /**
+     * What {@code memhygiene status} and GET /api/v1/status show.
+     *
+     * @param sources each source of the last sample: up, or down with its error and how stale its figures are
+     */
     public record Status(String backend, Instant startedAt, long intervalMillis, long samples, long failures,
-            Optional<Instant> lastSampleAt, Optional<Long> lastSampleMillis, Optional<String> lastError) {
+            Optional<Instant> lastSampleAt, Optional<Long> lastSampleMillis, Optional<String> lastError,
+            List<SourceState> sources) {
     }
 
     private final HostBackend backend;
@@ -111,7 +117,8 @@ public final class SnapshotLoop implements AutoCloseable {
         HostSnapshot last = latest;
         return new Status(backend.describe(), startedAt, interval.toMillis(), samples, failures,
                 Optional.ofNullable(last).map(HostSnapshot::sampledAt),
-                Optional.ofNullable(last).map(s -> s.took().toMillis()), Optional.ofNullable(lastError));
+                Optional.ofNullable(last).map(s -> s.took().toMillis()), Optional.ofNullable(lastError),
+                last == null ? List.of() : last.sources());
     }
 
     /**

@@ -2,26 +2,22 @@ package org.memhygiene.controller.host;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
-import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.memhygiene.core.host.HostMemory;
+import org.memhygiene.core.ksm.KsmdThread;
 
 /**
  * The host's /proc figures a sample needs besides KSM: memory (/proc/meminfo, /proc/pressure/memory)
- * and the CPU time of ksmd, the kernel thread that scans for KSM (its utime+stime in /proc/PID/stat,
- * https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html), for the policy's CPU budget.
+ * and the CPU time of ksmd ({@link KsmdThread}), for the policy's CPU budget.
  */
 public final class HostProc {
     private final Path procRoot;
-    private final long clockTicksPerSecond;
-    private OptionalInt ksmdPid = OptionalInt.empty();
+    private final KsmdThread ksmd;
 
     /**
      * @param procRoot            {@code /proc}, or a tree of a test's own
@@ -29,7 +25,7 @@ public final class HostProc {
      */
     public HostProc(Path procRoot, long clockTicksPerSecond) {
         this.procRoot = procRoot;
-        this.clockTicksPerSecond = clockTicksPerSecond;
+        this.ksmd = new KsmdThread(procRoot, clockTicksPerSecond);
     }
 
     public HostMemory memory() {
@@ -51,39 +47,8 @@ public final class HostProc {
     }
 
     /** ksmd's CPU time so far, in milliseconds; empty when there is no ksmd (no KSM in this kernel). */
-    public synchronized OptionalLong ksmdCpuMillis() {
-        if (ksmdPid.isEmpty() || !Files.exists(procRoot.resolve(ksmdPid.getAsInt() + "/stat"))) {
-            ksmdPid = findKsmd(); // a kernel thread keeps its pid; look again only if it is gone
-        }
-        if (ksmdPid.isEmpty()) {
-            return OptionalLong.empty();
-        }
-        try {
-            String stat = Files.readString(procRoot.resolve(ksmdPid.getAsInt() + "/stat"));
-            // Fields after the ")" that closes comm: state is field 3, utime 14, stime 15.
-            String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-            long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-            return OptionalLong.of(ticks * 1000 / clockTicksPerSecond);
-        } catch (IOException e) {
-            return OptionalLong.empty();
-        }
-    }
-
-    private OptionalInt findKsmd() {
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(procRoot, "[0-9]*")) {
-            for (Path entry : entries) {
-                try {
-                    if (Files.readString(entry.resolve("comm")).strip().equals("ksmd")) {
-                        return OptionalInt.of(Integer.parseInt(entry.getFileName().toString()));
-                    }
-                } catch (NoSuchFileException e) {
-                    // the process ended while we looked
-                }
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot list " + procRoot, e);
-        }
-        return OptionalInt.empty();
+    public OptionalLong ksmdCpuMillis() {
+        return ksmd.cpuMillis();
     }
 
     private OptionalDouble pressureSomeAvg10() {

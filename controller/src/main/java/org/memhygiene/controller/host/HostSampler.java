@@ -5,14 +5,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.function.Predicate;
+import java.util.Set;
 import org.memhygiene.controller.agentlink.AgentLinks;
-import org.memhygiene.controller.ksm.KsmSysfs;
+import org.memhygiene.core.ksm.KsmSysfs;
 import org.memhygiene.controller.libvirt.DomainInventory;
 import org.memhygiene.controller.libvirt.DomainKsmReader;
 import org.memhygiene.core.agent.AgentSample;
@@ -21,21 +23,34 @@ import org.memhygiene.core.host.DomainKsm;
 import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.core.host.DomainState;
 import org.memhygiene.core.host.DomainXml;
+import org.memhygiene.core.host.HostMemory;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.SourceState;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSample;
 
 /**
- * Takes one {@link HostSnapshot}: KSM from sysfs, every domain from libvirt with its live XML and its
- * QEMU process's ksm_stat, and every agent (in parallel, each bounded by the link's read timeout). A
- * domain that vanishes mid-sample is left out by the inventory; a VM whose parts cannot be read keeps
- * its row with those parts empty.
+ * Takes one {@link HostSnapshot}, source by source: KSM from sysfs, the host's memory and ksmd from /proc,
+ * every domain from libvirt with its live XML and its QEMU process's ksm_stat, and every agent (in parallel,
+ * each bounded by the link's read timeout). A source that fails is marked down ({@link SourceTracker}) and
+ * its last figures are kept, stale; the others are served as usual. While libvirt is down the domains it
+ * last listed keep their rows, and their QEMU processes and agents (found through those rows) are still
+ * read. A domain that vanishes mid-sample is left out by the inventory; a VM whose parts cannot be read
+ * keeps its row with those parts empty.
  */
 public final class HostSampler {
     /** How long a domain's parsed XML is reused while its state stays the same. */
     static final Duration XML_REFRESH = Duration.ofSeconds(30);
 
     private record CachedXml(DomainState state, Instant readAt, Optional<DomainXml> xml) {
+    }
+
+    /** What libvirt says in one sample: the domains and their configuration. */
+    private record Domains(List<DomainSample> domains, Map<String, Optional<DomainXml>> configs) {
+    }
+
+    /** The host's /proc figures of one sample. */
+    private record ProcFigures(HostMemory memory, OptionalLong ksmdCpuMillis) {
     }
 
     private final Map<String, CachedXml> xmlCache = new java.util.concurrent.ConcurrentHashMap<>();
@@ -47,6 +62,7 @@ public final class HostSampler {
     private final String uri;
     private final long pageSizeBytes;
     private final Clock clock;
+    private final SourceTracker sources;
 
     /**
      * @param ksm       this machine's KSM; empty when libvirt's host is another machine (qemu+ssh://...)
@@ -64,6 +80,7 @@ public final class HostSampler {
         this.uri = uri;
         this.pageSizeBytes = pageSizeBytes;
         this.clock = clock;
+        this.sources = new SourceTracker(clock);
     }
 
     /**
@@ -81,32 +98,39 @@ public final class HostSampler {
         return cached.xml();
     }
 
-    public HostSnapshot sample() {
-        return sample(domain -> true);
+    private Domains domains() {
+        List<DomainSample> domains = inventory.sample();
+        Map<String, Optional<DomainXml>> configs = new LinkedHashMap<>();
+        for (DomainSample domain : domains) {
+            configs.put(domain.uuid(), config(domain));
+        }
+        xmlCache.keySet().retainAll(configs.keySet());
+        return new Domains(domains, configs);
     }
 
-    /** A sample of the domains {@code which} accepts (e.g. one VM for {@code vm show}); KSM as always. */
-    public HostSnapshot sample(Predicate<DomainSample> which) {
+    public synchronized HostSnapshot sample() {
         Instant start = clock.instant();
         long startNanos = System.nanoTime();
-        Optional<KsmSample> host = ksm.filter(KsmSysfs::available).map(KsmSysfs::sample);
-        List<DomainSample> domains = inventory.sample().stream().filter(which).toList();
-        Map<String, Optional<DomainXml>> configs = new LinkedHashMap<>();
+        // A kernel without KSM has no KSM source, as a remote host has none: nothing to be down.
+        Optional<KsmSample> host = ksm.filter(KsmSysfs::available)
+                .flatMap(sysfs -> sources.read(SourceState.KSM, sysfs::sample));
+        Optional<ProcFigures> proc = hostProc.flatMap(p -> sources.read(SourceState.HOST_MEMORY,
+                () -> new ProcFigures(p.memory(), p.ksmdCpuMillis())));
+        Domains listed = sources.read(SourceState.LIBVIRT, this::domains).orElse(new Domains(List.of(), Map.of()));
         Map<String, Optional<Path>> sockets = new LinkedHashMap<>();
-        for (DomainSample domain : domains) {
-            Optional<DomainXml> config = config(domain);
-            configs.put(domain.uuid(), config);
+        for (DomainSample domain : listed.domains()) {
             // Only a running domain's channel has a QEMU listening on it.
             sockets.put(domain.uuid(), domain.state().hasQemuProcess()
-                    ? config.flatMap(DomainXml::agentChannel).flatMap(DomainXml.AgentChannel::socketPath)
+                    ? listed.configs().get(domain.uuid()).flatMap(DomainXml::agentChannel).flatMap(DomainXml.AgentChannel::socketPath)
                     : Optional.empty());
         }
         Map<String, AgentSample> agentSamples = agents.sampleAll(sockets);
-        List<VmSnapshot> rows = new ArrayList<>(domains.size());
-        for (DomainSample domain : domains) {
+        List<VmSnapshot> rows = new ArrayList<>(listed.domains().size());
+        Set<String> agentSources = new HashSet<>();
+        for (DomainSample domain : listed.domains()) {
             boolean running = domain.state().hasQemuProcess();
             Optional<DomainKsm> processKsm = running ? domainKsm.flatMap(reader -> reader.read(domain.name())) : Optional.empty();
-            Optional<DomainXml> config = configs.get(domain.uuid());
+            Optional<DomainXml> config = listed.configs().get(domain.uuid());
             AgentSample agent = !running && config.flatMap(DomainXml::agentChannel).isPresent()
                     ? AgentSample.without(AgentStatus.VM_NOT_RUNNING, "the domain is " + domain.state().label(), clock.instant())
                     : agentSamples.get(domain.uuid());
@@ -114,10 +138,16 @@ public final class HostSampler {
             if (agent.status() != AgentStatus.OK && agent.status() != AgentStatus.NO_CHANNEL) {
                 xmlCache.remove(domain.uuid()); // read the XML again next time: the channel's path may have changed
             }
+            if (running && agent.status() != AgentStatus.NO_CHANNEL) {
+                String source = SourceState.agent(domain.name());
+                agentSources.add(source);
+                sources.record(source, agent.status() == AgentStatus.OK, agent.status().name().toLowerCase(Locale.ROOT)
+                        + ": " + agent.problem());
+            }
         }
-        xmlCache.keySet().retainAll(domains.stream().map(DomainSample::uuid).toList());
-        return new HostSnapshot(start, uri, pageSizeBytes, host, hostProc.map(HostProc::memory),
-                hostProc.map(HostProc::ksmdCpuMillis).orElse(OptionalLong.empty()), List.copyOf(rows),
-                Duration.ofNanos(System.nanoTime() - startNanos));
+        sources.retainAgents(agentSources);
+        return new HostSnapshot(start, uri, pageSizeBytes, host, proc.map(ProcFigures::memory),
+                proc.map(ProcFigures::ksmdCpuMillis).orElse(OptionalLong.empty()), rows,
+                Duration.ofNanos(System.nanoTime() - startNanos), sources.states());
     }
 }

@@ -1,34 +1,43 @@
 package org.memhygiene.controller.host;
 
-import org.memhygiene.core.host.HostBackend;
-import org.memhygiene.core.ksm.KsmChange;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.memhygiene.controller.agentlink.AgentLink;
-import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.controller.agentlink.AgentLinks;
-import org.memhygiene.controller.ksm.KsmAccessException;
-import org.memhygiene.controller.ksm.KsmSysfs;
-import org.memhygiene.controller.ksm.ProcessKsmReader;
 import org.memhygiene.controller.libvirt.DomainInventory;
 import org.memhygiene.controller.libvirt.DomainKsmReader;
 import org.memhygiene.controller.libvirt.DomainXmlParser;
+import org.memhygiene.controller.libvirt.LibvirtAccessException;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.controller.libvirt.QemuProcessLocator;
+import org.memhygiene.controller.libvirt.ReconnectPolicy;
+import org.memhygiene.core.agent.AgentHello;
+import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.core.host.DomainXml;
+import org.memhygiene.core.host.HostBackend;
+import org.memhygiene.core.host.HostFacts;
+import org.memhygiene.core.host.HostNotAvailableException;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.HostUnreachableException;
+import org.memhygiene.core.host.NoSuchVmException;
+import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.KsmSysfs;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.linux.LinuxThread;
 
 /**
- * The real host: KSM through /sys/kernel/mm/ksm, VMs through libvirt, guests through their agents.
- * KSM and /proc are read only when libvirt's host is this machine ({@link LibvirtHost#isLocal}).
+ * The real host: KSM through /sys/kernel/mm/ksm, VMs through libvirt, guests through their agents. KSM,
+ * /proc and /sys are read only when libvirt's host is this machine ({@link LibvirtHost#isLocal}). libvirt's
+ * errors become the backend's contract errors: a connection that cannot be made is
+ * {@link HostUnreachableException}.
  */
 public final class LinuxHost implements HostBackend {
     private final LibvirtHost libvirt;
@@ -36,6 +45,8 @@ public final class LinuxHost implements HostBackend {
     private final AgentLinks agents;
     private final HostSampler sampler;
     private final Optional<KsmSysfs> ksm;
+    private final Optional<Path> procRoot;
+    private final Path sysRoot;
 
     /**
      * @param uri          the libvirt connection URI
@@ -43,15 +54,20 @@ public final class LinuxHost implements HostBackend {
      * @param agentRefresh how long an agent's sample is reused before the agent is asked again
      * @param sysfsRoot    KSM's sysfs directory ({@link KsmSysfs#DEFAULT_ROOT})
      * @param procRoot     the proc file system ({@link ProcessKsmReader#DEFAULT_ROOT})
+     * @param sysRoot      the sys file system, for the host facts posture reads ({@code /sys})
      */
-    public LinuxHost(String uri, Duration agentTimeout, Duration agentRefresh, Path sysfsRoot, Path procRoot, Clock clock) {
-        this.libvirt = new LibvirtHost(uri);
+    public LinuxHost(String uri, Duration agentTimeout, Duration agentRefresh, Path sysfsRoot, Path procRoot, Path sysRoot,
+            Clock clock) {
+        // One connection attempt per call: the daemon's loop tries again every interval, and waiting out a
+        // libvirtd restart here would stall the KSM and host memory samples with it.
+        this.libvirt = new LibvirtHost(uri, ReconnectPolicy.ONCE, d -> { });
         this.inventory = new DomainInventory(libvirt, new DomainXmlParser());
         long page = LinuxMemory.pageSizeBytes();
         boolean local = LibvirtHost.isLocal(uri);
         this.ksm = local ? Optional.of(new KsmSysfs(sysfsRoot, clock, page)) : Optional.empty();
-        Optional<HostProc> hostProc = local ? Optional.of(new HostProc(procRoot, LinuxThread.clockTicksPerSecond()))
-                : Optional.empty();
+        this.procRoot = local ? Optional.of(procRoot) : Optional.empty();
+        this.sysRoot = sysRoot;
+        Optional<HostProc> hostProc = this.procRoot.map(proc -> new HostProc(proc, LinuxThread.clockTicksPerSecond()));
         // QEMU processes are this machine's only for a local qemu:/// URI with a known pid directory.
         Optional<DomainKsmReader> domainKsm = QemuProcessLocator.pidDirFor(uri, System.getenv())
                 .map(pids -> new DomainKsmReader(new QemuProcessLocator(pids, procRoot), new ProcessKsmReader(procRoot)));
@@ -59,26 +75,15 @@ public final class LinuxHost implements HostBackend {
         this.sampler = new HostSampler(ksm, hostProc, inventory, domainKsm, agents, uri, page, clock);
     }
 
-    /** This machine's KSM and /proc; agents asked on every snapshot when {@code agentRefresh} is zero. */
+    /** This machine's KSM, /proc and /sys; agents asked on every snapshot when {@code agentRefresh} is zero. */
     public static LinuxHost of(String uri, Duration agentTimeout, Duration agentRefresh) {
         return new LinuxHost(uri, agentTimeout, agentRefresh, KsmSysfs.DEFAULT_ROOT, ProcessKsmReader.DEFAULT_ROOT,
-                Clock.systemUTC());
+                Path.of("/sys"), Clock.systemUTC());
     }
 
+    /** The libvirt connection, for tests that change the test driver's domains under the host. */
     public LibvirtHost libvirt() {
         return libvirt;
-    }
-
-    public DomainInventory inventory() {
-        return inventory;
-    }
-
-    public AgentLinks agents() {
-        return agents;
-    }
-
-    public HostSampler sampler() {
-        return sampler;
     }
 
     @Override
@@ -88,36 +93,72 @@ public final class LinuxHost implements HostBackend {
 
     @Override
     public List<KsmChange> applyKsm(KsmSettings settings) {
-        return ksm.orElseThrow(() -> new KsmAccessException("KSM of " + libvirt.uri()
+        return ksm.orElseThrow(() -> new HostNotAvailableException("KSM of " + libvirt.uri()
                 + " is another machine's; set it there, or through libvirt (memhygiene node-memory set)")).apply(settings);
     }
 
     @Override
-    public ScrubReport scrub(String vmUuid, long maxBytes, Duration timeout) throws AgentLinkException {
-        DomainSample domain = inventory.sample().stream().filter(d -> d.uuid().equalsIgnoreCase(vmUuid)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no domain with UUID " + vmUuid + " on " + libvirt.uri()));
-        return agentLink(domain).scrub(maxBytes, timeout);
+    public ScrubReport scrub(String vm, long maxBytes, Duration timeout) {
+        DomainSample domain = domain(vm);
+        try {
+            return agentLink(domain).scrub(maxBytes, timeout);
+        } catch (AgentLinkException e) {
+            throw new HostUnreachableException(domain.name() + ": " + e.getMessage(), e);
+        }
     }
 
-    /**
-     * The agent link of {@code domain}.
-     *
-     * @throws IllegalArgumentException saying what is missing: the channel, or a running QEMU behind it
-     */
-    public AgentLink agentLink(DomainSample domain) {
-        Path socket = inventory.xml(domain.name()).flatMap(DomainXml::agentChannel)
-                .orElseThrow(() -> new IllegalArgumentException(domain.name() + " has no " + DomainXml.AGENT_CHANNEL
+    @Override
+    public AgentHello ping(String vm) {
+        DomainSample domain = domain(vm);
+        try {
+            return agentLink(domain).ping();
+        } catch (AgentLinkException e) {
+            throw new HostUnreachableException(domain.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<HostFacts> facts() {
+        return procRoot.map(proc -> HostFacts.read(proc, sysRoot));
+    }
+
+    @Override
+    public List<String> enableBalloonStats(Duration period) {
+        int seconds = (int) Math.min(Integer.MAX_VALUE, period.toSeconds());
+        List<String> changed = new ArrayList<>();
+        for (DomainSample domain : libvirt(inventory::sample)) {
+            if (libvirt(() -> inventory.enableBalloonStatsPeriod(domain.name(), seconds))) {
+                changed.add(domain.name());
+            }
+        }
+        return changed;
+    }
+
+    /** The domain named {@code vm} (or with that UUID). */
+    private DomainSample domain(String vm) {
+        List<DomainSample> domains = libvirt(inventory::sample);
+        return domains.stream().filter(d -> d.name().equals(vm) || d.uuid().equalsIgnoreCase(vm)).findFirst()
+                .orElseThrow(() -> new NoSuchVmException(vm, libvirt.uri(), domains.stream().map(DomainSample::name).toList()));
+    }
+
+    /** The agent link of {@code domain}, or what is missing: the channel, or a running QEMU behind it. */
+    private AgentLink agentLink(DomainSample domain) {
+        Path socket = libvirt(() -> inventory.xml(domain.name())).flatMap(DomainXml::agentChannel)
+                .orElseThrow(() -> new HostNotAvailableException(domain.name() + " has no " + DomainXml.AGENT_CHANNEL
                         + " channel; add one (vm-configs/README.md)"))
                 .socketPath().filter(path -> domain.state().hasQemuProcess())
-                .orElseThrow(() -> new IllegalArgumentException(domain.name() + " is " + domain.state().label()
+                .orElseThrow(() -> new HostNotAvailableException(domain.name() + " is " + domain.state().label()
                         + ": its agent channel has no socket until it runs"));
         return agents.link(domain.uuid(), socket);
     }
 
-    /** True for a local libvirt URI ({@link LibvirtHost#isLocal}): qemu:///system, test:///default. */
-    @Override
-    public boolean isThisMachine() {
-        return LibvirtHost.isLocal(libvirt.uri());
+    /** A libvirt call; libvirt's failure is the backend's {@link HostUnreachableException}. */
+    private <T> T libvirt(java.util.function.Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (LibvirtAccessException e) {
+            throw new HostUnreachableException(e.getMessage(), e);
+        }
     }
 
     @Override

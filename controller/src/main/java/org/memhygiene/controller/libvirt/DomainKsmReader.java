@@ -2,7 +2,7 @@ package org.memhygiene.controller.libvirt;
 
 import java.util.Optional;
 import java.util.OptionalInt;
-import org.memhygiene.controller.ksm.ProcessKsmReader;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.host.DomainKsm;
 
 /** Per-domain KSM figures: the domain's QEMU process found by {@link QemuProcessLocator}, read by {@link ProcessKsmReader}. */

@@ -9,6 +9,11 @@ import java.time.Duration;
  */
 public record ReconnectPolicy(Duration initialDelay, Duration maxDelay, int maxAttempts) {
     public static final ReconnectPolicy DEFAULT = new ReconnectPolicy(Duration.ofMillis(500), Duration.ofSeconds(30), 8);
+    /**
+     * One attempt per call, no waiting: for a caller that retries on its own schedule (the daemon's loop,
+     * every interval), where a wait would hold up everything else it does.
+     */
+    public static final ReconnectPolicy ONCE = new ReconnectPolicy(Duration.ZERO, Duration.ZERO, 1);
 
     public ReconnectPolicy {
         if (initialDelay.isNegative() || maxDelay.compareTo(initialDelay) < 0) {

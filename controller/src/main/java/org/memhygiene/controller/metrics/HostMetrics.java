@@ -66,6 +66,14 @@ public final class HostMetrics {
                                 vm.agent().status().name().toLowerCase(Locale.ROOT))))).register(registry);
         GaugeWithCallback.builder().name("memhygiene_sample_duration_seconds").help("How long the last host sample took")
                 .callback(cb -> latest.get().ifPresent(s -> cb.call(s.took().toNanos() / 1e9))).register(registry);
+        GaugeWithCallback.builder().name("memhygiene_source_up")
+                .help("1 when the source's last read worked (ksm, host_memory, libvirt or simulator, agent/VM), 0 when it is down")
+                .labelNames("source").callback(cb -> latest.get().ifPresent(s -> s.sources().forEach(source ->
+                        cb.call(source.up() ? 1 : 0, source.name())))).register(registry);
+        GaugeWithCallback.builder().name("memhygiene_source_age_seconds")
+                .help("How old the source's figures in the latest sample are: 0 when up, since its last good read when down")
+                .labelNames("source").callback(cb -> latest.get().ifPresent(s -> s.sources().forEach(source ->
+                        source.ageMillis().ifPresent(age -> cb.call(age / 1e3, source.name()))))).register(registry);
         CounterWithCallback.builder().name("memhygiene_samples").help("Host samples taken")
                 .callback(cb -> cb.call(status.get().samples())).register(registry);
         CounterWithCallback.builder().name("memhygiene_sample_failures").help("Host samples that failed")

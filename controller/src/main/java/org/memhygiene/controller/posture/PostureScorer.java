@@ -1,6 +1,5 @@
 package org.memhygiene.controller.posture;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -8,14 +7,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Supplier;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.host.DomainXml;
 import org.memhygiene.core.host.HostBackend;
+import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.posture.GuestFindings;
 import org.memhygiene.core.posture.Severity;
 import org.memhygiene.core.posture.SwapDevice;
 
@@ -23,12 +25,13 @@ import org.memhygiene.core.posture.SwapDevice;
  * Scores a host snapshot: the host's findings (KSM, its swap, CPU mitigations) and each VM's (its
  * memory backing, sharing while KSM merges across VMs, its agent, and the guest findings its agent
  * reported), each list scored by {@link PostureRubric}. Every rule and its sources are in
- * docs/POSTURE.md. It runs on every sample, so it does no I/O beyond the host files, which it reads at
- * most once per {@link #HOST_FILES_REFRESH} of snapshot time; scoring the same snapshot again returns
- * the same result without work (the API, the stream and the metrics all ask for the latest).
+ * docs/POSTURE.md. It runs on every sample, so it asks for the host's facts (the backend's
+ * {@link HostBackend#facts()}) at most once per {@link #HOST_FILES_REFRESH} of snapshot time; scoring the
+ * same snapshot again returns the same result without work (the API, the stream and the metrics all ask
+ * for the latest).
  */
 public final class PostureScorer {
-    /** How long the host files (swap, CPU vulnerabilities, NUMA nodes) are reused. */
+    /** How long the host facts (swap, CPU vulnerabilities, NUMA nodes) are reused. */
     public static final Duration HOST_FILES_REFRESH = Duration.ofSeconds(60);
     /** The most guest findings taken from one agent: a guest is untrusted and must not flood the host. */
     static final int MAX_GUEST_FINDINGS = 64;
@@ -36,41 +39,34 @@ public final class PostureScorer {
     private static final int MAX_NAMES_IN_EVIDENCE = 5;
     private static final int MAX_PROBLEM_CHARS = 200;
 
-    private record Roots(Path proc, Path sys) {
-    }
-
     private record Scored(HostSnapshot snapshot, HostPosture posture) {
     }
 
-    private final Optional<Roots> roots;
-    private HostFiles files;
+    private final Supplier<Optional<HostFacts>> facts;
+    private Optional<HostFacts> files = Optional.empty();
     private Instant filesReadAt;
     private Scored last;
 
-    /** Reads the host files under {@code procRoot} and {@code sysRoot} (tests pass trees of their own). */
-    public PostureScorer(Path procRoot, Path sysRoot) {
-        this(Optional.of(new Roots(procRoot, sysRoot)));
+    /** Takes the host facts from {@code facts} (a backend's, or a test's own). */
+    public PostureScorer(Supplier<Optional<HostFacts>> facts) {
+        this.facts = facts;
     }
 
-    private PostureScorer(Optional<Roots> roots) {
-        this.roots = roots;
-    }
-
-    /** For a backend sampling this machine: /proc and /sys; for any other (simulated, remote): none. */
+    /** For the host {@code backend} samples, with its facts. */
     public static PostureScorer of(HostBackend backend) {
-        return backend.isThisMachine() ? new PostureScorer(Path.of("/proc"), Path.of("/sys")) : withoutHostFiles();
+        return new PostureScorer(backend::facts);
     }
 
-    /** A scorer for a host whose /proc and /sys are not this machine's: host swap and CPU rules are skipped. */
-    public static PostureScorer withoutHostFiles() {
-        return new PostureScorer(Optional.empty());
+    /** A scorer for a host whose facts are not known: the host swap and CPU rules are skipped. */
+    public static PostureScorer withoutHostFacts() {
+        return new PostureScorer(Optional::empty);
     }
 
     public synchronized HostPosture score(HostSnapshot snapshot) {
         if (last != null && last.snapshot() == snapshot) {
             return last.posture();
         }
-        Optional<HostFiles> hostFiles = hostFiles(snapshot.sampledAt());
+        Optional<HostFacts> hostFiles = hostFacts(snapshot.sampledAt());
         Optional<KsmStats> ksm = snapshot.ksm().map(k -> k.stats());
         List<VmSnapshot> sharing = snapshot.vms().stream()
                 .filter(vm -> vm.domain().state().hasQemuProcess() && vm.sharingAllowed().orElse(true)).toList();
@@ -85,11 +81,11 @@ public final class PostureScorer {
             cpuFindings(f, host);
         }, () -> host.add(new Finding("host.files.not_visible", Severity.INFO,
                 "The host's swap and CPU mitigations were not checked", snapshot.uri()
-                        + ": not this machine (a remote or simulated host); its /proc and /sys are not readable here",
+                        + ": the host does not show its swap and CPU files (libvirt's host is another machine)",
                 "Run memhygiene on that host to check them.")));
         host.sort(PostureRubric.WORST_FIRST);
 
-        Optional<List<SwapDevice>> unencryptedSwap = hostFiles.flatMap(HostFiles::swaps)
+        Optional<List<SwapDevice>> unencryptedSwap = hostFiles.flatMap(HostFacts::swaps)
                 .map(s -> s.stream().filter(d -> d.kind() == SwapDevice.Kind.UNENCRYPTED).toList()).filter(s -> !s.isEmpty());
         List<VmPosture> vms = new ArrayList<>(snapshot.vms().size());
         for (VmSnapshot vm : snapshot.vms()) {
@@ -102,20 +98,17 @@ public final class PostureScorer {
         return posture;
     }
 
-    private Optional<HostFiles> hostFiles(Instant at) {
-        if (roots.isEmpty()) {
-            return Optional.empty();
-        }
-        if (files == null || at.isBefore(filesReadAt) || !at.isBefore(filesReadAt.plus(HOST_FILES_REFRESH))) {
-            files = HostFiles.read(roots.get().proc(), roots.get().sys());
+    private Optional<HostFacts> hostFacts(Instant at) {
+        if (filesReadAt == null || at.isBefore(filesReadAt) || !at.isBefore(filesReadAt.plus(HOST_FILES_REFRESH))) {
+            files = facts.get();
             filesReadAt = at;
         }
-        return Optional.of(files);
+        return files;
     }
 
     /** KSM: docs.kernel.org/admin-guide/mm/ksm.html; the attacks merging enables: docs/POSTURE.md. */
     private static void ksmFindings(Optional<KsmStats> stats, List<VmSnapshot> sharing, boolean crossVm, long pagesSharing,
-            Optional<HostFiles> files, List<Finding> out) {
+            Optional<HostFacts> files, List<Finding> out) {
         if (stats.isEmpty()) {
             out.add(new Finding("host.ksm.unknown", Severity.INFO, "KSM is not visible", KSM
                     + ": not read (no KSM in this kernel, or libvirt's host is another machine)", "None."));
@@ -159,7 +152,7 @@ public final class PostureScorer {
             files.flatMap(f -> f.numaNodes().isPresent() && f.numaNodes().getAsInt() > 1 ? Optional.of(f) : Optional.empty())
                     .ifPresent(f -> out.add(new Finding("host.ksm.merge_across_nodes", Severity.LOW,
                             "KSM merges pages across " + f.numaNodes().getAsInt() + " NUMA nodes",
-                            KSM + "merge_across_nodes: 1; " + f.sysRoot().resolve(HostFiles.NODES_ONLINE) + ": "
+                            KSM + "merge_across_nodes: 1; " + f.nodesFile() + ": "
                                     + f.numaNodes().getAsInt() + " nodes",
                             "Set merge_across_nodes=0 (with run=2 first: it only changes while nothing is merged): fewer"
                                     + " VMs share each frame, and no guest reads another node's memory.")));
@@ -167,9 +160,9 @@ public final class PostureScorer {
     }
 
     /** The host's swap: a QEMU process's guest RAM goes there under pressure unless it is locked. */
-    private static void swapFindings(HostFiles files, List<Finding> out) {
+    private static void swapFindings(HostFacts files, List<Finding> out) {
         files.swaps().ifPresent(devices -> {
-            Path swaps = files.procRoot().resolve("swaps");
+            String swaps = files.swapsFile();
             for (SwapDevice d : devices) {
                 if (d.kind() == SwapDevice.Kind.UNENCRYPTED) {
                     out.add(new Finding("host.swap.unencrypted", Severity.HIGH, "Host swap on " + d.device()
@@ -188,14 +181,14 @@ public final class PostureScorer {
     }
 
     /** docs.kernel.org/admin-guide/hw-vuln: each file says Not affected, Mitigation: ..., or Vulnerable... */
-    private static void cpuFindings(HostFiles files, List<Finding> out) {
-        if (files.vulnerabilities().isEmpty()) {
+    private static void cpuFindings(HostFacts files, List<Finding> out) {
+        if (files.cpuVulnerabilities().isEmpty()) {
             return;
         }
-        Path dir = files.sysRoot().resolve(HostFiles.VULNERABILITIES);
+        String dir = files.vulnerabilitiesDir();
         int vulnerable = 0;
-        for (var e : files.vulnerabilities().entrySet()) {
-            String evidence = dir.resolve(e.getKey()) + ": " + e.getValue();
+        for (var e : files.cpuVulnerabilities().entrySet()) {
+            String evidence = dir + "/" + e.getKey() + ": " + e.getValue();
             if (e.getValue().startsWith("Vulnerable")) {
                 vulnerable++;
                 out.add(new Finding("host.cpu.vulnerable." + e.getKey(), Severity.HIGH,
@@ -210,7 +203,7 @@ public final class PostureScorer {
         }
         if (vulnerable == 0) {
             out.add(new Finding("host.cpu.mitigated", Severity.INFO, "No CPU vulnerability is unmitigated", dir + ": "
-                    + files.vulnerabilities().size() + " files, none 'Vulnerable'", "None."));
+                    + files.cpuVulnerabilities().size() + " files, none 'Vulnerable'", "None."));
         }
     }
 
@@ -273,7 +266,8 @@ public final class PostureScorer {
         int taken = 0;
         for (Finding f : vm.agent().posture()) {
             // Only the guest's own findings: a guest must not report host or vm findings about itself.
-            if (f.id() != null && f.severity() != null && f.id().startsWith("guest.") && taken++ < MAX_GUEST_FINDINGS) {
+            if (f.id() != null && f.severity() != null && f.id().startsWith(GuestFindings.ID_PREFIX)
+                    && taken++ < MAX_GUEST_FINDINGS) {
                 out.add(f);
             }
         }

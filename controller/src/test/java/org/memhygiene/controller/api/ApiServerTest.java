@@ -34,7 +34,7 @@ import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
-import org.memhygiene.controller.ksm.SysfsTree;
+import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.json.Json;
 
 /**
@@ -63,7 +63,7 @@ class ApiServerTest {
         String uri = new TestDriverHost().domain("good", true, Optional.of(socket), false)
                 .domain("plain", true, Optional.empty(), false).write(dir.resolve("host.xml"));
         ksm = SysfsTree.create(dir);
-        host = new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, ksm.root(), Path.of("/proc"), Clock.systemUTC());
+        host = new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), Clock.systemUTC());
         PolicyConfig config = PolicyConfig.defaults();
         policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> { });
         posture = PostureScorer.of(host);

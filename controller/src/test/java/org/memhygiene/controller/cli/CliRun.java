@@ -9,7 +9,7 @@ record CliRun(int exitCode, String out, String err) {
     static CliRun run(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        CommandLine cli = MemhygieneCli.commandLine();
+        CommandLine cli = HostCli.commandLine();
         cli.setOut(new PrintWriter(out));
         cli.setErr(new PrintWriter(err));
         int code = cli.execute(args);

@@ -171,9 +171,8 @@ class KsmCliTest {
     }
 
     @Test
-    void helpAndVersionExitZero() {
+    void helpExitsZero() {
         assertEquals(0, run("--help").exitCode());
         assertEquals(0, run("ksm", "set", "--help").exitCode());
-        assertTrue(run("--version").out().startsWith("memhygiene"));
     }
 }

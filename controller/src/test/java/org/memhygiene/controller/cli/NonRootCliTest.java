@@ -96,7 +96,7 @@ class NonRootCliTest {
         Files.setPosixFilePermissions(jnaTmp, PosixFilePermissions.fromString("rwxrwxrwx"));
         List<String> command = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
                 "--clear-groups", "--", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djna.tmpdir=" + jnaTmp, "-Xshare:auto", "-cp", classPath, MemhygieneCli.class.getName()));
+                "-Djna.tmpdir=" + jnaTmp, "-Xshare:auto", "-cp", classPath, HostCli.class.getName()));
         command.addAll(List.of(args));
         return ProcessRun.of(command, sandbox);
     }

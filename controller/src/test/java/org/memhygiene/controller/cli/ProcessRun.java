@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** A finished external command: exit code and what it printed. */
-record ProcessRun(int exitCode, String out, String err) {
-    static ProcessRun of(List<String> command, Path workingDirectory) throws IOException, InterruptedException {
+/** A finished external command: exit code and what it printed (shared with cli/'s launcher tests). */
+public record ProcessRun(int exitCode, String out, String err) {
+    public static ProcessRun of(List<String> command, Path workingDirectory) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).directory(workingDirectory.toFile()).start();
         process.getOutputStream().close();
         // Drain stderr beside stdout so neither pipe can fill up and stall the command.

@@ -29,7 +29,7 @@ class ReadOnlySysfsCliTest {
                 "printf '100\\n' > \"$1/pages_to_scan\"",
                 "printf '0\\n' > \"$1/run\"",
                 "mount -o remount,ro \"$1\"",
-                "\"$2\" -cp \"$3\" " + MemhygieneCli.class.getName()
+                "\"$2\" -cp \"$3\" " + HostCli.class.getName()
                         + " ksm set --sysfs-root \"$1\" pages_to_scan=5 run=1; code=$?",
                 "printf 'after: %s %s\\n' \"$(cat \"$1/pages_to_scan\")\" \"$(cat \"$1/run\")\"",
                 "exit $code"));

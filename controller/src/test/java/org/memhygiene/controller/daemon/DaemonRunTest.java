@@ -16,7 +16,7 @@ import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.controller.cli.MemhygieneCli;
+import org.memhygiene.controller.cli.HostCli;
 import org.memhygiene.core.json.Json;
 import picocli.CommandLine;
 
@@ -39,7 +39,7 @@ class DaemonRunTest {
                 "libvirt_uri: \"test:///default\"\ninterval_millis: 200\ndry_run: true\napi:\n  port: " + port + "\nhistory:\n  path: "
                         + dir.resolve("state/history") + "\n");
         Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), MemhygieneCli.class.getName(), "run", "--config", config.toString())
+                System.getProperty("java.class.path"), HostCli.class.getName(), "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile()).start();
         String reason;
         try {
@@ -92,11 +92,15 @@ class DaemonRunTest {
                     "the daemon on a local URI reads this machine's swaps: " + posture);
 
             StringWriter out = new StringWriter();
-            CommandLine cli = MemhygieneCli.commandLine();
+            CommandLine cli = HostCli.commandLine();
             cli.setOut(new PrintWriter(out));
             assertEquals(0, cli.execute("status", "--api", base.toString()));
             assertTrue(out.toString().contains("libvirt test:///default"), out.toString());
             assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("samples / failures") && l.endsWith("/ 0")), out.toString());
+            for (String source : new String[] {"host_memory", "libvirt"}) {
+                assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("source " + source) && l.strip().endsWith(" up")),
+                        "each source and its state: " + out);
+            }
         } finally {
             daemon.destroy(); // SIGTERM
             assertTrue(daemon.waitFor(20, TimeUnit.SECONDS), "the daemon stops on SIGTERM");
@@ -111,7 +115,7 @@ class DaemonRunTest {
     @Test
     void statusWithoutADaemonSaysSoAndHowToStartOne() {
         StringWriter err = new StringWriter();
-        CommandLine cli = MemhygieneCli.commandLine();
+        CommandLine cli = HostCli.commandLine();
         cli.setErr(new PrintWriter(err));
         assertEquals(1, cli.execute("status", "--api", "http://127.0.0.1:9"));
         assertTrue(err.toString().contains("no daemon answers at http://127.0.0.1:9"), err.toString());

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.TestClock;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
-import org.memhygiene.controller.ksm.SysfsTree;
+import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.Policy;
 import org.memhygiene.controller.policy.PolicyConfig;
@@ -51,7 +51,7 @@ class PolicyStepTest {
     private LinuxHost host() throws Exception {
         String uri = new TestDriverHost().domain("web1", true, Optional.empty(), false).write(dir.resolve("host.xml"));
         ksm = SysfsTree.create(dir);
-        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), clock);
+        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), clock);
         return host;
     }
 

@@ -13,8 +13,10 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.memhygiene.core.agent.AgentHello;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.host.HostBackend;
+import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSettings;
@@ -34,7 +36,7 @@ class SnapshotLoopTest {
                 Thread.onSpinWait();
             }
             return new HostSnapshot(Instant.now(), "slow:///", LinuxMemory.pageSizeBytes(), Optional.empty(), Optional.empty(), OptionalLong.empty(),
-                    List.of(), Duration.ZERO);
+                    List.of(), Duration.ZERO, List.of());
         }
 
         @Override
@@ -43,8 +45,23 @@ class SnapshotLoopTest {
         }
 
         @Override
-        public ScrubReport scrub(String vmUuid, long maxBytes, Duration timeout) {
+        public ScrubReport scrub(String vm, long maxBytes, Duration timeout) {
             throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public AgentHello ping(String vm) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Optional<HostFacts> facts() {
+            return Optional.empty();
+        }
+
+        @Override
+        public List<String> enableBalloonStats(Duration period) {
+            return List.of();
         }
 
         @Override

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.TestClock;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
-import org.memhygiene.controller.ksm.SysfsTree;
+import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.policy.ScrubRequest;
@@ -34,14 +34,14 @@ class HistoryTest {
     private LinuxHost host() throws Exception {
         String uri = new TestDriverHost().domain("web1", true, Optional.empty(), false).write(dir.resolve("host.xml"));
         ksm = SysfsTree.create(dir).put("pages_sharing", "100").put("ksm_zero_pages", "10");
-        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), clock);
+        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), clock);
         return host;
     }
 
     /** Records a sample and its posture, as the daemon's loop does. */
     private void record(History history) {
         var snapshot = host.snapshot();
-        history.record(snapshot, PostureScorer.withoutHostFiles().score(snapshot));
+        history.record(snapshot, PostureScorer.withoutHostFacts().score(snapshot));
     }
 
     @AfterEach

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.controller.ksm.ProcessKsmReader;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.host.DomainKsm;
 
 /**

@@ -32,7 +32,8 @@ import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
-import org.memhygiene.controller.ksm.SysfsTree;
+import org.memhygiene.core.host.HostFacts;
+import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.linux.LinuxMemory;
 
@@ -55,13 +56,13 @@ class HostMetricsTest {
         }
         String uri = driver.write(dir.resolve("host-" + vms.length + ".xml"));
         ksm = SysfsTree.create(dir).put("run", "1").put("pages_sharing", "1000").put("ksm_zero_pages", "250").put("full_scans", "7");
-        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Clock.systemUTC());
+        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), Clock.systemUTC());
         // Posture from prepared host files: no swap, one unmitigated CPU vulnerability (docs/POSTURE.md).
         Path proc = Files.createDirectories(dir.resolve("proc"));
         Files.writeString(proc.resolve("swaps"), "Filename\tType\tSize\tUsed\tPriority\n");
         Path vulnerabilities = Files.createDirectories(dir.resolve("sys/devices/system/cpu/vulnerabilities"));
         Files.writeString(vulnerabilities.resolve("mds"), "Vulnerable: Clear CPU buffers attempted, no microcode\n");
-        PostureScorer posture = new PostureScorer(proc, dir.resolve("sys"));
+        PostureScorer posture = new PostureScorer(() -> Optional.of(HostFacts.read(proc, dir.resolve("sys"))));
         PolicyConfig config = PolicyConfig.defaults().withMode(PolicyMode.BASELINE);
         policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> { });
         loop = new SnapshotLoop(host, Duration.ofSeconds(1), Clock.systemUTC(), List.of(policy, posture::score));
@@ -121,7 +122,7 @@ class HostMetricsTest {
                 "memhygiene_policy_last_decision_ksm{knob=\"" + knob + "\"} " + Double.parseDouble(value)), knob + " in " + text));
         policy.switchTo(PolicyMode.OFF, false, java.time.Instant.now());
         loop.tick();
-        String after = new HostMetrics(loop::latest, loop::status, PostureScorer.withoutHostFiles(), policy).scrape();
+        String after = new HostMetrics(loop::latest, loop::status, PostureScorer.withoutHostFacts(), policy).scrape();
         assertTrue(after.contains("memhygiene_policy_decisions_total{mode=\"off\",outcome=\"nothing_to_do\"} 1.0"), after);
         assertTrue(after.contains("memhygiene_policy_mode{mode=\"off\"} 1.0"), after);
         assertTrue(after.contains("\nmemhygiene_policy_dry_run 0.0\n"), after);

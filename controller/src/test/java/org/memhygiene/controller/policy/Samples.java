@@ -81,7 +81,8 @@ final class Samples {
         HostMemory memory = new HostMemory(memTotal, memFree, OptionalLong.of(memAvailable), buffers, cached, 0, 0,
                 OptionalDouble.empty());
         return new HostSnapshot(at, "test:///policy", PAGE, sample, Optional.of(memory),
-                ksm == null ? OptionalLong.empty() : OptionalLong.of(ksmdCpuMillis), List.copyOf(vms), Duration.ofMillis(3));
+                ksm == null ? OptionalLong.empty() : OptionalLong.of(ksmdCpuMillis), List.copyOf(vms), Duration.ofMillis(3),
+                List.of());
     }
 
     /** A running VM with {@code memory} bytes, its QEMU RSS, and an agent whose (last) stats report

@@ -20,6 +20,7 @@ import org.memhygiene.core.host.DomainKsm;
 import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.core.host.DomainState;
 import org.memhygiene.core.host.DomainXml;
+import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostMemory;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.PostureLevel;
@@ -52,7 +53,7 @@ final class PostureHost {
         Optional<KsmSample> sample = KsmFiles.sample(ksm, at, seconds, PAGE);
         HostMemory memory = new HostMemory(1L << 34, 1L << 33, OptionalLong.of(1L << 33), 0, 0, 0, 0, OptionalDouble.empty());
         return new HostSnapshot(at, "test:///posture", PAGE, sample, Optional.of(memory), OptionalLong.empty(), List.copyOf(vms),
-                Duration.ofMillis(2));
+                Duration.ofMillis(2), List.of());
     }
 
     /** One VM, described fluently, added by {@link #add()}. */
@@ -116,7 +117,7 @@ final class PostureHost {
         }
 
         PostureScorer scorer() {
-            return new PostureScorer(proc, sys);
+            return new PostureScorer(() -> Optional.of(HostFacts.read(proc, sys)));
         }
     }
 }

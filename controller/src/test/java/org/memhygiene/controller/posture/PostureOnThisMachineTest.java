@@ -9,12 +9,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.host.LinuxHost;
+import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.posture.Finding;
 
 /**
@@ -33,7 +35,7 @@ class PostureOnThisMachineTest {
             System.out.println("PostureOnThisMachineTest: skipped, " + VULNERABILITIES + " does not exist on this kernel");
             Assumptions.abort("no " + VULNERABILITIES);
         }
-        HostPosture posture = new PostureScorer(Path.of("/proc"), Path.of("/sys")).score(new PostureHost().build());
+        HostPosture posture = new PostureScorer(() -> Optional.of(HostFacts.read(Path.of("/proc"), Path.of("/sys")))).score(new PostureHost().build());
         List<Finding> host = posture.hostFindings();
         int vulnerable = 0;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(VULNERABILITIES)) {

@@ -185,7 +185,7 @@ class PostureScorerTest {
     @Test
     void aHostThatIsNotThisMachineSkipsItsFiles() throws Exception {
         files.swaps("/dev/sda2 partition 1 0 -2\n");
-        HostPosture posture = PostureScorer.withoutHostFiles().score(host.build());
+        HostPosture posture = PostureScorer.withoutHostFacts().score(host.build());
         assertEquals(Set.of("host.ksm.on", "host.files.not_visible"), ids(posture.hostFindings()));
     }
 

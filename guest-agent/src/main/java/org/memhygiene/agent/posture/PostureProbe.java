@@ -11,11 +11,12 @@ import java.util.List;
 import java.util.Optional;
 import java.util.zip.GZIPInputStream;
 import org.memhygiene.core.posture.Finding;
-import org.memhygiene.core.posture.Severity;
+import org.memhygiene.core.posture.GuestFindings;
 import org.memhygiene.core.posture.SwapDevice;
 
 /**
- * Reads what the guest already does to protect memory, as findings (docs/POSTURE.md lists every id).
+ * Reads what the guest already does to protect memory, as findings ({@link GuestFindings}; docs/POSTURE.md
+ * lists every id).
  * The /proc, /sys and /boot roots are constructor arguments so tests can use trees of their own. A
  * file that is missing or unreadable never fails the probe: the check it feeds is skipped, or reported
  * as unknown.
@@ -41,8 +42,7 @@ public final class PostureProbe {
         String release = read(proc.resolve("sys/kernel/osrelease")).map(String::strip).orElse("unknown");
         Optional<KernelConfig> config = kernelConfig(release);
         List<Finding> findings = new ArrayList<>();
-        findings.add(new Finding("guest.kernel.version", Severity.INFO, "Guest kernel " + release,
-                proc.resolve("sys/kernel/osrelease") + ": " + release, "None."));
+        findings.add(GuestFindings.kernelVersion(release, proc.resolve("sys/kernel/osrelease") + ": " + release));
         wipeOnFree(args, config, findings);
         swap(findings);
         hibernation(args, findings);
@@ -59,19 +59,13 @@ public final class PostureProbe {
                 + config.map(c -> "; " + c.source() + ": CONFIG_INIT_ON_FREE_DEFAULT_ON=" + c.get("CONFIG_INIT_ON_FREE_DEFAULT_ON")).orElse("");
         boolean onFree = enabled(args, "init_on_free", config.map(c -> c.isYes("CONFIG_INIT_ON_FREE_DEFAULT_ON")).orElse(false));
         if (onFree) {
-            findings.add(new Finding("guest.init_on_free.on", Severity.INFO, "The kernel zeroes every page it frees",
-                    evidence, "None: freed memory holds no stale data; the agent does not need to scrub."));
+            findings.add(GuestFindings.initOnFreeOn(evidence));
         } else {
-            findings.add(new Finding("guest.init_on_free.off", Severity.MEDIUM,
-                    "Freed memory keeps its old contents until reused", evidence,
-                    "Boot the guest with init_on_free=1 (costs a few percent CPU), or let the memhygiene agent"
-                            + " scrub free memory periodically."));
+            findings.add(GuestFindings.initOnFreeOff(evidence));
         }
         boolean onAlloc = enabled(args, "init_on_alloc", config.map(c -> c.isYes("CONFIG_INIT_ON_ALLOC_DEFAULT_ON")).orElse(false));
         if (!onAlloc && !onFree) {
-            findings.add(new Finding("guest.init_on_alloc.off", Severity.LOW,
-                    "Newly allocated kernel memory is not zeroed", proc.resolve("cmdline") + ": " + flag(args, "init_on_alloc"),
-                    "Boot with init_on_alloc=1 so uninitialised kernel allocations cannot leak old data."));
+            findings.add(GuestFindings.initOnAllocOff(proc.resolve("cmdline") + ": " + flag(args, "init_on_alloc")));
         }
     }
 
@@ -81,31 +75,24 @@ public final class PostureProbe {
         List<SwapDevice> devices = SwapDevice.read(proc, sys).orElse(List.of());
         for (SwapDevice swap : devices) {
             if (swap.kind() == SwapDevice.Kind.UNENCRYPTED) {
-                findings.add(new Finding("guest.swap.unencrypted", Severity.HIGH,
-                        "Swap on " + swap.device() + " is not encrypted", swaps + ": " + swap.line(),
-                        "Encrypt swap (dm-crypt with a random key per boot, crypttab 'swap' option), use zram,"
-                                + " or turn swap off."));
+                findings.add(GuestFindings.swapUnencrypted(swap.device(), swaps + ": " + swap.line()));
             } else {
-                findings.add(new Finding("guest.swap.protected", Severity.INFO,
-                        "Swap on " + swap.device() + " is " + swap.kind().label(), swaps + ": " + swap.line(), "None."));
+                findings.add(GuestFindings.swapProtected(swap.device(), swap.kind(), swaps + ": " + swap.line()));
             }
         }
         if (devices.isEmpty()) {
-            findings.add(new Finding("guest.swap.none", Severity.INFO, "No swap", swaps + ": no devices", "None."));
+            findings.add(GuestFindings.swapNone(swaps + ": no devices"));
         }
         read(sys.resolve("module/zswap/parameters/enabled")).map(String::strip).filter(v -> v.equals("Y"))
-                .ifPresent(v -> findings.add(new Finding("guest.zswap.on", Severity.INFO,
-                        "zswap compresses pages in RAM before they reach the swap device",
-                        sys.resolve("module/zswap/parameters/enabled") + ": Y", "None.")));
+                .ifPresent(v -> findings.add(GuestFindings.zswapOn(sys.resolve("module/zswap/parameters/enabled") + ": Y")));
     }
 
     /** Hibernation writes all of RAM to disk (Documentation/power/swsusp.rst). */
     private void hibernation(List<String> args, List<Finding> findings) {
         Path state = sys.resolve("power/state");
         read(state).filter(s -> Arrays.asList(s.strip().split("\\s+")).contains("disk")).ifPresent(s -> findings.add(
-                new Finding("guest.hibernation.available", Severity.MEDIUM, "Hibernation can write all of memory to disk",
-                        state + ": " + s.strip() + "; " + proc.resolve("cmdline") + ": " + flag(args, "resume"),
-                        "Boot with nohibernate, or make sure the resume device is encrypted.")));
+                GuestFindings.hibernationAvailable(state + ": " + s.strip() + "; " + proc.resolve("cmdline") + ": "
+                        + flag(args, "resume"))));
     }
 
     /** Core dumps copy a process's memory to disk (core(5), Documentation/admin-guide/sysctl/fs.rst). */
@@ -115,17 +102,11 @@ public final class PostureProbe {
         read(patternFile).map(String::strip).ifPresent(pattern -> {
             boolean disabled = pattern.isEmpty() || pattern.equals("|/bin/false") || pattern.equals("|/usr/bin/false");
             if (!disabled) {
-                findings.add(new Finding("guest.coredump.enabled", Severity.LOW,
-                        pattern.contains("systemd-coredump") ? "Core dumps are kept by systemd-coredump"
-                                : "Core dumps are written", patternFile + ": " + pattern,
-                        "Set kernel.core_pattern=|/bin/false (or Storage=none in coredump.conf) on hosts"
-                                + " whose processes hold secrets."));
+                findings.add(GuestFindings.coreDumpsEnabled(pattern.contains("systemd-coredump"), patternFile + ": " + pattern));
             }
         });
         read(suidFile).map(String::strip).filter(v -> !v.equals("0")).ifPresent(v -> findings.add(
-                new Finding("guest.coredump.suid", v.equals("1") ? Severity.HIGH : Severity.MEDIUM,
-                        "Privileged (setuid) processes can dump core", suidFile + ": " + v,
-                        "Set fs.suid_dumpable=0.")));
+                GuestFindings.coreDumpsOfSetuid(v, suidFile + ": " + v)));
     }
 
     /** memfd_secret(2): Linux 5.14+, CONFIG_SECRETMEM; memory out of the kernel's direct map. */
@@ -133,10 +114,8 @@ public final class PostureProbe {
         boolean newEnough = atLeast(release, 5, 14);
         Optional<Boolean> configured = config.map(c -> c.isYes("CONFIG_SECRETMEM"));
         if (!newEnough || configured.equals(Optional.of(false))) {
-            findings.add(new Finding("guest.memfd_secret.unavailable", Severity.LOW,
-                    "memfd_secret is not available for secret memory", "kernel " + release
-                            + config.map(c -> "; " + c.source() + ": CONFIG_SECRETMEM=" + c.get("CONFIG_SECRETMEM")).orElse(""),
-                    "Use a 5.14+ kernel with CONFIG_SECRETMEM=y; until then SecretMemory falls back to mlock."));
+            findings.add(GuestFindings.memfdSecretUnavailable("kernel " + release
+                    + config.map(c -> "; " + c.source() + ": CONFIG_SECRETMEM=" + c.get("CONFIG_SECRETMEM")).orElse("")));
         }
     }
 
@@ -144,18 +123,14 @@ public final class PostureProbe {
     private void balloon(List<Finding> findings) {
         Path driver = sys.resolve("bus/virtio/drivers/virtio_balloon");
         if (!Files.isDirectory(driver)) {
-            findings.add(new Finding("guest.balloon.absent", Severity.INFO, "No virtio balloon driver",
-                    driver + ": absent", "Give the VM <memballoon model='virtio'> to report memory statistics."));
+            findings.add(GuestFindings.balloonAbsent(driver + ": absent"));
             return;
         }
         Path order = sys.resolve("module/page_reporting/parameters/page_reporting_order");
         if (Files.exists(order)) {
-            findings.add(new Finding("guest.free_page_reporting.on", Severity.INFO,
-                    "Free page reporting can hand free memory to the host", order + ": "
-                            + read(order).map(String::strip).orElse("?"), "None."));
+            findings.add(GuestFindings.freePageReportingOn(order + ": " + read(order).map(String::strip).orElse("?")));
         } else {
-            findings.add(new Finding("guest.free_page_reporting.off", Severity.INFO, "Free page reporting is off",
-                    order + ": absent", "Set freePageReporting='on' on the VM's memballoon (libvirt 6.9+)."));
+            findings.add(GuestFindings.freePageReportingOff(order + ": absent"));
         }
     }
 
@@ -169,10 +144,8 @@ public final class PostureProbe {
                 .map(l -> l.substring("Max locked memory".length()).strip().split("\\s+")[0]);
         boolean enough = capIpcLock || limit.map(v -> v.equals("unlimited") || parseOrZero(v) >= 64L << 20).orElse(false);
         if (!enough) {
-            findings.add(new Finding("guest.agent.mlock_limited", Severity.LOW,
-                    "The agent can lock little memory for secrets", proc.resolve("self/limits") + ": Max locked memory "
-                            + limit.orElse("unknown") + " bytes; CAP_IPC_LOCK " + (capIpcLock ? "yes" : "no"),
-                    "Run the agent with CAP_IPC_LOCK (the shipped unit does) or raise LimitMEMLOCK."));
+            findings.add(GuestFindings.agentMlockLimited(proc.resolve("self/limits") + ": Max locked memory "
+                    + limit.orElse("unknown") + " bytes; CAP_IPC_LOCK " + (capIpcLock ? "yes" : "no")));
         }
     }
 

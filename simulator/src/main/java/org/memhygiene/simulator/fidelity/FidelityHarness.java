@@ -9,6 +9,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -19,8 +20,11 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.core.ksm.KsmRestorePoint;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.ksm.KsmSysfs;
+import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.simulator.Simulation;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.model.HostModel;
@@ -92,6 +96,18 @@ public final class FidelityHarness {
     private record Applied(int from, int to, long pagesScanned) {
     }
 
+    /** Why a real run is impossible on this machine, or null when it can run. */
+    public static String unavailableReason() {
+        Path root = KsmSysfs.DEFAULT_ROOT;
+        if (!Files.isWritable(root.resolve("run"))) {
+            return "needs root and a kernel with KSM (" + root + "/run not writable)";
+        }
+        if (!Files.exists(root.resolve("ksm_zero_pages")) || !Files.exists(root.resolve("smart_scan"))) {
+            return "needs Linux 6.7+ (ksm_zero_pages, smart_scan)";
+        }
+        return null;
+    }
+
     public static Report run(Scenario s) throws IOException, InterruptedException {
         check(s);
         long durationNanos = s.duration().toNanos();
@@ -104,7 +120,7 @@ public final class FidelityHarness {
         }
         List<Change> changes = changes(shadow, durationNanos);
 
-        String reason = RealKsm.unavailableReason();
+        String reason = unavailableReason();
         if (reason != null) {
             throw new IllegalStateException("no real run possible: " + reason);
         }
@@ -118,7 +134,12 @@ public final class FidelityHarness {
         List<String> others;
         List<Process> children = new ArrayList<>();
         Path dir = Files.createTempDirectory("memhygiene-fidelity");
-        try (RealKsm ksm = new RealKsm(TOUCHED)) {
+        KsmSysfs ksm = new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), LinuxMemory.pageSizeBytes());
+        // Every knob touched goes back at the end, also on a failure or a signal; run=2 first unmerges what
+        // the children left, so merge_across_nodes and max_page_sharing can go back too.
+        KsmRestorePoint restorePoint = KsmRestorePoint.of(ksm, TOUCHED, true);
+        Thread hook = restorePoint.restoreOnShutdown();
+        try {
             ksm.apply(KsmSettings.parse(List.of("run=2", "advisor_mode=none")));
             others = mergeableProcesses();
             long salt = new Random().nextLong() | 1;
@@ -149,7 +170,7 @@ public final class FidelityHarness {
             if (!knobs.isEmpty()) {
                 ksm.apply(KsmSettings.of(knobs));
             }
-            KsmStats before = ksm.read();
+            KsmStats before = ksm.readSettled();
             long fullScansBefore = before.fullScans().orElseThrow();
             long scannedBefore = before.pagesScanned().orElseThrow();
             ksm.apply(KsmSettings.parse(List.of("run=1")));
@@ -181,7 +202,7 @@ public final class FidelityHarness {
                                 throw new IOException("a fidelity child did not acknowledge its page changes");
                             }
                         }
-                        long scannedNow = ksm.read().pagesScanned().orElseThrow() - scannedBefore;
+                        long scannedNow = ksm.readSettled().pagesScanned().orElseThrow() - scannedBefore;
                         applied.add(new Applied(from, next, scannedNow));
                         continue;
                     }
@@ -190,7 +211,7 @@ public final class FidelityHarness {
                     }
                 }
                 long at = System.nanoTime() - t0;
-                KsmStats k = ksm.read();
+                KsmStats k = ksm.readSettled();
                 real.add(new Sample(at / 1e9, k.pagesShared().orElseThrow(), k.pagesSharing().orElseThrow(),
                         k.pagesUnshared().orElseThrow(), k.ksmZeroPages().orElseThrow(), k.fullScans().orElseThrow() - fullScansBefore,
                         k.pagesScanned().orElseThrow() - scannedBefore));
@@ -199,15 +220,20 @@ public final class FidelityHarness {
                 w.close();
             }
         } finally {
-            for (Process p : children) {
-                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-            }
-            try (Stream<Path> files = Files.list(dir)) {
-                for (Path f : files.toList()) {
-                    Files.delete(f);
+            try {
+                for (Process p : children) {
+                    p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 }
+                try (Stream<Path> files = Files.list(dir)) {
+                    for (Path f : files.toList()) {
+                        Files.delete(f);
+                    }
+                }
+                Files.delete(dir);
+            } finally {
+                restorePoint.restore();
+                Runtime.getRuntime().removeShutdownHook(hook);
             }
-            Files.delete(dir);
         }
         List<Sample> byTime = new ArrayList<>();
         Simulation timed = new Simulation(s);

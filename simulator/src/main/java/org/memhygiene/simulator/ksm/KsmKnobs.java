@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.KsmWriteRules;
 
 /**
  * The simulated /sys/kernel/mm/ksm knobs, with the kernel's defaults (mm/ksm.c) and its rules for
@@ -72,31 +74,14 @@ public final class KsmKnobs {
     }
 
     /**
-     * Applies validated settings in their write order, as the kernel would: merge_across_nodes and
-     * max_page_sharing refuse to change while pages_shared is not 0 (EBUSY, mm/ksm.c
-     * merge_across_nodes_store / max_page_sharing_store), so unmerge first with run=2; pages_to_scan
-     * refuses while advisor_mode is scan-time. {@code unmergeAll} runs when run=2 is written, before
-     * the knobs after it. All or nothing: a refused knob changes nothing.
+     * Applies validated settings in their write order, as the kernel would, refusing what it refuses
+     * ({@link KsmWriteRules}: a {@link org.memhygiene.core.host.HostRefusedException}, as on the real host).
+     * {@code unmergeAll} runs when run=2 is written, before the knobs after it. All or nothing: a refused
+     * knob changes nothing.
      */
     public List<KsmChange> apply(KsmSettings settings, java.util.function.LongSupplier pagesShared, Runnable unmergeAll) {
+        KsmWriteRules.check(settings, knob -> Optional.ofNullable(values.get(knob)), pagesShared.getAsLong());
         List<Map.Entry<KsmKnob, String>> order = settings.inWriteOrder();
-        boolean unmergesFirst = !order.isEmpty() && order.get(0).getKey() == KsmKnob.RUN
-                && Long.parseLong(order.get(0).getValue()) == KsmKnob.RUN_UNMERGE;
-        String advisorMode = settings.contains(KsmKnob.ADVISOR_MODE) ? settings.get(KsmKnob.ADVISOR_MODE)
-                : values.get(KsmKnob.ADVISOR_MODE);
-        for (Map.Entry<KsmKnob, String> e : order) {
-            KsmKnob knob = e.getKey();
-            boolean changes = !e.getValue().equals(values.get(knob));
-            if ((knob == KsmKnob.MERGE_ACROSS_NODES || knob == KsmKnob.MAX_PAGE_SHARING) && changes
-                    && !unmergesFirst && pagesShared.getAsLong() > 0) {
-                throw new IllegalStateException(knob.fileName() + " cannot change while pages_shared is "
-                        + pagesShared.getAsLong() + " (the kernel answers EBUSY): write run=2 first to unmerge");
-            }
-            if (knob == KsmKnob.PAGES_TO_SCAN && "scan-time".equals(advisorMode)) {
-                throw new IllegalStateException("pages_to_scan cannot be written while advisor_mode is scan-time"
-                        + " (the kernel answers EINVAL)");
-            }
-        }
         List<KsmChange> changes = new ArrayList<>();
         for (Map.Entry<KsmKnob, String> e : order) {
             String before = values.put(e.getKey(), e.getValue());

@@ -8,6 +8,7 @@ import org.memhygiene.core.host.PostureLevel;
  * One guest of a scenario (docs/SIMULATOR.md, "guests"). Fractions are of the guest's memory.
  *
  * @param startAt when the VM starts (boots); empty: it stays shut off until a start event
+ * @param kernel  the guest kernel's release (what its agent reports in guest.kernel.version)
  */
 public record GuestSpec(
         String name,
@@ -26,7 +27,8 @@ public record GuestSpec(
         Churn churn,
         Hygiene hygiene,
         boolean balloon,
-        int balloonStatsPeriodSeconds) {
+        int balloonStatsPeriodSeconds,
+        String kernel) {
 
     /** In-use memory by page class; the rest of the guest's memory is free. */
     public record Layout(double osImage, double pageCache, double anon, double zero, double secret) {

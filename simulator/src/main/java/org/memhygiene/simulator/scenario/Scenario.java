@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.core.posture.SwapDevice;
 
 /**
  * A parsed, validated scenario file (docs/SIMULATOR.md).
@@ -32,8 +33,12 @@ public record Scenario(
      * @param pageSizeBytes      the simulated page size (default: this machine's)
      * @param ksmdNanosPerPage   CPU time ksmd spends per page scanned (calibrated, docs/SIMULATOR.md)
      * @param hz                 the kernel's CONFIG_HZ: ksmd sleeps whole jiffies (msecs_to_jiffies)
+     * @param memoryPressurePercent the host's memory pressure, PSI "some avg10" (/proc/pressure/memory)
+     * @param swapBytes          the host's swap; 0 = none
+     * @param swapKind           what protects it (zram, dm-crypt, or nothing)
      */
-    public record Host(long memoryBytes, long pageSizeBytes, double ksmdNanosPerPage, int hz) {
+    public record Host(long memoryBytes, long pageSizeBytes, double ksmdNanosPerPage, int hz, double memoryPressurePercent,
+            long swapBytes, SwapDevice.Kind swapKind) {
     }
 
     public Scenario withGuests(List<GuestSpec> newGuests) {

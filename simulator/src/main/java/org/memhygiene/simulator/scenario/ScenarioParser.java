@@ -25,6 +25,7 @@ import java.util.UUID;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.posture.SwapDevice;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.core.units.Durations;
 import org.memhygiene.simulator.ScenarioException;
@@ -279,9 +280,9 @@ public final class ScenarioParser {
         private Scenario.Host host(Field f) {
             long pageSize = LinuxMemory.pageSizeBytes();
             if (f.node() == null) {
-                return new Scenario.Host(0, pageSize, DEFAULT_KSMD_NANOS_PER_PAGE, DEFAULT_HZ);
+                return new Scenario.Host(0, pageSize, DEFAULT_KSMD_NANOS_PER_PAGE, DEFAULT_HZ, 0, 0, SwapDevice.Kind.UNENCRYPTED);
             }
-            allowOnly(f, "memory", "page_size", "ksmd_ns_per_page", "hz");
+            allowOnly(f, "memory", "page_size", "ksmd_ns_per_page", "hz", "memory_pressure", "swap", "swap_kind");
             long memory = field(f, "memory").node() == null ? 0 : size(f, "memory", null);
             long page = field(f, "page_size").node() == null ? pageSize : size(f, "page_size", null);
             if (page < 512 || Long.bitCount(page) != 1) {
@@ -292,7 +293,17 @@ public final class ScenarioParser {
             if (hz != 100 && hz != 250 && hz != 300 && hz != 1000) {
                 throw error(child(f.path(), "hz"), "CONFIG_HZ is 100, 250, 300 or 1000, got " + hz);
             }
-            return new Scenario.Host(memory, page, ns, hz);
+            double pressure = number(f, "memory_pressure", 0, 0, 100);
+            long swap = field(f, "swap").node() == null ? 0 : size(f, "swap", null);
+            String kindText = text(f, "swap_kind", "unencrypted");
+            SwapDevice.Kind swapKind = switch (kindText) {
+                case "unencrypted" -> SwapDevice.Kind.UNENCRYPTED;
+                case "zram" -> SwapDevice.Kind.ZRAM;
+                case "dm-crypt" -> SwapDevice.Kind.DM_CRYPT;
+                default -> throw error(child(f.path(), "swap_kind"), "expected unencrypted, zram or dm-crypt, got '"
+                        + kindText + "'");
+            };
+            return new Scenario.Host(memory, page, ns, hz, pressure, swap, swapKind);
         }
 
         private Map<KsmKnob, String> ksm(Field f) {
@@ -324,7 +335,7 @@ public final class ScenarioParser {
 
         private static final List<String> GUEST_FIELDS = List.of("name", "count", "uuid", "image", "memory", "vcpus",
                 "posture", "nosharepages", "numa_node", "start_at", "boot", "layout", "sharing", "free_memory", "churn",
-                "hygiene", "balloon");
+                "hygiene", "balloon", "kernel");
 
         private List<GuestSpec> guests(Field g, long pageSize, String scenarioName) {
             allowOnly(g, GUEST_FIELDS.toArray(new String[0]));
@@ -354,6 +365,7 @@ public final class ScenarioParser {
             GuestSpec.FreeMemory free = freeMemory(field(g, "free_memory"));
             GuestSpec.Churn churn = churn(field(g, "churn"));
             GuestSpec.Hygiene hygiene = hygiene(field(g, "hygiene"));
+            String kernel = text(g, "kernel", DEFAULT_GUEST_KERNEL);
             Field balloon = field(g, "balloon");
             boolean balloonOn = true;
             int statsPeriod = 10;
@@ -371,7 +383,7 @@ public final class ScenarioParser {
                 String uuid = count == 1 && field(g, "uuid").node() != null ? text(g, "uuid", null)
                         : UUID.nameUUIDFromBytes((scenarioName + "/" + n).getBytes(StandardCharsets.UTF_8)).toString();
                 result.add(new GuestSpec(n, uuid, image, memory, vcpus, posture, noShare, numa, startAt, boot, layout,
-                        sharing, free, churn, hygiene, balloonOn, statsPeriod));
+                        sharing, free, churn, hygiene, balloonOn, statsPeriod, kernel));
             }
             return result;
         }
@@ -524,6 +536,8 @@ public final class ScenarioParser {
 
     /** ns of ksmd CPU per page scanned: 4,118 measured by bench/sim-throughput.sh here (docs/PERFORMANCE.md, "Simulator"). */
     public static final double DEFAULT_KSMD_NANOS_PER_PAGE = 4100;
+    /** The guest kernel release a scenario's guests report unless they say otherwise: Debian 12's. */
+    public static final String DEFAULT_GUEST_KERNEL = "6.1.0";
     /** Debian's and most distributions' CONFIG_HZ. */
     public static final int DEFAULT_HZ = 250;
     static final GuestSpec.Layout DEFAULT_LAYOUT = new GuestSpec.Layout(0.15, 0.20, 0.25, 0.05, 0.01);

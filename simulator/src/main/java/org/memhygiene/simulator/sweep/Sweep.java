@@ -91,7 +91,7 @@ public final class Sweep {
                     g.noSharePages(), g.numaNode(), g.startAt(), g.boot(), g.layout(), g.sharing(), g.freeMemory(),
                     g.churn(), new GuestSpec.Hygiene(mode, h.agent() || mode == HygieneMode.AGENT_SCRUB, h.scrub(),
                     h.freePageReporting()), g.balloon() || mode == HygieneMode.FREE_PAGE_REPORTING,
-                    g.balloonStatsPeriodSeconds()));
+                    g.balloonStatsPeriodSeconds(), g.kernel()));
         }
         return s.withGuests(guests);
     }

@@ -17,14 +17,14 @@ class FidelityTest {
         java.util.Map<String, String> values = new java.util.TreeMap<>();
         for (String knob : new String[] {"run", "pages_to_scan", "sleep_millisecs", "use_zero_pages", "smart_scan",
                 "max_page_sharing", "merge_across_nodes", "advisor_mode"}) {
-            values.put(knob, java.nio.file.Files.readString(RealKsm.ROOT.resolve(knob)).strip());
+            values.put(knob, java.nio.file.Files.readString(org.memhygiene.core.ksm.KsmSysfs.DEFAULT_ROOT.resolve(knob)).strip());
         }
         return values;
     }
 
     @Test
     void simulatedCountersFollowTheRealKernel() throws Exception {
-        String reason = RealKsm.unavailableReason();
+        String reason = FidelityHarness.unavailableReason();
         Assumptions.assumeTrue(reason == null, () -> "skipped: " + reason);
         var others = FidelityHarness.mergeableProcesses();
         Assumptions.assumeTrue(others.isEmpty(), () -> "skipped: other processes use KSM (their pages would be unmerged"

@@ -27,6 +27,9 @@ class ScenarioParserTest {
         assertEquals("1", s.ksm().get(KsmKnob.RUN));
         assertEquals(Duration.ofSeconds(30), g.boot());
         assertEquals(GuestSpec.Churn.IDLE, g.churn());
+        assertEquals("6.1.0", g.kernel());
+        assertEquals(0, s.host().memoryPressurePercent());
+        assertEquals(0, s.host().swapBytes());
     }
 
     @Test
@@ -63,6 +66,9 @@ class ScenarioParserTest {
             {guests: [{name: a, boot: soon}]}                         | guests[0].boot       | not a duration
             {guests: [{name: a, hygiene: {mode: free_page_reporting}, balloon: {enabled: false}}]} | guests[0].hygiene.mode | needs the balloon
             guests: [{name: a, count: 4000, memory: 512GiB}]          | guests               | at most 2147483631 pages in all
+            {host: {swap_kind: floppy}, guests: [{name: a}]}           | host.swap_kind       | expected unencrypted, zram or dm-crypt
+            {host: {memory_pressure: 101}, guests: [{name: a}]}        | host.memory_pressure | must be from 0 to 100
+            {host: {swap: much}, guests: [{name: a}]}                  | host.swap            | not a size
             """)
     void invalidFilesNameTheFieldAndTheReason(String body, String field, String reason) {
         String yaml = "name: bad\n" + (body.startsWith("{") ? body.substring(1, body.length() - 1).replace(", events", "\nevents")

@@ -34,7 +34,7 @@ public final class PolicyFrontier {
         List<SweepPolicy> policies = Sweep.defaultPolicies();
         List<HygieneMode> modes = Sweep.defaultModes();
         Duration duration = scenario.duration().compareTo(CELL_DURATION) < 0 ? scenario.duration() : CELL_DURATION;
-        PostureScorer scorer = PostureScorer.withoutHostFiles();
+        PostureScorer scorer = PostureScorer.withoutHostFacts();
         List<FrontierPoint> cells = new ArrayList<>();
         int total = policies.size() * modes.size();
         for (SweepPolicy policy : policies) {

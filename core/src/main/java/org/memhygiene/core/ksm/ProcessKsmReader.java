@@ -1,4 +1,4 @@
-package org.memhygiene.controller.ksm;
+package org.memhygiene.core.ksm;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.memhygiene.core.ksm.ProcessKsmStat;
+import org.memhygiene.core.host.HostNotAvailableException;
 
 /**
  * Per-process KSM figures from /proc/PID/ksm_stat (Linux 6.1+) or /proc/PID/ksm_merging_pages
@@ -47,7 +47,7 @@ public final class ProcessKsmReader {
                         .ifPresent(tracked::add);
             }
         } catch (IOException e) {
-            throw new KsmAccessException("cannot list " + procRoot + ": " + KsmSysfs.describe(e), e);
+            throw new HostNotAvailableException("cannot list " + procRoot + ": " + KsmSysfs.describe(e), e);
         }
         tracked.sort(Comparator.comparingLong(ProcessKsmStat::savedPages).reversed()
                 .thenComparingInt(ProcessKsmStat::pid));

@@ -1,4 +1,4 @@
-package org.memhygiene.controller.cli;
+package org.memhygiene.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -6,13 +6,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.cli.ProcessRun;
 import org.memhygiene.core.json.Json;
 
 /** bin/memhygiene from the packaged jars, started from an unrelated working directory. */
@@ -57,7 +64,7 @@ class LauncherIT {
         assertEquals("777", Files.readString(ksm.resolve("pages_to_scan")).strip());
         // SIGINT, as Ctrl-C sends it (the launcher execs java, so the pid is the JVM's).
         new ProcessBuilder("kill", "-INT", Long.toString(watch.pid())).start().waitFor();
-        assertTrue(watch.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the watch ends on SIGINT");
+        assertTrue(watch.waitFor(30, TimeUnit.SECONDS), "the watch ends on SIGINT");
         assertEquals("100", Files.readString(ksm.resolve("pages_to_scan")).strip(), "restored by the shutdown hook");
     }
 
@@ -68,6 +75,40 @@ class LauncherIT {
         ProcessRun run = launch("--version");
         assertEquals(0, run.exitCode(), run.err());
         assertEquals("memhygiene " + version, run.out().strip());
+    }
+
+    @Test
+    void runsTheDaemonOnAScenarioFromTheSimulator() throws Exception {
+        int port;
+        try (ServerSocket free = new ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Path config = Files.writeString(elsewhere.resolve("memhygiene.yaml"), "api:\n  port: " + port + "\nhistory:\n  path: "
+                + elsewhere.resolve("history") + "\n");
+        Path scenario = LAUNCHER.getParent().getParent().resolve("docs/scenarios/web-farm.yaml");
+        Process daemon = new ProcessBuilder(LAUNCHER.toString(), "run", "--scenario", scenario.toString(), "--config",
+                config.toString()).directory(elsewhere.toFile()).redirectErrorStream(true)
+                .redirectOutput(elsewhere.resolve("daemon.log").toFile()).start();
+        try {
+            HttpClient http = HttpClient.newHttpClient();
+            JsonNode status = null;
+            for (int i = 0; i < 300 && status == null && daemon.isAlive(); i++) {
+                try {
+                    status = Json.mapper().readTree(http.send(HttpRequest.newBuilder(
+                            URI.create("http://127.0.0.1:" + port + "/api/v1/status")).build(),
+                            HttpResponse.BodyHandlers.ofString()).body());
+                } catch (IOException e) {
+                    Thread.sleep(100); // not listening yet
+                }
+            }
+            assertNotNull(status, "the daemon never answered: " + Files.readString(elsewhere.resolve("daemon.log")));
+            assertTrue(status.get("backend").asText().startsWith("simulator: scenario 'web-farm'"), status.toString());
+            assertEquals("simulator", status.at("/sources/2/name").asText(), status.toString());
+            assertTrue(status.at("/sources/2/up").asBoolean(), status.toString());
+        } finally {
+            daemon.destroy(); // SIGTERM
+            assertTrue(daemon.waitFor(30, TimeUnit.SECONDS), "the daemon stops on SIGTERM");
+        }
     }
 
     @Test

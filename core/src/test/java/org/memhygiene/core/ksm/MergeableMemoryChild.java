@@ -1,4 +1,4 @@
-package org.memhygiene.controller.ksm;
+package org.memhygiene.core.ksm;
 
 import com.sun.jna.Pointer;
 import java.io.IOException;

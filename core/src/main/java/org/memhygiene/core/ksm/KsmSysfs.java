@@ -1,6 +1,5 @@
-package org.memhygiene.controller.ksm;
+package org.memhygiene.core.ksm;
 
-import org.memhygiene.core.ksm.KsmChange;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -20,18 +19,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.memhygiene.core.ksm.KsmKnob;
-import org.memhygiene.core.ksm.KsmSample;
-import org.memhygiene.core.ksm.KsmSettings;
-import org.memhygiene.core.ksm.KsmStats;
-import org.memhygiene.core.ksm.KsmText;
+import org.memhygiene.core.host.HostNotAvailableException;
+import org.memhygiene.core.host.HostRefusedException;
 
 /**
- * Reads and writes the host's KSM through sysfs (https://docs.kernel.org/admin-guide/mm/ksm.html).
- * The root is a constructor argument so tests can point at a tree of their own.
+ * Reads and writes the host's KSM through sysfs (https://docs.kernel.org/admin-guide/mm/ksm.html): the
+ * one reader and writer of /sys/kernel/mm/ksm, for the controller and the simulator's fidelity harness.
+ * The root is a constructor argument so tests can point at a tree of their own. Failures are the host
+ * backend's typed errors: {@link HostNotAvailableException} when KSM or a knob is not there,
+ * {@link HostRefusedException} when a change is refused.
  */
 public final class KsmSysfs {
     public static final Path DEFAULT_ROOT = Path.of("/sys/kernel/mm/ksm");
+    private static final int SETTLE_ATTEMPTS = 20;
 
     private final Path root;
     private final Clock clock;
@@ -68,10 +68,10 @@ public final class KsmSysfs {
                 }
             }
         } catch (NoSuchFileException e) {
-            throw new KsmAccessException("KSM is not available: " + root
+            throw new HostNotAvailableException("KSM is not available: " + root
                     + " does not exist (is the kernel built with CONFIG_KSM?)", e);
         } catch (IOException e) {
-            throw new KsmAccessException("cannot list " + root + ": " + describe(e), e);
+            throw new HostNotAvailableException("cannot list " + root + ": " + describe(e), e);
         }
         return KsmText.parse(text, errors);
     }
@@ -91,6 +91,28 @@ public final class KsmSysfs {
             throw new IOException("longer than " + pageSizeBytes + " bytes, not a KSM sysfs file");
         }
         return new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * {@link #read()}, again until pages_scanned reads the same just before and just after it: ksmd may run
+     * a batch while the files are read one by one, and a comparison with another run (the fidelity harness)
+     * must not see two states mixed. Gives up after {@value #SETTLE_ATTEMPTS} attempts and returns the last read.
+     */
+    public KsmStats readSettled() {
+        Path scanned = root.resolve(KsmFile.PAGES_SCANNED.fileName());
+        KsmStats stats = null;
+        for (int attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
+            try {
+                String before = readBounded(scanned);
+                stats = read();
+                if (before.equals(readBounded(scanned))) {
+                    return stats;
+                }
+            } catch (IOException e) {
+                throw new HostNotAvailableException("cannot read " + scanned + ": " + describe(e), e);
+            }
+        }
+        return stats;
     }
 
     public KsmSample sample() {
@@ -117,7 +139,7 @@ public final class KsmSysfs {
      */
     public List<KsmChange> apply(KsmSettings settings) {
         if (!available()) {
-            throw new KsmAccessException("KSM is not available: " + root
+            throw new HostNotAvailableException("KSM is not available: " + root
                     + " does not exist (is the kernel built with CONFIG_KSM?)");
         }
         KsmStats before = read();
@@ -127,7 +149,7 @@ public final class KsmSysfs {
             KsmKnob knob = write.getKey();
             Optional<String> current = valueOf(before, knob);
             if (current.isEmpty()) {
-                throw new KsmAccessException(before.unreadableFiles().containsKey(knob.fileName())
+                throw new HostNotAvailableException(before.unreadableFiles().containsKey(knob.fileName())
                         ? "cannot read " + root.resolve(knob.fileName()) + ": "
                                 + before.unreadableFiles().get(knob.fileName())
                         : "this kernel has no KSM knob " + knob.fileName() + " (" + root.resolve(knob.fileName())
@@ -135,7 +157,7 @@ public final class KsmSysfs {
             }
             changes.add(new KsmChange(knob, current.get(), write.getValue()));
         }
-        checkPreconditions(before, settings);
+        KsmWriteRules.check(settings, knob -> valueOf(before, knob), before.pagesShared().orElse(0));
 
         // Open every file before the first write, so a permission or read-only fault changes nothing.
         // Opening does not truncate: on a plain file (a test tree) that would already be a change.
@@ -143,7 +165,7 @@ public final class KsmSysfs {
             try (FileChannel ignored = open(change.knob(), StandardOpenOption.WRITE)) {
                 // only checking that it opens for writing
             } catch (IOException e) {
-                throw new KsmAccessException("cannot close " + root.resolve(change.knob().fileName()) + ": "
+                throw new HostRefusedException("cannot close " + root.resolve(change.knob().fileName()) + ": "
                         + describe(e) + " (nothing was changed)", e);
             }
         }
@@ -153,9 +175,9 @@ public final class KsmSysfs {
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 write(channel, change.after());
                 written.add(change);
-            } catch (IOException | KsmAccessException e) {
+            } catch (IOException | HostRefusedException e) {
                 String rollback = rollBack(written);
-                throw new KsmAccessException("the kernel refused " + change.knob().fileName() + "="
+                throw new HostRefusedException("the kernel refused " + change.knob().fileName() + "="
                         + change.after() + " (" + (e instanceof IOException io ? describe(io) : e.getMessage()) + ")"
                         + hint(change.knob()) + "; " + rollback, e);
             }
@@ -163,42 +185,22 @@ public final class KsmSysfs {
         return List.copyOf(changes);
     }
 
-    private void checkPreconditions(KsmStats before, KsmSettings settings) {
-        boolean unmerging = settings.contains(KsmKnob.RUN)
-                && Long.parseLong(settings.get(KsmKnob.RUN)) == KsmKnob.RUN_UNMERGE;
-        long shared = before.pagesShared().orElse(0);
-        for (KsmKnob knob : List.of(KsmKnob.MERGE_ACROSS_NODES, KsmKnob.MAX_PAGE_SHARING)) {
-            if (settings.contains(knob) && !settings.get(knob).equals(valueOf(before, knob).orElse(null))
-                    && shared > 0 && !unmerging) {
-                throw new KsmAccessException(knob.fileName() + " can change only while no pages are shared"
-                        + " (pages_shared=" + shared + "); unmerge in the same step with `ksm set run=2 "
-                        + knob.fileName() + "=" + settings.get(knob) + "`, then start merging again with `ksm set run=1`");
-            }
-        }
-        if (settings.contains(KsmKnob.PAGES_TO_SCAN)
-                && "scan-time".equals(before.advisorMode().orElse("none"))
-                && !"none".equals(settings.get(KsmKnob.ADVISOR_MODE))) {
-            throw new KsmAccessException("pages_to_scan is set by the KSM advisor while advisor_mode=scan-time;"
-                    + " add advisor_mode=none to set it by hand");
-        }
-    }
-
     private FileChannel open(KsmKnob knob, StandardOpenOption... options) {
         Path file = root.resolve(knob.fileName());
         try {
             return FileChannel.open(file, options);
         } catch (AccessDeniedException e) {
-            throw new KsmAccessException("permission denied writing " + file
+            throw new HostRefusedException("permission denied writing " + file
                     + ": changing KSM knobs needs root (nothing was changed)", e);
         } catch (FileSystemException e) {
             if (e.getReason() != null && e.getReason().contains("Read-only file system")) {
-                throw new KsmAccessException(file + " is on a read-only file system (is /sys mounted read-only,"
+                throw new HostRefusedException(file + " is on a read-only file system (is /sys mounted read-only,"
                         + " e.g. in a container?); nothing was changed", e);
             }
-            throw new KsmAccessException("cannot open " + file + " for writing: " + describe(e)
+            throw new HostRefusedException("cannot open " + file + " for writing: " + describe(e)
                     + " (nothing was changed)", e);
         } catch (IOException e) {
-            throw new KsmAccessException("cannot open " + file + " for writing: " + describe(e)
+            throw new HostRefusedException("cannot open " + file + " for writing: " + describe(e)
                     + " (nothing was changed)", e);
         }
     }
@@ -261,7 +263,7 @@ public final class KsmSysfs {
     }
 
     /** The errno text of an I/O error ("Permission denied", "Invalid argument"), not a stack trace. */
-    static String describe(IOException e) {
+    public static String describe(IOException e) {
         if (e instanceof AccessDeniedException) {
             return "permission denied";
         }

@@ -1,4 +1,4 @@
-package org.memhygiene.controller.ksm;
+package org.memhygiene.core.ksm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -13,7 +13,6 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.core.ksm.ProcessKsmStat;
 
 class ProcessKsmReaderTest {
     @TempDir

@@ -1,12 +1,10 @@
-package org.memhygiene.controller.ksm;
+package org.memhygiene.core.ksm;
 
-import org.memhygiene.core.ksm.KsmChange;
+import java.util.Collection;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import org.memhygiene.core.ksm.KsmKnob;
-import org.memhygiene.core.ksm.KsmSettings;
 
 /**
  * The values some knobs had before a command changed them, to put back when it ends (normally, on an
@@ -15,18 +13,28 @@ import org.memhygiene.core.ksm.KsmSettings;
 public final class KsmRestorePoint {
     private final KsmSysfs sysfs;
     private final Map<KsmKnob, String> previous;
+    private final boolean unmergeFirst;
     private final AtomicBoolean restored = new AtomicBoolean();
 
-    private KsmRestorePoint(KsmSysfs sysfs, Map<KsmKnob, String> previous) {
+    private KsmRestorePoint(KsmSysfs sysfs, Map<KsmKnob, String> previous, boolean unmergeFirst) {
         this.sysfs = sysfs;
         this.previous = previous;
+        this.unmergeFirst = unmergeFirst;
     }
 
     /** Remembers the current values of the knobs {@code settings} would change. */
     public static KsmRestorePoint before(KsmSysfs sysfs, KsmSettings settings) {
-        Map<KsmKnob, String> previous = new EnumMap<>(KsmKnob.class);
-        settings.inWriteOrder().forEach(e -> previous.put(e.getKey(), null));
-        return new KsmRestorePoint(sysfs, new EnumMap<>(sysfs.currentValues(previous.keySet())));
+        return of(sysfs, settings.inWriteOrder().stream().map(Map.Entry::getKey).toList(), false);
+    }
+
+    /**
+     * Remembers the current values of {@code knobs}. With {@code unmergeFirst}, restoring writes run=2 before
+     * the values: what a run merged is unmerged (its rmap items freed), and merge_across_nodes and
+     * max_page_sharing, which change only while nothing is shared, can go back too. For a harness that owns
+     * KSM for its run (the fidelity harness), not for a command on a host whose guests merge.
+     */
+    public static KsmRestorePoint of(KsmSysfs sysfs, Collection<KsmKnob> knobs, boolean unmergeFirst) {
+        return new KsmRestorePoint(sysfs, new EnumMap<>(sysfs.currentValues(knobs)), unmergeFirst);
     }
 
     public Map<KsmKnob, String> previousValues() {
@@ -37,6 +45,9 @@ public final class KsmRestorePoint {
     public List<KsmChange> restore() {
         if (previous.isEmpty() || !restored.compareAndSet(false, true)) {
             return List.of();
+        }
+        if (unmergeFirst) {
+            sysfs.apply(KsmSettings.of(Map.of(KsmKnob.RUN, Long.toString(KsmKnob.RUN_UNMERGE))));
         }
         return sysfs.apply(KsmSettings.of(previous));
     }

@@ -1,4 +1,4 @@
-package org.memhygiene.controller.daemon;
+package org.memhygiene.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,6 +14,8 @@ import java.time.Duration;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.daemon.Daemon;
+import org.memhygiene.controller.daemon.DaemonConfig;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.simulator.SimulatedHost;
 

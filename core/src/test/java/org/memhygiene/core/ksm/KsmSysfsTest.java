@@ -1,6 +1,5 @@
-package org.memhygiene.controller.ksm;
+package org.memhygiene.core.ksm;
 
-import org.memhygiene.core.ksm.KsmChange;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -15,9 +14,8 @@ import java.util.OptionalLong;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.core.ksm.KsmKnob;
-import org.memhygiene.core.ksm.KsmSettings;
-import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.host.HostNotAvailableException;
+import org.memhygiene.core.host.HostRefusedException;
 
 /** KsmSysfs against temporary trees: the faults a real kernel's sysfs cannot be made to show. */
 class KsmSysfsTest {
@@ -58,7 +56,7 @@ class KsmSysfsTest {
     @Test
     void missingRootSaysKsmIsNotAvailable() {
         KsmSysfs sysfs = new KsmSysfs(dir.resolve("no-such-dir"), java.time.Clock.systemUTC(), org.memhygiene.core.linux.LinuxMemory.pageSizeBytes());
-        KsmAccessException e = assertThrows(KsmAccessException.class, sysfs::read);
+        HostNotAvailableException e = assertThrows(HostNotAvailableException.class, sysfs::read);
         assertTrue(e.getMessage().contains("KSM is not available"), e.getMessage());
         assertFalse(sysfs.available());
     }
@@ -82,7 +80,7 @@ class KsmSysfsTest {
         // /dev/full reads as NULs: the current value is unknown, so nothing can be put back later.
         Files.delete(tree.root().resolve("use_zero_pages"));
         Files.createSymbolicLink(tree.root().resolve("use_zero_pages"), Path.of("/dev/full"));
-        KsmAccessException e = assertThrows(KsmAccessException.class, () -> tree.sysfs()
+        HostNotAvailableException e = assertThrows(HostNotAvailableException.class, () -> tree.sysfs()
                 .apply(KsmSettings.parse(List.of("pages_to_scan=999", "use_zero_pages=1", "run=1"))));
         assertTrue(e.getMessage().contains("cannot read") && e.getMessage().contains("use_zero_pages"), e.getMessage());
         assertEquals("100", tree.get("pages_to_scan"));
@@ -101,7 +99,7 @@ class KsmSysfsTest {
         Files.createSymbolicLink(tree.root().resolve("pages_to_scan"), refusing);
         String before = Files.readString(refusing).strip();
         // merge_across_nodes is written before pages_to_scan, so it must be put back.
-        KsmAccessException e = assertThrows(KsmAccessException.class, () -> tree.sysfs()
+        HostRefusedException e = assertThrows(HostRefusedException.class, () -> tree.sysfs()
                 .apply(KsmSettings.parse(List.of("merge_across_nodes=0", "pages_to_scan=0"))));
         assertTrue(e.getMessage().contains("the kernel refused pages_to_scan=0 (Invalid argument)"), e.getMessage());
         assertTrue(e.getMessage().contains("put back merge_across_nodes=1"), e.getMessage());
@@ -112,7 +110,7 @@ class KsmSysfsTest {
     @Test
     void aMissingKnobFailsBeforeAnythingIsWritten() {
         SysfsTree tree = SysfsTree.create(dir).remove("smart_scan");
-        KsmAccessException e = assertThrows(KsmAccessException.class,
+        HostNotAvailableException e = assertThrows(HostNotAvailableException.class,
                 () -> tree.sysfs().apply(KsmSettings.parse(List.of("run=1", "smart_scan=0"))));
         assertTrue(e.getMessage().contains("this kernel has no KSM knob smart_scan"), e.getMessage());
         assertEquals("0", tree.get("run"));
@@ -127,7 +125,7 @@ class KsmSysfsTest {
         SysfsTree tree = SysfsTree.create(dir);
         Files.delete(tree.root().resolve("run"));
         Files.createSymbolicLink(tree.root().resolve("run"), readOnly);
-        KsmAccessException e = assertThrows(KsmAccessException.class,
+        HostRefusedException e = assertThrows(HostRefusedException.class,
                 () -> tree.sysfs().apply(KsmSettings.parse(List.of("pages_to_scan=5", "run=0"))));
         assertTrue(e.getMessage().contains("nothing was changed"), e.getMessage());
         assertEquals("100", tree.get("pages_to_scan"));
@@ -136,7 +134,7 @@ class KsmSysfsTest {
     @Test
     void mergeAcrossNodesChangesOnlyWithNothingShared() {
         SysfsTree tree = SysfsTree.create(dir).put("pages_shared", "12");
-        KsmAccessException e = assertThrows(KsmAccessException.class,
+        HostRefusedException e = assertThrows(HostRefusedException.class,
                 () -> tree.sysfs().apply(KsmSettings.parse(List.of("merge_across_nodes=0"))));
         assertTrue(e.getMessage().contains("only while no pages are shared (pages_shared=12)"), e.getMessage());
         assertEquals("1", tree.get("merge_across_nodes"));
@@ -151,7 +149,7 @@ class KsmSysfsTest {
     @Test
     void pagesToScanIsRefusedWhileTheAdvisorOwnsIt() {
         SysfsTree tree = SysfsTree.create(dir).put("advisor_mode", "none [scan-time]");
-        KsmAccessException e = assertThrows(KsmAccessException.class,
+        HostRefusedException e = assertThrows(HostRefusedException.class,
                 () -> tree.sysfs().apply(KsmSettings.parse(List.of("pages_to_scan=5"))));
         assertTrue(e.getMessage().contains("advisor_mode=none"), e.getMessage());
         tree.sysfs().apply(KsmSettings.parse(List.of("pages_to_scan=5", "advisor_mode=none")));

@@ -1,4 +1,4 @@
-package org.memhygiene.ui;
+package org.memhygiene.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.ui.SnapshotCheck;
 
 /** bin/memhygiene dashboard --snapshot from the packaged jars: every view rendered headless, with content. */
 class SnapshotIT {

@@ -1,4 +1,4 @@
-package org.memhygiene.controller.ksm;
+package org.memhygiene.core.ksm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -14,9 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.memhygiene.core.ksm.KsmSettings;
-import org.memhygiene.core.ksm.KsmStats;
-import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.linux.LinuxMemory;
 
 /**

@@ -1,4 +1,4 @@
-package org.memhygiene.controller.ksm;
+package org.memhygiene.core.ksm;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -70,7 +70,7 @@ public final class SysfsTree {
         return this;
     }
 
-    SysfsTree remove(String file) {
+    public SysfsTree remove(String file) {
         try {
             Files.delete(root.resolve(file));
         } catch (IOException e) {
@@ -79,7 +79,7 @@ public final class SysfsTree {
         return this;
     }
 
-    String get(String file) {
+    public String get(String file) {
         try {
             return Files.readString(root.resolve(file)).strip();
         } catch (IOException e) {
@@ -87,7 +87,7 @@ public final class SysfsTree {
         }
     }
 
-    KsmSysfs sysfs() {
+    public KsmSysfs sysfs() {
         return new KsmSysfs(root, Clock.systemUTC(), LinuxMemory.pageSizeBytes());
     }
 }
