@@ -155,10 +155,15 @@ class SecretMemoryTest {
         }
     }
 
+    /** The memfd_secret pages mapped a second time, read-only: what they hold, seen from outside the SecretMemory. */
+    private Pointer secondMapping(SecretMemory secret) {
+        return LinuxMemory.map(null, page, LinuxMemory.PROT_READ, LinuxMemory.MAP_SHARED, secret.fileDescriptor(), 0);
+    }
+
     @Test
     void closeZeroesTheSecretSeenThroughASecondMapping() throws IOException {
         SecretMemory secret = memfdSecretOrSkip(page);
-        Pointer view = LinuxMemory.map(null, page, LinuxMemory.PROT_READ, LinuxMemory.MAP_SHARED, secret.fileDescriptor(), 0);
+        Pointer view = secondMapping(secret);
         try {
             secret.write(0, KEY);
             assertArrayEquals(KEY, view.getByteArray(0, KEY.length), "the second mapping shows the same pages");
@@ -175,7 +180,7 @@ class SecretMemoryTest {
     @Test
     void aForgottenSecretIsZeroedByTheCleaner() throws Exception {
         SecretMemory secret = memfdSecretOrSkip(page);
-        Pointer view = LinuxMemory.map(null, page, LinuxMemory.PROT_READ, LinuxMemory.MAP_SHARED, secret.fileDescriptor(), 0);
+        Pointer view = secondMapping(secret);
         try {
             secret.write(0, KEY);
             secret = null; // forgotten without close()
