@@ -90,8 +90,8 @@ jlink --add-modules "$modules" --output "$jre" --strip-debug --no-man-pages --no
 # No class data sharing archive (the launcher's -Xshare:auto then runs without one): JDK 17's
 # -Xshare:dump writes a different classes.jsa on every run, and the image must be reproducible.
 
-# util-linux's setpriv drops to the agent's user keeping CAP_IPC_LOCK, as the unit's User= and
-# AmbientCapabilities= do (busybox's setpriv cannot change the user).
+# util-linux's setpriv drops to the agent's user with no capabilities, as the unit's User= and
+# CapabilityBoundingSet= do (busybox's setpriv cannot change the user).
 install -D -m 0755 /usr/bin/setpriv "$fs/usr/local/bin/setpriv"
 
 # glibc and the other shared libraries the JRE, JNA's native part and setpriv load (busybox is static).

@@ -2,8 +2,8 @@
 # Stands in for memhygiene-agent.service under busybox init, which respawns it like Restart=on-failure.
 # The unit itself cannot run here (no systemd); the agent's tests verify it with systemd-analyze
 # (guest-agent ServiceUnitTest). What the unit does that matters for this test is kept: its condition
-# (the port exists), its environment, User=/Group=memhygiene with only CAP_IPC_LOCK, Nice=19 and
-# OOMScoreAdjust=500, IOSchedulingClass=idle.
+# (the port exists), its environment, User=/Group=memhygiene with no capabilities (CapabilityBoundingSet=),
+# Nice=19 and OOMScoreAdjust=500, IOSchedulingClass=idle.
 port=/dev/virtio-ports/org.memhygiene.agent.0
 if [ ! -e "$port" ]; then sleep 5; exit 0; fi     # ConditionPathExists=
 export MEMHYGIENE_AGENT_CONFIG=/etc/memhygiene/agent.yaml
@@ -14,5 +14,5 @@ renice -n 19 -p $$ >/dev/null         # Nice=19
 ionice -c 3 -p $$                     # IOSchedulingClass=idle
 sleep 1  # RestartSec= (busybox init respawns at once)
 exec /usr/local/bin/setpriv --reuid memhygiene --regid memhygiene --init-groups \
-  --inh-caps +ipc_lock --ambient-caps +ipc_lock \
+  --bounding-set -all --inh-caps -all \
   /opt/memhygiene-agent/bin/memhygiene-agent > /dev/ttyS0 2>&1

@@ -11,7 +11,6 @@ import io.javalin.http.sse.SseClient;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -35,6 +34,7 @@ import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.secret.SecretMemory;
 
 /**
  * The controller's HTTP API (docs/API.md): JSON under /api/v1, a Server-Sent Events stream of snapshots,
@@ -52,7 +52,7 @@ public final class ApiServer implements AutoCloseable {
     private final SnapshotLoop loop;
     private final PostureScorer posture;
     private final PolicyStep policy;
-    private final Optional<String> token;
+    private final Optional<SecretMemory> token;
     private final Supplier<String> metrics;
     private final Map<String, Function<Map<String, String>, Object>> extraViews;
     private final Javalin app;
@@ -62,20 +62,21 @@ public final class ApiServer implements AutoCloseable {
      * @param policy     the loop's policy step, for GET and PUT /api/v1/policy
      * @param bind       the address to listen on
      * @param port       the port; 0 picks a free one ({@link #port()})
-     * @param token      the bearer token for state-changing calls; required when {@code bind} is not loopback
+     * @param token      the bearer token for state-changing calls, in secret memory that the caller closes after
+     *                   this server; required when {@code bind} is not loopback
      * @param metrics    the Prometheus text exposition for GET /metrics
      * @param extraViews more read-only JSON documents by path under /api/v1 (history, ...), each computed
      *                   per request from its query parameters; an IllegalArgumentException is a 400
      */
     public ApiServer(SnapshotLoop loop, PostureScorer posture, PolicyStep policy, String bind, int port,
-            Optional<String> token, Supplier<String> metrics, Map<String, Function<Map<String, String>, Object>> extraViews) {
+            Optional<SecretMemory> token, Supplier<String> metrics, Map<String, Function<Map<String, String>, Object>> extraViews) {
         if (!isLoopback(bind) && token.isEmpty()) {
             throw new IllegalArgumentException("the API would listen on " + bind + " without a token: anything that"
                     + " reaches it could change KSM and scrub guests; set api.token_file, or bind to 127.0.0.1");
         }
         token.ifPresent(t -> {
-            if (t.length() < 16) {
-                throw new IllegalArgumentException("the API token must be at least 16 characters, has " + t.length());
+            if (t.sizeBytes() < 16) {
+                throw new IllegalArgumentException("the API token must be at least 16 bytes, has " + t.sizeBytes());
             }
         });
         this.loop = loop;
@@ -315,7 +316,11 @@ public final class ApiServer implements AutoCloseable {
             return false;
         }
         byte[] given = header.substring("Bearer ".length()).strip().getBytes(StandardCharsets.UTF_8);
-        return MessageDigest.isEqual(given, token.orElseThrow().getBytes(StandardCharsets.UTF_8));
+        try {
+            return token.orElseThrow().constantTimeEquals(given);
+        } finally {
+            Arrays.fill(given, (byte) 0); // the header's String stays Jetty's; this copy at least goes now
+        }
     }
 
     private static void json(Context ctx, Object value) throws JsonProcessingException {

@@ -55,7 +55,7 @@ final class DaemonCommands {
             DaemonConfig settings;
             try {
                 settings = config == null ? DaemonConfig.defaults() : DaemonConfig.load(config);
-                settings.apiToken(); // a bad token file is a usage error, before anything starts
+                settings.apiToken().ifPresent(token -> token.close()); // a bad token file is a usage error, before anything starts
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
             }

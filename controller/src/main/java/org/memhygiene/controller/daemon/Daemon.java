@@ -5,12 +5,14 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.memhygiene.controller.api.ApiServer;
 import org.memhygiene.controller.history.History;
 import org.memhygiene.controller.metrics.HostMetrics;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.core.host.HostBackend;
+import org.memhygiene.secret.SecretMemory;
 
 /**
  * The daemon assembled over any {@link HostBackend}: the snapshot loop, the policy step, the history and
@@ -18,21 +20,25 @@ import org.memhygiene.core.host.HostBackend;
  * starts one in-process on a simulated host, so both are served by the same code.
  */
 public final class Daemon implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Daemon.class.getName());
+
     private final HostBackend host;
     private final History history;
     private final PolicyConfig policyConfig;
     private final PolicyStep policy;
     private final SnapshotLoop loop;
     private final ApiServer api;
+    private final Optional<SecretMemory> apiToken;
 
     private Daemon(HostBackend host, History history, PolicyConfig policyConfig, PolicyStep policy, SnapshotLoop loop,
-            ApiServer api) {
+            ApiServer api, Optional<SecretMemory> apiToken) {
         this.host = host;
         this.history = history;
         this.policyConfig = policyConfig;
         this.policy = policy;
         this.loop = loop;
         this.api = api;
+        this.apiToken = apiToken;
     }
 
     /**
@@ -40,10 +46,11 @@ public final class Daemon implements AutoCloseable {
      * also when starting fails.
      *
      * @throws IllegalArgumentException for a configuration that cannot work (bad policy file, token, bind address)
-     * @throws IllegalStateException    when the history database cannot be opened
+     * @throws IllegalStateException    when the history database cannot be opened, or no memory can be locked for the token
      */
     public static Daemon start(HostBackend host, DaemonConfig settings, boolean dryRun, Clock clock) {
         History history = null;
+        Optional<SecretMemory> apiToken = Optional.empty();
         try {
             PolicyConfig policyConfig;
             try {
@@ -67,14 +74,19 @@ public final class Daemon implements AutoCloseable {
             SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), clock, List.of(policy, posture::score,
                     snapshot -> recorded.record(snapshot, posture.score(snapshot))));
             HostMetrics metrics = new HostMetrics(loop::latest, loop::status, posture, policy);
-            ApiServer api = new ApiServer(loop, posture, policy, settings.apiBind(), settings.apiPort(), settings.apiToken(), metrics::scrape,
+            apiToken = settings.apiToken();
+            // Which protection the token got is an admin's question (memfd_secret, or the mlock fallback and why).
+            apiToken.ifPresent(token -> LOG.log(System.Logger.Level.INFO, "api.token_file "
+                    + settings.apiTokenFile().orElseThrow() + ": the token is held in " + token.protection().summary()));
+            ApiServer api = new ApiServer(loop, posture, policy, settings.apiBind(), settings.apiPort(), apiToken, metrics::scrape,
                     Map.of("history", query -> HistoryQuery.view(recorded, query),
                     "history/decisions", query -> HistoryQuery.decisions(recorded, query), "decisions", query -> policy.records()));
             loop.tick(); // the first sample before the API opens, so it never answers "no snapshot yet" for long
             api.start();
             loop.start();
-            return new Daemon(host, recorded, policyConfig, policy, loop, api);
+            return new Daemon(host, recorded, policyConfig, policy, loop, api, apiToken);
         } catch (RuntimeException e) {
+            apiToken.ifPresent(SecretMemory::close);
             if (history != null) {
                 history.close();
             }
@@ -111,5 +123,6 @@ public final class Daemon implements AutoCloseable {
         policy.close();
         host.close();
         history.close();
+        apiToken.ifPresent(SecretMemory::close);
     }
 }

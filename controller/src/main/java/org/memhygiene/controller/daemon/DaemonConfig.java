@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.Set;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.core.units.Durations;
+import org.memhygiene.secret.SecretMemory;
 
 /**
  * The daemon's configuration, /etc/memhygiene/memhygiene.yaml (controller/src/main/dist/memhygiene.yaml
@@ -41,6 +42,8 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
             "dry_run", "history", "policy_file");
     private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
     private static final Set<String> HISTORY_KEYS = Set.of("path", "retention_millis", "interval_millis");
+    /** A bearer token is tens of bytes: a larger file is a mistake, and not worth locking memory for. */
+    static final long MAX_TOKEN_BYTES = 4096;
 
     public DaemonConfig {
         if (interval.compareTo(Duration.ofMillis(100)) < 0) {
@@ -72,17 +75,21 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
                 Duration.ofSeconds(10), Optional.empty());
     }
 
-    /** The token from {@link #apiTokenFile()}, stripped; an empty or unreadable file is an error. */
-    public Optional<String> apiToken() {
+    /**
+     * The token from {@link #apiTokenFile()} without the whitespace around it, read straight into secret
+     * memory (secret-memory/README.md), which the caller closes. An empty, unreadable or oversized file is an
+     * IllegalArgumentException; memory that cannot be locked (RLIMIT_MEMLOCK) an IllegalStateException.
+     */
+    public Optional<SecretMemory> apiToken() {
         return apiTokenFile.map(file -> {
             try {
-                String token = Files.readString(file).strip();
-                if (token.isEmpty()) {
-                    throw new IllegalArgumentException("api.token_file " + file + " is empty");
-                }
-                return token;
+                return SecretMemory.readFile(file, SecretMemory.Trim.ASCII_WHITESPACE, MAX_TOKEN_BYTES);
             } catch (IOException e) {
                 throw new IllegalArgumentException("api.token_file " + file + ": cannot read it: " + e.getMessage(), e);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("api.token_file " + e.getMessage(), e);
+            } catch (IllegalStateException e) {
+                throw new IllegalStateException("api.token_file " + file + ": " + e.getMessage(), e);
             }
         });
     }

@@ -36,6 +36,7 @@ import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.secret.SecretMemory;
 
 /**
  * The API end to end on loopback: a daemon loop over libvirt's test driver (a VM with the real agent's
@@ -56,6 +57,7 @@ class ApiServerTest {
     private PostureScorer posture;
     private ApiServer api;
     private SysfsTree ksm;
+    private Optional<SecretMemory> apiToken = Optional.empty();
 
     private URI start(String bind, Optional<String> token) throws Exception {
         Path socket = dir.resolve("good.sock");
@@ -68,7 +70,8 @@ class ApiServerTest {
         policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> { });
         posture = PostureScorer.of(host);
         loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of(policy, posture::score));
-        api = new ApiServer(loop, posture, policy, bind, 0, token, () -> "memhygiene_test 1\n",
+        apiToken = token.map(ApiServerTest::secret);
+        api = new ApiServer(loop, posture, policy, bind, 0, apiToken, () -> "memhygiene_test 1\n",
                 Map.of("extra", query -> Map.of("k", query.getOrDefault("k", "v"))));
         loop.tick();
         api.start();
@@ -93,6 +96,15 @@ class ApiServerTest {
             agent.close();
         }
         scheduler.shutdownNow();
+        apiToken.ifPresent(SecretMemory::close);
+    }
+
+    /** The token as the daemon holds it: in secret memory. */
+    private static SecretMemory secret(String token) {
+        byte[] bytes = token.getBytes(StandardCharsets.UTF_8);
+        SecretMemory secret = new SecretMemory(bytes.length);
+        secret.write(0, bytes);
+        return secret;
     }
 
     private HttpResponse<String> send(HttpRequest.Builder request) throws Exception {
@@ -270,8 +282,10 @@ class ApiServerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new ApiServer(null, null, null, "0.0.0.0", 0, Optional.empty(), () -> "", Map.of()));
         assertTrue(e.getMessage().contains("without a token"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> new ApiServer(null, null, null, "127.0.0.1", 0, Optional.of("short"),
-                () -> "", Map.of()));
+        try (SecretMemory shortToken = secret("short")) {
+            assertEquals("the API token must be at least 16 bytes, has 5", assertThrows(IllegalArgumentException.class,
+                    () -> new ApiServer(null, null, null, "127.0.0.1", 0, Optional.of(shortToken), () -> "", Map.of())).getMessage());
+        }
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.secret.SecretMemory;
 
 /** The daemon's shipped files: its configuration example and its hardened systemd unit. */
 class DaemonDistTest {
@@ -39,7 +41,9 @@ class DaemonDistTest {
         IllegalArgumentException noToken = assertThrows(IllegalArgumentException.class, config::apiToken);
         assertTrue(noToken.getMessage().contains("cannot read it"), noToken.getMessage());
         Files.writeString(tmp.resolve("token"), "  secret-secret-secret \n");
-        assertEquals("secret-secret-secret", config.apiToken().orElseThrow());
+        try (SecretMemory token = config.apiToken().orElseThrow()) {
+            assertTrue(token.constantTimeEquals("secret-secret-secret".getBytes(StandardCharsets.US_ASCII)), "without the whitespace");
+        }
     }
 
     private void assertMistake(String yaml, String expected) throws Exception {
@@ -53,7 +57,7 @@ class DaemonDistTest {
         String unit = Files.readString(DIST.resolve("memhygiene.service"));
         for (String line : List.of("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
                 "CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE", "PrivateDevices=yes", "MemoryMax=400M",
-                "IPAddressAllow=localhost", "SystemCallFilter=@system-service")) {
+                "IPAddressAllow=localhost", "SystemCallFilter=@system-service memfd_secret")) {
             assertTrue(unit.lines().anyMatch(line::equals), "missing " + line);
         }
         Path analyze = Path.of("/usr/bin/systemd-analyze");

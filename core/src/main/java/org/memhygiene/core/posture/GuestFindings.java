@@ -93,10 +93,4 @@ public final class GuestFindings {
         return new Finding("guest.free_page_reporting.off", Severity.INFO, "Free page reporting is off", evidence,
                 "Set freePageReporting='on' on the VM's memballoon (libvirt 6.9+).");
     }
-
-    /** Locking secret memory needs RLIMIT_MEMLOCK room or CAP_IPC_LOCK (mlock(2)). */
-    public static Finding agentMlockLimited(String evidence) {
-        return new Finding("guest.agent.mlock_limited", Severity.LOW, "The agent can lock little memory for secrets", evidence,
-                "Run the agent with CAP_IPC_LOCK (the shipped unit does) or raise LimitMEMLOCK.");
-    }
 }

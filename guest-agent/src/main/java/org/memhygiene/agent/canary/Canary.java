@@ -80,8 +80,8 @@ public final class Canary implements AutoCloseable {
                 LinuxMemory.lock(memory, lengthBytes);
             } catch (NativeCallException e) {
                 throw new CanaryException(ErrorCode.CANARY_REFUSED, what + " refused: " + e.getMessage()
-                        + ": locking them needs CAP_IPC_LOCK (memhygiene-agent.service grants it) or room under"
-                        + " RLIMIT_MEMLOCK (" + lockLimits() + ")");
+                        + ": locking them needs room under RLIMIT_MEMLOCK (" + lockLimits()
+                        + "; memhygiene-agent.service sets LimitMEMLOCK=8M)");
             }
             Canary canary = new Canary(nonce, pages, pageBytes, memory, lengthBytes);
             canary.fill();

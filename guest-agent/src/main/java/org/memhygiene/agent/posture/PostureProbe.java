@@ -49,7 +49,6 @@ public final class PostureProbe {
         coreDumps(findings);
         secretMemory(release, config, findings);
         balloon(findings);
-        memoryLocking(findings);
         return List.copyOf(findings);
     }
 
@@ -131,29 +130,6 @@ public final class PostureProbe {
             findings.add(GuestFindings.freePageReportingOn(order + ": " + read(order).map(String::strip).orElse("?")));
         } else {
             findings.add(GuestFindings.freePageReportingOff(order + ": absent"));
-        }
-    }
-
-    /** SecretMemory locks pages; that needs RLIMIT_MEMLOCK room or CAP_IPC_LOCK (mlock(2)). */
-    private void memoryLocking(List<Finding> findings) {
-        Optional<String> status = read(proc.resolve("self/status"));
-        boolean capIpcLock = status.flatMap(s -> s.lines().filter(l -> l.startsWith("CapEff:")).findFirst())
-                .map(l -> (Long.parseUnsignedLong(l.substring(7).strip(), 16) >> 14 & 1) == 1).orElse(false);
-        Optional<String> limit = read(proc.resolve("self/limits"))
-                .flatMap(s -> s.lines().filter(l -> l.startsWith("Max locked memory")).findFirst())
-                .map(l -> l.substring("Max locked memory".length()).strip().split("\\s+")[0]);
-        boolean enough = capIpcLock || limit.map(v -> v.equals("unlimited") || parseOrZero(v) >= 64L << 20).orElse(false);
-        if (!enough) {
-            findings.add(GuestFindings.agentMlockLimited(proc.resolve("self/limits") + ": Max locked memory "
-                    + limit.orElse("unknown") + " bytes; CAP_IPC_LOCK " + (capIpcLock ? "yes" : "no")));
-        }
-    }
-
-    private static long parseOrZero(String value) {
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            return 0;
         }
     }
 

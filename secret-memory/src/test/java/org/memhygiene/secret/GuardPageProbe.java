@@ -1,4 +1,4 @@
-package org.memhygiene.agent.secret;
+package org.memhygiene.secret;
 
 /** Run in a child JVM: reads inside a secret, then one byte past its end, which must fault. */
 public final class GuardPageProbe {
