@@ -9,15 +9,15 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
  * A real process whose memory the tests put into known states: guest_ram_child.c (test resources),
- * compiled with gcc once per test JVM. Each call sends one command and waits for its "ok".
+ * compiled with gcc once per test JVM. Each call sends one command and waits for its "ok". Public for
+ * the pagemap pass benchmark (bench module).
  */
-final class GuestRamChild implements AutoCloseable {
+public final class GuestRamChild implements AutoCloseable {
     private static Path binary;
 
     private final Process process;
@@ -30,15 +30,9 @@ final class GuestRamChild implements AutoCloseable {
         this.in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
     }
 
-    /** Starts the child, prefixed by {@code wrapper} (e.g. setpriv); skips the test where gcc is missing. */
-    static GuestRamChild start(List<String> wrapper) throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>(wrapper);
-        command.add(binary().toString());
-        return new GuestRamChild(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
-    }
-
-    static GuestRamChild start() throws IOException, InterruptedException {
-        return start(List.of());
+    /** Starts a child; skips the test where gcc is missing (JUnit's assumption: the benchmark checks for gcc first). */
+    public static GuestRamChild start() throws IOException, InterruptedException {
+        return new GuestRamChild(new ProcessBuilder(binary().toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start());
     }
 
     private static synchronized Path binary() throws IOException, InterruptedException {
@@ -57,8 +51,6 @@ final class GuestRamChild implements AutoCloseable {
             if (gcc.waitFor() != 0) {
                 throw new IllegalStateException("gcc failed to build " + source + ":\n" + output);
             }
-            // Readable and runnable by any user: one test runs it as another user.
-            Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             built.toFile().deleteOnExit();
             source.toFile().deleteOnExit();
             binary = built;
@@ -75,46 +67,46 @@ final class GuestRamChild implements AutoCloseable {
         return false;
     }
 
-    int pid() {
+    public int pid() {
         return (int) process.pid();
     }
 
     /** A fenced region of {@code pages}; its start address. */
-    long map(long pages, boolean hugepage) throws IOException {
+    public long map(long pages, boolean hugepage) throws IOException {
         String[] reply = send("map " + pages + (hugepage ? " hugepage" : " small")).split(" ");
         return Long.parseUnsignedLong(reply[2], 16);
     }
 
-    void unique(int region, long first, long count, long seed) throws IOException {
+    public void unique(int region, long first, long count, long seed) throws IOException {
         send("unique " + region + " " + first + " " + count + " " + seed);
     }
 
-    void same(int region, long first, long count, long seed) throws IOException {
+    public void same(int region, long first, long count, long seed) throws IOException {
         send("same " + region + " " + first + " " + count + " " + seed);
     }
 
-    void zero(int region, long first, long count) throws IOException {
+    public void zero(int region, long first, long count) throws IOException {
         send("zero " + region + " " + first + " " + count);
     }
 
-    void read(int region, long first, long count) throws IOException {
+    public void read(int region, long first, long count) throws IOException {
         send("read " + region + " " + first + " " + count);
     }
 
-    void dontNeed(int region, long first, long count) throws IOException {
+    public void dontNeed(int region, long first, long count) throws IOException {
         send("dontneed " + region + " " + first + " " + count);
     }
 
-    void mergeable(int region) throws IOException {
+    public void mergeable(int region) throws IOException {
         send("mergeable " + region);
     }
 
-    void unmap(int region) throws IOException {
+    public void unmap(int region) throws IOException {
         send("unmap " + region);
     }
 
     /** VmRSS from /proc/PID/status, in bytes. */
-    long vmRssBytes() throws IOException {
+    public long vmRssBytes() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
             if (line.startsWith("VmRSS:")) {
                 return Long.parseLong(line.substring(6).replace("kB", "").trim()) * 1024;

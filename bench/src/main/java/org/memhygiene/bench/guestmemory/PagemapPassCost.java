@@ -1,0 +1,186 @@
+package org.memhygiene.bench.guestmemory;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.memhygiene.controller.guestmemory.GuestMemoryMonitor;
+import org.memhygiene.controller.guestmemory.GuestMemoryTarget;
+import org.memhygiene.controller.guestmemory.GuestRamChild;
+import org.memhygiene.controller.guestmemory.PassBudget;
+import org.memhygiene.controller.ksm.KsmRestorePoint;
+import org.memhygiene.controller.ksm.KsmSysfs;
+import org.memhygiene.core.host.GuestMemory;
+import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.procmem.Smaps;
+
+/**
+ * The cost of the guest-memory pass behind docs/PERFORMANCE.md ("Guest memory: the pagemap pass"); run it
+ * through bench/pagemap-pass.sh, as root, under the KSM lock.
+ *
+ * <pre>
+ *   PagemapPassCost [GIB [ROUNDS]]      (defaults: 4 GiB, 7 rounds)
+ * </pre>
+ *
+ * Two real processes stand in for a QEMU process's guest RAM (guest_ram_child.c), one at a time:
+ * <ol>
+ * <li>"small pages after a scrub": a MADV_MERGEABLE, MADV_NOHUGEPAGE mapping of GIB, a quarter each
+ *     of distinct data (private), identical data (merged by the real KSM: KSM-shared), data zeroed and
+ *     merged with the zero page (use_zero_pages=1), and never touched;</li>
+ * <li>"THP, all written": a MADV_HUGEPAGE mapping of GIB, every page written (transparent huge pages
+ *     where the kernel has them), as a guest's RAM before KSM splits it.</li>
+ * </ol>
+ * For each, ROUNDS rounds after one warm-up alternate a whole pass of {@link GuestMemoryMonitor} and one
+ * read of the process's /proc/PID/smaps_rollup (the reference), and print the thread CPU time (user +
+ * system, what counts against the daemon's CPU target) and wall time of each, their medians per page and
+ * their ratio. Not JMH: one pass is tens to hundreds of milliseconds of kernel work.
+ */
+public final class PagemapPassCost {
+    private static final Path PROC = Path.of("/proc");
+    private static final Path THP = Path.of("/sys/kernel/mm/transparent_hugepage");
+    private static final long PAGE = LinuxMemory.pageSizeBytes();
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+
+    private PagemapPassCost() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        long bytes = (long) ((args.length > 0 ? Double.parseDouble(args[0]) : 4) * (1L << 30));
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 7;
+        long pages = bytes / PAGE / 4 * 4;
+        System.out.printf(Locale.ROOT, "== pagemap pass vs smaps_rollup: %d MiB (%d pages of %d bytes), %d rounds; %s; %s%n",
+                pages * PAGE >> 20, pages, PAGE, rounds, System.getProperty("java.vm.version"), kernel());
+        try (GuestRamChild child = GuestRamChild.start()) {
+            child.map(pages, false);
+            long quarter = pages / 4;
+            long seed = new Random().nextLong() >>> 1;
+            child.unique(0, 0, quarter, seed);
+            child.same(0, quarter, quarter, seed);
+            child.unique(0, 2 * quarter, quarter, seed + 1);
+            child.zero(0, 2 * quarter, quarter);
+            child.mergeable(0);
+            mergeWithKsm(child, quarter);
+            measure("small pages after a scrub", child, pages, rounds);
+        }
+        try (GuestRamChild child = GuestRamChild.start()) {
+            child.map(pages, true);
+            child.unique(0, 0, pages, 5);
+            measure("THP, all written", child, pages, rounds);
+        }
+    }
+
+    private static void measure(String scenario, GuestRamChild child, long pages, int rounds) {
+        List<Double> passCpu = new ArrayList<>();
+        List<Double> passWall = new ArrayList<>();
+        List<Double> rollupCpu = new ArrayList<>();
+        List<Double> rollupWall = new ArrayList<>();
+        GuestMemory last = null;
+        List<GuestMemoryTarget> target = List.of(new GuestMemoryTarget("vm", child.pid(), pages * PAGE));
+        try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE,
+                new PassBudget(PassBudget.MAX_PAGES_PER_SAMPLE, Duration.ofMinutes(1)), Clock.systemUTC())) {
+            for (int round = 0; round <= rounds; round++) {
+                long cpu = THREADS.getCurrentThreadCpuTime();
+                long wall = System.nanoTime();
+                last = monitor.sample(target).get("vm");
+                double pc = (THREADS.getCurrentThreadCpuTime() - cpu) / (double) pages;
+                double pw = (System.nanoTime() - wall) / (double) pages;
+                cpu = THREADS.getCurrentThreadCpuTime();
+                wall = System.nanoTime();
+                long rss = Smaps.readRollup(PROC, child.pid()).rssBytes().getAsLong();
+                double rc = (THREADS.getCurrentThreadCpuTime() - cpu) / (double) pages;
+                double rw = (System.nanoTime() - wall) / (double) pages;
+                if (!last.method().equals(GuestMemory.Method.PAGEMAP)) {
+                    throw new IllegalStateException("the pass fell back: " + last.methodDescription());
+                }
+                System.out.printf(Locale.ROOT, "  %s %d: pass %.1f ns/page CPU (%.1f wall), smaps_rollup %.2f ns/page CPU"
+                        + " (%.2f wall), Rss %d MiB%n", round == 0 ? "warm-up" : "round", round, pc, pw, rc, rw, rss >> 20);
+                if (round > 0) {
+                    passCpu.add(pc);
+                    passWall.add(pw);
+                    rollupCpu.add(rc);
+                    rollupWall.add(rw);
+                }
+            }
+        }
+        double pass = median(passCpu);
+        double rollup = median(rollupCpu);
+        System.out.printf(Locale.ROOT, "%s: %s%n", scenario, last.pages());
+        System.out.printf(Locale.ROOT, "%s: median CPU per page: pass %.1f ns (wall %.1f), smaps_rollup %.2f ns (wall %.2f);"
+                        + " ratio %.1fx; a whole pass of %d MiB: %.1f ms CPU, smaps_rollup %.2f ms%n",
+                scenario, pass, median(passWall), rollup, median(rollupWall), pass / rollup, pages * PAGE >> 20,
+                pass * pages / 1e6, rollup * pages / 1e6);
+        for (double millisPerSecond : new double[] {1, 2, 5}) {
+            double pagesPerSecond = millisPerSecond * 1e6 / pass;
+            System.out.printf(Locale.ROOT, "  at %.0f ms of CPU per 1 s sample (%.1f %% of a core): %.0f pages/s;"
+                    + " a 4 GiB VM every %.0f s, 50 of them every %.0f min%n", millisPerSecond, millisPerSecond / 10,
+                    pagesPerSecond, (4L << 30) / PAGE / pagesPerSecond, 50 * ((4L << 30) / PAGE) / pagesPerSecond / 60);
+        }
+    }
+
+    /** Merges the identical and the zeroed quarter with the real KSM, then puts the knobs back. */
+    private static void mergeWithKsm(GuestRamChild child, long quarter) throws Exception {
+        Path ksm = KsmSysfs.DEFAULT_ROOT;
+        if (!Files.isWritable(ksm.resolve("run"))) {
+            throw new IllegalStateException("needs root and KSM (" + ksm + "/run not writable)");
+        }
+        KsmSysfs sysfs = new KsmSysfs(ksm, Clock.systemUTC(), PAGE);
+        List<String> fast = new ArrayList<>(List.of("pages_to_scan=20000", "sleep_millisecs=10", "use_zero_pages=1", "run=1"));
+        if (Files.exists(ksm.resolve("advisor_mode"))) {
+            fast.add(0, "advisor_mode=none");
+        }
+        if (Files.exists(ksm.resolve("smart_scan"))) {
+            fast.add("smart_scan=0");
+        }
+        KsmSettings settings = KsmSettings.parse(fast);
+        KsmRestorePoint restorePoint = KsmRestorePoint.before(sysfs, settings);
+        Thread hook = restorePoint.restoreOnShutdown();
+        try {
+            sysfs.apply(settings);
+            long firstScan = sysfs.read().fullScans().getAsLong();
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
+            while (true) {
+                String stat = Files.readString(PROC.resolve(child.pid() + "/ksm_stat"));
+                long zero = field(stat, "ksm_zero_pages");
+                long merging = field(stat, "ksm_merging_pages");
+                long scans = sysfs.read().fullScans().getAsLong() - firstScan;
+                if (zero >= quarter && merging >= quarter) {
+                    System.out.printf(Locale.ROOT, "KSM merged %d pages and zero-mapped %d in %d full scans%n", merging, zero, scans);
+                    break;
+                }
+                if (scans > 30 || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("KSM did not merge in " + scans + " full scans: " + stat);
+                }
+                Thread.sleep(200);
+            }
+        } finally {
+            restorePoint.restore();
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+    }
+
+    private static long field(String ksmStat, String name) {
+        for (String line : ksmStat.split("\n")) {
+            if (line.startsWith(name + " ")) {
+                return Long.parseLong(line.substring(name.length() + 1).strip());
+            }
+        }
+        throw new IllegalStateException("no " + name + " in ksm_stat");
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private static String kernel() throws Exception {
+        return "Linux " + Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
+    }
+}
