@@ -10,15 +10,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
+import org.memhygiene.controller.guestmemory.FastKsm;
 import org.memhygiene.controller.guestmemory.GuestMemoryMonitor;
 import org.memhygiene.controller.guestmemory.GuestMemoryTarget;
 import org.memhygiene.controller.guestmemory.GuestRamChild;
 import org.memhygiene.controller.guestmemory.PassBudget;
-import org.memhygiene.controller.ksm.KsmRestorePoint;
-import org.memhygiene.controller.ksm.KsmSysfs;
 import org.memhygiene.core.host.GuestMemory;
-import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.procmem.Smaps;
 
@@ -127,52 +125,14 @@ public final class PagemapPassCost {
 
     /** Merges the identical and the zeroed quarter with the real KSM, then puts the knobs back. */
     private static void mergeWithKsm(GuestRamChild child, long quarter) throws Exception {
-        Path ksm = KsmSysfs.DEFAULT_ROOT;
-        if (!Files.isWritable(ksm.resolve("run"))) {
-            throw new IllegalStateException("needs root and KSM (" + ksm + "/run not writable)");
+        if (!FastKsm.available()) {
+            throw new IllegalStateException("needs root and KSM (/sys/kernel/mm/ksm/run not writable)");
         }
-        KsmSysfs sysfs = new KsmSysfs(ksm, Clock.systemUTC(), PAGE);
-        List<String> fast = new ArrayList<>(List.of("pages_to_scan=20000", "sleep_millisecs=10", "use_zero_pages=1", "run=1"));
-        if (Files.exists(ksm.resolve("advisor_mode"))) {
-            fast.add(0, "advisor_mode=none");
+        try (FastKsm ksm = FastKsm.start(20_000)) {
+            ProcessKsmStat merged = ksm.waitForMerging(child.pid(), quarter, quarter, 30);
+            System.out.printf(Locale.ROOT, "KSM merged %d pages and zero-mapped %d%n",
+                    merged.mergingPages().getAsLong(), merged.zeroPages().getAsLong());
         }
-        if (Files.exists(ksm.resolve("smart_scan"))) {
-            fast.add("smart_scan=0");
-        }
-        KsmSettings settings = KsmSettings.parse(fast);
-        KsmRestorePoint restorePoint = KsmRestorePoint.before(sysfs, settings);
-        Thread hook = restorePoint.restoreOnShutdown();
-        try {
-            sysfs.apply(settings);
-            long firstScan = sysfs.read().fullScans().getAsLong();
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-            while (true) {
-                String stat = Files.readString(PROC.resolve(child.pid() + "/ksm_stat"));
-                long zero = field(stat, "ksm_zero_pages");
-                long merging = field(stat, "ksm_merging_pages");
-                long scans = sysfs.read().fullScans().getAsLong() - firstScan;
-                if (zero >= quarter && merging >= quarter) {
-                    System.out.printf(Locale.ROOT, "KSM merged %d pages and zero-mapped %d in %d full scans%n", merging, zero, scans);
-                    break;
-                }
-                if (scans > 30 || System.nanoTime() > deadline) {
-                    throw new IllegalStateException("KSM did not merge in " + scans + " full scans: " + stat);
-                }
-                Thread.sleep(200);
-            }
-        } finally {
-            restorePoint.restore();
-            Runtime.getRuntime().removeShutdownHook(hook);
-        }
-    }
-
-    private static long field(String ksmStat, String name) {
-        for (String line : ksmStat.split("\n")) {
-            if (line.startsWith(name + " ")) {
-                return Long.parseLong(line.substring(name.length() + 1).strip());
-            }
-        }
-        throw new IllegalStateException("no " + name + " in ksm_stat");
     }
 
     private static double median(List<Double> values) {

@@ -1,6 +1,7 @@
 package org.memhygiene.controller.guestmemory;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -164,6 +165,35 @@ class GuestMemoryMonitorTest {
             assertEquals("none (fallback: process " + pid + " exited during the pass)", measured.methodDescription());
             assertTrue(measured.reclaimedPages().isEmpty());
         }
+    }
+
+    @Test
+    void aVmWhoseQemuProcessChangedIsMeasuredAfreshAndAVmNoLongerListedIsForgotten() throws Exception {
+        try (GuestRamChild first = GuestRamChild.start(); GuestRamChild second = GuestRamChild.start();
+                GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE, WHOLE_PASS, Clock.systemUTC())) {
+            first.map(3000, false);
+            first.unique(0, 0, 3000, 1);
+            second.map(3000, false);
+            GuestMemory before = monitor.sample(List.of(new GuestMemoryTarget("vm", first.pid(), 3000 * PAGE))).get("vm");
+            assertEquals(3000, before.pages().resident().getAsLong());
+            GuestMemory after = monitor.sample(List.of(new GuestMemoryTarget("vm", second.pid(), 3000 * PAGE))).get("vm");
+            assertEquals(second.pid(), after.pid());
+            assertPages(after, 0, 0, 0, 0, 3000, 0);
+            assertEquals(Map.of(), monitor.sample(List.of()));
+            assertTrue(monitor.progress("vm").isEmpty());
+        }
+    }
+
+    @Test
+    void aBudgetOrTargetOutOfBoundsIsRefusedNamingIt() {
+        IllegalArgumentException pages = assertThrows(IllegalArgumentException.class, () -> new PassBudget(0, Duration.ofMillis(5)));
+        assertEquals("pages per sample must be in [1, 33554432], got 0", pages.getMessage());
+        IllegalArgumentException time = assertThrows(IllegalArgumentException.class, () -> new PassBudget(1, Duration.ZERO));
+        assertEquals("the time per sample must be positive, got PT0S", time.getMessage());
+        IllegalArgumentException pid = assertThrows(IllegalArgumentException.class, () -> new GuestMemoryTarget("web", 0, PAGE));
+        assertEquals("VM web: pid must be positive, got 0", pid.getMessage());
+        IllegalArgumentException ram = assertThrows(IllegalArgumentException.class, () -> new GuestMemoryTarget("web", 1, -1));
+        assertEquals("VM web: memory must be positive, got -1", ram.getMessage());
     }
 
     /** Samples until VM "vm" has a measurement other than {@code previous}. */

@@ -8,19 +8,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
-import org.memhygiene.controller.ksm.KsmRestorePoint;
-import org.memhygiene.controller.ksm.KsmSysfs;
-import org.memhygiene.controller.ksm.ProcessKsmReader;
 import org.memhygiene.core.host.GuestMemory;
-import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.procmem.KPageFlags;
@@ -43,25 +36,13 @@ class RealKsmGuestMemoryTest {
 
     @Test
     void ksmSharedAndZeroMergedPagesAndReclaimedIsTheRssDrop() throws Exception {
-        Path ksm = KsmSysfs.DEFAULT_ROOT;
-        Assumptions.assumeTrue(Files.isWritable(ksm.resolve("run")),
-                "skipped: needs root and a kernel with KSM (" + ksm + "/run not writable)");
-        Assumptions.assumeTrue(Files.exists(ksm.resolve("ksm_zero_pages")) && Files.exists(Path.of("/proc/self/ksm_stat")),
+        Assumptions.assumeTrue(FastKsm.available(), "skipped: needs root and a kernel with KSM (/sys/kernel/mm/ksm/run not writable)");
+        Assumptions.assumeTrue(Files.exists(Path.of("/sys/kernel/mm/ksm/ksm_zero_pages")) && Files.exists(Path.of("/proc/self/ksm_stat")),
                 "skipped: needs Linux 6.6+ (ksm_zero_pages, /proc/PID/ksm_stat)");
         Assumptions.assumeTrue(ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin(),
                 "skipped: pagemap shows PFNs only to CAP_SYS_ADMIN");
-        KsmSysfs sysfs = new KsmSysfs(ksm, Clock.systemUTC(), PAGE);
-        List<String> fast = new ArrayList<>(List.of("pages_to_scan=5000", "sleep_millisecs=10", "use_zero_pages=1", "run=1"));
-        if (Files.exists(ksm.resolve("advisor_mode"))) {
-            fast.add(0, "advisor_mode=none"); // the advisor refuses pages_to_scan while it tunes it
-        }
-        if (Files.exists(ksm.resolve("smart_scan"))) {
-            fast.add("smart_scan=0");
-        }
-        KsmSettings fastScan = KsmSettings.parse(fast);
-        KsmRestorePoint restorePoint = KsmRestorePoint.before(sysfs, fastScan);
-        Thread hook = restorePoint.restoreOnShutdown();
         long seed = new Random().nextLong() >>> 1;
+        FastKsm ksm = null;
         try (GuestRamChild child = GuestRamChild.start();
                 GuestMemoryMonitor monitor = GuestMemoryMonitor.open(GuestMemoryMonitorTest.PROC, GuestMemoryMonitorTest.THP,
                         PAGE, new PassBudget(PassBudget.MAX_PAGES_PER_SAMPLE, Duration.ofSeconds(30)), Clock.systemUTC())) {
@@ -77,9 +58,9 @@ class RealKsmGuestMemoryTest {
             child.zero(0, 2000, 1000);
             child.dontNeed(0, 3000, 200);
             child.mergeable(0);
-            sysfs.apply(fastScan);
-            ProcessKsmStat merged = waitForMerging(sysfs, new ProcessKsmReader(GuestMemoryMonitorTest.PROC), child.pid());
-            sysfs.apply(KsmSettings.parse(List.of("run=0"))); // merged pages stay merged; nothing moves during the pass
+            ksm = FastKsm.start(5000);
+            ProcessKsmStat merged = ksm.waitForMerging(child.pid(), 1000, 1000, MAX_FULL_SCANS);
+            ksm.stop(); // merged pages stay merged; nothing moves during the pass
 
             GuestMemory after = monitor.sample(target).get("vm");
             long rssAfter = child.vmRssBytes();
@@ -90,19 +71,19 @@ class RealKsmGuestMemoryTest {
             assertEquals(1000 - frames, after.pages().ksmSaved().getAsLong(),
                     "each of the " + frames + " KSM frames saves all its mappings but one");
             long rssDropPages = (rssBefore - rssAfter) / PAGE;
+            long reclaimedGrowth = after.reclaimedPages().getAsLong() - before.reclaimedPages().getAsLong();
             System.out.printf("RealKsmGuestMemoryTest: VmRSS %d -> %d KiB (drop %d pages); reclaimed %d -> %d pages; %s%n",
                     rssBefore / 1024, rssAfter / 1024, rssDropPages, before.reclaimedPages().getAsLong(),
                     after.reclaimedPages().getAsLong(), after.pages());
-            long reclaimedGrowth = after.reclaimedPages().getAsLong() - before.reclaimedPages().getAsLong();
             assertEquals(1200, reclaimedGrowth, "1000 zero-mapped + 200 given back");
             assertTrue(Math.abs(rssDropPages - reclaimedGrowth) <= 1,
                     "VmRSS fell " + rssDropPages + " pages, reclaimed grew " + reclaimedGrowth);
         } finally {
-            restorePoint.restore();
-            Runtime.getRuntime().removeShutdownHook(hook);
+            if (ksm != null) {
+                ksm.close();
+            }
         }
-        assertEquals(restorePoint.previousValues(), sysfs.currentValues(restorePoint.previousValues().keySet()),
-                "every knob is back to what it was");
+        assertTrue(ksm.restored(), "every knob is back to what it was: " + ksm.previousValues());
     }
 
     /**
@@ -126,21 +107,5 @@ class RealKsmGuestMemoryTest {
             assertEquals(count, Arrays.stream(frameCounts).sum(), "kpagecount: every mapping of those frames is the child's");
             return pfns.length;
         }
-    }
-
-    private static ProcessKsmStat waitForMerging(KsmSysfs sysfs, ProcessKsmReader processes, int pid) throws InterruptedException {
-        long firstScan = sysfs.read().fullScans().getAsLong();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10); // a backstop only; the bound is MAX_FULL_SCANS
-        Optional<ProcessKsmStat> stat = Optional.empty();
-        long scans = 0;
-        while (scans <= MAX_FULL_SCANS && System.nanoTime() < deadline) {
-            stat = processes.read(pid);
-            if (stat.isPresent() && stat.get().zeroPages().orElse(0) == 1000 && stat.get().mergingPages().orElse(0) == 1000) {
-                return stat.get();
-            }
-            scans = sysfs.read().fullScans().getAsLong() - firstScan;
-            Thread.sleep(20); // polling the counters; the wait is bounded by ksmd's full scans
-        }
-        throw new AssertionError("KSM did not merge the child's pages in " + scans + " full scans: " + stat);
     }
 }
