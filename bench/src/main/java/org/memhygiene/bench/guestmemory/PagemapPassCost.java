@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Random;
 import org.memhygiene.controller.guestmemory.FastKsm;
 import org.memhygiene.controller.guestmemory.GuestMemoryMonitor;
@@ -39,13 +40,18 @@ import org.memhygiene.core.procmem.Smaps;
  * For each, ROUNDS rounds after one warm-up alternate a whole pass of {@link GuestMemoryMonitor} and one
  * read of the process's /proc/PID/smaps_rollup (the reference), and print the thread CPU time (user +
  * system, what counts against the daemon's CPU target) and wall time of each, their medians per page and
- * their ratio. Not JMH: one pass is tens to hundreds of milliseconds of kernel work.
+ * their ratio. Then the daemon's case: the monitor with the default {@link PassBudget} over 50 VMs (50
+ * targets on the same process, each its own pass and pagemap file), {@value #SAMPLES} samples back to
+ * back: CPU per sample, which at one sample a second is the share of a core, and how many samples a
+ * round over all 50 takes. Not JMH: one pass is tens to hundreds of milliseconds of kernel work.
  */
 public final class PagemapPassCost {
     private static final Path PROC = Path.of("/proc");
     private static final Path THP = Path.of("/sys/kernel/mm/transparent_hugepage");
     private static final long PAGE = LinuxMemory.pageSizeBytes();
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static final int SAMPLES = 300;
+    private static final int VMS = 50;
 
     private PagemapPassCost() {
     }
@@ -67,11 +73,13 @@ public final class PagemapPassCost {
             child.mergeable(0);
             mergeWithKsm(child, quarter);
             measure("small pages after a scrub", child, pages, rounds);
+            sustained("small pages after a scrub", child, pages);
         }
         try (GuestRamChild child = GuestRamChild.start()) {
             child.map(pages, true);
             child.unique(0, 0, pages, 5);
             measure("THP, all written", child, pages, rounds);
+            sustained("THP, all written", child, pages);
         }
     }
 
@@ -121,6 +129,46 @@ public final class PagemapPassCost {
                     + " a 4 GiB VM every %.0f s, 50 of them every %.0f min%n", millisPerSecond, millisPerSecond / 10,
                     pagesPerSecond, (4L << 30) / PAGE / pagesPerSecond, 50 * ((4L << 30) / PAGE) / pagesPerSecond / 60);
         }
+    }
+
+    /** The default budget over 50 VMs: CPU per sample, pages per sample, and the samples a round takes. */
+    private static void sustained(String scenario, GuestRamChild child, long pages) {
+        List<GuestMemoryTarget> targets = new ArrayList<>();
+        for (int vm = 0; vm < VMS; vm++) {
+            targets.add(new GuestMemoryTarget("vm" + vm, child.pid(), pages * PAGE));
+        }
+        PassBudget budget = PassBudget.DEFAULT;
+        List<Double> cpuMillis = new ArrayList<>();
+        long passes = 0;
+        double partial = 0;
+        try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE, budget, Clock.systemUTC())) {
+            Map<String, GuestMemory> previous = Map.of();
+            for (int sample = 0; sample < SAMPLES; sample++) {
+                long cpu = THREADS.getCurrentThreadCpuTime();
+                Map<String, GuestMemory> latest = monitor.sample(targets);
+                cpuMillis.add((THREADS.getCurrentThreadCpuTime() - cpu) / 1e6);
+                for (Map.Entry<String, GuestMemory> e : latest.entrySet()) {
+                    if (e.getValue() != previous.get(e.getKey())) {
+                        passes++;
+                        if (e.getValue().method() != GuestMemory.Method.PAGEMAP) {
+                            throw new IllegalStateException("the pass fell back: " + e.getValue().methodDescription());
+                        }
+                    }
+                }
+                previous = latest;
+            }
+            for (GuestMemoryTarget target : targets) {
+                partial += monitor.progress(target.vmName()).getAsDouble();
+            }
+        }
+        double mean = cpuMillis.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double max = cpuMillis.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        double pagesPerSample = (passes + partial) * pages / SAMPLES;
+        System.out.printf(Locale.ROOT, "%s, default budget (%d pages, %d ms a sample), %d VMs of %d MiB: %d passes in %d samples;"
+                        + " CPU per sample mean %.2f ms (max %.2f), %.3f %% of a core at 1 sample/s; about %.0f pages a sample,"
+                        + " a round over all %d VMs every %.0f samples%n",
+                scenario, budget.pagesPerSample(), budget.maxPerSample().toMillis(), VMS, pages * PAGE >> 20, passes, SAMPLES,
+                mean, max, mean / 10, pagesPerSample, VMS, VMS * pages / Math.max(1, pagesPerSample));
     }
 
     /** Merges the identical and the zeroed quarter with the real KSM, then puts the knobs back. */

@@ -11,7 +11,7 @@ import java.time.Duration;
 public record PassBudget(long pagesPerSample, Duration maxPerSample) {
     /** 32 Mi pages (128 GiB of 4 KiB pages) per sample would be a whole host's RAM at once: refused. */
     public static final long MAX_PAGES_PER_SAMPLE = 32L * 1024 * 1024;
-    public static final PassBudget DEFAULT = new PassBudget(65_536, Duration.ofMillis(20));
+    public static final PassBudget DEFAULT = new PassBudget(65_536, Duration.ofMillis(3));
 
     public PassBudget {
         if (pagesPerSample <= 0 || pagesPerSample > MAX_PAGES_PER_SAMPLE) {

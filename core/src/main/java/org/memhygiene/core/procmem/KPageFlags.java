@@ -6,11 +6,8 @@ package org.memhygiene.core.procmem;
  */
 public final class KPageFlags {
     public static final long ANON = 1L << 12;
-    public static final long COMPOUND_HEAD = 1L << 15;
     /** Part of a HugeTLB page. */
     public static final long HUGE = 1L << 17;
-    /** No page frame exists at this PFN (a hole). */
-    public static final long NOPAGE = 1L << 20;
     /** A KSM page: anonymous memory merged by ksmd, shared by every mapping kpagecount counts. */
     public static final long KSM = 1L << 21;
     /** Part of a transparent huge page: any large anonymous or page-cache folio, not only PMD-sized; set with ZERO_PAGE on the huge zero page. */

@@ -54,8 +54,4 @@ public record MemoryMapping(
     public boolean memfd() {
         return path.startsWith("/memfd:");
     }
-
-    public boolean contains(long address) {
-        return Long.compareUnsigned(startAddress, address) <= 0 && Long.compareUnsigned(address, endAddress) < 0;
-    }
 }

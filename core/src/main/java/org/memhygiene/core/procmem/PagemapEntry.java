@@ -17,7 +17,6 @@ public final class PagemapEntry {
     public static final long SOFT_DIRTY = 1L << 55;
     /** PM_MMAP_EXCLUSIVE (4.2): the page is mapped once; since 6.15 "not maybe mapped shared" for a folio. */
     public static final long EXCLUSIVE = 1L << 56;
-    public static final long UFFD_WP = 1L << 57;
     /** PM_GUARD_REGION (6.15): a guard region (MADV_GUARD_INSTALL), never memory. */
     public static final long GUARD = 1L << 58;
     /** PM_FILE (3.5): a file page or shared anonymous (shmem) page, or the huge zero page. */

@@ -29,10 +29,6 @@ public final class PagemapReader implements AutoCloseable {
                 pageSizeBytes);
     }
 
-    public Path path() {
-        return file.path();
-    }
-
     /**
      * The entries of the {@code count} pages from virtual address {@code startAddress} (page-aligned) into
      * {@code out[offset…]}; returns how many were read: fewer than asked only when the process exited

@@ -35,10 +35,6 @@ public final class PfnTable implements AutoCloseable {
         return new PfnTable(U64File.open(procRoot.resolve("kpagecount"), scratch), DEFAULT_MAX_GAP);
     }
 
-    public Path path() {
-        return file.path();
-    }
-
     /** The entry of one PFN. */
     public long get(long pfn) {
         long[] one = new long[1];

@@ -26,18 +26,15 @@ public final class ProcMemException extends RuntimeException {
     }
 
     private final Kind kind;
-    private final Path file;
 
     public ProcMemException(Kind kind, Path file, String message) {
         super(file + ": " + message);
         this.kind = kind;
-        this.file = file;
     }
 
     private ProcMemException(Kind kind, Path file, String message, IOException cause) {
         super(file + ": " + message, cause);
         this.kind = kind;
-        this.file = file;
     }
 
     /**
@@ -64,9 +61,5 @@ public final class ProcMemException extends RuntimeException {
 
     public Kind kind() {
         return kind;
-    }
-
-    public Path file() {
-        return file;
     }
 }
