@@ -70,11 +70,12 @@ final class GuestMemoryPass implements AutoCloseable {
         return Optional.ofNullable(latest);
     }
 
-    /** Pages the current pass has read so far, and of how many (0 of 0 before it has started). */
+    /** Pages the current pass has read so far. */
     long pagesRead() {
         return pagesRead;
     }
 
+    /** Pages the current pass reads in all; 0 before guest RAM is found. */
     long pagesInPass(long pageSizeBytes) {
         return layout == null ? 0 : layout.pages(pageSizeBytes);
     }
@@ -100,9 +101,10 @@ final class GuestMemoryPass implements AutoCloseable {
                 }
                 used += readChunk(budgetPages - used, tools);
             }
-            workNanos += System.nanoTime() - start;
             if (region == layout.regions().size()) {
-                finish(tools, completed);
+                finish(tools, start, completed);
+            } else {
+                workNanos += System.nanoTime() - start;
             }
             return used;
         } catch (PassFailure e) {
@@ -140,16 +142,17 @@ final class GuestMemoryPass implements AutoCloseable {
     }
 
     private void useLayout(GuestRamLayout newLayout, long pageSizeBytes) {
-        layout = newLayout;
-        regionFirstPage = new long[newLayout.regions().size()];
+        long[] firstPages = new long[newLayout.regions().size()];
         long first = 0;
-        for (int r = 0; r < regionFirstPage.length; r++) {
-            regionFirstPage[r] = first;
+        for (int r = 0; r < firstPages.length; r++) {
+            firstPages[r] = first;
             first += newLayout.regions().get(r).sizeBytes() / pageSizeBytes;
         }
         if (first > Integer.MAX_VALUE) {
-            throw new PassFailure("guest RAM of " + first + " pages is beyond what one pass can index");
+            throw new PassFailure("guest RAM of " + first + " pages is more than one pass can index (2^31 pages)", true);
         }
+        layout = newLayout;
+        regionFirstPage = firstPages;
         seen = new BitSet((int) first);
     }
 
@@ -188,7 +191,7 @@ final class GuestMemoryPass implements AutoCloseable {
         return count;
     }
 
-    private void finish(Tools tools, boolean[] completed) {
+    private void finish(Tools tools, long stepStartNanos, boolean[] completed) {
         List<MemoryMapping> maps = ProcessMaps.read(tools.procRoot(), pid);
         Optional<String> changed = GuestRamLocator.changes(layout, maps);
         if (changed.isPresent()) {
@@ -201,7 +204,7 @@ final class GuestMemoryPass implements AutoCloseable {
         latest = new GuestMemory(GuestMemory.Method.PAGEMAP,
                 sharers ? Optional.empty() : Optional.of("KSM sharers unknown: /proc/kpagecount unreadable"),
                 pid, tools.pageSizeBytes(), layout.pages(tools.pageSizeBytes()), tally.toPages(sharers),
-                processRssPages(tools), startedAt, tools.clock().instant(), workNanos / 1_000_000);
+                processRssPages(tools), startedAt, tools.clock().instant(), (workNanos + System.nanoTime() - stepStartNanos) / 1_000_000);
         tally = null;
         completed[0] = true;
     }
@@ -219,6 +222,7 @@ final class GuestMemoryPass implements AutoCloseable {
             seen = new BitSet();
         }
         tally = null;
+        pagesRead = 0;
         completed[0] = true;
         Instant now = tools.clock().instant();
         String why = reason;
