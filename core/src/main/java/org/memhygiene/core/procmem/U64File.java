@@ -16,7 +16,7 @@ import java.nio.file.StandardOpenOption;
  */
 final class U64File implements AutoCloseable {
     private final Path path;
-    private final FileChannel channel;
+    private FileChannel channel;
     private final ByteBuffer scratch;
     private final LongBuffer longs;
 
@@ -33,8 +33,12 @@ final class U64File implements AutoCloseable {
         if (!scratch.isDirect() || scratch.capacity() < 8 || scratch.capacity() % 8 != 0) {
             throw new IllegalArgumentException("scratch must be a direct buffer of a multiple of 8 bytes, got " + scratch);
         }
+        return new U64File(path, openChannel(path), scratch);
+    }
+
+    private static FileChannel openChannel(Path path) {
         try {
-            return new U64File(path, FileChannel.open(path, StandardOpenOption.READ), scratch);
+            return FileChannel.open(path, StandardOpenOption.READ);
         } catch (IOException e) {
             throw ProcMemException.of(path, e);
         }
@@ -53,6 +57,10 @@ final class U64File implements AutoCloseable {
      * it read, fewer only where the file ends (past the last PFN; a process that exited reads as empty).
      */
     int read(long firstIndex, long[] out, int offset, int count) {
+        if (!channel.isOpen()) {
+            // An interrupt of the reading thread closes a FileChannel for good; a later read opens it again.
+            channel = openChannel(path);
+        }
         int done = 0;
         while (done < count) {
             int wanted = Math.min(count - done, capacityEntries());

@@ -56,6 +56,23 @@ class PagemapReaderTest {
     }
 
     @Test
+    void aReaderClosedByAnInterruptOpensItsFileAgain() {
+        Pointer memory = LinuxMemory.mapAnonymous(PAGE);
+        try (PagemapReader pagemap = PagemapReader.open(PROC, (int) ProcessHandle.current().pid(), PAGE, ByteBuffer.allocateDirect(64))) {
+            memory.setByte(0, (byte) 1);
+            long[] entry = new long[1];
+            Thread.currentThread().interrupt();
+            assertThrows(ProcMemException.class, () -> pagemap.read(Pointer.nativeValue(memory), entry, 0, 1),
+                    "an interrupted thread's read closes the channel");
+            assertTrue(Thread.interrupted(), "the interrupt stays set until cleared");
+            assertEquals(1, pagemap.read(Pointer.nativeValue(memory), entry, 0, 1));
+            assertTrue(PagemapEntry.present(entry[0]));
+        } finally {
+            LinuxMemory.unmap(memory, PAGE);
+        }
+    }
+
+    @Test
     void anUnalignedAddressOrScratchIsRefused() {
         ByteBuffer scratch = ByteBuffer.allocateDirect(64);
         try (PagemapReader pagemap = PagemapReader.open(PROC, (int) ProcessHandle.current().pid(), PAGE, scratch)) {
