@@ -206,6 +206,7 @@ final class GuestMemoryPass implements AutoCloseable {
                 pid, tools.pageSizeBytes(), layout.pages(tools.pageSizeBytes()), tally.toPages(sharers),
                 processRssPages(tools), startedAt, tools.clock().instant(), (workNanos + System.nanoTime() - stepStartNanos) / 1_000_000);
         tally = null;
+        pagesRead = 0;
         completed[0] = true;
     }
 
