@@ -95,11 +95,15 @@ final class GuestMemoryPass implements AutoCloseable {
                     return fallback(unavailable, layout == null, tools, start, completed);
                 }
             }
+            long chunkNanos = 0;
             while (used < budgetPages && region < layout.regions().size()) {
-                if (used > 0 && System.nanoTime() >= deadlineNanos) {
+                long now = System.nanoTime();
+                // Stop where the next chunk, taking as long as the last, would end past the deadline.
+                if (used > 0 && now + chunkNanos > deadlineNanos) {
                     break;
                 }
                 used += readChunk(budgetPages - used, tools);
+                chunkNanos = System.nanoTime() - now;
             }
             if (region == layout.regions().size()) {
                 finish(tools, start, completed);
