@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
-import org.memhygiene.controller.ksm.ProcessKsmReader;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.procmem.PfnTable;
 import org.memhygiene.core.procmem.ProcMemException;

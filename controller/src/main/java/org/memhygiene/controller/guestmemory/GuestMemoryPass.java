@@ -9,7 +9,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import org.memhygiene.controller.ksm.ProcessKsmReader;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.procmem.MemoryMapping;
