@@ -59,7 +59,7 @@ final class UnstableTree {
         }
         table[i] = page;
         if (++used * 4 > table.length * 3) {
-            grow(parityFlag);
+            grow(parityFlag, page);
         }
         return EMPTY;
     }
@@ -74,7 +74,11 @@ final class UnstableTree {
         used = 0;
     }
 
-    private void grow(int parityFlag) {
+    /**
+     * Doubles the table, keeping the entries still in this scan's tree and {@code filed}, the page just
+     * filed: the caller flags it UNSTABLE only after searchInsert returns, so its flags cannot tell yet.
+     */
+    private void grow(int parityFlag, int filed) {
         int[] old = table;
         table = new int[old.length * 2];
         mask = table.length - 1;
@@ -83,7 +87,7 @@ final class UnstableTree {
         byte[] flags = model.flags;
         for (int q : old) {
             // Only entries still in this scan's tree move over; the rest are dead weight.
-            if (q != EMPTY && (flags[q] & PageFlags.UNSTABLE) != 0 && (flags[q] & PageFlags.UNSTABLE_ODD) == parityFlag) {
+            if (q == filed || q != EMPTY && (flags[q] & PageFlags.UNSTABLE) != 0 && (flags[q] & PageFlags.UNSTABLE_ODD) == parityFlag) {
                 int i = hash(model.content[q], perNode ? model.guestOf(q).spec.numaNode() : 0) & mask;
                 while (table[i] != EMPTY) {
                     i = (i + 1) & mask;
