@@ -146,26 +146,65 @@ public final class SimulatedHost implements HostBackend {
     public synchronized Exposure exposure() {
         long page = sim.pageSizeBytes();
         var stable = sim.model().stable;
-        double sharingShare = stable.liveSharers() == 0 ? 0
-                : (double) (stable.liveSharers() - stable.liveNodes()) / stable.liveSharers();
+        Guest[] guests = sim.model().guests;
+        long[] merged = new long[guests.length];
+        for (int i = 0; i < guests.length; i++) {
+            merged[i] = guests[i].liveMergedPages;
+        }
+        long[] sharingPages = apportion(stable.liveSharers() - stable.liveNodes(), merged);
         List<Exposure.VmReclaim> reclaim = new ArrayList<>();
         long staleSecret = 0;
-        for (Guest g : sim.model().guests) {
-            reclaim.add(new Exposure.VmReclaim(g.name(), g.uuid, Math.round(g.liveMergedPages * sharingShare) * page,
-                    g.zeroMergedPages * page, g.reportedPages * page));
+        for (int i = 0; i < guests.length; i++) {
+            Guest g = guests[i];
+            reclaim.add(new Exposure.VmReclaim(g.name(), g.uuid, sharingPages[i] * page, g.zeroMergedPages * page,
+                    g.reportedPages * page));
             staleSecret += g.staleSecretFreePages;
         }
         return new Exposure(simulatedNow(), sim.elapsed(), stable.crossVmPages(), stable.mergedSecretPages(), staleSecret,
                 sim.staleSecretPageSeconds(), sim.ksmdCpuPercent(), page, reclaim);
     }
 
+    /**
+     * Splits {@code totalPages} in proportion to {@code weights} in whole pages that add up to it exactly
+     * (largest remainder; ties to the first): each VM's share of what sharing saves, so the VMs' figures
+     * sum to the host's instead of drifting a page per VM from rounding each on its own.
+     */
+    static long[] apportion(long totalPages, long[] weights) {
+        long[] shares = new long[weights.length];
+        long weightSum = 0;
+        for (long w : weights) {
+            weightSum += w;
+        }
+        if (weightSum == 0 || totalPages == 0) {
+            return shares;
+        }
+        long given = 0;
+        long[] remainders = new long[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            // Exact integer division: totalPages × weight fits a long for any host the simulator models (< 2^31 pages each).
+            shares[i] = totalPages * weights[i] / weightSum;
+            remainders[i] = totalPages * weights[i] % weightSum;
+            given += shares[i];
+        }
+        for (long left = totalPages - given; left > 0; left--) {
+            int best = 0;
+            for (int i = 1; i < weights.length; i++) {
+                if (remainders[i] > remainders[best]) {
+                    best = i;
+                }
+            }
+            shares[best]++;
+            remainders[best] = -1;
+        }
+        return shares;
+    }
+
     private HostMemory memory(long page) {
         long guestMemory = 0;
-        long hostUsedPages = sim.model().stable.liveNodes();
         for (Guest g : sim.model().guests) {
             guestMemory += g.spec.memoryBytes();
-            hostUsedPages += g.presentPages - g.zeroMergedPages - g.liveMergedPages;
         }
+        long hostUsedPages = sim.residentPages();
         long total = sim.scenario().host().memoryBytes() > 0 ? sim.scenario().host().memoryBytes() : guestMemory + (8L << 30);
         long free = Math.max(0, total - HOST_RESERVED_BYTES - hostUsedPages * page);
         return new HostMemory(total, free, OptionalLong.of(free), 0, 0, 0, 0, OptionalDouble.of(0.0));

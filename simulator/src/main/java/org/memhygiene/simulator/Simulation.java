@@ -170,6 +170,18 @@ public final class Simulation {
         return pageVisits;
     }
 
+    /**
+     * Host pages that back guest memory now: every present guest page that is neither mapped to the
+     * zero page nor to a KSM page, plus one page per KSM page still mapped. Exact, not sampled.
+     */
+    public long residentPages() {
+        long pages = model.stable.liveNodes();
+        for (Guest g : model.guests) {
+            pages += g.presentPages - g.zeroMergedPages - g.liveMergedPages;
+        }
+        return pages;
+    }
+
     /** ksmd's share of one CPU over the last advance. */
     public double ksmdCpuPercent() {
         return lastStepNanos == 0 ? 0 : 100.0 * lastStepCpuNanos / lastStepNanos;

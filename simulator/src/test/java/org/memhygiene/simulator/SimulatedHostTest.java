@@ -20,6 +20,7 @@ import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.simulator.scenario.Scenario;
 
 /** The built-in demo host as the controller sees it through HostBackend. */
 class SimulatedHostTest {
@@ -131,5 +132,35 @@ class SimulatedHostTest {
                 () -> SimulatedHost.of(scenario, Clock.systemUTC(), 1));
         assertTrue(e.getMessage().contains("MEMHYGIENE_JAVA_OPTS=-Xmx"), e.getMessage());
         assertTrue(e.getMessage().contains(String.format("%,d pages", guests * pagesPerGuest)), e.getMessage());
+    }
+
+    @Test
+    void reclaimedSharingBytesAddUpToTheHostsPagesSharing() {
+        // Three VMs map one KSM page: 2 pages saved, 2/3 of a page each; rounding per VM would say 3.
+        Scenario s = org.memhygiene.simulator.scenario.ScenarioParser.parse("""
+                name: thirds
+                ksm: {pages_to_scan: 1000, sleep_millisecs: 10}
+                guests:
+                  - {name: g, count: 3, memory: 256KiB, boot: 0s, sharing: {os_image: 1},
+                     layout: {os_image: 0.015625, page_cache: 0, anon: 0, zero: 0, secret: 0}, free_memory: {stale: 0, zero: 0}}
+                """.replace("256KiB", 64 * org.memhygiene.core.linux.LinuxMemory.pageSizeBytes() + ""), "test");
+        try (SimulatedHost host = SimulatedHost.of(s, Clock.systemUTC(), 1)) {
+            host.advance(Duration.ofSeconds(5));
+            KsmStats k = host.simulation().ksmStats();
+            assertEquals(1, k.pagesShared().getAsLong());
+            assertEquals(2, k.pagesSharing().getAsLong());
+            Exposure e = host.exposure();
+            long page = host.simulation().pageSizeBytes();
+            assertEquals(2 * page, e.vms().stream().mapToLong(Exposure.VmReclaim::sharingBytes).sum(), e.toString());
+            assertEquals(2 * page, e.reclaimedBytes());
+            assertEquals(3 * 1 - 2, host.simulation().residentPages(), "one KSM page backs the three guest pages");
+        }
+    }
+
+    @Test
+    void apportioningSplitsWholePagesThatAddUp() {
+        assertEquals(List.of(1L, 1L, 0L), java.util.Arrays.stream(SimulatedHost.apportion(2, new long[] {1, 1, 1})).boxed().toList());
+        assertEquals(List.of(7L, 0L, 3L), java.util.Arrays.stream(SimulatedHost.apportion(10, new long[] {7, 0, 3})).boxed().toList());
+        assertEquals(List.of(0L, 0L), java.util.Arrays.stream(SimulatedHost.apportion(5, new long[] {0, 0})).boxed().toList());
     }
 }
