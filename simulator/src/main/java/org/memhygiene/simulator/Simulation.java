@@ -15,6 +15,7 @@ import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.simulator.hygiene.GuestHygiene;
 import org.memhygiene.simulator.ksm.KsmKnobs;
 import org.memhygiene.simulator.ksm.Ksmd;
+import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.model.Content;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.model.HostModel;
@@ -69,7 +70,12 @@ public final class Simulation {
 
     private final int[] epochs;
 
+    /** The scenario with the default scan engine ({@link ScanEngine#SKIP_SETTLED}). */
     public Simulation(Scenario scenario) {
+        this(scenario, ScanEngine.SKIP_SETTLED);
+    }
+
+    public Simulation(Scenario scenario, ScanEngine engine) {
         this.scenario = scenario;
         this.pageSizeBytes = scenario.host().pageSizeBytes();
         this.random = new SplittableRandom(scenario.seed());
@@ -88,7 +94,7 @@ public final class Simulation {
         model = new HostModel(guests, (int) total);
         KsmKnobs knobs = new KsmKnobs();
         knobs.apply(KsmSettings.of(withoutRun(scenario.ksm())), () -> 0, () -> { });
-        ksmd = new Ksmd(model, knobs, scenario.host().ksmdNanosPerPage());
+        ksmd = new Ksmd(model, knobs, scenario.host().ksmdNanosPerPage(), engine);
         hygiene = new GuestHygiene[guests.size()];
         churn = new GuestSpec.Churn[guests.size()];
         churnDebt = new double[guests.size()][4];

@@ -1,6 +1,7 @@
 package org.memhygiene.simulator.model;
 
 import java.util.List;
+import org.memhygiene.simulator.ksm.SettledPages;
 import org.memhygiene.simulator.ksm.StableTree;
 
 /**
@@ -27,6 +28,9 @@ public final class HostModel {
     public final int pageCount;
     public final StableTree stable = new StableTree();
     private final int[] guestBases;
+
+    /** The skipping scan engine's index, told of every write and discard; null with the page-by-page engine. */
+    public SettledPages settled;
 
     /** ksm_zero_pages: pages mapped to the zero page by KSM; falls at once when one is written or unmapped. */
     public long ksmZeroPages;
@@ -87,6 +91,9 @@ public final class HostModel {
             g.staleSecretFreePages++;
         }
         flags[page] = (byte) f;
+        if (settled != null) {
+            settled.written(g, page);
+        }
     }
 
     /** The guest frees the page; its content stays (the hygiene mode decides what happens next). */
@@ -124,6 +131,10 @@ public final class HostModel {
         int f = flags[page];
         if ((f & PageFlags.PRESENT) == 0) {
             return;
+        }
+        if (settled != null) {
+            settled.discarding(g, page);
+            f = flags[page];
         }
         f = unmapShared(g, page, f);
         if ((f & PageFlags.FREE) != 0 && Content.isSecret(content[page])) {
