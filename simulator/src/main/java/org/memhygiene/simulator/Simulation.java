@@ -45,6 +45,8 @@ public final class Simulation {
     private final long[] serials = new long[8];
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final int[] imageIds;
+    /** The churn's writes of one step, drawn first and applied together (HostModel.Writes). */
+    private final HostModel.Writes writes;
     private int nextEvent;
     private long nowNanos;
     private long nextWakeNanos;
@@ -92,6 +94,7 @@ public final class Simulation {
         }
         requireHeapFor(total);
         model = new HostModel(guests, (int) total);
+        writes = model.new Writes();
         KsmKnobs knobs = new KsmKnobs();
         knobs.apply(KsmSettings.of(withoutRun(scenario.ksm())), () -> 0, () -> { });
         ksmd = new Ksmd(model, knobs, scenario.host().ksmdNanosPerPage(), engine);
@@ -292,6 +295,7 @@ public final class Simulation {
                 continue;
             }
             if (g.bootCursor < g.pages) {
+                writes.apply(); // the boot's writes come after the churn of the guests before it
                 long bootNanos = g.spec.boot().toNanos();
                 int target = bootNanos == 0 ? g.pages
                         : (int) Math.min(g.pages, g.bootCursor + Math.ceil(g.pages * (t - nowNanos) / (double) bootNanos));
@@ -300,6 +304,7 @@ public final class Simulation {
             churn(g, seconds);
             staleSecret += g.staleSecretFreePages;
         }
+        writes.apply();
         staleSecretPageSeconds += staleSecret * seconds;
     }
 
@@ -339,7 +344,7 @@ public final class Simulation {
         }
         int offset = from + random.nextInt(to - from);
         if (offset < g.bootCursor) {
-            model.write(g, g.base + offset, contentId);
+            writes.add(g, g.base + offset, contentId);
         }
     }
 
