@@ -33,6 +33,7 @@ import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.posture.Severity;
 import org.memhygiene.simulator.hygiene.GuestHygiene;
+import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.scenario.GuestSpec;
 import org.memhygiene.simulator.scenario.HygieneMode;
@@ -55,11 +56,11 @@ public final class SimulatedHost implements HostBackend {
     private final Instant start;
     private Instant lastReal;
 
-    private SimulatedHost(Scenario scenario, Clock clock, double speed) {
+    private SimulatedHost(Scenario scenario, Clock clock, double speed, ScanEngine engine) {
         if (!(speed > 0)) {
             throw new IllegalArgumentException("speed must be more than 0 simulated seconds per real second, was " + speed);
         }
-        this.sim = new Simulation(scenario);
+        this.sim = new Simulation(scenario, engine);
         this.clock = clock;
         this.speed = speed;
         this.start = clock.instant();
@@ -69,25 +70,30 @@ public final class SimulatedHost implements HostBackend {
     /** The scenario in {@code scenarioYaml}, on the system clock at the scenario's speed. */
     public static SimulatedHost load(Path scenarioYaml) {
         Scenario s = ScenarioParser.load(scenarioYaml);
-        return new SimulatedHost(s, Clock.systemUTC(), s.speed());
+        return new SimulatedHost(s, Clock.systemUTC(), s.speed(), ScanEngine.SKIP_SETTLED);
     }
 
     public static SimulatedHost load(Path scenarioYaml, Clock clock, double speed) {
-        return new SimulatedHost(ScenarioParser.load(scenarioYaml), clock, speed);
+        return new SimulatedHost(ScenarioParser.load(scenarioYaml), clock, speed, ScanEngine.SKIP_SETTLED);
     }
 
     /** The shipped demo scenario ({@value ScenarioParser#DEMO_RESOURCE}) on the system clock at its speed. */
     public static SimulatedHost builtin() {
         Scenario s = ScenarioParser.demo();
-        return new SimulatedHost(s, Clock.systemUTC(), s.speed());
+        return new SimulatedHost(s, Clock.systemUTC(), s.speed(), ScanEngine.SKIP_SETTLED);
     }
 
     public static SimulatedHost builtin(Clock clock, double speed) {
-        return new SimulatedHost(ScenarioParser.demo(), clock, speed);
+        return new SimulatedHost(ScenarioParser.demo(), clock, speed, ScanEngine.SKIP_SETTLED);
     }
 
     public static SimulatedHost of(Scenario scenario, Clock clock, double speed) {
-        return new SimulatedHost(scenario, clock, speed);
+        return new SimulatedHost(scenario, clock, speed, ScanEngine.SKIP_SETTLED);
+    }
+
+    /** With the page-by-page reference engine or the default skipping one (identical results). */
+    public static SimulatedHost of(Scenario scenario, Clock clock, double speed, ScanEngine engine) {
+        return new SimulatedHost(scenario, clock, speed, engine);
     }
 
     public Scenario scenario() {

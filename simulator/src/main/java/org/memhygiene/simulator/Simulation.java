@@ -109,7 +109,7 @@ public final class Simulation {
             slot += (scenario.contentGroups().get(i).contents() + Content.MAX_SHARED_INDEX) / (Content.MAX_SHARED_INDEX + 1);
         }
         freeLeft = new long[guests.size()][];
-        requireHeapFor(total);
+        requireHeapFor(scenario);
         model = new HostModel(guests, (int) total);
         writes = model.new Writes();
         KsmKnobs knobs = new KsmKnobs();
@@ -611,17 +611,17 @@ public final class Simulation {
     }
 
     /**
-     * Refuses, before allocating, a host whose page arrays cannot fit this JVM's heap: a clear message
+     * Refuses, before allocating, a host that cannot fit this JVM's heap (HeapEstimate): a clear message
      * instead of an OutOfMemoryError half-way through building it.
      */
-    private static void requireHeapFor(long pages) {
-        long needBytes = pages * HostModel.BYTES_PER_PAGE;
+    private static void requireHeapFor(Scenario scenario) {
+        HeapEstimate need = HeapEstimate.of(scenario);
         long maxHeapBytes = Runtime.getRuntime().maxMemory();
-        if (needBytes > maxHeapBytes * 3 / 4) {
+        if (need.bytes() > maxHeapBytes * 9 / 10) {
             throw new IllegalStateException(String.format(
-                    "the scenario's %,d pages need about %d MiB of heap (%d bytes a page), more than 3/4 of this JVM's %d MiB;"
-                            + " give it more, e.g. MEMHYGIENE_JAVA_OPTS=-Xmx%dm (docs/SIMULATOR.md)",
-                    pages, needBytes >> 20, HostModel.BYTES_PER_PAGE, maxHeapBytes >> 20, (needBytes * 2 >> 20) + 256));
+                    "the scenario needs about %d MiB of heap (%s), more than this JVM's %d MiB allow;"
+                            + " bin/memhygiene sizes the heap from the scenario, from Java give it -Xmx%dm (docs/SIMULATOR.md, \"Heap\")",
+                    need.bytes() >> 20, need.describe(), maxHeapBytes >> 20, need.maxHeapBytes(1) >> 20));
         }
     }
 }

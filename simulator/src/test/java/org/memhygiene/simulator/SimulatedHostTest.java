@@ -120,7 +120,7 @@ class SimulatedHostTest {
 
     @Test
     void aHostTooLargeForTheHeapIsRefusedBeforeAnythingIsAllocated() {
-        // Guests of 4 GiB, as many as it takes for their page arrays to pass 3/4 of this JVM's heap.
+        // Guests of 4 GiB, as many as it takes for their page arrays to pass this JVM's heap.
         long pageSize = org.memhygiene.core.linux.LinuxMemory.pageSizeBytes();
         long pagesPerGuest = (4L << 30) / pageSize;
         long guests = Runtime.getRuntime().maxMemory() / (pagesPerGuest * 10) + 1;
@@ -130,7 +130,8 @@ class SimulatedHostTest {
                 "name: big\nguests: [{name: g, count: " + guests + ", memory: 4GiB}]\n", "big.yaml");
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> SimulatedHost.of(scenario, Clock.systemUTC(), 1));
-        assertTrue(e.getMessage().contains("MEMHYGIENE_JAVA_OPTS=-Xmx"), e.getMessage());
+        assertTrue(e.getMessage().contains("give it -Xmx") && e.getMessage().contains("sizes the heap from the scenario"),
+                e.getMessage());
         assertTrue(e.getMessage().contains(String.format("%,d pages", guests * pagesPerGuest)), e.getMessage());
     }
 

@@ -22,6 +22,7 @@ import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.simulator.Exposure;
 import org.memhygiene.simulator.ScenarioException;
 import org.memhygiene.simulator.Simulation;
+import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.simulator.scenario.ScenarioParser;
@@ -62,12 +63,24 @@ public final class SimCommand {
         CommandSpec spec;
         @Parameters(paramLabel = "SCENARIO.yaml", description = "The scenario file.")
         Path scenario;
+        @Option(names = "--engine", paramLabel = "ENGINE", converter = EngineConverter.class,
+                description = "How the simulated ksmd walks pages: skip-settled (the default) or page-by-page (the"
+                        + " reference); both give identical results (docs/SIMULATOR.md, \"Scan engines\").")
+        ScanEngine engine = ScanEngine.SKIP_SETTLED;
 
         /** The scenario, once {@code out} has been checked too; either wrong is a usage error. */
         Scenario load(Path out) {
             Scenario s = SimCommand.load(spec, scenario);
             checkedOut(spec, out);
             return s;
+        }
+    }
+
+    static final class EngineConverter implements CommandLine.ITypeConverter<ScanEngine> {
+        @Override
+        public ScanEngine convert(String value) {
+            return ScanEngine.parse(value).orElseThrow(() -> new CommandLine.TypeConversionException(
+                    "'" + value + "' is not a scan engine; expected one of " + ScanEngine.labels()));
         }
     }
 
@@ -215,7 +228,7 @@ public final class SimCommand {
             long started = System.nanoTime();
             // A fixed clock: only advance() moves simulated time, never the real time a snapshot takes.
             try (SimulatedHost host = SimulatedHost.of(s, java.time.Clock.fixed(java.time.Instant.parse("2026-01-01T00:00:00Z"),
-                    java.time.ZoneOffset.UTC), 1);
+                    java.time.ZoneOffset.UTC), 1, engine);
                     RowWriter file = out != null ? new RowWriter(out) : null) {
                 if (out == null) {
                     w.println(tableHeader());
@@ -292,7 +305,8 @@ public final class SimCommand {
         public Integer call() throws IOException {
             Scenario s = load(out);
             List<SweepResult> results = Sweep.run(s, Sweep.defaultPolicies(), Sweep.defaultModes(),
-                    duration != null ? duration : s.duration());
+                    duration != null ? duration : s.duration(), engine,
+                    Sweep.parallelism(s, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory()));
             PrintWriter w = spec.commandLine().getOut();
             w.printf("%-32s %11s %10s %10s %9s %9s %14s %6s %s%n", "policy / hygiene", "reclaimed", "sharing",
                     "zero", "reported", "cross_vm", "stale_sec_p*s", "cpu%", "frontier");
