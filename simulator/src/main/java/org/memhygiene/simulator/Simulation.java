@@ -335,7 +335,11 @@ public final class Simulation {
         int image = imageIds[g.index];
         while (debt[0] >= 1) {
             debt[0]--;
-            writeRandom(g, g.cacheEnd, g.anonEnd, Content.unique(Content.ANON, serials[Content.ANON]++));
+            int contentId = Content.unique(Content.ANON, serials[Content.ANON]++);
+            int offset = writeOffset(g, g.cacheEnd, g.anonEnd);
+            if (offset >= 0) {
+                writes.addAnon(g, g.base + offset, contentId);
+            }
         }
         int cachePages = g.cacheEnd - g.osEnd;
         while (debt[1] >= 1) {
@@ -356,13 +360,19 @@ public final class Simulation {
     }
 
     private void writeRandom(Guest g, int from, int to, int contentId) {
-        if (to <= from) {
-            return;
-        }
-        int offset = from + random.nextInt(to - from);
-        if (offset < g.bootCursor) {
+        int offset = writeOffset(g, from, to);
+        if (offset >= 0) {
             writes.add(g, g.base + offset, contentId);
         }
+    }
+
+    /** A random page offset in [from, to) of the guest, or -1 when the region is empty or not booted there yet. */
+    private int writeOffset(Guest g, int from, int to) {
+        if (to <= from) {
+            return -1;
+        }
+        int offset = from + random.nextInt(to - from);
+        return offset < g.bootCursor ? offset : -1;
     }
 
     /** The boot touches pages in address order up to {@code target}: in-use classes, then free memory. */

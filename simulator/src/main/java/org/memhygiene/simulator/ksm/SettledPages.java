@@ -157,12 +157,16 @@ public final class SettledPages {
             long cycling = blocks[i + CYCLING];
             long work = blocks[i + WORK];
             long dueNow = smart ? blocks[i + due] : cycling;
-            long stop = range & ~((mapped | blocks[i + NONE] | cycling) & ~(dueNow & work));
+            // A due page written since its last visit, at the steady age: its visit only records the new
+            // checksum (cmp_and_merge_page's volatile return), no tree is searched.
+            long changed = changedSinceVisit(g, blockStart, dueNow & work & range & (smart ? ~blocks[i + YOUNG] : -1L));
+            long stop = range & ~((mapped | blocks[i + NONE] | cycling) & ~(dueNow & work & ~changed));
             if (stop != 0) {
                 range &= Long.lowestOneBit(stop) - 1;
             }
             long visited = dueNow & ~work & range;
-            long scanned = (mapped & range) | visited;
+            changed &= range;
+            long scanned = (mapped & range) | visited | changed;
             int count = Long.bitCount(scanned);
             if (count >= budget) {
                 // ksm_do_scan stops right after the page that uses up pages_to_scan.
@@ -173,18 +177,27 @@ public final class SettledPages {
                 last = Long.lowestOneBit(last);
                 range &= last | (last - 1);
                 visited &= range;
+                changed &= range;
                 count = (int) budget;
             }
             if (range != 0) {
                 long skipped = cycling & ~dueNow & range;
                 long inTree = blocks[i + IN_TREE];
                 passedSkipped += Long.bitCount(skipped);
-                passedUnsharedDelta += Long.bitCount(visited & ~inTree) - Long.bitCount(skipped & inTree);
-                blocks[i + IN_TREE] = (inTree & ~skipped) | visited;
-                if (smart && visited != 0) {
+                passedUnsharedDelta += Long.bitCount(visited & ~inTree) - Long.bitCount((skipped | changed) & inTree);
+                blocks[i + IN_TREE] = (inTree & ~(skipped | changed)) | visited;
+                for (long c = changed; c != 0; c &= c - 1) {
+                    int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
+                    int content = model.content[p];
+                    model.slot[p] = content;
+                    if (Content.isUnique(content)) {
+                        blocks[i + WORK] &= ~Long.lowestOneBit(c);
+                    }
+                }
+                if (smart && (visited | changed) != 0) {
                     long young = visited & blocks[i + YOUNG];
-                    blocks[i + due] &= ~visited;
-                    blocks[i + afterVisit] |= visited & ~young;
+                    blocks[i + due] &= ~(visited | changed);
+                    blocks[i + afterVisit] |= (visited & ~young) | changed;
                     for (long y = young; y != 0; y &= y - 1) {
                         visitYoung(g, i, blockStart + Long.numberOfTrailingZeros(y), scan);
                     }
@@ -198,6 +211,18 @@ public final class SettledPages {
             }
         }
         return o;
+    }
+
+    /** Of {@code candidates} (pages of the block at {@code blockStart}), those whose content changed since ksmd's last visit. */
+    private long changedSinceVisit(Guest g, int blockStart, long candidates) {
+        long changed = 0;
+        for (long c = candidates; c != 0; c &= c - 1) {
+            int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
+            if (model.slot[p] != model.content[p]) {
+                changed |= Long.lowestOneBit(c);
+            }
+        }
+        return changed;
     }
 
     /**
