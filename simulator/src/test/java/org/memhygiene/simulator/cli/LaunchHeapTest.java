@@ -18,8 +18,8 @@ class LaunchHeapTest {
 
     private static long mib(Optional<String> option) {
         String o = option.orElseThrow();
-        assertTrue(o.matches("-Xmx\\d+m"), o);
-        return Long.parseLong(o.substring(4, o.length() - 1));
+        assertTrue(o.matches("-Xmx\\d+m" + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")), o);
+        return Long.parseLong(o.substring(4, o.indexOf('m')));
     }
 
     @Test
