@@ -19,7 +19,7 @@ class LaunchHeapTest {
     private static long mib(Optional<String> option) {
         String o = option.orElseThrow();
         assertTrue(o.matches("-Xmx\\d+m" + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")), o);
-        return Long.parseLong(o.substring(4, o.indexOf('m')));
+        return Long.parseLong(o.substring(4, o.indexOf('m', 4)));
     }
 
     @Test
