@@ -110,7 +110,7 @@ public final class SimulatorThroughput {
 
     private static void sim(Scenario s, double ksmdPagesPerCpuSecond) {
         long t0 = System.nanoTime();
-        Simulation sim = new Simulation(s);
+        Simulation sim = new Simulation(s, ScanEngine.PAGE_BY_PAGE); // the page loop against the real ksmd's
         sim.advance(Duration.ofHours(1));
         double hourSeconds = (System.nanoTime() - t0) / 1e9;
         long pages = sim.model().pageCount;

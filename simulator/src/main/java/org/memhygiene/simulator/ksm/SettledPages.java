@@ -20,8 +20,9 @@ import org.memhygiene.simulator.model.PageFlags;
  *       scan in which it is next visited is known: it sits in a calendar of {@value #PERIOD} masks by
  *       that scan (a skip is at most 8 scans long). A visit of a page whose content is unique and
  *       unchanged since the last visit (the checksum gate passes, no other page can match) only puts
- *       it back in the unstable tree; any other visit (mask {@code work}: written since, or content
- *       other pages may hold) is done for real.</li>
+ *       it back in the unstable tree; a visit of a page written since, at the steady age, only records
+ *       its new checksum (the pass reads its content and rmap slot); any other visit (mask
+ *       {@code work}: content other pages may hold, or a young page written since) is done for real.</li>
  * </ul>
  *
  * Per block of 64 pages of one guest, 16 longs: the three class masks, {@code inTree} (cycling pages

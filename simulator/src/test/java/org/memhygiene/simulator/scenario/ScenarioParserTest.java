@@ -112,19 +112,21 @@ class ScenarioParserTest {
         assertTrue(e.getMessage().contains("nope.yaml"));
     }
 
+    private static final String COUNTS = """
+            name: counts
+            defaults: {memory: 64MiB, layout: {os_image: 0, page_cache: 100 pages, anon: 0.5, zero: 1MiB, secret: 0}}
+            guests:
+              - {name: web, count: 3}
+              - {name: db}
+            content_groups:
+              - {name: libs, contents: 4, pages: 10, guests: [web]}
+              - {name: keys, contents: 2, copies: 3, guests: [db, web-2], secret: true}
+              - {name: long-tail, contents: 1000, copies: {zipf: 1.1, max: 50}}
+            """;
+
     @Test
     void pageCountsAreExactAndContentGroupsAreDealtOverTheirGuests() {
-        Scenario s = ScenarioParser.parse("""
-                name: counts
-                defaults: {memory: 64MiB, layout: {os_image: 0, page_cache: 100 pages, anon: 0.5, zero: 1MiB, secret: 0}}
-                guests:
-                  - {name: web, count: 3}
-                  - {name: db}
-                content_groups:
-                  - {name: libs, contents: 4, pages: 10, guests: [web]}
-                  - {name: keys, contents: 2, copies: 3, guests: [db, web-2], secret: true}
-                  - {name: long-tail, contents: 1000, copies: {zipf: 1.1, max: 50}}
-                """, "test");
+        Scenario s = ScenarioParser.parse(COUNTS, "test");
         GuestSpec.Layout l = s.guests().get(0).layout();
         long pages = (64L << 20) / s.host().pageSizeBytes();
         assertEquals(100, l.pageCachePages());
@@ -148,16 +150,6 @@ class ScenarioParserTest {
         long ones = java.util.stream.IntStream.range(0, 1000).filter(i -> tail.copies(i) == 1).count();
         // P(1) = 1 / (sum of k^-1.1 for k = 1..50) = 0.29.
         assertTrue(ones > 230 && ones < 350 && tail.pages() < 1000 * 50, "Zipf(1.1) on 1..50: about 29 % single: " + ones);
-        assertEquals(tail, ScenarioParser.parse("""
-                name: counts
-                defaults: {memory: 64MiB, layout: {os_image: 0, page_cache: 100 pages, anon: 0.5, zero: 1MiB, secret: 0}}
-                guests:
-                  - {name: web, count: 3}
-                  - {name: db}
-                content_groups:
-                  - {name: libs, contents: 4, pages: 10, guests: [web]}
-                  - {name: keys, contents: 2, copies: 3, guests: [db, web-2], secret: true}
-                  - {name: long-tail, contents: 1000, copies: {zipf: 1.1, max: 50}}
-                """, "again").contentGroups().get(2), "the same seed draws the same copies");
+        assertEquals(tail, ScenarioParser.parse(COUNTS, "again").contentGroups().get(2), "the same seed draws the same copies");
     }
 }
