@@ -118,4 +118,34 @@ class LauncherIT {
         assertTrue(bad.err().contains("invalid value '9' for KSM knob run"), bad.err());
         assertEquals(2, launch("no-such-command").exitCode());
     }
+
+    @Test
+    void everyShippedScenarioRunsWithTheDocumentedCommandAlone() throws Exception {
+        Path scenarios = LAUNCHER.getParent().getParent().resolve("docs/scenarios");
+        List<Path> files;
+        try (var list = Files.list(scenarios)) {
+            files = list.filter(f -> f.toString().endsWith(".yaml")).sorted().toList();
+        }
+        assertTrue(files.stream().anyMatch(f -> f.endsWith("host-64x4g.yaml")), files.toString());
+        for (Path file : files) {
+            // No MEMHYGIENE_JAVA_OPTS: the launcher sizes the heap from the scenario (docs/SIMULATOR.md, "Heap").
+            ProcessRun run = ProcessRun.of(List.of(LAUNCHER.toString(), "sim", "run", file.toString(), "--duration", "20s",
+                    "--every", "20s"), elsewhere, java.util.Map.of("MEMHYGIENE_JAVA_OPTS", ""));
+            assertEquals(0, run.exitCode(), file + ": " + run.err());
+            assertTrue(run.out().contains("resident"), run.out());
+        }
+    }
+
+    @Test
+    void aScenarioBeyondThreeQuartersOfTheMachineIsRefusedBeforeItStarts() throws Exception {
+        long machine = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getTotalMemorySize();
+        // 300 guests of 24 GiB: 1.9 G pages of 4 KiB, about 23 GiB of page arrays.
+        Assumptions.assumeTrue(machine < 30L << 30, "skipped: this machine has " + (machine >> 30) + " GiB, enough for it");
+        Path big = Files.writeString(elsewhere.resolve("big.yaml"), "name: big\nguests: [{name: g, count: 300, memory: 24GiB}]\n");
+        ProcessRun run = ProcessRun.of(List.of(LAUNCHER.toString(), "sim", "run", big.toString()), elsewhere,
+                java.util.Map.of("MEMHYGIENE_JAVA_OPTS", ""));
+        assertEquals(2, run.exitCode(), run.err());
+        assertTrue(run.err().contains("big.yaml needs about") && run.err().contains("more than 3/4 of this machine's"), run.err());
+    }
 }

@@ -41,6 +41,7 @@ import org.memhygiene.core.posture.GuestFindings;
 import org.memhygiene.core.posture.SwapDevice;
 import org.memhygiene.core.protocol.AgentProtocol;
 import org.memhygiene.simulator.hygiene.GuestHygiene;
+import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.scenario.GuestSpec;
 import org.memhygiene.simulator.scenario.HygieneMode;
@@ -63,11 +64,11 @@ public final class SimulatedHost implements HostBackend {
     private final Instant start;
     private Instant lastReal;
 
-    private SimulatedHost(Scenario scenario, Clock clock, double speed) {
+    private SimulatedHost(Scenario scenario, Clock clock, double speed, ScanEngine engine) {
         if (!(speed > 0)) {
             throw new IllegalArgumentException("speed must be more than 0 simulated seconds per real second, was " + speed);
         }
-        this.sim = new Simulation(scenario);
+        this.sim = new Simulation(scenario, engine);
         this.clock = clock;
         this.speed = speed;
         this.start = clock.instant();
@@ -77,25 +78,30 @@ public final class SimulatedHost implements HostBackend {
     /** The scenario in {@code scenarioYaml}, on the system clock at the scenario's speed. */
     public static SimulatedHost load(Path scenarioYaml) {
         Scenario s = ScenarioParser.load(scenarioYaml);
-        return new SimulatedHost(s, Clock.systemUTC(), s.speed());
+        return new SimulatedHost(s, Clock.systemUTC(), s.speed(), ScanEngine.SKIP_SETTLED);
     }
 
     public static SimulatedHost load(Path scenarioYaml, Clock clock, double speed) {
-        return new SimulatedHost(ScenarioParser.load(scenarioYaml), clock, speed);
+        return new SimulatedHost(ScenarioParser.load(scenarioYaml), clock, speed, ScanEngine.SKIP_SETTLED);
     }
 
     /** The shipped demo scenario ({@value ScenarioParser#DEMO_RESOURCE}) on the system clock at its speed. */
     public static SimulatedHost builtin() {
         Scenario s = ScenarioParser.demo();
-        return new SimulatedHost(s, Clock.systemUTC(), s.speed());
+        return new SimulatedHost(s, Clock.systemUTC(), s.speed(), ScanEngine.SKIP_SETTLED);
     }
 
     public static SimulatedHost builtin(Clock clock, double speed) {
-        return new SimulatedHost(ScenarioParser.demo(), clock, speed);
+        return new SimulatedHost(ScenarioParser.demo(), clock, speed, ScanEngine.SKIP_SETTLED);
     }
 
     public static SimulatedHost of(Scenario scenario, Clock clock, double speed) {
-        return new SimulatedHost(scenario, clock, speed);
+        return new SimulatedHost(scenario, clock, speed, ScanEngine.SKIP_SETTLED);
+    }
+
+    /** With the page-by-page reference engine or the default skipping one (identical results). */
+    public static SimulatedHost of(Scenario scenario, Clock clock, double speed, ScanEngine engine) {
+        return new SimulatedHost(scenario, clock, speed, engine);
     }
 
     public Scenario scenario() {
@@ -160,27 +166,66 @@ public final class SimulatedHost implements HostBackend {
     public synchronized Exposure exposure() {
         long page = sim.pageSizeBytes();
         var stable = sim.model().stable;
-        double sharingShare = stable.liveSharers() == 0 ? 0
-                : (double) (stable.liveSharers() - stable.liveNodes()) / stable.liveSharers();
+        Guest[] guests = sim.model().guests;
+        long[] merged = new long[guests.length];
+        for (int i = 0; i < guests.length; i++) {
+            merged[i] = guests[i].liveMergedPages;
+        }
+        long[] sharingPages = apportion(stable.liveSharers() - stable.liveNodes(), merged);
         List<Exposure.VmReclaim> reclaim = new ArrayList<>();
         long staleSecret = 0;
-        for (Guest g : sim.model().guests) {
-            reclaim.add(new Exposure.VmReclaim(g.name(), g.uuid, Math.round(g.liveMergedPages * sharingShare) * page,
-                    g.zeroMergedPages * page, g.reportedPages * page));
+        for (int i = 0; i < guests.length; i++) {
+            Guest g = guests[i];
+            reclaim.add(new Exposure.VmReclaim(g.name(), g.uuid, sharingPages[i] * page, g.zeroMergedPages * page,
+                    g.reportedPages * page));
             staleSecret += g.staleSecretFreePages;
         }
         return new Exposure(simulatedNow(), sim.elapsed(), stable.crossVmPages(), stable.mergedSecretPages(), staleSecret,
                 sim.staleSecretPageSeconds(), sim.ksmdCpuPercent(), page, reclaim);
     }
 
+    /**
+     * Splits {@code totalPages} in proportion to {@code weights} in whole pages that add up to it exactly
+     * (largest remainder; ties to the first): each VM's share of what sharing saves, so the VMs' figures
+     * sum to the host's instead of drifting a page per VM from rounding each on its own.
+     */
+    static long[] apportion(long totalPages, long[] weights) {
+        long[] shares = new long[weights.length];
+        long weightSum = 0;
+        for (long w : weights) {
+            weightSum += w;
+        }
+        if (weightSum == 0 || totalPages == 0) {
+            return shares;
+        }
+        long given = 0;
+        long[] remainders = new long[weights.length];
+        for (int i = 0; i < weights.length; i++) {
+            // Exact integer division: totalPages × weight fits a long for any host the simulator models (< 2^31 pages each).
+            shares[i] = totalPages * weights[i] / weightSum;
+            remainders[i] = totalPages * weights[i] % weightSum;
+            given += shares[i];
+        }
+        for (long left = totalPages - given; left > 0; left--) {
+            int best = 0;
+            for (int i = 1; i < weights.length; i++) {
+                if (remainders[i] > remainders[best]) {
+                    best = i;
+                }
+            }
+            shares[best]++;
+            remainders[best] = -1;
+        }
+        return shares;
+    }
+
     private HostMemory memory(long page) {
         long guestMemory = 0;
-        long hostUsedPages = sim.model().stable.liveNodes();
         for (Guest g : sim.model().guests) {
             guestMemory += g.spec.memoryBytes();
-            hostUsedPages += g.presentPages - g.zeroMergedPages - g.liveMergedPages;
         }
         Scenario.Host host = sim.scenario().host();
+        long hostUsedPages = sim.residentPages();
         long total = host.memoryBytes() > 0 ? host.memoryBytes() : guestMemory + (8L << 30);
         long free = Math.max(0, total - HOST_RESERVED_BYTES - hostUsedPages * page);
         // Nothing is swapped out: the model has no host swapping, only the swap the scenario gives the host.

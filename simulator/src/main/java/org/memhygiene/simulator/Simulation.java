@@ -15,10 +15,12 @@ import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.simulator.hygiene.GuestHygiene;
 import org.memhygiene.simulator.ksm.KsmKnobs;
 import org.memhygiene.simulator.ksm.Ksmd;
+import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.model.Content;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.model.HostModel;
 import org.memhygiene.simulator.model.PageFlags;
+import org.memhygiene.simulator.scenario.ContentGroup;
 import org.memhygiene.simulator.scenario.EventSpec;
 import org.memhygiene.simulator.scenario.GuestSpec;
 import org.memhygiene.simulator.scenario.Scenario;
@@ -44,6 +46,15 @@ public final class Simulation {
     private final long[] serials = new long[8];
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final int[] imageIds;
+    /** The first content-id slot of each content group. */
+    private final int[] groupSlots;
+    /**
+     * Per guest booting with exact free-memory counts: stale, stale secret and zero pages still to
+     * place, and free pages still to pass (selection sampling: exactly that many, uniformly spread).
+     */
+    private final long[][] freeLeft;
+    /** The churn's writes of one step, drawn first and applied together (HostModel.Writes). */
+    private final HostModel.Writes writes;
     private int nextEvent;
     private long nowNanos;
     private long nextWakeNanos;
@@ -69,7 +80,12 @@ public final class Simulation {
 
     private final int[] epochs;
 
+    /** The scenario with the default scan engine ({@link ScanEngine#SKIP_SETTLED}). */
     public Simulation(Scenario scenario) {
+        this(scenario, ScanEngine.SKIP_SETTLED);
+    }
+
+    public Simulation(Scenario scenario, ScanEngine engine) {
         this.scenario = scenario;
         this.pageSizeBytes = scenario.host().pageSizeBytes();
         this.random = new SplittableRandom(scenario.seed());
@@ -80,15 +96,25 @@ public final class Simulation {
         for (int i = 0; i < scenario.guests().size(); i++) {
             GuestSpec spec = scenario.guests().get(i);
             int pages = (int) (spec.memoryBytes() / pageSizeBytes);
-            guests.add(new Guest(i, spec, (int) total, pages, regionEnds(spec, pages), spec.uuid(), 20_000 + i));
+            guests.add(new Guest(i, spec, (int) total, pages, regionEnds(spec, scenario.groupPages(spec.name())), spec.uuid(),
+                    20_000 + i));
             imageIds[i] = images.computeIfAbsent(spec.image(), k -> images.size() + 1);
             total += pages;
         }
-        requireHeapFor(total);
+        // Content groups take content-id slots after the images, as many as their contents need.
+        groupSlots = new int[scenario.contentGroups().size()];
+        int slot = images.size() + 1;
+        for (int i = 0; i < groupSlots.length; i++) {
+            groupSlots[i] = slot;
+            slot += (scenario.contentGroups().get(i).contents() + Content.MAX_SHARED_INDEX) / (Content.MAX_SHARED_INDEX + 1);
+        }
+        freeLeft = new long[guests.size()][];
+        requireHeapFor(scenario);
         model = new HostModel(guests, (int) total);
+        writes = model.new Writes();
         KsmKnobs knobs = new KsmKnobs();
         knobs.apply(KsmSettings.of(withoutRun(scenario.ksm())), () -> 0, () -> { });
-        ksmd = new Ksmd(model, knobs, scenario.host().ksmdNanosPerPage());
+        ksmd = new Ksmd(model, knobs, scenario.host().ksmdNanosPerPage(), engine);
         hygiene = new GuestHygiene[guests.size()];
         churn = new GuestSpec.Churn[guests.size()];
         churnDebt = new double[guests.size()][4];
@@ -115,14 +141,14 @@ public final class Simulation {
         return m;
     }
 
-    private static int[] regionEnds(GuestSpec spec, int pages) {
+    private static int[] regionEnds(GuestSpec spec, long groupPages) {
         GuestSpec.Layout l = spec.layout();
-        double[] fractions = {l.osImage(), l.pageCache(), l.anon(), l.zero(), l.secret()};
-        int[] ends = new int[5];
-        double sum = 0;
-        for (int i = 0; i < 5; i++) {
-            sum += fractions[i];
-            ends[i] = (int) Math.min(pages, Math.round(sum * pages));
+        int[] sizes = {l.osImagePages(), l.pageCachePages(), l.anonPages(), l.zeroPages(), l.secretPages(), (int) groupPages};
+        int[] ends = new int[sizes.length];
+        int end = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            end += sizes[i];
+            ends[i] = end;
         }
         return ends;
     }
@@ -168,6 +194,18 @@ public final class Simulation {
     /** Pages ksmd looked at (scanned, skipped, or passed over absent or zero-mapped): the simulator's work. */
     public long pageVisits() {
         return pageVisits;
+    }
+
+    /**
+     * Host pages that back guest memory now: every present guest page that is neither mapped to the
+     * zero page nor to a KSM page, plus one page per KSM page still mapped. Exact, not sampled.
+     */
+    public long residentPages() {
+        long pages = model.stable.liveNodes();
+        for (Guest g : model.guests) {
+            pages += g.presentPages - g.zeroMergedPages - g.liveMergedPages;
+        }
+        return pages;
     }
 
     /** ksmd's share of one CPU over the last advance. */
@@ -274,6 +312,7 @@ public final class Simulation {
                 continue;
             }
             if (g.bootCursor < g.pages) {
+                writes.apply(); // the boot's writes come after the churn of the guests before it
                 long bootNanos = g.spec.boot().toNanos();
                 int target = bootNanos == 0 ? g.pages
                         : (int) Math.min(g.pages, g.bootCursor + Math.ceil(g.pages * (t - nowNanos) / (double) bootNanos));
@@ -282,6 +321,7 @@ public final class Simulation {
             churn(g, seconds);
             staleSecret += g.staleSecretFreePages;
         }
+        writes.apply();
         staleSecretPageSeconds += staleSecret * seconds;
     }
 
@@ -295,12 +335,16 @@ public final class Simulation {
         int image = imageIds[g.index];
         while (debt[0] >= 1) {
             debt[0]--;
-            writeRandom(g, g.cacheEnd, g.anonEnd, Content.unique(Content.ANON, serials[Content.ANON]++));
+            int contentId = Content.unique(Content.ANON, serials[Content.ANON]++);
+            int offset = writeOffset(g, g.cacheEnd, g.anonEnd);
+            if (offset >= 0) {
+                writes.addAnon(g, g.base + offset, contentId);
+            }
         }
         int cachePages = g.cacheEnd - g.osEnd;
         while (debt[1] >= 1) {
             debt[1]--;
-            int contentId = random.nextDouble() < g.spec.sharing().pageCache() && cachePages > 0
+            int contentId = random.nextDouble() < g.spec.sharing().pageCache().of(cachePages) && cachePages > 0
                     ? Content.shared(Content.PAGE_CACHE, image, random.nextInt(Math.min(Content.MAX_SHARED_INDEX, 2 * cachePages)))
                     : Content.unique(Content.PAGE_CACHE, serials[Content.PAGE_CACHE]++);
             writeRandom(g, g.osEnd, g.cacheEnd, contentId);
@@ -316,13 +360,19 @@ public final class Simulation {
     }
 
     private void writeRandom(Guest g, int from, int to, int contentId) {
+        int offset = writeOffset(g, from, to);
+        if (offset >= 0) {
+            writes.add(g, g.base + offset, contentId);
+        }
+    }
+
+    /** A random page offset in [from, to) of the guest, or -1 when the region is empty or not booted there yet. */
+    private int writeOffset(Guest g, int from, int to) {
         if (to <= from) {
-            return;
+            return -1;
         }
         int offset = from + random.nextInt(to - from);
-        if (offset < g.bootCursor) {
-            model.write(g, g.base + offset, contentId);
-        }
+        return offset < g.bootCursor ? offset : -1;
     }
 
     /** The boot touches pages in address order up to {@code target}: in-use classes, then free memory. */
@@ -331,22 +381,42 @@ public final class Simulation {
         GuestSpec spec = g.spec;
         GuestSpec.FreeMemory free = spec.freeMemory();
         boolean initOnFree = spec.hygiene().mode() == org.memhygiene.simulator.scenario.HygieneMode.INIT_ON_FREE;
+        long[] left = free.exact() ? freeCounts(g) : null;
         for (int o = g.bootCursor; o < target; o++) {
             int p = g.base + o;
-            if (o < g.secretEnd) {
-                model.write(g, p, initialContent(g, o, image));
+            if (o < g.usedEnd) {
+                model.write(g, p, o < g.secretEnd ? initialContent(g, o, image) : groupContent(g, o - g.secretEnd));
                 continue;
             }
-            double r = random.nextDouble();
             model.free(g, p);
-            if (r < free.stale()) {
+            boolean stale;
+            boolean zero;
+            boolean secret;
+            if (left == null) {
+                double r = random.nextDouble();
+                stale = r < free.stale().fraction();
+                zero = !stale && r < free.stale().fraction() + free.zero().fraction();
+                secret = stale && random.nextDouble() < free.staleSecret().fraction();
+            } else {
+                // Selection sampling: the next free page is stale with probability stale left / pages left.
+                long r = random.nextLong(left[3]--);
+                stale = r < left[0];
+                zero = !stale && r < left[0] + left[2];
+                secret = stale && random.nextLong(left[0]) < left[1];
+                if (stale) {
+                    left[1] -= secret ? 1 : 0;
+                    left[0]--;
+                } else if (zero) {
+                    left[2]--;
+                }
+            }
+            if (stale) {
                 // Used during boot and freed: old data, unless the kernel zeroed it on free.
-                int old = random.nextDouble() < free.staleSecret()
-                        ? Content.unique(Content.SECRET, serials[Content.SECRET]++)
+                int old = secret ? Content.unique(Content.SECRET, serials[Content.SECRET]++)
                         : Content.unique(Content.ANON, serials[Content.ANON]++);
                 model.write(g, p, initOnFree ? Content.ZERO : old);
                 hygiene[g.index].freed(p, t);
-            } else if (r < free.stale() + free.zero()) {
+            } else if (zero) {
                 model.write(g, p, Content.ZERO);
                 hygiene[g.index].freed(p, t);
             }
@@ -354,7 +424,39 @@ public final class Simulation {
         g.bootCursor = target;
         if (target == g.pages) {
             hygiene[g.index].booted(t);
+            freeLeft[g.index] = null;
         }
+    }
+
+    /** Stale, stale secret and zero pages still to place in the guest's free memory, and free pages still to pass. */
+    private long[] freeCounts(Guest g) {
+        if (freeLeft[g.index] == null || g.bootCursor == 0) {
+            GuestSpec.FreeMemory free = g.spec.freeMemory();
+            long freePages = g.pages - g.usedEnd;
+            long stale = free.stale().exact() ? free.stale().pages() : Math.round(free.stale().fraction() * freePages);
+            long secret = free.staleSecret().exact() ? free.staleSecret().pages()
+                    : Math.round(free.staleSecret().fraction() * stale);
+            long zero = free.zero().exact() ? free.zero().pages() : Math.round(free.zero().fraction() * freePages);
+            freeLeft[g.index] = new long[] {stale, secret, zero, freePages};
+        }
+        return freeLeft[g.index];
+    }
+
+    /** The content of the {@code j}-th content-group page of the guest: its groups in order, each in dealing order. */
+    private int groupContent(Guest g, long j) {
+        List<ContentGroup> groups = scenario.contentGroups();
+        for (int i = 0; i < groups.size(); i++) {
+            ContentGroup c = groups.get(i);
+            int position = c.guests().indexOf(g.name());
+            long pages = position < 0 ? 0 : c.pagesOf(position);
+            if (j < pages) {
+                int k = c.contentAt(position, j);
+                return Content.shared(c.secret() ? Content.SECRET : Content.ANON,
+                        groupSlots[i] + k / (Content.MAX_SHARED_INDEX + 1), k % (Content.MAX_SHARED_INDEX + 1));
+            }
+            j -= pages;
+        }
+        throw new IllegalStateException(g.name() + " has no content-group page " + j);
     }
 
     private int initialContent(Guest g, int o, int image) {
@@ -383,10 +485,14 @@ public final class Simulation {
      * Whether page {@code index} of a class is one of the pages every guest of the image has identical:
      * a hash of (image, class, index), so all guests of the image agree on which pages those are.
      */
-    private static boolean shared(int image, int pageClass, int index, double fraction) {
+    private static boolean shared(int image, int pageClass, int index, GuestSpec.Portion portion) {
         if (index > Content.MAX_SHARED_INDEX) {
             return false;
         }
+        if (portion.exact()) {
+            return index < portion.pages(); // a count: the class's first pages
+        }
+        double fraction = portion.fraction();
         long z = (long) image << 40 ^ (long) pageClass << 32 ^ index;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
@@ -448,9 +554,9 @@ public final class Simulation {
         }
         g.running = true;
         g.bootCursor = 0;
-        g.allocCursor = g.secretEnd;
+        g.allocCursor = g.usedEnd;
         // The guest's free memory is free from the start; the boot fills the rest in address order.
-        for (int p = g.base + g.secretEnd; p < g.base + g.pages; p++) {
+        for (int p = g.base + g.usedEnd; p < g.base + g.pages; p++) {
             model.free(g, p);
         }
         if (g.mergeable()) {
@@ -483,10 +589,10 @@ public final class Simulation {
     private int[] allocate(Guest g, long pages, EventSpec.Fill fill) {
         int[] taken = new int[(int) Math.min(pages, g.freePages)];
         int n = 0;
-        int span = g.pages - g.secretEnd;
+        int span = g.pages - g.usedEnd;
         for (int scanned = 0; scanned < span && n < taken.length; scanned++) {
             if (g.allocCursor >= g.pages) {
-                g.allocCursor = g.secretEnd;
+                g.allocCursor = g.usedEnd;
             }
             int p = g.base + g.allocCursor++;
             if ((model.flags[p] & PageFlags.FREE) != 0) {
@@ -515,17 +621,17 @@ public final class Simulation {
     }
 
     /**
-     * Refuses, before allocating, a host whose page arrays cannot fit this JVM's heap: a clear message
+     * Refuses, before allocating, a host that cannot fit this JVM's heap (HeapEstimate): a clear message
      * instead of an OutOfMemoryError half-way through building it.
      */
-    private static void requireHeapFor(long pages) {
-        long needBytes = pages * HostModel.BYTES_PER_PAGE;
+    private static void requireHeapFor(Scenario scenario) {
+        HeapEstimate need = HeapEstimate.of(scenario);
         long maxHeapBytes = Runtime.getRuntime().maxMemory();
-        if (needBytes > maxHeapBytes * 3 / 4) {
+        if (need.bytes() > maxHeapBytes * 9 / 10) {
             throw new IllegalStateException(String.format(
-                    "the scenario's %,d pages need about %d MiB of heap (%d bytes a page), more than 3/4 of this JVM's %d MiB;"
-                            + " give it more, e.g. MEMHYGIENE_JAVA_OPTS=-Xmx%dm (docs/SIMULATOR.md)",
-                    pages, needBytes >> 20, HostModel.BYTES_PER_PAGE, maxHeapBytes >> 20, (needBytes * 2 >> 20) + 256));
+                    "the scenario needs about %d MiB of heap (%s), more than this JVM's %d MiB allow;"
+                            + " bin/memhygiene sizes the heap from the scenario, from Java give it -Xmx%dm (docs/SIMULATOR.md, \"Heap\")",
+                    need.bytes() >> 20, need.describe(), maxHeapBytes >> 20, need.maxHeapBytes(1) >> 20));
         }
     }
 }

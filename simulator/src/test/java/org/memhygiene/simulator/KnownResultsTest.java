@@ -75,7 +75,7 @@ class KnownResultsTest {
 
     private static long freedPagesMerged(Simulation s, Guest g, int flag) {
         long n = 0;
-        for (int p = g.base + g.secretEnd; p < g.base + g.pages; p++) {
+        for (int p = g.base + g.usedEnd; p < g.base + g.pages; p++) {
             if (s.model().has(p, PageFlags.FREE) && s.model().has(p, flag)) {
                 n++;
             }
@@ -103,7 +103,7 @@ class KnownResultsTest {
             long atFree = s.ksmd().fullScans();
             Guest g = s.guest("g-1");
             long freed = 0;
-            for (int p = g.base + g.secretEnd; p < g.base + g.pages; p++) {
+            for (int p = g.base + g.usedEnd; p < g.base + g.pages; p++) {
                 if (s.model().has(p, PageFlags.PRESENT) && s.model().has(p, PageFlags.FREE)) {
                     freed++;
                 }

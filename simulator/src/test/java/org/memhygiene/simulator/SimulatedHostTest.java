@@ -26,6 +26,7 @@ import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.core.posture.GuestFindings;
 import org.memhygiene.core.posture.SwapDevice;
 import org.memhygiene.core.protocol.AgentProtocol;
+import org.memhygiene.simulator.scenario.Scenario;
 
 /** The built-in demo host as the controller sees it through HostBackend. */
 class SimulatedHostTest {
@@ -150,7 +151,7 @@ class SimulatedHostTest {
 
     @Test
     void aHostTooLargeForTheHeapIsRefusedBeforeAnythingIsAllocated() {
-        // Guests of 4 GiB, as many as it takes for their page arrays to pass 3/4 of this JVM's heap.
+        // Guests of 4 GiB, as many as it takes for their page arrays to pass this JVM's heap.
         long pageSize = org.memhygiene.core.linux.LinuxMemory.pageSizeBytes();
         long pagesPerGuest = (4L << 30) / pageSize;
         long guests = Runtime.getRuntime().maxMemory() / (pagesPerGuest * 10) + 1;
@@ -160,7 +161,38 @@ class SimulatedHostTest {
                 "name: big\nguests: [{name: g, count: " + guests + ", memory: 4GiB}]\n", "big.yaml");
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> SimulatedHost.of(scenario, Clock.systemUTC(), 1));
-        assertTrue(e.getMessage().contains("MEMHYGIENE_JAVA_OPTS=-Xmx"), e.getMessage());
+        assertTrue(e.getMessage().contains("give it -Xmx") && e.getMessage().contains("sizes the heap from the scenario"),
+                e.getMessage());
         assertTrue(e.getMessage().contains(String.format("%,d pages", guests * pagesPerGuest)), e.getMessage());
+    }
+
+    @Test
+    void reclaimedSharingBytesAddUpToTheHostsPagesSharing() {
+        // Three VMs map one KSM page: 2 pages saved, 2/3 of a page each; rounding per VM would say 3.
+        Scenario s = org.memhygiene.simulator.scenario.ScenarioParser.parse("""
+                name: thirds
+                ksm: {pages_to_scan: 1000, sleep_millisecs: 10}
+                guests:
+                  - {name: g, count: 3, memory: 256KiB, boot: 0s, sharing: {os_image: 1},
+                     layout: {os_image: 0.015625, page_cache: 0, anon: 0, zero: 0, secret: 0}, free_memory: {stale: 0, zero: 0}}
+                """.replace("256KiB", 64 * org.memhygiene.core.linux.LinuxMemory.pageSizeBytes() + ""), "test");
+        try (SimulatedHost host = SimulatedHost.of(s, Clock.systemUTC(), 1)) {
+            host.advance(Duration.ofSeconds(5));
+            KsmStats k = host.simulation().ksmStats();
+            assertEquals(1, k.pagesShared().getAsLong());
+            assertEquals(2, k.pagesSharing().getAsLong());
+            Exposure e = host.exposure();
+            long page = host.simulation().pageSizeBytes();
+            assertEquals(2 * page, e.vms().stream().mapToLong(Exposure.VmReclaim::sharingBytes).sum(), e.toString());
+            assertEquals(2 * page, e.reclaimedBytes());
+            assertEquals(3 * 1 - 2, host.simulation().residentPages(), "one KSM page backs the three guest pages");
+        }
+    }
+
+    @Test
+    void apportioningSplitsWholePagesThatAddUp() {
+        assertEquals(List.of(1L, 1L, 0L), java.util.Arrays.stream(SimulatedHost.apportion(2, new long[] {1, 1, 1})).boxed().toList());
+        assertEquals(List.of(7L, 0L, 3L), java.util.Arrays.stream(SimulatedHost.apportion(10, new long[] {7, 0, 3})).boxed().toList());
+        assertEquals(List.of(0L, 0L), java.util.Arrays.stream(SimulatedHost.apportion(5, new long[] {0, 0})).boxed().toList());
     }
 }

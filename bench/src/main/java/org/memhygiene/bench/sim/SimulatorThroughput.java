@@ -22,6 +22,7 @@ import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.simulator.Simulation;
 import org.memhygiene.simulator.fidelity.FidelityChild;
 import org.memhygiene.simulator.fidelity.FidelityHarness;
+import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.model.HostModel;
 import org.memhygiene.simulator.model.PageFlags;
@@ -34,7 +35,13 @@ import org.memhygiene.simulator.scenario.ScenarioParser;
  * <pre>
  *   SimulatorThroughput ksmd SCENARIO.yaml SECONDS      the real ksmd at 100 % of a core (root; under the KSM lock)
  *   SimulatorThroughput sim SCENARIO.yaml [KSMD_PAGES_PER_CPU_SECOND]
+ *   SimulatorThroughput engines SCENARIO.yaml               both scan engines over the scenario's duration
  * </pre>
+ *
+ * <p>engines: the scenario's duration with the skipping engine, then with the page-by-page engine, in
+ * this one JVM, each timed (wall and this thread's CPU) from building the host to the end; the KSM
+ * counters, resident pages and exposure compared at every sample_interval. Prints both times, the
+ * ratio and whether every sample was identical (exit 1 if not).
  *
  * ksmd: makes the scenario's guests real (one {@link FidelityChild} per guest with the simulated
  * contents in MADV_MERGEABLE memory), sets pages_to_scan=5000 and sleep_millisecs=0 so ksmd never
@@ -53,17 +60,64 @@ public final class SimulatorThroughput {
     public static void main(String[] args) throws Exception {
         if (args.length >= 3 && args[0].equals("ksmd")) {
             ksmd(ScenarioParser.load(Path.of(args[1])), Integer.parseInt(args[2]));
+        } else if (args.length >= 2 && args[0].equals("engines")) {
+            engines(ScenarioParser.load(Path.of(args[1])));
         } else if (args.length >= 2 && args[0].equals("sim")) {
             sim(ScenarioParser.load(Path.of(args[1])), args.length > 2 ? Double.parseDouble(args[2]) : 0);
         } else {
-            System.err.println("usage: SimulatorThroughput ksmd SCENARIO.yaml SECONDS | sim SCENARIO.yaml [KSMD_PAGES_PER_CPU_SECOND]");
+            System.err.println("usage: SimulatorThroughput ksmd SCENARIO.yaml SECONDS | sim SCENARIO.yaml [KSMD_PAGES_PER_CPU_SECOND]"
+                    + " | engines SCENARIO.yaml");
             System.exit(2);
+        }
+    }
+
+    /** One engine's run: wall and CPU seconds, and what it showed at every sample. */
+    private record EngineRun(ScanEngine engine, double wallSeconds, double cpuSeconds, long pageVisits, List<String> samples) {
+    }
+
+    private static EngineRun timed(Scenario s, ScanEngine engine) {
+        System.gc();
+        long w0 = System.nanoTime();
+        long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+        List<String> samples = new ArrayList<>();
+        Simulation sim = new Simulation(s, engine);
+        for (Duration t = Duration.ZERO; t.compareTo(s.duration()) < 0; t = t.plus(s.sampleInterval())) {
+            sim.advance(s.sampleInterval());
+            samples.add(sim.elapsed() + " " + sim.ksmStats() + " resident " + sim.residentPages() + " stale "
+                    + sim.staleSecretPageSeconds() + " cross-vm " + sim.model().stable.crossVmPages());
+            System.out.printf(Locale.ROOT, "  %s %s: %.1f s wall, full scans %d%n", engine.label(), sim.elapsed(),
+                    (System.nanoTime() - w0) / 1e9, sim.ksmd().fullScans());
+        }
+        return new EngineRun(engine, (System.nanoTime() - w0) / 1e9,
+                (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1e9, sim.pageVisits(), samples);
+    }
+
+    private static void engines(Scenario s) {
+        EngineRun skipping = timed(s, ScanEngine.SKIP_SETTLED);
+        EngineRun reference = timed(s, ScanEngine.PAGE_BY_PAGE);
+        int differ = -1;
+        for (int i = 0; i < reference.samples().size() && differ < 0; i++) {
+            if (!reference.samples().get(i).equals(skipping.samples().get(i))) {
+                differ = i;
+            }
+        }
+        for (EngineRun r : List.of(skipping, reference)) {
+            System.out.printf(Locale.ROOT, "%s: %s of %s (%,d page visits) in %.1f s wall, %.1f s CPU of this thread%n",
+                    r.engine().label(), s.duration(), s.name(), r.pageVisits(), r.wallSeconds(), r.cpuSeconds());
+        }
+        System.out.printf(Locale.ROOT, "page-by-page / skip-settled: %.1fx wall, %.1fx CPU; %d samples %s%n",
+                reference.wallSeconds() / skipping.wallSeconds(), reference.cpuSeconds() / skipping.cpuSeconds(),
+                reference.samples().size(), differ < 0 ? "identical (every KSM counter, resident pages, exposure)"
+                        : "DIFFER from sample " + differ + ":\n  page-by-page " + reference.samples().get(differ)
+                        + "\n  skip-settled " + skipping.samples().get(differ));
+        if (differ >= 0) {
+            System.exit(1);
         }
     }
 
     private static void sim(Scenario s, double ksmdPagesPerCpuSecond) {
         long t0 = System.nanoTime();
-        Simulation sim = new Simulation(s);
+        Simulation sim = new Simulation(s, ScanEngine.PAGE_BY_PAGE); // the page loop against the real ksmd's
         sim.advance(Duration.ofHours(1));
         double hourSeconds = (System.nanoTime() - t0) / 1e9;
         long pages = sim.model().pageCount;

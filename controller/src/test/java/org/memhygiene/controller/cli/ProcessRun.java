@@ -12,7 +12,21 @@ import java.util.concurrent.TimeUnit;
 /** A finished external command: exit code and what it printed (shared with cli/'s launcher tests). */
 public record ProcessRun(int exitCode, String out, String err) {
     public static ProcessRun of(List<String> command, Path workingDirectory) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(command).directory(workingDirectory.toFile()).start();
+        return of(command, workingDirectory, java.util.Map.of());
+    }
+
+    /** With these environment variables set; an empty value removes the variable. */
+    public static ProcessRun of(List<String> command, Path workingDirectory, java.util.Map<String, String> environment)
+            throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
+        environment.forEach((k, v) -> {
+            if (v.isEmpty()) {
+                builder.environment().remove(k);
+            } else {
+                builder.environment().put(k, v);
+            }
+        });
+        Process process = builder.start();
         process.getOutputStream().close();
         // Drain stderr beside stdout so neither pipe can fill up and stall the command.
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(process.getErrorStream()));

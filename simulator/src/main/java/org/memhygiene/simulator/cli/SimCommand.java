@@ -1,11 +1,11 @@
 package org.memhygiene.simulator.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +22,7 @@ import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.simulator.Exposure;
 import org.memhygiene.simulator.ScenarioException;
 import org.memhygiene.simulator.Simulation;
+import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.simulator.scenario.ScenarioParser;
@@ -62,12 +63,24 @@ public final class SimCommand {
         CommandSpec spec;
         @Parameters(paramLabel = "SCENARIO.yaml", description = "The scenario file.")
         Path scenario;
+        @Option(names = "--engine", paramLabel = "ENGINE", converter = EngineConverter.class,
+                description = "How the simulated ksmd walks pages: skip-settled (the default) or page-by-page (the"
+                        + " reference); both give identical results (docs/SIMULATOR.md, \"Scan engines\").")
+        ScanEngine engine = ScanEngine.SKIP_SETTLED;
 
         /** The scenario, once {@code out} has been checked too; either wrong is a usage error. */
         Scenario load(Path out) {
             Scenario s = SimCommand.load(spec, scenario);
             checkedOut(spec, out);
             return s;
+        }
+    }
+
+    static final class EngineConverter implements CommandLine.ITypeConverter<ScanEngine> {
+        @Override
+        public ScanEngine convert(String value) {
+            return ScanEngine.parse(value).orElseThrow(() -> new CommandLine.TypeConversionException(
+                    "'" + value + "' is not a scan engine; expected one of " + ScanEngine.labels()));
         }
     }
 
@@ -87,24 +100,100 @@ public final class SimCommand {
         }
     }
 
-    static void write(Path out, List<Map<String, Object>> rows) throws IOException {
-        if (out.toString().endsWith(".json")) {
-            ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            ArrayNode array = json.createArrayNode();
-            for (Map<String, Object> row : rows) {
-                ObjectNode o = array.addObject();
-                row.forEach((k, v) -> o.set(k, json.valueToTree(v)));
+    /**
+     * Rows written as they come, so a long run holds none in memory: a CSV header and a line per row, or
+     * a JSON array element by element.
+     */
+    static final class RowWriter implements Closeable {
+        private final Writer file;
+        private final JsonGenerator json;
+        private boolean headerWritten;
+
+        RowWriter(Path out) throws IOException {
+            file = Files.newBufferedWriter(out, StandardCharsets.UTF_8);
+            if (out.toString().endsWith(".json")) {
+                json = new ObjectMapper().getFactory().createGenerator(file).useDefaultPrettyPrinter();
+                json.writeStartArray();
+            } else {
+                json = null;
             }
-            Files.writeString(out, json.writeValueAsString(array) + "\n", StandardCharsets.UTF_8);
-            return;
         }
-        StringBuilder b = new StringBuilder(String.join(",", rows.isEmpty() ? List.of() : rows.get(0).keySet())).append('\n');
-        for (Map<String, Object> row : rows) {
+
+        void write(Map<String, Object> row) throws IOException {
+            if (json != null) {
+                json.writeObject(row);
+                return;
+            }
+            if (!headerWritten) {
+                file.write(String.join(",", row.keySet()) + "\n");
+                headerWritten = true;
+            }
             List<String> cells = new ArrayList<>();
-            row.values().forEach(v -> cells.add(v instanceof String s && s.contains(",") ? "\"" + s + "\"" : String.valueOf(v)));
-            b.append(String.join(",", cells)).append('\n');
+            row.values().forEach(v -> cells.add(v instanceof String text && text.contains(",") ? "\"" + text + "\"" : String.valueOf(v)));
+            file.write(String.join(",", cells) + "\n");
         }
-        Files.writeString(out, b, StandardCharsets.UTF_8);
+
+        @Override
+        public void close() throws IOException {
+            if (json != null) {
+                json.writeEndArray();
+                json.writeRaw('\n');
+                json.close();
+            }
+            file.close();
+        }
+    }
+
+    static void write(Path out, List<Map<String, Object>> rows) throws IOException {
+        try (RowWriter w = new RowWriter(out)) {
+            for (Map<String, Object> row : rows) {
+                w.write(row);
+            }
+        }
+    }
+
+    /** The most rows one {@code sim run} writes: a simulated day at one row per 0.1 s is 864,000. */
+    static final long MAX_ROWS = 1_000_000;
+
+    /**
+     * A column of the {@code sim run} table: its header, the row key it shows and the width. Every KSM
+     * counter the kernel has, the resident pages, memory reclaimed and the exposure figures.
+     */
+    private record Column(String header, String key, int width) {
+    }
+
+    private static final List<Column> TABLE = List.of(new Column("t", "seconds", 9),
+            new Column("shared", "pages_shared", 9), new Column("sharing", "pages_sharing", 10),
+            new Column("unshared", "pages_unshared", 9), new Column("volatile", "pages_volatile", 9),
+            new Column("zero_pages", "ksm_zero_pages", 10), new Column("scanned", "pages_scanned", 11),
+            new Column("skipped", "pages_skipped", 11), new Column("scans", "full_scans", 6),
+            new Column("profit", "general_profit_bytes", 10), new Column("chains", "stable_node_chains", 6),
+            new Column("dups", "stable_node_dups", 7), new Column("resident", "resident_pages", 10),
+            new Column("reclaimed", "reclaimed_bytes", 10), new Column("cross_vm", "cross_vm_merged_nonzero_pages", 9),
+            new Column("secret", "merged_secret_pages", 7), new Column("stale_sec_p*s", "stale_secret_page_seconds", 13),
+            new Column("cpu%", "ksmd_cpu_percent", 6));
+
+    static String tableHeader() {
+        StringBuilder b = new StringBuilder();
+        for (Column c : TABLE) {
+            b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%" + c.width() + "s", c.header()));
+        }
+        return b.toString();
+    }
+
+    static String tableLine(Map<String, Object> row) {
+        StringBuilder b = new StringBuilder();
+        for (Column c : TABLE) {
+            Object v = row.get(c.key());
+            String text = switch (c.key()) {
+                case "seconds" -> format(Duration.ofMillis(Math.round((Double) v * 1000)));
+                case "reclaimed_bytes", "general_profit_bytes" -> ByteSize.format((Long) v);
+                case "ksmd_cpu_percent" -> String.format(Locale.ROOT, "%.2f", (Double) v);
+                default -> String.valueOf(v);
+            };
+            b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%" + c.width() + "s", text));
+        }
+        return b.toString();
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
@@ -125,43 +214,50 @@ public final class SimCommand {
             Scenario s = load(out);
             Duration total = duration != null ? duration : s.duration();
             Duration step = every != null ? every : s.sampleInterval();
+            long rows = (total.toNanos() + step.toNanos() - 1) / step.toNanos();
+            if (rows > MAX_ROWS) {
+                throw new CommandLine.ParameterException(spec.commandLine(), String.format(Locale.ROOT,
+                        "%s over %s makes %,d rows, more than %,d: give a longer %s or a shorter %s",
+                        duration != null ? "--duration " + format(total) : "the scenario's duration " + format(total),
+                        every != null ? "--every " + format(step) : "sample_interval " + format(step),
+                        rows, MAX_ROWS,
+                        every != null ? "--every" : "sample_interval (or --every)",
+                        duration != null ? "--duration" : "duration (or --duration)"));
+            }
             PrintWriter w = spec.commandLine().getOut();
-            List<Map<String, Object>> rows = new ArrayList<>();
             long started = System.nanoTime();
             // A fixed clock: only advance() moves simulated time, never the real time a snapshot takes.
             try (SimulatedHost host = SimulatedHost.of(s, java.time.Clock.fixed(java.time.Instant.parse("2026-01-01T00:00:00Z"),
-                    java.time.ZoneOffset.UTC), 1)) {
+                    java.time.ZoneOffset.UTC), 1, engine);
+                    RowWriter file = out != null ? new RowWriter(out) : null) {
                 if (out == null) {
-                    w.printf("%8s %10s %10s %10s %10s %6s %11s %9s %7s %13s %6s%n", "t", "shared", "sharing", "unshared",
-                            "zero_pages", "scans", "reclaimed", "cross_vm", "secret", "stale_sec_p*s", "cpu%");
+                    w.println(tableHeader());
                 }
                 for (Duration t = Duration.ZERO; t.compareTo(total) < 0; ) {
                     Duration next = t.plus(step).compareTo(total) > 0 ? total : t.plus(step);
                     host.advance(next.minus(t));
                     t = next;
                     Map<String, Object> row = row(host);
-                    rows.add(row);
-                    if (out == null) {
-                        w.printf(Locale.ROOT, "%8s %10d %10d %10d %10d %6d %11s %9d %7d %13d %6.2f%n", format(t),
-                                row.get("pages_shared"), row.get("pages_sharing"), row.get("pages_unshared"),
-                                row.get("ksm_zero_pages"), row.get("full_scans"), ByteSize.format((Long) row.get("reclaimed_bytes")),
-                                row.get("cross_vm_merged_nonzero_pages"), row.get("merged_secret_pages"),
-                                row.get("stale_secret_page_seconds"), row.get("ksmd_cpu_percent"));
+                    if (file != null) {
+                        file.write(row);
+                    } else {
+                        w.println(tableLine(row));
                     }
                 }
                 Simulation sim = host.simulation();
                 w.flush();
                 spec.commandLine().getErr().printf(Locale.ROOT,
-                        "memhygiene: simulated %s of %s (%d guests, %,d pages) in %.1f s%s%n", format(total), s.name(),
-                        s.guests().size(), sim.model().pageCount, (System.nanoTime() - started) / 1e9,
-                        out != null ? "; rows in " + out : "");
-            }
-            if (out != null) {
-                write(out, rows);
+                        "memhygiene: simulated %s of %s (%d guests, %,d pages) in %.1f s, %,d rows%s%n", format(total), s.name(),
+                        s.guests().size(), sim.model().pageCount, (System.nanoTime() - started) / 1e9, rows,
+                        out != null ? " in " + out : "");
             }
             return 0;
         }
 
+        /**
+         * One row: every counter of /sys/kernel/mm/ksm under the key {@code memhygiene ksm status --json}
+         * gives it (docs/CLI.md), the resident pages, reclaimed memory by source and the exposure figures.
+         */
         static Map<String, Object> row(SimulatedHost host) {
             KsmStats k = host.snapshot().ksm().orElseThrow().stats();
             Exposure e = host.exposure();
@@ -171,10 +267,14 @@ public final class SimCommand {
             row.put("pages_sharing", k.pagesSharing().orElseThrow());
             row.put("pages_unshared", k.pagesUnshared().orElseThrow());
             row.put("pages_volatile", k.pagesVolatile().orElseThrow());
-            row.put("ksm_zero_pages", k.ksmZeroPages().orElseThrow());
-            row.put("full_scans", k.fullScans().orElseThrow());
             row.put("pages_scanned", k.pagesScanned().orElseThrow());
-            row.put("general_profit", k.generalProfitBytes().orElseThrow());
+            row.put("pages_skipped", k.pagesSkipped().orElseThrow());
+            row.put("full_scans", k.fullScans().orElseThrow());
+            row.put("ksm_zero_pages", k.ksmZeroPages().orElseThrow());
+            row.put("general_profit_bytes", k.generalProfitBytes().orElseThrow());
+            row.put("stable_node_chains", k.stableNodeChains().orElseThrow());
+            row.put("stable_node_dups", k.stableNodeDups().orElseThrow());
+            row.put("resident_pages", host.simulation().residentPages());
             Reclaimed.of(e).putInto(row);
             row.put("cross_vm_merged_nonzero_pages", e.crossVmMergedNonZeroPages());
             row.put("merged_secret_pages", e.mergedSecretPages());
@@ -205,7 +305,8 @@ public final class SimCommand {
         public Integer call() throws IOException {
             Scenario s = load(out);
             List<SweepResult> results = Sweep.run(s, Sweep.defaultPolicies(), Sweep.defaultModes(),
-                    duration != null ? duration : s.duration());
+                    duration != null ? duration : s.duration(), engine,
+                    Sweep.parallelism(s, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory()));
             PrintWriter w = spec.commandLine().getOut();
             w.printf("%-32s %11s %10s %10s %9s %9s %14s %6s %s%n", "policy / hygiene", "reclaimed", "sharing",
                     "zero", "reported", "cross_vm", "stale_sec_p*s", "cpu%", "frontier");

@@ -140,7 +140,7 @@ public final class GuestHygiene {
         }
         long targetPages = target / pageSizeBytes;
         long zeroed = 0;
-        for (int p = guest.base + guest.secretEnd, end = guest.base + guest.pages; p < end && zeroed < targetPages; p++) {
+        for (int p = guest.base + guest.usedEnd, end = guest.base + guest.pages; p < end && zeroed < targetPages; p++) {
             int f = model.flags[p];
             if ((f & PageFlags.FREE) != 0) {
                 if ((f & PageFlags.PRESENT) != 0 && model.content[p] != Content.ZERO) {

@@ -43,11 +43,40 @@ public final class Ksmd {
     private long pagesVisited;
     private final double nanosPerPage;
 
-    public Ksmd(HostModel model, KsmKnobs knobs, double nanosPerScannedPage) {
+    /** The skipping engine's index of settled pages; null with the page-by-page engine. */
+    private final SettledPages settled;
+
+    public Ksmd(HostModel model, KsmKnobs knobs, double nanosPerScannedPage, ScanEngine engine) {
         this.model = model;
         this.knobs = knobs;
         this.unstable = new UnstableTree(model);
         this.nanosPerPage = nanosPerScannedPage;
+        this.settled = engine == ScanEngine.SKIP_SETTLED ? new SettledPages(model, this, knobs.smartScan()) : null;
+        model.settled = settled;
+    }
+
+    public ScanEngine engine() {
+        return settled != null ? ScanEngine.SKIP_SETTLED : ScanEngine.PAGE_BY_PAGE;
+    }
+
+    /** The full scan (seqnr) in which ksmd last passed the page at {@code offset} of {@code g}. */
+    long lastPass(Guest g, int offset) {
+        if (cursorSlot < 0) {
+            return seqnr - 1;
+        }
+        int index = slots.indexOf(g);
+        boolean passed = index < cursorSlot || index == cursorSlot && offset < cursorPage;
+        return passed ? seqnr : seqnr - 1;
+    }
+
+    /**
+     * Brings every page's flags and age up to date (the skipping engine keeps some lazily): what the
+     * page-by-page engine would hold now. For tests that compare the two page by page.
+     */
+    public void settle() {
+        if (settled != null) {
+            settled.evictAll();
+        }
     }
 
     public KsmKnobs knobs() {
@@ -69,6 +98,9 @@ public final class Ksmd {
 
     /** The guest's QEMU exited: every rmap item goes (ksm_exit), its pages leave the host. */
     public void exit(Guest g) {
+        if (settled != null) {
+            settled.evictGuest(g);
+        }
         int index = slots.indexOf(g);
         for (int p = g.base, end = g.base + g.pages; p < end; p++) {
             if ((model.flags[p] & PageFlags.RMAP) != 0) {
@@ -100,7 +132,10 @@ public final class Ksmd {
         boolean useZero = knobs.useZeroPages();
         boolean perNode = !knobs.mergeAcrossNodes();
         int maxSharing = knobs.maxPageSharing();
-        byte[] flags = model.flags;
+        if (settled != null && smart != settled.smart) {
+            settled.evictAll(); // skip schedules were filed under the other smart_scan setting
+            settled.smart = smart;
+        }
         while (scanned < budget) {
             if (cursorSlot < 0) {
                 if (slots.isEmpty()) {
@@ -115,32 +150,28 @@ public final class Ksmd {
             int numaKey = perNode ? g.spec.numaNode() : 0;
             int parity = (seqnr & 1) == 1 ? PageFlags.UNSTABLE_ODD : 0;
             while (cursorPage < g.pages && scanned < budget) {
+                if (settled != null) {
+                    int from = cursorPage;
+                    cursorPage = settled.pass(g, from, budget - scanned, seqnr, smart);
+                    pagesVisited += cursorPage - from;
+                    scanned += settled.passedScanned;
+                    pagesScanned += settled.passedScanned;
+                    pagesSkipped += settled.passedSkipped;
+                    pagesUnshared += settled.passedUnsharedDelta;
+                    if (cursorPage >= g.pages || scanned >= budget) {
+                        continue;
+                    }
+                    settled.evict(g, cursorPage, seqnr - 1); // a page for real work: not passed in this scan yet
+                }
                 int p = g.base + cursorPage++;
                 pagesVisited++;
-                int f = flags[p];
-                if ((f & PageFlags.PRESENT) == 0 || (f & PageFlags.ZERO_MERGED) != 0) {
-                    // Not an anon page (absent, or the zero page): not returned; get_next_rmap_item
-                    // frees the rmap item it passes over.
-                    if ((f & PageFlags.RMAP) != 0) {
-                        dropRmap(g, p);
-                    }
-                    continue;
+                if (visit(g, p, smart, useZero, numaKey, maxSharing, parity)) {
+                    scanned++;
+                    pagesScanned++;
                 }
-                if ((f & PageFlags.RMAP) == 0) {
-                    f |= PageFlags.RMAP;
-                    flags[p] = (byte) f;
-                    model.slot[p] = Content.NO_CHECKSUM;
-                    model.age[p] = 0;
-                    g.rmapItems++;
-                    rmapItems++;
+                if (settled != null) {
+                    settled.classify(g, p, seqnr, smart);
                 }
-                if (smart && shouldSkip(g, p, f)) {
-                    pagesSkipped++;
-                    continue;
-                }
-                cmpAndMerge(g, p, useZero, numaKey, maxSharing, parity);
-                scanned++;
-                pagesScanned++;
             }
             if (cursorPage >= g.pages) {
                 cursorSlot++;
@@ -154,6 +185,37 @@ public final class Ksmd {
         long cost = Math.round(scanned * nanosPerPage);
         cpuNanos += cost;
         return cost;
+    }
+
+    /**
+     * ksmd's visit of one page (scan_get_next_rmap_item, then should_skip_rmap_item and
+     * cmp_and_merge_page); true when it counts as scanned.
+     */
+    private boolean visit(Guest g, int p, boolean smart, boolean useZero, int numaKey, int maxSharing, int parity) {
+        byte[] flags = model.flags;
+        int f = flags[p];
+        if ((f & PageFlags.PRESENT) == 0 || (f & PageFlags.ZERO_MERGED) != 0) {
+            // Not an anon page (absent, or the zero page): not returned; get_next_rmap_item
+            // frees the rmap item it passes over.
+            if ((f & PageFlags.RMAP) != 0) {
+                dropRmap(g, p);
+            }
+            return false;
+        }
+        if ((f & PageFlags.RMAP) == 0) {
+            f |= PageFlags.RMAP;
+            flags[p] = (byte) f;
+            model.slot[p] = Content.NO_CHECKSUM;
+            model.age[p] = 0;
+            g.rmapItems++;
+            rmapItems++;
+        }
+        if (smart && shouldSkip(g, p, f)) {
+            pagesSkipped++;
+            return false;
+        }
+        cmpAndMerge(g, p, useZero, numaKey, maxSharing, parity);
+        return true;
     }
 
     private void endOfScan() {
@@ -186,7 +248,7 @@ public final class Ksmd {
     }
 
     /** The kernel saturates age at 255; past 8 every age skips 8 scans, so 15 stands for all of them. */
-    private static int skipAge(int age) {
+    static int skipAge(int age) {
         if (age <= 3) {
             return 1;
         }
@@ -237,6 +299,9 @@ public final class Ksmd {
             return;
         }
         Guest other = model.guestOf(q);
+        if (settled != null) {
+            settled.evict(other, q - other.base, seqnr); // filed in this scan's tree, so passed in this scan
+        }
         removeFromTree(other, q);
         node = stable.insert(c, numaKey);
         appendStable(other, q, node);
@@ -291,6 +356,7 @@ public final class Ksmd {
      * copy, every rmap item goes, the next scan starts from the beginning.
      */
     public void unmergeAll() {
+        settle();
         for (Guest g : model.guests) {
             for (int p = g.base, end = g.base + g.pages; p < end; p++) {
                 int f = model.flags[p];

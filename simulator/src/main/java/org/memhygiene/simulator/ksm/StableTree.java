@@ -16,15 +16,21 @@ import org.memhygiene.simulator.model.Content;
 public final class StableTree {
     private static final int NONE = -1;
 
-    private int[] content = new int[1024];
-    private int[] rmapLen = new int[1024];
-    private int[] live = new int[1024];
-    private int[] next = new int[1024];
-    private int[] firstVm = new int[1024];
-    private int[] firstVmLive = new int[1024];
-    private byte[] numa = new byte[1024];
+    /** A node's fields, side by side in {@link #nodes} so one node is one cache line's worth, not eight misses. */
+    private static final int CONTENT = 0;
+    /** rmap_hlist_len. */
+    private static final int RMAP_LEN = 1;
+    private static final int LIVE = 2;
+    /** The next dup of the same content (the chain), or NONE. */
+    private static final int NEXT = 3;
+    private static final int FIRST_VM = 4;
+    private static final int FIRST_VM_LIVE = 5;
+    private static final int NUMA = 6;
     /** 1: the node's KSM page is gone and the node was pruned; rmap items still point at it. */
-    private byte[] dead = new byte[1024];
+    private static final int DEAD = 7;
+    private static final int FIELDS = 8;
+
+    private int[] nodes = new int[1024 * FIELDS];
     private int[] freeIds = new int[1024];
     private int freeCount;
     private int allocated;
@@ -53,12 +59,12 @@ public final class StableTree {
         int node = heads.get(key(contentId, numaNode));
         int best = NONE;
         while (node != NONE) {
-            int following = next[node];
-            int len = rmapLen[node];
-            if (live[node] == 0) {
+            int following = nodes[at(node, NEXT)];
+            int len = nodes[at(node, RMAP_LEN)];
+            if (nodes[at(node, LIVE)] == 0) {
                 // stable_node_dup walks every dup with ksm_get_folio, which prunes those whose KSM page is gone.
                 kill(node);
-            } else if (len > 0 && len < maxPageSharing && (best == NONE || len > rmapLen[best])) {
+            } else if (len > 0 && len < maxPageSharing && (best == NONE || len > nodes[at(best, RMAP_LEN)])) {
                 best = node;
             }
             node = following;
@@ -69,16 +75,16 @@ public final class StableTree {
     /** stable_tree_insert: a new KSM page for {@code contentId}; a dup in the chain if one exists. */
     int insert(int contentId, int numaNode) {
         int node = freeCount > 0 ? freeIds[--freeCount] : allocate();
-        content[node] = contentId;
-        rmapLen[node] = 0;
-        live[node] = 0;
-        firstVm[node] = NONE;
-        firstVmLive[node] = 0;
-        numa[node] = (byte) numaNode;
-        dead[node] = 0;
+        nodes[at(node, CONTENT)] = contentId;
+        nodes[at(node, RMAP_LEN)] = 0;
+        nodes[at(node, LIVE)] = 0;
+        nodes[at(node, FIRST_VM)] = NONE;
+        nodes[at(node, FIRST_VM_LIVE)] = 0;
+        nodes[at(node, NUMA)] = numaNode;
+        nodes[at(node, DEAD)] = 0;
         long k = key(contentId, numaNode);
         int head = heads.get(k);
-        next[node] = head;
+        nodes[at(node, NEXT)] = head;
         heads.put(k, node);
         if (head != NONE) {
             int length = chainLength(node);
@@ -94,7 +100,7 @@ public final class StableTree {
 
     /** stable_tree_append: the first rmap item of a node counts in pages_shared, the rest in pages_sharing. */
     void append(int node, int guest) {
-        if (rmapLen[node]++ == 0) {
+        if (nodes[at(node, RMAP_LEN)]++ == 0) {
             pagesShared++;
         } else {
             pagesSharing++;
@@ -110,17 +116,17 @@ public final class StableTree {
         if (mapped) {
             removeLive(node, guest);
         }
-        if (dead[node] == 0 && live[node] == 0) {
+        if (nodes[at(node, DEAD)] == 0 && nodes[at(node, LIVE)] == 0) {
             // ksm_get_folio in remove_rmap_item_from_tree finds the KSM page freed: the whole node goes.
             kill(node);
         }
-        if (dead[node] == 1) {
-            if (--rmapLen[node] == 0) {
+        if (nodes[at(node, DEAD)] == 1) {
+            if (--nodes[at(node, RMAP_LEN)] == 0) {
                 free(node);
             }
             return;
         }
-        if (--rmapLen[node] == 0) {
+        if (--nodes[at(node, RMAP_LEN)] == 0) {
             pagesShared--;
             unlink(node);
             free(node);
@@ -132,8 +138,8 @@ public final class StableTree {
     /** remove_node_from_stable_tree: every rmap item of the node leaves the counters at once. */
     private void kill(int node) {
         pagesShared--;
-        pagesSharing -= rmapLen[node] - 1;
-        dead[node] = 1;
+        pagesSharing -= nodes[at(node, RMAP_LEN)] - 1;
+        nodes[at(node, DEAD)] = 1;
         unlink(node);
     }
 
@@ -143,7 +149,7 @@ public final class StableTree {
     }
 
     public int content(int node) {
-        return content[node];
+        return nodes[at(node, CONTENT)];
     }
 
     public long liveNodes() {
@@ -164,31 +170,31 @@ public final class StableTree {
 
     private void addLive(int node, int guest) {
         subtractExposure(node);
-        live[node]++;
+        nodes[at(node, LIVE)]++;
         liveSharers++;
-        if (live[node] == 1) {
+        if (nodes[at(node, LIVE)] == 1) {
             liveNodes++;
         }
-        if (firstVm[node] == NONE || firstVmLive[node] == 0 && firstVm[node] != guest && live[node] == 1) {
-            firstVm[node] = guest;
-            firstVmLive[node] = 0;
+        if (nodes[at(node, FIRST_VM)] == NONE || nodes[at(node, FIRST_VM_LIVE)] == 0 && nodes[at(node, FIRST_VM)] != guest && nodes[at(node, LIVE)] == 1) {
+            nodes[at(node, FIRST_VM)] = guest;
+            nodes[at(node, FIRST_VM_LIVE)] = 0;
         }
-        if (firstVm[node] == guest) {
-            firstVmLive[node]++;
+        if (nodes[at(node, FIRST_VM)] == guest) {
+            nodes[at(node, FIRST_VM_LIVE)]++;
         }
         addExposure(node);
     }
 
     private void removeLive(int node, int guest) {
         subtractExposure(node);
-        live[node]--;
+        nodes[at(node, LIVE)]--;
         liveSharers--;
-        if (live[node] == 0) {
+        if (nodes[at(node, LIVE)] == 0) {
             liveNodes--;
-            firstVm[node] = NONE;
-            firstVmLive[node] = 0;
-        } else if (firstVm[node] == guest) {
-            firstVmLive[node]--;
+            nodes[at(node, FIRST_VM)] = NONE;
+            nodes[at(node, FIRST_VM_LIVE)] = 0;
+        } else if (nodes[at(node, FIRST_VM)] == guest) {
+            nodes[at(node, FIRST_VM_LIVE)]--;
         }
         addExposure(node);
     }
@@ -199,51 +205,51 @@ public final class StableTree {
      * does not remember which VMs they belong to; see docs/SIMULATOR.md).
      */
     private long crossVmContribution(int node) {
-        if (content[node] == Content.ZERO || live[node] < 2) {
+        if (nodes[at(node, CONTENT)] == Content.ZERO || nodes[at(node, LIVE)] < 2) {
             return 0;
         }
-        return firstVmLive[node] < live[node] ? live[node] : 0;
+        return nodes[at(node, FIRST_VM_LIVE)] < nodes[at(node, LIVE)] ? nodes[at(node, LIVE)] : 0;
     }
 
     private void subtractExposure(int node) {
         crossVmPages -= crossVmContribution(node);
-        if (Content.isSecret(content[node]) && live[node] >= 2) {
-            mergedSecretPages -= live[node];
+        if (Content.isSecret(nodes[at(node, CONTENT)]) && nodes[at(node, LIVE)] >= 2) {
+            mergedSecretPages -= nodes[at(node, LIVE)];
         }
     }
 
     private void addExposure(int node) {
         crossVmPages += crossVmContribution(node);
-        if (Content.isSecret(content[node]) && live[node] >= 2) {
-            mergedSecretPages += live[node];
+        if (Content.isSecret(nodes[at(node, CONTENT)]) && nodes[at(node, LIVE)] >= 2) {
+            mergedSecretPages += nodes[at(node, LIVE)];
         }
     }
 
     private int chainLength(int node) {
-        long k = key(content[node], numa[node]);
+        long k = key(nodes[at(node, CONTENT)], nodes[at(node, NUMA)]);
         int length = 0;
-        for (int n = heads.get(k); n != NONE; n = next[n]) {
+        for (int n = heads.get(k); n != NONE; n = nodes[at(n, NEXT)]) {
             length++;
         }
         return length;
     }
 
     private void unlink(int node) {
-        long k = key(content[node], numa[node]);
+        long k = key(nodes[at(node, CONTENT)], nodes[at(node, NUMA)]);
         int head = heads.get(k);
         int before = chainLength(head);
         if (head == node) {
-            if (next[node] == NONE) {
+            if (nodes[at(node, NEXT)] == NONE) {
                 heads.remove(k);
             } else {
-                heads.put(k, next[node]);
+                heads.put(k, nodes[at(node, NEXT)]);
             }
         } else {
             int n = head;
-            while (next[n] != node) {
-                n = next[n];
+            while (nodes[at(n, NEXT)] != node) {
+                n = nodes[at(n, NEXT)];
             }
-            next[n] = next[node];
+            nodes[at(n, NEXT)] = nodes[at(node, NEXT)];
         }
         if (before == 2) {
             chains--;
@@ -261,18 +267,14 @@ public final class StableTree {
     }
 
     private int allocate() {
-        if (allocated == content.length) {
-            int n = content.length * 2;
-            content = Arrays.copyOf(content, n);
-            rmapLen = Arrays.copyOf(rmapLen, n);
-            live = Arrays.copyOf(live, n);
-            next = Arrays.copyOf(next, n);
-            firstVm = Arrays.copyOf(firstVm, n);
-            firstVmLive = Arrays.copyOf(firstVmLive, n);
-            numa = Arrays.copyOf(numa, n);
-            dead = Arrays.copyOf(dead, n);
+        if (allocated * FIELDS == nodes.length) {
+            nodes = Arrays.copyOf(nodes, nodes.length * 2);
         }
         return allocated++;
+    }
+
+    private static int at(int node, int field) {
+        return node * FIELDS + field;
     }
 
     /** Forgets every node (run=2 after every rmap item was removed). */

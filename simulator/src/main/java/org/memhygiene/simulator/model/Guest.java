@@ -12,12 +12,17 @@ public final class Guest {
     public final GuestSpec spec;
     public final int base;
     public final int pages;
-    /** Page classes in address order: [0, osEnd) OS image, then page cache, anon, zero, secret, free. */
+    /**
+     * Page classes in address order: [0, osEnd) OS image, then page cache, anon, zero, secret, the
+     * content groups' pages up to usedEnd, then free memory.
+     */
     public final int osEnd;
     public final int cacheEnd;
     public final int anonEnd;
     public final int zeroEnd;
     public final int secretEnd;
+    /** End of the in-use memory (the content groups' pages end here); free memory follows. */
+    public final int usedEnd;
     public final String uuid;
     public final int pid;
 
@@ -49,6 +54,7 @@ public final class Guest {
         this.anonEnd = regionEnds[2];
         this.zeroEnd = regionEnds[3];
         this.secretEnd = regionEnds[4];
+        this.usedEnd = regionEnds[5];
         this.uuid = uuid;
         this.pid = pid;
     }

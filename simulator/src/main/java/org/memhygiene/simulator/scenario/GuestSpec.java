@@ -30,22 +30,56 @@ public record GuestSpec(
         int balloonStatsPeriodSeconds,
         String kernel) {
 
-    /** In-use memory by page class; the rest of the guest's memory is free. */
-    public record Layout(double osImage, double pageCache, double anon, double zero, double secret) {
-        public double inUse() {
-            return osImage + pageCache + anon + zero + secret;
+    /**
+     * In-use memory by page class, in pages (the file gives fractions of the guest's memory or page
+     * counts); the rest of the guest's memory, after the content groups' pages, is free.
+     */
+    public record Layout(int osImagePages, int pageCachePages, int anonPages, int zeroPages, int secretPages) {
+        public long inUsePages() {
+            return (long) osImagePages + pageCachePages + anonPages + zeroPages + secretPages;
         }
     }
 
-    /** Share of each class's pages that are identical across all guests of the same image. */
-    public record Sharing(double osImage, double pageCache, double secret) {
+    /**
+     * A share of some pages: a fraction of them (drawn page by page, so about that many), or an exact
+     * count ({@code pages} ≥ 0).
+     */
+    public record Portion(double fraction, long pages) {
+        public static Portion fraction(double fraction) {
+            return new Portion(fraction, -1);
+        }
+
+        public static Portion pages(long pages) {
+            return new Portion(0, pages);
+        }
+
+        public boolean exact() {
+            return pages >= 0;
+        }
+
+        /** The share as a fraction of {@code total} pages. */
+        public double of(long total) {
+            return !exact() ? fraction : total == 0 ? 0 : Math.min(1, (double) pages / total);
+        }
+    }
+
+    /**
+     * Pages of each class identical across all guests of the same image: a fraction (which pages, a
+     * hash of the page's index all guests agree on) or a count (the class's first pages).
+     */
+    public record Sharing(Portion osImage, Portion pageCache, Portion secret) {
     }
 
     /**
      * What the free memory holds after boot: {@code stale} of it was used and freed (old data; of that,
-     * {@code staleSecret} was secret), {@code zero} holds zeroes, the rest was never touched.
+     * {@code staleSecret} was secret), {@code zero} holds zeroes, the rest was never touched. Fractions
+     * are drawn page by page; with a page count anywhere the counts are exact (fractions then stand for
+     * that share of the free pages, rounded).
      */
-    public record FreeMemory(double stale, double staleSecret, double zero) {
+    public record FreeMemory(Portion stale, Portion staleSecret, Portion zero) {
+        public boolean exact() {
+            return stale.exact() || staleSecret.exact() || zero.exact();
+        }
     }
 
     /** Pages written per second in each class (0 = idle). */

@@ -14,6 +14,7 @@ import org.memhygiene.core.posture.SwapDevice;
  * @param sampleInterval   simulated time between two rows of {@code sim run}
  * @param speed            simulated seconds per real second for a SimulatedHost on a real clock
  * @param ksm              initial knob values (validated text, as sysfs takes it)
+ * @param contentGroups    identical content spread over guests, beyond their images' sharing
  */
 public record Scenario(
         String name,
@@ -26,7 +27,26 @@ public record Scenario(
         Host host,
         Map<KsmKnob, String> ksm,
         List<GuestSpec> guests,
+        List<ContentGroup> contentGroups,
         List<EventSpec> events) {
+
+    public Scenario {
+        guests = List.copyOf(guests);
+        contentGroups = List.copyOf(contentGroups);
+        events = List.copyOf(events);
+    }
+
+    /** Pages of content groups the guest holds (after its secret pages). */
+    public long groupPages(String guest) {
+        long pages = 0;
+        for (ContentGroup c : contentGroups) {
+            int position = c.guests().indexOf(guest);
+            if (position >= 0) {
+                pages += c.pagesOf(position);
+            }
+        }
+        return pages;
+    }
 
     /**
      * @param memoryBytes        host RAM; 0 = the guests' memory plus 8 GiB
@@ -42,14 +62,14 @@ public record Scenario(
     }
 
     public Scenario withGuests(List<GuestSpec> newGuests) {
-        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm, newGuests, events);
+        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm, newGuests, contentGroups, events);
     }
 
     public Scenario withEvents(List<EventSpec> newEvents) {
-        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm, guests, newEvents);
+        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm, guests, contentGroups, newEvents);
     }
 
     public Scenario withKsm(Map<KsmKnob, String> newKsm) {
-        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, newKsm, guests, events);
+        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, newKsm, guests, contentGroups, events);
     }
 }

@@ -212,7 +212,7 @@ public final class ScenarioParser {
         Scenario scenario(JsonNode rootNode) {
             Field root = new Field("", rootNode);
             allowOnly(root, "name", "description", "seed", "duration", "sample_interval", "speed", "host", "ksm",
-                    "defaults", "guests", "events");
+                    "defaults", "guests", "content_groups", "events");
             String name = text(root, "name", null);
             String description = text(root, "description", name);
             long seed = (long) number(root, "seed", 1, 0, Long.MAX_VALUE);
@@ -238,18 +238,48 @@ public final class ScenarioParser {
             List<GuestSpec> guests = new ArrayList<>();
             Set<String> names = new HashSet<>();
             Map<String, Integer> images = new java.util.LinkedHashMap<>();
+            // A guest entry's name stands for all the guests it makes (web: web-1 ... web-16).
+            Map<String, List<String>> entries = new java.util.LinkedHashMap<>();
+            List<String> entryPaths = new ArrayList<>();
             for (int i = 0; i < guestsField.node().size(); i++) {
                 JsonNode merged = merge(defaults.node(), guestsField.node().get(i));
+                List<String> made = new ArrayList<>();
                 for (GuestSpec g : guests(new Field("guests[" + i + "]", merged), host.pageSizeBytes(), name)) {
                     if (!names.add(g.name())) {
                         throw error("guests[" + i + "].name", "'" + g.name() + "' is used by more than one guest");
                     }
                     images.putIfAbsent(g.image(), images.size() + 1);
                     guests.add(g);
+                    made.add(g.name());
+                    entryPaths.add("guests[" + i + "]");
                 }
+                entries.putIfAbsent(text(new Field("guests[" + i + "]", merged), "name", null), made);
             }
-            if (images.size() > Content.MAX_IMAGES) {
-                throw error("guests", "at most " + Content.MAX_IMAGES + " different images, got " + images.size());
+            List<ContentGroup> groups = contentGroups(field(root, "content_groups"), guests, entries, seed);
+            int slots = images.size();
+            for (ContentGroup c : groups) {
+                slots += groupSlots(c.contents());
+            }
+            if (slots > Content.MAX_IMAGES) {
+                throw error(groups.isEmpty() ? "guests" : "content_groups", "at most " + Content.MAX_IMAGES
+                        + " images and content groups of up to " + (Content.MAX_SHARED_INDEX + 1) + " contents in all, got "
+                        + images.size() + " images and " + (slots - images.size()) + " for content groups");
+            }
+            for (int i = 0; i < guests.size(); i++) {
+                GuestSpec g = guests.get(i);
+                long memoryPages = g.memoryBytes() / host.pageSizeBytes();
+                long groupPages = 0;
+                for (ContentGroup c : groups) {
+                    int position = c.guests().indexOf(g.name());
+                    groupPages += position >= 0 ? c.pagesOf(position) : 0;
+                }
+                if (g.layout().inUsePages() + groupPages > memoryPages) {
+                    throw error(groupPages > 0 ? "content_groups" : entryPaths.get(i) + ".layout", g.name() + " holds "
+                            + g.layout().inUsePages() + " pages of its layout" + (groupPages > 0 ? " and " + groupPages
+                            + " of content groups" : "") + ", more than its " + memoryPages + " pages");
+                }
+                checkFreeMemory(entryPaths.get(i) + ".free_memory", g.freeMemory(),
+                        memoryPages - g.layout().inUsePages() - groupPages);
             }
             long pages = 0;
             for (GuestSpec g : guests) {
@@ -261,7 +291,7 @@ public final class ScenarioParser {
             }
             List<EventSpec> events = events(field(root, "events"), names);
             return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm,
-                    List.copyOf(guests), events);
+                    List.copyOf(guests), groups, events);
         }
 
         private static JsonNode merge(JsonNode defaults, JsonNode guest) {
@@ -360,9 +390,9 @@ public final class ScenarioParser {
                     && "never".equals(field(g, "start_at").node().asText())
                     ? Optional.empty() : Optional.of(duration(g, "start_at", "0s"));
             Duration boot = duration(g, "boot", "30s");
-            GuestSpec.Layout layout = layout(field(g, "layout"));
-            GuestSpec.Sharing sharing = sharing(field(g, "sharing"));
-            GuestSpec.FreeMemory free = freeMemory(field(g, "free_memory"));
+            GuestSpec.Layout layout = layout(field(g, "layout"), memory / pageSize, pageSize);
+            GuestSpec.Sharing sharing = sharing(field(g, "sharing"), layout, pageSize);
+            GuestSpec.FreeMemory free = freeMemory(field(g, "free_memory"), pageSize);
             GuestSpec.Churn churn = churn(field(g, "churn"));
             GuestSpec.Hygiene hygiene = hygiene(field(g, "hygiene"));
             String kernel = text(g, "kernel", DEFAULT_GUEST_KERNEL);
@@ -388,40 +418,227 @@ public final class ScenarioParser {
             return result;
         }
 
-        private GuestSpec.Layout layout(Field f) {
+        /**
+         * A share of pages: a fraction from 0 to 1, a page count ("1000 pages") or a size ("64MiB", a
+         * whole number of pages).
+         */
+        private GuestSpec.Portion portion(Field parent, String name, GuestSpec.Portion fallback, long pageSize) {
+            Field f = field(parent, name);
             if (f.node() == null) {
-                return DEFAULT_LAYOUT;
+                return fallback;
             }
-            allowOnly(f, "os_image", "page_cache", "anon", "zero", "secret");
-            GuestSpec.Layout l = new GuestSpec.Layout(fraction(f, "os_image", DEFAULT_LAYOUT.osImage()),
-                    fraction(f, "page_cache", DEFAULT_LAYOUT.pageCache()), fraction(f, "anon", DEFAULT_LAYOUT.anon()),
-                    fraction(f, "zero", DEFAULT_LAYOUT.zero()), fraction(f, "secret", DEFAULT_LAYOUT.secret()));
-            if (l.inUse() > 1 + 1e-9) {
-                throw error(f.path(), "the fractions add up to " + l.inUse() + ", more than 1 (the whole guest)");
+            if (f.node().isNumber()) {
+                return GuestSpec.Portion.fraction(fraction(parent, name, 0));
             }
-            return l;
+            String text = f.node().isTextual() ? f.node().asText().strip() : "";
+            java.util.regex.Matcher m = PAGE_COUNT.matcher(text);
+            if (m.matches()) {
+                try {
+                    return GuestSpec.Portion.pages(Long.parseLong(m.group(1)));
+                } catch (NumberFormatException e) {
+                    throw error(f.path(), "'" + text + "' is too many pages");
+                }
+            }
+            long bytes;
+            try {
+                bytes = ByteSize.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw error(f.path(), "expected a fraction from 0 to 1, a page count like '1000 pages' or a size like"
+                        + " 64MiB, got " + describe(f.node()));
+            }
+            if (bytes % pageSize != 0) {
+                throw error(f.path(), text + " is not a whole number of " + pageSize + "-byte pages");
+            }
+            return GuestSpec.Portion.pages(bytes / pageSize);
         }
 
-        private GuestSpec.Sharing sharing(Field f) {
+        private static final java.util.regex.Pattern PAGE_COUNT = java.util.regex.Pattern.compile("(\\d+)\\s*pages?");
+
+        /**
+         * The classes' pages in address order: a count as given, fractions rounded where the running
+         * total of the classes so far ends (so fractions that add up to 1 fill the guest exactly).
+         */
+        private GuestSpec.Layout layout(Field f, long memoryPages, long pageSize) {
+            String[] names = {"os_image", "page_cache", "anon", "zero", "secret"};
+            double[] defaults = {0.15, 0.20, 0.25, 0.05, 0.01};
+            if (f.node() != null) {
+                allowOnly(f, names);
+            }
+            int[] pages = new int[names.length];
+            double total = 0;
+            long end = 0;
+            for (int i = 0; i < names.length; i++) {
+                GuestSpec.Portion p = f.node() == null ? GuestSpec.Portion.fraction(defaults[i])
+                        : portion(f, names[i], GuestSpec.Portion.fraction(defaults[i]), pageSize);
+                total += p.exact() ? p.pages() : p.fraction() * memoryPages;
+                long newEnd = Math.round(total);
+                if (newEnd > memoryPages) {
+                    throw error(f.path(), "the classes up to " + names[i] + " add up to " + newEnd
+                            + " pages, more than the guest's " + memoryPages);
+                }
+                pages[i] = (int) (newEnd - end);
+                end = newEnd;
+            }
+            return new GuestSpec.Layout(pages[0], pages[1], pages[2], pages[3], pages[4]);
+        }
+
+        private GuestSpec.Sharing sharing(Field f, GuestSpec.Layout layout, long pageSize) {
             if (f.node() == null) {
                 return DEFAULT_SHARING;
             }
             allowOnly(f, "os_image", "page_cache", "secret");
-            return new GuestSpec.Sharing(fraction(f, "os_image", DEFAULT_SHARING.osImage()),
-                    fraction(f, "page_cache", DEFAULT_SHARING.pageCache()), fraction(f, "secret", DEFAULT_SHARING.secret()));
+            return new GuestSpec.Sharing(
+                    sharedPages(f, "os_image", DEFAULT_SHARING.osImage(), layout.osImagePages(), "os_image", pageSize),
+                    sharedPages(f, "page_cache", DEFAULT_SHARING.pageCache(), layout.pageCachePages(), "page_cache", pageSize),
+                    sharedPages(f, "secret", DEFAULT_SHARING.secret(), layout.secretPages(), "secret", pageSize));
         }
 
-        private GuestSpec.FreeMemory freeMemory(Field f) {
+        private GuestSpec.Portion sharedPages(Field f, String name, GuestSpec.Portion fallback, int classPages, String layoutName,
+                long pageSize) {
+            GuestSpec.Portion p = portion(f, name, fallback, pageSize);
+            if (p.exact() && p.pages() > Math.min(classPages, Content.MAX_SHARED_INDEX + 1)) {
+                throw error(child(f.path(), name), p.pages() + " pages is more than the " + Math.min(classPages,
+                        Content.MAX_SHARED_INDEX + 1) + " of layout." + layoutName + (classPages > Content.MAX_SHARED_INDEX
+                        ? " the simulator shares" : ""));
+            }
+            return p;
+        }
+
+        private GuestSpec.FreeMemory freeMemory(Field f, long pageSize) {
             if (f.node() == null) {
                 return DEFAULT_FREE;
             }
             allowOnly(f, "stale", "stale_secret", "zero");
-            GuestSpec.FreeMemory m = new GuestSpec.FreeMemory(fraction(f, "stale", DEFAULT_FREE.stale()),
-                    fraction(f, "stale_secret", DEFAULT_FREE.staleSecret()), fraction(f, "zero", DEFAULT_FREE.zero()));
-            if (m.stale() + m.zero() > 1 + 1e-9) {
-                throw error(f.path(), "stale + zero add up to " + (m.stale() + m.zero()) + ", more than 1 (all free memory)");
+            GuestSpec.FreeMemory m = new GuestSpec.FreeMemory(portion(f, "stale", DEFAULT_FREE.stale(), pageSize),
+                    portion(f, "stale_secret", DEFAULT_FREE.staleSecret(), pageSize),
+                    portion(f, "zero", DEFAULT_FREE.zero(), pageSize));
+            if (!m.stale().exact() && !m.zero().exact() && m.stale().fraction() + m.zero().fraction() > 1 + 1e-9) {
+                throw error(f.path(), "stale + zero add up to " + (m.stale().fraction() + m.zero().fraction())
+                        + ", more than 1 (all free memory)");
             }
             return m;
+        }
+
+        /** Page counts of free memory need the free pages: the guest's memory less its layout and content groups. */
+        private void checkFreeMemory(String path, GuestSpec.FreeMemory m, long freePages) {
+            long stale = m.stale().exact() ? m.stale().pages() : Math.round(m.stale().fraction() * freePages);
+            long zero = m.zero().exact() ? m.zero().pages() : Math.round(m.zero().fraction() * freePages);
+            if (m.exact() && stale + zero > freePages) {
+                throw error(path, "stale and zero come to " + (stale + zero) + " pages, more than the " + freePages
+                        + " free pages");
+            }
+            if (m.staleSecret().exact() && m.staleSecret().pages() > stale) {
+                throw error(path + ".stale_secret", m.staleSecret().pages() + " pages is more than the " + stale
+                        + " stale pages");
+            }
+        }
+
+        /** Slots of the content-id space (as images take them) a group of {@code contents} needs. */
+        static int groupSlots(int contents) {
+            return (contents + Content.MAX_SHARED_INDEX) / (Content.MAX_SHARED_INDEX + 1);
+        }
+
+        private List<ContentGroup> contentGroups(Field f, List<GuestSpec> guests, Map<String, List<String>> entries, long seed) {
+            if (f.node() == null) {
+                return List.of();
+            }
+            if (!f.node().isArray()) {
+                throw error(f.path(), "expected a list of content groups");
+            }
+            List<String> all = guests.stream().map(GuestSpec::name).toList();
+            java.util.SplittableRandom random = new java.util.SplittableRandom(seed ^ 0x636F6E74656E74L);
+            List<ContentGroup> groups = new ArrayList<>();
+            Set<String> groupNames = new HashSet<>();
+            for (int i = 0; i < f.node().size(); i++) {
+                Field c = new Field(f.path() + "[" + i + "]", f.node().get(i));
+                allowOnly(c, "name", "contents", "pages", "copies", "guests", "secret");
+                String name = text(c, "name", null);
+                if (!groupNames.add(name)) {
+                    throw error(child(c.path(), "name"), "'" + name + "' is used by more than one content group");
+                }
+                int contents = (int) whole(c, "contents", -1, 1, (long) Content.MAX_IMAGES * (Content.MAX_SHARED_INDEX + 1));
+                Field pages = field(c, "pages");
+                Field copies = field(c, "copies");
+                if ((pages.node() == null) == (copies.node() == null)) {
+                    throw error(c.path(), "give pages (spread evenly over the contents) or copies (per content), one of them");
+                }
+                long[] prefix = new long[contents + 1];
+                if (pages.node() != null) {
+                    long total = whole(c, "pages", -1, contents, Integer.MAX_VALUE);
+                    for (int k = 0; k < contents; k++) {
+                        prefix[k + 1] = prefix[k] + total / contents + (k < total % contents ? 1 : 0);
+                    }
+                } else if (copies.node().isObject()) {
+                    allowOnly(copies, "zipf", "min", "max");
+                    double exponent = number(copies, "zipf", Double.NaN, 0.01, 100);
+                    if (Double.isNaN(exponent)) {
+                        throw error(child(copies.path(), "zipf"), "required: the exponent s of P(copies = k) ~ 1/k^s");
+                    }
+                    int min = (int) whole(copies, "min", 1, 1, 1_000_000);
+                    int max = (int) whole(copies, "max", -1, min, 1_000_000);
+                    double[] cdf = new double[max - min + 1];
+                    double sum = 0;
+                    for (int k = min; k <= max; k++) {
+                        sum += Math.pow(k, -exponent);
+                        cdf[k - min] = sum;
+                    }
+                    for (int k = 0; k < contents; k++) {
+                        int at = java.util.Arrays.binarySearch(cdf, random.nextDouble() * sum);
+                        prefix[k + 1] = prefix[k] + min + (at >= 0 ? at : Math.min(-at - 1, cdf.length - 1));
+                    }
+                } else {
+                    long each = whole(c, "copies", -1, 1, Integer.MAX_VALUE);
+                    for (int k = 0; k < contents; k++) {
+                        prefix[k + 1] = prefix[k] + each;
+                    }
+                }
+                if (prefix[contents] > Integer.MAX_VALUE) {
+                    throw error(c.path(), "its " + prefix[contents] + " pages are more than the simulator models");
+                }
+                List<String> members = new ArrayList<>();
+                Field g = field(c, "guests");
+                if (g.node() == null) {
+                    members.addAll(all);
+                } else {
+                    if (!g.node().isArray() || g.node().isEmpty()) {
+                        throw error(g.path(), "expected a list of guest names (or names of guest entries)");
+                    }
+                    for (JsonNode n : g.node()) {
+                        String guest = n.asText();
+                        List<String> named = entries.containsKey(guest) ? entries.get(guest)
+                                : all.contains(guest) ? List.of(guest) : null;
+                        if (named == null) {
+                            throw error(g.path(), "no guest or guest entry named '" + guest + "'");
+                        }
+                        for (String m : named) {
+                            if (members.contains(m)) {
+                                throw error(g.path(), "'" + m + "' is named twice");
+                            }
+                            members.add(m);
+                        }
+                    }
+                }
+                groups.add(new ContentGroup(name, members, bool(c, "secret", false), prefix));
+            }
+            return List.copyOf(groups);
+        }
+
+        private long whole(Field parent, String name, long fallback, long min, long max) {
+            Field f = field(parent, name);
+            if (f.node() == null) {
+                if (fallback < 0) {
+                    throw error(f.path(), "required");
+                }
+                return fallback;
+            }
+            if (!f.node().isIntegralNumber()) {
+                throw error(f.path(), "expected a whole number, got " + describe(f.node()));
+            }
+            long v = f.node().asLong();
+            if (v < min || v > max || !f.node().canConvertToLong()) {
+                throw error(f.path(), "must be from " + min + " to " + max + ", got " + f.node().asText());
+            }
+            return v;
         }
 
         private GuestSpec.Churn churn(Field f) {
@@ -540,9 +757,10 @@ public final class ScenarioParser {
     public static final String DEFAULT_GUEST_KERNEL = "6.1.0";
     /** Debian's and most distributions' CONFIG_HZ. */
     public static final int DEFAULT_HZ = 250;
-    static final GuestSpec.Layout DEFAULT_LAYOUT = new GuestSpec.Layout(0.15, 0.20, 0.25, 0.05, 0.01);
-    static final GuestSpec.Sharing DEFAULT_SHARING = new GuestSpec.Sharing(0.9, 0.5, 0.0);
-    static final GuestSpec.FreeMemory DEFAULT_FREE = new GuestSpec.FreeMemory(0.6, 0.05, 0.1);
+    static final GuestSpec.Sharing DEFAULT_SHARING = new GuestSpec.Sharing(GuestSpec.Portion.fraction(0.9),
+            GuestSpec.Portion.fraction(0.5), GuestSpec.Portion.fraction(0));
+    static final GuestSpec.FreeMemory DEFAULT_FREE = new GuestSpec.FreeMemory(GuestSpec.Portion.fraction(0.6),
+            GuestSpec.Portion.fraction(0.05), GuestSpec.Portion.fraction(0.1));
     static final GuestSpec.Scrub DEFAULT_SCRUB = new GuestSpec.Scrub(256L << 20, 256L << 20, 5, Duration.ofMinutes(5),
             512L << 20, 0);
     static final GuestSpec.FreePageReporting DEFAULT_FPR = new GuestSpec.FreePageReporting(9, Duration.ofSeconds(2));

@@ -8,10 +8,17 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.simulator.Exposure;
+import org.memhygiene.simulator.HeapEstimate;
 import org.memhygiene.simulator.SimulatedHost;
+import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.scenario.GuestSpec;
 import org.memhygiene.simulator.scenario.HygieneMode;
 import org.memhygiene.simulator.scenario.Scenario;
@@ -48,23 +55,80 @@ public final class Sweep {
 
     public static List<SweepResult> run(Scenario scenario, List<SweepPolicy> policies, List<HygieneMode> modes,
             Duration duration) {
+        return run(scenario, policies, modes, duration, ScanEngine.SKIP_SETTLED,
+                parallelism(scenario, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory()));
+    }
+
+    /**
+     * Cells side by side: one per CPU, as many as {@code heapBytes} holds (HeapEstimate), at least one.
+     * Each cell is an independent simulation, so the results do not depend on it.
+     */
+    public static int parallelism(Scenario scenario, int cpus, long heapBytes) {
+        HeapEstimate need = HeapEstimate.of(scenario);
+        int cells = defaultPolicies().size() * defaultModes().size();
+        int fit = 1;
+        while (fit < Math.min(cpus, cells) && need.maxHeapBytes(fit + 1) <= heapBytes) {
+            fit++;
+        }
+        return fit;
+    }
+
+    /** The grid, {@code parallelism} cells at a time; results in grid order (policies, then modes). */
+    public static List<SweepResult> run(Scenario scenario, List<SweepPolicy> policies, List<HygieneMode> modes,
+            Duration duration, ScanEngine engine, int parallelism) {
         if (policies.isEmpty() || modes.isEmpty()) {
             throw new IllegalArgumentException("a sweep needs at least one policy and one hygiene mode");
         }
-        List<SweepResult> results = new ArrayList<>();
         Clock fixed = Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC);
+        List<Callable<SweepResult>> cells = new ArrayList<>();
         for (SweepPolicy policy : policies) {
             for (HygieneMode mode : modes) {
                 Scenario cell = withPolicy(withMode(scenario, mode), policy.settings());
-                try (SimulatedHost host = SimulatedHost.of(cell, fixed, 1)) {
-                    host.advance(duration);
-                    Exposure e = host.exposure();
-                    results.add(new SweepResult(policy.label() + " / " + mode.label(), policy.label(), policy.settings(),
-                            mode, e.reclaimedBytes(), e, host.snapshot(), false));
-                }
+                cells.add(() -> {
+                    try (SimulatedHost host = SimulatedHost.of(cell, fixed, 1, engine)) {
+                        host.advance(duration);
+                        Exposure e = host.exposure();
+                        return new SweepResult(policy.label() + " / " + mode.label(), policy.label(), policy.settings(),
+                                mode, e.reclaimedBytes(), e, host.snapshot(), false);
+                    }
+                });
             }
         }
+        List<SweepResult> results = new ArrayList<>();
+        if (parallelism <= 1 || cells.size() == 1) {
+            for (Callable<SweepResult> c : cells) {
+                results.add(call(c));
+            }
+            return markFrontier(results);
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(Math.min(parallelism, cells.size()), r -> {
+            Thread t = new Thread(r, "sweep-cell");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (Future<SweepResult> f : pool.invokeAll(cells)) {
+                results.add(f.get());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("sweep interrupted", e);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
         return markFrontier(results);
+    }
+
+    private static SweepResult call(Callable<SweepResult> cell) {
+        try {
+            return cell.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static List<SweepResult> markFrontier(List<SweepResult> results) {

@@ -11,7 +11,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.util.List;
 import org.memhygiene.core.cli.CliErrors;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.simulator.SimulatedHost;
+import org.memhygiene.simulator.scenario.ScenarioParser;
 import picocli.CommandLine;
 
 class SimCommandTest {
@@ -77,5 +82,60 @@ class SimCommandTest {
         assertEquals(2, run("run", scenario(dir).toString(), "--out", dir.resolve("x.txt").toString()));
         assertEquals(2, run("run", scenario(dir).toString(), "--duration", "0s"));
         assertTrue(err.toString().contains("'0s' must be longer than zero"), err.toString());
+    }
+
+    @Test
+    void runRowsCarryEveryKsmCounterUnderTheNamesKsmStatusJsonUses(@TempDir Path dir) throws Exception {
+        Path scenario = dir.resolve("chains.yaml");
+        Files.writeString(scenario, """
+                name: chains
+                ksm: {pages_to_scan: 5000, sleep_millisecs: 10, max_page_sharing: 256}
+                guests:
+                  - {name: z, memory: 16MiB, boot: 0s, layout: {os_image: 0, page_cache: 0, anon: 0, zero: 1, secret: 0}}
+                """);
+        Path json = dir.resolve("out.json");
+        assertEquals(0, run("run", scenario.toString(), "--duration", "2s", "--every", "1s", "--out", json.toString()), err.toString());
+        JsonNode row = new ObjectMapper().readTree(json.toFile()).get(1);
+        // The counters of `memhygiene ksm status --json` are the KsmStats components before the knobs (run on).
+        KsmStats stats = SimulatedHost.of(ScenarioParser.load(scenario), java.time.Clock.systemUTC(), 1).snapshot()
+                .ksm().orElseThrow().stats();
+        List<String> counters = new java.util.ArrayList<>();
+        for (var it = Json.mapper().valueToTree(stats).fieldNames(); it.hasNext(); ) {
+            String key = it.next();
+            if (key.equals("run")) {
+                break;
+            }
+            counters.add(key);
+        }
+        assertTrue(counters.contains("general_profit_bytes") && counters.contains("stable_node_dups"), counters.toString());
+        for (String key : counters) {
+            assertTrue(row.has(key), key + " in " + row);
+        }
+        // 4096 zero pages of one guest with max_page_sharing 256, as the real kernel shows them (KnownResultsTest).
+        assertEquals(16, row.get("pages_shared").asLong(), row.toString());
+        assertEquals(1, row.get("stable_node_chains").asLong(), row.toString());
+        assertEquals(16, row.get("stable_node_dups").asLong(), row.toString());
+        assertEquals(16, row.get("resident_pages").asLong(), "16 KSM pages back the guest's 4096 zero pages: " + row);
+
+        Path csv = dir.resolve("out.csv");
+        assertEquals(0, run("run", scenario.toString(), "--duration", "2s", "--every", "1s", "--out", csv.toString()));
+        List<String> header = List.of(Files.readAllLines(csv).get(0).split(","));
+        assertTrue(header.containsAll(counters) && header.contains("resident_pages"), header.toString());
+        assertEquals(0, run("run", scenario.toString(), "--duration", "2s", "--every", "1s"));
+        String table = out.toString().lines().filter(l -> l.contains("chains")).findFirst().orElseThrow();
+        for (String column : new String[] {"volatile", "skipped", "scanned", "profit", "chains", "dups", "resident"}) {
+            assertTrue(table.contains(column), column + " in " + table);
+        }
+    }
+
+    @Test
+    void aRunOfMoreRowsThanItCanWriteIsRefusedNamingBothFields(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("long.yaml");
+        Files.writeString(file, "name: long\nduration: 1000h\nsample_interval: 1ms\nguests: [{name: g, memory: 16MiB}]\n");
+        assertEquals(2, run("run", file.toString()));
+        assertTrue(err.toString().contains("sample_interval") && err.toString().contains("duration")
+                && err.toString().contains("3,600,000,000 rows"), err.toString());
+        assertEquals(2, run("run", scenario(dir).toString(), "--duration", "1000h", "--every", "1ms"));
+        assertTrue(err.toString().contains("--every") && err.toString().contains("--duration"), err.toString());
     }
 }

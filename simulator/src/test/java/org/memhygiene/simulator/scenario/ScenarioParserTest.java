@@ -42,8 +42,10 @@ class ScenarioParserTest {
                 """, "test");
         assertEquals(3, s.guests().size());
         assertEquals("web-3", s.guests().get(2).name());
-        assertEquals(0.5, s.guests().get(0).layout().anon());
-        assertEquals(0.02, s.guests().get(0).layout().secret());
+        long pages = (1L << 30) / s.host().pageSizeBytes();
+        assertEquals(Math.round(pages * 0.85) - Math.round(pages * 0.35), s.guests().get(0).layout().anonPages(),
+                "anon ends where os_image + page_cache + anon (0.15 + 0.2 + 0.5) of the guest end");
+        assertEquals(Math.round(pages * 0.92) - Math.round(pages * 0.9), s.guests().get(0).layout().secretPages());
         assertEquals(1L << 30, s.guests().get(1).memoryBytes());
         assertTrue(!s.guests().get(0).uuid().equals(s.guests().get(1).uuid()));
     }
@@ -52,7 +54,7 @@ class ScenarioParserTest {
     @CsvSource(delimiter = '|', textBlock = """
             guests: [{name: a, colour: red}]                          | guests[0].colour     | unknown field
             guests: [{name: a, memory: lots}]                         | guests[0].memory     | not a size
-            guests: [{name: a, layout: {anon: 0.9, os_image: 0.5}}]   | guests[0].layout     | more than 1
+            guests: [{name: a, layout: {anon: 0.9, os_image: 0.5}}]   | guests[0].layout     | more than the guest's
             guests: [{name: a, layout: {anon: 1.5}}]                  | guests[0].layout.anon | must be from 0 to 1
             guests: [{name: a, hygiene: {mode: bleach}}]              | guests[0].hygiene.mode | expected one of none, agent_scrub
             guests: [{name: a, posture: paranoid}]                    | guests[0].posture    | dense, balanced or sensitive
@@ -69,10 +71,25 @@ class ScenarioParserTest {
             {host: {swap_kind: floppy}, guests: [{name: a}]}           | host.swap_kind       | expected unencrypted, zram or dm-crypt
             {host: {memory_pressure: 101}, guests: [{name: a}]}        | host.memory_pressure | must be from 0 to 100
             {host: {swap: much}, guests: [{name: a}]}                  | host.swap            | not a size
+            guests: [{name: a, layout: {anon: lots}}]                 | guests[0].layout.anon | a page count like '1000 pages'
+            guests: [{name: a, layout: {anon: 3000 pages, zero: 3KiB}}] | guests[0].layout.zero | not a whole number of
+            guests: [{name: a, memory: 16MiB, layout: {anon: 5000 pages}}] | guests[0].layout | more than the guest's
+            guests: [{name: a, memory: 16MiB, sharing: {os_image: 1000 pages}}] | guests[0].sharing.os_image | more than the
+            guests: [{name: a, memory: 16MiB, free_memory: {stale: 3000 pages}}] | guests[0].free_memory | more than the
+            guests: [{name: a, memory: 16MiB, free_memory: {stale: 10 pages, stale_secret: 11 pages}}] | guests[0].free_memory.stale_secret | more than the 10 stale pages
+            {guests: [{name: a}], content_groups: [{name: c, contents: 10}]} | content_groups[0] | give pages
+            {guests: [{name: a}], content_groups: [{name: c, contents: 0, copies: 2}]} | content_groups[0].contents | must be from 1
+            {guests: [{name: a}], content_groups: [{name: c, contents: 10, pages: 9}]} | content_groups[0].pages | must be from 10
+            {guests: [{name: a}], content_groups: [{name: c, contents: 10, copies: 2.5}]} | content_groups[0].copies | expected a whole number
+            {guests: [{name: a}], content_groups: [{name: c, contents: 10, copies: {zipf: 1.2}}]} | content_groups[0].copies.max | required
+            {guests: [{name: a}], content_groups: [{name: c, contents: 10, copies: {max: 9}}]} | content_groups[0].copies.zipf | required
+            {guests: [{name: a}], content_groups: [{guests: [b], name: c, contents: 10, copies: 2}]} | content_groups[0].guests | no guest or guest entry named 'b'
+            {guests: [{name: a}], content_groups: [{name: c, contents: 1, copies: 2}, {name: c, contents: 1, copies: 2}]} | content_groups[1].name | more than one content group
+            {guests: [{name: a, memory: 1MiB}], content_groups: [{name: c, contents: 1000, copies: 2}]} | content_groups | more than its
             """)
     void invalidFilesNameTheFieldAndTheReason(String body, String field, String reason) {
         String yaml = "name: bad\n" + (body.startsWith("{") ? body.substring(1, body.length() - 1).replace(", events", "\nevents")
-                .replace(", guests", "\nguests") : body) + "\n";
+                .replace(", guests", "\nguests").replace(", content_groups", "\ncontent_groups") : body) + "\n";
         ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(yaml, "bad.yaml"), yaml);
         assertEquals(field, e.field(), e.getMessage());
         assertTrue(e.getMessage().contains(reason), e.getMessage());
@@ -99,5 +116,46 @@ class ScenarioParserTest {
     void loadNamesTheFileThatCannotBeRead(@TempDir Path dir) {
         ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioParser.load(dir.resolve("nope.yaml")));
         assertTrue(e.getMessage().contains("nope.yaml"));
+    }
+
+    private static final String COUNTS = """
+            name: counts
+            defaults: {memory: 64MiB, layout: {os_image: 0, page_cache: 100 pages, anon: 0.5, zero: 1MiB, secret: 0}}
+            guests:
+              - {name: web, count: 3}
+              - {name: db}
+            content_groups:
+              - {name: libs, contents: 4, pages: 10, guests: [web]}
+              - {name: keys, contents: 2, copies: 3, guests: [db, web-2], secret: true}
+              - {name: long-tail, contents: 1000, copies: {zipf: 1.1, max: 50}}
+            """;
+
+    @Test
+    void pageCountsAreExactAndContentGroupsAreDealtOverTheirGuests() {
+        Scenario s = ScenarioParser.parse(COUNTS, "test");
+        GuestSpec.Layout l = s.guests().get(0).layout();
+        long pages = (64L << 20) / s.host().pageSizeBytes();
+        assertEquals(100, l.pageCachePages());
+        assertEquals(Math.round(100 + pages * 0.5) - 100, l.anonPages());
+        assertEquals((1 << 20) / s.host().pageSizeBytes(), l.zeroPages());
+        ContentGroup libs = s.contentGroups().get(0);
+        assertEquals(java.util.List.of("web-1", "web-2", "web-3"), libs.guests());
+        assertEquals(java.util.List.of(3L, 3L, 2L, 2L), java.util.stream.IntStream.range(0, 4).mapToObj(libs::copies).toList(),
+                "10 pages over 4 contents: the first two get the extra page");
+        assertEquals(4, libs.pagesOf(0), "pages 0, 3, 6, 9 of the deal");
+        assertEquals(3, libs.pagesOf(2));
+        // The deal: content 0 to web-1, web-2, web-3; content 1 to web-1, web-2, web-3; content 2 to web-1 ...
+        assertEquals(java.util.List.of(0, 1, 2, 3), java.util.stream.LongStream.range(0, 4).mapToObj(j -> libs.contentAt(0, j)).toList());
+        ContentGroup keys = s.contentGroups().get(1);
+        assertEquals(java.util.List.of("db", "web-2"), keys.guests());
+        assertEquals(3, keys.pagesOf(0), "6 pages over 2 guests");
+        assertEquals(java.util.List.of(0, 0, 1), java.util.stream.LongStream.range(0, 3).mapToObj(j -> keys.contentAt(0, j)).toList(),
+                "a content with more copies than guests has duplicates within a guest");
+        assertEquals(libs.pagesOf(1) + keys.pagesOf(1) + s.contentGroups().get(2).pagesOf(1), s.groupPages("web-2"));
+        ContentGroup tail = s.contentGroups().get(2);
+        long ones = java.util.stream.IntStream.range(0, 1000).filter(i -> tail.copies(i) == 1).count();
+        // P(1) = 1 / (sum of k^-1.1 for k = 1..50) = 0.29.
+        assertTrue(ones > 230 && ones < 350 && tail.pages() < 1000 * 50, "Zipf(1.1) on 1..50: about 29 % single: " + ones);
+        assertEquals(tail, ScenarioParser.parse(COUNTS, "again").contentGroups().get(2), "the same seed draws the same copies");
     }
 }

@@ -1,0 +1,114 @@
+package org.memhygiene.simulator.cli;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Optional;
+import org.memhygiene.simulator.HeapEstimate;
+import org.memhygiene.simulator.scenario.Scenario;
+import org.memhygiene.simulator.scenario.ScenarioParser;
+import org.memhygiene.simulator.sweep.Sweep;
+import picocli.CommandLine;
+
+/**
+ * What bin/memhygiene asks before it starts a simulator command ({@code sim run}, {@code sim sweep},
+ * {@code run --scenario}): the heap its scenario needs (HeapEstimate; a sweep runs cells side by side),
+ * at least the launcher's default, up to 3/4 of this machine's memory (docs/SIMULATOR.md, "Heap").
+ *
+ * <p>{@code java -cp ... org.memhygiene.simulator.cli.LaunchHeap ARGS...} with the memhygiene arguments
+ * prints {@code -XmxNm} (and {@value #HUGE_PAGES} where the kernel gives huge pages on request) and exits 0; prints nothing when the arguments are no simulator command or do
+ * not parse (the command itself then says what is wrong); exits 2 with the reason on standard error
+ * when the scenario needs more than that share of the machine. Run in a small JVM of its own, so the
+ * command's JVM starts with the heap it needs: no second JVM stays behind, signals reach the command.
+ */
+public final class LaunchHeap {
+    /** The launcher's default heap: a small scenario gets no less. */
+    static final long MIN_HEAP_BYTES = 256L << 20;
+
+    private LaunchHeap() {
+    }
+
+    public static void main(String[] args) {
+        try {
+            options(args, machineMemoryBytes(), Runtime.getRuntime().availableProcessors()).ifPresent(System.out::println);
+        } catch (IllegalStateException refused) {
+            System.err.println("memhygiene: " + refused.getMessage());
+            System.exit(2);
+        }
+    }
+
+    static long machineMemoryBytes() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+    }
+
+    /**
+     * The JVM option for these memhygiene arguments, if they are a simulator command with a scenario that
+     * parses; IllegalStateException (the reason) when it needs more than 3/4 of {@code machineBytes}.
+     */
+    static Optional<String> options(String[] args, long machineBytes, int cpus) {
+        Optional<Path> file = scenarioFile(args);
+        if (file.isEmpty()) {
+            return Optional.empty();
+        }
+        Scenario s;
+        try {
+            s = ScenarioParser.load(file.get());
+        } catch (IllegalArgumentException bad) {
+            return Optional.empty(); // the command reports it, as a usage error
+        }
+        HeapEstimate need = HeapEstimate.of(s);
+        long cap = machineBytes / 4 * 3;
+        boolean sweep = args.length > 1 && args[0].equals("sim") && args[1].equals("sweep");
+        int atOnce = sweep ? Sweep.parallelism(s, cpus, cap) : 1;
+        long heap = Math.max(MIN_HEAP_BYTES, need.maxHeapBytes(atOnce));
+        if (heap > cap) {
+            throw new IllegalStateException(String.format(Locale.ROOT,
+                    "scenario %s needs about %d MiB of heap (%s, and room to work), more than 3/4 of this machine's %d MiB;"
+                            + " simulate fewer or smaller guests, or choose the heap with MEMHYGIENE_JAVA_OPTS=-Xmx...",
+                    file.get(), heap >> 20, need.describe(), machineBytes >> 20));
+        }
+        return Optional.of("-Xmx" + ((heap + (1 << 20) - 1) >> 20) + "m" + (hugePagesOnRequest() ? " " + HUGE_PAGES : ""));
+    }
+
+    /**
+     * Transparent huge pages for the heap: the simulation's random page accesses over hundreds of MiB
+     * miss the TLB on almost every access with 4 KiB pages; with 2 MiB pages a simulated day of
+     * 64 x 4 GiB takes about a quarter less time (docs/PERFORMANCE.md, "Simulator: scan engines").
+     * Asked for only where the kernel gives them on request (madvise); with "always" the heap gets them
+     * anyway, with "never" the JVM would print a warning.
+     */
+    static final String HUGE_PAGES = "-XX:+UseTransparentHugePages";
+
+    static boolean hugePagesOnRequest() {
+        try {
+            return java.nio.file.Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled")).contains("[madvise]");
+        } catch (java.io.IOException | RuntimeException absent) {
+            return false;
+        }
+    }
+
+    /** The scenario file of {@code sim run|sweep ... FILE} or {@code run --scenario FILE}, as picocli reads them. */
+    static Optional<Path> scenarioFile(String[] args) {
+        if (args.length > 1 && args[0].equals("sim") && (args[1].equals("run") || args[1].equals("sweep"))) {
+            try {
+                CommandLine.ParseResult parsed = new CommandLine(new SimCommand()).parseArgs(Arrays.copyOfRange(args, 1, args.length));
+                return parsed.hasSubcommand() ? Optional.ofNullable(((SimCommand.ScenarioCommand) parsed.subcommand()
+                        .commandSpec().userObject()).scenario) : Optional.empty();
+            } catch (CommandLine.ParameterException bad) {
+                return Optional.empty();
+            }
+        }
+        if (args.length > 0 && args[0].equals("run")) {
+            for (int i = 1; i < args.length; i++) {
+                if (args[i].equals("--scenario") && i + 1 < args.length) {
+                    return Optional.of(Path.of(args[i + 1]));
+                }
+                if (args[i].startsWith("--scenario=")) {
+                    return Optional.of(Path.of(args[i].substring("--scenario=".length())));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+}

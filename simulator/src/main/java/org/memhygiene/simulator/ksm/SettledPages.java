@@ -1,0 +1,344 @@
+package org.memhygiene.simulator.ksm;
+
+import org.memhygiene.simulator.model.Content;
+import org.memhygiene.simulator.model.Guest;
+import org.memhygiene.simulator.model.HostModel;
+import org.memhygiene.simulator.model.PageFlags;
+
+/**
+ * The pages whose next visits by ksmd have an outcome already determined, so the skipping engine
+ * ({@link ScanEngine#SKIP_SETTLED}) passes them by the block instead of one by one, with counters
+ * identical to the page-by-page engine's. After ksmd's real visit, almost every page is in one of
+ * three classes until the guest or the host touches it:
+ *
+ * <ul>
+ *   <li><b>mapped</b>: still mapped to its KSM page. A visit scans it and changes nothing
+ *       ({@code cmp_and_merge_page} returns at once; {@code should_skip_rmap_item} never skips a KSM page).</li>
+ *   <li><b>none</b>: absent or mapped to the zero page, without an rmap item. A visit passes it over.</li>
+ *   <li><b>cycling</b>: present, with an rmap item, not in the stable tree. Whether a visit skips it
+ *       (smart_scan) depends only on its rmap item's age and remaining skips, not on its content, so the
+ *       scan in which it is next visited is known: it sits in a calendar of {@value #PERIOD} masks by
+ *       that scan (a skip is at most 8 scans long). A visit of a page whose content is unique and
+ *       unchanged since the last visit (the checksum gate passes, no other page can match) only puts
+ *       it back in the unstable tree; a visit of a page written since, at the steady age, only records
+ *       its new checksum (the pass reads its content and rmap slot); any other visit (mask
+ *       {@code work}: content other pages may hold, or a young page written since) is done for real.</li>
+ * </ul>
+ *
+ * Per block of 64 pages of one guest, 16 longs: the three class masks, {@code inTree} (cycling pages
+ * in the unstable tree now, counted in pages_unshared), {@code work}, {@code young} (cycling pages
+ * whose rmap item is not yet at the steady age 15 with 8 skips to go after a visit) and the calendar.
+ * A cycling page's flags (UNSTABLE and its parity) and age byte are brought up to date lazily
+ * ({@link #materialize}) when it leaves the class; its age byte holds its state after the last pass
+ * processed page by page. Guest writes and host discards tell this index through {@link HostModel}.
+ */
+public final class SettledPages {
+    /** Pages per block, as a shift. */
+    private static final int SHIFT = 6;
+    private static final int MAPPED = 0;
+    private static final int NONE = 1;
+    private static final int CYCLING = 2;
+    private static final int IN_TREE = 3;
+    private static final int WORK = 4;
+    private static final int YOUNG = 5;
+    private static final int CALENDAR = 6;
+    /** Calendar length: a cycling page is next visited 1 to 9 scans after its last pass. */
+    static final int PERIOD = 10;
+    private static final int STRIDE = 16;
+    /** The age byte after a visit at the steady age: age 15 (saturated), 8 skips to go (skip_age). */
+    static final int STEADY = 8 << 4 | 15;
+
+    private final HostModel model;
+    private final Ksmd ksmd;
+    private final long[] blocks;
+    /** Per block, the pages written since the block was last folded ({@link #fold}). */
+    private final long[] written;
+    private final int[] firstBlock;
+
+    /** smart_scan as it was when the cycling pages were filed: their schedules follow it. */
+    boolean smart;
+
+    /** What the last {@link #pass} did, for ksmd's counters. */
+    long passedScanned;
+    long passedSkipped;
+    long passedUnsharedDelta;
+
+    SettledPages(HostModel model, Ksmd ksmd, boolean smart) {
+        this.model = model;
+        this.ksmd = ksmd;
+        this.smart = smart;
+        firstBlock = new int[model.guests.length];
+        long total = 0;
+        for (Guest g : model.guests) {
+            firstBlock[g.index] = (int) total;
+            total += (g.pages + 63) >>> SHIFT;
+        }
+        blocks = new long[Math.toIntExact(total * STRIDE)];
+        written = new long[(int) total];
+    }
+
+    /** Heap bytes per page of this index: 16 longs per 64 pages, and the written bits. */
+    public static final double BYTES_PER_PAGE = (STRIDE + 1) * Long.BYTES / 64.0;
+
+    private int blockIndex(Guest g, int offset) {
+        return (firstBlock[g.index] + (offset >>> SHIFT)) * STRIDE;
+    }
+
+    /**
+     * The guest wrote the page ({@link HostModel#write}): noted in a bitmap of 8 bytes per block that
+     * stays in the CPU's cache better than the blocks, and folded into the block before anything reads
+     * it: a copy on write of a KSM page or the zero page, or a fault on an absent page, takes the page
+     * out of its class; a cycling page's skips do not read the content, its next visit does (real work).
+     */
+    public void written(Guest g, int page) {
+        int offset = page - g.base;
+        written[firstBlock[g.index] + (offset >>> SHIFT)] |= 1L << offset;
+    }
+
+    /** Applies the block's pending writes to its masks; {@code i} is the block's index into {@link #blocks}. */
+    private void fold(int i) {
+        int block = i / STRIDE;
+        long w = written[block];
+        if (w != 0) {
+            written[block] = 0;
+            blocks[i + MAPPED] &= ~w;
+            blocks[i + NONE] &= ~w;
+            blocks[i + WORK] |= w & blocks[i + CYCLING];
+        }
+    }
+
+    /** The host is about to discard the page ({@link HostModel#discard}): it leaves its class. */
+    public void discarding(Guest g, int page) {
+        int offset = page - g.base;
+        int i = blockIndex(g, offset);
+        fold(i);
+        long bit = 1L << offset;
+        if ((blocks[i + CYCLING] & bit) != 0) {
+            materialize(g, offset, i, bit, ksmd.lastPass(g, offset));
+        }
+        blocks[i + MAPPED] &= ~bit;
+        blocks[i + NONE] &= ~bit;
+    }
+
+    /**
+     * Takes the page out of its class, its flags and age brought up to date as of {@code lastPass},
+     * the scan of its last pass.
+     */
+    void evict(Guest g, int offset, long lastPass) {
+        int i = blockIndex(g, offset);
+        fold(i);
+        long bit = 1L << offset;
+        if ((blocks[i + CYCLING] & bit) != 0) {
+            materialize(g, offset, i, bit, lastPass);
+        }
+        blocks[i + MAPPED] &= ~bit;
+        blocks[i + NONE] &= ~bit;
+    }
+
+    /**
+     * Passes settled pages of {@code g} from {@code from} on, in address order, until a page that needs
+     * a real visit, the guest's end, or the {@code budget}-th page that counts as scanned; applies their
+     * visits (in scan {@code scan}) to the masks and to {@link #passedScanned}, {@link #passedSkipped},
+     * {@link #passedUnsharedDelta}. Returns the offset of the first page not passed.
+     */
+    int pass(Guest g, int from, long budget, long scan, boolean smart) {
+        passedScanned = 0;
+        passedSkipped = 0;
+        passedUnsharedDelta = 0;
+        int due = CALENDAR + (int) (scan % PERIOD);
+        int afterVisit = CALENDAR + (int) ((scan + 9) % PERIOD);
+        int o = from;
+        while (o < g.pages && budget > 0) {
+            int blockStart = o & -64;
+            int inBlock = Math.min(64, g.pages - blockStart);
+            int i = blockIndex(g, o);
+            fold(i);
+            long range = (inBlock == 64 ? -1L : (1L << inBlock) - 1) & (-1L << o);
+            long mapped = blocks[i + MAPPED];
+            long cycling = blocks[i + CYCLING];
+            long work = blocks[i + WORK];
+            long dueNow = smart ? blocks[i + due] : cycling;
+            // A due page written since its last visit, at the steady age: its visit only records the new
+            // checksum (cmp_and_merge_page's volatile return), no tree is searched.
+            long changed = changedSinceVisit(g, blockStart, dueNow & work & range & (smart ? ~blocks[i + YOUNG] : -1L));
+            long stop = range & ~((mapped | blocks[i + NONE] | cycling) & ~(dueNow & work & ~changed));
+            if (stop != 0) {
+                range &= Long.lowestOneBit(stop) - 1;
+            }
+            long visited = dueNow & ~work & range;
+            changed &= range;
+            long scanned = (mapped & range) | visited | changed;
+            int count = Long.bitCount(scanned);
+            if (count >= budget) {
+                // ksm_do_scan stops right after the page that uses up pages_to_scan.
+                long last = scanned;
+                for (long k = budget - 1; k > 0; k--) {
+                    last &= last - 1;
+                }
+                last = Long.lowestOneBit(last);
+                range &= last | (last - 1);
+                visited &= range;
+                changed &= range;
+                count = (int) budget;
+            }
+            if (range != 0) {
+                long skipped = cycling & ~dueNow & range;
+                long inTree = blocks[i + IN_TREE];
+                passedSkipped += Long.bitCount(skipped);
+                passedUnsharedDelta += Long.bitCount(visited & ~inTree) - Long.bitCount((skipped | changed) & inTree);
+                blocks[i + IN_TREE] = (inTree & ~(skipped | changed)) | visited;
+                for (long c = changed; c != 0; c &= c - 1) {
+                    int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
+                    int content = model.content[p];
+                    model.slot[p] = content;
+                    if (Content.isUnique(content)) {
+                        blocks[i + WORK] &= ~Long.lowestOneBit(c);
+                    }
+                }
+                if (smart && (visited | changed) != 0) {
+                    long young = visited & blocks[i + YOUNG];
+                    blocks[i + due] &= ~(visited | changed);
+                    blocks[i + afterVisit] |= (visited & ~young) | changed;
+                    for (long y = young; y != 0; y &= y - 1) {
+                        visitYoung(g, i, blockStart + Long.numberOfTrailingZeros(y), scan);
+                    }
+                }
+                passedScanned += count;
+                budget -= count;
+                o = blockStart + 64 - Long.numberOfLeadingZeros(range);
+            }
+            if (o < blockStart + inBlock) {
+                break; // stopped inside the block: a page for real work, or the budget
+            }
+        }
+        return o;
+    }
+
+    /** Of {@code candidates} (pages of the block at {@code blockStart}), those whose content changed since ksmd's last visit. */
+    private long changedSinceVisit(Guest g, int blockStart, long candidates) {
+        long changed = 0;
+        for (long c = candidates; c != 0; c &= c - 1) {
+            int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
+            if (model.slot[p] != model.content[p]) {
+                changed |= Long.lowestOneBit(c);
+            }
+        }
+        return changed;
+    }
+
+    /**
+     * A young cycling page's visit, done to its age byte as should_skip_rmap_item would: the age grows
+     * and the page is not skipped; from age 3 on, the next skips are set by skip_age. Files it under
+     * the scan of its next visit.
+     */
+    private void visitYoung(Guest g, int i, int offset, long scan) {
+        int p = g.base + offset;
+        long bit = 1L << offset;
+        int a = model.age[p];
+        // Before this visit: every skip since the last pass processed here aged it by one.
+        int age = Math.min(15, (a & 0x0F) + ((a >>> 4) & 0x0F));
+        int newAge = Math.min(15, age + 1);
+        int remaining = age < 3 ? 0 : Ksmd.skipAge(age);
+        int stored = remaining << 4 | newAge;
+        model.age[p] = (byte) stored;
+        blocks[i + CALENDAR + (int) ((scan + remaining + 1) % PERIOD)] |= bit;
+        if (stored == STEADY) {
+            blocks[i + YOUNG] &= ~bit;
+        }
+    }
+
+    /**
+     * Files the page ksmd just visited for real (in scan {@code scan}) in its class, if it has one; a
+     * page in none stays out and is visited for real again.
+     */
+    void classify(Guest g, int p, long scan, boolean smart) {
+        int f = model.flags[p];
+        int offset = p - g.base;
+        int i = blockIndex(g, offset);
+        fold(i);
+        long bit = 1L << offset;
+        if ((f & PageFlags.RMAP) == 0) {
+            if ((f & PageFlags.PRESENT) == 0 || (f & PageFlags.ZERO_MERGED) != 0) {
+                blocks[i + NONE] |= bit;
+            }
+            return;
+        }
+        if ((f & (PageFlags.PRESENT | PageFlags.ZERO_MERGED)) != PageFlags.PRESENT) {
+            return; // its rmap item goes at the next visit
+        }
+        if ((f & PageFlags.STABLE) != 0) {
+            if ((f & PageFlags.BROKEN) == 0) {
+                blocks[i + MAPPED] |= bit;
+            }
+            return;
+        }
+        blocks[i + CYCLING] |= bit;
+        int c = model.content[p];
+        if (!Content.isUnique(c) || model.slot[p] != c) {
+            blocks[i + WORK] |= bit;
+        }
+        if ((f & PageFlags.UNSTABLE) != 0) {
+            blocks[i + IN_TREE] |= bit;
+        }
+        if (smart) {
+            int a = model.age[p];
+            blocks[i + CALENDAR + (int) ((scan + ((a >>> 4) & 0x0F) + 1) % PERIOD)] |= bit;
+            if ((a & 0xFF) != STEADY) {
+                blocks[i + YOUNG] |= bit;
+            }
+        }
+    }
+
+    /**
+     * Brings a cycling page's flags and age up to date as of {@code lastPass} (the scan of its last
+     * pass) and takes it out of the class: its tree flag with that scan's parity (a page in the tree
+     * was visited in its last pass: a skip takes it out), its age and remaining skips from the scan of
+     * its next visit.
+     */
+    private void materialize(Guest g, int offset, int i, long bit, long lastPass) {
+        int p = g.base + offset;
+        if (smart) {
+            int slot = 0;
+            while ((blocks[i + CALENDAR + slot] & bit) == 0) {
+                slot++;
+            }
+            long nextVisit = lastPass + 1 + Math.floorMod(slot - (lastPass + 1), PERIOD);
+            int a = model.age[p];
+            int remaining = (a >>> 4) & 0x0F;
+            long storedPass = nextVisit - remaining - 1;
+            int age = (int) Math.min(15, (a & 0x0F) + (lastPass - storedPass));
+            model.age[p] = (byte) ((nextVisit - lastPass - 1) << 4 | age);
+            blocks[i + CALENDAR + slot] &= ~bit;
+        }
+        int f = model.flags[p] & ~(PageFlags.UNSTABLE | PageFlags.UNSTABLE_ODD);
+        if ((blocks[i + IN_TREE] & bit) != 0) {
+            f |= PageFlags.UNSTABLE | ((lastPass & 1) == 1 ? PageFlags.UNSTABLE_ODD : 0);
+        }
+        model.flags[p] = (byte) f;
+        blocks[i + CYCLING] &= ~bit;
+        blocks[i + IN_TREE] &= ~bit;
+        blocks[i + WORK] &= ~bit;
+        blocks[i + YOUNG] &= ~bit;
+    }
+
+    /** Every page of the guest out of its class, flags and ages up to date (the guest leaves ksmd). */
+    void evictGuest(Guest g) {
+        for (int o = 0; o < g.pages; o += 64) {
+            int i = blockIndex(g, o);
+            fold(i);
+            for (long c = blocks[i + CYCLING]; c != 0; c &= c - 1) {
+                int offset = o + Long.numberOfTrailingZeros(c);
+                materialize(g, offset, i, Long.lowestOneBit(c), ksmd.lastPass(g, offset));
+            }
+            java.util.Arrays.fill(blocks, i, i + STRIDE, 0);
+            written[i / STRIDE] = 0;
+        }
+    }
+
+    /** Every page out of its class (run=2, a smart_scan change): the page-by-page state, exactly. */
+    void evictAll() {
+        for (Guest g : model.guests) {
+            evictGuest(g);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package org.memhygiene.simulator;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.simulator.ksm.ScanEngine;
+import org.memhygiene.simulator.model.Guest;
+import org.memhygiene.simulator.model.HostModel;
+import org.memhygiene.simulator.scenario.Scenario;
+import org.memhygiene.simulator.scenario.ScenarioParser;
+
+/**
+ * The skipping engine against the page-by-page reference: the same scenario, sample by sample, every
+ * KSM counter, every guest's counters and the exposure figures identical, and at the end every page's
+ * content, rmap slot, flags and age. The scenario has what changes pages under ksmd: churn (copy on
+ * write of KSM pages), allocations held and freed, all four hygiene modes (scrubs, init_on_free,
+ * free page reporting's discards), a VM stopped and started, smart_scan skips, use_zero_pages,
+ * max_page_sharing chains, and knob changes (smart_scan off and on, run=2, use_zero_pages).
+ */
+class ScanEngineEqualityTest {
+    static Scenario scenario(String ksm) {
+        return ScenarioParser.parse("""
+                name: engines
+                seed: 11
+                ksm: {%s}
+                defaults:
+                  memory: 8MiB
+                  boot: 2s
+                  layout: {os_image: 0.2, page_cache: 0.2, anon: 0.2, zero: 0.1, secret: 0.02}
+                  sharing: {os_image: 0.9, page_cache: 0.6, secret: 0.5}
+                  free_memory: {stale: 0.5, stale_secret: 0.2, zero: 0.2}
+                  churn: {anon: 40, page_cache: 30, secret: 2, os_image: 5}
+                guests:
+                  - {name: none, count: 2, image: a}
+                  - {name: scrub, image: a, hygiene: {mode: agent_scrub, scrub: {interval: 20s, min_headroom: 1MiB, headroom_percent: 0, large_free_threshold: 1MiB}}}
+                  - {name: zeroing, image: b, hygiene: {mode: init_on_free}}
+                  - {name: reporting, image: b, numa_node: 1, hygiene: {mode: free_page_reporting, free_page_reporting: {order: 4, delay: 1s}}}
+                  - {name: late, image: a, start_at: never}
+                events:
+                  - {at: 15s, action: allocate, bytes: 2MiB, hold: 20s, content: zero}
+                  - {at: 30s, guests: [none-1, zeroing], action: allocate, bytes: 1MiB, hold: 25s}
+                  - {at: 40s, guest: late, action: start}
+                  - {at: 70s, guest: none-2, action: stop}
+                  - {at: 90s, guest: none-2, action: start}
+                  - {at: 100s, guest: scrub, action: scrub}
+                  - {at: 110s, guest: none-1, action: churn, churn: {anon: 0, page_cache: 0}}
+                """.formatted(ksm), "engines");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "pages_to_scan: 700, sleep_millisecs: 10, use_zero_pages: 1, max_page_sharing: 4",
+            "pages_to_scan: 333, sleep_millisecs: 20, use_zero_pages: 0, max_page_sharing: 3",
+            "pages_to_scan: 2000, sleep_millisecs: 0, use_zero_pages: 1, smart_scan: 0"})
+    void theSkippingEngineMatchesThePageByPageEngineExactly(String ksm) {
+        Scenario s = scenario(ksm);
+        Simulation reference = new Simulation(s, ScanEngine.PAGE_BY_PAGE);
+        Simulation skipping = new Simulation(s, ScanEngine.SKIP_SETTLED);
+        List<List<String>> knobChanges = List.of(List.of("smart_scan=0"), List.of("smart_scan=1"),
+                List.of("run=2"), List.of("run=1", "use_zero_pages=1"), List.of("use_zero_pages=0"));
+        long visitsSaved = 0;
+        for (int second = 1; second <= 240; second++) {
+            if (second % 40 == 0 && second / 40 <= knobChanges.size()) {
+                KsmSettings change = KsmSettings.parse(knobChanges.get(second / 40 - 1));
+                assertEquals(reference.applyKsm(change), skipping.applyKsm(change));
+            }
+            // Odd steps, so samples fall anywhere in a wake's batch and a scan.
+            Duration step = Duration.ofMillis(997);
+            reference.advance(step);
+            skipping.advance(step);
+            String at = "at " + reference.elapsed() + " with " + ksm;
+            assertEquals(reference.ksmStats(), skipping.ksmStats(), at);
+            assertEquals(reference.staleSecretPageSeconds(), skipping.staleSecretPageSeconds(), at);
+            assertEquals(reference.pageVisits(), skipping.pageVisits(), at);
+            assertEquals(reference.residentPages(), skipping.residentPages(), at);
+            for (Guest a : reference.model().guests) {
+                Guest b = skipping.guest(a.name());
+                assertEquals(List.of(a.presentPages, a.freePages, a.staleSecretFreePages, a.zeroMergedPages, a.mergingPages,
+                        a.liveMergedPages, a.rmapItems, a.reportedPages), List.of(b.presentPages, b.freePages,
+                        b.staleSecretFreePages, b.zeroMergedPages, b.mergingPages, b.liveMergedPages, b.rmapItems,
+                        b.reportedPages), a.name() + " " + at);
+            }
+            assertEquals(reference.model().stable.crossVmPages(), skipping.model().stable.crossVmPages(), at);
+            if (second % 60 == 0) {
+                samePages(reference, skipping, at);
+            }
+        }
+        assertTrue(reference.ksmd().fullScans() >= 20, "many full scans: " + reference.ksmd().fullScans());
+        assertTrue(reference.ksmStats().pagesSkipped().getAsLong() > 0 || ksm.contains("smart_scan: 0"));
+        samePages(reference, skipping, "at the end with " + ksm);
+    }
+
+    private static void samePages(Simulation reference, Simulation skipping, String at) {
+        reference.ksmd().settle();
+        skipping.ksmd().settle();
+        HostModel a = reference.model();
+        HostModel b = skipping.model();
+        assertArrayEquals(a.content, b.content, "content " + at);
+        assertArrayEquals(a.slot, b.slot, "rmap slots " + at);
+        assertArrayEquals(a.flags, b.flags, "flags " + at);
+        assertArrayEquals(a.age, b.age, "ages " + at);
+    }
+}
