@@ -89,7 +89,7 @@ final class AgentService {
         triggers.reschedule();
         AgentRequests requests = new AgentRequests(scrubber, triggers, new ProcMemory(proc),
                 () -> PostureProbe.ofThisMachine().probe(), AgentMain.version());
-        AgentServer server = new AgentServer(requests, MAX_REQUESTS_PER_SECOND);
+        AgentServer server = new AgentServer(requests, MAX_REQUESTS_PER_SECOND, AgentServer.IDLE_TIMEOUT);
         if (address == null) {
             System.err.println("memhygiene-agent: serving on " + where);
             server.servePort(Path.of(where));

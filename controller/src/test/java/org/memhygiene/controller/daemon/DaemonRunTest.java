@@ -101,6 +101,8 @@ class DaemonRunTest {
             daemon.destroy(); // SIGTERM
             assertTrue(daemon.waitFor(20, TimeUnit.SECONDS), "the daemon stops on SIGTERM");
         }
+        // What memhygiene.service's SuccessExitStatus= names: a clean stop, after the shutdown hook ran.
+        assertEquals(143, daemon.exitValue(), Files.readString(dir.resolve("daemon.log")));
         assertTrue(Files.readString(dir.resolve("daemon.log")).contains("memhygiene: daemon on libvirt test:///default"));
         String log = Files.readString(dir.resolve("daemon.log"));
         assertTrue(log.contains("adaptive policy every 60 s (dry run)"));

@@ -28,11 +28,17 @@ public final class TestAgent {
     /** Binds now and serves on a daemon thread until the returned channel is closed. */
     public static ServerSocketChannel serve(SocketAddress address, int maxRequestsPerSecond, String version,
             ScheduledExecutorService scheduler) throws IOException {
+        return serve(address, maxRequestsPerSecond, version, scheduler, AgentServer.IDLE_TIMEOUT);
+    }
+
+    /** As above, with a socket peer's idle timeout of the test's choosing. */
+    public static ServerSocketChannel serve(SocketAddress address, int maxRequestsPerSecond, String version,
+            ScheduledExecutorService scheduler, java.time.Duration idleTimeout) throws IOException {
         Path proc = Path.of("/proc");
         Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
         AgentRequests requests = new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, report -> { }),
                 new ProcMemory(proc), () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), version);
-        AgentServer server = new AgentServer(requests, maxRequestsPerSecond);
+        AgentServer server = new AgentServer(requests, maxRequestsPerSecond, idleTimeout);
         ServerSocketChannel channel = server.bind(address);
         Thread thread = new Thread(() -> {
             try {

@@ -74,7 +74,7 @@ class VirtioPortTest {
         Path proc = Path.of("/proc");
         Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
         AgentServer server = new AgentServer(new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, r -> { }),
-                new ProcMemory(proc), List::of, "test"), 50);
+                new ProcMemory(proc), List::of, "test"), 50, AgentServer.IDLE_TIMEOUT);
         Thread agent = new Thread(() -> {
             try {
                 server.servePort(device);
