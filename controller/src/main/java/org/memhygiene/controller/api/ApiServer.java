@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
-import io.javalin.http.sse.SseClient;
+import org.eclipse.jetty.servlet.ServletHolder;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -105,14 +105,18 @@ public final class ApiServer implements AutoCloseable {
             } catch (JsonProcessingException e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, loop::latest);
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.http.maxRequestSize = MAX_BODY_BYTES;
             config.jetty.defaultHost = bind;
             config.jetty.defaultPort = port;
             config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
-            config.jetty.modifyServletContextHandler(context -> context.setErrorHandler(new JsonErrorHandler()));
+            config.jetty.modifyServletContextHandler(context -> {
+                context.setErrorHandler(new JsonErrorHandler());
+                // An exact servlet mapping wins over Javalin's "/*": the stream writes without blocking (EventStream).
+                context.addServlet(new ServletHolder(stream), "/api/v1/stream");
+            });
         });
         routes();
     }
@@ -132,12 +136,6 @@ public final class ApiServer implements AutoCloseable {
             if (changesState(ctx)) {
                 checkStateChange(ctx);
                 ctx.attribute(BODY, boundedBody(ctx));
-            }
-        });
-        app.before("/api/v1/stream", ctx -> {
-            if (stream.full()) {
-                throw new ApiError(HttpStatus.SERVICE_UNAVAILABLE, "already " + EventStream.MAX_CLIENTS
-                        + " stream clients; try again later");
             }
         });
         app.exception(ApiError.class, (e, ctx) -> {
@@ -187,7 +185,6 @@ public final class ApiServer implements AutoCloseable {
             json(ctx, document);
         }));
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()));
-        app.sse("/api/v1/stream", this::stream);
     }
 
     /** PUT /api/v1/settings {"run": 1, "pages_to_scan": 1000}: all or nothing, as `ksm set`. */
@@ -297,15 +294,6 @@ public final class ApiServer implements AutoCloseable {
             throw new ApiError(HttpStatus.BAD_GATEWAY, vm.domain().name() + ": " + e.getMessage());
         }
         json(ctx, report);
-    }
-
-    /**
-     * GET /api/v1/stream (with "Accept: text/event-stream", as EventSource sends it): one "snapshot" event
-     * now, if there is one, and one per sample, through a queue of its own ({@link EventStream}).
-     */
-    private void stream(SseClient client) {
-        client.keepAlive();
-        stream.open(client, loop.latest());
     }
 
     private static boolean changesState(Context ctx) {
@@ -418,8 +406,8 @@ public final class ApiServer implements AutoCloseable {
     @Override
     public void close() {
         loop.unsubscribe(stream);
-        app.stop(); // ends the clients' connections, so a sender in a write fails out of it
-        stream.close(); // and those waiting for an event are interrupted
+        stream.close();
+        app.stop();
     }
 
     /** An HTTP error with the message the client gets. */
