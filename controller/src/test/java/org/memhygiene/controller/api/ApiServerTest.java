@@ -477,6 +477,9 @@ class ApiServerTest {
         HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/stream"))
                 .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream());
         assertTrue(stream.headers().firstValue("Content-Type").orElseThrow().startsWith("text/event-stream"));
+        HttpResponse<String> notSse = send(get(base, "/api/v1/stream"));
+        assertEquals(406, notSse.statusCode(), "without Accept: text/event-stream");
+        assertTrue(json(notSse).get("error").asText().contains("send Accept: text/event-stream"), notSse.body());
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
             int events = 0;
             java.time.Instant previous = java.time.Instant.MIN;
