@@ -26,6 +26,7 @@ import org.junit.jupiter.api.Test;
 class LiveStreamTest {
     @Test
     void aLostEventBetweenSnapshotsNeitherStopsNorBreaksTheStream() throws Exception {
+        CountDownLatch done = new CountDownLatch(1);
         HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/api/v1/stream", exchange -> {
             exchange.getResponseHeaders().add("Content-Type", "text/event-stream");
@@ -34,7 +35,7 @@ class LiveStreamTest {
                 out.write(("event: snapshot\ndata: {\"n\":1}\n\nevent: lost\ndata: {\"lost_events\":12}\n\n"
                         + "event: snapshot\ndata: {\"n\":2}\n\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
-                Thread.sleep(60_000); // the stream stays open, as the controller's does
+                done.await(60, TimeUnit.SECONDS); // the stream stays open, as the controller's does
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -61,6 +62,7 @@ class LiveStreamTest {
             assertEquals(List.of(1, 2), snapshots.stream().map(s -> s.get("n").asInt()).toList());
             assertEquals(List.of(), losses, "a lost event is not a lost connection");
         } finally {
+            done.countDown();
             server.stop(0);
         }
     }
