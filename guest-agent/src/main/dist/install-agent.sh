@@ -46,6 +46,8 @@ unit=/etc/systemd/system/memhygiene-agent.service
 rules=/etc/udev/rules.d/60-memhygiene-agent.rules
 sysusers=/etc/sysusers.d/memhygiene-agent.conf
 config=/etc/memhygiene/agent.yaml
+# The unit's CacheDirectory= (JNA's unpacked native library), created by systemd, not by us.
+cache=/var/cache/memhygiene-agent
 # The shipped config, kept to tell an edited config from an untouched one on --uninstall.
 config_dist=$home/share/agent.yaml.dist
 
@@ -143,7 +145,9 @@ do_uninstall() {
   for p in "$unit" "$rules" "$sysusers" "$home/bin/memhygiene-agent" "$home/memhygiene-guest-agent.jar"; do
     if [ -e "$root$p" ]; then rm -f "$root$p"; say "removed $p"; fi
   done
-  if [ -d "$root$home/lib" ]; then rm -rf "${root:?}$home/lib"; say "removed $home/lib/"; fi
+  # $root is empty on a live system (the "${root:?}" that stood here stopped the script half-way); $home
+  # and $cache are absolute constants, so neither path can be / whatever $root is.
+  if [ -d "$root$home/lib" ]; then rm -rf -- "$root${home:?}/lib"; say "removed $home/lib/"; fi
   if [ -e "$root$config" ]; then
     if [ -e "$root$config_dist" ] && cmp -s "$root$config_dist" "$root$config"; then
       rm -f "$root$config"; say "removed $config"
@@ -152,10 +156,7 @@ do_uninstall() {
     fi
   fi
   rm -f "$root$config_dist"
-  # The unit's CacheDirectory= (JNA's unpacked native library), created by systemd, not by us.
-  if [ -d "$root/var/cache/memhygiene-agent" ]; then
-    rm -rf "${root:?}/var/cache/memhygiene-agent"; say "removed /var/cache/memhygiene-agent/"
-  fi
+  if [ -d "$root$cache" ]; then rm -rf -- "$root$cache"; say "removed $cache/"; fi
   local d
   for d in "$home/share" "$home/bin" "$home" /etc/memhygiene; do
     if [ -d "$root$d" ]; then rmdir --ignore-fail-on-non-empty "$root$d"; fi

@@ -1,8 +1,6 @@
 package org.memhygiene.agent;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,11 +8,15 @@ import java.util.Map;
 import java.util.Set;
 import org.memhygiene.agent.scrub.ScrubConfig;
 import org.memhygiene.agent.scrub.ScrubPolicyFields;
+import org.memhygiene.core.json.JsonInput;
 import org.memhygiene.core.json.PlainJson;
 
 /**
  * /etc/memhygiene/agent.yaml (guest-agent/src/main/dist/agent.yaml documents every key): where to serve
- * and the scrub policy. Every key is optional; a missing file is an error only when it was named.
+ * and the scrub policy. Every key is optional; a missing file is an error only when it was named. Read
+ * with the project's one strict reader ({@link JsonInput}): a key given twice, a second document or bytes
+ * that are not UTF-8 are errors. Jackson's streaming API only (no databind, see PlainJson); the YAML
+ * parser is loaded only when a file is read.
  *
  * @param listen where to serve: the virtio-serial device path, unix:PATH or tcp:127.0.0.1:PORT
  * @param scrub  the scrub settings, {@link ScrubConfig#defaults()} with the file's scrub section applied
@@ -36,7 +38,10 @@ public record AgentConfig(String listen, ScrubConfig scrub) {
             if (Files.size(file) > MAX_FILE_BYTES) {
                 throw new IllegalArgumentException("larger than " + MAX_FILE_BYTES + " bytes");
             }
-            Object parsed = Yaml.read(file);
+            Object parsed;
+            try (JsonParser parser = JsonInput.yaml().createParser(JsonInput.utf8(Files.readAllBytes(file)))) {
+                parsed = JsonInput.readDocument(parser);
+            }
             if (parsed == null) {
                 return defaults(); // an empty file, or only comments
             }
@@ -55,24 +60,12 @@ public record AgentConfig(String listen, ScrubConfig scrub) {
             }
             return new AgentConfig(listen == null ? defaults().listen() : (String) listen,
                     ScrubPolicyFields.apply(ScrubConfig.defaults(), root.get("scrub"), ScrubPolicyFields.Units.HUMAN));
-        } catch (JacksonException e) {
-            throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);
+        } catch (JsonInput.MalformedInputException e) {
+            throw new IllegalArgumentException(file + ": not YAML: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot read it: " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Jackson's YAML parser through the streaming API, without databind (see PlainJson). A class of its
-     * own so that the verifier loads no YAML class when no config file is read.
-     */
-    private static final class Yaml {
-        static Object read(Path file) throws IOException {
-            try (JsonParser parser = new YAMLFactory().createParser(file.toFile())) {
-                return PlainJson.read(parser);
-            }
         }
     }
 }

@@ -99,7 +99,7 @@ final class AgentService {
         AgentRequests requests = new AgentRequests(scrubber, triggers, procMemory,
                 () -> PostureProbe.ofThisMachine().probe(), AgentMain.version(),
                 new CanaryKeeper(new SafetyLimits(procMemory), scrubber::config, daemonScheduler("canary-leases")));
-        AgentServer server = new AgentServer(requests, MAX_REQUESTS_PER_SECOND);
+        AgentServer server = new AgentServer(requests, MAX_REQUESTS_PER_SECOND, AgentServer.IDLE_TIMEOUT);
         if (address == null) {
             System.err.println("memhygiene-agent: serving on " + where);
             server.servePort(Path.of(where));

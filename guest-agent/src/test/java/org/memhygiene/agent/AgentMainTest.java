@@ -55,6 +55,10 @@ class AgentMainTest {
         assertEquals(2, run.exitCode());
         assertTrue(run.err().contains("'lots' is not a size"), run.err());
         assertTrue(run.err().contains("--help"), run.err());
+        Run zero = run("scrub", "--max-bytes", "0");
+        assertEquals(2, zero.exitCode(), "a usage error, not a scrub that fails: " + zero.err());
+        assertTrue(zero.err().contains("Invalid value for option '--max-bytes': '0' must be more than zero bytes"), zero.err());
+        assertEquals(2, run("scrub", "--max-bytes", "0K").exitCode());
     }
 
     @Test

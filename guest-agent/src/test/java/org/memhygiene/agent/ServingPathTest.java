@@ -109,6 +109,22 @@ class ServingPathTest {
     }
 
     @Test
+    void listeningOnAPathThatHoldsAFileOrADirectoryIsAnErrorThatLeavesItAlone(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("agent.sock"), "keep me");
+        Process onFile = agent(dir, "--listen", "unix:" + file).start();
+        assertTrue(onFile.waitFor(30, TimeUnit.SECONDS));
+        String said = Files.readString(dir.resolve("output.txt"));
+        assertEquals(1, onFile.exitValue(), said);
+        assertTrue(said.contains("memhygiene-agent: error: cannot listen on unix:" + file + ": it exists and is a regular file"), said);
+        assertEquals("keep me", Files.readString(file), "the agent deleted it before issue 13's fix");
+        Path directory = Files.createDirectory(dir.resolve("agent.d"));
+        Process onDirectory = agent(dir, "--listen", "unix:" + directory).start();
+        assertTrue(onDirectory.waitFor(30, TimeUnit.SECONDS));
+        assertEquals(1, onDirectory.exitValue(), Files.readString(dir.resolve("output.txt")));
+        assertTrue(Files.isDirectory(directory), "an empty directory was replaced by the socket before");
+    }
+
+    @Test
     void onlyTheServingOptionsAreReadWithoutPicocli() {
         assertEquals(java.util.Map.of(), AgentMain.servingOptions(new String[0]));
         assertEquals(java.util.Map.of("--listen", "unix:/s", "--config", "/c.yaml"),

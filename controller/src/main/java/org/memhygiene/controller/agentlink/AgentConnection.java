@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
@@ -27,6 +26,7 @@ import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.protocol.AgentProtocol;
 import org.memhygiene.core.protocol.BoundedLineReader;
+import org.memhygiene.core.protocol.DeadlineChannel;
 
 /**
  * One connection to a guest agent through its channel's host-side unix socket (docs/PROTOCOL.md).
@@ -50,7 +50,7 @@ final class AgentConnection implements AutoCloseable {
     private final Path socket;
     private final SocketChannel channel;
     private final Selector selector;
-    private final DeadlineInputStream in;
+    private final DeadlineChannel io;
     private final BoundedLineReader lines;
     private final AtomicLong ids;
 
@@ -58,8 +58,8 @@ final class AgentConnection implements AutoCloseable {
         this.socket = socket;
         this.channel = channel;
         this.selector = selector;
-        this.in = new DeadlineInputStream(channel, selector);
-        this.lines = new BoundedLineReader(in, AgentProtocol.MAX_LINE_BYTES);
+        this.io = new DeadlineChannel(channel, selector);
+        this.lines = new BoundedLineReader(io.in(), AgentProtocol.MAX_LINE_BYTES);
         this.ids = ids;
     }
 
@@ -98,13 +98,8 @@ final class AgentConnection implements AutoCloseable {
         long id = ids.incrementAndGet();
         String request = requestLine(id, command, arguments) + "\n";
         try {
-            ByteBuffer out = ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8));
-            while (out.hasRemaining()) {
-                if (channel.write(out) == 0) {
-                    awaitWritable(deadlineNanos);
-                }
-            }
-            in.deadline(deadlineNanos);
+            io.deadline(deadlineNanos);
+            io.out().write(request.getBytes(StandardCharsets.UTF_8)); // a guest that does not read fills its socket
             for (int stray = 0; stray <= MAX_STRAY_LINES_PER_CALL; stray++) {
                 BoundedLineReader.Line line = lines.next();
                 if (line == null) {
@@ -175,19 +170,6 @@ final class AgentConnection implements AutoCloseable {
         } catch (IOException e) {
             throw misbehaving(command, "a result that does not fit the protocol: " + abbreviate(e.getMessage()));
         }
-    }
-
-    private void awaitWritable(long deadlineNanos) throws IOException {
-        // The guest does not read: its socket buffer is full. Wait for room, but not past the deadline.
-        long leftMillis = (deadlineNanos - System.nanoTime()) / 1_000_000;
-        if (leftMillis <= 0) {
-            throw new SocketTimeoutException("write timed out");
-        }
-        SelectionKey key = channel.keyFor(selector);
-        key.interestOps(SelectionKey.OP_WRITE);
-        selector.select(leftMillis);
-        selector.selectedKeys().clear();
-        key.interestOps(SelectionKey.OP_READ);
     }
 
     private AgentLinkException misbehaving(String command, String what) {

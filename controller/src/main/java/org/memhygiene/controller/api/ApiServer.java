@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
-import io.javalin.http.sse.SseClient;
+import org.eclipse.jetty.servlet.ServletHolder;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +19,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.memhygiene.controller.daemon.PolicyStep;
@@ -33,6 +32,7 @@ import org.memhygiene.core.host.HostBackendException;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.core.json.JsonInput;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.secret.SecretMemory;
 
@@ -40,14 +40,24 @@ import org.memhygiene.secret.SecretMemory;
  * The controller's HTTP API (docs/API.md): JSON under /api/v1, a Server-Sent Events stream of snapshots,
  * Prometheus metrics at /metrics. Listens on 127.0.0.1 unless told otherwise; anywhere else it refuses
  * to start without a bearer token, and every state-changing call (PUT, POST) needs that token whenever
- * one is configured.
+ * one is configured. Token or not, a state-changing call must name this API in its Host (and Origin, if
+ * it sends one) and send JSON, so that a web page cannot make a browser change KSM or scrub a guest
+ * ({@link AllowedHosts}); its body is read at most 64 KiB far whatever its framing. Jetty's own error
+ * answers are JSON too ({@link JsonErrorHandler}).
  */
 public final class ApiServer implements AutoCloseable {
     /** Longest request body accepted: settings and scrub requests are a few hundred bytes. */
     static final long MAX_BODY_BYTES = 64 * 1024;
     private static final Duration SCRUB_TIMEOUT = Duration.ofMinutes(10);
+    /** application/json, with at most a UTF-8 charset (RFC 8259 section 8.1: JSON between systems is UTF-8). */
+    private static final java.util.regex.Pattern JSON_TYPE = java.util.regex.Pattern.compile(
+            "application/json\\s*(;\\s*charset=\"?utf-8\"?\\s*)?", java.util.regex.Pattern.CASE_INSENSITIVE);
+    private static final com.fasterxml.jackson.databind.ObjectWriter LINE = Json.mapper().writer()
+            .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
     /** Marks a response our own error handler wrote, so the 404 page does not replace it. */
     private static final String ANSWERED = "memhygiene.answered";
+    /** The request body, read (bounded) before the handler runs. */
+    private static final String BODY = "memhygiene.body";
 
     private final SnapshotLoop loop;
     private final PostureScorer posture;
@@ -55,6 +65,8 @@ public final class ApiServer implements AutoCloseable {
     private final Optional<SecretMemory> token;
     private final Supplier<String> metrics;
     private final Map<String, Function<Map<String, String>, Object>> extraViews;
+    private final AllowedHosts hosts;
+    private final EventStream stream;
     private final Javalin app;
 
     /**
@@ -85,17 +97,32 @@ public final class ApiServer implements AutoCloseable {
         this.token = token;
         this.metrics = metrics;
         this.extraViews = Map.copyOf(extraViews);
+        this.hosts = new AllowedHosts(bind);
+        this.stream = new EventStream(snapshot -> {
+            try {
+                return LINE.writeValueAsString(SnapshotJson.vms(snapshot, posture.score(snapshot)));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException(e);
+            }
+        }, loop::latest);
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.http.maxRequestSize = MAX_BODY_BYTES;
             config.jetty.defaultHost = bind;
             config.jetty.defaultPort = port;
+            config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+            config.jetty.modifyServletContextHandler(context -> {
+                context.setErrorHandler(new JsonErrorHandler());
+                // An exact servlet mapping wins over Javalin's "/*": the stream writes without blocking (EventStream).
+                context.addServlet(new ServletHolder(stream), "/api/v1/stream");
+            });
         });
         routes();
     }
 
     public ApiServer start() {
         app.start();
+        loop.subscribe(stream);
         return this;
     }
 
@@ -105,15 +132,16 @@ public final class ApiServer implements AutoCloseable {
 
     private void routes() {
         app.before(ctx -> {
-            boolean changesState = !ctx.method().name().equals("GET") && !ctx.method().name().equals("HEAD")
-                    && !ctx.method().name().equals("OPTIONS");
-            if (changesState && token.isPresent() && !authorized(ctx.header("Authorization"))) {
-                ctx.header("WWW-Authenticate", "Bearer");
-                throw new ApiError(HttpStatus.UNAUTHORIZED, "this call changes state: send Authorization: Bearer <token>");
+            if (changesState(ctx)) {
+                checkStateChange(ctx);
+                ctx.attribute(BODY, boundedBody(ctx));
             }
         });
         app.exception(ApiError.class, (e, ctx) -> {
             ctx.attribute(ANSWERED, true);
+            if (e.status == HttpStatus.CONTENT_TOO_LARGE) {
+                ctx.header("Connection", "close"); // Jetty then drops the rest of the body instead of reading it
+            }
             error(ctx, e.status, e.getMessage());
         });
         app.exception(HostBackendException.class, (e, ctx) -> {
@@ -160,7 +188,6 @@ public final class ApiServer implements AutoCloseable {
             json(ctx, document);
         }));
         app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()));
-        app.sse("/api/v1/stream", this::stream);
     }
 
     /** PUT /api/v1/settings {"run": 1, "pages_to_scan": 1000}: all or nothing, as `ksm set`. */
@@ -250,7 +277,7 @@ public final class ApiServer implements AutoCloseable {
     private void scrub(Context ctx) throws JsonProcessingException {
         HostSnapshot snapshot = latest();
         VmSnapshot vm = vm(snapshot, ctx.pathParam("name"));
-        JsonNode body = ctx.body().isBlank() ? Json.mapper().createObjectNode() : body(ctx);
+        JsonNode body = hasBody(ctx) ? body(ctx) : Json.mapper().createObjectNode();
         for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
             String name = names.next();
             if (!name.equals("max_bytes")) {
@@ -270,23 +297,51 @@ public final class ApiServer implements AutoCloseable {
         json(ctx, report);
     }
 
+    private static boolean changesState(Context ctx) {
+        String method = ctx.method().name();
+        return !method.equals("GET") && !method.equals("HEAD") && !method.equals("OPTIONS");
+    }
+
     /**
-     * GET /api/v1/stream (with "Accept: text/event-stream", as EventSource sends it): one "snapshot" event
-     * now, if there is one, and one per sample.
+     * Who may change state (docs/API.md "Security"): a Host that names this API, no foreign Origin, the
+     * token when one is configured, and a JSON body; in that order, so a cross-site request learns nothing
+     * about the token.
      */
-    private void stream(SseClient client) {
-        client.keepAlive();
-        Consumer<HostSnapshot> send = snapshot -> {
-            try {
-                client.sendEvent("snapshot", Json.mapper().writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                        .writeValueAsString(SnapshotJson.vms(snapshot, posture.score(snapshot))));
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
-        };
-        client.onClose(() -> loop.unsubscribe(send));
-        loop.latest().ifPresent(send);
-        loop.subscribe(send);
+    private void checkStateChange(Context ctx) {
+        String host = ctx.header("Host");
+        if (!hosts.allowsHostHeader(host)) {
+            throw new ApiError(HttpStatus.FORBIDDEN, "Host " + abbreviate(String.valueOf(host)) + " is not this API's:"
+                    + " a state-changing call must be addressed to a loopback name or the address the API is bound to");
+        }
+        String origin = ctx.header("Origin");
+        if (origin != null && !hosts.allowsOrigin(origin)) {
+            throw new ApiError(HttpStatus.FORBIDDEN, "cross-origin request from Origin " + abbreviate(origin) + " refused");
+        }
+        if (token.isPresent() && !authorized(ctx.header("Authorization"))) {
+            ctx.header("WWW-Authenticate", "Bearer");
+            throw new ApiError(HttpStatus.UNAUTHORIZED, "this call changes state: send Authorization: Bearer <token>");
+        }
+        String type = ctx.header("Content-Type");
+        if (type == null || !JSON_TYPE.matcher(type.strip()).matches()) {
+            throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "a state-changing call sends JSON: Content-Type:"
+                    + " application/json, was " + (type == null ? "none" : abbreviate(type)));
+        }
+    }
+
+    /**
+     * The body, never more than {@link #MAX_BODY_BYTES} read whatever its framing: Content-Length is
+     * checked first, and a chunked body is read only that far (Javalin's own limit trusts Content-Length).
+     */
+    private static byte[] boundedBody(Context ctx) throws java.io.IOException {
+        String tooLarge = "the body is larger than " + MAX_BODY_BYTES + " bytes";
+        if (ctx.req().getContentLengthLong() > MAX_BODY_BYTES) {
+            throw new ApiError(HttpStatus.CONTENT_TOO_LARGE, tooLarge);
+        }
+        byte[] body = ctx.req().getInputStream().readNBytes((int) MAX_BODY_BYTES + 1);
+        if (body.length > MAX_BODY_BYTES) {
+            throw new ApiError(HttpStatus.CONTENT_TOO_LARGE, tooLarge);
+        }
+        return body;
     }
 
     private HostSnapshot latest() {
@@ -299,16 +354,23 @@ public final class ApiServer implements AutoCloseable {
                 .findFirst().orElseThrow(() -> new ApiError(HttpStatus.NOT_FOUND, "no VM named '" + name + "'"));
     }
 
+    /** The body as one JSON object, read strictly (core JsonInput: no key twice, nothing after it, UTF-8). */
     private static JsonNode body(Context ctx) {
+        JsonNode body;
         try {
-            JsonNode body = Json.mapper().readTree(ctx.body());
-            if (body == null || !body.isObject()) {
-                throw new ApiError(HttpStatus.BAD_REQUEST, "expected a JSON object");
-            }
-            return body;
-        } catch (JsonProcessingException e) {
-            throw new ApiError(HttpStatus.BAD_REQUEST, "the body is not JSON: " + e.getOriginalMessage());
+            body = Json.readTree(ctx.attribute(BODY), JsonInput.JSON);
+        } catch (JsonInput.MalformedInputException e) {
+            throw new ApiError(HttpStatus.BAD_REQUEST, "the body is not JSON: " + e.getMessage());
         }
+        if (!body.isObject()) {
+            throw new ApiError(HttpStatus.BAD_REQUEST, "expected a JSON object");
+        }
+        return body;
+    }
+
+    private static boolean hasBody(Context ctx) {
+        byte[] body = ctx.attribute(BODY);
+        return body != null && !new String(body, StandardCharsets.UTF_8).isBlank();
     }
 
     private boolean authorized(String header) {
@@ -328,9 +390,14 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static void error(Context ctx, HttpStatus status, String message) {
+        ctx.status(status).contentType("application/json").result(errorDocument(message));
+    }
+
+    /** {"error": message}: every error answer, also Jetty's own ({@link JsonErrorHandler}). */
+    static String errorDocument(String message) {
         ObjectNode node = Json.mapper().createObjectNode();
         node.put("error", message);
-        ctx.status(status).contentType("application/json").result(node.toString());
+        return node.toString();
     }
 
     static boolean isLoopback(String host) {
@@ -343,6 +410,8 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        loop.unsubscribe(stream);
+        stream.close();
         app.stop();
     }
 

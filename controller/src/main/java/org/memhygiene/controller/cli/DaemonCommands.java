@@ -18,6 +18,7 @@ import org.memhygiene.controller.daemon.DaemonConfig;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.core.linux.LinuxProcess;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,6 +35,8 @@ final class DaemonCommands {
                     + " (docs/API.md) until stopped (SIGTERM, Ctrl-C).")
     static final class Run implements Callable<Integer> {
         private final Function<Path, HostBackend> scenarios;
+        /** Nothing for group or others: directories 0700, files 0600. */
+        static final int PRIVATE_FILES_UMASK = 0077;
         @Spec
         CommandSpec spec;
         @Option(names = "--config", paramLabel = "FILE",
@@ -59,6 +62,10 @@ final class DaemonCommands {
             } catch (IllegalArgumentException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
             }
+            // What the daemon creates (the state directory, the history database and H2's files beside it)
+            // is its owner's alone whatever umask it was started with, as memhygiene.service's UMask=0077
+            // makes it under systemd (docs/HISTORY.md).
+            LinuxProcess.umask(PRIVATE_FILES_UMASK);
             PrintWriter err = spec.commandLine().getErr();
             HostBackend backend;
             if (scenario != null) {
@@ -110,7 +117,7 @@ final class DaemonCommands {
                 response = client.send(HttpRequest.newBuilder(api.resolve("/api/v1/status")).timeout(Duration.ofSeconds(5))
                         .build(), HttpResponse.BodyHandlers.ofString());
             } catch (IOException e) {
-                throw new IOException("no daemon answers at " + api + " (" + e.getMessage() + "); start it with"
+                throw new IOException("no daemon answers at " + api + " (" + why(e) + "); start it with"
                         + " 'memhygiene run'", e);
             }
             if (response.statusCode() != 200) {
@@ -137,6 +144,16 @@ final class DaemonCommands {
             }
             out.flush();
             return 0;
+        }
+
+        /** What went wrong, in words: HttpClient's ConnectException for a refused connection has no message at all. */
+        private static String why(IOException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t.getMessage() != null) {
+                    return t.getMessage();
+                }
+            }
+            return e instanceof java.net.ConnectException ? "connection refused: nothing listens there" : e.getClass().getSimpleName();
         }
     }
 }

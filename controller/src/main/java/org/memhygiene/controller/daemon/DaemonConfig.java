@@ -1,17 +1,18 @@
 package org.memhygiene.controller.daemon;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.Optional;
 import java.util.Set;
 import org.memhygiene.controller.libvirt.LibvirtHost;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.json.JsonInput;
 import org.memhygiene.core.units.Durations;
 import org.memhygiene.secret.SecretMemory;
 
@@ -38,6 +39,14 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
         Duration historyInterval, Optional<Path> policyFile) {
 
     public static final int DEFAULT_PORT = 9520;
+    private static final Duration MIN_INTERVAL = Duration.ofMillis(100);
+    private static final Duration MAX_INTERVAL = Duration.ofHours(1);
+    private static final Duration MAX_AGENT_TIMEOUT = Duration.ofMinutes(10);
+    private static final Duration MIN_RETENTION = Duration.ofMinutes(1);
+    /** Ten years: H2 and the history's queries have no use for more. */
+    private static final Duration MAX_RETENTION = Duration.ofDays(3650);
+    /** A configuration file is a few hundred bytes; anything near this is not one. */
+    private static final long MAX_FILE_BYTES = 1024 * 1024;
     private static final Set<String> KEYS = Set.of("libvirt_uri", "interval_millis", "agent_timeout_millis", "agent_interval_millis", "api",
             "dry_run", "history", "policy_file");
     private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
@@ -46,7 +55,7 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     static final long MAX_TOKEN_BYTES = 4096;
 
     public DaemonConfig {
-        if (interval.compareTo(Duration.ofMillis(100)) < 0) {
+        if (interval.compareTo(MIN_INTERVAL) < 0) {
             throw new IllegalArgumentException("interval_millis = " + interval.toMillis() + ": expected at least 100 ms");
         }
         if (agentTimeout.isZero() || agentTimeout.compareTo(interval.multipliedBy(10)) > 0) {
@@ -56,7 +65,7 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
         if (agentInterval.isNegative()) {
             throw new IllegalArgumentException("agent_interval_millis = " + agentInterval.toMillis() + ": expected 0 or more");
         }
-        if (historyRetention.compareTo(Duration.ofMinutes(1)) < 0) {
+        if (historyRetention.compareTo(MIN_RETENTION) < 0) {
             throw new IllegalArgumentException("history.retention_millis = " + historyRetention.toMillis()
                     + ": expected at least a minute");
         }
@@ -78,10 +87,12 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     /**
      * The token from {@link #apiTokenFile()} without the whitespace around it, read straight into secret
      * memory (secret-memory/README.md), which the caller closes. An empty, unreadable or oversized file is an
-     * IllegalArgumentException; memory that cannot be locked (RLIMIT_MEMLOCK) an IllegalStateException.
+     * IllegalArgumentException, and so is one its group or others may
+     * open; memory that cannot be locked (RLIMIT_MEMLOCK) an IllegalStateException.
      */
     public Optional<SecretMemory> apiToken() {
         return apiTokenFile.map(file -> {
+            requirePrivate(file);
             try {
                 return SecretMemory.readFile(file, SecretMemory.Trim.ASCII_WHITESPACE, MAX_TOKEN_BYTES);
             } catch (IOException e) {
@@ -94,12 +105,29 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
         });
     }
 
+    /** A token its group or other users can read guards nothing: refused, with the command that fixes it. */
+    private static void requirePrivate(Path file) {
+        Set<PosixFilePermission> permissions;
+        try {
+            permissions = Files.getPosixFilePermissions(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("api.token_file " + file + ": cannot read it: " + e, e);
+        }
+        if (permissions.stream().anyMatch(p -> !p.name().startsWith("OWNER_"))) {
+            throw new IllegalArgumentException("api.token_file " + file + " is open to its group or others ("
+                    + PosixFilePermissions.toString(permissions) + "); make it private to its owner: chmod 600 " + file);
+        }
+    }
+
     /** Reads {@code file}; every problem is an IllegalArgumentException starting with the file's path. */
     public static DaemonConfig load(Path file) {
         try {
-            JsonNode root = new ObjectMapper(new YAMLFactory()).readTree(file.toFile());
+            if (Files.size(file) > MAX_FILE_BYTES) {
+                throw new IllegalArgumentException("larger than " + MAX_FILE_BYTES + " bytes: not a configuration file");
+            }
+            JsonNode root = Json.readTree(Files.readAllBytes(file), JsonInput.yaml());
             DaemonConfig d = defaults();
-            if (root == null || root.isMissingNode() || root.isNull()) {
+            if (root.isMissingNode() || root.isNull()) {
                 return d;
             }
             requireKeys(root, KEYS, "");
@@ -111,18 +139,20 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
             if (!history.isMissingNode()) {
                 requireKeys(history, HISTORY_KEYS, "history.");
             }
-            return new DaemonConfig(text(root, "libvirt_uri", d.libvirtUri()), duration(root, "interval_millis", d.interval()),
-                    duration(root, "agent_timeout_millis", d.agentTimeout()),
-                    duration(root, "agent_interval_millis", d.agentInterval()), text(api, "bind", d.apiBind()),
+            return new DaemonConfig(text(root, "libvirt_uri", d.libvirtUri()),
+                    millis(root, "interval_millis", d.interval(), MIN_INTERVAL, MAX_INTERVAL),
+                    millis(root, "agent_timeout_millis", d.agentTimeout(), Duration.ofMillis(1), MAX_AGENT_TIMEOUT),
+                    millis(root, "agent_interval_millis", d.agentInterval(), Duration.ZERO, Duration.ofDays(1)),
+                    text(api, "bind", d.apiBind()),
                     api.has("port") ? integer(api.get("port"), "api.port") : d.apiPort(),
                     api.has("token_file") ? Optional.of(Path.of(text(api, "token_file", ""))) : Optional.empty(),
                     root.has("dry_run") ? bool(root.get("dry_run"), "dry_run") : d.dryRun(),
                     history.has("path") ? Path.of(text(history, "path", "")) : d.historyPath(),
-                    duration(history, "retention_millis", d.historyRetention()),
-                    duration(history, "interval_millis", d.historyInterval()),
+                    millis(history, "history.retention_millis", d.historyRetention(), MIN_RETENTION, MAX_RETENTION),
+                    millis(history, "history.interval_millis", d.historyInterval(), Duration.ZERO, Duration.ofDays(1)),
                     root.has("policy_file") ? Optional.of(Path.of(text(root, "policy_file", ""))) : Optional.empty());
-        } catch (JacksonException e) {
-            throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);
+        } catch (JsonInput.MalformedInputException e) {
+            throw new IllegalArgumentException(file + ": not YAML: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot read it: " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
@@ -155,18 +185,36 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
         return value.asText();
     }
 
-    private static Duration duration(JsonNode node, String key, Duration otherwise) {
-        JsonNode value = node.get(key);
+    /**
+     * A duration of {@code node} at the last part of {@code key}: a whole number of milliseconds or text
+     * with a unit ("5s"), from {@code min} to {@code max}. Checked here, before anything else sees it, so
+     * that a number too large for a long is an error naming its key, not a wrapped value that another
+     * key's check then trips over.
+     */
+    private static Duration millis(JsonNode node, String key, Duration otherwise, Duration min, Duration max) {
+        JsonNode value = node.get(key.substring(key.lastIndexOf('.') + 1));
         if (value == null) {
             return otherwise;
         }
-        if (value.isIntegralNumber()) {
-            return Duration.ofMillis(value.asLong());
+        String expected = "expected " + min.toMillis() + " to " + max.toMillis() + " milliseconds, e.g. 1000 or 1s";
+        Duration duration;
+        if (value.isIntegralNumber() && value.canConvertToLong()) {
+            duration = Duration.ofMillis(value.asLong());
+        } else if (value.isIntegralNumber()) {
+            throw new IllegalArgumentException(key + " = " + value + ": " + expected);
+        } else if (value.isTextual()) {
+            try {
+                duration = Durations.parse(value.asText(), "ms");
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(key + " = " + value + ": " + e.getMessage(), e);
+            }
+        } else {
+            throw new IllegalArgumentException(key + " = " + value + ": " + expected);
         }
-        if (value.isTextual()) {
-            return Durations.parse(value.asText(), "ms");
+        if (duration.compareTo(min) < 0 || duration.compareTo(max) > 0) {
+            throw new IllegalArgumentException(key + " = " + value + ": " + expected);
         }
-        throw new IllegalArgumentException(key + " = " + value + ": expected milliseconds, e.g. 1000 or 1s");
+        return duration;
     }
 
     private static int integer(JsonNode value, String key) {

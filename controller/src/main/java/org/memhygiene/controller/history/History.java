@@ -1,6 +1,9 @@
 package org.memhygiene.controller.history;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -79,13 +82,29 @@ public final class History implements AutoCloseable {
         this.clock = clock;
         try {
             // A 4 MiB page cache (H2's default is 16 MiB): the daemon appends and reads recent ranges.
+            // No trace file (TRACE_LEVEL_FILE=0): H2's errors reach the daemon as SQLExceptions, and a trace
+            // file would be one more file beside the database to keep private.
             connection = DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath()
-                    + ";DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=4096");
+                    + ";DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=4096;TRACE_LEVEL_FILE=0");
+            makePrivate(Path.of(file.toAbsolutePath() + ".mv.db"));
             migrate();
             // One transaction per sample: 51 rows for 50 VMs cost one commit, not 51.
             connection.setAutoCommit(false);
         } catch (SQLException e) {
             throw new IllegalStateException("cannot open the history database " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The database is the owner's alone (0600), also a file an older release created under a looser umask:
+     * it holds what VMs ran and what their guests reported.
+     */
+    private void makePrivate(Path database) throws SQLException {
+        try {
+            Files.setPosixFilePermissions(database, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException e) {
+            connection.close();
+            throw new SQLException("cannot make it private (chmod 600 " + database + "): " + e.getMessage(), e);
         }
     }
 

@@ -1,9 +1,6 @@
 package org.memhygiene.controller.policy;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,13 +10,15 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.core.json.JsonInput;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.core.units.Durations;
 
 /**
  * The KSM policy file, /etc/memhygiene/policy.yaml (controller/src/main/dist/policy.yaml documents every
- * key with its default). Every key is optional. An unknown key, a value of the wrong type or out of
- * range is an IllegalArgumentException that starts with the file's path and names the key, the value
+ * key with its default). Every key is optional. An unknown key, a key given twice, a value of the wrong
+ * type or out of range is an IllegalArgumentException that starts with the file's path and names the key, the value
  * and what was expected.
  *
  * @param mode     which policy decides
@@ -68,9 +67,9 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
             if (Files.size(file) > MAX_FILE_BYTES) {
                 throw new IllegalArgumentException("larger than " + MAX_FILE_BYTES + " bytes: not a policy file");
             }
-            return parse(new ObjectMapper(new YAMLFactory()).readTree(file.toFile()));
-        } catch (JacksonException e) {
-            throw new IllegalArgumentException(file + ": not YAML: " + e.getOriginalMessage(), e);
+            return parse(Json.readTree(Files.readAllBytes(file), JsonInput.yaml()));
+        } catch (JsonInput.MalformedInputException e) {
+            throw new IllegalArgumentException(file + ": not YAML: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new IllegalArgumentException(file + ": cannot read it: " + e.getMessage(), e);
         } catch (IllegalArgumentException e) {
@@ -165,7 +164,7 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
         Section section(String key, List<String> keys) {
             JsonNode child = node.get(key);
             if (child == null || child.isNull()) {
-                return new Section(prefix + key + ".", new ObjectMapper().createObjectNode(), keys);
+                return new Section(prefix + key + ".", Json.mapper().createObjectNode(), keys);
             }
             return new Section(prefix + key + ".", child, keys);
         }

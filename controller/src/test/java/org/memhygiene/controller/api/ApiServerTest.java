@@ -116,11 +116,67 @@ class ApiServerTest {
     }
 
     private static HttpRequest.Builder put(URI base, String path, String body) {
-        return HttpRequest.newBuilder(base.resolve(path)).PUT(HttpRequest.BodyPublishers.ofString(body));
+        return HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body));
     }
 
     private static HttpRequest.Builder post(URI base, String path, String body) {
-        return HttpRequest.newBuilder(base.resolve(path)).POST(HttpRequest.BodyPublishers.ofString(body));
+        return HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body));
+    }
+
+    /** A status line, headers and body as a raw socket received them. */
+    private record RawResponse(int status, String headers, String body) {
+        JsonNode json() throws Exception {
+            return Json.mapper().readTree(body);
+        }
+    }
+
+    /**
+     * Sends {@code head} (request line and headers, CRLF-separated, without the blank line) and
+     * {@code body} as they are, over a plain socket: what HttpClient will not send (a Host of our
+     * choosing, a malformed request, a chunked body that never ends).
+     */
+    private static RawResponse raw(URI base, String head, byte[] body) throws Exception {
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(20_000);
+            socket.getOutputStream().write((head + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            socket.getOutputStream().write(body);
+            socket.getOutputStream().flush();
+            return readResponse(socket.getInputStream());
+        }
+    }
+
+    private static RawResponse readResponse(InputStream in) throws Exception {
+        java.io.DataInputStream data = new java.io.DataInputStream(new java.io.BufferedInputStream(in));
+        StringBuilder headers = new StringBuilder();
+        String status = readLine(data);
+        long length = -1;
+        for (String line = readLine(data); !line.isEmpty(); line = readLine(data)) {
+            headers.append(line).append('\n');
+            if (line.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:")) {
+                length = Long.parseLong(line.substring(15).strip());
+            }
+        }
+        byte[] body = length >= 0 ? data.readNBytes((int) length) : data.readAllBytes();
+        return new RawResponse(Integer.parseInt(status.split(" ")[1]), headers.toString(), new String(body, StandardCharsets.UTF_8));
+    }
+
+    private static String readLine(java.io.DataInputStream in) throws java.io.IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b != '\n'; b = in.read()) {
+            if (b < 0) {
+                throw new java.io.EOFException("the server closed after: " + line);
+            }
+            if (b != '\r') {
+                line.append((char) b);
+            }
+        }
+        return line.toString();
+    }
+
+    private String pagesToScan() throws Exception {
+        return Files.readString(ksm.root().resolve("pages_to_scan")).strip();
     }
 
     private static JsonNode json(HttpResponse<String> response) throws Exception {
@@ -170,6 +226,146 @@ class ApiServerTest {
         assertEquals(400, send(put(base, "/api/v1/settings", "{}")).statusCode());
         assertEquals(400, send(put(base, "/api/v1/settings", "{\"run\": {\"x\": 1}}")).statusCode());
         assertEquals(413, send(put(base, "/api/v1/settings", "{\"run\": \"" + "1".repeat(100_000) + "\"}")).statusCode());
+    }
+
+    @Test
+    void aKeyTwiceContentAfterTheBodyAndBytesThatAreNotUtf8Are400sThatSaySo() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        HttpResponse<String> twice = send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 1000, \"pages_to_scan\": 2000}"));
+        assertEquals(400, twice.statusCode());
+        assertTrue(json(twice).get("error").asText().startsWith("the body is not JSON: duplicate key 'pages_to_scan'"), twice.body());
+        HttpResponse<String> garbage = send(put(base, "/api/v1/policy", "{\"mode\": \"off\"} garbage"));
+        assertEquals(400, garbage.statusCode(), garbage.body());
+        HttpResponse<String> second = send(put(base, "/api/v1/policy", "{\"mode\": \"off\"} {\"mode\": \"baseline\"}"));
+        assertEquals(400, second.statusCode());
+        assertTrue(json(second).get("error").asText().startsWith("the body is not JSON: trailing content after the document"),
+                second.body());
+        byte[] latin1 = "{\"mode\": \"off\u00e9\"}".getBytes(StandardCharsets.ISO_8859_1);
+        HttpResponse<String> notUtf8 = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/policy"))
+                .header("Content-Type", "application/json").PUT(HttpRequest.BodyPublishers.ofByteArray(latin1)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(400, notUtf8.statusCode());
+        assertEquals("the body is not JSON: not UTF-8: byte 13 (0xe9) is not part of a valid UTF-8 sequence",
+                json(notUtf8).get("error").asText());
+        assertEquals("100", pagesToScan(), "nothing was written");
+        assertEquals("adaptive", json(send(get(base, "/api/v1/policy"))).get("mode").asText(), "nothing was switched");
+    }
+
+    @Test
+    void aChunkedBodyIsReadNoFurtherThanTheLimit() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        try (java.net.Socket socket = new java.net.Socket(base.getHost(), base.getPort())) {
+            socket.setSoTimeout(20_000);
+            // The answer is read while the body is still being sent: the server answers after 64 KiB (what it
+            // reads after that, until the client stops, Jetty discards). Before, the whole body was read into
+            // the heap, and this never-closed JSON was a 400.
+            java.util.concurrent.CompletableFuture<RawResponse> answer = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return readResponse(socket.getInputStream());
+                } catch (Exception e) {
+                    throw new java.util.concurrent.CompletionException(e);
+                }
+            });
+            java.io.OutputStream out = socket.getOutputStream();
+            out.write(("PUT /api/v1/policy HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "Transfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            byte[] chunk = ("{\"mode\": \"off\", \"x\": \"" + "a".repeat(64 * 1024)).getBytes(StandardCharsets.US_ASCII);
+            long sentBytes = 0; // written to this side's socket, not what the server read
+            try {
+                // Up to 80 MiB, the body of issue 13 that the server used to read whole into its heap.
+                while (sentBytes < 80L << 20 && !answer.isDone()) {
+                    out.write((Integer.toHexString(chunk.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(chunk);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    sentBytes += chunk.length;
+                }
+            } catch (java.io.IOException e) {
+                // the server closed the connection after its answer: that is the point
+            }
+            RawResponse response = answer.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(413, response.status(), response.toString());
+            assertEquals("the body is larger than 65536 bytes", response.json().get("error").asText());
+            assertTrue(response.headers().toLowerCase(java.util.Locale.ROOT).contains("connection: close"), response.headers());
+        }
+        assertEquals("adaptive", json(send(get(base, "/api/v1/policy"))).get("mode").asText(), "nothing was switched");
+        assertEquals(200, send(get(base, "/api/v1/status")).statusCode(), "the server goes on");
+    }
+
+    @Test
+    void stateChangesNeedThisApisHostNoForeignOriginAndJsonTokenOrNot() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        int port = base.getPort();
+        String put = "PUT /api/v1/settings HTTP/1.1\r\nConnection: close\r\nContent-Length: 22\r\n";
+        byte[] body = "{\"pages_to_scan\": 999}".getBytes(StandardCharsets.US_ASCII);
+        // DNS rebinding: the attacker's name resolves to 127.0.0.1, the browser sends it as Host.
+        RawResponse rebound = raw(base, put + "Host: rebind.attacker.example:" + port + "\r\nContent-Type: application/json", body);
+        assertEquals(403, rebound.status(), rebound.toString());
+        assertTrue(rebound.json().get("error").asText().startsWith("Host rebind.attacker.example:" + port + " is not this API's"));
+        assertEquals(403, raw(base, put.replace("HTTP/1.1", "HTTP/1.0") + "Content-Type: application/json", body).status(),
+                "no Host at all (HTTP/1.0; Jetty refuses an HTTP/1.1 request without one itself)");
+        // A web page's cross-site POST: a foreign Origin, and text/plain (a "simple" request needs no preflight).
+        HttpResponse<String> crossSite = send(HttpRequest.newBuilder(base.resolve("/api/v1/vms/good/scrub"))
+                .header("Origin", "http://evil.example").header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"max_bytes\": 4194304}")));
+        assertEquals(403, crossSite.statusCode(), crossSite.body());
+        assertEquals("cross-origin request from Origin http://evil.example refused", json(crossSite).get("error").asText());
+        assertEquals(403, send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 999}").header("Origin", "null")).statusCode());
+        HttpResponse<String> plain = send(HttpRequest.newBuilder(base.resolve("/api/v1/settings")).header("Content-Type", "text/plain")
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"pages_to_scan\": 999}")));
+        assertEquals(415, plain.statusCode());
+        assertEquals("a state-changing call sends JSON: Content-Type: application/json, was text/plain",
+                json(plain).get("error").asText());
+        assertEquals(415, send(HttpRequest.newBuilder(base.resolve("/api/v1/settings"))
+                .PUT(HttpRequest.BodyPublishers.ofString("{\"pages_to_scan\": 999}"))).statusCode(), "no Content-Type");
+        assertEquals("100", pagesToScan(), "no refused call wrote anything");
+        loop.tick(); // asks the agent again (agent interval 0)
+        JsonNode agentNow = json(send(get(base, "/api/v1/vms/good"))).at("/agent/stats/scrub/scrubs_run");
+        assertEquals(0, agentNow.asLong(-1), "no refused call scrubbed: " + agentNow);
+
+        // What is allowed: loopback names and addresses, an Origin of this API, a charset parameter.
+        for (String host : List.of("localhost:" + port, "127.0.0.1:" + port, "127.0.0.1", "LOCALHOST")) {
+            RawResponse ok = raw(base, put + "Host: " + host + "\r\nContent-Type: application/json; charset=UTF-8", body);
+            assertEquals(200, ok.status(), host + ": " + ok);
+        }
+        assertEquals(200, send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 1000}")
+                .header("Origin", "http://127.0.0.1:" + port)).statusCode());
+        assertEquals("1000", pagesToScan());
+        assertEquals(200, raw(base, "GET /api/v1/status HTTP/1.1\r\nConnection: close\r\nHost: rebind.attacker.example",
+                new byte[0]).status(), "reads are not checked (docs/API.md)");
+    }
+
+    @Test
+    void theHostCheckHoldsWithATokenAndAllowsTheBindAddress() throws Exception {
+        URI base = start("0.0.0.0", Optional.of(TOKEN));
+        String put = "PUT /api/v1/settings HTTP/1.1\r\nConnection: close\r\nContent-Length: 23\r\n"
+                + "Content-Type: application/json\r\nAuthorization: Bearer " + TOKEN + "\r\n";
+        byte[] body = "{\"pages_to_scan\": 1000}".getBytes(StandardCharsets.US_ASCII);
+        assertEquals(403, raw(base, put + "Host: rebind.attacker.example", body).status(), "the token does not excuse the Host");
+        assertEquals("100", pagesToScan());
+        // Bound to every address: this machine's own addresses are its names.
+        String own = java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces()).stream()
+                .flatMap(i -> java.util.Collections.list(i.getInetAddresses()).stream())
+                .filter(a -> a instanceof java.net.Inet4Address && !a.isLoopbackAddress()).map(java.net.InetAddress::getHostAddress)
+                .findFirst().orElse("127.0.0.2");
+        RawResponse ok = raw(base, put + "Host: " + own + ":" + base.getPort(), body);
+        assertEquals(200, ok.status(), own + ": " + ok);
+        assertEquals("1000", pagesToScan());
+    }
+
+    @Test
+    void jettysOwnErrorsAreTheJsonErrorDocument() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        String tail = " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close";
+        RawResponse uriTooLong = raw(base, "GET /api/v1/" + "x".repeat(20_000) + tail, new byte[0]);
+        RawResponse headersTooLarge = raw(base, "GET /api/v1/status" + tail + "\r\nX-Big: " + "y".repeat(20_000), new byte[0]);
+        RawResponse badLength = raw(base, "PUT /api/v1/policy" + tail + "\r\nContent-Length: lots", new byte[0]);
+        RawResponse badRequestLine = raw(base, "GET /api/v1/status HTTP/9.9\r\nHost: 127.0.0.1", new byte[0]);
+        for (var entry : Map.of(414, uriTooLong, 431, headersTooLarge, 400, badLength, 505, badRequestLine).entrySet()) {
+            RawResponse r = entry.getValue();
+            assertEquals(entry.getKey(), r.status(), r.toString());
+            assertTrue(r.headers().toLowerCase(java.util.Locale.ROOT).contains("content-type: application/json"), r.toString());
+            assertTrue(r.json().get("error").asText().startsWith("HTTP " + entry.getKey() + ": "), r.toString());
+        }
     }
 
     @Test
@@ -295,6 +491,9 @@ class ApiServerTest {
         HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/stream"))
                 .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream());
         assertTrue(stream.headers().firstValue("Content-Type").orElseThrow().startsWith("text/event-stream"));
+        HttpResponse<String> notSse = send(get(base, "/api/v1/stream"));
+        assertEquals(406, notSse.statusCode(), "without Accept: text/event-stream");
+        assertTrue(json(notSse).get("error").asText().contains("send Accept: text/event-stream"), notSse.body());
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
             int events = 0;
             java.time.Instant previous = java.time.Instant.MIN;

@@ -30,7 +30,21 @@ class DaemonDistTest {
 
     @Test
     void configurationMistakesNameTheKeyAndWhatWasExpected() throws Exception {
-        assertMistake("interval_millis: 10\n", "interval_millis = 10: expected at least 100 ms");
+        assertMistake("interval_millis: 10\n", "interval_millis = 10: expected 100 to 3600000 milliseconds");
+        // Numbers too large for a long are errors naming their key, not values wrapped into range
+        // (2^64 + 100 used to become 100 ms, and the error then named agent_timeout_millis).
+        assertMistake("interval_millis: 99999999999999999999\n", "interval_millis = 99999999999999999999: expected 100 to 3600000");
+        assertMistake("interval_millis: 18446744073709551716\n", "interval_millis = 18446744073709551716: expected 100 to 3600000");
+        assertMistake("history:\n  retention_millis: 9223372036854775807\n",
+                "history.retention_millis = 9223372036854775807: expected 60000 to 315360000000 milliseconds");
+        assertMistake("history:\n  interval_millis: 999999999h\n", "history.interval_millis = \"999999999h\": expected 0 to 86400000");
+        assertMistake("agent_interval_millis: -1\n", "agent_interval_millis = -1: expected 0 to 86400000");
+        assertMistake("agent_timeout_millis: 0\n", "agent_timeout_millis = 0: expected 1 to 600000");
+        assertMistake("history:\n  interval_millis: soon\n", "history.interval_millis = \"soon\": 'soon' is not a duration");
+        assertMistake("api:\n  port: 18446744073709551716\n", "api.port = 18446744073709551716: expected a whole number");
+        // The one strict reader (core JsonInput): a key twice, a second document.
+        assertMistake("interval_millis: 1s\ninterval_millis: 2s\n", "not YAML: duplicate key 'interval_millis' at line 2");
+        assertMistake("dry_run: true\n---\ndry_run: false\n", "not YAML: trailing content after the document");
         assertMistake("api:\n  port: 70000\n", "api.port = 70000: expected 0 to 65535");
         assertMistake("api:\n  bnd: 0.0.0.0\n", "unknown key \"api.bnd\"");
         assertMistake("dry_run: maybe\n", "dry_run = \"maybe\": expected true or false");
@@ -40,9 +54,16 @@ class DaemonDistTest {
         assertEquals(Duration.ofSeconds(5), config.interval());
         IllegalArgumentException noToken = assertThrows(IllegalArgumentException.class, config::apiToken);
         assertTrue(noToken.getMessage().contains("cannot read it"), noToken.getMessage());
-        Files.writeString(tmp.resolve("token"), "  secret-secret-secret \n");
-        try (SecretMemory token = config.apiToken().orElseThrow()) {
-            assertTrue(token.constantTimeEquals("secret-secret-secret".getBytes(StandardCharsets.US_ASCII)), "without the whitespace");
+        Path token = Files.writeString(tmp.resolve("token"), "  secret-secret-secret \n");
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r--r--"));
+        IllegalArgumentException open = assertThrows(IllegalArgumentException.class, config::apiToken);
+        assertEquals("api.token_file " + token + " is open to its group or others (rw-r--r--); make it private to its"
+                + " owner: chmod 600 " + token, open.getMessage());
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw----r--"));
+        assertThrows(IllegalArgumentException.class, config::apiToken, "world-readable only is refused too");
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
+        try (SecretMemory secret = config.apiToken().orElseThrow()) {
+            assertTrue(secret.constantTimeEquals("secret-secret-secret".getBytes(StandardCharsets.US_ASCII)), "without the whitespace");
         }
     }
 
@@ -57,7 +78,9 @@ class DaemonDistTest {
         String unit = Files.readString(DIST.resolve("memhygiene.service"));
         for (String line : List.of("NoNewPrivileges=yes", "ProtectSystem=strict", "ProtectHome=yes", "PrivateTmp=yes",
                 "CapabilityBoundingSet=CAP_DAC_READ_SEARCH CAP_SYS_PTRACE", "PrivateDevices=yes", "MemoryMax=400M",
-                "IPAddressAllow=localhost", "SystemCallFilter=@system-service memfd_secret")) {
+                "IPAddressAllow=localhost", "SystemCallFilter=@system-service memfd_secret",
+                // the JVM's exit status after a clean stop on SIGTERM (DaemonRunTest asserts it)
+                "SuccessExitStatus=143")) {
             assertTrue(unit.lines().anyMatch(line::equals), "missing " + line);
         }
         Path analyze = Path.of("/usr/bin/systemd-analyze");

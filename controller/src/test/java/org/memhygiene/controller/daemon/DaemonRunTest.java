@@ -13,6 +13,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,7 +39,9 @@ class DaemonRunTest {
         Path config = Files.writeString(dir.resolve("memhygiene.yaml"),
                 "libvirt_uri: \"test:///default\"\ninterval_millis: 200\ndry_run: true\napi:\n  port: " + port + "\nhistory:\n  path: "
                         + dir.resolve("state/history") + "\n");
-        Process daemon = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        // Started with a permissive umask, as from a shell: what the daemon creates is private all the same.
+        Process daemon = new ProcessBuilder("sh", "-c", "umask 022 && exec \"$@\"", "sh",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
                 System.getProperty("java.class.path"), HostCli.class.getName(), "run", "--config", config.toString())
                 .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile()).start();
         String reason;
@@ -71,6 +74,9 @@ class DaemonRunTest {
             assertEquals(400, http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history?from=yesterday")).build(),
                     HttpResponse.BodyHandlers.ofString()).statusCode());
             assertTrue(Files.exists(dir.resolve("state/history.mv.db")));
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state"))),
+                    "the state directory it created");
+            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state/history.mv.db"))));
             // The adaptive policy decided on the first sample; a dry run writes nothing (this is the real KSM).
             JsonNode decisions = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/decisions")).build(),
                     HttpResponse.BodyHandlers.ofString()).body());
@@ -105,6 +111,8 @@ class DaemonRunTest {
             daemon.destroy(); // SIGTERM
             assertTrue(daemon.waitFor(20, TimeUnit.SECONDS), "the daemon stops on SIGTERM");
         }
+        // What memhygiene.service's SuccessExitStatus= names: a clean stop, after the shutdown hook ran.
+        assertEquals(143, daemon.exitValue(), Files.readString(dir.resolve("daemon.log")));
         assertTrue(Files.readString(dir.resolve("daemon.log")).contains("memhygiene: daemon on libvirt test:///default"));
         String log = Files.readString(dir.resolve("daemon.log"));
         assertTrue(log.contains("adaptive policy every 60 s (dry run)"));
@@ -120,5 +128,12 @@ class DaemonRunTest {
         assertEquals(1, cli.execute("status", "--api", "http://127.0.0.1:9"));
         assertTrue(err.toString().contains("no daemon answers at http://127.0.0.1:9"), err.toString());
         assertTrue(err.toString().contains("memhygiene run"), err.toString());
+        // Port 1: HttpClient's ConnectException has no message; the answer used to end in "(null)".
+        StringWriter refused = new StringWriter();
+        CommandLine again = HostCli.commandLine();
+        again.setErr(new PrintWriter(refused));
+        assertEquals(1, again.execute("status", "--api", "http://127.0.0.1:1"));
+        assertTrue(refused.toString().contains("no daemon answers at http://127.0.0.1:1 (connection refused: nothing listens"
+                + " there); start it with 'memhygiene run'"), refused.toString());
     }
 }

@@ -3,7 +3,9 @@ package org.memhygiene.controller.history;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -48,6 +50,21 @@ class HistoryTest {
     void close() {
         if (host != null) {
             host.close();
+        }
+    }
+
+    @Test
+    void theDatabaseIsItsOwnersAloneAlsoOneAnOlderReleaseLeftReadable() throws Exception {
+        Path file = dir.resolve("history");
+        Path database = dir.resolve("history.mv.db");
+        new History(file, Duration.ofDays(1), Duration.ZERO, clock).close();
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(database)));
+        Files.setPosixFilePermissions(database, PosixFilePermissions.fromString("rw-r--r--")); // umask 022, before issue 13
+        new History(file, Duration.ofDays(1), Duration.ZERO, clock).close();
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(database)));
+        try (var files = Files.list(dir)) {
+            assertEquals(List.of(database), files.filter(f -> f.getFileName().toString().startsWith("history")).toList(),
+                    "no trace file or other file beside it");
         }
     }
 

@@ -104,8 +104,14 @@ class PolicyConfigTest {
             "adaptive:\\n  yield_low: 0.5|adaptive.yield_low (0.5) must not exceed adaptive.yield_good (0.05)",
             "adaptive:\\n  memory_tight_below_percent: 50|adaptive.memory_plentiful_above_percent (40) must not be under adaptive.memory_tight_below_percent (50)",
             "ksmtuned:\\n  npages_min: 5000|ksmtuned.npages_min (5000) must not exceed ksmtuned.npages_max (1250)",
-            // not YAML
+            // not YAML, or not one document (the one strict reader, core JsonInput)
             "mode: [unclosed|not YAML",
+            "mode: off\\nmode: adaptive|not YAML: duplicate key 'mode' at line 2",
+            "ksmtuned:\\n  npages_boost: 1\\n  npages_boost: 2|not YAML: duplicate key 'npages_boost'",
+            "mode: off\\n---\\nmode: adaptive|not YAML: trailing content after the document",
+            // too large for a long: an error naming the key, never a wrapped value
+            "ksmtuned:\\n  npages_max: 18446744073709551716|ksmtuned.npages_max = 18446744073709551716: expected a whole number from 0 to 4294967295",
+            "scrub:\\n  min_guest_free_bytes: 99999999999999999999|scrub.min_guest_free_bytes = 99999999999999999999: expected bytes",
     })
     void everyProblemNamesTheKeyTheValueAndWhatWasExpected(String yaml, String expected) throws IOException {
         String message = error(yaml.replace("\\n", "\n"));

@@ -1,6 +1,5 @@
 package org.memhygiene.core.json;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -19,12 +18,10 @@ import java.util.Map;
  * its last value, as databind's tree does), an array a {@code List<Object>}, a string a String, an
  * integer an Integer, Long or BigInteger (the smallest that holds it), any other number a Double, true
  * and false a Boolean, null {@code null}. The guest agent's serving path uses this instead of databind's
- * tree: databind's classes alone cost the agent about 12 MiB of RSS (docs/PERFORMANCE.md).
+ * tree: databind's classes alone cost the agent about 12 MiB of RSS (docs/PERFORMANCE.md). Input from
+ * outside is read with {@link JsonInput#readDocument}, which refuses repeated keys.
  */
 public final class PlainJson {
-    /** Thread-safe once configured; shared. */
-    public static final JsonFactory FACTORY = new JsonFactory();
-
     private PlainJson() {
     }
 
@@ -73,7 +70,7 @@ public final class PlainJson {
     /** One line of JSON, e.g. for an error message that quotes what it was given. */
     public static String toJson(Object value) {
         StringWriter text = new StringWriter();
-        try (JsonGenerator generator = FACTORY.createGenerator(text)) {
+        try (JsonGenerator generator = JsonInput.JSON.createGenerator(text)) {
             write(generator, value);
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a StringWriter does not fail

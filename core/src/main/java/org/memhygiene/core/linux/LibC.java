@@ -17,6 +17,9 @@ interface LibC extends com.sun.jna.Library {
     /** https://man7.org/linux/man-pages/man3/sysconf.3.html */
     long sysconf(int name) throws LastErrorException;
 
+    /** https://man7.org/linux/man-pages/man2/umask.2.html (always succeeds; mode_t is 32 bits on Linux). */
+    int umask(int mask);
+
     /** https://man7.org/linux/man-pages/man2/mmap.2.html */
     Pointer mmap(Pointer address, long lengthBytes, int protection, int flags, int fd, long offsetBytes)
             throws LastErrorException;

@@ -1,8 +1,6 @@
 package org.memhygiene.core.protocol;
 
-import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
 import java.io.IOException;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -16,6 +14,7 @@ import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.agent.ScrubCounters;
 import org.memhygiene.core.agent.ScrubPolicy;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.json.JsonInput;
 import org.memhygiene.core.json.PlainJson;
 import org.memhygiene.core.posture.Finding;
 
@@ -89,13 +88,15 @@ public final class AgentProtocol {
     public record Request(Object id, String command, Map<String, Object> arguments) {
     }
 
+    /**
+     * Reads one request line. It must be exactly one JSON object (docs/PROTOCOL.md): a key given twice, a
+     * second value after it or any other syntax error is invalid_json, read with {@link JsonInput}.
+     */
     public static Request parseRequest(String line) throws ProtocolException {
         Object parsed;
-        try (JsonParser parser = PlainJson.FACTORY.createParser(line)) {
-            parsed = PlainJson.read(parser);
-        } catch (JacksonException e) {
-            throw new ProtocolException(ErrorCode.INVALID_JSON, "not JSON: " + e.getOriginalMessage(), null);
-        } catch (IOException e) {
+        try {
+            parsed = JsonInput.readJson(line);
+        } catch (JsonInput.MalformedInputException e) {
             throw new ProtocolException(ErrorCode.INVALID_JSON, "not JSON: " + e.getMessage(), null);
         }
         if (!(parsed instanceof Map<?, ?>)) {
@@ -135,6 +136,18 @@ public final class AgentProtocol {
     }
 
     /**
+     * The id of request {@code line} where it can be read, else null: for replies that refuse a request
+     * without running it (rate_limited), so that the host can still match them.
+     */
+    public static Object idOf(String line) {
+        try {
+            return parseRequest(line).id();
+        } catch (ProtocolException e) {
+            return e.id();
+        }
+    }
+
+    /**
      * The reply line to {@code id} with {@code result}: an {@link AgentHello}, {@link AgentStats},
      * {@link ScrubReport}, {@link ScrubPolicy}, a list of {@link Finding}s, or a canary result
      * (org.memhygiene.core.canary: CanaryPlanted, CanaryTimings, CanaryReleased).
@@ -161,7 +174,7 @@ public final class AgentProtocol {
 
     private static String line(Body body, Object id) {
         StringWriter text = new StringWriter();
-        try (JsonGenerator generator = PlainJson.FACTORY.createGenerator(text)) {
+        try (JsonGenerator generator = JsonInput.JSON.createGenerator(text)) {
             generator.writeStartObject();
             generator.writeNumberField("protocol", VERSION);
             generator.writeFieldName("id");

@@ -58,6 +58,24 @@ class AgentProtocolTest {
     }
 
     @Test
+    void aKeyTwiceOrASecondObjectOnTheLineIsInvalidJsonThatSaysSo() {
+        ProtocolException twice = refused("{\"protocol\":1,\"id\":1,\"command\":\"hello\",\"command\":\"scrub\"}");
+        assertEquals(ErrorCode.INVALID_JSON, twice.code());
+        assertTrue(twice.getMessage().startsWith("not JSON: duplicate key 'command'"), twice.getMessage());
+        ProtocolException second = refused("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}{\"protocol\":1,\"id\":2,\"command\":\"scrub\"}");
+        assertEquals(ErrorCode.INVALID_JSON, second.code());
+        assertTrue(second.getMessage().startsWith("not JSON: trailing content after the document"), second.getMessage());
+    }
+
+    @Test
+    void theIdOfALineIsReadWhereItCanBe() {
+        assertEquals(7, AgentProtocol.idOf("{\"protocol\":1,\"id\":7,\"command\":\"hello\"}"));
+        assertEquals("x", AgentProtocol.idOf("{\"protocol\":9,\"id\":\"x\",\"command\":\"hello\"}"), "also of a request refused later");
+        assertNull(AgentProtocol.idOf("{\"protocol\":1,\"id\":7,"));
+        assertNull(AgentProtocol.idOf("{\"protocol\":1,\"id\":[7],\"command\":\"hello\"}"));
+    }
+
+    @Test
     void errorRepliesCarryTheWireNameOfTheCode() throws Exception {
         String line = AgentProtocol.error(null, ErrorCode.LINE_TOO_LONG, "too long");
         assertEquals("{\"protocol\":1,\"id\":null,\"error\":{\"code\":\"line_too_long\",\"message\":\"too long\"}}", line);

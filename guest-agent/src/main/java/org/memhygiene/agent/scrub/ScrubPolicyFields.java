@@ -29,6 +29,8 @@ public final class ScrubPolicyFields {
             "large_free_sample_millis", Kind.MILLIS,
             "triggered_max_bytes", Kind.BYTES);
     public static final Set<String> NAMES = FIELDS.keySet();
+    /** The longest interval a millisecond field takes: a year (a periodic scrub less often is off in all but name). */
+    private static final long MAX_MILLIS = 365L * 24 * 3600 * 1000;
 
     private ScrubPolicyFields() {
     }
@@ -86,22 +88,33 @@ public final class ScrubPolicyFields {
                 .withPeriodic(periodic, triggeredMax).withLargeFree(largeFree, sample, triggeredMax);
     }
 
+    /** A whole number of the field's kind, range-checked before it is narrowed or stored. */
     private static long whole(String name, Object value, Kind kind, Units units) {
+        long number;
         if (PlainJson.isLong(value)) {
-            return ((Number) value).longValue();
+            number = ((Number) value).longValue();
+        } else if (units == Units.HUMAN && value instanceof String text && kind == Kind.BYTES) {
+            number = ByteSize.parse(text);
+        } else if (units == Units.HUMAN && value instanceof String text && kind == Kind.MILLIS) {
+            number = Durations.parse(text, "ms").toMillis();
+        } else {
+            throw new IllegalArgumentException(name + " = " + abbreviate(PlainJson.toJson(value)) + ": expected "
+                    + switch (kind) {
+                        case BYTES -> units == Units.HUMAN ? "bytes, e.g. 268435456 or 256M" : "a whole number of bytes";
+                        case MILLIS -> units == Units.HUMAN ? "milliseconds, e.g. 5000 or 5s" : "a whole number of milliseconds";
+                        default -> "a whole number";
+                    });
         }
-        if (units == Units.HUMAN && value instanceof String text && kind == Kind.BYTES) {
-            return ByteSize.parse(text);
+        long max = switch (kind) {
+            case MILLIS -> MAX_MILLIS;
+            case INTEGER_PERCENT -> 100;
+            default -> Long.MAX_VALUE;
+        };
+        if (number < 0 || number > max) {
+            throw new IllegalArgumentException(name + " = " + abbreviate(PlainJson.toJson(value)) + ": expected "
+                    + (kind == Kind.MILLIS ? "0 to " + MAX_MILLIS + " milliseconds (a year)" : "0 to " + max));
         }
-        if (units == Units.HUMAN && value instanceof String text && kind == Kind.MILLIS) {
-            return Durations.parse(text, "ms").toMillis();
-        }
-        throw new IllegalArgumentException(name + " = " + abbreviate(PlainJson.toJson(value)) + ": expected "
-                + switch (kind) {
-                    case BYTES -> units == Units.HUMAN ? "bytes, e.g. 268435456 or 256M" : "a whole number of bytes";
-                    case MILLIS -> units == Units.HUMAN ? "milliseconds, e.g. 5000 or 5s" : "a whole number of milliseconds";
-                    default -> "a whole number";
-                });
+        return number;
     }
 
     private static double decimal(String name, Object value) {

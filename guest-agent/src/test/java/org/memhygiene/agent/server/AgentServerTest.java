@@ -16,9 +16,15 @@ import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -111,6 +117,14 @@ class AgentServerTest {
             JsonNode tooLong = peer.ask("");
             assertEquals("line_too_long", tooLong.at("/error/code").asText());
             assertEquals("test", peer.ask("{\"protocol\":1,\"id\":9,\"command\":\"hello\"}").at("/result/agent_version").asText());
+            // One request per line, each key once: the last "command" no longer wins, a second object is not dropped.
+            JsonNode twice = peer.ask("{\"protocol\":1,\"id\":10,\"command\":\"hello\",\"command\":\"scrub\"}");
+            assertEquals("invalid_json", twice.at("/error/code").asText(), twice.toString());
+            assertTrue(twice.at("/error/message").asText().startsWith("not JSON: duplicate key 'command'"), twice.toString());
+            JsonNode two = peer.ask("{\"protocol\":1,\"id\":11,\"command\":\"hello\"} {\"protocol\":1,\"id\":12,\"command\":\"scrub\"}");
+            assertEquals("invalid_json", two.at("/error/code").asText(), two.toString());
+            assertTrue(two.at("/error/message").asText().startsWith("not JSON: trailing content after the document"), two.toString());
+            assertEquals(13, peer.ask("{\"protocol\":1,\"id\":13,\"command\":\"hello\"}").get("id").asInt(), "nothing was left over");
         }
     }
 
@@ -125,7 +139,9 @@ class AgentServerTest {
             flood.send(burst.toString());
             int limited = 0;
             for (int i = 0; i < 2000; i++) {
-                if (Json.mapper().readTree(flood.in().readLine()).at("/error/code").asText().equals("rate_limited")) {
+                JsonNode reply = Json.mapper().readTree(flood.in().readLine());
+                assertEquals(i, reply.get("id").asInt(), "every reply carries its request's id, rate_limited too: " + reply);
+                if (reply.at("/error/code").asText().equals("rate_limited")) {
                     limited++;
                 }
             }
@@ -136,6 +152,80 @@ class AgentServerTest {
         }
         try (Peer next = Peer.connect(address)) {
             assertEquals(1, next.ask("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}").at("/result/protocol_version").asInt());
+        }
+    }
+
+    @Test
+    void idlePeersAndPeersThatDoNotReadLoseTheirPlaceAfterTheIdleTimeout() throws Exception {
+        channel = TestAgent.serve(AgentServer.parseListen("unix:" + dir.resolve("idle.sock")), 1000, "test", scheduler,
+                java.time.Duration.ofMillis(500));
+        SocketAddress address = channel.getLocalAddress();
+        List<Peer> holders = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                holders.add(Peer.connect(address)); // connects and says nothing
+            }
+            Peer deaf = Peer.connect(address);
+            holders.add(deaf);
+            // Asks and asks, reads nothing: the agent's replies fill its socket and the agent's write waits.
+            StringBuilder requests = new StringBuilder();
+            for (int i = 0; i < 900; i++) {
+                requests.append("{\"protocol\":1,\"id\":").append(i).append(",\"command\":\"posture\"}\n");
+            }
+            deaf.send(requests.toString());
+            // Before, all four held their place for good and every further peer was closed on accept. Each is
+            // now closed by the agent (end of stream); 20 s is a failure bound, the timeout is 0.5 s.
+            ExecutorService reader = Executors.newSingleThreadExecutor();
+            try {
+                for (Peer holder : holders) {
+                    Future<Boolean> closed = reader.submit(() -> {
+                        byte[] buffer = new byte[65536];
+                        java.io.InputStream in = Channels.newInputStream(holder.channel());
+                        while (in.read(buffer) >= 0) {
+                            // what the deaf peer was sent before the agent gave up on it
+                        }
+                        return true;
+                    });
+                    assertTrue(closed.get(20, TimeUnit.SECONDS));
+                }
+            } finally {
+                reader.shutdownNow();
+            }
+            try (Peer next = Peer.connect(address)) {
+                assertEquals(1, next.ask("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}").at("/result/protocol_version").asInt());
+            }
+        } finally {
+            for (Peer holder : holders) {
+                holder.close();
+            }
+        }
+    }
+
+    @Test
+    void aUnixListenPathIsTakenOnlyFromAStaleSocketOfOurOwn() throws Exception {
+        AgentServer server = new AgentServer(null, 1, AgentServer.IDLE_TIMEOUT);
+        Path file = Files.writeString(dir.resolve("agent.sock"), "an admin's file");
+        IOException onFile = assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + file)));
+        assertEquals("cannot listen on unix:" + file + ": it exists and is a regular file; the agent removes only a stale"
+                + " socket of its own. Remove it, or listen elsewhere", onFile.getMessage());
+        assertEquals("an admin's file", Files.readString(file), "the file is untouched");
+        Path directory = Files.createDirectory(dir.resolve("agent.d"));
+        IOException onDirectory = assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + directory)));
+        assertTrue(onDirectory.getMessage().contains("it exists and is a directory"), onDirectory.getMessage());
+        assertTrue(Files.isDirectory(directory));
+        Path link = Files.createSymbolicLink(dir.resolve("link.sock"), file);
+        assertTrue(assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + link))).getMessage()
+                .contains("it exists and is a symbolic link"));
+
+        // A socket something listens on is refused; once that one is gone, its stale file is replaced.
+        Path socket = dir.resolve("live.sock");
+        ServerSocketChannel live = server.bind(AgentServer.parseListen("unix:" + socket));
+        IOException taken = assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + socket)));
+        assertTrue(taken.getMessage().contains("a process is listening on it"), taken.getMessage());
+        live.close(); // Java leaves the socket file behind, as a killed agent does
+        assertTrue(Files.exists(socket), "a stale socket");
+        try (ServerSocketChannel again = server.bind(AgentServer.parseListen("unix:" + socket))) {
+            assertTrue(again.isOpen());
         }
     }
 

@@ -42,7 +42,13 @@ public final class TestAgent {
     /** Binds now and serves on a daemon thread until the returned channel is closed. */
     public static ServerSocketChannel serve(SocketAddress address, int maxRequestsPerSecond, String version,
             ScheduledExecutorService scheduler) throws IOException {
-        AgentServer server = new AgentServer(requests(version, scheduler), maxRequestsPerSecond);
+        return serve(address, maxRequestsPerSecond, version, scheduler, AgentServer.IDLE_TIMEOUT);
+    }
+
+    /** As above, with a socket peer's idle timeout of the test's choosing. */
+    public static ServerSocketChannel serve(SocketAddress address, int maxRequestsPerSecond, String version,
+            ScheduledExecutorService scheduler, java.time.Duration idleTimeout) throws IOException {
+        AgentServer server = new AgentServer(requests(version, scheduler), maxRequestsPerSecond, idleTimeout);
         ServerSocketChannel channel = server.bind(address);
         Thread thread = new Thread(() -> {
             try {

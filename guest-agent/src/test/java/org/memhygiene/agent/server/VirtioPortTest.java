@@ -77,7 +77,7 @@ class VirtioPortTest {
                 () -> { System.out.println("SKIPPED VirtioPortTest: socat is not installed (.ci/run installs it)"); return "no socat"; });
         Path device = dir.resolve("org.memhygiene.agent.0");
         Path socket = dir.resolve("host.sock");
-        AgentServer server = new AgentServer(TestAgent.requests("test", scheduler), 50);
+        AgentServer server = new AgentServer(TestAgent.requests("test", scheduler), 50, AgentServer.IDLE_TIMEOUT);
         Thread agent = new Thread(() -> {
             try {
                 server.servePort(device);

@@ -175,6 +175,60 @@ class ServiceInstallScriptTest {
         install("--uninstall");
     }
 
+    /**
+     * The real script without --root, on this machine's own /etc, /opt and /var, in a private mount
+     * namespace where those are copy-on-write overlays (the machine itself is not changed) and /run has
+     * /run/systemd/system, so the script takes the live-system path. systemd is not PID 1 here, so
+     * systemctl is a stand-in on PATH that records its calls: the one fake, for what cannot run here.
+     */
+    @Test
+    void uninstallWithoutRootWorksOnALiveSystem() throws Exception {
+        Path unshare = Proc.onPath("unshare");
+        if (unshare == null || !"0".equals(Proc.run(List.of("id", "-u")).output().strip())) {
+            System.out.println("SKIP uninstallWithoutRootWorksOnALiveSystem: needs root and unshare (util-linux)");
+        }
+        Assumptions.assumeTrue(unshare != null && "0".equals(Proc.run(List.of("id", "-u")).output().strip()), "needs root and unshare");
+        Path live = Files.writeString(tmp.resolve("live.sh"), """
+                set -eu
+                t=$1 script=$2 jar=$3 lib=$4
+                for d in etc opt var; do
+                  mkdir -p "$t/$d.upper" "$t/$d.work"
+                  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$t/$d.upper,workdir=$t/$d.work" "/$d"
+                done
+                mount -t tmpfs tmpfs /run
+                mkdir -p /run/systemd/system "$t/bin"
+                printf '#!/bin/sh\necho "systemctl $*" >> "%s/systemctl.calls"\n' "$t" > "$t/bin/systemctl"
+                chmod +x "$t/bin/systemctl"
+                export PATH="$t/bin:$PATH"
+                bash "$script" --jar "$jar" --lib "$lib"
+                mkdir -p /var/cache/memhygiene-agent/JNA/temp   # what systemd creates for CacheDirectory=
+                echo "--- uninstall"
+                bash "$script" --uninstall
+                echo "--- left"
+                for p in /opt/memhygiene-agent /etc/memhygiene /etc/systemd/system/memhygiene-agent.service \
+                    /etc/udev/rules.d/60-memhygiene-agent.rules /etc/sysusers.d/memhygiene-agent.conf /var/cache/memhygiene-agent; do
+                  if [ -e "$p" ]; then echo "LEFT $p"; fi
+                done
+                """);
+        Path work = Files.createDirectories(tmp.resolve("ns"));
+        boolean hostHadIt = Files.exists(Path.of("/opt/memhygiene-agent"));
+        Proc p = Proc.run(List.of(unshare.toString(), "--mount", "--propagation", "private", "bash", live.toString(),
+                work.toString(), SCRIPT.toString(), jar.toString(), lib.toString()));
+        if (p.exit() != 0 && p.output().contains("mount:") && !p.output().contains("--- uninstall")) {
+            System.out.println("SKIP uninstallWithoutRootWorksOnALiveSystem: no overlay mounts here: " + p);
+            Assumptions.abort("no overlay mounts: " + p);
+        }
+        assertEquals(0, p.exit(), p::toString);
+        String uninstall = p.output().substring(p.output().indexOf("--- uninstall"));
+        assertFalse(uninstall.contains("parameter null or not set"), p::toString);
+        assertTrue(uninstall.contains("removed /opt/memhygiene-agent/lib/"), p::toString);
+        assertTrue(uninstall.contains("removed /var/cache/memhygiene-agent/"), p::toString);
+        assertFalse(p.output().contains("LEFT "), p::toString);
+        String calls = Files.readString(work.resolve("systemctl.calls"));
+        assertTrue(calls.contains("systemctl disable --now memhygiene-agent.service\nsystemctl daemon-reload"), calls);
+        assertEquals(hostHadIt, Files.exists(Path.of("/opt/memhygiene-agent")), "the machine itself was not changed");
+    }
+
     @Test
     void anUpgradeReplacesChangedJarsAndDropsStaleOnes() throws Exception {
         install();

@@ -90,7 +90,7 @@ class ServiceUnitTest {
                 // No capability at all: the agent uses none (theAgentScrubsWithNoCapabilityAndNoLockedMemory).
                 Map.entry("CapabilityBoundingSet", ""),
                 Map.entry("Nice", "19"), Map.entry("IOSchedulingClass", "idle"), Map.entry("OOMScoreAdjust", "500"),
-                Map.entry("Restart", "on-failure"),
+                Map.entry("Restart", "on-failure"), Map.entry("SuccessExitStatus", "143"),
                 Map.entry("ConditionPathExists", "/dev/virtio-ports/org.memhygiene.agent.0"),
                 Map.entry("ExecStart", "/opt/memhygiene-agent/bin/memhygiene-agent"));
         for (var e : expected.entrySet()) {
@@ -102,6 +102,24 @@ class ServiceUnitTest {
         assertFalse(d.containsKey("AmbientCapabilities"), "nothing to hand the agent");
         assertFalse(d.containsKey("MemoryDenyWriteExecute"), "the JIT needs writable+executable code cache");
         assertTrue(unitText.contains("# MemoryDenyWriteExecute= is NOT set"), "say why W^X is off");
+    }
+
+    /** The status the unit counts as success is the one the real agent exits with when systemctl stop sends SIGTERM. */
+    @Test
+    void theAgentsAnswerToSigtermIsWhatTheUnitCountsAsSuccess() throws Exception {
+        Path socket = tmp.resolve("agent.sock");
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+                System.getProperty("java.class.path"), "org.memhygiene.agent.AgentMain", "--listen", "unix:" + socket)
+                .redirectErrorStream(true).redirectOutput(tmp.resolve("agent.log").toFile());
+        builder.environment().remove("MEMHYGIENE_AGENT_CONFIG");
+        Process agent = builder.start();
+        try (java.nio.channels.SocketChannel serving = org.memhygiene.agent.server.TestAgent.connectWhenListening(socket)) {
+            agent.destroy(); // SIGTERM, as systemctl stop sends it
+            assertTrue(agent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the agent stops on SIGTERM");
+        } finally {
+            agent.destroyForcibly();
+        }
+        assertEquals(Integer.parseInt(directives().get("SuccessExitStatus")), agent.exitValue(), Files.readString(tmp.resolve("agent.log")));
     }
 
     @Test
