@@ -135,6 +135,8 @@ knobs=(run pages_to_scan sleep_millisecs use_zero_pages smart_scan stable_node_c
        advisor_max_cpu advisor_min_pages_to_scan advisor_max_pages_to_scan advisor_target_scan_time)
 declare -A saved
 for k in "${knobs[@]}"; do [ -f "$ksm/$k" ] && saved[$k]=$(cat "$ksm/$k"); done
+knob_values() { local k; for k in "${knobs[@]}"; do [ -f "$ksm/$k" ] && printf ' %s=%s' "$k" "$(cat "$ksm/$k")"; done; }
+step "KSM knobs as found:$(knob_values)"
 started_pids=()
 state=$(mktemp -d /tmp/memhygiene-e2e-state.XXXXXX)   # the suite leaves the pids of its tuners here
 # shellcheck disable=SC2317  # invoked by the EXIT trap
@@ -167,7 +169,7 @@ cleanup() {
     kill "$pid" 2>/dev/null
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   done
-  step "cleaned up: domains destroyed and undefined, KSM knobs restored, stopped daemon pids: ${started_pids[*]:-none}"
+  step "cleaned up: domains destroyed and undefined, stopped daemon pids: ${started_pids[*]:-none}; KSM knobs put back:$(knob_values)"
   exit "$rc"
 }
 trap cleanup EXIT

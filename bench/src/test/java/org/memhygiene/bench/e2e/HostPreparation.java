@@ -6,6 +6,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
@@ -37,8 +38,13 @@ final class HostPreparation implements AutoCloseable {
 
     /** Starts e2e/run.sh --fixture and waits for its answer (the lock, installing and the image may take minutes). */
     static HostPreparation start(Path repo) throws IOException, InterruptedException {
-        Path script = repo.resolve("e2e/run.sh");
-        Process process = new ProcessBuilder(script.toString(), "--fixture").directory(repo.toFile()).start();
+        return start(List.of(repo.resolve("e2e/run.sh").toString(), "--fixture"), repo);
+    }
+
+    /** As above, with the command that runs e2e/run.sh --fixture (under another user, say). */
+    static HostPreparation start(List<String> command, Path repo) throws IOException, InterruptedException {
+        String script = String.join(" ", command);
+        Process process = new ProcessBuilder(command).directory(repo.toFile()).start();
         Thread log = new Thread(() -> {
             try (BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
                 for (String line; (line = err.readLine()) != null; ) {
@@ -55,7 +61,7 @@ final class HostPreparation implements AutoCloseable {
         if (line == null) {
             int exit = process.waitFor();
             log.join(10_000);
-            throw new IllegalStateException(script + " --fixture exited " + exit + " before the host was ready (its log is above)");
+            throw new IllegalStateException(script + " exited " + exit + " before the host was ready (its log is above)");
         }
         String[] fields = line.split("\t");
         if (fields[0].equals("ready") && fields.length == 3) {
@@ -67,7 +73,7 @@ final class HostPreparation implements AutoCloseable {
             return new HostPreparation(process, log, null, null, fields[1]);
         }
         process.destroy();
-        throw new IllegalStateException(script + " --fixture answered \"" + line
+        throw new IllegalStateException(script + " answered \"" + line
                 + "\"; expected \"ready<TAB>IMAGE<TAB>STATE\" or \"skip<TAB>REASON\"");
     }
 
@@ -88,13 +94,18 @@ final class HostPreparation implements AutoCloseable {
 
     /** Lets run.sh clean up and waits until it has. */
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         process.getOutputStream().close();
-        if (!process.waitFor(CLEANUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-            process.destroy();
-            throw new IllegalStateException("e2e/run.sh --fixture did not finish its cleanup within "
-                    + CLEANUP_TIMEOUT.toMinutes() + " min; sent it SIGTERM");
+        try {
+            if (!process.waitFor(CLEANUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroy();
+                throw new IllegalStateException("e2e/run.sh --fixture did not finish its cleanup within "
+                        + CLEANUP_TIMEOUT.toMinutes() + " min; sent it SIGTERM");
+            }
+            log.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while e2e/run.sh --fixture cleaned up (it goes on alone)", e);
         }
-        log.join(10_000);
     }
 }

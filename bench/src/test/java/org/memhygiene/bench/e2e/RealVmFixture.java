@@ -1,5 +1,6 @@
 package org.memhygiene.bench.e2e;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -103,6 +104,7 @@ final class RealVmFixture implements AutoCloseable {
             return setUp.call();
         } catch (Exception e) {
             results.incomplete(what, e);
+            results.lap(what + ": did not complete");
             throw e;
         }
     }
@@ -115,6 +117,7 @@ final class RealVmFixture implements AutoCloseable {
             return result;
         } catch (Exception e) {
             results.incomplete(phase.getClass().getSimpleName(), e);
+            results.lap(phase.getClass().getSimpleName() + ": did not complete");
             throw e;
         }
     }
@@ -143,7 +146,7 @@ final class RealVmFixture implements AutoCloseable {
 
     /** Destroys the guests left, writes the results, then lets run.sh clean up and waits for it. */
     @Override
-    public void close() throws Exception {
+    public void close() throws IOException {
         try {
             fleet.closeAll();
             long seconds = results.seconds();

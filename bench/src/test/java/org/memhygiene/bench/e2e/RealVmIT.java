@@ -6,13 +6,9 @@ import static org.memhygiene.bench.e2e.RealVmFixture.assertHeld;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.ClassOrderer;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestClassOrder;
-import org.junit.jupiter.api.TestInstance;
-import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The end-to-end proof on real VMs (docs/RESULTS.md): guests from vm-configs/dense.xml under libvirt's
@@ -20,9 +16,9 @@ import org.junit.jupiter.api.TestMethodOrder;
  * (./mvnw -B verify wherever /dev/kvm exists) and by e2e/run.sh (the JUnit console launcher); skipped,
  * with the reason, where it cannot run (not root, /dev/kvm unusable, no KSM).
  *
- * <p>One test per {@link Phase}, in order. Phases that measure the same guests share them: each nested
- * class is one group of guests, booted and filled in its {@code @BeforeAll} and destroyed in its
- * {@code @AfterAll}, before the next group boots. A phase that builds on another's result is skipped
+ * <p>One test per {@link Phase}, in order. Phases that measure the same guests share them: each
+ * {@link GuestGroup} is one group of guests, booted and filled in its {@code @BeforeAll} and destroyed
+ * in its {@code @AfterAll}, before the next group boots. A phase that builds on another's result is skipped
  * when that one did not complete; a failed check fails only its phase's test. The results markdown is
  * written after the last phase, also when one failed, and e2e/run.sh then cleans up.
  */
@@ -43,10 +39,8 @@ class RealVmIT {
     }
 
     /** KSM at a fixed rate over two dense guests and one with init_on_free=1 ({@link DenseGuests}). */
-    @Nested
+    @GuestGroup
     @Order(1)
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class DenseGuestsUnderKsm {
         private DenseGuests guests;
         private NoScrubPhase.Result noScrub;
@@ -84,10 +78,8 @@ class RealVmIT {
     }
 
     /** KSM reset and stopped while the free page reporting guest and ksmtuned's pair boot ({@link KsmStoppedGuests}). */
-    @Nested
+    @GuestGroup
     @Order(2)
-    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     class GuestsBootedWithKsmStopped {
         private KsmStoppedGuests guests;
 
