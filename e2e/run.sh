@@ -7,8 +7,9 @@
 # `./mvnw -B verify` runs it with failsafe (bench's profile e2e, wherever /dev/kvm exists).
 #
 #   e2e/run.sh [--update-docs] [--accel auto|kvm|tcg]
-#       Runs the suite with the JUnit console launcher (after building it when it is not built) and
-#       prints the results; --update-docs also writes them into docs/RESULTS.md. Exit 1 when a phase failed.
+#       Runs the suite with the JUnit console launcher (after building it when a source is newer than
+#       the build) and prints the results; --update-docs also writes them into docs/RESULTS.md.
+#       Exit 1 when a phase failed.
 #   e2e/run.sh --fixture
 #       What the suite starts first, whichever way it runs; not for people. Takes the KSM lock
 #       (/tmp/memhygiene-ksm.lock, the lock every KSM user of this project takes), installs what the
@@ -80,10 +81,13 @@ install_needs() {
 
 if [ $fixture -eq 0 ]; then
   # The suite, with the JUnit console launcher on bench's test class path (written by bench's package
-  # phase). Built here when it is not: ./mvnw -B verify builds it before it runs the suite itself.
+  # phase). Built here when it is not, or when a source is newer than the build: ./mvnw -B verify builds
+  # it before it runs the suite itself.
   install_needs
   classpath=bench/target/e2e-classpath.txt
-  if [ ! -s "$classpath" ] || [ ! -d bench/target/test-classes ] || [ ! -f guest-agent/target/memhygiene-guest-agent.jar ]; then
+  built=bench/target/test-classes/org/memhygiene/bench/e2e/RealVmIT.class
+  if [ ! -s "$classpath" ] || [ ! -f "$built" ] || [ ! -f guest-agent/target/memhygiene-guest-agent.jar ] \
+     || [ -n "$(find core/src controller/src guest-agent/src bench/src -newer "$built" -type f -print -quit)" ]; then
     step "building the suite and the jars"
     ./mvnw -B -q -DskipTests -pl bench -am package
   fi

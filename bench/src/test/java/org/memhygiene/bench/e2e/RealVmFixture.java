@@ -47,14 +47,17 @@ final class RealVmFixture implements AutoCloseable {
         if (!ACCELERATORS.contains(accel)) {
             throw new IllegalArgumentException("e2e.accel: expected one of " + ACCELERATORS + ", got \"" + accel + "\"");
         }
-        boolean updateDocs = Boolean.parseBoolean(System.getProperty("e2e.updateDocs", "false"));
+        String updateDocs = System.getProperty("e2e.updateDocs", "false");
+        if (!updateDocs.equals("true") && !updateDocs.equals("false")) {
+            throw new IllegalArgumentException("e2e.updateDocs: expected true or false, got \"" + updateDocs + "\"");
+        }
         HostPreparation host = HostPreparation.start(repo);
         if (host.skipReason().isPresent()) {
             System.out.println("e2e: SKIPPED: " + host.skipReason().get());
             Assumptions.abort(host.skipReason().get());
         }
         try {
-            return new RealVmFixture(repo, host, accel, updateDocs);
+            return new RealVmFixture(repo, host, accel, updateDocs.equals("true"));
         } catch (RuntimeException e) {
             host.close();
             throw e;
