@@ -40,8 +40,16 @@ import org.w3c.dom.Node;
 final class Guest implements AutoCloseable {
     static final String URI = "qemu:///system";
     static final String CONTROL_PORT = "org.memhygiene.e2e.0";
-    /** The measured phases' guests (no scrub, scrub, init_on_free, free page reporting). */
+    /** The KSM phases' guests (no scrub, scrub, init_on_free). */
     static final long MEMORY_MIB = 512;
+    /**
+     * The free page reporting guest's and the tuner comparison's guests: smaller than the KSM phases'
+     * so that they fill sooner and ksmd's full scans, and with them both tuners' curves, end sooner.
+     * The KSM phases keep 512 MiB: with 384 MiB guests more full scans passed during their fill, the
+     * freed random data aged further under smart_scan, and a scrubbed guest needed 10-11 of its 12
+     * allowed full scans (4-8 at 512 MiB).
+     */
+    static final long SMALL_GUEST_MIB = 384;
     private static final Pattern CONTROL_SOCKET = Pattern.compile(
             "<source mode='bind' path='([^']+)'/>\\s*<target type='virtio' name='" + Pattern.quote(CONTROL_PORT) + "'");
 

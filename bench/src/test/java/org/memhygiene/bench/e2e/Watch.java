@@ -14,6 +14,8 @@ import java.util.Map;
  */
 final class Watch {
     static final Duration POLL = Duration.ofSeconds(1);
+    /** The fraction of what a guest freed that must be back for it to "reach": 90 %. */
+    static final double RECLAIM_TARGET = 0.90;
 
     /** A guest under watch: its RSS when full and the bytes it freed. */
     record Subject(Guest guest, long filledRssBytes, long freedBytes) {
