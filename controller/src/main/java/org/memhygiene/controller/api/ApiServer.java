@@ -260,7 +260,7 @@ public final class ApiServer implements AutoCloseable {
         }
         ScrubReport report;
         try {
-            report = loop.backend().scrub(vm.domain().uuid(), maxBytes, SCRUB_TIMEOUT);
+            report = policy.scrub(vm.domain().uuid(), vm.domain().name(), maxBytes, SCRUB_TIMEOUT);
         } catch (IllegalArgumentException e) {
             throw new ApiError(HttpStatus.CONFLICT, e.getMessage());
         } catch (AgentLinkException e) {
