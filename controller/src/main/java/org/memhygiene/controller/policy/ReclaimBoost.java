@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -69,6 +70,11 @@ final class ReclaimBoost {
     private final Map<String, Deque<ScrubReport>> seenInCounters = new HashMap<>();
     private final List<KnownScrub> known = new ArrayList<>();
     private Optional<HostSnapshot> lastSeen = Optional.empty();
+    /**
+     * Recent samples, oldest first, the oldest the newest one at least {@link #BUDGET_WINDOW} old: ksmd's
+     * CPU before a boost is measured over that long (CPU time comes in clock ticks, 10 ms on most kernels).
+     */
+    private final Deque<HostSnapshot> recent = new ArrayDeque<>();
     /** The two latest samples at which full_scans had moved on, for the cost of a full scan before a boost. */
     private Optional<HostSnapshot> boundary = Optional.empty();
     private Optional<HostSnapshot> boundaryBefore = Optional.empty();
@@ -122,7 +128,20 @@ final class ReclaimBoost {
         if (lastSeen.isEmpty()) {
             newScrubs(sample);
             noteBoundary(sample);
+            remember(sample);
             lastSeen = Optional.of(sample);
+        }
+    }
+
+    private void remember(HostSnapshot sample) {
+        recent.addLast(sample);
+        while (recent.size() > 2) { // drop the oldest while the next one is at least a window old itself
+            Iterator<HostSnapshot> oldest = recent.iterator();
+            oldest.next();
+            if (Duration.between(oldest.next().sampledAt(), sample.sampledAt()).compareTo(BUDGET_WINDOW) < 0) {
+                break;
+            }
+            recent.removeFirst();
         }
     }
 
@@ -135,8 +154,9 @@ final class ReclaimBoost {
         if (lastSeen.isPresent() && !current.sampledAt().isAfter(lastSeen.get().sampledAt())) {
             return Optional.empty();
         }
-        Optional<HostSnapshot> previous = lastSeen;
+        Optional<HostSnapshot> previous = Optional.ofNullable(recent.peekFirst());
         lastSeen = Optional.of(current);
+        remember(current);
         List<Zeroed> fresh = newScrubs(current);
         if (current.ksm().isEmpty()) {
             return active.isPresent() ? Optional.of(finish(current, new ArrayList<>(),
@@ -222,6 +242,7 @@ final class ReclaimBoost {
         queue.addLast(report);
     }
 
+    /** @param previous the sample ksmd's CPU before the boost is measured from, and its VMs' figures before the scrub */
     private Decision start(Optional<HostSnapshot> previous, HostSnapshot current, List<Zeroed> fresh) {
         KsmStats stats = current.ksm().get().stats();
         List<String> facts = new ArrayList<>();
@@ -244,19 +265,26 @@ final class ReclaimBoost {
                     + " zeroed page merges on the second visit after the zeroing");
             wanted.put(KsmKnob.SMART_SCAN, 0L);
         }
-        OptionalDouble cpu = previous.flatMap(p -> HostFigures.between(Optional.of(p), current))
+        Optional<HostFigures.Interval> window = previous.flatMap(p -> HostFigures.between(Optional.of(p), current));
+        OptionalDouble cpu = window.filter(i -> i.seconds() >= BUDGET_WINDOW.toSeconds())
                 .map(HostFigures.Interval::ksmdCpuPercent).orElse(OptionalDouble.empty());
+        boolean rateLater = false;
         if (advisorSetsPagesToScan(stats)) {
             facts.add("advisor_mode=scan-time sets pages_to_scan (within advisor_max_cpu): the rate is the advisor's");
         } else if (stats.pagesToScan().isPresent() && stats.sleepMillisecs().isPresent()) {
             ScanRate now = new ScanRate(stats.pagesToScan().getAsLong(), stats.sleepMillisecs().getAsLong());
-            double step = cpu.isPresent() ? Math.min(START_STEP, headroom(cpu.getAsDouble())) : START_STEP;
-            facts.add(cpu.isPresent() ? "ksmd used " + HostFigures.percent(cpu.getAsDouble()) + " of a core (budget "
-                    + HostFigures.percent(bounds.cpuBudgetPercent()) + ")" : "ksmd CPU not measured yet");
-            ScanRate raised = step >= ScanRate.MIN_STEP_UP ? fasterOnly(now, now.faster(step, bounds)) : now;
-            putRate(wanted, now, raised);
+            if (cpu.isEmpty()) {
+                rateLater = now.canGoFaster(bounds);
+                facts.add("ksmd's CPU not measured over " + BUDGET_WINDOW.toSeconds() + " s yet: the rate follows the"
+                        + " first budget window");
+            } else {
+                double step = Math.min(START_STEP, headroom(cpu.getAsDouble()));
+                facts.add("ksmd used " + HostFigures.percent(cpu.getAsDouble()) + " of a core (budget "
+                        + HostFigures.percent(bounds.cpuBudgetPercent()) + ")");
+                putRate(wanted, now, step >= ScanRate.MIN_STEP_UP ? fasterOnly(now, now.faster(step, bounds)) : now);
+            }
         }
-        if (wanted.isEmpty()) {
+        if (wanted.isEmpty() && !rateLater) {
             return leave(facts, "nothing to raise (smart_scan off or absent, the scan rate at the policy's bound or the"
                     + " CPU budget)");
         }
@@ -273,7 +301,7 @@ final class ReclaimBoost {
         active = Optional.of(boost);
         return decision(wanted, "reclaim boost: " + String.join("; ", facts) + " → boost ksmd until the scrubbed VMs'"
                 + " zero-mapped memory stops growing (judged from the " + FULL_SCANS_BEFORE_JUDGING
-                + "rd full scan on): " + changes(boost.before, wanted));
+                + "rd full scan on): " + (wanted.isEmpty() ? "leave as is for now" : changes(boost.before, wanted)));
     }
 
     /** budget ÷ CPU: how much faster ksmd may scan within its budget. */

@@ -63,6 +63,16 @@ class ReclaimBoostTest {
         return d;
     }
 
+    /**
+     * The sample five seconds after {@code s} (ksmd's CPU before a boost is measured over at least that
+     * long), with ksmd at 0.5 % of a core.
+     */
+    private static Samples later(Samples s) {
+        Samples next = s.after(5);
+        next.ksmdCpuMillis += 25;
+        return next;
+    }
+
     /** A full scan completes and maps {@code zeroPages} more of web's pages to the zero page. */
     private static Samples fullScan(Samples s, long zeroPagesNow) {
         s.add("full_scans", 1).add("pages_scanned", 80_000);
@@ -73,7 +83,7 @@ class ReclaimBoostTest {
     /** Baseline sample, then one where web's agent counters show a 300 MiB scrub (run from the CLI): the start. */
     private Decision startFromCounters(Samples s0) {
         assertEquals(Optional.empty(), sample(s0), "a first sample only sets the baseline");
-        Samples s1 = next(s0, Optional.empty());
+        Samples s1 = later(s0);
         s1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         return sample(s1).orElseThrow(() -> new AssertionError("a scrub in the counters starts a boost"));
     }
@@ -92,7 +102,7 @@ class ReclaimBoostTest {
     @Test
     void theExplainPathShowsTheBoostFromItsTwoSamples() {
         Samples s0 = running();
-        Samples s1 = next(s0, Optional.empty());
+        Samples s1 = later(s0);
         s1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Decision d = policy.decide(Optional.of(s0.build()), s1.build());
         assertEquals(Map.of("smart_scan", "0", "pages_to_scan", "400"), d.ksmAsMap(), d.reason());
@@ -104,7 +114,7 @@ class ReclaimBoostTest {
         sample(s0);
         ScrubReport report = Samples.zeroed(200 * MIB);
         policy.scrubbed(new KnownScrub("uuid-web", "web", KnownScrub.Source.POLICY, report));
-        Samples s1 = next(s0, Optional.empty());
+        Samples s1 = later(s0);
         Decision start = sample(s1).orElseThrow();
         assertTrue(start.reason().startsWith("reclaim boost: scrubs zeroed 200.0 MiB: web 200.0 MiB (asked by the policy)"),
                 start.reason());
@@ -118,7 +128,7 @@ class ReclaimBoostTest {
         Samples s0 = running();
         sample(s0);
         ScrubReport report = Samples.zeroed(64 * MIB);
-        Samples s1 = next(s0, Optional.empty());
+        Samples s1 = later(s0);
         s1.vms.set(0, web(ScrubCounters.NONE.plus(report), 0)); // the agent's stats came before the API's report
         Decision start = sample(s1).orElseThrow();
         assertTrue(start.reason().contains("web 64.0 MiB (1 scrub seen in its agent's scrub counters"), start.reason());
@@ -129,7 +139,7 @@ class ReclaimBoostTest {
         AdaptivePolicy fresh = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
         fresh.onSample(running().build());
         fresh.scrubbed(new KnownScrub("uuid-web", "web", KnownScrub.Source.API, report));
-        Decision api = fresh.onSample(next(running(), Optional.empty()).build()).orElseThrow();
+        Decision api = fresh.onSample(later(running()).build()).orElseThrow();
         assertTrue(api.reason().startsWith("reclaim boost: scrubs zeroed 64.0 MiB: web 64.0 MiB (asked through the API)"),
                 api.reason());
         assertEquals("0", api.ksmAsMap().get("smart_scan"), api.reason());
@@ -147,12 +157,28 @@ class ReclaimBoostTest {
     }
 
     @Test
+    void withoutFiveSecondsOfKsmdCpuTheRateWaitsForTheFirstBudgetWindow() {
+        Samples s0 = running();
+        s0.ksm.remove("smart_scan");
+        sample(s0);
+        Samples s1 = next(s0, Optional.empty()); // one second: CPU ticks of 10 ms make that a poor measure
+        s1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
+        Decision start = sample(s1).orElseThrow();
+        assertTrue(start.ksm().isEmpty(), start.reason());
+        assertTrue(start.reason().contains("ksmd's CPU not measured over 5 s yet: the rate follows the first budget"
+                + " window"), start.reason());
+        Samples s2 = s1.after(5);
+        s2.ksmdCpuMillis += 25;
+        assertEquals(Map.of("pages_to_scan", "200"), sample(s2).orElseThrow().ksmAsMap(), reasons.toString());
+    }
+
+    @Test
     void theCpuBudgetCapsTheRate() {
         // ksmd already near its budget: smart_scan goes off, the rate stays.
         Samples s0 = running();
         sample(s0);
-        Samples s1 = s0.after(1);
-        s1.ksmdCpuMillis += 48; // 4.8 % of a core, budget 5 %
+        Samples s1 = s0.after(5);
+        s1.ksmdCpuMillis += 240; // 4.8 % of a core, budget 5 %
         s1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Decision start = sample(s1).orElseThrow();
         assertEquals(Map.of("smart_scan", "0"), start.ksmAsMap(), start.reason());
@@ -161,7 +187,7 @@ class ReclaimBoostTest {
         AdaptivePolicy paced = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
         Samples p0 = running();
         paced.onSample(p0.build());
-        Samples p1 = next(p0, Optional.empty());
+        Samples p1 = later(p0);
         p1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Decision boost = paced.onSample(p1.build()).orElseThrow();
         assertEquals("400", boost.ksmAsMap().get("pages_to_scan"));
@@ -186,7 +212,7 @@ class ReclaimBoostTest {
         AdaptivePolicy bounded = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
         Samples b0 = running().set("pages_to_scan", 5000);
         bounded.onSample(b0.build());
-        Samples b1 = next(b0, Optional.empty());
+        Samples b1 = later(b0);
         b1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         assertEquals("10000", bounded.onSample(b1.build()).orElseThrow().ksmAsMap().get("pages_to_scan"));
     }
@@ -195,7 +221,7 @@ class ReclaimBoostTest {
     void theBoostEndsWhenTheZeroMappedMemoryStopsGrowingAndPutsTheKnobsBack() {
         Samples s1 = running();
         Decision start = startFromCounters(s1);
-        s1 = next(s1, Optional.empty());
+        s1 = later(s1);
         s1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Samples s2 = fullScan(next(s1, Optional.of(start)), 0); // the scan in progress: nothing merged yet
         assertEquals(Optional.empty(), sample(s2), reasons.toString());
@@ -224,7 +250,7 @@ class ReclaimBoostTest {
     void aNewScrubDuringTheBoostExtendsIt() {
         Samples s1 = running();
         Decision start = startFromCounters(s1);
-        Samples s2 = fullScan(next(next(s1, Optional.empty()), Optional.of(start)), 0);
+        Samples s2 = fullScan(next(later(s1), Optional.of(start)), 0);
         assertEquals(Optional.empty(), sample(s2), reasons.toString());
         Samples s3 = next(s2, Optional.empty());
         policy.scrubbed(new KnownScrub("uuid-web", "web", KnownScrub.Source.API, Samples.zeroed(100 * MIB)));
@@ -240,7 +266,7 @@ class ReclaimBoostTest {
     void aKnobChangedUnderTheBoostEndsItAndOnlyTheBoostsOwnGoBack() {
         Samples s1 = running();
         Decision start = startFromCounters(s1);
-        Samples s2 = next(next(s1, Optional.empty()), Optional.of(start)).set("pages_to_scan", 1000); // an admin
+        Samples s2 = next(later(s1), Optional.of(start)).set("pages_to_scan", 1000); // an admin
         Decision stop = sample(s2).orElseThrow();
         assertEquals(Map.of("smart_scan", "1"), stop.ksmAsMap(), stop.reason());
         assertTrue(stop.reason().startsWith("reclaim boost ended: changed under the boost by someone else (an admin,"
@@ -253,7 +279,7 @@ class ReclaimBoostTest {
     void knobsThatWereNeverWrittenEndTheBoostWithNothingToPutBack() {
         Samples s1 = running();
         Decision start = startFromCounters(s1);
-        Decision stop = sample(next(next(s1, Optional.empty()), Optional.empty())).orElseThrow(); // a dry run
+        Decision stop = sample(next(later(s1), Optional.empty())).orElseThrow(); // a dry run
         assertTrue(stop.ksm().isEmpty(), stop.reason());
         assertTrue(stop.reason().startsWith("reclaim boost ended: the boost's knobs are not in force: pages_to_scan (the"
                 + " boost wrote 400, now 100), smart_scan (the boost wrote 0, now 1)"), stop.reason());
@@ -263,7 +289,7 @@ class ReclaimBoostTest {
     void releasingPutsTheBoostsKnobsBack() {
         Samples s1 = running();
         Decision start = startFromCounters(s1);
-        HostSnapshot latest = next(next(s1, Optional.empty()), Optional.of(start)).build();
+        HostSnapshot latest = next(later(s1), Optional.of(start)).build();
         Decision back = policy.release(latest, "the policy was switched to baseline").orElseThrow();
         assertEquals(Map.of("smart_scan", "1", "pages_to_scan", "100"), back.ksmAsMap(), back.reason());
         assertTrue(back.reason().startsWith("reclaim boost ended: the policy was switched to baseline;"), back.reason());
@@ -275,7 +301,7 @@ class ReclaimBoostTest {
         Samples s1 = running();
         s1.memAvailable = 30 * GIB; // plentiful: the adaptive rules would stop ksmd
         Decision start = startFromCounters(s1);
-        Samples s2 = next(next(s1, Optional.empty()), Optional.of(start));
+        Samples s2 = next(later(s1), Optional.of(start));
         Decision d = policy.decide(Optional.of(s1.build()), s2.build());
         assertTrue(d.ksm().isEmpty(), d.reason());
         assertTrue(d.reason().startsWith("reclaim boost in progress"), d.reason());
@@ -293,7 +319,7 @@ class ReclaimBoostTest {
                 new ReclaimBoostConfig(false, true, 1, 10, Duration.ofHours(1)));
         Samples s0 = running();
         off.onSample(s0.build());
-        Samples s1 = next(s0, Optional.empty());
+        Samples s1 = later(s0);
         s1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Decision disabled = off.onSample(s1.build()).orElseThrow();
         assertTrue(disabled.ksm().isEmpty() && disabled.reason().contains("reclaim_boost.enabled is false"), disabled.reason());
@@ -312,7 +338,7 @@ class ReclaimBoostTest {
         Samples s0 = running();
         s0.vms.set(0, Samples.scrubbing("web", ScrubCounters.NONE, OptionalLong.of(0), true, stats));
         sample(s0);
-        Samples s1 = next(s0, Optional.empty());
+        Samples s1 = later(s0);
         s1.vms.set(0, Samples.scrubbing("web", ScrubCounters.NONE.plus(Samples.zeroed(GIB)), OptionalLong.of(0), true,
                 stats));
         Decision start = sample(s1).orElseThrow();
@@ -328,7 +354,7 @@ class ReclaimBoostTest {
         Samples s0 = running();
         s0.vms.set(0, Samples.scrubbing("web", ScrubCounters.NONE, OptionalLong.empty(), false, BalloonStats.NONE));
         sample(s0);
-        Samples s1 = next(s0, Optional.empty());
+        Samples s1 = later(s0);
         s1.vms.set(0, Samples.scrubbing("web", ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), OptionalLong.empty(),
                 false, BalloonStats.NONE));
         Decision start = sample(s1).orElseThrow();
