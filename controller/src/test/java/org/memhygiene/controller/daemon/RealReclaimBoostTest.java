@@ -84,8 +84,8 @@ class RealReclaimBoostTest {
     private record Run(long fullScans, boolean reached, double seconds, long pagesScanned, long pagesSkipped,
             long ksmdCpuMillis, long agingSkipped, List<String> decisions) {
         String describe() {
-            return (reached ? "90 % zero-merged after " + fullScans + " full scans" : "not 90 % after " + fullScans
-                    + " full scans") + String.format(Locale.ROOT, ", %.1f s, pages_scanned +%d, pages_skipped +%d, ksmd CPU"
+            String scans = fullScans + (fullScans == 1 ? " full scan" : " full scans");
+            return (reached ? "90 % zero-merged after " + scans : "not 90 % after " + scans) + String.format(Locale.ROOT, ", %.1f s, pages_scanned +%d, pages_skipped +%d, ksmd CPU"
                     + " %d ms (%.1f %% of a core)", seconds, pagesScanned, pagesSkipped, ksmdCpuMillis,
                     seconds > 0 ? ksmdCpuMillis / seconds / 10 : 0);
         }
@@ -140,20 +140,17 @@ class RealReclaimBoostTest {
 
     private Run run(KsmSysfs sysfs, boolean boost) throws Exception {
         try (ChildHost host = ChildHost.start(sysfs, pages)) {
-            KsmStats ready = sysfs.read();
-            KsmStats aged = waitForFullScans(sysfs, fullScans(ready) + AGE_FULL_SCANS);
-            long agingSkipped = aged.pagesSkipped().orElse(0) - ready.pagesSkipped().orElse(0);
-            VmSnapshot child = host.snapshot().vms().get(0);
-            long merged = child.ksm().map(k -> k.stat().savedPages()).orElse(0L);
-            assertTrue(merged < pages / 100, "random data merges with nothing: " + child.ksm());
-
             List<PolicyStep.Record> records = new ArrayList<>();
+            // The daemon's step sees every sample, from before the aging on, as in a daemon that runs all along.
             PolicyStep step = boost ? new PolicyStep(config().policy(), mode -> config().withMode(mode).policy(),
                     Duration.ofHours(1), host, false, records::add) : null;
             try {
-                if (step != null) {
-                    step.accept(host.snapshot()); // the baseline: the agent's counters, ksmd's CPU
-                }
+                KsmStats ready = sysfs.read();
+                KsmStats aged = waitForFullScans(host, step, fullScans(ready) + AGE_FULL_SCANS);
+                long agingSkipped = aged.pagesSkipped().orElse(0) - ready.pagesSkipped().orElse(0);
+                VmSnapshot child = host.snapshot().vms().get(0);
+                long merged = child.ksm().map(k -> k.stat().savedPages()).orElse(0L);
+                assertTrue(merged < pages / 100, "random data merges with nothing: " + child.ksm());
                 long cpuBefore = host.proc.ksmdCpuMillis().orElse(0);
                 long started = System.nanoTime();
                 if (step != null) {
@@ -214,15 +211,21 @@ class RealReclaimBoostTest {
                 ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
     }
 
-    private static KsmStats waitForFullScans(KsmSysfs sysfs, long fullScans) throws InterruptedException {
+    /** Samples (through {@code step}, when there is one) until full_scans reaches {@code fullScans}. */
+    private static KsmStats waitForFullScans(ChildHost host, PolicyStep step, long fullScans) throws InterruptedException {
         long deadline = System.nanoTime() + HANG_GUARD.toNanos();
-        KsmStats stats = sysfs.read();
-        while (fullScans(stats) < fullScans) {
+        while (true) {
+            HostSnapshot sample = host.snapshot();
+            if (step != null) {
+                step.accept(sample);
+            }
+            KsmStats stats = sample.ksm().orElseThrow().stats();
+            if (fullScans(stats) >= fullScans) {
+                return stats;
+            }
             hangGuard(deadline);
             Thread.sleep(100);
-            stats = sysfs.read();
         }
-        return stats;
     }
 
     private static void hangGuard(long deadline) {
