@@ -206,7 +206,7 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
 
     /** Asks the policy to give back what it holds for a while, judged on a fresh sample where one can be taken. */
     private void release(String why, Instant at) {
-        if (latest.isEmpty()) {
+        if (latest.isEmpty() || !policy.holdsKnobs()) {
             return;
         }
         HostSnapshot now;

@@ -73,6 +73,11 @@ public final class AdaptivePolicy implements Policy {
     }
 
     @Override
+    public boolean holdsKnobs() {
+        return boost.active();
+    }
+
+    @Override
     public Optional<Decision> release(HostSnapshot latest, String why) {
         return boost.release(latest, why);
     }

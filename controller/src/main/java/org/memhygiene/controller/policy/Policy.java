@@ -31,6 +31,11 @@ public interface Policy {
     default void scrubbed(KnownScrub scrub) {
     }
 
+    /** Whether the policy holds knobs it changed only for a while (a reclaim boost runs), for {@link #release}. */
+    default boolean holdsKnobs() {
+        return false;
+    }
+
     /**
      * Gives back what the policy changed only for a while (the reclaim boost's knobs), because it stops
      * deciding: its mode is switched, or the daemon stops. Empty when it holds nothing.

@@ -69,10 +69,10 @@ final class ReclaimBoost {
     /** Reports of scrubs first seen in the counters, whose direct report may still come, per VM. */
     private final Map<String, Deque<ScrubReport>> seenInCounters = new HashMap<>();
     private final List<KnownScrub> known = new ArrayList<>();
-    private Optional<HostSnapshot> lastSeen = Optional.empty();
     /**
-     * Recent samples, oldest first, the oldest the newest one at least {@link #BUDGET_WINDOW} old: ksmd's
-     * CPU before a boost is measured over that long (CPU time comes in clock ticks, 10 ms on most kernels).
+     * Recent samples, oldest first (the last one seen last), the oldest the newest one at least
+     * {@link #BUDGET_WINDOW} old: ksmd's CPU before a boost is measured over that long (CPU time comes in
+     * clock ticks, 10 ms on most kernels).
      */
     private final Deque<HostSnapshot> recent = new ArrayDeque<>();
     /** The two latest samples at which full_scans had moved on, for the cost of a full scan before a boost. */
@@ -125,11 +125,10 @@ final class ReclaimBoost {
 
     /** Takes {@code sample} as the baseline (scrub counters, CPU) when no sample was seen yet. */
     void observe(HostSnapshot sample) {
-        if (lastSeen.isEmpty()) {
+        if (recent.isEmpty()) {
             newScrubs(sample);
             noteBoundary(sample);
             remember(sample);
-            lastSeen = Optional.of(sample);
         }
     }
 
@@ -151,11 +150,10 @@ final class ReclaimBoost {
      * interval decision may both pass the same sample).
      */
     Optional<Decision> step(HostSnapshot current) {
-        if (lastSeen.isPresent() && !current.sampledAt().isAfter(lastSeen.get().sampledAt())) {
+        if (!recent.isEmpty() && !current.sampledAt().isAfter(recent.peekLast().sampledAt())) {
             return Optional.empty();
         }
         Optional<HostSnapshot> previous = Optional.ofNullable(recent.peekFirst());
-        lastSeen = Optional.of(current);
         remember(current);
         List<Zeroed> fresh = newScrubs(current);
         if (current.ksm().isEmpty()) {
