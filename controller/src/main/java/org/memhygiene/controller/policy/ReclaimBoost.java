@@ -298,8 +298,8 @@ final class ReclaimBoost {
         boost.lastWriteAt = current.sampledAt();
         active = Optional.of(boost);
         return decision(wanted, "reclaim boost: " + String.join("; ", facts) + " → boost ksmd until the scrubbed VMs'"
-                + " zero-mapped memory stops growing (judged from the " + FULL_SCANS_BEFORE_JUDGING
-                + "rd full scan on): " + (wanted.isEmpty() ? "leave as is for now" : changes(boost.before, wanted)));
+                + " zero-mapped memory stops growing (judged from " + FULL_SCANS_BEFORE_JUDGING
+                + " full scans after the last scrub on): " + (wanted.isEmpty() ? "leave as is for now" : changes(boost.before, wanted)));
     }
 
     /** budget ÷ CPU: how much faster ksmd may scan within its budget. */
@@ -364,7 +364,7 @@ final class ReclaimBoost {
         Map<KsmKnob, Long> wanted = new EnumMap<>(KsmKnob.class);
         Optional<HostFigures.Interval> window = HostFigures.between(Optional.of(boost.rateMark), current);
         if (!advisorSetsPagesToScan(stats) && window.isPresent() && window.get().ksmdCpuPercent().isPresent()
-                && window.get().seconds() >= BUDGET_WINDOW.toMillis() / 1000.0
+                && window.get().seconds() >= BUDGET_WINDOW.toSeconds()
                 && stats.pagesToScan().isPresent() && stats.sleepMillisecs().isPresent()) {
             boost.rateMark = current;
             double cpu = window.get().ksmdCpuPercent().getAsDouble();
