@@ -30,6 +30,7 @@ import org.memhygiene.controller.policy.ReclaimBoostConfig;
 import org.memhygiene.controller.policy.ScrubRules;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.units.ByteSize;
 import picocli.CommandLine;
 
 /**
@@ -111,7 +112,7 @@ class ReclaimBoostStepTest {
             assertTrue(report.bytesZeroed() > 0, report.toString());
             sample(step);
             assertTrue(lastReason(step).startsWith("reclaim boost: scrubs zeroed"), lastReason(step));
-            assertTrue(lastReason(step).contains("good " + org.memhygiene.core.units.ByteSize.format(report.bytesZeroed())
+            assertTrue(lastReason(step).contains("good " + ByteSize.format(report.bytesZeroed())
                     + " (asked through the API)"), lastReason(step));
             assertEquals("0", knob("smart_scan"));
             // How far pages_to_scan rises depends on this machine's real ksmd CPU: ReclaimBoostTest covers it.

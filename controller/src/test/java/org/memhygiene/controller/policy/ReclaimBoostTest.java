@@ -18,6 +18,7 @@ import org.memhygiene.core.agent.ScrubCounters;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.host.BalloonStats;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.VmSnapshot;
 
 /**
  * The adaptive policy's reclaim boost on recorded sample sequences (docs/POLICY.md, "Reclaim boost"): what
@@ -45,7 +46,7 @@ class ReclaimBoostTest {
         return s;
     }
 
-    private static org.memhygiene.core.host.VmSnapshot web(ScrubCounters scrubs, long zeroPages) {
+    private static VmSnapshot web(ScrubCounters scrubs, long zeroPages) {
         return Samples.scrubbing("web", scrubs, OptionalLong.of(zeroPages), false, BalloonStats.NONE);
     }
 

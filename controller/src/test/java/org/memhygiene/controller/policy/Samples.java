@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.memhygiene.controller.host.KsmFiles;
 import org.memhygiene.core.agent.AgentSample;
@@ -114,7 +115,7 @@ final class Samples {
             BalloonStats balloonStats) {
         DomainSample domain = new DomainSample(name, "uuid-" + name, DomainState.RUNNING, 2, 8 * GIB, 8 * GIB, balloonStats);
         DomainXml xml = new DomainXml(name, new DomainXml.MemoryBacking(false, false, false),
-                Optional.of(new DomainXml.Balloon("virtio", freePageReporting, java.util.OptionalInt.of(5))),
+                Optional.of(new DomainXml.Balloon("virtio", freePageReporting, OptionalInt.of(5))),
                 Optional.empty(), false, Optional.of(PostureLevel.BALANCED));
         AgentSample agent = new AgentSample(T0, AgentStatus.OK, "", Optional.empty(), Optional.of(new AgentStats(8 * GIB,
                 4 * GIB, scrubs, new ScrubPolicy(0, 0, 0, 0, 0, 0, 0, 0))), List.of(), List.of());
