@@ -293,7 +293,7 @@ public final class ApiServer implements AutoCloseable {
             maxBytes = max.asLong();
         }
         // The backend's errors answer with their own status (status(HostBackendException)).
-        ScrubReport report = loop.backend().scrub(vm.domain().uuid(), maxBytes, SCRUB_TIMEOUT);
+        ScrubReport report = policy.scrub(vm.domain().uuid(), vm.domain().name(), maxBytes, SCRUB_TIMEOUT);
         json(ctx, report);
     }
 

@@ -9,15 +9,19 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.controller.policy.Decision;
+import org.memhygiene.controller.policy.KnownScrub;
 import org.memhygiene.controller.policy.Policy;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.policy.ScrubRequest;
+import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.SourceState;
 
@@ -27,7 +31,9 @@ import org.memhygiene.core.host.SourceState;
  * and the scrub requests sent, on their own thread since a scrub takes seconds. Every decision is kept,
  * with what was done about it, for GET /api/v1/decisions, and logged with its reason (so `run --dry-run`
  * prints each one). The mode and the dry run can be switched while it runs (PUT /api/v1/policy); the
- * next sample then decides at once with the new policy.
+ * next sample then decides at once with the new policy. Every sample also goes to the policy's
+ * {@link Policy#onSample} (the reclaim boost), with the scrubs the policy and the API asked for; what the
+ * policy holds only for a while is put back when the mode or the dry run is switched and on close.
  */
 public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PolicyStep.class.getName());
@@ -77,6 +83,9 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
     private Optional<Instant> changedAt = Optional.empty();
     private boolean decideNext;
     private Optional<HostSnapshot> previous = Optional.empty();
+    private Optional<HostSnapshot> latest = Optional.empty();
+    /** Scrubs the policy asked for and the API's, reported on other threads, for the policy's next sample. */
+    private final Queue<KnownScrub> knownScrubs = new ConcurrentLinkedQueue<>();
 
     /**
      * @param policy   the policy to start with
@@ -96,17 +105,31 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
 
     @Override
     public synchronized void accept(HostSnapshot current) {
+        latest = Optional.of(current);
+        for (KnownScrub scrub = knownScrubs.poll(); scrub != null; scrub = knownScrubs.poll()) {
+            policy.scrubbed(scrub);
+        }
+        // KSM's or the host memory's figures are stale while their source is down: a decision or a boost step on
+        // them would act on what is no longer true. The first sample with both up decides.
+        if (DECIDES_ON.stream().anyMatch(name -> current.source(name).filter(s -> !s.up()).isPresent())) {
+            return;
+        }
+        boolean wrote = policy.onSample(current).map(d -> act(d, current.sampledAt())).orElse(false);
         if (!decideNext && previous.isPresent() && current.sampledAt().isBefore(previous.get().sampledAt().plus(interval))) {
             return;
         }
-        // KSM's or the host memory's figures are stale while their source is down: a decision on them would act
-        // on what is no longer true. The first sample with both up decides.
-        if (DECIDES_ON.stream().anyMatch(name -> current.source(name).filter(s -> !s.up()).isPresent())) {
+        if (wrote) {
+            decideNext = true; // the next sample shows the knobs just written: decide from that one
             return;
         }
         decideNext = false;
         Decision decision = policy.decide(previous, current);
         previous = Optional.of(current);
+        act(decision, current.sampledAt());
+    }
+
+    /** Applies (unless a dry run), logs, counts and records a decision; true when it wrote KSM knobs. */
+    private boolean act(Decision decision, Instant at) {
         String outcome;
         Result result;
         if (decision.changesNothing()) {
@@ -122,7 +145,7 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
         LOG.log(System.Logger.Level.INFO, decision.mode().label() + ": " + what(decision) + ": " + decision.reason()
                 + " (" + outcome + ")");
         counts.computeIfAbsent(decision.mode(), m -> new EnumMap<>(Result.class)).merge(result, 1L, Long::sum);
-        Record record = new Record(current.sampledAt(), decision, outcome, result);
+        Record record = new Record(at, decision, outcome, result);
         synchronized (records) {
             if (records.size() == KEPT) {
                 records.removeFirst();
@@ -134,6 +157,20 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "the decision was not recorded: " + e.getMessage());
         }
+        return result == Result.APPLIED && decision.ksm().isPresent();
+    }
+
+    /**
+     * Asks a VM's agent to scrub on behalf of the API and waits for its report; the policy learns of it at
+     * the next sample (the reclaim boost follows a scrub whoever asked for it).
+     *
+     * @throws org.memhygiene.core.host.HostBackendException as {@link HostBackend#scrub} (no such VM, no agent
+     *         channel or not running, the agent failed)
+     */
+    public ScrubReport scrub(String vmUuid, String vmName, long maxBytes, Duration timeout) {
+        ScrubReport report = backend.scrub(vmUuid, maxBytes, timeout);
+        knownScrubs.add(new KnownScrub(vmUuid, vmName, KnownScrub.Source.API, report));
+        return report;
     }
 
     private static String what(Decision decision) {
@@ -148,6 +185,11 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
      * decides at once. Returns the new state.
      */
     public synchronized State switchTo(PolicyMode mode, boolean newDryRun, Instant at) {
+        if (mode != policy.mode() || newDryRun != dryRun) {
+            // What the policy holds only for a while (the reclaim boost's knobs) goes back before it stops
+            // deciding, or before its decisions stop being written.
+            release("the policy was switched to " + mode.label() + (newDryRun ? " (dry run)" : ""), at);
+        }
         if (mode != policy.mode()) {
             policy = policies.apply(mode);
         }
@@ -169,6 +211,22 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
         return copy;
     }
 
+    /** Asks the policy to give back what it holds for a while, judged on a fresh sample where one can be taken. */
+    private void release(String why, Instant at) {
+        if (latest.isEmpty() || !policy.holdsKnobs()) {
+            return;
+        }
+        HostSnapshot now;
+        try {
+            now = backend.snapshot();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "no fresh sample to release the policy's knobs on (" + e.getMessage()
+                    + "); using the last one");
+            now = latest.get();
+        }
+        policy.release(now, why).ifPresent(decision -> act(decision, at));
+    }
+
     private String apply(Decision decision) {
         try {
             decision.ksm().ifPresent(backend::applyKsm);
@@ -178,7 +236,8 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
         for (ScrubRequest request : decision.scrubs()) {
             scrubs.submit(() -> {
                 try {
-                    backend.scrub(request.vmUuid(), request.maxBytes(), SCRUB_TIMEOUT);
+                    knownScrubs.add(new KnownScrub(request.vmUuid(), request.vmName(), KnownScrub.Source.POLICY,
+                            backend.scrub(request.vmUuid(), request.maxBytes(), SCRUB_TIMEOUT)));
                 } catch (Exception e) {
                     LOG.log(System.Logger.Level.WARNING, "scrub of " + request.vmName() + " failed: " + e.getMessage());
                 }
@@ -194,8 +253,12 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
         }
     }
 
+    /** Puts back what the policy holds only for a while (the reclaim boost's knobs), then stops the scrubs. */
     @Override
     public void close() {
+        synchronized (this) {
+            latest.ifPresent(sample -> release("the daemon is stopping", sample.sampledAt()));
+        }
         scrubs.shutdownNow();
     }
 }

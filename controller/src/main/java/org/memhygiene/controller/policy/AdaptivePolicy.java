@@ -25,7 +25,8 @@ import org.memhygiene.core.units.ByteSize;
  * memhygiene's own KSM policy (docs/POLICY.md, "Adaptive"): it scans only while host memory is tight
  * or the guests could make it so, as fast as merging pays and ksmd's CPU budget allows, backs off to
  * run=0 when merging yields nothing, and asks guests with much free memory to zero it so that KSM can
- * map it to the kernel's zero page.
+ * map it to the kernel's zero page. After any guest's scrub its {@link ReclaimBoost} makes ksmd reach the
+ * zeroed memory promptly; while a boost runs, the other rules wait.
  *
  * <p>Its state between calls is small and explicit: the run of low-yield intervals, when it stopped KSM
  * for lack of yield, and when it last asked each guest to scrub. All times come from the samples, so a
@@ -34,20 +35,19 @@ import org.memhygiene.core.units.ByteSize;
 public final class AdaptivePolicy implements Policy {
     /** A page needs two passes of ksmd before it can merge (its checksum must be stable): ksm.rst. */
     static final int FULL_SCANS_BEFORE_JUDGING = 2;
-    private static final double MAX_STEP_UP = 2.0;
-    /** A scale-up smaller than this is not worth a write. */
-    private static final double MIN_STEP_UP = 1.1;
 
     private final AdaptiveConfig config;
     private final ScrubRules scrub;
+    private final ReclaimBoost boost;
     private int lowYieldStreak;
     private long fullScansInStreak;
     private Optional<Instant> stoppedForNoYieldAt = Optional.empty();
     private final Map<String, Instant> lastScrubByUuid = new HashMap<>();
 
-    public AdaptivePolicy(AdaptiveConfig config, ScrubRules scrub) {
+    public AdaptivePolicy(AdaptiveConfig config, ScrubRules scrub, ReclaimBoostConfig reclaimBoost) {
         this.config = config;
         this.scrub = scrub;
+        this.boost = new ReclaimBoost(reclaimBoost, config);
     }
 
     @Override
@@ -58,7 +58,43 @@ public final class AdaptivePolicy implements Policy {
     private enum Memory { TIGHT, MODERATE, PLENTIFUL }
 
     @Override
+    public Optional<Decision> onSample(HostSnapshot current) {
+        boolean boosting = boost.active();
+        Optional<Decision> step = boost.step(current);
+        if (boosting && !boost.active()) {
+            resetYieldState(); // the boost's scanning is no measure of what the policy's own rate yields
+        }
+        return step;
+    }
+
+    @Override
+    public void scrubbed(KnownScrub scrub) {
+        boost.known(scrub);
+    }
+
+    @Override
+    public boolean holdsKnobs() {
+        return boost.active();
+    }
+
+    @Override
+    public Optional<Decision> release(HostSnapshot latest, String why) {
+        return boost.release(latest, why);
+    }
+
+    @Override
     public Decision decide(Optional<HostSnapshot> previous, HostSnapshot current) {
+        // The daemon passes every sample to onSample first; a caller that does not (policy explain) gets
+        // the boost's step here, with the previous sample as its baseline.
+        previous.ifPresent(boost::observe);
+        Optional<Decision> boosted = onSample(current);
+        if (boosted.isPresent()) {
+            return boosted.get();
+        }
+        if (boost.active()) {
+            return Decision.leaveAsIs(mode(), "reclaim boost in progress: the scan settings are the boost's until the"
+                    + " scrubbed VMs' zero-mapped memory stops growing; no other rule applies meanwhile");
+        }
         if (current.ksm().isEmpty()) {
             return Decision.leaveAsIs(mode(), "no KSM on this host (no /sys/kernel/mm/ksm, or libvirt's host is"
                     + " another machine): nothing to decide");
@@ -155,32 +191,22 @@ public final class AdaptivePolicy implements Policy {
         }
 
         // Running: keep within bounds first, then the rules in order of precedence.
-        long newPages = clamp(pages, config.pagesToScanMin(), config.pagesToScanMax());
-        long newSleep = clamp(sleep, config.sleepMillisecsMin(), config.sleepMillisecsMax());
+        ScanRate rate = ScanRate.within(pages, sleep, config);
         String action;
         if (cpu.isPresent() && cpu.getAsDouble() > config.cpuBudgetPercent()) {
             action = "over the CPU budget: scan less";
-            if (newPages > config.pagesToScanMin()) {
-                newPages = Math.max(config.pagesToScanMin(),
-                        (long) Math.floor(newPages * config.cpuBudgetPercent() / cpu.getAsDouble()));
-            } else {
-                newSleep = Math.min(config.sleepMillisecsMax(), Math.max(newSleep + 1, newSleep * 2));
-            }
+            rate = rate.slower(config.cpuBudgetPercent() / cpu.getAsDouble(), config);
         } else if (lowYieldStreak >= config.yieldLowIntervals() && fullScansInStreak >= FULL_SCANS_BEFORE_JUDGING) {
             facts.add("yield under " + HostFigures.ratio(config.yieldLow()) + " for " + lowYieldStreak
                     + " intervals and " + fullScansInStreak + " full scans");
-            if (newPages > config.pagesToScanMin()) {
-                action = "merging yields nothing: back off";
-                newPages = Math.max(config.pagesToScanMin(), newPages / 2);
-            } else if (newSleep < config.sleepMillisecsMax()) {
-                action = "merging yields nothing: back off";
-                newSleep = Math.min(config.sleepMillisecsMax(), Math.max(newSleep + 1, newSleep * 2));
-            } else {
+            if (!rate.canGoSlower(config)) {
                 resetYieldState();
                 stoppedForNoYieldAt = Optional.of(now);
                 return stop(facts, "merging yields nothing at the slowest scan: stop until "
                         + now.plus(config.noYieldRetry()));
             }
+            action = "merging yields nothing: back off";
+            rate = rate.slower(0.5, config);
         } else if (yield.isPresent() && yield.getAsDouble() < config.yieldLow()) {
             action = "low yield for " + lowYieldStreak + " of " + config.yieldLowIntervals() + " intervals and "
                     + fullScansInStreak + " of " + FULL_SCANS_BEFORE_JUDGING + " full scans: wait before backing off";
@@ -188,32 +214,26 @@ public final class AdaptivePolicy implements Policy {
             if (cpu.isEmpty()) {
                 action = "ksmd's CPU is unknown: no scale-up";
             } else {
-                double factor = Math.min(MAX_STEP_UP, config.cpuBudgetPercent() / Math.max(cpu.getAsDouble(), 0.01));
-                if (factor < MIN_STEP_UP) {
+                double factor = ScanRate.stepUp(cpu.getAsDouble(), config.cpuBudgetPercent());
+                if (factor == 1) {
                     action = "at the CPU budget: hold";
-                } else if (newPages < config.pagesToScanMax()) {
-                    action = "good yield and tight memory: scan more within the CPU budget";
-                    newPages = Math.min(config.pagesToScanMax(), (long) Math.ceil(newPages * factor));
-                } else if (newSleep > config.sleepMillisecsMin()) {
-                    action = "good yield and tight memory: sleep less within the CPU budget";
-                    newSleep = Math.max(config.sleepMillisecsMin(), (long) Math.floor(newSleep / factor));
-                } else {
+                } else if (!rate.canGoFaster(config)) {
                     action = "already at the fastest bounds: hold";
+                } else {
+                    action = "good yield and tight memory: " + (rate.pagesToScan() < config.pagesToScanMax()
+                            ? "scan more" : "sleep less") + " within the CPU budget";
+                    rate = rate.faster(factor, config);
                 }
             }
         } else {
             action = "hold";
         }
-        return run(current, stats, facts, action, newPages, newSleep, state == Memory.TIGHT);
+        return run(current, stats, facts, action, rate.pagesToScan(), rate.sleepMillisecs(), state == Memory.TIGHT);
     }
 
     private void resetYieldState() {
         lowYieldStreak = 0;
         fullScansInStreak = 0;
-    }
-
-    private static long clamp(long value, long min, long max) {
-        return Math.max(min, Math.min(max, value));
     }
 
     private Decision leave(List<String> facts, String action) {

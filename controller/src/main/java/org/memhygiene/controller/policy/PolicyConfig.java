@@ -26,13 +26,15 @@ import org.memhygiene.core.units.Durations;
  * @param ksmtuned ksmtuned's settings, for the baseline mode
  * @param adaptive the adaptive mode's thresholds and bounds
  * @param scrub    when the adaptive mode asks guests to scrub
+ * @param reclaimBoost how the adaptive mode makes ksmd reach scrubbed memory
  */
 public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ksmtuned, AdaptiveConfig adaptive,
-        ScrubRules scrub) {
+        ScrubRules scrub, ReclaimBoostConfig reclaimBoost) {
 
     private static final long UINT_MAX = 4_294_967_295L;
     private static final long MAX_FILE_BYTES = 1024 * 1024;
-    private static final List<String> ROOT_KEYS = List.of("mode", "interval", "ksmtuned", "adaptive", "scrub");
+    private static final List<String> ROOT_KEYS = List.of("mode", "interval", "ksmtuned", "adaptive", "scrub",
+            "reclaim_boost");
     private static final List<String> KSMTUNED_KEYS = List.of("npages_boost", "npages_decay", "npages_min", "npages_max",
             "sleep_msec", "thres_coef", "thres_const_kib");
     private static final List<String> ADAPTIVE_KEYS = List.of("memory_tight_below_percent",
@@ -41,24 +43,26 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
             "sleep_millisecs_max", "no_yield_retry");
     private static final List<String> SCRUB_KEYS = List.of("enabled", "min_guest_free_bytes", "max_bytes_per_request",
             "max_requests_per_decision", "min_interval_per_vm");
+    private static final List<String> BOOST_KEYS = List.of("enabled", "disable_smart_scan", "min_growth_percent",
+            "max_full_scans", "max_duration");
 
     public static PolicyConfig defaults() {
         return new PolicyConfig(PolicyMode.ADAPTIVE, Duration.ofSeconds(60), KsmtunedConfig.DEFAULTS,
-                AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS);
+                AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
     }
 
     /** A new policy of the configured mode, with no history. */
     public Policy policy() {
         return switch (mode) {
             case BASELINE -> new BaselinePolicy(ksmtuned);
-            case ADAPTIVE -> new AdaptivePolicy(adaptive, scrub);
+            case ADAPTIVE -> new AdaptivePolicy(adaptive, scrub, reclaimBoost);
             case OFF -> new OffPolicy();
         };
     }
 
     /** The same settings with another mode (the API switches modes at runtime). */
     public PolicyConfig withMode(PolicyMode newMode) {
-        return new PolicyConfig(newMode, interval, ksmtuned, adaptive, scrub);
+        return new PolicyConfig(newMode, interval, ksmtuned, adaptive, scrub, reclaimBoost);
     }
 
     /** Reads {@code file}; see the class comment for errors. */
@@ -132,7 +136,15 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
                 s.bytes("max_bytes_per_request", sd.maxBytesPerRequest(), 1L << 20),
                 (int) s.whole("max_requests_per_decision", sd.maxRequestsPerDecision(), 0, 1000),
                 s.duration("min_interval_per_vm", sd.minIntervalPerVm(), Duration.ZERO, Duration.ofDays(7)));
-        return new PolicyConfig(mode, interval, ksmtuned, adaptive, scrub);
+
+        Section b = top.section("reclaim_boost", BOOST_KEYS);
+        ReclaimBoostConfig bd = d.reclaimBoost;
+        ReclaimBoostConfig reclaimBoost = new ReclaimBoostConfig(b.bool("enabled", bd.enabled()),
+                b.bool("disable_smart_scan", bd.disableSmartScan()),
+                b.decimal("min_growth_percent", bd.minGrowthPercent(), 0, 100),
+                (int) b.whole("max_full_scans", bd.maxFullScans(), ReclaimBoost.FULL_SCANS_BEFORE_JUDGING, 1000),
+                b.duration("max_duration", bd.maxDuration(), Duration.ofMinutes(1), Duration.ofDays(1)));
+        return new PolicyConfig(mode, interval, ksmtuned, adaptive, scrub, reclaimBoost);
     }
 
     private static String abbreviate(String text) {

@@ -16,7 +16,8 @@ import org.memhygiene.core.host.PostureLevel;
 
 /** AdaptivePolicy's rules on hand-built sample pairs and sequences (docs/POLICY.md, "Adaptive"). */
 class AdaptivePolicyTest {
-    private final AdaptivePolicy policy = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS);
+    private final AdaptivePolicy policy = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS,
+            ReclaimBoostConfig.DEFAULTS);
 
     /** KSM running at {@code pages}/20 ms with use_zero_pages=1 on a 32 GiB host with 1.2 GiB available. */
     private static Samples tightAndRunning(long pages) {
@@ -92,7 +93,7 @@ class AdaptivePolicyTest {
     @Test
     void zeroYieldBacksOffStepByStepThenStopsLeavingMergedPagesMerged() {
         AdaptivePolicy p = new AdaptivePolicy(new AdaptiveConfig(20, 40, 5, 0.05, 0.001, 3, 1000, 100, 10_000, 20, 80,
-                Duration.ofMinutes(30)), ScrubRules.DEFAULTS);
+                Duration.ofMinutes(30)), ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
         Samples s = tightAndRunning(400);
         List<String> steps = new java.util.ArrayList<>();
         Decision d = null;
@@ -150,7 +151,7 @@ class AdaptivePolicyTest {
 
         // The same free memory, but the guests could take it: not plentiful, KSM keeps running.
         after.vms.add(Samples.vm("big", 28 * GIB, OptionalLong.empty(), AgentStatus.OK, GIB, Optional.empty()));
-        Decision keep = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS)
+        Decision keep = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS)
                 .decide(Optional.of(before.build()), after.build());
         assertTrue(keep.ksm().isEmpty(), keep.reason());
         assertTrue(keep.reason().contains("guests' current memory 28.0 GiB + 6.4 GiB > MemTotal 32.0 GiB"), keep.reason());
@@ -208,14 +209,15 @@ class AdaptivePolicyTest {
 
         ScrubRules small = new ScrubRules(true, GIB, 256 * MIB, 1, Duration.ZERO);
         assertEquals(List.of(new ScrubRequest("uuid-alpha", "alpha", 256 * MIB)),
-                new AdaptivePolicy(AdaptiveConfig.DEFAULTS, small).decide(Optional.of(before.build()), after.build()).scrubs());
+                new AdaptivePolicy(AdaptiveConfig.DEFAULTS, small, ReclaimBoostConfig.DEFAULTS)
+                        .decide(Optional.of(before.build()), after.build()).scrubs());
         ScrubRules off = new ScrubRules(false, GIB, 256 * MIB, 1, Duration.ZERO);
-        assertEquals(List.of(), new AdaptivePolicy(AdaptiveConfig.DEFAULTS, off)
+        assertEquals(List.of(), new AdaptivePolicy(AdaptiveConfig.DEFAULTS, off, ReclaimBoostConfig.DEFAULTS)
                 .decide(Optional.of(before.build()), after.build()).scrubs());
 
         Samples roomy = after.after(60);
         roomy.memAvailable = 10 * GIB;
-        assertEquals(List.of(), new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS)
+        assertEquals(List.of(), new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS)
                 .decide(Optional.of(after.build()), roomy.build()).scrubs(), "no scrub while memory is not tight");
     }
 }

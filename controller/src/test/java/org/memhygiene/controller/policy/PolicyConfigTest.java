@@ -44,7 +44,8 @@ class PolicyConfigTest {
                 "memory_plentiful_above_percent:", "cpu_budget_percent:", "yield_good:", "yield_low:",
                 "yield_low_intervals:", "yield_min_pages_scanned:", "pages_to_scan_min:", "pages_to_scan_max:",
                 "sleep_millisecs_min:", "sleep_millisecs_max:", "no_yield_retry:", "enabled:", "min_guest_free_bytes:",
-                "max_bytes_per_request:", "max_requests_per_decision:", "min_interval_per_vm:"}) {
+                "max_bytes_per_request:", "max_requests_per_decision:", "min_interval_per_vm:", "reclaim_boost:",
+                "disable_smart_scan:", "min_growth_percent:", "max_full_scans:", "max_duration:"}) {
             assertEquals(true, text.contains("\n  " + key) || text.contains("\n" + key), key);
         }
     }
@@ -58,7 +59,8 @@ class PolicyConfigTest {
     void valuesAreRead() throws IOException {
         PolicyConfig c = load("mode: baseline\ninterval: 30s\nksmtuned:\n  npages_max: 2000\nadaptive:\n"
                 + "  cpu_budget_percent: 2.5\n  no_yield_retry: 1h\nscrub:\n  max_bytes_per_request: 1G\n"
-                + "  enabled: false\n  min_guest_free_bytes: 536870912\n");
+                + "  enabled: false\n  min_guest_free_bytes: 536870912\nreclaim_boost:\n  disable_smart_scan: false\n"
+                + "  min_growth_percent: 0.5\n  max_full_scans: 20\n  max_duration: 2h\n");
         assertEquals(PolicyMode.BASELINE, c.mode());
         assertEquals(Duration.ofSeconds(30), c.interval());
         assertEquals(30, c.ksmtuned().monitorIntervalSeconds());
@@ -68,6 +70,7 @@ class PolicyConfigTest {
         assertEquals(1L << 30, c.scrub().maxBytesPerRequest());
         assertEquals(512L << 20, c.scrub().minGuestFreeBytes());
         assertEquals(false, c.scrub().enabled());
+        assertEquals(new ReclaimBoostConfig(true, false, 0.5, 20, Duration.ofHours(2)), c.reclaimBoost());
         assertInstanceOf(BaselinePolicy.class, c.policy());
         assertInstanceOf(AdaptivePolicy.class, PolicyConfig.defaults().policy());
     }
@@ -75,7 +78,7 @@ class PolicyConfigTest {
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
             // unknown keys, at the top and in a section
-            "verbose: true|unknown key \"verbose\"; expected one of [mode, interval, ksmtuned, adaptive, scrub]",
+            "verbose: true|unknown key \"verbose\"; expected one of [mode, interval, ksmtuned, adaptive, scrub, reclaim_boost]",
             "adaptive:\\n  cpu_budget: 5|unknown key \"adaptive.cpu_budget\"; expected one of [adaptive.memory_tight_below_percent",
             // wrong types
             "mode: fast|mode = \"fast\": expected one of [baseline, adaptive, off]",
@@ -88,6 +91,8 @@ class PolicyConfigTest {
             "scrub:\\n  enabled: yes please|scrub.enabled = \"yes please\": expected true or false",
             "scrub:\\n  max_bytes_per_request: 5 apples|scrub.max_bytes_per_request = \"5 apples\": expected bytes, at least 1.0 MiB",
             "scrub: []|scrub = []: expected a mapping with the keys [scrub.enabled",
+            "reclaim_boost:\\n  disable_smart_scan: 1|reclaim_boost.disable_smart_scan = 1: expected true or false",
+            "reclaim_boost:\\n  speed: 2|unknown key \"reclaim_boost.speed\"; expected one of [reclaim_boost.enabled",
             "- a list|the file = [\"a list\"]: expected a mapping",
             // out of range
             "interval: 2h|interval = \"2h\": expected a duration from 1s to 1h",
@@ -97,6 +102,9 @@ class PolicyConfigTest {
             "adaptive:\\n  yield_good: 1.5|adaptive.yield_good = 1.5: expected a number from 0 to 1",
             "adaptive:\\n  pages_to_scan_max: 0|adaptive.pages_to_scan_max = 0: expected a whole number from 1 to 4294967295",
             "scrub:\\n  max_bytes_per_request: 4096|scrub.max_bytes_per_request = 4096: expected bytes, at least 1.0 MiB",
+            "reclaim_boost:\\n  min_growth_percent: 101|reclaim_boost.min_growth_percent = 101: expected a number from 0 to 100",
+            "reclaim_boost:\\n  max_full_scans: 2|reclaim_boost.max_full_scans = 2: expected a whole number from 3 to 1000",
+            "reclaim_boost:\\n  max_duration: 10s|reclaim_boost.max_duration = \"10s\": expected a duration from 60s to 24h",
             "scrub:\\n  max_requests_per_decision: -1|scrub.max_requests_per_decision = -1: expected a whole number from 0 to 1000",
             // fields that must agree
             "adaptive:\\n  pages_to_scan_min: 20000|adaptive.pages_to_scan_min (20000) must not exceed adaptive.pages_to_scan_max (10000)",

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.memhygiene.controller.host.KsmFiles;
 import org.memhygiene.core.agent.AgentSample;
@@ -15,6 +16,9 @@ import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.agent.ScrubCounters;
 import org.memhygiene.core.agent.ScrubPolicy;
+import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.DomainKsm;
+import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.host.BalloonStats;
 import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.core.host.DomainState;
@@ -101,6 +105,30 @@ final class Samples {
                         ScrubCounters.NONE, new ScrubPolicy(0, 0, 0, 0, 0, 0, 0, 0))), List.of(), List.of())
                 : AgentSample.without(agent, "no agent", T0);
         return new VmSnapshot(domain, Optional.of(xml), Optional.empty(), sample);
+    }
+
+    /**
+     * A running VM whose agent is OK and reports {@code scrubs} as its scrub counters, whose QEMU process's
+     * ksm_stat shows {@code zeroPages} (absent: no ksm_stat), with a virtio balloon ({@code freePageReporting})
+     * and these balloon statistics.
+     */
+    static VmSnapshot scrubbing(String name, ScrubCounters scrubs, OptionalLong zeroPages, boolean freePageReporting,
+            BalloonStats balloonStats) {
+        DomainSample domain = new DomainSample(name, "uuid-" + name, DomainState.RUNNING, 2, 8 * GIB, 8 * GIB, balloonStats);
+        DomainXml xml = new DomainXml(name, new DomainXml.MemoryBacking(false, false, false),
+                Optional.of(new DomainXml.Balloon("virtio", freePageReporting, OptionalInt.of(5))),
+                Optional.empty(), false, Optional.of(PostureLevel.BALANCED));
+        AgentSample agent = new AgentSample(T0, AgentStatus.OK, "", Optional.empty(), Optional.of(new AgentStats(8 * GIB,
+                4 * GIB, scrubs, new ScrubPolicy(0, 0, 0, 0, 0, 0, 0, 0))), List.of(), List.of());
+        Optional<DomainKsm> ksm = zeroPages.isPresent() ? Optional.of(new DomainKsm(name, 4242, new ProcessKsmStat(4242,
+                "qemu-system-x86", OptionalLong.of(1000), zeroPages, OptionalLong.of(0), OptionalLong.empty(),
+                Optional.of(false), Optional.of(true)))) : Optional.empty();
+        return new VmSnapshot(domain, Optional.of(xml), ksm, agent);
+    }
+
+    /** A scrub's report, as the agent sends it, that zeroed {@code bytes}. */
+    static ScrubReport zeroed(long bytes) {
+        return new ScrubReport(ScrubReport.Outcome.COMPLETED, "", bytes, bytes, 1000, bytes / 1.0, (int) (bytes >> 20), 0);
     }
 
     static VmSnapshot vm(String name, long guestAvailable) {

@@ -32,6 +32,18 @@ public record VmSnapshot(DomainSample domain, Optional<DomainXml> config, Option
     }
 
     /**
+     * Guest memory mapped to the kernel's zero page, the figure the reclaim boost watches grow after a
+     * scrub (docs/POLICY.md, "Reclaim boost"). For now it is ksm_stat's ksm_zero_pages × page size,
+     * which counts only the pages ksmd merged with the zero page: zero subpages of split THPs are
+     * remapped to it without being counted (docs/RESULTS.md), so on THP-backed guests it grows less than
+     * the memory returned. The integrator switches it to the per-VM pagemap classification (pages mapped
+     * to the zero page, counted page by page) when that joins the snapshot; callers do not change.
+     */
+    public OptionalLong zeroMappedBytes(long pageSizeBytes) {
+        return zeroPageBytes(pageSizeBytes);
+    }
+
+    /**
      * Zero-page merged memory as a percentage of what the guest reports unused (balloon statistics):
      * near 100 when the guest's free memory is zeroed and KSM has caught up with it; empty when either
      * figure is missing.
