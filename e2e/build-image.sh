@@ -12,6 +12,18 @@ guest="$root/e2e/guest"
 agent_jar="$root/guest-agent/target/memhygiene-guest-agent.jar"
 agent_lib="$root/guest-agent/target/lib"
 [ -f "$agent_jar" ] || { echo "build-image: $agent_jar missing: build it first (./mvnw -B -DskipTests -pl guest-agent -am package)" >&2; exit 1; }
+agent_launcher="$root/guest-agent/src/main/dist/memhygiene-agent"
+# The agent as admins install it: the memhygiene-agent package, when the build made one after the agent's jar
+# (./mvnw verify builds packaging/ before bench/), unpacked as dpkg does; else guest-agent/target's jars.
+agent_deb=""
+for deb in "$root"/packaging/target/memhygiene-agent_*_all.deb; do if [ "$deb" -nt "$agent_jar" ]; then agent_deb=$deb; fi; done
+if [ -n "$agent_deb" ]; then
+  rm -rf "$cache/agent-deb" && mkdir -p "$cache/agent-deb" && dpkg-deb -x "$agent_deb" "$cache/agent-deb"
+  agent_jar="$cache/agent-deb/usr/share/memhygiene-agent/memhygiene-guest-agent.jar"
+  agent_lib="$cache/agent-deb/usr/share/memhygiene-agent/lib"
+  agent_launcher="$cache/agent-deb/usr/share/memhygiene-agent/bin/memhygiene-agent"
+  echo "build-image: the agent from ${agent_deb#"$root/"}" >&2
+fi
 
 # The kernel linux-image-amd64 depends on (linux-image-6.1.0-57-amd64 -> 6.1.0-57-amd64).
 kpkg=$(dpkg-query -W -f='${Depends}' linux-image-amd64 | grep -o 'linux-image-[^ ,]*' | head -1)
@@ -53,7 +65,7 @@ key=$( {
   echo "kernel $kver"; sha256sum "$kernel"
   for m in "${order[@]}"; do sha256sum "$moddir/$m"; done
   sha256sum "$busybox" /usr/bin/setpriv; cat "$jdk/release"; echo "modules $modules"
-  sha256sum "$agent_jar" "$agent_lib"/*.jar "$root/guest-agent/src/main/dist/memhygiene-agent"
+  sha256sum "$agent_jar" "$agent_lib"/*.jar "$agent_launcher"
   sha256sum "$guest"/* "$0"
 } | sed "s#$root/##" | sha256sum | cut -c1-16)
 out="$cache/image-$key"
@@ -83,7 +95,7 @@ printf '%s\n' "${order[@]}" > "$fs/etc/modules.order"
 # The agent as install-agent.sh lays it out in /opt/memhygiene-agent, with its own JRE beside it.
 install -m 0644 "$agent_jar" "$fs/opt/memhygiene-agent/memhygiene-guest-agent.jar"
 install -m 0644 "$agent_lib"/*.jar "$fs/opt/memhygiene-agent/lib/"
-install -m 0755 "$root/guest-agent/src/main/dist/memhygiene-agent" "$fs/opt/memhygiene-agent/bin/memhygiene-agent"
+install -m 0755 "$agent_launcher" "$fs/opt/memhygiene-agent/bin/memhygiene-agent"
 jre="$fs/opt/memhygiene-agent/jre"
 jlink --add-modules "$modules" --output "$jre" --strip-debug --no-man-pages --no-header-files \
   --compress=2 --strip-native-debug-symbols=exclude-debuginfo-files --dedup-legal-notices=error-if-not-same-content

@@ -42,7 +42,7 @@ import picocli.CommandLine.Spec;
         description = "Zeroes freed guest memory so the host's KSM can merge it with the zero page.",
         subcommands = {AgentCommand.Scrub.class, AgentCommand.Posture.class, AgentCommand.CanaryProbe.class,
                 CommandLine.HelpCommand.class})
-final class AgentCommand implements Callable<Integer> {
+public final class AgentCommand implements Callable<Integer> {
     @Option(names = AgentMain.LISTEN, paramLabel = "ADDRESS",
             description = "Serve on unix:PATH, tcp:127.0.0.1:PORT or a character device path instead of the"
                     + " config file's listen (default /dev/virtio-ports/org.memhygiene.agent.0).")
