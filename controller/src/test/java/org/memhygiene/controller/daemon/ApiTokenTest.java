@@ -13,6 +13,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -47,6 +48,7 @@ class ApiTokenTest {
     void aTokenFileThatHoldsNoUsableTokenIsRefusedNamingIt() throws IOException {
         Path token = dir.resolve("token");
         Files.writeString(token, "");
+        Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
         assertEquals("api.token_file " + token + " is empty: expected a secret",
                 assertThrows(IllegalArgumentException.class, config(token)::apiToken).getMessage());
         Files.writeString(token, "\n");
