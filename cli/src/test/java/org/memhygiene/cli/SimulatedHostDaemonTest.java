@@ -14,6 +14,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -92,8 +93,12 @@ class SimulatedHostDaemonTest {
     void streamClientsThatDoNotReadStallNeitherSamplingNorTheOtherClients(@TempDir Path dir) throws Exception {
         // 64 guests: one event is about 150 KB, so a stalled client's socket buffers (at most tcp_wmem's 4 MiB
         // on the daemon's side, 4 KiB on the client's) hold at most ~30 events, and 100 samples overflow its queue.
-        SimulatedHost host = SimulatedHost.load(Path.of(getClass().getResource("/scenarios/many-small-guests.yaml").toURI()),
-                Clock.systemUTC(), 1);
+        // The scenario comes from the controller's test jar (a jar: URI under `verify`), so copy it out to load it.
+        Path scenario = dir.resolve("many-small-guests.yaml");
+        try (InputStream in = getClass().getResourceAsStream("/scenarios/many-small-guests.yaml")) {
+            Files.copy(in, scenario);
+        }
+        SimulatedHost host = SimulatedHost.load(scenario, Clock.systemUTC(), 1);
         List<Socket> stalled = new ArrayList<>();
         try (Daemon daemon = Daemon.start(host, settings(dir, Duration.ofMillis(100)), true, Clock.systemUTC())) {
             for (int i = 0; i < 4; i++) {

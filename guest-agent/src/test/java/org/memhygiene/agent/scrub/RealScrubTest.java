@@ -63,7 +63,8 @@ class RealScrubTest {
         assertEquals(400 * MIB, report.bytesZeroed());
         assertEquals(7, report.chunksCompleted(), "six 64 MiB chunks and one of 16 MiB");
         long peakGrowth = SelfStatus.statusBytes("VmHWM") - rssBefore;
-        assertTrue(peakGrowth >= 390 * MIB, "RSS rose by only " + peakGrowth / MIB + " MiB during the scrub");
+        // The JVM's own RSS moves by a few MiB meanwhile (GC, JIT): the same 24 MiB of slack as below.
+        assertTrue(peakGrowth >= 400 * MIB - 24 * MIB, "RSS rose by only " + peakGrowth / MIB + " MiB during the scrub");
         long rssGrowth = SelfStatus.statusBytes("VmRSS") - rssBefore;
         assertTrue(rssGrowth < 24 * MIB, "RSS still " + rssGrowth / MIB + " MiB above the start");
         // MemFree is the whole machine's, and on the firecracker VMs this project's CI runs on it is not this
