@@ -24,7 +24,6 @@ import java.util.Set;
 import java.util.UUID;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.ksm.KsmKnob;
-import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.posture.SwapDevice;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.core.units.Durations;
@@ -308,7 +307,7 @@ public final class ScenarioParser {
         }
 
         private Scenario.Host host(Field f) {
-            long pageSize = LinuxMemory.pageSizeBytes();
+            long pageSize = DEFAULT_PAGE_SIZE_BYTES;
             if (f.node() == null) {
                 return new Scenario.Host(0, pageSize, DEFAULT_KSMD_NANOS_PER_PAGE, DEFAULT_HZ, 0, 0, SwapDevice.Kind.UNENCRYPTED);
             }
@@ -751,6 +750,12 @@ public final class ScenarioParser {
         }
     }
 
+    /**
+     * A scenario is a deterministic model, so its page size does not follow the machine it runs on (a 64 KiB-page
+     * host would otherwise give another answer for the same file): x86-64's and most hosts' 4 KiB unless
+     * {@code host.page_size} says otherwise.
+     */
+    public static final long DEFAULT_PAGE_SIZE_BYTES = 4096;
     /** ns of ksmd CPU per page scanned: 4,118 measured by bench/sim-throughput.sh here (docs/PERFORMANCE.md, "Simulator"). */
     public static final double DEFAULT_KSMD_NANOS_PER_PAGE = 4100;
     /** The guest kernel release a scenario's guests report unless they say otherwise: Debian 12's. */
