@@ -10,6 +10,7 @@ import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
+import org.memhygiene.controller.api.LoopbackApi;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -40,13 +41,6 @@ import org.memhygiene.simulator.SimulatedHost;
 class SimulatedHostDaemonTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private String get(int port, String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), path + ": " + r.body());
-        return r.body();
-    }
-
     private static DaemonConfig settings(Path dir, Duration interval) {
         DaemonConfig d = DaemonConfig.defaults();
         return new DaemonConfig(d.libvirtUri(), interval, interval, d.agentInterval(),
@@ -62,19 +56,19 @@ class SimulatedHostDaemonTest {
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < deadline) {
                 Thread.sleep(500);
-                vms = Json.mapper().readTree(get(daemon.apiPort(), "/api/v1/vms"));
-                JsonNode ksm = Json.mapper().readTree(get(daemon.apiPort(), "/api/v1/snapshot")).findPath("full_scans");
+                vms = Json.mapper().readTree(LoopbackApi.getOk(daemon.apiPort(), "/api/v1/vms"));
+                JsonNode ksm = Json.mapper().readTree(LoopbackApi.getOk(daemon.apiPort(), "/api/v1/snapshot")).findPath("full_scans");
                 if (vms.path("vms").size() >= 6 && ksm.asLong() >= 1) {
                     break;
                 }
             }
             assertEquals("sim:///demo", vms.path("uri").asText(), vms.toString());
-            JsonNode snapshot = Json.mapper().readTree(get(daemon.apiPort(), "/api/v1/snapshot"));
+            JsonNode snapshot = Json.mapper().readTree(LoopbackApi.getOk(daemon.apiPort(), "/api/v1/snapshot"));
             assertTrue(snapshot.findPath("full_scans").asLong() >= 1, "ksmd scanned the simulated host: " + snapshot.findPath("ksm"));
             assertTrue(vms.path("vms").size() >= 6, vms.toString());
-            String metrics = get(daemon.apiPort(), "/metrics");
+            String metrics = LoopbackApi.getOk(daemon.apiPort(), "/metrics");
             assertTrue(metrics.contains("memhygiene_ksm_zero_pages"), metrics);
-            assertTrue(get(daemon.apiPort(), "/api/v1/status").contains("simulator: scenario 'demo'"));
+            assertTrue(LoopbackApi.getOk(daemon.apiPort(), "/api/v1/status").contains("simulator: scenario 'demo'"));
         }
     }
 

@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import org.memhygiene.controller.api.LoopbackApi;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -27,14 +24,6 @@ import org.memhygiene.core.ksm.ProcessKsmReader;
  * served, and libvirt shows down in /metrics and GET /api/v1/status.
  */
 class DaemonWithoutLibvirtTest {
-    private final HttpClient http = HttpClient.newHttpClient();
-
-    private String get(int port, String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertEquals(200, r.statusCode(), path + ": " + r.body());
-        return r.body();
-    }
 
     @Test
     void ksmAndHostMemoryAreServedAndLibvirtShowsDown(@TempDir Path dir) throws Exception {
@@ -48,7 +37,7 @@ class DaemonWithoutLibvirtTest {
         LinuxHost host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, KsmSysfs.DEFAULT_ROOT,
                 ProcessKsmReader.DEFAULT_ROOT, Path.of("/sys"), Clock.systemUTC());
         try (Daemon daemon = Daemon.start(host, settings, true, Clock.systemUTC())) {
-            JsonNode status = Json.mapper().readTree(get(daemon.apiPort(), "/api/v1/status"));
+            JsonNode status = Json.mapper().readTree(LoopbackApi.getOk(daemon.apiPort(), "/api/v1/status"));
             assertTrue(status.get("samples").asLong() >= 1, status.toString());
             JsonNode sources = status.get("sources");
             assertEquals("ksm", sources.get(0).get("name").asText(), sources.toString());
@@ -61,12 +50,12 @@ class DaemonWithoutLibvirtTest {
             assertFalse(libvirt.get("stale").asBoolean(), "never read: no figures to be stale");
             assertTrue(libvirt.get("error").asText().contains(uri), libvirt.toString());
 
-            JsonNode snapshot = Json.mapper().readTree(get(daemon.apiPort(), "/api/v1/snapshot"));
+            JsonNode snapshot = Json.mapper().readTree(LoopbackApi.getOk(daemon.apiPort(), "/api/v1/snapshot"));
             assertTrue(snapshot.at("/ksm/stats/pages_to_scan").isNumber(), "KSM is served: " + snapshot.get("ksm"));
             assertTrue(snapshot.at("/memory/mem_total_bytes").asLong() > 0, "host memory is served");
             assertEquals(0, snapshot.get("vms").size());
 
-            String metrics = get(daemon.apiPort(), "/metrics");
+            String metrics = LoopbackApi.getOk(daemon.apiPort(), "/metrics");
             assertTrue(metrics.contains("memhygiene_source_up{source=\"libvirt\"} 0.0"), metrics);
             assertTrue(metrics.contains("memhygiene_source_up{source=\"ksm\"} 1.0"), metrics);
             assertTrue(metrics.contains("memhygiene_ksm_pages_to_scan "), "the KSM metrics are there");
