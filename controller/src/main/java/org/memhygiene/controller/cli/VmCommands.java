@@ -345,11 +345,11 @@ final class VmCommands {
 
     /** A page count of a measurement as bytes; "-" when the method does not measure it. */
     private static String pages(GuestMemory m, OptionalLong count) {
-        return count.isPresent() ? ByteSize.format(count.getAsLong() * m.pageSizeBytes()) : "-";
+        return bytes(m.inBytes(count));
     }
 
     private static String pageBytes(Optional<GuestMemory> m, java.util.function.Function<GuestMemory.Pages, OptionalLong> state) {
-        return m.map(measured -> pages(measured, state.apply(measured.pages()))).orElse("-");
+        return bytes(m.map(measured -> measured.bytes(state)).orElse(OptionalLong.empty()));
     }
 
     private static String bytes(OptionalLong value) {

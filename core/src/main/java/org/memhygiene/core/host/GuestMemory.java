@@ -3,6 +3,7 @@ package org.memhygiene.core.host;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.Function;
 
 /**
  * One completed pass over a VM's guest RAM, as its QEMU process maps it: how many pages are in each
@@ -137,8 +138,17 @@ public record GuestMemory(
     }
 
     public OptionalLong reclaimedBytes() {
-        OptionalLong pagesReclaimed = reclaimedPages();
-        return pagesReclaimed.isPresent() ? OptionalLong.of(pagesReclaimed.getAsLong() * pageSizeBytes) : OptionalLong.empty();
+        return inBytes(reclaimedPages());
+    }
+
+    /** A state's pages in bytes, e.g. {@code bytes(Pages::zero)}; empty when the method does not measure it. */
+    public OptionalLong bytes(Function<Pages, OptionalLong> state) {
+        return inBytes(state.apply(pages));
+    }
+
+    /** A count of pages of this measurement in bytes; empty stays empty. */
+    public OptionalLong inBytes(OptionalLong pageCount) {
+        return pageCount.isPresent() ? OptionalLong.of(pageCount.getAsLong() * pageSizeBytes) : OptionalLong.empty();
     }
 
     /** Guest RAM pages the QEMU process's RSS counts: resident + KSM-mapped (present with page states only). */
