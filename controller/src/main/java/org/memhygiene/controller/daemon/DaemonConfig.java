@@ -150,7 +150,10 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     /** guest_memory: {method: auto|pagemap|pagemap_scan|smaps_rollup|off, qemu_pid_dir: DIR}. */
     private static GuestMemorySettings guestMemory(JsonNode node, GuestMemorySettings defaults) {
         Optional<GuestMemoryMethod> method = defaults.method();
-        if (node.has("method")) {
+        // YAML 1.1 reads an unquoted off as false: the admin meant the word.
+        if (node.has("method") && node.get("method").isBoolean() && !node.get("method").asBoolean()) {
+            method = Optional.empty();
+        } else if (node.has("method")) {
             String text = text(node, "method", "");
             try {
                 method = text.equals("off") ? Optional.empty() : Optional.of(GuestMemoryMethod.parse(text));

@@ -87,6 +87,13 @@ public final class GuestMemoryMonitor implements AutoCloseable {
     private final Map<String, String> asked = new ConcurrentHashMap<>();
     private final List<Entry> order = new ArrayList<>();
     private long samples;
+    /**
+     * The time the passes may still take, carried from sample to sample: {@link PassBudget#maxPerSample()}
+     * more each sample, at most that much saved up, and what a sample took over it (a chunk that ran long,
+     * a smaps_rollup read, which cannot be cut: tens of ms for 4 GiB of small pages) owed by the next ones.
+     * So the passes take at most the budget on average, whatever a single read costs.
+     */
+    private long timeCreditNanos;
 
     private GuestMemoryMonitor(PassBudget budget, GuestMemoryPass.Tools tools, PfnTable flags, PfnTable counts, Clock clock) {
         this.budget = budget;
@@ -251,8 +258,14 @@ public final class GuestMemoryMonitor implements AutoCloseable {
         if (passes.isEmpty()) {
             return;
         }
+        long perSample = budget.maxPerSample().toNanos();
+        timeCreditNanos = Math.min(timeCreditNanos + perSample, perSample);
+        if (timeCreditNanos <= 0) {
+            return; // paying off a sample that took longer than the budget
+        }
         long credit = budget.pagesPerSample();
-        long deadline = System.nanoTime() + budget.maxPerSample().toNanos();
+        long start = System.nanoTime();
+        long deadline = start + timeCreditNanos;
         Instant freshUntil = clock.instant().minus(budget.minRefresh());
         order.clear();
         order.addAll(passes.values());
@@ -276,6 +289,7 @@ public final class GuestMemoryMonitor implements AutoCloseable {
             }
             followUp(entry, before, pass.latest());
         }
+        timeCreditNanos -= System.nanoTime() - start;
     }
 
     /**

@@ -51,8 +51,11 @@ final class GuestMemoryPass implements AutoCloseable {
         }
     }
 
-    /** Pages PAGEMAP_SCAN walks per call: about 0.3 ms of the kernel's time where every page differs from the next. */
-    static final int SCAN_CHUNK_PAGES = 16384;
+    /**
+     * Pages PAGEMAP_SCAN walks per call (256 MiB of 4 KiB pages): 0.6-1.4 ms of the kernel's time for small
+     * pages, 13 µs for huge ones; each call also costs tens of µs of its own, 2-4 ns a page at 16 Ki pages.
+     */
+    static final int SCAN_CHUNK_PAGES = 65536;
 
     private static final GuestMemory.Pages NOT_MEASURED = new GuestMemory.Pages(OptionalLong.empty(),
             OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),

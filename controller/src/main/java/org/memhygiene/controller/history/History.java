@@ -94,9 +94,11 @@ public final class History implements AutoCloseable {
         this.interval = interval;
         this.clock = clock;
         try {
-            // A 4 MiB page cache (H2's default is 16 MiB): the daemon appends and reads recent ranges.
+            // A 4 MiB page cache (H2's default is 16 MiB): the daemon appends and reads recent ranges. Commits
+            // are written within 10 s (H2's default: 0.5 s), so its background writer wakes every 3.3 s, not 6
+            // times a second (docs/PERFORMANCE.md); a crash can lose the last recorded sample, no more.
             connection = DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath()
-                    + ";DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=4096");
+                    + ";DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=4096;WRITE_DELAY=10000");
             migrate();
             // One transaction per sample: 51 rows for 50 VMs cost one commit, not 51.
             connection.setAutoCommit(false);

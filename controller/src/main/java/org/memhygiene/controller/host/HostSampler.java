@@ -45,8 +45,12 @@ import org.memhygiene.core.ksm.KsmSample;
  * keeps its row with those parts empty.
  */
 public final class HostSampler {
-    /** How long a domain's parsed XML is reused while its state stays the same. */
-    static final Duration XML_REFRESH = Duration.ofSeconds(30);
+    /**
+     * How long a domain's parsed XML (and its QEMU pid) is reused while its state stays the same: an edit
+     * of a running domain's configuration (posture metadata, balloon) shows within this; a start, stop or
+     * restart at once. 30 s cost 12 % of the sampling thread's CPU with 50 domains (docs/PERFORMANCE.md).
+     */
+    static final Duration XML_REFRESH = Duration.ofMinutes(2);
 
     private record CachedXml(DomainState state, Instant readAt, Optional<DomainXml> xml) {
     }
@@ -60,6 +64,9 @@ public final class HostSampler {
 
     /** An agent's scrub counters as last seen, to notice a scrub. */
     private record ScrubsSeen(long scrubsRun, long bytesZeroed) {
+        boolean same(long runs, long bytes) {
+            return scrubsRun == runs && bytesZeroed == bytes;
+        }
     }
 
     /** What libvirt says in one sample: the domains and their configuration. */
@@ -123,8 +130,8 @@ public final class HostSampler {
 
     /**
      * The pid of the running domain's QEMU process, looked up again when the domain changed state, after
-     * {@link #XML_REFRESH}, or when the process is gone; a pid file and a command line per VM per sample
-     * would be work for nothing.
+     * {@link #XML_REFRESH}, or when its ksm_stat found the process gone; a pid file and a command line (or
+     * a stat of /proc/PID) per VM per sample would be work for nothing.
      */
     private OptionalInt qemuPid(DomainSample domain) {
         if (domainKsm.isEmpty()) {
@@ -132,12 +139,14 @@ public final class HostSampler {
         }
         CachedPid cached = pidCache.get(domain.uuid());
         Instant now = clock.instant();
-        boolean alive = cached != null && (cached.exited() || cached.pid().isEmpty() || domainKsm.get().running(cached.pid().getAsInt()));
-        if (cached == null || !alive || cached.state() != domain.state() || now.isAfter(cached.foundAt().plus(XML_REFRESH))) {
+        if (cached == null || cached.state() != domain.state() || now.isAfter(cached.foundAt().plus(XML_REFRESH))) {
             OptionalInt found = domainKsm.get().locate(domain.name());
             boolean exited = found.isEmpty() && cached != null && cached.pid().isPresent() && cached.state() == domain.state();
             // A QEMU process gone while libvirt still says the domain runs keeps its pid: its guest memory
             // then says the process exited, rather than the VM losing its figure without a word.
+            if (cached != null && cached.pid().isPresent() && !exited && !found.equals(cached.pid())) {
+                domainKsm.get().forget(cached.pid().getAsInt());
+            }
             cached = new CachedPid(domain.state(), now, exited ? cached.pid() : found, exited);
             pidCache.put(domain.uuid(), cached);
         }
@@ -146,13 +155,18 @@ public final class HostSampler {
 
     /** Asks for a pass of a VM whose agent's scrub counters moved since the last sample. */
     private void noticeScrub(DomainSample domain, AgentSample agent) {
-        agent.stats().ifPresent(stats -> {
-            ScrubsSeen now = new ScrubsSeen(stats.scrub().scrubsRun(), stats.scrub().totalBytesZeroed());
-            ScrubsSeen before = scrubsSeen.put(domain.uuid(), now);
-            if (before != null && !before.equals(now)) {
+        if (agent.stats().isEmpty()) {
+            return;
+        }
+        long runs = agent.stats().get().scrub().scrubsRun();
+        long bytes = agent.stats().get().scrub().totalBytesZeroed();
+        ScrubsSeen before = scrubsSeen.get(domain.uuid());
+        if (before == null || !before.same(runs, bytes)) {
+            scrubsSeen.put(domain.uuid(), new ScrubsSeen(runs, bytes));
+            if (before != null) {
                 refreshSoon(domain.name(), "its agent scrubbed");
             }
-        });
+        }
     }
 
     /**
@@ -205,6 +219,10 @@ public final class HostSampler {
             OptionalInt pid = running ? qemuPid(domain) : OptionalInt.empty();
             Optional<DomainKsm> processKsm = pid.isPresent()
                     ? domainKsm.flatMap(reader -> reader.read(domain.name(), pid.getAsInt())) : Optional.empty();
+            if (pid.isPresent() && processKsm.isEmpty() && !domainKsm.get().running(pid.getAsInt())) {
+                // Its ksm_stat did not answer because the process is gone: look the domain's QEMU up again next sample.
+                pidCache.computeIfPresent(domain.uuid(), (uuid, c) -> c.exited() ? c : new CachedPid(c.state(), Instant.MIN, c.pid(), false));
+            }
             if (pid.isPresent() && domain.maxMemoryBytes() > 0) {
                 targets.add(new GuestMemoryTarget(domain.name(), pid.getAsInt(), domain.maxMemoryBytes(),
                         domain.balloonStats().rssBytes()));
@@ -227,7 +245,13 @@ public final class HostSampler {
         }
         sources.retainAgents(agentSources);
         Set<String> listedUuids = listed.configs().keySet();
-        pidCache.keySet().retainAll(listedUuids);
+        pidCache.entrySet().removeIf(e -> {
+            boolean gone = !listedUuids.contains(e.getKey());
+            if (gone) {
+                e.getValue().pid().ifPresent(pid -> domainKsm.ifPresent(reader -> reader.forget(pid)));
+            }
+            return gone;
+        });
         scrubsSeen.keySet().retainAll(listedUuids);
         if (guestMemory.isPresent()) {
             // Last, after libvirt and the agents: the passes take the rest of the sample's budget and no lock of theirs.

@@ -49,6 +49,7 @@ public final class LinuxHost implements HostBackend {
     private final Optional<Path> procRoot;
     private final Path sysRoot;
     private final Optional<GuestMemoryMonitor> guestMemory;
+    private final Optional<DomainKsmReader> domainKsm;
 
     /**
      * @param uri          the libvirt connection URI
@@ -84,12 +85,12 @@ public final class LinuxHost implements HostBackend {
         // where the settings name the pid directory (qemu:///embed, a test-driver host standing in for one).
         Optional<Path> pidDir = local ? guestMemory.qemuPidDir().or(() -> QemuProcessLocator.pidDirFor(uri, System.getenv()))
                 : Optional.empty();
-        Optional<DomainKsmReader> domainKsm = pidDir
+        this.domainKsm = pidDir
                 .map(pids -> new DomainKsmReader(new QemuProcessLocator(pids, procRoot), new ProcessKsmReader(procRoot)));
-        this.guestMemory = domainKsm.isPresent() ? guestMemory.method().map(method -> GuestMemoryMonitor.open(procRoot,
+        this.guestMemory = this.domainKsm.isPresent() ? guestMemory.method().map(method -> GuestMemoryMonitor.open(procRoot,
                 sysRoot.resolve("kernel/mm/transparent_hugepage"), page, guestMemory.budget(), method, clock)) : Optional.empty();
         this.agents = new AgentLinks(agentTimeout, agentRefresh, 32, clock);
-        this.sampler = new HostSampler(ksm, hostProc, inventory, domainKsm, agents, uri, page, clock, this.guestMemory);
+        this.sampler = new HostSampler(ksm, hostProc, inventory, this.domainKsm, agents, uri, page, clock, this.guestMemory);
     }
 
     /** This machine's KSM, /proc and /sys; agents asked on every snapshot when {@code agentRefresh} is zero. */
@@ -200,5 +201,6 @@ public final class LinuxHost implements HostBackend {
         agents.close();
         libvirt.close();
         guestMemory.ifPresent(GuestMemoryMonitor::close);
+        domainKsm.ifPresent(DomainKsmReader::close);
     }
 }
