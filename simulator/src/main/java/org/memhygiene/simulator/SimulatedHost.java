@@ -23,6 +23,7 @@ import org.memhygiene.core.host.DomainKsm;
 import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.core.host.DomainState;
 import org.memhygiene.core.host.DomainXml;
+import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostMemory;
@@ -262,7 +263,28 @@ public final class SimulatedHost implements HostBackend {
                     OptionalLong.of(g.zeroMergedPages), OptionalLong.of(g.mergingPages), OptionalLong.of(profit),
                     Optional.of(false), Optional.of(g.mergeable()))));
         }
-        return new VmSnapshot(domain, Optional.of(xml), ksm, agent(g, hygiene, at, page));
+        return new VmSnapshot(domain, Optional.of(xml), ksm, agent(g, hygiene, at, page), guestMemory(g, at, page));
+    }
+
+    /**
+     * The guest's RAM as a pagemap pass would classify it (docs/RECLAIM.md), from the model, which knows
+     * every page's state: zero-mapped, mapped to a KSM page, private, not present, discarded after free page
+     * reporting (given back). The model has no huge pages and no swap. What sharing saves the guest is its
+     * share of the host's: its KSM mappings × (mappings − KSM pages) / mappings.
+     */
+    private Optional<GuestMemory> guestMemory(Guest g, Instant at, long page) {
+        if (!g.running) {
+            return Optional.empty();
+        }
+        var stable = sim.model().stable;
+        long saved = stable.liveSharers() == 0 ? 0
+                : Math.round((double) g.liveMergedPages * (stable.liveSharers() - stable.liveNodes()) / stable.liveSharers());
+        long resident = g.presentPages - g.zeroMergedPages - g.liveMergedPages;
+        GuestMemory.Pages pages = new GuestMemory.Pages(OptionalLong.of(resident), OptionalLong.of(0), OptionalLong.of(0),
+                OptionalLong.of(g.liveMergedPages), OptionalLong.of(saved), OptionalLong.of(g.zeroMergedPages), OptionalLong.of(0),
+                OptionalLong.of(0), OptionalLong.of(g.pages - g.presentPages), OptionalLong.of(g.reportedPages));
+        return Optional.of(new GuestMemory(GuestMemory.Method.SIMULATOR, Optional.empty(), g.pid, page, g.pages, pages,
+                OptionalLong.of(g.presentPages - g.zeroMergedPages), at, at, 0));
     }
 
     private AgentSample agent(Guest g, GuestHygiene hygiene, Instant at, long page) {

@@ -15,6 +15,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostNotAvailableException;
 import org.memhygiene.core.host.HostRefusedException;
@@ -63,6 +64,41 @@ class SimulatedHostTest {
             assertTrue(s.vms().stream().anyMatch(v -> v.agent().posture().stream()
                     .anyMatch(f -> f.id().equals("guest.init_on_free.on"))), "one guest runs init_on_free");
             assertTrue(s.vms().stream().anyMatch(v -> v.agent().status() == AgentStatus.NO_CHANNEL));
+        }
+    }
+
+    @Test
+    void eachRunningGuestsMemoryComesFromTheModelPageByPageAndAgreesWithItsExposure() {
+        ManualClock clock = new ManualClock();
+        try (SimulatedHost host = SimulatedHost.builtin(clock, 60)) {
+            clock.now = clock.now.plusSeconds(20);
+            HostSnapshot s = host.snapshot();
+            Exposure exposure = host.exposure();
+            long sharing = 0;
+            long zeroTotal = 0;
+            for (VmSnapshot vm : s.vms()) {
+                if (vm.guestMemory().isEmpty()) {
+                    assertFalse(vm.domain().state().hasQemuProcess(), vm.domain().name() + " runs but has no guest memory");
+                    continue;
+                }
+                GuestMemory m = vm.guestMemory().get();
+                assertEquals(GuestMemory.Method.SIMULATOR, m.method());
+                assertEquals("simulator (model)", m.methodDescription());
+                GuestMemory.Pages p = m.pages();
+                assertEquals(vm.domain().maxMemoryBytes() / s.pageSizeBytes(), m.guestRamPages());
+                assertEquals(m.guestRamPages(), p.resident().getAsLong() + p.ksm().getAsLong() + p.zero().getAsLong()
+                        + p.hugeZero().getAsLong() + p.swapped().getAsLong() + p.notPresent().getAsLong(), "states add up: " + m);
+                Exposure.VmReclaim reclaim = exposure.vms().stream().filter(r -> r.name().equals(vm.domain().name()))
+                        .findFirst().orElseThrow();
+                assertEquals(reclaim.zeroPageBytes() + reclaim.freePageReportingBytes(), vm.reclaimedBytes().getAsLong(),
+                        vm.domain().name() + ": zero-mapped + given back = the model's zero pages + reported pages");
+                assertEquals(reclaim.sharingBytes(), p.ksmSaved().getAsLong() * s.pageSizeBytes(), 1.0 * s.pageSizeBytes());
+                sharing += p.ksmSaved().getAsLong();
+                zeroTotal += p.zero().getAsLong();
+            }
+            KsmStats ksm = s.ksm().orElseThrow().stats();
+            assertEquals(ksm.ksmZeroPages().getAsLong(), zeroTotal, "the model's zero pages are KSM's");
+            assertTrue(zeroTotal > 0 && sharing > 0, "20 simulated minutes merge something");
         }
     }
 

@@ -128,14 +128,20 @@ public final class HistoryLoader {
         for (int i = 0; i < n; i++) {
             JsonNode p = points.get(i);
             times[i] = seconds(p);
-            // sharing, zero, free page reporting, MemFree, MemAvailable, scan rate, ksmd CPU
-            rows[i] = new double[] {number(p, "saved_by_sharing_bytes"), number(p, "saved_by_zero_pages_bytes"), Double.NaN,
+            // sharing, zero, given back, MemFree, MemAvailable, scan rate, ksmd CPU: measured page by page where the
+            // sample has it (schema 3), else the KSM counters (docs/HISTORY.md)
+            rows[i] = new double[] {either(p, "ksm_sharing_saved_bytes", "saved_by_sharing_bytes"),
+                    either(p, "zero_mapped_bytes", "saved_by_zero_pages_bytes"), number(p, "given_back_bytes"),
                     Double.NaN, number(p, "mem_available_bytes"), Double.NaN, Double.NaN};
         }
         return new Rows(times, rows);
     }
 
-    /** One VM's history: ksm_saved_bytes is its merged plus zero pages (docs/API.md), so sharing is the difference. */
+    /**
+     * One VM's history: its pages measured page by page where the sample has them (schema 3); else the
+     * KSM-accounted ksm_saved_bytes, its merged plus zero pages (docs/API.md), so sharing is the difference.
+     * The page columns are ksm_stat's either way.
+     */
     private static Rows vmRows(JsonNode points, long pageBytes) {
         int n = points.size();
         double[] times = new double[n];
@@ -146,8 +152,12 @@ public final class HistoryLoader {
             double saved = number(p, "ksm_saved_bytes");
             double zero = number(p, "zero_page_bytes");
             double sharing = Double.isNaN(saved) ? Double.NaN : saved - (Double.isNaN(zero) ? 0 : zero);
-            // sharing, zero, free page reporting, merged pages, zero pages
-            rows[i] = new double[] {sharing, zero, Double.NaN, sharing / pageBytes, zero / pageBytes};
+            double measuredSharing = number(p, "ksm_sharing_saved_bytes");
+            double measuredZero = number(p, "zero_mapped_bytes");
+            // sharing, zero, given back, merged pages, zero pages
+            rows[i] = new double[] {Double.isNaN(measuredSharing) ? sharing : measuredSharing,
+                    Double.isNaN(measuredZero) ? zero : measuredZero, number(p, "given_back_bytes"), sharing / pageBytes,
+                    zero / pageBytes};
         }
         return new Rows(times, rows);
     }
@@ -159,6 +169,12 @@ public final class HistoryLoader {
         } catch (DateTimeParseException e) {
             throw new ApiException(0, "history point at = '" + at + "': expected an ISO-8601 instant from the controller");
         }
+    }
+
+    /** {@code key}'s number, else {@code otherwise}'s: a figure measured page by page before its KSM-accounted stand-in. */
+    private static double either(JsonNode node, String key, String otherwise) {
+        double value = number(node, key);
+        return Double.isNaN(value) ? number(node, otherwise) : value;
     }
 
     private static double number(JsonNode node, String key) {

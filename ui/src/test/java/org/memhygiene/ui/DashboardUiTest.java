@@ -55,7 +55,7 @@ class DashboardUiTest {
             f.window.overview().refresh();
             return List.copyOf(f.window.overview().reclaimedChart().chart().getData());
         });
-        assertEquals(java.util.Set.of("KSM sharing (non-zero pages)", "zero pages", "free page reporting"),
+        assertEquals(java.util.Set.of("KSM sharing (non-zero pages)", "zero pages", "given back (free page reporting, balloon)"),
                 reclaimed.stream().map(XYChart.Series::getName).collect(java.util.stream.Collectors.toSet()));
         XYChart.Series<Number, Number> sharing = f.window.overview().reclaimedChart().series(DashboardModel.SHARING);
         XYChart.Series<Number, Number> zero = f.window.overview().reclaimedChart().series(DashboardModel.ZERO);

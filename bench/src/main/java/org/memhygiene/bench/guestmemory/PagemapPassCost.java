@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import org.memhygiene.controller.guestmemory.FastKsm;
+import org.memhygiene.controller.guestmemory.GuestMemoryMethod;
 import org.memhygiene.controller.guestmemory.GuestMemoryMonitor;
 import org.memhygiene.controller.guestmemory.GuestMemoryTarget;
 import org.memhygiene.controller.guestmemory.GuestRamChild;
@@ -29,21 +30,25 @@ import org.memhygiene.core.procmem.Smaps;
  *   PagemapPassCost [GIB [ROUNDS]]      (defaults: 4 GiB, 7 rounds)
  * </pre>
  *
- * Two real processes stand in for a QEMU process's guest RAM (guest_ram_child.c), one at a time:
+ * Three real processes stand in for a QEMU process's guest RAM (guest_ram_child.c), one at a time:
  * <ol>
  * <li>"small pages after a scrub": a MADV_MERGEABLE, MADV_NOHUGEPAGE mapping of GIB, a quarter each
  *     of distinct data (private), identical data (merged by the real KSM: KSM-shared), data zeroed and
  *     merged with the zero page (use_zero_pages=1), and never touched;</li>
  * <li>"THP, all written": a MADV_HUGEPAGE mapping of GIB, every page written (transparent huge pages
- *     where the kernel has them), as a guest's RAM before KSM splits it.</li>
+ *     where the kernel has them), as a guest's RAM before KSM splits it;</li>
+ * <li>"an idle scrubbed guest": 32 MiB written, three quarters mapped to the zero page (read), the rest
+ *     never touched: the stand-in QEMU of bench/daemon-footprint.sh.</li>
  * </ol>
- * For each, ROUNDS rounds after one warm-up alternate a whole pass of {@link GuestMemoryMonitor} and one
- * read of the process's /proc/PID/smaps_rollup (the reference), and print the thread CPU time (user +
- * system, what counts against the daemon's CPU target) and wall time of each, their medians per page and
- * their ratio. Then the daemon's case: the monitor with the default {@link PassBudget} over 50 VMs (50
- * targets on the same process, each its own pass and pagemap file), {@value #SAMPLES} samples back to
- * back: CPU per sample, which at one sample a second is the share of a core, and how many samples a
- * round over all 50 takes. Not JMH: one pass is tens to hundreds of milliseconds of kernel work.
+ * For each, and for each way of reading the pages — pagemap+kpageflags, PAGEMAP_SCAN with kpageflags for
+ * the present small pages (as root), PAGEMAP_SCAN alone (as memhygiene.service) — ROUNDS rounds after one
+ * warm-up alternate a whole pass of {@link GuestMemoryMonitor} and one read of the process's
+ * /proc/PID/smaps_rollup (the reference), and print the thread CPU time (user + system, what counts
+ * against the daemon's CPU target) and wall time of each, their medians per page and their ratio. Then
+ * the daemon's case: the monitor with the default {@link PassBudget} over 50 VMs (50 targets on the same
+ * process, each its own pass and pagemap file), {@value #SAMPLES} samples back to back: CPU per sample,
+ * which at one sample a second is the share of a core, and how many samples a round over all 50 takes.
+ * Not JMH: one pass is tens to hundreds of milliseconds of kernel work.
  */
 public final class PagemapPassCost {
     private static final Path PROC = Path.of("/proc");
@@ -60,7 +65,7 @@ public final class PagemapPassCost {
         long bytes = (long) ((args.length > 0 ? Double.parseDouble(args[0]) : 4) * (1L << 30));
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 7;
         long pages = bytes / PAGE / 4 * 4;
-        System.out.printf(Locale.ROOT, "== pagemap pass vs smaps_rollup: %d MiB (%d pages of %d bytes), %d rounds; %s; %s%n",
+        System.out.printf(Locale.ROOT, "== guest-memory passes vs smaps_rollup: %d MiB (%d pages of %d bytes), %d rounds; %s; %s%n",
                 pages * PAGE >> 20, pages, PAGE, rounds, System.getProperty("java.vm.version"), kernel());
         try (GuestRamChild child = GuestRamChild.start()) {
             child.map(pages, false);
@@ -72,18 +77,36 @@ public final class PagemapPassCost {
             child.zero(0, 2 * quarter, quarter);
             child.mergeable(0);
             mergeWithKsm(child, quarter);
-            measure("small pages after a scrub", child, pages, rounds);
-            sustained("small pages after a scrub", child, pages);
+            everyMethod("small pages after a scrub", child, pages, rounds);
         }
         try (GuestRamChild child = GuestRamChild.start()) {
             child.map(pages, true);
             child.unique(0, 0, pages, 5);
-            measure("THP, all written", child, pages, rounds);
-            sustained("THP, all written", child, pages);
+            everyMethod("THP, all written", child, pages, rounds);
+        }
+        try (GuestRamChild child = GuestRamChild.start()) {
+            child.map(pages, false);
+            long written = (32L << 20) / PAGE;
+            child.unique(0, 0, written, 6);
+            child.read(0, written, pages * 3 / 4 - written);
+            everyMethod("an idle scrubbed guest", child, pages, rounds);
         }
     }
 
-    private static void measure(String scenario, GuestRamChild child, long pages, int rounds) {
+    private static void everyMethod(String scenario, GuestRamChild child, long pages, int rounds) {
+        record Way(GuestMemoryMethod method, GuestMemory.Method expected) {
+        }
+        for (Way way : List.of(new Way(GuestMemoryMethod.PAGEMAP, GuestMemory.Method.PAGEMAP),
+                new Way(GuestMemoryMethod.AUTO, GuestMemory.Method.PAGEMAP_SCAN_KPAGEFLAGS),
+                new Way(GuestMemoryMethod.PAGEMAP_SCAN, GuestMemory.Method.PAGEMAP_SCAN))) {
+            String label = scenario + ", " + way.expected().label();
+            measure(label, child, pages, rounds, way.method(), way.expected());
+            sustained(label, child, pages, way.method(), way.expected());
+        }
+    }
+
+    private static void measure(String scenario, GuestRamChild child, long pages, int rounds, GuestMemoryMethod method,
+            GuestMemory.Method expected) {
         List<Double> passCpu = new ArrayList<>();
         List<Double> passWall = new ArrayList<>();
         List<Double> rollupCpu = new ArrayList<>();
@@ -91,7 +114,7 @@ public final class PagemapPassCost {
         GuestMemory last = null;
         List<GuestMemoryTarget> target = List.of(new GuestMemoryTarget("vm", child.pid(), pages * PAGE));
         try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE,
-                new PassBudget(PassBudget.MAX_PAGES_PER_SAMPLE, Duration.ofMinutes(1)), Clock.systemUTC())) {
+                new PassBudget(PassBudget.MAX_PAGES_PER_SAMPLE, Duration.ofMinutes(1)), method, Clock.systemUTC())) {
             for (int round = 0; round <= rounds; round++) {
                 long cpu = THREADS.getCurrentThreadCpuTime();
                 long wall = System.nanoTime();
@@ -103,7 +126,7 @@ public final class PagemapPassCost {
                 long rss = Smaps.readRollup(PROC, child.pid()).rssBytes().getAsLong();
                 double rc = (THREADS.getCurrentThreadCpuTime() - cpu) / (double) pages;
                 double rw = (System.nanoTime() - wall) / (double) pages;
-                if (!last.method().equals(GuestMemory.Method.PAGEMAP)) {
+                if (last.method() != expected) {
                     throw new IllegalStateException("the pass fell back: " + last.methodDescription());
                 }
                 System.out.printf(Locale.ROOT, "  %s %d: pass %.1f ns/page CPU (%.1f wall), smaps_rollup %.2f ns/page CPU"
@@ -132,16 +155,18 @@ public final class PagemapPassCost {
     }
 
     /** The default budget over 50 VMs: CPU per sample, pages per sample, and the samples a round takes. */
-    private static void sustained(String scenario, GuestRamChild child, long pages) {
+    private static void sustained(String scenario, GuestRamChild child, long pages, GuestMemoryMethod method,
+            GuestMemory.Method expected) {
         List<GuestMemoryTarget> targets = new ArrayList<>();
         for (int vm = 0; vm < VMS; vm++) {
             targets.add(new GuestMemoryTarget("vm" + vm, child.pid(), pages * PAGE));
         }
-        PassBudget budget = PassBudget.DEFAULT;
+        // The daemon's budget, measuring again at once: back-to-back samples stand for hours of a real host.
+        PassBudget budget = new PassBudget(PassBudget.DEFAULT.pagesPerSample(), PassBudget.DEFAULT.maxPerSample());
         List<Double> cpuMillis = new ArrayList<>();
         long passes = 0;
         double partial = 0;
-        try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE, budget, Clock.systemUTC())) {
+        try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE, budget, method, Clock.systemUTC())) {
             Map<String, GuestMemory> previous = Map.of();
             for (int sample = 0; sample < SAMPLES; sample++) {
                 long cpu = THREADS.getCurrentThreadCpuTime();
@@ -150,7 +175,7 @@ public final class PagemapPassCost {
                 for (Map.Entry<String, GuestMemory> e : latest.entrySet()) {
                     if (e.getValue() != previous.get(e.getKey())) {
                         passes++;
-                        if (e.getValue().method() != GuestMemory.Method.PAGEMAP) {
+                        if (e.getValue().method() != expected) {
                             throw new IllegalStateException("the pass fell back: " + e.getValue().methodDescription());
                         }
                     }

@@ -75,7 +75,8 @@ final class DaemonCommands {
                     throw new CommandLine.ParameterException(spec.commandLine(), "scenario " + e.getMessage());
                 }
             } else {
-                backend = LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval());
+                backend = LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval(),
+                        settings.guestMemory());
             }
             Daemon daemon;
             try {

@@ -1,6 +1,9 @@
 package org.memhygiene.controller.cli;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
+import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.core.cli.DurationConverter;
@@ -21,9 +24,17 @@ final class LibvirtOptions {
             description = "How long one VM's agent may take to answer (default: ${DEFAULT-VALUE}).")
     Duration agentTimeout = Duration.ofSeconds(2);
 
-    /** The host of {@code --uri}, as every command sees it: through the backend's seam. */
+    @Option(names = "--qemu-pid-dir", paramLabel = "DIR",
+            description = "Where libvirt keeps the QEMU processes' pid files (default: the URI's driver's,"
+                    + " /run/libvirt/qemu for qemu:///system); the processes whose guest RAM is measured.")
+    Path qemuPidDir;
+
+    /**
+     * The host of {@code --uri}, as every command sees it: through the backend's seam. Its one sample
+     * measures every running VM's guest RAM with a whole pass, so the figures printed are exact and now.
+     */
     HostBackend open() {
-        return LinuxHost.of(uri, agentTimeout, Duration.ZERO);
+        return LinuxHost.of(uri, agentTimeout, Duration.ZERO, GuestMemorySettings.ONE_SHOT.withQemuPidDir(Optional.ofNullable(qemuPidDir)));
     }
 
     /**

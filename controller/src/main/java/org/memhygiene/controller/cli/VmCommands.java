@@ -5,7 +5,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -16,6 +21,7 @@ import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.posture.VmPosture;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.cli.DurationConverter;
+import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.NoSuchVmException;
@@ -41,8 +47,9 @@ final class VmCommands {
     }
 
     @Command(name = "vms", mixinStandardHelpOptions = true,
-            description = "One row per VM: state, memory, what KSM reclaimed, zero pages, its agent, balloon and"
-                    + " free page reporting, whether its memory may be shared.")
+            description = "One row per VM: state, memory, the guest RAM reclaimed from it (zero-mapped and given back,"
+                    + " measured page by page, with how), what ksm_stat accounts to it, its agent, balloon and free page"
+                    + " reporting, whether its memory may be shared.")
     static final class Vms implements Callable<Integer> {
         @Mixin
         LibvirtOptions libvirt;
@@ -80,21 +87,44 @@ final class VmCommands {
 
         static String table(HostSnapshot sample, HostPosture posture) {
             long page = sample.pageSizeBytes();
-            TextTable table = new TextTable("NAME", "STATE", "VCPUS>", "MEMORY>", "KSM SAVED>", "ZERO PAGES>", "UNUSED>",
-                    "AGENT", "BALLOON", "SHARING", "POSTURE", "SCORE>");
+            TextTable table = new TextTable("NAME", "STATE", "VCPUS>", "MEMORY>", "RECLAIMED>", "ZERO>", "GIVEN BACK>",
+                    "KSM SAVED>", "HOW", "KSM_STAT SAVED>", "KSM_STAT ZERO>", "UNUSED>", "AGENT", "BALLOON", "SHARING",
+                    "POSTURE", "SCORE>");
+            // One footnote per way of measuring, so that every RECLAIMED figure says how it was measured.
+            List<String> methods = new ArrayList<>();
+            Map<String, List<String>> byMethod = new LinkedHashMap<>();
             for (int i = 0; i < sample.vms().size(); i++) {
                 VmSnapshot vm = sample.vms().get(i);
+                Optional<GuestMemory> measured = vm.guestMemory();
+                String how = measured.map(m -> {
+                    String description = m.methodDescription();
+                    if (!methods.contains(description)) {
+                        methods.add(description);
+                    }
+                    byMethod.computeIfAbsent(description, d -> new ArrayList<>()).add(vm.domain().name());
+                    return "[" + (methods.indexOf(description) + 1) + "] " + age(m.ageMillis(sample.sampledAt()));
+                }).orElse("-");
                 table.row(vm.domain().name(), vm.domain().state().label(), vm.domain().vcpus(),
                         ByteSize.format(vm.domain().currentMemoryBytes()) + " / " + ByteSize.format(vm.domain().maxMemoryBytes()),
+                        bytes(vm.reclaimedBytes()), pageBytes(measured, GuestMemory.Pages::zero),
+                        pageBytes(measured, GuestMemory.Pages::givenBack), pageBytes(measured, GuestMemory.Pages::ksmSaved), how,
                         bytes(vm.ksmSavedBytes(page)), bytes(vm.zeroPageBytes(page)),
                         bytes(vm.domain().balloonStats().unusedBytes()), agent(vm.agent()), balloon(vm.config()),
                         vm.sharingAllowed().map(allowed -> allowed ? "allowed" : "off").orElse("?"),
                         vm.config().flatMap(DomainXml::posture).map(p -> p.name().toLowerCase(Locale.ROOT)).orElse("-"),
                         posture.vms().get(i).score());
             }
+            StringBuilder notes = new StringBuilder("\nRECLAIMED = ZERO (mapped to the zero page) + GIVEN BACK: guest RAM that"
+                    + " left its QEMU process's RSS (docs/RECLAIM.md); HOW: how it was measured, and how long before the sample."
+                    + "\nKSM_STAT: what /proc/PID/ksm_stat accounts to the QEMU process (merged + zero pages; not the zero pages"
+                    + " of split THPs).\n");
+            for (int i = 0; i < methods.size(); i++) {
+                notes.append("[").append(i + 1).append("] ").append(methods.get(i)).append(": ")
+                        .append(String.join(", ", byMethod.get(methods.get(i)))).append('\n');
+            }
             return "libvirt " + sample.uri() + ", " + sample.vms().size() + " domains, sampled in "
                     + sample.took().toMillis() + " ms; host posture score " + posture.hostScore()
-                    + " (memhygiene posture)\n\n" + table;
+                    + " (memhygiene posture)\n\n" + table + notes;
         }
     }
 
@@ -134,13 +164,37 @@ final class VmCommands {
                 VmPosture posture = PostureScorer.of(host).score(sample).vm(vm.domain().uuid()).orElseThrow();
                 PrintWriter out = spec.commandLine().getOut();
                 out.print(json ? Json.mapper().writeValueAsString(SnapshotJson.vm(vm, sample.pageSizeBytes(), posture)) + "\n"
-                        : details(vm, sample.pageSizeBytes(), posture));
+                        : details(vm, sample.pageSizeBytes(), posture, sample.sampledAt()));
                 out.flush();
             }
             return 0;
         }
 
-        static String details(VmSnapshot vm, long page, VmPosture posture) {
+        /** The VM's guest RAM page by page: how and when measured, reclaimed, and every state (docs/RECLAIM.md). */
+        private static void guestMemory(TextTable facts, VmSnapshot vm, Instant sampledAt) {
+            Optional<GuestMemory> found = vm.guestMemory();
+            if (found.isEmpty()) {
+                facts.row("guest memory", vm.domain().state().hasQemuProcess() ? "not measured (no QEMU process found here)"
+                        : "not measured (not running)");
+                return;
+            }
+            GuestMemory m = found.get();
+            facts.row("guest memory: method", m.methodDescription());
+            facts.row("guest memory: measured", m.measuredAt() + " (" + age(m.ageMillis(sampledAt)) + " before the sample; the pass"
+                    + " took " + m.workMillis() + " ms from " + m.passStartedAt() + ")");
+            facts.row("reclaimed (zero + given back)", bytes(m.reclaimedBytes()) + " of " + ByteSize.format(m.guestRamPages()
+                    * m.pageSizeBytes()) + " guest RAM");
+            GuestMemory.Pages p = m.pages();
+            facts.row("  resident (of it THP / HugeTLB)", pages(m, p.resident()) + " (" + pages(m, p.thp()) + " / "
+                    + pages(m, p.hugetlb()) + ")");
+            facts.row("  KSM-shared (saves)", pages(m, p.ksm()) + " (" + pages(m, p.ksmSaved()) + ")");
+            facts.row("  zero page / huge zero page", pages(m, p.zero()) + " / " + pages(m, p.hugeZero()));
+            facts.row("  swapped", pages(m, p.swapped()));
+            facts.row("  not present (of it given back)", pages(m, p.notPresent()) + " (" + pages(m, p.givenBack()) + ")");
+            facts.row("  QEMU VmRSS", pages(m, m.processRssPages()));
+        }
+
+        static String details(VmSnapshot vm, long page, VmPosture posture, Instant sampledAt) {
             StringBuilder text = new StringBuilder();
             TextTable facts = new TextTable("VM " + vm.domain().name(), "");
             facts.row("uuid", vm.domain().uuid());
@@ -160,10 +214,12 @@ final class VmCommands {
             facts.row("qemu-guest-agent channel", vm.config().map(c -> c.guestAgentChannel() ? "yes" : "no").orElse("?"));
             facts.row("posture metadata", vm.config().flatMap(DomainXml::posture).map(Enum::name).orElse("none"));
             facts.row("posture score", posture.score() + " / 100 (memhygiene posture --vm " + vm.domain().name() + ")");
-            facts.row("qemu pid", vm.ksm().map(k -> String.valueOf(k.pid())).orElse("-"));
-            facts.row("ksm: merging / zero pages", vm.ksm().map(k -> k.stat().mergingPages().orElse(0) + " / "
+            facts.row("qemu pid", vm.ksm().map(k -> String.valueOf(k.pid()))
+                    .or(() -> vm.guestMemory().map(m -> String.valueOf(m.pid()))).orElse("-"));
+            guestMemory(facts, vm, sampledAt);
+            facts.row("ksm_stat: merging / zero pages", vm.ksm().map(k -> k.stat().mergingPages().orElse(0) + " / "
                     + k.stat().zeroPages().orElse(0)).orElse("-"));
-            facts.row("ksm: saved / profit", bytes(vm.ksmSavedBytes(page)) + " / "
+            facts.row("ksm_stat: saved / profit", bytes(vm.ksmSavedBytes(page)) + " / "
                     + vm.ksm().map(k -> bytes(k.stat().processProfitBytes())).orElse("-"));
             facts.row("zero pages of unused", vm.zeroPagesPercentOfUnused(page).stream().mapToObj(p -> p + " %").findFirst().orElse("-"));
             AgentSample agent = vm.agent();
@@ -279,6 +335,21 @@ final class VmCommands {
     private static CommandLine.ParameterException noSuchVm(CommandSpec spec, NoSuchVmException e) {
         return new CommandLine.ParameterException(spec.commandLine(), "no domain named '" + e.vm() + "' on " + e.host()
                 + "; domains: " + String.join(", ", e.known()));
+    }
+
+    /** "12 s", "3 min": how old a figure is. */
+    private static String age(long millis) {
+        long seconds = millis / 1000;
+        return seconds < 120 ? seconds + " s" : seconds < 7200 ? seconds / 60 + " min" : seconds / 3600 + " h";
+    }
+
+    /** A page count of a measurement as bytes; "-" when the method does not measure it. */
+    private static String pages(GuestMemory m, OptionalLong count) {
+        return bytes(m.inBytes(count));
+    }
+
+    private static String pageBytes(Optional<GuestMemory> m, java.util.function.Function<GuestMemory.Pages, OptionalLong> state) {
+        return bytes(m.map(measured -> measured.bytes(state)).orElse(OptionalLong.empty()));
     }
 
     private static String bytes(OptionalLong value) {

@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.Optional;
 import java.util.Set;
+import org.memhygiene.controller.guestmemory.GuestMemoryMethod;
+import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.json.JsonInput;
@@ -32,11 +34,12 @@ import org.memhygiene.secret.SecretMemory;
  * @param historyRetention how long samples are kept
  * @param historyInterval  the history's resolution: at most one recorded sample per interval
  * @param policyFile    the policy file (controller/src/main/dist/policy.yaml); empty: the adaptive policy's defaults
+ * @param guestMemory   how the VMs' guest RAM is measured ({@code guest_memory.method}, {@code guest_memory.qemu_pid_dir})
  */
 public record DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, Duration agentInterval,
         String apiBind, int apiPort,
         Optional<Path> apiTokenFile, boolean dryRun, Path historyPath, Duration historyRetention,
-        Duration historyInterval, Optional<Path> policyFile) {
+        Duration historyInterval, Optional<Path> policyFile, GuestMemorySettings guestMemory) {
 
     public static final int DEFAULT_PORT = 9520;
     private static final Duration MIN_INTERVAL = Duration.ofMillis(100);
@@ -48,9 +51,10 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     /** A configuration file is a few hundred bytes; anything near this is not one. */
     private static final long MAX_FILE_BYTES = 1024 * 1024;
     private static final Set<String> KEYS = Set.of("libvirt_uri", "interval_millis", "agent_timeout_millis", "agent_interval_millis", "api",
-            "dry_run", "history", "policy_file");
+            "dry_run", "history", "policy_file", "guest_memory");
     private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
     private static final Set<String> HISTORY_KEYS = Set.of("path", "retention_millis", "interval_millis");
+    private static final Set<String> GUEST_MEMORY_KEYS = Set.of("method", "qemu_pid_dir");
     /** A bearer token is tens of bytes: a larger file is a mistake, and not worth locking memory for. */
     static final long MAX_TOKEN_BYTES = 4096;
 
@@ -77,11 +81,19 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
         }
     }
 
+    /** A configuration whose guest memory is measured the daemon's default way. */
+    public DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, Duration agentInterval, String apiBind,
+            int apiPort, Optional<Path> apiTokenFile, boolean dryRun, Path historyPath, Duration historyRetention,
+            Duration historyInterval, Optional<Path> policyFile) {
+        this(libvirtUri, interval, agentTimeout, agentInterval, apiBind, apiPort, apiTokenFile, dryRun, historyPath,
+                historyRetention, historyInterval, policyFile, GuestMemorySettings.DAEMON);
+    }
+
     public static DaemonConfig defaults() {
         return new DaemonConfig(LibvirtHost.DEFAULT_URI, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
                 "127.0.0.1",
                 DEFAULT_PORT, Optional.empty(), false, Path.of("/var/lib/memhygiene/history"), Duration.ofDays(7),
-                Duration.ofSeconds(10), Optional.empty());
+                Duration.ofSeconds(10), Optional.empty(), GuestMemorySettings.DAEMON);
     }
 
     /**
@@ -139,6 +151,10 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
             if (!history.isMissingNode()) {
                 requireKeys(history, HISTORY_KEYS, "history.");
             }
+            JsonNode guestMemory = root.path("guest_memory");
+            if (!guestMemory.isMissingNode()) {
+                requireKeys(guestMemory, GUEST_MEMORY_KEYS, "guest_memory.");
+            }
             return new DaemonConfig(text(root, "libvirt_uri", d.libvirtUri()),
                     millis(root, "interval_millis", d.interval(), MIN_INTERVAL, MAX_INTERVAL),
                     millis(root, "agent_timeout_millis", d.agentTimeout(), Duration.ofMillis(1), MAX_AGENT_TIMEOUT),
@@ -150,7 +166,8 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
                     history.has("path") ? Path.of(text(history, "path", "")) : d.historyPath(),
                     millis(history, "history.retention_millis", d.historyRetention(), MIN_RETENTION, MAX_RETENTION),
                     millis(history, "history.interval_millis", d.historyInterval(), Duration.ZERO, Duration.ofDays(1)),
-                    root.has("policy_file") ? Optional.of(Path.of(text(root, "policy_file", ""))) : Optional.empty());
+                    root.has("policy_file") ? Optional.of(Path.of(text(root, "policy_file", ""))) : Optional.empty(),
+                    guestMemory(guestMemory, d.guestMemory()));
         } catch (JsonInput.MalformedInputException e) {
             throw new IllegalArgumentException(file + ": not YAML: " + e.getMessage(), e);
         } catch (IOException e) {
@@ -158,6 +175,25 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
+    }
+
+    /** guest_memory: {method: auto|pagemap|pagemap_scan|smaps_rollup|off, qemu_pid_dir: DIR}. */
+    private static GuestMemorySettings guestMemory(JsonNode node, GuestMemorySettings defaults) {
+        Optional<GuestMemoryMethod> method = defaults.method();
+        // YAML 1.1 reads an unquoted off as false: the admin meant the word.
+        if (node.has("method") && node.get("method").isBoolean() && !node.get("method").asBoolean()) {
+            method = Optional.empty();
+        } else if (node.has("method")) {
+            String text = text(node, "method", "");
+            try {
+                method = text.equals("off") ? Optional.empty() : Optional.of(GuestMemoryMethod.parse(text));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("guest_memory.method = " + e.getMessage().replace("]", ", off]"), e);
+            }
+        }
+        Optional<Path> pidDir = node.has("qemu_pid_dir") ? Optional.of(Path.of(text(node, "qemu_pid_dir", "")))
+                : defaults.qemuPidDir();
+        return new GuestMemorySettings(method, defaults.budget(), pidDir);
     }
 
     private static void requireKeys(JsonNode node, Set<String> keys, String prefix) {

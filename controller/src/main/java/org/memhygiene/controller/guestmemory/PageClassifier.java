@@ -1,7 +1,6 @@
 package org.memhygiene.controller.guestmemory;
 
 import java.util.Arrays;
-import java.util.BitSet;
 import org.memhygiene.core.procmem.KPageFlags;
 import org.memhygiene.core.procmem.PagemapEntry;
 import org.memhygiene.core.procmem.PfnTable;
@@ -68,7 +67,7 @@ final class PageClassifier {
      * @throws PassFailure when a present page shows PFN 0: the reader cannot see PFNs
      */
     void classify(long[] entries, int count, long firstAddress, boolean sharedMapping, PageTally tally,
-            BitSet seen, int seenIndex) {
+            PageBits seen, int seenIndex) {
         if (count > MAX_CHUNK_PAGES) {
             throw new IllegalArgumentException("at most " + MAX_CHUNK_PAGES + " pages at a time, got " + count);
         }
@@ -160,7 +159,7 @@ final class PageClassifier {
         countSharers(tally);
     }
 
-    private void single(long pfn, long pageFlags, int index, PageTally tally, BitSet seen, int seenIndex) {
+    private void single(long pfn, long pageFlags, int index, PageTally tally, PageBits seen, int seenIndex) {
         if (KPageFlags.has(pageFlags, KPageFlags.ZERO_PAGE)) {
             if (KPageFlags.has(pageFlags, KPageFlags.THP)) {
                 tally.hugeZero++;

@@ -20,9 +20,14 @@ final class PageTally {
         return resident + ksm + zero + hugeZero + swapped + notPresent;
     }
 
-    GuestMemory.Pages toPages(boolean ksmSavedMeasured) {
+    /**
+     * @param ksmMeasured      whether {@code ksm} is known (else it is absent, and in {@code resident})
+     * @param ksmSavedMeasured whether KSM's sharers were counted
+     */
+    GuestMemory.Pages toPages(boolean ksmMeasured, boolean ksmSavedMeasured) {
         return new GuestMemory.Pages(OptionalLong.of(resident), OptionalLong.of(thp), OptionalLong.of(hugetlb),
-                OptionalLong.of(ksm), ksmSavedMeasured ? OptionalLong.of(Math.round(ksmSaved)) : OptionalLong.empty(),
+                ksmMeasured ? OptionalLong.of(ksm) : OptionalLong.empty(),
+                ksmSavedMeasured ? OptionalLong.of(Math.round(ksmSaved)) : OptionalLong.empty(),
                 OptionalLong.of(zero), OptionalLong.of(hugeZero), OptionalLong.of(swapped), OptionalLong.of(notPresent),
                 OptionalLong.of(givenBack));
     }

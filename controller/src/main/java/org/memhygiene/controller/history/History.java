@@ -17,10 +17,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.ScrubRequest;
 import org.memhygiene.controller.posture.HostPosture;
+import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSavings;
@@ -32,19 +34,33 @@ import org.memhygiene.core.ksm.KsmSavings;
  * when opened. One writer (the loop) and concurrent readers (the API) are serialized on this object.
  */
 public final class History implements AutoCloseable {
-    /** 1: host_sample and vm_sample; 2: their posture_score columns and the decision table. */
-    static final int SCHEMA_VERSION = 2;
+    /**
+     * 1: host_sample and vm_sample; 2: their posture_score columns and the decision table; 3: reclaimed guest
+     * memory (docs/RECLAIM.md) with how and when it was measured.
+     */
+    static final int SCHEMA_VERSION = 3;
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
 
-    /** One host sample; null-free: a figure that was not known (or recorded before schema 2) is empty. */
+    /**
+     * One host sample; null-free: a figure that was not known (or recorded before the schema had it) is empty.
+     * The reclaimed figures are the sums over the VMs whose guest memory was measured by page states
+     * (docs/RECLAIM.md); empty when none was.
+     */
     public record HostPoint(Instant at, OptionalLong pagesSharing, OptionalLong ksmZeroPages, OptionalLong savedBySharingBytes,
             OptionalLong savedByZeroPagesBytes, OptionalLong fullScans, OptionalLong memAvailableBytes,
-            OptionalLong postureScore) {
+            OptionalLong postureScore, OptionalLong reclaimedBytes, OptionalLong zeroMappedBytes, OptionalLong givenBackBytes,
+            OptionalLong ksmSharingSavedBytes) {
     }
 
-    /** One VM in one sample. */
+    /**
+     * One VM in one sample. {@code ksmSavedBytes} and {@code zeroPageBytes} are KSM-accounted (ksm_stat); the
+     * reclaimed figures come from its guest memory's latest pass, {@code reclaimedMethod} says how
+     * (GuestMemory.methodDescription) and {@code reclaimedMeasuredAt} when.
+     */
     public record VmPoint(Instant at, String vm, String uuid, OptionalLong ksmSavedBytes, OptionalLong zeroPageBytes,
-            OptionalLong balloonUnusedBytes, String agentStatus, OptionalLong postureScore) {
+            OptionalLong balloonUnusedBytes, String agentStatus, OptionalLong postureScore, OptionalLong reclaimedBytes,
+            OptionalLong zeroMappedBytes, OptionalLong givenBackBytes, OptionalLong ksmSharingSavedBytes,
+            Optional<String> reclaimedMethod, Optional<Instant> reclaimedMeasuredAt) {
     }
 
     /**
@@ -81,11 +97,13 @@ public final class History implements AutoCloseable {
         this.interval = interval;
         this.clock = clock;
         try {
-            // A 4 MiB page cache (H2's default is 16 MiB): the daemon appends and reads recent ranges.
+            // A 4 MiB page cache (H2's default is 16 MiB): the daemon appends and reads recent ranges. Commits
+            // are written within 10 s (H2's default: 0.5 s), so its background writer wakes every 3.3 s, not 6
+            // times a second (docs/PERFORMANCE.md); a crash can lose the last recorded sample, no more.
             // No trace file (TRACE_LEVEL_FILE=0): H2's errors reach the daemon as SQLExceptions, and a trace
             // file would be one more file beside the database to keep private.
             connection = DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath()
-                    + ";DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=4096;TRACE_LEVEL_FILE=0");
+                    + ";DB_CLOSE_ON_EXIT=FALSE;CACHE_SIZE=4096;WRITE_DELAY=10000;TRACE_LEVEL_FILE=0");
             makePrivate(Path.of(file.toAbsolutePath() + ".mv.db"));
             migrate();
             // One transaction per sample: 51 rows for 50 VMs cost one commit, not 51.
@@ -126,14 +144,27 @@ public final class History implements AutoCloseable {
             if (version == 0) {
                 createVersion1(s);
             }
-            // 1 -> 2: posture scores with the samples, and the policy's decisions.
-            s.execute("ALTER TABLE host_sample ADD COLUMN posture_score INT");
-            s.execute("ALTER TABLE vm_sample ADD COLUMN posture_score INT");
-            s.execute("CREATE TABLE decision (at TIMESTAMP WITH TIME ZONE NOT NULL, mode VARCHAR(16) NOT NULL,"
-                    + " ksm VARCHAR(" + MAX_TEXT + ") NOT NULL, scrubs VARCHAR(" + MAX_TEXT + ") NOT NULL,"
-                    + " reason VARCHAR(" + MAX_TEXT + ") NOT NULL, outcome VARCHAR(" + MAX_TEXT + ") NOT NULL,"
-                    + " result VARCHAR(16) NOT NULL)");
-            s.execute("CREATE INDEX decision_at ON decision (at)");
+            if (version < 2) {
+                // 1 -> 2: posture scores with the samples, and the policy's decisions.
+                s.execute("ALTER TABLE host_sample ADD COLUMN posture_score INT");
+                s.execute("ALTER TABLE vm_sample ADD COLUMN posture_score INT");
+                s.execute("CREATE TABLE decision (at TIMESTAMP WITH TIME ZONE NOT NULL, mode VARCHAR(16) NOT NULL,"
+                        + " ksm VARCHAR(" + MAX_TEXT + ") NOT NULL, scrubs VARCHAR(" + MAX_TEXT + ") NOT NULL,"
+                        + " reason VARCHAR(" + MAX_TEXT + ") NOT NULL, outcome VARCHAR(" + MAX_TEXT + ") NOT NULL,"
+                        + " result VARCHAR(16) NOT NULL)");
+                s.execute("CREATE INDEX decision_at ON decision (at)");
+            }
+            // 2 -> 3: reclaimed guest memory, measured page by page; older rows keep NULLs (not known then).
+            s.execute("ALTER TABLE host_sample ADD COLUMN reclaimed_bytes BIGINT");
+            s.execute("ALTER TABLE host_sample ADD COLUMN zero_mapped_bytes BIGINT");
+            s.execute("ALTER TABLE host_sample ADD COLUMN given_back_bytes BIGINT");
+            s.execute("ALTER TABLE host_sample ADD COLUMN ksm_sharing_saved_bytes BIGINT");
+            s.execute("ALTER TABLE vm_sample ADD COLUMN reclaimed_bytes BIGINT");
+            s.execute("ALTER TABLE vm_sample ADD COLUMN zero_mapped_bytes BIGINT");
+            s.execute("ALTER TABLE vm_sample ADD COLUMN given_back_bytes BIGINT");
+            s.execute("ALTER TABLE vm_sample ADD COLUMN ksm_sharing_saved_bytes BIGINT");
+            s.execute("ALTER TABLE vm_sample ADD COLUMN reclaimed_method VARCHAR(" + MAX_TEXT + ")");
+            s.execute("ALTER TABLE vm_sample ADD COLUMN reclaimed_measured_at TIMESTAMP WITH TIME ZONE");
             s.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
         }
     }
@@ -163,8 +194,9 @@ public final class History implements AutoCloseable {
         try {
             Timestamp at = Timestamp.from(snapshot.sampledAt());
             try (PreparedStatement host = connection.prepareStatement("INSERT INTO host_sample (at, pages_sharing, ksm_zero_pages,"
-                    + " saved_by_sharing_bytes, saved_by_zero_pages_bytes, full_scans, mem_available_bytes, posture_score)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + " saved_by_sharing_bytes, saved_by_zero_pages_bytes, full_scans, mem_available_bytes, posture_score,"
+                    + " reclaimed_bytes, zero_mapped_bytes, given_back_bytes, ksm_sharing_saved_bytes)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 host.setTimestamp(1, at);
                 var stats = snapshot.ksm().map(k -> k.stats());
                 KsmSavings savings = snapshot.ksm().map(k -> k.savings()).orElse(null);
@@ -175,10 +207,17 @@ public final class History implements AutoCloseable {
                 set(host, 6, stats.map(s -> s.fullScans()).orElse(OptionalLong.empty()));
                 set(host, 7, snapshot.memory().map(m -> m.memAvailableBytes()).orElse(OptionalLong.empty()));
                 host.setInt(8, posture.hostScore());
+                ReclaimedSums sums = ReclaimedSums.of(snapshot.vms());
+                set(host, 9, sums.reclaimed());
+                set(host, 10, sums.zero());
+                set(host, 11, sums.givenBack());
+                set(host, 12, sums.ksmSharingSaved());
                 host.executeUpdate();
             }
             try (PreparedStatement vm = connection.prepareStatement("INSERT INTO vm_sample (at, vm, uuid, ksm_saved_bytes,"
-                    + " zero_page_bytes, balloon_unused_bytes, agent_status, posture_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    + " zero_page_bytes, balloon_unused_bytes, agent_status, posture_score, reclaimed_bytes, zero_mapped_bytes,"
+                    + " given_back_bytes, ksm_sharing_saved_bytes, reclaimed_method, reclaimed_measured_at)"
+                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 for (int i = 0; i < snapshot.vms().size(); i++) {
                     VmSnapshot v = snapshot.vms().get(i);
                     vm.setTimestamp(1, at);
@@ -189,6 +228,13 @@ public final class History implements AutoCloseable {
                     set(vm, 6, v.domain().balloonStats().unusedBytes());
                     vm.setString(7, v.agent().status().name());
                     vm.setInt(8, posture.vms().get(i).score());
+                    Optional<GuestMemory> measured = v.guestMemory();
+                    set(vm, 9, v.reclaimedBytes());
+                    set(vm, 10, measured.map(m -> m.bytes(GuestMemory.Pages::zero)).orElse(OptionalLong.empty()));
+                    set(vm, 11, measured.map(m -> m.bytes(GuestMemory.Pages::givenBack)).orElse(OptionalLong.empty()));
+                    set(vm, 12, measured.map(m -> m.bytes(GuestMemory.Pages::ksmSaved)).orElse(OptionalLong.empty()));
+                    vm.setString(13, measured.map(m -> cut(m.methodDescription())).orElse(null));
+                    vm.setTimestamp(14, measured.map(m -> Timestamp.from(m.measuredAt())).orElse(null));
                     vm.addBatch();
                 }
                 vm.executeBatch();
@@ -248,14 +294,17 @@ public final class History implements AutoCloseable {
         return between("host_sample", null, from, to, rs -> new HostPoint(rs.getTimestamp("at").toInstant(),
                 get(rs, "pages_sharing"), get(rs, "ksm_zero_pages"), get(rs, "saved_by_sharing_bytes"),
                 get(rs, "saved_by_zero_pages_bytes"), get(rs, "full_scans"), get(rs, "mem_available_bytes"),
-                get(rs, "posture_score")));
+                get(rs, "posture_score"), get(rs, "reclaimed_bytes"), get(rs, "zero_mapped_bytes"), get(rs, "given_back_bytes"),
+                get(rs, "ksm_sharing_saved_bytes")));
     }
 
     /** One VM's samples (by name) with from <= at < to, oldest first. */
     public synchronized List<VmPoint> vmSeries(String vm, Instant from, Instant to) {
         return between("vm_sample", vm, from, to, rs -> new VmPoint(rs.getTimestamp("at").toInstant(), rs.getString("vm"),
                 rs.getString("uuid"), get(rs, "ksm_saved_bytes"), get(rs, "zero_page_bytes"), get(rs, "balloon_unused_bytes"),
-                rs.getString("agent_status"), get(rs, "posture_score")));
+                rs.getString("agent_status"), get(rs, "posture_score"), get(rs, "reclaimed_bytes"), get(rs, "zero_mapped_bytes"),
+                get(rs, "given_back_bytes"), get(rs, "ksm_sharing_saved_bytes"), Optional.ofNullable(rs.getString("reclaimed_method")),
+                Optional.ofNullable(rs.getTimestamp("reclaimed_measured_at")).map(Timestamp::toInstant)));
     }
 
     /** Reads one row of a result set. */

@@ -2,22 +2,31 @@ package org.memhygiene.controller.host;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
 import org.memhygiene.core.host.HostMemory;
+import org.memhygiene.core.procmem.ProcMemException;
+import org.memhygiene.core.procmem.RereadableFile;
 import org.memhygiene.core.ksm.KsmdThread;
 
 /**
  * The host's /proc figures a sample needs besides KSM: memory (/proc/meminfo, /proc/pressure/memory)
- * and the CPU time of ksmd ({@link KsmdThread}), for the policy's CPU budget.
+ * and the CPU time of ksmd ({@link KsmdThread}), for the policy's CPU budget. Not thread-safe: one
+ * sampling thread (its files stay open and are read again in place).
  */
 public final class HostProc {
+    /** The meminfo fields a sample keeps. */
+    private static final java.util.Set<String> FIELDS = java.util.Set.of("MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached",
+            "SwapTotal", "SwapFree");
+
     private final Path procRoot;
     private final KsmdThread ksmd;
+    /** Kept open and read again in place every sample (RereadableFile); opened at the first read. */
+    private RereadableFile meminfo;
+    private RereadableFile pressure;
 
     /**
      * @param procRoot            {@code /proc}, or a tree of a test's own
@@ -30,15 +39,32 @@ public final class HostProc {
 
     public HostMemory memory() {
         Map<String, Long> kib = new HashMap<>();
+        String text;
         try {
-            for (String line : Files.readAllLines(procRoot.resolve("meminfo"))) {
-                String[] parts = line.split("\\s+");
-                if (parts.length >= 2 && parts[0].endsWith(":")) {
-                    kib.put(parts[0].substring(0, parts[0].length() - 1), Long.parseLong(parts[1]));
-                }
+            if (meminfo == null) {
+                meminfo = RereadableFile.open(procRoot.resolve("meminfo"), 64 * 1024);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read " + procRoot.resolve("meminfo"), e);
+            text = meminfo.read();
+        } catch (ProcMemException e) {
+            throw new UncheckedIOException(new IOException("cannot read " + procRoot.resolve("meminfo") + ": " + e.getMessage(), e));
+        }
+        // "Name:   123 kB" per line; only the fields a sample keeps.
+        for (int start = 0, end; start < text.length(); start = end + 1) {
+            end = text.indexOf('\n', start);
+            end = end < 0 ? text.length() : end;
+            int colon = text.indexOf(':', start);
+            if (colon < 0 || colon > end || !FIELDS.contains(text.substring(start, colon))) {
+                continue;
+            }
+            int digits = colon + 1;
+            while (digits < end && text.charAt(digits) == ' ') {
+                digits++;
+            }
+            int stop = digits;
+            while (stop < end && Character.isDigit(text.charAt(stop))) {
+                stop++;
+            }
+            kib.put(text.substring(start, colon), Long.parseLong(text, digits, stop, 10));
         }
         return new HostMemory(bytes(kib, "MemTotal"), bytes(kib, "MemFree"),
                 kib.containsKey("MemAvailable") ? OptionalLong.of(kib.get("MemAvailable") * 1024) : OptionalLong.empty(),
@@ -53,7 +79,10 @@ public final class HostProc {
 
     private OptionalDouble pressureSomeAvg10() {
         try {
-            for (String line : Files.readAllLines(procRoot.resolve("pressure/memory"))) {
+            if (pressure == null) {
+                pressure = RereadableFile.open(procRoot.resolve("pressure/memory"), 4096);
+            }
+            for (String line : pressure.read().split("\n")) {
                 if (line.startsWith("some ")) {
                     for (String field : line.split(" ")) {
                         if (field.startsWith("avg10=")) {
@@ -62,7 +91,7 @@ public final class HostProc {
                     }
                 }
             }
-        } catch (IOException e) {
+        } catch (ProcMemException e) {
             // no PSI in this kernel (CONFIG_PSI off or psi=0)
         }
         return OptionalDouble.empty();

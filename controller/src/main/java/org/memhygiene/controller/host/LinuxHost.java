@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import org.memhygiene.controller.agentlink.AgentLink;
 import org.memhygiene.controller.agentlink.AgentLinks;
+import org.memhygiene.controller.guestmemory.GuestMemoryMonitor;
 import org.memhygiene.controller.libvirt.DomainInventory;
 import org.memhygiene.controller.libvirt.DomainKsmReader;
 import org.memhygiene.controller.libvirt.DomainXmlParser;
@@ -47,6 +48,8 @@ public final class LinuxHost implements HostBackend {
     private final Optional<KsmSysfs> ksm;
     private final Optional<Path> procRoot;
     private final Path sysRoot;
+    private final Optional<GuestMemoryMonitor> guestMemory;
+    private final Optional<DomainKsmReader> domainKsm;
 
     /**
      * @param uri          the libvirt connection URI
@@ -58,6 +61,16 @@ public final class LinuxHost implements HostBackend {
      */
     public LinuxHost(String uri, Duration agentTimeout, Duration agentRefresh, Path sysfsRoot, Path procRoot, Path sysRoot,
             Clock clock) {
+        this(uri, agentTimeout, agentRefresh, sysfsRoot, procRoot, sysRoot, clock, GuestMemorySettings.DAEMON);
+    }
+
+    /**
+     * @param guestMemory how the VMs' guest RAM is measured, and where their QEMU processes' pid files are
+     *                    (docs/RECLAIM.md); measured only when libvirt's host is this machine and the QEMU
+     *                    processes can be found (a qemu:/// URI, or {@code qemuPidDir})
+     */
+    public LinuxHost(String uri, Duration agentTimeout, Duration agentRefresh, Path sysfsRoot, Path procRoot, Path sysRoot,
+            Clock clock, GuestMemorySettings guestMemory) {
         // One connection attempt per call: the daemon's loop tries again every interval, and waiting out a
         // libvirtd restart here would stall the KSM and host memory samples with it.
         this.libvirt = new LibvirtHost(uri, ReconnectPolicy.ONCE, d -> { });
@@ -68,17 +81,27 @@ public final class LinuxHost implements HostBackend {
         this.procRoot = local ? Optional.of(procRoot) : Optional.empty();
         this.sysRoot = sysRoot;
         Optional<HostProc> hostProc = this.procRoot.map(proc -> new HostProc(proc, LinuxThread.clockTicksPerSecond()));
-        // QEMU processes are this machine's only for a local qemu:/// URI with a known pid directory.
-        Optional<DomainKsmReader> domainKsm = QemuProcessLocator.pidDirFor(uri, System.getenv())
+        // QEMU processes are this machine's only for a local qemu:/// URI with a known pid directory, or
+        // where the settings name the pid directory (qemu:///embed, a test-driver host standing in for one).
+        Optional<Path> pidDir = local ? guestMemory.qemuPidDir().or(() -> QemuProcessLocator.pidDirFor(uri, System.getenv()))
+                : Optional.empty();
+        this.domainKsm = pidDir
                 .map(pids -> new DomainKsmReader(new QemuProcessLocator(pids, procRoot), new ProcessKsmReader(procRoot)));
+        this.guestMemory = this.domainKsm.isPresent() ? guestMemory.method().map(method -> GuestMemoryMonitor.open(procRoot,
+                sysRoot.resolve("kernel/mm/transparent_hugepage"), page, guestMemory.budget(), method, clock)) : Optional.empty();
         this.agents = new AgentLinks(agentTimeout, agentRefresh, 32, clock);
-        this.sampler = new HostSampler(ksm, hostProc, inventory, domainKsm, agents, uri, page, clock);
+        this.sampler = new HostSampler(ksm, hostProc, inventory, this.domainKsm, agents, uri, page, clock, this.guestMemory);
     }
 
     /** This machine's KSM, /proc and /sys; agents asked on every snapshot when {@code agentRefresh} is zero. */
     public static LinuxHost of(String uri, Duration agentTimeout, Duration agentRefresh) {
+        return of(uri, agentTimeout, agentRefresh, GuestMemorySettings.DAEMON);
+    }
+
+    /** This machine's KSM, /proc and /sys, with guest RAM measured as {@code guestMemory} says. */
+    public static LinuxHost of(String uri, Duration agentTimeout, Duration agentRefresh, GuestMemorySettings guestMemory) {
         return new LinuxHost(uri, agentTimeout, agentRefresh, KsmSysfs.DEFAULT_ROOT, ProcessKsmReader.DEFAULT_ROOT,
-                Path.of("/sys"), Clock.systemUTC());
+                Path.of("/sys"), Clock.systemUTC(), guestMemory);
     }
 
     /** The libvirt connection, for tests that change the test driver's domains under the host. */
@@ -101,7 +124,10 @@ public final class LinuxHost implements HostBackend {
     public ScrubReport scrub(String vm, long maxBytes, Duration timeout) {
         DomainSample domain = domain(vm);
         try {
-            return agentLink(domain).scrub(maxBytes, timeout);
+            ScrubReport report = agentLink(domain).scrub(maxBytes, timeout);
+            // What the scrub zeroed comes back as KSM merges it: measure this VM first for a while.
+            sampler.refreshSoon(domain.name(), "a scrub was asked");
+            return report;
         } catch (AgentLinkException e) {
             throw new HostUnreachableException(domain.name() + ": " + e.getMessage(), e);
         }
@@ -174,5 +200,7 @@ public final class LinuxHost implements HostBackend {
     public void close() {
         agents.close();
         libvirt.close();
+        guestMemory.ifPresent(GuestMemoryMonitor::close);
+        domainKsm.ifPresent(DomainKsmReader::close);
     }
 }

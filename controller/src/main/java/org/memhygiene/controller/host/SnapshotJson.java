@@ -33,11 +33,21 @@ public final class SnapshotJson {
     }
 
     /**
-     * One VM: the record plus ksm_saved_bytes, zero_page_bytes, zero_pages_percent_of_unused,
-     * sharing_allowed and posture ({"score", "findings"}).
+     * One VM: the record (its {@code guest_memory} with method_label, method_description, reclaimed_pages and
+     * reclaimed_bytes added) plus reclaimed_bytes and reclaimed_method, the KSM-accounted ksm_saved_bytes,
+     * zero_page_bytes and zero_pages_percent_of_unused, sharing_allowed and posture ({"score", "findings"}).
      */
     public static ObjectNode vm(VmSnapshot vm, long pageSizeBytes, VmPosture posture) {
         ObjectNode node = Json.mapper().valueToTree(vm);
+        putOptional(node, "reclaimed_bytes", vm.reclaimedBytes());
+        vm.guestMemory().ifPresentOrElse(measured -> {
+            node.put("reclaimed_method", measured.methodDescription());
+            ObjectNode guest = (ObjectNode) node.get("guest_memory");
+            guest.put("method_label", measured.method().label());
+            guest.put("method_description", measured.methodDescription());
+            putOptional(guest, "reclaimed_pages", measured.reclaimedPages());
+            putOptional(guest, "reclaimed_bytes", measured.reclaimedBytes());
+        }, () -> node.putNull("reclaimed_method"));
         putOptional(node, "ksm_saved_bytes", vm.ksmSavedBytes(pageSizeBytes));
         putOptional(node, "zero_page_bytes", vm.zeroPageBytes(pageSizeBytes));
         putOptional(node, "zero_pages_percent_of_unused", vm.zeroPagesPercentOfUnused(pageSizeBytes));

@@ -57,6 +57,11 @@ public final class QemuProcessLocator {
         return scan(domainName);
     }
 
+    /** Whether process {@code pid} still exists (its /proc directory: one stat, no read). */
+    public boolean running(int pid) {
+        return Files.isDirectory(procRoot.resolve(Integer.toString(pid)));
+    }
+
     private OptionalInt readPidFile(String domainName) {
         try {
             return OptionalInt.of(Integer.parseInt(Files.readString(pidDir.resolve(domainName + ".pid")).strip()));

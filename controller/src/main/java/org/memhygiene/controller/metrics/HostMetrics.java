@@ -22,6 +22,7 @@ import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.posture.Severity;
 import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmStats;
@@ -54,10 +55,11 @@ public final class HostMetrics {
                     cb.call(k.savings().savedBySharingBytes().orElse(0), "sharing");
                     cb.call(k.savings().savedByZeroPagesBytes().orElse(0), "zero_pages");
                 })).register(registry);
-        vmGauge("memhygiene_vm_ksm_saved_bytes", "Guest memory KSM backs with shared or zero pages (QEMU ksm_stat)",
+        vmGauge("memhygiene_vm_ksm_saved_bytes", "KSM-accounted: guest memory KSM backs with shared or zero pages (QEMU ksm_stat)",
                 (vm, page) -> vm.ksmSavedBytes(page));
-        vmGauge("memhygiene_vm_zero_page_bytes", "Guest memory merged with the zero page (QEMU ksm_zero_pages)",
+        vmGauge("memhygiene_vm_zero_page_bytes", "KSM-accounted: guest memory KSM merged with the zero page (QEMU ksm_zero_pages)",
                 (vm, page) -> vm.zeroPageBytes(page));
+        guestMemoryMetrics();
         vmGauge("memhygiene_vm_balloon_unused_bytes", "Memory the guest leaves unused (balloon statistics)",
                 (vm, page) -> vm.domain().balloonStats().unusedBytes());
         GaugeWithCallback.builder().name("memhygiene_vm_agent_up").help("1 when the VM's agent answered its last sample")
@@ -80,6 +82,48 @@ public final class HostMetrics {
                 .callback(cb -> cb.call(status.get().failures())).register(registry);
         postureMetrics(posture);
         policyMetrics(policy);
+    }
+
+    /**
+     * Each VM's guest RAM as its latest pass measured it (docs/RECLAIM.md): bytes by state (the states that
+     * add up to guest RAM, only for a method with page states), reclaimed, how old the figure is, and how
+     * it was measured.
+     */
+    private void guestMemoryMetrics() {
+        GaugeWithCallback.builder().name("memhygiene_vm_memory_bytes")
+                .help("Guest RAM by page state, from the QEMU process's page tables: resident, ksm, zero, huge_zero, swapped,"
+                        + " not_present (they add up to guest RAM; see memhygiene_vm_guest_memory_method for the method)")
+                .labelNames("vm", "state").callback(cb -> latest.get().ifPresent(s -> s.vms().forEach(vm ->
+                        vm.guestMemory().filter(m -> m.method().pageStates()).ifPresent(m -> {
+                            GuestMemory.Pages p = m.pages();
+                            String name = vm.domain().name();
+                            state(cb, m, p.resident(), name, "resident");
+                            state(cb, m, p.ksm(), name, "ksm");
+                            state(cb, m, p.zero(), name, "zero");
+                            state(cb, m, p.hugeZero(), name, "huge_zero");
+                            state(cb, m, p.swapped(), name, "swapped");
+                            state(cb, m, p.notPresent(), name, "not_present");
+                        })))).register(registry);
+        vmGauge("memhygiene_vm_reclaimed_bytes", "Guest RAM the host got back from the VM: zero-mapped plus given back, the drop"
+                + " of its QEMU process's RSS (with the smaps_rollup fallback only ksm_zero_pages, a lower bound)",
+                (vm, page) -> vm.reclaimedBytes());
+        vmGauge("memhygiene_vm_ksm_sharing_saved_bytes", "What KSM sharing saves of the VM's guest RAM, each KSM-mapped page"
+                + " counting 1 - 1/sharers (pagemap with kpagecount; absent without page frames)",
+                (vm, page) -> vm.guestMemory().map(m -> m.bytes(GuestMemory.Pages::ksmSaved)).orElse(OptionalLong.empty()));
+        GaugeWithCallback.builder().name("memhygiene_vm_guest_memory_age_seconds")
+                .help("How old the VM's guest memory figures are at the latest sample: since its last pass read its last page")
+                .labelNames("vm").callback(cb -> latest.get().ifPresent(s -> s.vms().forEach(vm -> vm.guestMemory()
+                        .ifPresent(m -> cb.call(m.ageMillis(s.sampledAt()) / 1e3, vm.domain().name()))))).register(registry);
+        GaugeWithCallback.builder().name("memhygiene_vm_guest_memory_method")
+                .help("1 for how the VM's guest memory was measured: method (pagemap+kpageflags, pagemap_scan+kpageflags,"
+                        + " pagemap_scan, smaps_rollup, simulator (model), none) and description (with the fallback's reason)")
+                .labelNames("vm", "method", "description").callback(cb -> latest.get().ifPresent(s -> s.vms().forEach(vm -> vm
+                        .guestMemory().ifPresent(m -> cb.call(1, vm.domain().name(), m.method().label(), m.methodDescription())))))
+                .register(registry);
+    }
+
+    private static void state(GaugeWithCallback.Callback cb, GuestMemory m, OptionalLong pages, String vm, String state) {
+        m.inBytes(pages).ifPresent(value -> cb.call(value, vm, state));
     }
 
     /** Scores and findings by severity (docs/POSTURE.md); the host's have scope="host" and vm="". */

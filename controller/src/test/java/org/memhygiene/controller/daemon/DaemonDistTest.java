@@ -49,6 +49,13 @@ class DaemonDistTest {
         assertMistake("api:\n  bnd: 0.0.0.0\n", "unknown key \"api.bnd\"");
         assertMistake("dry_run: maybe\n", "dry_run = \"maybe\": expected true or false");
         assertMistake("interval_millis: soon\n", "'soon' is not a duration");
+        assertMistake("guest_memory:\n  method: fast\n",
+                "guest_memory.method = \"fast\": expected one of [auto, pagemap, pagemap_scan, smaps_rollup, off]");
+        assertMistake("guest_memory:\n  pid_dir: /run\n", "unknown key \"guest_memory.pid_dir\"");
+        DaemonConfig measured = DaemonConfig.load(Files.writeString(tmp.resolve("gm.yaml"),
+                "guest_memory:\n  method: off\n  qemu_pid_dir: /run/x\n"));
+        assertEquals(java.util.Optional.empty(), measured.guestMemory().method(), "off: not measured");
+        assertEquals(java.util.Optional.of(Path.of("/run/x")), measured.guestMemory().qemuPidDir());
         DaemonConfig config = DaemonConfig.load(Files.writeString(tmp.resolve("ok.yaml"),
                 "libvirt_uri: test:///default\ninterval_millis: 5s\napi:\n  token_file: " + tmp.resolve("token") + "\n"));
         assertEquals(Duration.ofSeconds(5), config.interval());

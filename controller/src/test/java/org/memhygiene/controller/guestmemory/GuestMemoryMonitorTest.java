@@ -20,9 +20,10 @@ import org.memhygiene.core.procmem.Smaps;
 import org.memhygiene.core.procmem.SmapsEntry;
 
 /**
- * The pass on real processes of this machine: a child (guest_ram_child.c) puts pages of its own memory
- * into known states, and the monitor must find each state where the kernel put it. KSM's states are
- * in {@link RealKsmGuestMemoryTest}. Needs root (CAP_SYS_ADMIN: pagemap shows PFNs only then).
+ * The pagemap+kpageflags pass on real processes of this machine: a child (guest_ram_child.c) puts pages
+ * of its own memory into known states, and the monitor must find each state where the kernel put it.
+ * KSM's states are in {@link RealKsmGuestMemoryTest}, the PAGEMAP_SCAN passes in {@link PagemapScanPassTest}.
+ * Needs root (CAP_SYS_ADMIN: pagemap shows PFNs only then).
  */
 class GuestMemoryMonitorTest {
     static final Path PROC = Path.of("/proc");
@@ -39,7 +40,7 @@ class GuestMemoryMonitorTest {
     @Test
     void findsResidentZeroNotPresentAndGivenBackPagesAndTheRssDropIsWhatCameBack() throws Exception {
         try (GuestRamChild child = GuestRamChild.start();
-                GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE, WHOLE_PASS, Clock.systemUTC())) {
+                GuestMemoryMonitor monitor = open(WHOLE_PASS)) {
             child.map(3000, false);
             child.unique(0, 0, 1000, 7);     // resident
             child.read(0, 1000, 200);        // read, never written: the 4 KiB zero page
@@ -72,7 +73,7 @@ class GuestMemoryMonitorTest {
         Assumptions.assumeFalse(enabled.contains("[never]"), "skipped: THP is disabled on this host (" + enabled.strip() + ")");
         boolean hugeZero = Files.readString(THP.resolve("use_zero_page")).strip().equals("1");
         try (GuestRamChild child = GuestRamChild.start();
-                GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE, WHOLE_PASS, Clock.systemUTC())) {
+                GuestMemoryMonitor monitor = open(WHOLE_PASS)) {
             long start = child.map(2560, true);
             child.unique(0, 0, 1024, 3);     // two huge pages when the kernel has them
             child.read(0, 1024, 512);        // a read fault: the huge zero page
@@ -97,9 +98,8 @@ class GuestMemoryMonitorTest {
     @Test
     void anIncrementalPassWithinTheBudgetMeasuresWhatAWholePassDoes() throws Exception {
         try (GuestRamChild child = GuestRamChild.start();
-                GuestMemoryMonitor whole = GuestMemoryMonitor.open(PROC, THP, PAGE, WHOLE_PASS, Clock.systemUTC());
-                GuestMemoryMonitor incremental = GuestMemoryMonitor.open(PROC, THP, PAGE,
-                        new PassBudget(1000, Duration.ofSeconds(30)), Clock.systemUTC())) {
+                GuestMemoryMonitor whole = open(WHOLE_PASS);
+                GuestMemoryMonitor incremental = open(new PassBudget(1000, Duration.ofSeconds(30)))) {
             child.map(3000, false);
             child.map(2560, true);
             child.unique(0, 0, 700, 1);
@@ -130,8 +130,7 @@ class GuestMemoryMonitorTest {
     @Test
     void aMappingThatChangesDuringThePassFallsBackWithTheReasonAndIsLookedForAgain() throws Exception {
         try (GuestRamChild child = GuestRamChild.start();
-                GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE,
-                        new PassBudget(1024, Duration.ofSeconds(30)), Clock.systemUTC())) {
+                GuestMemoryMonitor monitor = open(new PassBudget(1024, Duration.ofSeconds(30)))) {
             child.map(3000, false);
             child.unique(0, 0, 3000, 4);
             List<GuestMemoryTarget> target = List.of(new GuestMemoryTarget("vm", child.pid(), 3000 * PAGE));
@@ -154,8 +153,7 @@ class GuestMemoryMonitorTest {
     void aProcessThatExitsDuringThePassIsReportedAsGone() throws Exception {
         GuestRamChild child = GuestRamChild.start();
         int pid = child.pid();
-        try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE,
-                new PassBudget(1024, Duration.ofSeconds(30)), Clock.systemUTC())) {
+        try (GuestMemoryMonitor monitor = open(new PassBudget(1024, Duration.ofSeconds(30)))) {
             child.map(3000, false);
             List<GuestMemoryTarget> target = List.of(new GuestMemoryTarget("vm", pid, 3000 * PAGE));
             monitor.sample(target);
@@ -170,7 +168,7 @@ class GuestMemoryMonitorTest {
     @Test
     void aVmWhoseQemuProcessChangedIsMeasuredAfreshAndAVmNoLongerListedIsForgotten() throws Exception {
         try (GuestRamChild first = GuestRamChild.start(); GuestRamChild second = GuestRamChild.start();
-                GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE, WHOLE_PASS, Clock.systemUTC())) {
+                GuestMemoryMonitor monitor = open(WHOLE_PASS)) {
             first.map(3000, false);
             first.unique(0, 0, 3000, 1);
             second.map(3000, false);
@@ -194,6 +192,10 @@ class GuestMemoryMonitorTest {
         assertEquals("VM web: pid must be positive, got 0", pid.getMessage());
         IllegalArgumentException ram = assertThrows(IllegalArgumentException.class, () -> new GuestMemoryTarget("web", 1, -1));
         assertEquals("VM web: memory must be positive, got -1", ram.getMessage());
+    }
+
+    private static GuestMemoryMonitor open(PassBudget budget) {
+        return GuestMemoryMonitor.open(PROC, THP, PAGE, budget, GuestMemoryMethod.PAGEMAP, Clock.systemUTC());
     }
 
     /** Samples until VM "vm" has a measurement other than {@code previous}. */

@@ -30,9 +30,15 @@ public final class GuestRamChild implements AutoCloseable {
         this.in = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
     }
 
-    /** Starts a child; skips the test where gcc is missing (JUnit's assumption: the benchmark checks for gcc first). */
-    public static GuestRamChild start() throws IOException, InterruptedException {
-        return new GuestRamChild(new ProcessBuilder(binary().toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+    /**
+     * Starts a child; skips the test where gcc is missing (JUnit's assumption: the benchmark checks for gcc
+     * first). {@code arguments} go on its command line, where it ignores them: e.g. QEMU's
+     * {@code -name guest=NAME}, so that a QEMU process locator takes it for a domain's QEMU.
+     */
+    public static GuestRamChild start(String... arguments) throws IOException, InterruptedException {
+        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(binary().toString()));
+        command.addAll(java.util.List.of(arguments));
+        return new GuestRamChild(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
     }
 
     private static synchronized Path binary() throws IOException, InterruptedException {

@@ -7,7 +7,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -44,14 +43,17 @@ class RealKsmGuestMemoryTest {
         long seed = new Random().nextLong() >>> 1;
         FastKsm ksm = null;
         try (GuestRamChild child = GuestRamChild.start();
-                GuestMemoryMonitor monitor = GuestMemoryMonitor.open(GuestMemoryMonitorTest.PROC, GuestMemoryMonitorTest.THP,
-                        PAGE, new PassBudget(PassBudget.MAX_PAGES_PER_SAMPLE, Duration.ofSeconds(30)), Clock.systemUTC())) {
+                GuestMemoryMonitor monitor = open(GuestMemoryMethod.AUTO);
+                GuestMemoryMonitor pagemap = open(GuestMemoryMethod.PAGEMAP);
+                GuestMemoryMonitor scan = open(GuestMemoryMethod.PAGEMAP_SCAN)) {
             long start = child.map(4000, false);
             child.unique(0, 0, 1000, seed);         // stays private: nothing else is like it
             child.same(0, 1000, 1000, seed);        // 1000 identical pages: KSM shares them
             child.unique(0, 2000, 1200, seed + 1);  // 1000 to be zeroed, 200 to be given back
             List<GuestMemoryTarget> target = List.of(new GuestMemoryTarget("vm", child.pid(), 4000 * PAGE));
             GuestMemory before = monitor.sample(target).get("vm");
+            pagemap.sample(target);
+            scan.sample(target);
             long rssBefore = child.vmRssBytes();
             GuestMemoryMonitorTest.assertPages(before, 3200, 0, 0, 0, 800, 0);
 
@@ -70,6 +72,12 @@ class RealKsmGuestMemoryTest {
             long frames = ksmFrames(child.pid(), start + 1000 * PAGE, 1000);
             assertEquals(1000 - frames, after.pages().ksmSaved().getAsLong(),
                     "each of the " + frames + " KSM frames saves all its mappings but one");
+            // The same pages, whichever way they are read: pagemap entry by entry, or PAGEMAP_SCAN's runs with
+            // the present small pages looked up (AUTO as root), or PAGEMAP_SCAN alone with ksm_stat's count.
+            assertEquals(pagemap.sample(target).get("vm").pages(), after.pages(), after.methodDescription() + " vs pagemap+kpageflags");
+            GuestMemory scanned = scan.sample(target).get("vm");
+            GuestMemoryMonitorTest.assertPages(scanned, 1000, 1000, 1000, 0, 1000, 200);
+            assertTrue(scanned.pages().ksmSaved().isEmpty(), scanned.toString());
             long rssDropPages = (rssBefore - rssAfter) / PAGE;
             long reclaimedGrowth = after.reclaimedPages().getAsLong() - before.reclaimedPages().getAsLong();
             System.out.printf("RealKsmGuestMemoryTest: VmRSS %d -> %d KiB (drop %d pages); reclaimed %d -> %d pages; %s%n",
@@ -84,6 +92,11 @@ class RealKsmGuestMemoryTest {
             }
         }
         assertTrue(ksm.restored(), "every knob is back to what it was: " + ksm.previousValues());
+    }
+
+    private static GuestMemoryMonitor open(GuestMemoryMethod method) {
+        return GuestMemoryMonitor.open(GuestMemoryMonitorTest.PROC, GuestMemoryMonitorTest.THP, PAGE, PassBudget.wholePass(),
+                method, Clock.systemUTC());
     }
 
     /**

@@ -2,6 +2,7 @@ package org.memhygiene.controller.history;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,6 +16,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.TestClock;
+import org.memhygiene.controller.guestmemory.GuestRamChild;
+import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.core.ksm.SysfsTree;
@@ -172,6 +175,69 @@ class HistoryTest {
             assertEquals(1, points.size());
             assertEquals(clock.now, points.get(0).at());
             assertEquals(1, history.vmSeries("web1", Instant.EPOCH, clock.now.plusSeconds(1)).size());
+        }
+    }
+
+    @Test
+    void reclaimedGuestMemoryIsRecordedWithHowAndWhenItWasMeasured() throws Exception {
+        long page = LinuxMemory.pageSizeBytes();
+        try (GuestRamChild qemu = GuestRamChild.start("-name", "guest=web1")) {
+            qemu.map((1024L << 20) / page, false);
+            qemu.unique(0, 0, 100, 1);
+            qemu.read(0, 100, 400);
+            Path pids = Files.createDirectories(dir.resolve("pids"));
+            Files.writeString(pids.resolve("web1.pid"), Integer.toString(qemu.pid()));
+            String uri = new TestDriverHost().domain("web1", true, Optional.empty(), false).write(dir.resolve("host.xml"));
+            ksm = SysfsTree.create(dir).put("pages_sharing", "100").put("ksm_zero_pages", "10");
+            host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), clock,
+                    GuestMemorySettings.ONE_SHOT.withQemuPidDir(Optional.of(pids)));
+            Path file = dir.resolve("history");
+            try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
+                record(history);
+            }
+            try (History reopened = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
+                History.VmPoint vm = reopened.vmSeries("web1", Instant.EPOCH, clock.now.plusSeconds(1)).get(0);
+                assertEquals(OptionalLong.of(400 * page), vm.reclaimedBytes(), vm.toString());
+                assertEquals(OptionalLong.of(400 * page), vm.zeroMappedBytes());
+                assertEquals(OptionalLong.of(0), vm.givenBackBytes());
+                assertTrue(vm.reclaimedMethod().orElseThrow().startsWith("pagemap_scan") || vm.reclaimedMethod().get().startsWith("pagemap+"),
+                        vm.toString());
+                assertTrue(vm.reclaimedMeasuredAt().isPresent(), vm.toString());
+                History.HostPoint h = reopened.hostSeries(Instant.EPOCH, clock.now.plusSeconds(1)).get(0);
+                assertEquals(OptionalLong.of(400 * page), h.reclaimedBytes(), "the sum over the host's VMs");
+                assertEquals(OptionalLong.of(0), h.givenBackBytes());
+            }
+        }
+    }
+
+    @Test
+    void aDatabaseOfTheSecondSchemaIsMigratedAndItsRowsKeepUnknownReclaim() throws Exception {
+        Path file = dir.resolve("history");
+        try (var c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath()); var s = c.createStatement()) {
+            s.execute("CREATE TABLE schema_version (version INT NOT NULL)");
+            s.execute("CREATE TABLE host_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, pages_sharing BIGINT,"
+                    + " ksm_zero_pages BIGINT, saved_by_sharing_bytes BIGINT, saved_by_zero_pages_bytes BIGINT,"
+                    + " full_scans BIGINT, mem_available_bytes BIGINT, posture_score INT)");
+            s.execute("CREATE TABLE vm_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, vm VARCHAR(256) NOT NULL,"
+                    + " uuid VARCHAR(64) NOT NULL, ksm_saved_bytes BIGINT, zero_page_bytes BIGINT,"
+                    + " balloon_unused_bytes BIGINT, agent_status VARCHAR(32) NOT NULL, posture_score INT)");
+            s.execute("CREATE TABLE decision (at TIMESTAMP WITH TIME ZONE NOT NULL, mode VARCHAR(16) NOT NULL,"
+                    + " ksm VARCHAR(4000) NOT NULL, scrubs VARCHAR(4000) NOT NULL, reason VARCHAR(4000) NOT NULL,"
+                    + " outcome VARCHAR(4000) NOT NULL, result VARCHAR(16) NOT NULL)");
+            s.execute("INSERT INTO schema_version VALUES (1)");
+            s.execute("INSERT INTO schema_version VALUES (2)");
+            s.execute("INSERT INTO vm_sample VALUES (TIMESTAMP WITH TIME ZONE '2026-11-25 09:59:00Z', 'web1', 'u', 4096, 0, NULL,"
+                    + " 'OK', 90)");
+        }
+        host();
+        try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
+            record(history);
+            List<History.VmPoint> points = history.vmSeries("web1", Instant.EPOCH, clock.now.plusSeconds(1));
+            assertEquals(2, points.size());
+            assertEquals(OptionalLong.of(4096), points.get(0).ksmSavedBytes(), "the old row is kept");
+            assertEquals(OptionalLong.empty(), points.get(0).reclaimedBytes(), "not measured then: unknown, not 0");
+            assertEquals(Optional.empty(), points.get(0).reclaimedMethod());
+            assertEquals(OptionalLong.empty(), points.get(1).reclaimedBytes(), "a test-driver domain has no QEMU process");
         }
     }
 

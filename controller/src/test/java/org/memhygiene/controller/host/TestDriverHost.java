@@ -13,14 +13,19 @@ import java.util.Optional;
  * as {@code test:///<absolute path>}. Shared with bench/ through the controller's test jar.
  */
 public final class TestDriverHost {
-    /** One domain: its name, whether it runs, and the host side of its agent channel, if any. */
-    public record Domain(String name, boolean running, Optional<Path> agentSocket, boolean noSharePages) {
+    /** One domain: its name, whether it runs, the host side of its agent channel, if any, and its memory. */
+    public record Domain(String name, boolean running, Optional<Path> agentSocket, boolean noSharePages, long memoryMib) {
     }
 
     private final List<Domain> domains = new ArrayList<>();
 
+    /** A domain of 1 GiB. */
     public TestDriverHost domain(String name, boolean running, Optional<Path> agentSocket, boolean noSharePages) {
-        domains.add(new Domain(name, running, agentSocket, noSharePages));
+        return domain(name, running, agentSocket, noSharePages, 1024);
+    }
+
+    public TestDriverHost domain(String name, boolean running, Optional<Path> agentSocket, boolean noSharePages, long memoryMib) {
+        domains.add(new Domain(name, running, agentSocket, noSharePages, memoryMib));
         return this;
     }
 
@@ -35,7 +40,8 @@ public final class TestDriverHost {
             xml.append("  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n")
                     .append("    <name>").append(d.name()).append("</name>\n")
                     .append(String.format("    <uuid>5e0c2c0a-7f2f-4e3c-9d43-%012d</uuid>%n", i))
-                    .append("    <memory unit='MiB'>1024</memory><currentMemory unit='MiB'>1024</currentMemory>\n")
+                    .append("    <memory unit='MiB'>").append(d.memoryMib()).append("</memory><currentMemory unit='MiB'>")
+                    .append(d.memoryMib()).append("</currentMemory>\n")
                     .append("    <vcpu>1</vcpu><os><type arch='i686'>hvm</type></os>\n");
             if (d.noSharePages()) {
                 xml.append("    <memoryBacking><nosharepages/></memoryBacking>\n");

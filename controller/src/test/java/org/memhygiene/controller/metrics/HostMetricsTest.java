@@ -30,6 +30,8 @@ import org.memhygiene.controller.daemon.SnapshotLoop;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.posture.PostureScorer;
+import org.memhygiene.controller.guestmemory.GuestRamChild;
+import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.core.host.HostFacts;
@@ -48,6 +50,8 @@ class HostMetricsTest {
     private SnapshotLoop loop;
     private PolicyStep policy;
     private SysfsTree ksm;
+    /** Where the QEMU processes' pid files are, for a test whose VMs have one (a real process standing in). */
+    private Optional<Path> pidDir = Optional.empty();
 
     private HostMetrics metrics(String... vms) throws Exception {
         TestDriverHost driver = new TestDriverHost();
@@ -56,7 +60,8 @@ class HostMetricsTest {
         }
         String uri = driver.write(dir.resolve("host-" + vms.length + ".xml"));
         ksm = SysfsTree.create(dir).put("run", "1").put("pages_sharing", "1000").put("ksm_zero_pages", "250").put("full_scans", "7");
-        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), Clock.systemUTC());
+        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), Clock.systemUTC(),
+                GuestMemorySettings.ONE_SHOT.withQemuPidDir(pidDir));
         // Posture from prepared host files: no swap, one unmitigated CPU vulnerability (docs/POSTURE.md).
         Path proc = Files.createDirectories(dir.resolve("proc"));
         Files.writeString(proc.resolve("swaps"), "Filename\tType\tSize\tUsed\tPriority\n");
@@ -97,6 +102,34 @@ class HostMetricsTest {
         assertTrue(text.contains("memhygiene_vm_agent_up{status=\"no_channel\",vm=\"db1\"} 0.0"), text);
         assertTrue(text.contains("\nmemhygiene_samples_total 1.0\n"), text);
         assertTrue(text.contains("memhygiene_vm_balloon_unused_bytes{vm=\"web1\"}"), text);
+    }
+
+    @Test
+    void eachVmsGuestMemoryIsExposedByStateWithHowAndWhenItWasMeasured() throws Exception {
+        long page = LinuxMemory.pageSizeBytes();
+        try (GuestRamChild qemu = GuestRamChild.start("-name", "guest=web1")) {
+            long ramPages = (1024L << 20) / page;
+            qemu.map(ramPages, false);
+            qemu.unique(0, 0, 300, 1);
+            qemu.read(0, 300, 700);
+            pidDir = Optional.of(Files.createDirectories(dir.resolve("pids")));
+            Files.writeString(pidDir.get().resolve("web1.pid"), Integer.toString(qemu.pid()));
+            String text = metrics("web1", "db1").scrape();
+            assertTrue(text.contains("memhygiene_vm_memory_bytes{state=\"resident\",vm=\"web1\"} " + (double) (300 * page)), text);
+            assertTrue(text.contains("memhygiene_vm_memory_bytes{state=\"zero\",vm=\"web1\"} " + (double) (700 * page)), text);
+            assertTrue(text.contains("memhygiene_vm_memory_bytes{state=\"not_present\",vm=\"web1\"} "
+                    + (double) ((ramPages - 1000) * page)), text);
+            assertTrue(text.contains("memhygiene_vm_memory_bytes{state=\"ksm\",vm=\"web1\"} 0.0"), text);
+            double states = text.lines().filter(l -> l.startsWith("memhygiene_vm_memory_bytes{") && l.contains("vm=\"web1\""))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            assertEquals((double) (ramPages * page), states, "the states add up to guest RAM");
+            assertTrue(text.contains("memhygiene_vm_reclaimed_bytes{vm=\"web1\"} " + (double) (700 * page)), text);
+            assertTrue(text.contains("memhygiene_vm_guest_memory_age_seconds{vm=\"web1\"} "), text);
+            assertTrue(text.lines().anyMatch(l -> l.startsWith("memhygiene_vm_guest_memory_method{description=\"pagemap_scan")
+                    && l.contains("vm=\"web1\"") && l.endsWith(" 1.0")), text);
+            assertTrue(text.lines().noneMatch(l -> l.startsWith("memhygiene_vm_reclaimed_bytes{vm=\"db1\"}")),
+                    "db1 has no QEMU process here: no figure, rather than 0");
+        }
     }
 
     @Test

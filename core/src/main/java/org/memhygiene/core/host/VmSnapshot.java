@@ -9,22 +9,47 @@ import org.memhygiene.core.host.DomainXml;
 
 /**
  * One VM in a host sample: what libvirt says of it, its configuration, what KSM does for its QEMU
- * process, and what its agent reported.
+ * process, what its agent reported, and its guest RAM page by page.
  *
- * @param domain the libvirt figures (state, vCPUs, memory, balloon statistics)
- * @param config the parsed domain XML (live XML of a running domain); empty when it could not be read
- * @param ksm    /proc/PID/ksm_stat of the domain's QEMU process; empty when it is not running or the
- *               process was not found
- * @param agent  the agent link's sample
+ * @param domain      the libvirt figures (state, vCPUs, memory, balloon statistics)
+ * @param config      the parsed domain XML (live XML of a running domain); empty when it could not be read
+ * @param ksm         /proc/PID/ksm_stat of the domain's QEMU process: what KSM accounts to it; empty when
+ *                    it is not running or the process was not found
+ * @param agent       the agent link's sample
+ * @param guestMemory the latest completed measurement of its guest RAM (docs/RECLAIM.md), with how it was
+ *                    measured and when; empty when it is not running, its process was not found, or its
+ *                    first pass has not completed yet
  */
-public record VmSnapshot(DomainSample domain, Optional<DomainXml> config, Optional<DomainKsm> ksm, AgentSample agent) {
+public record VmSnapshot(DomainSample domain, Optional<DomainXml> config, Optional<DomainKsm> ksm, AgentSample agent,
+        Optional<GuestMemory> guestMemory) {
 
-    /** Guest memory KSM backs with shared or zero pages: (ksm_merging_pages + ksm_zero_pages) × page size. */
+    /** A VM whose guest RAM is not measured. */
+    public VmSnapshot(DomainSample domain, Optional<DomainXml> config, Optional<DomainKsm> ksm, AgentSample agent) {
+        this(domain, config, ksm, agent, Optional.empty());
+    }
+
+    /** The same VM with {@code measured} as its guest memory. */
+    public VmSnapshot withGuestMemory(Optional<GuestMemory> measured) {
+        return new VmSnapshot(domain, config, ksm, agent, measured);
+    }
+
+    /**
+     * Guest RAM the host got back from this VM (docs/RECLAIM.md: zero-mapped plus given back, the drop of
+     * its QEMU process's RSS), as {@link #guestMemory} measured it; empty when it is not measured.
+     */
+    public OptionalLong reclaimedBytes() {
+        return guestMemory.map(GuestMemory::reclaimedBytes).orElse(OptionalLong.empty());
+    }
+
+    /**
+     * KSM-accounted: guest memory KSM backs with shared or zero pages, (ksm_merging_pages + ksm_zero_pages)
+     * × page size from ksm_stat; misses the zero pages of split THPs ({@link #reclaimedBytes} has them).
+     */
     public OptionalLong ksmSavedBytes(long pageSizeBytes) {
         return ksm.map(k -> OptionalLong.of(k.stat().savedPages() * pageSizeBytes)).orElse(OptionalLong.empty());
     }
 
-    /** Guest memory merged with the kernel's zero page: ksm_zero_pages × page size. */
+    /** KSM-accounted: guest memory KSM merged with the kernel's zero page, ksm_zero_pages × page size. */
     public OptionalLong zeroPageBytes(long pageSizeBytes) {
         return ksm.flatMap(k -> k.stat().zeroPages().isPresent()
                 ? Optional.of(k.stat().zeroPages().getAsLong() * pageSizeBytes) : Optional.empty())

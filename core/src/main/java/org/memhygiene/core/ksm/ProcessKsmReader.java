@@ -32,6 +32,23 @@ public final class ProcessKsmReader {
     }
 
     /**
+     * The figures of {@code pid}, whose name the caller already knows: one file read instead of two, for a
+     * caller that reads the same processes every sample (the daemon, its VMs' QEMU processes).
+     */
+    public Optional<ProcessKsmStat> read(int pid, String knownName) {
+        return readStat(pid).map(stat -> stat.withName(knownName));
+    }
+
+    public Path procRoot() {
+        return procRoot;
+    }
+
+    /** The process's name (/proc/PID/comm); "?" when it is gone. */
+    public String nameOf(int pid) {
+        return name(pid);
+    }
+
+    /**
      * The processes KSM tracks (any rmap_items or merged pages), most saved pages first. Names are read
      * only for the rows returned, which keeps a scan of every process cheap.
      */
@@ -83,7 +100,7 @@ public final class ProcessKsmReader {
      * Parses ksm_stat: "ksm_rmap_items 12", ..., "ksm_merge_any: no", "ksm_mergeable: yes" (the two
      * yes/no lines carry a colon, see fs/proc/base.c proc_pid_ksm_stat). Unknown lines are ignored.
      */
-    static ProcessKsmStat parseKsmStat(int pid, String text) {
+    public static ProcessKsmStat parseKsmStat(int pid, String text) {
         OptionalLong rmapItems = OptionalLong.empty();
         OptionalLong zeroPages = OptionalLong.empty();
         OptionalLong mergingPages = OptionalLong.empty();

@@ -49,6 +49,12 @@ interface LibC extends com.sun.jna.Library {
     /** https://man7.org/linux/man-pages/man2/ftruncate.2.html */
     int ftruncate(int fd, long lengthBytes) throws LastErrorException;
 
+    /** https://man7.org/linux/man-pages/man2/open.2.html (variadic in glibc; the mode is unused without O_CREAT). */
+    int open(String path, int flags) throws LastErrorException;
+
+    /** https://man7.org/linux/man-pages/man2/ioctl.2.html (variadic in glibc: one pointer argument here). */
+    int ioctl(int fd, long request, Pointer argument) throws LastErrorException;
+
     /** https://man7.org/linux/man-pages/man2/close.2.html */
     int close(int fd) throws LastErrorException;
 

@@ -68,7 +68,25 @@ public final class ApiDocuments {
                 domain.path("current_memory_bytes").asLong(0), optLong(vm, "ksm_saved_bytes"), optLong(stat, "merging_pages"),
                 optLong(stat, "zero_pages"), optLong(domain.path("balloon_stats"), "rss_bytes"),
                 config.path("balloon").path("free_page_reporting").asBoolean(false), agent.path("status").asText("?"),
-                config.path("posture").asText(""), score, findings);
+                config.path("posture").asText(""), score, findings, guestMemory(vm.path("guest_memory")));
+    }
+
+    /** The VM's {@code guest_memory}; empty when it is null or from a controller that does not measure it. */
+    static Optional<GuestMemoryView> guestMemory(JsonNode g) {
+        if (!g.isObject() || !g.path("method_label").isTextual()) {
+            return Optional.empty();
+        }
+        JsonNode p = g.path("pages");
+        Instant measuredAt;
+        try {
+            measuredAt = Instant.parse(g.path("measured_at").asText(""));
+        } catch (java.time.format.DateTimeParseException e) {
+            return Optional.empty();
+        }
+        return Optional.of(new GuestMemoryView(g.path("method_label").asText(), g.path("method_description").asText(""),
+                g.path("page_size_bytes").asLong(), g.path("guest_ram_pages").asLong(), optLong(p, "resident"), optLong(p, "ksm"),
+                optLong(p, "ksm_saved"), optLong(p, "zero"), optLong(p, "huge_zero"), optLong(p, "swapped"),
+                optLong(p, "not_present"), optLong(p, "given_back"), optLong(g, "reclaimed_bytes"), measuredAt));
     }
 
     private static Severity severity(String text) {

@@ -1,6 +1,7 @@
 package org.memhygiene.ui.api;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.memhygiene.core.posture.Finding;
@@ -12,21 +13,30 @@ import org.memhygiene.core.posture.Finding;
  * @param uuid              the domain's UUID
  * @param state             libvirt's state (RUNNING, SHUT_OFF, ...)
  * @param memoryBytes       current guest memory
- * @param savedBytes        what KSM saves this VM's QEMU process (merged + zero pages); absent when unknown
- * @param mergedPages       ksm_merging_pages of its QEMU process
- * @param zeroPages         ksm_zero_pages of its QEMU process
+ * @param savedBytes        KSM-accounted: what ksm_stat says KSM saves its QEMU process (merged + zero pages)
+ * @param mergedPages       ksm_merging_pages of its QEMU process (KSM-accounted)
+ * @param zeroPages         ksm_zero_pages of its QEMU process (KSM-accounted)
  * @param rssBytes          the balloon's resident-set figure, for free page reporting
  * @param freePageReporting whether its balloon reports free pages to the host
  * @param agentStatus       the agent link's status (OK, NO_CHANNEL, ...)
  * @param postureLevel      its posture metadata (DENSE, BALANCED, SENSITIVE) or empty text
  * @param postureScore      the controller's posture score 0-100; absent when the controller does not score
  * @param findings          the posture findings (the controller's, else the agent's)
+ * @param guestMemory       its guest RAM page by page, as the controller last measured it; empty when not measured
  */
 public record VmView(String name, String uuid, String state, long memoryBytes, OptionalLong savedBytes, OptionalLong mergedPages,
         OptionalLong zeroPages, OptionalLong rssBytes, boolean freePageReporting, String agentStatus, String postureLevel,
-        OptionalInt postureScore, List<Finding> findings) {
+        OptionalInt postureScore, List<Finding> findings, Optional<GuestMemoryView> guestMemory) {
 
     public VmView {
         findings = List.copyOf(findings);
+    }
+
+    /** A VM whose guest RAM is not measured. */
+    public VmView(String name, String uuid, String state, long memoryBytes, OptionalLong savedBytes, OptionalLong mergedPages,
+            OptionalLong zeroPages, OptionalLong rssBytes, boolean freePageReporting, String agentStatus, String postureLevel,
+            OptionalInt postureScore, List<Finding> findings) {
+        this(name, uuid, state, memoryBytes, savedBytes, mergedPages, zeroPages, rssBytes, freePageReporting, agentStatus,
+                postureLevel, postureScore, findings, Optional.empty());
     }
 }

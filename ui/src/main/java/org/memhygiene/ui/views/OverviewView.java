@@ -23,7 +23,7 @@ public final class OverviewView implements DashboardView {
     private final DashboardModel model;
     private final TimeChart reclaimed = TimeChart.stacked("Memory reclaimed, by source", "reclaimed", Unit.BYTES,
             List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING), new Line("zero pages", DashboardModel.ZERO),
-                    new Line("free page reporting", DashboardModel.FPR)));
+                    new Line("given back (free page reporting, balloon)", DashboardModel.FPR)));
     private final TimeChart free = TimeChart.lines("Host free memory", "memory", Unit.BYTES,
             List.of(new Line("MemFree", DashboardModel.FREE), new Line("MemAvailable", DashboardModel.AVAILABLE)));
     private final TimeChart scan = TimeChart.lines("ksmd scan rate", "pages scanned per second", Unit.AS_IS,
@@ -91,9 +91,18 @@ public final class OverviewView implements DashboardView {
             double total = host.last(host.column(DashboardModel.SHARING)) + host.last(host.column(DashboardModel.ZERO))
                     + host.last(host.column(DashboardModel.FPR));
             double avail = host.last(host.column(DashboardModel.AVAILABLE));
-            summary.setText("Reclaimed now: " + Units.bytes(Math.round(total)) + "   ·   host MemAvailable: "
+            summary.setText("Reclaimed now: " + Units.bytes(Math.round(total)) + " (" + howMeasured() + ")   ·   host MemAvailable: "
                     + (Double.isNaN(avail) ? "–" : Units.bytes(Math.round(avail))) + "   ·   " + model.rows().size() + " VMs");
         }
+    }
+
+    /** How the VMs' figures were measured: "pagemap_scan: 3 VMs, KSM-accounted (ksm_stat): 1 VM". */
+    private String howMeasured() {
+        java.util.Map<String, Integer> methods = new java.util.TreeMap<>();
+        model.rows().forEach(r -> methods.merge(r.vm().guestMemory().filter(g -> g.pageStates()).map(g -> g.method())
+                .orElse("KSM-accounted (ksm_stat)"), 1, Integer::sum));
+        return methods.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue() + (e.getValue() == 1 ? " VM" : " VMs"))
+                .collect(java.util.stream.Collectors.joining(", "));
     }
 
     @Override

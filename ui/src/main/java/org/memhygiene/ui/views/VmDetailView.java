@@ -20,6 +20,7 @@ import javafx.scene.layout.VBox;
 import javafx.scene.layout.ColumnConstraints;
 import org.memhygiene.ui.HistoryLoader;
 import org.memhygiene.ui.api.ControllerClient;
+import org.memhygiene.ui.api.GuestMemoryView;
 import org.memhygiene.ui.charts.TimeChart;
 import org.memhygiene.ui.charts.TimeChart.Line;
 import org.memhygiene.ui.charts.TimeChart.Unit;
@@ -33,11 +34,12 @@ public final class VmDetailView implements DashboardView {
     private final ComboBox<String> vm = new ComboBox<>();
     private final TimeChart reclaimed = TimeChart.stacked("Reclaimed from this VM, by source", "reclaimed", Unit.BYTES,
             List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING), new Line("zero pages", DashboardModel.ZERO),
-                    new Line("free page reporting", DashboardModel.FPR)));
-    private final TimeChart pages = TimeChart.lines("KSM pages of its QEMU process", "pages", Unit.AS_IS,
+                    new Line("given back (free page reporting, balloon)", DashboardModel.FPR)));
+    private final TimeChart pages = TimeChart.lines("KSM-accounted pages of its QEMU process (ksm_stat)", "pages", Unit.AS_IS,
             List.of(new Line("ksm_merging_pages", DashboardModel.MERGED_PAGES), new Line("ksm_zero_pages", DashboardModel.ZERO_PAGES)));
     private final ObservableList<String> findings = FXCollections.observableArrayList();
     private final Label facts = new Label("choose a VM");
+    private final Label guestMemory = new Label();
     private final Button scrub = new Button("Scrub free memory now");
     private final ProgressIndicator scrubbing = new ProgressIndicator();
     private final Label scrubResult = new Label();
@@ -64,6 +66,8 @@ public final class VmDetailView implements DashboardView {
         scrubbing.setMaxSize(18, 18);
         scrubbing.setVisible(false);
         facts.setId("detail-facts");
+        guestMemory.setId("detail-guest-memory");
+        guestMemory.setWrapText(true);
         ListView<String> list = new ListView<>(findings);
         list.setId("detail-findings");
         list.setPlaceholder(new Label("no posture findings"));
@@ -78,7 +82,7 @@ public final class VmDetailView implements DashboardView {
             charts.getColumnConstraints().add(c);
         }
         reclaimed.chart().setId("chart-vm-reclaimed");
-        root = new VBox(8, new HBox(8, new Label("VM"), vm, scrub, scrubbing), facts, scrubResult, range.node(), charts,
+        root = new VBox(8, new HBox(8, new Label("VM"), vm, scrub, scrubbing), facts, guestMemory, scrubResult, range.node(), charts,
                 new Label("Posture findings"), list);
         root.setPadding(new Insets(8));
         VBox.setVgrow(charts, Priority.ALWAYS);
@@ -134,6 +138,7 @@ public final class VmDetailView implements DashboardView {
             pages.clear();
             findings.clear();
             facts.setText(vm.getValue() == null ? "choose a VM" : vm.getValue() + ": not in the latest sample");
+            guestMemory.setText("");
             return;
         }
         VmRow r = row.get();
@@ -142,6 +147,7 @@ public final class VmDetailView implements DashboardView {
                 + (r.vm().postureScore().isPresent() ? r.vm().postureScore().getAsInt() + "/100" : "not scored")
                 + (r.vm().postureLevel().isEmpty() ? "" : " (" + r.vm().postureLevel() + ")")
                 + (r.vm().freePageReporting() ? " · free page reporting on" : ""));
+        guestMemory.setText(guestMemoryText(r, model.latestHost().get().map(h -> h.sampledAt()).orElse(java.time.Instant.now())));
         model.vm(r.vm().uuid()).ifPresent(table -> {
             double from = table.size() == 0 ? 0 : table.time(table.size() - 1) - model.range().get().toSeconds();
             reclaimed.update(table, from);
@@ -152,6 +158,29 @@ public final class VmDetailView implements DashboardView {
         if (!findings.equals(now)) {
             findings.setAll(now);
         }
+    }
+
+    /**
+     * The VM's guest RAM by state and how it was measured (docs/RECLAIM.md), or, where the controller does
+     * not measure it, that the figures are what ksm_stat accounts.
+     */
+    static String guestMemoryText(VmRow r, java.time.Instant sampledAt) {
+        Optional<GuestMemoryView> measured = r.vm().guestMemory();
+        if (measured.isEmpty()) {
+            return "Guest RAM not measured page by page (no QEMU process on the controller's machine); the figures are"
+                    + " KSM-accounted (ksm_stat)" + (r.vm().freePageReporting() ? ", free page reporting estimated from the balloon" : "");
+        }
+        GuestMemoryView g = measured.get();
+        long age = Math.max(0, java.time.Duration.between(g.measuredAt(), sampledAt).toSeconds());
+        String how = "Guest RAM, measured by " + g.description() + ", " + age + " s before the sample";
+        if (!g.pageStates()) {
+            return how + ": reclaimed " + Units.bytes(g.reclaimedBytes()) + " (a lower bound: KSM's zero pages only)";
+        }
+        return how + ": reclaimed " + Units.bytes(g.reclaimedBytes()) + " = zero page " + Units.bytes(g.bytes(g.zeroPages())) + " + given back "
+                + Units.bytes(g.bytes(g.givenBackPages())) + "  ·  KSM-shared " + Units.bytes(g.bytes(g.ksmPages())) + " (saves "
+                + Units.bytes(g.bytes(g.ksmSavedPages())) + ")  ·  resident " + Units.bytes(g.bytes(g.residentPages())) + "  ·  huge zero page "
+                + Units.bytes(g.bytes(g.hugeZeroPages())) + "  ·  swapped " + Units.bytes(g.bytes(g.swappedPages())) + "  ·  not present "
+                + Units.bytes(g.bytes(g.notPresentPages())) + " of " + Units.bytes(g.guestRamPages() * g.pageSizeBytes());
     }
 
     private void scrub() {

@@ -55,9 +55,37 @@ class ControllerClientTest {
     }
 
     @Test
-    void liveBreakdownIsTheKsmCountersTimesThePageSize() throws Exception {
+    void liveBreakdownIsEachVmsGuestMemoryWhereTheControllerMeasuredIt() throws Exception {
         HostView host = client.snapshot().get(10, TimeUnit.SECONDS);
         List<VmView> vms = ApiDocuments.vms(client.get("/api/v1/vms").get(10, TimeUnit.SECONDS));
+        SourceBreakdown.Result result = SourceBreakdown.FROM_API.of(host, vms);
+        long page = host.pageSizeBytes();
+        long zero = 0;
+        long givenBack = 0;
+        for (VmView vm : vms) {
+            if (vm.guestMemory().isEmpty()) {
+                continue;
+            }
+            GuestMemoryView g = vm.guestMemory().get();
+            assertEquals("simulator (model)", g.method(), "the simulated host measures every running guest from its model");
+            assertEquals(g.zeroPages().getAsLong() * page, result.vms().get(vm.uuid()).zeroPageBytes(), vm.name());
+            assertEquals(g.givenBackPages().getAsLong() * page, result.vms().get(vm.uuid()).freePageReportingBytes(), vm.name());
+            assertEquals(g.ksmSavedPages().getAsLong() * page, result.vms().get(vm.uuid()).sharingBytes(), vm.name());
+            assertEquals(g.zeroPages().getAsLong() * page + g.givenBackPages().getAsLong() * page, g.reclaimedBytes().getAsLong());
+            zero += g.zeroPages().getAsLong() * page;
+            givenBack += g.givenBackPages().getAsLong() * page;
+        }
+        assertEquals(zero, result.host().zeroPageBytes(), "the host: the sum over its VMs");
+        assertEquals(givenBack, result.host().freePageReportingBytes());
+    }
+
+    @Test
+    void withoutGuestMemoryTheLiveBreakdownIsTheKsmCountersTimesThePageSize() throws Exception {
+        HostView host = client.snapshot().get(10, TimeUnit.SECONDS);
+        // As a controller that does not measure guest RAM serves them: the VM documents without guest_memory.
+        com.fasterxml.jackson.databind.JsonNode document = client.get("/api/v1/vms").get(10, TimeUnit.SECONDS);
+        document.get("vms").forEach(vm -> ((com.fasterxml.jackson.databind.node.ObjectNode) vm).putNull("guest_memory"));
+        List<VmView> vms = ApiDocuments.vms(document);
         SourceBreakdown.Result result = SourceBreakdown.FROM_API.of(host, vms);
         KsmView ksm = host.ksm().orElseThrow();
         assertEquals(ksm.pagesSharing().getAsLong() * host.pageSizeBytes(), result.host().sharingBytes());
