@@ -80,6 +80,11 @@ final class RealVmFixture implements AutoCloseable {
         return dir;
     }
 
+    /** The repository the suite runs from (its scenarios, its launcher). */
+    Path repository() {
+        return repo;
+    }
+
     HostMeters meters() {
         return meters;
     }

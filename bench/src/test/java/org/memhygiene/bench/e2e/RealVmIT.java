@@ -89,7 +89,7 @@ class RealVmIT {
                     () -> KsmStoppedGuests.bootAndFill(fixture));
         }
 
-        /** Measured and reported; fails only when the phase cannot complete (its target is not asserted yet). */
+        /** Free page reporting gives back at least 90 % of what the guest freed, with KSM stopped. */
         @Test
         @Order(1)
         void freePageReportingGivesFreedMemoryBackWithoutKsm() throws Exception {

@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * The results as markdown, rendered from the phases' results: a header naming the host, the kernel,
@@ -93,6 +94,34 @@ final class ResultsMarkdown {
                 end.thpDeferredSplitPage() - start.thpDeferredSplitPage(), end.ksmZeroPages() - start.ksmZeroPages(),
                 end.pagesSharing() - start.pagesSharing(), end.pagesScanned() - start.pagesScanned(),
                 end.pagesSkipped() - start.pagesSkipped(), r.smartScan()));
+        prediction(out, r);
+        out.append("\nThe daemon's reclaim boost, as it recorded its decisions (`GET /api/v1/history/decisions`):\n\n");
+        for (String d : r.boostDecisions()) {
+            out.append("- `").append(d.replace("`", "'")).append("`\n");
+        }
+    }
+
+    /** The simulator's full scans to 90 % for the same phase (docs/scenarios/aged-scrub.yaml) beside the measured ones. */
+    private static void prediction(StringBuilder out, AgentScrubPhase.Result r) {
+        AgedScrubPrediction p = r.prediction();
+        out.append(String.format(Locale.ROOT, "%nThe simulator on [docs/scenarios/aged-scrub.yaml](scenarios/aged-scrub.yaml) (the same"
+                + " sizes, ages and knobs; %s freed, aged %d full scans, %s zeroed): full scans from the scrub to 90 %% of what"
+                + " was freed merged with the zero page, %s with smart_scan left on, %s with the reclaim boost (smart_scan"
+                + " off).%n%n", Mib.format(p.freedBytes()), p.agedFullScans(), Mib.format(p.zeroedBytes()), scans(p.fullScansWithSmartScan()), scans(p.fullScansWithBoost())))
+                .append("| guest | full scans to 90 %, measured (with the boost) | predicted (with the boost) | difference |\n")
+                .append("| --- | ---: | ---: | ---: |\n");
+        for (HeadlineRow row : r.headline()) {
+            String measured = row.reached() == null ? "not reached" : Long.toString(row.reached().fullScans());
+            String difference = row.reached() == null || p.fullScansWithBoost().isEmpty() ? "—"
+                    : String.format(Locale.ROOT, "%+d", row.reached().fullScans() - p.fullScansWithBoost().getAsLong());
+            out.append("| ").append(row.guest()).append(" | ").append(measured).append(" | ")
+                    .append(scans(p.fullScansWithBoost())).append(" | ").append(difference).append(" |\n");
+        }
+    }
+
+    private static String scans(OptionalLong fullScans) {
+        return fullScans.isPresent() ? Long.toString(fullScans.getAsLong())
+                : "not within " + AgedScrubPrediction.MAX_FULL_SCANS;
     }
 
     private static void comparison(StringBuilder out, TunerComparisonPhase.Result r) {
