@@ -74,12 +74,7 @@ final class PolicyCommand {
             root.put("mode", decision.mode().label());
             root.put("uri", uri);
             root.put("interval_millis", interval.toMillis());
-            if (decision.ksm().isPresent()) {
-                ObjectNode ksm = root.putObject("ksm");
-                decision.ksmAsMap().forEach(ksm::put);
-            } else {
-                root.putNull("ksm");
-            }
+            root.set("ksm", Json.mapper().valueToTree(decision.ksm().orElse(null)));
             ArrayNode scrubs = root.putArray("scrubs");
             for (ScrubRequest s : decision.scrubs()) {
                 scrubs.addObject().put("vm_uuid", s.vmUuid()).put("vm_name", s.vmName()).put("max_bytes", s.maxBytes());

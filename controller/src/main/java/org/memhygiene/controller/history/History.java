@@ -17,6 +17,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.memhygiene.core.ksm.KsmSettings;
+import java.util.Map;
+import java.util.Locale;
+import java.util.LinkedHashMap;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.memhygiene.controller.policy.Decision;
@@ -70,8 +74,8 @@ public final class History implements AutoCloseable {
      * @param scrubs the names of the VMs it asked to scrub
      * @param result APPLIED, NOTHING_TO_DO, DRY_RUN or FAILED
      */
-    public record DecisionPoint(Instant at, String mode, String ksm, List<String> scrubs, String reason, String outcome,
-            String result) {
+    public record DecisionPoint(Instant at, String mode, Map<String, Object> ksm, List<String> scrubs, String reason,
+            String outcome, String result) {
     }
 
     private static final int MAX_TEXT = 4000;
@@ -252,7 +256,7 @@ public final class History implements AutoCloseable {
         try (PreparedStatement insert = connection.prepareStatement("INSERT INTO decision (at, mode, ksm, scrubs, reason,"
                 + " outcome, result) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             insert.setTimestamp(1, Timestamp.from(at));
-            insert.setString(2, decision.mode().name());
+            insert.setString(2, decision.mode().label());
             insert.setString(3, cut(String.join(" ", decision.ksmAsMap().entrySet().stream()
                     .map(e -> e.getKey() + "=" + e.getValue()).toList())));
             insert.setString(4, cut(String.join(" ", decision.scrubs().stream().map(ScrubRequest::vmName).toList())));
@@ -271,7 +275,14 @@ public final class History implements AutoCloseable {
     public synchronized List<DecisionPoint> decisions(Instant from, Instant to) {
         return between("decision", null, from, to, rs -> {
             String scrubs = rs.getString("scrubs");
-            return new DecisionPoint(rs.getTimestamp("at").toInstant(), rs.getString("mode"), rs.getString("ksm"),
+            String ksm = rs.getString("ksm");
+            Map<String, String> knobs = new LinkedHashMap<>();
+            for (String assignment : ksm.isEmpty() ? new String[0] : ksm.split(" ")) {
+                knobs.put(assignment.substring(0, assignment.indexOf('=')), assignment.substring(assignment.indexOf('=') + 1));
+            }
+            // Releases before 0.1 stored the mode's enum name (ADAPTIVE): the same label as every document now.
+            return new DecisionPoint(rs.getTimestamp("at").toInstant(), rs.getString("mode").toLowerCase(Locale.ROOT),
+                    knobs.isEmpty() ? null : KsmSettings.knobValues(knobs),
                     scrubs.isEmpty() ? List.of() : List.of(scrubs.split(" ")), rs.getString("reason"),
                     rs.getString("outcome"), rs.getString("result"));
         });

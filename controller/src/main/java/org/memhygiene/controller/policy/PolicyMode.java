@@ -1,5 +1,6 @@
 package org.memhygiene.controller.policy;
 
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
@@ -9,7 +10,8 @@ import java.util.Locale;
 public enum PolicyMode {
     BASELINE, ADAPTIVE, OFF;
 
-    /** The name in the policy file and in output: {@code baseline}, {@code adaptive}. */
+    /** The name in the policy file, the API and every output: {@code baseline}, {@code adaptive}. */
+    @JsonValue
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }

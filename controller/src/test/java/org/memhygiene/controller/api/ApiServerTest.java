@@ -442,7 +442,7 @@ class ApiServerTest {
         assertTrue(policyNow.get("dry_run").asBoolean());
         assertEquals(60000, policyNow.get("interval_millis").asLong());
         assertTrue(policyNow.get("changed_at").isNull());
-        assertEquals("ADAPTIVE", policyNow.at("/last_decision/decision/mode").asText(), policyNow.toString());
+        assertEquals("adaptive", policyNow.at("/last_decision/decision/mode").asText(), policyNow.toString());
 
         HttpResponse<String> off = send(put(base, "/api/v1/policy", "{\"mode\": \"off\"}"));
         assertEquals(200, off.statusCode(), off.body());

@@ -80,7 +80,7 @@ class DaemonRunTest {
             // The adaptive policy decided on the first sample; a dry run writes nothing (this is the real KSM).
             JsonNode decisions = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/decisions")).build(),
                     HttpResponse.BodyHandlers.ofString()).body());
-            assertEquals("ADAPTIVE", decisions.at("/0/decision/mode").asText(), decisions.toString());
+            assertEquals("adaptive", decisions.at("/0/decision/mode").asText(), decisions.toString());
             assertTrue(decisions.at("/0/outcome").asText().matches("nothing to do|dry run.*"), decisions.toString());
             reason = decisions.at("/0/decision/reason").asText();
             JsonNode recorded = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history/decisions"))

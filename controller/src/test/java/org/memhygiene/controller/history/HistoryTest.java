@@ -10,6 +10,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
+import org.memhygiene.core.json.Json;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
@@ -111,9 +113,14 @@ class HistoryTest {
         }
         try (History reopened = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
             List<History.DecisionPoint> decisions = reopened.decisions(Instant.EPOCH, clock.now.plusSeconds(61));
-            assertEquals(List.of(new History.DecisionPoint(clock.now, "ADAPTIVE", "pages_to_scan=1250 run=1", List.of("web1"),
-                    "memory tight: 8 % available", "applied", "APPLIED"), new History.DecisionPoint(clock.now.plusSeconds(60),
-                    "OFF", "", List.of(), "policy off", "nothing to do", "NOTHING_TO_DO")), decisions);
+            assertEquals(List.of(new History.DecisionPoint(clock.now, "adaptive", Map.of("pages_to_scan", 1250L, "run", 1L),
+                    List.of("web1"), "memory tight: 8 % available", "applied", "APPLIED"),
+                    new History.DecisionPoint(clock.now.plusSeconds(60), "off", null, List.of(), "policy off", "nothing to do",
+                            "NOTHING_TO_DO")), decisions);
+            // One shape for a decision's knobs in every document: the map /api/v1/decisions shows, in write order.
+            assertEquals("{\"pages_to_scan\":1250,\"run\":1}", Json.mapper().valueToTree(decisions.get(0).ksm()).toString());
+            assertEquals(Json.mapper().valueToTree(write.ksm().orElseThrow()).toString(),
+                    Json.mapper().valueToTree(decisions.get(0).ksm()).toString());
             assertEquals(1, reopened.decisions(clock.now.plusSeconds(1), clock.now.plusSeconds(61)).size(), "[from, to)");
         }
     }

@@ -92,12 +92,12 @@ class ReclaimBoostTest {
     @Test
     void aScrubSeenInTheAgentsCountersStartsTheBoost() {
         Decision start = startFromCounters(running());
-        assertEquals(Map.of("smart_scan", "0", "pages_to_scan", "400"), start.ksmAsMap(), start.reason());
+        assertEquals(Map.of("smart_scan", "0", "pages_to_scan", "200"), start.ksmAsMap(), start.reason());
         assertEquals(PolicyMode.ADAPTIVE, start.mode());
         assertTrue(start.reason().startsWith("reclaim boost: scrubs zeroed 300.0 MiB: web 300.0 MiB (1 scrub seen in its"
                 + " agent's scrub counters"), start.reason());
         assertTrue(start.reason().contains("ksmd used 0.5% of a core (budget 5.0%)"), start.reason());
-        assertTrue(start.reason().endsWith("pages_to_scan 100→400, smart_scan 1→0"), start.reason());
+        assertTrue(start.reason().endsWith("pages_to_scan 100→200, smart_scan 1→0"), start.reason());
     }
 
     @Test
@@ -106,7 +106,7 @@ class ReclaimBoostTest {
         Samples s1 = later(s0);
         s1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Decision d = policy.decide(Optional.of(s0.build()), s1.build());
-        assertEquals(Map.of("smart_scan", "0", "pages_to_scan", "400"), d.ksmAsMap(), d.reason());
+        assertEquals(Map.of("smart_scan", "0", "pages_to_scan", "200"), d.ksmAsMap(), d.reason());
     }
 
     @Test
@@ -152,7 +152,7 @@ class ReclaimBoostTest {
         s0.ksm.remove("smart_scan");
         s0.ksm.remove("pages_skipped");
         Decision start = startFromCounters(s0);
-        assertEquals(Map.of("pages_to_scan", "400"), start.ksmAsMap(), start.reason());
+        assertEquals(Map.of("pages_to_scan", "200"), start.ksmAsMap(), start.reason());
         assertTrue(start.reason().contains("this kernel has no smart_scan (before Linux 6.7): the scan rate alone is raised"),
                 start.reason());
     }
@@ -186,32 +186,32 @@ class ReclaimBoostTest {
 
         // Over the budget during the boost: scan less; under it: more, at most twice per window.
         AdaptivePolicy paced = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
-        Samples p0 = running();
+        Samples p0 = running().set("pages_to_scan", 1000);
         paced.onSample(p0.build());
         Samples p1 = later(p0);
         p1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Decision boost = paced.onSample(p1.build()).orElseThrow();
-        assertEquals("400", boost.ksmAsMap().get("pages_to_scan"));
+        assertEquals("2000", boost.ksmAsMap().get("pages_to_scan"), "at most twice as fast to start: " + boost.reason());
         Samples p2 = next(p1, Optional.of(boost));
         p2.seconds = p1.seconds + 5;
         p2.ksmdCpuMillis = p1.ksmdCpuMillis + 600; // 12 % of a core over 5 s
         Decision less2 = paced.onSample(p2.build()).orElseThrow();
-        assertEquals(Map.of("pages_to_scan", "166"), less2.ksmAsMap(), less2.reason());
+        assertEquals(Map.of("pages_to_scan", "833"), less2.ksmAsMap(), less2.reason());
         assertTrue(less2.reason().contains("ksmd used 12% of a core over the last 5.0 s (budget 5.0%) → over the CPU budget:"
-                + " scan less: pages_to_scan 400→166"), less2.reason());
+                + " scan less: pages_to_scan 2000→833"), less2.reason());
         Samples p3 = next(p2, Optional.of(less2));
         p3.seconds = p2.seconds + 5;
         p3.ksmdCpuMillis = p2.ksmdCpuMillis + 50; // 1 %: twice as fast at most
         Decision more = paced.onSample(p3.build()).orElseThrow();
-        assertEquals(Map.of("pages_to_scan", "332"), more.ksmAsMap(), more.reason());
+        assertEquals(Map.of("pages_to_scan", "1666"), more.ksmAsMap(), more.reason());
         Samples p4 = next(p3, Optional.of(more));
         p4.seconds = p3.seconds + 5;
         p4.ksmdCpuMillis = p3.ksmdCpuMillis + 240; // 4.8 %: within 10 % of the budget, hold
         assertEquals(Optional.empty(), paced.onSample(p4.build()));
 
-        // The policy's bound caps it too: 5000 × 4 stops at pages_to_scan_max.
+        // The policy's bound caps it too: 6000 × 2 stops at pages_to_scan_max.
         AdaptivePolicy bounded = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
-        Samples b0 = running().set("pages_to_scan", 5000);
+        Samples b0 = running().set("pages_to_scan", 6000);
         bounded.onSample(b0.build());
         Samples b1 = later(b0);
         b1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
@@ -241,7 +241,7 @@ class ReclaimBoostTest {
                 + " (VmSnapshot.zeroMappedBytes) +0 B (+0 B per full scan)"), end.reason());
         assertTrue(end.reason().contains("over the boost's 5 full scans: the scrubbed VMs' zero-mapped memory"
                 + " (VmSnapshot.zeroMappedBytes) +296.0 MiB"), end.reason());
-        assertTrue(end.reason().endsWith("put back pages_to_scan 400→100, smart_scan 0→1"), end.reason());
+        assertTrue(end.reason().endsWith("put back pages_to_scan 200→100, smart_scan 0→1"), end.reason());
         assertEquals(Optional.empty(), sample(next(s6, Optional.of(end))), "nothing more once ended: " + reasons);
         assertTrue(policy.decide(Optional.of(s5.build()), next(s6, Optional.of(end)).after(60).build()).reason()
                 .startsWith("host MemAvailable"), "the adaptive rules decide again");
@@ -271,7 +271,7 @@ class ReclaimBoostTest {
         Decision stop = sample(s2).orElseThrow();
         assertEquals(Map.of("smart_scan", "1"), stop.ksmAsMap(), stop.reason());
         assertTrue(stop.reason().startsWith("reclaim boost ended: changed under the boost by someone else (an admin,"
-                + " memhygiene ksm set, PUT /api/v1/settings or another tool): pages_to_scan (the boost wrote 400, now 1000);"
+                + " memhygiene ksm set, PUT /api/v1/settings or another tool): pages_to_scan (the boost wrote 200, now 1000);"
                 + " not fighting them"), stop.reason());
         assertEquals(Optional.empty(), sample(next(s2, Optional.of(stop))), "no boost after that: " + reasons);
     }
@@ -283,7 +283,7 @@ class ReclaimBoostTest {
         Decision stop = sample(next(later(s1), Optional.empty())).orElseThrow(); // a dry run
         assertTrue(stop.ksm().isEmpty(), stop.reason());
         assertTrue(stop.reason().startsWith("reclaim boost ended: the boost's knobs are not in force: pages_to_scan (the"
-                + " boost wrote 400, now 100), smart_scan (the boost wrote 0, now 1)"), stop.reason());
+                + " boost wrote 200, now 100), smart_scan (the boost wrote 0, now 1)"), stop.reason());
     }
 
     @Test
@@ -328,7 +328,7 @@ class ReclaimBoostTest {
         AdaptivePolicy rateOnly = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS,
                 new ReclaimBoostConfig(true, false, 1, 10, Duration.ofHours(1)));
         rateOnly.onSample(s0.build());
-        assertEquals(Map.of("pages_to_scan", "400"), rateOnly.onSample(s1.build()).orElseThrow().ksmAsMap());
+        assertEquals(Map.of("pages_to_scan", "200"), rateOnly.onSample(s1.build()).orElseThrow().ksmAsMap());
     }
 
     @Test

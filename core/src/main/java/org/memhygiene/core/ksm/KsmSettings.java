@@ -1,5 +1,7 @@
 package org.memhygiene.core.ksm;
 
+import com.fasterxml.jackson.annotation.JsonValue;
+
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -123,6 +125,22 @@ public final class KsmSettings {
         Map<String, String> map = new LinkedHashMap<>();
         inWriteOrder().forEach(e -> map.put(e.getKey().fileName(), e.getValue()));
         return map;
+    }
+
+    /**
+     * The JSON form in every document (API, CLI, history): the knob map in write order, a number where the knob
+     * takes one, e.g. {@code {"pages_to_scan": 1250, "smart_scan": 0}}.
+     */
+    @JsonValue
+    public Map<String, Object> knobValues() {
+        return knobValues(asMap());
+    }
+
+    /** {@link #knobValues()} of knob texts, as the history stores them. */
+    public static Map<String, Object> knobValues(Map<String, String> knobs) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        knobs.forEach((knob, value) -> json.put(knob, value.matches("-?[0-9]+") ? (Object) Long.parseLong(value) : value));
+        return json;
     }
 
     @Override
