@@ -86,10 +86,16 @@ if [ $fixture -eq 0 ]; then
   install_needs
   classpath=bench/target/e2e-classpath.txt
   built=bench/target/test-classes/org/memhygiene/bench/e2e/RealVmIT.class
-  if [ ! -s "$classpath" ] || [ ! -f "$built" ] || [ ! -f guest-agent/target/memhygiene-guest-agent.jar ] \
-     || [ -n "$(find core/src controller/src guest-agent/src bench/src -newer "$built" -type f -print -quit)" ]; then
+  # The suite runs bin/memhygiene, whose jars are cli's (cli/target/lib): those are built and compared too, so
+  # that a source changed since (or compiled by a test run alone) never leaves the suite on an older daemon.
+  jar=cli/target/memhygiene-cli.jar
+  if [ ! -s "$classpath" ] || [ ! -f "$built" ] || [ ! -f guest-agent/target/memhygiene-guest-agent.jar ] || [ ! -f "$jar" ] \
+     || [ -n "$(find core/src secret-memory/src controller/src simulator/src guest-agent/src cli/src bench/src pom.xml \
+                 -newer "$built" -type f -print -quit)" ] \
+     || [ -n "$(find core/src secret-memory/src controller/src simulator/src guest-agent/src cli/src pom.xml \
+                 -newer "$jar" -type f -print -quit)" ]; then
     step "building the suite and the jars"
-    ./mvnw -B -q -DskipTests -pl bench -am package
+    ./mvnw -B -q -DskipTests -pl cli,bench -am package
   fi
   mkdir -p bench/target/e2e
   set +e
