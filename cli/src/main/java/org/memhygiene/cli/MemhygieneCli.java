@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
  * assembles them; each lives with its module. Exit codes: 0 success, 1 runtime error (the message says what
  * failed), 2 usage error (bad option or value; the message names it).
  */
-@Command(name = "memhygiene",
+@Command(
+        name = "memhygiene",
         mixinStandardHelpOptions = true,
         versionProvider = MemhygieneCli.Version.class,
         description = "Reclaim freed guest memory on KVM hosts through KSM, and see what it exposes.")

@@ -16,8 +16,7 @@ class MemhygieneCliTest {
     @TempDir
     Path dir;
 
-    private record Run(int exitCode, String out, String err) {
-    }
+    private record Run(int exitCode, String out, String err) {}
 
     private static Run run(String... args) {
         StringWriter out = new StringWriter();
@@ -33,9 +32,12 @@ class MemhygieneCliTest {
     void theHelpListsTheHostsTheSimulatorsAndTheDashboardsCommands() {
         Run help = run("--help");
         assertEquals(0, help.exitCode(), help.err());
-        for (String command : new String[] {"ksm", "vms", "vm", "agent", "node-memory", "run", "status", "policy", "posture",
-                "sim", "dashboard"}) {
-            assertTrue(help.out().lines().anyMatch(l -> l.strip().startsWith(command + " ")), command + " in " + help.out());
+        for (String command : new String[] {
+            "ksm", "vms", "vm", "agent", "node-memory", "run", "status", "policy", "posture", "sim", "dashboard"
+        }) {
+            assertTrue(
+                    help.out().lines().anyMatch(l -> l.strip().startsWith(command + " ")),
+                    command + " in " + help.out());
         }
         assertEquals(0, run("dashboard", "--help").exitCode());
         assertEquals(0, run("sim", "run", "--help").exitCode());

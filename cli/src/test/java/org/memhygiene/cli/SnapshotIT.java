@@ -17,21 +17,29 @@ import org.memhygiene.ui.SnapshotCheck;
 
 /** bin/memhygiene dashboard --snapshot from the packaged jars: every view rendered headless, with content. */
 class SnapshotIT {
-    private static final Path ROOT = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent();
+    private static final Path ROOT =
+            Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent();
     private static final Path LAUNCHER = ROOT.resolve("bin/memhygiene");
-    private static final List<String> VIEWS = List.of("01-host-overview.png", "02-trade-off.png", "03-vms.png", "04-findings.png",
-            "05-controls.png", "06-vm-detail.png");
+    private static final List<String> VIEWS = List.of(
+            "01-host-overview.png",
+            "02-trade-off.png",
+            "03-vms.png",
+            "04-findings.png",
+            "05-controls.png",
+            "06-vm-detail.png");
 
     @TempDir
     Path dir;
 
-    record Run(int exitCode, String output) {
-    }
+    record Run(int exitCode, String output) {}
 
     private Run dashboard(String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(LAUNCHER.toString(), "dashboard"));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(command)
+                .directory(dir.toFile())
+                .redirectErrorStream(true)
+                .start();
         process.getOutputStream().close();
         byte[] out = process.getInputStream().readAllBytes();
         assertTrue(process.waitFor(3, TimeUnit.MINUTES), "the dashboard exits by itself");
@@ -44,7 +52,8 @@ class SnapshotIT {
         Run run = dashboard("--snapshot", out.toString());
         assertEquals(0, run.exitCode(), run.output());
         try (Stream<Path> files = Files.list(out)) {
-            assertEquals(VIEWS, files.map(p -> p.getFileName().toString()).sorted().toList());
+            assertEquals(
+                    VIEWS, files.map(p -> p.getFileName().toString()).sorted().toList());
         }
         for (String view : VIEWS) {
             SnapshotCheck.Stats stats = SnapshotCheck.stats(out.resolve(view));
@@ -56,7 +65,12 @@ class SnapshotIT {
     void rendersAUsersScenario() throws Exception {
         Path out = dir.resolve("farm");
         // At 10 simulated s per real s: eight 4 GiB guests are a lot of pages to simulate on a small machine.
-        Run run = dashboard("--snapshot", out.toString(), "--speed", "10", "--scenario",
+        Run run = dashboard(
+                "--snapshot",
+                out.toString(),
+                "--speed",
+                "10",
+                "--scenario",
                 ROOT.resolve("docs/scenarios/web-farm.yaml").toString());
         assertEquals(0, run.exitCode(), run.output());
         assertTrue(SnapshotCheck.drawn(out.resolve("01-host-overview.png")), run.output());
@@ -81,7 +95,8 @@ class SnapshotIT {
 
     @Test
     void aConnectUrlThatIsNotHttpIsAUsageError() throws Exception {
-        Run run = dashboard("--connect", "ftp://example", "--snapshot", dir.resolve("x").toString());
+        Run run = dashboard(
+                "--connect", "ftp://example", "--snapshot", dir.resolve("x").toString());
         assertEquals(2, run.exitCode(), run.output());
         assertTrue(run.output().contains("--connect ftp://example: expected an http:// or https:// URL"), run.output());
     }

@@ -24,6 +24,7 @@ import org.memhygiene.core.json.PlainJson;
 public record AgentConfig(String listen, ScrubConfig scrub) {
     /** The environment variable memhygiene-agent.service sets to the file's path. */
     public static final String ENVIRONMENT_VARIABLE = "MEMHYGIENE_AGENT_CONFIG";
+
     private static final Set<String> KEYS = Set.of("listen", "scrub");
     /** A config file is a few hundred bytes; anything near this is not one. */
     private static final long MAX_FILE_BYTES = 1024 * 1024;
@@ -58,7 +59,8 @@ public record AgentConfig(String listen, ScrubConfig scrub) {
                 throw new IllegalArgumentException("listen = " + PlainJson.toJson(listen) + ": expected a device path,"
                         + " unix:PATH or tcp:127.0.0.1:PORT");
             }
-            return new AgentConfig(listen == null ? defaults().listen() : (String) listen,
+            return new AgentConfig(
+                    listen == null ? defaults().listen() : (String) listen,
                     ScrubPolicyFields.apply(ScrubConfig.defaults(), root.get("scrub"), ScrubPolicyFields.Units.HUMAN));
         } catch (JsonInput.MalformedInputException e) {
             throw new IllegalArgumentException(file + ": not YAML: " + e.getMessage(), e);

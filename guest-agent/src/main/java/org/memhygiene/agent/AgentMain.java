@@ -18,8 +18,7 @@ public final class AgentMain {
     static final String LISTEN = "--listen";
     static final String CONFIG = "--config";
 
-    private AgentMain() {
-    }
+    private AgentMain() {}
 
     static String version() {
         String version = AgentMain.class.getPackage().getImplementationVersion();
@@ -31,7 +30,8 @@ public final class AgentMain {
         if (serving != null) {
             AgentService service = null;
             try {
-                service = AgentService.prepare(serving.get(LISTEN), serving.containsKey(CONFIG) ? Path.of(serving.get(CONFIG)) : null);
+                service = AgentService.prepare(
+                        serving.get(LISTEN), serving.containsKey(CONFIG) ? Path.of(serving.get(CONFIG)) : null);
             } catch (AgentService.UsageException | InvalidPathException e) {
                 // picocli says it as for any usage error, below
             }
@@ -75,8 +75,11 @@ public final class AgentMain {
             } else {
                 return null;
             }
-            if (!(name.equals(LISTEN) || name.equals(CONFIG)) || value.isEmpty() || value.startsWith("-")
-                    || value.startsWith("@") || options.put(name, value) != null) {
+            if (!(name.equals(LISTEN) || name.equals(CONFIG))
+                    || value.isEmpty()
+                    || value.startsWith("-")
+                    || value.startsWith("@")
+                    || options.put(name, value) != null) {
                 return null;
             }
         }

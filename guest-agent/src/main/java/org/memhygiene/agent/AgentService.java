@@ -11,8 +11,8 @@ import org.memhygiene.agent.canary.CanaryKeeper;
 import org.memhygiene.agent.posture.PostureProbe;
 import org.memhygiene.agent.scrub.ProcMemory;
 import org.memhygiene.agent.scrub.SafetyLimits;
-import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.agent.scrub.ScrubTriggers;
+import org.memhygiene.agent.scrub.Scrubber;
 import org.memhygiene.agent.server.AgentRequests;
 import org.memhygiene.agent.server.AgentServer;
 import org.memhygiene.core.units.ByteSize;
@@ -64,7 +64,8 @@ final class AgentService {
     /** {@code option}, else $MEMHYGIENE_AGENT_CONFIG, else the defaults; a bad file is a UsageException. */
     static AgentConfig config(Path option) {
         String fromEnvironment = System.getenv(AgentConfig.ENVIRONMENT_VARIABLE);
-        Path chosen = option != null ? option
+        Path chosen = option != null
+                ? option
                 : fromEnvironment != null && !fromEnvironment.isEmpty() ? Path.of(fromEnvironment) : null;
         if (chosen == null) {
             return AgentConfig.defaults();
@@ -89,15 +90,22 @@ final class AgentService {
     void serve() throws IOException, InterruptedException {
         Path proc = Path.of("/proc");
         Scrubber scrubber = new Scrubber(config.scrub(), proc, Clock.systemUTC());
-        ScrubTriggers triggers = new ScrubTriggers(scrubber, daemonScheduler("scrub-triggers"),
+        ScrubTriggers triggers = new ScrubTriggers(
+                scrubber,
+                daemonScheduler("scrub-triggers"),
                 report -> System.err.println("memhygiene-agent: triggered scrub: " + report.outcome() + ", "
-                        + ByteSize.format(report.bytesZeroed()) + " zeroed" + (report.reason().isEmpty() ? "" : ": " + report.reason())));
+                        + ByteSize.format(report.bytesZeroed()) + " zeroed"
+                        + (report.reason().isEmpty() ? "" : ": " + report.reason())));
         triggers.reschedule();
         ProcMemory procMemory = new ProcMemory(proc);
         // Leases on a thread of their own (started at the first plant), so one runs out on time even while
         // a triggered scrub runs.
-        AgentRequests requests = new AgentRequests(scrubber, triggers, procMemory,
-                () -> PostureProbe.ofThisMachine().probe(), AgentMain.version(),
+        AgentRequests requests = new AgentRequests(
+                scrubber,
+                triggers,
+                procMemory,
+                () -> PostureProbe.ofThisMachine().probe(),
+                AgentMain.version(),
                 new CanaryKeeper(new SafetyLimits(procMemory), scrubber::config, daemonScheduler("canary-leases")));
         AgentServer server = new AgentServer(requests, MAX_REQUESTS_PER_SECOND, AgentServer.IDLE_TIMEOUT);
         if (address == null) {

@@ -12,6 +12,7 @@ import org.memhygiene.agent.scrub.ScrubConfig;
 
 class AgentConfigTest {
     private static final long MIB = 1024 * 1024;
+
     @TempDir
     Path dir;
 
@@ -55,17 +56,27 @@ class AgentConfigTest {
         assertMessage("listen: [1, 2]\n", "listen = [1,2]: expected");
         assertMessage("scrub: [\n", "not YAML");
         // The one strict reader (core JsonInput): a key twice, a second document, bytes that are not UTF-8.
-        assertMessage("scrub:\n  min_headroom_bytes: 1G\n  min_headroom_bytes: 2G\n", "not YAML: duplicate key 'min_headroom_bytes'");
+        assertMessage(
+                "scrub:\n  min_headroom_bytes: 1G\n  min_headroom_bytes: 2G\n",
+                "not YAML: duplicate key 'min_headroom_bytes'");
         assertMessage("listen: unix:/a\n---\nlisten: unix:/b\n", "not YAML: trailing content after the document");
         // Numbers are range-checked before they are narrowed: 2^32 + 10 must not become 10 percent.
-        assertMessage("scrub:\n  headroom_percent_of_total: 4294967306\n", "headroom_percent_of_total = 4294967306: expected 0 to 100");
-        assertMessage("scrub:\n  periodic_interval_millis: 99999999999999999999\n",
+        assertMessage(
+                "scrub:\n  headroom_percent_of_total: 4294967306\n",
+                "headroom_percent_of_total = 4294967306: expected 0 to 100");
+        assertMessage(
+                "scrub:\n  periodic_interval_millis: 99999999999999999999\n",
                 "periodic_interval_millis = 99999999999999999999: expected milliseconds");
-        assertMessage("scrub:\n  periodic_interval_millis: 9999999999999\n", "periodic_interval_millis = 9999999999999: expected 0 to");
+        assertMessage(
+                "scrub:\n  periodic_interval_millis: 9999999999999\n",
+                "periodic_interval_millis = 9999999999999: expected 0 to");
         assertMessage("scrub:\n  large_free_threshold_bytes: -1\n", "large_free_threshold_bytes = -1: expected 0 to");
-        Path latin1 = Files.write(dir.resolve("latin1.yaml"), new byte[] {'l', 'i', 's', 't', 'e', 'n', ':', ' ', (byte) 0xe9, '\n'});
+        Path latin1 = Files.write(
+                dir.resolve("latin1.yaml"), new byte[] {'l', 'i', 's', 't', 'e', 'n', ':', ' ', (byte) 0xe9, '\n'});
         IllegalArgumentException notUtf8 = assertThrows(IllegalArgumentException.class, () -> AgentConfig.load(latin1));
-        assertEquals(latin1 + ": not YAML: not UTF-8: byte 8 (0xe9) is not part of a valid UTF-8 sequence", notUtf8.getMessage());
+        assertEquals(
+                latin1 + ": not YAML: not UTF-8: byte 8 (0xe9) is not part of a valid UTF-8 sequence",
+                notUtf8.getMessage());
         Path missing = dir.resolve("missing.yaml");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentConfig.load(missing));
         assertTrue(e.getMessage().startsWith(missing + ": cannot read it"), e.getMessage());

@@ -14,6 +14,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -24,16 +25,20 @@ import org.memhygiene.core.json.Json;
 /** bin/memhygiene-agent from the packaged jar, started from an unrelated working directory. */
 class AgentLauncherIT {
     private static final Path LAUNCHER = Path.of(System.getProperty("basedir", "."))
-            .toAbsolutePath().getParent().resolve("bin/memhygiene-agent");
+            .toAbsolutePath()
+            .getParent()
+            .resolve("bin/memhygiene-agent");
 
     @TempDir
     Path elsewhere;
 
     private Process start(String... args) throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of(LAUNCHER.toString()));
+        List<String> command = new ArrayList<>(List.of(LAUNCHER.toString()));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(elsewhere.toFile())
-                .redirectOutput(elsewhere.resolve("out.txt").toFile()).redirectError(elsewhere.resolve("err.txt").toFile());
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .directory(elsewhere.toFile())
+                .redirectOutput(elsewhere.resolve("out.txt").toFile())
+                .redirectError(elsewhere.resolve("err.txt").toFile());
         builder.environment().remove(AgentConfig.ENVIRONMENT_VARIABLE);
         return builder.start();
     }
@@ -61,7 +66,8 @@ class AgentLauncherIT {
         Process agent = start("--listen", "unix:" + socket);
         try (SocketChannel channel = TestAgent.connectWhenListening(socket)) {
             OutputStream out = Channels.newOutputStream(channel);
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
             out.write("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}\n".getBytes(StandardCharsets.UTF_8));
             JsonNode reply = Json.mapper().readTree(in.readLine());
             assertEquals(version, reply.at("/result/agent_version").asText(), reply.toString());

@@ -8,7 +8,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -25,8 +24,7 @@ import picocli.CommandLine;
 
 /** The agent's command line in process, scrubbing for real on this machine's kernel. */
 class AgentMainTest {
-    record Run(int exitCode, String out, String err) {
-    }
+    record Run(int exitCode, String out, String err) {}
 
     private static Run run(String... args) {
         StringWriter out = new StringWriter();
@@ -57,7 +55,9 @@ class AgentMainTest {
         assertTrue(run.err().contains("--help"), run.err());
         Run zero = run("scrub", "--max-bytes", "0");
         assertEquals(2, zero.exitCode(), "a usage error, not a scrub that fails: " + zero.err());
-        assertTrue(zero.err().contains("Invalid value for option '--max-bytes': '0' must be more than zero bytes"), zero.err());
+        assertTrue(
+                zero.err().contains("Invalid value for option '--max-bytes': '0' must be more than zero bytes"),
+                zero.err());
         assertEquals(2, run("scrub", "--max-bytes", "0K").exitCode());
     }
 
@@ -67,7 +67,10 @@ class AgentMainTest {
         Path config = Files.writeString(dir.resolve("agent.yaml"), "scrub:\n  min_headroom_bytes: 64T\n");
         Run run = run("scrub", "--config", config.toString(), "--json");
         assertEquals(0, run.exitCode(), run.err());
-        assertEquals("SKIPPED_NOTHING_TO_DO", Json.mapper().readTree(run.out()).get("outcome").asText(), run.out());
+        assertEquals(
+                "SKIPPED_NOTHING_TO_DO",
+                Json.mapper().readTree(run.out()).get("outcome").asText(),
+                run.out());
     }
 
     @Test
@@ -75,7 +78,9 @@ class AgentMainTest {
         Path config = Files.writeString(dir.resolve("agent.yaml"), "scrub:\n  max_rate: 1G\n");
         Run badFile = run("--config", config.toString());
         assertEquals(2, badFile.exitCode());
-        assertTrue(badFile.err().contains("config " + config + ": unknown scrub policy field \"max_rate\""), badFile.err());
+        assertTrue(
+                badFile.err().contains("config " + config + ": unknown scrub policy field \"max_rate\""),
+                badFile.err());
         Run badListen = run("--listen", "tcp:0.0.0.0:7000");
         assertEquals(2, badListen.exitCode());
         assertTrue(badListen.err().contains("'tcp:0.0.0.0:7000' is not a listen address"), badListen.err());
@@ -88,9 +93,15 @@ class AgentMainTest {
         agent.setDaemon(true);
         agent.start();
         try (SocketChannel channel = TestAgent.connectWhenListening(socket)) {
-            Channels.newOutputStream(channel).write("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}\n".getBytes(StandardCharsets.UTF_8));
-            String reply = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)).readLine();
-            assertEquals(1, Json.mapper().readTree(reply).at("/result/protocol_version").asInt(), reply);
+            Channels.newOutputStream(channel)
+                    .write("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}\n".getBytes(StandardCharsets.UTF_8));
+            String reply = new BufferedReader(
+                            new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8))
+                    .readLine();
+            assertEquals(
+                    1,
+                    Json.mapper().readTree(reply).at("/result/protocol_version").asInt(),
+                    reply);
         }
     }
 
@@ -118,9 +129,13 @@ class AgentMainTest {
 
         Run table = run("canary", "--pages", "8");
         assertEquals(0, table.exitCode(), table.err());
-        assertTrue(table.out().contains("8 canary + 8 control of " + LinuxMemory.pageSizeBytes() + " bytes"), table.out());
-        assertTrue(table.out().contains("resolution") && table.out().lines().anyMatch(l -> l.matches("canary +8 .*"))
-                && table.out().lines().anyMatch(l -> l.matches("control +8 .*")), table.out());
+        assertTrue(
+                table.out().contains("8 canary + 8 control of " + LinuxMemory.pageSizeBytes() + " bytes"), table.out());
+        assertTrue(
+                table.out().contains("resolution")
+                        && table.out().lines().anyMatch(l -> l.matches("canary +8 .*"))
+                        && table.out().lines().anyMatch(l -> l.matches("control +8 .*")),
+                table.out());
     }
 
     @Test
@@ -141,7 +156,9 @@ class AgentMainTest {
         Path config = Files.writeString(dir.resolve("agent.yaml"), "scrub:\n  min_headroom_bytes: 64T\n");
         Run run = run("canary", "--config", config.toString());
         assertEquals(1, run.exitCode(), run.out());
-        assertTrue(run.err().contains("refused: MemAvailable") && run.err().contains("would fall under the headroom of 67108864 MiB"),
+        assertTrue(
+                run.err().contains("refused: MemAvailable")
+                        && run.err().contains("would fall under the headroom of 67108864 MiB"),
                 run.err());
     }
 
@@ -151,18 +168,39 @@ class AgentMainTest {
      */
     @Test
     void withoutCapIpcLockAndUnderALowMemlockLimitTheCanaryIsRefused() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "skipped: dropping CAP_IPC_LOCK from a child needs root");
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")) && Files.isExecutable(Path.of("/usr/bin/prlimit")),
+        Assumptions.assumeTrue(
+                "root".equals(System.getProperty("user.name")),
+                "skipped: dropping CAP_IPC_LOCK from a child needs root");
+        Assumptions.assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/setpriv")) && Files.isExecutable(Path.of("/usr/bin/prlimit")),
                 "skipped: needs setpriv and prlimit (util-linux)");
-        Process child = new ProcessBuilder("/usr/bin/setpriv", "--inh-caps=-ipc_lock", "--bounding-set=-ipc_lock", "--",
-                "/usr/bin/prlimit", "--memlock=65536", "--",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
-                AgentMain.class.getName(), "canary", "--pages", "256").redirectErrorStream(true).start();
+        Process child = new ProcessBuilder(
+                        "/usr/bin/setpriv",
+                        "--inh-caps=-ipc_lock",
+                        "--bounding-set=-ipc_lock",
+                        "--",
+                        "/usr/bin/prlimit",
+                        "--memlock=65536",
+                        "--",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        AgentMain.class.getName(),
+                        "canary",
+                        "--pages",
+                        "256")
+                .redirectErrorStream(true)
+                .start();
         String said = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(1, child.waitFor(), said);
-        assertTrue(said.contains("memhygiene-agent: error: 256 canary and 256 control pages (") && said.contains(" refused: mlock("),
+        assertTrue(
+                said.contains("memhygiene-agent: error: 256 canary and 256 control pages (")
+                        && said.contains(" refused: mlock("),
                 said);
-        assertTrue(said.contains("locking them needs room under RLIMIT_MEMLOCK"
-                + " (Max locked memory 65536 bytes, VmLck 0 kB; memhygiene-agent.service sets LimitMEMLOCK=8M)"), said);
+        assertTrue(
+                said.contains(
+                        "locking them needs room under RLIMIT_MEMLOCK"
+                                + " (Max locked memory 65536 bytes, VmLck 0 kB; memhygiene-agent.service sets LimitMEMLOCK=8M)"),
+                said);
     }
 }

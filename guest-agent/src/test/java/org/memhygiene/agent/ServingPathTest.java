@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,11 +29,15 @@ class ServingPathTest {
     private static final List<String> NEVER_WHILE_SERVING = List.of("picocli.", "com.fasterxml.jackson.databind.");
 
     private static ProcessBuilder agent(Path dir, String... args) {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xlog:class+load=info:file=" + dir.resolve("classes.log"), "-cp", System.getProperty("java.class.path"),
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xlog:class+load=info:file=" + dir.resolve("classes.log"),
+                "-cp",
+                System.getProperty("java.class.path"),
                 AgentMain.class.getName()));
         command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
                 .redirectOutput(dir.resolve("output.txt").toFile());
         builder.environment().remove(AgentConfig.ENVIRONMENT_VARIABLE);
         return builder;
@@ -46,14 +51,22 @@ class ServingPathTest {
         Process process = agent(dir, all.toArray(String[]::new)).start();
         try (SocketChannel channel = TestAgent.connectWhenListening(socket)) {
             OutputStream out = Channels.newOutputStream(channel);
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
             int id = 0;
             String nonce = "{\"nonce\":\"" + "5a".repeat(16) + "\"}";
-            for (String request : List.of("\"hello\"", "\"stats\"", "\"posture\"",
-                    "\"scrub\",\"arguments\":{\"max_bytes\":8388608}", "\"set-policy\",\"arguments\":{\"periodic_interval_millis\":0}",
-                    "\"scrub\",\"arguments\":{\"max_bytes\":\"lots\"}", "\"canary-plant\",\"arguments\":" + nonce,
-                    "\"canary-time\",\"arguments\":" + nonce, "\"canary-release\",\"arguments\":" + nonce)) {
-                out.write(("{\"protocol\":1,\"id\":" + ++id + ",\"command\":" + request + "}\n").getBytes(StandardCharsets.UTF_8));
+            for (String request : List.of(
+                    "\"hello\"",
+                    "\"stats\"",
+                    "\"posture\"",
+                    "\"scrub\",\"arguments\":{\"max_bytes\":8388608}",
+                    "\"set-policy\",\"arguments\":{\"periodic_interval_millis\":0}",
+                    "\"scrub\",\"arguments\":{\"max_bytes\":\"lots\"}",
+                    "\"canary-plant\",\"arguments\":" + nonce,
+                    "\"canary-time\",\"arguments\":" + nonce,
+                    "\"canary-release\",\"arguments\":" + nonce)) {
+                out.write(("{\"protocol\":1,\"id\":" + ++id + ",\"command\":" + request + "}\n")
+                        .getBytes(StandardCharsets.UTF_8));
                 String reply = in.readLine();
                 assertTrue(reply != null && reply.startsWith("{\"protocol\":1,\"id\":" + id + ","), reply);
             }
@@ -63,11 +76,14 @@ class ServingPathTest {
         }
         return Files.readAllLines(dir.resolve("classes.log")).stream()
                 .filter(line -> line.contains("[class,load]"))
-                .map(line -> line.substring(line.indexOf("[class,load]") + 13).split(" ")[0]).toList();
+                .map(line -> line.substring(line.indexOf("[class,load]") + 13).split(" ")[0])
+                .toList();
     }
 
     private static void assertNoneLoaded(List<String> loaded, List<String> prefixes) {
-        List<String> unwanted = loaded.stream().filter(name -> prefixes.stream().anyMatch(name::startsWith)).toList();
+        List<String> unwanted = loaded.stream()
+                .filter(name -> prefixes.stream().anyMatch(name::startsWith))
+                .toList();
         assertEquals(List.of(), unwanted, "loaded while serving");
     }
 
@@ -76,8 +92,13 @@ class ServingPathTest {
         List<String> loaded = classesWhileServing(dir);
         assertTrue(loaded.contains("com.fasterxml.jackson.core.JsonFactory"), "the log is complete");
         assertTrue(loaded.contains("com.sun.jna.Native"), "JNA is loaded at start, not at the first scrub");
-        assertNoneLoaded(loaded, List.of("picocli.", "com.fasterxml.jackson.databind.", "com.fasterxml.jackson.dataformat.",
-                "org.yaml."));
+        assertNoneLoaded(
+                loaded,
+                List.of(
+                        "picocli.",
+                        "com.fasterxml.jackson.databind.",
+                        "com.fasterxml.jackson.dataformat.",
+                        "org.yaml."));
     }
 
     @Test
@@ -105,7 +126,11 @@ class ServingPathTest {
         assertTrue(help.waitFor(30, TimeUnit.SECONDS));
         String usage = Files.readString(dir.resolve("output.txt"));
         assertEquals(0, help.exitValue(), usage);
-        assertTrue(usage.contains("Usage: memhygiene-agent") && usage.contains("--listen=ADDRESS") && usage.contains("scrub"), usage);
+        assertTrue(
+                usage.contains("Usage: memhygiene-agent")
+                        && usage.contains("--listen=ADDRESS")
+                        && usage.contains("scrub"),
+                usage);
     }
 
     @Test
@@ -115,7 +140,10 @@ class ServingPathTest {
         assertTrue(onFile.waitFor(30, TimeUnit.SECONDS));
         String said = Files.readString(dir.resolve("output.txt"));
         assertEquals(1, onFile.exitValue(), said);
-        assertTrue(said.contains("memhygiene-agent: error: cannot listen on unix:" + file + ": it exists and is a regular file"), said);
+        assertTrue(
+                said.contains(
+                        "memhygiene-agent: error: cannot listen on unix:" + file + ": it exists and is a regular file"),
+                said);
         assertEquals("keep me", Files.readString(file), "the agent deleted it before issue 13's fix");
         Path directory = Files.createDirectory(dir.resolve("agent.d"));
         Process onDirectory = agent(dir, "--listen", "unix:" + directory).start();
@@ -126,12 +154,19 @@ class ServingPathTest {
 
     @Test
     void onlyTheServingOptionsAreReadWithoutPicocli() {
-        assertEquals(java.util.Map.of(), AgentMain.servingOptions(new String[0]));
-        assertEquals(java.util.Map.of("--listen", "unix:/s", "--config", "/c.yaml"),
+        assertEquals(Map.of(), AgentMain.servingOptions(new String[0]));
+        assertEquals(
+                Map.of("--listen", "unix:/s", "--config", "/c.yaml"),
                 AgentMain.servingOptions(new String[] {"--listen", "unix:/s", "--config=/c.yaml"}));
-        for (String[] other : List.of(new String[] {"scrub"}, new String[] {"--help"}, new String[] {"--listen"},
-                new String[] {"--listen", "--config"}, new String[] {"--listen", "@args"}, new String[] {"--listen="},
-                new String[] {"--listen", "a", "--listen", "b"}, new String[] {"--config", "c", "posture"})) {
+        for (String[] other : List.of(
+                new String[] {"scrub"},
+                new String[] {"--help"},
+                new String[] {"--listen"},
+                new String[] {"--listen", "--config"},
+                new String[] {"--listen", "@args"},
+                new String[] {"--listen="},
+                new String[] {"--listen", "a", "--listen", "b"},
+                new String[] {"--config", "c", "posture"})) {
             assertEquals(null, AgentMain.servingOptions(other), String.join(" ", other));
         }
     }

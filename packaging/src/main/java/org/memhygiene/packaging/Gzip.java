@@ -14,8 +14,7 @@ import java.util.zip.Deflater;
  * level), no file name and no time stamp in it (reproducible, like gzip -9n).
  */
 final class Gzip {
-    private Gzip() {
-    }
+    private Gzip() {}
 
     static void write(Path file, String text) throws IOException {
         byte[] data = text.getBytes(StandardCharsets.UTF_8);

@@ -44,17 +44,19 @@ final class ManPages {
         for (CommandSpec spec : pages(root.getCommandSpec())) {
             String name = spec.qualifiedName("-");
             String adoc = asciidoc(spec, section, spec.parent() == null ? files : Map.of());
-            String roff = asciidoctor.convert(adoc, Options.builder()
-                    .backend("manpage")
-                    .standalone(true)
-                    .safe(SafeMode.SECURE)
-                    .attributes(Attributes.builder()
-                            .attribute("mansource", source)
-                            .attribute("manmanual", "memhygiene manual")
-                            .attribute("docdate", date)
-                            .attribute("revdate", date)
-                            .build())
-                    .build());
+            String roff = asciidoctor.convert(
+                    adoc,
+                    Options.builder()
+                            .backend("manpage")
+                            .standalone(true)
+                            .safe(SafeMode.SECURE)
+                            .attributes(Attributes.builder()
+                                    .attribute("mansource", source)
+                                    .attribute("manmanual", "memhygiene manual")
+                                    .attribute("docdate", date)
+                                    .attribute("revdate", date)
+                                    .build())
+                            .build());
             Gzip.write(manDir.resolve(name + "." + section + ".gz"), roff);
             written.add(name + "(" + section + ")");
         }
@@ -67,7 +69,8 @@ final class ManPages {
         all.add(spec);
         for (CommandLine sub : spec.subcommands().values()) {
             CommandSpec subSpec = sub.getCommandSpec();
-            if (subSpec.usageMessage().hidden() || subSpec.userObject() instanceof CommandLine.HelpCommand
+            if (subSpec.usageMessage().hidden()
+                    || subSpec.userObject() instanceof CommandLine.HelpCommand
                     || all.contains(subSpec)) {
                 continue; // picocli's "help" repeats --help; an alias maps to the same spec
             }
@@ -90,11 +93,13 @@ final class ManPages {
         StringBuilder adoc = new StringBuilder(page.replace(title, "= " + name + "(" + section + ")"));
         adoc.append("\n== Exit status\n\n")
                 .append("*0*:: Success.\n")
-                .append("*1*:: A runtime error; the message says what failed (not root, no KSM, the kernel refused a value, ...).\n")
+                .append(
+                        "*1*:: A runtime error; the message says what failed (not root, no KSM, the kernel refused a value, ...).\n")
                 .append("*2*:: A usage error; the message names the bad option or value.\n");
         if (!files.isEmpty()) {
             adoc.append("\n== Files\n\n");
-            files.forEach((path, what) -> adoc.append('_').append(path).append("_::\n  ").append(what).append('\n'));
+            files.forEach((path, what) ->
+                    adoc.append('_').append(path).append("_::\n  ").append(what).append('\n'));
         }
         List<String> related = new ArrayList<>();
         if (spec.parent() != null) {
@@ -106,7 +111,10 @@ final class ManPages {
             }
         }
         if (!related.isEmpty()) {
-            adoc.append("\n== See also\n\n").append(String.join(", ", related.stream().map(ManPages::reference).toList())).append('\n');
+            adoc.append("\n== See also\n\n")
+                    .append(String.join(
+                            ", ", related.stream().map(ManPages::reference).toList()))
+                    .append('\n');
         }
         return adoc.toString();
     }

@@ -29,13 +29,13 @@ public final class PackageFiles {
     static final String HOST = "memhygiene";
     static final String AGENT = "memhygiene-agent";
 
-    private PackageFiles() {
-    }
+    private PackageFiles() {}
 
     public static void main(String[] args) throws IOException {
         if (args.length != 5) {
-            throw new IllegalArgumentException("usage: PackageFiles SOURCE_ROOT OUT_DIR DEBIAN_VERSION OUTPUT_TIMESTAMP MAINTAINER, got "
-                    + List.of(args));
+            throw new IllegalArgumentException(
+                    "usage: PackageFiles SOURCE_ROOT OUT_DIR DEBIAN_VERSION OUTPUT_TIMESTAMP MAINTAINER, got "
+                            + List.of(args));
         }
         Path source = Path.of(args[0]);
         Path out = Path.of(args[1]);
@@ -49,18 +49,32 @@ public final class PackageFiles {
         try (Asciidoctor asciidoctor = Asciidoctor.Factory.create()) {
             ManPages manPages = new ManPages(asciidoctor, "memhygiene " + version, date);
             Map<String, String> hostFiles = new LinkedHashMap<>();
-            hostFiles.put("/etc/memhygiene/memhygiene.yaml", "The daemon's configuration (*memhygiene run --config*); a conffile.");
-            hostFiles.put("/etc/memhygiene/policy.yaml", "The KSM policy; the daemon reads it where the configuration's *policy_file* names it. A conffile.");
+            hostFiles.put(
+                    "/etc/memhygiene/memhygiene.yaml",
+                    "The daemon's configuration (*memhygiene run --config*); a conffile.");
+            hostFiles.put(
+                    "/etc/memhygiene/policy.yaml",
+                    "The KSM policy; the daemon reads it where the configuration's *policy_file* names it. A conffile.");
             hostFiles.put("/var/lib/memhygiene/", "The daemon's history database; removed on purge.");
             hostFiles.put("/lib/systemd/system/memhygiene.service", "The daemon's hardened systemd unit.");
-            List<String> hostPages = manPages.write(MemhygieneCli.commandLine(), 1, hostFiles, host.resolve("usr/share/man/man1"));
+            List<String> hostPages =
+                    manPages.write(MemhygieneCli.commandLine(), 1, hostFiles, host.resolve("usr/share/man/man1"));
 
             Map<String, String> agentFiles = new LinkedHashMap<>();
-            agentFiles.put("/etc/memhygiene/agent.yaml", "The agent's configuration (*$MEMHYGIENE_AGENT_CONFIG* in the unit); a conffile.");
-            agentFiles.put("/lib/systemd/system/memhygiene-agent.service", "The agent's hardened systemd unit; it starts when the port appears.");
-            agentFiles.put("/lib/udev/rules.d/60-memhygiene-agent.rules", "Gives the virtio-serial port org.memhygiene.agent.0 to group memhygiene and starts the unit.");
-            agentFiles.put("/usr/lib/sysusers.d/memhygiene-agent.conf", "The system user and group memhygiene the agent runs as.");
-            List<String> agentPages = manPages.write(AgentCommand.commandLine(), 8, agentFiles, agent.resolve("usr/share/man/man8"));
+            agentFiles.put(
+                    "/etc/memhygiene/agent.yaml",
+                    "The agent's configuration (*$MEMHYGIENE_AGENT_CONFIG* in the unit); a conffile.");
+            agentFiles.put(
+                    "/lib/systemd/system/memhygiene-agent.service",
+                    "The agent's hardened systemd unit; it starts when the port appears.");
+            agentFiles.put(
+                    "/lib/udev/rules.d/60-memhygiene-agent.rules",
+                    "Gives the virtio-serial port org.memhygiene.agent.0 to group memhygiene and starts the unit.");
+            agentFiles.put(
+                    "/usr/lib/sysusers.d/memhygiene-agent.conf",
+                    "The system user and group memhygiene the agent runs as.");
+            List<String> agentPages =
+                    manPages.write(AgentCommand.commandLine(), 8, agentFiles, agent.resolve("usr/share/man/man8"));
             System.out.println("PackageFiles: " + hostPages.size() + " man pages for " + HOST + ", " + agentPages.size()
                     + " for " + AGENT + ": " + hostPages + " " + agentPages);
         }
@@ -68,10 +82,16 @@ public final class PackageFiles {
         completion(MemhygieneCli.commandLine(), HOST, host);
         completion(AgentCommand.commandLine(), AGENT, agent);
 
-        unit(source.resolve("controller/src/main/dist/memhygiene.service"), "/opt/memhygiene/bin/memhygiene", "/usr/bin/memhygiene",
+        unit(
+                source.resolve("controller/src/main/dist/memhygiene.service"),
+                "/opt/memhygiene/bin/memhygiene",
+                "/usr/bin/memhygiene",
                 host.resolve("lib/systemd/system/memhygiene.service"));
-        unit(source.resolve("guest-agent/src/main/dist/memhygiene-agent.service"), "/opt/memhygiene-agent/bin/memhygiene-agent",
-                "/usr/sbin/memhygiene-agent", agent.resolve("lib/systemd/system/memhygiene-agent.service"));
+        unit(
+                source.resolve("guest-agent/src/main/dist/memhygiene-agent.service"),
+                "/opt/memhygiene-agent/bin/memhygiene-agent",
+                "/usr/sbin/memhygiene-agent",
+                agent.resolve("lib/systemd/system/memhygiene-agent.service"));
 
         changelog(HOST, version, time, maintainer, host);
         changelog(AGENT, version, time, maintainer, agent);
@@ -93,14 +113,15 @@ public final class PackageFiles {
      */
     static void unit(Path unitFile, String sourceProgram, String packagedProgram, Path target) throws IOException {
         Files.createDirectories(target.getParent());
-        Files.writeString(target, relocateExecStart(Files.readString(unitFile), sourceProgram, packagedProgram, unitFile));
+        Files.writeString(
+                target, relocateExecStart(Files.readString(unitFile), sourceProgram, packagedProgram, unitFile));
     }
 
     static String relocateExecStart(String unit, String sourceProgram, String packagedProgram, Path unitFile) {
         String from = "\nExecStart=" + sourceProgram;
         if (!unit.contains(from + " ") && !unit.contains(from + "\n")) {
-            throw new IllegalStateException(unitFile + ": no line ExecStart=" + sourceProgram
-                    + " to point at " + packagedProgram + "; update packaging/ with the unit");
+            throw new IllegalStateException(unitFile + ": no line ExecStart=" + sourceProgram + " to point at "
+                    + packagedProgram + "; update packaging/ with the unit");
         }
         return unit.replace(from, "\nExecStart=" + packagedProgram);
     }
@@ -109,8 +130,10 @@ public final class PackageFiles {
      * A native package's changelog (Debian Policy 4.4, 12.7): one entry for the version the build made.
      * The project's history is its git log; this names the build, as lintian requires of every package.
      */
-    static void changelog(String packageName, String version, Instant time, String maintainer, Path packageRoot) throws IOException {
-        String date = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT).format(time.atOffset(ZoneOffset.UTC));
+    static void changelog(String packageName, String version, Instant time, String maintainer, Path packageRoot)
+            throws IOException {
+        String date = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss Z", Locale.ROOT)
+                .format(time.atOffset(ZoneOffset.UTC));
         String entry = packageName + " (" + version + ") unstable; urgency=medium\n\n"
                 + "  * Built from the memhygiene source tree; its git history is the changelog.\n\n"
                 + " -- " + maintainer + "  " + date + "\n";

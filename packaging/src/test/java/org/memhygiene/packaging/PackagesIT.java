@@ -32,14 +32,20 @@ class PackagesIT {
         List<String> host = contents(HOST_DEB);
         List<String> agent = contents(AGENT_DEB);
         for (CommandSpec spec : ManPages.pages(MemhygieneCli.commandLine().getCommandSpec())) {
-            assertTrue(host.contains("./usr/share/man/man1/" + spec.qualifiedName("-") + ".1.gz"), "man page of " + spec.qualifiedName());
+            assertTrue(
+                    host.contains("./usr/share/man/man1/" + spec.qualifiedName("-") + ".1.gz"),
+                    "man page of " + spec.qualifiedName());
         }
         for (CommandSpec spec : ManPages.pages(AgentCommand.commandLine().getCommandSpec())) {
-            assertTrue(agent.contains("./usr/share/man/man8/" + spec.qualifiedName("-") + ".8.gz"), "man page of " + spec.qualifiedName());
+            assertTrue(
+                    agent.contains("./usr/share/man/man8/" + spec.qualifiedName("-") + ".8.gz"),
+                    "man page of " + spec.qualifiedName());
         }
         assertTrue(host.contains("./usr/bin/memhygiene"), "the unit's ExecStart=/usr/bin/memhygiene");
         assertTrue(agent.contains("./usr/sbin/memhygiene-agent"), "the unit's ExecStart=/usr/sbin/memhygiene-agent");
-        assertTrue(host.contains("./usr/share/memhygiene/lib/memhygiene-cli.jar"), "the launcher's lib/memhygiene-cli.jar");
+        assertTrue(
+                host.contains("./usr/share/memhygiene/lib/memhygiene-cli.jar"),
+                "the launcher's lib/memhygiene-cli.jar");
         assertFalse(host.stream().anyMatch(path -> path.contains("javafx")), "JavaFX stays out of the host package");
         assertTrue(host.contains("./usr/share/bash-completion/completions/memhygiene"));
         assertTrue(agent.contains("./usr/share/bash-completion/completions/memhygiene-agent"));
@@ -54,16 +60,26 @@ class PackagesIT {
         List<String> uncovered = jars.stream()
                 .filter(path -> path.endsWith(".jar") && !path.contains("/memhygiene-"))
                 .map(path -> path.substring(2))
-                .filter(path -> stanzas.stream().noneMatch(glob -> glob.matcher(path).matches()))
+                .filter(path ->
+                        stanzas.stream().noneMatch(glob -> glob.matcher(path).matches()))
                 .toList();
         assertEquals(List.of(), uncovered, "jars without a Files: stanza in packaging/src/deb/copyright");
     }
 
     @Test
     void lintianFindsNothingButTheJustifiedOverrides() throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/lintian")), "lintian is not installed (.ci/run installs it)");
-        Run lintian = run(List.of("lintian", "--pedantic", "--info", "--fail-on", "error,warning,info,pedantic",
-                HOST_DEB.toString(), AGENT_DEB.toString()), 10);
+        Assumptions.assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/lintian")), "lintian is not installed (.ci/run installs it)");
+        Run lintian = run(
+                List.of(
+                        "lintian",
+                        "--pedantic",
+                        "--info",
+                        "--fail-on",
+                        "error,warning,info,pedantic",
+                        HOST_DEB.toString(),
+                        AGENT_DEB.toString()),
+                10);
         System.out.println("lintian --pedantic --info: exit " + lintian.exitCode() + "\n" + lintian.output());
         assertEquals(0, lintian.exitCode(), lintian.output());
         assertFalse(lintian.output().lines().anyMatch(line -> line.matches("^[EWIPX]: .*")), lintian.output());
@@ -75,7 +91,9 @@ class PackagesIT {
         Assumptions.assumeFalse(Boolean.getBoolean("deb.install.skip"), "-Ddeb.install.skip");
         Run test = run(List.of("bash", "install-test.sh", TARGET.toString()), 30);
         System.out.println(test.output());
-        Assumptions.assumeTrue(test.exitCode() != 77, () -> test.output().lines().filter(l -> l.contains("SKIPPED")).collect(Collectors.joining()));
+        Assumptions.assumeTrue(
+                test.exitCode() != 77,
+                () -> test.output().lines().filter(l -> l.contains("SKIPPED")).collect(Collectors.joining()));
         assertEquals(0, test.exitCode(), "install-test.sh failed:\n" + test.output());
         assertTrue(test.output().contains("install-test: PASSED"), test.output());
     }
@@ -85,7 +103,10 @@ class PackagesIT {
         assertTrue(Files.isRegularFile(deb), deb + " was not built");
         Run names = run(List.of("sh", "-c", "dpkg-deb --fsys-tarfile \"$0\" | tar -t", deb.toString()), 1);
         assertEquals(0, names.exitCode(), names.output());
-        return names.output().lines().map(name -> name.endsWith("/") ? name.substring(0, name.length() - 1) : name).toList();
+        return names.output()
+                .lines()
+                .map(name -> name.endsWith("/") ? name.substring(0, name.length() - 1) : name)
+                .toList();
     }
 
     /** The Files: globs of a DEP-5 copyright file, all but the catch-all "*". */
@@ -100,16 +121,18 @@ class PackagesIT {
                 inFiles = false;
             }
             if (inFiles) {
-                Arrays.stream(line.trim().split("\\s+")).filter(glob -> !glob.isEmpty() && !glob.equals("*"))
-                        .map(glob -> Pattern.compile(Arrays.stream(glob.split("\\*", -1)).map(Pattern::quote).collect(Collectors.joining(".*"))))
+                Arrays.stream(line.trim().split("\\s+"))
+                        .filter(glob -> !glob.isEmpty() && !glob.equals("*"))
+                        .map(glob -> Pattern.compile(Arrays.stream(glob.split("\\*", -1))
+                                .map(Pattern::quote)
+                                .collect(Collectors.joining(".*"))))
                         .forEach(globs::add);
             }
         }
         return globs;
     }
 
-    private record Run(int exitCode, String output) {
-    }
+    private record Run(int exitCode, String output) {}
 
     private static Run run(List<String> command, int timeoutMinutes) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();

@@ -87,7 +87,8 @@ public final class SecretMemory implements AutoCloseable {
          * memfd_secret(flags=0x80000) failed: ENOSYS".
          */
         public String summary() {
-            return backing.description + ", " + lockedBytes + " bytes locked" + fallbackReason.map(r -> "; " + r).orElse("");
+            return backing.description + ", " + lockedBytes + " bytes locked"
+                    + fallbackReason.map(r -> "; " + r).orElse("");
         }
     }
 
@@ -95,6 +96,7 @@ public final class SecretMemory implements AutoCloseable {
     private final Region region;
     /** A view of the data pages (no copy): every read, write and comparison goes through it. */
     private final ByteBuffer bytes;
+
     private final Cleaner.Cleanable cleanable;
     private boolean closed;
 
@@ -111,7 +113,9 @@ public final class SecretMemory implements AutoCloseable {
      *                               says why each was refused
      */
     public SecretMemory(long sizeBytes, Backing preferred) {
-        this(sizeBytes, Region.allocate(checkedSize(sizeBytes), Objects.requireNonNull(preferred, "preferred backing")));
+        this(
+                sizeBytes,
+                Region.allocate(checkedSize(sizeBytes), Objects.requireNonNull(preferred, "preferred backing")));
     }
 
     private SecretMemory(long sizeBytes, Region region) {
@@ -151,8 +155,8 @@ public final class SecretMemory implements AutoCloseable {
                     // read(2) may return less than asked; keep going until the end of the file or one byte past it
                 }
                 if (view.position() != fileBytes) {
-                    throw new IllegalArgumentException(file + " changed while it was read: " + fileBytes + " bytes, then "
-                            + (view.position() > fileBytes ? "more" : view.position() + " bytes"));
+                    throw new IllegalArgumentException(file + " changed while it was read: " + fileBytes
+                            + " bytes, then " + (view.position() > fileBytes ? "more" : view.position() + " bytes"));
                 }
                 int start = 0;
                 int end = (int) fileBytes;
@@ -279,7 +283,8 @@ public final class SecretMemory implements AutoCloseable {
         final int fd;
         final Protection protection;
 
-        private Region(long reserveAddress, long reserveBytes, long dataBytes, long pageBytes, int fd, Protection protection) {
+        private Region(
+                long reserveAddress, long reserveBytes, long dataBytes, long pageBytes, int fd, Protection protection) {
             this.reserveAddress = reserveAddress;
             this.reserveBytes = reserveBytes;
             this.dataBytes = dataBytes;
@@ -300,14 +305,18 @@ public final class SecretMemory implements AutoCloseable {
                     refusal = e;
                 }
             }
-            String reason = refusal == null ? "memfd_secret not tried: LOCKED_ANONYMOUS was asked for"
+            String reason = refusal == null
+                    ? "memfd_secret not tried: LOCKED_ANONYMOUS was asked for"
                     : "memfd_secret refused: " + refusal.getMessage();
             try {
                 return lockedAnonymous(dataBytes, pageBytes, reason);
             } catch (NativeCallException e) {
-                IllegalStateException failure = new IllegalStateException("no secret memory of " + dataBytes + " bytes: "
-                        + reason + "; then " + e.getMessage() + " (both count against RLIMIT_MEMLOCK, LimitMEMLOCK= in"
-                        + " a systemd unit, unless the process has CAP_IPC_LOCK)", e);
+                IllegalStateException failure = new IllegalStateException(
+                        "no secret memory of " + dataBytes + " bytes: "
+                                + reason + "; then " + e.getMessage()
+                                + " (both count against RLIMIT_MEMLOCK, LimitMEMLOCK= in"
+                                + " a systemd unit, unless the process has CAP_IPC_LOCK)",
+                        e);
                 if (refusal != null) {
                     failure.addSuppressed(refusal);
                 }
@@ -317,8 +326,13 @@ public final class SecretMemory implements AutoCloseable {
 
         /** PROT_NONE for the whole span first: the guards are whatever is not opened up afterwards. */
         private static Pointer reserve(long reserveBytes) {
-            return LinuxMemory.map(null, reserveBytes, LinuxMemory.PROT_NONE,
-                    LinuxMemory.MAP_PRIVATE | LinuxMemory.MAP_ANONYMOUS, -1, 0);
+            return LinuxMemory.map(
+                    null,
+                    reserveBytes,
+                    LinuxMemory.PROT_NONE,
+                    LinuxMemory.MAP_PRIVATE | LinuxMemory.MAP_ANONYMOUS,
+                    -1,
+                    0);
         }
 
         static Region lockedAnonymous(long dataBytes, long pageBytes, String reason) {
@@ -334,7 +348,12 @@ public final class SecretMemory implements AutoCloseable {
                 LinuxMemory.unmap(reserve, reserveBytes);
                 throw e;
             }
-            return new Region(Pointer.nativeValue(reserve), reserveBytes, dataBytes, pageBytes, -1,
+            return new Region(
+                    Pointer.nativeValue(reserve),
+                    reserveBytes,
+                    dataBytes,
+                    pageBytes,
+                    -1,
                     new Protection(Backing.LOCKED_ANONYMOUS, dataBytes, Optional.of(reason)));
         }
 
@@ -346,8 +365,13 @@ public final class SecretMemory implements AutoCloseable {
                 LinuxMemory.truncate(fd, dataBytes);
                 reserve = reserve(reserveBytes);
                 // Replace the middle of our own PROT_NONE reservation; secretmem requires MAP_SHARED.
-                Pointer data = LinuxMemory.map(reserve.share(pageBytes), dataBytes,
-                        LinuxMemory.PROT_READ | LinuxMemory.PROT_WRITE, LinuxMemory.MAP_SHARED | LinuxMemory.MAP_FIXED, fd, 0);
+                Pointer data = LinuxMemory.map(
+                        reserve.share(pageBytes),
+                        dataBytes,
+                        LinuxMemory.PROT_READ | LinuxMemory.PROT_WRITE,
+                        LinuxMemory.MAP_SHARED | LinuxMemory.MAP_FIXED,
+                        fd,
+                        0);
                 // A shared mapping cannot be MADV_WIPEONFORK: keep it out of children altogether.
                 LinuxMemory.madvise(data, dataBytes, LinuxMemory.MADV_DONTFORK);
                 LinuxMemory.madvise(data, dataBytes, LinuxMemory.MADV_DONTDUMP);
@@ -358,7 +382,12 @@ public final class SecretMemory implements AutoCloseable {
                 LinuxMemory.close(fd);
                 throw e;
             }
-            return new Region(Pointer.nativeValue(reserve), reserveBytes, dataBytes, pageBytes, fd,
+            return new Region(
+                    Pointer.nativeValue(reserve),
+                    reserveBytes,
+                    dataBytes,
+                    pageBytes,
+                    fd,
                     new Protection(Backing.MEMFD_SECRET, dataBytes, Optional.empty()));
         }
 

@@ -2,8 +2,7 @@ package org.memhygiene.secret;
 
 /** Run in a child JVM: reads inside a secret, then one byte past its end, which must fault. */
 public final class GuardPageProbe {
-    private GuardPageProbe() {
-    }
+    private GuardPageProbe() {}
 
     public static void main(String[] args) {
         SecretMemory secret = new SecretMemory(1, SecretMemory.Backing.LOCKED_ANONYMOUS);

@@ -14,13 +14,18 @@ import java.util.concurrent.TimeUnit;
  * to search the dump. For the tests of every module that keeps a secret (secret-memory's test jar).
  */
 public final class HeapSearch {
-    private HeapSearch() {
-    }
+    private HeapSearch() {}
 
     /** 24 random bytes from /dev/urandom as 48 hex digits and a newline, written by the shell to a file only its owner may read. */
     public static Path randomHexToken(Path file) throws IOException, InterruptedException {
-        Process make = new ProcessBuilder("sh", "-c", "umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n' > \"$1\";"
-                + " echo >> \"$1\"", "sh", file.toString()).inheritIO().start();
+        Process make = new ProcessBuilder(
+                        "sh",
+                        "-c",
+                        "umask 077; head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \\n' > \"$1\";" + " echo >> \"$1\"",
+                        "sh",
+                        file.toString())
+                .inheritIO()
+                .start();
         if (!make.waitFor(60, TimeUnit.SECONDS) || make.exitValue() != 0 || Files.size(file) != 49) {
             throw new IOException("could not make a random token in " + file);
         }
@@ -33,8 +38,10 @@ public final class HeapSearch {
         Files.delete(dump); // dumpHeap refuses to overwrite
         try {
             ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class).dumpHeap(dump.toString(), false);
-            Process grep = new ProcessBuilder(List.of("grep", "-q", "-a", "-F", "-f", secretFile.toString(), dump.toString()))
-                    .inheritIO().start();
+            Process grep = new ProcessBuilder(
+                            List.of("grep", "-q", "-a", "-F", "-f", secretFile.toString(), dump.toString()))
+                    .inheritIO()
+                    .start();
             if (!grep.waitFor(300, TimeUnit.SECONDS) || grep.exitValue() > 1) {
                 throw new IOException("grep failed on " + dump);
             }

@@ -13,15 +13,17 @@ import java.nio.file.Path;
 final class KernelSecretmem {
     static final Path ENABLE = Path.of("/sys/module/secretmem/parameters/enable");
 
-    private KernelSecretmem() {
-    }
+    private KernelSecretmem() {}
 
     static boolean offered() throws IOException {
         return Files.exists(ENABLE) && Files.readString(ENABLE).strip().equals("Y");
     }
 
     static String evidence() throws IOException {
-        return Files.exists(ENABLE) ? ENABLE + " = " + Files.readString(ENABLE).strip()
-                : ENABLE + " absent (kernel " + Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip() + ")";
+        return Files.exists(ENABLE)
+                ? ENABLE + " = " + Files.readString(ENABLE).strip()
+                : ENABLE + " absent (kernel "
+                        + Files.readString(Path.of("/proc/sys/kernel/osrelease"))
+                                .strip() + ")";
     }
 }

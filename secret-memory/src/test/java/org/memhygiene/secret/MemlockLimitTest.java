@@ -29,19 +29,33 @@ class MemlockLimitTest {
     static void needsRootAndUtilLinux() throws IOException {
         boolean root = Files.readAllLines(Path.of("/proc/self/status")).stream()
                 .anyMatch(l -> l.startsWith("Uid:") && l.split("\\s+")[1].equals("0"));
-        boolean tools = Files.isExecutable(Path.of("/usr/bin/setpriv")) && Files.isExecutable(Path.of("/usr/bin/prlimit"));
+        boolean tools =
+                Files.isExecutable(Path.of("/usr/bin/setpriv")) && Files.isExecutable(Path.of("/usr/bin/prlimit"));
         if (!root || !tools) {
-            System.out.println("SKIP MemlockLimitTest: needs root and util-linux's setpriv and prlimit (root " + root + ")");
+            System.out.println(
+                    "SKIP MemlockLimitTest: needs root and util-linux's setpriv and prlimit (root " + root + ")");
         }
         assumeTrue(root && tools, "needs root, setpriv and prlimit");
     }
 
     private static String probe(long memlockBytes) throws Exception {
         String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> command = new ArrayList<>(List.of("/usr/bin/prlimit", "--memlock=" + memlockBytes + ":" + memlockBytes,
-                "/usr/bin/setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all",
-                "sh", "-c", "grep CapEff /proc/self/status; exec \"$@\"", "sh",
-                java, "-Xmx32m", "-cp", System.getProperty("java.class.path"), ProtectionProbe.class.getName()));
+        List<String> command = new ArrayList<>(List.of(
+                "/usr/bin/prlimit",
+                "--memlock=" + memlockBytes + ":" + memlockBytes,
+                "/usr/bin/setpriv",
+                "--bounding-set=-all",
+                "--inh-caps=-all",
+                "--ambient-caps=-all",
+                "sh",
+                "-c",
+                "grep CapEff /proc/self/status; exec \"$@\"",
+                "sh",
+                java,
+                "-Xmx32m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                ProtectionProbe.class.getName()));
         Process probe = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(probe.waitFor(60, TimeUnit.SECONDS));
@@ -69,9 +83,11 @@ class MemlockLimitTest {
         }
         if (KernelSecretmem.offered()) {
             // secretmem's mmap checks the limit first (mm/secretmem.c, mlock_future_ok): EAGAIN.
-            assertTrue(output.contains("MEMFD_SECRET -> failed: no secret memory of " + LinuxMemory.pageSizeBytes()
-                    + " bytes: memfd_secret refused: mmap(")
-                    && output.contains("EAGAIN"), output);
+            assertTrue(
+                    output.contains("MEMFD_SECRET -> failed: no secret memory of " + LinuxMemory.pageSizeBytes()
+                                    + " bytes: memfd_secret refused: mmap(")
+                            && output.contains("EAGAIN"),
+                    output);
         }
     }
 }

@@ -5,8 +5,7 @@ package org.memhygiene.secret;
  * for, "BACKING_ASKED -> summary" or "BACKING_ASKED -> failed: message".
  */
 public final class ProtectionProbe {
-    private ProtectionProbe() {
-    }
+    private ProtectionProbe() {}
 
     public static void main(String[] args) {
         for (SecretMemory.Backing asked : SecretMemory.Backing.values()) {

@@ -29,8 +29,10 @@ class SecretFileTest {
         try (SecretMemory secret = SecretMemory.readFile(file, Trim.ASCII_WHITESPACE, 4096)) {
             assertEquals(12, secret.sizeBytes());
             assertTrue(secret.constantTimeEquals("s3cret token".getBytes(StandardCharsets.US_ASCII)));
-            assertEquals(KernelSecretmem.offered() ? Backing.MEMFD_SECRET : Backing.LOCKED_ANONYMOUS,
-                    secret.protection().backing(), KernelSecretmem.evidence());
+            assertEquals(
+                    KernelSecretmem.offered() ? Backing.MEMFD_SECRET : Backing.LOCKED_ANONYMOUS,
+                    secret.protection().backing(),
+                    KernelSecretmem.evidence());
             // The bytes were moved to the start of the pages; what they left behind is zero.
             byte[] pages = secret.dataAddress().getByteArray(0, (int) secret.dataBytes());
             assertArrayEquals(new byte[pages.length - 12], Arrays.copyOfRange(pages, 12, pages.length));
@@ -50,17 +52,29 @@ class SecretFileTest {
     void badFilesAreRefusedNamingTheFileAndHoldNothing() throws IOException {
         long vmLckBefore = SelfMaps.statusKib("VmLck");
         Path empty = Files.write(dir.resolve("empty"), new byte[0]);
-        assertEquals(empty + " is empty: expected a secret", assertThrows(IllegalArgumentException.class,
-                () -> SecretMemory.readFile(empty, Trim.ASCII_WHITESPACE, 4096)).getMessage());
+        assertEquals(
+                empty + " is empty: expected a secret",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> SecretMemory.readFile(empty, Trim.ASCII_WHITESPACE, 4096))
+                        .getMessage());
         Path blank = Files.writeString(dir.resolve("blank"), " \n\n");
-        assertEquals(blank + " holds only whitespace: expected a secret", assertThrows(IllegalArgumentException.class,
-                () -> SecretMemory.readFile(blank, Trim.ASCII_WHITESPACE, 4096)).getMessage());
+        assertEquals(
+                blank + " holds only whitespace: expected a secret",
+                assertThrows(
+                                IllegalArgumentException.class,
+                                () -> SecretMemory.readFile(blank, Trim.ASCII_WHITESPACE, 4096))
+                        .getMessage());
         Path large = Files.writeString(dir.resolve("large"), "123456789");
-        assertEquals(large + " has 9 bytes: expected a secret of at most 8 bytes", assertThrows(IllegalArgumentException.class,
-                () -> SecretMemory.readFile(large, Trim.NONE, 8)).getMessage());
+        assertEquals(
+                large + " has 9 bytes: expected a secret of at most 8 bytes",
+                assertThrows(IllegalArgumentException.class, () -> SecretMemory.readFile(large, Trim.NONE, 8))
+                        .getMessage());
         Path missing = dir.resolve("missing");
-        assertEquals(missing.toString(), assertThrows(NoSuchFileException.class,
-                () -> SecretMemory.readFile(missing, Trim.NONE, 8)).getMessage());
+        assertEquals(
+                missing.toString(),
+                assertThrows(NoSuchFileException.class, () -> SecretMemory.readFile(missing, Trim.NONE, 8))
+                        .getMessage());
         IOException directory = assertThrows(IOException.class, () -> SecretMemory.readFile(dir, Trim.NONE, 1 << 20));
         assertTrue(directory.getMessage().contains("Is a directory"), directory.getMessage());
         assertEquals(vmLckBefore, SelfMaps.statusKib("VmLck"), "refused reads released what they had locked");

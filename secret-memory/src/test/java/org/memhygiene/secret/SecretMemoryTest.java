@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.jna.Pointer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,10 +51,16 @@ class SecretMemoryTest {
             System.out.println(KernelSecretmem.evidence() + ": " + protection.summary());
             if (KernelSecretmem.offered()) {
                 assertEquals(new Protection(Backing.MEMFD_SECRET, page, Optional.empty()), protection);
-                assertTrue(protection.summary().startsWith("memfd_secret (outside the kernel's direct map"), protection.summary());
-                assertTrue(Files.readSymbolicLink(Path.of("/proc/self/fd/" + secret.fileDescriptor())).toString()
-                        .contains("secretmem"), "the descriptor is a secretmem file");
-                assertEquals(vmLckBefore + page / 1024, SelfMaps.statusKib("VmLck"), "secretmem mappings are VM_LOCKED");
+                assertTrue(
+                        protection.summary().startsWith("memfd_secret (outside the kernel's direct map"),
+                        protection.summary());
+                assertTrue(
+                        Files.readSymbolicLink(Path.of("/proc/self/fd/" + secret.fileDescriptor()))
+                                .toString()
+                                .contains("secretmem"),
+                        "the descriptor is a secretmem file");
+                assertEquals(
+                        vmLckBefore + page / 1024, SelfMaps.statusKib("VmLck"), "secretmem mappings are VM_LOCKED");
                 // dd: not dumped; dc: not copied into a child (MADV_DONTFORK); lo: locked; sh: shared.
                 List<String> flags = SelfMaps.vmFlags(secret.dataAddress());
                 assertTrue(flags.containsAll(List.of("dd", "dc", "lo", "sh")), "VmFlags " + flags);
@@ -75,11 +82,18 @@ class SecretMemoryTest {
     void theFallbackAskedForIsLockedUndumpableWipedOnForkAndSaysSo() throws IOException {
         long vmLckBefore = SelfMaps.statusKib("VmLck");
         try (SecretMemory secret = new SecretMemory(3 * page + 1, Backing.LOCKED_ANONYMOUS)) {
-            assertEquals(new Protection(Backing.LOCKED_ANONYMOUS, 4 * page,
-                    Optional.of("memfd_secret not tried: LOCKED_ANONYMOUS was asked for")), secret.protection());
-            assertEquals("mlock + MADV_DONTDUMP + MADV_WIPEONFORK (locked, not dumped, zero in children; still in the"
-                    + " kernel's direct map), " + 4 * page + " bytes locked; memfd_secret not tried: LOCKED_ANONYMOUS was"
-                    + " asked for", secret.protection().summary());
+            assertEquals(
+                    new Protection(
+                            Backing.LOCKED_ANONYMOUS,
+                            4 * page,
+                            Optional.of("memfd_secret not tried: LOCKED_ANONYMOUS was asked for")),
+                    secret.protection());
+            assertEquals(
+                    "mlock + MADV_DONTDUMP + MADV_WIPEONFORK (locked, not dumped, zero in children; still in the"
+                            + " kernel's direct map), " + 4 * page
+                            + " bytes locked; memfd_secret not tried: LOCKED_ANONYMOUS was"
+                            + " asked for",
+                    secret.protection().summary());
             assertEquals(4 * page, secret.dataBytes(), "rounded up to whole pages");
             assertEquals(vmLckBefore + 4 * page / 1024, SelfMaps.statusKib("VmLck"), "VmLck rises by the data pages");
             // dd: MADV_DONTDUMP; wf: MADV_WIPEONFORK; lo: mlock.
@@ -95,7 +109,8 @@ class SecretMemoryTest {
             try (SecretMemory secret = new SecretMemory(2 * page, backing)) {
                 Pointer data = secret.dataAddress();
                 assertEquals("---p", SelfMaps.mapsPermissions(data.share(-1)), backing + ": the page before");
-                assertEquals("---p", SelfMaps.mapsPermissions(data.share(secret.dataBytes())), backing + ": the page after");
+                assertEquals(
+                        "---p", SelfMaps.mapsPermissions(data.share(secret.dataBytes())), backing + ": the page after");
                 assertTrue(SelfMaps.mapsPermissions(data).startsWith("rw-"), backing + ": the data");
             }
         }
@@ -105,9 +120,16 @@ class SecretMemoryTest {
     void runningOffTheEndFaultsInsteadOfReadingANeighbour() throws Exception {
         Path errorFile = temporary.resolve("hs_err.log");
         String java = ProcessHandle.current().info().command().orElse("java");
-        Process probe = new ProcessBuilder(java, "-Xmx32m", "-XX:ErrorFile=" + errorFile, "-XX:-CreateCoredumpOnCrash",
-                "-cp", System.getProperty("java.class.path"), GuardPageProbe.class.getName())
-                .redirectErrorStream(true).start();
+        Process probe = new ProcessBuilder(
+                        java,
+                        "-Xmx32m",
+                        "-XX:ErrorFile=" + errorFile,
+                        "-XX:-CreateCoredumpOnCrash",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        GuardPageProbe.class.getName())
+                .redirectErrorStream(true)
+                .start();
         String output = new String(probe.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(probe.waitFor(60, TimeUnit.SECONDS));
         assertTrue(output.contains("read inside: 7"), output);
@@ -201,7 +223,7 @@ class SecretMemoryTest {
             try {
                 return SelfMaps.statusKib("VmLck") == vmLckBefore;
             } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
+                throw new UncheckedIOException(e);
             }
         });
         assertEquals(vmLckBefore, SelfMaps.statusKib("VmLck"), "the Cleaner unmapped the forgotten secret");
@@ -221,10 +243,14 @@ class SecretMemoryTest {
 
     @Test
     void badSizesAreRefused() {
-        assertEquals("sizeBytes = 0: expected 1 to 1073741824",
-                assertThrows(IllegalArgumentException.class, () -> new SecretMemory(0)).getMessage());
-        assertEquals("sizeBytes = 1073741825: expected 1 to 1073741824",
-                assertThrows(IllegalArgumentException.class, () -> new SecretMemory(SecretMemory.MAX_SIZE_BYTES + 1)).getMessage());
+        assertEquals(
+                "sizeBytes = 0: expected 1 to 1073741824",
+                assertThrows(IllegalArgumentException.class, () -> new SecretMemory(0))
+                        .getMessage());
+        assertEquals(
+                "sizeBytes = 1073741825: expected 1 to 1073741824",
+                assertThrows(IllegalArgumentException.class, () -> new SecretMemory(SecretMemory.MAX_SIZE_BYTES + 1))
+                        .getMessage());
     }
 
     /**

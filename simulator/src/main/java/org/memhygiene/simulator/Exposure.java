@@ -42,7 +42,8 @@ public record Exposure(
      * @param zeroPageBytes          guest pages KSM mapped to the kernel's zero page (ksm_zero_pages)
      * @param freePageReportingBytes pages the guest reported free and the host discarded
      */
-    public record VmReclaim(String name, String uuid, long sharingBytes, long zeroPageBytes, long freePageReportingBytes) {
+    public record VmReclaim(
+            String name, String uuid, long sharingBytes, long zeroPageBytes, long freePageReportingBytes) {
         public long totalBytes() {
             return sharingBytes + zeroPageBytes + freePageReportingBytes;
         }

@@ -1,6 +1,7 @@
 package org.memhygiene.simulator;
 
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.simulator.ksm.SettledPages;
@@ -37,12 +38,15 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
             GuestSpec.Layout l = g.layout();
             GuestSpec.Portion freeZero = g.freeMemory().zero();
             long freePages = memoryPages - l.inUsePages();
-            zeroPages += l.zeroPages() + (freeZero.exact() ? freeZero.pages() : Math.round(freePages * freeZero.fraction()));
+            zeroPages +=
+                    l.zeroPages() + (freeZero.exact() ? freeZero.pages() : Math.round(freePages * freeZero.fraction()));
             long shareable = Math.round(l.osImagePages() * g.sharing().osImage().of(l.osImagePages()))
                     + Math.round(l.secretPages() * g.sharing().secret().of(l.secretPages()))
                     // Page-cache churn reads files from a pool twice the page cache (Simulation.churn).
-                    + (g.churn().pageCachePerSecond() > 0 ? 2L * l.pageCachePages()
-                    : Math.round(l.pageCachePages() * g.sharing().pageCache().of(l.pageCachePages())));
+                    + (g.churn().pageCachePerSecond() > 0
+                            ? 2L * l.pageCachePages()
+                            : Math.round(
+                                    l.pageCachePages() * g.sharing().pageCache().of(l.pageCachePages())));
             shareablePerImage.merge(g.image(), shareable, Math::max);
         }
         long maxSharing = Math.max(2, Long.parseLong(s.ksm().getOrDefault(KsmKnob.MAX_PAGE_SHARING, "256")));
@@ -73,7 +77,13 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
 
     /** How the figure is made, for messages. */
     public String describe() {
-        return String.format(java.util.Locale.ROOT, "%,d pages x %.1f bytes + up to %,d KSM pages x %d bytes = %d MiB",
-                pages, HostModel.BYTES_PER_PAGE + SettledPages.BYTES_PER_PAGE, ksmPages, BYTES_PER_KSM_PAGE, bytes() >> 20);
+        return String.format(
+                Locale.ROOT,
+                "%,d pages x %.1f bytes + up to %,d KSM pages x %d bytes = %d MiB",
+                pages,
+                HostModel.BYTES_PER_PAGE + SettledPages.BYTES_PER_PAGE,
+                ksmPages,
+                BYTES_PER_KSM_PAGE,
+                bytes() >> 20);
     }
 }

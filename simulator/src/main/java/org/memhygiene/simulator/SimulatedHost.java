@@ -67,7 +67,8 @@ public final class SimulatedHost implements HostBackend {
 
     private SimulatedHost(Scenario scenario, Clock clock, double speed, ScanEngine engine) {
         if (!(speed > 0)) {
-            throw new IllegalArgumentException("speed must be more than 0 simulated seconds per real second, was " + speed);
+            throw new IllegalArgumentException(
+                    "speed must be more than 0 simulated seconds per real second, was " + speed);
         }
         this.sim = new Simulation(scenario, engine);
         this.clock = clock;
@@ -151,16 +152,26 @@ public final class SimulatedHost implements HostBackend {
         KsmSample ksm = new KsmSample(at, sim.nowNanos(), page, sim.ksmStats());
         List<VmSnapshot> vms = new ArrayList<>();
         // Every source of a simulated host answers; the agents of running guests that have one are sources too.
-        List<SourceState> sources = new ArrayList<>(List.of(SourceState.up(SourceState.KSM, at),
-                SourceState.up(SourceState.HOST_MEMORY, at), SourceState.up(SourceState.SIMULATOR, at)));
+        List<SourceState> sources = new ArrayList<>(List.of(
+                SourceState.up(SourceState.KSM, at),
+                SourceState.up(SourceState.HOST_MEMORY, at),
+                SourceState.up(SourceState.SIMULATOR, at)));
         for (Guest g : sim.model().guests) {
             vms.add(vm(g, at, page));
             if (g.running && g.spec.hygiene().agent()) {
                 sources.add(SourceState.up(SourceState.agent(g.name()), at));
             }
         }
-        return new HostSnapshot(at, "sim:///" + sim.scenario().name(), page, Optional.of(ksm), Optional.of(memory(page)),
-                OptionalLong.of(sim.ksmd().cpuNanos() / 1_000_000), vms, Duration.ofNanos(System.nanoTime() - t0), sources);
+        return new HostSnapshot(
+                at,
+                "sim:///" + sim.scenario().name(),
+                page,
+                Optional.of(ksm),
+                Optional.of(memory(page)),
+                OptionalLong.of(sim.ksmd().cpuNanos() / 1_000_000),
+                vms,
+                Duration.ofNanos(System.nanoTime() - t0),
+                sources);
     }
 
     /** The latest exposure figures (without advancing time). */
@@ -177,12 +188,20 @@ public final class SimulatedHost implements HostBackend {
         long staleSecret = 0;
         for (int i = 0; i < guests.length; i++) {
             Guest g = guests[i];
-            reclaim.add(new Exposure.VmReclaim(g.name(), g.uuid, sharingPages[i] * page, g.zeroMergedPages * page,
-                    g.reportedPages * page));
+            reclaim.add(new Exposure.VmReclaim(
+                    g.name(), g.uuid, sharingPages[i] * page, g.zeroMergedPages * page, g.reportedPages * page));
             staleSecret += g.staleSecretFreePages;
         }
-        return new Exposure(simulatedNow(), sim.elapsed(), stable.crossVmPages(), stable.mergedSecretPages(), staleSecret,
-                sim.staleSecretPageSeconds(), sim.ksmdCpuPercent(), page, reclaim);
+        return new Exposure(
+                simulatedNow(),
+                sim.elapsed(),
+                stable.crossVmPages(),
+                stable.mergedSecretPages(),
+                staleSecret,
+                sim.staleSecretPageSeconds(),
+                sim.ksmdCpuPercent(),
+                page,
+                reclaim);
     }
 
     /**
@@ -202,7 +221,8 @@ public final class SimulatedHost implements HostBackend {
         long given = 0;
         long[] remainders = new long[weights.length];
         for (int i = 0; i < weights.length; i++) {
-            // Exact integer division: totalPages × weight fits a long for any host the simulator models (< 2^31 pages each).
+            // Exact integer division: totalPages × weight fits a long for any host the simulator models (< 2^31 pages
+            // each).
             shares[i] = totalPages * weights[i] / weightSum;
             remainders[i] = totalPages * weights[i] % weightSum;
             given += shares[i];
@@ -230,7 +250,14 @@ public final class SimulatedHost implements HostBackend {
         long total = host.memoryBytes() > 0 ? host.memoryBytes() : guestMemory + (8L << 30);
         long free = Math.max(0, total - HOST_RESERVED_BYTES - hostUsedPages * page);
         // Nothing is swapped out: the model has no host swapping, only the swap the scenario gives the host.
-        return new HostMemory(total, free, OptionalLong.of(free), 0, 0, host.swapBytes(), host.swapBytes(),
+        return new HostMemory(
+                total,
+                free,
+                OptionalLong.of(free),
+                0,
+                0,
+                host.swapBytes(),
+                host.swapBytes(),
                 OptionalDouble.of(host.memoryPressurePercent()));
     }
 
@@ -242,26 +269,51 @@ public final class SimulatedHost implements HostBackend {
         if (g.running && s.balloon()) {
             long cache = (long) (g.cacheEnd - g.osEnd) * page;
             long privatePages = g.presentPages - g.zeroMergedPages - g.liveMergedPages;
-            stats = new BalloonStats(OptionalLong.of(s.memoryBytes()), OptionalLong.of(g.freePages * page),
-                    OptionalLong.of(s.memoryBytes()), OptionalLong.of(hygiene.memAvailableBytes()),
-                    OptionalLong.of(privatePages * page), OptionalLong.of(cache), OptionalLong.of(0), OptionalLong.of(0),
+            stats = new BalloonStats(
+                    OptionalLong.of(s.memoryBytes()),
+                    OptionalLong.of(g.freePages * page),
+                    OptionalLong.of(s.memoryBytes()),
+                    OptionalLong.of(hygiene.memAvailableBytes()),
+                    OptionalLong.of(privatePages * page),
+                    OptionalLong.of(cache),
+                    OptionalLong.of(0),
+                    OptionalLong.of(0),
                     OptionalLong.of(at.getEpochSecond()));
         }
-        DomainSample domain = new DomainSample(s.name(), s.uuid(), state, s.vcpus(), s.memoryBytes(), s.memoryBytes(), stats);
-        DomainXml xml = new DomainXml(s.name(), new DomainXml.MemoryBacking(s.noSharePages(), false, false),
-                s.balloon() ? Optional.of(new DomainXml.Balloon("virtio",
-                        s.hygiene().mode() == HygieneMode.FREE_PAGE_REPORTING, OptionalInt.of(s.balloonStatsPeriodSeconds())))
+        DomainSample domain =
+                new DomainSample(s.name(), s.uuid(), state, s.vcpus(), s.memoryBytes(), s.memoryBytes(), stats);
+        DomainXml xml = new DomainXml(
+                s.name(),
+                new DomainXml.MemoryBacking(s.noSharePages(), false, false),
+                s.balloon()
+                        ? Optional.of(new DomainXml.Balloon(
+                                "virtio",
+                                s.hygiene().mode() == HygieneMode.FREE_PAGE_REPORTING,
+                                OptionalInt.of(s.balloonStatsPeriodSeconds())))
                         : Optional.empty(),
-                s.hygiene().agent() ? Optional.of(new DomainXml.AgentChannel(g.running
-                        ? Optional.of(Path.of("/run/memhygiene-sim", s.name() + ".agent")) : Optional.empty()))
+                s.hygiene().agent()
+                        ? Optional.of(new DomainXml.AgentChannel(
+                                g.running
+                                        ? Optional.of(Path.of("/run/memhygiene-sim", s.name() + ".agent"))
+                                        : Optional.empty()))
                         : Optional.empty(),
-                false, Optional.of(s.posture()));
+                false,
+                Optional.of(s.posture()));
         Optional<DomainKsm> ksm = Optional.empty();
         if (g.running) {
             long profit = (g.mergingPages + g.zeroMergedPages) * page - g.rmapItems * KsmSavings.RMAP_ITEM_BYTES;
-            ksm = Optional.of(new DomainKsm(s.name(), g.pid, new ProcessKsmStat(g.pid, QEMU, OptionalLong.of(g.rmapItems),
-                    OptionalLong.of(g.zeroMergedPages), OptionalLong.of(g.mergingPages), OptionalLong.of(profit),
-                    Optional.of(false), Optional.of(g.mergeable()))));
+            ksm = Optional.of(new DomainKsm(
+                    s.name(),
+                    g.pid,
+                    new ProcessKsmStat(
+                            g.pid,
+                            QEMU,
+                            OptionalLong.of(g.rmapItems),
+                            OptionalLong.of(g.zeroMergedPages),
+                            OptionalLong.of(g.mergingPages),
+                            OptionalLong.of(profit),
+                            Optional.of(false),
+                            Optional.of(g.mergeable()))));
         }
         return new VmSnapshot(domain, Optional.of(xml), ksm, agent(g, hygiene, at, page), guestMemory(g, at, page));
     }
@@ -277,14 +329,34 @@ public final class SimulatedHost implements HostBackend {
             return Optional.empty();
         }
         var stable = sim.model().stable;
-        long saved = stable.liveSharers() == 0 ? 0
-                : Math.round((double) g.liveMergedPages * (stable.liveSharers() - stable.liveNodes()) / stable.liveSharers());
+        long saved = stable.liveSharers() == 0
+                ? 0
+                : Math.round((double) g.liveMergedPages
+                        * (stable.liveSharers() - stable.liveNodes())
+                        / stable.liveSharers());
         long resident = g.presentPages - g.zeroMergedPages - g.liveMergedPages;
-        GuestMemory.Pages pages = new GuestMemory.Pages(OptionalLong.of(resident), OptionalLong.of(0), OptionalLong.of(0),
-                OptionalLong.of(g.liveMergedPages), OptionalLong.of(saved), OptionalLong.of(g.zeroMergedPages), OptionalLong.of(0),
-                OptionalLong.of(0), OptionalLong.of(g.pages - g.presentPages), OptionalLong.of(g.reportedPages));
-        return Optional.of(new GuestMemory(GuestMemory.Method.SIMULATOR, Optional.empty(), g.pid, page, g.pages, pages,
-                OptionalLong.of(g.presentPages - g.zeroMergedPages), at, at, 0));
+        GuestMemory.Pages pages = new GuestMemory.Pages(
+                OptionalLong.of(resident),
+                OptionalLong.of(0),
+                OptionalLong.of(0),
+                OptionalLong.of(g.liveMergedPages),
+                OptionalLong.of(saved),
+                OptionalLong.of(g.zeroMergedPages),
+                OptionalLong.of(0),
+                OptionalLong.of(0),
+                OptionalLong.of(g.pages - g.presentPages),
+                OptionalLong.of(g.reportedPages));
+        return Optional.of(new GuestMemory(
+                GuestMemory.Method.SIMULATOR,
+                Optional.empty(),
+                g.pid,
+                page,
+                g.pages,
+                pages,
+                OptionalLong.of(g.presentPages - g.zeroMergedPages),
+                at,
+                at,
+                0));
     }
 
     private AgentSample agent(Guest g, GuestHygiene hygiene, Instant at, long page) {
@@ -296,11 +368,18 @@ public final class SimulatedHost implements HostBackend {
             return AgentSample.without(AgentStatus.VM_NOT_RUNNING, s.name() + " is shut off", at);
         }
         GuestSpec.Scrub scrub = s.hygiene().scrub();
-        ScrubPolicy policy = new ScrubPolicy(scrub.minHeadroomBytes(), scrub.headroomPercent(), 10.0,
-                scrub.rateBytesPerSecond(), s.hygiene().mode() == HygieneMode.AGENT_SCRUB ? scrub.interval().toMillis() : 0,
-                scrub.largeFreeThresholdBytes(), 1000, scrub.maxBytes());
+        ScrubPolicy policy = new ScrubPolicy(
+                scrub.minHeadroomBytes(),
+                scrub.headroomPercent(),
+                10.0,
+                scrub.rateBytesPerSecond(),
+                s.hygiene().mode() == HygieneMode.AGENT_SCRUB ? scrub.interval().toMillis() : 0,
+                scrub.largeFreeThresholdBytes(),
+                1000,
+                scrub.maxBytes());
         AgentStats stats = new AgentStats(s.memoryBytes(), hygiene.memAvailableBytes(), hygiene.counters(), policy);
-        return new AgentSample(at, AgentStatus.OK, "", Optional.of(hello(page)), Optional.of(stats), posture(s), List.of());
+        return new AgentSample(
+                at, AgentStatus.OK, "", Optional.of(hello(page)), Optional.of(stats), posture(s), List.of());
     }
 
     /** What a simulated agent answers to hello: the protocol this build speaks, the scenario's page size. */
@@ -311,8 +390,8 @@ public final class SimulatedHost implements HostBackend {
     /** The findings the real agent's PostureProbe reports for a guest of this spec (the same texts, GuestFindings). */
     private static List<Finding> posture(GuestSpec s) {
         List<Finding> findings = new ArrayList<>();
-        findings.add(GuestFindings.kernelVersion(s.kernel(), "simulated /proc/sys/kernel/osrelease: " + s.kernel()
-                + " (image " + s.image() + ")"));
+        findings.add(GuestFindings.kernelVersion(
+                s.kernel(), "simulated /proc/sys/kernel/osrelease: " + s.kernel() + " (image " + s.image() + ")"));
         if (s.hygiene().mode() == HygieneMode.INIT_ON_FREE) {
             findings.add(GuestFindings.initOnFreeOn("simulated /proc/cmdline: init_on_free=1"));
         } else {
@@ -351,14 +430,19 @@ public final class SimulatedHost implements HostBackend {
 
     /** The guest named {@code vm} (or with that UUID) whose agent answers: it has one, and it runs. */
     private Guest withAgent(String vm) {
-        Guest g = Arrays.stream(sim.model().guests).filter(guest -> guest.name().equals(vm) || guest.uuid.equalsIgnoreCase(vm))
-                .findFirst().orElseThrow(() -> new NoSuchVmException(vm, "sim:///" + sim.scenario().name(),
+        Guest g = Arrays.stream(sim.model().guests)
+                .filter(guest -> guest.name().equals(vm) || guest.uuid.equalsIgnoreCase(vm))
+                .findFirst()
+                .orElseThrow(() -> new NoSuchVmException(
+                        vm,
+                        "sim:///" + sim.scenario().name(),
                         Arrays.stream(sim.model().guests).map(Guest::name).toList()));
         if (!g.spec.hygiene().agent()) {
             throw new HostNotAvailableException(g.name() + " has no " + DomainXml.AGENT_CHANNEL + " channel");
         }
         if (!g.running) {
-            throw new HostNotAvailableException(g.name() + " is shut off: its agent channel has no socket until it runs");
+            throw new HostNotAvailableException(
+                    g.name() + " is shut off: its agent channel has no socket until it runs");
         }
         return g;
     }
@@ -377,11 +461,20 @@ public final class SimulatedHost implements HostBackend {
                 case DM_CRYPT -> "/dev/dm-0";
                 case UNENCRYPTED -> "/dev/vda2";
             };
-            swaps.add(new SwapDevice(device, device + " partition " + host.swapBytes() / 1024 + " 0 -2", host.swapKind()));
+            swaps.add(new SwapDevice(
+                    device, device + " partition " + host.swapBytes() / 1024 + " 0 -2", host.swapKind()));
         }
-        int nodes = 1 + sim.scenario().guests().stream().mapToInt(GuestSpec::numaNode).max().orElse(0);
-        return Optional.of(new HostFacts(Optional.of(swaps), "simulated /proc/swaps", Map.of(),
-                "simulated /sys/devices/system/cpu/vulnerabilities", OptionalInt.of(nodes),
+        int nodes = 1
+                + sim.scenario().guests().stream()
+                        .mapToInt(GuestSpec::numaNode)
+                        .max()
+                        .orElse(0);
+        return Optional.of(new HostFacts(
+                Optional.of(swaps),
+                "simulated /proc/swaps",
+                Map.of(),
+                "simulated /sys/devices/system/cpu/vulnerabilities",
+                OptionalInt.of(nodes),
                 "simulated /sys/devices/system/node/online"));
     }
 
@@ -394,8 +487,8 @@ public final class SimulatedHost implements HostBackend {
     @Override
     public String describe() {
         Scenario s = sim.scenario();
-        return "simulator: scenario '" + s.name() + "' (" + s.source() + "), " + s.guests().size() + " guests, "
-                + speed + " simulated s per real s";
+        return "simulator: scenario '" + s.name() + "' (" + s.source() + "), "
+                + s.guests().size() + " guests, " + speed + " simulated s per real s";
     }
 
     @Override

@@ -3,6 +3,8 @@ package org.memhygiene.simulator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
@@ -23,6 +25,7 @@ import org.memhygiene.simulator.model.PageFlags;
 import org.memhygiene.simulator.scenario.ContentGroup;
 import org.memhygiene.simulator.scenario.EventSpec;
 import org.memhygiene.simulator.scenario.GuestSpec;
+import org.memhygiene.simulator.scenario.HygieneMode;
 import org.memhygiene.simulator.scenario.Scenario;
 
 /**
@@ -55,6 +58,7 @@ public final class Simulation {
     private final long[][] freeLeft;
     /** The churn's writes of one step, drawn first and applied together (HostModel.Writes). */
     private final HostModel.Writes writes;
+
     private int nextEvent;
     private long nowNanos;
     private long nextWakeNanos;
@@ -91,12 +95,18 @@ public final class Simulation {
         this.random = new SplittableRandom(scenario.seed());
         List<Guest> guests = new ArrayList<>();
         long total = 0;
-        Map<String, Integer> images = new java.util.LinkedHashMap<>();
+        Map<String, Integer> images = new LinkedHashMap<>();
         imageIds = new int[scenario.guests().size()];
         for (int i = 0; i < scenario.guests().size(); i++) {
             GuestSpec spec = scenario.guests().get(i);
             int pages = (int) (spec.memoryBytes() / pageSizeBytes);
-            guests.add(new Guest(i, spec, (int) total, pages, regionEnds(spec, scenario.groupPages(spec.name())), spec.uuid(),
+            guests.add(new Guest(
+                    i,
+                    spec,
+                    (int) total,
+                    pages,
+                    regionEnds(spec, scenario.groupPages(spec.name())),
+                    spec.uuid(),
                     20_000 + i));
             imageIds[i] = images.computeIfAbsent(spec.image(), k -> images.size() + 1);
             total += pages;
@@ -106,14 +116,15 @@ public final class Simulation {
         int slot = images.size() + 1;
         for (int i = 0; i < groupSlots.length; i++) {
             groupSlots[i] = slot;
-            slot += (scenario.contentGroups().get(i).contents() + Content.MAX_SHARED_INDEX) / (Content.MAX_SHARED_INDEX + 1);
+            slot += (scenario.contentGroups().get(i).contents() + Content.MAX_SHARED_INDEX)
+                    / (Content.MAX_SHARED_INDEX + 1);
         }
         freeLeft = new long[guests.size()][];
         requireHeapFor(scenario);
         model = new HostModel(guests, (int) total);
         writes = model.new Writes();
         KsmKnobs knobs = new KsmKnobs();
-        knobs.apply(KsmSettings.of(withoutRun(scenario.ksm())), () -> 0, () -> { });
+        knobs.apply(KsmSettings.of(withoutRun(scenario.ksm())), () -> 0, () -> {});
         ksmd = new Ksmd(model, knobs, scenario.host().ksmdNanosPerPage(), engine);
         hygiene = new GuestHygiene[guests.size()];
         churn = new GuestSpec.Churn[guests.size()];
@@ -125,14 +136,15 @@ public final class Simulation {
             allocations.add(new ArrayList<>());
         }
         // run last, as sysfs wants it (KsmSettings write order).
-        knobs.apply(KsmSettings.of(Map.of(KsmKnob.RUN, scenario.ksm().getOrDefault(KsmKnob.RUN, "1"))), () -> 0, () -> { });
+        knobs.apply(
+                KsmSettings.of(Map.of(KsmKnob.RUN, scenario.ksm().getOrDefault(KsmKnob.RUN, "1"))), () -> 0, () -> {});
         for (Guest g : guests) {
             g.spec.startAt().ifPresent(at -> schedule(at.toNanos(), g.index, 0, () -> start(g)));
         }
     }
 
     private static Map<KsmKnob, String> withoutRun(Map<KsmKnob, String> ksm) {
-        Map<KsmKnob, String> m = new java.util.EnumMap<>(KsmKnob.class);
+        Map<KsmKnob, String> m = new EnumMap<>(KsmKnob.class);
         m.putAll(ksm);
         m.remove(KsmKnob.RUN);
         if (m.isEmpty()) {
@@ -143,7 +155,9 @@ public final class Simulation {
 
     private static int[] regionEnds(GuestSpec spec, long groupPages) {
         GuestSpec.Layout l = spec.layout();
-        int[] sizes = {l.osImagePages(), l.pageCachePages(), l.anonPages(), l.zeroPages(), l.secretPages(), (int) groupPages};
+        int[] sizes = {
+            l.osImagePages(), l.pageCachePages(), l.anonPages(), l.zeroPages(), l.secretPages(), (int) groupPages
+        };
         int[] ends = new int[sizes.length];
         int end = 0;
         for (int i = 0; i < sizes.length; i++) {
@@ -263,7 +277,8 @@ public final class Simulation {
                     timer.action().run();
                 }
             }
-            while (nextEvent < scenario.events().size() && scenario.events().get(nextEvent).at().toNanos() <= nowNanos) {
+            while (nextEvent < scenario.events().size()
+                    && scenario.events().get(nextEvent).at().toNanos() <= nowNanos) {
                 event(scenario.events().get(nextEvent++));
             }
             for (int i = 0; i < hygiene.length; i++) {
@@ -314,8 +329,10 @@ public final class Simulation {
             if (g.bootCursor < g.pages) {
                 writes.apply(); // the boot's writes come after the churn of the guests before it
                 long bootNanos = g.spec.boot().toNanos();
-                int target = bootNanos == 0 ? g.pages
-                        : (int) Math.min(g.pages, g.bootCursor + Math.ceil(g.pages * (t - nowNanos) / (double) bootNanos));
+                int target = bootNanos == 0
+                        ? g.pages
+                        : (int) Math.min(
+                                g.pages, g.bootCursor + Math.ceil(g.pages * (t - nowNanos) / (double) bootNanos));
                 populate(g, target, t);
             }
             churn(g, seconds);
@@ -345,7 +362,10 @@ public final class Simulation {
         while (debt[1] >= 1) {
             debt[1]--;
             int contentId = random.nextDouble() < g.spec.sharing().pageCache().of(cachePages) && cachePages > 0
-                    ? Content.shared(Content.PAGE_CACHE, image, random.nextInt(Math.min(Content.MAX_SHARED_INDEX, 2 * cachePages)))
+                    ? Content.shared(
+                            Content.PAGE_CACHE,
+                            image,
+                            random.nextInt(Math.min(Content.MAX_SHARED_INDEX, 2 * cachePages)))
                     : Content.unique(Content.PAGE_CACHE, serials[Content.PAGE_CACHE]++);
             writeRandom(g, g.osEnd, g.cacheEnd, contentId);
         }
@@ -380,7 +400,7 @@ public final class Simulation {
         int image = imageIds[g.index];
         GuestSpec spec = g.spec;
         GuestSpec.FreeMemory free = spec.freeMemory();
-        boolean initOnFree = spec.hygiene().mode() == org.memhygiene.simulator.scenario.HygieneMode.INIT_ON_FREE;
+        boolean initOnFree = spec.hygiene().mode() == HygieneMode.INIT_ON_FREE;
         long[] left = free.exact() ? freeCounts(g) : null;
         for (int o = g.bootCursor; o < target; o++) {
             int p = g.base + o;
@@ -412,7 +432,8 @@ public final class Simulation {
             }
             if (stale) {
                 // Used during boot and freed: old data, unless the kernel zeroed it on free.
-                int old = secret ? Content.unique(Content.SECRET, serials[Content.SECRET]++)
+                int old = secret
+                        ? Content.unique(Content.SECRET, serials[Content.SECRET]++)
                         : Content.unique(Content.ANON, serials[Content.ANON]++);
                 model.write(g, p, initOnFree ? Content.ZERO : old);
                 hygiene[g.index].freed(p, t);
@@ -433,10 +454,15 @@ public final class Simulation {
         if (freeLeft[g.index] == null || g.bootCursor == 0) {
             GuestSpec.FreeMemory free = g.spec.freeMemory();
             long freePages = g.pages - g.usedEnd;
-            long stale = free.stale().exact() ? free.stale().pages() : Math.round(free.stale().fraction() * freePages);
-            long secret = free.staleSecret().exact() ? free.staleSecret().pages()
+            long stale = free.stale().exact()
+                    ? free.stale().pages()
+                    : Math.round(free.stale().fraction() * freePages);
+            long secret = free.staleSecret().exact()
+                    ? free.staleSecret().pages()
                     : Math.round(free.staleSecret().fraction() * stale);
-            long zero = free.zero().exact() ? free.zero().pages() : Math.round(free.zero().fraction() * freePages);
+            long zero = free.zero().exact()
+                    ? free.zero().pages()
+                    : Math.round(free.zero().fraction() * freePages);
             freeLeft[g.index] = new long[] {stale, secret, zero, freePages};
         }
         return freeLeft[g.index];
@@ -451,8 +477,10 @@ public final class Simulation {
             long pages = position < 0 ? 0 : c.pagesOf(position);
             if (j < pages) {
                 int k = c.contentAt(position, j);
-                return Content.shared(c.secret() ? Content.SECRET : Content.ANON,
-                        groupSlots[i] + k / (Content.MAX_SHARED_INDEX + 1), k % (Content.MAX_SHARED_INDEX + 1));
+                return Content.shared(
+                        c.secret() ? Content.SECRET : Content.ANON,
+                        groupSlots[i] + k / (Content.MAX_SHARED_INDEX + 1),
+                        k % (Content.MAX_SHARED_INDEX + 1));
             }
             j -= pages;
         }
@@ -462,12 +490,14 @@ public final class Simulation {
     private int initialContent(Guest g, int o, int image) {
         GuestSpec.Sharing s = g.spec.sharing();
         if (o < g.osEnd) {
-            return shared(image, Content.OS_IMAGE, o, s.osImage()) ? Content.shared(Content.OS_IMAGE, image, o)
+            return shared(image, Content.OS_IMAGE, o, s.osImage())
+                    ? Content.shared(Content.OS_IMAGE, image, o)
                     : Content.unique(Content.OS_IMAGE, serials[Content.OS_IMAGE]++);
         }
         if (o < g.cacheEnd) {
             int i = o - g.osEnd;
-            return shared(image, Content.PAGE_CACHE, i, s.pageCache()) ? Content.shared(Content.PAGE_CACHE, image, i)
+            return shared(image, Content.PAGE_CACHE, i, s.pageCache())
+                    ? Content.shared(Content.PAGE_CACHE, image, i)
                     : Content.unique(Content.PAGE_CACHE, serials[Content.PAGE_CACHE]++);
         }
         if (o < g.anonEnd) {
@@ -477,7 +507,8 @@ public final class Simulation {
             return Content.ZERO;
         }
         int i = o - g.zeroEnd;
-        return shared(image, Content.SECRET, i, s.secret()) ? Content.shared(Content.SECRET, image, i)
+        return shared(image, Content.SECRET, i, s.secret())
+                ? Content.shared(Content.SECRET, image, i)
                 : Content.unique(Content.SECRET, serials[Content.SECRET]++);
     }
 
@@ -510,8 +541,9 @@ public final class Simulation {
                     if (g.running) {
                         int[] pages = allocate(g, e.bytes() / pageSizeBytes, e.content());
                         allocations.get(g.index).add(pages);
-                        e.hold().ifPresent(h -> schedule(nowNanos + h.toNanos(), g.index, epochs[g.index],
-                                () -> release(g, pages)));
+                        e.hold()
+                                .ifPresent(h -> schedule(
+                                        nowNanos + h.toNanos(), g.index, epochs[g.index], () -> release(g, pages)));
                     }
                 }
                 case FREE -> {

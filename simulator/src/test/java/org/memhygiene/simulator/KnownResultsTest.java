@@ -3,6 +3,7 @@ package org.memhygiene.simulator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Clock;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.ksm.KsmStats;
@@ -44,7 +45,9 @@ class KnownResultsTest {
         untilFullScans(s, 3);
         for (String name : new String[] {"web-1", "web-2", "web-3"}) {
             Guest g = s.guest(name);
-            assertTrue(g.mergingPages >= 0.9 * g.osEnd, name + " merged " + g.mergingPages + " of " + g.osEnd + " OS pages");
+            assertTrue(
+                    g.mergingPages >= 0.9 * g.osEnd,
+                    name + " merged " + g.mergingPages + " of " + g.osEnd + " OS pages");
             assertTrue(g.mergingPages <= g.osEnd, "only OS pages are alike: " + g.mergingPages);
         }
         assertEquals(0, s.guest("other").mergingPages, "a guest of another image shares nothing");
@@ -53,7 +56,9 @@ class KnownResultsTest {
         long shared = k.pagesShared().getAsLong();
         assertTrue(shared > 1800 && shared <= 2048, "pages_shared " + shared);
         assertEquals(2 * shared, k.pagesSharing().getAsLong());
-        assertTrue(s.model().stable.crossVmPages() >= 3 * 1800, "merged across VMs: " + s.model().stable.crossVmPages());
+        assertTrue(
+                s.model().stable.crossVmPages() >= 3 * 1800,
+                "merged across VMs: " + s.model().stable.crossVmPages());
     }
 
     @Test
@@ -65,7 +70,7 @@ class KnownResultsTest {
         untilFullScans(s, 3);
         KsmStats k = s.ksmStats();
         assertTrue(k.ksmZeroPages().getAsLong() > 3 * k.pagesSharing().getAsLong(), k.toString());
-        try (SimulatedHost host = SimulatedHost.of(s.scenario(), java.time.Clock.systemUTC(), 1)) {
+        try (SimulatedHost host = SimulatedHost.of(s.scenario(), Clock.systemUTC(), 1)) {
             host.advance(Duration.ofSeconds(30));
             for (Exposure.VmReclaim vm : host.exposure().vms()) {
                 assertTrue(vm.zeroPageBytes() > 3 * vm.sharingBytes(), vm.toString());
@@ -89,14 +94,19 @@ class KnownResultsTest {
         s.advance(Duration.ofSeconds(20)); // allocated at 1s, freed at 11s
         untilFullScans(s, s.ksmd().fullScans() + 4);
         Guest g = s.guest("g-1");
-        assertEquals(0, freedPagesMerged(s, g, PageFlags.ZERO_MERGED) + freedPagesMerged(s, g, PageFlags.STABLE),
+        assertEquals(
+                0,
+                freedPagesMerged(s, g, PageFlags.ZERO_MERGED) + freedPagesMerged(s, g, PageFlags.STABLE),
                 "stale unique data in freed pages never matches anything");
         assertTrue(g.freePages > 0.7 * g.pages && s.model().stable.crossVmPages() < g.osEnd * 2 + 1);
     }
 
     @Test
     void withZeroingFreedMemoryMergesWithinAboutTwoFullScans() {
-        for (String hygiene : new String[] {"{mode: init_on_free}", "{mode: agent_scrub, scrub: {interval: 0s, large_free_threshold: 1MiB, min_headroom: 1MiB, headroom_percent: 0}}"}) {
+        for (String hygiene : new String[] {
+            "{mode: init_on_free}",
+            "{mode: agent_scrub, scrub: {interval: 0s, large_free_threshold: 1MiB, min_headroom: 1MiB, headroom_percent: 0}}"
+        }) {
             Simulation s = withEvents(hygiene);
             s.advance(Duration.ofSeconds(11)); // the free happens at 11s
             s.advance(Duration.ofMillis(1));
@@ -110,7 +120,8 @@ class KnownResultsTest {
             }
             assertTrue(freed > 5000, hygiene + ": freed pages present " + freed);
             untilFullScans(s, atFree + 1);
-            assertTrue(freedPagesMerged(s, g, PageFlags.ZERO_MERGED) < freed,
+            assertTrue(
+                    freedPagesMerged(s, g, PageFlags.ZERO_MERGED) < freed,
                     hygiene + ": one visit only records the checksum (the gate), it does not merge yet");
             untilFullScans(s, atFree + 3);
             assertEquals(freed, freedPagesMerged(s, g, PageFlags.ZERO_MERGED), hygiene + ": all zeroed pages merged");
@@ -149,7 +160,9 @@ class KnownResultsTest {
         }
         assertEquals(0, a.liveMergedPages, "copy on write: no page of web-1 maps a KSM page any more");
         assertEquals(0, s.model().stable.crossVmPages(), "nothing is shared across VMs now");
-        assertEquals(sharingBefore, s.ksmStats().pagesSharing().getAsLong(),
+        assertEquals(
+                sharingBefore,
+                s.ksmStats().pagesSharing().getAsLong(),
                 "the kernel's counters change only when ksmd revisits the pages");
         untilFullScans(s, s.ksmd().fullScans() + 2);
         KsmStats k = s.ksmStats();
@@ -191,7 +204,9 @@ class KnownResultsTest {
 
     @Test
     void smartScanSkipsPagesThatKeepFailingToMerge() {
-        String guests = "- {name: u, memory: 16MiB, layout: {os_image: 0, page_cache: 0, anon: 1, zero: 0, secret: 0}, %s}".formatted(IDLE);
+        String guests =
+                "- {name: u, memory: 16MiB, layout: {os_image: 0, page_cache: 0, anon: 1, zero: 0, secret: 0}, %s}"
+                        .formatted(IDLE);
         Simulation smart = sim("pages_to_scan: 5000, smart_scan: 1", guests);
         untilFullScans(smart, 10);
         Simulation plain = sim("pages_to_scan: 5000, smart_scan: 0", guests);
@@ -199,7 +214,8 @@ class KnownResultsTest {
         assertEquals(0, plain.ksmStats().pagesSkipped().getAsLong());
         long skipped = smart.ksmStats().pagesSkipped().getAsLong();
         assertTrue(skipped > 4096 * 3, "skipped " + skipped);
-        assertTrue(smart.ksmStats().pagesScanned().getAsLong() < plain.ksmStats().pagesScanned().getAsLong() * 3 / 4);
+        assertTrue(smart.ksmStats().pagesScanned().getAsLong()
+                < plain.ksmStats().pagesScanned().getAsLong() * 3 / 4);
     }
 
     @Test
@@ -217,7 +233,8 @@ class KnownResultsTest {
         s.advance(Duration.ofSeconds(2));
         Guest g = s.guest("web-2");
         assertEquals(0, g.presentPages + g.mergingPages + g.zeroMergedPages + g.rmapItems);
-        assertEquals(s.guest("web-1").zeroMergedPages, s.ksmStats().ksmZeroPages().getAsLong());
+        assertEquals(
+                s.guest("web-1").zeroMergedPages, s.ksmStats().ksmZeroPages().getAsLong());
         assertEquals(0, s.model().stable.crossVmPages());
     }
 }

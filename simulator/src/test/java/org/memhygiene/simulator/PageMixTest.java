@@ -47,7 +47,9 @@ class PageMixTest {
         }
     }
 
-    @ParameterizedTest(name = "{0} guests, {1} zero + {2} unique each, {3} contents: {4}; max_page_sharing {5}, use_zero_pages {6}")
+    @ParameterizedTest(
+            name =
+                    "{0} guests, {1} zero + {2} unique each, {3} contents: {4}; max_page_sharing {5}, use_zero_pages {6}")
     @CsvSource(delimiter = '|', textBlock = """
             4 | 1500 | 10000 | 6000 | pages: 90000                  | 256 | 1
             4 | 1500 | 10000 | 6000 | pages: 90000                  | 256 | 0
@@ -58,9 +60,16 @@ class PageMixTest {
             2 | 900 | 0    | 4001 | pages: 12345                    | 16  | 0
             6 | 50  | 500  | 2000 | 'copies: {zipf: 1.5, max: 600}' | 64  | 1
             """)
-    void aPageMixConvergesToTheKernelsArithmetic(int guests, int zeroPerGuest, int uniquePerGuest, int contents,
-            String spread, int maxPageSharing, int useZeroPages) {
-        Scenario s = ScenarioParser.parse("""
+    void aPageMixConvergesToTheKernelsArithmetic(
+            int guests,
+            int zeroPerGuest,
+            int uniquePerGuest,
+            int contents,
+            String spread,
+            int maxPageSharing,
+            int useZeroPages) {
+        Scenario s = ScenarioParser.parse(
+                """
                 name: mix
                 seed: 3
                 ksm: {pages_to_scan: 4000, sleep_millisecs: 10, use_zero_pages: %d, max_page_sharing: %d}
@@ -73,7 +82,8 @@ class PageMixTest {
                   - {name: g, count: %d}
                 content_groups:
                   - {name: shared, contents: %d, %s}
-                """.formatted(useZeroPages, maxPageSharing, uniquePerGuest, zeroPerGuest, guests, contents, spread), "mix");
+                """.formatted(useZeroPages, maxPageSharing, uniquePerGuest, zeroPerGuest, guests, contents, spread),
+                "mix");
         ContentGroup group = s.contentGroups().get(0);
         List<Long> copies = new ArrayList<>();
         for (int i = 0; i < group.contents(); i++) {
@@ -88,18 +98,35 @@ class PageMixTest {
             sim.advance(Duration.ofSeconds(1));
         }
         KsmStats k = sim.ksmStats();
-        assertEquals(want, new Expected(k.pagesShared().getAsLong(), k.pagesSharing().getAsLong(),
-                k.stableNodeChains().getAsLong(), k.stableNodeDups().getAsLong(), k.ksmZeroPages().getAsLong()), k.toString());
+        assertEquals(
+                want,
+                new Expected(
+                        k.pagesShared().getAsLong(),
+                        k.pagesSharing().getAsLong(),
+                        k.stableNodeChains().getAsLong(),
+                        k.stableNodeDups().getAsLong(),
+                        k.ksmZeroPages().getAsLong()),
+                k.toString());
         long page = sim.pageSizeBytes();
         long rmapItems = group.pages() + unique + (useZeroPages == 1 ? 0 : zero);
-        assertEquals((want.sharing() + want.zeroPages()) * page - rmapItems * 64, k.generalProfitBytes().getAsLong());
+        assertEquals(
+                (want.sharing() + want.zeroPages()) * page - rmapItems * 64,
+                k.generalProfitBytes().getAsLong());
         assertEquals(zero + group.pages() + unique - want.sharing() - want.zeroPages(), sim.residentPages());
         if (guests == 4 && contents == 6000 && page == 4096) {
             // The worked example in docs/SIMULATOR.md.
-            assertEquals(useZeroPages == 1 ? List.of(6000L, 84000L, 0L, 0L, 6000L, 360_320_000L, 46_000L)
-                    : List.of(6024L, 89976L, 1L, 24L, 0L, 359_837_696L, 46_024L), List.of(k.pagesShared().getAsLong(),
-                    k.pagesSharing().getAsLong(), k.stableNodeChains().getAsLong(), k.stableNodeDups().getAsLong(),
-                    k.ksmZeroPages().getAsLong(), k.generalProfitBytes().getAsLong(), sim.residentPages()));
+            assertEquals(
+                    useZeroPages == 1
+                            ? List.of(6000L, 84000L, 0L, 0L, 6000L, 360_320_000L, 46_000L)
+                            : List.of(6024L, 89976L, 1L, 24L, 0L, 359_837_696L, 46_024L),
+                    List.of(
+                            k.pagesShared().getAsLong(),
+                            k.pagesSharing().getAsLong(),
+                            k.stableNodeChains().getAsLong(),
+                            k.stableNodeDups().getAsLong(),
+                            k.ksmZeroPages().getAsLong(),
+                            k.generalProfitBytes().getAsLong(),
+                            sim.residentPages()));
         }
     }
 }

@@ -54,16 +54,22 @@ class ScanEngineEqualityTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {
-            "pages_to_scan: 700, sleep_millisecs: 10, use_zero_pages: 1, max_page_sharing: 4",
-            "pages_to_scan: 333, sleep_millisecs: 20, use_zero_pages: 0, max_page_sharing: 3",
-            "pages_to_scan: 2000, sleep_millisecs: 0, use_zero_pages: 1, smart_scan: 0"})
+    @ValueSource(
+            strings = {
+                "pages_to_scan: 700, sleep_millisecs: 10, use_zero_pages: 1, max_page_sharing: 4",
+                "pages_to_scan: 333, sleep_millisecs: 20, use_zero_pages: 0, max_page_sharing: 3",
+                "pages_to_scan: 2000, sleep_millisecs: 0, use_zero_pages: 1, smart_scan: 0"
+            })
     void theSkippingEngineMatchesThePageByPageEngineExactly(String ksm) {
         Scenario s = scenario(ksm);
         Simulation reference = new Simulation(s, ScanEngine.PAGE_BY_PAGE);
         Simulation skipping = new Simulation(s, ScanEngine.SKIP_SETTLED);
-        List<List<String>> knobChanges = List.of(List.of("smart_scan=0"), List.of("smart_scan=1"),
-                List.of("run=2"), List.of("run=1", "use_zero_pages=1"), List.of("use_zero_pages=0"));
+        List<List<String>> knobChanges = List.of(
+                List.of("smart_scan=0"),
+                List.of("smart_scan=1"),
+                List.of("run=2"),
+                List.of("run=1", "use_zero_pages=1"),
+                List.of("use_zero_pages=0"));
         long visitsSaved = 0;
         for (int second = 1; second <= 240; second++) {
             if (second % 40 == 0 && second / 40 <= knobChanges.size()) {
@@ -81,17 +87,38 @@ class ScanEngineEqualityTest {
             assertEquals(reference.residentPages(), skipping.residentPages(), at);
             for (Guest a : reference.model().guests) {
                 Guest b = skipping.guest(a.name());
-                assertEquals(List.of(a.presentPages, a.freePages, a.staleSecretFreePages, a.zeroMergedPages, a.mergingPages,
-                        a.liveMergedPages, a.rmapItems, a.reportedPages), List.of(b.presentPages, b.freePages,
-                        b.staleSecretFreePages, b.zeroMergedPages, b.mergingPages, b.liveMergedPages, b.rmapItems,
-                        b.reportedPages), a.name() + " " + at);
+                assertEquals(
+                        List.of(
+                                a.presentPages,
+                                a.freePages,
+                                a.staleSecretFreePages,
+                                a.zeroMergedPages,
+                                a.mergingPages,
+                                a.liveMergedPages,
+                                a.rmapItems,
+                                a.reportedPages),
+                        List.of(
+                                b.presentPages,
+                                b.freePages,
+                                b.staleSecretFreePages,
+                                b.zeroMergedPages,
+                                b.mergingPages,
+                                b.liveMergedPages,
+                                b.rmapItems,
+                                b.reportedPages),
+                        a.name() + " " + at);
             }
-            assertEquals(reference.model().stable.crossVmPages(), skipping.model().stable.crossVmPages(), at);
+            assertEquals(
+                    reference.model().stable.crossVmPages(),
+                    skipping.model().stable.crossVmPages(),
+                    at);
             if (second % 60 == 0) {
                 samePages(reference, skipping, at);
             }
         }
-        assertTrue(reference.ksmd().fullScans() >= 20, "many full scans: " + reference.ksmd().fullScans());
+        assertTrue(
+                reference.ksmd().fullScans() >= 20,
+                "many full scans: " + reference.ksmd().fullScans());
         assertTrue(reference.ksmStats().pagesSkipped().getAsLong() > 0 || ksm.contains("smart_scan: 0"));
         samePages(reference, skipping, "at the end with " + ksm);
     }

@@ -25,8 +25,10 @@ class SimulatedHostContractTest extends HostBackendContract {
     @Override
     protected HostBackend open() {
         // A fixed clock: simulated time moves only when the test advances it.
-        simulated = SimulatedHost.of(ScenarioParser.parse(SCENARIO, "contract.yaml"),
-                Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC), 1);
+        simulated = SimulatedHost.of(
+                ScenarioParser.parse(SCENARIO, "contract.yaml"),
+                Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC),
+                1);
         simulated.advance(Duration.ofSeconds(1)); // the guests that start at 0 s boot
         return simulated;
     }

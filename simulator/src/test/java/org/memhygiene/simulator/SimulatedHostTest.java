@@ -8,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
 import java.time.ZoneOffset;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.agent.ScrubReport;
@@ -24,10 +27,12 @@ import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.posture.GuestFindings;
 import org.memhygiene.core.posture.SwapDevice;
 import org.memhygiene.core.protocol.AgentProtocol;
 import org.memhygiene.simulator.scenario.Scenario;
+import org.memhygiene.simulator.scenario.ScenarioParser;
 
 /** The built-in demo host as the controller sees it through HostBackend. */
 class SimulatedHostTest {
@@ -36,12 +41,12 @@ class SimulatedHostTest {
         Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
         @Override
-        public java.time.ZoneId getZone() {
+        public ZoneId getZone() {
             return ZoneOffset.UTC;
         }
 
         @Override
-        public Clock withZone(java.time.ZoneId zone) {
+        public Clock withZone(ZoneId zone) {
             return this;
         }
 
@@ -56,13 +61,20 @@ class SimulatedHostTest {
         try (SimulatedHost host = SimulatedHost.builtin()) {
             HostSnapshot s = host.snapshot();
             assertTrue(s.vms().size() >= 6, "guests: " + s.vms().size());
-            Map<PostureLevel, Long> postures = s.vms().stream().collect(Collectors.groupingBy(
-                    v -> v.config().orElseThrow().posture().orElseThrow(), Collectors.counting()));
+            Map<PostureLevel, Long> postures = s.vms().stream()
+                    .collect(Collectors.groupingBy(
+                            v -> v.config().orElseThrow().posture().orElseThrow(), Collectors.counting()));
             assertEquals(3, postures.size(), "dense, balanced and sensitive: " + postures);
-            assertTrue(s.vms().stream().anyMatch(v -> v.config().orElseThrow().memoryBacking().noSharePages()));
-            assertTrue(s.vms().stream().anyMatch(v -> v.config().orElseThrow().balloon().orElseThrow().freePageReporting()));
-            assertTrue(s.vms().stream().anyMatch(v -> v.agent().posture().stream()
-                    .anyMatch(f -> f.id().equals("guest.init_on_free.on"))), "one guest runs init_on_free");
+            assertTrue(s.vms().stream()
+                    .anyMatch(v -> v.config().orElseThrow().memoryBacking().noSharePages()));
+            assertTrue(s.vms().stream()
+                    .anyMatch(v ->
+                            v.config().orElseThrow().balloon().orElseThrow().freePageReporting()));
+            assertTrue(
+                    s.vms().stream()
+                            .anyMatch(v ->
+                                    v.agent().posture().stream().anyMatch(f -> f.id().equals("guest.init_on_free.on"))),
+                    "one guest runs init_on_free");
             assertTrue(s.vms().stream().anyMatch(v -> v.agent().status() == AgentStatus.NO_CHANNEL));
         }
     }
@@ -78,7 +90,8 @@ class SimulatedHostTest {
             long zeroTotal = 0;
             for (VmSnapshot vm : s.vms()) {
                 if (vm.guestMemory().isEmpty()) {
-                    assertFalse(vm.domain().state().hasQemuProcess(), vm.domain().name() + " runs but has no guest memory");
+                    assertFalse(
+                            vm.domain().state().hasQemuProcess(), vm.domain().name() + " runs but has no guest memory");
                     continue;
                 }
                 GuestMemory m = vm.guestMemory().get();
@@ -86,13 +99,25 @@ class SimulatedHostTest {
                 assertEquals("simulator (model)", m.methodDescription());
                 GuestMemory.Pages p = m.pages();
                 assertEquals(vm.domain().maxMemoryBytes() / s.pageSizeBytes(), m.guestRamPages());
-                assertEquals(m.guestRamPages(), p.resident().getAsLong() + p.ksm().getAsLong() + p.zero().getAsLong()
-                        + p.hugeZero().getAsLong() + p.swapped().getAsLong() + p.notPresent().getAsLong(), "states add up: " + m);
-                Exposure.VmReclaim reclaim = exposure.vms().stream().filter(r -> r.name().equals(vm.domain().name()))
-                        .findFirst().orElseThrow();
-                assertEquals(reclaim.zeroPageBytes() + reclaim.freePageReportingBytes(), vm.reclaimedBytes().getAsLong(),
+                assertEquals(
+                        m.guestRamPages(),
+                        p.resident().getAsLong()
+                                + p.ksm().getAsLong()
+                                + p.zero().getAsLong()
+                                + p.hugeZero().getAsLong()
+                                + p.swapped().getAsLong()
+                                + p.notPresent().getAsLong(),
+                        "states add up: " + m);
+                Exposure.VmReclaim reclaim = exposure.vms().stream()
+                        .filter(r -> r.name().equals(vm.domain().name()))
+                        .findFirst()
+                        .orElseThrow();
+                assertEquals(
+                        reclaim.zeroPageBytes() + reclaim.freePageReportingBytes(),
+                        vm.reclaimedBytes().getAsLong(),
                         vm.domain().name() + ": zero-mapped + given back = the model's zero pages + reported pages");
-                assertEquals(reclaim.sharingBytes(), p.ksmSaved().getAsLong() * s.pageSizeBytes(), 1.0 * s.pageSizeBytes());
+                assertEquals(
+                        reclaim.sharingBytes(), p.ksmSaved().getAsLong() * s.pageSizeBytes(), 1.0 * s.pageSizeBytes());
                 sharing += p.ksmSaved().getAsLong();
                 zeroTotal += p.zero().getAsLong();
             }
@@ -113,7 +138,10 @@ class SimulatedHostTest {
             KsmStats ksm = second.ksm().orElseThrow().stats();
             assertTrue(ksm.fullScans().getAsLong() >= 1, "ten simulated minutes scan the demo at least once: " + ksm);
             assertTrue(ksm.ksmZeroPages().getAsLong() > 0 && ksm.pagesSharing().getAsLong() > 0, ksm.toString());
-            VmSnapshot vault = second.vms().stream().filter(v -> v.domain().name().equals("vault")).findFirst().orElseThrow();
+            VmSnapshot vault = second.vms().stream()
+                    .filter(v -> v.domain().name().equals("vault"))
+                    .findFirst()
+                    .orElseThrow();
             assertEquals(0, vault.ksm().orElseThrow().stat().savedPages(), "nosharepages: KSM never sees the vault");
             Exposure e = host.exposure();
             assertTrue(e.crossVmMergedNonZeroPages() > 0 && e.reclaimedBytes() > 0, e.toString());
@@ -126,8 +154,11 @@ class SimulatedHostTest {
             host.advance(Duration.ofMinutes(5));
             var changes = host.applyKsm(KsmSettings.parse(List.of("pages_to_scan=5000")));
             assertEquals("5000", changes.get(0).after());
-            assertEquals(5000, host.snapshot().ksm().orElseThrow().stats().pagesToScan().getAsLong());
-            HostRefusedException busy = assertThrows(HostRefusedException.class,
+            assertEquals(
+                    5000,
+                    host.snapshot().ksm().orElseThrow().stats().pagesToScan().getAsLong());
+            HostRefusedException busy = assertThrows(
+                    HostRefusedException.class,
                     () -> host.applyKsm(KsmSettings.parse(List.of("merge_across_nodes=0"))));
             assertTrue(busy.getMessage().contains("run=2"), busy.getMessage());
             host.applyKsm(KsmSettings.parse(List.of("run=2", "merge_across_nodes=0")));
@@ -149,8 +180,11 @@ class SimulatedHostTest {
             assertEquals(ScrubReport.Outcome.COMPLETED, r.outcome());
             assertTrue(r.bytesZeroed() > 0);
             assertTrue(host.exposure().staleSecretPages() < staleBefore, "the scrub wiped stale secrets");
-            assertThrows(HostNotAvailableException.class, () -> host.scrub(uuid(s, "batch"), 1 << 20, Duration.ofSeconds(1)));
-            assertEquals(ScrubReport.Outcome.SKIPPED_INIT_ON_FREE,
+            assertThrows(
+                    HostNotAvailableException.class,
+                    () -> host.scrub(uuid(s, "batch"), 1 << 20, Duration.ofSeconds(1)));
+            assertEquals(
+                    ScrubReport.Outcome.SKIPPED_INIT_ON_FREE,
                     host.scrub(uuid(s, "db"), 1 << 20, Duration.ofSeconds(1)).outcome());
             assertFalse(host.describe().isBlank());
         }
@@ -158,7 +192,7 @@ class SimulatedHostTest {
 
     @Test
     void whatTheHostAndItsGuestsReportComesFromTheScenario() {
-        var scenario = org.memhygiene.simulator.scenario.ScenarioParser.parse("""
+        var scenario = ScenarioParser.parse("""
                 name: said
                 host: {memory_pressure: 12.5, swap: 1GiB, swap_kind: zram}
                 guests:
@@ -173,31 +207,44 @@ class SimulatedHostTest {
             VmSnapshot a = s.vms().get(0);
             assertEquals(AgentProtocol.VERSION, a.agent().hello().orElseThrow().protocolVersion());
             assertEquals(AgentProtocol.VERSION, host.ping("a").protocolVersion());
-            assertTrue(a.agent().posture().contains(GuestFindings.kernelVersion("6.12.9",
-                    "simulated /proc/sys/kernel/osrelease: 6.12.9 (image default)")), a.agent().posture().toString());
+            assertTrue(
+                    a.agent()
+                            .posture()
+                            .contains(GuestFindings.kernelVersion(
+                                    "6.12.9", "simulated /proc/sys/kernel/osrelease: 6.12.9 (image default)")),
+                    a.agent().posture().toString());
             HostFacts facts = host.facts().orElseThrow();
-            assertEquals(SwapDevice.Kind.ZRAM, facts.swaps().orElseThrow().get(0).kind());
+            assertEquals(
+                    SwapDevice.Kind.ZRAM, facts.swaps().orElseThrow().get(0).kind());
             assertEquals(2, facts.numaNodes().orElseThrow(), "nodes 0 and 1");
         }
     }
 
     static String uuid(HostSnapshot s, String name) {
-        return s.vms().stream().filter(v -> v.domain().name().equals(name)).findFirst().orElseThrow().domain().uuid();
+        return s.vms().stream()
+                .filter(v -> v.domain().name().equals(name))
+                .findFirst()
+                .orElseThrow()
+                .domain()
+                .uuid();
     }
 
     @Test
     void aHostTooLargeForTheHeapIsRefusedBeforeAnythingIsAllocated() {
         // Guests of 4 GiB, as many as it takes for their page arrays to pass this JVM's heap.
-        long pageSize = org.memhygiene.core.linux.LinuxMemory.pageSizeBytes();
+        long pageSize = LinuxMemory.pageSizeBytes();
         long pagesPerGuest = (4L << 30) / pageSize;
         long guests = Runtime.getRuntime().maxMemory() / (pagesPerGuest * 10) + 1;
-        org.junit.jupiter.api.Assumptions.assumeTrue(guests <= 4096 && guests * pagesPerGuest < Integer.MAX_VALUE - 16,
-                "this JVM's heap is too large to build such a scenario: " + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
-        var scenario = org.memhygiene.simulator.scenario.ScenarioParser.parse(
+        Assumptions.assumeTrue(
+                guests <= 4096 && guests * pagesPerGuest < Integer.MAX_VALUE - 16,
+                "this JVM's heap is too large to build such a scenario: "
+                        + (Runtime.getRuntime().maxMemory() >> 20) + " MiB");
+        var scenario = ScenarioParser.parse(
                 "name: big\nguests: [{name: g, count: " + guests + ", memory: 4GiB}]\n", "big.yaml");
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> SimulatedHost.of(scenario, Clock.systemUTC(), 1));
-        assertTrue(e.getMessage().contains("give it -Xmx") && e.getMessage().contains("sizes the heap from the scenario"),
+        IllegalStateException e =
+                assertThrows(IllegalStateException.class, () -> SimulatedHost.of(scenario, Clock.systemUTC(), 1));
+        assertTrue(
+                e.getMessage().contains("give it -Xmx") && e.getMessage().contains("sizes the heap from the scenario"),
                 e.getMessage());
         assertTrue(e.getMessage().contains(String.format("%,d pages", guests * pagesPerGuest)), e.getMessage());
     }
@@ -205,13 +252,13 @@ class SimulatedHostTest {
     @Test
     void reclaimedSharingBytesAddUpToTheHostsPagesSharing() {
         // Three VMs map one KSM page: 2 pages saved, 2/3 of a page each; rounding per VM would say 3.
-        Scenario s = org.memhygiene.simulator.scenario.ScenarioParser.parse("""
+        Scenario s = ScenarioParser.parse("""
                 name: thirds
                 ksm: {pages_to_scan: 1000, sleep_millisecs: 10}
                 guests:
                   - {name: g, count: 3, memory: 256KiB, boot: 0s, sharing: {os_image: 1},
                      layout: {os_image: 0.015625, page_cache: 0, anon: 0, zero: 0, secret: 0}, free_memory: {stale: 0, zero: 0}}
-                """.replace("256KiB", 64 * org.memhygiene.core.linux.LinuxMemory.pageSizeBytes() + ""), "test");
+                """.replace("256KiB", 64 * LinuxMemory.pageSizeBytes() + ""), "test");
         try (SimulatedHost host = SimulatedHost.of(s, Clock.systemUTC(), 1)) {
             host.advance(Duration.ofSeconds(5));
             KsmStats k = host.simulation().ksmStats();
@@ -219,7 +266,10 @@ class SimulatedHostTest {
             assertEquals(2, k.pagesSharing().getAsLong());
             Exposure e = host.exposure();
             long page = host.simulation().pageSizeBytes();
-            assertEquals(2 * page, e.vms().stream().mapToLong(Exposure.VmReclaim::sharingBytes).sum(), e.toString());
+            assertEquals(
+                    2 * page,
+                    e.vms().stream().mapToLong(Exposure.VmReclaim::sharingBytes).sum(),
+                    e.toString());
             assertEquals(2 * page, e.reclaimedBytes());
             assertEquals(3 * 1 - 2, host.simulation().residentPages(), "one KSM page backs the three guest pages");
         }
@@ -227,8 +277,20 @@ class SimulatedHostTest {
 
     @Test
     void apportioningSplitsWholePagesThatAddUp() {
-        assertEquals(List.of(1L, 1L, 0L), java.util.Arrays.stream(SimulatedHost.apportion(2, new long[] {1, 1, 1})).boxed().toList());
-        assertEquals(List.of(7L, 0L, 3L), java.util.Arrays.stream(SimulatedHost.apportion(10, new long[] {7, 0, 3})).boxed().toList());
-        assertEquals(List.of(0L, 0L), java.util.Arrays.stream(SimulatedHost.apportion(5, new long[] {0, 0})).boxed().toList());
+        assertEquals(
+                List.of(1L, 1L, 0L),
+                Arrays.stream(SimulatedHost.apportion(2, new long[] {1, 1, 1}))
+                        .boxed()
+                        .toList());
+        assertEquals(
+                List.of(7L, 0L, 3L),
+                Arrays.stream(SimulatedHost.apportion(10, new long[] {7, 0, 3}))
+                        .boxed()
+                        .toList());
+        assertEquals(
+                List.of(0L, 0L),
+                Arrays.stream(SimulatedHost.apportion(5, new long[] {0, 0}))
+                        .boxed()
+                        .toList());
     }
 }

@@ -7,18 +7,18 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.stream.Stream;
 import org.memhygiene.controller.daemon.Daemon;
 import org.memhygiene.controller.daemon.DaemonConfig;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.OptionalDouble;
+import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.simulator.Exposure;
 import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.ui.model.Reclaimed;
-import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.ui.model.SourceBreakdown;
 
 /**
@@ -33,7 +33,11 @@ public final class BuiltinController implements AutoCloseable {
     private final String description;
     private final Optional<Scenario> frontierScenario;
 
-    private BuiltinController(Daemon daemon, Path historyDir, SourceBreakdown breakdown, String description,
+    private BuiltinController(
+            Daemon daemon,
+            Path historyDir,
+            SourceBreakdown breakdown,
+            String description,
             Optional<Scenario> frontierScenario) {
         this.frontierScenario = frontierScenario;
         this.daemon = daemon;
@@ -93,25 +97,47 @@ public final class BuiltinController implements AutoCloseable {
     }
 
     /** Over any backend, e.g. a libvirt host; {@code breakdown} says where reclaimed memory comes from. */
-    public static BuiltinController start(HostBackend host, Duration interval, SourceBreakdown breakdown, boolean dryRun, int port) {
+    public static BuiltinController start(
+            HostBackend host, Duration interval, SourceBreakdown breakdown, boolean dryRun, int port) {
         return start(host, interval, breakdown, dryRun, port, Optional.empty());
     }
 
-    private static BuiltinController start(HostBackend host, Duration interval, SourceBreakdown breakdown, boolean dryRun, int port,
+    private static BuiltinController start(
+            HostBackend host,
+            Duration interval,
+            SourceBreakdown breakdown,
+            boolean dryRun,
+            int port,
             Optional<Scenario> frontierScenario) {
         Path dir;
         try {
             dir = Files.createTempDirectory("memhygiene-dashboard-");
         } catch (IOException e) {
             host.close();
-            throw new IllegalStateException("cannot create a temporary directory for the built-in controller's history: " + e.getMessage(), e);
+            throw new IllegalStateException(
+                    "cannot create a temporary directory for the built-in controller's history: " + e.getMessage(), e);
         }
         DaemonConfig d = DaemonConfig.defaults();
-        DaemonConfig config = new DaemonConfig(d.libvirtUri(), interval, d.agentTimeout(), d.agentInterval(), "127.0.0.1", port,
-                Optional.empty(), dryRun, dir.resolve("history"), d.historyRetention(), d.historyInterval(), Optional.empty());
+        DaemonConfig config = new DaemonConfig(
+                d.libvirtUri(),
+                interval,
+                d.agentTimeout(),
+                d.agentInterval(),
+                "127.0.0.1",
+                port,
+                Optional.empty(),
+                dryRun,
+                dir.resolve("history"),
+                d.historyRetention(),
+                d.historyInterval(),
+                Optional.empty());
         String description = host.describe();
         try {
-            return new BuiltinController(Daemon.start(host, config, dryRun, Clock.systemUTC()), dir, breakdown, description,
+            return new BuiltinController(
+                    Daemon.start(host, config, dryRun, Clock.systemUTC()),
+                    dir,
+                    breakdown,
+                    description,
                     frontierScenario);
         } catch (RuntimeException e) {
             delete(dir);

@@ -3,6 +3,7 @@ package org.memhygiene.ui;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import javafx.application.Platform;
 import org.memhygiene.ui.api.ApiDocuments;
 import org.memhygiene.ui.api.ControllerClient;
@@ -32,19 +33,27 @@ public final class Dashboard implements AutoCloseable {
         this.model = model;
         this.client = client;
         this.breakdown = breakdown;
-        this.stream = new LiveStream(client, new LiveStream.Listener() {
-            @Override
-            public void snapshot(JsonNode vmsDocument) {
-                received(vmsDocument);
-            }
+        this.stream = new LiveStream(
+                client,
+                new LiveStream.Listener() {
+                    @Override
+                    public void snapshot(JsonNode vmsDocument) {
+                        received(vmsDocument);
+                    }
 
-            @Override
-            public void lost(String reason, Duration retryIn, int attempt) {
-                Platform.runLater(() -> model.connection().set(new DashboardModel.Connection(false, "Lost the connection to the"
-                        + " controller at " + client.base() + ": " + reason + ". Reconnecting in "
-                        + String.format(java.util.Locale.ROOT, "%.1f", retryIn.toMillis() / 1000.0) + " s (attempt " + attempt + ")…")));
-            }
-        }, SILENCE_LIMIT);
+                    @Override
+                    public void lost(String reason, Duration retryIn, int attempt) {
+                        Platform.runLater(() -> model.connection()
+                                .set(new DashboardModel.Connection(
+                                        false,
+                                        "Lost the connection to the"
+                                                + " controller at " + client.base() + ": " + reason
+                                                + ". Reconnecting in "
+                                                + String.format(Locale.ROOT, "%.1f", retryIn.toMillis() / 1000.0)
+                                                + " s (attempt " + attempt + ")…")));
+                    }
+                },
+                SILENCE_LIMIT);
     }
 
     public void start() {
@@ -60,8 +69,10 @@ public final class Dashboard implements AutoCloseable {
         try {
             vms = ApiDocuments.vms(vmsDocument);
         } catch (RuntimeException e) {
-            Platform.runLater(() -> model.connection().set(new DashboardModel.Connection(false, "the controller sent a VM list this"
-                    + " dashboard cannot read: " + e.getMessage())));
+            Platform.runLater(() -> model.connection()
+                    .set(new DashboardModel.Connection(
+                            false,
+                            "the controller sent a VM list this" + " dashboard cannot read: " + e.getMessage())));
             return;
         }
         client.snapshot().whenComplete((host, failure) -> {
@@ -71,7 +82,9 @@ public final class Dashboard implements AutoCloseable {
             SourceBreakdown.Result result = breakdown.of(host, vms);
             Platform.runLater(() -> {
                 if (!model.connection().get().connected()) {
-                    model.connection().set(new DashboardModel.Connection(true, "connected to " + client.base() + " (" + host.backendUri() + ")"));
+                    model.connection()
+                            .set(new DashboardModel.Connection(
+                                    true, "connected to " + client.base() + " (" + host.backendUri() + ")"));
                 }
                 model.add(host, vms, result);
             });

@@ -2,11 +2,19 @@ package org.memhygiene.ui;
 
 import java.lang.management.ManagementFactory;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.IntConsumer;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import javafx.animation.AnimationTimer;
 import javafx.application.Platform;
 import javafx.geometry.Pos;
@@ -15,7 +23,10 @@ import javafx.scene.control.Label;
 import javafx.scene.control.ProgressIndicator;
 import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
+import org.memhygiene.simulator.ScenarioException;
+import org.memhygiene.simulator.scenario.ScenarioParser;
 import org.memhygiene.ui.api.ControllerClient;
+import org.memhygiene.ui.frontier.FrontierTask;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.model.SourceBreakdown;
 import org.memhygiene.ui.snapshot.SnapshotRenderer;
@@ -31,16 +42,22 @@ import picocli.CommandLine.Spec;
  * {@code memhygiene}. Not an Application subclass, so JavaFX runs from the class path; once its window is
  * open ({@link #windowOpen()}), the JVM runs until the window closes.
  */
-@Command(name = "dashboard", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"The desktop dashboard: memory reclaimed against security posture, with KSM and policy controls.",
-                "Without options it starts a controller in-process on the built-in simulated host and shows it.",
-                "Needs a display (X11/Wayland); without one, use --snapshot or run it under xvfb-run (docs/DASHBOARD.md)."})
+@Command(
+        name = "dashboard",
+        mixinStandardHelpOptions = true,
+        sortOptions = false,
+        description = {
+            "The desktop dashboard: memory reclaimed against security posture, with KSM and policy controls.",
+            "Without options it starts a controller in-process on the built-in simulated host and shows it.",
+            "Needs a display (X11/Wayland); without one, use --snapshot or run it under xvfb-run (docs/DASHBOARD.md)."
+        })
 public final class DashboardMain implements Callable<Integer> {
     /** Simulated seconds per real second for --snapshot: 30 samples span a few simulated minutes. */
     static final int SNAPSHOT_SPEED = 60;
     /** Held so the level set on it survives garbage collection. */
-    private static final java.util.logging.Logger JAVAFX_LOG = java.util.logging.Logger.getLogger("javafx");
-    private static final java.util.logging.Logger CONTROLLER_LOG = java.util.logging.Logger.getLogger("org.memhygiene.controller");
+    private static final Logger JAVAFX_LOG = Logger.getLogger("javafx");
+
+    private static final Logger CONTROLLER_LOG = Logger.getLogger("org.memhygiene.controller");
 
     @Spec
     CommandSpec spec;
@@ -48,24 +65,42 @@ public final class DashboardMain implements Callable<Integer> {
     /** Set once the FX thread runs the window: the command has returned, the dashboard has not ended. */
     private volatile boolean windowOpen;
 
-    @Option(names = "--connect", paramLabel = "URL", description = "show a running controller, e.g. http://127.0.0.1:9520")
+    @Option(
+            names = "--connect",
+            paramLabel = "URL",
+            description = "show a running controller, e.g. http://127.0.0.1:9520")
     URI connect;
 
-    @Option(names = "--token", paramLabel = "TOKEN", description = "the controller's API token, for KSM, policy and scrub changes")
+    @Option(
+            names = "--token",
+            paramLabel = "TOKEN",
+            description = "the controller's API token, for KSM, policy and scrub changes")
     String token;
 
-    @Option(names = "--scenario", paramLabel = "FILE", description = "simulate this scenario (YAML) instead of the built-in demo")
+    @Option(
+            names = "--scenario",
+            paramLabel = "FILE",
+            description = "simulate this scenario (YAML) instead of the built-in demo")
     Path scenario;
 
-    @Option(names = "--snapshot", paramLabel = "DIR", description = "render every view headless to PNG files in DIR and exit")
+    @Option(
+            names = "--snapshot",
+            paramLabel = "DIR",
+            description = "render every view headless to PNG files in DIR and exit")
     Path snapshot;
 
-    @Option(names = "--theme", paramLabel = "light|dark", description = "colour theme (default: ${DEFAULT-VALUE}); Ctrl+T switches",
+    @Option(
+            names = "--theme",
+            paramLabel = "light|dark",
+            description = "colour theme (default: ${DEFAULT-VALUE}); Ctrl+T switches",
             defaultValue = "light")
     String theme;
 
-    @Option(names = "--speed", paramLabel = "FACTOR", description = "simulated seconds per real second on the built-in host"
-            + " (default: the scenario's; with --snapshot: " + SNAPSHOT_SPEED + ")")
+    @Option(
+            names = "--speed",
+            paramLabel = "FACTOR",
+            description = "simulated seconds per real second on the built-in host"
+                    + " (default: the scenario's; with --snapshot: " + SNAPSHOT_SPEED + ")")
     Double speed;
 
     /** Whether the window runs on after {@link #call()} returned 0: the caller must not exit the JVM. */
@@ -77,27 +112,31 @@ public final class DashboardMain implements Callable<Integer> {
     public Integer call() throws Exception {
         DashboardWindow.Theme chosenTheme;
         try {
-            chosenTheme = DashboardWindow.Theme.valueOf(theme.toUpperCase(java.util.Locale.ROOT));
+            chosenTheme = DashboardWindow.Theme.valueOf(theme.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--theme " + theme + ": expected light or dark");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--theme " + theme + ": expected light or dark");
         }
         if (connect != null && scenario != null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--scenario simulates a host in-process; it cannot be"
-                    + " combined with --connect");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--scenario simulates a host in-process; it cannot be" + " combined with --connect");
         }
         if (token != null && connect == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--token needs --connect (the built-in controller has none)");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--token needs --connect (the built-in controller has none)");
         }
         if (speed != null && !(speed > 0)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--speed " + speed + ": expected a positive factor");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--speed " + speed + ": expected a positive factor");
         }
-        if (scenario != null && !java.nio.file.Files.isRegularFile(scenario)) {
+        if (scenario != null && !Files.isRegularFile(scenario)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--scenario " + scenario + ": no such file");
         }
         if (scenario != null) {
             try {
-                org.memhygiene.simulator.scenario.ScenarioParser.load(scenario); // a bad file is a usage error, before any window
-            } catch (org.memhygiene.simulator.ScenarioException e) {
+                ScenarioParser.load(scenario); // a bad file is a usage error, before any window
+            } catch (ScenarioException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--scenario " + e.getMessage());
             }
         }
@@ -120,23 +159,26 @@ public final class DashboardMain implements Callable<Integer> {
         }
         // JavaFX warns that it runs from the class path ("unsupported configuration"): that is our choice
         // (one plain java -cp launcher, like the CLI's), and it works; keep its other warnings.
-        JAVAFX_LOG.setLevel(java.util.logging.Level.SEVERE);
+        JAVAFX_LOG.setLevel(Level.SEVERE);
         // The in-process controller logs each policy decision; the dashboard shows them, the terminal need not.
-        CONTROLLER_LOG.setLevel(java.util.logging.Level.WARNING);
-        java.util.OptionalDouble chosenSpeed = speed != null ? java.util.OptionalDouble.of(speed)
-                : snapshot != null ? java.util.OptionalDouble.of(SNAPSHOT_SPEED) : java.util.OptionalDouble.empty();
+        CONTROLLER_LOG.setLevel(Level.WARNING);
+        OptionalDouble chosenSpeed = speed != null
+                ? OptionalDouble.of(speed)
+                : snapshot != null ? OptionalDouble.of(SNAPSHOT_SPEED) : OptionalDouble.empty();
         // The built-in controller starts while JavaFX does: the two are most of the time to the first chart.
-        java.util.concurrent.CompletableFuture<BuiltinController> builtin = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<BuiltinController> builtin = new CompletableFuture<>();
         if (client == null) {
             Optional<Path> file = Optional.ofNullable(scenario);
             Duration interval = Duration.ofMillis(snapshot != null ? 200 : 1000);
-            Thread starter = new Thread(() -> {
-                try {
-                    builtin.complete(BuiltinController.start(file, chosenSpeed, interval));
-                } catch (RuntimeException | LinkageError e) { // a bad scenario, a port, a stale build
-                    builtin.completeExceptionally(e);
-                }
-            }, "memhygiene-ui-controller");
+            Thread starter = new Thread(
+                    () -> {
+                        try {
+                            builtin.complete(BuiltinController.start(file, chosenSpeed, interval));
+                        } catch (RuntimeException | LinkageError e) { // a bad scenario, a port, a stale build
+                            builtin.completeExceptionally(e);
+                        }
+                    },
+                    "memhygiene-ui-controller");
             starter.setDaemon(true);
             starter.start();
         }
@@ -144,8 +186,8 @@ public final class DashboardMain implements Callable<Integer> {
         try {
             Platform.startup(started::countDown);
         } catch (UnsupportedOperationException e) {
-            System.err.println("memhygiene dashboard: no display: " + e.getMessage() + "\nRun it under xvfb-run, or render the views"
-                    + " with --snapshot DIR (docs/DASHBOARD.md).");
+            System.err.println("memhygiene dashboard: no display: " + e.getMessage()
+                    + "\nRun it under xvfb-run, or render the views" + " with --snapshot DIR (docs/DASHBOARD.md).");
             return 1;
         }
         started.await();
@@ -164,12 +206,15 @@ public final class DashboardMain implements Callable<Integer> {
     /** Opens the window at once; the controller (built in, or remote) is set up off the FX thread. */
     private static final class Launch {
         private final ControllerClient remote;
-        private final java.util.concurrent.CompletableFuture<BuiltinController> builtinStart;
+        private final CompletableFuture<BuiltinController> builtinStart;
         private final DashboardWindow.Theme theme;
         private final Optional<Path> snapshotDir;
         private Stage stage;
 
-        Launch(ControllerClient remote, java.util.concurrent.CompletableFuture<BuiltinController> builtinStart, DashboardWindow.Theme theme,
+        Launch(
+                ControllerClient remote,
+                CompletableFuture<BuiltinController> builtinStart,
+                DashboardWindow.Theme theme,
                 Optional<Path> snapshotDir) {
             this.remote = remote;
             this.builtinStart = builtinStart;
@@ -180,13 +225,16 @@ public final class DashboardMain implements Callable<Integer> {
         /** With -Dmemhygiene.ui.timing: when a start-up phase ended, in ms since the JVM started (the benchmark's breakdown). */
         private static void phase(String name) {
             if (System.getProperty("memhygiene.ui.timing") != null) {
-                System.out.println(name + "-millis=" + (System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime()));
+                System.out.println(name + "-millis="
+                        + (System.currentTimeMillis()
+                                - ManagementFactory.getRuntimeMXBean().getStartTime()));
             }
         }
 
         void show() {
             phase("fx-started");
-            Label what = new Label(remote == null ? "starting the built-in simulated host…" : "connecting to " + remote.base() + "…");
+            Label what = new Label(
+                    remote == null ? "starting the built-in simulated host…" : "connecting to " + remote.base() + "…");
             VBox splash = new VBox(12, new ProgressIndicator(), what);
             splash.setAlignment(Pos.CENTER);
             stage = new Stage();
@@ -207,7 +255,7 @@ public final class DashboardMain implements Callable<Integer> {
                 if (client == null) {
                     try {
                         builtin = builtinStart.join();
-                    } catch (java.util.concurrent.CompletionException e) {
+                    } catch (CompletionException e) {
                         throw e.getCause() instanceof RuntimeException r ? r : e;
                     }
                     phase("controller-started");
@@ -230,7 +278,8 @@ public final class DashboardMain implements Callable<Integer> {
             }
         }
 
-        private void open(ControllerClient client, SourceBreakdown breakdown, String source, BuiltinController builtin) {
+        private void open(
+                ControllerClient client, SourceBreakdown breakdown, String source, BuiltinController builtin) {
             DashboardModel model = new DashboardModel();
             DashboardWindow window = new DashboardWindow(model, client, source, theme);
             Dashboard dashboard = new Dashboard(model, client, breakdown);
@@ -243,7 +292,7 @@ public final class DashboardMain implements Callable<Integer> {
                     builtin.close();
                 }
             };
-            java.util.function.IntConsumer exit = code -> {
+            IntConsumer exit = code -> {
                 stage.setOnHidden(null);
                 shutdown.run();
                 Platform.exit();
@@ -251,26 +300,29 @@ public final class DashboardMain implements Callable<Integer> {
             };
             stage.setOnHidden(e -> exit.accept(0));
             if (timing != null) { // bench/dashboard-perf.sh: "print", or "exit" after printing
-                reportFirstChart(model, timing.equals("exit") ? () -> exit.accept(0) : () -> { });
+                reportFirstChart(model, timing.equals("exit") ? () -> exit.accept(0) : () -> {});
             }
             dashboard.start();
             if (builtin != null && builtin.frontierScenario().isPresent()) {
                 // The sweep takes seconds of CPU: after the first sample is drawn, not before.
-                model.frontierStatus().set(org.memhygiene.ui.frontier.FrontierTask.COMPUTING + " the policy frontier after the first sample…");
+                model.frontierStatus().set(FrontierTask.COMPUTING + " the policy frontier after the first sample…");
                 model.revision().addListener(new javafx.beans.value.ChangeListener<>() {
                     @Override
-                    public void changed(javafx.beans.value.ObservableValue<? extends Number> o, Number was, Number now) {
+                    public void changed(
+                            javafx.beans.value.ObservableValue<? extends Number> o, Number was, Number now) {
                         model.revision().removeListener(this);
-                        org.memhygiene.ui.frontier.FrontierTask.start(builtin.frontierScenario().get(), model);
+                        FrontierTask.start(builtin.frontierScenario().get(), model);
                     }
                 });
             } else {
-                model.frontierStatus().set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
+                model.frontierStatus()
+                        .set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
             }
             snapshotDir.ifPresent(dir -> new SnapshotRenderer(window, model, dir, () -> exit.accept(0), message -> {
-                System.err.println("memhygiene dashboard --snapshot: " + message);
-                exit.accept(1);
-            }).start());
+                        System.err.println("memhygiene dashboard --snapshot: " + message);
+                        exit.accept(1);
+                    })
+                    .start());
         }
 
         /** Prints when the first sample has been drawn: milliseconds since the JVM started (the benchmark reads it). */
@@ -287,7 +339,8 @@ public final class DashboardMain implements Callable<Integer> {
                         public void handle(long nanos) {
                             if (++pulses == 2) {
                                 stop();
-                                System.out.println("first-chart-drawn-millis=" + (System.currentTimeMillis() - jvmStart));
+                                System.out.println(
+                                        "first-chart-drawn-millis=" + (System.currentTimeMillis() - jvmStart));
                                 then.run();
                             }
                         }

@@ -56,8 +56,14 @@ public final class HistoryLoader {
             return;
         }
         long generation = ++hostGeneration;
-        load(range.get(), Optional.empty(), model.hostHistory(), () -> generation == hostGeneration, points -> hostRows(points),
-                model.host(), Optional.of(client.decisions(range.get()[0], range.get()[1]).thenApply(HistoryLoader::decisionLines)));
+        load(
+                range.get(),
+                Optional.empty(),
+                model.hostHistory(),
+                () -> generation == hostGeneration,
+                points -> hostRows(points),
+                model.host(),
+                Optional.of(client.decisions(range.get()[0], range.get()[1]).thenApply(HistoryLoader::decisionLines)));
     }
 
     /** "time  MODE  RESULT: knobs; scrubs — reason (outcome)" per decision. */
@@ -66,9 +72,13 @@ public final class HistoryLoader {
         for (JsonNode d : document.path("decisions")) {
             String ksm = d.path("ksm").asText("");
             StringBuilder scrubs = new StringBuilder();
-            d.path("scrubs").forEach(vm -> scrubs.append(scrubs.length() == 0 ? "" : ", ").append(vm.asText()));
-            lines.add(clock(Instant.parse(d.path("at").asText())) + "  " + d.path("mode").asText("") + "  " + d.path("result").asText("")
-                    + ": " + (ksm.isEmpty() ? "KSM as it was" : ksm) + (scrubs.length() == 0 ? "" : "; scrub " + scrubs) + " — "
+            d.path("scrubs")
+                    .forEach(vm ->
+                            scrubs.append(scrubs.length() == 0 ? "" : ", ").append(vm.asText()));
+            lines.add(clock(Instant.parse(d.path("at").asText())) + "  "
+                    + d.path("mode").asText("") + "  " + d.path("result").asText("")
+                    + ": " + (ksm.isEmpty() ? "KSM as it was" : ksm) + (scrubs.length() == 0 ? "" : "; scrub " + scrubs)
+                    + " — "
                     + d.path("reason").asText("") + " (" + d.path("outcome").asText("") + ")");
         }
         return lines;
@@ -82,22 +92,32 @@ public final class HistoryLoader {
         }
         long generation = ++vmGeneration;
         long pageBytes = model.latestHost().get().orElseThrow().pageSizeBytes();
-        load(range.get(), Optional.of(name), model.vmHistory(), () -> generation == vmGeneration, points -> vmRows(points, pageBytes),
-                model.vmTable(uuid), Optional.empty());
+        load(
+                range.get(),
+                Optional.of(name),
+                model.vmHistory(),
+                () -> generation == vmGeneration,
+                points -> vmRows(points, pageBytes),
+                model.vmTable(uuid),
+                Optional.empty());
     }
 
-    private record Rows(double[] times, double[][] rows) {
-    }
+    private record Rows(double[] times, double[][] rows) {}
 
-    private void load(Instant[] range, Optional<String> vm, ObjectProperty<HistoryStatus> status,
-            BooleanSupplier current, Function<JsonNode, Rows> parse, SeriesTable into,
+    private void load(
+            Instant[] range,
+            Optional<String> vm,
+            ObjectProperty<HistoryStatus> status,
+            BooleanSupplier current,
+            Function<JsonNode, Rows> parse,
+            SeriesTable into,
             Optional<CompletableFuture<List<String>>> decisions) {
-        String what = "history " + vm.map(n -> "of " + n + " ").orElse("") + "from " + clock(range[0]) + " to " + clock(range[1]);
+        String what = "history " + vm.map(n -> "of " + n + " ").orElse("") + "from " + clock(range[0]) + " to "
+                + clock(range[1]);
         status.set(new HistoryStatus(true, false, "loading " + what + "…"));
-        CompletableFuture<Rows> samples = client.history(range[0], range[1], vm)
-                .thenApply(document -> parse.apply(document.path("points")));
-        CompletableFuture<List<String>> decided = decisions
-                .orElse(CompletableFuture.completedFuture(List.of()));
+        CompletableFuture<Rows> samples =
+                client.history(range[0], range[1], vm).thenApply(document -> parse.apply(document.path("points")));
+        CompletableFuture<List<String>> decided = decisions.orElse(CompletableFuture.completedFuture(List.of()));
         samples.thenCombine(decided, (rows, lines) -> Map.entry(rows, lines))
                 .whenComplete((both, failure) -> Platform.runLater(() -> {
                     if (!current.getAsBoolean()) {
@@ -105,8 +125,12 @@ public final class HistoryLoader {
                     }
                     if (failure != null) {
                         Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                        status.set(new HistoryStatus(false, true, "cannot load the " + what + ": " + (cause instanceof ApiException
-                                ? cause.getMessage() : cause.toString()) + " (showing the live samples only)"));
+                        status.set(new HistoryStatus(
+                                false,
+                                true,
+                                "cannot load the " + what + ": "
+                                        + (cause instanceof ApiException ? cause.getMessage() : cause.toString())
+                                        + " (showing the live samples only)"));
                         return;
                     }
                     Rows rows = both.getKey();
@@ -114,8 +138,11 @@ public final class HistoryLoader {
                     if (decisions.isPresent()) {
                         model.decisions().setAll(both.getValue());
                     }
-                    status.set(new HistoryStatus(false, false, what + ": " + rows.times().length + " recorded samples, " + taken
-                            + " added to the live ones"));
+                    status.set(new HistoryStatus(
+                            false,
+                            false,
+                            what + ": " + rows.times().length + " recorded samples, " + taken
+                                    + " added to the live ones"));
                     model.changed();
                 }));
     }
@@ -130,9 +157,15 @@ public final class HistoryLoader {
             times[i] = seconds(p);
             // sharing, zero, given back, MemFree, MemAvailable, scan rate, ksmd CPU: measured page by page where the
             // sample has it (schema 3), else the KSM counters (docs/HISTORY.md)
-            rows[i] = new double[] {either(p, "ksm_sharing_saved_bytes", "saved_by_sharing_bytes"),
-                    either(p, "zero_mapped_bytes", "saved_by_zero_pages_bytes"), number(p, "given_back_bytes"),
-                    Double.NaN, number(p, "mem_available_bytes"), Double.NaN, Double.NaN};
+            rows[i] = new double[] {
+                either(p, "ksm_sharing_saved_bytes", "saved_by_sharing_bytes"),
+                either(p, "zero_mapped_bytes", "saved_by_zero_pages_bytes"),
+                number(p, "given_back_bytes"),
+                Double.NaN,
+                number(p, "mem_available_bytes"),
+                Double.NaN,
+                Double.NaN
+            };
         }
         return new Rows(times, rows);
     }
@@ -155,9 +188,13 @@ public final class HistoryLoader {
             double measuredSharing = number(p, "ksm_sharing_saved_bytes");
             double measuredZero = number(p, "zero_mapped_bytes");
             // sharing, zero, given back, merged pages, zero pages
-            rows[i] = new double[] {Double.isNaN(measuredSharing) ? sharing : measuredSharing,
-                    Double.isNaN(measuredZero) ? zero : measuredZero, number(p, "given_back_bytes"), sharing / pageBytes,
-                    zero / pageBytes};
+            rows[i] = new double[] {
+                Double.isNaN(measuredSharing) ? sharing : measuredSharing,
+                Double.isNaN(measuredZero) ? zero : measuredZero,
+                number(p, "given_back_bytes"),
+                sharing / pageBytes,
+                zero / pageBytes
+            };
         }
         return new Rows(times, rows);
     }
@@ -167,7 +204,8 @@ public final class HistoryLoader {
         try {
             return Instant.parse(at).toEpochMilli() / 1000.0;
         } catch (DateTimeParseException e) {
-            throw new ApiException(0, "history point at = '" + at + "': expected an ISO-8601 instant from the controller");
+            throw new ApiException(
+                    0, "history point at = '" + at + "': expected an ISO-8601 instant from the controller");
         }
     }
 

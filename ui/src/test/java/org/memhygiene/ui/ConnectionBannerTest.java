@@ -19,13 +19,18 @@ class ConnectionBannerTest {
             f.controller.close();
             waitFx(20, () -> f.window.banner().isVisible());
             String text = fx(() -> f.window.banner().getText());
-            assertTrue(text.startsWith("Lost the connection to the controller at http://127.0.0.1:" + port) && text.contains("Reconnecting in"),
+            assertTrue(
+                    text.startsWith("Lost the connection to the controller at http://127.0.0.1:" + port)
+                            && text.contains("Reconnecting in"),
                     text);
 
             long samples = fx(() -> f.model.revision().get());
-            try (BuiltinController again = BuiltinController.start(SimulatedHost.builtin(Clock.systemUTC(), FxFixture.SPEED),
-                    FxFixture.INTERVAL, true, port)) {
-                waitFx(30, () -> !f.window.banner().isVisible() && f.model.revision().get() > samples);
+            try (BuiltinController again = BuiltinController.start(
+                    SimulatedHost.builtin(Clock.systemUTC(), FxFixture.SPEED), FxFixture.INTERVAL, true, port)) {
+                waitFx(
+                        30,
+                        () -> !f.window.banner().isVisible()
+                                && f.model.revision().get() > samples);
             }
         }
     }

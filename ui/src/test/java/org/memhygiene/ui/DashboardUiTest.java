@@ -9,6 +9,8 @@ import static org.memhygiene.ui.FxFixture.waitFx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
@@ -26,6 +28,7 @@ import org.memhygiene.ui.export.ChartExport;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.views.DashboardWindow;
 import org.testfx.api.FxRobot;
+import org.testfx.matcher.control.LabeledMatchers;
 
 /**
  * The dashboard driven as a user drives it (TestFX on Monocle, headless) against a real controller on
@@ -55,10 +58,13 @@ class DashboardUiTest {
             f.window.overview().refresh();
             return List.copyOf(f.window.overview().reclaimedChart().chart().getData());
         });
-        assertEquals(java.util.Set.of("KSM sharing (non-zero pages)", "zero pages", "given back (free page reporting, balloon)"),
-                reclaimed.stream().map(XYChart.Series::getName).collect(java.util.stream.Collectors.toSet()));
-        XYChart.Series<Number, Number> sharing = f.window.overview().reclaimedChart().series(DashboardModel.SHARING);
-        XYChart.Series<Number, Number> zero = f.window.overview().reclaimedChart().series(DashboardModel.ZERO);
+        assertEquals(
+                Set.of("KSM sharing (non-zero pages)", "zero pages", "given back (free page reporting, balloon)"),
+                reclaimed.stream().map(XYChart.Series::getName).collect(Collectors.toSet()));
+        XYChart.Series<Number, Number> sharing =
+                f.window.overview().reclaimedChart().series(DashboardModel.SHARING);
+        XYChart.Series<Number, Number> zero =
+                f.window.overview().reclaimedChart().series(DashboardModel.ZERO);
         int points = fx(() -> zero.getData().size());
         assertTrue(points >= 5, "zero-page layer has the samples: " + points);
         // The zero-page layer's top edge is above the sharing layer's by what zero pages reclaim.
@@ -82,7 +88,9 @@ class DashboardUiTest {
         int findings = fx(() -> {
             f.window.select(3);
             f.window.views().get(3).refresh();
-            return ((TableView<?>) robot.lookup("#findings-table").query()).getItems().size();
+            return ((TableView<?>) robot.lookup("#findings-table").query())
+                    .getItems()
+                    .size();
         });
         assertTrue(findings > 0, "the demo's exposed guests have findings");
     }
@@ -90,8 +98,12 @@ class DashboardUiTest {
     @Test
     void clickingATradeoffPointOpensThatVm() throws Exception {
         robot.press(KeyCode.CONTROL, KeyCode.DIGIT2).release(KeyCode.DIGIT2, KeyCode.CONTROL);
-        waitFx(10, () -> f.window.current() == f.window.tradeoff() && !f.window.tradeoff().chart().vmSeries().getData().isEmpty());
-        Node point = fx(() -> f.window.tradeoff().chart().vmSeries().getData().get(0).getNode());
+        waitFx(
+                10,
+                () -> f.window.current() == f.window.tradeoff()
+                        && !f.window.tradeoff().chart().vmSeries().getData().isEmpty());
+        Node point =
+                fx(() -> f.window.tradeoff().chart().vmSeries().getData().get(0).getNode());
         String name = fx(() -> (String) point.getUserData());
         robot.clickOn(point);
         waitFx(10, () -> f.window.current() == f.window.detail());
@@ -106,7 +118,11 @@ class DashboardUiTest {
         replaceText("#ksm-sleep-millisecs", "37");
         robot.clickOn("#apply-ksm");
         confirm();
-        waitFx(10, () -> ((Label) robot.lookup("#controls-result").query()).getText().contains("pages_to_scan"));
+        waitFx(
+                10,
+                () -> ((Label) robot.lookup("#controls-result").query())
+                        .getText()
+                        .contains("pages_to_scan"));
         KsmStats knobs = f.host.snapshot().ksm().orElseThrow().stats();
         assertEquals(1234, knobs.pagesToScan().getAsLong());
         assertEquals(37, knobs.sleepMillisecs().getAsLong());
@@ -115,20 +131,31 @@ class DashboardUiTest {
         replaceText("#ksm-sleep-millisecs", "99999999999");
         robot.clickOn("#apply-ksm");
         confirm();
-        waitFx(10, () -> !((Label) robot.lookup("#controls-error").query()).getText().isEmpty());
+        waitFx(
+                10,
+                () -> !((Label) robot.lookup("#controls-error").query())
+                        .getText()
+                        .isEmpty());
         String error = fx(() -> ((Label) robot.lookup("#controls-error").query()).getText());
         assertTrue(error.contains("HTTP 400") && error.contains("sleep_millisecs"), error);
-        assertEquals(37, f.host.snapshot().ksm().orElseThrow().stats().sleepMillisecs().getAsLong());
+        assertEquals(
+                37,
+                f.host.snapshot().ksm().orElseThrow().stats().sleepMillisecs().getAsLong());
 
         // run and use_zero_pages: the choice box and the check box.
         replaceText("#ksm-sleep-millisecs", "37");
         robot.clickOn("#ksm-run");
-        robot.clickOn(robot.from(robot.lookup(".context-menu").queryAll()).lookup(org.testfx.matcher.control.LabeledMatchers.hasText("0"))
+        robot.clickOn(robot.from(robot.lookup(".context-menu").queryAll())
+                .lookup(LabeledMatchers.hasText("0"))
                 .queryAs(Node.class));
         robot.clickOn("#ksm-use-zero-pages");
         robot.clickOn("#apply-ksm");
         confirm();
-        waitFx(10, () -> ((Label) robot.lookup("#controls-result").query()).getText().contains("use_zero_pages"));
+        waitFx(
+                10,
+                () -> ((Label) robot.lookup("#controls-result").query())
+                        .getText()
+                        .contains("use_zero_pages"));
         KsmStats stopped = f.host.snapshot().ksm().orElseThrow().stats();
         assertEquals(0, stopped.run().getAsLong());
         assertEquals(0, stopped.useZeroPages().getAsLong());
@@ -138,7 +165,9 @@ class DashboardUiTest {
         robot.clickOn("#apply-ksm");
         robot.clickOn(dialogButton("Cancel"));
         Thread.sleep(500);
-        assertEquals(1234, f.host.snapshot().ksm().orElseThrow().stats().pagesToScan().getAsLong());
+        assertEquals(
+                1234,
+                f.host.snapshot().ksm().orElseThrow().stats().pagesToScan().getAsLong());
     }
 
     @Test
@@ -146,14 +175,20 @@ class DashboardUiTest {
         robot.press(KeyCode.CONTROL, KeyCode.DIGIT5).release(KeyCode.DIGIT5, KeyCode.CONTROL);
         waitFx(10, () -> f.window.current().title().equals("Controls"));
         @SuppressWarnings("unchecked")
-        ChoiceBox<String> mode = (ChoiceBox<String>) robot.lookup("#policy-mode").query();
+        ChoiceBox<String> mode =
+                (ChoiceBox<String>) robot.lookup("#policy-mode").query();
         robot.clickOn(mode);
         robot.clickOn(robot.from(robot.lookup(".context-menu").queryAll())
-                .lookup(org.testfx.matcher.control.LabeledMatchers.hasText("baseline")).queryAs(Node.class));
+                .lookup(LabeledMatchers.hasText("baseline"))
+                .queryAs(Node.class));
         robot.clickOn("#apply-policy");
         confirm();
         waitFx(10, () -> f.controller.daemon().policy().state().mode() == PolicyMode.BASELINE);
-        waitFx(10, () -> ((Label) robot.lookup("#policy-current").query()).getText().contains("baseline"));
+        waitFx(
+                10,
+                () -> ((Label) robot.lookup("#policy-current").query())
+                        .getText()
+                        .contains("baseline"));
     }
 
     @Test
@@ -165,7 +200,9 @@ class DashboardUiTest {
         });
         long before = scrubsRun("web-1");
         robot.clickOn("#scrub");
-        waitFx(30, () -> ((Label) robot.lookup("#scrub-result").query()).getText().startsWith("scrub of web-1:"));
+        waitFx(
+                30,
+                () -> ((Label) robot.lookup("#scrub-result").query()).getText().startsWith("scrub of web-1:"));
         assertTrue(scrubsRun("web-1") > before, "the simulated guest's agent ran a scrub");
         assertFalse(fx(() -> ((Button) robot.lookup("#scrub").query()).isDisabled()));
     }
@@ -175,7 +212,8 @@ class DashboardUiTest {
         DashboardWindow.Theme before = fx(f.window::theme);
         robot.press(KeyCode.CONTROL, KeyCode.T).release(KeyCode.T, KeyCode.CONTROL);
         waitFx(5, () -> f.window.theme() != before);
-        assertTrue(fx(() -> f.window.root().getStylesheets().get(0)).endsWith(f.window.theme().name().toLowerCase() + ".css"));
+        assertTrue(fx(() -> f.window.root().getStylesheets().get(0))
+                .endsWith(f.window.theme().name().toLowerCase() + ".css"));
         robot.press(KeyCode.CONTROL, KeyCode.T).release(KeyCode.T, KeyCode.CONTROL);
         waitFx(5, () -> f.window.theme() == before);
     }
@@ -194,14 +232,21 @@ class DashboardUiTest {
         assertTrue(SnapshotCheck.drawn(png), "the PNG has drawn content");
         List<String> lines = Files.readAllLines(csv);
         assertEquals("chart,series,x,y,x_unit,y_unit", lines.get(0));
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("\"Memory reclaimed, by source\",zero pages,")),
+        assertTrue(
+                lines.stream().anyMatch(l -> l.startsWith("\"Memory reclaimed, by source\",zero pages,")),
                 "zero-page rows: " + lines.subList(0, Math.min(5, lines.size())));
         assertTrue(lines.size() > 20, "every plotted point: " + lines.size());
     }
 
     private long scrubsRun(String vm) {
-        return f.host.snapshot().vms().stream().filter(v -> v.domain().name().equals(vm)).findFirst().orElseThrow().agent().stats()
-                .map(s -> s.scrub().scrubsRun()).orElse(0L);
+        return f.host.snapshot().vms().stream()
+                .filter(v -> v.domain().name().equals(vm))
+                .findFirst()
+                .orElseThrow()
+                .agent()
+                .stats()
+                .map(s -> s.scrub().scrubsRun())
+                .orElse(0L);
     }
 
     private void replaceText(String query, String text) {
@@ -216,7 +261,9 @@ class DashboardUiTest {
 
     private Button dialogButton(String text) {
         robot.sleep(200);
-        return robot.lookup(".dialog-pane .button").queryAllAs(Button.class).stream().filter(b -> b.getText().equals(text))
-                .findFirst().orElseThrow(() -> new AssertionError("no " + text + " button in a dialog"));
+        return robot.lookup(".dialog-pane .button").queryAllAs(Button.class).stream()
+                .filter(b -> b.getText().equals(text))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError("no " + text + " button in a dialog"));
     }
 }

@@ -20,6 +20,7 @@ import org.testfx.util.WaitForAsyncUtils;
 final class FxFixture implements AutoCloseable {
     /** Fast enough that a few real seconds hold minutes of simulated time; samples every 200 ms. */
     static final double SPEED = 60;
+
     static final Duration INTERVAL = Duration.ofMillis(200);
 
     final SimulatedHost host;
@@ -34,7 +35,9 @@ final class FxFixture implements AutoCloseable {
         ControllerClient client = new ControllerClient(controller.url(), Optional.empty());
         dashboard = new Dashboard(model, client, BuiltinController.exposureOf(host));
         FxToolkit.registerPrimaryStage();
-        window = WaitForAsyncUtils.asyncFx(() -> new DashboardWindow(model, client, "test", DashboardWindow.Theme.LIGHT)).get();
+        window = WaitForAsyncUtils.asyncFx(
+                        () -> new DashboardWindow(model, client, "test", DashboardWindow.Theme.LIGHT))
+                .get();
         FxToolkit.setupStage((Stage stage) -> {
             stage.setScene(window.scene(1280, 800));
             stage.show();

@@ -9,6 +9,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -47,6 +50,7 @@ class HistoryUiTest {
      * dashboard connects, so a slow machine does not slide the connection out of a range mid-test.
      */
     private static final RateClock CLOCK = new RateClock(300);
+
     private static final Duration INTERVAL = Duration.ofMillis(200);
     private static final Instant EVER_FROM = Instant.parse("2000-01-01T00:00:00Z");
     private static final Instant EVER_TO = Instant.parse("2100-01-01T00:00:00Z");
@@ -57,6 +61,7 @@ class HistoryUiTest {
     private static DashboardWindow window;
     /** The controller's newest sample before the dashboard connected: every live row is at or after it. */
     private static double connectedSeconds;
+
     private final FxRobot robot = new FxRobot();
 
     @BeforeAll
@@ -64,13 +69,21 @@ class HistoryUiTest {
         controller = BuiltinController.start(SimulatedHost.builtin(CLOCK, 1), INTERVAL, true);
         ControllerClient client = new ControllerClient(controller.url(), Optional.empty());
         // The built-in controller records every sample here: 60 simulated s apart, more than history.interval_millis.
-        WaitForAsyncUtils.waitFor(30, TimeUnit.SECONDS,
-                () -> client.history(EVER_FROM, EVER_TO, Optional.empty()).get().path("points").size() >= 30);
+        WaitForAsyncUtils.waitFor(
+                30,
+                TimeUnit.SECONDS,
+                () -> client.history(EVER_FROM, EVER_TO, Optional.empty())
+                                .get()
+                                .path("points")
+                                .size()
+                        >= 30);
         CLOCK.rate(6);
         connectedSeconds = client.snapshot().get().sampledAt().toEpochMilli() / 1000.0;
         dashboard = new Dashboard(model, client, controller.breakdown());
         FxToolkit.registerPrimaryStage();
-        window = WaitForAsyncUtils.asyncFx(() -> new DashboardWindow(model, client, "test", DashboardWindow.Theme.LIGHT)).get();
+        window = WaitForAsyncUtils.asyncFx(
+                        () -> new DashboardWindow(model, client, "test", DashboardWindow.Theme.LIGHT))
+                .get();
         FxToolkit.setupStage((Stage stage) -> {
             stage.setScene(window.scene(1280, 800));
             stage.show();
@@ -100,12 +113,12 @@ class HistoryUiTest {
         }
 
         @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
         }
 
         @Override
-        public Clock withZone(java.time.ZoneId zone) {
+        public Clock withZone(ZoneId zone) {
             throw new UnsupportedOperationException("UTC only");
         }
     }
@@ -117,13 +130,17 @@ class HistoryUiTest {
         FxToolkit.cleanupStages();
     }
 
-    private static void waitLoaded(javafx.beans.property.ObjectProperty<DashboardModel.HistoryStatus> status, String contains)
+    private static void waitLoaded(
+            javafx.beans.property.ObjectProperty<DashboardModel.HistoryStatus> status, String contains)
             throws Exception {
         waitFx(30, () -> !status.get().loading() && status.get().text().contains(contains));
     }
 
     private static double minX(XYChart.Series<Number, Number> series) {
-        return series.getData().stream().mapToDouble(d -> d.getXValue().doubleValue()).min().orElse(Double.NaN);
+        return series.getData().stream()
+                .mapToDouble(d -> d.getXValue().doubleValue())
+                .min()
+                .orElse(Double.NaN);
     }
 
     @Test
@@ -133,15 +150,20 @@ class HistoryUiTest {
         String text = fx(() -> model.hostHistory().get().text());
         assertTrue(!text.contains(" 0 added"), "history was merged: " + text);
         double oldest = fx(() -> model.host().time(0));
-        double latestAtLoad = fx(() -> model.latestHost().get().orElseThrow().sampledAt().toEpochMilli() / 1000.0);
-        assertTrue(oldest < connectedSeconds - 60, "rows from before the connection: oldest " + oldest + ", connected " + connectedSeconds);
+        double latestAtLoad =
+                fx(() -> model.latestHost().get().orElseThrow().sampledAt().toEpochMilli() / 1000.0);
+        assertTrue(
+                oldest < connectedSeconds - 60,
+                "rows from before the connection: oldest " + oldest + ", connected " + connectedSeconds);
         assertTrue(oldest >= connectedSeconds - 16 * 60, "only the default 15 min were loaded: oldest " + oldest);
         double drawn = fx(() -> {
             window.select(0);
             window.overview().refresh();
             return minX(window.overview().reclaimedChart().series(DashboardModel.ZERO));
         });
-        assertTrue(drawn < connectedSeconds, "the chart draws the history: first x " + drawn + ", connected " + connectedSeconds);
+        assertTrue(
+                drawn < connectedSeconds,
+                "the chart draws the history: first x " + drawn + ", connected " + connectedSeconds);
         assertTrue(latestAtLoad >= connectedSeconds);
         // Live samples keep arriving after the merge, appended after the history.
         int rows = fx(() -> model.host().size());
@@ -152,7 +174,8 @@ class HistoryUiTest {
     @Order(2)
     void aLongerRangeReloadsAndReachesFurtherBack() throws Exception {
         @SuppressWarnings("unchecked")
-        ComboBox<Duration> range = (ComboBox<Duration>) robot.lookup("#range-overview").query();
+        ComboBox<Duration> range =
+                (ComboBox<Duration>) robot.lookup("#range-overview").query();
         fx(() -> {
             window.select(0);
             return null;
@@ -163,31 +186,36 @@ class HistoryUiTest {
         robot.type(KeyCode.DOWN);
         waitFx(10, () -> Duration.ofHours(1).equals(model.range().get()));
         @SuppressWarnings("unchecked")
-        ComboBox<Duration> detailRange = (ComboBox<Duration>) robot.lookup("#range-detail").query();
+        ComboBox<Duration> detailRange =
+                (ComboBox<Duration>) robot.lookup("#range-detail").query();
         assertEquals(Duration.ofHours(1), fx(detailRange::getValue), "the VM detail shows the same range");
-        // The reload's range is an hour back from the latest sample: it reaches the controller's first recorded samples.
+        // The reload's range is an hour back from the latest sample: it reaches the controller's first recorded
+        // samples.
         waitFx(30, () -> !model.hostHistory().get().loading() && model.host().time(0) < connectedSeconds - 20 * 60);
         double drawn = fx(() -> {
             window.overview().refresh();
             return minX(window.overview().reclaimedChart().series(DashboardModel.ZERO));
         });
         assertTrue(drawn < connectedSeconds - 20 * 60, "the chart draws the hour: first x " + drawn);
-        assertTrue(fx(() -> ((Label) robot.lookup("#range-overview-status").query()).getText()).contains("recorded samples"));
+        assertTrue(fx(() -> ((Label) robot.lookup("#range-overview-status").query()).getText())
+                .contains("recorded samples"));
 
         // The policy's decisions recorded in the hour before the connection are listed on the overview (the hour
         // ends at the latest sample at load time, at or after the connection: two minutes' margin at its start).
-        JsonNode decisions = dashboard.client().decisions(EVER_FROM, EVER_TO).get().path("decisions");
-        List<String> expected = new java.util.ArrayList<>();
+        JsonNode decisions =
+                dashboard.client().decisions(EVER_FROM, EVER_TO).get().path("decisions");
+        List<String> expected = new ArrayList<>();
         for (JsonNode d : decisions) {
             double at = Instant.parse(d.path("at").asText()).toEpochMilli() / 1000.0;
             if (at > connectedSeconds - 3600 + 120 && at < connectedSeconds) {
-                expected.add(d.path("at").asText().replace('T', ' ').replaceAll("\\.\\d+Z$", "Z") + "  " + d.path("mode").asText() + "  "
-                        + d.path("result").asText() + ": ");
+                expected.add(d.path("at").asText().replace('T', ' ').replaceAll("\\.\\d+Z$", "Z") + "  "
+                        + d.path("mode").asText() + "  " + d.path("result").asText() + ": ");
             }
         }
         assertTrue(!expected.isEmpty(), "the controller decided before the dashboard connected: " + decisions);
         @SuppressWarnings("unchecked")
-        javafx.scene.control.ListView<String> list = (javafx.scene.control.ListView<String>) robot.lookup("#overview-decisions").query();
+        javafx.scene.control.ListView<String> list = (javafx.scene.control.ListView<String>)
+                robot.lookup("#overview-decisions").query();
         List<String> listed = fx(() -> List.copyOf(list.getItems()));
         for (String line : expected) {
             assertTrue(listed.stream().anyMatch(l -> l.startsWith(line)), line + " listed in " + listed);
@@ -208,9 +236,14 @@ class HistoryUiTest {
         SeriesTable vm = fx(() -> model.vmTable(row.vm().uuid()));
         double oldest = fx(() -> vm.time(0));
         assertTrue(oldest < connectedSeconds - 60, name + "'s rows from before the connection: oldest " + oldest);
-        JsonNode recorded = dashboard.client().history(EVER_FROM, EVER_TO, Optional.of(name)).get();
+        JsonNode recorded = dashboard
+                .client()
+                .history(EVER_FROM, EVER_TO, Optional.of(name))
+                .get();
         assertEquals(name, recorded.path("vm").asText());
-        assertTrue(fx(() -> vm.size()) >= 20, "its history (" + recorded.path("points").size() + " recorded) is in its series");
+        assertTrue(
+                fx(() -> vm.size()) >= 20,
+                "its history (" + recorded.path("points").size() + " recorded) is in its series");
     }
 
     @Test
@@ -219,7 +252,8 @@ class HistoryUiTest {
         controller.close();
         int rows = fx(() -> model.host().size());
         @SuppressWarnings("unchecked")
-        ComboBox<Duration> range = (ComboBox<Duration>) robot.lookup("#range-overview").query();
+        ComboBox<Duration> range =
+                (ComboBox<Duration>) robot.lookup("#range-overview").query();
         fx(() -> {
             window.select(0);
             range.setValue(Duration.ofHours(6));
@@ -228,7 +262,9 @@ class HistoryUiTest {
         waitFx(30, () -> model.hostHistory().get().failed());
         Label status = (Label) robot.lookup("#range-overview-status").query();
         String text = fx(status::getText);
-        assertTrue(text.startsWith("cannot load the history from ") && text.contains("showing the live samples only"), text);
+        assertTrue(
+                text.startsWith("cannot load the history from ") && text.contains("showing the live samples only"),
+                text);
         assertTrue(fx(() -> status.getStyleClass().contains("error")), "in the error style");
         assertEquals(rows, fx(() -> model.host().size()), "the live samples stay");
     }

@@ -25,6 +25,7 @@ import org.memhygiene.core.ksm.KsmSysfs;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.ui.api.ControllerClient;
 import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.Reclaimed;
 import org.memhygiene.ui.model.SourceBreakdown;
 import org.memhygiene.ui.model.VmRow;
 import org.memhygiene.ui.views.DashboardWindow;
@@ -50,44 +51,66 @@ class RealHostDashboardTest {
         try (GuestRamChild qemu = GuestRamChild.start("-name", "guest=web")) {
             qemu.map((1024L << 20) / PAGE, false);
             qemu.unique(0, 0, 1000, 1);
-            qemu.read(0, 1000, 1500);  // zero-mapped
+            qemu.read(0, 1000, 1500); // zero-mapped
             Path pids = Files.createDirectories(dir.resolve("pids"));
             Files.writeString(pids.resolve("web.pid"), Integer.toString(qemu.pid()));
-            String uri = new TestDriverHost().domain("web", true, Optional.empty(), false)
-                    .domain("other", true, Optional.empty(), false).write(dir.resolve("host.xml"));
+            String uri = new TestDriverHost()
+                    .domain("web", true, Optional.empty(), false)
+                    .domain("other", true, Optional.empty(), false)
+                    .write(dir.resolve("host.xml"));
             // The daemon's budget, measuring again on every sample: the given-back pages show on the next one.
-            GuestMemorySettings settings = new GuestMemorySettings(Optional.of(GuestMemoryMethod.AUTO),
-                    new PassBudget(PassBudget.DEFAULT.pagesPerSample(), PassBudget.DEFAULT.maxPerSample()), Optional.of(pids));
-            LinuxHost host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, KsmSysfs.DEFAULT_ROOT, Path.of("/proc"),
-                    Path.of("/sys"), Clock.systemUTC(), settings);
+            GuestMemorySettings settings = new GuestMemorySettings(
+                    Optional.of(GuestMemoryMethod.AUTO),
+                    new PassBudget(PassBudget.DEFAULT.pagesPerSample(), PassBudget.DEFAULT.maxPerSample()),
+                    Optional.of(pids));
+            LinuxHost host = new LinuxHost(
+                    uri,
+                    Duration.ofSeconds(1),
+                    Duration.ZERO,
+                    KsmSysfs.DEFAULT_ROOT,
+                    Path.of("/proc"),
+                    Path.of("/sys"),
+                    Clock.systemUTC(),
+                    settings);
             DashboardModel model = new DashboardModel();
-            try (BuiltinController controller = BuiltinController.start(host, Duration.ofMillis(200), SourceBreakdown.FROM_API,
-                    true, 0); ControllerClient client = new ControllerClient(controller.url(), Optional.empty())) {
+            try (BuiltinController controller =
+                            BuiltinController.start(host, Duration.ofMillis(200), SourceBreakdown.FROM_API, true, 0);
+                    ControllerClient client = new ControllerClient(controller.url(), Optional.empty())) {
                 Dashboard dashboard = new Dashboard(model, client, SourceBreakdown.FROM_API);
                 FxToolkit.registerPrimaryStage();
-                DashboardWindow window = WaitForAsyncUtils.asyncFx(() -> new DashboardWindow(model, client, "test",
-                        DashboardWindow.Theme.LIGHT)).get();
+                DashboardWindow window = WaitForAsyncUtils.asyncFx(
+                                () -> new DashboardWindow(model, client, "test", DashboardWindow.Theme.LIGHT))
+                        .get();
                 FxToolkit.setupStage((Stage stage) -> {
                     stage.setScene(window.scene(1280, 800));
                     stage.show();
                 });
                 dashboard.start();
                 try {
-                    waitFx(30, () -> web(model).flatMap(r -> r.vm().guestMemory()).isPresent());
-                    qemu.dontNeed(0, 0, 250);   // given back: it held the guest's data, now nothing
+                    waitFx(
+                            30,
+                            () -> web(model).flatMap(r -> r.vm().guestMemory()).isPresent());
+                    qemu.dontNeed(0, 0, 250); // given back: it held the guest's data, now nothing
                     waitFx(30, () -> web(model).orElseThrow().reclaimed().freePageReportingBytes() == 250 * PAGE);
-                    // VM other has no QEMU process here: its figures are KSM-accounted, with free page reporting estimated.
-                    org.memhygiene.ui.model.Reclaimed other = fx(() -> model.rows().stream().filter(r -> r.vm().name().equals("other"))
-                            .findFirst().orElseThrow().reclaimed());
+                    // VM other has no QEMU process here: its figures are KSM-accounted, with free page reporting
+                    // estimated.
+                    Reclaimed other = fx(() -> model.rows().stream()
+                            .filter(r -> r.vm().name().equals("other"))
+                            .findFirst()
+                            .orElseThrow()
+                            .reclaimed());
 
                     fx(() -> {
                         window.select(0);
                         window.overview().refresh();
                         return null;
                     });
-                    XYChart.Series<Number, Number> sharing = window.overview().reclaimedChart().series(DashboardModel.SHARING);
-                    XYChart.Series<Number, Number> zero = window.overview().reclaimedChart().series(DashboardModel.ZERO);
-                    XYChart.Series<Number, Number> back = window.overview().reclaimedChart().series(DashboardModel.FPR);
+                    XYChart.Series<Number, Number> sharing =
+                            window.overview().reclaimedChart().series(DashboardModel.SHARING);
+                    XYChart.Series<Number, Number> zero =
+                            window.overview().reclaimedChart().series(DashboardModel.ZERO);
+                    XYChart.Series<Number, Number> back =
+                            window.overview().reclaimedChart().series(DashboardModel.FPR);
                     double[] layers = fx(() -> {
                         int last = back.getData().size() - 1;
                         double s = sharing.getData().get(last).getYValue().doubleValue();
@@ -97,13 +120,22 @@ class RealHostDashboardTest {
                     });
                     double zeroBytes = fx(() -> model.host().last(model.host().column(DashboardModel.ZERO)));
                     double backBytes = fx(() -> model.host().last(model.host().column(DashboardModel.FPR)));
-                    assertEquals(1500 * PAGE + other.zeroPageBytes(), zeroBytes, "the zero-mapped pages of web, measured page by page");
+                    assertEquals(
+                            1500 * PAGE + other.zeroPageBytes(),
+                            zeroBytes,
+                            "the zero-mapped pages of web, measured page by page");
                     assertEquals(250 * PAGE + other.freePageReportingBytes(), backBytes, "web's given-back pages");
                     // The chart draws the same layers in one unit of its choosing.
-                    assertEquals(zeroBytes / backBytes, layers[1] / layers[2], 1e-9, "zero-page and given-back layers: " + layers[1]
-                            + ", " + layers[2]);
-                    String summary = fx(() -> ((Label) new FxRobot().lookup("#overview-summary").query()).getText());
-                    assertTrue(summary.contains("pagemap_scan") && summary.contains("KSM-accounted (ksm_stat): 1 VM"), summary);
+                    assertEquals(
+                            zeroBytes / backBytes,
+                            layers[1] / layers[2],
+                            1e-9,
+                            "zero-page and given-back layers: " + layers[1] + ", " + layers[2]);
+                    String summary = fx(() ->
+                            ((Label) new FxRobot().lookup("#overview-summary").query()).getText());
+                    assertTrue(
+                            summary.contains("pagemap_scan") && summary.contains("KSM-accounted (ksm_stat): 1 VM"),
+                            summary);
 
                     fx(() -> {
                         window.detail().show("web");
@@ -111,18 +143,27 @@ class RealHostDashboardTest {
                         window.detail().refresh();
                         return null;
                     });
-                    String text = fx(() -> ((Label) new FxRobot().lookup("#detail-guest-memory").query()).getText());
+                    String text = fx(() -> ((Label)
+                                    new FxRobot().lookup("#detail-guest-memory").query())
+                            .getText());
                     assertTrue(text.startsWith("Guest RAM, measured by pagemap_scan"), text);
-                    assertTrue(text.contains("reclaimed " + Units.bytes(1750 * PAGE) + " = zero page " + Units.bytes(1500 * PAGE)
-                            + " + given back " + Units.bytes(250 * PAGE)), text);
+                    assertTrue(
+                            text.contains("reclaimed " + Units.bytes(1750 * PAGE) + " = zero page "
+                                    + Units.bytes(1500 * PAGE) + " + given back " + Units.bytes(250 * PAGE)),
+                            text);
                     assertTrue(text.contains("of 1.0 GiB"), text);
                     fx(() -> {
                         window.detail().show("other");
                         window.detail().refresh();
                         return null;
                     });
-                    String unmeasured = fx(() -> ((Label) new FxRobot().lookup("#detail-guest-memory").query()).getText());
-                    assertTrue(unmeasured.startsWith("Guest RAM not measured page by page") && unmeasured.contains("ksm_stat"), unmeasured);
+                    String unmeasured = fx(() -> ((Label)
+                                    new FxRobot().lookup("#detail-guest-memory").query())
+                            .getText());
+                    assertTrue(
+                            unmeasured.startsWith("Guest RAM not measured page by page")
+                                    && unmeasured.contains("ksm_stat"),
+                            unmeasured);
                 } finally {
                     dashboard.close();
                     FxToolkit.cleanupStages();

@@ -12,8 +12,7 @@ import javax.imageio.ImageIO;
  * Shared with the command module's SnapshotIT through ui's test jar.
  */
 public final class SnapshotCheck {
-    private SnapshotCheck() {
-    }
+    private SnapshotCheck() {}
 
     public static boolean drawn(Path png) throws IOException {
         return stats(png).drawn();

@@ -30,8 +30,7 @@ import org.memhygiene.core.json.Json;
 public final class AgentFootprint {
     private static final long GIB = 1L << 30;
 
-    private AgentFootprint() {
-    }
+    private AgentFootprint() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length != 4) {
@@ -43,7 +42,8 @@ public final class AgentFootprint {
         long scrubBytes = Long.parseLong(args[2]) * GIB;
         Path config = Path.of(args[3]);
 
-        List<String> reference = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> reference = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         reference.addAll(flags);
         reference.addAll(List.of("-cp", System.getProperty("java.class.path"), IdleJvm.class.getName()));
         Process idle = new ProcessBuilder(reference).inheritIO().start();
@@ -52,8 +52,10 @@ public final class AgentFootprint {
         idle.destroy();
 
         Path socket = Files.createTempDirectory("agent-footprint").resolve("agent.sock");
-        Process agent = new ProcessBuilder(launcher, "--listen", "unix:" + socket).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process agent = new ProcessBuilder(launcher, "--listen", "unix:" + socket)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         try {
             awaitSocket(socket);
             try (Peer peer = new Peer(socket)) {
@@ -67,15 +69,31 @@ public final class AgentFootprint {
                 long peakKib = statusKib(agent.pid(), "VmHWM");
                 JsonNode second = peer.ask("scrub", scrub);
                 long afterSecondKib = statusKib(agent.pid(), "VmRSS");
-                System.out.printf(Locale.ROOT, "scrubs: %s %s, %s %s%n", first.at("/result/outcome").asText(),
-                        first.at("/result/bytes_zeroed").asLong(), second.at("/result/outcome").asText(),
+                System.out.printf(
+                        Locale.ROOT,
+                        "scrubs: %s %s, %s %s%n",
+                        first.at("/result/outcome").asText(),
+                        first.at("/result/bytes_zeroed").asLong(),
+                        second.at("/result/outcome").asText(),
                         second.at("/result/bytes_zeroed").asLong());
-                System.out.printf(Locale.ROOT, "reference (idle JVM, same flags): VmRSS %.1f MiB%n", referenceKib / 1024.0);
-                System.out.printf(Locale.ROOT, "agent idle: VmRSS %.1f MiB (%.2fx the reference; RssAnon %.1f MiB, RssFile %.1f MiB)%n",
-                        idleKib / 1024.0, idleKib / (double) referenceKib, idleAnonKib / 1024.0, idleFileKib / 1024.0);
-                System.out.printf(Locale.ROOT, "agent after a %d GiB scrub: VmRSS %.1f MiB (%+.1f MiB), peak %.1f MiB;"
-                                + " after a second: %.1f MiB (%+.1f MiB)%n", scrubBytes / GIB, afterFirstKib / 1024.0,
-                        (afterFirstKib - idleKib) / 1024.0, peakKib / 1024.0, afterSecondKib / 1024.0,
+                System.out.printf(
+                        Locale.ROOT, "reference (idle JVM, same flags): VmRSS %.1f MiB%n", referenceKib / 1024.0);
+                System.out.printf(
+                        Locale.ROOT,
+                        "agent idle: VmRSS %.1f MiB (%.2fx the reference; RssAnon %.1f MiB, RssFile %.1f MiB)%n",
+                        idleKib / 1024.0,
+                        idleKib / (double) referenceKib,
+                        idleAnonKib / 1024.0,
+                        idleFileKib / 1024.0);
+                System.out.printf(
+                        Locale.ROOT,
+                        "agent after a %d GiB scrub: VmRSS %.1f MiB (%+.1f MiB), peak %.1f MiB;"
+                                + " after a second: %.1f MiB (%+.1f MiB)%n",
+                        scrubBytes / GIB,
+                        afterFirstKib / 1024.0,
+                        (afterFirstKib - idleKib) / 1024.0,
+                        peakKib / 1024.0,
+                        afterSecondKib / 1024.0,
                         (afterSecondKib - idleKib) / 1024.0);
             }
         } finally {
@@ -83,15 +101,22 @@ public final class AgentFootprint {
         }
 
         Path configured = Files.createTempDirectory("agent-footprint").resolve("agent.sock");
-        Process withConfig = new ProcessBuilder(launcher, "--listen", "unix:" + configured, "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process withConfig = new ProcessBuilder(
+                        launcher, "--listen", "unix:" + configured, "--config", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         try {
             awaitSocket(configured);
             try (Peer peer = new Peer(configured)) {
                 idle(peer);
-                System.out.printf(Locale.ROOT, "agent idle reading %s: VmRSS %.1f MiB (RssAnon %.1f MiB, RssFile %.1f MiB)%n",
-                        config.getFileName(), statusKib(withConfig.pid(), "VmRSS") / 1024.0,
-                        statusKib(withConfig.pid(), "RssAnon") / 1024.0, statusKib(withConfig.pid(), "RssFile") / 1024.0);
+                System.out.printf(
+                        Locale.ROOT,
+                        "agent idle reading %s: VmRSS %.1f MiB (RssAnon %.1f MiB, RssFile %.1f MiB)%n",
+                        config.getFileName(),
+                        statusKib(withConfig.pid(), "VmRSS") / 1024.0,
+                        statusKib(withConfig.pid(), "RssAnon") / 1024.0,
+                        statusKib(withConfig.pid(), "RssFile") / 1024.0);
             }
         } finally {
             withConfig.destroy();
@@ -120,7 +145,8 @@ public final class AgentFootprint {
     static long statusKib(long pid, String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
+                return Long.parseLong(
+                        line.substring(field.length() + 1).replace("kB", "").trim());
             }
         }
         throw new IOException("no " + field + " in /proc/" + pid + "/status");

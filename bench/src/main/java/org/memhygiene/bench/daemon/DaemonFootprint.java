@@ -16,14 +16,20 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.stream.Collectors;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.controller.guestmemory.GuestRamChild;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.linux.LinuxThread;
 
 /**
  * The daemon as an admin runs it: `bin/memhygiene run` in its own process (the launcher's JVM flags),
@@ -51,16 +57,19 @@ import org.memhygiene.core.linux.LinuxMemory;
 public final class DaemonFootprint {
     private static final long PAGE = LinuxMemory.pageSizeBytes();
 
-    private DaemonFootprint() {
-    }
+    private DaemonFootprint() {}
 
-    record Figures(double cpuPercentOfOneCore, double rssMib, String guestMemory, double snapshotMedianMillis,
-            double statusMedianMillis, double postureMedianMillis, String posture) {
-    }
+    record Figures(
+            double cpuPercentOfOneCore,
+            double rssMib,
+            String guestMemory,
+            double snapshotMedianMillis,
+            double statusMedianMillis,
+            double postureMedianMillis,
+            String posture) {}
 
     /** One daemon to measure: its guest_memory.method, and whether it runs with the unit's capabilities only. */
-    record Setup(String label, String method, boolean unitCapabilities, boolean latency) {
-    }
+    record Setup(String label, String method, boolean unitCapabilities, boolean latency) {}
 
     public static void main(String[] args) throws Exception {
         String launcher = args[0];
@@ -89,12 +98,21 @@ public final class DaemonFootprint {
             }
             String empty = new TestDriverHost().write(dir.resolve("empty.xml"));
             String full = loaded.write(dir.resolve("loaded.xml"));
-            System.out.printf(Locale.ROOT, "%d domains of %d MiB, each a real process: 32 MiB written, %d MiB zero-mapped%n",
-                    domains, guestMib, Math.max(0, guestMib * 3 / 4 - 32));
-            Figures reference = measure(launcher, empty, dir, pids, 9540, windowSeconds, new Setup("no domains", "off", false, false));
-            System.out.printf(Locale.ROOT, "reference (0 domains): CPU %.2f%% of one core, VmRSS %.1f MiB%n",
-                    reference.cpuPercentOfOneCore(), reference.rssMib());
-            List<Setup> setups = new ArrayList<>(List.of(new Setup("guest memory off", "off", false, false),
+            System.out.printf(
+                    Locale.ROOT,
+                    "%d domains of %d MiB, each a real process: 32 MiB written, %d MiB zero-mapped%n",
+                    domains,
+                    guestMib,
+                    Math.max(0, guestMib * 3 / 4 - 32));
+            Figures reference = measure(
+                    launcher, empty, dir, pids, 9540, windowSeconds, new Setup("no domains", "off", false, false));
+            System.out.printf(
+                    Locale.ROOT,
+                    "reference (0 domains): CPU %.2f%% of one core, VmRSS %.1f MiB%n",
+                    reference.cpuPercentOfOneCore(),
+                    reference.rssMib());
+            List<Setup> setups = new ArrayList<>(List.of(
+                    new Setup("guest memory off", "off", false, false),
                     new Setup("smaps_rollup alone (reference)", "smaps_rollup", false, false),
                     new Setup("the pass, memhygiene.service's capabilities", "auto", true, true),
                     new Setup("the pass, root", "auto", false, false)));
@@ -112,14 +130,28 @@ public final class DaemonFootprint {
             for (Setup setup : setups) {
                 Figures f = measure(launcher, full, dir, pids, port++, windowSeconds, setup);
                 off = off == null ? f : off;
-                System.out.printf(Locale.ROOT, "%d domains, %s: CPU %.2f%% of one core (%.2fx guest memory off), VmRSS %.1f MiB%s%n",
-                        domains, setup.label(), f.cpuPercentOfOneCore(), f.cpuPercentOfOneCore() / off.cpuPercentOfOneCore(),
-                        f.rssMib(), f.guestMemory().isEmpty() ? "" : "; " + f.guestMemory());
+                System.out.printf(
+                        Locale.ROOT,
+                        "%d domains, %s: CPU %.2f%% of one core (%.2fx guest memory off), VmRSS %.1f MiB%s%n",
+                        domains,
+                        setup.label(),
+                        f.cpuPercentOfOneCore(),
+                        f.cpuPercentOfOneCore() / off.cpuPercentOfOneCore(),
+                        f.rssMib(),
+                        f.guestMemory().isEmpty() ? "" : "; " + f.guestMemory());
                 if (setup.latency()) {
-                    System.out.printf(Locale.ROOT, "  GET /api/v1/snapshot median %.2f ms; reference GET /api/v1/status median %.2f ms (%.2fx)%n",
-                            f.snapshotMedianMillis(), f.statusMedianMillis(), f.snapshotMedianMillis() / f.statusMedianMillis());
-                    System.out.printf(Locale.ROOT, "  GET /api/v1/posture median %.2f ms (%.2fx the status call); %s%n",
-                            f.postureMedianMillis(), f.postureMedianMillis() / f.statusMedianMillis(), f.posture());
+                    System.out.printf(
+                            Locale.ROOT,
+                            "  GET /api/v1/snapshot median %.2f ms; reference GET /api/v1/status median %.2f ms (%.2fx)%n",
+                            f.snapshotMedianMillis(),
+                            f.statusMedianMillis(),
+                            f.snapshotMedianMillis() / f.statusMedianMillis());
+                    System.out.printf(
+                            Locale.ROOT,
+                            "  GET /api/v1/posture median %.2f ms (%.2fx the status call); %s%n",
+                            f.postureMedianMillis(),
+                            f.postureMedianMillis() / f.statusMedianMillis(),
+                            f.posture());
                 }
             }
         } finally {
@@ -133,31 +165,40 @@ public final class DaemonFootprint {
         }
     }
 
-    private static Figures measure(String launcher, String uri, Path dir, Path pids, int port, int windowSeconds, Setup setup)
+    private static Figures measure(
+            String launcher, String uri, Path dir, Path pids, int port, int windowSeconds, Setup setup)
             throws Exception {
-        Path config = Files.writeString(dir.resolve("daemon-" + port + ".yaml"), "libvirt_uri: \"" + uri
-                + "\"\ninterval_millis: 1s\ndry_run: true\napi:\n  port: " + port + "\nhistory:\n  path: " + dir.resolve("history-" + port)
-                + "\nguest_memory:\n  method: " + setup.method() + "\n  qemu_pid_dir: " + pids + "\n");
+        Path config = Files.writeString(
+                dir.resolve("daemon-" + port + ".yaml"),
+                "libvirt_uri: \"" + uri
+                        + "\"\ninterval_millis: 1s\ndry_run: true\napi:\n  port: " + port + "\nhistory:\n  path: "
+                        + dir.resolve("history-" + port)
+                        + "\nguest_memory:\n  method: " + setup.method() + "\n  qemu_pid_dir: " + pids + "\n");
         List<String> command = new ArrayList<>();
         if (setup.unitCapabilities()) {
-            // memhygiene.service's CapabilityBoundingSet=: root keeps only these two (an exec'd root process gets its bounding set).
+            // memhygiene.service's CapabilityBoundingSet=: root keeps only these two (an exec'd root process gets its
+            // bounding set).
             command.addAll(List.of("setpriv", "--bounding-set=-all,+dac_read_search,+sys_ptrace", "--"));
         }
         command.addAll(List.of(launcher, "run", "--config", config.toString()));
-        Process daemon = new ProcessBuilder(command).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("daemon-" + port + ".log").toFile()).start();
+        Process daemon = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("daemon-" + port + ".log").toFile())
+                .start();
         try {
             HttpClient http = HttpClient.newHttpClient();
             URI base = URI.create("http://127.0.0.1:" + port);
             awaitApi(http, base, daemon);
-            Thread.sleep(45_000); // warm-up: JIT (C1 compiles for a minute), first connections, posture asked on connect
+            Thread.sleep(
+                    45_000); // warm-up: JIT (C1 compiles for a minute), first connections, posture asked on connect
             long cpuBefore = cpuMillis(daemon.pid());
-            java.util.Map<String, Long> threadsBefore = threadTicks(daemon.pid());
+            Map<String, Long> threadsBefore = threadTicks(daemon.pid());
             long start = System.nanoTime();
             Thread.sleep(windowSeconds * 1000L);
             double elapsedMillis = (System.nanoTime() - start) / 1e6;
             double cpu = 100.0 * (cpuMillis(daemon.pid()) - cpuBefore) / elapsedMillis;
-            System.out.println("  " + setup.label() + ", by thread: " + byThread(threadsBefore, threadTicks(daemon.pid()), elapsedMillis));
+            System.out.println("  " + setup.label() + ", by thread: "
+                    + byThread(threadsBefore, threadTicks(daemon.pid()), elapsedMillis));
             double rss = statusKib(daemon.pid(), "VmRSS") / 1024.0;
             String guestMemory = guestMemory(http, base);
             if (!setup.latency()) {
@@ -167,10 +208,21 @@ public final class DaemonFootprint {
             double status = medianMillis(http, base.resolve("/api/v1/status"), 500);
             double posture = medianMillis(http, base.resolve("/api/v1/posture"), 500);
             // Posture is scored on every sample; show that it covered every domain.
-            JsonNode doc = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/posture")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
-            return new Figures(cpu, rss, guestMemory, snapshot, status, posture, "posture of the host " + doc.at("/host/score").asInt()
-                    + ", of " + doc.get("vms").size() + " VMs scored");
+            JsonNode doc = Json.mapper()
+                    .readTree(http.send(
+                                    HttpRequest.newBuilder(base.resolve("/api/v1/posture"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body());
+            return new Figures(
+                    cpu,
+                    rss,
+                    guestMemory,
+                    snapshot,
+                    status,
+                    posture,
+                    "posture of the host " + doc.at("/host/score").asInt() + ", of "
+                            + doc.get("vms").size() + " VMs scored");
         } finally {
             daemon.destroy();
             daemon.waitFor();
@@ -179,15 +231,20 @@ public final class DaemonFootprint {
 
     /** "50 of 50 VMs measured by pagemap_scan, figures 12 s old (median), 40 s at most", from GET /api/v1/vms. */
     private static String guestMemory(HttpClient http, URI base) throws Exception {
-        JsonNode vms = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/vms")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode vms = Json.mapper()
+                .readTree(http.send(
+                                HttpRequest.newBuilder(base.resolve("/api/v1/vms"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body());
         Instant at = Instant.parse(vms.get("sampled_at").asText());
         List<Long> ages = new ArrayList<>();
-        java.util.Set<String> methods = new java.util.TreeSet<>();
+        Set<String> methods = new TreeSet<>();
         for (JsonNode vm : vms.get("vms")) {
             JsonNode g = vm.get("guest_memory");
             if (g != null && g.isObject()) {
-                ages.add(Duration.between(Instant.parse(g.get("measured_at").asText()), at).toSeconds());
+                ages.add(Duration.between(Instant.parse(g.get("measured_at").asText()), at)
+                        .toSeconds());
                 methods.add(g.get("method_label").asText());
             }
         }
@@ -195,18 +252,24 @@ public final class DaemonFootprint {
             return "";
         }
         ages.sort(null);
-        return ages.size() + " of " + vms.get("vms").size() + " VMs measured by " + String.join(", ", methods) + ", figures "
-                + ages.get(ages.size() / 2) + " s old (median), " + ages.get(ages.size() - 1) + " s at most";
+        return ages.size() + " of " + vms.get("vms").size() + " VMs measured by " + String.join(", ", methods)
+                + ", figures " + ages.get(ages.size() / 2) + " s old (median), " + ages.get(ages.size() - 1)
+                + " s at most";
     }
 
     private static void awaitApi(HttpClient http, URI base, Process daemon) throws Exception {
         for (int i = 0; i < 300; i++) {
             if (!daemon.isAlive()) {
-                throw new IllegalStateException("the daemon exited with " + daemon.exitValue() + " before its API answered at " + base);
+                throw new IllegalStateException(
+                        "the daemon exited with " + daemon.exitValue() + " before its API answered at " + base);
             }
             try {
-                if (http.send(HttpRequest.newBuilder(base.resolve("/api/v1/status")).build(),
-                        HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                if (http.send(
+                                        HttpRequest.newBuilder(base.resolve("/api/v1/status"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.discarding())
+                                .statusCode()
+                        == 200) {
                     return;
                 }
             } catch (IOException e) {
@@ -219,7 +282,8 @@ public final class DaemonFootprint {
 
     private static double medianMillis(HttpClient http, URI uri, int requests) throws Exception {
         double[] millis = new double[requests];
-        HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build();
+        HttpRequest request =
+                HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build();
         for (int i = 0; i < 50; i++) {
             http.send(request, HttpResponse.BodyHandlers.ofString()); // warm-up
         }
@@ -236,8 +300,8 @@ public final class DaemonFootprint {
     }
 
     /** Each thread's utime + stime in clock ticks, summed by thread name (/proc/PID/task/TID/comm: the first 15 characters). */
-    private static java.util.Map<String, Long> threadTicks(long pid) throws IOException {
-        java.util.Map<String, Long> ticks = new java.util.TreeMap<>();
+    private static Map<String, Long> threadTicks(long pid) throws IOException {
+        Map<String, Long> ticks = new TreeMap<>();
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path task : tasks.toList()) {
                 try {
@@ -254,12 +318,15 @@ public final class DaemonFootprint {
     }
 
     /** "snapshot-loop 0.52%, C1 CompilerThre 0.10%, ...": the threads that used CPU in the window, most first. */
-    private static String byThread(java.util.Map<String, Long> before, java.util.Map<String, Long> after, double elapsedMillis) {
-        long tick = 1000 / org.memhygiene.core.linux.LinuxThread.clockTicksPerSecond();
-        return after.entrySet().stream().map(e -> java.util.Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
-                .filter(e -> e.getValue() > 0).sorted(java.util.Map.Entry.<String, Long>comparingByValue().reversed())
-                .map(e -> String.format(Locale.ROOT, "%s %.2f%%", e.getKey(), 100.0 * e.getValue() * tick / elapsedMillis))
-                .collect(java.util.stream.Collectors.joining(", "));
+    private static String byThread(Map<String, Long> before, Map<String, Long> after, double elapsedMillis) {
+        long tick = 1000 / LinuxThread.clockTicksPerSecond();
+        return after.entrySet().stream()
+                .map(e -> Map.entry(e.getKey(), e.getValue() - before.getOrDefault(e.getKey(), 0L)))
+                .filter(e -> e.getValue() > 0)
+                .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .map(e -> String.format(
+                        Locale.ROOT, "%s %.2f%%", e.getKey(), 100.0 * e.getValue() * tick / elapsedMillis))
+                .collect(Collectors.joining(", "));
     }
 
     /** utime + stime of the process and all its threads, in milliseconds. */
@@ -267,13 +334,14 @@ public final class DaemonFootprint {
         String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
         String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         long ticks = Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
-        return ticks * 1000 / org.memhygiene.core.linux.LinuxThread.clockTicksPerSecond();
+        return ticks * 1000 / LinuxThread.clockTicksPerSecond();
     }
 
     private static long statusKib(long pid, String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
             if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
+                return Long.parseLong(
+                        line.substring(field.length() + 1).replace("kB", "").trim());
             }
         }
         throw new IOException("no " + field + " in /proc/" + pid + "/status");

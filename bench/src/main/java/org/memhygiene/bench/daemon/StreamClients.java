@@ -39,8 +39,7 @@ public final class StreamClients {
     private static final int PORT = 9543;
     private static final long INTERVAL_MILLIS = 1000;
 
-    private StreamClients() {
-    }
+    private StreamClients() {}
 
     public static void main(String[] args) throws Exception {
         String launcher = args[0];
@@ -49,10 +48,15 @@ public final class StreamClients {
         int readingCount = args.length > 3 ? Integer.parseInt(args[3]) : 500;
         int windowSeconds = args.length > 4 ? Integer.parseInt(args[4]) : 60;
         Path dir = Files.createTempDirectory("stream-clients");
-        Path config = Files.writeString(dir.resolve("daemon.yaml"), "interval_millis: " + INTERVAL_MILLIS
-                + "\ndry_run: true\napi:\n  port: " + PORT + "\nhistory:\n  path: " + dir.resolve("history") + "\n");
-        Process daemon = new ProcessBuilder(launcher, "run", "--config", config.toString(), "--scenario", scenario.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile()).start();
+        Path config = Files.writeString(
+                dir.resolve("daemon.yaml"),
+                "interval_millis: " + INTERVAL_MILLIS + "\ndry_run: true\napi:\n  port: " + PORT
+                        + "\nhistory:\n  path: " + dir.resolve("history") + "\n");
+        Process daemon = new ProcessBuilder(
+                        launcher, "run", "--config", config.toString(), "--scenario", scenario.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("daemon.log").toFile())
+                .start();
         List<Socket> stalled = new ArrayList<>();
         try {
             HttpClient http = HttpClient.newHttpClient();
@@ -67,8 +71,9 @@ public final class StreamClients {
                 Socket socket = new Socket();
                 socket.setReceiveBufferSize(4096);
                 socket.connect(new InetSocketAddress("127.0.0.1", PORT));
-                socket.getOutputStream().write(("GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII));
+                socket.getOutputStream()
+                        .write(("GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII));
                 stalled.add(socket);
             }
             try (Readers readers = new Readers(readingCount)) {
@@ -78,17 +83,40 @@ public final class StreamClients {
                 double rssFault = rssMib(daemon.pid());
                 long[] snapshots = readers.snapshotsPerClient();
                 long lost = readers.lostEvents();
-                System.out.printf(Locale.ROOT, "daemon: %s --scenario %s, sampling every %d ms, windows of %d s%n",
-                        launcher, scenario.getFileName(), INTERVAL_MILLIS, windowSeconds);
-                System.out.printf(Locale.ROOT, "reference, no stream clients: %.3f samples per interval (%.1f per minute), VmRSS %.1f -> %.1f MiB%n",
-                        reference, reference * 60_000 / INTERVAL_MILLIS, rssStart, rssReference);
-                System.out.printf(Locale.ROOT, "%d stalled + %d reading stream clients: %.3f samples per interval (%.1f per minute,"
-                        + " %.3fx the reference), VmRSS %.1f MiB%n", stalledCount, readingCount, faulted,
-                        faulted * 60_000 / INTERVAL_MILLIS, faulted / reference, rssFault);
-                System.out.printf(Locale.ROOT, "reading clients: snapshot events per client over the window min %d, median %d, max %d"
-                        + " (%d expected); lost events told to them %d; connections closed by the daemon %d%n",
-                        snapshots[0], snapshots[snapshots.length / 2], snapshots[snapshots.length - 1],
-                        windowSeconds * 1000 / INTERVAL_MILLIS, lost, readers.closed());
+                System.out.printf(
+                        Locale.ROOT,
+                        "daemon: %s --scenario %s, sampling every %d ms, windows of %d s%n",
+                        launcher,
+                        scenario.getFileName(),
+                        INTERVAL_MILLIS,
+                        windowSeconds);
+                System.out.printf(
+                        Locale.ROOT,
+                        "reference, no stream clients: %.3f samples per interval (%.1f per minute), VmRSS %.1f -> %.1f MiB%n",
+                        reference,
+                        reference * 60_000 / INTERVAL_MILLIS,
+                        rssStart,
+                        rssReference);
+                System.out.printf(
+                        Locale.ROOT,
+                        "%d stalled + %d reading stream clients: %.3f samples per interval (%.1f per minute,"
+                                + " %.3fx the reference), VmRSS %.1f MiB%n",
+                        stalledCount,
+                        readingCount,
+                        faulted,
+                        faulted * 60_000 / INTERVAL_MILLIS,
+                        faulted / reference,
+                        rssFault);
+                System.out.printf(
+                        Locale.ROOT,
+                        "reading clients: snapshot events per client over the window min %d, median %d, max %d"
+                                + " (%d expected); lost events told to them %d; connections closed by the daemon %d%n",
+                        snapshots[0],
+                        snapshots[snapshots.length / 2],
+                        snapshots[snapshots.length - 1],
+                        windowSeconds * 1000 / INTERVAL_MILLIS,
+                        lost,
+                        readers.closed());
             }
         } finally {
             for (Socket socket : stalled) {
@@ -102,8 +130,12 @@ public final class StreamClients {
     private static void awaitFirstSample(HttpClient http, URI base, Path dir) throws Exception {
         for (int i = 0; i < 600; i++) {
             try {
-                if (http.send(HttpRequest.newBuilder(base.resolve("/api/v1/snapshot")).build(), HttpResponse.BodyHandlers.ofString())
-                        .statusCode() == 200) {
+                if (http.send(
+                                        HttpRequest.newBuilder(base.resolve("/api/v1/snapshot"))
+                                                .build(),
+                                        HttpResponse.BodyHandlers.ofString())
+                                .statusCode()
+                        == 200) {
                     return;
                 }
             } catch (IOException e) {
@@ -111,7 +143,8 @@ public final class StreamClients {
             }
             Thread.sleep(100);
         }
-        throw new IllegalStateException("the daemon never served a snapshot: " + Files.readString(dir.resolve("daemon.log")));
+        throw new IllegalStateException(
+                "the daemon never served a snapshot: " + Files.readString(dir.resolve("daemon.log")));
     }
 
     /** Samples taken over the window per configured interval: 1.0 is every one. */
@@ -125,8 +158,12 @@ public final class StreamClients {
     }
 
     private static long samples(HttpClient http, URI base) throws Exception {
-        JsonNode status = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/status")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode status = Json.mapper()
+                .readTree(http.send(
+                                HttpRequest.newBuilder(base.resolve("/api/v1/status"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body());
         return status.get("samples").asLong();
     }
 
@@ -164,8 +201,9 @@ public final class StreamClients {
         Readers(int count) throws IOException {
             for (int i = 0; i < count; i++) {
                 SocketChannel channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", PORT));
-                channel.write(ByteBuffer.wrap(("GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
-                        .getBytes(StandardCharsets.US_ASCII)));
+                channel.write(ByteBuffer.wrap(
+                        ("GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n")
+                                .getBytes(StandardCharsets.US_ASCII)));
                 channel.configureBlocking(false);
                 Client client = new Client(channel);
                 channel.register(selector, SelectionKey.OP_READ, client);
@@ -232,7 +270,9 @@ public final class StreamClients {
         }
 
         long[] snapshotsPerClient() {
-            long[] counts = clients.stream().mapToLong(c -> c.snapshots - c.snapshotsAtMark).toArray();
+            long[] counts = clients.stream()
+                    .mapToLong(c -> c.snapshots - c.snapshotsAtMark)
+                    .toArray();
             Arrays.sort(counts);
             return counts;
         }

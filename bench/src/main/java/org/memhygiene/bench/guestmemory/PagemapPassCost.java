@@ -58,15 +58,21 @@ public final class PagemapPassCost {
     private static final int SAMPLES = 300;
     private static final int VMS = 50;
 
-    private PagemapPassCost() {
-    }
+    private PagemapPassCost() {}
 
     public static void main(String[] args) throws Exception {
         long bytes = (long) ((args.length > 0 ? Double.parseDouble(args[0]) : 4) * (1L << 30));
         int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 7;
         long pages = bytes / PAGE / 4 * 4;
-        System.out.printf(Locale.ROOT, "== guest-memory passes vs smaps_rollup: %d MiB (%d pages of %d bytes), %d rounds; %s; %s%n",
-                pages * PAGE >> 20, pages, PAGE, rounds, System.getProperty("java.vm.version"), kernel());
+        System.out.printf(
+                Locale.ROOT,
+                "== guest-memory passes vs smaps_rollup: %d MiB (%d pages of %d bytes), %d rounds; %s; %s%n",
+                pages * PAGE >> 20,
+                pages,
+                PAGE,
+                rounds,
+                System.getProperty("java.vm.version"),
+                kernel());
         try (GuestRamChild child = GuestRamChild.start()) {
             child.map(pages, false);
             long quarter = pages / 4;
@@ -94,9 +100,9 @@ public final class PagemapPassCost {
     }
 
     private static void everyMethod(String scenario, GuestRamChild child, long pages, int rounds) {
-        record Way(GuestMemoryMethod method, GuestMemory.Method expected) {
-        }
-        for (Way way : List.of(new Way(GuestMemoryMethod.PAGEMAP, GuestMemory.Method.PAGEMAP),
+        record Way(GuestMemoryMethod method, GuestMemory.Method expected) {}
+        for (Way way : List.of(
+                new Way(GuestMemoryMethod.PAGEMAP, GuestMemory.Method.PAGEMAP),
                 new Way(GuestMemoryMethod.AUTO, GuestMemory.Method.PAGEMAP_SCAN_KPAGEFLAGS),
                 new Way(GuestMemoryMethod.PAGEMAP_SCAN, GuestMemory.Method.PAGEMAP_SCAN))) {
             String label = scenario + ", " + way.expected().label();
@@ -105,7 +111,12 @@ public final class PagemapPassCost {
         }
     }
 
-    private static void measure(String scenario, GuestRamChild child, long pages, int rounds, GuestMemoryMethod method,
+    private static void measure(
+            String scenario,
+            GuestRamChild child,
+            long pages,
+            int rounds,
+            GuestMemoryMethod method,
             GuestMemory.Method expected) {
         List<Double> passCpu = new ArrayList<>();
         List<Double> passWall = new ArrayList<>();
@@ -113,8 +124,13 @@ public final class PagemapPassCost {
         List<Double> rollupWall = new ArrayList<>();
         GuestMemory last = null;
         List<GuestMemoryTarget> target = List.of(new GuestMemoryTarget("vm", child.pid(), pages * PAGE));
-        try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(PROC, THP, PAGE,
-                new PassBudget(PassBudget.MAX_PAGES_PER_SAMPLE, Duration.ofMinutes(1)), method, Clock.systemUTC())) {
+        try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(
+                PROC,
+                THP,
+                PAGE,
+                new PassBudget(PassBudget.MAX_PAGES_PER_SAMPLE, Duration.ofMinutes(1)),
+                method,
+                Clock.systemUTC())) {
             for (int round = 0; round <= rounds; round++) {
                 long cpu = THREADS.getCurrentThreadCpuTime();
                 long wall = System.nanoTime();
@@ -129,8 +145,17 @@ public final class PagemapPassCost {
                 if (last.method() != expected) {
                     throw new IllegalStateException("the pass fell back: " + last.methodDescription());
                 }
-                System.out.printf(Locale.ROOT, "  %s %d: pass %.1f ns/page CPU (%.1f wall), smaps_rollup %.2f ns/page CPU"
-                        + " (%.2f wall), Rss %d MiB%n", round == 0 ? "warm-up" : "round", round, pc, pw, rc, rw, rss >> 20);
+                System.out.printf(
+                        Locale.ROOT,
+                        "  %s %d: pass %.1f ns/page CPU (%.1f wall), smaps_rollup %.2f ns/page CPU"
+                                + " (%.2f wall), Rss %d MiB%n",
+                        round == 0 ? "warm-up" : "round",
+                        round,
+                        pc,
+                        pw,
+                        rc,
+                        rw,
+                        rss >> 20);
                 if (round > 0) {
                     passCpu.add(pc);
                     passWall.add(pw);
@@ -142,21 +167,36 @@ public final class PagemapPassCost {
         double pass = median(passCpu);
         double rollup = median(rollupCpu);
         System.out.printf(Locale.ROOT, "%s: %s%n", scenario, last.pages());
-        System.out.printf(Locale.ROOT, "%s: median CPU per page: pass %.1f ns (wall %.1f), smaps_rollup %.2f ns (wall %.2f);"
+        System.out.printf(
+                Locale.ROOT,
+                "%s: median CPU per page: pass %.1f ns (wall %.1f), smaps_rollup %.2f ns (wall %.2f);"
                         + " ratio %.1fx; a whole pass of %d MiB: %.1f ms CPU, smaps_rollup %.2f ms%n",
-                scenario, pass, median(passWall), rollup, median(rollupWall), pass / rollup, pages * PAGE >> 20,
-                pass * pages / 1e6, rollup * pages / 1e6);
+                scenario,
+                pass,
+                median(passWall),
+                rollup,
+                median(rollupWall),
+                pass / rollup,
+                pages * PAGE >> 20,
+                pass * pages / 1e6,
+                rollup * pages / 1e6);
         for (double millisPerSecond : new double[] {1, 2, 5}) {
             double pagesPerSecond = millisPerSecond * 1e6 / pass;
-            System.out.printf(Locale.ROOT, "  at %.0f ms of CPU per 1 s sample (%.1f %% of a core): %.0f pages/s;"
-                    + " a 4 GiB VM every %.0f s, 50 of them every %.0f min%n", millisPerSecond, millisPerSecond / 10,
-                    pagesPerSecond, (4L << 30) / PAGE / pagesPerSecond, 50 * ((4L << 30) / PAGE) / pagesPerSecond / 60);
+            System.out.printf(
+                    Locale.ROOT,
+                    "  at %.0f ms of CPU per 1 s sample (%.1f %% of a core): %.0f pages/s;"
+                            + " a 4 GiB VM every %.0f s, 50 of them every %.0f min%n",
+                    millisPerSecond,
+                    millisPerSecond / 10,
+                    pagesPerSecond,
+                    (4L << 30) / PAGE / pagesPerSecond,
+                    50 * ((4L << 30) / PAGE) / pagesPerSecond / 60);
         }
     }
 
     /** The default budget over 50 VMs: CPU per sample, pages per sample, and the samples a round takes. */
-    private static void sustained(String scenario, GuestRamChild child, long pages, GuestMemoryMethod method,
-            GuestMemory.Method expected) {
+    private static void sustained(
+            String scenario, GuestRamChild child, long pages, GuestMemoryMethod method, GuestMemory.Method expected) {
         List<GuestMemoryTarget> targets = new ArrayList<>();
         for (int vm = 0; vm < VMS; vm++) {
             targets.add(new GuestMemoryTarget("vm" + vm, child.pid(), pages * PAGE));
@@ -176,7 +216,8 @@ public final class PagemapPassCost {
                     if (e.getValue() != previous.get(e.getKey())) {
                         passes++;
                         if (e.getValue().method() != expected) {
-                            throw new IllegalStateException("the pass fell back: " + e.getValue().methodDescription());
+                            throw new IllegalStateException(
+                                    "the pass fell back: " + e.getValue().methodDescription());
                         }
                     }
                 }
@@ -186,14 +227,28 @@ public final class PagemapPassCost {
                 partial += monitor.progress(target.vmName()).getAsDouble();
             }
         }
-        double mean = cpuMillis.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double mean =
+                cpuMillis.stream().mapToDouble(Double::doubleValue).average().orElseThrow();
         double max = cpuMillis.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
         double pagesPerSample = (passes + partial) * pages / SAMPLES;
-        System.out.printf(Locale.ROOT, "%s, default budget (%d pages, %d ms a sample), %d VMs of %d MiB: %d passes in %d samples;"
+        System.out.printf(
+                Locale.ROOT,
+                "%s, default budget (%d pages, %d ms a sample), %d VMs of %d MiB: %d passes in %d samples;"
                         + " CPU per sample mean %.2f ms (max %.2f), %.3f %% of a core at 1 sample/s; about %.0f pages a sample,"
                         + " a round over all %d VMs every %.0f samples%n",
-                scenario, budget.pagesPerSample(), budget.maxPerSample().toMillis(), VMS, pages * PAGE >> 20, passes, SAMPLES,
-                mean, max, mean / 10, pagesPerSample, VMS, VMS * pages / Math.max(1, pagesPerSample));
+                scenario,
+                budget.pagesPerSample(),
+                budget.maxPerSample().toMillis(),
+                VMS,
+                pages * PAGE >> 20,
+                passes,
+                SAMPLES,
+                mean,
+                max,
+                mean / 10,
+                pagesPerSample,
+                VMS,
+                VMS * pages / Math.max(1, pagesPerSample));
     }
 
     /** Merges the identical and the zeroed quarter with the real KSM, then puts the knobs back. */
@@ -203,8 +258,11 @@ public final class PagemapPassCost {
         }
         try (FastKsm ksm = FastKsm.start(20_000)) {
             ProcessKsmStat merged = ksm.waitForMerging(child.pid(), quarter, quarter, 30);
-            System.out.printf(Locale.ROOT, "KSM merged %d pages and zero-mapped %d%n",
-                    merged.mergingPages().getAsLong(), merged.zeroPages().getAsLong());
+            System.out.printf(
+                    Locale.ROOT,
+                    "KSM merged %d pages and zero-mapped %d%n",
+                    merged.mergingPages().getAsLong(),
+                    merged.zeroPages().getAsLong());
         }
     }
 
@@ -214,6 +272,7 @@ public final class PagemapPassCost {
     }
 
     private static String kernel() throws Exception {
-        return "Linux " + Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
+        return "Linux "
+                + Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
     }
 }

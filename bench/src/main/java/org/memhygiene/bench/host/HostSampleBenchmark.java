@@ -17,19 +17,19 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.controller.agentlink.AgentLinks;
-import org.memhygiene.core.agent.AgentStatus;
-import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.controller.host.HostProc;
 import org.memhygiene.controller.host.HostSampler;
 import org.memhygiene.controller.host.TestDriverHost;
-import org.memhygiene.core.ksm.KsmSysfs;
-import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.controller.libvirt.DomainInventory;
 import org.memhygiene.controller.libvirt.DomainKsmReader;
-import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.controller.libvirt.DomainXmlParser;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.controller.libvirt.QemuProcessLocator;
+import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.host.DomainSample;
+import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.ksm.KsmSysfs;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.linux.LinuxThread;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -81,8 +81,14 @@ public class HostSampleBenchmark {
             String name = "vm" + i;
             Path socket = dir.resolve(name + ".sock");
             agents.add(TestAgent.serve(UnixDomainSocketAddress.of(socket), 1000, "bench", scheduler));
-            Process qemu = new ProcessBuilder("sh", "-c", "sleep 3600; :", "qemu-system-x86_64", "-name",
-                    "guest=" + name + ",debug-threads=on").start();
+            Process qemu = new ProcessBuilder(
+                            "sh",
+                            "-c",
+                            "sleep 3600; :",
+                            "qemu-system-x86_64",
+                            "-name",
+                            "guest=" + name + ",debug-threads=on")
+                    .start();
             qemus.add(qemu);
             Files.writeString(pids.resolve(name + ".pid"), Long.toString(qemu.pid()));
             host.domain(name, true, Optional.of(socket), false);
@@ -92,14 +98,24 @@ public class HostSampleBenchmark {
         libvirt = new LibvirtHost(uri);
         links = new AgentLinks(Duration.ofSeconds(2), Duration.ZERO, 64, Clock.systemUTC());
         inventory = new DomainInventory(libvirt, new DomainXmlParser());
-        sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)),
-                    Optional.of(new HostProc(ProcessKsmReader.DEFAULT_ROOT, LinuxThread.clockTicksPerSecond())), inventory,
-                Optional.of(new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
-                        new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))), links, uri, page, Clock.systemUTC());
+        sampler = new HostSampler(
+                Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)),
+                Optional.of(new HostProc(ProcessKsmReader.DEFAULT_ROOT, LinuxThread.clockTicksPerSecond())),
+                inventory,
+                Optional.of(new DomainKsmReader(
+                        new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
+                        new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))),
+                links,
+                uri,
+                page,
+                Clock.systemUTC());
         HostSnapshot first = sampler.sample();
-        long ok = first.vms().stream().filter(vm -> vm.agent().status() == AgentStatus.OK && vm.ksm().isPresent()).count();
+        long ok = first.vms().stream()
+                .filter(vm -> vm.agent().status() == AgentStatus.OK && vm.ksm().isPresent())
+                .count();
         if (ok != DOMAINS) {
-            throw new IllegalStateException("only " + ok + " of " + DOMAINS + " domains have an agent and ksm_stat: " + first);
+            throw new IllegalStateException(
+                    "only " + ok + " of " + DOMAINS + " domains have an agent and ksm_stat: " + first);
         }
     }
 

@@ -44,7 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"})
 public class PostureScoreBenchmark {
     private HostSnapshot snapshot;
     private PostureScorer scorer;
@@ -58,16 +60,36 @@ public class PostureScoreBenchmark {
             driver.domain("vm" + i, true, Optional.empty(), i % 2 == 1);
         }
         HostSnapshot sampled;
-        try (LinuxHost host = LinuxHost.of(driver.write(dir.resolve("host.xml")), Duration.ofSeconds(1), Duration.ZERO)) {
+        try (LinuxHost host =
+                LinuxHost.of(driver.write(dir.resolve("host.xml")), Duration.ofSeconds(1), Duration.ZERO)) {
             sampled = host.snapshot();
             scorer = PostureScorer.of(host);
         }
         List<Finding> guest = PostureProbe.ofThisMachine().probe();
-        List<VmSnapshot> vms = sampled.vms().stream().map(vm -> new VmSnapshot(vm.domain(), vm.config(), vm.ksm(),
-                new AgentSample(sampled.sampledAt(), AgentStatus.OK, "", Optional.empty(), Optional.empty(), guest, List.of())))
+        List<VmSnapshot> vms = sampled.vms().stream()
+                .map(vm -> new VmSnapshot(
+                        vm.domain(),
+                        vm.config(),
+                        vm.ksm(),
+                        new AgentSample(
+                                sampled.sampledAt(),
+                                AgentStatus.OK,
+                                "",
+                                Optional.empty(),
+                                Optional.empty(),
+                                guest,
+                                List.of())))
                 .toList();
-        snapshot = new HostSnapshot(sampled.sampledAt(), sampled.uri(), sampled.pageSizeBytes(), sampled.ksm(), sampled.memory(),
-                sampled.ksmdCpuMillis(), vms, sampled.took(), sampled.sources());
+        snapshot = new HostSnapshot(
+                sampled.sampledAt(),
+                sampled.uri(),
+                sampled.pageSizeBytes(),
+                sampled.ksm(),
+                sampled.memory(),
+                sampled.ksmdCpuMillis(),
+                vms,
+                sampled.took(),
+                sampled.sources());
         if (scorer.score(snapshot).vms().size() != HostSampleBenchmark.DOMAINS) {
             throw new IllegalStateException("not every domain was scored");
         }
@@ -77,8 +99,16 @@ public class PostureScoreBenchmark {
     public HostPosture scoreOneSample() {
         seconds++;
         HostSnapshot s = snapshot;
-        return scorer.score(new HostSnapshot(s.sampledAt().plusSeconds(seconds), s.uri(), s.pageSizeBytes(), s.ksm(), s.memory(),
-                s.ksmdCpuMillis(), s.vms(), s.took(), s.sources()));
+        return scorer.score(new HostSnapshot(
+                s.sampledAt().plusSeconds(seconds),
+                s.uri(),
+                s.pageSizeBytes(),
+                s.ksm(),
+                s.memory(),
+                s.ksmdCpuMillis(),
+                s.vms(),
+                s.took(),
+                s.sources()));
     }
 
     @Benchmark

@@ -2,7 +2,6 @@ package org.memhygiene.bench.scrub;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -30,8 +29,7 @@ import org.memhygiene.core.agent.ScrubReport;
 public final class ScrubThroughput {
     private static final double GIB = 1024.0 * 1024 * 1024;
 
-    private ScrubThroughput() {
-    }
+    private ScrubThroughput() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length >= 2 && args[0].equals("throughput")) {
@@ -49,8 +47,8 @@ public final class ScrubThroughput {
     }
 
     private static Scrubber scrubber(ScrubConfig.FaultMethod method) {
-        return new Scrubber(ScrubConfig.defaults().withMaxRate(0).withFaultMethod(method), Path.of("/proc"),
-                Clock.systemUTC());
+        return new Scrubber(
+                ScrubConfig.defaults().withMaxRate(0).withFaultMethod(method), Path.of("/proc"), Clock.systemUTC());
     }
 
     private static void throughput(Path reference, long bytes, int rounds) throws Exception {
@@ -74,8 +72,14 @@ public final class ScrubThroughput {
                 populateGibPerSecond = java(populate, bytes);
                 cGibPerSecond = reference(reference, bytes);
             }
-            System.out.printf(Locale.ROOT, "round %d%s: C %.2f GiB/s, Java populate-write %.2f GiB/s, Java touch-each-page %.2f GiB/s%n",
-                    round, round == 0 ? " (warm-up)" : "", cGibPerSecond, populateGibPerSecond, touchGibPerSecond);
+            System.out.printf(
+                    Locale.ROOT,
+                    "round %d%s: C %.2f GiB/s, Java populate-write %.2f GiB/s, Java touch-each-page %.2f GiB/s%n",
+                    round,
+                    round == 0 ? " (warm-up)" : "",
+                    cGibPerSecond,
+                    populateGibPerSecond,
+                    touchGibPerSecond);
             if (round > 0) {
                 c.add(cGibPerSecond);
                 javaPopulate.add(populateGibPerSecond);
@@ -83,14 +87,22 @@ public final class ScrubThroughput {
             }
         }
         double cMedian = median(c);
-        System.out.printf(Locale.ROOT, "median: C reference %.2f GiB/s, Java populate-write %.2f GiB/s (%.2fx), "
+        System.out.printf(
+                Locale.ROOT,
+                "median: C reference %.2f GiB/s, Java populate-write %.2f GiB/s (%.2fx), "
                         + "Java touch-each-page %.2f GiB/s (%.2fx)%n",
-                cMedian, median(javaPopulate), median(javaPopulate) / cMedian, median(javaTouch), median(javaTouch) / cMedian);
+                cMedian,
+                median(javaPopulate),
+                median(javaPopulate) / cMedian,
+                median(javaTouch),
+                median(javaTouch) / cMedian);
     }
 
     /** One pass of the C reference in a fresh process; its own clock covers mmap to munmap. */
     private static double reference(Path binary, long bytes) throws IOException, InterruptedException {
-        Process process = new ProcessBuilder(binary.toString(), Long.toString(bytes)).redirectErrorStream(true).start();
+        Process process = new ProcessBuilder(binary.toString(), Long.toString(bytes))
+                .redirectErrorStream(true)
+                .start();
         String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
         if (process.waitFor() != 0 || !output.startsWith("bytes=")) {
             throw new IllegalStateException(binary + " failed: " + output);

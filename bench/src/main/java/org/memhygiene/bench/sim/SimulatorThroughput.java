@@ -1,5 +1,6 @@
 package org.memhygiene.bench.sim;
 
+import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.DataOutputStream;
 import java.io.InputStreamReader;
@@ -54,8 +55,7 @@ import org.memhygiene.simulator.scenario.ScenarioParser;
  * ksmd figure it prints the ratio. Not JMH: a run is seconds to a minute of one deterministic loop.
  */
 public final class SimulatorThroughput {
-    private SimulatorThroughput() {
-    }
+    private SimulatorThroughput() {}
 
     public static void main(String[] args) throws Exception {
         if (args.length >= 3 && args[0].equals("ksmd")) {
@@ -65,15 +65,16 @@ public final class SimulatorThroughput {
         } else if (args.length >= 2 && args[0].equals("sim")) {
             sim(ScenarioParser.load(Path.of(args[1])), args.length > 2 ? Double.parseDouble(args[2]) : 0);
         } else {
-            System.err.println("usage: SimulatorThroughput ksmd SCENARIO.yaml SECONDS | sim SCENARIO.yaml [KSMD_PAGES_PER_CPU_SECOND]"
-                    + " | engines SCENARIO.yaml");
+            System.err.println(
+                    "usage: SimulatorThroughput ksmd SCENARIO.yaml SECONDS | sim SCENARIO.yaml [KSMD_PAGES_PER_CPU_SECOND]"
+                            + " | engines SCENARIO.yaml");
             System.exit(2);
         }
     }
 
     /** One engine's run: wall and CPU seconds, and what it showed at every sample. */
-    private record EngineRun(ScanEngine engine, double wallSeconds, double cpuSeconds, long pageVisits, List<String> samples) {
-    }
+    private record EngineRun(
+            ScanEngine engine, double wallSeconds, double cpuSeconds, long pageVisits, List<String> samples) {}
 
     private static EngineRun timed(Scenario s, ScanEngine engine) {
         System.gc();
@@ -84,12 +85,22 @@ public final class SimulatorThroughput {
         for (Duration t = Duration.ZERO; t.compareTo(s.duration()) < 0; t = t.plus(s.sampleInterval())) {
             sim.advance(s.sampleInterval());
             samples.add(sim.elapsed() + " " + sim.ksmStats() + " resident " + sim.residentPages() + " stale "
-                    + sim.staleSecretPageSeconds() + " cross-vm " + sim.model().stable.crossVmPages());
-            System.out.printf(Locale.ROOT, "  %s %s: %.1f s wall, full scans %d%n", engine.label(), sim.elapsed(),
-                    (System.nanoTime() - w0) / 1e9, sim.ksmd().fullScans());
+                    + sim.staleSecretPageSeconds() + " cross-vm "
+                    + sim.model().stable.crossVmPages());
+            System.out.printf(
+                    Locale.ROOT,
+                    "  %s %s: %.1f s wall, full scans %d%n",
+                    engine.label(),
+                    sim.elapsed(),
+                    (System.nanoTime() - w0) / 1e9,
+                    sim.ksmd().fullScans());
         }
-        return new EngineRun(engine, (System.nanoTime() - w0) / 1e9,
-                (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1e9, sim.pageVisits(), samples);
+        return new EngineRun(
+                engine,
+                (System.nanoTime() - w0) / 1e9,
+                (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1e9,
+                sim.pageVisits(),
+                samples);
     }
 
     private static void engines(Scenario s) {
@@ -102,14 +113,27 @@ public final class SimulatorThroughput {
             }
         }
         for (EngineRun r : List.of(skipping, reference)) {
-            System.out.printf(Locale.ROOT, "%s: %s of %s (%,d page visits) in %.1f s wall, %.1f s CPU of this thread%n",
-                    r.engine().label(), s.duration(), s.name(), r.pageVisits(), r.wallSeconds(), r.cpuSeconds());
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s: %s of %s (%,d page visits) in %.1f s wall, %.1f s CPU of this thread%n",
+                    r.engine().label(),
+                    s.duration(),
+                    s.name(),
+                    r.pageVisits(),
+                    r.wallSeconds(),
+                    r.cpuSeconds());
         }
-        System.out.printf(Locale.ROOT, "page-by-page / skip-settled: %.1fx wall, %.1fx CPU; %d samples %s%n",
-                reference.wallSeconds() / skipping.wallSeconds(), reference.cpuSeconds() / skipping.cpuSeconds(),
-                reference.samples().size(), differ < 0 ? "identical (every KSM counter, resident pages, exposure)"
-                        : "DIFFER from sample " + differ + ":\n  page-by-page " + reference.samples().get(differ)
-                        + "\n  skip-settled " + skipping.samples().get(differ));
+        System.out.printf(
+                Locale.ROOT,
+                "page-by-page / skip-settled: %.1fx wall, %.1fx CPU; %d samples %s%n",
+                reference.wallSeconds() / skipping.wallSeconds(),
+                reference.cpuSeconds() / skipping.cpuSeconds(),
+                reference.samples().size(),
+                differ < 0
+                        ? "identical (every KSM counter, resident pages, exposure)"
+                        : "DIFFER from sample " + differ + ":\n  page-by-page "
+                                + reference.samples().get(differ) + "\n  skip-settled "
+                                + skipping.samples().get(differ));
         if (differ >= 0) {
             System.exit(1);
         }
@@ -124,11 +148,24 @@ public final class SimulatorThroughput {
         System.gc();
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
         long max = Runtime.getRuntime().maxMemory();
-        System.out.printf(Locale.ROOT, "one simulated hour: %d guests, %,d pages, %s: %.1f s wall; %,d page visits,"
-                        + " %,d scanned, %d full scans%n", s.guests().size(), pages, s.name(), hourSeconds,
-                sim.pageVisits(), sim.ksmd().pagesScanned(), sim.ksmd().fullScans());
-        System.out.printf(Locale.ROOT, "heap after GC: %,d bytes = %.2f bytes per simulated page (max heap -Xmx %,d = %.2f per page)%n",
-                heap, (double) heap / pages, max, (double) max / pages);
+        System.out.printf(
+                Locale.ROOT,
+                "one simulated hour: %d guests, %,d pages, %s: %.1f s wall; %,d page visits,"
+                        + " %,d scanned, %d full scans%n",
+                s.guests().size(),
+                pages,
+                s.name(),
+                hourSeconds,
+                sim.pageVisits(),
+                sim.ksmd().pagesScanned(),
+                sim.ksmd().fullScans());
+        System.out.printf(
+                Locale.ROOT,
+                "heap after GC: %,d bytes = %.2f bytes per simulated page (max heap -Xmx %,d = %.2f per page)%n",
+                heap,
+                (double) heap / pages,
+                max,
+                (double) max / pages);
 
         sim.applyKsm(KsmSettings.parse(List.of("pages_to_scan=100000", "sleep_millisecs=20")));
         sim.advance(Duration.ofSeconds(30)); // warm-up at the new rate
@@ -143,11 +180,23 @@ public final class SimulatorThroughput {
         double cpu = (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - threadCpu0) / 1e9;
         long visits = sim.pageVisits() - visits0;
         long scanned = sim.ksmd().pagesScanned() - scanned0;
-        System.out.printf(Locale.ROOT, "fast scan: %,d page visits (%,d scanned) in %.2f s wall, %.2f s CPU of this thread:"
-                + " %.1f M visits/s, %.1f M scanned/s%n", visits, scanned, wall, cpu, visits / cpu / 1e6, scanned / cpu / 1e6);
+        System.out.printf(
+                Locale.ROOT,
+                "fast scan: %,d page visits (%,d scanned) in %.2f s wall, %.2f s CPU of this thread:"
+                        + " %.1f M visits/s, %.1f M scanned/s%n",
+                visits,
+                scanned,
+                wall,
+                cpu,
+                visits / cpu / 1e6,
+                scanned / cpu / 1e6);
         if (ksmdPagesPerCpuSecond > 0) {
-            System.out.printf(Locale.ROOT, "ratio to the real ksmd (%.0f pages per CPU second): visits %.1fx, scanned %.1fx%n",
-                    ksmdPagesPerCpuSecond, visits / cpu / ksmdPagesPerCpuSecond, scanned / cpu / ksmdPagesPerCpuSecond);
+            System.out.printf(
+                    Locale.ROOT,
+                    "ratio to the real ksmd (%.0f pages per CPU second): visits %.1fx, scanned %.1fx%n",
+                    ksmdPagesPerCpuSecond,
+                    visits / cpu / ksmdPagesPerCpuSecond,
+                    scanned / cpu / ksmdPagesPerCpuSecond);
         }
     }
 
@@ -159,15 +208,16 @@ public final class SimulatorThroughput {
         }
         List<String> busy = FidelityHarness.mergeableProcesses();
         if (!busy.isEmpty()) {
-            System.err.println("ksmd: other processes use KSM (" + String.join(", ", busy) + "); run it when they are gone");
+            System.err.println(
+                    "ksmd: other processes use KSM (" + String.join(", ", busy) + "); run it when they are gone");
             System.exit(1);
         }
         KsmSysfs ksm = new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), LinuxMemory.pageSizeBytes());
-        KsmSettings flatOut = KsmSettings.parse(List.of("smart_scan=0", "use_zero_pages=1", "pages_to_scan=5000",
-                "sleep_millisecs=0", "run=1"));
+        KsmSettings flatOut = KsmSettings.parse(
+                List.of("smart_scan=0", "use_zero_pages=1", "pages_to_scan=5000", "sleep_millisecs=0", "run=1"));
         // run=2 before the knobs go back: what the run merged is unmerged, also on a failure or a signal.
-        KsmRestorePoint restorePoint = KsmRestorePoint.of(ksm, flatOut.inWriteOrder().stream().map(Map.Entry::getKey).toList(),
-                true);
+        KsmRestorePoint restorePoint = KsmRestorePoint.of(
+                ksm, flatOut.inWriteOrder().stream().map(Map.Entry::getKey).toList(), true);
         Thread hook = restorePoint.restoreOnShutdown();
         Simulation shadow = new Simulation(s);
         shadow.advanceTo(1);
@@ -178,17 +228,29 @@ public final class SimulatorThroughput {
             ksm.apply(KsmSettings.parse(List.of("run=2")));
             for (Guest g : m.guests) {
                 Path file = dir.resolve(g.name());
-                try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
+                try (DataOutputStream out =
+                        new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
                     for (int i = 0; i < g.pages; i++) {
                         int p = g.base + i;
                         out.writeInt(m.has(p, PageFlags.PRESENT) ? m.content[p] : FidelityChild.ABSENT);
                     }
                 }
-                Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx32m", "-cp", System.getProperty("java.class.path"), FidelityChild.class.getName(),
-                        Integer.toString(g.pages), "12345", file.toString()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                Process child = new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "java")
+                                        .toString(),
+                                "-Xmx32m",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                FidelityChild.class.getName(),
+                                Integer.toString(g.pages),
+                                "12345",
+                                file.toString())
+                        .redirectError(ProcessBuilder.Redirect.INHERIT)
+                        .start();
                 children.add(child);
-                String line = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII)).readLine();
+                String line = new BufferedReader(
+                                new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII))
+                        .readLine();
                 if (!"ready".equals(line)) {
                     throw new IllegalStateException("child for " + g.name() + " said " + line);
                 }
@@ -206,8 +268,15 @@ public final class SimulatorThroughput {
             double cpu = (ksmd.cpuMillis().orElseThrow() - cpu0) / 1e3;
             long pages = ksm.read().pagesScanned().orElseThrow() - pages0;
             double wall = (System.nanoTime() - w0) / 1e9;
-            System.out.printf(Locale.ROOT, "ksmd: %,d pages scanned in %.1f s wall, %.2f s ksmd CPU (%.0f %% of a core) over"
-                            + " %,d mergeable pages%n", pages, wall, cpu, 100 * cpu / wall, m.pageCount);
+            System.out.printf(
+                    Locale.ROOT,
+                    "ksmd: %,d pages scanned in %.1f s wall, %.2f s ksmd CPU (%.0f %% of a core) over"
+                            + " %,d mergeable pages%n",
+                    pages,
+                    wall,
+                    cpu,
+                    100 * cpu / wall,
+                    m.pageCount);
             System.out.printf(Locale.ROOT, "ksmd_pages_per_cpu_second %.0f%n", pages / cpu);
             System.out.printf(Locale.ROOT, "ksmd_ns_per_page %.0f%n", cpu * 1e9 / pages);
         } finally {

@@ -19,11 +19,16 @@ import org.memhygiene.simulator.scenario.ScenarioParser;
  * zeroes was never backed on the host), with smart_scan left on and with the reclaim boost's smart_scan=0
  * from the scrub on (its raised rate changes the time, not the full scans).
  */
-record AgedScrubPrediction(long agedFullScans, long freedBytes, long zeroedBytes, OptionalLong fullScansWithSmartScan,
+record AgedScrubPrediction(
+        long agedFullScans,
+        long freedBytes,
+        long zeroedBytes,
+        OptionalLong fullScansWithSmartScan,
         OptionalLong fullScansWithBoost) {
     static final Path SCENARIO = Path.of("docs/scenarios/aged-scrub.yaml");
     /** When the scenario's guests have freed their data (its allocate event: at 5 s, held 25 s). */
     private static final Duration FREED_AT = Duration.ofSeconds(31);
+
     private static final Duration STEP = Duration.ofSeconds(1);
     /** Full scans after the scrub that a prediction watches at most. */
     static final long MAX_FULL_SCANS = 30;
@@ -31,18 +36,26 @@ record AgedScrubPrediction(long agedFullScans, long freedBytes, long zeroedBytes
     static AgedScrubPrediction of(Path repo) {
         Outcome withSmartScan = run(repo.resolve(SCENARIO), false);
         Outcome boosted = run(repo.resolve(SCENARIO), true);
-        return new AgedScrubPrediction(boosted.agedFullScans, boosted.freedBytes, boosted.zeroedBytes, withSmartScan.fullScans,
+        return new AgedScrubPrediction(
+                boosted.agedFullScans,
+                boosted.freedBytes,
+                boosted.zeroedBytes,
+                withSmartScan.fullScans,
                 boosted.fullScans);
     }
 
-    private record Outcome(long agedFullScans, long freedBytes, long zeroedBytes, OptionalLong fullScans) {
-    }
+    private record Outcome(long agedFullScans, long freedBytes, long zeroedBytes, OptionalLong fullScans) {}
 
     private static Outcome run(Path scenario, boolean boost) {
         Scenario parsed = ScenarioParser.load(scenario);
         // What the guests allocated and freed: each allocate event's bytes in every guest it names (all by default).
-        long freed = parsed.events().stream().filter(e -> e.action() == EventSpec.Action.ALLOCATE)
-                .mapToLong(e -> e.bytes() * (e.guests().isEmpty() ? parsed.guests().size() : e.guests().size())).sum();
+        long freed = parsed.events().stream()
+                .filter(e -> e.action() == EventSpec.Action.ALLOCATE)
+                .mapToLong(e -> e.bytes()
+                        * (e.guests().isEmpty()
+                                ? parsed.guests().size()
+                                : e.guests().size()))
+                .sum();
         Simulation sim = new Simulation(parsed);
         sim.advance(FREED_AT);
         long freedAt = fullScans(sim);

@@ -13,13 +13,21 @@ import org.junit.jupiter.api.Test;
 class AgedScrubPredictionTest {
     @Test
     void theBoostBringsAgedZeroedMemoryBackInThreeFullScansAndSmartScanWouldTakeLonger() {
-        AgedScrubPrediction p = AgedScrubPrediction.of(Path.of("..").toAbsolutePath().normalize());
+        AgedScrubPrediction p =
+                AgedScrubPrediction.of(Path.of("..").toAbsolutePath().normalize());
         System.out.println("aged-scrub prediction: " + p);
         assertTrue(p.agedFullScans() >= NoScrubPhase.AGED_FULL_SCANS, p.toString());
-        assertTrue(p.freedBytes() == 2 * (270L << 20) && p.zeroedBytes() >= p.freedBytes(), "the scrub zeroes at least the freed data: " + p);
-        assertTrue(p.fullScansWithBoost().isPresent() && p.fullScansWithBoost().getAsLong() <= AgentScrubPhase.BOOSTED_FULL_SCANS,
+        assertTrue(
+                p.freedBytes() == 2 * (270L << 20) && p.zeroedBytes() >= p.freedBytes(),
+                "the scrub zeroes at least the freed data: " + p);
+        assertTrue(
+                p.fullScansWithBoost().isPresent()
+                        && p.fullScansWithBoost().getAsLong() <= AgentScrubPhase.BOOSTED_FULL_SCANS,
                 p.toString());
-        assertTrue(p.fullScansWithSmartScan().isEmpty()
-                || p.fullScansWithSmartScan().getAsLong() > p.fullScansWithBoost().getAsLong() + 3, p.toString());
+        assertTrue(
+                p.fullScansWithSmartScan().isEmpty()
+                        || p.fullScansWithSmartScan().getAsLong()
+                                > p.fullScansWithBoost().getAsLong() + 3,
+                p.toString());
     }
 }

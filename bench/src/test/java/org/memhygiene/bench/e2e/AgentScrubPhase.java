@@ -3,15 +3,15 @@ package org.memhygiene.bench.e2e;
 import static org.memhygiene.bench.e2e.RealVmFixture.log;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.time.Duration;
-import java.util.Optional;
-import java.time.Instant;
-import java.nio.file.Path;
 import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
@@ -68,36 +68,52 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
         long page = after.path("page_size_bytes").asLong();
         long accounted = 0;
         for (String state : List.of("zero", "huge_zero", "swapped", "not_present")) {
-            accounted += (after.path("pages").path(state).asLong() - before.path("pages").path(state).asLong()) * page;
+            accounted += (after.path("pages").path(state).asLong()
+                            - before.path("pages").path(state).asLong())
+                    * page;
         }
-        long reclaimedGrew = after.path("reclaimed_bytes").asLong() - before.path("reclaimed_bytes").asLong();
+        long reclaimedGrew = after.path("reclaimed_bytes").asLong()
+                - before.path("reclaimed_bytes").asLong();
         long neverCost = reclaimedGrew - accounted;
-        return Check.of(Math.abs(accounted - rssDropBytes) <= CONTROLLER_TOLERANCE * Math.abs(rssDropBytes),
+        return Check.of(
+                Math.abs(accounted - rssDropBytes) <= CONTROLLER_TOLERANCE * Math.abs(rssDropBytes),
                 "%s: the controller's page states (%s) account for %s of guest RAM leaving QEMU's RSS over the scrub;"
                         + " /proc/%d/status: VmRSS fell by %s: %.1f %% apart (within %.0f %%). Its reclaimed memory grew by %s"
                         + " (%s → %s): %s of it never cost the host before the scrub (never touched or huge-zero-mapped)",
-                g.name, after.path("method_label").asText(), Mib.format(accounted), g.pid(), Mib.format(rssDropBytes),
+                g.name,
+                after.path("method_label").asText(),
+                Mib.format(accounted),
+                g.pid(),
+                Mib.format(rssDropBytes),
                 rssDropBytes == 0 ? 0 : 100.0 * Math.abs(accounted - rssDropBytes) / Math.abs(rssDropBytes),
-                CONTROLLER_TOLERANCE * 100, Mib.format(reclaimedGrew), Mib.format(before.path("reclaimed_bytes").asLong()),
-                Mib.format(after.path("reclaimed_bytes").asLong()), Mib.format(neverCost));
+                CONTROLLER_TOLERANCE * 100,
+                Mib.format(reclaimedGrew),
+                Mib.format(before.path("reclaimed_bytes").asLong()),
+                Mib.format(after.path("reclaimed_bytes").asLong()),
+                Mib.format(neverCost));
     }
 
     /** A decision that wrote smart_scan=0, whichever way the decision document spells its knobs. */
     private static final Pattern SMART_SCAN_OFF = Pattern.compile("smart_scan\"?\\s*[=:]\\s*\"?0\\b");
 
     /** One guest's QEMU process before and after: {@code zeroed} says by whom and how much. */
-    record MechanismRow(String guest, String zeroed, HostMeters.ProcessSample before, HostMeters.ProcessSample after) {
-    }
+    record MechanismRow(String guest, String zeroed, HostMeters.ProcessSample before, HostMeters.ProcessSample after) {}
 
     /**
      * The phase's figures; {@code start}, {@code end} and {@code smartScan}: the host over the scrub's window;
      * {@code boostDecisions}: the daemon's reclaim-boost decisions, as it recorded them; {@code prediction}:
      * the simulator's for the same phase.
      */
-    record Result(List<HeadlineRow> headline, List<Check> checks, List<MechanismRow> mechanism, HostMeters.HostSample start,
-            HostMeters.HostSample end, long smartScan, List<String> boostDecisions, AgedScrubPrediction prediction)
-            implements PhaseResult {
-    }
+    record Result(
+            List<HeadlineRow> headline,
+            List<Check> checks,
+            List<MechanismRow> mechanism,
+            HostMeters.HostSample start,
+            HostMeters.HostSample end,
+            long smartScan,
+            List<String> boostDecisions,
+            AgedScrubPrediction prediction)
+            implements PhaseResult {}
 
     private final RealVmFixture fixture;
     private final DenseGuests guests;
@@ -117,7 +133,8 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
         Map<String, Long> filledRss = noScrub.filledRss();
         long smartScanBefore = HostMeters.ksm("smart_scan");
         Path dir = Files.createTempDirectory("memhygiene-e2e-scrub");
-        try (ControllerDaemon daemon = ControllerDaemon.start(fixture, dir, "memhygiene-run", POLICY, Optional.empty())) {
+        try (ControllerDaemon daemon =
+                ControllerDaemon.start(fixture, dir, "memhygiene-run", POLICY, Optional.empty())) {
             daemon.awaitAgents(names);
             Map<String, JsonNode> controllerBefore = daemon.guestMemory(names, Instant.EPOCH);
             Map<String, Long> cpuBeforeScrub = Fleet.cpu(scrubbed);
@@ -136,51 +153,101 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
             });
             Map<String, Long> cpuAfterScrub = Fleet.cpu(scrubbed);
             for (var e : scrubs.entrySet()) {
-                log("%s: scrub %s, zeroed %s in %d ms", e.getKey(), e.getValue().path("outcome").asText(),
-                        Mib.format(e.getValue().path("bytes_zeroed").asLong()), e.getValue().path("duration_millis").asLong());
+                log(
+                        "%s: scrub %s, zeroed %s in %d ms",
+                        e.getKey(),
+                        e.getValue().path("outcome").asText(),
+                        Mib.format(e.getValue().path("bytes_zeroed").asLong()),
+                        e.getValue().path("duration_millis").asLong());
             }
-            Watch.Outcome watch = Watch.run(fixture.meters(), Watch.subjects(scrubbed, filledRss, freed), Watch.RECLAIM_TARGET,
-                    SCRUB_MAX_FULL_SCANS, Duration.ofSeconds(900), 1);
+            Watch.Outcome watch = Watch.run(
+                    fixture.meters(),
+                    Watch.subjects(scrubbed, filledRss, freed),
+                    Watch.RECLAIM_TARGET,
+                    SCRUB_MAX_FULL_SCANS,
+                    Duration.ofSeconds(900),
+                    1);
             Instant watchEnd = Instant.now();
             long smartScanDuringWatch = HostMeters.ksm("smart_scan");
             List<Check> checks = new ArrayList<>();
             for (Guest g : scrubbed) {
-                long reclaimed = filledRss.get(g.name) - watch.last().get(g.name).rssBytes();
+                long reclaimed =
+                        filledRss.get(g.name) - watch.last().get(g.name).rssBytes();
                 Watch.Reached r = watch.reached().get(g.name);
-                checks.add(Check.of(r != null && r.fullScans() <= BOOSTED_FULL_SCANS,
+                checks.add(Check.of(
+                        r != null && r.fullScans() <= BOOSTED_FULL_SCANS,
                         "%s after the agent's scrub (asked through the daemon's API, aged %d full scans): QEMU RSS fell by %s,"
                                 + " %.0f %% of the %s it freed (target %.0f %% within %d full scans), %s",
-                        g.name, noScrub.watch().fullScans(), Mib.format(reclaimed), 100.0 * reclaimed / freed.get(g.name),
-                        Mib.format(freed.get(g.name)), Watch.RECLAIM_TARGET * 100, BOOSTED_FULL_SCANS,
-                        r == null ? "not within " + SCRUB_MAX_FULL_SCANS + " full scans"
+                        g.name,
+                        noScrub.watch().fullScans(),
+                        Mib.format(reclaimed),
+                        100.0 * reclaimed / freed.get(g.name),
+                        Mib.format(freed.get(g.name)),
+                        Watch.RECLAIM_TARGET * 100,
+                        BOOSTED_FULL_SCANS,
+                        r == null
+                                ? "not within " + SCRUB_MAX_FULL_SCANS + " full scans"
                                 : "after " + r.fullScans() + " full scans, " + r.millis() / 1000 + " s"));
             }
             double ksmdCpuPercent = 100.0 * watch.ksmdCpuMillis() / Math.max(1, watch.millis());
-            checks.add(Check.of(ksmdCpuPercent <= CPU_BUDGET_PERCENT,
+            checks.add(Check.of(
+                    ksmdCpuPercent <= CPU_BUDGET_PERCENT,
                     "ksmd used %.1f %% of a core over the scrub's watch (%.2f s in %.1f s; the policy's budget %.0f %%)",
-                    ksmdCpuPercent, watch.ksmdCpuMillis() / 1000.0, watch.millis() / 1000.0, CPU_BUDGET_PERCENT));
+                    ksmdCpuPercent,
+                    watch.ksmdCpuMillis() / 1000.0,
+                    watch.millis() / 1000.0,
+                    CPU_BUDGET_PERCENT));
             // The controller's figure from a pass that began after the watch ended, against the RSS read now.
             Map<String, JsonNode> controllerAfter = daemon.guestMemory(names, watchEnd);
             for (Guest g : scrubbed) {
-                checks.add(controllerAgrees(g, beforeScrub.get(g.name).rssBytes() - g.sample().rssBytes(),
-                        controllerBefore.get(g.name), controllerAfter.get(g.name)));
+                checks.add(controllerAgrees(
+                        g,
+                        beforeScrub.get(g.name).rssBytes() - g.sample().rssBytes(),
+                        controllerBefore.get(g.name),
+                        controllerAfter.get(g.name)));
             }
             List<String> boost = daemon.boostDecisions();
-            checks.add(Check.of(smartScanBefore == 0 || boost.stream().anyMatch(d -> SMART_SCAN_OFF.matcher(d).find()),
+            checks.add(Check.of(
+                    smartScanBefore == 0
+                            || boost.stream()
+                                    .anyMatch(d -> SMART_SCAN_OFF.matcher(d).find()),
                     "the daemon's reclaim boost turned smart_scan off after the scrubs (smart_scan %d before, %d at the"
-                            + " watch's end; %d boost decisions)", smartScanBefore, smartScanDuringWatch, boost.size()));
+                            + " watch's end; %d boost decisions)",
+                    smartScanBefore,
+                    smartScanDuringWatch,
+                    boost.size()));
             fixture.lap("1 scrub through the daemon and its watch");
-            List<HeadlineRow> rows = HeadlineRow.of("agent scrub (dense, aged, via the daemon's API with its reclaim boost)",
-                    scrubbed, freed, filledRss, watch, scrubStart, cpuBeforeScrub, cpuAfterScrub);
+            List<HeadlineRow> rows = HeadlineRow.of(
+                    "agent scrub (dense, aged, via the daemon's API with its reclaim boost)",
+                    scrubbed,
+                    freed,
+                    filledRss,
+                    watch,
+                    scrubStart,
+                    cpuBeforeScrub,
+                    cpuAfterScrub);
             List<MechanismRow> mechanism = new ArrayList<>();
             for (Guest g : scrubbed) {
-                mechanism.add(new MechanismRow(g.name, Mib.format(scrubs.get(g.name).path("bytes_zeroed").asLong()),
-                        beforeScrub.get(g.name), watch.last().get(g.name)));
+                mechanism.add(new MechanismRow(
+                        g.name,
+                        Mib.format(scrubs.get(g.name).path("bytes_zeroed").asLong()),
+                        beforeScrub.get(g.name),
+                        watch.last().get(g.name)));
             }
             Guest c = guests.initOnFree();
-            mechanism.add(new MechanismRow(c.name + " (filled → end of its watch)", "by its kernel on free",
-                    noScrub.initOnFreeFilled(), noScrub.watch().last().get(c.name)));
-            return new Result(rows, checks, mechanism, scrubStart, watch.end(), smartScanDuringWatch, boost,
+            mechanism.add(new MechanismRow(
+                    c.name + " (filled → end of its watch)",
+                    "by its kernel on free",
+                    noScrub.initOnFreeFilled(),
+                    noScrub.watch().last().get(c.name)));
+            return new Result(
+                    rows,
+                    checks,
+                    mechanism,
+                    scrubStart,
+                    watch.end(),
+                    smartScanDuringWatch,
+                    boost,
                     AgedScrubPrediction.of(fixture.repository()));
         }
     }

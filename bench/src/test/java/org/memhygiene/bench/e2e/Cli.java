@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** Runs a command to completion with a deadline and keeps its exit code and output (stderr apart). */
@@ -16,10 +17,11 @@ record Cli(List<String> command, int exitCode, String stdout, String stderr) {
             File err = File.createTempFile("memhygiene-e2e", ".err");
             Process p = new ProcessBuilder(command).redirectError(err).start();
             p.getOutputStream().close();
-            var out = java.util.concurrent.CompletableFuture.supplyAsync(() -> Guest.readAll(p.getInputStream()));
+            var out = CompletableFuture.supplyAsync(() -> Guest.readAll(p.getInputStream()));
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
-                throw new IllegalStateException(String.join(" ", command) + ": no exit within " + timeout.toSeconds() + " s");
+                throw new IllegalStateException(
+                        String.join(" ", command) + ": no exit within " + timeout.toSeconds() + " s");
             }
             String stderr = Files.readString(err.toPath(), StandardCharsets.UTF_8);
             Files.delete(err.toPath());
@@ -34,7 +36,8 @@ record Cli(List<String> command, int exitCode, String stdout, String stderr) {
 
     String orThrow() {
         if (exitCode != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " exited " + exitCode + ": " + stderr.strip() + " " + stdout.strip());
+            throw new IllegalStateException(
+                    String.join(" ", command) + " exited " + exitCode + ": " + stderr.strip() + " " + stdout.strip());
         }
         return stdout;
     }

@@ -13,11 +13,11 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.LinkedHashMap;
-import java.time.Instant;
 import java.util.Optional;
 
 /**
@@ -34,7 +34,8 @@ final class ControllerDaemon implements AutoCloseable {
     private final Process process;
     private final Path pidFile;
     private final int port;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http =
+            HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     private final ObjectMapper json = new ObjectMapper();
 
     private ControllerDaemon(Process process, Path pidFile, int port) {
@@ -47,7 +48,8 @@ final class ControllerDaemon implements AutoCloseable {
      * Writes {@code memhygiene.yaml} into {@code dir} (libvirt qemu:///system, the API on a free loopback
      * port, history in {@code dir}, {@code policyYaml} as the policy file) and starts the daemon on it.
      */
-    static ControllerDaemon start(RealVmFixture fixture, Path dir, String name, String policyYaml, Optional<Path> meminfo)
+    static ControllerDaemon start(
+            RealVmFixture fixture, Path dir, String name, String policyYaml, Optional<Path> meminfo)
             throws IOException {
         int port;
         try (ServerSocket free = new ServerSocket(0)) {
@@ -56,17 +58,30 @@ final class ControllerDaemon implements AutoCloseable {
         Path policy = dir.resolve(name + "-policy.yaml");
         Files.writeString(policy, policyYaml);
         Path config = dir.resolve(name + ".yaml");
-        Files.writeString(config, "libvirt_uri: " + Guest.URI + "\nagent_timeout_millis: 10s\npolicy_file: "
-                + policy + "\napi:\n  port: " + port + "\nhistory:\n  path: " + dir.resolve(name + "-history") + "\n");
+        Files.writeString(
+                config,
+                "libvirt_uri: " + Guest.URI + "\nagent_timeout_millis: 10s\npolicy_file: " + policy + "\napi:\n  port: "
+                        + port + "\nhistory:\n  path: " + dir.resolve(name + "-history") + "\n");
         List<String> command = new ArrayList<>();
         String launcher = fixture.command().launcher().toString();
         if (meminfo.isPresent()) {
-            command.addAll(List.of("unshare", "-m", "--", "sh", "-c", "mount --bind \"$0\" /proc/meminfo && exec \"$1\" run --config \"$2\"",
-                    meminfo.get().toString(), launcher, config.toString()));
+            command.addAll(List.of(
+                    "unshare",
+                    "-m",
+                    "--",
+                    "sh",
+                    "-c",
+                    "mount --bind \"$0\" /proc/meminfo && exec \"$1\" run --config \"$2\"",
+                    meminfo.get().toString(),
+                    launcher,
+                    config.toString()));
         } else {
             command.addAll(List.of(launcher, "run", "--config", config.toString()));
         }
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(logFile(dir, name).toFile()).start();
+        Process process = new ProcessBuilder(command)
+                .redirectErrorStream(true)
+                .redirectOutput(logFile(dir, name).toFile())
+                .start();
         Path pidFile = fixture.host().state().resolve(name + ".pid");
         Files.writeString(pidFile, Long.toString(process.pid()));
         log("%s: started (pid %d, API on 127.0.0.1:%d, log %s)", name, process.pid(), port, logFile(dir, name));
@@ -82,7 +97,8 @@ final class ControllerDaemon implements AutoCloseable {
         String missing = "no sample yet";
         while (true) {
             if (!process.isAlive()) {
-                throw new IllegalStateException("the daemon exited (" + process.exitValue() + ") before its agents answered: " + missing);
+                throw new IllegalStateException(
+                        "the daemon exited (" + process.exitValue() + ") before its agents answered: " + missing);
             }
             Optional<JsonNode> status = tryGet("/api/v1/status");
             long samples = status.map(s -> s.path("samples").asLong()).orElse(0L);
@@ -90,7 +106,9 @@ final class ControllerDaemon implements AutoCloseable {
                 JsonNode doc = get("/api/v1/vms");
                 List<String> notOk = new ArrayList<>();
                 for (String vm : vms) {
-                    String agent = vm(doc, vm).map(v -> v.path("agent").path("status").asText()).orElse("absent");
+                    String agent = vm(doc, vm)
+                            .map(v -> v.path("agent").path("status").asText())
+                            .orElse("absent");
                     if (!agent.equals("OK")) {
                         notOk.add(vm + " " + agent);
                     }
@@ -130,12 +148,17 @@ final class ControllerDaemon implements AutoCloseable {
             List<String> waiting = new ArrayList<>();
             for (String name : vms) {
                 JsonNode memory = vm(doc, name).map(v -> v.path("guest_memory")).orElse(null);
-                if (memory != null && memory.hasNonNull("pass_started_at")
-                        && !Instant.parse(memory.get("pass_started_at").asText()).isBefore(notBefore)) {
+                if (memory != null
+                        && memory.hasNonNull("pass_started_at")
+                        && !Instant.parse(memory.get("pass_started_at").asText())
+                                .isBefore(notBefore)) {
                     found.put(name, memory);
                 } else {
-                    waiting.add(name + (memory == null || memory.isNull() ? " (not measured yet)" : " (measured "
-                            + memory.path("pass_started_at").asText() + ")"));
+                    waiting.add(name
+                            + (memory == null || memory.isNull()
+                                    ? " (not measured yet)"
+                                    : " (measured "
+                                            + memory.path("pass_started_at").asText() + ")"));
                 }
             }
             if (waiting.isEmpty()) {
@@ -143,8 +166,8 @@ final class ControllerDaemon implements AutoCloseable {
             }
             long samples = get("/api/v1/status").path("samples").asLong();
             if (samples - firstSample >= SAMPLES_FOR_AGENTS) {
-                throw new IllegalStateException("no guest memory pass from " + notBefore + " on after " + (samples - firstSample)
-                        + " samples: " + waiting);
+                throw new IllegalStateException("no guest memory pass from " + notBefore + " on after "
+                        + (samples - firstSample) + " samples: " + waiting);
             }
             awaitNextSample();
         }
@@ -163,17 +186,23 @@ final class ControllerDaemon implements AutoCloseable {
 
     /** {@code POST /api/v1/vms/NAME/scrub}: the agent's report (docs/API.md); the policy learns of it. */
     JsonNode scrub(String vm) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri("/api/v1/vms/" + vm + "/scrub"))
-                .header("Content-Type", "application/json").timeout(Duration.ofMinutes(11))
-                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(uri("/api/v1/vms/" + vm + "/scrub"))
+                        .header("Content-Type", "application/json")
+                        .timeout(Duration.ofMinutes(11))
+                        .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                        .build(),
+                HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
-            throw new IllegalStateException("POST /api/v1/vms/" + vm + "/scrub: HTTP " + r.statusCode() + " " + r.body());
+            throw new IllegalStateException(
+                    "POST /api/v1/vms/" + vm + "/scrub: HTTP " + r.statusCode() + " " + r.body());
         }
         return json.readTree(r.body());
     }
 
     JsonNode get(String path) throws Exception {
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofMinutes(1)).build(),
+        HttpResponse<String> r = http.send(
+                HttpRequest.newBuilder(uri(path)).timeout(Duration.ofMinutes(1)).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IllegalStateException("GET " + path + ": HTTP " + r.statusCode() + " " + r.body());

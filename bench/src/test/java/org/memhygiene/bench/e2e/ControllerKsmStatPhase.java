@@ -12,8 +12,7 @@ import java.util.Map;
  * one check per guest. ksmd is stopped meanwhile (merged pages stay merged) and started again.
  */
 final class ControllerKsmStatPhase implements Phase<ControllerKsmStatPhase.Result> {
-    record Result(List<Check> checks) implements PhaseResult {
-    }
+    record Result(List<Check> checks) implements PhaseResult {}
 
     private final RealVmFixture fixture;
     private final List<Guest> guests;
@@ -31,7 +30,9 @@ final class ControllerKsmStatPhase implements Phase<ControllerKsmStatPhase.Resul
             for (Guest g : guests) {
                 before.put(g.name, g.sample().ksmSavedBytes());
             }
-            JsonNode vms = fixture.command().json("vms", "--uri", Guest.URI, "--agent-timeout", "30s", "--json").path("vms");
+            JsonNode vms = fixture.command()
+                    .json("vms", "--uri", Guest.URI, "--agent-timeout", "30s", "--json")
+                    .path("vms");
             List<Check> checks = new ArrayList<>();
             for (Guest g : guests) {
                 long stat = g.sample().ksmSavedBytes();
@@ -46,9 +47,14 @@ final class ControllerKsmStatPhase implements Phase<ControllerKsmStatPhase.Resul
                 // them), so the controller's reading lies between the two taken around it.
                 long low = Math.min(stat, before.get(g.name));
                 long high = Math.max(stat, before.get(g.name));
-                checks.add(Check.of(vm != null && reported >= low - 0.01 * low && reported <= high + 0.01 * high,
+                checks.add(Check.of(
+                        vm != null && reported >= low - 0.01 * low && reported <= high + 0.01 * high,
                         "%s: controller (vms --uri qemu:///system --json) reports ksm_saved_bytes %s; /proc/%d/ksm_stat read before and after: %s, %s (within 1 %%); agent %s",
-                        g.name, Mib.format(reported), g.pid(), Mib.format(before.get(g.name)), Mib.format(stat),
+                        g.name,
+                        Mib.format(reported),
+                        g.pid(),
+                        Mib.format(before.get(g.name)),
+                        Mib.format(stat),
                         vm == null ? "?" : vm.path("agent").path("status").asText()));
             }
             return new Result(checks);

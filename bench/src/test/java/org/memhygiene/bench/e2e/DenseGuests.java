@@ -20,6 +20,7 @@ record DenseGuests(Guest dense1, Guest dense2, Guest initOnFree, Map<String, Lon
      * scrubbed guest needed 11 of its 12 allowed full scans.
      */
     static final long PAGES_TO_SCAN = 1000;
+
     static final long SLEEP_MILLIS = 20;
 
     static DenseGuests bootAndFill(RealVmFixture fixture) throws Exception {
@@ -31,7 +32,9 @@ record DenseGuests(Guest dense1, Guest dense2, Guest initOnFree, Map<String, Lon
         fleet.ready(guests);
         fixture.lap("1 boot (KVM try, 3 guests and their agents)");
         RealVmFixture.setKsm(PAGES_TO_SCAN, SLEEP_MILLIS, 1);
-        log("KSM on at %d pages / %d ms, use_zero_pages=1; waiting for 2 full scans over the idle guests", PAGES_TO_SCAN, SLEEP_MILLIS);
+        log(
+                "KSM on at %d pages / %d ms, use_zero_pages=1; waiting for 2 full scans over the idle guests",
+                PAGES_TO_SCAN, SLEEP_MILLIS);
         Watch.run(fixture.meters(), List.of(), 0, 2, Duration.ofSeconds(120), 0);
         fixture.lap("1 two full scans over the idle guests");
         Map<String, Long> freed = fleet.fill(guests);

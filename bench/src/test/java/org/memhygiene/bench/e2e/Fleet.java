@@ -103,8 +103,11 @@ final class Fleet {
     private static String qemuError(String name) {
         try {
             List<String> errors = Files.readAllLines(Path.of("/var/log/libvirt/qemu", name + ".log")).stream()
-                    .filter(l -> l.contains("qemu-system") && l.toLowerCase(Locale.ROOT).contains("error")).toList();
-            return errors.isEmpty() ? "see /var/log/libvirt/qemu/" + name + ".log"
+                    .filter(l -> l.contains("qemu-system")
+                            && l.toLowerCase(Locale.ROOT).contains("error"))
+                    .toList();
+            return errors.isEmpty()
+                    ? "see /var/log/libvirt/qemu/" + name + ".log"
                     : errors.get(errors.size() - 1).replaceAll("^\\S+Z ", "");
         } catch (Exception e) {
             return "see /var/log/libvirt/qemu/" + name + ".log";
@@ -127,7 +130,9 @@ final class Fleet {
             command.run("agent", "ping", g.name, "--uri", Guest.URI, "--agent-timeout", "60s");
             return null;
         });
-        log("%d guest(s) up with their agents in %d s (%s)", guests.size(), (System.nanoTime() - began) / 1_000_000_000, accelNote);
+        log(
+                "%d guest(s) up with their agents in %d s (%s)",
+                guests.size(), (System.nanoTime() - began) / 1_000_000_000, accelNote);
     }
 
     /** Fills most of each guest's free memory with random data in tmpfs; returns the bytes written. */

@@ -13,8 +13,7 @@ import java.util.Map;
  * (page_reporting_delay in mm/page_reporting.c), so {@link #BACKSTOP} is many times what it takes.
  */
 final class FreePageReportingPhase implements Phase<FreePageReportingPhase.Result> {
-    record Result(List<HeadlineRow> headline, List<Check> checks) implements PhaseResult {
-    }
+    record Result(List<HeadlineRow> headline, List<Check> checks) implements PhaseResult {}
 
     static final Duration BACKSTOP = Duration.ofSeconds(120);
 
@@ -37,17 +36,38 @@ final class FreePageReportingPhase implements Phase<FreePageReportingPhase.Resul
             Map<String, Long> cpuBefore = Fleet.cpu(d);
             HostMeters.HostSample start = fixture.meters().host();
             guest.sh("rm /dev/shm/fill", Duration.ofSeconds(60));
-            Watch.Outcome fpr = Watch.run(fixture.meters(), Watch.subjects(d, filledRss, freed), Watch.RECLAIM_TARGET,
-                    Long.MAX_VALUE, BACKSTOP, 0);
+            Watch.Outcome fpr = Watch.run(
+                    fixture.meters(),
+                    Watch.subjects(d, filledRss, freed),
+                    Watch.RECLAIM_TARGET,
+                    Long.MAX_VALUE,
+                    BACKSTOP,
+                    0);
             Map<String, Long> cpuAfter = Fleet.cpu(d);
-            long reclaimed = filledRss.get(guest.name) - fpr.last().get(guest.name).rssBytes();
+            long reclaimed =
+                    filledRss.get(guest.name) - fpr.last().get(guest.name).rssBytes();
             Watch.Reached r = fpr.reached().get(guest.name);
-            Check check = Check.of(r != null, "%s with free page reporting: QEMU RSS fell by %s, %.0f %% of the %s it freed"
-                    + " (target %.0f %%), %s", guest.name, Mib.format(reclaimed), 100.0 * reclaimed / freedBytes,
-                    Mib.format(freedBytes), Watch.RECLAIM_TARGET * 100,
+            Check check = Check.of(
+                    r != null,
+                    "%s with free page reporting: QEMU RSS fell by %s, %.0f %% of the %s it freed"
+                            + " (target %.0f %%), %s",
+                    guest.name,
+                    Mib.format(reclaimed),
+                    100.0 * reclaimed / freedBytes,
+                    Mib.format(freedBytes),
+                    Watch.RECLAIM_TARGET * 100,
                     r == null ? "not within " + BACKSTOP.toSeconds() + " s" : "after " + r.millis() / 1000.0 + " s");
-            return new Result(HeadlineRow.of("free page reporting (balloon, KSM off)", d, freed, filledRss, fpr, start,
-                    cpuBefore, cpuAfter), List.of(check));
+            return new Result(
+                    HeadlineRow.of(
+                            "free page reporting (balloon, KSM off)",
+                            d,
+                            freed,
+                            filledRss,
+                            fpr,
+                            start,
+                            cpuBefore,
+                            cpuAfter),
+                    List.of(check));
         } finally {
             fixture.fleet().close(guest);
             fixture.lap("2 free page reporting: free, watch, destroy");

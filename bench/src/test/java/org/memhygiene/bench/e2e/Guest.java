@@ -2,6 +2,7 @@ package org.memhygiene.bench.e2e;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.StringWriter;
 import java.io.UncheckedIOException;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -50,12 +52,12 @@ final class Guest implements AutoCloseable {
      * allowed full scans (4-8 at 512 MiB).
      */
     static final long SMALL_GUEST_MIB = 384;
+
     private static final Pattern CONTROL_SOCKET = Pattern.compile(
             "<source mode='bind' path='([^']+)'/>\\s*<target type='virtio' name='" + Pattern.quote(CONTROL_PORT) + "'");
 
     /** How a guest is booted: the accelerator, extra kernel parameters, free page reporting, its memory. */
-    record Boot(String domainType, String extraCmdline, boolean freePageReporting, long memoryMib) {
-    }
+    record Boot(String domainType, String extraCmdline, boolean freePageReporting, long memoryMib) {}
 
     final String name;
     final Boot boot;
@@ -162,7 +164,8 @@ final class Guest implements AutoCloseable {
     /** The QEMU process, from the pid file libvirt keeps. */
     int pid() {
         if (pid == 0) {
-            pid = Integer.parseInt(HostMeters.read(Path.of("/run/libvirt/qemu", name + ".pid")).trim());
+            pid = Integer.parseInt(
+                    HostMeters.read(Path.of("/run/libvirt/qemu", name + ".pid")).trim());
         }
         return pid;
     }
@@ -180,7 +183,8 @@ final class Guest implements AutoCloseable {
             }
             control = SocketChannel.open(StandardProtocolFamily.UNIX);
             control.connect(UnixDomainSocketAddress.of(m.group(1)));
-            replies = new BufferedReader(new InputStreamReader(Channels.newInputStream(control), StandardCharsets.UTF_8));
+            replies =
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(control), StandardCharsets.UTF_8));
         }
         control.write(ByteBuffer.wrap((command.replace('\n', ' ') + "\n").getBytes(StandardCharsets.UTF_8)));
         Future<String> reply = reader.submit(() -> {
@@ -188,7 +192,8 @@ final class Guest implements AutoCloseable {
             for (String line; (line = replies.readLine()) != null; ) {
                 if (line.startsWith("__rc=")) {
                     if (!line.equals("__rc=0")) {
-                        throw new IllegalStateException(name + ": `" + command + "` exited " + line.substring(5) + ": " + out);
+                        throw new IllegalStateException(
+                                name + ": `" + command + "` exited " + line.substring(5) + ": " + out);
                     }
                     return out.toString();
                 }
@@ -201,7 +206,7 @@ final class Guest implements AutoCloseable {
         } catch (TimeoutException e) {
             reply.cancel(true);
             throw new IllegalStateException(name + ": `" + command + "` took more than " + timeout.toSeconds() + " s");
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw (Exception) e.getCause();
         }
     }
@@ -216,7 +221,8 @@ final class Guest implements AutoCloseable {
             } catch (Exception e) {
                 closeControl();
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(name + ": control port did not answer within " + timeout.toSeconds() + " s", e);
+                    throw new IllegalStateException(
+                            name + ": control port did not answer within " + timeout.toSeconds() + " s", e);
                 }
                 Thread.sleep(500);
             }
@@ -310,7 +316,7 @@ final class Guest implements AutoCloseable {
         return e;
     }
 
-    static String readAll(java.io.InputStream in) {
+    static String readAll(InputStream in) {
         try {
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

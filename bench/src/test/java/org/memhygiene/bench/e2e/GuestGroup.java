@@ -19,5 +19,4 @@ import org.junit.jupiter.api.TestMethodOrder;
 @Nested
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-@interface GuestGroup {
-}
+@interface GuestGroup {}

@@ -27,9 +27,17 @@ final class HostMeters {
     }
 
     /** Global KSM and THP figures at one moment. */
-    record HostSample(long nanos, long fullScans, long pagesScanned, long pagesSkipped, long pagesSharing, long ksmZeroPages,
-            long ksmdCpuMillis, long thpSplitPage, long thpUnderusedSplitPage, long thpDeferredSplitPage) {
-    }
+    record HostSample(
+            long nanos,
+            long fullScans,
+            long pagesScanned,
+            long pagesSkipped,
+            long pagesSharing,
+            long ksmZeroPages,
+            long ksmdCpuMillis,
+            long thpSplitPage,
+            long thpUnderusedSplitPage,
+            long thpDeferredSplitPage) {}
 
     /** One QEMU process at one moment: VmRSS, AnonHugePages (smaps_rollup) and ksm_stat, in bytes. */
     record ProcessSample(long nanos, long rssBytes, long anonHugeBytes, long ksmMergingBytes, long ksmZeroBytes) {
@@ -40,10 +48,17 @@ final class HostMeters {
 
     HostSample host() {
         Map<String, Long> vmstat = keyValues(Path.of("/proc/vmstat"), " ");
-        return new HostSample(System.nanoTime(), ksm("full_scans"), ksmOptional("pages_scanned"),
-                ksmOptional("pages_skipped"), ksm("pages_sharing"),
-                ksmOptional("ksm_zero_pages"), ksmdCpuMillis(), vmstat.getOrDefault("thp_split_page", 0L),
-                vmstat.getOrDefault("thp_underused_split_page", 0L), vmstat.getOrDefault("thp_deferred_split_page", 0L));
+        return new HostSample(
+                System.nanoTime(),
+                ksm("full_scans"),
+                ksmOptional("pages_scanned"),
+                ksmOptional("pages_skipped"),
+                ksm("pages_sharing"),
+                ksmOptional("ksm_zero_pages"),
+                ksmdCpuMillis(),
+                vmstat.getOrDefault("thp_split_page", 0L),
+                vmstat.getOrDefault("thp_underused_split_page", 0L),
+                vmstat.getOrDefault("thp_deferred_split_page", 0L));
     }
 
     static ProcessSample process(int pid) {
@@ -51,7 +66,9 @@ final class HostMeters {
         Map<String, Long> status = keyValues(proc.resolve("status"), ":");
         Map<String, Long> rollup = keyValues(proc.resolve("smaps_rollup"), ":");
         Map<String, Long> ksm = keyValues(proc.resolve("ksm_stat"), " ");
-        return new ProcessSample(System.nanoTime(), status.getOrDefault("VmRSS", 0L) * 1024,
+        return new ProcessSample(
+                System.nanoTime(),
+                status.getOrDefault("VmRSS", 0L) * 1024,
                 rollup.getOrDefault("AnonHugePages", 0L) * 1024,
                 ksm.getOrDefault("ksm_merging_pages", 0L) * PAGE_SIZE_BYTES,
                 ksm.getOrDefault("ksm_zero_pages", 0L) * PAGE_SIZE_BYTES);

@@ -45,23 +45,28 @@ final class HostPreparation implements AutoCloseable {
     static HostPreparation start(List<String> command, Path repo) throws IOException, InterruptedException {
         String script = String.join(" ", command);
         Process process = new ProcessBuilder(command).directory(repo.toFile()).start();
-        Thread log = new Thread(() -> {
-            try (BufferedReader err = new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = err.readLine()) != null; ) {
-                    System.err.println(line);
-                }
-            } catch (IOException e) {
-                System.err.println("e2e: lost the log of " + script + ": " + e);
-            }
-        }, "e2e-run.sh-log");
+        Thread log = new Thread(
+                () -> {
+                    try (BufferedReader err = new BufferedReader(
+                            new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8))) {
+                        for (String line; (line = err.readLine()) != null; ) {
+                            System.err.println(line);
+                        }
+                    } catch (IOException e) {
+                        System.err.println("e2e: lost the log of " + script + ": " + e);
+                    }
+                },
+                "e2e-run.sh-log");
         log.setDaemon(true);
         log.start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader out =
+                new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         String line = out.readLine();
         if (line == null) {
             int exit = process.waitFor();
             log.join(10_000);
-            throw new IllegalStateException(script + " exited " + exit + " before the host was ready (its log is above)");
+            throw new IllegalStateException(
+                    script + " exited " + exit + " before the host was ready (its log is above)");
         }
         String[] fields = line.split("\t");
         if (fields[0].equals("ready") && fields.length == 3) {
@@ -73,8 +78,8 @@ final class HostPreparation implements AutoCloseable {
             return new HostPreparation(process, log, null, null, fields[1]);
         }
         process.destroy();
-        throw new IllegalStateException(script + " answered \"" + line
-                + "\"; expected \"ready<TAB>IMAGE<TAB>STATE\" or \"skip<TAB>REASON\"");
+        throw new IllegalStateException(
+                script + " answered \"" + line + "\"; expected \"ready<TAB>IMAGE<TAB>STATE\" or \"skip<TAB>REASON\"");
     }
 
     /** Why the suite cannot run on this host, when it cannot. */

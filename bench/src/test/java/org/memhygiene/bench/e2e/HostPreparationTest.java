@@ -18,7 +18,9 @@ import org.junit.jupiter.api.Test;
  * with that reason instead of failing: run for real as user nobody (through setpriv), which is not root.
  */
 class HostPreparationTest {
-    private static final Path RUN_SH = Path.of(System.getProperty("basedir", ".")).toAbsolutePath().getParent()
+    private static final Path RUN_SH = Path.of(System.getProperty("basedir", "."))
+            .toAbsolutePath()
+            .getParent()
             .resolve("e2e/run.sh");
     private Path sandbox;
 
@@ -33,7 +35,8 @@ class HostPreparationTest {
 
     @Test
     void anUnprivilegedUserGetsRunShsReasonToSkip() throws Exception {
-        Assumptions.assumeTrue("root".equals(System.getProperty("user.name")), "skipped: switching to user nobody needs root");
+        Assumptions.assumeTrue(
+                "root".equals(System.getProperty("user.name")), "skipped: switching to user nobody needs root");
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "skipped: needs setpriv (util-linux)");
         // The repository may sit under /root (mode 700): a copy of the script where nobody can run it.
         sandbox = Files.createTempDirectory("memhygiene-e2e-prep");
@@ -42,8 +45,9 @@ class HostPreparationTest {
         Files.copy(RUN_SH, script);
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
 
-        HostPreparation prep = HostPreparation.start(List.of("setpriv", "--reuid=65534", "--regid=65534",
-                "--clear-groups", script.toString(), "--fixture"), sandbox);
+        HostPreparation prep = HostPreparation.start(
+                List.of("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", script.toString(), "--fixture"),
+                sandbox);
 
         assertEquals(Optional.of("needs root (libvirt's qemu:///system, KSM knobs)"), prep.skipReason());
     }

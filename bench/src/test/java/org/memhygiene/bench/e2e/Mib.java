@@ -7,8 +7,7 @@ import java.util.Map;
 final class Mib {
     static final long BYTES = 1024 * 1024;
 
-    private Mib() {
-    }
+    private Mib() {}
 
     static String format(long bytes) {
         return String.format(Locale.ROOT, "%.1f MiB", bytes / (double) BYTES);
@@ -16,6 +15,10 @@ final class Mib {
 
     /** "guest 12.0 MiB, guest 13.0 MiB", in the map's order. */
     static String format(Map<String, Long> bytes) {
-        return String.join(", ", bytes.entrySet().stream().map(e -> e.getKey() + " " + format(e.getValue())).toList());
+        return String.join(
+                ", ",
+                bytes.entrySet().stream()
+                        .map(e -> e.getKey() + " " + format(e.getValue()))
+                        .toList());
     }
 }

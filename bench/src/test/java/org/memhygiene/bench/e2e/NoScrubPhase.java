@@ -27,9 +27,13 @@ final class NoScrubPhase implements Phase<NoScrubPhase.Result> {
      * The phase's figures; {@code filledRss} (each guest's QEMU RSS when full) and the init_on_free
      * guest's samples are what the scrub phase measures against.
      */
-    record Result(Map<String, Long> filledRss, HostMeters.ProcessSample initOnFreeFilled, Watch.Outcome watch,
-            List<HeadlineRow> headline, List<Check> checks) implements PhaseResult {
-    }
+    record Result(
+            Map<String, Long> filledRss,
+            HostMeters.ProcessSample initOnFreeFilled,
+            Watch.Outcome watch,
+            List<HeadlineRow> headline,
+            List<Check> checks)
+            implements PhaseResult {}
 
     private final RealVmFixture fixture;
     private final DenseGuests guests;
@@ -52,29 +56,67 @@ final class NoScrubPhase implements Phase<NoScrubPhase.Result> {
         // The free's own CPU: with init_on_free=1 the kernel zeroes the pages inside this rm.
         Map<String, Long> cpuAfterFree = Fleet.cpu(all);
         log("freed %s; watching %d full scans without a scrub", Mib.format(freed), AGED_FULL_SCANS);
-        Watch.Outcome noScrub = Watch.run(fixture.meters(), Watch.subjects(all, filledRss, freed), Watch.RECLAIM_TARGET,
-                AGED_FULL_SCANS, AGED_FULL_SCANS, BACKSTOP, 0, List.of(c.name));
+        Watch.Outcome noScrub = Watch.run(
+                fixture.meters(),
+                Watch.subjects(all, filledRss, freed),
+                Watch.RECLAIM_TARGET,
+                AGED_FULL_SCANS,
+                AGED_FULL_SCANS,
+                BACKSTOP,
+                0,
+                List.of(c.name));
         List<Check> checks = new ArrayList<>();
         for (Guest g : guests.plain()) {
             long reclaimed = filledRss.get(g.name) - noScrub.last().get(g.name).rssBytes();
-            checks.add(Check.of(reclaimed < NOT_RECLAIMED_BELOW * freed.get(g.name),
+            checks.add(Check.of(
+                    reclaimed < NOT_RECLAIMED_BELOW * freed.get(g.name),
                     "%s without a scrub: %d full scans reclaimed %s of the %s of random data it freed (must stay under %.0f %%)",
-                    g.name, noScrub.fullScans(), Mib.format(reclaimed), Mib.format(freed.get(g.name)), NOT_RECLAIMED_BELOW * 100));
+                    g.name,
+                    noScrub.fullScans(),
+                    Mib.format(reclaimed),
+                    Mib.format(freed.get(g.name)),
+                    NOT_RECLAIMED_BELOW * 100));
         }
-        long initOnFreeReclaimed = filledRss.get(c.name) - noScrub.last().get(c.name).rssBytes();
+        long initOnFreeReclaimed =
+                filledRss.get(c.name) - noScrub.last().get(c.name).rssBytes();
         Watch.Reached initOnFreeReached = noScrub.reached().get(c.name);
-        checks.add(Check.of(initOnFreeReached != null,
-                "%s (init_on_free=1): QEMU RSS fell by %s, %.0f %% of the %s it freed (target %.0f %%), %s", c.name,
-                Mib.format(initOnFreeReclaimed), 100.0 * initOnFreeReclaimed / freed.get(c.name), Mib.format(freed.get(c.name)),
-                Watch.RECLAIM_TARGET * 100, initOnFreeReached == null ? "not within " + noScrub.fullScans() + " full scans"
-                        : "after " + initOnFreeReached.fullScans() + " full scans, " + initOnFreeReached.millis() / 1000 + " s"));
-        checks.add(Check.of(noScrub.fullScans() >= AGED_FULL_SCANS, "the freed data aged %d full scans before the scrub"
-                + " (at least %d; %d s)", noScrub.fullScans(), AGED_FULL_SCANS, noScrub.millis() / 1000));
+        checks.add(Check.of(
+                initOnFreeReached != null,
+                "%s (init_on_free=1): QEMU RSS fell by %s, %.0f %% of the %s it freed (target %.0f %%), %s",
+                c.name,
+                Mib.format(initOnFreeReclaimed),
+                100.0 * initOnFreeReclaimed / freed.get(c.name),
+                Mib.format(freed.get(c.name)),
+                Watch.RECLAIM_TARGET * 100,
+                initOnFreeReached == null
+                        ? "not within " + noScrub.fullScans() + " full scans"
+                        : "after " + initOnFreeReached.fullScans() + " full scans, " + initOnFreeReached.millis() / 1000
+                                + " s"));
+        checks.add(Check.of(
+                noScrub.fullScans() >= AGED_FULL_SCANS,
+                "the freed data aged %d full scans before the scrub" + " (at least %d; %d s)",
+                noScrub.fullScans(),
+                AGED_FULL_SCANS,
+                noScrub.millis() / 1000));
         fixture.lap("1 free, watch without a scrub: the freed data ages");
-        List<HeadlineRow> rows = new ArrayList<>(HeadlineRow.of("no scrub (dense, random data freed)", guests.plain(), freed,
-                filledRss, noScrub, beforeFree, cpuBeforeFree, cpuAfterFree));
-        rows.addAll(HeadlineRow.of("init_on_free=1 (guest kernel zeroes on free)", List.of(c), freed, filledRss, noScrub,
-                beforeFree, cpuBeforeFree, cpuAfterFree));
+        List<HeadlineRow> rows = new ArrayList<>(HeadlineRow.of(
+                "no scrub (dense, random data freed)",
+                guests.plain(),
+                freed,
+                filledRss,
+                noScrub,
+                beforeFree,
+                cpuBeforeFree,
+                cpuAfterFree));
+        rows.addAll(HeadlineRow.of(
+                "init_on_free=1 (guest kernel zeroes on free)",
+                List.of(c),
+                freed,
+                filledRss,
+                noScrub,
+                beforeFree,
+                cpuBeforeFree,
+                cpuAfterFree));
         return new Result(filledRss, initOnFreeFilled, noScrub, rows, checks);
     }
 }

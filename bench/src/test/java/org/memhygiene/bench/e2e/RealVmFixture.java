@@ -45,7 +45,8 @@ final class RealVmFixture implements AutoCloseable {
         Path repo = repo();
         String accel = System.getProperty("e2e.accel", "auto");
         if (!ACCELERATORS.contains(accel)) {
-            throw new IllegalArgumentException("e2e.accel: expected one of " + ACCELERATORS + ", got \"" + accel + "\"");
+            throw new IllegalArgumentException(
+                    "e2e.accel: expected one of " + ACCELERATORS + ", got \"" + accel + "\"");
         }
         String updateDocs = System.getProperty("e2e.updateDocs", "false");
         if (!updateDocs.equals("true") && !updateDocs.equals("false")) {
@@ -69,13 +70,15 @@ final class RealVmFixture implements AutoCloseable {
         if (repo == null) {
             String basedir = System.getProperty("basedir");
             if (basedir == null) {
-                throw new IllegalStateException("e2e.repo: not set (the repository's directory; Maven's basedir is not set either)");
+                throw new IllegalStateException(
+                        "e2e.repo: not set (the repository's directory; Maven's basedir is not set either)");
             }
             repo = Path.of(basedir).resolve("..").toString();
         }
         Path dir = Path.of(repo).toAbsolutePath().normalize();
         if (!Files.isExecutable(dir.resolve("e2e/run.sh"))) {
-            throw new IllegalStateException("e2e.repo: " + dir + " has no executable e2e/run.sh; expected the repository's directory");
+            throw new IllegalStateException(
+                    "e2e.repo: " + dir + " has no executable e2e/run.sh; expected the repository's directory");
         }
         return dir;
     }
@@ -132,9 +135,11 @@ final class RealVmFixture implements AutoCloseable {
 
     /** Fails the calling test with every check of the result that did not hold, figures and all. */
     static void assertHeld(PhaseResult result) {
-        List<String> failed = result.checks().stream().filter(c -> !c.held()).map(Check::text).toList();
+        List<String> failed =
+                result.checks().stream().filter(c -> !c.held()).map(Check::text).toList();
         if (!failed.isEmpty()) {
-            Assertions.fail(failed.size() + " of " + result.checks().size() + " checks failed:\n- " + String.join("\n- ", failed));
+            Assertions.fail(failed.size() + " of " + result.checks().size() + " checks failed:\n- "
+                    + String.join("\n- ", failed));
         }
     }
 
@@ -180,6 +185,7 @@ final class RealVmFixture implements AutoCloseable {
     }
 
     static void log(String format, Object... args) {
-        System.err.printf("e2e %s %s%n", Instant.now().toString().substring(11, 19), String.format(Locale.ROOT, format, args));
+        System.err.printf(
+                "e2e %s %s%n", Instant.now().toString().substring(11, 19), String.format(Locale.ROOT, format, args));
     }
 }

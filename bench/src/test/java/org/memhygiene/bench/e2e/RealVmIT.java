@@ -85,7 +85,8 @@ class RealVmIT {
 
         @BeforeAll
         void bootAndFill() throws Exception {
-            guests = fixture.setUp("free page reporting guest and ksmtuned's pair: boot and fill",
+            guests = fixture.setUp(
+                    "free page reporting guest and ksmtuned's pair: boot and fill",
                     () -> KsmStoppedGuests.bootAndFill(fixture));
         }
 

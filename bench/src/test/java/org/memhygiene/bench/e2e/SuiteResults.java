@@ -71,17 +71,27 @@ final class SuiteResults {
         for (String a : held) {
             lines.add("e2e: " + a);
         }
-        lines.add("e2e: phases: " + String.join("; ", lapMillis.entrySet().stream()
-                .map(e -> String.format(Locale.ROOT, "%s %.0f s", e.getKey(), e.getValue() / 1000.0)).toList()));
+        lines.add("e2e: phases: "
+                + String.join(
+                        "; ",
+                        lapMillis.entrySet().stream()
+                                .map(e -> String.format(Locale.ROOT, "%s %.0f s", e.getKey(), e.getValue() / 1000.0))
+                                .toList()));
         if (failed.isEmpty()) {
-            lines.add(String.format(Locale.ROOT, "e2e: PASS: %d assertions held, %s, %d s", held.size(), accelNote, seconds));
+            lines.add(String.format(
+                    Locale.ROOT, "e2e: PASS: %d assertions held, %s, %d s", held.size(), accelNote, seconds));
             return lines;
         }
         for (String f : failed) {
             lines.add("e2e: FAILED: " + f);
         }
-        lines.add(String.format(Locale.ROOT, "e2e: FAIL: %d of %d assertions failed, %s, %d s", failed.size(),
-                held.size() + failed.size(), accelNote, seconds));
+        lines.add(String.format(
+                Locale.ROOT,
+                "e2e: FAIL: %d of %d assertions failed, %s, %d s",
+                failed.size(),
+                held.size() + failed.size(),
+                accelNote,
+                seconds));
         return lines;
     }
 }

@@ -30,6 +30,7 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
      * favours ksmtuned in reclaimed memory per ksmd CPU-second.
      */
     static final Duration COMPARISON_TIME = Duration.ofSeconds(35);
+
     static final Duration COMPARISON_STEP = Duration.ofSeconds(5);
     static final List<String> TUNERS = List.of("ksmtuned", "memhygiene adaptive");
 
@@ -39,19 +40,26 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
      * figures but exists once (Δpages_sharing, host-wide; no other KSM user runs while the suite holds
      * the lock). Zero pages and zero subpages of split THPs leave RSS, so they are in the RSS drop.
      */
-    record Point(long seconds, long rssDropBytes, long sharingBytes, long ksmSavedBytes, long ksmdCpuMillis,
-            long fullScans, long pagesToScan, long sleepMillis, long run) {
+    record Point(
+            long seconds,
+            long rssDropBytes,
+            long sharingBytes,
+            long ksmSavedBytes,
+            long ksmdCpuMillis,
+            long fullScans,
+            long pagesToScan,
+            long sleepMillis,
+            long run) {
         long reclaimedBytes() {
             return rssDropBytes + sharingBytes;
         }
     }
 
     /** Each tuner's points, in {@link #TUNERS} order, and the adaptive policy's first decisions (its log). */
-    record Result(Map<String, List<Point>> series, String adaptiveDecisions, List<Check> checks) implements PhaseResult {
-    }
+    record Result(Map<String, List<Point>> series, String adaptiveDecisions, List<Check> checks)
+            implements PhaseResult {}
 
-    private record TunerRun(List<Point> points, String disturbance) {
-    }
+    private record TunerRun(List<Point> points, String disturbance) {}
 
     private final RealVmFixture fixture;
     private final List<Guest> ksmtunedPair;
@@ -74,7 +82,8 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
     }
 
     static List<Guest> bootPair(Fleet fleet) throws Exception {
-        return List.of(fleet.boot("memhygiene-e2e-cmp-1", "", false, Guest.SMALL_GUEST_MIB),
+        return List.of(
+                fleet.boot("memhygiene-e2e-cmp-1", "", false, Guest.SMALL_GUEST_MIB),
                 fleet.boot("memhygiene-e2e-cmp-2", "", false, Guest.SMALL_GUEST_MIB));
     }
 
@@ -92,7 +101,9 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
                 TunerRun run = null;
                 for (int attempt = 1; attempt <= 2 && (run == null || run.disturbance() != null); attempt++) {
                     if (run != null) {
-                        log("%s: KSM was disturbed by another process (%s); running it again", tuner, run.disturbance());
+                        log(
+                                "%s: KSM was disturbed by another process (%s); running it again",
+                                tuner, run.disturbance());
                     }
                     if (pair == null) {
                         resetKsm();
@@ -106,7 +117,10 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
                     fixture.lap("3 " + tuner + ": " + COMPARISON_TIME.toSeconds() + " s run, guests destroyed");
                 }
                 if (run.disturbance() != null) {
-                    checks.add(Check.of(false, "%s run invalid twice: KSM was disturbed by another process (%s)", tuner,
+                    checks.add(Check.of(
+                            false,
+                            "%s run invalid twice: KSM was disturbed by another process (%s)",
+                            tuner,
                             run.disturbance()));
                 }
                 series.put(tuner, run.points());
@@ -147,12 +161,18 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
         Point adaptive = series.get(TUNERS.get(1)).get(series.get(TUNERS.get(1)).size() - 1);
         double ksmtunedRate = perCpuSecond(ksmtuned);
         double adaptiveRate = perCpuSecond(adaptive);
-        return Check.of(adaptiveRate >= MIN_PER_CPU_SECOND_RATIO * ksmtunedRate,
+        return Check.of(
+                adaptiveRate >= MIN_PER_CPU_SECOND_RATIO * ksmtunedRate,
                 "adaptive policy reclaimed %s for %.2f s of ksmd CPU (%.1f MiB per CPU-second), ksmtuned %s for %.2f s"
                         + " (%.1f MiB per CPU-second): %.1f× (target ≥ %.0f×)",
-                Mib.format(adaptive.reclaimedBytes()), adaptive.ksmdCpuMillis() / 1000.0, adaptiveRate,
-                Mib.format(ksmtuned.reclaimedBytes()), ksmtuned.ksmdCpuMillis() / 1000.0, ksmtunedRate,
-                adaptiveRate / ksmtunedRate, MIN_PER_CPU_SECOND_RATIO);
+                Mib.format(adaptive.reclaimedBytes()),
+                adaptive.ksmdCpuMillis() / 1000.0,
+                adaptiveRate,
+                Mib.format(ksmtuned.reclaimedBytes()),
+                ksmtuned.ksmdCpuMillis() / 1000.0,
+                ksmtunedRate,
+                adaptiveRate / ksmtunedRate,
+                MIN_PER_CPU_SECOND_RATIO);
     }
 
     static final double MIN_PER_CPU_SECOND_RATIO = 2;
@@ -177,9 +197,13 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
         Map<String, Long> filledRss = Fleet.rss(pair);
         fixture.fleet().parallel(pair, g -> g.sh("rm /dev/shm/fill", Duration.ofSeconds(60)));
         long filledSum = filledRss.values().stream().mapToLong(Long::longValue).sum();
-        long savedStart = pair.stream().mapToLong(g -> g.sample().ksmSavedBytes()).sum();
+        long savedStart =
+                pair.stream().mapToLong(g -> g.sample().ksmSavedBytes()).sum();
         HostMeters.HostSample start = meters.host();
-        log("%s: starting on %s freed", tuner, Mib.format(pair.stream().mapToLong(g -> freed.get(g.name)).sum()));
+        log(
+                "%s: starting on %s freed",
+                tuner,
+                Mib.format(pair.stream().mapToLong(g -> freed.get(g.name)).sum()));
         Path log = ControllerDaemon.logFile(dir, logName(tuner));
         long ksmtunedPid = 0;
         ControllerDaemon daemon = null;
@@ -187,14 +211,25 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
             Path pidFile = dir.resolve("ksmtuned.pid");
             // ksmtuned forks its loop and writes the loop's pid to $PIDFILE; SIGUSR1 makes it adjust now,
             // as its header says to do "right after a new qemu process is started".
-            new ProcessBuilder("unshare", "-m", "--", "sh", "-c",
-                    "mount --bind \"$0\" /proc/meminfo && PIDFILE=\"$1\" exec /usr/sbin/ksmtuned",
-                    meminfo.toString(), pidFile.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start()
+            new ProcessBuilder(
+                            "unshare",
+                            "-m",
+                            "--",
+                            "sh",
+                            "-c",
+                            "mount --bind \"$0\" /proc/meminfo && PIDFILE=\"$1\" exec /usr/sbin/ksmtuned",
+                            meminfo.toString(),
+                            pidFile.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start()
                     .waitFor();
             ksmtunedPid = Long.parseLong(Files.readString(pidFile).trim());
             Files.writeString(state.resolve("ksmtuned.pid"), Long.toString(ksmtunedPid));
             Thread.sleep(300);
-            new ProcessBuilder("kill", "-USR1", Long.toString(ksmtunedPid)).start().waitFor();
+            new ProcessBuilder("kill", "-USR1", Long.toString(ksmtunedPid))
+                    .start()
+                    .waitFor();
         } else {
             daemon = ControllerDaemon.start(fixture, dir, logName(tuner), ADAPTIVE_POLICY, Optional.of(meminfo));
         }
@@ -211,17 +246,25 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
                 HostMeters.HostSample h = meters.host();
                 // Neither tuner unmerges (run=2 resets full_scans) or turns zero pages off: another process did.
                 if (disturbance == null && h.fullScans() < lastFullScans) {
-                    disturbance = "full_scans fell from " + lastFullScans + " to " + h.fullScans() + " at " + s + " s: run=2 was written";
+                    disturbance = "full_scans fell from " + lastFullScans + " to " + h.fullScans() + " at " + s
+                            + " s: run=2 was written";
                 } else if (disturbance == null && HostMeters.ksm("use_zero_pages") != 1) {
                     disturbance = "use_zero_pages was set to 0 at " + s + " s";
                 }
                 lastFullScans = h.fullScans();
                 long rss = pair.stream().mapToLong(g -> g.sample().rssBytes()).sum();
-                long saved = pair.stream().mapToLong(g -> g.sample().ksmSavedBytes()).sum();
-                points.add(new Point(s, filledSum - rss, (h.pagesSharing() - start.pagesSharing()) * HostMeters.PAGE_SIZE_BYTES,
-                        saved - savedStart, h.ksmdCpuMillis() - start.ksmdCpuMillis(),
-                        h.fullScans() - start.fullScans(), HostMeters.ksm("pages_to_scan"),
-                        HostMeters.ksm("sleep_millisecs"), HostMeters.ksm("run")));
+                long saved =
+                        pair.stream().mapToLong(g -> g.sample().ksmSavedBytes()).sum();
+                points.add(new Point(
+                        s,
+                        filledSum - rss,
+                        (h.pagesSharing() - start.pagesSharing()) * HostMeters.PAGE_SIZE_BYTES,
+                        saved - savedStart,
+                        h.ksmdCpuMillis() - start.ksmdCpuMillis(),
+                        h.fullScans() - start.fullScans(),
+                        HostMeters.ksm("pages_to_scan"),
+                        HostMeters.ksm("sleep_millisecs"),
+                        HostMeters.ksm("run")));
             }
         } finally {
             if (ksmtunedPid != 0) {
@@ -241,7 +284,9 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
 
     private static void stopKsmtuned(long pid) throws Exception {
         // Its pending `sleep 60` is a child of the loop: stop both, by pid.
-        String children = Cli.run(List.of("pgrep", "-P", Long.toString(pid)), Duration.ofSeconds(10)).stdout().trim();
+        String children = Cli.run(List.of("pgrep", "-P", Long.toString(pid)), Duration.ofSeconds(10))
+                .stdout()
+                .trim();
         new ProcessBuilder("kill", Long.toString(pid)).start().waitFor();
         for (String child : children.split("\\s+")) {
             if (!child.isBlank()) {
@@ -262,7 +307,8 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
                 case "Buffers", "Cached" -> 0;
                 default -> -1;
             };
-            out.append(value < 0 ? line : String.format("%-16s%8d kB", key + ":", value)).append('\n');
+            out.append(value < 0 ? line : String.format("%-16s%8d kB", key + ":", value))
+                    .append('\n');
         }
         return out.toString();
     }

@@ -25,11 +25,15 @@ final class Watch {
     }
 
     /** When a subject reached the target: millis since the watch began and full scans since then. */
-    record Reached(long millis, long fullScans) {
-    }
+    record Reached(long millis, long fullScans) {}
 
-    record Outcome(HostMeters.HostSample start, HostMeters.HostSample end, Map<String, HostMeters.ProcessSample> first,
-            Map<String, HostMeters.ProcessSample> last, Map<String, Reached> reached, long millis) {
+    record Outcome(
+            HostMeters.HostSample start,
+            HostMeters.HostSample end,
+            Map<String, HostMeters.ProcessSample> first,
+            Map<String, HostMeters.ProcessSample> last,
+            Map<String, Reached> reached,
+            long millis) {
         long fullScans() {
             return end.fullScans() - start.fullScans();
         }
@@ -43,17 +47,29 @@ final class Watch {
         }
     }
 
-    private Watch() {
-    }
+    private Watch() {}
 
     /**
      * Watches until every subject reached {@code fraction} of its freed bytes and {@code extraScans} more
      * full scans passed (0: stop at once), or {@code maxFullScans} full scans or {@code maxTime} passed.
      * {@code fraction} ≤ 0 never reaches: the watch then runs for maxFullScans (or maxTime).
      */
-    static Outcome run(HostMeters meters, List<Subject> subjects, double fraction, long maxFullScans, Duration maxTime,
-            long extraScans) throws InterruptedException {
-        return run(meters, subjects, fraction, 0, maxFullScans, maxTime, extraScans,
+    static Outcome run(
+            HostMeters meters,
+            List<Subject> subjects,
+            double fraction,
+            long maxFullScans,
+            Duration maxTime,
+            long extraScans)
+            throws InterruptedException {
+        return run(
+                meters,
+                subjects,
+                fraction,
+                0,
+                maxFullScans,
+                maxTime,
+                extraScans,
                 subjects.stream().map(s -> s.guest().name).toList());
     }
 
@@ -61,8 +77,16 @@ final class Watch {
      * As above, but the watch waits only for the subjects named in {@code waitFor} to reach, and lasts at
      * least {@code minFullScans} full scans.
      */
-    static Outcome run(HostMeters meters, List<Subject> subjects, double fraction, long minFullScans, long maxFullScans,
-            Duration maxTime, long extraScans, List<String> waitFor) throws InterruptedException {
+    static Outcome run(
+            HostMeters meters,
+            List<Subject> subjects,
+            double fraction,
+            long minFullScans,
+            long maxFullScans,
+            Duration maxTime,
+            long extraScans,
+            List<String> waitFor)
+            throws InterruptedException {
         HostMeters.HostSample start = meters.host();
         long began = System.nanoTime();
         Map<String, HostMeters.ProcessSample> first = new LinkedHashMap<>();
@@ -78,15 +102,17 @@ final class Watch {
             now = meters.host();
             if (now.fullScans() < previous.fullScans()) {
                 // Only run=2 resets full_scans, and the suite does not write it during a watch.
-                throw new IllegalStateException("KSM disturbed by another process during the watch: full_scans fell from "
-                        + previous.fullScans() + " to " + now.fullScans() + " (run=2 was written)");
+                throw new IllegalStateException(
+                        "KSM disturbed by another process during the watch: full_scans fell from "
+                                + previous.fullScans() + " to " + now.fullScans() + " (run=2 was written)");
             }
             long scans = now.fullScans() - start.fullScans();
             long millis = (System.nanoTime() - began) / 1_000_000;
             for (Subject s : subjects) {
                 HostMeters.ProcessSample p = s.guest().sample();
                 last.put(s.guest().name, p);
-                if (fraction > 0 && !reached.containsKey(s.guest().name)
+                if (fraction > 0
+                        && !reached.containsKey(s.guest().name)
                         && s.reclaimedBytes(p) >= fraction * s.freedBytes()) {
                     reached.put(s.guest().name, new Reached(millis, scans));
                 }
@@ -95,7 +121,8 @@ final class Watch {
                 allReachedAtScans = scans;
             }
             if ((allReachedAtScans != null && scans >= allReachedAtScans + extraScans && scans >= minFullScans)
-                    || scans >= maxFullScans || millis >= maxTime.toMillis()) {
+                    || scans >= maxFullScans
+                    || millis >= maxTime.toMillis()) {
                 return new Outcome(start, now, first, last, reached, millis);
             }
             Thread.sleep(POLL.toMillis());

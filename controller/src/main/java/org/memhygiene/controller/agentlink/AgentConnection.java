@@ -1,6 +1,5 @@
 package org.memhygiene.controller.agentlink;
 
-import org.memhygiene.core.agent.AgentLinkException;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -22,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
+import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.protocol.AgentProtocol;
@@ -39,12 +39,14 @@ final class AgentConnection implements AutoCloseable {
     /** Lines that are not the awaited reply (stale replies, chatter) tolerated within one call. */
     static final int MAX_STRAY_LINES_PER_CALL = 16;
     /** Unknown result fields are allowed (newer agents add them); missing or mistyped ones are not. */
-    private static final ObjectReader RESULTS = Json.mapper().reader()
+    private static final ObjectReader RESULTS = Json.mapper()
+            .reader()
             .without(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .with(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
             .with(DeserializationFeature.FAIL_ON_NULL_CREATOR_PROPERTIES)
             .with(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .without(DeserializationFeature.ACCEPT_FLOAT_AS_INT);
+
     private static final ObjectWriter LINE = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
 
     private final Path socket;
@@ -94,7 +96,8 @@ final class AgentConnection implements AutoCloseable {
      * Sends one request and waits until {@code deadlineNanos} (System.nanoTime) for its reply, which is
      * converted to {@code resultType}.
      */
-    <T> T call(String command, ObjectNode arguments, JavaType resultType, long deadlineNanos) throws AgentLinkException {
+    <T> T call(String command, ObjectNode arguments, JavaType resultType, long deadlineNanos)
+            throws AgentLinkException {
         long id = ids.incrementAndGet();
         String request = requestLine(id, command, arguments) + "\n";
         try {
@@ -106,8 +109,11 @@ final class AgentConnection implements AutoCloseable {
                     throw new AgentLinkException(AgentStatus.UNREACHABLE, command + ": the channel closed");
                 }
                 if (line.problem() != BoundedLineReader.Line.Problem.NONE) {
-                    throw misbehaving(command, line.problem() == BoundedLineReader.Line.Problem.TOO_LONG
-                            ? "a line longer than " + AgentProtocol.MAX_LINE_BYTES + " bytes" : "a line that is not UTF-8");
+                    throw misbehaving(
+                            command,
+                            line.problem() == BoundedLineReader.Line.Problem.TOO_LONG
+                                    ? "a line longer than " + AgentProtocol.MAX_LINE_BYTES + " bytes"
+                                    : "a line that is not UTF-8");
                 }
                 JsonNode reply = parse(command, line.text());
                 if (reply.path("id").isIntegralNumber() && reply.get("id").asLong() == id) {
@@ -153,13 +159,18 @@ final class AgentConnection implements AutoCloseable {
 
     private <T> T result(String command, JsonNode reply, JavaType resultType) throws AgentLinkException {
         if (reply.path("protocol").asInt(-1) != AgentProtocol.VERSION) {
-            throw new AgentLinkException(AgentStatus.AGENT_ERROR, command + ": the agent speaks protocol "
-                    + abbreviate(reply.path("protocol").toString()) + ", not " + AgentProtocol.VERSION);
+            throw new AgentLinkException(
+                    AgentStatus.AGENT_ERROR,
+                    command + ": the agent speaks protocol "
+                            + abbreviate(reply.path("protocol").toString()) + ", not " + AgentProtocol.VERSION);
         }
         JsonNode error = reply.get("error");
         if (error != null) {
-            throw new AgentLinkException(AgentStatus.AGENT_ERROR, command + ": the agent answered "
-                    + abbreviate(error.path("code").asText("?")) + ": " + abbreviate(error.path("message").asText("")));
+            throw new AgentLinkException(
+                    AgentStatus.AGENT_ERROR,
+                    command + ": the agent answered "
+                            + abbreviate(error.path("code").asText("?")) + ": "
+                            + abbreviate(error.path("message").asText("")));
         }
         JsonNode result = reply.get("result");
         if (result == null) {

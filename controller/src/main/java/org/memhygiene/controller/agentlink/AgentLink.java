@@ -1,6 +1,5 @@
 package org.memhygiene.controller.agentlink;
 
-import org.memhygiene.core.agent.AgentLinkException;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -15,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
 import org.memhygiene.core.agent.AgentEvent;
 import org.memhygiene.core.agent.AgentHello;
+import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.agent.AgentStatus;
@@ -36,10 +36,12 @@ public final class AgentLink implements AutoCloseable {
     private static final Duration MAX_BACKOFF = Duration.ofMinutes(1);
     /** A guest's posture changes with a reboot or an admin's change, not between samples: ask now and then. */
     static final Duration POSTURE_REFRESH = Duration.ofMinutes(1);
+
     private static final JavaType HELLO = type(AgentHello.class);
     private static final JavaType STATS = type(AgentStats.class);
     private static final JavaType SCRUB = type(ScrubReport.class);
-    private static final JavaType POSTURE = Json.mapper().getTypeFactory().constructCollectionType(List.class, Finding.class);
+    private static final JavaType POSTURE =
+            Json.mapper().getTypeFactory().constructCollectionType(List.class, Finding.class);
 
     private final Path socket;
     private final Duration readTimeout;
@@ -144,11 +146,14 @@ public final class AgentLink implements AutoCloseable {
         connection = AgentConnection.open(socket, left, ids);
         hello = connection.call("hello", null, HELLO, deadlineNanos);
         if (hello.protocolVersion() != AgentProtocol.VERSION) {
-            throw new AgentLinkException(AgentStatus.AGENT_ERROR, "hello: the agent speaks protocol "
-                    + hello.protocolVersion() + ", not " + AgentProtocol.VERSION);
+            throw new AgentLinkException(
+                    AgentStatus.AGENT_ERROR,
+                    "hello: the agent speaks protocol " + hello.protocolVersion() + ", not " + AgentProtocol.VERSION);
         }
         postureAt = Instant.MIN; // a new connection may be a rebooted guest: ask for its posture again
-        event(AgentStatus.OK, "connected to agent " + hello.agentVersion() + " (protocol " + hello.protocolVersion() + ")");
+        event(
+                AgentStatus.OK,
+                "connected to agent " + hello.agentVersion() + " (protocol " + hello.protocolVersion() + ")");
     }
 
     /** Any failure drops the connection: after a timeout or garbage the stream's position is unknown. */
@@ -176,8 +181,14 @@ public final class AgentLink implements AutoCloseable {
     }
 
     private AgentSample snapshot(AgentStatus sampleStatus, String sampleProblem) {
-        return new AgentSample(clock.instant(), sampleStatus, sampleProblem, Optional.ofNullable(hello),
-                Optional.ofNullable(stats), posture, List.copyOf(events));
+        return new AgentSample(
+                clock.instant(),
+                sampleStatus,
+                sampleProblem,
+                Optional.ofNullable(hello),
+                Optional.ofNullable(stats),
+                posture,
+                List.copyOf(events));
     }
 
     @Override

@@ -54,7 +54,8 @@ public final class AgentLinks implements AutoCloseable {
     public synchronized Map<String, AgentSample> sampleAll(Map<String, Optional<Path>> sockets) {
         links.entrySet().removeIf(entry -> {
             Optional<Path> socket = sockets.getOrDefault(entry.getKey(), Optional.empty());
-            boolean gone = socket.isEmpty() || !socket.get().equals(entry.getValue().socket());
+            boolean gone =
+                    socket.isEmpty() || !socket.get().equals(entry.getValue().socket());
             if (gone) {
                 entry.getValue().close();
             }
@@ -67,8 +68,10 @@ public final class AgentLinks implements AutoCloseable {
                 samples.put(entry.getKey(), noChannel());
                 continue;
             }
-            AgentLink link = links.computeIfAbsent(entry.getKey(), uuid -> new AgentLink(entry.getValue().get(), readTimeout, clock));
-            Optional<AgentSample> fresh = link.lastSample().filter(last -> clock.instant().isBefore(last.sampledAt().plus(refresh)));
+            AgentLink link = links.computeIfAbsent(
+                    entry.getKey(), uuid -> new AgentLink(entry.getValue().get(), readTimeout, clock));
+            Optional<AgentSample> fresh = link.lastSample()
+                    .filter(last -> clock.instant().isBefore(last.sampledAt().plus(refresh)));
             if (fresh.isPresent()) {
                 samples.put(entry.getKey(), fresh.get());
             } else {

@@ -4,6 +4,7 @@ import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.Optional;
@@ -60,9 +61,13 @@ final class AllowedHosts {
             URI uri = new URI(origin.strip());
             String scheme = uri.getScheme();
             String host = uri.getHost();
-            return host != null && ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
-                    && allows(host.startsWith("[") ? host.substring(1, host.length() - 1) : host.toLowerCase(Locale.ROOT));
-        } catch (java.net.URISyntaxException e) {
+            return host != null
+                    && ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme))
+                    && allows(
+                            host.startsWith("[")
+                                    ? host.substring(1, host.length() - 1)
+                                    : host.toLowerCase(Locale.ROOT));
+        } catch (URISyntaxException e) {
             return false;
         }
     }
@@ -102,7 +107,9 @@ final class AllowedHosts {
                 return Optional.of(InetAddress.getByAddress(bytes));
             }
             // getByName parses a string with a colon as an IPv6 literal and refuses it if it is not one.
-            return host.indexOf(':') >= 0 && host.matches("[0-9a-f:.]+") ? Optional.of(InetAddress.getByName(host)) : Optional.empty();
+            return host.indexOf(':') >= 0 && host.matches("[0-9a-f:.]+")
+                    ? Optional.of(InetAddress.getByName(host))
+                    : Optional.empty();
         } catch (UnknownHostException e) {
             return Optional.empty();
         }

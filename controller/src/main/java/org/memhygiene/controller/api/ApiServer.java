@@ -1,38 +1,44 @@
 package org.memhygiene.controller.api;
 
-import org.memhygiene.core.ksm.KsmChange;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
-import org.eclipse.jetty.servlet.ServletHolder;
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import org.eclipse.jetty.servlet.ServletHolder;
 import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
+import org.memhygiene.controller.host.SnapshotJson;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.posture.PostureJson;
 import org.memhygiene.controller.posture.PostureScorer;
-import org.memhygiene.controller.host.SnapshotJson;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.host.HostBackendException;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.json.JsonInput;
+import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.secret.SecretMemory;
 
@@ -48,12 +54,13 @@ import org.memhygiene.secret.SecretMemory;
 public final class ApiServer implements AutoCloseable {
     /** Longest request body accepted: settings and scrub requests are a few hundred bytes. */
     static final long MAX_BODY_BYTES = 64 * 1024;
+
     private static final Duration SCRUB_TIMEOUT = Duration.ofMinutes(10);
     /** application/json, with at most a UTF-8 charset (RFC 8259 section 8.1: JSON between systems is UTF-8). */
-    private static final java.util.regex.Pattern JSON_TYPE = java.util.regex.Pattern.compile(
-            "application/json\\s*(;\\s*charset=\"?utf-8\"?\\s*)?", java.util.regex.Pattern.CASE_INSENSITIVE);
-    private static final com.fasterxml.jackson.databind.ObjectWriter LINE = Json.mapper().writer()
-            .without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+    private static final Pattern JSON_TYPE =
+            Pattern.compile("application/json\\s*(;\\s*charset=\"?utf-8\"?\\s*)?", Pattern.CASE_INSENSITIVE);
+
+    private static final ObjectWriter LINE = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
     /** Marks a response our own error handler wrote, so the 404 page does not replace it. */
     private static final String ANSWERED = "memhygiene.answered";
     /** The request body, read (bounded) before the handler runs. */
@@ -80,8 +87,15 @@ public final class ApiServer implements AutoCloseable {
      * @param extraViews more read-only JSON documents by path under /api/v1 (history, ...), each computed
      *                   per request from its query parameters; an IllegalArgumentException is a 400
      */
-    public ApiServer(SnapshotLoop loop, PostureScorer posture, PolicyStep policy, String bind, int port,
-            Optional<SecretMemory> token, Supplier<String> metrics, Map<String, Function<Map<String, String>, Object>> extraViews) {
+    public ApiServer(
+            SnapshotLoop loop,
+            PostureScorer posture,
+            PolicyStep policy,
+            String bind,
+            int port,
+            Optional<SecretMemory> token,
+            Supplier<String> metrics,
+            Map<String, Function<Map<String, String>, Object>> extraViews) {
         if (!isLoopback(bind) && token.isEmpty()) {
             throw new IllegalArgumentException("the API would listen on " + bind + " without a token: anything that"
                     + " reaches it could change KSM and scrub guests; set api.token_file, or bind to 127.0.0.1");
@@ -98,13 +112,15 @@ public final class ApiServer implements AutoCloseable {
         this.metrics = metrics;
         this.extraViews = Map.copyOf(extraViews);
         this.hosts = new AllowedHosts(bind);
-        this.stream = new EventStream(snapshot -> {
-            try {
-                return LINE.writeValueAsString(SnapshotJson.vms(snapshot, posture.score(snapshot)));
-            } catch (JsonProcessingException e) {
-                throw new IllegalStateException(e);
-            }
-        }, loop::latest);
+        this.stream = new EventStream(
+                snapshot -> {
+                    try {
+                        return LINE.writeValueAsString(SnapshotJson.vms(snapshot, posture.score(snapshot)));
+                    } catch (JsonProcessingException e) {
+                        throw new IllegalStateException(e);
+                    }
+                },
+                loop::latest);
         this.app = Javalin.create(config -> {
             config.showJavalinBanner = false;
             config.http.maxRequestSize = MAX_BODY_BYTES;
@@ -148,10 +164,15 @@ public final class ApiServer implements AutoCloseable {
             ctx.attribute(ANSWERED, true);
             error(ctx, status(e), e.getMessage());
         });
-        app.exception(Exception.class, (e, ctx) -> error(ctx, HttpStatus.INTERNAL_SERVER_ERROR, String.valueOf(e.getMessage())));
+        app.exception(
+                Exception.class,
+                (e, ctx) -> error(ctx, HttpStatus.INTERNAL_SERVER_ERROR, String.valueOf(e.getMessage())));
         app.error(HttpStatus.NOT_FOUND, ctx -> {
             if (ctx.attribute(ANSWERED) == null) {
-                error(ctx, HttpStatus.NOT_FOUND, "no such resource: " + ctx.method() + " " + ctx.path() + " (docs/API.md)");
+                error(
+                        ctx,
+                        HttpStatus.NOT_FOUND,
+                        "no such resource: " + ctx.method() + " " + ctx.path() + " (docs/API.md)");
             }
         });
 
@@ -164,7 +185,12 @@ public final class ApiServer implements AutoCloseable {
         app.get("/api/v1/vms/{name}", ctx -> {
             HostSnapshot snapshot = latest();
             VmSnapshot vm = vm(snapshot, ctx.pathParam("name"));
-            json(ctx, SnapshotJson.vm(vm, snapshot.pageSizeBytes(), posture.score(snapshot).vm(vm.domain().uuid()).orElseThrow()));
+            json(
+                    ctx,
+                    SnapshotJson.vm(
+                            vm,
+                            snapshot.pageSizeBytes(),
+                            posture.score(snapshot).vm(vm.domain().uuid()).orElseThrow()));
         });
         app.get("/api/v1/posture", ctx -> {
             HostSnapshot snapshot = latest();
@@ -172,22 +198,33 @@ public final class ApiServer implements AutoCloseable {
         });
         app.get("/api/v1/policy", ctx -> json(ctx, policyDocument(policy.state())));
         app.put("/api/v1/policy", this::putPolicy);
-        app.get("/api/v1/settings", ctx -> json(ctx, latest().ksm().orElseThrow(() -> new ApiError(HttpStatus.NOT_FOUND,
-                "this host's KSM is not visible here (no /sys/kernel/mm/ksm, or a remote libvirt host)")).stats()));
+        app.get(
+                "/api/v1/settings",
+                ctx -> json(
+                        ctx,
+                        latest().ksm()
+                                .orElseThrow(
+                                        () -> new ApiError(
+                                                HttpStatus.NOT_FOUND,
+                                                "this host's KSM is not visible here (no /sys/kernel/mm/ksm, or a remote libvirt host)"))
+                                .stats()));
         app.put("/api/v1/settings", this::putSettings);
         app.post("/api/v1/vms/{name}/scrub", this::scrub);
         extraViews.forEach((path, view) -> app.get("/api/v1/" + path, ctx -> {
-            Map<String, String> query = new java.util.HashMap<>();
+            Map<String, String> query = new HashMap<>();
             ctx.queryParamMap().forEach((key, values) -> query.put(key, values.get(0)));
             Object document;
             try {
                 document = view.apply(query);
-            } catch (IllegalArgumentException | java.time.format.DateTimeParseException e) {
+            } catch (IllegalArgumentException | DateTimeParseException e) {
                 throw new ApiError(HttpStatus.BAD_REQUEST, e.getMessage());
             }
             json(ctx, document);
         }));
-        app.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.get()));
+        app.get(
+                "/metrics",
+                ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                        .result(metrics.get()));
     }
 
     /** PUT /api/v1/settings {"run": 1, "pages_to_scan": 1000}: all or nothing, as `ksm set`. */
@@ -197,8 +234,9 @@ public final class ApiServer implements AutoCloseable {
         for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
             if (!field.getValue().isValueNode() || field.getValue().isNull()) {
-                throw new ApiError(HttpStatus.BAD_REQUEST, field.getKey() + ": expected a number or a string, got "
-                        + field.getValue());
+                throw new ApiError(
+                        HttpStatus.BAD_REQUEST,
+                        field.getKey() + ": expected a number or a string, got " + field.getValue());
             }
             assignments.add(field.getKey() + "=" + field.getValue().asText());
         }
@@ -221,9 +259,11 @@ public final class ApiServer implements AutoCloseable {
         PolicyStep.State now = policy.state();
         PolicyMode mode = now.mode();
         boolean dryRun = now.dryRun();
-        List<String> modes = Arrays.stream(PolicyMode.values()).map(PolicyMode::label).toList();
+        List<String> modes =
+                Arrays.stream(PolicyMode.values()).map(PolicyMode::label).toList();
         if (body.isEmpty()) {
-            throw new ApiError(HttpStatus.BAD_REQUEST, "expected {\"mode\": one of " + modes + ", \"dry_run\": true or false}");
+            throw new ApiError(
+                    HttpStatus.BAD_REQUEST, "expected {\"mode\": one of " + modes + ", \"dry_run\": true or false}");
         }
         for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> field = it.next();
@@ -231,18 +271,25 @@ public final class ApiServer implements AutoCloseable {
             switch (field.getKey()) {
                 case "mode" -> {
                     String text = value.isTextual() ? value.asText() : "";
-                    mode = Arrays.stream(PolicyMode.values()).filter(m -> m.label().equals(text)).findFirst()
-                            .orElseThrow(() -> new ApiError(HttpStatus.BAD_REQUEST, "mode: expected one of " + modes + ", got "
-                                    + abbreviate(value.toString())));
+                    mode = Arrays.stream(PolicyMode.values())
+                            .filter(m -> m.label().equals(text))
+                            .findFirst()
+                            .orElseThrow(() -> new ApiError(
+                                    HttpStatus.BAD_REQUEST,
+                                    "mode: expected one of " + modes + ", got " + abbreviate(value.toString())));
                 }
                 case "dry_run" -> {
                     if (!value.isBoolean()) {
-                        throw new ApiError(HttpStatus.BAD_REQUEST, "dry_run: expected true or false, got " + abbreviate(value.toString()));
+                        throw new ApiError(
+                                HttpStatus.BAD_REQUEST,
+                                "dry_run: expected true or false, got " + abbreviate(value.toString()));
                     }
                     dryRun = value.asBoolean();
                 }
-                default -> throw new ApiError(HttpStatus.BAD_REQUEST, "unknown field \"" + abbreviate(field.getKey())
-                        + "\"; the policy takes mode and dry_run");
+                default ->
+                    throw new ApiError(
+                            HttpStatus.BAD_REQUEST,
+                            "unknown field \"" + abbreviate(field.getKey()) + "\"; the policy takes mode and dry_run");
             }
         }
         json(ctx, policyDocument(policy.switchTo(mode, dryRun, Instant.now())));
@@ -254,9 +301,11 @@ public final class ApiServer implements AutoCloseable {
         node.put("mode", state.mode().label());
         node.put("dry_run", state.dryRun());
         node.put("interval_millis", state.interval().toMillis());
-        state.changedAt().ifPresentOrElse(at -> node.put("changed_at", at.toString()), () -> node.putNull("changed_at"));
+        state.changedAt()
+                .ifPresentOrElse(at -> node.put("changed_at", at.toString()), () -> node.putNull("changed_at"));
         List<PolicyStep.Record> records = policy.records();
-        node.set("last_decision", records.isEmpty() ? null : Json.mapper().valueToTree(records.get(records.size() - 1)));
+        node.set(
+                "last_decision", records.isEmpty() ? null : Json.mapper().valueToTree(records.get(records.size() - 1)));
         return node;
     }
 
@@ -310,12 +359,15 @@ public final class ApiServer implements AutoCloseable {
     private void checkStateChange(Context ctx) {
         String host = ctx.header("Host");
         if (!hosts.allowsHostHeader(host)) {
-            throw new ApiError(HttpStatus.FORBIDDEN, "Host " + abbreviate(String.valueOf(host)) + " is not this API's:"
-                    + " a state-changing call must be addressed to a loopback name or the address the API is bound to");
+            throw new ApiError(
+                    HttpStatus.FORBIDDEN,
+                    "Host " + abbreviate(String.valueOf(host)) + " is not this API's:"
+                            + " a state-changing call must be addressed to a loopback name or the address the API is bound to");
         }
         String origin = ctx.header("Origin");
         if (origin != null && !hosts.allowsOrigin(origin)) {
-            throw new ApiError(HttpStatus.FORBIDDEN, "cross-origin request from Origin " + abbreviate(origin) + " refused");
+            throw new ApiError(
+                    HttpStatus.FORBIDDEN, "cross-origin request from Origin " + abbreviate(origin) + " refused");
         }
         if (token.isPresent() && !authorized(ctx.header("Authorization"))) {
             ctx.header("WWW-Authenticate", "Bearer");
@@ -323,8 +375,10 @@ public final class ApiServer implements AutoCloseable {
         }
         String type = ctx.header("Content-Type");
         if (type == null || !JSON_TYPE.matcher(type.strip()).matches()) {
-            throw new ApiError(HttpStatus.UNSUPPORTED_MEDIA_TYPE, "a state-changing call sends JSON: Content-Type:"
-                    + " application/json, was " + (type == null ? "none" : abbreviate(type)));
+            throw new ApiError(
+                    HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+                    "a state-changing call sends JSON: Content-Type:" + " application/json, was "
+                            + (type == null ? "none" : abbreviate(type)));
         }
     }
 
@@ -332,7 +386,7 @@ public final class ApiServer implements AutoCloseable {
      * The body, never more than {@link #MAX_BODY_BYTES} read whatever its framing: Content-Length is
      * checked first, and a chunked body is read only that far (Javalin's own limit trusts Content-Length).
      */
-    private static byte[] boundedBody(Context ctx) throws java.io.IOException {
+    private static byte[] boundedBody(Context ctx) throws IOException {
         String tooLarge = "the body is larger than " + MAX_BODY_BYTES + " bytes";
         if (ctx.req().getContentLengthLong() > MAX_BODY_BYTES) {
             throw new ApiError(HttpStatus.CONTENT_TOO_LARGE, tooLarge);
@@ -345,13 +399,16 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private HostSnapshot latest() {
-        return loop.latest().orElseThrow(() -> new ApiError(HttpStatus.SERVICE_UNAVAILABLE, "no snapshot yet: the first sample"
-                + " is still being taken"));
+        return loop.latest()
+                .orElseThrow(() -> new ApiError(
+                        HttpStatus.SERVICE_UNAVAILABLE, "no snapshot yet: the first sample" + " is still being taken"));
     }
 
     private static VmSnapshot vm(HostSnapshot snapshot, String name) {
-        return snapshot.vms().stream().filter(v -> v.domain().name().equals(name) || v.domain().uuid().equalsIgnoreCase(name))
-                .findFirst().orElseThrow(() -> new ApiError(HttpStatus.NOT_FOUND, "no VM named '" + name + "'"));
+        return snapshot.vms().stream()
+                .filter(v -> v.domain().name().equals(name) || v.domain().uuid().equalsIgnoreCase(name))
+                .findFirst()
+                .orElseThrow(() -> new ApiError(HttpStatus.NOT_FOUND, "no VM named '" + name + "'"));
     }
 
     /** The body as one JSON object, read strictly (core JsonInput: no key twice, nothing after it, UTF-8). */

@@ -80,11 +80,17 @@ final class EventStream extends HttpServlet implements Consumer<HostSnapshot>, A
     protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
         String accept = request.getHeader("Accept");
         if (accept == null || !accept.contains("text/event-stream")) {
-            error(response, HttpServletResponse.SC_NOT_ACCEPTABLE, "the stream is Server-Sent Events: send Accept: text/event-stream");
+            error(
+                    response,
+                    HttpServletResponse.SC_NOT_ACCEPTABLE,
+                    "the stream is Server-Sent Events: send Accept: text/event-stream");
             return;
         }
         if (clients.size() >= MAX_CLIENTS) {
-            error(response, HttpServletResponse.SC_SERVICE_UNAVAILABLE, "already " + MAX_CLIENTS + " stream clients; try again later");
+            error(
+                    response,
+                    HttpServletResponse.SC_SERVICE_UNAVAILABLE,
+                    "already " + MAX_CLIENTS + " stream clients; try again later");
             return;
         }
         response.setStatus(HttpServletResponse.SC_OK);

@@ -11,8 +11,7 @@ import picocli.CommandLine;
  * dashboard's into {@code memhygiene}; the controller itself has no simulator.
  */
 public final class HostCommands {
-    private HostCommands() {
-    }
+    private HostCommands() {}
 
     /**
      * Adds them to {@code root}, in the order {@code memhygiene --help} lists them.

@@ -1,7 +1,5 @@
 package org.memhygiene.controller.cli;
 
-import org.memhygiene.core.cli.DurationConverter;
-import org.memhygiene.core.ksm.KsmChange;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -15,19 +13,21 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
-import org.memhygiene.core.ksm.KsmRestorePoint;
-import org.memhygiene.core.ksm.KsmSysfs;
-import org.memhygiene.core.ksm.ProcessKsmReader;
+import org.memhygiene.core.cli.DurationConverter;
 import org.memhygiene.core.json.Json;
-import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmRates;
+import org.memhygiene.core.ksm.KsmRestorePoint;
 import org.memhygiene.core.ksm.KsmSample;
 import org.memhygiene.core.ksm.KsmSavings;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.ksm.KsmSysfs;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.units.ByteSize;
@@ -41,16 +41,23 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /** {@code memhygiene ksm ...}: see and tune the host's KSM through sysfs. */
-@Command(name = "ksm",
+@Command(
+        name = "ksm",
         description = "See and tune the host's KSM (/sys/kernel/mm/ksm).",
         mixinStandardHelpOptions = true,
         subcommands = {KsmCommand.Status.class, KsmCommand.Watch.class, KsmCommand.Set.class, KsmCommand.Top.class})
 public final class KsmCommand {
-    @Option(names = "--sysfs-root", scope = ScopeType.INHERIT, paramLabel = "DIR",
+    @Option(
+            names = "--sysfs-root",
+            scope = ScopeType.INHERIT,
+            paramLabel = "DIR",
             description = "KSM's sysfs directory (default: ${DEFAULT-VALUE}); for tests and containers.")
     Path sysfsRoot = KsmSysfs.DEFAULT_ROOT;
 
-    @Option(names = "--proc-root", scope = ScopeType.INHERIT, paramLabel = "DIR",
+    @Option(
+            names = "--proc-root",
+            scope = ScopeType.INHERIT,
+            paramLabel = "DIR",
             description = "The proc file system (default: ${DEFAULT-VALUE}); for tests and containers.")
     Path procRoot = ProcessKsmReader.DEFAULT_ROOT;
 
@@ -59,29 +66,30 @@ public final class KsmCommand {
     }
 
     private static final ObjectWriter JSON_LINE = Json.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneId.systemDefault());
 
     /** The documented JSON of {@code ksm status --json} (see docs/CLI.md). */
-    record StatusJson(Instant takenAt, String sysfsRoot, long pageSizeBytes, KsmStats stats, KsmSavings savings) {
-    }
+    record StatusJson(Instant takenAt, String sysfsRoot, long pageSizeBytes, KsmStats stats, KsmSavings savings) {}
 
     /** One line of {@code ksm watch --json}; rates are null on the first line. */
-    record WatchJson(Instant takenAt, long pageSizeBytes, KsmStats stats, KsmSavings savings, KsmRates rates) {
-    }
+    record WatchJson(Instant takenAt, long pageSizeBytes, KsmStats stats, KsmSavings savings, KsmRates rates) {}
 
-    record SetJson(boolean dryRun, List<KsmChange> changes) {
-    }
+    record SetJson(boolean dryRun, List<KsmChange> changes) {}
 
-    record TopJson(long pageSizeBytes, List<ProcessKsmStat> processes) {
-    }
+    record TopJson(long pageSizeBytes, List<ProcessKsmStat> processes) {}
 
-    @Command(name = "status", description = "Every KSM knob and counter, and what merging saves.",
+    @Command(
+            name = "status",
+            description = "Every KSM knob and counter, and what merging saves.",
             mixinStandardHelpOptions = true)
     static final class Status implements Runnable {
         @ParentCommand
         KsmCommand ksm;
+
         @Spec
         CommandSpec spec;
+
         @Option(names = "--json", description = "Print JSON (stable keys, documented in docs/CLI.md).")
         boolean json;
 
@@ -91,8 +99,14 @@ public final class KsmCommand {
             KsmSample sample = sysfs.sample();
             PrintWriter out = spec.commandLine().getOut();
             if (json) {
-                out.println(toJson(Json.mapper().writer(), new StatusJson(sample.takenAt(), sysfs.root().toString(),
-                        sample.pageSizeBytes(), sample.stats(), sample.savings())));
+                out.println(toJson(
+                        Json.mapper().writer(),
+                        new StatusJson(
+                                sample.takenAt(),
+                                sysfs.root().toString(),
+                                sample.pageSizeBytes(),
+                                sample.stats(),
+                                sample.savings())));
             } else {
                 out.print(human(sysfs.root(), sample));
             }
@@ -103,8 +117,13 @@ public final class KsmCommand {
             KsmStats s = sample.stats();
             long page = sample.pageSizeBytes();
             StringBuilder text = new StringBuilder();
-            text.append("KSM at ").append(root).append(", page size ").append(ByteSize.format(page)).append(": ")
-                    .append(runState(s.run())).append("\n\n");
+            text.append("KSM at ")
+                    .append(root)
+                    .append(", page size ")
+                    .append(ByteSize.format(page))
+                    .append(": ")
+                    .append(runState(s.run()))
+                    .append("\n\n");
             TextTable knobs = new TextTable("KNOB", "VALUE>");
             knobs.row("run", number(s.run()));
             knobs.row("pages_to_scan", number(s.pagesToScan()));
@@ -139,7 +158,8 @@ public final class KsmCommand {
             savings.row("saved by sharing (pages_sharing)", bytes(v.savedBySharingBytes()));
             savings.row("saved by zero pages (ksm_zero_pages)", bytes(v.savedByZeroPagesBytes()));
             savings.row("saved in total", bytes(v.savedTotalBytes()));
-            savings.row("general_profit" + (v.generalProfitEstimated() ? " (estimated)" : ""),
+            savings.row(
+                    "general_profit" + (v.generalProfitEstimated() ? " (estimated)" : ""),
                     bytes(v.generalProfitBytes()));
             savings.row("sharing ratio (sharing/shared)", ratio(v.sharingRatio()));
             savings.row("unshared ratio (unshared/sharing)", ratio(v.unsharedRatio()));
@@ -147,48 +167,72 @@ public final class KsmCommand {
 
             if (!s.unknownFiles().isEmpty()) {
                 text.append('\n');
-                s.unknownFiles().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
-                        .forEach(e -> text.append("other file ").append(e.getKey()).append(": ")
-                                .append(e.getValue()).append('\n'));
+                s.unknownFiles().entrySet().stream()
+                        .sorted(Map.Entry.comparingByKey())
+                        .forEach(e -> text.append("other file ")
+                                .append(e.getKey())
+                                .append(": ")
+                                .append(e.getValue())
+                                .append('\n'));
             }
             if (!s.unreadableFiles().isEmpty()) {
                 text.append('\n');
-                s.unreadableFiles().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey())
-                        .forEach(e -> text.append("warning: ").append(root.resolve(e.getKey())).append(": ")
-                                .append(e.getValue()).append('\n'));
+                s.unreadableFiles().entrySet().stream()
+                        .sorted(Map.Entry.comparingByKey())
+                        .forEach(e -> text.append("warning: ")
+                                .append(root.resolve(e.getKey()))
+                                .append(": ")
+                                .append(e.getValue())
+                                .append('\n'));
             }
             return text.toString();
         }
     }
 
-    @Command(name = "watch", description = "A row of KSM figures and rates every interval.",
+    @Command(
+            name = "watch",
+            description = "A row of KSM figures and rates every interval.",
             mixinStandardHelpOptions = true)
     static final class Watch implements Runnable {
         @ParentCommand
         KsmCommand ksm;
+
         @Spec
         CommandSpec spec;
-        @Option(names = "--interval", defaultValue = "1s", converter = DurationConverter.class,
+
+        @Option(
+                names = "--interval",
+                defaultValue = "1s",
+                converter = DurationConverter.class,
                 description = "Time between rows, e.g. 500ms, 2s, 1m (default: ${DEFAULT-VALUE}).")
         Duration interval;
+
         @Option(names = "--count", paramLabel = "N", description = "Stop after N rows (default: until interrupted).")
         Integer count;
-        @Option(names = "--set", paramLabel = "KEY=VALUE",
+
+        @Option(
+                names = "--set",
+                paramLabel = "KEY=VALUE",
                 description = "Set KSM knobs for the watch, e.g. --set run=1 --set pages_to_scan=1000.")
         List<String> assignments = new ArrayList<>();
-        @Option(names = "--restore-on-exit",
+
+        @Option(
+                names = "--restore-on-exit",
                 description = "Put back the knobs that --set changed when the watch ends (also on Ctrl-C).")
         boolean restoreOnExit;
+
         @Option(names = "--json", description = "One JSON object per line (documented in docs/CLI.md).")
         boolean json;
 
         @Override
         public void run() {
             if (count != null && count <= 0) {
-                throw new ParameterException(spec.commandLine(), "--count must be a positive number of rows, was " + count);
+                throw new ParameterException(
+                        spec.commandLine(), "--count must be a positive number of rows, was " + count);
             }
             if (restoreOnExit && assignments.isEmpty()) {
-                throw new ParameterException(spec.commandLine(), "--restore-on-exit needs --set KEY=VALUE: nothing would change");
+                throw new ParameterException(
+                        spec.commandLine(), "--restore-on-exit needs --set KEY=VALUE: nothing would change");
             }
             KsmSysfs sysfs = ksm.sysfs();
             PrintWriter out = spec.commandLine().getOut();
@@ -202,7 +246,8 @@ public final class KsmCommand {
                 }
                 for (KsmChange change : sysfs.apply(settings)) {
                     if (!json) {
-                        out.println("set " + change.knob().fileName() + "=" + change.after() + " (was " + change.before() + ")");
+                        out.println("set " + change.knob().fileName() + "=" + change.after() + " (was "
+                                + change.before() + ")");
                     }
                 }
             }
@@ -224,8 +269,22 @@ public final class KsmCommand {
         private void watch(KsmSysfs sysfs, PrintWriter out) {
             String format = "%-8s %3s %8s %8s %10s %10s %10s %9s %10s %10s %10s %9s %11s%n";
             if (!json) {
-                out.printf(Locale.ROOT, format, "TIME", "RUN", "TO_SCAN", "SLEEP_MS", "SHARED", "SHARING",
-                        "UNSHARED", "VOLATILE", "ZERO_PAGES", "SAVED", "MERGED/S", "SCANS/MIN", "SCANNED/S");
+                out.printf(
+                        Locale.ROOT,
+                        format,
+                        "TIME",
+                        "RUN",
+                        "TO_SCAN",
+                        "SLEEP_MS",
+                        "SHARED",
+                        "SHARING",
+                        "UNSHARED",
+                        "VOLATILE",
+                        "ZERO_PAGES",
+                        "SAVED",
+                        "MERGED/S",
+                        "SCANS/MIN",
+                        "SCANNED/S");
             }
             KsmSample previous = null;
             for (int row = 0; count == null || row < count; row++) {
@@ -236,13 +295,23 @@ public final class KsmCommand {
                 KsmRates rates = previous == null ? null : KsmRates.between(previous, sample);
                 KsmStats s = sample.stats();
                 if (json) {
-                    out.println(toJson(JSON_LINE, new WatchJson(sample.takenAt(), sample.pageSizeBytes(), s,
-                            sample.savings(), rates)));
+                    out.println(toJson(
+                            JSON_LINE,
+                            new WatchJson(sample.takenAt(), sample.pageSizeBytes(), s, sample.savings(), rates)));
                 } else {
-                    out.printf(Locale.ROOT, format, TIME.format(sample.takenAt()), number(s.run()),
-                            number(s.pagesToScan()), number(s.sleepMillisecs()), number(s.pagesShared()),
-                            number(s.pagesSharing()), number(s.pagesUnshared()), number(s.pagesVolatile()),
-                            number(s.ksmZeroPages()), bytes(sample.savings().savedTotalBytes()),
+                    out.printf(
+                            Locale.ROOT,
+                            format,
+                            TIME.format(sample.takenAt()),
+                            number(s.run()),
+                            number(s.pagesToScan()),
+                            number(s.sleepMillisecs()),
+                            number(s.pagesShared()),
+                            number(s.pagesSharing()),
+                            number(s.pagesUnshared()),
+                            number(s.pagesVolatile()),
+                            number(s.ksmZeroPages()),
+                            bytes(sample.savings().savedTotalBytes()),
                             rates == null ? "-" : rate(rates.pagesMergedPerSecond()),
                             rates == null ? "-" : rate(rates.fullScansPerMinute()),
                             rates == null ? "-" : rate(rates.pagesScannedPerSecond()));
@@ -262,23 +331,33 @@ public final class KsmCommand {
         }
     }
 
-    @Command(name = "set", description = {
-            "Set KSM knobs, all or none: every value is checked before the first write, and if the kernel"
-                    + " refuses one, those already written are put back.",
-            "run=0 stops ksmd (merged pages stay merged); run=1 merges; run=2 stops ksmd and unmerges every"
-                    + " page (needs free memory for all the copies).",
-            "merge_across_nodes and max_page_sharing change only while no pages are shared: combine them"
-                    + " with run=2, then set run=1."},
+    @Command(
+            name = "set",
+            description = {
+                "Set KSM knobs, all or none: every value is checked before the first write, and if the kernel"
+                        + " refuses one, those already written are put back.",
+                "run=0 stops ksmd (merged pages stay merged); run=1 merges; run=2 stops ksmd and unmerges every"
+                        + " page (needs free memory for all the copies).",
+                "merge_across_nodes and max_page_sharing change only while no pages are shared: combine them"
+                        + " with run=2, then set run=1."
+            },
             mixinStandardHelpOptions = true)
     static final class Set implements Runnable {
         @ParentCommand
         KsmCommand ksm;
+
         @Spec
         CommandSpec spec;
-        @Parameters(arity = "1..*", paramLabel = "KEY=VALUE", description = "Knobs to set, e.g. run=1 pages_to_scan=1000.")
+
+        @Parameters(
+                arity = "1..*",
+                paramLabel = "KEY=VALUE",
+                description = "Knobs to set, e.g. run=1 pages_to_scan=1000.")
         List<String> assignments;
+
         @Option(names = "--dry-run", description = "Check the values and show what would change; write nothing.")
         boolean dryRun;
+
         @Option(names = "--json", description = "Print the changes as JSON.")
         boolean json;
 
@@ -288,9 +367,11 @@ public final class KsmCommand {
             KsmSysfs sysfs = ksm.sysfs();
             List<KsmChange> changes = new ArrayList<>();
             if (dryRun) {
-                var current = sysfs.currentValues(settings.inWriteOrder().stream().map(java.util.Map.Entry::getKey).toList());
-                settings.inWriteOrder().forEach(e -> changes.add(new KsmChange(e.getKey(),
-                        current.getOrDefault(e.getKey(), "absent"), e.getValue())));
+                var current = sysfs.currentValues(
+                        settings.inWriteOrder().stream().map(Map.Entry::getKey).toList());
+                settings.inWriteOrder()
+                        .forEach(e -> changes.add(
+                                new KsmChange(e.getKey(), current.getOrDefault(e.getKey(), "absent"), e.getValue())));
             } else {
                 changes.addAll(sysfs.apply(settings));
             }
@@ -309,22 +390,32 @@ public final class KsmCommand {
         }
     }
 
-    @Command(name = "top", description = "Processes by pages KSM saves them (merged + zero pages).",
+    @Command(
+            name = "top",
+            description = "Processes by pages KSM saves them (merged + zero pages).",
             mixinStandardHelpOptions = true)
     static final class Top implements Runnable {
         @ParentCommand
         KsmCommand ksm;
+
         @Spec
         CommandSpec spec;
-        @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "Rows to show (default: ${DEFAULT-VALUE}).")
+
+        @Option(
+                names = "--limit",
+                paramLabel = "N",
+                defaultValue = "20",
+                description = "Rows to show (default: ${DEFAULT-VALUE}).")
         int limit;
+
         @Option(names = "--json", description = "Print JSON (documented in docs/CLI.md).")
         boolean json;
 
         @Override
         public void run() {
             if (limit <= 0) {
-                throw new ParameterException(spec.commandLine(), "--limit must be a positive number of rows, was " + limit);
+                throw new ParameterException(
+                        spec.commandLine(), "--limit must be a positive number of rows, was " + limit);
             }
             long page = LinuxMemory.pageSizeBytes();
             List<ProcessKsmStat> top = new ProcessKsmReader(ksm.procRoot).top(limit);
@@ -335,12 +426,27 @@ public final class KsmCommand {
                 out.println("No process has pages tracked by KSM (none made memory MADV_MERGEABLE,"
                         + " or ksmd has not scanned it yet).");
             } else {
-                TextTable table = new TextTable("PID>", "NAME", "MERGING>", "ZERO>", "SAVED>", "RMAP_ITEMS>",
-                        "PROFIT>", "MERGE_ANY", "MERGEABLE");
+                TextTable table = new TextTable(
+                        "PID>",
+                        "NAME",
+                        "MERGING>",
+                        "ZERO>",
+                        "SAVED>",
+                        "RMAP_ITEMS>",
+                        "PROFIT>",
+                        "MERGE_ANY",
+                        "MERGEABLE");
                 for (ProcessKsmStat p : top) {
-                    table.row(p.pid(), p.name(), number(p.mergingPages()), number(p.zeroPages()),
-                            ByteSize.format(p.savedPages() * page), number(p.rmapItems()),
-                            bytes(p.processProfitBytes()), yesNo(p.mergeAny()), yesNo(p.mergeable()));
+                    table.row(
+                            p.pid(),
+                            p.name(),
+                            number(p.mergingPages()),
+                            number(p.zeroPages()),
+                            ByteSize.format(p.savedPages() * page),
+                            number(p.rmapItems()),
+                            bytes(p.processProfitBytes()),
+                            yesNo(p.mergeAny()),
+                            yesNo(p.mergeable()));
                 }
                 out.print(table);
             }

@@ -15,16 +15,23 @@ import picocli.CommandLine.Option;
 
 /** The options every VM command shares: which libvirt, and how long a guest's agent may take. */
 final class LibvirtOptions {
-    @Option(names = "--uri", paramLabel = "URI",
+    @Option(
+            names = "--uri",
+            paramLabel = "URI",
             description = "libvirt connection URI (default: ${DEFAULT-VALUE}; test:///default and"
                     + " qemu+ssh://HOST/system work too).")
     String uri = LibvirtHost.DEFAULT_URI;
 
-    @Option(names = "--agent-timeout", paramLabel = "DURATION", converter = DurationConverter.class,
+    @Option(
+            names = "--agent-timeout",
+            paramLabel = "DURATION",
+            converter = DurationConverter.class,
             description = "How long one VM's agent may take to answer (default: ${DEFAULT-VALUE}).")
     Duration agentTimeout = Duration.ofSeconds(2);
 
-    @Option(names = "--qemu-pid-dir", paramLabel = "DIR",
+    @Option(
+            names = "--qemu-pid-dir",
+            paramLabel = "DIR",
             description = "Where libvirt keeps the QEMU processes' pid files (default: the URI's driver's,"
                     + " /run/libvirt/qemu for qemu:///system); the processes whose guest RAM is measured.")
     Path qemuPidDir;
@@ -34,7 +41,11 @@ final class LibvirtOptions {
      * measures every running VM's guest RAM with a whole pass, so the figures printed are exact and now.
      */
     HostBackend open() {
-        return LinuxHost.of(uri, agentTimeout, Duration.ZERO, GuestMemorySettings.ONE_SHOT.withQemuPidDir(Optional.ofNullable(qemuPidDir)));
+        return LinuxHost.of(
+                uri,
+                agentTimeout,
+                Duration.ZERO,
+                GuestMemorySettings.ONE_SHOT.withQemuPidDir(Optional.ofNullable(qemuPidDir)));
     }
 
     /**
@@ -46,7 +57,9 @@ final class LibvirtOptions {
      */
     static HostSnapshot sample(HostBackend host) {
         HostSnapshot snapshot = host.snapshot();
-        snapshot.sourcesDown().stream().filter(s -> !s.name().startsWith(SourceState.AGENT_PREFIX)).findFirst()
+        snapshot.sourcesDown().stream()
+                .filter(s -> !s.name().startsWith(SourceState.AGENT_PREFIX))
+                .findFirst()
                 .ifPresent(down -> {
                     throw new HostUnreachableException(down.error().orElse(down.name() + " could not be read"));
                 });

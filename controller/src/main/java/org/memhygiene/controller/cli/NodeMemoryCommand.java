@@ -23,15 +23,22 @@ import picocli.CommandLine.Spec;
  * {@code memhygiene node-memory [set NAME=VALUE...]}: KSM as libvirt sees it (virNodeGetMemoryParameters),
  * and tuning it through libvirt instead of sysfs, e.g. on a remote host over qemu+ssh://.
  */
-@Command(name = "node-memory", mixinStandardHelpOptions = true,
+@Command(
+        name = "node-memory",
+        mixinStandardHelpOptions = true,
         description = "KSM through libvirt's node memory parameters (shm_*): read them, or set them with 'set'.",
         subcommands = NodeMemoryCommand.Set.class)
 final class NodeMemoryCommand implements Callable<Integer> {
-    @Option(names = "--uri", paramLabel = "URI", scope = CommandLine.ScopeType.INHERIT,
+    @Option(
+            names = "--uri",
+            paramLabel = "URI",
+            scope = CommandLine.ScopeType.INHERIT,
             description = "libvirt connection URI (default: ${DEFAULT-VALUE}).")
     String uri = LibvirtHost.DEFAULT_URI;
+
     @Option(names = "--json", description = "Print JSON (stable keys, documented in docs/CLI.md).")
     boolean json;
+
     @Spec
     CommandSpec spec;
 
@@ -66,16 +73,21 @@ final class NodeMemoryCommand implements Callable<Integer> {
         return value.isPresent() ? Long.toString(value.getAsLong()) : "absent";
     }
 
-    @Command(name = "set", mixinStandardHelpOptions = true,
+    @Command(
+            name = "set",
+            mixinStandardHelpOptions = true,
             description = "Set shm_pages_to_scan, shm_sleep_millisecs or shm_merge_across_nodes through libvirt"
                     + " (virNodeSetMemoryParameters); every value is checked before libvirt sees any.")
     static final class Set implements Callable<Integer> {
         @CommandLine.ParentCommand
         NodeMemoryCommand parent;
+
         @Spec
         CommandSpec spec;
+
         @Parameters(arity = "1..*", paramLabel = "NAME=VALUE", description = "e.g. shm_pages_to_scan=1000.")
         List<String> assignments;
+
         @Option(names = "--json", description = "Print the parameters after the change as JSON.")
         boolean json;
 
@@ -85,8 +97,8 @@ final class NodeMemoryCommand implements Callable<Integer> {
             for (String assignment : assignments) {
                 int equals = assignment.indexOf('=');
                 if (equals <= 0) {
-                    throw new CommandLine.ParameterException(spec.commandLine(), "'" + assignment
-                            + "' is not NAME=VALUE, e.g. shm_pages_to_scan=1000");
+                    throw new CommandLine.ParameterException(
+                            spec.commandLine(), "'" + assignment + "' is not NAME=VALUE, e.g. shm_pages_to_scan=1000");
                 }
                 byName.put(assignment.substring(0, equals), assignment.substring(equals + 1));
             }

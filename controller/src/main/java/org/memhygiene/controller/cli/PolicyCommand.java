@@ -24,27 +24,43 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code memhygiene policy explain}: what the policy would decide now, and why; writes nothing. */
-@Command(name = "policy", mixinStandardHelpOptions = true, description = "The KSM policy (docs/POLICY.md).",
+@Command(
+        name = "policy",
+        mixinStandardHelpOptions = true,
+        description = "The KSM policy (docs/POLICY.md).",
         subcommands = {PolicyCommand.Explain.class})
 final class PolicyCommand {
 
-    @Command(name = "explain", mixinStandardHelpOptions = true,
+    @Command(
+            name = "explain",
+            mixinStandardHelpOptions = true,
             description = "Takes two samples of this host --interval apart and prints what the policy decides"
                     + " (KSM knobs, scrub requests) and why, with the figures it used. Writes nothing: the daemon's"
                     + " --dry-run view of one decision.")
     static final class Explain implements Callable<Integer> {
         @Mixin
         LibvirtOptions libvirt;
+
         @Spec
         CommandSpec spec;
-        @Option(names = "--config", paramLabel = "FILE",
+
+        @Option(
+                names = "--config",
+                paramLabel = "FILE",
                 description = "The policy file (default: built-in defaults; see controller/src/main/dist/policy.yaml).")
         Path config;
-        @Option(names = "--interval", paramLabel = "DURATION", converter = DurationConverter.class,
+
+        @Option(
+                names = "--interval",
+                paramLabel = "DURATION",
+                converter = DurationConverter.class,
                 description = "Time between the two samples (default: ${DEFAULT-VALUE}).")
         Duration interval = Duration.ofSeconds(2);
-        @Option(names = "--json", description = "Print JSON: mode, uri, interval_millis, ksm (knob → value, null to"
-                + " leave KSM as is), scrubs, reason, written (always false).")
+
+        @Option(
+                names = "--json",
+                description = "Print JSON: mode, uri, interval_millis, ksm (knob → value, null to"
+                        + " leave KSM as is), scrubs, reason, written (always false).")
         boolean json;
 
         @Override
@@ -64,7 +80,10 @@ final class PolicyCommand {
                 decision = settings.policy().decide(Optional.of(first), second);
             }
             PrintWriter out = spec.commandLine().getOut();
-            out.print(json ? Json.mapper().writeValueAsString(json(decision, second.uri())) + "\n" : text(decision, second.uri()));
+            out.print(
+                    json
+                            ? Json.mapper().writeValueAsString(json(decision, second.uri())) + "\n"
+                            : text(decision, second.uri()));
             out.flush();
             return 0;
         }
@@ -77,7 +96,10 @@ final class PolicyCommand {
             root.set("ksm", Json.mapper().valueToTree(decision.ksm().orElse(null)));
             ArrayNode scrubs = root.putArray("scrubs");
             for (ScrubRequest s : decision.scrubs()) {
-                scrubs.addObject().put("vm_uuid", s.vmUuid()).put("vm_name", s.vmName()).put("max_bytes", s.maxBytes());
+                scrubs.addObject()
+                        .put("vm_uuid", s.vmUuid())
+                        .put("vm_name", s.vmName())
+                        .put("max_bytes", s.maxBytes());
             }
             root.put("reason", decision.reason());
             root.put("written", false);
@@ -86,13 +108,34 @@ final class PolicyCommand {
 
         private String text(Decision decision, String uri) {
             StringBuilder text = new StringBuilder();
-            text.append("policy ").append(decision.mode().label()).append(" on libvirt ").append(uri).append(", samples ")
-                    .append(interval.toMillis()).append(" ms apart\n");
-            text.append("KSM:    ").append(decision.ksm().isEmpty() ? "leave as is"
-                    : "write " + String.join(" ", decision.ksmAsMap().entrySet().stream()
-                            .map(e -> e.getKey() + "=" + e.getValue()).toList())).append('\n');
-            text.append("scrub:  ").append(decision.scrubs().isEmpty() ? "none" : String.join(", ", decision.scrubs()
-                    .stream().map(s -> s.vmName() + " (" + s.vmUuid() + ") up to " + ByteSize.format(s.maxBytes())).toList()))
+            text.append("policy ")
+                    .append(decision.mode().label())
+                    .append(" on libvirt ")
+                    .append(uri)
+                    .append(", samples ")
+                    .append(interval.toMillis())
+                    .append(" ms apart\n");
+            text.append("KSM:    ")
+                    .append(
+                            decision.ksm().isEmpty()
+                                    ? "leave as is"
+                                    : "write "
+                                            + String.join(
+                                                    " ",
+                                                    decision.ksmAsMap().entrySet().stream()
+                                                            .map(e -> e.getKey() + "=" + e.getValue())
+                                                            .toList()))
+                    .append('\n');
+            text.append("scrub:  ")
+                    .append(
+                            decision.scrubs().isEmpty()
+                                    ? "none"
+                                    : String.join(
+                                            ", ",
+                                            decision.scrubs().stream()
+                                                    .map(s -> s.vmName() + " (" + s.vmUuid() + ") up to "
+                                                            + ByteSize.format(s.maxBytes()))
+                                                    .toList()))
                     .append('\n');
             text.append("reason: ").append(decision.reason()).append('\n');
             text.append("(explain only: nothing was written, no guest was asked)\n");

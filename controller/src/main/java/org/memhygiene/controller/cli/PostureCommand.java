@@ -20,17 +20,22 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code memhygiene posture [--vm NAME]}: the memory-security score of the host and its VMs, with findings. */
-@Command(name = "posture", mixinStandardHelpOptions = true,
+@Command(
+        name = "posture",
+        mixinStandardHelpOptions = true,
         description = "Scores (0-100) how well the host and each VM keep memory from leaking: KSM merging across VMs,"
                 + " the host's swap, CPU mitigations, each VM's memory backing and its agent's guest findings"
                 + " (docs/POSTURE.md has the rubric). Reads only.")
 final class PostureCommand implements Callable<Integer> {
     @Mixin
     LibvirtOptions libvirt;
+
     @Spec
     CommandSpec spec;
+
     @Option(names = "--vm", paramLabel = "NAME", description = "Only this VM (name or UUID), with the host's score.")
     String vm;
+
     @Option(names = "--json", description = "Print JSON (stable keys, documented in docs/CLI.md).")
     boolean json;
 
@@ -45,16 +50,27 @@ final class PostureCommand implements Callable<Integer> {
         }
         List<VmPosture> vms = posture.vms();
         if (vm != null) {
-            vms = vms.stream().filter(v -> v.name().equals(vm) || v.uuid().equalsIgnoreCase(vm)).toList();
+            vms = vms.stream()
+                    .filter(v -> v.name().equals(vm) || v.uuid().equalsIgnoreCase(vm))
+                    .toList();
             if (vms.isEmpty()) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "no domain named '" + vm + "' on " + sample.uri()
-                        + "; domains: " + String.join(", ", posture.vms().stream().map(VmPosture::name).toList()));
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        "no domain named '" + vm + "' on " + sample.uri() + "; domains: "
+                                + String.join(
+                                        ", ",
+                                        posture.vms().stream()
+                                                .map(VmPosture::name)
+                                                .toList()));
             }
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
-            out.println(Json.mapper().writeValueAsString(vm != null ? PostureJson.vm(vms.get(0))
-                    : PostureJson.document(posture, sample.sampledAt())));
+            out.println(Json.mapper()
+                    .writeValueAsString(
+                            vm != null
+                                    ? PostureJson.vm(vms.get(0))
+                                    : PostureJson.document(posture, sample.sampledAt())));
         } else {
             out.print(text(sample, posture, vms, vm == null));
         }
@@ -64,19 +80,34 @@ final class PostureCommand implements Callable<Integer> {
 
     static String text(HostSnapshot sample, HostPosture posture, List<VmPosture> vms, boolean hostFindings) {
         StringBuilder text = new StringBuilder();
-        text.append("host ").append(sample.uri()).append(": score ").append(posture.hostScore()).append(" / 100\n");
+        text.append("host ")
+                .append(sample.uri())
+                .append(": score ")
+                .append(posture.hostScore())
+                .append(" / 100\n");
         if (hostFindings) {
             text.append('\n').append(findings("HOST FINDING", posture.hostFindings()));
             TextTable scores = new TextTable("VM", "SCORE>", "HIGH>", "MEDIUM>", "LOW>", "WORST FINDING");
             for (VmPosture v : vms) {
-                scores.row(v.name(), v.score(), count(v, "HIGH") + count(v, "CRITICAL"), count(v, "MEDIUM"), count(v, "LOW"),
+                scores.row(
+                        v.name(),
+                        v.score(),
+                        count(v, "HIGH") + count(v, "CRITICAL"),
+                        count(v, "MEDIUM"),
+                        count(v, "LOW"),
                         v.findings().isEmpty() ? "-" : v.findings().get(0).id());
             }
             text.append('\n').append(scores);
         } else {
             VmPosture v = vms.get(0);
-            text.append("vm ").append(v.name()).append(" (").append(v.uuid()).append("): score ").append(v.score())
-                    .append(" / 100\n\n").append(findings("FINDING", v.findings()));
+            text.append("vm ")
+                    .append(v.name())
+                    .append(" (")
+                    .append(v.uuid())
+                    .append("): score ")
+                    .append(v.score())
+                    .append(" / 100\n\n")
+                    .append(findings("FINDING", v.findings()));
         }
         return text.toString();
     }
@@ -90,6 +121,8 @@ final class PostureCommand implements Callable<Integer> {
     }
 
     private static long count(VmPosture vm, String severity) {
-        return vm.findings().stream().filter(f -> f.severity().name().equals(severity)).count();
+        return vm.findings().stream()
+                .filter(f -> f.severity().name().equals(severity))
+                .count();
     }
 }

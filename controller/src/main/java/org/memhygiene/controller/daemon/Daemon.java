@@ -30,8 +30,14 @@ public final class Daemon implements AutoCloseable {
     private final ApiServer api;
     private final Optional<SecretMemory> apiToken;
 
-    private Daemon(HostBackend host, History history, PolicyConfig policyConfig, PolicyStep policy, SnapshotLoop loop,
-            ApiServer api, Optional<SecretMemory> apiToken) {
+    private Daemon(
+            HostBackend host,
+            History history,
+            PolicyConfig policyConfig,
+            PolicyStep policy,
+            SnapshotLoop loop,
+            ApiServer api,
+            Optional<SecretMemory> apiToken) {
         this.host = host;
         this.history = history;
         this.policyConfig = policyConfig;
@@ -60,27 +66,50 @@ public final class Daemon implements AutoCloseable {
             }
             try {
                 Files.createDirectories(settings.historyPath().toAbsolutePath().getParent());
-                history = new History(settings.historyPath(), settings.historyRetention(), settings.historyInterval(), clock);
+                history = new History(
+                        settings.historyPath(), settings.historyRetention(), settings.historyInterval(), clock);
             } catch (IOException | IllegalStateException e) {
                 throw new IllegalStateException("history " + settings.historyPath() + ": " + e.getMessage(), e);
             }
             History recorded = history;
             PolicyConfig configured = policyConfig;
-            PolicyStep policy = new PolicyStep(policyConfig.policy(), mode -> configured.withMode(mode).policy(),
-                    policyConfig.interval(), host, settings.dryRun() || dryRun,
-                    r -> recorded.recordDecision(r.at(), r.decision(), r.outcome(), r.result().name()));
+            PolicyStep policy = new PolicyStep(
+                    policyConfig.policy(),
+                    mode -> configured.withMode(mode).policy(),
+                    policyConfig.interval(),
+                    host,
+                    settings.dryRun() || dryRun,
+                    r -> recorded.recordDecision(
+                            r.at(), r.decision(), r.outcome(), r.result().name()));
             PostureScorer posture = PostureScorer.of(host);
             // Posture is scored on every sample (cheap; the history, the stream and the metrics reuse the result).
-            SnapshotLoop loop = new SnapshotLoop(host, settings.interval(), clock, List.of(policy, posture::score,
-                    snapshot -> recorded.record(snapshot, posture.score(snapshot))));
+            SnapshotLoop loop = new SnapshotLoop(
+                    host,
+                    settings.interval(),
+                    clock,
+                    List.of(policy, posture::score, snapshot -> recorded.record(snapshot, posture.score(snapshot))));
             HostMetrics metrics = new HostMetrics(loop::latest, loop::status, posture, policy);
             apiToken = settings.apiToken();
             // Which protection the token got is an admin's question (memfd_secret, or the mlock fallback and why).
-            apiToken.ifPresent(token -> LOG.log(System.Logger.Level.INFO, "api.token_file "
-                    + settings.apiTokenFile().orElseThrow() + ": the token is held in " + token.protection().summary()));
-            ApiServer api = new ApiServer(loop, posture, policy, settings.apiBind(), settings.apiPort(), apiToken, metrics::scrape,
-                    Map.of("history", query -> HistoryQuery.view(recorded, query),
-                    "history/decisions", query -> HistoryQuery.decisions(recorded, query), "decisions", query -> policy.records()));
+            apiToken.ifPresent(token -> LOG.log(
+                    System.Logger.Level.INFO,
+                    "api.token_file " + settings.apiTokenFile().orElseThrow() + ": the token is held in "
+                            + token.protection().summary()));
+            ApiServer api = new ApiServer(
+                    loop,
+                    posture,
+                    policy,
+                    settings.apiBind(),
+                    settings.apiPort(),
+                    apiToken,
+                    metrics::scrape,
+                    Map.of(
+                            "history",
+                            query -> HistoryQuery.view(recorded, query),
+                            "history/decisions",
+                            query -> HistoryQuery.decisions(recorded, query),
+                            "decisions",
+                            query -> policy.records()));
             loop.tick(); // the first sample before the API opens, so it never answers "no snapshot yet" for long
             api.start();
             loop.start();

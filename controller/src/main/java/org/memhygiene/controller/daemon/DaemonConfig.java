@@ -36,10 +36,20 @@ import org.memhygiene.secret.SecretMemory;
  * @param policyFile    the policy file (controller/src/main/dist/policy.yaml); empty: the adaptive policy's defaults
  * @param guestMemory   how the VMs' guest RAM is measured ({@code guest_memory.method}, {@code guest_memory.qemu_pid_dir})
  */
-public record DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, Duration agentInterval,
-        String apiBind, int apiPort,
-        Optional<Path> apiTokenFile, boolean dryRun, Path historyPath, Duration historyRetention,
-        Duration historyInterval, Optional<Path> policyFile, GuestMemorySettings guestMemory) {
+public record DaemonConfig(
+        String libvirtUri,
+        Duration interval,
+        Duration agentTimeout,
+        Duration agentInterval,
+        String apiBind,
+        int apiPort,
+        Optional<Path> apiTokenFile,
+        boolean dryRun,
+        Path historyPath,
+        Duration historyRetention,
+        Duration historyInterval,
+        Optional<Path> policyFile,
+        GuestMemorySettings guestMemory) {
 
     public static final int DEFAULT_PORT = 9520;
     private static final Duration MIN_INTERVAL = Duration.ofMillis(100);
@@ -50,8 +60,17 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     private static final Duration MAX_RETENTION = Duration.ofDays(3650);
     /** A configuration file is a few hundred bytes; anything near this is not one. */
     private static final long MAX_FILE_BYTES = 1024 * 1024;
-    private static final Set<String> KEYS = Set.of("libvirt_uri", "interval_millis", "agent_timeout_millis", "agent_interval_millis", "api",
-            "dry_run", "history", "policy_file", "guest_memory");
+
+    private static final Set<String> KEYS = Set.of(
+            "libvirt_uri",
+            "interval_millis",
+            "agent_timeout_millis",
+            "agent_interval_millis",
+            "api",
+            "dry_run",
+            "history",
+            "policy_file",
+            "guest_memory");
     private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
     private static final Set<String> HISTORY_KEYS = Set.of("path", "retention_millis", "interval_millis");
     private static final Set<String> GUEST_MEMORY_KEYS = Set.of("method", "qemu_pid_dir");
@@ -60,21 +79,24 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
 
     public DaemonConfig {
         if (interval.compareTo(MIN_INTERVAL) < 0) {
-            throw new IllegalArgumentException("interval_millis = " + interval.toMillis() + ": expected at least 100 ms");
+            throw new IllegalArgumentException(
+                    "interval_millis = " + interval.toMillis() + ": expected at least 100 ms");
         }
         if (agentTimeout.isZero() || agentTimeout.compareTo(interval.multipliedBy(10)) > 0) {
             throw new IllegalArgumentException("agent_timeout_millis = " + agentTimeout.toMillis()
                     + ": expected more than 0 and at most 10 intervals");
         }
         if (agentInterval.isNegative()) {
-            throw new IllegalArgumentException("agent_interval_millis = " + agentInterval.toMillis() + ": expected 0 or more");
+            throw new IllegalArgumentException(
+                    "agent_interval_millis = " + agentInterval.toMillis() + ": expected 0 or more");
         }
         if (historyRetention.compareTo(MIN_RETENTION) < 0) {
-            throw new IllegalArgumentException("history.retention_millis = " + historyRetention.toMillis()
-                    + ": expected at least a minute");
+            throw new IllegalArgumentException(
+                    "history.retention_millis = " + historyRetention.toMillis() + ": expected at least a minute");
         }
         if (historyInterval.isNegative()) {
-            throw new IllegalArgumentException("history.interval_millis = " + historyInterval.toMillis() + ": expected 0 or more");
+            throw new IllegalArgumentException(
+                    "history.interval_millis = " + historyInterval.toMillis() + ": expected 0 or more");
         }
         if (apiPort < 0 || apiPort > 65535) {
             throw new IllegalArgumentException("api.port = " + apiPort + ": expected 0 to 65535");
@@ -82,18 +104,50 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     }
 
     /** A configuration whose guest memory is measured the daemon's default way. */
-    public DaemonConfig(String libvirtUri, Duration interval, Duration agentTimeout, Duration agentInterval, String apiBind,
-            int apiPort, Optional<Path> apiTokenFile, boolean dryRun, Path historyPath, Duration historyRetention,
-            Duration historyInterval, Optional<Path> policyFile) {
-        this(libvirtUri, interval, agentTimeout, agentInterval, apiBind, apiPort, apiTokenFile, dryRun, historyPath,
-                historyRetention, historyInterval, policyFile, GuestMemorySettings.DAEMON);
+    public DaemonConfig(
+            String libvirtUri,
+            Duration interval,
+            Duration agentTimeout,
+            Duration agentInterval,
+            String apiBind,
+            int apiPort,
+            Optional<Path> apiTokenFile,
+            boolean dryRun,
+            Path historyPath,
+            Duration historyRetention,
+            Duration historyInterval,
+            Optional<Path> policyFile) {
+        this(
+                libvirtUri,
+                interval,
+                agentTimeout,
+                agentInterval,
+                apiBind,
+                apiPort,
+                apiTokenFile,
+                dryRun,
+                historyPath,
+                historyRetention,
+                historyInterval,
+                policyFile,
+                GuestMemorySettings.DAEMON);
     }
 
     public static DaemonConfig defaults() {
-        return new DaemonConfig(LibvirtHost.DEFAULT_URI, Duration.ofSeconds(1), Duration.ofSeconds(2), Duration.ofSeconds(5),
+        return new DaemonConfig(
+                LibvirtHost.DEFAULT_URI,
+                Duration.ofSeconds(1),
+                Duration.ofSeconds(2),
+                Duration.ofSeconds(5),
                 "127.0.0.1",
-                DEFAULT_PORT, Optional.empty(), false, Path.of("/var/lib/memhygiene/history"), Duration.ofDays(7),
-                Duration.ofSeconds(10), Optional.empty(), GuestMemorySettings.DAEMON);
+                DEFAULT_PORT,
+                Optional.empty(),
+                false,
+                Path.of("/var/lib/memhygiene/history"),
+                Duration.ofDays(7),
+                Duration.ofSeconds(10),
+                Optional.empty(),
+                GuestMemorySettings.DAEMON);
     }
 
     /**
@@ -127,7 +181,8 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
         }
         if (permissions.stream().anyMatch(p -> !p.name().startsWith("OWNER_"))) {
             throw new IllegalArgumentException("api.token_file " + file + " is open to its group or others ("
-                    + PosixFilePermissions.toString(permissions) + "); make it private to its owner: chmod 600 " + file);
+                    + PosixFilePermissions.toString(permissions) + "); make it private to its owner: chmod 600 "
+                    + file);
         }
     }
 
@@ -135,7 +190,8 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     public static DaemonConfig load(Path file) {
         try {
             if (Files.size(file) > MAX_FILE_BYTES) {
-                throw new IllegalArgumentException("larger than " + MAX_FILE_BYTES + " bytes: not a configuration file");
+                throw new IllegalArgumentException(
+                        "larger than " + MAX_FILE_BYTES + " bytes: not a configuration file");
             }
             JsonNode root = Json.readTree(Files.readAllBytes(file), JsonInput.yaml());
             DaemonConfig d = defaults();
@@ -155,7 +211,8 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
             if (!guestMemory.isMissingNode()) {
                 requireKeys(guestMemory, GUEST_MEMORY_KEYS, "guest_memory.");
             }
-            return new DaemonConfig(text(root, "libvirt_uri", d.libvirtUri()),
+            return new DaemonConfig(
+                    text(root, "libvirt_uri", d.libvirtUri()),
                     millis(root, "interval_millis", d.interval(), MIN_INTERVAL, MAX_INTERVAL),
                     millis(root, "agent_timeout_millis", d.agentTimeout(), Duration.ofMillis(1), MAX_AGENT_TIMEOUT),
                     millis(root, "agent_interval_millis", d.agentInterval(), Duration.ZERO, Duration.ofDays(1)),
@@ -181,25 +238,30 @@ public record DaemonConfig(String libvirtUri, Duration interval, Duration agentT
     private static GuestMemorySettings guestMemory(JsonNode node, GuestMemorySettings defaults) {
         Optional<GuestMemoryMethod> method = defaults.method();
         // YAML 1.1 reads an unquoted off as false: the admin meant the word.
-        if (node.has("method") && node.get("method").isBoolean() && !node.get("method").asBoolean()) {
+        if (node.has("method")
+                && node.get("method").isBoolean()
+                && !node.get("method").asBoolean()) {
             method = Optional.empty();
         } else if (node.has("method")) {
             String text = text(node, "method", "");
             try {
                 method = text.equals("off") ? Optional.empty() : Optional.of(GuestMemoryMethod.parse(text));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("guest_memory.method = " + e.getMessage().replace("]", ", off]"), e);
+                throw new IllegalArgumentException(
+                        "guest_memory.method = " + e.getMessage().replace("]", ", off]"), e);
             }
         }
-        Optional<Path> pidDir = node.has("qemu_pid_dir") ? Optional.of(Path.of(text(node, "qemu_pid_dir", "")))
-                : defaults.qemuPidDir();
+        Optional<Path> pidDir =
+                node.has("qemu_pid_dir") ? Optional.of(Path.of(text(node, "qemu_pid_dir", ""))) : defaults.qemuPidDir();
         return new GuestMemorySettings(method, defaults.budget(), pidDir);
     }
 
     private static void requireKeys(JsonNode node, Set<String> keys, String prefix) {
         if (!node.isObject()) {
-            throw new IllegalArgumentException((prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1))
-                    + ": expected a mapping with the keys " + keys.stream().sorted().toList());
+            throw new IllegalArgumentException(
+                    (prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1))
+                            + ": expected a mapping with the keys "
+                            + keys.stream().sorted().toList());
         }
         for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
             String name = names.next();

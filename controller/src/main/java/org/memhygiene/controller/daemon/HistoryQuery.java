@@ -11,12 +11,12 @@ import org.memhygiene.controller.history.History;
  * GET /api/v1/history/decisions: the policy's decisions; default the last hour.
  */
 final class HistoryQuery {
-    private HistoryQuery() {
-    }
+    private HistoryQuery() {}
 
     static Object view(History history, Map<String, String> query) {
         Instant[] range = range(query);
-        return query.containsKey("vm") ? Map.of("vm", query.get("vm"), "points", history.vmSeries(query.get("vm"), range[0], range[1]))
+        return query.containsKey("vm")
+                ? Map.of("vm", query.get("vm"), "points", history.vmSeries(query.get("vm"), range[0], range[1]))
                 : Map.of("points", history.hostSeries(range[0], range[1]));
     }
 
@@ -28,6 +28,7 @@ final class HistoryQuery {
 
     /** The earliest and latest time a query may name: the history holds nothing outside them. */
     static final Instant EARLIEST = Instant.EPOCH;
+
     static final Instant LATEST = Instant.parse("9999-12-31T23:59:59Z");
 
     private static Instant[] range(Map<String, String> query) {
@@ -46,12 +47,13 @@ final class HistoryQuery {
         try {
             at = Instant.parse(text);
         } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException(name + " = " + abbreviate(text) + ": expected an ISO-8601 time such as"
-                    + " 2026-12-01T07:00:00Z", e);
+            throw new IllegalArgumentException(
+                    name + " = " + abbreviate(text) + ": expected an ISO-8601 time such as" + " 2026-12-01T07:00:00Z",
+                    e);
         }
         if (at.isBefore(EARLIEST) || at.isAfter(LATEST)) {
-            throw new IllegalArgumentException(name + " = " + abbreviate(text) + ": expected a time from " + EARLIEST
-                    + " to " + LATEST);
+            throw new IllegalArgumentException(
+                    name + " = " + abbreviate(text) + ": expected a time from " + EARLIEST + " to " + LATEST);
         }
         return at;
     }

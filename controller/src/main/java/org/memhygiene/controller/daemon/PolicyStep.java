@@ -15,13 +15,13 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
 import java.util.function.Function;
-import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.KnownScrub;
 import org.memhygiene.controller.policy.Policy;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.policy.ScrubRequest;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.SourceState;
 
@@ -44,7 +44,10 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
 
     /** What became of a decision, as a label for metrics. */
     public enum Result {
-        APPLIED, NOTHING_TO_DO, DRY_RUN, FAILED;
+        APPLIED,
+        NOTHING_TO_DO,
+        DRY_RUN,
+        FAILED;
 
         public String label() {
             return name().toLowerCase(Locale.ROOT);
@@ -56,16 +59,14 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
      *
      * @param result the outcome's kind
      */
-    public record Record(Instant at, Decision decision, String outcome, Result result) {
-    }
+    public record Record(Instant at, Decision decision, String outcome, Result result) {}
 
     /**
      * The step's settings now, for GET /api/v1/policy.
      *
      * @param changedAt when the API last switched them; empty while they are the configuration's
      */
-    public record State(PolicyMode mode, boolean dryRun, Duration interval, Optional<Instant> changedAt) {
-    }
+    public record State(PolicyMode mode, boolean dryRun, Duration interval, Optional<Instant> changedAt) {}
 
     private final Function<PolicyMode, Policy> policies;
     private final Consumer<Record> recorder;
@@ -93,8 +94,13 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
      * @param recorder gets every decision as it is made (the history); a recorder that throws is logged,
      *                 the decision stands
      */
-    public PolicyStep(Policy policy, Function<PolicyMode, Policy> policies, Duration interval, HostBackend backend,
-            boolean dryRun, Consumer<Record> recorder) {
+    public PolicyStep(
+            Policy policy,
+            Function<PolicyMode, Policy> policies,
+            Duration interval,
+            HostBackend backend,
+            boolean dryRun,
+            Consumer<Record> recorder) {
         this.policy = policy;
         this.policies = policies;
         this.recorder = recorder;
@@ -111,11 +117,15 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
         }
         // KSM's or the host memory's figures are stale while their source is down: a decision or a boost step on
         // them would act on what is no longer true. The first sample with both up decides.
-        if (DECIDES_ON.stream().anyMatch(name -> current.source(name).filter(s -> !s.up()).isPresent())) {
+        if (DECIDES_ON.stream()
+                .anyMatch(name -> current.source(name).filter(s -> !s.up()).isPresent())) {
             return;
         }
-        boolean wrote = policy.onSample(current).map(d -> act(d, current.sampledAt())).orElse(false);
-        if (!decideNext && previous.isPresent() && current.sampledAt().isBefore(previous.get().sampledAt().plus(interval))) {
+        boolean wrote =
+                policy.onSample(current).map(d -> act(d, current.sampledAt())).orElse(false);
+        if (!decideNext
+                && previous.isPresent()
+                && current.sampledAt().isBefore(previous.get().sampledAt().plus(interval))) {
             return;
         }
         if (wrote) {
@@ -142,9 +152,11 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
             outcome = apply(decision);
             result = outcome.equals("applied") ? Result.APPLIED : Result.FAILED;
         }
-        LOG.log(System.Logger.Level.INFO, decision.mode().label() + ": " + what(decision) + ": " + decision.reason()
-                + " (" + outcome + ")");
-        counts.computeIfAbsent(decision.mode(), m -> new EnumMap<>(Result.class)).merge(result, 1L, Long::sum);
+        LOG.log(
+                System.Logger.Level.INFO,
+                decision.mode().label() + ": " + what(decision) + ": " + decision.reason() + " (" + outcome + ")");
+        counts.computeIfAbsent(decision.mode(), m -> new EnumMap<>(Result.class))
+                .merge(result, 1L, Long::sum);
         Record record = new Record(at, decision, outcome, result);
         synchronized (records) {
             if (records.size() == KEPT) {
@@ -174,10 +186,23 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
     }
 
     private static String what(Decision decision) {
-        String ksm = decision.ksm().isEmpty() ? "leave KSM as is" : "write " + String.join(" ",
-                decision.ksmAsMap().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList());
-        return ksm + (decision.scrubs().isEmpty() ? "" : ", scrub " + String.join(" ",
-                decision.scrubs().stream().map(ScrubRequest::vmName).toList()));
+        String ksm = decision.ksm().isEmpty()
+                ? "leave KSM as is"
+                : "write "
+                        + String.join(
+                                " ",
+                                decision.ksmAsMap().entrySet().stream()
+                                        .map(e -> e.getKey() + "=" + e.getValue())
+                                        .toList());
+        return ksm
+                + (decision.scrubs().isEmpty()
+                        ? ""
+                        : ", scrub "
+                                + String.join(
+                                        " ",
+                                        decision.scrubs().stream()
+                                                .map(ScrubRequest::vmName)
+                                                .toList()));
     }
 
     /**
@@ -220,8 +245,9 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
         try {
             now = backend.snapshot();
         } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "no fresh sample to release the policy's knobs on (" + e.getMessage()
-                    + "); using the last one");
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "no fresh sample to release the policy's knobs on (" + e.getMessage() + "); using the last one");
             now = latest.get();
         }
         policy.release(now, why).ifPresent(decision -> act(decision, at));
@@ -236,7 +262,10 @@ public final class PolicyStep implements Consumer<HostSnapshot>, AutoCloseable {
         for (ScrubRequest request : decision.scrubs()) {
             scrubs.submit(() -> {
                 try {
-                    knownScrubs.add(new KnownScrub(request.vmUuid(), request.vmName(), KnownScrub.Source.POLICY,
+                    knownScrubs.add(new KnownScrub(
+                            request.vmUuid(),
+                            request.vmName(),
+                            KnownScrub.Source.POLICY,
                             backend.scrub(request.vmUuid(), request.maxBytes(), SCRUB_TIMEOUT)));
                 } catch (Exception e) {
                     LOG.log(System.Logger.Level.WARNING, "scrub of " + request.vmName() + " failed: " + e.getMessage());

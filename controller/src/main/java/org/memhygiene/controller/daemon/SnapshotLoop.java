@@ -28,10 +28,16 @@ public final class SnapshotLoop implements AutoCloseable {
      *
      * @param sources each source of the last sample: up, or down with its error and how stale its figures are
      */
-    public record Status(String backend, Instant startedAt, long intervalMillis, long samples, long failures,
-            Optional<Instant> lastSampleAt, Optional<Long> lastSampleMillis, Optional<String> lastError,
-            List<SourceState> sources) {
-    }
+    public record Status(
+            String backend,
+            Instant startedAt,
+            long intervalMillis,
+            long samples,
+            long failures,
+            Optional<Instant> lastSampleAt,
+            Optional<Long> lastSampleMillis,
+            Optional<String> lastError,
+            List<SourceState> sources) {}
 
     private final HostBackend backend;
     private final Duration interval;
@@ -115,9 +121,15 @@ public final class SnapshotLoop implements AutoCloseable {
 
     public Status status() {
         HostSnapshot last = latest;
-        return new Status(backend.describe(), startedAt, interval.toMillis(), samples, failures,
+        return new Status(
+                backend.describe(),
+                startedAt,
+                interval.toMillis(),
+                samples,
+                failures,
                 Optional.ofNullable(last).map(HostSnapshot::sampledAt),
-                Optional.ofNullable(last).map(s -> s.took().toMillis()), Optional.ofNullable(lastError),
+                Optional.ofNullable(last).map(s -> s.took().toMillis()),
+                Optional.ofNullable(lastError),
                 last == null ? List.of() : last.sources());
     }
 
@@ -130,7 +142,9 @@ public final class SnapshotLoop implements AutoCloseable {
         scheduler.shutdownNow();
         try {
             if (!scheduler.awaitTermination(CLOSE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
-                LOG.log(System.Logger.Level.WARNING, "a sample still runs after " + CLOSE_WAIT.toSeconds() + " s; closing anyway");
+                LOG.log(
+                        System.Logger.Level.WARNING,
+                        "a sample still runs after " + CLOSE_WAIT.toSeconds() + " s; closing anyway");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

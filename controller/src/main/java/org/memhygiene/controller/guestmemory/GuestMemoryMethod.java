@@ -26,7 +26,9 @@ public enum GuestMemoryMethod {
 
     /** The method named {@code text} ("auto", "pagemap", "pagemap_scan", "smaps_rollup"). */
     public static GuestMemoryMethod parse(String text) {
-        return Arrays.stream(values()).filter(m -> m.label().equals(text)).findFirst()
+        return Arrays.stream(values())
+                .filter(m -> m.label().equals(text))
+                .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("\"" + text + "\": expected one of "
                         + Arrays.stream(values()).map(GuestMemoryMethod::label).toList()));
     }

@@ -56,6 +56,7 @@ public final class GuestMemoryMonitor implements AutoCloseable {
     static final long CHANGE_DIVISOR = 16;
     /** ...and at least this much. */
     static final long MIN_CHANGE_BYTES = 16L * 1024 * 1024;
+
     private static final int PFN_SCRATCH_BYTES = 32 * 1024;
 
     /** A VM's pass and what decides when it runs. */
@@ -73,8 +74,8 @@ public final class GuestMemoryMonitor implements AutoCloseable {
         }
     }
 
-    private static final Comparator<Entry> ORDER = Comparator
-            .comparingLong((Entry e) -> e.askedAt >= 0 ? e.askedAt : Long.MAX_VALUE)
+    private static final Comparator<Entry> ORDER = Comparator.comparingLong(
+                    (Entry e) -> e.askedAt >= 0 ? e.askedAt : Long.MAX_VALUE)
             .thenComparingInt(e -> e.pass.underWay() ? 0 : 1)
             .thenComparing(e -> e.pass.latest().map(GuestMemory::measuredAt).orElse(Instant.MIN));
 
@@ -95,7 +96,8 @@ public final class GuestMemoryMonitor implements AutoCloseable {
      */
     private long timeCreditNanos;
 
-    private GuestMemoryMonitor(PassBudget budget, GuestMemoryPass.Tools tools, PfnTable flags, PfnTable counts, Clock clock) {
+    private GuestMemoryMonitor(
+            PassBudget budget, GuestMemoryPass.Tools tools, PfnTable flags, PfnTable counts, Clock clock) {
         this.budget = budget;
         this.tools = tools;
         this.flags = flags;
@@ -104,7 +106,8 @@ public final class GuestMemoryMonitor implements AutoCloseable {
     }
 
     /** {@link #open(Path, Path, long, PassBudget, GuestMemoryMethod, Clock)} with {@link GuestMemoryMethod#AUTO}. */
-    public static GuestMemoryMonitor open(Path procRoot, Path thpSysfs, long pageSizeBytes, PassBudget budget, Clock clock) {
+    public static GuestMemoryMonitor open(
+            Path procRoot, Path thpSysfs, long pageSizeBytes, PassBudget budget, Clock clock) {
         return open(procRoot, thpSysfs, pageSizeBytes, budget, GuestMemoryMethod.AUTO, clock);
     }
 
@@ -116,8 +119,13 @@ public final class GuestMemoryMonitor implements AutoCloseable {
      * @param procRoot {@code /proc}
      * @param thpSysfs {@code /sys/kernel/mm/transparent_hugepage}, for hpage_pmd_size
      */
-    public static GuestMemoryMonitor open(Path procRoot, Path thpSysfs, long pageSizeBytes, PassBudget budget,
-            GuestMemoryMethod method, Clock clock) {
+    public static GuestMemoryMonitor open(
+            Path procRoot,
+            Path thpSysfs,
+            long pageSizeBytes,
+            PassBudget budget,
+            GuestMemoryMethod method,
+            Clock clock) {
         ByteBuffer pfnScratch = ByteBuffer.allocateDirect(PFN_SCRATCH_BYTES);
         String noFrames = null;
         PfnTable flags = null;
@@ -142,7 +150,8 @@ public final class GuestMemoryMonitor implements AutoCloseable {
             }
         }
         Optional<String> noScan = method == GuestMemoryMethod.AUTO || method == GuestMemoryMethod.PAGEMAP_SCAN
-                ? PagemapScanner.unsupportedReason(procRoot) : Optional.of("not asked for");
+                ? PagemapScanner.unsupportedReason(procRoot)
+                : Optional.of("not asked for");
         boolean scan = noScan.isEmpty();
         int pmdPages = pmdPages(thpSysfs, pageSizeBytes);
         PageClassifier classifier = flags == null ? null : new PageClassifier(flags, counts, pageSizeBytes, pmdPages);
@@ -152,10 +161,19 @@ public final class GuestMemoryMonitor implements AutoCloseable {
             case PAGEMAP_SCAN -> noScan.orElse(null);
             case AUTO -> scan || classifier != null ? null : noScan.get() + "; " + noFrames;
         };
-        GuestMemoryPass.Tools tools = new GuestMemoryPass.Tools(scan && method != GuestMemoryMethod.PAGEMAP, classifier,
-                unavailable, new long[CHUNK_PAGES], ByteBuffer.allocateDirect(CHUNK_PAGES * 8),
-                new PagemapScanner.Regions(SCAN_REGIONS), procRoot, pageSizeBytes, pmdPages, clock,
-                new GuestRamLocator(procRoot), new ProcessKsmReader(procRoot));
+        GuestMemoryPass.Tools tools = new GuestMemoryPass.Tools(
+                scan && method != GuestMemoryMethod.PAGEMAP,
+                classifier,
+                unavailable,
+                new long[CHUNK_PAGES],
+                ByteBuffer.allocateDirect(CHUNK_PAGES * 8),
+                new PagemapScanner.Regions(SCAN_REGIONS),
+                procRoot,
+                pageSizeBytes,
+                pmdPages,
+                clock,
+                new GuestRamLocator(procRoot),
+                new ProcessKsmReader(procRoot));
         return new GuestMemoryMonitor(budget, tools, flags, counts, clock);
     }
 
@@ -198,7 +216,8 @@ public final class GuestMemoryMonitor implements AutoCloseable {
             return stale;
         });
         for (GuestMemoryTarget target : targets) {
-            Entry entry = passes.computeIfAbsent(target.vmName(), n -> new Entry(new GuestMemoryPass(target.pid(), target.ramBytes())));
+            Entry entry = passes.computeIfAbsent(
+                    target.vmName(), n -> new Entry(new GuestMemoryPass(target.pid(), target.ramBytes())));
             noticeRssChange(entry, target);
         }
         for (Map.Entry<String, String> ask : asked.entrySet()) {
@@ -242,7 +261,8 @@ public final class GuestMemoryMonitor implements AutoCloseable {
             return;
         }
         long rss = target.rssBytes().getAsLong();
-        if (entry.lastRssBytes.isPresent() && Math.abs(rss - entry.lastRssBytes.getAsLong()) >= threshold(target.ramBytes())) {
+        if (entry.lastRssBytes.isPresent()
+                && Math.abs(rss - entry.lastRssBytes.getAsLong()) >= threshold(target.ramBytes())) {
             ask(entry);
             entry.lastRssBytes = OptionalLong.of(rss);
         } else if (entry.lastRssBytes.isEmpty()) {
@@ -277,8 +297,11 @@ public final class GuestMemoryMonitor implements AutoCloseable {
                 break;
             }
             GuestMemoryPass pass = entry.pass;
-            if (entry.askedAt < 0 && !pass.underWay()
-                    && pass.latest().map(m -> m.measuredAt().isAfter(freshUntil)).orElse(false)) {
+            if (entry.askedAt < 0
+                    && !pass.underWay()
+                    && pass.latest()
+                            .map(m -> m.measuredAt().isAfter(freshUntil))
+                            .orElse(false)) {
                 continue; // measured recently and nothing asked for more
             }
             completed[0] = false;
@@ -303,8 +326,10 @@ public final class GuestMemoryMonitor implements AutoCloseable {
         }
         OptionalLong was = before.map(GuestMemory::reclaimedPages).orElse(OptionalLong.empty());
         OptionalLong now = after.map(GuestMemory::reclaimedPages).orElse(OptionalLong.empty());
-        boolean moving = was.isPresent() && now.isPresent()
-                && Math.abs(now.getAsLong() - was.getAsLong()) * tools.pageSizeBytes() >= threshold(entry.pass.ramBytes());
+        boolean moving = was.isPresent()
+                && now.isPresent()
+                && Math.abs(now.getAsLong() - was.getAsLong()) * tools.pageSizeBytes()
+                        >= threshold(entry.pass.ramBytes());
         entry.followUps--;
         if (!moving && entry.followUps < FOLLOW_UP_PASSES - 1 || entry.followUps <= 0) {
             entry.askedAt = -1;
@@ -315,7 +340,8 @@ public final class GuestMemoryMonitor implements AutoCloseable {
 
     private static int pmdPages(Path thpSysfs, long pageSizeBytes) {
         try {
-            long pmdBytes = Long.parseLong(Files.readString(thpSysfs.resolve("hpage_pmd_size")).strip());
+            long pmdBytes = Long.parseLong(
+                    Files.readString(thpSysfs.resolve("hpage_pmd_size")).strip());
             if (pmdBytes >= pageSizeBytes && pmdBytes % pageSizeBytes == 0) {
                 return (int) (pmdBytes / pageSizeBytes);
             }

@@ -35,9 +35,19 @@ final class GuestMemoryPass implements AutoCloseable {
      * walks the pages; {@code classifier} (null without page frames) classifies pagemap entries with
      * kpageflags — every page without {@code scan}, only the present small pages of private mappings with it.
      */
-    record Tools(boolean scan, PageClassifier classifier, String unavailableReason, long[] entries,
-            ByteBuffer pagemapScratch, PagemapScanner.Regions regions, Path procRoot, long pageSizeBytes, int pmdPages,
-            Clock clock, GuestRamLocator locator, ProcessKsmReader ksm) {
+    record Tools(
+            boolean scan,
+            PageClassifier classifier,
+            String unavailableReason,
+            long[] entries,
+            ByteBuffer pagemapScratch,
+            PagemapScanner.Regions regions,
+            Path procRoot,
+            long pageSizeBytes,
+            int pmdPages,
+            Clock clock,
+            GuestRamLocator locator,
+            ProcessKsmReader ksm) {
 
         boolean usable() {
             return unavailableReason == null && (scan || classifier != null);
@@ -57,9 +67,17 @@ final class GuestMemoryPass implements AutoCloseable {
      */
     static final int SCAN_CHUNK_PAGES = 65536;
 
-    private static final GuestMemory.Pages NOT_MEASURED = new GuestMemory.Pages(OptionalLong.empty(),
-            OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
-            OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
+    private static final GuestMemory.Pages NOT_MEASURED = new GuestMemory.Pages(
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty());
 
     private final int pid;
     private final long ramBytes;
@@ -67,6 +85,7 @@ final class GuestMemoryPass implements AutoCloseable {
     private long[] regionFirstPage;
     /** Per region: whether its huge pages are HugeTLB ones (hugetlbfs), learnt from smaps once; null until asked. */
     private Boolean[] hugetlbRegion;
+
     private PageBits seen = new PageBits(0);
     private PagemapReader reader;
     private PagemapScanner scanner;
@@ -145,8 +164,13 @@ final class GuestMemoryPass implements AutoCloseable {
             return used + fallback(e.getMessage(), e.mappingChanged(), tools, start, completed);
         } catch (ProcMemException e) {
             boolean gone = e.kind() == ProcMemException.Kind.GONE;
-            return used + fallback(gone && tally != null ? "process " + pid + " exited during the pass" : e.getMessage(), gone,
-                    tools, start, completed);
+            return used
+                    + fallback(
+                            gone && tally != null ? "process " + pid + " exited during the pass" : e.getMessage(),
+                            gone,
+                            tools,
+                            start,
+                            completed);
         } catch (RuntimeException e) {
             // A defect of ours must not cost the sample: say it, measure the fallback way.
             return used + fallback("unexpected " + e, true, tools, start, completed);
@@ -188,7 +212,8 @@ final class GuestMemoryPass implements AutoCloseable {
             first += newLayout.regions().get(r).sizeBytes() / pageSizeBytes;
         }
         if (first > Integer.MAX_VALUE) {
-            throw new PassFailure("guest RAM of " + first + " pages is more than one pass can index (2^31 pages)", true);
+            throw new PassFailure(
+                    "guest RAM of " + first + " pages is more than one pass can index (2^31 pages)", true);
         }
         layout = newLayout;
         regionFirstPage = firstPages;
@@ -208,8 +233,11 @@ final class GuestMemoryPass implements AutoCloseable {
         long pmdBytes = pmdPages * page;
         if (end < current.endAddress()) {
             long down = end - Long.remainderUnsigned(end, pmdBytes);
-            end = down > nextAddress ? down
-                    : Math.min(current.endAddress(), nextAddress - Long.remainderUnsigned(nextAddress, pmdBytes) + pmdBytes);
+            end = down > nextAddress
+                    ? down
+                    : Math.min(
+                            current.endAddress(),
+                            nextAddress - Long.remainderUnsigned(nextAddress, pmdBytes) + pmdBytes);
         }
         classifyEntries(nextAddress, end, current, tools);
         return advance(end, tools);
@@ -225,7 +253,8 @@ final class GuestMemoryPass implements AutoCloseable {
             if (read < count) {
                 throw mappingGone(address + read * page, tools);
             }
-            tools.classifier().classify(tools.entries(), count, address, current.shared(), tally, seen, seenIndex(address, page));
+            tools.classifier()
+                    .classify(tools.entries(), count, address, current.shared(), tally, seen, seenIndex(address, page));
         }
     }
 
@@ -303,14 +332,17 @@ final class GuestMemoryPass implements AutoCloseable {
         }
         if (hugetlbRegion[region] == null) {
             hugetlbRegion[region] = Smaps.read(tools.procRoot(), pid).stream()
-                    .filter(e -> e.mapping().startAddress() == current.startAddress()).findFirst()
-                    .map(e -> e.vmFlags().contains("ht")).orElse(false);
+                    .filter(e -> e.mapping().startAddress() == current.startAddress())
+                    .findFirst()
+                    .map(e -> e.vmFlags().contains("ht"))
+                    .orElse(false);
         }
         return hugetlbRegion[region];
     }
 
     private int seenIndex(long address, long page) {
-        return (int) (regionFirstPage[region] + (address - layout.regions().get(region).startAddress()) / page);
+        return (int) (regionFirstPage[region]
+                + (address - layout.regions().get(region).startAddress()) / page);
     }
 
     /** Moves the pass to {@code end}, the next region when the current one is done; returns the pages covered. */
@@ -328,9 +360,12 @@ final class GuestMemoryPass implements AutoCloseable {
     }
 
     private PassFailure mappingGone(long address, Tools tools) {
-        return new PassFailure(Files.isDirectory(tools.procRoot().resolve(Integer.toString(pid)))
-                ? "no page of the mapping at 0x" + Long.toHexString(address) + ", inside guest RAM: its mapping changed during the pass"
-                : "process " + pid + " exited during the pass", true);
+        return new PassFailure(
+                Files.isDirectory(tools.procRoot().resolve(Integer.toString(pid)))
+                        ? "no page of the mapping at 0x" + Long.toHexString(address)
+                                + ", inside guest RAM: its mapping changed during the pass"
+                        : "process " + pid + " exited during the pass",
+                true);
     }
 
     private void finish(Tools tools, long stepStartNanos, boolean[] completed) {
@@ -340,27 +375,40 @@ final class GuestMemoryPass implements AutoCloseable {
             throw new PassFailure(changed.get() + " during the pass", true);
         }
         if (tally.total() != layout.pages(tools.pageSizeBytes())) {
-            throw new IllegalStateException("a pass counted " + tally.total() + " pages of " + layout.pages(tools.pageSizeBytes()));
+            throw new IllegalStateException(
+                    "a pass counted " + tally.total() + " pages of " + layout.pages(tools.pageSizeBytes()));
         }
         GuestMemory.Method method = tools.method();
         boolean ksmMeasured = true;
         boolean sharers = tools.classifier() != null && tools.classifier().countsSharers();
-        Optional<String> reason = sharers || tools.classifier() == null ? Optional.empty()
+        Optional<String> reason = sharers || tools.classifier() == null
+                ? Optional.empty()
                 : Optional.of("KSM sharers unknown: /proc/kpagecount unreadable");
         if (tools.classifier() == null) {
             // Without page frames a KSM page looks like a private one: take the count KSM keeps for the process.
-            OptionalLong merging = tools.ksm().read(pid).map(ProcessKsmStat::mergingPages).orElse(OptionalLong.empty());
+            OptionalLong merging =
+                    tools.ksm().read(pid).map(ProcessKsmStat::mergingPages).orElse(OptionalLong.empty());
             long small = tally.resident - tally.thp - tally.hugetlb;
             ksmMeasured = merging.isPresent();
             if (ksmMeasured) {
                 tally.ksm = Math.min(merging.getAsLong(), small);
                 tally.resident -= tally.ksm;
             }
-            reason = Optional.of(ksmMeasured ? "KSM pages: the process's ksm_merging_pages; their sharers need CAP_SYS_ADMIN"
-                    : "KSM pages unknown: no /proc/" + pid + "/ksm_stat; they count as resident");
+            reason = Optional.of(
+                    ksmMeasured
+                            ? "KSM pages: the process's ksm_merging_pages; their sharers need CAP_SYS_ADMIN"
+                            : "KSM pages unknown: no /proc/" + pid + "/ksm_stat; they count as resident");
         }
-        latest = new GuestMemory(method, reason, pid, tools.pageSizeBytes(), layout.pages(tools.pageSizeBytes()),
-                tally.toPages(ksmMeasured, sharers), processRssPages(tools), startedAt, tools.clock().instant(),
+        latest = new GuestMemory(
+                method,
+                reason,
+                pid,
+                tools.pageSizeBytes(),
+                layout.pages(tools.pageSizeBytes()),
+                tally.toPages(ksmMeasured, sharers),
+                processRssPages(tools),
+                startedAt,
+                tools.clock().instant(),
                 (workNanos + System.nanoTime() - stepStartNanos) / 1_000_000);
         tally = null;
         pagesRead = 0;
@@ -394,17 +442,33 @@ final class GuestMemoryPass implements AutoCloseable {
             try {
                 SmapsEntry rollup = Smaps.readRollup(tools.procRoot(), pid);
                 Optional<ProcessKsmStat> ksm = tools.ksm().read(pid);
-                pages = new GuestMemory.Pages(OptionalLong.empty(), inPages(rollup.anonHugePagesBytes(), page),
-                        OptionalLong.empty(), ksm.map(ProcessKsmStat::mergingPages).orElse(OptionalLong.empty()),
-                        OptionalLong.empty(), ksm.map(ProcessKsmStat::zeroPages).orElse(OptionalLong.empty()),
-                        OptionalLong.empty(), inPages(rollup.swapBytes(), page), OptionalLong.empty(), OptionalLong.empty());
+                pages = new GuestMemory.Pages(
+                        OptionalLong.empty(),
+                        inPages(rollup.anonHugePagesBytes(), page),
+                        OptionalLong.empty(),
+                        ksm.map(ProcessKsmStat::mergingPages).orElse(OptionalLong.empty()),
+                        OptionalLong.empty(),
+                        ksm.map(ProcessKsmStat::zeroPages).orElse(OptionalLong.empty()),
+                        OptionalLong.empty(),
+                        inPages(rollup.swapBytes(), page),
+                        OptionalLong.empty(),
+                        OptionalLong.empty());
                 rss = inPages(rollup.rssBytes(), page);
             } catch (ProcMemException e) {
                 method = GuestMemory.Method.NONE;
                 why = reason + "; smaps_rollup: " + e.getMessage();
             }
         }
-        latest = new GuestMemory(method, Optional.of(why), pid, page, guestRamPages, pages, rss, now, now,
+        latest = new GuestMemory(
+                method,
+                Optional.of(why),
+                pid,
+                page,
+                guestRamPages,
+                pages,
+                rss,
+                now,
+                now,
                 (System.nanoTime() - startNanos) / 1_000_000);
         // smaps_rollup walks the page tables as a pass does: charge it as one, so it is read as rarely.
         return method == GuestMemory.Method.SMAPS_ROLLUP ? guestRamPages : 0;
@@ -412,7 +476,8 @@ final class GuestMemoryPass implements AutoCloseable {
 
     private OptionalLong processRssPages(Tools tools) {
         try {
-            return inPages(ProcessStatus.read(tools.procRoot(), Integer.toString(pid)).vmRssBytes(), tools.pageSizeBytes());
+            return inPages(
+                    ProcessStatus.read(tools.procRoot(), Integer.toString(pid)).vmRssBytes(), tools.pageSizeBytes());
         } catch (ProcMemException e) {
             return OptionalLong.empty();
         }

@@ -34,6 +34,7 @@ import org.memhygiene.core.procmem.SmapsEntry;
 public final class GuestRamLocator {
     /** Mappings smaller than this are never guest RAM (option ROMs, VGA RAM and the like are separate RAM blocks). */
     static final long MIN_REGION_BYTES = 1024 * 1024;
+
     private static final Set<String> RAM_BLOCK_FLAGS = Set.of("dc", "mg", "hg", "ht");
 
     private final Path procRoot;
@@ -62,26 +63,36 @@ public final class GuestRamLocator {
         if (expectedRamBytes <= 0) {
             throw new IllegalArgumentException("the domain's memory must be positive, got " + expectedRamBytes);
         }
-        List<MemoryMapping> candidates = maps.stream().filter(GuestRamLocator::candidate).toList();
-        List<List<MemoryMapping>> single = candidates.stream().filter(m -> m.sizeBytes() == expectedRamBytes)
-                .map(List::of).toList();
+        List<MemoryMapping> candidates =
+                maps.stream().filter(GuestRamLocator::candidate).toList();
+        List<List<MemoryMapping>> single = candidates.stream()
+                .filter(m -> m.sizeBytes() == expectedRamBytes)
+                .map(List::of)
+                .toList();
         if (single.size() == 1) {
             return Located.found(regions(single), "one mapping of the domain's " + mib(expectedRamBytes) + " MiB");
         }
         List<List<MemoryMapping>> joined = join(candidates);
-        List<List<MemoryMapping>> exact = joined.stream().filter(r -> size(r) == expectedRamBytes).toList();
+        List<List<MemoryMapping>> exact =
+                joined.stream().filter(r -> size(r) == expectedRamBytes).toList();
         if (exact.size() == 1 && single.isEmpty()) {
-            return Located.found(regions(exact), exact.get(0).size() + " adjacent mappings of one backing, together the domain's "
-                    + mib(expectedRamBytes) + " MiB");
+            return Located.found(
+                    regions(exact),
+                    exact.get(0).size() + " adjacent mappings of one backing, together the domain's "
+                            + mib(expectedRamBytes) + " MiB");
         }
         Map<Long, Set<String>> flags = vmFlags.get();
         List<List<MemoryMapping>> ramBlocks = join(candidates.stream()
-                .filter(m -> flags.getOrDefault(m.startAddress(), Set.of()).stream().anyMatch(RAM_BLOCK_FLAGS::contains))
+                .filter(m ->
+                        flags.getOrDefault(m.startAddress(), Set.of()).stream().anyMatch(RAM_BLOCK_FLAGS::contains))
                 .toList());
-        List<List<MemoryMapping>> exactBlocks = ramBlocks.stream().filter(r -> size(r) == expectedRamBytes).toList();
+        List<List<MemoryMapping>> exactBlocks =
+                ramBlocks.stream().filter(r -> size(r) == expectedRamBytes).toList();
         if (exactBlocks.size() == 1) {
-            return Located.found(regions(exactBlocks), "the one mapping of the domain's " + mib(expectedRamBytes)
-                    + " MiB with QEMU's RAM-block VmFlags (dc/mg/hg/ht)");
+            return Located.found(
+                    regions(exactBlocks),
+                    "the one mapping of the domain's " + mib(expectedRamBytes)
+                            + " MiB with QEMU's RAM-block VmFlags (dc/mg/hg/ht)");
         }
         if (exactBlocks.size() > 1) {
             return Located.notFound(exactBlocks.size() + " mappings of the domain's " + mib(expectedRamBytes)
@@ -99,8 +110,10 @@ public final class GuestRamLocator {
         }
         if (remaining == 0) {
             chosen.sort(Comparator.comparingLong(r -> r.get(0).startAddress()));
-            return Located.found(regions(chosen), chosen.size() + " mappings with QEMU's RAM-block VmFlags (dc/mg/hg/ht)"
-                    + " adding up to the domain's " + mib(expectedRamBytes) + " MiB (one per memory backend)");
+            return Located.found(
+                    regions(chosen),
+                    chosen.size() + " mappings with QEMU's RAM-block VmFlags (dc/mg/hg/ht)"
+                            + " adding up to the domain's " + mib(expectedRamBytes) + " MiB (one per memory backend)");
         }
         return Located.notFound("no mapping, or set of mappings with QEMU's RAM-block VmFlags, adds up to the domain's "
                 + mib(expectedRamBytes) + " MiB; the largest writable ones: " + describe(largest(joined)));
@@ -114,15 +127,20 @@ public final class GuestRamLocator {
         for (GuestRamRegion region : layout.regions()) {
             long covered = region.startAddress();
             for (MemoryMapping m : maps) {
-                if (m.startAddress() == covered && Long.compareUnsigned(m.endAddress(), region.endAddress()) <= 0
-                        && candidate(m) && backing(m) == region.backing() && m.shared() == region.shared()
+                if (m.startAddress() == covered
+                        && Long.compareUnsigned(m.endAddress(), region.endAddress()) <= 0
+                        && candidate(m)
+                        && backing(m) == region.backing()
+                        && m.shared() == region.shared()
                         && pathOf(m).equals(region.path())) {
                     covered = m.endAddress();
                 }
             }
             if (covered != region.endAddress()) {
                 return Optional.of("guest RAM mapping " + region.describe() + " is now "
-                        + (covered == region.startAddress() ? "gone or replaced" : "mapped only to 0x" + Long.toHexString(covered)));
+                        + (covered == region.startAddress()
+                                ? "gone or replaced"
+                                : "mapped only to 0x" + Long.toHexString(covered)));
             }
         }
         return Optional.empty();
@@ -134,7 +152,8 @@ public final class GuestRamLocator {
     }
 
     private static boolean candidate(MemoryMapping m) {
-        boolean special = m.inode() == 0 && m.path().startsWith("[") && !m.path().startsWith("[anon:");
+        boolean special =
+                m.inode() == 0 && m.path().startsWith("[") && !m.path().startsWith("[anon:");
         return m.readable() && m.writable() && !m.executable() && !special && m.sizeBytes() >= MIN_REGION_BYTES;
     }
 
@@ -156,19 +175,28 @@ public final class GuestRamLocator {
     }
 
     private static boolean continues(MemoryMapping previous, MemoryMapping next) {
-        boolean fileContinues = previous.inode() == 0
-                || next.offsetBytes() == previous.offsetBytes() + previous.sizeBytes();
-        return previous.endAddress() == next.startAddress() && previous.permissions().equals(next.permissions())
-                && previous.device().equals(next.device()) && previous.inode() == next.inode()
-                && previous.path().equals(next.path()) && fileContinues;
+        boolean fileContinues =
+                previous.inode() == 0 || next.offsetBytes() == previous.offsetBytes() + previous.sizeBytes();
+        return previous.endAddress() == next.startAddress()
+                && previous.permissions().equals(next.permissions())
+                && previous.device().equals(next.device())
+                && previous.inode() == next.inode()
+                && previous.path().equals(next.path())
+                && fileContinues;
     }
 
     private static List<GuestRamRegion> regions(List<List<MemoryMapping>> runs) {
-        return runs.stream().map(run -> {
-            MemoryMapping first = run.get(0);
-            return new GuestRamRegion(first.startAddress(), run.get(run.size() - 1).endAddress(), backing(first),
-                    first.shared(), pathOf(first));
-        }).toList();
+        return runs.stream()
+                .map(run -> {
+                    MemoryMapping first = run.get(0);
+                    return new GuestRamRegion(
+                            first.startAddress(),
+                            run.get(run.size() - 1).endAddress(),
+                            backing(first),
+                            first.shared(),
+                            pathOf(first));
+                })
+                .toList();
     }
 
     private static GuestRamRegion.Backing backing(MemoryMapping m) {
@@ -187,11 +215,16 @@ public final class GuestRamLocator {
     }
 
     private static List<List<MemoryMapping>> largest(List<List<MemoryMapping>> runs) {
-        return runs.stream().sorted(Comparator.comparingLong(GuestRamLocator::size).reversed()).limit(4).toList();
+        return runs.stream()
+                .sorted(Comparator.comparingLong(GuestRamLocator::size).reversed())
+                .limit(4)
+                .toList();
     }
 
     private static String describe(List<List<MemoryMapping>> runs) {
-        return runs.isEmpty() ? "none" : regions(runs).stream().map(GuestRamRegion::describe).collect(Collectors.joining(", "));
+        return runs.isEmpty()
+                ? "none"
+                : regions(runs).stream().map(GuestRamRegion::describe).collect(Collectors.joining(", "));
     }
 
     private static long mib(long bytes) {

@@ -33,7 +33,7 @@ public record GuestRamRegion(long startAddress, long endAddress, Backing backing
             case MEMFD -> "memfd " + path;
             case FILE -> (shared ? "shared file " : "private file ") + path;
         };
-        return what + " 0x" + Long.toHexString(startAddress) + "-0x" + Long.toHexString(endAddress)
-                + " (" + sizeBytes() / (1024 * 1024) + " MiB)";
+        return what + " 0x" + Long.toHexString(startAddress) + "-0x" + Long.toHexString(endAddress) + " ("
+                + sizeBytes() / (1024 * 1024) + " MiB)";
     }
 }

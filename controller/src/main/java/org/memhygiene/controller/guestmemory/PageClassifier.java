@@ -27,6 +27,7 @@ import org.memhygiene.core.procmem.PfnTable;
 final class PageClassifier {
     /** Queue positions take the low bits of a sort key, beside the PFN (PFNs stay far below 2^50). */
     private static final int POSITION_BITS = 14;
+
     static final int MAX_CHUNK_PAGES = 1 << POSITION_BITS;
 
     private final PfnTable flags;
@@ -66,8 +67,14 @@ final class PageClassifier {
      *
      * @throws PassFailure when a present page shows PFN 0: the reader cannot see PFNs
      */
-    void classify(long[] entries, int count, long firstAddress, boolean sharedMapping, PageTally tally,
-            PageBits seen, int seenIndex) {
+    void classify(
+            long[] entries,
+            int count,
+            long firstAddress,
+            boolean sharedMapping,
+            PageTally tally,
+            PageBits seen,
+            int seenIndex) {
         if (count > MAX_CHUNK_PAGES) {
             throw new IllegalArgumentException("at most " + MAX_CHUNK_PAGES + " pages at a time, got " + count);
         }
@@ -211,7 +218,8 @@ final class PageClassifier {
         long kind = entries[i] & ~PagemapEntry.PFN_MASK & ~PagemapEntry.SOFT_DIRTY;
         for (int j = 1; j < pmdPages; j++) {
             long entry = entries[i + j];
-            if (PagemapEntry.pfn(entry) != pfn + j || (entry & ~PagemapEntry.PFN_MASK & ~PagemapEntry.SOFT_DIRTY) != kind) {
+            if (PagemapEntry.pfn(entry) != pfn + j
+                    || (entry & ~PagemapEntry.PFN_MASK & ~PagemapEntry.SOFT_DIRTY) != kind) {
                 return false;
             }
         }

@@ -25,10 +25,16 @@ final class PageTally {
      * @param ksmSavedMeasured whether KSM's sharers were counted
      */
     GuestMemory.Pages toPages(boolean ksmMeasured, boolean ksmSavedMeasured) {
-        return new GuestMemory.Pages(OptionalLong.of(resident), OptionalLong.of(thp), OptionalLong.of(hugetlb),
+        return new GuestMemory.Pages(
+                OptionalLong.of(resident),
+                OptionalLong.of(thp),
+                OptionalLong.of(hugetlb),
                 ksmMeasured ? OptionalLong.of(ksm) : OptionalLong.empty(),
                 ksmSavedMeasured ? OptionalLong.of(Math.round(ksmSaved)) : OptionalLong.empty(),
-                OptionalLong.of(zero), OptionalLong.of(hugeZero), OptionalLong.of(swapped), OptionalLong.of(notPresent),
+                OptionalLong.of(zero),
+                OptionalLong.of(hugeZero),
+                OptionalLong.of(swapped),
+                OptionalLong.of(notPresent),
                 OptionalLong.of(givenBack));
     }
 }

@@ -22,7 +22,8 @@ public record PassBudget(long pagesPerSample, Duration maxPerSample, Duration mi
 
     public PassBudget {
         if (pagesPerSample <= 0 || pagesPerSample > MAX_PAGES_PER_SAMPLE) {
-            throw new IllegalArgumentException("pages per sample must be in [1, " + MAX_PAGES_PER_SAMPLE + "], got " + pagesPerSample);
+            throw new IllegalArgumentException(
+                    "pages per sample must be in [1, " + MAX_PAGES_PER_SAMPLE + "], got " + pagesPerSample);
         }
         if (maxPerSample.isNegative() || maxPerSample.isZero()) {
             throw new IllegalArgumentException("the time per sample must be positive, got " + maxPerSample);

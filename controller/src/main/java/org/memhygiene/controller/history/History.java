@@ -16,11 +16,10 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.List;
-import org.memhygiene.core.ksm.KsmSettings;
-import java.util.Map;
-import java.util.Locale;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.memhygiene.controller.policy.Decision;
@@ -30,6 +29,7 @@ import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSavings;
+import org.memhygiene.core.ksm.KsmSettings;
 
 /**
  * The daemon's history in an embedded H2 database file (docs/HISTORY.md): one row per host sample and
@@ -43,6 +43,7 @@ public final class History implements AutoCloseable {
      * memory (docs/RECLAIM.md) with how and when it was measured.
      */
     static final int SCHEMA_VERSION = 3;
+
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
 
     /**
@@ -50,22 +51,40 @@ public final class History implements AutoCloseable {
      * The reclaimed figures are the sums over the VMs whose guest memory was measured by page states
      * (docs/RECLAIM.md); empty when none was.
      */
-    public record HostPoint(Instant at, OptionalLong pagesSharing, OptionalLong ksmZeroPages, OptionalLong savedBySharingBytes,
-            OptionalLong savedByZeroPagesBytes, OptionalLong fullScans, OptionalLong memAvailableBytes,
-            OptionalLong postureScore, OptionalLong reclaimedBytes, OptionalLong zeroMappedBytes, OptionalLong givenBackBytes,
-            OptionalLong ksmSharingSavedBytes) {
-    }
+    public record HostPoint(
+            Instant at,
+            OptionalLong pagesSharing,
+            OptionalLong ksmZeroPages,
+            OptionalLong savedBySharingBytes,
+            OptionalLong savedByZeroPagesBytes,
+            OptionalLong fullScans,
+            OptionalLong memAvailableBytes,
+            OptionalLong postureScore,
+            OptionalLong reclaimedBytes,
+            OptionalLong zeroMappedBytes,
+            OptionalLong givenBackBytes,
+            OptionalLong ksmSharingSavedBytes) {}
 
     /**
      * One VM in one sample. {@code ksmSavedBytes} and {@code zeroPageBytes} are KSM-accounted (ksm_stat); the
      * reclaimed figures come from its guest memory's latest pass, {@code reclaimedMethod} says how
      * (GuestMemory.methodDescription) and {@code reclaimedMeasuredAt} when.
      */
-    public record VmPoint(Instant at, String vm, String uuid, OptionalLong ksmSavedBytes, OptionalLong zeroPageBytes,
-            OptionalLong balloonUnusedBytes, String agentStatus, OptionalLong postureScore, OptionalLong reclaimedBytes,
-            OptionalLong zeroMappedBytes, OptionalLong givenBackBytes, OptionalLong ksmSharingSavedBytes,
-            Optional<String> reclaimedMethod, Optional<Instant> reclaimedMeasuredAt) {
-    }
+    public record VmPoint(
+            Instant at,
+            String vm,
+            String uuid,
+            OptionalLong ksmSavedBytes,
+            OptionalLong zeroPageBytes,
+            OptionalLong balloonUnusedBytes,
+            String agentStatus,
+            OptionalLong postureScore,
+            OptionalLong reclaimedBytes,
+            OptionalLong zeroMappedBytes,
+            OptionalLong givenBackBytes,
+            OptionalLong ksmSharingSavedBytes,
+            Optional<String> reclaimedMethod,
+            Optional<Instant> reclaimedMeasuredAt) {}
 
     /**
      * One policy decision (docs/POLICY.md).
@@ -74,9 +93,14 @@ public final class History implements AutoCloseable {
      * @param scrubs the names of the VMs it asked to scrub
      * @param result APPLIED, NOTHING_TO_DO, DRY_RUN or FAILED
      */
-    public record DecisionPoint(Instant at, String mode, Map<String, Object> ksm, List<String> scrubs, String reason,
-            String outcome, String result) {
-    }
+    public record DecisionPoint(
+            Instant at,
+            String mode,
+            Map<String, Object> ksm,
+            List<String> scrubs,
+            String reason,
+            String outcome,
+            String result) {}
 
     private static final int MAX_TEXT = 4000;
 
@@ -139,8 +163,8 @@ public final class History implements AutoCloseable {
                 version = rs.getInt(1);
             }
             if (version > SCHEMA_VERSION) {
-                throw new SQLException("the database has schema version " + version + ", newer than this release's "
-                        + SCHEMA_VERSION);
+                throw new SQLException(
+                        "the database has schema version " + version + ", newer than this release's " + SCHEMA_VERSION);
             }
             if (version == SCHEMA_VERSION) {
                 return;
@@ -197,10 +221,11 @@ public final class History implements AutoCloseable {
         recordedAt = snapshot.sampledAt();
         try {
             Timestamp at = Timestamp.from(snapshot.sampledAt());
-            try (PreparedStatement host = connection.prepareStatement("INSERT INTO host_sample (at, pages_sharing, ksm_zero_pages,"
-                    + " saved_by_sharing_bytes, saved_by_zero_pages_bytes, full_scans, mem_available_bytes, posture_score,"
-                    + " reclaimed_bytes, zero_mapped_bytes, given_back_bytes, ksm_sharing_saved_bytes)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement host =
+                    connection.prepareStatement("INSERT INTO host_sample (at, pages_sharing, ksm_zero_pages,"
+                            + " saved_by_sharing_bytes, saved_by_zero_pages_bytes, full_scans, mem_available_bytes, posture_score,"
+                            + " reclaimed_bytes, zero_mapped_bytes, given_back_bytes, ksm_sharing_saved_bytes)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 host.setTimestamp(1, at);
                 var stats = snapshot.ksm().map(k -> k.stats());
                 KsmSavings savings = snapshot.ksm().map(k -> k.savings()).orElse(null);
@@ -218,10 +243,11 @@ public final class History implements AutoCloseable {
                 set(host, 12, sums.ksmSharingSaved());
                 host.executeUpdate();
             }
-            try (PreparedStatement vm = connection.prepareStatement("INSERT INTO vm_sample (at, vm, uuid, ksm_saved_bytes,"
-                    + " zero_page_bytes, balloon_unused_bytes, agent_status, posture_score, reclaimed_bytes, zero_mapped_bytes,"
-                    + " given_back_bytes, ksm_sharing_saved_bytes, reclaimed_method, reclaimed_measured_at)"
-                    + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+            try (PreparedStatement vm =
+                    connection.prepareStatement("INSERT INTO vm_sample (at, vm, uuid, ksm_saved_bytes,"
+                            + " zero_page_bytes, balloon_unused_bytes, agent_status, posture_score, reclaimed_bytes, zero_mapped_bytes,"
+                            + " given_back_bytes, ksm_sharing_saved_bytes, reclaimed_method, reclaimed_measured_at)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 for (int i = 0; i < snapshot.vms().size(); i++) {
                     VmSnapshot v = snapshot.vms().get(i);
                     vm.setTimestamp(1, at);
@@ -234,11 +260,25 @@ public final class History implements AutoCloseable {
                     vm.setInt(8, posture.vms().get(i).score());
                     Optional<GuestMemory> measured = v.guestMemory();
                     set(vm, 9, v.reclaimedBytes());
-                    set(vm, 10, measured.map(m -> m.bytes(GuestMemory.Pages::zero)).orElse(OptionalLong.empty()));
-                    set(vm, 11, measured.map(m -> m.bytes(GuestMemory.Pages::givenBack)).orElse(OptionalLong.empty()));
-                    set(vm, 12, measured.map(m -> m.bytes(GuestMemory.Pages::ksmSaved)).orElse(OptionalLong.empty()));
-                    vm.setString(13, measured.map(m -> cut(m.methodDescription())).orElse(null));
-                    vm.setTimestamp(14, measured.map(m -> Timestamp.from(m.measuredAt())).orElse(null));
+                    set(
+                            vm,
+                            10,
+                            measured.map(m -> m.bytes(GuestMemory.Pages::zero)).orElse(OptionalLong.empty()));
+                    set(
+                            vm,
+                            11,
+                            measured.map(m -> m.bytes(GuestMemory.Pages::givenBack))
+                                    .orElse(OptionalLong.empty()));
+                    set(
+                            vm,
+                            12,
+                            measured.map(m -> m.bytes(GuestMemory.Pages::ksmSaved))
+                                    .orElse(OptionalLong.empty()));
+                    vm.setString(
+                            13, measured.map(m -> cut(m.methodDescription())).orElse(null));
+                    vm.setTimestamp(
+                            14,
+                            measured.map(m -> Timestamp.from(m.measuredAt())).orElse(null));
                     vm.addBatch();
                 }
                 vm.executeBatch();
@@ -253,13 +293,23 @@ public final class History implements AutoCloseable {
 
     /** Records one policy decision and what became of it; texts longer than 4000 characters are cut. */
     public synchronized void recordDecision(Instant at, Decision decision, String outcome, String result) {
-        try (PreparedStatement insert = connection.prepareStatement("INSERT INTO decision (at, mode, ksm, scrubs, reason,"
-                + " outcome, result) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        try (PreparedStatement insert =
+                connection.prepareStatement("INSERT INTO decision (at, mode, ksm, scrubs, reason,"
+                        + " outcome, result) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             insert.setTimestamp(1, Timestamp.from(at));
             insert.setString(2, decision.mode().label());
-            insert.setString(3, cut(String.join(" ", decision.ksmAsMap().entrySet().stream()
-                    .map(e -> e.getKey() + "=" + e.getValue()).toList())));
-            insert.setString(4, cut(String.join(" ", decision.scrubs().stream().map(ScrubRequest::vmName).toList())));
+            insert.setString(
+                    3,
+                    cut(String.join(
+                            " ",
+                            decision.ksmAsMap().entrySet().stream()
+                                    .map(e -> e.getKey() + "=" + e.getValue())
+                                    .toList())));
+            insert.setString(
+                    4,
+                    cut(String.join(
+                            " ",
+                            decision.scrubs().stream().map(ScrubRequest::vmName).toList())));
             insert.setString(5, cut(decision.reason()));
             insert.setString(6, cut(outcome));
             insert.setString(7, result);
@@ -278,13 +328,19 @@ public final class History implements AutoCloseable {
             String ksm = rs.getString("ksm");
             Map<String, String> knobs = new LinkedHashMap<>();
             for (String assignment : ksm.isEmpty() ? new String[0] : ksm.split(" ")) {
-                knobs.put(assignment.substring(0, assignment.indexOf('=')), assignment.substring(assignment.indexOf('=') + 1));
+                knobs.put(
+                        assignment.substring(0, assignment.indexOf('=')),
+                        assignment.substring(assignment.indexOf('=') + 1));
             }
             // Releases before 0.1 stored the mode's enum name (ADAPTIVE): the same label as every document now.
-            return new DecisionPoint(rs.getTimestamp("at").toInstant(), rs.getString("mode").toLowerCase(Locale.ROOT),
+            return new DecisionPoint(
+                    rs.getTimestamp("at").toInstant(),
+                    rs.getString("mode").toLowerCase(Locale.ROOT),
                     knobs.isEmpty() ? null : KsmSettings.knobValues(knobs),
-                    scrubs.isEmpty() ? List.of() : List.of(scrubs.split(" ")), rs.getString("reason"),
-                    rs.getString("outcome"), rs.getString("result"));
+                    scrubs.isEmpty() ? List.of() : List.of(scrubs.split(" ")),
+                    rs.getString("reason"),
+                    rs.getString("outcome"),
+                    rs.getString("result"));
         });
     }
 
@@ -302,20 +358,49 @@ public final class History implements AutoCloseable {
 
     /** Host samples with from <= at < to, oldest first. */
     public synchronized List<HostPoint> hostSeries(Instant from, Instant to) {
-        return between("host_sample", null, from, to, rs -> new HostPoint(rs.getTimestamp("at").toInstant(),
-                get(rs, "pages_sharing"), get(rs, "ksm_zero_pages"), get(rs, "saved_by_sharing_bytes"),
-                get(rs, "saved_by_zero_pages_bytes"), get(rs, "full_scans"), get(rs, "mem_available_bytes"),
-                get(rs, "posture_score"), get(rs, "reclaimed_bytes"), get(rs, "zero_mapped_bytes"), get(rs, "given_back_bytes"),
-                get(rs, "ksm_sharing_saved_bytes")));
+        return between(
+                "host_sample",
+                null,
+                from,
+                to,
+                rs -> new HostPoint(
+                        rs.getTimestamp("at").toInstant(),
+                        get(rs, "pages_sharing"),
+                        get(rs, "ksm_zero_pages"),
+                        get(rs, "saved_by_sharing_bytes"),
+                        get(rs, "saved_by_zero_pages_bytes"),
+                        get(rs, "full_scans"),
+                        get(rs, "mem_available_bytes"),
+                        get(rs, "posture_score"),
+                        get(rs, "reclaimed_bytes"),
+                        get(rs, "zero_mapped_bytes"),
+                        get(rs, "given_back_bytes"),
+                        get(rs, "ksm_sharing_saved_bytes")));
     }
 
     /** One VM's samples (by name) with from <= at < to, oldest first. */
     public synchronized List<VmPoint> vmSeries(String vm, Instant from, Instant to) {
-        return between("vm_sample", vm, from, to, rs -> new VmPoint(rs.getTimestamp("at").toInstant(), rs.getString("vm"),
-                rs.getString("uuid"), get(rs, "ksm_saved_bytes"), get(rs, "zero_page_bytes"), get(rs, "balloon_unused_bytes"),
-                rs.getString("agent_status"), get(rs, "posture_score"), get(rs, "reclaimed_bytes"), get(rs, "zero_mapped_bytes"),
-                get(rs, "given_back_bytes"), get(rs, "ksm_sharing_saved_bytes"), Optional.ofNullable(rs.getString("reclaimed_method")),
-                Optional.ofNullable(rs.getTimestamp("reclaimed_measured_at")).map(Timestamp::toInstant)));
+        return between(
+                "vm_sample",
+                vm,
+                from,
+                to,
+                rs -> new VmPoint(
+                        rs.getTimestamp("at").toInstant(),
+                        rs.getString("vm"),
+                        rs.getString("uuid"),
+                        get(rs, "ksm_saved_bytes"),
+                        get(rs, "zero_page_bytes"),
+                        get(rs, "balloon_unused_bytes"),
+                        rs.getString("agent_status"),
+                        get(rs, "posture_score"),
+                        get(rs, "reclaimed_bytes"),
+                        get(rs, "zero_mapped_bytes"),
+                        get(rs, "given_back_bytes"),
+                        get(rs, "ksm_sharing_saved_bytes"),
+                        Optional.ofNullable(rs.getString("reclaimed_method")),
+                        Optional.ofNullable(rs.getTimestamp("reclaimed_measured_at"))
+                                .map(Timestamp::toInstant)));
     }
 
     /** Reads one row of a result set. */

@@ -20,7 +20,8 @@ record ReclaimedSums(OptionalLong reclaimed, OptionalLong zero, OptionalLong giv
         boolean any = false;
         boolean anySharing = false;
         for (VmSnapshot vm : vms) {
-            Optional<GuestMemory> measured = vm.guestMemory().filter(m -> m.method().pageStates());
+            Optional<GuestMemory> measured =
+                    vm.guestMemory().filter(m -> m.method().pageStates());
             if (measured.isEmpty()) {
                 continue;
             }
@@ -31,8 +32,13 @@ record ReclaimedSums(OptionalLong reclaimed, OptionalLong zero, OptionalLong giv
             anySharing |= saved.isPresent();
             sharing += saved.orElse(0);
         }
-        return any ? new ReclaimedSums(OptionalLong.of(zero + givenBack), OptionalLong.of(zero), OptionalLong.of(givenBack),
-                anySharing ? OptionalLong.of(sharing) : OptionalLong.empty())
-                : new ReclaimedSums(OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
+        return any
+                ? new ReclaimedSums(
+                        OptionalLong.of(zero + givenBack),
+                        OptionalLong.of(zero),
+                        OptionalLong.of(givenBack),
+                        anySharing ? OptionalLong.of(sharing) : OptionalLong.empty())
+                : new ReclaimedSums(
+                        OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
     }
 }

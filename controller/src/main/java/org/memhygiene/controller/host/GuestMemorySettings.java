@@ -17,11 +17,11 @@ import org.memhygiene.controller.guestmemory.PassBudget;
  */
 public record GuestMemorySettings(Optional<GuestMemoryMethod> method, PassBudget budget, Optional<Path> qemuPidDir) {
     /** The daemon's default: the best method, {@link PassBudget#DEFAULT}. */
-    public static final GuestMemorySettings DAEMON = new GuestMemorySettings(Optional.of(GuestMemoryMethod.AUTO),
-            PassBudget.DEFAULT, Optional.empty());
+    public static final GuestMemorySettings DAEMON =
+            new GuestMemorySettings(Optional.of(GuestMemoryMethod.AUTO), PassBudget.DEFAULT, Optional.empty());
     /** A command that prints once (`vms`, `vm show`): a whole pass of every VM in its one sample. */
-    public static final GuestMemorySettings ONE_SHOT = new GuestMemorySettings(Optional.of(GuestMemoryMethod.AUTO),
-            PassBudget.wholePass(), Optional.empty());
+    public static final GuestMemorySettings ONE_SHOT =
+            new GuestMemorySettings(Optional.of(GuestMemoryMethod.AUTO), PassBudget.wholePass(), Optional.empty());
 
     public GuestMemorySettings withQemuPidDir(Optional<Path> pidDir) {
         return new GuestMemorySettings(method, budget, pidDir);

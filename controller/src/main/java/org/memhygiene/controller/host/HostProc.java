@@ -7,10 +7,11 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.memhygiene.core.host.HostMemory;
+import org.memhygiene.core.ksm.KsmdThread;
 import org.memhygiene.core.procmem.ProcMemException;
 import org.memhygiene.core.procmem.RereadableFile;
-import org.memhygiene.core.ksm.KsmdThread;
 
 /**
  * The host's /proc figures a sample needs besides KSM: memory (/proc/meminfo, /proc/pressure/memory)
@@ -19,13 +20,14 @@ import org.memhygiene.core.ksm.KsmdThread;
  */
 public final class HostProc {
     /** The meminfo fields a sample keeps. */
-    private static final java.util.Set<String> FIELDS = java.util.Set.of("MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached",
-            "SwapTotal", "SwapFree");
+    private static final Set<String> FIELDS =
+            Set.of("MemTotal", "MemFree", "MemAvailable", "Buffers", "Cached", "SwapTotal", "SwapFree");
 
     private final Path procRoot;
     private final KsmdThread ksmd;
     /** Kept open and read again in place every sample (RereadableFile); opened at the first read. */
     private RereadableFile meminfo;
+
     private RereadableFile pressure;
 
     /**
@@ -46,7 +48,8 @@ public final class HostProc {
             }
             text = meminfo.read();
         } catch (ProcMemException e) {
-            throw new UncheckedIOException(new IOException("cannot read " + procRoot.resolve("meminfo") + ": " + e.getMessage(), e));
+            throw new UncheckedIOException(
+                    new IOException("cannot read " + procRoot.resolve("meminfo") + ": " + e.getMessage(), e));
         }
         // "Name:   123 kB" per line; only the fields a sample keeps.
         for (int start = 0, end; start < text.length(); start = end + 1) {
@@ -66,9 +69,16 @@ public final class HostProc {
             }
             kib.put(text.substring(start, colon), Long.parseLong(text, digits, stop, 10));
         }
-        return new HostMemory(bytes(kib, "MemTotal"), bytes(kib, "MemFree"),
-                kib.containsKey("MemAvailable") ? OptionalLong.of(kib.get("MemAvailable") * 1024) : OptionalLong.empty(),
-                bytes(kib, "Buffers"), bytes(kib, "Cached"), bytes(kib, "SwapTotal"), bytes(kib, "SwapFree"),
+        return new HostMemory(
+                bytes(kib, "MemTotal"),
+                bytes(kib, "MemFree"),
+                kib.containsKey("MemAvailable")
+                        ? OptionalLong.of(kib.get("MemAvailable") * 1024)
+                        : OptionalLong.empty(),
+                bytes(kib, "Buffers"),
+                bytes(kib, "Cached"),
+                bytes(kib, "SwapTotal"),
+                bytes(kib, "SwapFree"),
                 pressureSomeAvg10());
     }
 

@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,10 +15,10 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.memhygiene.controller.agentlink.AgentLinks;
 import org.memhygiene.controller.guestmemory.GuestMemoryMonitor;
 import org.memhygiene.controller.guestmemory.GuestMemoryTarget;
-import org.memhygiene.core.ksm.KsmSysfs;
 import org.memhygiene.controller.libvirt.DomainInventory;
 import org.memhygiene.controller.libvirt.DomainKsmReader;
 import org.memhygiene.core.agent.AgentSample;
@@ -32,6 +33,7 @@ import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.SourceState;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSample;
+import org.memhygiene.core.ksm.KsmSysfs;
 
 /**
  * Takes one {@link HostSnapshot}, source by source: KSM from sysfs, the host's memory and ksmd from /proc,
@@ -52,15 +54,13 @@ public final class HostSampler {
      */
     static final Duration XML_REFRESH = Duration.ofMinutes(2);
 
-    private record CachedXml(DomainState state, Instant readAt, Optional<DomainXml> xml) {
-    }
+    private record CachedXml(DomainState state, Instant readAt, Optional<DomainXml> xml) {}
 
     /**
      * A domain's QEMU pid as last looked up, reused like the XML while the domain's state stays and the
      * process lives; {@code exited}: libvirt still says the domain runs, but its process is gone.
      */
-    private record CachedPid(DomainState state, Instant foundAt, OptionalInt pid, boolean exited) {
-    }
+    private record CachedPid(DomainState state, Instant foundAt, OptionalInt pid, boolean exited) {}
 
     /** An agent's scrub counters as last seen, to notice a scrub. */
     private record ScrubsSeen(long scrubsRun, long bytesZeroed) {
@@ -70,16 +70,14 @@ public final class HostSampler {
     }
 
     /** What libvirt says in one sample: the domains and their configuration. */
-    private record Domains(List<DomainSample> domains, Map<String, Optional<DomainXml>> configs) {
-    }
+    private record Domains(List<DomainSample> domains, Map<String, Optional<DomainXml>> configs) {}
 
     /** The host's /proc figures of one sample. */
-    private record ProcFigures(HostMemory memory, OptionalLong ksmdCpuMillis) {
-    }
+    private record ProcFigures(HostMemory memory, OptionalLong ksmdCpuMillis) {}
 
-    private final Map<String, CachedXml> xmlCache = new java.util.concurrent.ConcurrentHashMap<>();
-    private final Map<String, CachedPid> pidCache = new java.util.HashMap<>();
-    private final Map<String, ScrubsSeen> scrubsSeen = new java.util.HashMap<>();
+    private final Map<String, CachedXml> xmlCache = new ConcurrentHashMap<>();
+    private final Map<String, CachedPid> pidCache = new HashMap<>();
+    private final Map<String, ScrubsSeen> scrubsSeen = new HashMap<>();
     private final Optional<KsmSysfs> ksm;
     private final Optional<HostProc> hostProc;
     private final DomainInventory inventory;
@@ -92,8 +90,15 @@ public final class HostSampler {
     private final Optional<GuestMemoryMonitor> guestMemory;
 
     /** A sampler that does not measure guest RAM. */
-    public HostSampler(Optional<KsmSysfs> ksm, Optional<HostProc> hostProc, DomainInventory inventory,
-            Optional<DomainKsmReader> domainKsm, AgentLinks agents, String uri, long pageSizeBytes, Clock clock) {
+    public HostSampler(
+            Optional<KsmSysfs> ksm,
+            Optional<HostProc> hostProc,
+            DomainInventory inventory,
+            Optional<DomainKsmReader> domainKsm,
+            AgentLinks agents,
+            String uri,
+            long pageSizeBytes,
+            Clock clock) {
         this(ksm, hostProc, inventory, domainKsm, agents, uri, pageSizeBytes, clock, Optional.empty());
     }
 
@@ -105,8 +110,15 @@ public final class HostSampler {
      * @param guestMemory measures the running VMs' guest RAM (the QEMU processes {@code domainKsm} finds);
      *                    its owner closes it
      */
-    public HostSampler(Optional<KsmSysfs> ksm, Optional<HostProc> hostProc, DomainInventory inventory,
-            Optional<DomainKsmReader> domainKsm, AgentLinks agents, String uri, long pageSizeBytes, Clock clock,
+    public HostSampler(
+            Optional<KsmSysfs> ksm,
+            Optional<HostProc> hostProc,
+            DomainInventory inventory,
+            Optional<DomainKsmReader> domainKsm,
+            AgentLinks agents,
+            String uri,
+            long pageSizeBytes,
+            Clock clock,
             Optional<GuestMemoryMonitor> guestMemory) {
         this.ksm = ksm;
         this.hostProc = hostProc;
@@ -139,9 +151,12 @@ public final class HostSampler {
         }
         CachedPid cached = pidCache.get(domain.uuid());
         Instant now = clock.instant();
-        if (cached == null || cached.state() != domain.state() || now.isAfter(cached.foundAt().plus(XML_REFRESH))) {
+        if (cached == null
+                || cached.state() != domain.state()
+                || now.isAfter(cached.foundAt().plus(XML_REFRESH))) {
             OptionalInt found = domainKsm.get().locate(domain.name());
-            boolean exited = found.isEmpty() && cached != null && cached.pid().isPresent() && cached.state() == domain.state();
+            boolean exited =
+                    found.isEmpty() && cached != null && cached.pid().isPresent() && cached.state() == domain.state();
             // A QEMU process gone while libvirt still says the domain runs keeps its pid: its guest memory
             // then says the process exited, rather than the VM losing its figure without a word.
             if (cached != null && cached.pid().isPresent() && !exited && !found.equals(cached.pid())) {
@@ -177,7 +192,9 @@ public final class HostSampler {
     private Optional<DomainXml> config(DomainSample domain) {
         CachedXml cached = xmlCache.get(domain.uuid());
         Instant now = clock.instant();
-        if (cached == null || cached.state() != domain.state() || now.isAfter(cached.readAt().plus(XML_REFRESH))) {
+        if (cached == null
+                || cached.state() != domain.state()
+                || now.isAfter(cached.readAt().plus(XML_REFRESH))) {
             cached = new CachedXml(domain.state(), now, inventory.xml(domain.name()));
             xmlCache.put(domain.uuid(), cached);
         }
@@ -198,17 +215,22 @@ public final class HostSampler {
         Instant start = clock.instant();
         long startNanos = System.nanoTime();
         // A kernel without KSM has no KSM source, as a remote host has none: nothing to be down.
-        Optional<KsmSample> host = ksm.filter(KsmSysfs::available)
-                .flatMap(sysfs -> sources.read(SourceState.KSM, sysfs::sample));
-        Optional<ProcFigures> proc = hostProc.flatMap(p -> sources.read(SourceState.HOST_MEMORY,
-                () -> new ProcFigures(p.memory(), p.ksmdCpuMillis())));
+        Optional<KsmSample> host =
+                ksm.filter(KsmSysfs::available).flatMap(sysfs -> sources.read(SourceState.KSM, sysfs::sample));
+        Optional<ProcFigures> proc = hostProc.flatMap(
+                p -> sources.read(SourceState.HOST_MEMORY, () -> new ProcFigures(p.memory(), p.ksmdCpuMillis())));
         Domains listed = sources.read(SourceState.LIBVIRT, this::domains).orElse(new Domains(List.of(), Map.of()));
         Map<String, Optional<Path>> sockets = new LinkedHashMap<>();
         for (DomainSample domain : listed.domains()) {
             // Only a running domain's channel has a QEMU listening on it.
-            sockets.put(domain.uuid(), domain.state().hasQemuProcess()
-                    ? listed.configs().get(domain.uuid()).flatMap(DomainXml::agentChannel).flatMap(DomainXml.AgentChannel::socketPath)
-                    : Optional.empty());
+            sockets.put(
+                    domain.uuid(),
+                    domain.state().hasQemuProcess()
+                            ? listed.configs()
+                                    .get(domain.uuid())
+                                    .flatMap(DomainXml::agentChannel)
+                                    .flatMap(DomainXml.AgentChannel::socketPath)
+                            : Optional.empty());
         }
         Map<String, AgentSample> agentSamples = agents.sampleAll(sockets);
         List<VmSnapshot> rows = new ArrayList<>(listed.domains().size());
@@ -218,19 +240,29 @@ public final class HostSampler {
             boolean running = domain.state().hasQemuProcess();
             OptionalInt pid = running ? qemuPid(domain) : OptionalInt.empty();
             Optional<DomainKsm> processKsm = pid.isPresent()
-                    ? domainKsm.flatMap(reader -> reader.read(domain.name(), pid.getAsInt())) : Optional.empty();
+                    ? domainKsm.flatMap(reader -> reader.read(domain.name(), pid.getAsInt()))
+                    : Optional.empty();
             if (pid.isPresent() && processKsm.isEmpty() && !domainKsm.get().running(pid.getAsInt())) {
                 // Its ksm_stat did not answer because the process is gone: look the domain's QEMU up again next sample.
-                pidCache.computeIfPresent(domain.uuid(), (uuid, c) -> c.exited() ? c : new CachedPid(c.state(), Instant.MIN, c.pid(), false));
+                pidCache.computeIfPresent(
+                        domain.uuid(),
+                        (uuid, c) -> c.exited() ? c : new CachedPid(c.state(), Instant.MIN, c.pid(), false));
             }
             if (pid.isPresent() && domain.maxMemoryBytes() > 0) {
-                targets.add(new GuestMemoryTarget(domain.name(), pid.getAsInt(), domain.maxMemoryBytes(),
+                targets.add(new GuestMemoryTarget(
+                        domain.name(),
+                        pid.getAsInt(),
+                        domain.maxMemoryBytes(),
                         domain.balloonStats().rssBytes()));
             }
             Optional<DomainXml> config = listed.configs().get(domain.uuid());
-            AgentSample agent = !running && config.flatMap(DomainXml::agentChannel).isPresent()
-                    ? AgentSample.without(AgentStatus.VM_NOT_RUNNING, "the domain is " + domain.state().label(), clock.instant())
-                    : agentSamples.get(domain.uuid());
+            AgentSample agent =
+                    !running && config.flatMap(DomainXml::agentChannel).isPresent()
+                            ? AgentSample.without(
+                                    AgentStatus.VM_NOT_RUNNING,
+                                    "the domain is " + domain.state().label(),
+                                    clock.instant())
+                            : agentSamples.get(domain.uuid());
             rows.add(new VmSnapshot(domain, config, processKsm, agent));
             noticeScrub(domain, agent);
             if (agent.status() != AgentStatus.OK && agent.status() != AgentStatus.NO_CHANNEL) {
@@ -239,8 +271,10 @@ public final class HostSampler {
             if (running && agent.status() != AgentStatus.NO_CHANNEL) {
                 String source = SourceState.agent(domain.name());
                 agentSources.add(source);
-                sources.record(source, agent.status() == AgentStatus.OK, agent.status().name().toLowerCase(Locale.ROOT)
-                        + ": " + agent.problem());
+                sources.record(
+                        source,
+                        agent.status() == AgentStatus.OK,
+                        agent.status().name().toLowerCase(Locale.ROOT) + ": " + agent.problem());
             }
         }
         sources.retainAgents(agentSources);
@@ -254,13 +288,22 @@ public final class HostSampler {
         });
         scrubsSeen.keySet().retainAll(listedUuids);
         if (guestMemory.isPresent()) {
-            // Last, after libvirt and the agents: the passes take the rest of the sample's budget and no lock of theirs.
+            // Last, after libvirt and the agents: the passes take the rest of the sample's budget and no lock of
+            // theirs.
             Map<String, GuestMemory> measured = guestMemory.get().sample(targets);
             rows.replaceAll(vm -> measured.containsKey(vm.domain().name())
-                    ? vm.withGuestMemory(Optional.of(measured.get(vm.domain().name()))) : vm);
+                    ? vm.withGuestMemory(Optional.of(measured.get(vm.domain().name())))
+                    : vm);
         }
-        return new HostSnapshot(start, uri, pageSizeBytes, host, proc.map(ProcFigures::memory),
-                proc.map(ProcFigures::ksmdCpuMillis).orElse(OptionalLong.empty()), rows,
-                Duration.ofNanos(System.nanoTime() - startNanos), sources.states());
+        return new HostSnapshot(
+                start,
+                uri,
+                pageSizeBytes,
+                host,
+                proc.map(ProcFigures::memory),
+                proc.map(ProcFigures::ksmdCpuMillis).orElse(OptionalLong.empty()),
+                rows,
+                Duration.ofNanos(System.nanoTime() - startNanos),
+                sources.states());
     }
 }

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.memhygiene.controller.agentlink.AgentLink;
 import org.memhygiene.controller.agentlink.AgentLinks;
 import org.memhygiene.controller.guestmemory.GuestMemoryMonitor;
@@ -59,7 +60,13 @@ public final class LinuxHost implements HostBackend {
      * @param procRoot     the proc file system ({@link ProcessKsmReader#DEFAULT_ROOT})
      * @param sysRoot      the sys file system, for the host facts posture reads ({@code /sys})
      */
-    public LinuxHost(String uri, Duration agentTimeout, Duration agentRefresh, Path sysfsRoot, Path procRoot, Path sysRoot,
+    public LinuxHost(
+            String uri,
+            Duration agentTimeout,
+            Duration agentRefresh,
+            Path sysfsRoot,
+            Path procRoot,
+            Path sysRoot,
             Clock clock) {
         this(uri, agentTimeout, agentRefresh, sysfsRoot, procRoot, sysRoot, clock, GuestMemorySettings.DAEMON);
     }
@@ -69,11 +76,18 @@ public final class LinuxHost implements HostBackend {
      *                    (docs/RECLAIM.md); measured only when libvirt's host is this machine and the QEMU
      *                    processes can be found (a qemu:/// URI, or {@code qemuPidDir})
      */
-    public LinuxHost(String uri, Duration agentTimeout, Duration agentRefresh, Path sysfsRoot, Path procRoot, Path sysRoot,
-            Clock clock, GuestMemorySettings guestMemory) {
+    public LinuxHost(
+            String uri,
+            Duration agentTimeout,
+            Duration agentRefresh,
+            Path sysfsRoot,
+            Path procRoot,
+            Path sysRoot,
+            Clock clock,
+            GuestMemorySettings guestMemory) {
         // One connection attempt per call: the daemon's loop tries again every interval, and waiting out a
         // libvirtd restart here would stall the KSM and host memory samples with it.
-        this.libvirt = new LibvirtHost(uri, ReconnectPolicy.ONCE, d -> { });
+        this.libvirt = new LibvirtHost(uri, ReconnectPolicy.ONCE, d -> {});
         this.inventory = new DomainInventory(libvirt, new DomainXmlParser());
         long page = LinuxMemory.pageSizeBytes();
         boolean local = LibvirtHost.isLocal(uri);
@@ -83,14 +97,25 @@ public final class LinuxHost implements HostBackend {
         Optional<HostProc> hostProc = this.procRoot.map(proc -> new HostProc(proc, LinuxThread.clockTicksPerSecond()));
         // QEMU processes are this machine's only for a local qemu:/// URI with a known pid directory, or
         // where the settings name the pid directory (qemu:///embed, a test-driver host standing in for one).
-        Optional<Path> pidDir = local ? guestMemory.qemuPidDir().or(() -> QemuProcessLocator.pidDirFor(uri, System.getenv()))
+        Optional<Path> pidDir = local
+                ? guestMemory.qemuPidDir().or(() -> QemuProcessLocator.pidDirFor(uri, System.getenv()))
                 : Optional.empty();
-        this.domainKsm = pidDir
-                .map(pids -> new DomainKsmReader(new QemuProcessLocator(pids, procRoot), new ProcessKsmReader(procRoot)));
-        this.guestMemory = this.domainKsm.isPresent() ? guestMemory.method().map(method -> GuestMemoryMonitor.open(procRoot,
-                sysRoot.resolve("kernel/mm/transparent_hugepage"), page, guestMemory.budget(), method, clock)) : Optional.empty();
+        this.domainKsm = pidDir.map(
+                pids -> new DomainKsmReader(new QemuProcessLocator(pids, procRoot), new ProcessKsmReader(procRoot)));
+        this.guestMemory = this.domainKsm.isPresent()
+                ? guestMemory
+                        .method()
+                        .map(method -> GuestMemoryMonitor.open(
+                                procRoot,
+                                sysRoot.resolve("kernel/mm/transparent_hugepage"),
+                                page,
+                                guestMemory.budget(),
+                                method,
+                                clock))
+                : Optional.empty();
         this.agents = new AgentLinks(agentTimeout, agentRefresh, 32, clock);
-        this.sampler = new HostSampler(ksm, hostProc, inventory, this.domainKsm, agents, uri, page, clock, this.guestMemory);
+        this.sampler =
+                new HostSampler(ksm, hostProc, inventory, this.domainKsm, agents, uri, page, clock, this.guestMemory);
     }
 
     /** This machine's KSM, /proc and /sys; agents asked on every snapshot when {@code agentRefresh} is zero. */
@@ -99,9 +124,17 @@ public final class LinuxHost implements HostBackend {
     }
 
     /** This machine's KSM, /proc and /sys, with guest RAM measured as {@code guestMemory} says. */
-    public static LinuxHost of(String uri, Duration agentTimeout, Duration agentRefresh, GuestMemorySettings guestMemory) {
-        return new LinuxHost(uri, agentTimeout, agentRefresh, KsmSysfs.DEFAULT_ROOT, ProcessKsmReader.DEFAULT_ROOT,
-                Path.of("/sys"), Clock.systemUTC(), guestMemory);
+    public static LinuxHost of(
+            String uri, Duration agentTimeout, Duration agentRefresh, GuestMemorySettings guestMemory) {
+        return new LinuxHost(
+                uri,
+                agentTimeout,
+                agentRefresh,
+                KsmSysfs.DEFAULT_ROOT,
+                ProcessKsmReader.DEFAULT_ROOT,
+                Path.of("/sys"),
+                Clock.systemUTC(),
+                guestMemory);
     }
 
     /** The libvirt connection, for tests that change the test driver's domains under the host. */
@@ -117,7 +150,8 @@ public final class LinuxHost implements HostBackend {
     @Override
     public List<KsmChange> applyKsm(KsmSettings settings) {
         return ksm.orElseThrow(() -> new HostNotAvailableException("KSM of " + libvirt.uri()
-                + " is another machine's; set it there, or through libvirt (memhygiene node-memory set)")).apply(settings);
+                        + " is another machine's; set it there, or through libvirt (memhygiene node-memory set)"))
+                .apply(settings);
     }
 
     @Override
@@ -163,23 +197,30 @@ public final class LinuxHost implements HostBackend {
     /** The domain named {@code vm} (or with that UUID). */
     private DomainSample domain(String vm) {
         List<DomainSample> domains = libvirt(inventory::sample);
-        return domains.stream().filter(d -> d.name().equals(vm) || d.uuid().equalsIgnoreCase(vm)).findFirst()
-                .orElseThrow(() -> new NoSuchVmException(vm, libvirt.uri(), domains.stream().map(DomainSample::name).toList()));
+        return domains.stream()
+                .filter(d -> d.name().equals(vm) || d.uuid().equalsIgnoreCase(vm))
+                .findFirst()
+                .orElseThrow(() -> new NoSuchVmException(
+                        vm,
+                        libvirt.uri(),
+                        domains.stream().map(DomainSample::name).toList()));
     }
 
     /** The agent link of {@code domain}, or what is missing: the channel, or a running QEMU behind it. */
     private AgentLink agentLink(DomainSample domain) {
-        Path socket = libvirt(() -> inventory.xml(domain.name())).flatMap(DomainXml::agentChannel)
+        Path socket = libvirt(() -> inventory.xml(domain.name()))
+                .flatMap(DomainXml::agentChannel)
                 .orElseThrow(() -> new HostNotAvailableException(domain.name() + " has no " + DomainXml.AGENT_CHANNEL
                         + " channel; add one (vm-configs/README.md)"))
-                .socketPath().filter(path -> domain.state().hasQemuProcess())
-                .orElseThrow(() -> new HostNotAvailableException(domain.name() + " is " + domain.state().label()
-                        + ": its agent channel has no socket until it runs"));
+                .socketPath()
+                .filter(path -> domain.state().hasQemuProcess())
+                .orElseThrow(() -> new HostNotAvailableException(domain.name() + " is "
+                        + domain.state().label() + ": its agent channel has no socket until it runs"));
         return agents.link(domain.uuid(), socket);
     }
 
     /** A libvirt call; libvirt's failure is the backend's {@link HostUnreachableException}. */
-    private <T> T libvirt(java.util.function.Supplier<T> call) {
+    private <T> T libvirt(Supplier<T> call) {
         try {
             return call.get();
         } catch (LibvirtAccessException e) {

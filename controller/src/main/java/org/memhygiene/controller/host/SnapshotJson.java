@@ -15,8 +15,7 @@ import org.memhygiene.core.json.Json;
  * share (docs/CLI.md, docs/API.md): the records as Jackson writes them, plus the derived figures.
  */
 public final class SnapshotJson {
-    private SnapshotJson() {
-    }
+    private SnapshotJson() {}
 
     /** {"uri", "sampled_at", "took_millis", "page_size_bytes", "vms": [...]}, each VM with its posture. */
     public static ObjectNode vms(HostSnapshot sample, HostPosture posture) {
@@ -27,7 +26,8 @@ public final class SnapshotJson {
         root.put("page_size_bytes", sample.pageSizeBytes());
         ArrayNode vms = root.putArray("vms");
         for (int i = 0; i < sample.vms().size(); i++) {
-            vms.add(vm(sample.vms().get(i), sample.pageSizeBytes(), posture.vms().get(i)));
+            vms.add(vm(
+                    sample.vms().get(i), sample.pageSizeBytes(), posture.vms().get(i)));
         }
         return root;
     }
@@ -40,18 +40,23 @@ public final class SnapshotJson {
     public static ObjectNode vm(VmSnapshot vm, long pageSizeBytes, VmPosture posture) {
         ObjectNode node = Json.mapper().valueToTree(vm);
         putOptional(node, "reclaimed_bytes", vm.reclaimedBytes());
-        vm.guestMemory().ifPresentOrElse(measured -> {
-            node.put("reclaimed_method", measured.methodDescription());
-            ObjectNode guest = (ObjectNode) node.get("guest_memory");
-            guest.put("method_label", measured.method().label());
-            guest.put("method_description", measured.methodDescription());
-            putOptional(guest, "reclaimed_pages", measured.reclaimedPages());
-            putOptional(guest, "reclaimed_bytes", measured.reclaimedBytes());
-        }, () -> node.putNull("reclaimed_method"));
+        vm.guestMemory()
+                .ifPresentOrElse(
+                        measured -> {
+                            node.put("reclaimed_method", measured.methodDescription());
+                            ObjectNode guest = (ObjectNode) node.get("guest_memory");
+                            guest.put("method_label", measured.method().label());
+                            guest.put("method_description", measured.methodDescription());
+                            putOptional(guest, "reclaimed_pages", measured.reclaimedPages());
+                            putOptional(guest, "reclaimed_bytes", measured.reclaimedBytes());
+                        },
+                        () -> node.putNull("reclaimed_method"));
         putOptional(node, "ksm_saved_bytes", vm.ksmSavedBytes(pageSizeBytes));
         putOptional(node, "zero_page_bytes", vm.zeroPageBytes(pageSizeBytes));
         putOptional(node, "zero_pages_percent_of_unused", vm.zeroPagesPercentOfUnused(pageSizeBytes));
-        vm.sharingAllowed().ifPresentOrElse(allowed -> node.put("sharing_allowed", allowed), () -> node.putNull("sharing_allowed"));
+        vm.sharingAllowed()
+                .ifPresentOrElse(
+                        allowed -> node.put("sharing_allowed", allowed), () -> node.putNull("sharing_allowed"));
         node.set("posture", PostureJson.brief(posture));
         return node;
     }

@@ -86,8 +86,11 @@ final class SourceTracker {
     private void succeeded(String name, Source source) {
         Instant now = clock.instant();
         if (!source.up) {
-            LOG.log(System.Logger.Level.INFO, "source " + name + " is up again after "
-                    + Duration.between(source.downSince.orElse(now), now).toSeconds() + " s");
+            LOG.log(
+                    System.Logger.Level.INFO,
+                    "source " + name + " is up again after "
+                            + Duration.between(source.downSince.orElse(now), now)
+                                    .toSeconds() + " s");
         }
         source.up = true;
         source.downSince = Optional.empty();
@@ -105,16 +108,21 @@ final class SourceTracker {
             source.repeat = FIRST_REPEAT;
             LOG.log(System.Logger.Level.WARNING, "source " + name + " is down: " + error + stale(source));
         } else if (!now.isBefore(source.nextRepeatAt)) {
-            source.repeat = source.repeat.multipliedBy(2).compareTo(MAX_REPEAT) > 0 ? MAX_REPEAT : source.repeat.multipliedBy(2);
+            source.repeat = source.repeat.multipliedBy(2).compareTo(MAX_REPEAT) > 0
+                    ? MAX_REPEAT
+                    : source.repeat.multipliedBy(2);
             source.nextRepeatAt = now.plus(source.repeat);
-            LOG.log(System.Logger.Level.WARNING, "source " + name + " is still down, since "
-                    + source.downSince.orElse(now) + ": " + error + stale(source));
+            LOG.log(
+                    System.Logger.Level.WARNING,
+                    "source " + name + " is still down, since " + source.downSince.orElse(now) + ": " + error
+                            + stale(source));
         }
         source.state = SourceState.down(name, error, source.lastSuccessAt, now);
     }
 
     private static String stale(Source source) {
-        return source.lastSuccessAt.map(at -> "; its figures of " + at + " are served, marked stale")
+        return source.lastSuccessAt
+                .map(at -> "; its figures of " + at + " are served, marked stale")
                 .orElse("; it has no figures yet");
     }
 }

@@ -92,9 +92,14 @@ public final class DomainInventory {
         DomainState[] states = DomainState.values(); // in virDomainState's order
         DomainState state = stateNumber < states.length ? states[stateNumber] : DomainState.NO_STATE;
         BalloonStats stats = state.hasQemuProcess() ? balloonStats(domain, buffers) : BalloonStats.NONE;
-        return Optional.of(new DomainSample(name.getString(0), Native.toString(buffers.uuid), state,
-                buffers.info.getShort(INFO_VCPUS) & 0xffff, unsignedLong(buffers.info, INFO_MAX_MEM) * KIB,
-                unsignedLong(buffers.info, INFO_MEMORY) * KIB, stats));
+        return Optional.of(new DomainSample(
+                name.getString(0),
+                Native.toString(buffers.uuid),
+                state,
+                buffers.info.getShort(INFO_VCPUS) & 0xffff,
+                unsignedLong(buffers.info, INFO_MAX_MEM) * KIB,
+                unsignedLong(buffers.info, INFO_MEMORY) * KIB,
+                stats));
     }
 
     /**
@@ -105,7 +110,10 @@ public final class DomainInventory {
         int count = LibvirtSampleCalls.virDomainMemoryStats(domain, buffers.stats, BalloonStats.MAX_STATS, 0);
         if (count < 0) {
             LibvirtAccessException error = host.lastNativeError("read memory statistics");
-            if (error.code().filter(c -> c == ErrorNumber.VIR_ERR_OPERATION_INVALID).isPresent() || error.isNoDomain()) {
+            if (error.code()
+                            .filter(c -> c == ErrorNumber.VIR_ERR_OPERATION_INVALID)
+                            .isPresent()
+                    || error.isNoDomain()) {
                 return BalloonStats.NONE;
             }
             throw error;
@@ -130,8 +138,9 @@ public final class DomainInventory {
 
     /** The domain's live XML (the inactive one for a domain that is not running), parsed. */
     public Optional<DomainXml> xml(String name) {
-        return lookup(name).flatMap(domain -> droppedIfGone(
-                () -> parser.parse(name, domain.getXMLDesc(0)), "read XML of domain " + name));
+        return lookup(name)
+                .flatMap(domain ->
+                        droppedIfGone(() -> parser.parse(name, domain.getXMLDesc(0)), "read XML of domain " + name));
     }
 
     /**
@@ -147,29 +156,32 @@ public final class DomainInventory {
      */
     public boolean enableBalloonStatsPeriod(String name, int periodSeconds) {
         if (periodSeconds <= 0) {
-            throw new IllegalArgumentException("balloon stats period must be a positive number of seconds, was "
-                    + periodSeconds);
+            throw new IllegalArgumentException(
+                    "balloon stats period must be a positive number of seconds, was " + periodSeconds);
         }
         Optional<Domain> found = lookup(name);
         if (found.isEmpty()) {
             return false;
         }
         Domain domain = found.get();
-        Optional<Boolean> changed = droppedIfGone(() -> {
-            if (domain.isActive() != 1) {
-                return false;
-            }
-            Optional<DomainXml.Balloon> balloon = parser.parse(name, domain.getXMLDesc(0)).balloon()
-                    .filter(b -> "virtio".equals(b.model()));
-            if (balloon.isEmpty() || balloon.get().statsPeriodSeconds().orElse(0) != 0) {
-                return false;
-            }
-            if (LibvirtNative.INSTANCE.virDomainSetMemoryStatsPeriod(host.domainPointer(domain), periodSeconds,
-                    LibvirtNative.VIR_DOMAIN_AFFECT_LIVE) < 0) {
-                throw host.lastNativeError("set balloon stats period of domain " + name);
-            }
-            return true;
-        }, "set balloon stats period of domain " + name);
+        Optional<Boolean> changed = droppedIfGone(
+                () -> {
+                    if (domain.isActive() != 1) {
+                        return false;
+                    }
+                    Optional<DomainXml.Balloon> balloon =
+                            parser.parse(name, domain.getXMLDesc(0)).balloon().filter(b -> "virtio".equals(b.model()));
+                    if (balloon.isEmpty() || balloon.get().statsPeriodSeconds().orElse(0) != 0) {
+                        return false;
+                    }
+                    if (LibvirtNative.INSTANCE.virDomainSetMemoryStatsPeriod(
+                                    host.domainPointer(domain), periodSeconds, LibvirtNative.VIR_DOMAIN_AFFECT_LIVE)
+                            < 0) {
+                        throw host.lastNativeError("set balloon stats period of domain " + name);
+                    }
+                    return true;
+                },
+                "set balloon stats period of domain " + name);
         return changed.orElse(false);
     }
 

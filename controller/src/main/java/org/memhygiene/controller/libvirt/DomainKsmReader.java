@@ -22,8 +22,7 @@ public final class DomainKsmReader implements AutoCloseable {
     private static final int MAX_KSM_STAT_BYTES = 4096;
 
     /** A QEMU process's open ksm_stat (empty where this kernel has none: before 6.1) and its name. */
-    private record Process(Optional<RereadableFile> ksmStat, String name) {
-    }
+    private record Process(Optional<RereadableFile> ksmStat, String name) {}
 
     private final QemuProcessLocator locator;
     private final ProcessKsmReader reader;

@@ -57,7 +57,8 @@ public final class DomainXmlParser {
         if (!"domain".equals(root.getLocalName())) {
             throw new DomainXmlException(domain, "root element is <" + root.getTagName() + ">, not <domain>", null);
         }
-        String name = child(root, "name").map(Node::getTextContent).map(String::strip).orElse(domain);
+        String name =
+                child(root, "name").map(Node::getTextContent).map(String::strip).orElse(domain);
         Optional<Element> devices = child(root, "devices");
         return new DomainXml(
                 name,
@@ -96,7 +97,9 @@ public final class DomainXmlParser {
                 .map(b -> new DomainXml.Balloon(
                         b.getAttribute("model"),
                         "on".equals(b.getAttribute("freePageReporting")),
-                        child(b, "stats").map(s -> s.getAttribute("period")).map(DomainXmlParser::seconds)
+                        child(b, "stats")
+                                .map(s -> s.getAttribute("period"))
+                                .map(DomainXmlParser::seconds)
                                 .orElse(OptionalInt.empty())));
     }
 
@@ -113,7 +116,8 @@ public final class DomainXmlParser {
     private static Optional<Element> channel(Element devices, String targetName) {
         for (Element channel : children(devices, "channel")) {
             Optional<Element> target = child(channel, "target");
-            if (target.isPresent() && "virtio".equals(target.get().getAttribute("type"))
+            if (target.isPresent()
+                    && "virtio".equals(target.get().getAttribute("type"))
                     && targetName.equals(target.get().getAttribute("name"))) {
                 return Optional.of(channel);
             }
@@ -125,7 +129,10 @@ public final class DomainXmlParser {
         if (!"unix".equals(channel.getAttribute("type"))) {
             return Optional.empty();
         }
-        return child(channel, "source").map(s -> s.getAttribute("path")).filter(p -> !p.isEmpty()).map(Path::of);
+        return child(channel, "source")
+                .map(s -> s.getAttribute("path"))
+                .filter(p -> !p.isEmpty())
+                .map(Path::of);
     }
 
     private static Optional<PostureLevel> posture(Element root) {

@@ -1,6 +1,7 @@
 package org.memhygiene.controller.libvirt;
 
 import java.util.Optional;
+import org.libvirt.Error;
 import org.libvirt.Error.ErrorNumber;
 import org.libvirt.LibvirtException;
 
@@ -16,8 +17,8 @@ public final class LibvirtAccessException extends RuntimeException {
     private final String libvirtMessage;
     private final transient Optional<ErrorNumber> code;
 
-    public LibvirtAccessException(String uri, String operation, String libvirtMessage, Optional<ErrorNumber> code,
-            Throwable cause) {
+    public LibvirtAccessException(
+            String uri, String operation, String libvirtMessage, Optional<ErrorNumber> code, Throwable cause) {
         super("libvirt on " + uri + ": " + operation + " failed: " + libvirtMessage, cause);
         this.uri = uri;
         this.operation = operation;
@@ -27,7 +28,7 @@ public final class LibvirtAccessException extends RuntimeException {
 
     /** Wraps an exception thrown by libvirt-java. */
     public static LibvirtAccessException of(String uri, String operation, LibvirtException e) {
-        Optional<ErrorNumber> code = Optional.ofNullable(e.getError()).map(org.libvirt.Error::getCode);
+        Optional<ErrorNumber> code = Optional.ofNullable(e.getError()).map(Error::getCode);
         String message = e.getError() == null || e.getError().getMessage() == null
                 ? String.valueOf(e.getMessage())
                 : e.getError().getMessage();

@@ -1,8 +1,12 @@
 package org.memhygiene.controller.libvirt;
 
+import com.sun.jna.Callback;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.PointerType;
 import java.lang.reflect.Field;
+import java.net.URI;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
@@ -34,7 +38,7 @@ public final class LibvirtHost implements AutoCloseable {
     /** The process-wide handler; a static field because libvirt keeps the JNA callback for the process. */
     private static final SilentErrorHandler ERROR_HANDLER = new SilentErrorHandler();
     /** Kept for the same reason: libxml2 holds it for every thread that opened a connection. */
-    private static final Libxml2.GenericErrorFunc XML_WARNING_SINK = (context, message) -> { };
+    private static final Libxml2.GenericErrorFunc XML_WARNING_SINK = (context, message) -> {};
 
     private final String uri;
     private final ReconnectPolicy policy;
@@ -66,7 +70,7 @@ public final class LibvirtHost implements AutoCloseable {
      * host's.
      */
     public static boolean isLocal(String uri) {
-        java.net.URI parsed = java.net.URI.create(uri);
+        URI parsed = URI.create(uri);
         String scheme = parsed.getScheme() == null ? "" : parsed.getScheme();
         boolean remoteTransport = scheme.contains("+") && !scheme.endsWith("+unix");
         return !remoteTransport && (parsed.getHost() == null || parsed.getHost().isEmpty());
@@ -135,8 +139,10 @@ public final class LibvirtHost implements AutoCloseable {
     LibvirtAccessException lastNativeError(String operation) {
         int code = LibvirtNative.INSTANCE.virGetLastErrorCode();
         ErrorNumber[] numbers = ErrorNumber.values();
-        Optional<ErrorNumber> number = code > 0 && code < numbers.length ? Optional.of(numbers[code]) : Optional.empty();
-        return new LibvirtAccessException(uri, operation, LibvirtNative.INSTANCE.virGetLastErrorMessage(), number, null);
+        Optional<ErrorNumber> number =
+                code > 0 && code < numbers.length ? Optional.of(numbers[code]) : Optional.empty();
+        return new LibvirtAccessException(
+                uri, operation, LibvirtNative.INSTANCE.virGetLastErrorMessage(), number, null);
     }
 
     private static Pointer pointerField(Object owner, Class<?> type, String name) {
@@ -145,8 +151,10 @@ public final class LibvirtHost implements AutoCloseable {
             field.setAccessible(true);
             return ((PointerType) field.get(owner)).getPointer();
         } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new IllegalStateException("libvirt-java " + type.getName() + " has no field " + name
-                    + "; the native binding needs libvirt-java 0.5.4", e);
+            throw new IllegalStateException(
+                    "libvirt-java " + type.getName() + " has no field " + name
+                            + "; the native binding needs libvirt-java 0.5.4",
+                    e);
         }
     }
 
@@ -174,8 +182,8 @@ public final class LibvirtHost implements AutoCloseable {
             sleeper.sleep(delay);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new LibvirtAccessException(uri, "open connection", "interrupted while waiting to reconnect",
-                    Optional.empty(), e);
+            throw new LibvirtAccessException(
+                    uri, "open connection", "interrupted while waiting to reconnect", Optional.empty(), e);
         }
     }
 
@@ -198,11 +206,11 @@ public final class LibvirtHost implements AutoCloseable {
     }
 
     /** The one libxml2 call we need; libxml2.so.2 is loaded already, as libvirt.so.0 links it. */
-    private interface Libxml2 extends com.sun.jna.Library {
-        Libxml2 INSTANCE = com.sun.jna.Native.load("libxml2.so.2", Libxml2.class);
+    private interface Libxml2 extends Library {
+        Libxml2 INSTANCE = Native.load("libxml2.so.2", Libxml2.class);
 
         /** xmlGenericErrorFunc(void *ctx, const char *msg, ...): the variadic rest is ignored. */
-        interface GenericErrorFunc extends com.sun.jna.Callback {
+        interface GenericErrorFunc extends Callback {
             void invoke(Pointer context, Pointer message);
         }
 

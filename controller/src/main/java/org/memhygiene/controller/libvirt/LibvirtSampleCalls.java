@@ -16,8 +16,7 @@ final class LibvirtSampleCalls {
         Native.register(NativeLibrary.getInstance("virt"));
     }
 
-    private LibvirtSampleCalls() {
-    }
+    private LibvirtSampleCalls() {}
 
     /** Every domain; the caller frees each with virDomainFree and the array with free(). */
     static native int virConnectListAllDomains(Pointer conn, PointerByReference domains, int flags);

@@ -21,6 +21,7 @@ public record NodeMemoryParameters(
 
     /** libvirt's parameter names, VIR_NODE_MEMORY_SHARED_*. */
     public static final String PAGES_TO_SCAN = "shm_pages_to_scan";
+
     public static final String SLEEP_MILLISECS = "shm_sleep_millisecs";
     public static final String PAGES_SHARED = "shm_pages_shared";
     public static final String PAGES_SHARING = "shm_pages_sharing";
@@ -30,9 +31,15 @@ public record NodeMemoryParameters(
     public static final String MERGE_ACROSS_NODES = "shm_merge_across_nodes";
 
     static NodeMemoryParameters of(Map<String, Long> byName) {
-        return new NodeMemoryParameters(get(byName, PAGES_TO_SCAN), get(byName, SLEEP_MILLISECS),
-                get(byName, PAGES_SHARED), get(byName, PAGES_SHARING), get(byName, PAGES_UNSHARED),
-                get(byName, PAGES_VOLATILE), get(byName, FULL_SCANS), get(byName, MERGE_ACROSS_NODES));
+        return new NodeMemoryParameters(
+                get(byName, PAGES_TO_SCAN),
+                get(byName, SLEEP_MILLISECS),
+                get(byName, PAGES_SHARED),
+                get(byName, PAGES_SHARING),
+                get(byName, PAGES_UNSHARED),
+                get(byName, PAGES_VOLATILE),
+                get(byName, FULL_SCANS),
+                get(byName, MERGE_ACROSS_NODES));
     }
 
     private static OptionalLong get(Map<String, Long> byName, String name) {

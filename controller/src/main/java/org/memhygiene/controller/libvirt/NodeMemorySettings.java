@@ -38,9 +38,10 @@ public record NodeMemorySettings(OptionalLong pagesToScan, OptionalLong sleepMil
                 case NodeMemoryParameters.PAGES_TO_SCAN -> pagesToScan = value;
                 case NodeMemoryParameters.SLEEP_MILLISECS -> sleepMillis = value;
                 case NodeMemoryParameters.MERGE_ACROSS_NODES -> mergeAcrossNodes = value;
-                default -> throw new IllegalArgumentException("unknown or read-only node memory parameter "
-                        + entry.getKey() + "; settable: " + NodeMemoryParameters.PAGES_TO_SCAN + ", "
-                        + NodeMemoryParameters.SLEEP_MILLISECS + ", " + NodeMemoryParameters.MERGE_ACROSS_NODES);
+                default ->
+                    throw new IllegalArgumentException("unknown or read-only node memory parameter "
+                            + entry.getKey() + "; settable: " + NodeMemoryParameters.PAGES_TO_SCAN + ", "
+                            + NodeMemoryParameters.SLEEP_MILLISECS + ", " + NodeMemoryParameters.MERGE_ACROSS_NODES);
             }
         }
         return new NodeMemorySettings(pagesToScan, sleepMillis, mergeAcrossNodes);

@@ -23,7 +23,9 @@ public final class NodeMemoryTuning {
         Pointer conn = host.connectPointer(host.connection());
         IntByReference count = new IntByReference(0);
         // First call with no array: libvirt answers how many parameters it has.
-        check(LibvirtNative.INSTANCE.virNodeGetMemoryParameters(conn, Pointer.NULL, count, 0), "read node memory parameters");
+        check(
+                LibvirtNative.INSTANCE.virNodeGetMemoryParameters(conn, Pointer.NULL, count, 0),
+                "read node memory parameters");
         if (count.getValue() == 0) {
             return NodeMemoryParameters.of(Map.of());
         }
@@ -41,7 +43,8 @@ public final class NodeMemoryTuning {
         Map<String, Long> byName = settings.byName();
         Memory params = TypedParams.unsignedInts(byName);
         Pointer conn = host.connectPointer(host.connection());
-        check(LibvirtNative.INSTANCE.virNodeSetMemoryParameters(conn, params, byName.size(), 0),
+        check(
+                LibvirtNative.INSTANCE.virNodeSetMemoryParameters(conn, params, byName.size(), 0),
                 "set node memory parameters " + byName);
     }
 
@@ -49,8 +52,12 @@ public final class NodeMemoryTuning {
         if (result < 0) {
             LibvirtAccessException error = host.lastNativeError(operation);
             if (error.isNotSupported()) {
-                throw new LibvirtAccessException(host.uri(), operation, "not supported by " + host.uri() + " ("
-                        + error.libvirtMessage() + ")", error.code(), error);
+                throw new LibvirtAccessException(
+                        host.uri(),
+                        operation,
+                        "not supported by " + host.uri() + " (" + error.libvirtMessage() + ")",
+                        error.code(),
+                        error);
             }
             throw error;
         }

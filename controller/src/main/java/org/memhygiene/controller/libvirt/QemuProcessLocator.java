@@ -37,13 +37,15 @@ public final class QemuProcessLocator {
      */
     public static Optional<Path> pidDirFor(String uri, Map<String, String> environment) {
         URI parsed = URI.create(uri);
-        if (!"qemu".equals(parsed.getScheme()) || (parsed.getHost() != null && !parsed.getHost().isEmpty())) {
+        if (!"qemu".equals(parsed.getScheme())
+                || (parsed.getHost() != null && !parsed.getHost().isEmpty())) {
             return Optional.empty();
         }
         return switch (parsed.getPath()) {
             case "/system" -> Optional.of(SYSTEM_PID_DIR);
-            case "/session" -> Optional.ofNullable(environment.get("XDG_RUNTIME_DIR"))
-                    .map(dir -> Path.of(dir, "libvirt", "qemu", "run"));
+            case "/session" ->
+                Optional.ofNullable(environment.get("XDG_RUNTIME_DIR"))
+                        .map(dir -> Path.of(dir, "libvirt", "qemu", "run"));
             default -> Optional.empty();
         };
     }
@@ -64,7 +66,8 @@ public final class QemuProcessLocator {
 
     private OptionalInt readPidFile(String domainName) {
         try {
-            return OptionalInt.of(Integer.parseInt(Files.readString(pidDir.resolve(domainName + ".pid")).strip()));
+            return OptionalInt.of(Integer.parseInt(
+                    Files.readString(pidDir.resolve(domainName + ".pid")).strip()));
         } catch (IOException | NumberFormatException e) {
             // No pid file (domain not running, session without one) or a half-written one: scan instead.
             return OptionalInt.empty();
@@ -72,7 +75,8 @@ public final class QemuProcessLocator {
     }
 
     private OptionalInt scan(String domainName) {
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(procRoot, e -> isPid(e.getFileName().toString()))) {
+        try (DirectoryStream<Path> entries =
+                Files.newDirectoryStream(procRoot, e -> isPid(e.getFileName().toString()))) {
             for (Path entry : entries) {
                 int pid = Integer.parseInt(entry.getFileName().toString());
                 if (isQemuOf(pid, domainName)) {
@@ -102,7 +106,8 @@ public final class QemuProcessLocator {
 
     private List<String> cmdline(int pid) {
         try {
-            String text = new String(Files.readAllBytes(procRoot.resolve(Integer.toString(pid)).resolve("cmdline")),
+            String text = new String(
+                    Files.readAllBytes(procRoot.resolve(Integer.toString(pid)).resolve("cmdline")),
                     StandardCharsets.UTF_8);
             return Arrays.asList(text.split("\0"));
         } catch (IOException e) {

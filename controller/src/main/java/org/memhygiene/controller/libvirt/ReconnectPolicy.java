@@ -8,7 +8,8 @@ import java.time.Duration;
  * restart (a few seconds) without hammering a host where libvirtd is down for good.
  */
 public record ReconnectPolicy(Duration initialDelay, Duration maxDelay, int maxAttempts) {
-    public static final ReconnectPolicy DEFAULT = new ReconnectPolicy(Duration.ofMillis(500), Duration.ofSeconds(30), 8);
+    public static final ReconnectPolicy DEFAULT =
+            new ReconnectPolicy(Duration.ofMillis(500), Duration.ofSeconds(30), 8);
     /**
      * One attempt per call, no waiting: for a caller that retries on its own schedule (the daemon's loop,
      * every interval), where a wait would hold up everything else it does.
@@ -17,7 +18,8 @@ public record ReconnectPolicy(Duration initialDelay, Duration maxDelay, int maxA
 
     public ReconnectPolicy {
         if (initialDelay.isNegative() || maxDelay.compareTo(initialDelay) < 0) {
-            throw new IllegalArgumentException("need 0 <= initialDelay <= maxDelay, was " + initialDelay + ", " + maxDelay);
+            throw new IllegalArgumentException(
+                    "need 0 <= initialDelay <= maxDelay, was " + initialDelay + ", " + maxDelay);
         }
         if (maxAttempts < 1) {
             throw new IllegalArgumentException("maxAttempts must be at least 1, was " + maxAttempts);

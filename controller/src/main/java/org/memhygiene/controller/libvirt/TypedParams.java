@@ -19,13 +19,13 @@ final class TypedParams {
 
     /** virTypedParameterType, https://libvirt.org/html/libvirt-libvirt-common.html#virTypedParameterType */
     private static final int INT = 1;
+
     private static final int UINT = 2;
     private static final int LLONG = 3;
     private static final int ULLONG = 4;
     private static final int BOOLEAN = 6;
 
-    private TypedParams() {
-    }
+    private TypedParams() {}
 
     /** Zeroed room for {@code count} parameters, for libvirt to fill. */
     static Memory allocate(int count) {

@@ -34,8 +34,8 @@ public record AdaptiveConfig(
         long sleepMillisecsMax,
         Duration noYieldRetry) {
 
-    public static final AdaptiveConfig DEFAULTS = new AdaptiveConfig(20, 40, 5.0, 0.05, 0.001, 3, 1000,
-            100, 10_000, 20, 2000, Duration.ofMinutes(30));
+    public static final AdaptiveConfig DEFAULTS =
+            new AdaptiveConfig(20, 40, 5.0, 0.05, 0.001, 3, 1000, 100, 10_000, 20, 2000, Duration.ofMinutes(30));
 
     public AdaptiveConfig {
         if (memoryPlentifulAbovePercent < memoryTightBelowPercent) {
@@ -43,8 +43,8 @@ public record AdaptiveConfig(
                     + ") must not be under adaptive.memory_tight_below_percent (" + memoryTightBelowPercent + ")");
         }
         if (yieldLow > yieldGood) {
-            throw new IllegalArgumentException("adaptive.yield_low (" + yieldLow + ") must not exceed adaptive.yield_good ("
-                    + yieldGood + ")");
+            throw new IllegalArgumentException(
+                    "adaptive.yield_low (" + yieldLow + ") must not exceed adaptive.yield_good (" + yieldGood + ")");
         }
         if (pagesToScanMin > pagesToScanMax) {
             throw new IllegalArgumentException("adaptive.pages_to_scan_min (" + pagesToScanMin

@@ -55,7 +55,11 @@ public final class AdaptivePolicy implements Policy {
         return PolicyMode.ADAPTIVE;
     }
 
-    private enum Memory { TIGHT, MODERATE, PLENTIFUL }
+    private enum Memory {
+        TIGHT,
+        MODERATE,
+        PLENTIFUL
+    }
 
     @Override
     public Optional<Decision> onSample(HostSnapshot current) {
@@ -92,12 +96,16 @@ public final class AdaptivePolicy implements Policy {
             return boosted.get();
         }
         if (boost.active()) {
-            return Decision.leaveAsIs(mode(), "reclaim boost in progress: the scan settings are the boost's until the"
-                    + " scrubbed VMs' zero-mapped memory stops growing; no other rule applies meanwhile");
+            return Decision.leaveAsIs(
+                    mode(),
+                    "reclaim boost in progress: the scan settings are the boost's until the"
+                            + " scrubbed VMs' zero-mapped memory stops growing; no other rule applies meanwhile");
         }
         if (current.ksm().isEmpty()) {
-            return Decision.leaveAsIs(mode(), "no KSM on this host (no /sys/kernel/mm/ksm, or libvirt's host is"
-                    + " another machine): nothing to decide");
+            return Decision.leaveAsIs(
+                    mode(),
+                    "no KSM on this host (no /sys/kernel/mm/ksm, or libvirt's host is"
+                            + " another machine): nothing to decide");
         }
         if (current.memory().isEmpty()) {
             return Decision.leaveAsIs(mode(), "no /proc/meminfo for this host: cannot tell whether memory is tight");
@@ -118,8 +126,8 @@ public final class AdaptivePolicy implements Policy {
         Memory state;
         if (available < tight) {
             state = Memory.TIGHT;
-            facts.add("host " + availableName + " " + ByteSize.format(available) + " < " + config.memoryTightBelowPercent()
-                    + "% threshold " + ByteSize.format(tight));
+            facts.add("host " + availableName + " " + ByteSize.format(available) + " < "
+                    + config.memoryTightBelowPercent() + "% threshold " + ByteSize.format(tight));
         } else if (available >= plentiful && guestsFit) {
             state = Memory.PLENTIFUL;
             facts.add("host " + availableName + " " + ByteSize.format(available) + " ≥ "
@@ -131,13 +139,16 @@ public final class AdaptivePolicy implements Policy {
             facts.add("host " + availableName + " " + ByteSize.format(available) + " between "
                     + config.memoryTightBelowPercent() + "% (" + ByteSize.format(tight) + ") and "
                     + config.memoryPlentifulAbovePercent() + "% (" + ByteSize.format(plentiful) + ")"
-                    + (guestsFit ? "" : " or guests' current memory " + ByteSize.format(committed) + " + "
-                    + ByteSize.format(tight) + " > MemTotal " + ByteSize.format(total)));
+                    + (guestsFit
+                            ? ""
+                            : " or guests' current memory " + ByteSize.format(committed) + " + "
+                                    + ByteSize.format(tight) + " > MemTotal " + ByteSize.format(total)));
         }
 
         // What the last interval cost and yielded.
         Optional<HostFigures.Interval> interval = HostFigures.between(previous, current);
-        OptionalDouble yield = interval.map(i -> i.yield(config.yieldMinPagesScanned())).orElse(OptionalDouble.empty());
+        OptionalDouble yield =
+                interval.map(i -> i.yield(config.yieldMinPagesScanned())).orElse(OptionalDouble.empty());
         OptionalDouble cpu = interval.map(HostFigures.Interval::ksmdCpuPercent).orElse(OptionalDouble.empty());
         if (interval.isEmpty()) {
             facts.add("no previous sample: merge yield and ksmd CPU not measured yet");
@@ -147,12 +158,17 @@ public final class AdaptivePolicy implements Policy {
                 facts.add("merge yield " + HostFigures.ratio(yield.getAsDouble()) + " merged pages per scanned page ("
                         + i.pagesMerged().getAsLong() + "/" + i.pagesScanned().getAsLong() + ")");
             } else {
-                facts.add("merge yield not measured: " + (i.unmeasuredYield().isEmpty() ? "only "
-                        + i.pagesScanned().orElse(0) + " pages scanned (< " + config.yieldMinPagesScanned() + ")"
-                        : i.unmeasuredYield()));
+                facts.add("merge yield not measured: "
+                        + (i.unmeasuredYield().isEmpty()
+                                ? "only " + i.pagesScanned().orElse(0) + " pages scanned (< "
+                                        + config.yieldMinPagesScanned() + ")"
+                                : i.unmeasuredYield()));
             }
-            facts.add(cpu.isPresent() ? "ksmd used " + HostFigures.percent(cpu.getAsDouble()) + " of a core (budget "
-                    + HostFigures.percent(config.cpuBudgetPercent()) + ")" : "ksmd CPU not measured");
+            facts.add(
+                    cpu.isPresent()
+                            ? "ksmd used " + HostFigures.percent(cpu.getAsDouble()) + " of a core (budget "
+                                    + HostFigures.percent(config.cpuBudgetPercent()) + ")"
+                            : "ksmd CPU not measured");
         }
         if (yield.isPresent()) {
             if (yield.getAsDouble() < config.yieldLow()) {
@@ -183,7 +199,8 @@ public final class AdaptivePolicy implements Policy {
             if (stoppedForNoYieldAt.isPresent()
                     && now.isBefore(stoppedForNoYieldAt.get().plus(config.noYieldRetry()))) {
                 facts.add("KSM was stopped at " + stoppedForNoYieldAt.get() + " because merging yielded nothing");
-                return leave(facts, "stay stopped until " + stoppedForNoYieldAt.get().plus(config.noYieldRetry()));
+                return leave(
+                        facts, "stay stopped until " + stoppedForNoYieldAt.get().plus(config.noYieldRetry()));
             }
             stoppedForNoYieldAt = Optional.empty();
             resetYieldState();
@@ -202,8 +219,9 @@ public final class AdaptivePolicy implements Policy {
             if (!rate.canGoSlower(config)) {
                 resetYieldState();
                 stoppedForNoYieldAt = Optional.of(now);
-                return stop(facts, "merging yields nothing at the slowest scan: stop until "
-                        + now.plus(config.noYieldRetry()));
+                return stop(
+                        facts,
+                        "merging yields nothing at the slowest scan: stop until " + now.plus(config.noYieldRetry()));
             }
             action = "merging yields nothing: back off";
             rate = rate.slower(0.5, config);
@@ -220,8 +238,9 @@ public final class AdaptivePolicy implements Policy {
                 } else if (!rate.canGoFaster(config)) {
                     action = "already at the fastest bounds: hold";
                 } else {
-                    action = "good yield and tight memory: " + (rate.pagesToScan() < config.pagesToScanMax()
-                            ? "scan more" : "sleep less") + " within the CPU budget";
+                    action = "good yield and tight memory: "
+                            + (rate.pagesToScan() < config.pagesToScanMax() ? "scan more" : "sleep less")
+                            + " within the CPU budget";
                     rate = rate.faster(factor, config);
                 }
             }
@@ -241,12 +260,21 @@ public final class AdaptivePolicy implements Policy {
     }
 
     private Decision stop(List<String> facts, String action) {
-        return new Decision(Optional.of(KsmSettings.of(Map.of(KsmKnob.RUN, Long.toString(KsmKnob.RUN_STOP)))),
-                List.of(), mode(), String.join("; ", facts) + " → " + action + ": run 1→0 (merged pages stay merged)");
+        return new Decision(
+                Optional.of(KsmSettings.of(Map.of(KsmKnob.RUN, Long.toString(KsmKnob.RUN_STOP)))),
+                List.of(),
+                mode(),
+                String.join("; ", facts) + " → " + action + ": run 1→0 (merged pages stay merged)");
     }
 
     /** KSM running with these scan settings and use_zero_pages=1; writes only what differs from now. */
-    private Decision run(HostSnapshot current, KsmStats stats, List<String> facts, String action, long pages, long sleep,
+    private Decision run(
+            HostSnapshot current,
+            KsmStats stats,
+            List<String> facts,
+            String action,
+            long pages,
+            long sleep,
             boolean memoryTight) {
         Map<KsmKnob, String> knobs = new EnumMap<>(KsmKnob.class);
         List<String> changes = new ArrayList<>();
@@ -263,9 +291,16 @@ public final class AdaptivePolicy implements Policy {
         List<ScrubRequest> scrubs = memoryTight ? scrubs(current, facts) : List.of();
         String reason = String.join("; ", facts) + " → " + action + ": "
                 + (changes.isEmpty() ? "leave as is" : String.join(", ", changes))
-                + (scrubs.isEmpty() ? "" : "; scrub " + String.join(", ", scrubs.stream()
-                        .map(s -> s.vmName() + " (up to " + ByteSize.format(s.maxBytes()) + ")").toList()));
-        return new Decision(knobs.isEmpty() ? Optional.empty() : Optional.of(KsmSettings.of(knobs)), scrubs, mode(), reason);
+                + (scrubs.isEmpty()
+                        ? ""
+                        : "; scrub "
+                                + String.join(
+                                        ", ",
+                                        scrubs.stream()
+                                                .map(s -> s.vmName() + " (up to " + ByteSize.format(s.maxBytes()) + ")")
+                                                .toList()));
+        return new Decision(
+                knobs.isEmpty() ? Optional.empty() : Optional.of(KsmSettings.of(knobs)), scrubs, mode(), reason);
     }
 
     private static void change(Map<KsmKnob, String> knobs, List<String> changes, KsmKnob knob, long now, long wanted) {
@@ -290,8 +325,12 @@ public final class AdaptivePolicy implements Policy {
         List<VmSnapshot> candidates = new ArrayList<>();
         for (VmSnapshot vm : current.vms()) {
             if (!vm.domain().state().hasQemuProcess()
-                    || vm.agent().status() != AgentStatus.OK || vm.agent().stats().isEmpty()
-                    || vm.config().flatMap(DomainXml::posture).filter(p -> p == PostureLevel.SENSITIVE).isPresent()
+                    || vm.agent().status() != AgentStatus.OK
+                    || vm.agent().stats().isEmpty()
+                    || vm.config()
+                            .flatMap(DomainXml::posture)
+                            .filter(p -> p == PostureLevel.SENSITIVE)
+                            .isPresent()
                     || vm.sharingAllowed().filter(allowed -> !allowed).isPresent()
                     || vm.agent().stats().get().memAvailableBytes() < scrub.minGuestFreeBytes()) {
                 continue;
@@ -302,12 +341,16 @@ public final class AdaptivePolicy implements Policy {
             }
             candidates.add(vm);
         }
-        candidates.sort(Comparator.comparingLong((VmSnapshot vm) -> vm.agent().stats().get().memAvailableBytes())
-                .reversed().thenComparing(vm -> vm.domain().name()));
+        candidates.sort(Comparator.comparingLong(
+                        (VmSnapshot vm) -> vm.agent().stats().get().memAvailableBytes())
+                .reversed()
+                .thenComparing(vm -> vm.domain().name()));
         List<ScrubRequest> requests = new ArrayList<>();
         for (VmSnapshot vm : candidates.subList(0, Math.min(candidates.size(), scrub.maxRequestsPerDecision()))) {
             AgentStats guest = vm.agent().stats().get();
-            requests.add(new ScrubRequest(vm.domain().uuid(), vm.domain().name(),
+            requests.add(new ScrubRequest(
+                    vm.domain().uuid(),
+                    vm.domain().name(),
                     Math.min(scrub.maxBytesPerRequest(), guest.memAvailableBytes())));
             lastScrubByUuid.put(vm.domain().uuid(), now);
             facts.add("guest " + vm.domain().name() + " MemAvailable " + ByteSize.format(guest.memAvailableBytes())

@@ -29,15 +29,20 @@ public final class BaselinePolicy implements Policy {
 
     /** What ksmtuned would read from this sample; empty without the host's /proc/meminfo. */
     public static Optional<KsmtunedBaseline.Input> input(HostSnapshot snapshot) {
-        return snapshot.memory().map(memory -> new KsmtunedBaseline.Input(memory.memTotalBytes() / KIB,
-                HostFigures.freeBytes(memory) / KIB, HostFigures.committedRssBytes(snapshot) / KIB));
+        return snapshot.memory()
+                .map(memory -> new KsmtunedBaseline.Input(
+                        memory.memTotalBytes() / KIB,
+                        HostFigures.freeBytes(memory) / KIB,
+                        HostFigures.committedRssBytes(snapshot) / KIB));
     }
 
     @Override
     public Decision decide(Optional<HostSnapshot> previous, HostSnapshot current) {
         if (current.ksm().isEmpty()) {
-            return Decision.leaveAsIs(mode(), "no KSM on this host (no /sys/kernel/mm/ksm, or libvirt's host is"
-                    + " another machine): nothing to decide");
+            return Decision.leaveAsIs(
+                    mode(),
+                    "no KSM on this host (no /sys/kernel/mm/ksm, or libvirt's host is"
+                            + " another machine): nothing to decide");
         }
         Optional<KsmtunedBaseline.Input> input = input(current);
         if (input.isEmpty()) {
@@ -53,11 +58,13 @@ public final class BaselinePolicy implements Policy {
         } else {
             knobs.put(KsmKnob.RUN, Long.toString(KsmKnob.RUN_STOP));
         }
-        String reason = "ksmtuned rules: MemTotal " + ByteSize.format(memory.memTotalBytes()) + ", free (MemFree+Buffers"
-                + "+Cached) " + ByteSize.format(HostFigures.freeBytes(memory)) + ", committed (QEMU RSS) "
-                + ByteSize.format(HostFigures.committedRssBytes(current)) + "; " + d.reason() + " → "
-                + (d.run() ? "run=1 pages_to_scan=" + d.pagesToScan() + " sleep_millisecs=" + d.sleepMillisecs()
-                        : "run=0 (merged pages stay merged)");
+        String reason =
+                "ksmtuned rules: MemTotal " + ByteSize.format(memory.memTotalBytes()) + ", free (MemFree+Buffers"
+                        + "+Cached) " + ByteSize.format(HostFigures.freeBytes(memory)) + ", committed (QEMU RSS) "
+                        + ByteSize.format(HostFigures.committedRssBytes(current)) + "; " + d.reason() + " → "
+                        + (d.run()
+                                ? "run=1 pages_to_scan=" + d.pagesToScan() + " sleep_millisecs=" + d.sleepMillisecs()
+                                : "run=0 (merged pages stay merged)");
         return new Decision(Optional.of(KsmSettings.of(knobs)), List.of(), mode(), reason);
     }
 

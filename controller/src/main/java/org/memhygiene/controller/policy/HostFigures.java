@@ -13,8 +13,7 @@ import org.memhygiene.core.ksm.KsmStats;
 
 /** The figures policies derive from host samples; pure functions, no I/O. */
 final class HostFigures {
-    private HostFigures() {
-    }
+    private HostFigures() {}
 
     /** ksmtuned's "free": MemFree + Buffers + Cached. */
     static long freeBytes(HostMemory memory) {
@@ -53,12 +52,19 @@ final class HostFigures {
     }
 
     /** What happened between two samples; each figure absent when it cannot be measured, with why. */
-    record Interval(double seconds, OptionalLong pagesScanned, OptionalLong pagesMerged, long fullScans,
-            OptionalDouble ksmdCpuPercent, String unmeasuredYield) {
+    record Interval(
+            double seconds,
+            OptionalLong pagesScanned,
+            OptionalLong pagesMerged,
+            long fullScans,
+            OptionalDouble ksmdCpuPercent,
+            String unmeasuredYield) {
 
         /** Merged pages per scanned page, when at least {@code minPagesScanned} pages were scanned. */
         OptionalDouble yield(long minPagesScanned) {
-            if (pagesScanned.isEmpty() || pagesMerged.isEmpty() || pagesScanned.getAsLong() < minPagesScanned
+            if (pagesScanned.isEmpty()
+                    || pagesMerged.isEmpty()
+                    || pagesScanned.getAsLong() < minPagesScanned
                     || pagesScanned.getAsLong() == 0) {
                 return OptionalDouble.empty();
             }
@@ -73,14 +79,18 @@ final class HostFigures {
      * sample with KSM.
      */
     static Optional<Interval> between(Optional<HostSnapshot> previous, HostSnapshot current) {
-        if (previous.isEmpty() || previous.get().ksm().isEmpty() || current.ksm().isEmpty()) {
+        if (previous.isEmpty()
+                || previous.get().ksm().isEmpty()
+                || current.ksm().isEmpty()) {
             return Optional.empty();
         }
         KsmSample a = previous.get().ksm().get();
         KsmSample b = current.ksm().get();
         double seconds = (b.monotonicNanos() - a.monotonicNanos()) / 1e9;
         if (seconds <= 0) {
-            seconds = Duration.between(previous.get().sampledAt(), current.sampledAt()).toNanos() / 1e9;
+            seconds = Duration.between(previous.get().sampledAt(), current.sampledAt())
+                            .toNanos()
+                    / 1e9;
         }
         if (seconds <= 0) {
             return Optional.empty();
@@ -99,11 +109,13 @@ final class HostFigures {
         } else if (x.pagesSharing().isEmpty() || y.pagesSharing().isEmpty()) {
             why = "pages_sharing is unreadable";
         } else {
-            scanned = OptionalLong.of(y.pagesScanned().getAsLong() - x.pagesScanned().getAsLong());
+            scanned = OptionalLong.of(
+                    y.pagesScanned().getAsLong() - x.pagesScanned().getAsLong());
             merged = OptionalLong.of(saved(y) - saved(x));
         }
         long fullScans = x.fullScans().isPresent() && y.fullScans().isPresent()
-                ? Math.max(0, y.fullScans().getAsLong() - x.fullScans().getAsLong()) : 0;
+                ? Math.max(0, y.fullScans().getAsLong() - x.fullScans().getAsLong())
+                : 0;
         OptionalDouble cpu = OptionalDouble.empty();
         OptionalLong cpuBefore = previous.get().ksmdCpuMillis();
         OptionalLong cpuAfter = current.ksmdCpuMillis();

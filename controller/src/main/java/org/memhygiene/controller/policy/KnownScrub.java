@@ -16,7 +16,8 @@ public record KnownScrub(String vmUuid, String vmName, Source source, ScrubRepor
 
     /** Who asked for a scrub the daemon knows of directly. */
     public enum Source {
-        POLICY("asked by the policy"), API("asked through the API");
+        POLICY("asked by the policy"),
+        API("asked through the API");
 
         private final String description;
 

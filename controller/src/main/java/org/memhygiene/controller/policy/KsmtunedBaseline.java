@@ -7,12 +7,10 @@ package org.memhygiene.controller.policy;
  */
 public final class KsmtunedBaseline {
     /** What ksmtuned reads at each adjustment, in KiB. */
-    public record Input(long memTotalKib, long freeKib, long committedKib) {
-    }
+    public record Input(long memTotalKib, long freeKib, long committedKib) {}
 
     /** What ksmtuned writes: run=0, or pages_to_scan, sleep_millisecs and run=1. */
-    public record Decision(boolean run, long pagesToScan, long sleepMillisecs, String reason) {
-    }
+    public record Decision(boolean run, long pagesToScan, long sleepMillisecs, String reason) {}
 
     private final KsmtunedConfig config;
     private long npages;
@@ -32,8 +30,12 @@ public final class KsmtunedBaseline {
         long free = input.freeKib();
         long committed = input.committedKib();
         if (committed + thres < total && free > thres) {
-            return new Decision(false, npages, sleep, "committed " + committed + " KiB + threshold " + thres
-                    + " KiB < MemTotal " + total + " KiB and free " + free + " KiB > threshold: stop KSM");
+            return new Decision(
+                    false,
+                    npages,
+                    sleep,
+                    "committed " + committed + " KiB + threshold " + thres + " KiB < MemTotal " + total
+                            + " KiB and free " + free + " KiB > threshold: stop KSM");
         }
         String why;
         if (free < thres) {
@@ -41,10 +43,15 @@ public final class KsmtunedBaseline {
             why = "free " + free + " KiB < threshold " + thres + " KiB: boost pages_to_scan by " + config.npagesBoost();
         } else {
             npages = clamp(npages + config.npagesDecay());
-            why = "free " + free + " KiB >= threshold " + thres + " KiB: decay pages_to_scan by " + config.npagesDecay();
+            why = "free " + free + " KiB >= threshold " + thres + " KiB: decay pages_to_scan by "
+                    + config.npagesDecay();
         }
-        return new Decision(true, npages, sleep, "committed " + committed + " KiB + threshold " + thres
-                + " KiB >= MemTotal " + total + " KiB or free is low; " + why);
+        return new Decision(
+                true,
+                npages,
+                sleep,
+                "committed " + committed + " KiB + threshold " + thres + " KiB >= MemTotal " + total
+                        + " KiB or free is low; " + why);
     }
 
     private long clamp(long value) {

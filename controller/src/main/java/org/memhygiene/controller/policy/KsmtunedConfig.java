@@ -30,7 +30,8 @@ public record KsmtunedConfig(
             throw new IllegalArgumentException("monitor interval must be positive, was " + monitorIntervalSeconds);
         }
         if (npagesMin < 0 || npagesMax < npagesMin) {
-            throw new IllegalArgumentException("need 0 <= npages_min <= npages_max, was " + npagesMin + ".." + npagesMax);
+            throw new IllegalArgumentException(
+                    "need 0 <= npages_min <= npages_max, was " + npagesMin + ".." + npagesMax);
         }
         if (thresholdPercent < 0 || thresholdPercent > 100) {
             throw new IllegalArgumentException("threshold percent must be 0..100, was " + thresholdPercent);

@@ -28,8 +28,7 @@ public interface Policy {
     }
 
     /** A scrub the daemon knows of directly (the policy's own, or one asked through the API) has ended. */
-    default void scrubbed(KnownScrub scrub) {
-    }
+    default void scrubbed(KnownScrub scrub) {}
 
     /** Whether the policy holds knobs it changed only for a while (a reclaim boost runs), for {@link #release}. */
     default boolean holdsKnobs() {

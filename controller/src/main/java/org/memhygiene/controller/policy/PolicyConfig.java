@@ -28,27 +28,50 @@ import org.memhygiene.core.units.Durations;
  * @param scrub    when the adaptive mode asks guests to scrub
  * @param reclaimBoost how the adaptive mode makes ksmd reach scrubbed memory
  */
-public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ksmtuned, AdaptiveConfig adaptive,
-        ScrubRules scrub, ReclaimBoostConfig reclaimBoost) {
+public record PolicyConfig(
+        PolicyMode mode,
+        Duration interval,
+        KsmtunedConfig ksmtuned,
+        AdaptiveConfig adaptive,
+        ScrubRules scrub,
+        ReclaimBoostConfig reclaimBoost) {
 
     private static final long UINT_MAX = 4_294_967_295L;
     private static final long MAX_FILE_BYTES = 1024 * 1024;
-    private static final List<String> ROOT_KEYS = List.of("mode", "interval", "ksmtuned", "adaptive", "scrub",
-            "reclaim_boost");
-    private static final List<String> KSMTUNED_KEYS = List.of("npages_boost", "npages_decay", "npages_min", "npages_max",
-            "sleep_msec", "thres_coef", "thres_const_kib");
-    private static final List<String> ADAPTIVE_KEYS = List.of("memory_tight_below_percent",
-            "memory_plentiful_above_percent", "cpu_budget_percent", "yield_good", "yield_low", "yield_low_intervals",
-            "yield_min_pages_scanned", "pages_to_scan_min", "pages_to_scan_max", "sleep_millisecs_min",
-            "sleep_millisecs_max", "no_yield_retry");
-    private static final List<String> SCRUB_KEYS = List.of("enabled", "min_guest_free_bytes", "max_bytes_per_request",
-            "max_requests_per_decision", "min_interval_per_vm");
-    private static final List<String> BOOST_KEYS = List.of("enabled", "disable_smart_scan", "min_growth_percent",
-            "max_full_scans", "max_duration");
+    private static final List<String> ROOT_KEYS =
+            List.of("mode", "interval", "ksmtuned", "adaptive", "scrub", "reclaim_boost");
+    private static final List<String> KSMTUNED_KEYS = List.of(
+            "npages_boost", "npages_decay", "npages_min", "npages_max", "sleep_msec", "thres_coef", "thres_const_kib");
+    private static final List<String> ADAPTIVE_KEYS = List.of(
+            "memory_tight_below_percent",
+            "memory_plentiful_above_percent",
+            "cpu_budget_percent",
+            "yield_good",
+            "yield_low",
+            "yield_low_intervals",
+            "yield_min_pages_scanned",
+            "pages_to_scan_min",
+            "pages_to_scan_max",
+            "sleep_millisecs_min",
+            "sleep_millisecs_max",
+            "no_yield_retry");
+    private static final List<String> SCRUB_KEYS = List.of(
+            "enabled",
+            "min_guest_free_bytes",
+            "max_bytes_per_request",
+            "max_requests_per_decision",
+            "min_interval_per_vm");
+    private static final List<String> BOOST_KEYS =
+            List.of("enabled", "disable_smart_scan", "min_growth_percent", "max_full_scans", "max_duration");
 
     public static PolicyConfig defaults() {
-        return new PolicyConfig(PolicyMode.ADAPTIVE, Duration.ofSeconds(60), KsmtunedConfig.DEFAULTS,
-                AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
+        return new PolicyConfig(
+                PolicyMode.ADAPTIVE,
+                Duration.ofSeconds(60),
+                KsmtunedConfig.DEFAULTS,
+                AdaptiveConfig.DEFAULTS,
+                ScrubRules.DEFAULTS,
+                ReclaimBoostConfig.DEFAULTS);
     }
 
     /** A new policy of the configured mode, with no history. */
@@ -91,9 +114,14 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
         JsonNode modeNode = top.node.get("mode");
         if (modeNode != null) {
             String text = modeNode.isTextual() ? modeNode.asText().toUpperCase(Locale.ROOT) : "";
-            mode = Arrays.stream(PolicyMode.values()).filter(m -> m.name().equals(text)).findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException("mode = " + abbreviate(modeNode.toString())
-                            + ": expected one of " + Arrays.stream(PolicyMode.values()).map(PolicyMode::label).toList()));
+            mode = Arrays.stream(PolicyMode.values())
+                    .filter(m -> m.name().equals(text))
+                    .findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException(
+                            "mode = " + abbreviate(modeNode.toString()) + ": expected one of "
+                                    + Arrays.stream(PolicyMode.values())
+                                            .map(PolicyMode::label)
+                                            .toList()));
         }
         Duration interval = top.duration("interval", d.interval, Duration.ofSeconds(1), Duration.ofHours(1));
 
@@ -104,11 +132,15 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
         long npagesMin = k.whole("npages_min", t.npagesMin(), 0, UINT_MAX);
         long npagesMax = k.whole("npages_max", t.npagesMax(), 0, UINT_MAX);
         if (npagesMin > npagesMax) {
-            throw new IllegalArgumentException("ksmtuned.npages_min (" + npagesMin
-                    + ") must not exceed ksmtuned.npages_max (" + npagesMax + ")");
+            throw new IllegalArgumentException(
+                    "ksmtuned.npages_min (" + npagesMin + ") must not exceed ksmtuned.npages_max (" + npagesMax + ")");
         }
-        KsmtunedConfig ksmtuned = new KsmtunedConfig(Math.max(1, interval.toSeconds()), npagesBoost, npagesDecay,
-                npagesMin, npagesMax,
+        KsmtunedConfig ksmtuned = new KsmtunedConfig(
+                Math.max(1, interval.toSeconds()),
+                npagesBoost,
+                npagesDecay,
+                npagesMin,
+                npagesMax,
                 k.whole("sleep_msec", t.sleepMillisecsAt16Gib(), 0, UINT_MAX),
                 k.whole("thres_coef", t.thresholdPercent(), 0, 100),
                 k.whole("thres_const_kib", t.thresholdMinimumKib(), 0, Long.MAX_VALUE / 2));
@@ -131,7 +163,8 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
 
         Section s = top.section("scrub", SCRUB_KEYS);
         ScrubRules sd = d.scrub;
-        ScrubRules scrub = new ScrubRules(s.bool("enabled", sd.enabled()),
+        ScrubRules scrub = new ScrubRules(
+                s.bool("enabled", sd.enabled()),
                 s.bytes("min_guest_free_bytes", sd.minGuestFreeBytes(), 0),
                 s.bytes("max_bytes_per_request", sd.maxBytesPerRequest(), 1L << 20),
                 (int) s.whole("max_requests_per_decision", sd.maxRequestsPerDecision(), 0, 1000),
@@ -139,7 +172,8 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
 
         Section b = top.section("reclaim_boost", BOOST_KEYS);
         ReclaimBoostConfig bd = d.reclaimBoost;
-        ReclaimBoostConfig reclaimBoost = new ReclaimBoostConfig(b.bool("enabled", bd.enabled()),
+        ReclaimBoostConfig reclaimBoost = new ReclaimBoostConfig(
+                b.bool("enabled", bd.enabled()),
                 b.bool("disable_smart_scan", bd.disableSmartScan()),
                 b.decimal("min_growth_percent", bd.minGrowthPercent(), 0, 100),
                 (int) b.whole("max_full_scans", bd.maxFullScans(), ReclaimBoost.FULL_SCANS_BEFORE_JUDGING, 1000),
@@ -160,15 +194,17 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
             this.prefix = prefix;
             this.node = node;
             if (!node.isObject()) {
-                throw new IllegalArgumentException((prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1))
-                        + " = " + abbreviate(node.toString()) + ": expected a mapping with the keys "
-                        + keys.stream().map(key -> prefix + key).toList());
+                throw new IllegalArgumentException(
+                        (prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1))
+                                + " = " + abbreviate(node.toString()) + ": expected a mapping with the keys "
+                                + keys.stream().map(key -> prefix + key).toList());
             }
             for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
                 String name = names.next();
                 if (!keys.contains(name)) {
-                    throw new IllegalArgumentException("unknown key \"" + prefix + abbreviate(name) + "\"; expected one of "
-                            + keys.stream().map(key -> prefix + key).toList());
+                    throw new IllegalArgumentException(
+                            "unknown key \"" + prefix + abbreviate(name) + "\"; expected one of "
+                                    + keys.stream().map(key -> prefix + key).toList());
                 }
             }
         }
@@ -186,7 +222,8 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
         }
 
         private IllegalArgumentException wrong(String key, JsonNode value, String expected) {
-            return new IllegalArgumentException(prefix + key + " = " + abbreviate(value.toString()) + ": expected " + expected);
+            return new IllegalArgumentException(
+                    prefix + key + " = " + abbreviate(value.toString()) + ": expected " + expected);
         }
 
         long whole(String key, long otherwise, long min, long max) {
@@ -213,7 +250,10 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
             }
             JsonNode value = v.get();
             String expected = "a number from " + plain(min) + " to " + plain(max);
-            if (!value.isNumber() || value.asDouble() < min || value.asDouble() > max || Double.isNaN(value.asDouble())) {
+            if (!value.isNumber()
+                    || value.asDouble() < min
+                    || value.asDouble() > max
+                    || Double.isNaN(value.asDouble())) {
                 throw wrong(key, value, expected);
             }
             return value.asDouble();
@@ -250,7 +290,8 @@ public record PolicyConfig(PolicyMode mode, Duration interval, KsmtunedConfig ks
                 return otherwise;
             }
             JsonNode value = v.get();
-            String expected = "a duration from " + human(min) + " to " + human(max) + " with ms, s, m or h, e.g. 60s or 10m";
+            String expected =
+                    "a duration from " + human(min) + " to " + human(max) + " with ms, s, m or h, e.g. 60s or 10m";
             if (!value.isTextual()) {
                 throw wrong(key, value, expected);
             }

@@ -8,7 +8,9 @@ import java.util.Locale;
  * or none ({@code off}: KSM and the guests are left to the admin, decisions say so).
  */
 public enum PolicyMode {
-    BASELINE, ADAPTIVE, OFF;
+    BASELINE,
+    ADAPTIVE,
+    OFF;
 
     /** The name in the policy file, the API and every output: {@code baseline}, {@code adaptive}. */
     @JsonValue

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -62,8 +63,9 @@ final class ReclaimBoost {
     static final double START_STEP = 2;
     /** Scrub reports kept per VM for matching (a VM without agent stats never shows the ones known directly). */
     private static final int MAX_REMEMBERED_PER_VM = 16;
-    private static final String COUNTERS = "seen in its agent's scrub counters (the CLI's vm scrub, the agent's own"
-            + " schedule or another client)";
+
+    private static final String COUNTERS =
+            "seen in its agent's scrub counters (the CLI's vm scrub, the agent's own" + " schedule or another client)";
 
     private final ReclaimBoostConfig config;
     private final AdaptiveConfig bounds;
@@ -73,6 +75,7 @@ final class ReclaimBoost {
     private final Map<String, Deque<ScrubReport>> expected = new HashMap<>();
     /** Reports of scrubs first seen in the counters, whose direct report may still come, per VM. */
     private final Map<String, Deque<ScrubReport>> seenInCounters = new HashMap<>();
+
     private final List<KnownScrub> known = new ArrayList<>();
     /**
      * Recent samples, oldest first (the last one seen last), the oldest the newest one at least
@@ -82,6 +85,7 @@ final class ReclaimBoost {
     private final Deque<HostSnapshot> recent = new ArrayDeque<>();
     /** The two latest samples at which full_scans had moved on, for the cost of a full scan before a boost. */
     private Optional<HostSnapshot> boundary = Optional.empty();
+
     private Optional<HostSnapshot> boundaryBefore = Optional.empty();
     private Optional<Active> active = Optional.empty();
 
@@ -91,8 +95,7 @@ final class ReclaimBoost {
     }
 
     /** New memory zeroed in one VM since the last sample, and how the boost learnt of it. */
-    private record Zeroed(String vmUuid, String vmName, long bytes, String how) {
-    }
+    private record Zeroed(String vmUuid, String vmName, long bytes, String how) {}
 
     /** A boost in progress. */
     private static final class Active {
@@ -162,12 +165,15 @@ final class ReclaimBoost {
         remember(current);
         List<Zeroed> fresh = newScrubs(current);
         if (current.ksm().isEmpty()) {
-            return active.isPresent() ? Optional.of(finish(current, new ArrayList<>(),
-                    "KSM is no longer readable on this host")) : Optional.empty();
+            return active.isPresent()
+                    ? Optional.of(finish(current, new ArrayList<>(), "KSM is no longer readable on this host"))
+                    : Optional.empty();
         }
-        Optional<Decision> decided = active.isPresent() ? during(active.get(), current, fresh)
-                : fresh.stream().mapToLong(Zeroed::bytes).sum() > 0 ? Optional.of(start(previous, current, fresh))
-                : Optional.empty();
+        Optional<Decision> decided = active.isPresent()
+                ? during(active.get(), current, fresh)
+                : fresh.stream().mapToLong(Zeroed::bytes).sum() > 0
+                        ? Optional.of(start(previous, current, fresh))
+                        : Optional.empty();
         noteBoundary(current);
         return decided;
     }
@@ -196,7 +202,8 @@ final class ReclaimBoost {
             if (seenInCounters.getOrDefault(k.vmUuid(), new ArrayDeque<>()).remove(k.report())) {
                 continue; // the counters showed it before its report reached the policy: counted then
             }
-            fresh.add(new Zeroed(k.vmUuid(), k.vmName(), k.report().bytesZeroed(), k.source().description()));
+            fresh.add(new Zeroed(
+                    k.vmUuid(), k.vmName(), k.report().bytesZeroed(), k.source().description()));
             remember(expected, k.vmUuid(), k.report());
         }
         known.clear();
@@ -213,7 +220,8 @@ final class ReclaimBoost {
             if (before == null) {
                 continue; // first sight: the scrubs it ran before were not waiting for this boost
             }
-            boolean restarted = now.scrubsRun() < before.scrubsRun() || now.totalBytesZeroed() < before.totalBytesZeroed();
+            boolean restarted =
+                    now.scrubsRun() < before.scrubsRun() || now.totalBytesZeroed() < before.totalBytesZeroed();
             long runs = restarted ? now.scrubsRun() : now.scrubsRun() - before.scrubsRun();
             long bytes = restarted ? now.totalBytesZeroed() : now.totalBytesZeroed() - before.totalBytesZeroed();
             Deque<ScrubReport> pending = expected.getOrDefault(uuid, new ArrayDeque<>());
@@ -229,7 +237,8 @@ final class ReclaimBoost {
                 }
             }
             if (runs > 0 && bytes > 0) {
-                fresh.add(new Zeroed(uuid, vm.domain().name(), bytes, runs + (runs == 1 ? " scrub " : " scrubs ") + COUNTERS));
+                fresh.add(new Zeroed(
+                        uuid, vm.domain().name(), bytes, runs + (runs == 1 ? " scrub " : " scrubs ") + COUNTERS));
             }
         }
         counters.clear();
@@ -255,8 +264,10 @@ final class ReclaimBoost {
             return leave(facts, "reclaim_boost.enabled is false: ksmd reaches it at its own pace");
         }
         if (!stats.merging()) {
-            return leave(facts, "ksmd is not running (run=" + stats.run().orElse(-1) + "): no boost; the zeroed"
-                    + " memory waits for ksmd");
+            return leave(
+                    facts,
+                    "ksmd is not running (run=" + stats.run().orElse(-1) + "): no boost; the zeroed"
+                            + " memory waits for ksmd");
         }
         Map<KsmKnob, Long> wanted = new EnumMap<>(KsmKnob.class);
         if (!config.disableSmartScan()) {
@@ -270,12 +281,14 @@ final class ReclaimBoost {
         }
         Optional<HostFigures.Interval> window = previous.flatMap(p -> HostFigures.between(Optional.of(p), current));
         OptionalDouble cpu = window.filter(i -> i.seconds() >= BUDGET_WINDOW.toSeconds())
-                .map(HostFigures.Interval::ksmdCpuPercent).orElse(OptionalDouble.empty());
+                .map(HostFigures.Interval::ksmdCpuPercent)
+                .orElse(OptionalDouble.empty());
         boolean rateLater = false;
         if (advisorSetsPagesToScan(stats)) {
             facts.add("advisor_mode=scan-time sets pages_to_scan (within advisor_max_cpu): the rate is the advisor's");
         } else if (stats.pagesToScan().isPresent() && stats.sleepMillisecs().isPresent()) {
-            ScanRate now = new ScanRate(stats.pagesToScan().getAsLong(), stats.sleepMillisecs().getAsLong());
+            ScanRate now = new ScanRate(
+                    stats.pagesToScan().getAsLong(), stats.sleepMillisecs().getAsLong());
             if (cpu.isEmpty()) {
                 rateLater = now.canGoFaster(bounds);
                 facts.add("ksmd's CPU not measured over " + BUDGET_WINDOW.toSeconds() + " s yet: the rate follows the"
@@ -288,8 +301,10 @@ final class ReclaimBoost {
             }
         }
         if (wanted.isEmpty() && !rateLater) {
-            return leave(facts, "nothing to raise (smart_scan off or absent, the scan rate at the policy's bound or the"
-                    + " CPU budget)");
+            return leave(
+                    facts,
+                    "nothing to raise (smart_scan off or absent, the scan rate at the policy's bound or the"
+                            + " CPU budget)");
         }
         Active boost = new Active(current);
         fresh.forEach(z -> boost.vms.put(z.vmUuid(), z.vmName()));
@@ -302,9 +317,12 @@ final class ReclaimBoost {
         });
         boost.lastWriteAt = current.sampledAt();
         active = Optional.of(boost);
-        return decision(wanted, "reclaim boost: " + String.join("; ", facts) + " → boost ksmd until the scrubbed VMs'"
-                + " zero-mapped memory stops growing (judged from " + FULL_SCANS_BEFORE_JUDGING
-                + " full scans after the last scrub on): " + (wanted.isEmpty() ? "leave as is for now" : changes(boost.before, wanted)));
+        return decision(
+                wanted,
+                "reclaim boost: " + String.join("; ", facts) + " → boost ksmd until the scrubbed VMs'"
+                        + " zero-mapped memory stops growing (judged from " + FULL_SCANS_BEFORE_JUDGING
+                        + " full scans after the last scrub on): "
+                        + (wanted.isEmpty() ? "leave as is for now" : changes(boost.before, wanted)));
     }
 
     /** budget ÷ CPU: how much faster ksmd may scan within its budget. */
@@ -327,16 +345,23 @@ final class ReclaimBoost {
             }
         }
         if (!foreign.isEmpty()) {
-            return Optional.of(finish(current, facts, allAsBefore
-                    ? "the boost's knobs are not in force: " + String.join(", ", foreign) + " (a dry run or a failed"
-                            + " write, or someone put them back)"
-                    : "changed under the boost by someone else (an admin, memhygiene ksm set, PUT /api/v1/settings or"
-                            + " another tool): " + String.join(", ", foreign) + "; not fighting them"));
+            return Optional.of(finish(
+                    current,
+                    facts,
+                    allAsBefore
+                            ? "the boost's knobs are not in force: " + String.join(", ", foreign)
+                                    + " (a dry run or a failed" + " write, or someone put them back)"
+                            : "changed under the boost by someone else (an admin, memhygiene ksm set, PUT /api/v1/settings or"
+                                    + " another tool): " + String.join(", ", foreign) + "; not fighting them"));
         }
         if (!stats.merging()) {
-            return Optional.of(finish(current, facts, "ksmd was stopped under the boost (run=" + stats.run().orElse(-1) + ")"));
+            return Optional.of(finish(
+                    current,
+                    facts,
+                    "ksmd was stopped under the boost (run=" + stats.run().orElse(-1) + ")"));
         }
-        boolean extended = !fresh.isEmpty() && fresh.stream().mapToLong(Zeroed::bytes).sum() > 0;
+        boolean extended =
+                !fresh.isEmpty() && fresh.stream().mapToLong(Zeroed::bytes).sum() > 0;
         if (extended) {
             fresh.forEach(z -> boost.vms.put(z.vmUuid(), z.vmName()));
             boost.bytesZeroed += fresh.stream().mapToLong(Zeroed::bytes).sum();
@@ -345,35 +370,45 @@ final class ReclaimBoost {
             facts.add("boost extended: " + zeroedFacts(fresh, Optional.of(boost.scanMark), current));
         }
         long sinceScrub = fullScans(current) - boost.lastScrubFullScans;
-        long threshold = Math.max(current.pageSizeBytes(), (long) (boost.bytesZeroed * config.minGrowthPercent() / 100));
+        long threshold =
+                Math.max(current.pageSizeBytes(), (long) (boost.bytesZeroed * config.minGrowthPercent() / 100));
         if (fullScans(current) > fullScans(boost.scanMark)) {
             Growth growth = Growth.between(boost, boost.scanMark, current);
             boost.scanMark = current;
             boost.lastGrowth = Optional.of(growth);
             if (!extended && sinceScrub >= FULL_SCANS_BEFORE_JUDGING && growth.perFullScanBytes() < threshold) {
                 facts.add("the last " + growth.describe() + ", under " + HostFigures.ratio(config.minGrowthPercent())
-                        + "% of the " + ByteSize.format(boost.bytesZeroed) + " zeroed (" + ByteSize.format(threshold) + ")");
-                return Optional.of(finish(current, facts, "the zero-mapped memory stopped growing " + sinceScrub
-                        + " full scans after the last scrub"));
+                        + "% of the " + ByteSize.format(boost.bytesZeroed) + " zeroed (" + ByteSize.format(threshold)
+                        + ")");
+                return Optional.of(finish(
+                        current,
+                        facts,
+                        "the zero-mapped memory stopped growing " + sinceScrub + " full scans after the last scrub"));
             }
         }
         if (sinceScrub >= config.maxFullScans()) {
-            return Optional.of(finish(current, facts, "reclaim_boost.max_full_scans (" + config.maxFullScans()
-                    + ") full scans since the last scrub"));
+            return Optional.of(finish(
+                    current,
+                    facts,
+                    "reclaim_boost.max_full_scans (" + config.maxFullScans() + ") full scans since the last scrub"));
         }
         Duration since = Duration.between(boost.lastScrubAt, current.sampledAt());
         if (since.compareTo(config.maxDuration()) >= 0) {
-            return Optional.of(finish(current, facts, "reclaim_boost.max_duration (" + config.maxDuration()
-                    + ") since the last scrub"));
+            return Optional.of(finish(
+                    current, facts, "reclaim_boost.max_duration (" + config.maxDuration() + ") since the last scrub"));
         }
         Map<KsmKnob, Long> wanted = new EnumMap<>(KsmKnob.class);
         Optional<HostFigures.Interval> window = HostFigures.between(Optional.of(boost.rateMark), current);
-        if (!advisorSetsPagesToScan(stats) && window.isPresent() && window.get().ksmdCpuPercent().isPresent()
+        if (!advisorSetsPagesToScan(stats)
+                && window.isPresent()
+                && window.get().ksmdCpuPercent().isPresent()
                 && window.get().seconds() >= BUDGET_WINDOW.toSeconds()
-                && stats.pagesToScan().isPresent() && stats.sleepMillisecs().isPresent()) {
+                && stats.pagesToScan().isPresent()
+                && stats.sleepMillisecs().isPresent()) {
             boost.rateMark = current;
             double cpu = window.get().ksmdCpuPercent().getAsDouble();
-            ScanRate now = new ScanRate(stats.pagesToScan().getAsLong(), stats.sleepMillisecs().getAsLong());
+            ScanRate now = new ScanRate(
+                    stats.pagesToScan().getAsLong(), stats.sleepMillisecs().getAsLong());
             ScanRate next = now;
             String pace;
             if (cpu > bounds.cpuBudgetPercent()) {
@@ -388,7 +423,7 @@ final class ReclaimBoost {
             if (!wanted.isEmpty()) {
                 boost.lastGrowth.ifPresent(g -> facts.add("the last " + g.describe()));
                 facts.add("ksmd used " + HostFigures.percent(cpu) + " of a core over the last "
-                        + String.format(java.util.Locale.ROOT, "%.1f", window.get().seconds()) + " s (budget "
+                        + String.format(Locale.ROOT, "%.1f", window.get().seconds()) + " s (budget "
                         + HostFigures.percent(bounds.cpuBudgetPercent()) + ") → " + pace);
             }
         }
@@ -403,8 +438,10 @@ final class ReclaimBoost {
             boost.written.put(knob, value);
             boost.lastWriteAt = current.sampledAt();
         });
-        return Optional.of(decision(wanted, "reclaim boost: " + String.join("; ", facts) + (wanted.isEmpty()
-                ? " → keep boosting: leave as is" : ": " + changes(from, wanted))));
+        return Optional.of(decision(
+                wanted,
+                "reclaim boost: " + String.join("; ", facts)
+                        + (wanted.isEmpty() ? " → keep boosting: leave as is" : ": " + changes(from, wanted))));
     }
 
     /** Ends the boost: the knobs that still hold what it wrote go back to their values from before it. */
@@ -417,32 +454,43 @@ final class ReclaimBoost {
         Map<KsmKnob, Long> from = new EnumMap<>(KsmKnob.class);
         // A sample from before the last write (the latest one, when releasing) cannot show it: what was written counts.
         boolean predatesWrites = !current.sampledAt().isAfter(boost.lastWriteAt);
-        current.ksm().ifPresent(sample -> boost.written.forEach((knob, value) -> {
-            OptionalLong now = value(sample.stats(), knob);
-            boolean holds = predatesWrites || now.isPresent() && now.getAsLong() == value;
-            if (holds && value != boost.before.get(knob)) {
-                restore.put(knob, boost.before.get(knob));
-                from.put(knob, value);
-            }
-        }));
+        current.ksm()
+                .ifPresent(sample -> boost.written.forEach((knob, value) -> {
+                    OptionalLong now = value(sample.stats(), knob);
+                    boolean holds = predatesWrites || now.isPresent() && now.getAsLong() == value;
+                    if (holds && value != boost.before.get(knob)) {
+                        restore.put(knob, boost.before.get(knob));
+                        from.put(knob, value);
+                    }
+                }));
         List<String> all = new ArrayList<>(facts);
         all.add(ByteSize.format(boost.bytesZeroed) + " zeroed in " + String.join(", ", boost.vms.values()));
         if (current.ksm().isPresent() && boost.start.ksm().isPresent()) {
             Growth overall = Growth.between(boost, boost.start, current);
             all.add("over the boost's " + overall.describe());
-            HostFigures.between(Optional.of(boost.start), current).flatMap(i -> i.ksmdCpuPercent().isPresent()
-                    ? Optional.of(i) : Optional.empty()).ifPresent(i -> all.add("ksmd used "
-                    + HostFigures.percent(i.ksmdCpuPercent().getAsDouble()) + " of a core (budget "
-                    + HostFigures.percent(bounds.cpuBudgetPercent()) + ")"));
+            HostFigures.between(Optional.of(boost.start), current)
+                    .flatMap(i -> i.ksmdCpuPercent().isPresent() ? Optional.of(i) : Optional.empty())
+                    .ifPresent(i -> all.add("ksmd used "
+                            + HostFigures.percent(i.ksmdCpuPercent().getAsDouble()) + " of a core (budget "
+                            + HostFigures.percent(bounds.cpuBudgetPercent()) + ")"));
         }
-        return decision(restore, "reclaim boost ended: " + why + "; " + String.join("; ", all) + " → "
-                + (restore.isEmpty() ? "nothing of the boost's to put back: leave as is" : "put back "
-                + changes(from, restore)));
+        return decision(
+                restore,
+                "reclaim boost ended: " + why + "; " + String.join("; ", all) + " → "
+                        + (restore.isEmpty()
+                                ? "nothing of the boost's to put back: leave as is"
+                                : "put back " + changes(from, restore)));
     }
 
     /** What the sample's figures say about zero-mapped memory between two samples, over its full scans. */
-    private record Growth(long fullScans, OptionalLong vmZeroMappedBytes, long hostZeroPages, long hostSharingPages,
-            OptionalLong pagesScanned, OptionalLong pagesSkipped, long pageSizeBytes) {
+    private record Growth(
+            long fullScans,
+            OptionalLong vmZeroMappedBytes,
+            long hostZeroPages,
+            long hostSharingPages,
+            OptionalLong pagesScanned,
+            OptionalLong pagesSkipped,
+            long pageSizeBytes) {
 
         static Growth between(Active boost, HostSnapshot a, HostSnapshot b) {
             KsmStats x = a.ksm().orElseThrow().stats();
@@ -457,9 +505,14 @@ final class ReclaimBoost {
                     measured = true;
                 }
             }
-            return new Growth(Math.max(0, ReclaimBoost.fullScans(b) - ReclaimBoost.fullScans(a)), measured ? OptionalLong.of(sum) : OptionalLong.empty(),
-                    delta(x.ksmZeroPages(), y.ksmZeroPages()).orElse(0), delta(x.pagesSharing(), y.pagesSharing()).orElse(0),
-                    delta(x.pagesScanned(), y.pagesScanned()), delta(x.pagesSkipped(), y.pagesSkipped()), b.pageSizeBytes());
+            return new Growth(
+                    Math.max(0, ReclaimBoost.fullScans(b) - ReclaimBoost.fullScans(a)),
+                    measured ? OptionalLong.of(sum) : OptionalLong.empty(),
+                    delta(x.ksmZeroPages(), y.ksmZeroPages()).orElse(0),
+                    delta(x.pagesSharing(), y.pagesSharing()).orElse(0),
+                    delta(x.pagesScanned(), y.pagesScanned()),
+                    delta(x.pagesSkipped(), y.pagesSkipped()),
+                    b.pageSizeBytes());
         }
 
         /**
@@ -473,13 +526,16 @@ final class ReclaimBoost {
 
         String describe() {
             return fullScans + (fullScans == 1 ? " full scan" : " full scans") + ": "
-                    + (vmZeroMappedBytes.isPresent() ? "the scrubbed VMs' zero-mapped memory (VmSnapshot.zeroMappedBytes) "
-                    + signed(vmZeroMappedBytes.getAsLong()) : "no per-VM zero-mapped figure; KSM's savings host-wide "
-                    + signed((hostZeroPages + hostSharingPages) * pageSizeBytes)) + " (" + signed(perFullScanBytes())
+                    + (vmZeroMappedBytes.isPresent()
+                            ? "the scrubbed VMs' zero-mapped memory (VmSnapshot.zeroMappedBytes) "
+                                    + signed(vmZeroMappedBytes.getAsLong())
+                            : "no per-VM zero-mapped figure; KSM's savings host-wide "
+                                    + signed((hostZeroPages + hostSharingPages) * pageSizeBytes))
+                    + " (" + signed(perFullScanBytes())
                     + " per full scan); host ksm_zero_pages " + signedCount(hostZeroPages) + ", pages_sharing "
-                    + signedCount(hostSharingPages) + (pagesScanned.isPresent() ? ", pages_scanned "
-                    + signedCount(pagesScanned.getAsLong()) : "") + (pagesSkipped.isPresent() ? ", pages_skipped "
-                    + signedCount(pagesSkipped.getAsLong()) : "");
+                    + signedCount(hostSharingPages)
+                    + (pagesScanned.isPresent() ? ", pages_scanned " + signedCount(pagesScanned.getAsLong()) : "")
+                    + (pagesSkipped.isPresent() ? ", pages_skipped " + signedCount(pagesSkipped.getAsLong()) : "");
         }
 
         private static String signed(long bytes) {
@@ -518,14 +574,18 @@ final class ReclaimBoost {
         for (Zeroed z : fresh) {
             String part = z.vmName() + " " + ByteSize.format(z.bytes()) + " (" + z.how() + ")";
             Optional<VmSnapshot> vm = before.flatMap(b -> vm(b, z.vmUuid())).or(() -> vm(current, z.vmUuid()));
-            if (vm.isPresent() && vm.get().config().flatMap(DomainXml::balloon).filter(DomainXml.Balloon::freePageReporting)
-                    .isPresent()) {
+            if (vm.isPresent()
+                    && vm.get()
+                            .config()
+                            .flatMap(DomainXml::balloon)
+                            .filter(DomainXml.Balloon::freePageReporting)
+                            .isPresent()) {
                 part += "; " + freePageReporting(vm.get(), z.bytes());
             }
             parts.add(part);
         }
-        return "scrubs zeroed " + ByteSize.format(fresh.stream().mapToLong(Zeroed::bytes).sum()) + ": "
-                + String.join(", ", parts);
+        return "scrubs zeroed "
+                + ByteSize.format(fresh.stream().mapToLong(Zeroed::bytes).sum()) + ": " + String.join(", ", parts);
     }
 
     /**
@@ -535,7 +595,9 @@ final class ReclaimBoost {
      */
     private static String freePageReporting(VmSnapshot vm, long zeroed) {
         BalloonStats b = vm.domain().balloonStats();
-        if (b.rssBytes().isEmpty() || b.actualBytes().isEmpty() || b.unusedBytes().isEmpty()) {
+        if (b.rssBytes().isEmpty()
+                || b.actualBytes().isEmpty()
+                || b.unusedBytes().isEmpty()) {
             return "it has free page reporting, which returns free pages without KSM; how much was still backed"
                     + " is not measured (no balloon statistics rss, actual and unused: set <stats period>)";
         }
@@ -543,7 +605,8 @@ final class ReclaimBoost {
         long backedFree = Math.max(0, b.rssBytes().getAsLong() - used);
         return "it has free page reporting, which had returned free pages already: of its "
                 + ByteSize.format(b.unusedBytes().getAsLong()) + " unused, about " + ByteSize.format(backedFree)
-                + " was still backed on the host (estimate: QEMU RSS " + ByteSize.format(b.rssBytes().getAsLong())
+                + " was still backed on the host (estimate: QEMU RSS "
+                + ByteSize.format(b.rssBytes().getAsLong())
                 + " − (balloon " + ByteSize.format(b.actualBytes().getAsLong()) + " − unused), QEMU's own memory"
                 + " included), so of the " + ByteSize.format(zeroed) + " zeroed at most "
                 + ByteSize.format(Math.min(zeroed, backedFree)) + " is left for KSM";
@@ -554,7 +617,9 @@ final class ReclaimBoost {
     }
 
     private static OptionalLong zeroMapped(HostSnapshot sample, String uuid) {
-        return vm(sample, uuid).map(v -> v.zeroMappedBytes(sample.pageSizeBytes())).orElse(OptionalLong.empty());
+        return vm(sample, uuid)
+                .map(v -> v.zeroMappedBytes(sample.pageSizeBytes()))
+                .orElse(OptionalLong.empty());
     }
 
     private static boolean advisorSetsPagesToScan(KsmStats stats) {
@@ -563,7 +628,9 @@ final class ReclaimBoost {
 
     /** {@code raised}, unless a bound would make either knob slower than now (an admin's value outside them). */
     private static ScanRate fasterOnly(ScanRate now, ScanRate raised) {
-        return raised.pagesToScan() < now.pagesToScan() || raised.sleepMillisecs() > now.sleepMillisecs() ? now : raised;
+        return raised.pagesToScan() < now.pagesToScan() || raised.sleepMillisecs() > now.sleepMillisecs()
+                ? now
+                : raised;
     }
 
     private static void putRate(Map<KsmKnob, Long> wanted, ScanRate now, ScanRate next) {
@@ -586,12 +653,16 @@ final class ReclaimBoost {
     }
 
     private static long fullScans(HostSnapshot sample) {
-        return sample.ksm().flatMap(k -> k.stats().fullScans().isPresent()
-                ? Optional.of(k.stats().fullScans().getAsLong()) : Optional.empty()).orElse(0L);
+        return sample.ksm()
+                .flatMap(k -> k.stats().fullScans().isPresent()
+                        ? Optional.of(k.stats().fullScans().getAsLong())
+                        : Optional.empty())
+                .orElse(0L);
     }
 
     private static OptionalLong delta(OptionalLong before, OptionalLong after) {
-        return before.isPresent() && after.isPresent() ? OptionalLong.of(after.getAsLong() - before.getAsLong())
+        return before.isPresent() && after.isPresent()
+                ? OptionalLong.of(after.getAsLong() - before.getAsLong())
                 : OptionalLong.empty();
     }
 
@@ -602,14 +673,17 @@ final class ReclaimBoost {
     }
 
     private static Decision leave(List<String> facts, String action) {
-        return Decision.leaveAsIs(PolicyMode.ADAPTIVE, "reclaim boost: " + String.join("; ", facts) + " → " + action
-                + ": leave as is");
+        return Decision.leaveAsIs(
+                PolicyMode.ADAPTIVE, "reclaim boost: " + String.join("; ", facts) + " → " + action + ": leave as is");
     }
 
     private static Decision decision(Map<KsmKnob, Long> knobs, String reason) {
         Map<KsmKnob, String> text = new EnumMap<>(KsmKnob.class);
         knobs.forEach((knob, value) -> text.put(knob, Long.toString(value)));
-        return new Decision(text.isEmpty() ? Optional.empty() : Optional.of(KsmSettings.of(text)), List.of(),
-                PolicyMode.ADAPTIVE, reason);
+        return new Decision(
+                text.isEmpty() ? Optional.empty() : Optional.of(KsmSettings.of(text)),
+                List.of(),
+                PolicyMode.ADAPTIVE,
+                reason);
     }
 }

@@ -15,8 +15,8 @@ import java.time.Duration;
  * @param maxFullScans      the most full scans one boost lasts, counted from its last scrub
  * @param maxDuration       the longest one boost lasts, counted from its last scrub
  */
-public record ReclaimBoostConfig(boolean enabled, boolean disableSmartScan, double minGrowthPercent, int maxFullScans,
-        Duration maxDuration) {
+public record ReclaimBoostConfig(
+        boolean enabled, boolean disableSmartScan, double minGrowthPercent, int maxFullScans, Duration maxDuration) {
 
     public static final ReclaimBoostConfig DEFAULTS = new ReclaimBoostConfig(true, true, 1.0, 10, Duration.ofHours(1));
 

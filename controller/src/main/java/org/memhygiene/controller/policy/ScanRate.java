@@ -7,11 +7,13 @@ package org.memhygiene.controller.policy;
 record ScanRate(long pagesToScan, long sleepMillisecs) {
     /** A scale-up smaller than this is not worth a write. */
     static final double MIN_STEP_UP = 1.1;
+
     private static final double MAX_STEP_UP = 2.0;
 
     /** The current knobs brought inside the configured bounds. */
     static ScanRate within(long pagesToScan, long sleepMillisecs, AdaptiveConfig bounds) {
-        return new ScanRate(clamp(pagesToScan, bounds.pagesToScanMin(), bounds.pagesToScanMax()),
+        return new ScanRate(
+                clamp(pagesToScan, bounds.pagesToScanMin(), bounds.pagesToScanMax()),
                 clamp(sleepMillisecs, bounds.sleepMillisecsMin(), bounds.sleepMillisecsMax()));
     }
 
@@ -32,9 +34,11 @@ record ScanRate(long pagesToScan, long sleepMillisecs) {
     /** Scan more by {@code factor} (over 1): pages_to_scan × factor up to the maximum; at it, sleep ÷ factor. */
     ScanRate faster(double factor, AdaptiveConfig bounds) {
         if (pagesToScan < bounds.pagesToScanMax()) {
-            return new ScanRate(Math.min(bounds.pagesToScanMax(), (long) Math.ceil(pagesToScan * factor)), sleepMillisecs);
+            return new ScanRate(
+                    Math.min(bounds.pagesToScanMax(), (long) Math.ceil(pagesToScan * factor)), sleepMillisecs);
         }
-        return new ScanRate(pagesToScan, Math.max(bounds.sleepMillisecsMin(), (long) Math.floor(sleepMillisecs / factor)));
+        return new ScanRate(
+                pagesToScan, Math.max(bounds.sleepMillisecsMin(), (long) Math.floor(sleepMillisecs / factor)));
     }
 
     /** Whether pages_to_scan can shrink or sleep_millisecs grow. */
@@ -48,9 +52,11 @@ record ScanRate(long pagesToScan, long sleepMillisecs) {
      */
     ScanRate slower(double factor, AdaptiveConfig bounds) {
         if (pagesToScan > bounds.pagesToScanMin()) {
-            return new ScanRate(Math.max(bounds.pagesToScanMin(), (long) Math.floor(pagesToScan * factor)), sleepMillisecs);
+            return new ScanRate(
+                    Math.max(bounds.pagesToScanMin(), (long) Math.floor(pagesToScan * factor)), sleepMillisecs);
         }
-        return new ScanRate(pagesToScan, Math.min(bounds.sleepMillisecsMax(), Math.max(sleepMillisecs + 1, sleepMillisecs * 2)));
+        return new ScanRate(
+                pagesToScan, Math.min(bounds.sleepMillisecsMax(), Math.max(sleepMillisecs + 1, sleepMillisecs * 2)));
     }
 
     private static long clamp(long value, long min, long max) {

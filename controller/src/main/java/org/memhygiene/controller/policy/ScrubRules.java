@@ -11,7 +11,11 @@ import java.time.Duration;
  * @param maxRequestsPerDecision the most guests asked in one decision
  * @param minIntervalPerVm       the least time between two requests to the same guest
  */
-public record ScrubRules(boolean enabled, long minGuestFreeBytes, long maxBytesPerRequest, int maxRequestsPerDecision,
+public record ScrubRules(
+        boolean enabled,
+        long minGuestFreeBytes,
+        long maxBytesPerRequest,
+        int maxRequestsPerDecision,
         Duration minIntervalPerVm) {
 
     public static final ScrubRules DEFAULTS = new ScrubRules(true, 1L << 30, 512L << 20, 2, Duration.ofMinutes(10));

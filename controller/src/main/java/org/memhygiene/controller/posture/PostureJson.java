@@ -11,8 +11,7 @@ import org.memhygiene.core.posture.Finding;
  * {@code posture} object of each VM document) share; docs/API.md and docs/CLI.md list the keys.
  */
 public final class PostureJson {
-    private PostureJson() {
-    }
+    private PostureJson() {}
 
     /** {"sampled_at", "host": {"score", "findings"}, "vms": [{"name", "uuid", "score", "findings"}]}. */
     public static ObjectNode document(HostPosture posture, Instant sampledAt) {

@@ -16,17 +16,16 @@ import org.memhygiene.core.posture.Severity;
  */
 public final class PostureRubric {
     /** Points lost per distinct finding id of a severity. */
-    static final Map<Severity, Integer> WEIGHT = new EnumMap<>(Map.of(
-            Severity.INFO, 0, Severity.LOW, 2, Severity.MEDIUM, 8, Severity.HIGH, 20, Severity.CRITICAL, 40));
+    static final Map<Severity, Integer> WEIGHT = new EnumMap<>(
+            Map.of(Severity.INFO, 0, Severity.LOW, 2, Severity.MEDIUM, 8, Severity.HIGH, 20, Severity.CRITICAL, 40));
     /** The most points all findings of a severity can take together. */
-    static final Map<Severity, Integer> CAP = new EnumMap<>(Map.of(
-            Severity.INFO, 0, Severity.LOW, 10, Severity.MEDIUM, 32, Severity.HIGH, 60, Severity.CRITICAL, 100));
+    static final Map<Severity, Integer> CAP = new EnumMap<>(
+            Map.of(Severity.INFO, 0, Severity.LOW, 10, Severity.MEDIUM, 32, Severity.HIGH, 60, Severity.CRITICAL, 100));
     /** Worst first; among equals by id, then in the order found (the sort is stable). */
-    static final Comparator<Finding> WORST_FIRST = Comparator.comparing(Finding::severity).reversed()
-            .thenComparing(Finding::id);
+    static final Comparator<Finding> WORST_FIRST =
+            Comparator.comparing(Finding::severity).reversed().thenComparing(Finding::id);
 
-    private PostureRubric() {
-    }
+    private PostureRubric() {}
 
     /** 0 to 100: 100 minus the capped deductions of {@code findings}. */
     public static int score(List<Finding> findings) {

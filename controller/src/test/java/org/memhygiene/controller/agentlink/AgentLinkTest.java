@@ -1,6 +1,5 @@
 package org.memhygiene.controller.agentlink;
 
-import org.memhygiene.core.agent.AgentLinkException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,8 +28,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.controller.TestClock;
 import org.memhygiene.agent.server.TestAgent;
+import org.memhygiene.controller.TestClock;
+import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.agent.ScrubReport;
@@ -44,6 +45,7 @@ class AgentLinkTest {
 
     @TempDir
     Path dir;
+
     private final List<AutoCloseable> closeLater = new ArrayList<>();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
@@ -119,11 +121,13 @@ class AgentLinkTest {
         sockets.put("good", Optional.of(dir.resolve("good.sock")));
         realAgent(sockets.get("good").get());
         sockets.put("garbage", Optional.of(dir.resolve("garbage.sock")));
-        fakeGuest(sockets.get("garbage").get(), (request, out) -> out.write("\u0001\u0002 not json {{{\n".getBytes(StandardCharsets.UTF_8)));
+        fakeGuest(
+                sockets.get("garbage").get(),
+                (request, out) -> out.write("\u0001\u0002 not json {{{\n".getBytes(StandardCharsets.UTF_8)));
         sockets.put("huge", Optional.of(dir.resolve("huge.sock")));
         fakeGuest(sockets.get("huge").get(), (request, out) -> {
             byte[] mib = new byte[1 << 20];
-            java.util.Arrays.fill(mib, (byte) '[');
+            Arrays.fill(mib, (byte) '[');
             for (int i = 0; i < 10; i++) {
                 out.write(mib); // 10 MiB in one line
             }
@@ -131,14 +135,15 @@ class AgentLinkTest {
         });
         sockets.put("slow", Optional.of(dir.resolve("slow.sock")));
         fakeGuest(sockets.get("slow").get(), (request, out) -> {
-            for (byte b : ("{\"protocol\":1,\"id\":" + idOf(request) + ",\"result\":{}}\n").getBytes(StandardCharsets.UTF_8)) {
+            for (byte b : ("{\"protocol\":1,\"id\":" + idOf(request) + ",\"result\":{}}\n")
+                    .getBytes(StandardCharsets.UTF_8)) {
                 out.write(b);
                 out.flush();
                 Thread.sleep(100);
             }
         });
         sockets.put("silent", Optional.of(dir.resolve("silent.sock")));
-        fakeGuest(sockets.get("silent").get(), (request, out) -> { });
+        fakeGuest(sockets.get("silent").get(), (request, out) -> {});
         sockets.put("flood", Optional.of(dir.resolve("flood.sock")));
         fakeGuest(sockets.get("flood").get(), (request, out) -> {
             for (int i = 0; i < 1000; i++) {
@@ -146,8 +151,11 @@ class AgentLinkTest {
             }
         });
         sockets.put("schema", Optional.of(dir.resolve("schema.sock")));
-        fakeGuest(sockets.get("schema").get(), (request, out) -> out.write(("{\"protocol\":1,\"id\":" + idOf(request)
-                + ",\"result\":{\"protocol_version\":\"one\"}}\n").getBytes(StandardCharsets.UTF_8)));
+        fakeGuest(
+                sockets.get("schema").get(),
+                (request, out) -> out.write(
+                        ("{\"protocol\":1,\"id\":" + idOf(request) + ",\"result\":{\"protocol_version\":\"one\"}}\n")
+                                .getBytes(StandardCharsets.UTF_8)));
         sockets.put("absent", Optional.of(dir.resolve("nobody-listens.sock")));
         sockets.put("no-channel", Optional.empty());
 
@@ -156,7 +164,10 @@ class AgentLinkTest {
             Map<String, AgentSample> samples = links.sampleAll(sockets);
             Duration took = Duration.ofNanos(System.nanoTime() - start);
 
-            assertEquals(AgentStatus.OK, samples.get("good").status(), samples.get("good").problem());
+            assertEquals(
+                    AgentStatus.OK,
+                    samples.get("good").status(),
+                    samples.get("good").problem());
             assertTrue(samples.get("good").stats().isPresent());
             assertStatus(samples, "garbage", AgentStatus.MISBEHAVING, "not JSON");
             assertStatus(samples, "huge", AgentStatus.MISBEHAVING, "longer than 65536 bytes");
@@ -169,7 +180,8 @@ class AgentLinkTest {
             // In parallel, each bounded: the whole sample is not the sum of the bad guests' timeouts.
             assertTrue(took.compareTo(READ_TIMEOUT.multipliedBy(2)) < 0, "the host sample took " + took);
             // The event is recorded for the posture view.
-            assertTrue(samples.get("garbage").events().stream().anyMatch(e -> e.status() == AgentStatus.MISBEHAVING),
+            assertTrue(
+                    samples.get("garbage").events().stream().anyMatch(e -> e.status() == AgentStatus.MISBEHAVING),
                     samples.get("garbage").events().toString());
         }
     }
@@ -182,9 +194,16 @@ class AgentLinkTest {
 
     /** The real agent in its own process, as a VM is: killing it closes every connection at once. */
     private Process agentProcess(Path socket) throws Exception {
-        Process agent = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "org.memhygiene.agent.AgentMain", "--listen", "unix:" + socket)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process agent = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "org.memhygiene.agent.AgentMain",
+                        "--listen",
+                        "unix:" + socket)
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         closeLater.add(agent::destroyForcibly);
         TestAgent.connectWhenListening(socket).close();
         return agent;
@@ -206,7 +225,12 @@ class AgentLinkTest {
             clock.now = clock.now.plusSeconds(2);
             AgentSample up = link.sample();
             assertEquals(AgentStatus.OK, up.status(), up.problem());
-            assertEquals(2, up.events().stream().filter(e -> e.detail().startsWith("connected")).count(), up.events().toString());
+            assertEquals(
+                    2,
+                    up.events().stream()
+                            .filter(e -> e.detail().startsWith("connected"))
+                            .count(),
+                    up.events().toString());
         }
     }
 
@@ -220,7 +244,10 @@ class AgentLinkTest {
             AgentSample first = links.sampleAll(sockets).get("vm");
             assertEquals(AgentStatus.OK, first.status(), first.problem());
             clock.now = clock.now.plusSeconds(4);
-            assertEquals(first, links.sampleAll(sockets).get("vm"), "within the interval: the same sample, the agent not asked");
+            assertEquals(
+                    first,
+                    links.sampleAll(sockets).get("vm"),
+                    "within the interval: the same sample, the agent not asked");
             clock.now = clock.now.plusSeconds(2);
             AgentSample second = links.sampleAll(sockets).get("vm");
             assertEquals(clock.now, second.sampledAt(), "after the interval: asked again");
@@ -233,12 +260,15 @@ class AgentLinkTest {
         fakeGuest(socket, (request, out) -> {
             String id = idOf(request);
             String reply = request.contains("\"hello\"")
-                    ? "{\"protocol\":1,\"id\":" + id + ",\"result\":{\"protocol_version\":1,\"agent_version\":\"x\",\"page_size_bytes\":4096,\"capabilities\":[]}}"
-                    : "{\"protocol\":1,\"id\":" + id + ",\"error\":{\"code\":\"invalid_arguments\",\"message\":\"no\"}}";
+                    ? "{\"protocol\":1,\"id\":" + id
+                            + ",\"result\":{\"protocol_version\":1,\"agent_version\":\"x\",\"page_size_bytes\":4096,\"capabilities\":[]}}"
+                    : "{\"protocol\":1,\"id\":" + id
+                            + ",\"error\":{\"code\":\"invalid_arguments\",\"message\":\"no\"}}";
             out.write((reply + "\n").getBytes(StandardCharsets.UTF_8));
         });
         try (AgentLink link = new AgentLink(socket, READ_TIMEOUT, Clock.systemUTC())) {
-            AgentLinkException e = assertThrows(AgentLinkException.class, () -> link.scrub(4096, Duration.ofSeconds(5)));
+            AgentLinkException e =
+                    assertThrows(AgentLinkException.class, () -> link.scrub(4096, Duration.ofSeconds(5)));
             assertEquals(AgentStatus.AGENT_ERROR, e.status());
             assertTrue(e.getMessage().contains("scrub: the agent answered invalid_arguments: no"), e.getMessage());
         }

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
@@ -49,6 +50,7 @@ class GuestMemoryApiTest {
 
     @TempDir
     Path dir;
+
     private GuestRamChild qemu;
     private String uri;
     private Path pids;
@@ -62,10 +64,12 @@ class GuestMemoryApiTest {
         qemu = GuestRamChild.start("-name", "guest=web");
         qemu.map(RAM_PAGES, false);
         qemu.unique(0, 0, 500, 1);
-        qemu.read(0, 500, 1500);   // zero-mapped: reclaimed
+        qemu.read(0, 500, 1500); // zero-mapped: reclaimed
         pids = Files.createDirectories(dir.resolve("pids"));
         Files.writeString(pids.resolve("web.pid"), Integer.toString(qemu.pid()));
-        uri = new TestDriverHost().domain("web", true, Optional.empty(), false).domain("other", true, Optional.empty(), false)
+        uri = new TestDriverHost()
+                .domain("web", true, Optional.empty(), false)
+                .domain("other", true, Optional.empty(), false)
                 .write(dir.resolve("host.xml"));
     }
 
@@ -110,28 +114,42 @@ class GuestMemoryApiTest {
         assertEquals(0, guest.at("/pages/given_back").asLong());
         assertEquals(1500, guest.get("reclaimed_pages").asLong());
         assertEquals(1500 * PAGE, guest.get("reclaimed_bytes").asLong());
-        assertEquals(web.get("reclaimed_method").asText(), guest.get("method_description").asText());
+        assertEquals(
+                web.get("reclaimed_method").asText(),
+                guest.get("method_description").asText());
         assertTrue(guest.get("method_label").asText().startsWith("pagemap_scan"), guest.toString());
         for (String key : List.of("measured_at", "pass_started_at", "work_millis", "process_rss_pages", "reason")) {
             assertTrue(guest.has(key), key + " in " + guest);
         }
         JsonNode other = vm(json, "other");
-        assertTrue(other.get("reclaimed_bytes").isNull() && other.get("guest_memory").isNull() && other.get("reclaimed_method").isNull(),
+        assertTrue(
+                other.get("reclaimed_bytes").isNull()
+                        && other.get("guest_memory").isNull()
+                        && other.get("reclaimed_method").isNull(),
                 "no QEMU process: null, never 0: " + other);
         assertTrue(other.has("ksm_saved_bytes") && other.has("zero_page_bytes"), "the ksm_stat keys stay: " + other);
 
         String table = cli("vms", "--uri", uri, "--qemu-pid-dir", pids.toString());
-        String header = table.lines().filter(l -> l.startsWith("NAME")).findFirst().orElseThrow();
-        for (String column : List.of("RECLAIMED", "ZERO", "GIVEN BACK", "KSM SAVED", "HOW", "KSM_STAT SAVED", "KSM_STAT ZERO")) {
+        String header =
+                table.lines().filter(l -> l.startsWith("NAME")).findFirst().orElseThrow();
+        for (String column :
+                List.of("RECLAIMED", "ZERO", "GIVEN BACK", "KSM SAVED", "HOW", "KSM_STAT SAVED", "KSM_STAT ZERO")) {
             assertTrue(header.contains(column), column + " in " + header);
         }
         String row = table.lines().filter(l -> l.startsWith("web ")).findFirst().orElseThrow();
-        assertTrue(row.contains(String.format(java.util.Locale.ROOT, "%.1f MiB", 1500 * PAGE / 1048576.0)) && row.contains("[1] "), row);
+        assertTrue(
+                row.contains(String.format(Locale.ROOT, "%.1f MiB", 1500 * PAGE / 1048576.0)) && row.contains("[1] "),
+                row);
         assertTrue(table.lines().anyMatch(l -> l.startsWith("[1] pagemap_scan") && l.endsWith(": web")), table);
 
         String show = cli("vm", "show", "web", "--uri", uri, "--qemu-pid-dir", pids.toString());
-        assertTrue(show.lines().anyMatch(l -> l.startsWith("guest memory: method") && l.contains("pagemap_scan")), show);
-        assertTrue(show.lines().anyMatch(l -> l.startsWith("reclaimed (zero + given back)") && l.contains("of 1.0 GiB guest RAM")), show);
+        assertTrue(
+                show.lines().anyMatch(l -> l.startsWith("guest memory: method") && l.contains("pagemap_scan")), show);
+        assertTrue(
+                show.lines()
+                        .anyMatch(l ->
+                                l.startsWith("reclaimed (zero + given back)") && l.contains("of 1.0 GiB guest RAM")),
+                show);
         assertTrue(show.lines().anyMatch(l -> l.startsWith("  zero page / huge zero page")), show);
         assertTrue(show.lines().anyMatch(l -> l.startsWith("  not present (of it given back)")), show);
         assertTrue(show.lines().anyMatch(l -> l.startsWith("ksm_stat: merging / zero pages")), show);
@@ -139,37 +157,67 @@ class GuestMemoryApiTest {
 
     @Test
     void theApiDocumentsAndTheStreamCarryIt() throws Exception {
-        host = new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, SysfsTree.create(dir).root(), Path.of("/proc"),
-                Path.of("/sys"), Clock.systemUTC(), GuestMemorySettings.DAEMON.withQemuPidDir(Optional.of(pids)));
+        host = new LinuxHost(
+                uri,
+                Duration.ofSeconds(2),
+                Duration.ZERO,
+                SysfsTree.create(dir).root(),
+                Path.of("/proc"),
+                Path.of("/sys"),
+                Clock.systemUTC(),
+                GuestMemorySettings.DAEMON.withQemuPidDir(Optional.of(pids)));
         PolicyConfig config = PolicyConfig.defaults();
-        policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> { });
+        policy = new PolicyStep(
+                config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> {});
         PostureScorer posture = PostureScorer.of(host);
         loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of(policy, posture::score));
         api = new ApiServer(loop, posture, policy, "127.0.0.1", 0, Optional.empty(), () -> "", Map.of());
         // The daemon's budget does a pass in pieces: sample until web's first pass is done.
-        for (int i = 0; i < 200 && loop.latest().flatMap(s -> s.vms().stream().filter(v -> v.domain().name().equals("web"))
-                .findFirst().flatMap(v -> v.guestMemory())).isEmpty(); i++) {
+        for (int i = 0;
+                i < 200
+                        && loop.latest()
+                                .flatMap(s -> s.vms().stream()
+                                        .filter(v -> v.domain().name().equals("web"))
+                                        .findFirst()
+                                        .flatMap(v -> v.guestMemory()))
+                                .isEmpty();
+                i++) {
             loop.tick();
         }
         api.start();
         loop.start();
         URI base = URI.create("http://127.0.0.1:" + api.port());
         HttpClient http = HttpClient.newHttpClient();
-        JsonNode vm = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/vms/web")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
+        JsonNode vm = Json.mapper()
+                .readTree(http.send(
+                                HttpRequest.newBuilder(base.resolve("/api/v1/vms/web"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body());
         assertEquals(1500 * PAGE, vm.get("reclaimed_bytes").asLong(), vm.toString());
         assertEquals(1500, vm.at("/guest_memory/pages/zero").asLong());
-        JsonNode snapshot = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/snapshot")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
-        assertEquals(1500, vm(snapshot, "web").at("/guest_memory/pages/zero").asLong(), "the snapshot's VM record has it");
-        HttpResponse<InputStream> stream = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/stream"))
-                .header("Accept", "text/event-stream").build(), HttpResponse.BodyHandlers.ofInputStream());
+        JsonNode snapshot = Json.mapper()
+                .readTree(http.send(
+                                HttpRequest.newBuilder(base.resolve("/api/v1/snapshot"))
+                                        .build(),
+                                HttpResponse.BodyHandlers.ofString())
+                        .body());
+        assertEquals(
+                1500, vm(snapshot, "web").at("/guest_memory/pages/zero").asLong(), "the snapshot's VM record has it");
+        HttpResponse<InputStream> stream = http.send(
+                HttpRequest.newBuilder(base.resolve("/api/v1/stream"))
+                        .header("Accept", "text/event-stream")
+                        .build(),
+                HttpResponse.BodyHandlers.ofInputStream());
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream.body(), StandardCharsets.UTF_8))) {
             for (String line; (line = lines.readLine()) != null; ) {
                 if (line.startsWith("data: ")) {
                     JsonNode event = Json.mapper().readTree(line.substring(6));
-                    assertEquals(1500 * PAGE, vm(event, "web").get("reclaimed_bytes").asLong(), event.toString());
-                    assertTrue(vm(event, "web").get("reclaimed_method").asText().startsWith("pagemap_scan"), event.toString());
+                    assertEquals(
+                            1500 * PAGE, vm(event, "web").get("reclaimed_bytes").asLong(), event.toString());
+                    assertTrue(
+                            vm(event, "web").get("reclaimed_method").asText().startsWith("pagemap_scan"),
+                            event.toString());
                     break;
                 }
             }

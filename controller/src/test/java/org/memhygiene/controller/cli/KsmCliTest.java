@@ -19,27 +19,40 @@ import org.memhygiene.core.json.Json;
 class KsmCliTest {
     @TempDir
     Path dir;
+
     Path ksm;
     Path proc;
 
     @BeforeEach
     void tree() throws IOException {
         ksm = Files.createDirectories(dir.resolve("ksm"));
-        Map<String, String> files = Map.ofEntries(Map.entry("pages_shared", "10"), Map.entry("pages_sharing", "2550"),
-                Map.entry("pages_unshared", "40"), Map.entry("pages_volatile", "3"), Map.entry("full_scans", "7"),
-                Map.entry("ksm_zero_pages", "256"), Map.entry("general_profit", "11000000"), Map.entry("run", "1"),
-                Map.entry("pages_to_scan", "100"), Map.entry("sleep_millisecs", "20"),
-                Map.entry("max_page_sharing", "256"), Map.entry("merge_across_nodes", "1"),
-                Map.entry("use_zero_pages", "1"), Map.entry("stable_node_chains", "0"),
-                Map.entry("stable_node_dups", "0"), Map.entry("stable_node_chains_prune_millisecs", "2000"));
+        Map<String, String> files = Map.ofEntries(
+                Map.entry("pages_shared", "10"),
+                Map.entry("pages_sharing", "2550"),
+                Map.entry("pages_unshared", "40"),
+                Map.entry("pages_volatile", "3"),
+                Map.entry("full_scans", "7"),
+                Map.entry("ksm_zero_pages", "256"),
+                Map.entry("general_profit", "11000000"),
+                Map.entry("run", "1"),
+                Map.entry("pages_to_scan", "100"),
+                Map.entry("sleep_millisecs", "20"),
+                Map.entry("max_page_sharing", "256"),
+                Map.entry("merge_across_nodes", "1"),
+                Map.entry("use_zero_pages", "1"),
+                Map.entry("stable_node_chains", "0"),
+                Map.entry("stable_node_dups", "0"),
+                Map.entry("stable_node_chains_prune_millisecs", "2000"));
         for (Map.Entry<String, String> file : files.entrySet()) {
             Files.writeString(ksm.resolve(file.getKey()), file.getValue() + "\n");
         }
         proc = Files.createDirectories(dir.resolve("proc"));
         Path qemu = Files.createDirectories(proc.resolve("4242"));
         Files.writeString(qemu.resolve("comm"), "qemu-system-x86\n");
-        Files.writeString(qemu.resolve("ksm_stat"), "ksm_rmap_items 3000\nksm_zero_pages 256\nksm_merging_pages 2560\n"
-                + "ksm_process_profit 11000000\nksm_merge_any: no\nksm_mergeable: yes\n");
+        Files.writeString(
+                qemu.resolve("ksm_stat"),
+                "ksm_rmap_items 3000\nksm_zero_pages 256\nksm_merging_pages 2560\n"
+                        + "ksm_process_profit 11000000\nksm_merge_any: no\nksm_mergeable: yes\n");
     }
 
     /** Runs a ksm subcommand on the test's trees. */
@@ -58,7 +71,8 @@ class KsmCliTest {
         assertTrue(run.out().contains("ksmd merging (run=1)"), run.out());
         assertTrue(run.out().matches("(?s).*pages_sharing\\s+2550\\s+10\\.0 MiB.*"), run.out());
         assertTrue(run.out().matches("(?s).*saved in total\\s+11\\.0 MiB.*"), run.out());
-        assertTrue(run.out().matches("(?s).*smart_scan\\s+absent.*"), "a file the kernel lacks is absent: " + run.out());
+        assertTrue(
+                run.out().matches("(?s).*smart_scan\\s+absent.*"), "a file the kernel lacks is absent: " + run.out());
         assertTrue(run.out().matches("(?s).*sharing ratio \\(sharing/shared\\)\\s+255\\.00.*"), run.out());
     }
 
@@ -101,7 +115,8 @@ class KsmCliTest {
     void anInvalidValueIsAUsageErrorAndNothingIsWritten() throws IOException {
         CliRun run = run("ksm", "set", "pages_to_scan=1000", "run=7");
         assertEquals(2, run.exitCode());
-        assertTrue(run.err().contains("invalid value '7' for KSM knob run: expected an integer from 0 to 2"), run.err());
+        assertTrue(
+                run.err().contains("invalid value '7' for KSM knob run: expected an integer from 0 to 2"), run.err());
         assertEquals("100", Files.readString(ksm.resolve("pages_to_scan")).strip(), "nothing half-applied");
     }
 
@@ -110,7 +125,8 @@ class KsmCliTest {
         CliRun run = run("ksm", "set", "smart_scan=0");
         assertEquals(1, run.exitCode());
         assertTrue(run.err().contains("this kernel has no KSM knob smart_scan"), run.err());
-        CliRun missing = CliRun.run("ksm", "status", "--sysfs-root", dir.resolve("nowhere").toString());
+        CliRun missing = CliRun.run(
+                "ksm", "status", "--sysfs-root", dir.resolve("nowhere").toString());
         assertEquals(1, missing.exitCode());
         assertTrue(missing.err().contains("KSM is not available"), missing.err());
     }
@@ -144,13 +160,17 @@ class KsmCliTest {
         List<String> lines = run.out().lines().toList();
         assertEquals(2, lines.size());
         assertTrue(Json.mapper().readTree(lines.get(0)).get("rates").isNull());
-        assertTrue(Json.mapper().readTree(lines.get(1)).at("/rates/elapsed_seconds").asDouble() > 0);
+        assertTrue(Json.mapper()
+                        .readTree(lines.get(1))
+                        .at("/rates/elapsed_seconds")
+                        .asDouble()
+                > 0);
     }
 
     @Test
     void watchWithSetAndRestoreOnExitPutsTheKnobsBack() throws IOException {
-        CliRun run = run("ksm", "watch", "--count", "1", "--set", "pages_to_scan=5000", "--set", "run=0",
-                "--restore-on-exit");
+        CliRun run = run(
+                "ksm", "watch", "--count", "1", "--set", "pages_to_scan=5000", "--set", "run=0", "--restore-on-exit");
         assertEquals(0, run.exitCode(), run.err());
         assertTrue(run.out().contains("set pages_to_scan=5000 (was 100)"), run.out());
         assertTrue(run.out().matches("(?s).*\\n\\S+\\s+0\\s+5000\\s.*"), "the watch saw the new values: " + run.out());

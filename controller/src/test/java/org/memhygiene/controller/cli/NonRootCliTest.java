@@ -70,7 +70,8 @@ class NonRootCliTest {
         // Writing the value it already has: even if the permission check were missing, nothing changes.
         ProcessRun set = asNobody("ksm", "set", "run=" + current);
         assertEquals(1, set.exitCode(), set.out() + set.err());
-        assertTrue(set.err().contains("permission denied writing /sys/kernel/mm/ksm/run: changing KSM knobs needs root"),
+        assertTrue(
+                set.err().contains("permission denied writing /sys/kernel/mm/ksm/run: changing KSM knobs needs root"),
                 set.err());
         assertEquals(current, Files.readString(run).strip());
     }
@@ -94,9 +95,18 @@ class NonRootCliTest {
     private static ProcessRun asNobody(String... args) throws IOException, InterruptedException {
         Path jnaTmp = Files.createDirectories(sandbox.resolve("jna"));
         Files.setPosixFilePermissions(jnaTmp, PosixFilePermissions.fromString("rwxrwxrwx"));
-        List<String> command = new ArrayList<>(List.of("/usr/bin/setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY,
-                "--clear-groups", "--", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Djna.tmpdir=" + jnaTmp, "-Xshare:auto", "-cp", classPath, HostCli.class.getName()));
+        List<String> command = new ArrayList<>(List.of(
+                "/usr/bin/setpriv",
+                "--reuid=" + NOBODY,
+                "--regid=" + NOBODY,
+                "--clear-groups",
+                "--",
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Djna.tmpdir=" + jnaTmp,
+                "-Xshare:auto",
+                "-cp",
+                classPath,
+                HostCli.class.getName()));
         command.addAll(List.of(args));
         return ProcessRun.of(command, sandbox);
     }

@@ -37,7 +37,8 @@ class PolicyCommandTest {
         Map<String, String> before = knobs();
         CliRun run = run("policy", "explain", "--uri", "test:///default", "--interval", "200ms");
         assertEquals(0, run.exitCode(), run.err());
-        assertTrue(run.out().startsWith("policy adaptive on libvirt test:///default, samples 200 ms apart\n"), run.out());
+        assertTrue(
+                run.out().startsWith("policy adaptive on libvirt test:///default, samples 200 ms apart\n"), run.out());
         assertTrue(run.out().matches("(?s).*\nKSM: +(leave as is|write .*)\n.*"), run.out());
         assertTrue(run.out().matches("(?s).*\nreason: .*(→|nothing to decide).*"), run.out());
         assertTrue(run.out().contains("nothing was written"), run.out());
@@ -49,8 +50,16 @@ class PolicyCommandTest {
         Path policy = dir.resolve("policy.yaml");
         Files.writeString(policy, "mode: baseline\n");
         Map<String, String> before = knobs();
-        CliRun run = run("policy", "explain", "--uri", "test:///default", "--interval", "100ms", "--config",
-                policy.toString(), "--json");
+        CliRun run = run(
+                "policy",
+                "explain",
+                "--uri",
+                "test:///default",
+                "--interval",
+                "100ms",
+                "--config",
+                policy.toString(),
+                "--json");
         assertEquals(0, run.exitCode(), run.err());
         JsonNode json = Json.mapper().readTree(run.out());
         assertEquals("baseline", json.get("mode").asText());
@@ -74,7 +83,8 @@ class PolicyCommandTest {
         Files.writeString(policy, "adaptive:\n  cpu_budget_percent: 250\n");
         CliRun run = run("policy", "explain", "--uri", "test:///default", "--config", policy.toString());
         assertEquals(2, run.exitCode(), run.out());
-        assertTrue(run.err().contains("adaptive.cpu_budget_percent = 250: expected a number from 0.1 to 100"), run.err());
+        assertTrue(
+                run.err().contains("adaptive.cpu_budget_percent = 250: expected a number from 0.1 to 100"), run.err());
 
         CliRun zero = run("policy", "explain", "--uri", "test:///default", "--interval", "0");
         assertEquals(2, zero.exitCode());

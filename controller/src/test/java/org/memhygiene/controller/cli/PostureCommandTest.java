@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.memhygiene.controller.cli.CliRun.run;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.json.Json;
@@ -28,7 +29,8 @@ class PostureCommandTest {
         JsonNode root = Json.mapper().readTree(run.out());
         assertTrue(root.hasNonNull("sampled_at"));
         assertTrue(root.at("/host/score").isInt());
-        assertTrue(root.at("/host/findings").isArray() && root.at("/host/findings").size() > 0);
+        assertTrue(
+                root.at("/host/findings").isArray() && root.at("/host/findings").size() > 0);
         assertEquals(1, root.get("vms").size());
         JsonNode vm = root.at("/vms/0");
         assertEquals("test", vm.get("name").asText());
@@ -46,8 +48,15 @@ class PostureCommandTest {
         assertEquals(0, byName.exitCode(), byName.err());
         assertTrue(byName.out().contains("vm test (6695eb01-f6a4-8304-79aa-97f2502e193f): score "), byName.out());
         assertTrue(!byName.out().contains("HOST FINDING"), byName.out());
-        JsonNode json = Json.mapper().readTree(run("posture", "--uri", "test:///default", "--vm",
-                "6695eb01-f6a4-8304-79aa-97f2502e193f", "--json").out());
+        JsonNode json = Json.mapper()
+                .readTree(run(
+                                "posture",
+                                "--uri",
+                                "test:///default",
+                                "--vm",
+                                "6695eb01-f6a4-8304-79aa-97f2502e193f",
+                                "--json")
+                        .out());
         assertEquals("test", json.get("name").asText());
         assertTrue(json.get("score").isInt());
 
@@ -58,16 +67,20 @@ class PostureCommandTest {
 
     @Test
     void vmsAndVmShowCarryThePostureToo() throws Exception {
-        JsonNode vms = Json.mapper().readTree(run("vms", "--uri", "test:///default", "--json").out());
-        JsonNode posture = Json.mapper().readTree(run("posture", "--uri", "test:///default", "--json").out());
+        JsonNode vms = Json.mapper()
+                .readTree(run("vms", "--uri", "test:///default", "--json").out());
+        JsonNode posture = Json.mapper()
+                .readTree(run("posture", "--uri", "test:///default", "--json").out());
         assertEquals(posture.at("/vms/0/score"), vms.at("/vms/0/posture/score"));
-        JsonNode show = Json.mapper().readTree(run("vm", "show", "test", "--uri", "test:///default", "--json").out());
+        JsonNode show = Json.mapper()
+                .readTree(run("vm", "show", "test", "--uri", "test:///default", "--json")
+                        .out());
         assertEquals(posture.at("/vms/0/findings"), show.at("/posture/findings"));
         assertTrue(run("vm", "show", "test", "--uri", "test:///default").out().contains("posture score"));
     }
 
     private static List<String> fieldNames(JsonNode node) {
-        List<String> names = new java.util.ArrayList<>();
+        List<String> names = new ArrayList<>();
         node.fieldNames().forEachRemaining(names::add);
         return names;
     }

@@ -3,20 +3,22 @@ package org.memhygiene.controller.cli;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** A finished external command: exit code and what it printed (shared with cli/'s launcher tests). */
 public record ProcessRun(int exitCode, String out, String err) {
     public static ProcessRun of(List<String> command, Path workingDirectory) throws IOException, InterruptedException {
-        return of(command, workingDirectory, java.util.Map.of());
+        return of(command, workingDirectory, Map.of());
     }
 
     /** With these environment variables set; an empty value removes the variable. */
-    public static ProcessRun of(List<String> command, Path workingDirectory, java.util.Map<String, String> environment)
+    public static ProcessRun of(List<String> command, Path workingDirectory, Map<String, String> environment)
             throws IOException, InterruptedException {
         ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
         environment.forEach((k, v) -> {
@@ -35,7 +37,7 @@ public record ProcessRun(int exitCode, String out, String err) {
         return new ProcessRun(process.exitValue(), out, err.join());
     }
 
-    private static String read(java.io.InputStream stream) {
+    private static String read(InputStream stream) {
         try {
             return new String(stream.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

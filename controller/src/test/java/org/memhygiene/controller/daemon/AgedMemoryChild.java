@@ -16,8 +16,7 @@ import org.memhygiene.core.linux.LinuxMemory;
  * and prints "zeroed"; it exits when its input closes.
  */
 public final class AgedMemoryChild {
-    private AgedMemoryChild() {
-    }
+    private AgedMemoryChild() {}
 
     public static void main(String[] args) throws IOException {
         long pages = Long.parseLong(args[0]);

@@ -40,8 +40,19 @@ class ApiTokenTest {
 
     private DaemonConfig config(Path tokenFile) {
         DaemonConfig d = DaemonConfig.defaults();
-        return new DaemonConfig("test:///default", Duration.ofSeconds(1), d.agentTimeout(), d.agentInterval(), "127.0.0.1", 0,
-                Optional.of(tokenFile), true, dir.resolve("history"), d.historyRetention(), d.historyInterval(), Optional.empty());
+        return new DaemonConfig(
+                "test:///default",
+                Duration.ofSeconds(1),
+                d.agentTimeout(),
+                d.agentInterval(),
+                "127.0.0.1",
+                0,
+                Optional.of(tokenFile),
+                true,
+                dir.resolve("history"),
+                d.historyRetention(),
+                d.historyInterval(),
+                Optional.empty());
     }
 
     @Test
@@ -49,14 +60,20 @@ class ApiTokenTest {
         Path token = dir.resolve("token");
         Files.writeString(token, "");
         Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-------"));
-        assertEquals("api.token_file " + token + " is empty: expected a secret",
-                assertThrows(IllegalArgumentException.class, config(token)::apiToken).getMessage());
+        assertEquals(
+                "api.token_file " + token + " is empty: expected a secret",
+                assertThrows(IllegalArgumentException.class, config(token)::apiToken)
+                        .getMessage());
         Files.writeString(token, "\n");
-        assertEquals("api.token_file " + token + " holds only whitespace: expected a secret",
-                assertThrows(IllegalArgumentException.class, config(token)::apiToken).getMessage());
+        assertEquals(
+                "api.token_file " + token + " holds only whitespace: expected a secret",
+                assertThrows(IllegalArgumentException.class, config(token)::apiToken)
+                        .getMessage());
         Files.writeString(token, "x".repeat(4097));
-        assertEquals("api.token_file " + token + " has 4097 bytes: expected a secret of at most 4096 bytes",
-                assertThrows(IllegalArgumentException.class, config(token)::apiToken).getMessage());
+        assertEquals(
+                "api.token_file " + token + " has 4097 bytes: expected a secret of at most 4096 bytes",
+                assertThrows(IllegalArgumentException.class, config(token)::apiToken)
+                        .getMessage());
     }
 
     @Test
@@ -75,31 +92,44 @@ class ApiTokenTest {
             }
 
             @Override
-            public void flush() {
-            }
+            public void flush() {}
 
             @Override
-            public void close() {
-            }
+            public void close() {}
         };
         daemonLog.addHandler(capture);
         long vmLckBeforeKib = vmLckKib();
         DaemonConfig settings = config(token);
-        try (Daemon daemon = Daemon.start(LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval()),
-                settings, true, Clock.systemUTC())) {
-            assertTrue(logged.contains("api.token_file " + token + ": the token is held in " + expectedProtection), logged.toString());
-            assertEquals(vmLckBeforeKib + LinuxMemory.pageSizeBytes() / 1024, vmLckKib(), "one locked page holds the token");
+        try (Daemon daemon = Daemon.start(
+                LinuxHost.of(settings.libvirtUri(), settings.agentTimeout(), settings.agentInterval()),
+                settings,
+                true,
+                Clock.systemUTC())) {
+            assertTrue(
+                    logged.contains("api.token_file " + token + ": the token is held in " + expectedProtection),
+                    logged.toString());
+            assertEquals(
+                    vmLckBeforeKib + LinuxMemory.pageSizeBytes() / 1024, vmLckKib(), "one locked page holds the token");
             assertFalse(HeapSearch.heapHolds(token, dir), "the token is in no Java object of the daemon");
 
             URI policy = URI.create("http://127.0.0.1:" + daemon.apiPort() + "/api/v1/policy");
             HttpClient http = HttpClient.newHttpClient();
-            HttpRequest.Builder off = HttpRequest.newBuilder(policy).header("Content-Type", "application/json")
+            HttpRequest.Builder off = HttpRequest.newBuilder(policy)
+                    .header("Content-Type", "application/json")
                     .PUT(HttpRequest.BodyPublishers.ofString("{\"mode\": \"off\"}"));
-            String bearer = "Bearer " + Files.readString(token, StandardCharsets.US_ASCII).strip();
-            assertEquals(401, http.send(off.copy().header("Authorization", bearer + "0").build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode(), "a wrong token");
-            HttpResponse<String> right = http.send(off.copy().header("Authorization", bearer).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            String bearer = "Bearer "
+                    + Files.readString(token, StandardCharsets.US_ASCII).strip();
+            assertEquals(
+                    401,
+                    http.send(
+                                    off.copy()
+                                            .header("Authorization", bearer + "0")
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode(),
+                    "a wrong token");
+            HttpResponse<String> right =
+                    http.send(off.copy().header("Authorization", bearer).build(), HttpResponse.BodyHandlers.ofString());
             assertEquals(200, right.statusCode(), right.body());
         } finally {
             daemonLog.removeHandler(capture);
@@ -108,7 +138,10 @@ class ApiTokenTest {
     }
 
     private static long vmLckKib() throws IOException {
-        return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(l -> l.startsWith("VmLck:"))
-                .map(l -> Long.parseLong(l.replaceAll("\\D", ""))).findFirst().orElseThrow();
+        return Files.readAllLines(Path.of("/proc/self/status")).stream()
+                .filter(l -> l.startsWith("VmLck:"))
+                .map(l -> Long.parseLong(l.replaceAll("\\D", "")))
+                .findFirst()
+                .orElseThrow();
     }
 }

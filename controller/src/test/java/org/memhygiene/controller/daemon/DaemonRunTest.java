@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
@@ -36,14 +37,26 @@ class DaemonRunTest {
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
-        Path config = Files.writeString(dir.resolve("memhygiene.yaml"),
-                "libvirt_uri: \"test:///default\"\ninterval_millis: 200\ndry_run: true\napi:\n  port: " + port + "\nhistory:\n  path: "
-                        + dir.resolve("state/history") + "\n");
+        Path config = Files.writeString(
+                dir.resolve("memhygiene.yaml"),
+                "libvirt_uri: \"test:///default\"\ninterval_millis: 200\ndry_run: true\napi:\n  port: " + port
+                        + "\nhistory:\n  path: " + dir.resolve("state/history") + "\n");
         // Started with a permissive umask, as from a shell: what the daemon creates is private all the same.
-        Process daemon = new ProcessBuilder("sh", "-c", "umask 022 && exec \"$@\"", "sh",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), HostCli.class.getName(), "run", "--config", config.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("daemon.log").toFile()).start();
+        Process daemon = new ProcessBuilder(
+                        "sh",
+                        "-c",
+                        "umask 022 && exec \"$@\"",
+                        "sh",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        HostCli.class.getName(),
+                        "run",
+                        "--config",
+                        config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("daemon.log").toFile())
+                .start();
         String reason;
         try {
             URI base = URI.create("http://127.0.0.1:" + port);
@@ -51,50 +64,90 @@ class DaemonRunTest {
             JsonNode snapshot = null;
             for (int i = 0; i < 150 && snapshot == null; i++) {
                 try {
-                    HttpResponse<String> response = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/snapshot")).build(),
+                    HttpResponse<String> response = http.send(
+                            HttpRequest.newBuilder(base.resolve("/api/v1/snapshot"))
+                                    .build(),
                             HttpResponse.BodyHandlers.ofString());
                     if (response.statusCode() == 200) {
                         snapshot = Json.mapper().readTree(response.body());
                     }
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     Thread.sleep(100); // not listening yet
                 }
             }
-            assertTrue(snapshot != null, "the daemon never served a snapshot: " + Files.readString(dir.resolve("daemon.log")));
+            assertTrue(
+                    snapshot != null,
+                    "the daemon never served a snapshot: " + Files.readString(dir.resolve("daemon.log")));
             assertEquals("test", snapshot.at("/vms/0/domain/name").asText());
             if (Files.isDirectory(Path.of("/sys/kernel/mm/ksm"))) {
-                long pagesToScan = Long.parseLong(Files.readString(Path.of("/sys/kernel/mm/ksm/pages_to_scan")).strip());
-                assertEquals(pagesToScan, snapshot.at("/ksm/stats/pages_to_scan").asLong(), "this machine's KSM");
+                long pagesToScan = Long.parseLong(Files.readString(Path.of("/sys/kernel/mm/ksm/pages_to_scan"))
+                        .strip());
+                assertEquals(
+                        pagesToScan, snapshot.at("/ksm/stats/pages_to_scan").asLong(), "this machine's KSM");
             }
             assertTrue(snapshot.at("/memory/mem_total_bytes").asLong() > 0);
 
-            JsonNode history = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
+            JsonNode history = Json.mapper()
+                    .readTree(http.send(
+                                    HttpRequest.newBuilder(base.resolve("/api/v1/history"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body());
             assertTrue(history.get("points").size() >= 1, "the loop records every sample: " + history);
-            assertEquals(400, http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history?from=yesterday")).build(),
-                    HttpResponse.BodyHandlers.ofString()).statusCode());
+            assertEquals(
+                    400,
+                    http.send(
+                                    HttpRequest.newBuilder(base.resolve("/api/v1/history?from=yesterday"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .statusCode());
             assertTrue(Files.exists(dir.resolve("state/history.mv.db")));
-            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state"))),
+            assertEquals(
+                    "rwx------",
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state"))),
                     "the state directory it created");
-            assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state/history.mv.db"))));
+            assertEquals(
+                    "rw-------",
+                    PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("state/history.mv.db"))));
             // The adaptive policy decided on the first sample; a dry run writes nothing (this is the real KSM).
-            JsonNode decisions = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/decisions")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
+            JsonNode decisions = Json.mapper()
+                    .readTree(http.send(
+                                    HttpRequest.newBuilder(base.resolve("/api/v1/decisions"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body());
             assertEquals("adaptive", decisions.at("/0/decision/mode").asText(), decisions.toString());
             assertTrue(decisions.at("/0/outcome").asText().matches("nothing to do|dry run.*"), decisions.toString());
             reason = decisions.at("/0/decision/reason").asText();
-            JsonNode recorded = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/history/decisions"))
-                    .build(), HttpResponse.BodyHandlers.ofString()).body());
-            assertEquals(reason, recorded.at("/decisions/0/reason").asText(), "the decision is in the history: " + recorded);
-            assertTrue(history.at("/points/0/posture_score").isInt(), "the host's posture score is in the history: " + history);
-            JsonNode policy = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/policy")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
+            JsonNode recorded = Json.mapper()
+                    .readTree(http.send(
+                                    HttpRequest.newBuilder(base.resolve("/api/v1/history/decisions"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body());
+            assertEquals(
+                    reason, recorded.at("/decisions/0/reason").asText(), "the decision is in the history: " + recorded);
+            assertTrue(
+                    history.at("/points/0/posture_score").isInt(),
+                    "the host's posture score is in the history: " + history);
+            JsonNode policy = Json.mapper()
+                    .readTree(http.send(
+                                    HttpRequest.newBuilder(base.resolve("/api/v1/policy"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body());
             assertEquals("adaptive", policy.get("mode").asText());
             assertTrue(policy.get("dry_run").asBoolean(), policy.toString());
-            JsonNode posture = Json.mapper().readTree(http.send(HttpRequest.newBuilder(base.resolve("/api/v1/posture")).build(),
-                    HttpResponse.BodyHandlers.ofString()).body());
+            JsonNode posture = Json.mapper()
+                    .readTree(http.send(
+                                    HttpRequest.newBuilder(base.resolve("/api/v1/posture"))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString())
+                            .body());
             assertEquals("test", posture.at("/vms/0/name").asText(), posture.toString());
-            assertTrue(posture.at("/host/findings").findValuesAsText("evidence").stream().anyMatch(e -> e.startsWith("/proc/swaps")),
+            assertTrue(
+                    posture.at("/host/findings").findValuesAsText("evidence").stream()
+                            .anyMatch(e -> e.startsWith("/proc/swaps")),
                     "the daemon on a local URI reads this machine's swaps: " + posture);
 
             StringWriter out = new StringWriter();
@@ -102,9 +155,15 @@ class DaemonRunTest {
             cli.setOut(new PrintWriter(out));
             assertEquals(0, cli.execute("status", "--api", base.toString()));
             assertTrue(out.toString().contains("libvirt test:///default"), out.toString());
-            assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("samples / failures") && l.endsWith("/ 0")), out.toString());
+            assertTrue(
+                    out.toString().lines().anyMatch(l -> l.startsWith("samples / failures") && l.endsWith("/ 0")),
+                    out.toString());
             for (String source : new String[] {"host_memory", "libvirt"}) {
-                assertTrue(out.toString().lines().anyMatch(l -> l.startsWith("source " + source) && l.strip().endsWith(" up")),
+                assertTrue(
+                        out.toString()
+                                .lines()
+                                .anyMatch(l -> l.startsWith("source " + source)
+                                        && l.strip().endsWith(" up")),
                         "each source and its state: " + out);
             }
         } finally {
@@ -113,11 +172,14 @@ class DaemonRunTest {
         }
         // What memhygiene.service's SuccessExitStatus= names: a clean stop, after the shutdown hook ran.
         assertEquals(143, daemon.exitValue(), Files.readString(dir.resolve("daemon.log")));
-        assertTrue(Files.readString(dir.resolve("daemon.log")).contains("memhygiene: daemon on libvirt test:///default"));
+        assertTrue(
+                Files.readString(dir.resolve("daemon.log")).contains("memhygiene: daemon on libvirt test:///default"));
         String log = Files.readString(dir.resolve("daemon.log"));
         assertTrue(log.contains("adaptive policy every 60 s (dry run)"));
         // --dry-run prints each decision with its reason (and what it would write).
-        assertTrue(log.lines().anyMatch(l -> l.contains("adaptive: ") && l.contains(reason)), "the decision and its reason: " + log);
+        assertTrue(
+                log.lines().anyMatch(l -> l.contains("adaptive: ") && l.contains(reason)),
+                "the decision and its reason: " + log);
     }
 
     @Test
@@ -133,7 +195,10 @@ class DaemonRunTest {
         CommandLine again = HostCli.commandLine();
         again.setErr(new PrintWriter(refused));
         assertEquals(1, again.execute("status", "--api", "http://127.0.0.1:1"));
-        assertTrue(refused.toString().contains("no daemon answers at http://127.0.0.1:1 (connection refused: nothing listens"
-                + " there); start it with 'memhygiene run'"), refused.toString());
+        assertTrue(
+                refused.toString()
+                        .contains("no daemon answers at http://127.0.0.1:1 (connection refused: nothing listens"
+                                + " there); start it with 'memhygiene run'"),
+                refused.toString());
     }
 }

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.memhygiene.controller.api.LoopbackApi;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -13,6 +12,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.api.LoopbackApi;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmSysfs;
@@ -27,15 +27,32 @@ class DaemonWithoutLibvirtTest {
 
     @Test
     void ksmAndHostMemoryAreServedAndLibvirtShowsDown(@TempDir Path dir) throws Exception {
-        Assumptions.assumeTrue(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), 4096).available(),
+        Assumptions.assumeTrue(
+                new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), 4096).available(),
                 "skipped: a kernel without KSM has no KSM source");
         String uri = "test://" + dir.resolve("no-such-host.xml");
         DaemonConfig d = DaemonConfig.defaults();
-        DaemonConfig settings = new DaemonConfig(uri, Duration.ofMillis(500), d.agentTimeout(), d.agentInterval(),
-                "127.0.0.1", 0, Optional.empty(), true, dir.resolve("history"), d.historyRetention(), d.historyInterval(),
+        DaemonConfig settings = new DaemonConfig(
+                uri,
+                Duration.ofMillis(500),
+                d.agentTimeout(),
+                d.agentInterval(),
+                "127.0.0.1",
+                0,
+                Optional.empty(),
+                true,
+                dir.resolve("history"),
+                d.historyRetention(),
+                d.historyInterval(),
                 Optional.empty());
-        LinuxHost host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, KsmSysfs.DEFAULT_ROOT,
-                ProcessKsmReader.DEFAULT_ROOT, Path.of("/sys"), Clock.systemUTC());
+        LinuxHost host = new LinuxHost(
+                uri,
+                Duration.ofSeconds(1),
+                Duration.ZERO,
+                KsmSysfs.DEFAULT_ROOT,
+                ProcessKsmReader.DEFAULT_ROOT,
+                Path.of("/sys"),
+                Clock.systemUTC());
         try (Daemon daemon = Daemon.start(host, settings, true, Clock.systemUTC())) {
             JsonNode status = Json.mapper().readTree(LoopbackApi.getOk(daemon.apiPort(), "/api/v1/status"));
             assertTrue(status.get("samples").asLong() >= 1, status.toString());

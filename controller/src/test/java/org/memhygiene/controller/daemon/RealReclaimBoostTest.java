@@ -24,14 +24,12 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.controller.host.HostProc;
-import org.memhygiene.core.ksm.KsmRestorePoint;
-import org.memhygiene.core.ksm.KsmSysfs;
-import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.controller.policy.AdaptiveConfig;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.policy.ReclaimBoostConfig;
 import org.memhygiene.controller.policy.ScrubRules;
+import org.memhygiene.core.agent.AgentHello;
 import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.agent.AgentStatus;
@@ -43,15 +41,17 @@ import org.memhygiene.core.host.DomainKsm;
 import org.memhygiene.core.host.DomainSample;
 import org.memhygiene.core.host.DomainState;
 import org.memhygiene.core.host.DomainXml;
-import org.memhygiene.core.agent.AgentHello;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.core.ksm.KsmRestorePoint;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.ksm.KsmSysfs;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.linux.LinuxThread;
 
@@ -71,11 +71,13 @@ class RealReclaimBoostTest {
     private static final long REGION_BYTES = 100L << 20;
     /** The first full scan after MADV_MERGEABLE creates the child's rmap items; each one after ages them by one. */
     private static final int AGE_FULL_SCANS = 13;
+
     private static final int TARGET_FULL_SCANS = 3;
     /** The control gives up after this many full scans (the issue measured 10). */
     private static final int CONTROL_MAX_FULL_SCANS = 30;
     /** Only against a hang (ksmd stopped by someone else): every wait is counted in full scans. */
     private static final Duration HANG_GUARD = Duration.ofMinutes(10);
+
     private static final String NAME = "aged-child";
     private static final String UUID = "00000000-0000-4000-8000-00000000a9ed";
 
@@ -83,22 +85,38 @@ class RealReclaimBoostTest {
     private final long pages = REGION_BYTES / page;
 
     /** What one run measured from the end of the zeroing to 90 % of the region zero-merged. */
-    private record Run(long fullScans, boolean reached, double seconds, long pagesScanned, long pagesSkipped,
-            long ksmdCpuMillis, long agingSkipped, List<String> decisions) {
+    private record Run(
+            long fullScans,
+            boolean reached,
+            double seconds,
+            long pagesScanned,
+            long pagesSkipped,
+            long ksmdCpuMillis,
+            long agingSkipped,
+            List<String> decisions) {
         String describe() {
             String scans = fullScans + (fullScans == 1 ? " full scan" : " full scans");
-            return (reached ? "90 % zero-merged after " + scans : "not 90 % after " + scans) + String.format(Locale.ROOT, ", %.1f s, pages_scanned +%d, pages_skipped +%d, ksmd CPU"
-                    + " %d ms (%.1f %% of a core)", seconds, pagesScanned, pagesSkipped, ksmdCpuMillis,
-                    seconds > 0 ? ksmdCpuMillis / seconds / 10 : 0);
+            return (reached ? "90 % zero-merged after " + scans : "not 90 % after " + scans)
+                    + String.format(
+                            Locale.ROOT,
+                            ", %.1f s, pages_scanned +%d, pages_skipped +%d, ksmd CPU" + " %d ms (%.1f %% of a core)",
+                            seconds,
+                            pagesScanned,
+                            pagesSkipped,
+                            ksmdCpuMillis,
+                            seconds > 0 ? ksmdCpuMillis / seconds / 10 : 0);
         }
     }
 
     @Test
     void theBoostBringsAgedZeroedMemoryBackWithinThreeFullScans() throws Exception {
         Path ksm = KsmSysfs.DEFAULT_ROOT;
-        Assumptions.assumeTrue(Files.isWritable(ksm.resolve("run")),
+        Assumptions.assumeTrue(
+                Files.isWritable(ksm.resolve("run")),
                 "skipped: needs root and a kernel with KSM (" + ksm + "/run not writable)");
-        Assumptions.assumeTrue(Files.exists(ksm.resolve("smart_scan")) && Files.exists(ksm.resolve("ksm_zero_pages"))
+        Assumptions.assumeTrue(
+                Files.exists(ksm.resolve("smart_scan"))
+                        && Files.exists(ksm.resolve("ksm_zero_pages"))
                         && Files.exists(Path.of("/proc/self/ksm_stat")),
                 "skipped: needs Linux 6.7+ (smart_scan, ksm_zero_pages, /proc/PID/ksm_stat)");
         KsmSysfs sysfs = new KsmSysfs(ksm, Clock.systemUTC(), page);
@@ -126,17 +144,22 @@ class RealReclaimBoostTest {
             restorePoint.restore();
             Runtime.getRuntime().removeShutdownHook(hook);
         }
-        assertEquals(restorePoint.previousValues(), sysfs.currentValues(restorePoint.previousValues().keySet()),
+        assertEquals(
+                restorePoint.previousValues(),
+                sysfs.currentValues(restorePoint.previousValues().keySet()),
                 "every knob is back to what it was");
         System.out.println("RealReclaimBoostTest: " + REGION_BYTES / (1 << 20) + " MiB (" + pages + " pages) of random"
                 + " data, aged " + AGE_FULL_SCANS + " full scans unmerged, then zeroed; ksmd at pages_to_scan 100,"
                 + " sleep_millisecs 20, use_zero_pages 1\n  without the boost (smart_scan 1; pages_skipped +"
-                + control.agingSkipped() + " while aging): " + control.describe() + "\n  with the boost (pages_skipped +"
+                + control.agingSkipped() + " while aging): " + control.describe()
+                + "\n  with the boost (pages_skipped +"
                 + boosted.agingSkipped() + " while aging): " + boosted.describe() + "\n  the boost's decisions:\n    "
                 + String.join("\n    ", boosted.decisions()));
-        assertTrue(boosted.reached() && boosted.fullScans() <= TARGET_FULL_SCANS, "with the boost: " + boosted.describe()
-                + "; decisions: " + boosted.decisions());
-        assertTrue(!control.reached() || control.fullScans() > boosted.fullScans(),
+        assertTrue(
+                boosted.reached() && boosted.fullScans() <= TARGET_FULL_SCANS,
+                "with the boost: " + boosted.describe() + "; decisions: " + boosted.decisions());
+        assertTrue(
+                !control.reached() || control.fullScans() > boosted.fullScans(),
                 "without the boost it takes longer: " + control.describe() + " against " + boosted.describe());
     }
 
@@ -144,12 +167,20 @@ class RealReclaimBoostTest {
         try (ChildHost host = ChildHost.start(sysfs, pages)) {
             List<PolicyStep.Record> records = new ArrayList<>();
             // The daemon's step sees every sample, from before the aging on, as in a daemon that runs all along.
-            PolicyStep step = boost ? new PolicyStep(config().policy(), mode -> config().withMode(mode).policy(),
-                    Duration.ofHours(1), host, false, records::add) : null;
+            PolicyStep step = boost
+                    ? new PolicyStep(
+                            config().policy(),
+                            mode -> config().withMode(mode).policy(),
+                            Duration.ofHours(1),
+                            host,
+                            false,
+                            records::add)
+                    : null;
             try {
                 KsmStats ready = sysfs.read();
                 KsmStats aged = waitForFullScans(host, step, fullScans(ready) + AGE_FULL_SCANS);
-                long agingSkipped = aged.pagesSkipped().orElse(0) - ready.pagesSkipped().orElse(0);
+                long agingSkipped =
+                        aged.pagesSkipped().orElse(0) - ready.pagesSkipped().orElse(0);
                 VmSnapshot child = host.snapshot().vms().get(0);
                 long merged = child.ksm().map(k -> k.stat().savedPages()).orElse(0L);
                 assertTrue(merged < pages / 100, "random data merges with nothing: " + child.ksm());
@@ -170,14 +201,26 @@ class RealReclaimBoostTest {
                     }
                     KsmStats now = sample.ksm().orElseThrow().stats();
                     long scans = fullScans(now) - fullScans(zeroed);
-                    long zeroPages = sample.vms().get(0).ksm().flatMap(k -> k.stat().zeroPages().isPresent()
-                            ? Optional.of(k.stat().zeroPages().getAsLong()) : Optional.empty()).orElse(0L);
+                    long zeroPages = sample.vms()
+                            .get(0)
+                            .ksm()
+                            .flatMap(k -> k.stat().zeroPages().isPresent()
+                                    ? Optional.of(k.stat().zeroPages().getAsLong())
+                                    : Optional.empty())
+                            .orElse(0L);
                     boolean reached = zeroPages >= pages * 9 / 10;
                     if (reached || scans > (boost ? TARGET_FULL_SCANS + 2 : CONTROL_MAX_FULL_SCANS)) {
-                        result = new Run(scans, reached, (System.nanoTime() - started) / 1e9,
-                                now.pagesScanned().orElse(0) - zeroed.pagesScanned().orElse(0),
-                                now.pagesSkipped().orElse(0) - zeroed.pagesSkipped().orElse(0),
-                                host.proc.ksmdCpuMillis().orElse(0) - cpuBefore, agingSkipped, List.of());
+                        result = new Run(
+                                scans,
+                                reached,
+                                (System.nanoTime() - started) / 1e9,
+                                now.pagesScanned().orElse(0)
+                                        - zeroed.pagesScanned().orElse(0),
+                                now.pagesSkipped().orElse(0)
+                                        - zeroed.pagesSkipped().orElse(0),
+                                host.proc.ksmdCpuMillis().orElse(0) - cpuBefore,
+                                agingSkipped,
+                                List.of());
                     }
                     hangGuard(deadline);
                     Thread.sleep(100);
@@ -191,10 +234,18 @@ class RealReclaimBoostTest {
                     hangGuard(deadline);
                     Thread.sleep(100);
                 }
-                return new Run(result.fullScans(), result.reached(), result.seconds(), result.pagesScanned(),
-                        result.pagesSkipped(), result.ksmdCpuMillis(), agingSkipped, records.stream()
-                        .filter(r -> r.decision().reason().startsWith("reclaim boost"))
-                        .map(r -> r.decision().reason() + " (" + r.outcome() + ")").toList());
+                return new Run(
+                        result.fullScans(),
+                        result.reached(),
+                        result.seconds(),
+                        result.pagesScanned(),
+                        result.pagesSkipped(),
+                        result.ksmdCpuMillis(),
+                        agingSkipped,
+                        records.stream()
+                                .filter(r -> r.decision().reason().startsWith("reclaim boost"))
+                                .map(r -> r.decision().reason() + " (" + r.outcome() + ")")
+                                .toList());
             } finally {
                 if (step != null) {
                     step.close(); // puts the boost's knobs back if it is still running
@@ -206,15 +257,31 @@ class RealReclaimBoostTest {
     /** ksmd in moderate memory (this machine's real /proc/meminfo never counts as tight or plentiful), deciding once an hour. */
     private static PolicyConfig config() {
         AdaptiveConfig d = AdaptiveConfig.DEFAULTS;
-        AdaptiveConfig adaptive = new AdaptiveConfig(0, 100, d.cpuBudgetPercent(), d.yieldGood(), d.yieldLow(),
-                d.yieldLowIntervals(), d.yieldMinPagesScanned(), d.pagesToScanMin(), d.pagesToScanMax(),
-                d.sleepMillisecsMin(), d.sleepMillisecsMax(), d.noYieldRetry());
-        return new PolicyConfig(PolicyMode.ADAPTIVE, Duration.ofHours(1), PolicyConfig.defaults().ksmtuned(), adaptive,
-                ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
+        AdaptiveConfig adaptive = new AdaptiveConfig(
+                0,
+                100,
+                d.cpuBudgetPercent(),
+                d.yieldGood(),
+                d.yieldLow(),
+                d.yieldLowIntervals(),
+                d.yieldMinPagesScanned(),
+                d.pagesToScanMin(),
+                d.pagesToScanMax(),
+                d.sleepMillisecsMin(),
+                d.sleepMillisecsMax(),
+                d.noYieldRetry());
+        return new PolicyConfig(
+                PolicyMode.ADAPTIVE,
+                Duration.ofHours(1),
+                PolicyConfig.defaults().ksmtuned(),
+                adaptive,
+                ScrubRules.DEFAULTS,
+                ReclaimBoostConfig.DEFAULTS);
     }
 
     /** Samples (through {@code step}, when there is one) until full_scans reaches {@code fullScans}. */
-    private static KsmStats waitForFullScans(ChildHost host, PolicyStep step, long fullScans) throws InterruptedException {
+    private static KsmStats waitForFullScans(ChildHost host, PolicyStep step, long fullScans)
+            throws InterruptedException {
         long deadline = System.nanoTime() + HANG_GUARD.toNanos();
         while (true) {
             HostSnapshot sample = host.snapshot();
@@ -264,9 +331,16 @@ class RealReclaimBoostTest {
         }
 
         static ChildHost start(KsmSysfs sysfs, long pages) throws IOException {
-            Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx32m", "-cp", System.getProperty("java.class.path"), AgedMemoryChild.class.getName(),
-                    Long.toString(pages)).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            Process child = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-Xmx32m",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            AgedMemoryChild.class.getName(),
+                            Long.toString(pages))
+                    .redirectError(ProcessBuilder.Redirect.INHERIT)
+                    .start();
             ChildHost host = new ChildHost(sysfs, child, pages * LinuxMemory.pageSizeBytes());
             String line = host.out.readLine();
             if (!"ready".equals(line)) {
@@ -281,16 +355,35 @@ class RealReclaimBoostTest {
             long started = System.nanoTime();
             Instant at = Instant.now();
             int pid = (int) child.pid();
-            DomainSample domain = new DomainSample(NAME, UUID, DomainState.RUNNING, 1, regionBytes, regionBytes,
-                    BalloonStats.NONE);
-            DomainXml xml = new DomainXml(NAME, new DomainXml.MemoryBacking(false, false, false), Optional.empty(),
-                    Optional.empty(), false, Optional.empty());
-            AgentSample agent = new AgentSample(at, AgentStatus.OK, "", Optional.empty(), Optional.of(new AgentStats(
-                    regionBytes, regionBytes, counters, new ScrubPolicy(0, 0, 0, 0, 0, 0, 0, 0))), List.of(), List.of());
-            VmSnapshot vm = new VmSnapshot(domain, Optional.of(xml), ksmStat.read(pid).map(s -> new DomainKsm(NAME, pid, s)),
-                    agent);
-            return new HostSnapshot(at, "child:" + pid, LinuxMemory.pageSizeBytes(), Optional.of(sysfs.sample()),
-                    Optional.of(proc.memory()), proc.ksmdCpuMillis(), List.of(vm), Duration.ofNanos(System.nanoTime() - started),
+            DomainSample domain =
+                    new DomainSample(NAME, UUID, DomainState.RUNNING, 1, regionBytes, regionBytes, BalloonStats.NONE);
+            DomainXml xml = new DomainXml(
+                    NAME,
+                    new DomainXml.MemoryBacking(false, false, false),
+                    Optional.empty(),
+                    Optional.empty(),
+                    false,
+                    Optional.empty());
+            AgentSample agent = new AgentSample(
+                    at,
+                    AgentStatus.OK,
+                    "",
+                    Optional.empty(),
+                    Optional.of(new AgentStats(
+                            regionBytes, regionBytes, counters, new ScrubPolicy(0, 0, 0, 0, 0, 0, 0, 0))),
+                    List.of(),
+                    List.of());
+            VmSnapshot vm = new VmSnapshot(
+                    domain, Optional.of(xml), ksmStat.read(pid).map(s -> new DomainKsm(NAME, pid, s)), agent);
+            return new HostSnapshot(
+                    at,
+                    "child:" + pid,
+                    LinuxMemory.pageSizeBytes(),
+                    Optional.of(sysfs.sample()),
+                    Optional.of(proc.memory()),
+                    proc.ksmdCpuMillis(),
+                    List.of(vm),
+                    Duration.ofNanos(System.nanoTime() - started),
                     List.of());
         }
 
@@ -312,8 +405,15 @@ class RealReclaimBoostTest {
                 throw new UncheckedIOException(e);
             }
             long millis = Math.max(1, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
-            ScrubReport report = new ScrubReport(ScrubReport.Outcome.COMPLETED, "", regionBytes, regionBytes, millis,
-                    regionBytes * 1000.0 / millis, 1, 0);
+            ScrubReport report = new ScrubReport(
+                    ScrubReport.Outcome.COMPLETED,
+                    "",
+                    regionBytes,
+                    regionBytes,
+                    millis,
+                    regionBytes * 1000.0 / millis,
+                    1,
+                    0);
             counters = counters.plus(report);
             return report;
         }

@@ -22,7 +22,6 @@ import org.memhygiene.controller.TestClock;
 import org.memhygiene.controller.cli.HostCli;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
-import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.controller.policy.AdaptiveConfig;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.policy.PolicyMode;
@@ -30,6 +29,7 @@ import org.memhygiene.controller.policy.ReclaimBoostConfig;
 import org.memhygiene.controller.policy.ScrubRules;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.units.ByteSize;
 import picocli.CommandLine;
 
@@ -44,6 +44,7 @@ class ReclaimBoostStepTest {
 
     @TempDir
     Path dir;
+
     private final TestClock clock = new TestClock();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private ServerSocketChannel agent;
@@ -55,22 +56,40 @@ class ReclaimBoostStepTest {
     private PolicyConfig start(boolean tight) throws Exception {
         Path socket = dir.resolve("good.sock");
         agent = TestAgent.serve(UnixDomainSocketAddress.of(socket), 50, "test-agent", scheduler);
-        uri = new TestDriverHost().domain("good", true, Optional.of(socket), false).write(dir.resolve("host.xml"));
+        uri = new TestDriverHost()
+                .domain("good", true, Optional.of(socket), false)
+                .write(dir.resolve("host.xml"));
         ksm = SysfsTree.create(dir).put("run", "1").put("use_zero_pages", "1");
-        host = new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), clock);
+        host = new LinuxHost(
+                uri, Duration.ofSeconds(2), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), clock);
         AdaptiveConfig d = AdaptiveConfig.DEFAULTS;
         // This machine's real /proc/meminfo decides tight or not: 100 % makes it tight, 0/100 moderate.
-        AdaptiveConfig adaptive = new AdaptiveConfig(tight ? 100 : 0, 100, d.cpuBudgetPercent(), d.yieldGood(),
-                d.yieldLow(), d.yieldLowIntervals(), d.yieldMinPagesScanned(), d.pagesToScanMin(), d.pagesToScanMax(),
-                d.sleepMillisecsMin(), d.sleepMillisecsMax(), d.noYieldRetry());
+        AdaptiveConfig adaptive = new AdaptiveConfig(
+                tight ? 100 : 0,
+                100,
+                d.cpuBudgetPercent(),
+                d.yieldGood(),
+                d.yieldLow(),
+                d.yieldLowIntervals(),
+                d.yieldMinPagesScanned(),
+                d.pagesToScanMin(),
+                d.pagesToScanMax(),
+                d.sleepMillisecsMin(),
+                d.sleepMillisecsMax(),
+                d.noYieldRetry());
         ScrubRules scrub = new ScrubRules(true, 0, SCRUB_BYTES, 1, Duration.ofMinutes(10));
-        return new PolicyConfig(PolicyMode.ADAPTIVE, Duration.ofSeconds(60), PolicyConfig.defaults().ksmtuned(), adaptive,
-                scrub, ReclaimBoostConfig.DEFAULTS);
+        return new PolicyConfig(
+                PolicyMode.ADAPTIVE,
+                Duration.ofSeconds(60),
+                PolicyConfig.defaults().ksmtuned(),
+                adaptive,
+                scrub,
+                ReclaimBoostConfig.DEFAULTS);
     }
 
     private PolicyStep step(PolicyConfig config, boolean dryRun) {
-        return new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, dryRun,
-                r -> { });
+        return new PolicyStep(
+                config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, dryRun, r -> {});
     }
 
     /** One sample a second after the last, through the step. */
@@ -112,8 +131,10 @@ class ReclaimBoostStepTest {
             assertTrue(report.bytesZeroed() > 0, report.toString());
             sample(step);
             assertTrue(lastReason(step).startsWith("reclaim boost: scrubs zeroed"), lastReason(step));
-            assertTrue(lastReason(step).contains("good " + ByteSize.format(report.bytesZeroed())
-                    + " (asked through the API)"), lastReason(step));
+            assertTrue(
+                    lastReason(step)
+                            .contains("good " + ByteSize.format(report.bytesZeroed()) + " (asked through the API)"),
+                    lastReason(step));
             assertEquals("0", knob("smart_scan"));
             // How far pages_to_scan rises depends on this machine's real ksmd CPU: ReclaimBoostTest covers it.
         } finally {
@@ -122,7 +143,9 @@ class ReclaimBoostStepTest {
         assertEquals("1", knob("smart_scan"), "put back when the daemon stops");
         assertEquals("100", knob("pages_to_scan"));
         assertTrue(lastReason(step).startsWith("reclaim boost ended: the daemon is stopping;"), lastReason(step));
-        assertEquals(PolicyStep.Result.APPLIED, step.records().get(step.records().size() - 1).result());
+        assertEquals(
+                PolicyStep.Result.APPLIED,
+                step.records().get(step.records().size() - 1).result());
     }
 
     @Test
@@ -138,14 +161,18 @@ class ReclaimBoostStepTest {
             cli.setErr(new PrintWriter(out));
             assertEquals(0, cli.execute("vm", "scrub", "good", "--uri", uri, "--max-bytes", "16M"), out.toString());
             sample(step);
-            assertTrue(lastReason(step).contains("(1 scrub seen in its agent's scrub counters (the CLI's vm scrub, the"
-                    + " agent's own schedule or another client))"), lastReason(step));
+            assertTrue(
+                    lastReason(step)
+                            .contains("(1 scrub seen in its agent's scrub counters (the CLI's vm scrub, the"
+                                    + " agent's own schedule or another client))"),
+                    lastReason(step));
             assertEquals("0", knob("smart_scan"));
 
             step.switchTo(PolicyMode.BASELINE, false, clock.now);
             assertEquals("1", knob("smart_scan"), "put back before another mode decides");
             assertEquals("100", knob("pages_to_scan"));
-            assertTrue(lastReason(step).startsWith("reclaim boost ended: the policy was switched to baseline;"),
+            assertTrue(
+                    lastReason(step).startsWith("reclaim boost ended: the policy was switched to baseline;"),
                     lastReason(step));
         }
     }
@@ -155,17 +182,31 @@ class ReclaimBoostStepTest {
         PolicyConfig config = start(true);
         try (PolicyStep step = step(config, false)) {
             sample(step);
-            assertEquals(1, step.records().get(0).decision().scrubs().size(), step.records().get(0).decision().reason());
+            assertEquals(
+                    1,
+                    step.records().get(0).decision().scrubs().size(),
+                    step.records().get(0).decision().reason());
             // The scrub runs on the step's own thread; the agent's counters show when it is done.
-            for (int i = 0; i < 600 && host.snapshot().vms().get(0).agent().stats()
-                    .map(s -> s.scrub().scrubsRun()).orElse(0L) == 0; i++) {
+            for (int i = 0;
+                    i < 600
+                            && host.snapshot()
+                                            .vms()
+                                            .get(0)
+                                            .agent()
+                                            .stats()
+                                            .map(s -> s.scrub().scrubsRun())
+                                            .orElse(0L)
+                                    == 0;
+                    i++) {
                 Thread.sleep(50);
             }
             for (int i = 0; i < 3; i++) {
                 sample(step);
             }
-            List<String> boosts = step.records().stream().map(r -> r.decision().reason())
-                    .filter(r -> r.startsWith("reclaim boost: scrubs zeroed")).toList();
+            List<String> boosts = step.records().stream()
+                    .map(r -> r.decision().reason())
+                    .filter(r -> r.startsWith("reclaim boost: scrubs zeroed"))
+                    .toList();
             assertEquals(1, boosts.size(), "one scrub, one boost, whichever way it was seen first: " + boosts);
             assertEquals("0", knob("smart_scan"));
         }
@@ -179,10 +220,12 @@ class ReclaimBoostStepTest {
             step.scrub(first.vms().get(0).domain().uuid(), "good", SCRUB_BYTES, Duration.ofSeconds(30));
             sample(step);
             PolicyStep.Record boost = step.records().get(step.records().size() - 1);
-            assertEquals(PolicyStep.Result.DRY_RUN, boost.result(), boost.decision().reason());
+            assertEquals(
+                    PolicyStep.Result.DRY_RUN, boost.result(), boost.decision().reason());
             assertEquals("1", knob("smart_scan"));
             sample(step);
-            assertTrue(lastReason(step).startsWith("reclaim boost ended: the boost's knobs are not in force"),
+            assertTrue(
+                    lastReason(step).startsWith("reclaim boost ended: the boost's knobs are not in force"),
                     lastReason(step));
         }
         assertEquals("100", knob("pages_to_scan"));

@@ -35,8 +35,16 @@ class SnapshotLoopTest {
             while (System.nanoTime() < until) {
                 Thread.onSpinWait();
             }
-            return new HostSnapshot(Instant.now(), "slow:///", LinuxMemory.pageSizeBytes(), Optional.empty(), Optional.empty(), OptionalLong.empty(),
-                    List.of(), Duration.ZERO, List.of());
+            return new HostSnapshot(
+                    Instant.now(),
+                    "slow:///",
+                    LinuxMemory.pageSizeBytes(),
+                    Optional.empty(),
+                    Optional.empty(),
+                    OptionalLong.empty(),
+                    List.of(),
+                    Duration.ZERO,
+                    List.of());
         }
 
         @Override
@@ -70,8 +78,7 @@ class SnapshotLoopTest {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 
     @Test

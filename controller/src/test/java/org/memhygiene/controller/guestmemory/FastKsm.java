@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
+import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.ksm.KsmRestorePoint;
+import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmSysfs;
 import org.memhygiene.core.ksm.ProcessKsmReader;
-import org.memhygiene.core.ksm.KsmKnob;
-import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.linux.LinuxMemory;
 
@@ -41,7 +41,8 @@ public final class FastKsm implements AutoCloseable {
     public static FastKsm start(int pagesToScan) {
         Path ksm = KsmSysfs.DEFAULT_ROOT;
         KsmSysfs sysfs = new KsmSysfs(ksm, Clock.systemUTC(), LinuxMemory.pageSizeBytes());
-        List<String> knobs = new ArrayList<>(List.of("pages_to_scan=" + pagesToScan, "sleep_millisecs=10", "use_zero_pages=1", "run=1"));
+        List<String> knobs = new ArrayList<>(
+                List.of("pages_to_scan=" + pagesToScan, "sleep_millisecs=10", "use_zero_pages=1", "run=1"));
         if (Files.exists(ksm.resolve("advisor_mode"))) {
             knobs.add(0, "advisor_mode=none"); // the advisor refuses pages_to_scan while it tunes it
         }
@@ -69,7 +70,8 @@ public final class FastKsm implements AutoCloseable {
         long scans = 0;
         while (scans <= maxFullScans && System.nanoTime() < backstop) {
             stat = processes.read(pid);
-            if (stat.isPresent() && stat.get().zeroPages().orElse(0) >= zeroPages
+            if (stat.isPresent()
+                    && stat.get().zeroPages().orElse(0) >= zeroPages
                     && stat.get().mergingPages().orElse(0) >= mergingPages) {
                 return stat.get();
             }
@@ -86,7 +88,9 @@ public final class FastKsm implements AutoCloseable {
 
     /** Whether every knob is back to what it was (after {@link #close}). */
     public boolean restored() {
-        return restorePoint.previousValues().equals(sysfs.currentValues(restorePoint.previousValues().keySet()));
+        return restorePoint
+                .previousValues()
+                .equals(sysfs.currentValues(restorePoint.previousValues().keySet()));
     }
 
     public Map<KsmKnob, String> previousValues() {

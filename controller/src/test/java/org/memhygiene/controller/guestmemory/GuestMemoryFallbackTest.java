@@ -29,10 +29,19 @@ class GuestMemoryFallbackTest {
 
     /** Runs MeasureOnce with CAP_SYS_ADMIN dropped; its output. */
     private static String measureWithoutCapSysAdmin(GuestRamChild child, String method) throws Exception {
-        Process measure = new ProcessBuilder("/usr/bin/setpriv", "--bounding-set=-sys_admin", "--",
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
-                MeasureOnce.class.getName(), Integer.toString(child.pid()), Long.toString(3000 * PAGE), method)
-                .redirectErrorStream(true).start();
+        Process measure = new ProcessBuilder(
+                        "/usr/bin/setpriv",
+                        "--bounding-set=-sys_admin",
+                        "--",
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        MeasureOnce.class.getName(),
+                        Integer.toString(child.pid()),
+                        Long.toString(3000 * PAGE),
+                        method)
+                .redirectErrorStream(true)
+                .start();
         String out = new String(measure.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(measure.waitFor(60, TimeUnit.SECONDS));
         assertEquals(0, measure.exitValue(), out);
@@ -41,22 +50,29 @@ class GuestMemoryFallbackTest {
 
     @Test
     void withoutCapSysAdminPagemapScanMeasuresEveryStateAndPagemapFallsBackSayingWhy() throws Exception {
-        Assumptions.assumeTrue(ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin(),
+        Assumptions.assumeTrue(
+                ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin(),
                 "skipped: dropping CAP_SYS_ADMIN needs to have it (run as root)");
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")), "skipped: needs setpriv (util-linux)");
         try (GuestRamChild child = GuestRamChild.start()) {
             child.map(3000, false);
             child.unique(0, 0, 1000, 1);
-            child.read(0, 1000, 250);   // zero-mapped: reclaimed, which smaps_rollup cannot see
+            child.read(0, 1000, 250); // zero-mapped: reclaimed, which smaps_rollup cannot see
             String pagemap = measureWithoutCapSysAdmin(child, "pagemap");
-            assertTrue(pagemap.contains("method: smaps_rollup (fallback: memhygiene lacks CAP_SYS_ADMIN, so pagemap shows no"
-                    + " page frames (Documentation/admin-guide/mm/pagemap.rst))"), pagemap);
+            assertTrue(
+                    pagemap.contains(
+                            "method: smaps_rollup (fallback: memhygiene lacks CAP_SYS_ADMIN, so pagemap shows no"
+                                    + " page frames (Documentation/admin-guide/mm/pagemap.rst))"),
+                    pagemap);
             assertTrue(pagemap.contains("process rss pages: OptionalLong["), "smaps_rollup was read: " + pagemap);
             if (PagemapScanner.unsupportedReason(GuestMemoryMonitorTest.PROC).isEmpty()) {
                 String auto = measureWithoutCapSysAdmin(child, "auto");
-                assertTrue(auto.contains("method: pagemap_scan (KSM pages: the process's ksm_merging_pages; their sharers"
-                        + " need CAP_SYS_ADMIN)"), auto);
-                assertTrue(auto.contains("reclaimed pages: OptionalLong[250]"), "the zero-mapped pages, exactly: " + auto);
+                assertTrue(
+                        auto.contains("method: pagemap_scan (KSM pages: the process's ksm_merging_pages; their sharers"
+                                + " need CAP_SYS_ADMIN)"),
+                        auto);
+                assertTrue(
+                        auto.contains("reclaimed pages: OptionalLong[250]"), "the zero-mapped pages, exactly: " + auto);
             }
         }
     }
@@ -69,21 +85,29 @@ class GuestMemoryFallbackTest {
             Files.createSymbolicLink(proc.resolve("self"), Path.of("/proc/self"));
             Files.createSymbolicLink(proc.resolve(Integer.toString(child.pid())), Path.of("/proc/" + child.pid()));
             try (GuestMemoryMonitor monitor = open(proc, GuestMemoryMethod.PAGEMAP)) {
-                GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("vm", child.pid(), 3000 * PAGE))).get("vm");
+                GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("vm", child.pid(), 3000 * PAGE)))
+                        .get("vm");
                 assertEquals(GuestMemory.Method.SMAPS_ROLLUP, measured.method());
                 String why = ProcessStatus.read(proc, "self").effectiveCapSysAdmin()
                         ? "cannot read " + proc.resolve("kpageflags") + ": absent in this kernel"
                         : "memhygiene lacks CAP_SYS_ADMIN";
-                assertTrue(measured.methodDescription().startsWith("smaps_rollup (fallback: " + why), measured.methodDescription());
-                assertEquals(monitor.pagemapUnavailable().get(), measured.reason().get());
+                assertTrue(
+                        measured.methodDescription().startsWith("smaps_rollup (fallback: " + why),
+                        measured.methodDescription());
+                assertEquals(
+                        monitor.pagemapUnavailable().get(), measured.reason().get());
                 // What smaps_rollup and ksm_stat can tell; the page states they cannot are absent, not 0.
                 assertTrue(measured.processRssPages().getAsLong() >= 1000, measured.toString());
-                assertTrue(measured.pages().resident().isEmpty() && measured.pages().notPresent().isEmpty(), measured.toString());
+                assertTrue(
+                        measured.pages().resident().isEmpty()
+                                && measured.pages().notPresent().isEmpty(),
+                        measured.toString());
                 assertEquals(measured.pages().zero(), measured.reclaimedPages(), "ksm_zero_pages, a lower bound");
             }
             Assumptions.assumeTrue(PagemapScanner.unsupportedReason(proc).isEmpty(), "skipped: no PAGEMAP_SCAN here");
             try (GuestMemoryMonitor monitor = open(proc, GuestMemoryMethod.AUTO)) {
-                GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("vm", child.pid(), 3000 * PAGE))).get("vm");
+                GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("vm", child.pid(), 3000 * PAGE)))
+                        .get("vm");
                 assertEquals(GuestMemory.Method.PAGEMAP_SCAN, measured.method(), measured.methodDescription());
                 assertEquals(1000, measured.pages().resident().getAsLong(), measured.toString());
             }
@@ -100,17 +124,24 @@ class GuestMemoryFallbackTest {
             Files.createSymbolicLink(self.resolve("status"), Path.of("/proc/self/status"));
             Files.createSymbolicLink(proc.resolve(Integer.toString(child.pid())), Path.of("/proc/" + child.pid()));
             try (GuestMemoryMonitor monitor = open(proc, GuestMemoryMethod.AUTO)) {
-                GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("vm", child.pid(), 3000 * PAGE))).get("vm");
+                GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("vm", child.pid(), 3000 * PAGE)))
+                        .get("vm");
                 assertEquals(GuestMemory.Method.SMAPS_ROLLUP, measured.method());
-                assertTrue(measured.methodDescription().startsWith("smaps_rollup (fallback: " + self.resolve("pagemap")
-                        + ": absent in this kernel; "), measured.methodDescription());
-                assertTrue(measured.methodDescription().contains("kpageflags") || measured.methodDescription().contains("CAP_SYS_ADMIN"),
+                assertTrue(
+                        measured.methodDescription()
+                                .startsWith("smaps_rollup (fallback: " + self.resolve("pagemap")
+                                        + ": absent in this kernel; "),
+                        measured.methodDescription());
+                assertTrue(
+                        measured.methodDescription().contains("kpageflags")
+                                || measured.methodDescription().contains("CAP_SYS_ADMIN"),
                         measured.methodDescription());
             }
         }
     }
 
     private static GuestMemoryMonitor open(Path proc, GuestMemoryMethod method) {
-        return GuestMemoryMonitor.open(proc, GuestMemoryMonitorTest.THP, PAGE, PassBudget.wholePass(), method, Clock.systemUTC());
+        return GuestMemoryMonitor.open(
+                proc, GuestMemoryMonitorTest.THP, PAGE, PassBudget.wholePass(), method, Clock.systemUTC());
     }
 }

@@ -29,11 +29,13 @@ class GuestMemoryMonitorTest {
     static final Path PROC = Path.of("/proc");
     static final Path THP = Path.of("/sys/kernel/mm/transparent_hugepage");
     private static final long PAGE = LinuxMemory.pageSizeBytes();
-    private static final PassBudget WHOLE_PASS = new PassBudget(PassBudget.MAX_PAGES_PER_SAMPLE, Duration.ofSeconds(30));
+    private static final PassBudget WHOLE_PASS =
+            new PassBudget(PassBudget.MAX_PAGES_PER_SAMPLE, Duration.ofSeconds(30));
 
     @BeforeAll
     static void needsCapSysAdmin() {
-        Assumptions.assumeTrue(ProcessStatus.read(PROC, "self").effectiveCapSysAdmin(),
+        Assumptions.assumeTrue(
+                ProcessStatus.read(PROC, "self").effectiveCapSysAdmin(),
                 "skipped: pagemap shows PFNs only to CAP_SYS_ADMIN (run as root)");
     }
 
@@ -42,9 +44,9 @@ class GuestMemoryMonitorTest {
         try (GuestRamChild child = GuestRamChild.start();
                 GuestMemoryMonitor monitor = open(WHOLE_PASS)) {
             child.map(3000, false);
-            child.unique(0, 0, 1000, 7);     // resident
-            child.read(0, 1000, 200);        // read, never written: the 4 KiB zero page
-            child.unique(0, 1200, 300, 8);   // resident, then given back below
+            child.unique(0, 0, 1000, 7); // resident
+            child.read(0, 1000, 200); // read, never written: the 4 KiB zero page
+            child.unique(0, 1200, 300, 8); // resident, then given back below
             GuestMemoryTarget target = new GuestMemoryTarget("vm", child.pid(), 3000 * PAGE);
 
             GuestMemory before = monitor.sample(List.of(target)).get("vm");
@@ -60,34 +62,44 @@ class GuestMemoryMonitorTest {
             long rssAfter = child.vmRssBytes();
             assertPages(after, 1000, 0, 200, 0, 1800, 300);
             assertEquals(500, after.reclaimedPages().getAsLong());
-            assertEquals((rssBefore - rssAfter) / PAGE,
-                    after.reclaimedPages().getAsLong() - before.reclaimedPages().getAsLong(), "reclaimed grew by the RSS drop");
+            assertEquals(
+                    (rssBefore - rssAfter) / PAGE,
+                    after.reclaimedPages().getAsLong() - before.reclaimedPages().getAsLong(),
+                    "reclaimed grew by the RSS drop");
             assertEquals(rssAfter / PAGE, after.processRssPages().getAsLong(), "VmRSS at the end of the pass");
-            assertTrue(after.measuredAt().isAfter(before.measuredAt()) || after.measuredAt().equals(before.measuredAt()));
+            assertTrue(after.measuredAt().isAfter(before.measuredAt())
+                    || after.measuredAt().equals(before.measuredAt()));
         }
     }
 
     @Test
     void transparentHugePagesAndTheHugeZeroPage() throws Exception {
         String enabled = Files.readString(THP.resolve("enabled"));
-        Assumptions.assumeFalse(enabled.contains("[never]"), "skipped: THP is disabled on this host (" + enabled.strip() + ")");
-        boolean hugeZero = Files.readString(THP.resolve("use_zero_page")).strip().equals("1");
+        Assumptions.assumeFalse(
+                enabled.contains("[never]"), "skipped: THP is disabled on this host (" + enabled.strip() + ")");
+        boolean hugeZero =
+                Files.readString(THP.resolve("use_zero_page")).strip().equals("1");
         try (GuestRamChild child = GuestRamChild.start();
                 GuestMemoryMonitor monitor = open(WHOLE_PASS)) {
             long start = child.map(2560, true);
-            child.unique(0, 0, 1024, 3);     // two huge pages when the kernel has them
-            child.read(0, 1024, 512);        // a read fault: the huge zero page
-            GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("vm", child.pid(), 2560 * PAGE))).get("vm");
+            child.unique(0, 0, 1024, 3); // two huge pages when the kernel has them
+            child.read(0, 1024, 512); // a read fault: the huge zero page
+            GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("vm", child.pid(), 2560 * PAGE)))
+                    .get("vm");
             SmapsEntry region = Smaps.read(PROC, child.pid()).stream()
-                    .filter(e -> e.mapping().startAddress() == start).findFirst().orElseThrow();
+                    .filter(e -> e.mapping().startAddress() == start)
+                    .findFirst()
+                    .orElseThrow();
             long anonHugePages = region.anonHugePagesBytes().getAsLong() / PAGE;
             Assumptions.assumeTrue(anonHugePages > 0, "skipped: the kernel gave no huge page (memory too fragmented)");
             assertEquals(anonHugePages, measured.pages().thp().getAsLong(), "THP pages = the kernel's AnonHugePages");
             assertEquals(1024, measured.pages().resident().getAsLong());
-            assertEquals(region.rssBytes().getAsLong() / PAGE, measured.rssPages().getAsLong(), "= the mapping's Rss");
+            assertEquals(
+                    region.rssBytes().getAsLong() / PAGE, measured.rssPages().getAsLong(), "= the mapping's Rss");
             if (hugeZero) {
                 assertEquals(512, measured.pages().hugeZero().getAsLong(), "use_zero_page=1: the huge zero page");
-                assertEquals(0, measured.reclaimedPages().getAsLong(), "the huge zero page never held memory of the guest");
+                assertEquals(
+                        0, measured.reclaimedPages().getAsLong(), "the huge zero page never held memory of the guest");
             } else {
                 assertEquals(512, measured.pages().zero().getAsLong(), "use_zero_page=0: 4 KiB zero pages");
             }
@@ -106,7 +118,8 @@ class GuestMemoryMonitorTest {
             child.read(0, 700, 300);
             child.unique(1, 0, 1536, 2);
             child.read(1, 1536, 512);
-            List<GuestMemoryTarget> targets = List.of(new GuestMemoryTarget("small", child.pid(), 3000 * PAGE),
+            List<GuestMemoryTarget> targets = List.of(
+                    new GuestMemoryTarget("small", child.pid(), 3000 * PAGE),
                     new GuestMemoryTarget("huge", child.pid(), 2560 * PAGE));
             Map<String, GuestMemory> reference = whole.sample(targets);
 
@@ -115,13 +128,17 @@ class GuestMemoryMonitorTest {
             while (measured.size() < 2) {
                 measured = incremental.sample(targets);
                 samples++;
-                double progress = incremental.progress("small").getAsDouble() + incremental.progress("huge").getAsDouble();
+                double progress = incremental.progress("small").getAsDouble()
+                        + incremental.progress("huge").getAsDouble();
                 assertTrue(samples < 20, "took " + samples + " samples, progress " + progress);
             }
             // 5560 pages at 1000 a sample (each chunk ends on a 2 MiB boundary, at most one huge page over).
             assertTrue(samples >= 5, "one sample did not read everything: " + samples + " samples");
             for (String vm : List.of("small", "huge")) {
-                assertEquals(GuestMemory.Method.PAGEMAP, measured.get(vm).method(), measured.get(vm).methodDescription());
+                assertEquals(
+                        GuestMemory.Method.PAGEMAP,
+                        measured.get(vm).method(),
+                        measured.get(vm).methodDescription());
                 assertEquals(reference.get(vm).pages(), measured.get(vm).pages(), vm);
             }
         }
@@ -138,13 +155,17 @@ class GuestMemoryMonitorTest {
             child.unmap(0);
             GuestMemory measured = sampleUntilNew(monitor, target, null);
             assertEquals(GuestMemory.Method.SMAPS_ROLLUP, measured.method());
-            assertTrue(measured.methodDescription().matches("smaps_rollup \\(fallback: guest RAM mapping anonymous 0x.* is now"
-                    + " gone or replaced during the pass\\)"), measured.methodDescription());
+            assertTrue(
+                    measured.methodDescription()
+                            .matches("smaps_rollup \\(fallback: guest RAM mapping anonymous 0x.* is now"
+                                    + " gone or replaced during the pass\\)"),
+                    measured.methodDescription());
             assertTrue(measured.processRssPages().getAsLong() > 0, "smaps_rollup's Rss");
             assertTrue(measured.pages().resident().isEmpty(), "smaps_rollup has no page states");
 
             GuestMemory next = sampleUntilNew(monitor, target, measured);
-            assertTrue(next.methodDescription().startsWith("smaps_rollup (fallback: guest RAM not found: no mapping"),
+            assertTrue(
+                    next.methodDescription().startsWith("smaps_rollup (fallback: guest RAM not found: no mapping"),
                     next.methodDescription());
         }
     }
@@ -167,14 +188,17 @@ class GuestMemoryMonitorTest {
 
     @Test
     void aVmWhoseQemuProcessChangedIsMeasuredAfreshAndAVmNoLongerListedIsForgotten() throws Exception {
-        try (GuestRamChild first = GuestRamChild.start(); GuestRamChild second = GuestRamChild.start();
+        try (GuestRamChild first = GuestRamChild.start();
+                GuestRamChild second = GuestRamChild.start();
                 GuestMemoryMonitor monitor = open(WHOLE_PASS)) {
             first.map(3000, false);
             first.unique(0, 0, 3000, 1);
             second.map(3000, false);
-            GuestMemory before = monitor.sample(List.of(new GuestMemoryTarget("vm", first.pid(), 3000 * PAGE))).get("vm");
+            GuestMemory before = monitor.sample(List.of(new GuestMemoryTarget("vm", first.pid(), 3000 * PAGE)))
+                    .get("vm");
             assertEquals(3000, before.pages().resident().getAsLong());
-            GuestMemory after = monitor.sample(List.of(new GuestMemoryTarget("vm", second.pid(), 3000 * PAGE))).get("vm");
+            GuestMemory after = monitor.sample(List.of(new GuestMemoryTarget("vm", second.pid(), 3000 * PAGE)))
+                    .get("vm");
             assertEquals(second.pid(), after.pid());
             assertPages(after, 0, 0, 0, 0, 3000, 0);
             assertEquals(Map.of(), monitor.sample(List.of()));
@@ -184,13 +208,17 @@ class GuestMemoryMonitorTest {
 
     @Test
     void aBudgetOrTargetOutOfBoundsIsRefusedNamingIt() {
-        IllegalArgumentException pages = assertThrows(IllegalArgumentException.class, () -> new PassBudget(0, Duration.ofMillis(5)));
+        IllegalArgumentException pages =
+                assertThrows(IllegalArgumentException.class, () -> new PassBudget(0, Duration.ofMillis(5)));
         assertEquals("pages per sample must be in [1, 33554432], got 0", pages.getMessage());
-        IllegalArgumentException time = assertThrows(IllegalArgumentException.class, () -> new PassBudget(1, Duration.ZERO));
+        IllegalArgumentException time =
+                assertThrows(IllegalArgumentException.class, () -> new PassBudget(1, Duration.ZERO));
         assertEquals("the time per sample must be positive, got PT0S", time.getMessage());
-        IllegalArgumentException pid = assertThrows(IllegalArgumentException.class, () -> new GuestMemoryTarget("web", 0, PAGE));
+        IllegalArgumentException pid =
+                assertThrows(IllegalArgumentException.class, () -> new GuestMemoryTarget("web", 0, PAGE));
         assertEquals("VM web: pid must be positive, got 0", pid.getMessage());
-        IllegalArgumentException ram = assertThrows(IllegalArgumentException.class, () -> new GuestMemoryTarget("web", 1, -1));
+        IllegalArgumentException ram =
+                assertThrows(IllegalArgumentException.class, () -> new GuestMemoryTarget("web", 1, -1));
         assertEquals("VM web: memory must be positive, got -1", ram.getMessage());
     }
 
@@ -199,7 +227,8 @@ class GuestMemoryMonitorTest {
     }
 
     /** Samples until VM "vm" has a measurement other than {@code previous}. */
-    static GuestMemory sampleUntilNew(GuestMemoryMonitor monitor, List<GuestMemoryTarget> target, GuestMemory previous) {
+    static GuestMemory sampleUntilNew(
+            GuestMemoryMonitor monitor, List<GuestMemoryTarget> target, GuestMemory previous) {
         for (int i = 0; i < 100; i++) {
             GuestMemory measured = monitor.sample(target).get("vm");
             if (measured != null && measured != previous) {
@@ -210,7 +239,8 @@ class GuestMemoryMonitorTest {
     }
 
     /** resident, ksm, zero, swapped, notPresent, givenBack; hugeZero 0. */
-    static void assertPages(GuestMemory m, long resident, long ksm, long zero, long swapped, long notPresent, long givenBack) {
+    static void assertPages(
+            GuestMemory m, long resident, long ksm, long zero, long swapped, long notPresent, long givenBack) {
         GuestMemory.Pages p = m.pages();
         String all = m.toString();
         assertEquals(resident, p.resident().getAsLong(), "resident: " + all);

@@ -9,6 +9,8 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
@@ -36,16 +38,19 @@ public final class GuestRamChild implements AutoCloseable {
      * {@code -name guest=NAME}, so that a QEMU process locator takes it for a domain's QEMU.
      */
     public static GuestRamChild start(String... arguments) throws IOException, InterruptedException {
-        java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of(binary().toString()));
-        command.addAll(java.util.List.of(arguments));
-        return new GuestRamChild(new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start());
+        List<String> command = new ArrayList<>(List.of(binary().toString()));
+        command.addAll(List.of(arguments));
+        return new GuestRamChild(new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start());
     }
 
     private static synchronized Path binary() throws IOException, InterruptedException {
         if (binary == null) {
             if (!onPath("gcc")) {
                 // Resolved only here: the benchmark, which has no JUnit, checks for gcc before it starts.
-                Assumptions.assumeTrue(false, "skipped: needs gcc to build the test's child process (.ci/run installs it)");
+                Assumptions.assumeTrue(
+                        false, "skipped: needs gcc to build the test's child process (.ci/run installs it)");
             }
             Path dir = Files.createTempDirectory("memhygiene-guestram");
             dir.toFile().deleteOnExit();
@@ -54,8 +59,10 @@ public final class GuestRamChild implements AutoCloseable {
                 Files.copy(resource, source);
             }
             Path built = dir.resolve("guest_ram_child");
-            Process gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Werror", "-o", built.toString(), source.toString())
-                    .redirectErrorStream(true).start();
+            Process gcc = new ProcessBuilder(
+                            "gcc", "-O2", "-Wall", "-Werror", "-o", built.toString(), source.toString())
+                    .redirectErrorStream(true)
+                    .start();
             String output = new String(gcc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (gcc.waitFor() != 0) {
                 throw new IllegalStateException("gcc failed to build " + source + ":\n" + output);
@@ -82,7 +89,8 @@ public final class GuestRamChild implements AutoCloseable {
 
     /** A fenced region of {@code pages}; its start address. */
     public long map(long pages, boolean hugepage) throws IOException {
-        String[] reply = send("map " + pages + (hugepage ? " hugepage" : " small")).split(" ");
+        String[] reply =
+                send("map " + pages + (hugepage ? " hugepage" : " small")).split(" ");
         return Long.parseUnsignedLong(reply[2], 16);
     }
 

@@ -38,7 +38,9 @@ class GuestRamLocatorTest {
     void oneMappingOfTheDomainsMemory() {
         GuestRamLocator.Located located = match(LIBVIRT_QEMU, 384 * MIB, Map.of());
         GuestRamLayout layout = located.layout().orElseThrow();
-        assertEquals(List.of(new GuestRamRegion(0x7fe517e00000L, 0x7fe52fe00000L, GuestRamRegion.Backing.ANONYMOUS, false, "")),
+        assertEquals(
+                List.of(new GuestRamRegion(
+                        0x7fe517e00000L, 0x7fe52fe00000L, GuestRamRegion.Backing.ANONYMOUS, false, "")),
                 layout.regions());
         assertEquals("one mapping of the domain's 384 MiB", layout.howFound());
         assertEquals(98304, layout.pages(4096));
@@ -49,8 +51,11 @@ class GuestRamLocatorTest {
         // The rwxp mapping is 1023 MiB; a guest of that size must not be matched to it.
         GuestRamLocator.Located located = match(LIBVIRT_QEMU, 0x3ffff000L, Map.of());
         assertTrue(located.layout().isEmpty());
-        assertTrue(located.explanation().startsWith("no mapping, or set of mappings with QEMU's RAM-block VmFlags, adds up"
-                + " to the domain's 1023 MiB; the largest writable ones: anonymous 0x7fe517e00000-0x7fe52fe00000 (384 MiB)"),
+        assertTrue(
+                located.explanation()
+                        .startsWith(
+                                "no mapping, or set of mappings with QEMU's RAM-block VmFlags, adds up"
+                                        + " to the domain's 1023 MiB; the largest writable ones: anonymous 0x7fe517e00000-0x7fe52fe00000 (384 MiB)"),
                 located.explanation());
     }
 
@@ -63,12 +68,21 @@ class GuestRamLocatorTest {
                 7f1004000000-7f1004200000 ---p 00000000 00:00 0\s
                 7f2000000000-7f2002000000 rw-p 00000000 00:00 0\s
                 """;
-        Map<Long, Set<String>> flags = Map.of(0x7f0000000000L, Set.of("rd", "wr", "ac"),
-                0x7f1000000000L, Set.of("rd", "wr", "dc", "hg", "mg"), 0x7f2000000000L, Set.of("rd", "wr", "dc", "hg", "mg"));
+        Map<Long, Set<String>> flags = Map.of(
+                0x7f0000000000L,
+                Set.of("rd", "wr", "ac"),
+                0x7f1000000000L,
+                Set.of("rd", "wr", "dc", "hg", "mg"),
+                0x7f2000000000L,
+                Set.of("rd", "wr", "dc", "hg", "mg"));
         GuestRamLayout layout = match(maps, 96 * MIB, flags).layout().orElseThrow();
-        assertEquals(List.of(0x7f1000000000L, 0x7f2000000000L), layout.regions().stream().map(GuestRamRegion::startAddress).toList());
-        assertEquals("2 mappings with QEMU's RAM-block VmFlags (dc/mg/hg/ht) adding up to the domain's 96 MiB"
-                + " (one per memory backend)", layout.howFound());
+        assertEquals(
+                List.of(0x7f1000000000L, 0x7f2000000000L),
+                layout.regions().stream().map(GuestRamRegion::startAddress).toList());
+        assertEquals(
+                "2 mappings with QEMU's RAM-block VmFlags (dc/mg/hg/ht) adding up to the domain's 96 MiB"
+                        + " (one per memory backend)",
+                layout.howFound());
     }
 
     @Test
@@ -77,10 +91,14 @@ class GuestRamLocatorTest {
                 7f0000000000-7f0004000000 rw-p 00000000 00:00 0\s
                 7f1000000000-7f1004000000 rw-p 00000000 00:00 0\s
                 """;
-        GuestRamLayout layout = match(maps, 64 * MIB, Map.of(0x7f1000000000L, Set.of("dc", "mg"))).layout().orElseThrow();
+        GuestRamLayout layout = match(maps, 64 * MIB, Map.of(0x7f1000000000L, Set.of("dc", "mg")))
+                .layout()
+                .orElseThrow();
         assertEquals(0x7f1000000000L, layout.regions().get(0).startAddress());
-        GuestRamLocator.Located ambiguous = match(maps, 64 * MIB, Map.of(0x7f1000000000L, Set.of("mg"), 0x7f0000000000L, Set.of("hg")));
-        assertTrue(ambiguous.explanation().startsWith("2 mappings of the domain's 64 MiB look like QEMU RAM blocks"),
+        GuestRamLocator.Located ambiguous =
+                match(maps, 64 * MIB, Map.of(0x7f1000000000L, Set.of("mg"), 0x7f0000000000L, Set.of("hg")));
+        assertTrue(
+                ambiguous.explanation().startsWith("2 mappings of the domain's 64 MiB look like QEMU RAM blocks"),
                 ambiguous.explanation());
     }
 
@@ -91,13 +109,19 @@ class GuestRamLocatorTest {
                 7f1000000000-7f1040000000 rw-s 00000000 00:2f 77                         /dev/hugepages/libvirt/qemu/1-vm/qemu_back_mem.pc.ram.Yx2 (deleted)
                 7f2000000000-7f2000800000 rw-p 00000000 08:01 99                         /var/lib/ram dir/a\\012b
                 """;
-        GuestRamRegion memfd = match(maps, 64 * MIB, Map.of()).layout().orElseThrow().regions().get(0);
+        GuestRamRegion memfd =
+                match(maps, 64 * MIB, Map.of()).layout().orElseThrow().regions().get(0);
         assertEquals(GuestRamRegion.Backing.MEMFD, memfd.backing());
         assertTrue(memfd.shared());
         assertEquals("/memfd:memory-backend-memfd (deleted)", memfd.path());
-        GuestRamRegion hugetlbfs = match(maps, 1024 * MIB, Map.of()).layout().orElseThrow().regions().get(0);
+        GuestRamRegion hugetlbfs = match(maps, 1024 * MIB, Map.of())
+                .layout()
+                .orElseThrow()
+                .regions()
+                .get(0);
         assertEquals(GuestRamRegion.Backing.FILE, hugetlbfs.backing());
-        GuestRamRegion file = match(maps, 8 * MIB, Map.of()).layout().orElseThrow().regions().get(0);
+        GuestRamRegion file =
+                match(maps, 8 * MIB, Map.of()).layout().orElseThrow().regions().get(0);
         assertEquals("/var/lib/ram dir/a\\012b", file.path());
         assertEquals("private file /var/lib/ram dir/a\\012b 0x7f2000000000-0x7f2000800000 (8 MiB)", file.describe());
     }
@@ -115,9 +139,13 @@ class GuestRamLocatorTest {
         assertEquals(Optional.empty(), GuestRamLocator.changes(layout, parse(split)));
         String joined = "7f0000000000-7f0004000000 rw-p 00000000 00:00 0 \n";
         assertEquals(Optional.empty(), GuestRamLocator.changes(layout, parse(joined)), "joined again: the same memory");
-        assertEquals(Optional.of("guest RAM mapping anonymous 0x7f0000000000-0x7f0004000000 (64 MiB) is now mapped only to 0x7f0001000000"),
+        assertEquals(
+                Optional.of(
+                        "guest RAM mapping anonymous 0x7f0000000000-0x7f0004000000 (64 MiB) is now mapped only to 0x7f0001000000"),
                 GuestRamLocator.changes(layout, parse("7f0000000000-7f0001000000 rw-p 00000000 00:00 0 \n")));
-        assertEquals(Optional.of("guest RAM mapping anonymous 0x7f0000000000-0x7f0004000000 (64 MiB) is now gone or replaced"),
+        assertEquals(
+                Optional.of(
+                        "guest RAM mapping anonymous 0x7f0000000000-0x7f0004000000 (64 MiB) is now gone or replaced"),
                 GuestRamLocator.changes(layout, parse("7f0000000000-7f0004000000 r--p 00000000 00:00 0 \n")));
     }
 

@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,8 +34,11 @@ class PagemapScanPassTest {
 
     @BeforeAll
     static void needsPagemapScan() {
-        Assumptions.assumeTrue(PagemapScanner.unsupportedReason(GuestMemoryMonitorTest.PROC).isEmpty(),
-                () -> "skipped: " + PagemapScanner.unsupportedReason(GuestMemoryMonitorTest.PROC).get());
+        Assumptions.assumeTrue(
+                PagemapScanner.unsupportedReason(GuestMemoryMonitorTest.PROC).isEmpty(),
+                () -> "skipped: "
+                        + PagemapScanner.unsupportedReason(GuestMemoryMonitorTest.PROC)
+                                .get());
     }
 
     /**
@@ -43,20 +47,21 @@ class PagemapScanPassTest {
      */
     private static long[] everyState(GuestRamChild child) throws Exception {
         long small = child.map(3000, false);
-        child.unique(0, 0, 1000, 7);     // resident
-        child.read(0, 1000, 200);        // the 4 KiB zero page
-        child.unique(0, 1200, 300, 8);   // resident, given back below
-        child.zero(0, 1500, 100);        // written zeros: resident, private
+        child.unique(0, 0, 1000, 7); // resident
+        child.read(0, 1000, 200); // the 4 KiB zero page
+        child.unique(0, 1200, 300, 8); // resident, given back below
+        child.zero(0, 1500, 100); // written zeros: resident, private
         long huge = child.map(2560, true);
-        child.unique(1, 0, 1024, 3);     // THP where the kernel has them
-        child.read(1, 1024, 512);        // the huge zero page (use_zero_page=1), else 4 KiB zero pages
-        child.read(1, 1600, 3);          // zero pages beside never-touched ones inside a huge page's range
+        child.unique(1, 0, 1024, 3); // THP where the kernel has them
+        child.read(1, 1024, 512); // the huge zero page (use_zero_page=1), else 4 KiB zero pages
+        child.read(1, 1600, 3); // zero pages beside never-touched ones inside a huge page's range
         return new long[] {small, huge};
     }
 
     @Test
     void theScanSaysPageForPageWhatPagemapAndKpageflagsSay() throws Exception {
-        Assumptions.assumeTrue(ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin(),
+        Assumptions.assumeTrue(
+                ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin(),
                 "skipped: comparing with page frames needs CAP_SYS_ADMIN (run as root)");
         try (GuestRamChild child = GuestRamChild.start()) {
             long[] starts = everyState(child);
@@ -64,7 +69,8 @@ class PagemapScanPassTest {
             List<long[]> regions = List.of(new long[] {starts[0], 3000}, new long[] {starts[1], 2560});
             int compared = 0;
             try (PagemapScanner scanner = PagemapScanner.open(GuestMemoryMonitorTest.PROC, child.pid());
-                    PagemapReader pagemap = PagemapReader.open(GuestMemoryMonitorTest.PROC, child.pid(), PAGE, ByteBuffer.allocateDirect(64 * 1024));
+                    PagemapReader pagemap = PagemapReader.open(
+                            GuestMemoryMonitorTest.PROC, child.pid(), PAGE, ByteBuffer.allocateDirect(64 * 1024));
                     PfnTable flags = PfnTable.openFlags(GuestMemoryMonitorTest.PROC, ByteBuffer.allocateDirect(4096))) {
                 for (long[] region : regions) {
                     long start = region[0];
@@ -74,9 +80,13 @@ class PagemapScanPassTest {
                     assertEquals(pages, pagemap.read(start, entries, 0, pages));
                     for (int i = 0; i < pages; i++) {
                         long expected = categoriesOf(entries[i], flags);
-                        assertEquals(expected, scanned[i], "page " + i + " at 0x" + Long.toHexString(start + i * PAGE)
-                                + ": pagemap entry 0x" + Long.toHexString(entries[i]) + " says 0x" + Long.toHexString(expected)
-                                + ", PAGEMAP_SCAN 0x" + Long.toHexString(scanned[i]));
+                        assertEquals(
+                                expected,
+                                scanned[i],
+                                "page " + i + " at 0x" + Long.toHexString(start + i * PAGE)
+                                        + ": pagemap entry 0x" + Long.toHexString(entries[i]) + " says 0x"
+                                        + Long.toHexString(expected)
+                                        + ", PAGEMAP_SCAN 0x" + Long.toHexString(scanned[i]));
                         compared++;
                     }
                 }
@@ -131,22 +141,27 @@ class PagemapScanPassTest {
                 GuestMemoryMonitor auto = open(GuestMemoryMethod.AUTO, WHOLE_PASS);
                 GuestMemoryMonitor scan = open(GuestMemoryMethod.PAGEMAP_SCAN, WHOLE_PASS)) {
             everyState(child);
-            List<GuestMemoryTarget> targets = List.of(new GuestMemoryTarget("small", child.pid(), 3000 * PAGE),
+            List<GuestMemoryTarget> targets = List.of(
+                    new GuestMemoryTarget("small", child.pid(), 3000 * PAGE),
                     new GuestMemoryTarget("huge", child.pid(), 2560 * PAGE));
             Map<String, GuestMemory> scanBefore = scan.sample(targets);
             Map<String, GuestMemory> autoBefore = auto.sample(targets);
             child.dontNeed(0, 1200, 300);
             Map<String, GuestMemory> scanned = scan.sample(targets);
             Map<String, GuestMemory> automatic = auto.sample(targets);
-            boolean frames = ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin();
+            boolean frames =
+                    ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin();
             for (String vm : List.of("small", "huge")) {
                 GuestMemory s = scanned.get(vm);
                 assertEquals(GuestMemory.Method.PAGEMAP_SCAN, s.method(), s.methodDescription());
-                assertEquals("pagemap_scan (KSM pages: the process's ksm_merging_pages; their sharers need CAP_SYS_ADMIN)",
+                assertEquals(
+                        "pagemap_scan (KSM pages: the process's ksm_merging_pages; their sharers need CAP_SYS_ADMIN)",
                         s.methodDescription());
                 assertTrue(s.pages().ksmSaved().isEmpty(), "sharers need page frames: " + s);
                 GuestMemory a = automatic.get(vm);
-                assertEquals(frames ? GuestMemory.Method.PAGEMAP_SCAN_KPAGEFLAGS : GuestMemory.Method.PAGEMAP_SCAN, a.method(),
+                assertEquals(
+                        frames ? GuestMemory.Method.PAGEMAP_SCAN_KPAGEFLAGS : GuestMemory.Method.PAGEMAP_SCAN,
+                        a.method(),
                         a.methodDescription());
                 assertEquals(s.reclaimedPages(), a.reclaimedPages(), vm);
                 assertEquals(s.pages().givenBack(), a.pages().givenBack(), vm);
@@ -161,12 +176,33 @@ class PagemapScanPassTest {
                 for (String vm : List.of("small", "huge")) {
                     GuestMemory.Pages p = reference.get(vm).pages();
                     GuestMemory.Pages q = automatic.get(vm).pages();
-                    assertEquals(List.of(p.resident(), p.thp(), p.hugetlb(), p.ksm(), p.ksmSaved(), p.zero(), p.hugeZero(),
-                            p.swapped(), p.notPresent()), List.of(q.resident(), q.thp(), q.hugetlb(), q.ksm(), q.ksmSaved(),
-                            q.zero(), q.hugeZero(), q.swapped(), q.notPresent()), vm + ": " + reference.get(vm) + " vs " + automatic.get(vm));
+                    assertEquals(
+                            List.of(
+                                    p.resident(),
+                                    p.thp(),
+                                    p.hugetlb(),
+                                    p.ksm(),
+                                    p.ksmSaved(),
+                                    p.zero(),
+                                    p.hugeZero(),
+                                    p.swapped(),
+                                    p.notPresent()),
+                            List.of(
+                                    q.resident(),
+                                    q.thp(),
+                                    q.hugetlb(),
+                                    q.ksm(),
+                                    q.ksmSaved(),
+                                    q.zero(),
+                                    q.hugeZero(),
+                                    q.swapped(),
+                                    q.notPresent()),
+                            vm + ": " + reference.get(vm) + " vs " + automatic.get(vm));
                     GuestMemory.Pages r = scanned.get(vm).pages();
-                    assertEquals(List.of(p.thp(), p.hugetlb(), p.zero(), p.hugeZero(), p.swapped(), p.notPresent()),
-                            List.of(r.thp(), r.hugetlb(), r.zero(), r.hugeZero(), r.swapped(), r.notPresent()), vm);
+                    assertEquals(
+                            List.of(p.thp(), p.hugetlb(), p.zero(), p.hugeZero(), p.swapped(), p.notPresent()),
+                            List.of(r.thp(), r.hugetlb(), r.zero(), r.hugeZero(), r.swapped(), r.notPresent()),
+                            vm);
                 }
             }
         }
@@ -176,9 +212,11 @@ class PagemapScanPassTest {
     void anIncrementalScanPassWithinTheBudgetMeasuresWhatAWholeOneDoes() throws Exception {
         try (GuestRamChild child = GuestRamChild.start();
                 GuestMemoryMonitor whole = open(GuestMemoryMethod.AUTO, WHOLE_PASS);
-                GuestMemoryMonitor incremental = open(GuestMemoryMethod.AUTO, new PassBudget(700, Duration.ofSeconds(30)))) {
+                GuestMemoryMonitor incremental =
+                        open(GuestMemoryMethod.AUTO, new PassBudget(700, Duration.ofSeconds(30)))) {
             everyState(child);
-            List<GuestMemoryTarget> targets = List.of(new GuestMemoryTarget("small", child.pid(), 3000 * PAGE),
+            List<GuestMemoryTarget> targets = List.of(
+                    new GuestMemoryTarget("small", child.pid(), 3000 * PAGE),
                     new GuestMemoryTarget("huge", child.pid(), 2560 * PAGE));
             Map<String, GuestMemory> reference = whole.sample(targets);
             int samples = 0;
@@ -198,7 +236,8 @@ class PagemapScanPassTest {
     void aProcessThatExitsDuringAScanPassIsReportedAsGone() throws Exception {
         GuestRamChild child = GuestRamChild.start();
         int pid = child.pid();
-        try (GuestMemoryMonitor monitor = open(GuestMemoryMethod.PAGEMAP_SCAN, new PassBudget(1024, Duration.ofSeconds(30)))) {
+        try (GuestMemoryMonitor monitor =
+                open(GuestMemoryMethod.PAGEMAP_SCAN, new PassBudget(1024, Duration.ofSeconds(30)))) {
             child.map(3000, false);
             child.unique(0, 0, 3000, 1);
             List<GuestMemoryTarget> target = List.of(new GuestMemoryTarget("vm", pid, 3000 * PAGE));
@@ -215,14 +254,14 @@ class PagemapScanPassTest {
         GuestRamChild child = GuestRamChild.start();
         int pid = child.pid();
         child.close();
-        ProcMemException gone = org.junit.jupiter.api.Assertions.assertThrows(ProcMemException.class,
-                () -> PagemapScanner.open(GuestMemoryMonitorTest.PROC, pid));
+        ProcMemException gone = Assertions.assertThrows(
+                ProcMemException.class, () -> PagemapScanner.open(GuestMemoryMonitorTest.PROC, pid));
         assertEquals(ProcMemException.Kind.GONE, gone.kind(), gone.getMessage());
         assertTrue(Files.notExists(GuestMemoryMonitorTest.PROC.resolve(Integer.toString(pid))));
     }
 
     private static GuestMemoryMonitor open(GuestMemoryMethod method, PassBudget budget) {
-        return GuestMemoryMonitor.open(GuestMemoryMonitorTest.PROC, GuestMemoryMonitorTest.THP, PAGE, budget, method,
-                Clock.systemUTC());
+        return GuestMemoryMonitor.open(
+                GuestMemoryMonitorTest.PROC, GuestMemoryMonitorTest.THP, PAGE, budget, method, Clock.systemUTC());
     }
 }

@@ -38,49 +38,96 @@ class QemuGuestRamTest {
 
     @Test
     void memfdBackendIsASharedMemfdMapping() throws Exception {
-        GuestRamLayout layout = locateIn(List.of("-object", "memory-backend-memfd,id=ram,size=96M",
-                "-machine", "memory-backend=ram", "-m", "96"));
+        GuestRamLayout layout = locateIn(List.of(
+                "-object", "memory-backend-memfd,id=ram,size=96M", "-machine", "memory-backend=ram", "-m", "96"));
         assertEquals(GuestRamRegion.Backing.MEMFD, layout.regions().get(0).backing());
         assertTrue(layout.regions().get(0).shared());
         // QEMU names the memfd after the backend's type.
-        assertEquals("/memfd:memory-backend-memfd (deleted)", layout.regions().get(0).path());
+        assertEquals(
+                "/memfd:memory-backend-memfd (deleted)", layout.regions().get(0).path());
     }
 
     @Test
     void numaNodesAreOneMappingPerBackend() throws Exception {
-        GuestRamLayout layout = locateIn(List.of("-object", "memory-backend-ram,id=m0,size=64M",
-                "-object", "memory-backend-ram,id=m1,size=32M", "-numa", "node,nodeid=0,memdev=m0",
-                "-numa", "node,nodeid=1,memdev=m1", "-m", "96"));
-        assertEquals(List.of(64L << 20, 32L << 20),
-                layout.regions().stream().map(GuestRamRegion::sizeBytes).sorted((a, b) -> Long.compare(b, a)).toList());
+        GuestRamLayout layout = locateIn(List.of(
+                "-object",
+                "memory-backend-ram,id=m0,size=64M",
+                "-object",
+                "memory-backend-ram,id=m1,size=32M",
+                "-numa",
+                "node,nodeid=0,memdev=m0",
+                "-numa",
+                "node,nodeid=1,memdev=m1",
+                "-m",
+                "96"));
+        assertEquals(
+                List.of(64L << 20, 32L << 20),
+                layout.regions().stream()
+                        .map(GuestRamRegion::sizeBytes)
+                        .sorted((a, b) -> Long.compare(b, a))
+                        .toList());
         assertTrue(layout.howFound().startsWith("2 mappings with QEMU's RAM-block VmFlags"), layout.howFound());
     }
 
     /** Starts QEMU with {@code memory}, locates its guest RAM, measures it with a whole pass, stops it. */
     private static GuestRamLayout locateIn(List<String> memory) throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(QEMU), "skipped: needs " + QEMU + " (qemu-system-x86; .ci/run installs it)");
-        Assumptions.assumeTrue(ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin(),
+        Assumptions.assumeTrue(
+                Files.isExecutable(QEMU), "skipped: needs " + QEMU + " (qemu-system-x86; .ci/run installs it)");
+        Assumptions.assumeTrue(
+                ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin(),
                 "skipped: pagemap shows PFNs only to CAP_SYS_ADMIN");
-        List<String> command = new ArrayList<>(List.of(QEMU.toString(), "-S", "-display", "none", "-nodefaults",
-                "-serial", "none", "-monitor", "none", "-accel", "tcg,tb-size=16", "-machine", "pc", "-qmp", "stdio"));
+        List<String> command = new ArrayList<>(List.of(
+                QEMU.toString(),
+                "-S",
+                "-display",
+                "none",
+                "-nodefaults",
+                "-serial",
+                "none",
+                "-monitor",
+                "none",
+                "-accel",
+                "tcg,tb-size=16",
+                "-machine",
+                "pc",
+                "-qmp",
+                "stdio"));
         command.addAll(memory);
-        Process qemu = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process qemu = new ProcessBuilder(command)
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         try {
-            String greeting = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            String greeting =
+                    new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8)).readLine();
             assertTrue(greeting != null && greeting.startsWith("{\"QMP\""), "QEMU did not start: " + greeting);
             int pid = (int) qemu.pid();
             GuestRamLocator.Located located = new GuestRamLocator(GuestMemoryMonitorTest.PROC).locate(pid, RAM_BYTES);
             GuestRamLayout layout = located.layout().orElseThrow(() -> new AssertionError(located.explanation()));
             assertEquals(RAM_BYTES, layout.sizeBytes());
-            try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(GuestMemoryMonitorTest.PROC, GuestMemoryMonitorTest.THP,
-                    PAGE, PassBudget.wholePass(), Clock.systemUTC())) {
-                GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("qemu", pid, RAM_BYTES))).get("qemu");
+            try (GuestMemoryMonitor monitor = GuestMemoryMonitor.open(
+                    GuestMemoryMonitorTest.PROC,
+                    GuestMemoryMonitorTest.THP,
+                    PAGE,
+                    PassBudget.wholePass(),
+                    Clock.systemUTC())) {
+                GuestMemory measured = monitor.sample(List.of(new GuestMemoryTarget("qemu", pid, RAM_BYTES)))
+                        .get("qemu");
                 assertTrue(measured.method().pageStates() && measured.reason().isEmpty(), measured.methodDescription());
                 assertEquals(RAM_BYTES / PAGE, measured.guestRamPages());
                 GuestMemory.Pages p = measured.pages();
-                assertEquals(measured.guestRamPages(), p.resident().getAsLong() + p.ksm().getAsLong() + p.zero().getAsLong()
-                        + p.hugeZero().getAsLong() + p.swapped().getAsLong() + p.notPresent().getAsLong(), measured.toString());
-                assertTrue(measured.rssPages().getAsLong() <= measured.processRssPages().getAsLong(), measured.toString());
+                assertEquals(
+                        measured.guestRamPages(),
+                        p.resident().getAsLong()
+                                + p.ksm().getAsLong()
+                                + p.zero().getAsLong()
+                                + p.hugeZero().getAsLong()
+                                + p.swapped().getAsLong()
+                                + p.notPresent().getAsLong(),
+                        measured.toString());
+                assertTrue(
+                        measured.rssPages().getAsLong()
+                                <= measured.processRssPages().getAsLong(),
+                        measured.toString());
             }
             return layout;
         } finally {

@@ -35,10 +35,14 @@ class RealKsmGuestMemoryTest {
 
     @Test
     void ksmSharedAndZeroMergedPagesAndReclaimedIsTheRssDrop() throws Exception {
-        Assumptions.assumeTrue(FastKsm.available(), "skipped: needs root and a kernel with KSM (/sys/kernel/mm/ksm/run not writable)");
-        Assumptions.assumeTrue(Files.exists(Path.of("/sys/kernel/mm/ksm/ksm_zero_pages")) && Files.exists(Path.of("/proc/self/ksm_stat")),
+        Assumptions.assumeTrue(
+                FastKsm.available(), "skipped: needs root and a kernel with KSM (/sys/kernel/mm/ksm/run not writable)");
+        Assumptions.assumeTrue(
+                Files.exists(Path.of("/sys/kernel/mm/ksm/ksm_zero_pages"))
+                        && Files.exists(Path.of("/proc/self/ksm_stat")),
                 "skipped: needs Linux 6.6+ (ksm_zero_pages, /proc/PID/ksm_stat)");
-        Assumptions.assumeTrue(ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin(),
+        Assumptions.assumeTrue(
+                ProcessStatus.read(GuestMemoryMonitorTest.PROC, "self").effectiveCapSysAdmin(),
                 "skipped: pagemap shows PFNs only to CAP_SYS_ADMIN");
         long seed = new Random().nextLong() >>> 1;
         FastKsm ksm = null;
@@ -47,9 +51,9 @@ class RealKsmGuestMemoryTest {
                 GuestMemoryMonitor pagemap = open(GuestMemoryMethod.PAGEMAP);
                 GuestMemoryMonitor scan = open(GuestMemoryMethod.PAGEMAP_SCAN)) {
             long start = child.map(4000, false);
-            child.unique(0, 0, 1000, seed);         // stays private: nothing else is like it
-            child.same(0, 1000, 1000, seed);        // 1000 identical pages: KSM shares them
-            child.unique(0, 2000, 1200, seed + 1);  // 1000 to be zeroed, 200 to be given back
+            child.unique(0, 0, 1000, seed); // stays private: nothing else is like it
+            child.same(0, 1000, 1000, seed); // 1000 identical pages: KSM shares them
+            child.unique(0, 2000, 1200, seed + 1); // 1000 to be zeroed, 200 to be given back
             List<GuestMemoryTarget> target = List.of(new GuestMemoryTarget("vm", child.pid(), 4000 * PAGE));
             GuestMemory before = monitor.sample(target).get("vm");
             pagemap.sample(target);
@@ -67,24 +71,40 @@ class RealKsmGuestMemoryTest {
             GuestMemory after = monitor.sample(target).get("vm");
             long rssAfter = child.vmRssBytes();
             GuestMemoryMonitorTest.assertPages(after, 1000, 1000, 1000, 0, 1000, 200);
-            assertEquals(merged.zeroPages().getAsLong(), after.pages().zero().getAsLong(), "= the child's ksm_zero_pages");
-            assertEquals(merged.mergingPages().getAsLong(), after.pages().ksm().getAsLong(), "= the child's ksm_merging_pages");
+            assertEquals(
+                    merged.zeroPages().getAsLong(), after.pages().zero().getAsLong(), "= the child's ksm_zero_pages");
+            assertEquals(
+                    merged.mergingPages().getAsLong(),
+                    after.pages().ksm().getAsLong(),
+                    "= the child's ksm_merging_pages");
             long frames = ksmFrames(child.pid(), start + 1000 * PAGE, 1000);
-            assertEquals(1000 - frames, after.pages().ksmSaved().getAsLong(),
+            assertEquals(
+                    1000 - frames,
+                    after.pages().ksmSaved().getAsLong(),
                     "each of the " + frames + " KSM frames saves all its mappings but one");
             // The same pages, whichever way they are read: pagemap entry by entry, or PAGEMAP_SCAN's runs with
             // the present small pages looked up (AUTO as root), or PAGEMAP_SCAN alone with ksm_stat's count.
-            assertEquals(pagemap.sample(target).get("vm").pages(), after.pages(), after.methodDescription() + " vs pagemap+kpageflags");
+            assertEquals(
+                    pagemap.sample(target).get("vm").pages(),
+                    after.pages(),
+                    after.methodDescription() + " vs pagemap+kpageflags");
             GuestMemory scanned = scan.sample(target).get("vm");
             GuestMemoryMonitorTest.assertPages(scanned, 1000, 1000, 1000, 0, 1000, 200);
             assertTrue(scanned.pages().ksmSaved().isEmpty(), scanned.toString());
             long rssDropPages = (rssBefore - rssAfter) / PAGE;
-            long reclaimedGrowth = after.reclaimedPages().getAsLong() - before.reclaimedPages().getAsLong();
-            System.out.printf("RealKsmGuestMemoryTest: VmRSS %d -> %d KiB (drop %d pages); reclaimed %d -> %d pages; %s%n",
-                    rssBefore / 1024, rssAfter / 1024, rssDropPages, before.reclaimedPages().getAsLong(),
-                    after.reclaimedPages().getAsLong(), after.pages());
+            long reclaimedGrowth =
+                    after.reclaimedPages().getAsLong() - before.reclaimedPages().getAsLong();
+            System.out.printf(
+                    "RealKsmGuestMemoryTest: VmRSS %d -> %d KiB (drop %d pages); reclaimed %d -> %d pages; %s%n",
+                    rssBefore / 1024,
+                    rssAfter / 1024,
+                    rssDropPages,
+                    before.reclaimedPages().getAsLong(),
+                    after.reclaimedPages().getAsLong(),
+                    after.pages());
             assertEquals(1200, reclaimedGrowth, "1000 zero-mapped + 200 given back");
-            assertTrue(Math.abs(rssDropPages - reclaimedGrowth) <= 1,
+            assertTrue(
+                    Math.abs(rssDropPages - reclaimedGrowth) <= 1,
                     "VmRSS fell " + rssDropPages + " pages, reclaimed grew " + reclaimedGrowth);
         } finally {
             if (ksm != null) {
@@ -95,8 +115,13 @@ class RealKsmGuestMemoryTest {
     }
 
     private static GuestMemoryMonitor open(GuestMemoryMethod method) {
-        return GuestMemoryMonitor.open(GuestMemoryMonitorTest.PROC, GuestMemoryMonitorTest.THP, PAGE, PassBudget.wholePass(),
-                method, Clock.systemUTC());
+        return GuestMemoryMonitor.open(
+                GuestMemoryMonitorTest.PROC,
+                GuestMemoryMonitorTest.THP,
+                PAGE,
+                PassBudget.wholePass(),
+                method,
+                Clock.systemUTC());
     }
 
     /**
@@ -111,13 +136,22 @@ class RealKsmGuestMemoryTest {
                 PfnTable flags = PfnTable.openFlags(GuestMemoryMonitorTest.PROC, ByteBuffer.allocateDirect(4096));
                 PfnTable counts = PfnTable.openCounts(GuestMemoryMonitorTest.PROC, ByteBuffer.allocateDirect(4096))) {
             assertEquals(count, pagemap.read(address, entries, 0, count));
-            long[] pfns = Arrays.stream(entries).map(PagemapEntry::pfn).sorted().distinct().toArray();
+            long[] pfns = Arrays.stream(entries)
+                    .map(PagemapEntry::pfn)
+                    .sorted()
+                    .distinct()
+                    .toArray();
             long[] frameFlags = new long[pfns.length];
             long[] frameCounts = new long[pfns.length];
             flags.lookup(pfns, pfns.length, frameFlags);
             counts.lookup(pfns, pfns.length, frameCounts);
-            assertTrue(Arrays.stream(frameFlags).allMatch(f -> KPageFlags.has(f, KPageFlags.KSM)), "every frame is a KSM page");
-            assertEquals(count, Arrays.stream(frameCounts).sum(), "kpagecount: every mapping of those frames is the child's");
+            assertTrue(
+                    Arrays.stream(frameFlags).allMatch(f -> KPageFlags.has(f, KPageFlags.KSM)),
+                    "every frame is a KSM page");
+            assertEquals(
+                    count,
+                    Arrays.stream(frameCounts).sum(),
+                    "kpagecount: every mapping of those frames is the child's");
             return pfns.length;
         }
     }

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.DriverManager;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.memhygiene.core.json.Json;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.AfterEach;
@@ -22,26 +22,31 @@ import org.memhygiene.controller.guestmemory.GuestRamChild;
 import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
-import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.policy.ScrubRequest;
 import org.memhygiene.controller.posture.PostureScorer;
+import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.linux.LinuxMemory;
 
 /** The history in a real H2 file: real snapshots (test driver, a KSM tree), a restart, retention. */
 class HistoryTest {
     @TempDir
     Path dir;
+
     private final TestClock clock = new TestClock();
     private LinuxHost host;
     private SysfsTree ksm;
 
     private LinuxHost host() throws Exception {
-        String uri = new TestDriverHost().domain("web1", true, Optional.empty(), false).write(dir.resolve("host.xml"));
+        String uri = new TestDriverHost()
+                .domain("web1", true, Optional.empty(), false)
+                .write(dir.resolve("host.xml"));
         ksm = SysfsTree.create(dir).put("pages_sharing", "100").put("ksm_zero_pages", "10");
-        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), clock);
+        host = new LinuxHost(
+                uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), clock);
         return host;
     }
 
@@ -64,11 +69,15 @@ class HistoryTest {
         Path database = dir.resolve("history.mv.db");
         new History(file, Duration.ofDays(1), Duration.ZERO, clock).close();
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(database)));
-        Files.setPosixFilePermissions(database, PosixFilePermissions.fromString("rw-r--r--")); // umask 022, before issue 13
+        Files.setPosixFilePermissions(
+                database, PosixFilePermissions.fromString("rw-r--r--")); // umask 022, before issue 13
         new History(file, Duration.ofDays(1), Duration.ZERO, clock).close();
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(database)));
         try (var files = Files.list(dir)) {
-            assertEquals(List.of(database), files.filter(f -> f.getFileName().toString().startsWith("history")).toList(),
+            assertEquals(
+                    List.of(database),
+                    files.filter(f -> f.getFileName().toString().startsWith("history"))
+                            .toList(),
                     "no trace file or other file beside it");
         }
     }
@@ -84,11 +93,14 @@ class HistoryTest {
             record(history);
         }
         try (History reopened = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
-            List<History.HostPoint> points = reopened.hostSeries(Instant.parse("2026-11-25T09:00:00Z"), clock.now.plusSeconds(1));
+            List<History.HostPoint> points =
+                    reopened.hostSeries(Instant.parse("2026-11-25T09:00:00Z"), clock.now.plusSeconds(1));
             assertEquals(2, points.size());
             assertEquals(OptionalLong.of(100), points.get(0).pagesSharing());
             assertEquals(OptionalLong.of(200), points.get(1).pagesSharing());
-            assertEquals(OptionalLong.of(200 * LinuxMemory.pageSizeBytes()), points.get(1).savedBySharingBytes());
+            assertEquals(
+                    OptionalLong.of(200 * LinuxMemory.pageSizeBytes()),
+                    points.get(1).savedBySharingBytes());
             assertEquals(OptionalLong.of(10), points.get(1).ksmZeroPages());
             List<History.VmPoint> vm = reopened.vmSeries("web1", Instant.EPOCH, clock.now.plusSeconds(1));
             assertEquals(2, vm.size());
@@ -104,31 +116,60 @@ class HistoryTest {
     @Test
     void decisionsAreRecordedWithTheirReasonAndSurviveARestart() throws Exception {
         Path file = dir.resolve("history");
-        Decision write = new Decision(Optional.of(KsmSettings.parse(List.of("run=1", "pages_to_scan=1250"))),
-                List.of(new ScrubRequest("uuid-1", "web1", 1L << 30)), PolicyMode.ADAPTIVE, "memory tight: 8 % available");
+        Decision write = new Decision(
+                Optional.of(KsmSettings.parse(List.of("run=1", "pages_to_scan=1250"))),
+                List.of(new ScrubRequest("uuid-1", "web1", 1L << 30)),
+                PolicyMode.ADAPTIVE,
+                "memory tight: 8 % available");
         try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
             history.recordDecision(clock.now, write, "applied", "APPLIED");
-            history.recordDecision(clock.now.plusSeconds(60), Decision.leaveAsIs(PolicyMode.OFF, "policy off"),
-                    "nothing to do", "NOTHING_TO_DO");
+            history.recordDecision(
+                    clock.now.plusSeconds(60),
+                    Decision.leaveAsIs(PolicyMode.OFF, "policy off"),
+                    "nothing to do",
+                    "NOTHING_TO_DO");
         }
         try (History reopened = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
             List<History.DecisionPoint> decisions = reopened.decisions(Instant.EPOCH, clock.now.plusSeconds(61));
-            assertEquals(List.of(new History.DecisionPoint(clock.now, "adaptive", Map.of("pages_to_scan", 1250L, "run", 1L),
-                    List.of("web1"), "memory tight: 8 % available", "applied", "APPLIED"),
-                    new History.DecisionPoint(clock.now.plusSeconds(60), "off", null, List.of(), "policy off", "nothing to do",
-                            "NOTHING_TO_DO")), decisions);
+            assertEquals(
+                    List.of(
+                            new History.DecisionPoint(
+                                    clock.now,
+                                    "adaptive",
+                                    Map.of("pages_to_scan", 1250L, "run", 1L),
+                                    List.of("web1"),
+                                    "memory tight: 8 % available",
+                                    "applied",
+                                    "APPLIED"),
+                            new History.DecisionPoint(
+                                    clock.now.plusSeconds(60),
+                                    "off",
+                                    null,
+                                    List.of(),
+                                    "policy off",
+                                    "nothing to do",
+                                    "NOTHING_TO_DO")),
+                    decisions);
             // One shape for a decision's knobs in every document: the map /api/v1/decisions shows, in write order.
-            assertEquals("{\"pages_to_scan\":1250,\"run\":1}", Json.mapper().valueToTree(decisions.get(0).ksm()).toString());
-            assertEquals(Json.mapper().valueToTree(write.ksm().orElseThrow()).toString(),
+            assertEquals(
+                    "{\"pages_to_scan\":1250,\"run\":1}",
                     Json.mapper().valueToTree(decisions.get(0).ksm()).toString());
-            assertEquals(1, reopened.decisions(clock.now.plusSeconds(1), clock.now.plusSeconds(61)).size(), "[from, to)");
+            assertEquals(
+                    Json.mapper().valueToTree(write.ksm().orElseThrow()).toString(),
+                    Json.mapper().valueToTree(decisions.get(0).ksm()).toString());
+            assertEquals(
+                    1,
+                    reopened.decisions(clock.now.plusSeconds(1), clock.now.plusSeconds(61))
+                            .size(),
+                    "[from, to)");
         }
     }
 
     @Test
     void aDatabaseOfTheFirstSchemaIsMigratedAndKeepsItsRows() throws Exception {
         Path file = dir.resolve("history");
-        try (var c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath()); var s = c.createStatement()) {
+        try (var c = DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath());
+                var s = c.createStatement()) {
             s.execute("CREATE TABLE schema_version (version INT NOT NULL)");
             s.execute("CREATE TABLE host_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, pages_sharing BIGINT,"
                     + " ksm_zero_pages BIGINT, saved_by_sharing_bytes BIGINT, saved_by_zero_pages_bytes BIGINT,"
@@ -137,7 +178,8 @@ class HistoryTest {
                     + " uuid VARCHAR(64) NOT NULL, ksm_saved_bytes BIGINT, zero_page_bytes BIGINT,"
                     + " balloon_unused_bytes BIGINT, agent_status VARCHAR(32) NOT NULL)");
             s.execute("INSERT INTO schema_version VALUES (1)");
-            s.execute("INSERT INTO host_sample VALUES (TIMESTAMP WITH TIME ZONE '2026-11-25 09:59:00Z', 7, NULL, NULL, NULL, NULL, NULL)");
+            s.execute(
+                    "INSERT INTO host_sample VALUES (TIMESTAMP WITH TIME ZONE '2026-11-25 09:59:00Z', 7, NULL, NULL, NULL, NULL, NULL)");
         }
         LinuxHost host = host();
         try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
@@ -147,10 +189,14 @@ class HistoryTest {
             assertEquals(OptionalLong.of(7), points.get(0).pagesSharing(), "the old row is kept");
             assertEquals(OptionalLong.empty(), points.get(0).postureScore(), "and was not scored");
             assertEquals(OptionalLong.of(100), points.get(1).postureScore());
-            history.recordDecision(clock.now, Decision.leaveAsIs(PolicyMode.OFF, "off"), "nothing to do", "NOTHING_TO_DO");
-            assertEquals(1, history.decisions(Instant.EPOCH, clock.now.plusSeconds(1)).size());
+            history.recordDecision(
+                    clock.now, Decision.leaveAsIs(PolicyMode.OFF, "off"), "nothing to do", "NOTHING_TO_DO");
+            assertEquals(
+                    1,
+                    history.decisions(Instant.EPOCH, clock.now.plusSeconds(1)).size());
         }
-        try (var c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath()); var s = c.createStatement();
+        try (var c = DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath());
+                var s = c.createStatement();
                 var rs = s.executeQuery("SELECT MAX(version) FROM schema_version")) {
             rs.next();
             assertEquals(History.SCHEMA_VERSION, rs.getInt(1));
@@ -165,9 +211,14 @@ class HistoryTest {
                 record(history);
                 clock.now = clock.now.plusSeconds(1);
             }
-            assertEquals(List.of(Instant.parse("2026-11-25T10:00:00Z"), Instant.parse("2026-11-25T10:00:10Z"),
-                    Instant.parse("2026-11-25T10:00:20Z")), history.hostSeries(Instant.EPOCH, clock.now).stream()
-                    .map(History.HostPoint::at).toList());
+            assertEquals(
+                    List.of(
+                            Instant.parse("2026-11-25T10:00:00Z"),
+                            Instant.parse("2026-11-25T10:00:10Z"),
+                            Instant.parse("2026-11-25T10:00:20Z")),
+                    history.hostSeries(Instant.EPOCH, clock.now).stream()
+                            .map(History.HostPoint::at)
+                            .toList());
         }
     }
 
@@ -181,7 +232,10 @@ class HistoryTest {
             List<History.HostPoint> points = history.hostSeries(Instant.EPOCH, clock.now.plusSeconds(1));
             assertEquals(1, points.size());
             assertEquals(clock.now, points.get(0).at());
-            assertEquals(1, history.vmSeries("web1", Instant.EPOCH, clock.now.plusSeconds(1)).size());
+            assertEquals(
+                    1,
+                    history.vmSeries("web1", Instant.EPOCH, clock.now.plusSeconds(1))
+                            .size());
         }
     }
 
@@ -194,23 +248,36 @@ class HistoryTest {
             qemu.read(0, 100, 400);
             Path pids = Files.createDirectories(dir.resolve("pids"));
             Files.writeString(pids.resolve("web1.pid"), Integer.toString(qemu.pid()));
-            String uri = new TestDriverHost().domain("web1", true, Optional.empty(), false).write(dir.resolve("host.xml"));
+            String uri = new TestDriverHost()
+                    .domain("web1", true, Optional.empty(), false)
+                    .write(dir.resolve("host.xml"));
             ksm = SysfsTree.create(dir).put("pages_sharing", "100").put("ksm_zero_pages", "10");
-            host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), clock,
+            host = new LinuxHost(
+                    uri,
+                    Duration.ofSeconds(1),
+                    Duration.ZERO,
+                    ksm.root(),
+                    Path.of("/proc"),
+                    Path.of("/sys"),
+                    clock,
                     GuestMemorySettings.ONE_SHOT.withQemuPidDir(Optional.of(pids)));
             Path file = dir.resolve("history");
             try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
                 record(history);
             }
             try (History reopened = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
-                History.VmPoint vm = reopened.vmSeries("web1", Instant.EPOCH, clock.now.plusSeconds(1)).get(0);
+                History.VmPoint vm = reopened.vmSeries("web1", Instant.EPOCH, clock.now.plusSeconds(1))
+                        .get(0);
                 assertEquals(OptionalLong.of(400 * page), vm.reclaimedBytes(), vm.toString());
                 assertEquals(OptionalLong.of(400 * page), vm.zeroMappedBytes());
                 assertEquals(OptionalLong.of(0), vm.givenBackBytes());
-                assertTrue(vm.reclaimedMethod().orElseThrow().startsWith("pagemap_scan") || vm.reclaimedMethod().get().startsWith("pagemap+"),
+                assertTrue(
+                        vm.reclaimedMethod().orElseThrow().startsWith("pagemap_scan")
+                                || vm.reclaimedMethod().get().startsWith("pagemap+"),
                         vm.toString());
                 assertTrue(vm.reclaimedMeasuredAt().isPresent(), vm.toString());
-                History.HostPoint h = reopened.hostSeries(Instant.EPOCH, clock.now.plusSeconds(1)).get(0);
+                History.HostPoint h = reopened.hostSeries(Instant.EPOCH, clock.now.plusSeconds(1))
+                        .get(0);
                 assertEquals(OptionalLong.of(400 * page), h.reclaimedBytes(), "the sum over the host's VMs");
                 assertEquals(OptionalLong.of(0), h.givenBackBytes());
             }
@@ -220,7 +287,8 @@ class HistoryTest {
     @Test
     void aDatabaseOfTheSecondSchemaIsMigratedAndItsRowsKeepUnknownReclaim() throws Exception {
         Path file = dir.resolve("history");
-        try (var c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath()); var s = c.createStatement()) {
+        try (var c = DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath());
+                var s = c.createStatement()) {
             s.execute("CREATE TABLE schema_version (version INT NOT NULL)");
             s.execute("CREATE TABLE host_sample (at TIMESTAMP WITH TIME ZONE NOT NULL, pages_sharing BIGINT,"
                     + " ksm_zero_pages BIGINT, saved_by_sharing_bytes BIGINT, saved_by_zero_pages_bytes BIGINT,"
@@ -233,8 +301,9 @@ class HistoryTest {
                     + " outcome VARCHAR(4000) NOT NULL, result VARCHAR(16) NOT NULL)");
             s.execute("INSERT INTO schema_version VALUES (1)");
             s.execute("INSERT INTO schema_version VALUES (2)");
-            s.execute("INSERT INTO vm_sample VALUES (TIMESTAMP WITH TIME ZONE '2026-11-25 09:59:00Z', 'web1', 'u', 4096, 0, NULL,"
-                    + " 'OK', 90)");
+            s.execute(
+                    "INSERT INTO vm_sample VALUES (TIMESTAMP WITH TIME ZONE '2026-11-25 09:59:00Z', 'web1', 'u', 4096, 0, NULL,"
+                            + " 'OK', 90)");
         }
         host();
         try (History history = new History(file, Duration.ofDays(7), Duration.ZERO, clock)) {
@@ -244,7 +313,8 @@ class HistoryTest {
             assertEquals(OptionalLong.of(4096), points.get(0).ksmSavedBytes(), "the old row is kept");
             assertEquals(OptionalLong.empty(), points.get(0).reclaimedBytes(), "not measured then: unknown, not 0");
             assertEquals(Optional.empty(), points.get(0).reclaimedMethod());
-            assertEquals(OptionalLong.empty(), points.get(1).reclaimedBytes(), "a test-driver domain has no QEMU process");
+            assertEquals(
+                    OptionalLong.empty(), points.get(1).reclaimedBytes(), "a test-driver domain has no QEMU process");
         }
     }
 
@@ -252,11 +322,12 @@ class HistoryTest {
     void aDatabaseFromANewerReleaseIsRefused() throws Exception {
         Path file = dir.resolve("history");
         new History(file, Duration.ofDays(1), Duration.ZERO, clock).close();
-        try (var c = java.sql.DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath());
+        try (var c = DriverManager.getConnection("jdbc:h2:file:" + file.toAbsolutePath());
                 var s = c.createStatement()) {
             s.execute("INSERT INTO schema_version VALUES (" + (History.SCHEMA_VERSION + 1) + ")");
         }
-        IllegalStateException e = assertThrows(IllegalStateException.class, () -> new History(file, Duration.ofDays(1), Duration.ZERO, clock));
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class, () -> new History(file, Duration.ofDays(1), Duration.ZERO, clock));
         assertEquals(true, e.getMessage().contains("newer than this release's"), e.getMessage());
     }
 }

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
@@ -46,6 +47,7 @@ class HostSamplerGuestMemoryTest {
 
     @TempDir
     Path dir;
+
     private final List<GuestRamChild> children = new ArrayList<>();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
@@ -62,14 +64,21 @@ class HostSamplerGuestMemoryTest {
         GuestRamChild child = GuestRamChild.start("-name", "guest=" + name + ",debug-threads=on");
         children.add(child);
         child.map(RAM_PAGES, false);
-        Files.writeString(Files.createDirectories(dir.resolve("pids")).resolve(name + ".pid"), Integer.toString(child.pid()));
+        Files.writeString(
+                Files.createDirectories(dir.resolve("pids")).resolve(name + ".pid"), Integer.toString(child.pid()));
         return child;
     }
 
     private LinuxHost host(String uri, PassBudget budget) {
-        return new LinuxHost(uri, Duration.ofMillis(700), Duration.ZERO, KsmSysfs.DEFAULT_ROOT, Path.of("/proc"), Path.of("/sys"),
-                Clock.systemUTC(), new GuestMemorySettings(Optional.of(GuestMemoryMethod.AUTO), budget,
-                        Optional.of(dir.resolve("pids"))));
+        return new LinuxHost(
+                uri,
+                Duration.ofMillis(700),
+                Duration.ZERO,
+                KsmSysfs.DEFAULT_ROOT,
+                Path.of("/proc"),
+                Path.of("/sys"),
+                Clock.systemUTC(),
+                new GuestMemorySettings(Optional.of(GuestMemoryMethod.AUTO), budget, Optional.of(dir.resolve("pids"))));
     }
 
     private static Map<String, VmSnapshot> rows(HostSnapshot sample) {
@@ -80,16 +89,20 @@ class HostSamplerGuestMemoryTest {
     void eachRunningVmGetsItsGuestMemoryFromItsQemuProcessAndSaysHowItWasMeasured() throws Exception {
         GuestRamChild web = qemu("web");
         web.unique(0, 0, 1000, 1);
-        web.read(0, 1000, 3000);          // zero-mapped: reclaimed
-        String uri = new TestDriverHost().domain("web", true, Optional.empty(), false)
+        web.read(0, 1000, 3000); // zero-mapped: reclaimed
+        String uri = new TestDriverHost()
+                .domain("web", true, Optional.empty(), false)
                 .domain("noprocess", true, Optional.empty(), false)
-                .domain("off", false, Optional.empty(), false).write(dir.resolve("host.xml"));
+                .domain("off", false, Optional.empty(), false)
+                .write(dir.resolve("host.xml"));
         try (LinuxHost host = host(uri, PassBudget.wholePass())) {
             Map<String, VmSnapshot> rows = rows(host.snapshot());
             GuestMemory measured = rows.get("web").guestMemory().orElseThrow(() -> new AssertionError(rows.get("web")));
             assertEquals(web.pid(), measured.pid());
             assertEquals(RAM_PAGES, measured.guestRamPages(), "the mapping of the domain's 1 GiB");
-            assertTrue(measured.method().pageStates() && measured.reason().isEmpty() || measured.method() == GuestMemory.Method.PAGEMAP_SCAN,
+            assertTrue(
+                    measured.method().pageStates() && measured.reason().isEmpty()
+                            || measured.method() == GuestMemory.Method.PAGEMAP_SCAN,
                     measured.methodDescription());
             assertEquals(3000 * PAGE, rows.get("web").reclaimedBytes().getAsLong(), measured.toString());
             assertEquals(1000, measured.pages().resident().getAsLong(), measured.toString());
@@ -107,7 +120,9 @@ class HostSamplerGuestMemoryTest {
     void aQemuProcessThatExitsDuringThePassDegradesItsVmsFigureWithTheReasonAndNoSampleFails() throws Exception {
         GuestRamChild web = qemu("web");
         web.unique(0, 0, 2000, 1);
-        String uri = new TestDriverHost().domain("web", true, Optional.empty(), false).write(dir.resolve("host.xml"));
+        String uri = new TestDriverHost()
+                .domain("web", true, Optional.empty(), false)
+                .write(dir.resolve("host.xml"));
         // 20,000 pages a sample: the pass over 262,144 takes 14 samples, so the process can exit in the middle.
         try (LinuxHost host = host(uri, new PassBudget(20_000, Duration.ofSeconds(30)))) {
             HostSnapshot first = host.snapshot();
@@ -116,7 +131,8 @@ class HostSamplerGuestMemoryTest {
             web.close();
             children.remove(web);
             HostSnapshot after = host.snapshot();
-            GuestMemory measured = rows(after).get("web").guestMemory().orElseThrow(() -> new AssertionError(rows(after)));
+            GuestMemory measured =
+                    rows(after).get("web").guestMemory().orElseThrow(() -> new AssertionError(rows(after)));
             assertEquals(GuestMemory.Method.NONE, measured.method());
             assertEquals("none (fallback: process " + pid + " exited during the pass)", measured.methodDescription());
             assertTrue(after.sourcesDown().isEmpty(), "the sample's sources all worked: " + after.sources());
@@ -134,8 +150,10 @@ class HostSamplerGuestMemoryTest {
             for (String vm : List.of("a", "b", "c")) {
                 qemu(vm).read(0, 0, 100);
             }
-            String uri = new TestDriverHost().domain("a", true, Optional.of(socket), false)
-                    .domain("b", true, Optional.empty(), false).domain("c", true, Optional.empty(), false)
+            String uri = new TestDriverHost()
+                    .domain("a", true, Optional.of(socket), false)
+                    .domain("b", true, Optional.empty(), false)
+                    .domain("c", true, Optional.empty(), false)
                     .write(dir.resolve("host.xml"));
             // One VM's pass a sample (the page budget), and none measured again unless asked.
             PassBudget oneVmAndNoRefresh = new PassBudget(RAM_PAGES, Duration.ofSeconds(30), Duration.ofHours(1));
@@ -161,9 +179,11 @@ class HostSamplerGuestMemoryTest {
                 try (AgentLinks other = new AgentLinks(Duration.ofSeconds(30), Duration.ZERO, 1, Clock.systemUTC())) {
                     other.link("other", socket).scrub(1L << 20, Duration.ofSeconds(30));
                 }
-                Map<String, Instant> seen = measuredAt(host.snapshot());  // the counters moved: a is asked for
+                Map<String, Instant> seen = measuredAt(host.snapshot()); // the counters moved: a is asked for
                 Map<String, Instant> remeasured = measuredAt(host.snapshot());
-                assertTrue(remeasured.get("a").isAfter(afterAsked.get("a")), "a again after its agent scrubbed: " + remeasured);
+                assertTrue(
+                        remeasured.get("a").isAfter(afterAsked.get("a")),
+                        "a again after its agent scrubbed: " + remeasured);
                 assertEquals(measuredAt.get("b"), remeasured.get("b"), "b still not measured again");
                 assertFalse(seen.isEmpty());
             }
@@ -173,8 +193,10 @@ class HostSamplerGuestMemoryTest {
     }
 
     private static Map<String, Instant> measuredAt(HostSnapshot sample) {
-        Map<String, Instant> at = new java.util.TreeMap<>();
-        sample.vms().forEach(vm -> vm.guestMemory().ifPresent(m -> at.put(vm.domain().name(), m.measuredAt())));
+        Map<String, Instant> at = new TreeMap<>();
+        sample.vms()
+                .forEach(
+                        vm -> vm.guestMemory().ifPresent(m -> at.put(vm.domain().name(), m.measuredAt())));
         return at;
     }
 }

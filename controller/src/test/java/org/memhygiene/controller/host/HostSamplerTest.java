@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
@@ -11,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Executors;
@@ -23,8 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.controller.agentlink.AgentLinks;
 import org.memhygiene.controller.cli.HostCli;
-import org.memhygiene.core.ksm.KsmSysfs;
-import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.controller.libvirt.DomainInventory;
 import org.memhygiene.controller.libvirt.DomainKsmReader;
 import org.memhygiene.controller.libvirt.DomainXmlParser;
@@ -34,6 +35,8 @@ import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.core.ksm.KsmSysfs;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.linux.LinuxThread;
 
@@ -45,6 +48,7 @@ import org.memhygiene.core.linux.LinuxThread;
 class HostSamplerTest {
     @TempDir
     Path dir;
+
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private Process qemu;
     private ServerSocketChannel agent;
@@ -79,23 +83,35 @@ class HostSamplerTest {
     void everyVmGetsItsRowAndOneBadGuestDoesNotSpoilTheRest() throws Exception {
         String uri = host();
         // The "QEMU" of domain good: a real process whose command line names the guest as QEMU's does.
-        qemu = new ProcessBuilder("sh", "-c", "sleep 60; :", "qemu-system-x86_64", "-name", "guest=good,debug-threads=on").start();
+        qemu = new ProcessBuilder(
+                        "sh", "-c", "sleep 60; :", "qemu-system-x86_64", "-name", "guest=good,debug-threads=on")
+                .start();
         Path pids = Files.createDirectories(dir.resolve("pids"));
         Files.writeString(pids.resolve("good.pid"), Long.toString(qemu.pid()));
         Duration timeout = Duration.ofMillis(700);
         long page = LinuxMemory.pageSizeBytes();
-        try (LibvirtHost libvirt = new LibvirtHost(uri); AgentLinks links = new AgentLinks(timeout, Duration.ZERO, 8, Clock.systemUTC())) {
-            HostSampler sampler = new HostSampler(Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)),
+        try (LibvirtHost libvirt = new LibvirtHost(uri);
+                AgentLinks links = new AgentLinks(timeout, Duration.ZERO, 8, Clock.systemUTC())) {
+            HostSampler sampler = new HostSampler(
+                    Optional.of(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), page)),
                     Optional.of(new HostProc(ProcessKsmReader.DEFAULT_ROOT, LinuxThread.clockTicksPerSecond())),
                     new DomainInventory(libvirt, new DomainXmlParser()),
-                    Optional.of(new DomainKsmReader(new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
-                        new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))),
-                    links, uri, page, Clock.systemUTC());
+                    Optional.of(new DomainKsmReader(
+                            new QemuProcessLocator(pids, ProcessKsmReader.DEFAULT_ROOT),
+                            new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT))),
+                    links,
+                    uri,
+                    page,
+                    Clock.systemUTC());
             HostSnapshot sample = sampler.sample();
-            Map<String, VmSnapshot> rows = sample.vms().stream().collect(Collectors.toMap(vm -> vm.domain().name(), Function.identity()));
+            Map<String, VmSnapshot> rows = sample.vms().stream()
+                    .collect(Collectors.toMap(vm -> vm.domain().name(), Function.identity()));
 
             assertEquals(4, rows.size());
-            assertEquals(AgentStatus.OK, rows.get("good").agent().status(), rows.get("good").agent().problem());
+            assertEquals(
+                    AgentStatus.OK,
+                    rows.get("good").agent().status(),
+                    rows.get("good").agent().problem());
             assertTrue(rows.get("good").agent().stats().orElseThrow().memTotalBytes() > 0);
             assertEquals(AgentStatus.TIMEOUT, rows.get("silent").agent().status());
             assertEquals(AgentStatus.NO_CHANNEL, rows.get("plain").agent().status());
@@ -109,30 +125,35 @@ class HostSamplerTest {
             assertEquals(Optional.of(true), rows.get("good").sharingAllowed());
             assertTrue(sample.ksm().isPresent() == Files.isDirectory(KsmSysfs.DEFAULT_ROOT));
             assertTrue(sample.memory().orElseThrow().memTotalBytes() > 0);
-            assertEquals(Files.isDirectory(KsmSysfs.DEFAULT_ROOT), sample.ksmdCpuMillis().isPresent(), "ksmd runs where KSM is");
+            assertEquals(
+                    Files.isDirectory(KsmSysfs.DEFAULT_ROOT),
+                    sample.ksmdCpuMillis().isPresent(),
+                    "ksmd runs where KSM is");
         }
     }
 
     @Test
     void theVmsCommandPrintsARowPerVmAndStableJson() throws Exception {
         String uri = host();
-        var out = new java.io.StringWriter();
-        var err = new java.io.StringWriter();
+        var out = new StringWriter();
+        var err = new StringWriter();
         var cli = HostCli.commandLine();
-        cli.setOut(new java.io.PrintWriter(out));
-        cli.setErr(new java.io.PrintWriter(err));
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
         assertEquals(0, cli.execute("vms", "--uri", uri, "--agent-timeout", "700ms", "--json"), err.toString());
         JsonNode json = Json.mapper().readTree(out.toString());
         assertEquals(uri, json.get("uri").asText());
-        Map<String, JsonNode> vms = new java.util.HashMap<>();
+        Map<String, JsonNode> vms = new HashMap<>();
         json.get("vms").forEach(vm -> vms.put(vm.at("/domain/name").asText(), vm));
         assertEquals("OK", vms.get("good").at("/agent/status").asText());
-        assertEquals("test-agent", vms.get("good").at("/agent/hello/agent_version").asText());
-        assertTrue(vms.get("plain").get("sharing_allowed").isBoolean() && !vms.get("plain").get("sharing_allowed").asBoolean());
+        assertEquals(
+                "test-agent", vms.get("good").at("/agent/hello/agent_version").asText());
+        assertTrue(vms.get("plain").get("sharing_allowed").isBoolean()
+                && !vms.get("plain").get("sharing_allowed").asBoolean());
         assertEquals("shut off", vms.get("off").at("/domain/state").asText().equals("SHUT_OFF") ? "shut off" : "?");
 
-        var table = new java.io.StringWriter();
-        cli.setOut(new java.io.PrintWriter(table));
+        var table = new StringWriter();
+        cli.setOut(new PrintWriter(table));
         assertEquals(0, cli.execute("vms", "--uri", uri, "--agent-timeout", "700ms"));
         String text = table.toString();
         assertTrue(text.contains("4 domains"), text);
@@ -143,13 +164,17 @@ class HostSamplerTest {
     @Test
     void vmScrubAndAgentPingGoThroughTheChannelAndSayWhatIsMissing() throws Exception {
         String uri = host();
-        var out = new java.io.StringWriter();
-        var err = new java.io.StringWriter();
+        var out = new StringWriter();
+        var err = new StringWriter();
         var cli = HostCli.commandLine();
-        cli.setOut(new java.io.PrintWriter(out));
-        cli.setErr(new java.io.PrintWriter(err));
-        assertEquals(0, cli.execute("vm", "scrub", "good", "--uri", uri, "--max-bytes", "8M", "--json"), err.toString());
-        assertEquals(8L << 20, Json.mapper().readTree(out.toString()).get("bytes_zeroed").asLong(), out.toString());
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        assertEquals(
+                0, cli.execute("vm", "scrub", "good", "--uri", uri, "--max-bytes", "8M", "--json"), err.toString());
+        assertEquals(
+                8L << 20,
+                Json.mapper().readTree(out.toString()).get("bytes_zeroed").asLong(),
+                out.toString());
         assertEquals(0, cli.execute("agent", "ping", "good", "--uri", uri), err.toString());
         assertTrue(out.toString().contains("good: agent test-agent, protocol 1"), out.toString());
 

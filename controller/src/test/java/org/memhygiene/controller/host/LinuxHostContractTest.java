@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -38,8 +39,12 @@ import org.memhygiene.core.linux.LinuxMemory;
  * also when it fails; to make KSM share pages it starts a process with identical mergeable pages.
  */
 class LinuxHostContractTest extends HostBackendContract {
-    private static final List<KsmKnob> TOUCHED = List.of(KsmKnob.RUN, KsmKnob.PAGES_TO_SCAN, KsmKnob.SLEEP_MILLISECS,
-            KsmKnob.MAX_PAGE_SHARING, KsmKnob.MERGE_ACROSS_NODES);
+    private static final List<KsmKnob> TOUCHED = List.of(
+            KsmKnob.RUN,
+            KsmKnob.PAGES_TO_SCAN,
+            KsmKnob.SLEEP_MILLISECS,
+            KsmKnob.MAX_PAGE_SHARING,
+            KsmKnob.MERGE_ACROSS_NODES);
     private static final int IDENTICAL_PAGES = 2048;
 
     private final KsmSysfs ksm = new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), LinuxMemory.pageSizeBytes());
@@ -56,20 +61,29 @@ class LinuxHostContractTest extends HostBackendContract {
         scheduler = Executors.newSingleThreadScheduledExecutor();
         Path socket = dir.resolve("agent.sock");
         agent = TestAgent.serve(UnixDomainSocketAddress.of(socket), 50, "contract", scheduler);
-        String uri = new TestDriverHost().domain(WITH_AGENT, true, Optional.of(socket), false)
+        String uri = new TestDriverHost()
+                .domain(WITH_AGENT, true, Optional.of(socket), false)
                 .domain(WITHOUT_AGENT, true, Optional.empty(), false)
-                .domain(STOPPED, false, Optional.of(dir.resolve("off.sock")), false).write(dir.resolve("host.xml"));
+                .domain(STOPPED, false, Optional.of(dir.resolve("off.sock")), false)
+                .write(dir.resolve("host.xml"));
         if (Files.isWritable(KsmSysfs.DEFAULT_ROOT.resolve("run"))) {
             restorePoint = Optional.of(KsmRestorePoint.of(ksm, TOUCHED, false));
             hook = restorePoint.get().restoreOnShutdown();
         }
-        return new LinuxHost(uri, Duration.ofSeconds(2), Duration.ZERO, KsmSysfs.DEFAULT_ROOT, ProcessKsmReader.DEFAULT_ROOT,
-                Path.of("/sys"), Clock.systemUTC());
+        return new LinuxHost(
+                uri,
+                Duration.ofSeconds(2),
+                Duration.ZERO,
+                KsmSysfs.DEFAULT_ROOT,
+                ProcessKsmReader.DEFAULT_ROOT,
+                Path.of("/sys"),
+                Clock.systemUTC());
     }
 
     @Override
     protected void assumeKsmWritable() {
-        Assumptions.assumeTrue(restorePoint.isPresent(),
+        Assumptions.assumeTrue(
+                restorePoint.isPresent(),
                 "skipped: needs root and a kernel with KSM (" + KsmSysfs.DEFAULT_ROOT + "/run not writable)");
     }
 
@@ -79,14 +93,23 @@ class LinuxHostContractTest extends HostBackendContract {
         if (shared(host)) {
             return; // this machine's KSM shares pages already (pages stay merged while run=0)
         }
-        child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx32m", "-cp",
-                System.getProperty("java.class.path"), MergeableMemoryChild.class.getName(), Integer.toString(IDENTICAL_PAGES),
-                "0", Integer.toString(1 + new java.util.Random().nextInt(255))).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx32m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        MergeableMemoryChild.class.getName(),
+                        Integer.toString(IDENTICAL_PAGES),
+                        "0",
+                        Integer.toString(1 + new Random().nextInt(255)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
         if (!"ready".equals(out.readLine())) {
             throw new AssertionError("the mergeable child did not start");
         }
-        host.applyKsm(KsmSettings.of(Map.of(KsmKnob.RUN, "1", KsmKnob.PAGES_TO_SCAN, "5000", KsmKnob.SLEEP_MILLISECS, "10")));
+        host.applyKsm(
+                KsmSettings.of(Map.of(KsmKnob.RUN, "1", KsmKnob.PAGES_TO_SCAN, "5000", KsmKnob.SLEEP_MILLISECS, "10")));
         long fullScans = stats(host).fullScans().orElseThrow();
         // Two full scans merge what is identical (a checksum pass, then the merge); allow a third.
         while (!shared(host)) {

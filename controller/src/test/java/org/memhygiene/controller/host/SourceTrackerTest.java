@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
@@ -32,12 +33,10 @@ class SourceTrackerTest {
         }
 
         @Override
-        public void flush() {
-        }
+        public void flush() {}
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     };
 
     @BeforeEach
@@ -89,7 +88,9 @@ class SourceTrackerTest {
             }
         }
         assertEquals(List.of(61L, 181L, 421L), repeatsAtSeconds, "repeated after 1, then 2, then 4 minutes down");
-        assertEquals(Duration.ofMinutes(8).toMillis(), sources.states().get(0).ageMillis().getAsLong(),
+        assertEquals(
+                Duration.ofMinutes(8).toMillis(),
+                sources.states().get(0).ageMillis().getAsLong(),
                 "its figures are as old as the last good read");
 
         clock.now = clock.now.plusSeconds(1);
@@ -108,8 +109,12 @@ class SourceTrackerTest {
         assertTrue(never.lastSuccessAt().isEmpty() && never.ageMillis().isEmpty(), never.toString());
         sources.record(SourceState.agent("web1"), true, "");
         sources.record(SourceState.agent("web2"), false, "timeout: no reply");
-        assertEquals(List.of("libvirt", "agent/web1", "agent/web2"), sources.states().stream().map(SourceState::name).toList());
-        sources.retainAgents(java.util.Set.of("agent/web2"));
-        assertEquals(List.of("libvirt", "agent/web2"), sources.states().stream().map(SourceState::name).toList());
+        assertEquals(
+                List.of("libvirt", "agent/web1", "agent/web2"),
+                sources.states().stream().map(SourceState::name).toList());
+        sources.retainAgents(Set.of("agent/web2"));
+        assertEquals(
+                List.of("libvirt", "agent/web2"),
+                sources.states().stream().map(SourceState::name).toList());
     }
 }

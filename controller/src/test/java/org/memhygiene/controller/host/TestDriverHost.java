@@ -14,8 +14,8 @@ import java.util.Optional;
  */
 public final class TestDriverHost {
     /** One domain: its name, whether it runs, the host side of its agent channel, if any, and its memory. */
-    public record Domain(String name, boolean running, Optional<Path> agentSocket, boolean noSharePages, long memoryMib) {
-    }
+    public record Domain(
+            String name, boolean running, Optional<Path> agentSocket, boolean noSharePages, long memoryMib) {}
 
     private final List<Domain> domains = new ArrayList<>();
 
@@ -24,7 +24,8 @@ public final class TestDriverHost {
         return domain(name, running, agentSocket, noSharePages, 1024);
     }
 
-    public TestDriverHost domain(String name, boolean running, Optional<Path> agentSocket, boolean noSharePages, long memoryMib) {
+    public TestDriverHost domain(
+            String name, boolean running, Optional<Path> agentSocket, boolean noSharePages, long memoryMib) {
         domains.add(new Domain(name, running, agentSocket, noSharePages, memoryMib));
         return this;
     }
@@ -38,17 +39,24 @@ public final class TestDriverHost {
         for (Domain d : domains) {
             i++;
             xml.append("  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>\n")
-                    .append("    <name>").append(d.name()).append("</name>\n")
+                    .append("    <name>")
+                    .append(d.name())
+                    .append("</name>\n")
                     .append(String.format("    <uuid>5e0c2c0a-7f2f-4e3c-9d43-%012d</uuid>%n", i))
-                    .append("    <memory unit='MiB'>").append(d.memoryMib()).append("</memory><currentMemory unit='MiB'>")
-                    .append(d.memoryMib()).append("</currentMemory>\n")
+                    .append("    <memory unit='MiB'>")
+                    .append(d.memoryMib())
+                    .append("</memory><currentMemory unit='MiB'>")
+                    .append(d.memoryMib())
+                    .append("</currentMemory>\n")
                     .append("    <vcpu>1</vcpu><os><type arch='i686'>hvm</type></os>\n");
             if (d.noSharePages()) {
                 xml.append("    <memoryBacking><nosharepages/></memoryBacking>\n");
             }
             xml.append("    <devices>\n");
-            d.agentSocket().ifPresent(socket -> xml.append("      <channel type='unix'><source mode='bind' path='")
-                    .append(socket).append("'/><target type='virtio' name='org.memhygiene.agent.0'/></channel>\n"));
+            d.agentSocket()
+                    .ifPresent(socket -> xml.append("      <channel type='unix'><source mode='bind' path='")
+                            .append(socket)
+                            .append("'/><target type='virtio' name='org.memhygiene.agent.0'/></channel>\n"));
             xml.append("      <memballoon model='virtio' freePageReporting='on'><stats period='5'/></memballoon>\n")
                     .append("    </devices>\n");
             if (!d.running()) {

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real libvirtd for tests that need qemu:///system. Uses the one that runs, if any; otherwise, as
@@ -54,8 +55,10 @@ final class LibvirtDaemon implements AutoCloseable {
 
     private static Optional<Process> startProcess() throws IOException, InterruptedException {
         Files.createDirectories(SOCKET.getParent());
-        Process daemon = new ProcessBuilder(LIBVIRTD.toString()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Process daemon = new ProcessBuilder(LIBVIRTD.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
         for (int i = 0; i < 100 && !Files.exists(SOCKET) && daemon.isAlive(); i++) {
             Thread.sleep(100);
         }
@@ -77,7 +80,8 @@ final class LibvirtDaemon implements AutoCloseable {
 
     /** Starts it again after {@link #kill()}; returns when it listens. */
     void restart() throws IOException, InterruptedException {
-        Files.deleteIfExists(SOCKET); // the killed one's; libvirtd would refuse a socket that is in use, not a stale one
+        Files.deleteIfExists(
+                SOCKET); // the killed one's; libvirtd would refuse a socket that is in use, not a stale one
         started = startProcess().orElseThrow(() -> new IllegalStateException("libvirtd did not come back within 10 s"));
     }
 
@@ -85,7 +89,7 @@ final class LibvirtDaemon implements AutoCloseable {
     public void close() throws InterruptedException {
         if (started != null) {
             started.destroy(); // SIGTERM: libvirtd removes its socket and pid file
-            if (!started.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!started.waitFor(10, TimeUnit.SECONDS)) {
                 started.destroyForcibly();
             }
         }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.Connect;
 import org.libvirt.Error.ErrorNumber;
+import org.libvirt.LibvirtException;
 
 class LibvirtHostTest {
 
@@ -42,7 +43,11 @@ class LibvirtHostTest {
 
     @Test
     void passesUrisThroughUnchanged() {
-        for (String uri : List.of("qemu:///system", "qemu:///session", "test:///default", "test:///abs/path/file.xml",
+        for (String uri : List.of(
+                "qemu:///system",
+                "qemu:///session",
+                "test:///default",
+                "test:///abs/path/file.xml",
                 "qemu+ssh://root@example.org/system")) {
             try (LibvirtHost host = new LibvirtHost(uri)) {
                 assertEquals(uri, host.uri());
@@ -56,7 +61,10 @@ class LibvirtHostTest {
         for (String local : List.of("qemu:///system", "qemu:///session", "test:///default", "qemu+unix:///system")) {
             assertTrue(LibvirtHost.isLocal(local), local);
         }
-        for (String remote : List.of("qemu+ssh://root@host/system", "qemu+tcp://host/system", "qemu://host/system",
+        for (String remote : List.of(
+                "qemu+ssh://root@host/system",
+                "qemu+tcp://host/system",
+                "qemu://host/system",
                 "qemu+ssh://localhost/system")) {
             assertFalse(LibvirtHost.isLocal(remote), remote);
         }
@@ -70,8 +78,10 @@ class LibvirtHostTest {
         long silencedBefore = LibvirtHost.silencedErrors();
         try (LibvirtHost host = new LibvirtHost(uri, policy, waits::add)) {
             LibvirtAccessException e = assertThrows(LibvirtAccessException.class, host::connection);
-            assertEquals("libvirt on test:///nonexistent/file.xml: open connection failed: "
-                    + "XML error: failed to parse xml document '/nonexistent/file.xml'", e.getMessage());
+            assertEquals(
+                    "libvirt on test:///nonexistent/file.xml: open connection failed: "
+                            + "XML error: failed to parse xml document '/nonexistent/file.xml'",
+                    e.getMessage());
             assertEquals(uri, e.uri());
             assertEquals("open connection", e.operation());
             assertEquals("XML error: failed to parse xml document '/nonexistent/file.xml'", e.libvirtMessage());
@@ -79,7 +89,8 @@ class LibvirtHostTest {
         }
         assertEquals(List.of(), waits, "a first open is not retried: the URI is the admin's to fix");
         // libvirt handed the failure to our handler instead of printing it on stderr.
-        assertTrue(LibvirtHost.silencedErrors() >= silencedBefore + 1,
+        assertTrue(
+                LibvirtHost.silencedErrors() >= silencedBefore + 1,
                 "silenced " + (LibvirtHost.silencedErrors() - silencedBefore));
     }
 
@@ -92,12 +103,15 @@ class LibvirtHostTest {
         ReconnectPolicy policy = new ReconnectPolicy(Duration.ofMillis(10), Duration.ofMillis(30), 5);
         try (LibvirtHost host = new LibvirtHost(uri, policy, waits::add)) {
             host.connection().close(); // the connection is lost ...
-            Files.delete(file);        // ... and the host does not come back
+            Files.delete(file); // ... and the host does not come back
             LibvirtAccessException e = assertThrows(LibvirtAccessException.class, host::connection);
             assertEquals("reopen connection (5 attempts)", e.operation());
-            assertTrue(e.getMessage().startsWith("libvirt on " + uri + ": reopen connection (5 attempts) failed: "), e.getMessage());
+            assertTrue(
+                    e.getMessage().startsWith("libvirt on " + uri + ": reopen connection (5 attempts) failed: "),
+                    e.getMessage());
         }
-        assertEquals(List.of(Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(30), Duration.ofMillis(30)),
+        assertEquals(
+                List.of(Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(30), Duration.ofMillis(30)),
                 waits);
     }
 
@@ -110,7 +124,7 @@ class LibvirtHostTest {
                 }
             }
             try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
-                assertThrows(org.libvirt.LibvirtException.class, () -> host.connection().domainLookupByName("nope"));
+                assertThrows(LibvirtException.class, () -> host.connection().domainLookupByName("nope"));
                 assertThrows(LibvirtAccessException.class, () -> new NodeMemoryTuning(host).read());
             }
         });
@@ -120,12 +134,13 @@ class LibvirtHostTest {
     @Test
     void missingDomainIsANoDomainError() throws Exception {
         try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
-            org.libvirt.LibvirtException raw = assertThrows(org.libvirt.LibvirtException.class,
-                    () -> host.connection().domainLookupByName("no-such-domain"));
+            LibvirtException raw =
+                    assertThrows(LibvirtException.class, () -> host.connection().domainLookupByName("no-such-domain"));
             LibvirtAccessException e = LibvirtAccessException.of(host.uri(), "look up domain no-such-domain", raw);
             assertTrue(e.isNoDomain());
             assertEquals(ErrorNumber.VIR_ERR_NO_DOMAIN, e.code().orElseThrow());
-            assertTrue(e.getMessage().startsWith("libvirt on test:///default: look up domain no-such-domain failed: "),
+            assertTrue(
+                    e.getMessage().startsWith("libvirt on test:///default: look up domain no-such-domain failed: "),
                     e.getMessage());
         }
     }
@@ -136,7 +151,9 @@ class LibvirtHostTest {
         assertEquals(Duration.ofSeconds(1), policy.next(Duration.ofMillis(500)));
         assertEquals(Duration.ofSeconds(30), policy.next(Duration.ofSeconds(16)));
         assertEquals(Duration.ofSeconds(30), policy.next(Duration.ofSeconds(30)));
-        assertThrows(IllegalArgumentException.class, () -> new ReconnectPolicy(Duration.ofSeconds(2), Duration.ofSeconds(1), 3));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new ReconnectPolicy(Duration.ofSeconds(2), Duration.ofSeconds(1), 3));
         assertThrows(IllegalArgumentException.class, () -> new ReconnectPolicy(Duration.ZERO, Duration.ZERO, 0));
     }
 }

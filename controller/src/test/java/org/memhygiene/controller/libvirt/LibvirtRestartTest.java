@@ -50,13 +50,20 @@ class LibvirtRestartTest {
 
     @Test
     void theLoopServesKsmAndHostMemoryWhileLibvirtdIsDownAndReconnectsWithinTwoSamples() throws Exception {
-        Assumptions.assumeTrue(new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), 4096).available(),
+        Assumptions.assumeTrue(
+                new KsmSysfs(KsmSysfs.DEFAULT_ROOT, Clock.systemUTC(), 4096).available(),
                 "skipped: a kernel without KSM has no KSM source to keep serving");
         Optional<LibvirtDaemon> started = LibvirtDaemon.startOwn("LibvirtRestartTest");
         Assumptions.assumeTrue(started.isPresent(), "skipped: no libvirtd of the test's own (see above)");
         try (LibvirtDaemon libvirtd = started.get();
-                LinuxHost host = new LinuxHost("qemu:///system", Duration.ofSeconds(1), Duration.ZERO, KsmSysfs.DEFAULT_ROOT,
-                        ProcessKsmReader.DEFAULT_ROOT, Path.of("/sys"), Clock.systemUTC());
+                LinuxHost host = new LinuxHost(
+                        "qemu:///system",
+                        Duration.ofSeconds(1),
+                        Duration.ZERO,
+                        KsmSysfs.DEFAULT_ROOT,
+                        ProcessKsmReader.DEFAULT_ROOT,
+                        Path.of("/sys"),
+                        Clock.systemUTC());
                 SnapshotLoop loop = new SnapshotLoop(host, INTERVAL, Clock.systemUTC(), List.of(samples::add))) {
             loop.start();
             HostSnapshot first = next();
@@ -78,17 +85,28 @@ class LibvirtRestartTest {
             for (int i = 0; i < OUTAGE_SAMPLES; i++) {
                 HostSnapshot s = next();
                 assertFalse(up(s, SourceState.LIBVIRT), "libvirtd is down: " + s.sources());
-                assertTrue(up(s, SourceState.KSM) && up(s, SourceState.HOST_MEMORY), "KSM and host memory come: " + s.sources());
+                assertTrue(
+                        up(s, SourceState.KSM) && up(s, SourceState.HOST_MEMORY),
+                        "KSM and host memory come: " + s.sources());
                 assertTrue(s.memory().isPresent());
                 long ksmNanos = s.ksm().orElseThrow().monotonicNanos();
-                assertNotEquals(lastKsmNanos, Optional.of(ksmNanos), "a fresh KSM reading every sample, not a stale one");
+                assertNotEquals(
+                        lastKsmNanos, Optional.of(ksmNanos), "a fresh KSM reading every sample, not a stale one");
                 lastKsmNanos = Optional.of(ksmNanos);
-                assertTrue(s.source(SourceState.LIBVIRT).orElseThrow().ageMillis().orElseThrow() > 0, "libvirt's figures age");
+                assertTrue(
+                        s.source(SourceState.LIBVIRT).orElseThrow().ageMillis().orElseThrow() > 0,
+                        "libvirt's figures age");
             }
             double minutes = (System.nanoTime() - outageStart) / 60e9;
-            System.out.printf(Locale.ROOT, "LibvirtRestartTest: %d samples in %.1f s with libvirtd down: %.0f per minute"
-                    + " at a %d ms interval (%.0f expected)%n", OUTAGE_SAMPLES, minutes * 60, OUTAGE_SAMPLES / minutes,
-                    INTERVAL.toMillis(), 60_000.0 / INTERVAL.toMillis());
+            System.out.printf(
+                    Locale.ROOT,
+                    "LibvirtRestartTest: %d samples in %.1f s with libvirtd down: %.0f per minute"
+                            + " at a %d ms interval (%.0f expected)%n",
+                    OUTAGE_SAMPLES,
+                    minutes * 60,
+                    OUTAGE_SAMPLES / minutes,
+                    INTERVAL.toMillis(),
+                    60_000.0 / INTERVAL.toMillis());
 
             libvirtd.restart();
             samples.clear();
@@ -97,10 +115,14 @@ class LibvirtRestartTest {
             HostSnapshot back = next();
             while (!up(back, SourceState.LIBVIRT)) {
                 taken++;
-                assertTrue(taken <= 2, "libvirt not back " + taken + " samples after libvirtd listened: " + back.sources());
+                assertTrue(
+                        taken <= 2,
+                        "libvirt not back " + taken + " samples after libvirtd listened: " + back.sources());
                 back = next();
             }
-            assertTrue(up(back, SourceState.KSM) && up(back, SourceState.HOST_MEMORY), back.sources().toString());
+            assertTrue(
+                    up(back, SourceState.KSM) && up(back, SourceState.HOST_MEMORY),
+                    back.sources().toString());
             assertEquals(List.of(), back.sourcesDown(), "every source is up again");
         }
     }

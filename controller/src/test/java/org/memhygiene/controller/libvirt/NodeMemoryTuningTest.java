@@ -20,9 +20,12 @@ class NodeMemoryTuningTest {
     @Test
     void testDriverDoesNotSupportReading() {
         try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
-            LibvirtAccessException e = assertThrows(LibvirtAccessException.class, () -> new NodeMemoryTuning(host).read());
-            assertEquals("libvirt on test:///default: read node memory parameters failed: not supported by "
-                    + "test:///default (this function is not supported by the connection driver: virNodeGetMemoryParameters)", e.getMessage());
+            LibvirtAccessException e =
+                    assertThrows(LibvirtAccessException.class, () -> new NodeMemoryTuning(host).read());
+            assertEquals(
+                    "libvirt on test:///default: read node memory parameters failed: not supported by "
+                            + "test:///default (this function is not supported by the connection driver: virNodeGetMemoryParameters)",
+                    e.getMessage());
             assertEquals(ErrorNumber.VIR_ERR_NO_SUPPORT, e.code().orElseThrow());
         }
     }
@@ -31,11 +34,14 @@ class NodeMemoryTuningTest {
     void validSettingsReachLibvirtWhichRefusesOnTheTestDriver() {
         try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
             NodeMemorySettings settings = NodeMemorySettings.parse(Map.of("shm_pages_to_scan", "1000"));
-            LibvirtAccessException e = assertThrows(LibvirtAccessException.class,
-                    () -> new NodeMemoryTuning(host).set(settings));
+            LibvirtAccessException e =
+                    assertThrows(LibvirtAccessException.class, () -> new NodeMemoryTuning(host).set(settings));
             assertTrue(e.isNotSupported(), e.getMessage());
-            assertTrue(e.getMessage().startsWith("libvirt on test:///default: set node memory parameters "
-                    + "{shm_pages_to_scan=1000} failed: not supported by test:///default"), e.getMessage());
+            assertTrue(
+                    e.getMessage()
+                            .startsWith("libvirt on test:///default: set node memory parameters "
+                                    + "{shm_pages_to_scan=1000} failed: not supported by test:///default"),
+                    e.getMessage());
         }
     }
 
@@ -46,9 +52,12 @@ class NodeMemoryTuningTest {
         assertEquals("shm_sleep_millisecs=20ms: not an integer", refused("shm_sleep_millisecs", "20ms"));
         assertEquals("shm_pages_to_scan=4294967296: must be 0..4294967295", refused("shm_pages_to_scan", "4294967296"));
         assertEquals("shm_merge_across_nodes=2: must be 0..1", refused("shm_merge_across_nodes", "2"));
-        assertTrue(refused("shm_pages_shared", "5").startsWith("unknown or read-only node memory parameter shm_pages_shared"));
-        assertEquals("no node memory parameter to set",
-                assertThrows(IllegalArgumentException.class, () -> NodeMemorySettings.parse(Map.of())).getMessage());
+        assertTrue(refused("shm_pages_shared", "5")
+                .startsWith("unknown or read-only node memory parameter shm_pages_shared"));
+        assertEquals(
+                "no node memory parameter to set",
+                assertThrows(IllegalArgumentException.class, () -> NodeMemorySettings.parse(Map.of()))
+                        .getMessage());
     }
 
     @Test
@@ -59,7 +68,8 @@ class NodeMemoryTuningTest {
         text.put("shm_pages_to_scan", "100");
         NodeMemorySettings settings = NodeMemorySettings.parse(text);
         assertEquals(new NodeMemorySettings(OptionalLong.of(100), OptionalLong.of(20), OptionalLong.of(0)), settings);
-        assertEquals("{shm_pages_to_scan=100, shm_sleep_millisecs=20, shm_merge_across_nodes=0}",
+        assertEquals(
+                "{shm_pages_to_scan=100, shm_sleep_millisecs=20, shm_merge_across_nodes=0}",
                 settings.byName().toString());
     }
 
@@ -73,9 +83,11 @@ class NodeMemoryTuningTest {
             System.out.println("NodeMemoryTuningTest.qemuSystemReadsAndSetsWhatSysfsHas skipped: no " + KSM);
             return "no " + KSM;
         });
-        Optional<LibvirtDaemon> daemon = LibvirtDaemon.ensure("NodeMemoryTuningTest.qemuSystemReadsAndSetsWhatSysfsHas");
+        Optional<LibvirtDaemon> daemon =
+                LibvirtDaemon.ensure("NodeMemoryTuningTest.qemuSystemReadsAndSetsWhatSysfsHas");
         Assumptions.assumeTrue(daemon.isPresent(), "no libvirtd");
-        try (LibvirtDaemon running = daemon.get(); LibvirtHost host = new LibvirtHost(LibvirtHost.DEFAULT_URI)) {
+        try (LibvirtDaemon running = daemon.get();
+                LibvirtHost host = new LibvirtHost(LibvirtHost.DEFAULT_URI)) {
             NodeMemoryTuning tuning = new NodeMemoryTuning(host);
             NodeMemoryParameters params = tuning.read();
             assertEquals(OptionalLong.of(sysfs("pages_to_scan")), params.pagesToScan());
@@ -85,7 +97,8 @@ class NodeMemoryTuningTest {
 
             long before = sysfs("pages_to_scan");
             try {
-                tuning.set(new NodeMemorySettings(OptionalLong.of(before + 7), OptionalLong.empty(), OptionalLong.empty()));
+                tuning.set(new NodeMemorySettings(
+                        OptionalLong.of(before + 7), OptionalLong.empty(), OptionalLong.empty()));
                 assertEquals(before + 7, sysfs("pages_to_scan"), "set through libvirt, visible in sysfs");
             } finally {
                 Files.writeString(KSM.resolve("pages_to_scan"), Long.toString(before));

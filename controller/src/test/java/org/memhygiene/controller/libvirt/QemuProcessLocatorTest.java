@@ -18,8 +18,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.host.DomainKsm;
+import org.memhygiene.core.ksm.ProcessKsmReader;
 
 /**
  * Against a real process on this machine: a bash whose command line carries QEMU's
@@ -60,7 +60,9 @@ class QemuProcessLocatorTest {
         QemuProcessLocator locator = new QemuProcessLocator(pidDir, PROC);
         assertEquals(OptionalInt.of(fakePid), locator.find("testvm"), "no pid file");
         // A stale pid file naming a live process that is not this domain's QEMU (the JVM itself).
-        Files.writeString(pidDir.resolve("testvm.pid"), Long.toString(ProcessHandle.current().pid()));
+        Files.writeString(
+                pidDir.resolve("testvm.pid"),
+                Long.toString(ProcessHandle.current().pid()));
         assertEquals(OptionalInt.of(fakePid), locator.find("testvm"), "stale pid file");
         Files.writeString(pidDir.resolve("testvm.pid"), "garbage");
         assertEquals(OptionalInt.of(fakePid), locator.find("testvm"), "half-written pid file");
@@ -77,8 +79,8 @@ class QemuProcessLocatorTest {
 
     @Test
     void readsTheDomainsKsmStat(@TempDir Path pidDir) throws IOException {
-        Assumptions.assumeTrue(Files.exists(PROC.resolve("self/ksm_stat")),
-                "this kernel has no /proc/PID/ksm_stat (Linux 6.1+)");
+        Assumptions.assumeTrue(
+                Files.exists(PROC.resolve("self/ksm_stat")), "this kernel has no /proc/PID/ksm_stat (Linux 6.1+)");
         Files.writeString(pidDir.resolve("testvm.pid"), Integer.toString(fakePid));
         DomainKsmReader reader = new DomainKsmReader(new QemuProcessLocator(pidDir, PROC), new ProcessKsmReader(PROC));
         DomainKsm ksm = reader.read("testvm").orElseThrow();
@@ -96,7 +98,8 @@ class QemuProcessLocatorTest {
     void pidDirectoryFollowsTheUri() {
         Map<String, String> env = Map.of("XDG_RUNTIME_DIR", "/run/user/1000");
         assertEquals(Optional.of(Path.of("/run/libvirt/qemu")), QemuProcessLocator.pidDirFor("qemu:///system", env));
-        assertEquals(Optional.of(Path.of("/run/user/1000/libvirt/qemu/run")),
+        assertEquals(
+                Optional.of(Path.of("/run/user/1000/libvirt/qemu/run")),
                 QemuProcessLocator.pidDirFor("qemu:///session", env));
         assertEquals(Optional.empty(), QemuProcessLocator.pidDirFor("qemu:///session", Map.of()));
         assertEquals(Optional.empty(), QemuProcessLocator.pidDirFor("qemu+ssh://host/system", env));

@@ -26,8 +26,7 @@ final class StderrCapture {
     private static final int STDERR = 2;
     private static final int O_WRONLY_CREAT_TRUNC = 01 | 0100 | 01000;
 
-    private StderrCapture() {
-    }
+    private StderrCapture() {}
 
     /** What the native code wrote to fd 2 while {@code action} ran. */
     static String capture(Path file, Runnable action) throws IOException {

@@ -38,7 +38,9 @@ class TypedParamsTest {
             Domain test = host.connection().domainLookupByName("test");
             Memory params = TypedParams.allocate(4);
             IntByReference count = new IntByReference(4);
-            assertEquals(0, SchedulerCalls.INSTANCE.virDomainGetSchedulerParameters(host.domainPointer(test), params, count));
+            assertEquals(
+                    0,
+                    SchedulerCalls.INSTANCE.virDomainGetSchedulerParameters(host.domainPointer(test), params, count));
             assertEquals(Map.of("weight", 50L), TypedParams.integers(params, count.getValue()));
         }
     }
@@ -48,10 +50,14 @@ class TypedParamsTest {
         try (LibvirtHost host = TestHosts.open(TestHosts.DEFAULT)) {
             Pointer test = host.domainPointer(host.connection().domainLookupByName("test"));
             // libvirt checks each name and type (virTypedParamsValidate): a wrong offset or type is refused.
-            assertEquals(0, SchedulerCalls.INSTANCE.virDomainSetSchedulerParameters(test,
-                    TypedParams.unsignedInts(Map.of("weight", 50L)), 1));
-            assertEquals(-1, SchedulerCalls.INSTANCE.virDomainSetSchedulerParameters(test,
-                    TypedParams.unsignedInts(Map.of("cap", 50L)), 1));
+            assertEquals(
+                    0,
+                    SchedulerCalls.INSTANCE.virDomainSetSchedulerParameters(
+                            test, TypedParams.unsignedInts(Map.of("weight", 50L)), 1));
+            assertEquals(
+                    -1,
+                    SchedulerCalls.INSTANCE.virDomainSetSchedulerParameters(
+                            test, TypedParams.unsignedInts(Map.of("cap", 50L)), 1));
             LibvirtAccessException refused = host.lastNativeError("set scheduler parameters");
             assertTrue(refused.libvirtMessage().contains("'cap'"), refused.getMessage());
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -25,18 +27,19 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.libvirt.Domain;
 import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
-import org.memhygiene.controller.policy.PolicyConfig;
-import org.memhygiene.controller.policy.PolicyMode;
-import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.guestmemory.GuestRamChild;
 import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
+import org.memhygiene.controller.policy.PolicyConfig;
+import org.memhygiene.controller.policy.PolicyMode;
+import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.core.host.HostFacts;
-import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.linux.LinuxMemory;
 
 /**
@@ -46,6 +49,7 @@ import org.memhygiene.core.linux.LinuxMemory;
 class HostMetricsTest {
     @TempDir
     Path dir;
+
     private LinuxHost host;
     private SnapshotLoop loop;
     private PolicyStep policy;
@@ -59,8 +63,19 @@ class HostMetricsTest {
             driver.domain(vm, true, Optional.empty(), false);
         }
         String uri = driver.write(dir.resolve("host-" + vms.length + ".xml"));
-        ksm = SysfsTree.create(dir).put("run", "1").put("pages_sharing", "1000").put("ksm_zero_pages", "250").put("full_scans", "7");
-        host = new LinuxHost(uri, Duration.ofSeconds(1), Duration.ZERO, ksm.root(), Path.of("/proc"), Path.of("/sys"), Clock.systemUTC(),
+        ksm = SysfsTree.create(dir)
+                .put("run", "1")
+                .put("pages_sharing", "1000")
+                .put("ksm_zero_pages", "250")
+                .put("full_scans", "7");
+        host = new LinuxHost(
+                uri,
+                Duration.ofSeconds(1),
+                Duration.ZERO,
+                ksm.root(),
+                Path.of("/proc"),
+                Path.of("/sys"),
+                Clock.systemUTC(),
                 GuestMemorySettings.ONE_SHOT.withQemuPidDir(pidDir));
         // Posture from prepared host files: no swap, one unmitigated CPU vulnerability (docs/POSTURE.md).
         Path proc = Files.createDirectories(dir.resolve("proc"));
@@ -69,7 +84,8 @@ class HostMetricsTest {
         Files.writeString(vulnerabilities.resolve("mds"), "Vulnerable: Clear CPU buffers attempted, no microcode\n");
         PostureScorer posture = new PostureScorer(() -> Optional.of(HostFacts.read(proc, dir.resolve("sys"))));
         PolicyConfig config = PolicyConfig.defaults().withMode(PolicyMode.BASELINE);
-        policy = new PolicyStep(config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> { });
+        policy = new PolicyStep(
+                config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> {});
         loop = new SnapshotLoop(host, Duration.ofSeconds(1), Clock.systemUTC(), List.of(policy, posture::score));
         loop.tick();
         return new HostMetrics(loop::latest, loop::status, posture, policy);
@@ -115,19 +131,33 @@ class HostMetricsTest {
             pidDir = Optional.of(Files.createDirectories(dir.resolve("pids")));
             Files.writeString(pidDir.get().resolve("web1.pid"), Integer.toString(qemu.pid()));
             String text = metrics("web1", "db1").scrape();
-            assertTrue(text.contains("memhygiene_vm_memory_bytes{state=\"resident\",vm=\"web1\"} " + (double) (300 * page)), text);
-            assertTrue(text.contains("memhygiene_vm_memory_bytes{state=\"zero\",vm=\"web1\"} " + (double) (700 * page)), text);
-            assertTrue(text.contains("memhygiene_vm_memory_bytes{state=\"not_present\",vm=\"web1\"} "
-                    + (double) ((ramPages - 1000) * page)), text);
+            assertTrue(
+                    text.contains(
+                            "memhygiene_vm_memory_bytes{state=\"resident\",vm=\"web1\"} " + (double) (300 * page)),
+                    text);
+            assertTrue(
+                    text.contains("memhygiene_vm_memory_bytes{state=\"zero\",vm=\"web1\"} " + (double) (700 * page)),
+                    text);
+            assertTrue(
+                    text.contains("memhygiene_vm_memory_bytes{state=\"not_present\",vm=\"web1\"} "
+                            + (double) ((ramPages - 1000) * page)),
+                    text);
             assertTrue(text.contains("memhygiene_vm_memory_bytes{state=\"ksm\",vm=\"web1\"} 0.0"), text);
-            double states = text.lines().filter(l -> l.startsWith("memhygiene_vm_memory_bytes{") && l.contains("vm=\"web1\""))
-                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+            double states = text.lines()
+                    .filter(l -> l.startsWith("memhygiene_vm_memory_bytes{") && l.contains("vm=\"web1\""))
+                    .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                    .sum();
             assertEquals((double) (ramPages * page), states, "the states add up to guest RAM");
             assertTrue(text.contains("memhygiene_vm_reclaimed_bytes{vm=\"web1\"} " + (double) (700 * page)), text);
             assertTrue(text.contains("memhygiene_vm_guest_memory_age_seconds{vm=\"web1\"} "), text);
-            assertTrue(text.lines().anyMatch(l -> l.startsWith("memhygiene_vm_guest_memory_method{description=\"pagemap_scan")
-                    && l.contains("vm=\"web1\"") && l.endsWith(" 1.0")), text);
-            assertTrue(text.lines().noneMatch(l -> l.startsWith("memhygiene_vm_reclaimed_bytes{vm=\"db1\"}")),
+            assertTrue(
+                    text.lines()
+                            .anyMatch(l -> l.startsWith("memhygiene_vm_guest_memory_method{description=\"pagemap_scan")
+                                    && l.contains("vm=\"web1\"")
+                                    && l.endsWith(" 1.0")),
+                    text);
+            assertTrue(
+                    text.lines().noneMatch(l -> l.startsWith("memhygiene_vm_reclaimed_bytes{vm=\"db1\"}")),
                     "db1 has no QEMU process here: no figure, rather than 0");
         }
     }
@@ -142,21 +172,30 @@ class HostMetricsTest {
         // Each VM: vm.sharing.cross_vm (MEDIUM), vm.agent.absent (LOW): 100 - 8 - 2.
         assertTrue(text.contains("memhygiene_posture_score{scope=\"vm\",vm=\"web1\"} 90.0"), text);
         assertTrue(text.contains("memhygiene_posture_findings{scope=\"vm\",severity=\"medium\",vm=\"db1\"} 1.0"), text);
-        assertTrue(text.contains("memhygiene_posture_findings{scope=\"vm\",severity=\"critical\",vm=\"db1\"} 0.0"), text);
+        assertTrue(
+                text.contains("memhygiene_posture_findings{scope=\"vm\",severity=\"critical\",vm=\"db1\"} 0.0"), text);
         // Baseline (ksmtuned) in a dry run decided once on the first sample.
         assertTrue(text.contains("# TYPE memhygiene_policy_decisions_total counter"), text);
-        assertTrue(text.lines().anyMatch(l -> l.startsWith("memhygiene_policy_decisions_total{mode=\"baseline\",outcome=\"")
-                && l.endsWith(" 1.0")), text);
+        assertTrue(
+                text.lines()
+                        .anyMatch(l -> l.startsWith("memhygiene_policy_decisions_total{mode=\"baseline\",outcome=\"")
+                                && l.endsWith(" 1.0")),
+                text);
         assertTrue(text.contains("memhygiene_policy_mode{mode=\"baseline\"} 1.0"), text);
         assertTrue(text.contains("\nmemhygiene_policy_dry_run 1.0\n"), text);
         assertTrue(text.contains("memhygiene_policy_last_decision_timestamp_seconds"), text);
         PolicyStep.Record last = policy.records().get(0);
-        last.decision().ksmAsMap().forEach((knob, value) -> assertTrue(text.contains(
-                "memhygiene_policy_last_decision_ksm{knob=\"" + knob + "\"} " + Double.parseDouble(value)), knob + " in " + text));
-        policy.switchTo(PolicyMode.OFF, false, java.time.Instant.now());
+        last.decision()
+                .ksmAsMap()
+                .forEach((knob, value) -> assertTrue(
+                        text.contains("memhygiene_policy_last_decision_ksm{knob=\"" + knob + "\"} "
+                                + Double.parseDouble(value)),
+                        knob + " in " + text));
+        policy.switchTo(PolicyMode.OFF, false, Instant.now());
         loop.tick();
         String after = new HostMetrics(loop::latest, loop::status, PostureScorer.withoutHostFacts(), policy).scrape();
-        assertTrue(after.contains("memhygiene_policy_decisions_total{mode=\"off\",outcome=\"nothing_to_do\"} 1.0"), after);
+        assertTrue(
+                after.contains("memhygiene_policy_decisions_total{mode=\"off\",outcome=\"nothing_to_do\"} 1.0"), after);
         assertTrue(after.contains("memhygiene_policy_mode{mode=\"off\"} 1.0"), after);
         assertTrue(after.contains("\nmemhygiene_policy_dry_run 0.0\n"), after);
     }
@@ -164,8 +203,11 @@ class HostMetricsTest {
     @Test
     void aVmThatIsGoneIsGoneFromTheNextScrapeAndValuesFollowTheLatestSnapshot() throws Exception {
         HostMetrics metrics = metrics("web1");
-        org.libvirt.Domain temp = host.libvirt().connection().domainCreateXML(
-                "<domain type='test'><name>temp</name><memory>65536</memory><os><type>hvm</type></os></domain>", 0);
+        Domain temp = host.libvirt()
+                .connection()
+                .domainCreateXML(
+                        "<domain type='test'><name>temp</name><memory>65536</memory><os><type>hvm</type></os></domain>",
+                        0);
         loop.tick();
         assertTrue(metrics.scrape().contains("vm=\"temp\""));
         temp.destroy(); // transient: gone
@@ -199,10 +241,19 @@ class HostMetricsTest {
         try (ServerSocket free = new ServerSocket(0)) {
             port = free.getLocalPort();
         }
-        Path config = Files.writeString(dir.resolve("prometheus.yml"), "global:\n  scrape_interval: 1s\nscrape_configs:\n"
-                + "  - job_name: memhygiene\n    static_configs:\n      - targets: ['127.0.0.1:" + exporter.getAddress().getPort() + "']\n");
-        Process server = new ProcessBuilder(prometheus.toString(), "--config.file=" + config, "--storage.tsdb.path=" + dir.resolve("tsdb"),
-                "--web.listen-address=127.0.0.1:" + port).redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+        Path config = Files.writeString(
+                dir.resolve("prometheus.yml"),
+                "global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                        + "  - job_name: memhygiene\n    static_configs:\n      - targets: ['127.0.0.1:"
+                        + exporter.getAddress().getPort() + "']\n");
+        Process server = new ProcessBuilder(
+                        prometheus.toString(),
+                        "--config.file=" + config,
+                        "--storage.tsdb.path=" + dir.resolve("tsdb"),
+                        "--web.listen-address=127.0.0.1:" + port)
+                .redirectErrorStream(true)
+                .redirectOutput(dir.resolve("prometheus.log").toFile())
+                .start();
         try {
             HttpClient http = HttpClient.newHttpClient();
             URI query = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
@@ -211,24 +262,46 @@ class HostMetricsTest {
             for (int i = 0; i < 300 && value == null; i++) {
                 Thread.sleep(100);
                 try {
-                    JsonNode result = Json.mapper().readTree(http.send(HttpRequest.newBuilder(query).build(),
-                            HttpResponse.BodyHandlers.ofString()).body()).at("/data/result");
+                    JsonNode result = Json.mapper()
+                            .readTree(http.send(
+                                            HttpRequest.newBuilder(query).build(), HttpResponse.BodyHandlers.ofString())
+                                    .body())
+                            .at("/data/result");
                     if (result.size() == 1) {
                         value = result.get(0).at("/value/1").asText();
                     }
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                     // Prometheus not listening yet
                 }
             }
-            assertEquals("1000", value, "Prometheus scraped memhygiene_ksm_pages_sharing: " + Files.readString(dir.resolve("prometheus.log")));
+            assertEquals(
+                    "1000",
+                    value,
+                    "Prometheus scraped memhygiene_ksm_pages_sharing: "
+                            + Files.readString(dir.resolve("prometheus.log")));
             URI score = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
                     + URLEncoder.encode("memhygiene_posture_score{scope=\"host\"}", StandardCharsets.UTF_8));
-            assertEquals("76", Json.mapper().readTree(http.send(HttpRequest.newBuilder(score).build(), HttpResponse.BodyHandlers.ofString())
-                    .body()).at("/data/result/0/value/1").asText(), "the host's posture score, as Prometheus stored it:"
-                    + " one VM merging (LOW), use_zero_pages=0 (LOW), mds vulnerable (HIGH)");
-            URI up = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query=" + URLEncoder.encode("up{job=\"memhygiene\"}", StandardCharsets.UTF_8));
-            assertEquals("1", Json.mapper().readTree(http.send(HttpRequest.newBuilder(up).build(), HttpResponse.BodyHandlers.ofString())
-                    .body()).at("/data/result/0/value/1").asText(), "the scrape itself succeeded");
+            assertEquals(
+                    "76",
+                    Json.mapper()
+                            .readTree(http.send(
+                                            HttpRequest.newBuilder(score).build(), HttpResponse.BodyHandlers.ofString())
+                                    .body())
+                            .at("/data/result/0/value/1")
+                            .asText(),
+                    "the host's posture score, as Prometheus stored it:"
+                            + " one VM merging (LOW), use_zero_pages=0 (LOW), mds vulnerable (HIGH)");
+            URI up = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
+                    + URLEncoder.encode("up{job=\"memhygiene\"}", StandardCharsets.UTF_8));
+            assertEquals(
+                    "1",
+                    Json.mapper()
+                            .readTree(
+                                    http.send(HttpRequest.newBuilder(up).build(), HttpResponse.BodyHandlers.ofString())
+                                            .body())
+                            .at("/data/result/0/value/1")
+                            .asText(),
+                    "the scrape itself succeeded");
         } finally {
             server.destroy();
             assertTrue(server.waitFor(20, TimeUnit.SECONDS));

@@ -6,6 +6,7 @@ import static org.memhygiene.controller.policy.Samples.GIB;
 import static org.memhygiene.controller.policy.Samples.MIB;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,15 +17,19 @@ import org.memhygiene.core.host.PostureLevel;
 
 /** AdaptivePolicy's rules on hand-built sample pairs and sequences (docs/POLICY.md, "Adaptive"). */
 class AdaptivePolicyTest {
-    private final AdaptivePolicy policy = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS,
-            ReclaimBoostConfig.DEFAULTS);
+    private final AdaptivePolicy policy =
+            new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
 
     /** KSM running at {@code pages}/20 ms with use_zero_pages=1 on a 32 GiB host with 1.2 GiB available. */
     private static Samples tightAndRunning(long pages) {
         Samples s = new Samples();
         s.memAvailable = 1200 * MIB;
-        s.set("run", 1).set("pages_to_scan", pages).set("use_zero_pages", 1).set("pages_scanned", 5_000_000)
-                .set("pages_sharing", 100_000).set("full_scans", 10);
+        s.set("run", 1)
+                .set("pages_to_scan", pages)
+                .set("use_zero_pages", 1)
+                .set("pages_scanned", 5_000_000)
+                .set("pages_sharing", 100_000)
+                .set("full_scans", 10);
         s.ksmdCpuMillis = 50_000;
         return s;
     }
@@ -37,7 +42,9 @@ class AdaptivePolicyTest {
     @Test
     void tightMemoryAndGoodYieldScanMoreWithinTheCpuBudget() {
         Samples before = tightAndRunning(1250);
-        Samples after = before.after(60).add("pages_scanned", 300_000).add("pages_sharing", 60_000)
+        Samples after = before.after(60)
+                .add("pages_scanned", 300_000)
+                .add("pages_sharing", 60_000)
                 .add("ksm_zero_pages", 33_000);
         after.ksmdCpuMillis += 240; // 0.4 % of a core over 60 s
         Decision d = policy.decide(Optional.of(before.build()), after.build());
@@ -92,10 +99,12 @@ class AdaptivePolicyTest {
 
     @Test
     void zeroYieldBacksOffStepByStepThenStopsLeavingMergedPagesMerged() {
-        AdaptivePolicy p = new AdaptivePolicy(new AdaptiveConfig(20, 40, 5, 0.05, 0.001, 3, 1000, 100, 10_000, 20, 80,
-                Duration.ofMinutes(30)), ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
+        AdaptivePolicy p = new AdaptivePolicy(
+                new AdaptiveConfig(20, 40, 5, 0.05, 0.001, 3, 1000, 100, 10_000, 20, 80, Duration.ofMinutes(30)),
+                ScrubRules.DEFAULTS,
+                ReclaimBoostConfig.DEFAULTS);
         Samples s = tightAndRunning(400);
-        List<String> steps = new java.util.ArrayList<>();
+        List<String> steps = new ArrayList<>();
         Decision d = null;
         for (int i = 0; i < 12; i++) {
             Samples next = s.after(60).add("pages_scanned", 200_000).add("full_scans", 1);
@@ -110,8 +119,16 @@ class AdaptivePolicyTest {
         }
         // Two intervals of waiting (yield_low_intervals = 3), then halve pages to the minimum, then double the
         // sleep to its maximum, then run=0.
-        assertEquals(List.of("{}", "{}", "{pages_to_scan=200}", "{pages_to_scan=100}", "{sleep_millisecs=40}",
-                "{sleep_millisecs=80}", "{run=0}"), steps);
+        assertEquals(
+                List.of(
+                        "{}",
+                        "{}",
+                        "{pages_to_scan=200}",
+                        "{pages_to_scan=100}",
+                        "{sleep_millisecs=40}",
+                        "{sleep_millisecs=80}",
+                        "{run=0}"),
+                steps);
         assertTrue(d.reason().contains("merged pages stay merged"), d.reason());
         assertTrue(d.reason().contains("yield under 0.0010 for 7 intervals and 7 full scans"), d.reason());
 
@@ -154,7 +171,8 @@ class AdaptivePolicyTest {
         Decision keep = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS)
                 .decide(Optional.of(before.build()), after.build());
         assertTrue(keep.ksm().isEmpty(), keep.reason());
-        assertTrue(keep.reason().contains("guests' current memory 28.0 GiB + 6.4 GiB > MemTotal 32.0 GiB"), keep.reason());
+        assertTrue(
+                keep.reason().contains("guests' current memory 28.0 GiB + 6.4 GiB > MemTotal 32.0 GiB"), keep.reason());
     }
 
     @Test
@@ -162,7 +180,8 @@ class AdaptivePolicyTest {
         Samples before = new Samples();
         before.memAvailable = 2 * GIB;
         Decision d = policy.decide(Optional.empty(), before.build());
-        assertEquals(Map.of("use_zero_pages", "1", "run", "1"), d.ksmAsMap(), d.reason()); // 100 pages, 20 ms already set
+        assertEquals(
+                Map.of("use_zero_pages", "1", "run", "1"), d.ksmAsMap(), d.reason()); // 100 pages, 20 ms already set
         assertEquals(List.of("use_zero_pages", "run"), List.copyOf(d.ksmAsMap().keySet()), "run is written last");
         assertTrue(d.reason().contains("no previous sample"), d.reason());
 
@@ -187,37 +206,61 @@ class AdaptivePolicyTest {
                 Samples.vm("alpha", 6 * GIB),
                 Samples.vm("beta", 8 * GIB, OptionalLong.empty(), AgentStatus.OK, 3 * GIB, Optional.empty()),
                 Samples.vm("gamma", 2 * GIB),
-                Samples.vm("secret", 8 * GIB, OptionalLong.empty(), AgentStatus.OK, 7 * GIB,
+                Samples.vm(
+                        "secret",
+                        8 * GIB,
+                        OptionalLong.empty(),
+                        AgentStatus.OK,
+                        7 * GIB,
                         Optional.of(PostureLevel.SENSITIVE)),
                 Samples.vm("silent", 8 * GIB, OptionalLong.empty(), AgentStatus.TIMEOUT, 7 * GIB, Optional.empty()),
                 Samples.vm("agentless", 8 * GIB, OptionalLong.empty(), AgentStatus.NO_CHANNEL, 0, Optional.empty()),
                 Samples.vm("busy", 100 * MIB)));
         Samples after = before.after(60);
         Decision d = policy.decide(Optional.of(before.build()), after.build());
-        assertEquals(List.of(new ScrubRequest("uuid-alpha", "alpha", 512 * MIB), new ScrubRequest("uuid-beta", "beta", 512 * MIB)),
-                d.scrubs(), "the two with the most free memory, at most max_bytes_per_request each: " + d.reason());
+        assertEquals(
+                List.of(
+                        new ScrubRequest("uuid-alpha", "alpha", 512 * MIB),
+                        new ScrubRequest("uuid-beta", "beta", 512 * MIB)),
+                d.scrubs(),
+                "the two with the most free memory, at most max_bytes_per_request each: " + d.reason());
         assertTrue(d.reason().contains("scrub alpha (up to 512.0 MiB), beta (up to 512.0 MiB)"), d.reason());
 
         // A minute later alpha and beta were asked recently: gamma is next; the others never.
         Samples third = after.after(60);
         Decision next = policy.decide(Optional.of(after.build()), third.build());
-        assertEquals(List.of("gamma"), next.scrubs().stream().map(ScrubRequest::vmName).toList(), next.reason());
+        assertEquals(
+                List.of("gamma"),
+                next.scrubs().stream().map(ScrubRequest::vmName).toList(),
+                next.reason());
         // After min_interval_per_vm, alpha and beta again.
         Samples later = third.after(600);
-        assertEquals(List.of("alpha", "beta"), policy.decide(Optional.of(third.build()), later.build()).scrubs().stream()
-                .map(ScrubRequest::vmName).toList());
+        assertEquals(
+                List.of("alpha", "beta"),
+                policy.decide(Optional.of(third.build()), later.build()).scrubs().stream()
+                        .map(ScrubRequest::vmName)
+                        .toList());
 
         ScrubRules small = new ScrubRules(true, GIB, 256 * MIB, 1, Duration.ZERO);
-        assertEquals(List.of(new ScrubRequest("uuid-alpha", "alpha", 256 * MIB)),
+        assertEquals(
+                List.of(new ScrubRequest("uuid-alpha", "alpha", 256 * MIB)),
                 new AdaptivePolicy(AdaptiveConfig.DEFAULTS, small, ReclaimBoostConfig.DEFAULTS)
-                        .decide(Optional.of(before.build()), after.build()).scrubs());
+                        .decide(Optional.of(before.build()), after.build())
+                        .scrubs());
         ScrubRules off = new ScrubRules(false, GIB, 256 * MIB, 1, Duration.ZERO);
-        assertEquals(List.of(), new AdaptivePolicy(AdaptiveConfig.DEFAULTS, off, ReclaimBoostConfig.DEFAULTS)
-                .decide(Optional.of(before.build()), after.build()).scrubs());
+        assertEquals(
+                List.of(),
+                new AdaptivePolicy(AdaptiveConfig.DEFAULTS, off, ReclaimBoostConfig.DEFAULTS)
+                        .decide(Optional.of(before.build()), after.build())
+                        .scrubs());
 
         Samples roomy = after.after(60);
         roomy.memAvailable = 10 * GIB;
-        assertEquals(List.of(), new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS)
-                .decide(Optional.of(after.build()), roomy.build()).scrubs(), "no scrub while memory is not tight");
+        assertEquals(
+                List.of(),
+                new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS)
+                        .decide(Optional.of(after.build()), roomy.build())
+                        .scrubs(),
+                "no scrub while memory is not tight");
     }
 }

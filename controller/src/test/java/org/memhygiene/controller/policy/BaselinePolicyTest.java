@@ -32,15 +32,23 @@ class BaselinePolicyTest {
             next.cached = (long) (random.nextDouble() * 2 * GIB);
             long guestRss = (long) (random.nextDouble() * 10 * GIB);
             long guestMemory = (long) (random.nextDouble() * 8 * GIB);
-            next.vms = List.of(Samples.vm("rss", 12 * GIB, OptionalLong.of(guestRss), AgentStatus.NO_CHANNEL, 0,
-                    Optional.empty()), Samples.vm("norss", guestMemory, OptionalLong.empty(), AgentStatus.NO_CHANNEL, 0,
-                    Optional.empty()));
+            next.vms = List.of(
+                    Samples.vm("rss", 12 * GIB, OptionalLong.of(guestRss), AgentStatus.NO_CHANNEL, 0, Optional.empty()),
+                    Samples.vm(
+                            "norss", guestMemory, OptionalLong.empty(), AgentStatus.NO_CHANNEL, 0, Optional.empty()));
             Decision ours = policy.decide(Optional.of(s.build()), next.build());
-            KsmtunedBaseline.Decision theirs = reference.adjust(new KsmtunedBaseline.Input(16 * GIB / 1024,
-                    (next.memFree + next.buffers + next.cached) / 1024, (guestRss + guestMemory) / 1024));
+            KsmtunedBaseline.Decision theirs = reference.adjust(new KsmtunedBaseline.Input(
+                    16 * GIB / 1024,
+                    (next.memFree + next.buffers + next.cached) / 1024,
+                    (guestRss + guestMemory) / 1024));
             Map<String, String> expected = theirs.run()
-                    ? Map.of("pages_to_scan", Long.toString(theirs.pagesToScan()), "sleep_millisecs",
-                            Long.toString(theirs.sleepMillisecs()), "run", "1")
+                    ? Map.of(
+                            "pages_to_scan",
+                            Long.toString(theirs.pagesToScan()),
+                            "sleep_millisecs",
+                            Long.toString(theirs.sleepMillisecs()),
+                            "run",
+                            "1")
                     : Map.of("run", "0");
             assertEquals(expected, ours.ksmAsMap(), "step " + i + ": " + ours.reason());
             assertTrue(ours.reason().contains(theirs.reason()), ours.reason());
@@ -68,6 +76,8 @@ class BaselinePolicyTest {
     void withoutKsmItLeavesAlone() {
         Samples s = new Samples();
         s.ksm = null;
-        assertTrue(new BaselinePolicy(KsmtunedConfig.DEFAULTS).decide(Optional.empty(), s.build()).changesNothing());
+        assertTrue(new BaselinePolicy(KsmtunedConfig.DEFAULTS)
+                .decide(Optional.empty(), s.build())
+                .changesNothing());
     }
 }

@@ -33,12 +33,14 @@ class KsmtunedEquivalenceTest {
     @ParameterizedTest(name = "MemTotal {0} KiB")
     @ValueSource(longs = {16_777_216L, 2_097_152L, 8_000L, 263_921_664L})
     void baselineDecidesWhatKsmtunedDecides(long memTotalKib) throws Exception {
-        Assumptions.assumeTrue(Files.isReadable(KSMTUNED), "skipped: needs Debian's ksmtuned package (" + KSMTUNED + ")");
+        Assumptions.assumeTrue(
+                Files.isReadable(KSMTUNED), "skipped: needs Debian's ksmtuned package (" + KSMTUNED + ")");
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/unshare")), "skipped: needs unshare (util-linux)");
 
         List<KsmtunedBaseline.Input> inputs = inputsAroundTheThresholds(memTotalKib, new Random(memTotalKib));
         List<String> ksmtuned = runKsmtuned(memTotalKib, inputs);
-        Assumptions.assumeTrue(ksmtuned.size() == inputs.size(),
+        Assumptions.assumeTrue(
+                ksmtuned.size() == inputs.size(),
                 "skipped: could not run ksmtuned in a private mount namespace here: " + ksmtuned);
 
         KsmtunedBaseline baseline = new KsmtunedBaseline(KsmtunedConfig.DEFAULTS);
@@ -83,13 +85,22 @@ class KsmtunedEquivalenceTest {
         return inputs;
     }
 
-    private List<String> runKsmtuned(long total, List<KsmtunedBaseline.Input> inputs) throws IOException, InterruptedException {
+    private List<String> runKsmtuned(long total, List<KsmtunedBaseline.Input> inputs)
+            throws IOException, InterruptedException {
         Path script = dir.resolve("run-ksmtuned.sh");
         try (InputStream in = getClass().getResourceAsStream("/policy/run-ksmtuned.sh")) {
             Files.copy(in, script);
         }
-        Process process = new ProcessBuilder("/usr/bin/unshare", "--mount", "--propagation", "private",
-                "bash", script.toString(), dir.resolve("work").toString(), Long.toString(total)).start();
+        Process process = new ProcessBuilder(
+                        "/usr/bin/unshare",
+                        "--mount",
+                        "--propagation",
+                        "private",
+                        "bash",
+                        script.toString(),
+                        dir.resolve("work").toString(),
+                        Long.toString(total))
+                .start();
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> {
             try {
                 return new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -98,10 +109,15 @@ class KsmtunedEquivalenceTest {
             }
         });
         StringBuilder stdin = new StringBuilder();
-        inputs.forEach(input -> stdin.append(input.freeKib()).append(' ').append(input.committedKib()).append('\n'));
+        inputs.forEach(input -> stdin.append(input.freeKib())
+                .append(' ')
+                .append(input.committedKib())
+                .append('\n'));
         process.getOutputStream().write(stdin.toString().getBytes(StandardCharsets.UTF_8));
         process.getOutputStream().close();
-        List<String> lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+        List<String> lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                .lines()
+                .toList();
         assertTrue(process.waitFor(120, TimeUnit.SECONDS), "ksmtuned finishes");
         if (lines.size() != inputs.size()) {
             return List.of("exit " + process.exitValue() + ": " + err.join());

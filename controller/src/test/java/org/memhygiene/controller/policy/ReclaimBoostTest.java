@@ -27,8 +27,8 @@ import org.memhygiene.core.host.VmSnapshot;
  */
 class ReclaimBoostTest {
     private static final long ZEROED = 300 * MIB;
-    private final AdaptivePolicy policy = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS,
-            ReclaimBoostConfig.DEFAULTS);
+    private final AdaptivePolicy policy =
+            new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
     /** Every decision of a sequence, for the failure messages. */
     private final List<String> reasons = new ArrayList<>();
 
@@ -39,8 +39,12 @@ class ReclaimBoostTest {
     private static Samples running() {
         Samples s = new Samples();
         s.memAvailable = 10 * GIB;
-        s.set("run", 1).set("use_zero_pages", 1).set("smart_scan", 1).set("pages_scanned", 5_000_000)
-                .set("pages_skipped", 2_000_000).set("full_scans", 100);
+        s.set("run", 1)
+                .set("use_zero_pages", 1)
+                .set("smart_scan", 1)
+                .set("pages_scanned", 5_000_000)
+                .set("pages_skipped", 2_000_000)
+                .set("full_scans", 100);
         s.ksmdCpuMillis = 40_000;
         s.vms.add(web(ScrubCounters.NONE, 0));
         return s;
@@ -94,8 +98,11 @@ class ReclaimBoostTest {
         Decision start = startFromCounters(running());
         assertEquals(Map.of("smart_scan", "0", "pages_to_scan", "200"), start.ksmAsMap(), start.reason());
         assertEquals(PolicyMode.ADAPTIVE, start.mode());
-        assertTrue(start.reason().startsWith("reclaim boost: scrubs zeroed 300.0 MiB: web 300.0 MiB (1 scrub seen in its"
-                + " agent's scrub counters"), start.reason());
+        assertTrue(
+                start.reason()
+                        .startsWith("reclaim boost: scrubs zeroed 300.0 MiB: web 300.0 MiB (1 scrub seen in its"
+                                + " agent's scrub counters"),
+                start.reason());
         assertTrue(start.reason().contains("ksmd used 0.5% of a core (budget 5.0%)"), start.reason());
         assertTrue(start.reason().endsWith("pages_to_scan 100→200, smart_scan 1→0"), start.reason());
     }
@@ -117,7 +124,9 @@ class ReclaimBoostTest {
         policy.scrubbed(new KnownScrub("uuid-web", "web", KnownScrub.Source.POLICY, report));
         Samples s1 = later(s0);
         Decision start = sample(s1).orElseThrow();
-        assertTrue(start.reason().startsWith("reclaim boost: scrubs zeroed 200.0 MiB: web 200.0 MiB (asked by the policy)"),
+        assertTrue(
+                start.reason()
+                        .startsWith("reclaim boost: scrubs zeroed 200.0 MiB: web 200.0 MiB (asked by the policy)"),
                 start.reason());
         Samples s2 = next(s1, Optional.of(start));
         s2.vms.set(0, web(ScrubCounters.NONE.plus(report), 0));
@@ -137,11 +146,13 @@ class ReclaimBoostTest {
         Samples s2 = next(s1, Optional.of(start));
         assertEquals(Optional.empty(), sample(s2), "the API's report of the same scrub is not a new one: " + reasons);
 
-        AdaptivePolicy fresh = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
+        AdaptivePolicy fresh =
+                new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
         fresh.onSample(running().build());
         fresh.scrubbed(new KnownScrub("uuid-web", "web", KnownScrub.Source.API, report));
         Decision api = fresh.onSample(later(running()).build()).orElseThrow();
-        assertTrue(api.reason().startsWith("reclaim boost: scrubs zeroed 64.0 MiB: web 64.0 MiB (asked through the API)"),
+        assertTrue(
+                api.reason().startsWith("reclaim boost: scrubs zeroed 64.0 MiB: web 64.0 MiB (asked through the API)"),
                 api.reason());
         assertEquals("0", api.ksmAsMap().get("smart_scan"), api.reason());
     }
@@ -153,7 +164,9 @@ class ReclaimBoostTest {
         s0.ksm.remove("pages_skipped");
         Decision start = startFromCounters(s0);
         assertEquals(Map.of("pages_to_scan", "200"), start.ksmAsMap(), start.reason());
-        assertTrue(start.reason().contains("this kernel has no smart_scan (before Linux 6.7): the scan rate alone is raised"),
+        assertTrue(
+                start.reason()
+                        .contains("this kernel has no smart_scan (before Linux 6.7): the scan rate alone is raised"),
                 start.reason());
     }
 
@@ -166,8 +179,11 @@ class ReclaimBoostTest {
         s1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Decision start = sample(s1).orElseThrow();
         assertTrue(start.ksm().isEmpty(), start.reason());
-        assertTrue(start.reason().contains("ksmd's CPU not measured over 5 s yet: the rate follows the first budget"
-                + " window"), start.reason());
+        assertTrue(
+                start.reason()
+                        .contains(
+                                "ksmd's CPU not measured over 5 s yet: the rate follows the first budget" + " window"),
+                start.reason());
         Samples s2 = s1.after(5);
         s2.ksmdCpuMillis += 25;
         assertEquals(Map.of("pages_to_scan", "200"), sample(s2).orElseThrow().ksmAsMap(), reasons.toString());
@@ -185,20 +201,25 @@ class ReclaimBoostTest {
         assertEquals(Map.of("smart_scan", "0"), start.ksmAsMap(), start.reason());
 
         // Over the budget during the boost: scan less; under it: more, at most twice per window.
-        AdaptivePolicy paced = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
+        AdaptivePolicy paced =
+                new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
         Samples p0 = running().set("pages_to_scan", 1000);
         paced.onSample(p0.build());
         Samples p1 = later(p0);
         p1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Decision boost = paced.onSample(p1.build()).orElseThrow();
-        assertEquals("2000", boost.ksmAsMap().get("pages_to_scan"), "at most twice as fast to start: " + boost.reason());
+        assertEquals(
+                "2000", boost.ksmAsMap().get("pages_to_scan"), "at most twice as fast to start: " + boost.reason());
         Samples p2 = next(p1, Optional.of(boost));
         p2.seconds = p1.seconds + 5;
         p2.ksmdCpuMillis = p1.ksmdCpuMillis + 600; // 12 % of a core over 5 s
         Decision less2 = paced.onSample(p2.build()).orElseThrow();
         assertEquals(Map.of("pages_to_scan", "833"), less2.ksmAsMap(), less2.reason());
-        assertTrue(less2.reason().contains("ksmd used 12% of a core over the last 5.0 s (budget 5.0%) → over the CPU budget:"
-                + " scan less: pages_to_scan 2000→833"), less2.reason());
+        assertTrue(
+                less2.reason()
+                        .contains("ksmd used 12% of a core over the last 5.0 s (budget 5.0%) → over the CPU budget:"
+                                + " scan less: pages_to_scan 2000→833"),
+                less2.reason());
         Samples p3 = next(p2, Optional.of(less2));
         p3.seconds = p2.seconds + 5;
         p3.ksmdCpuMillis = p2.ksmdCpuMillis + 50; // 1 %: twice as fast at most
@@ -210,12 +231,14 @@ class ReclaimBoostTest {
         assertEquals(Optional.empty(), paced.onSample(p4.build()));
 
         // The policy's bound caps it too: 6000 × 2 stops at pages_to_scan_max.
-        AdaptivePolicy bounded = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
+        AdaptivePolicy bounded =
+                new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS, ReclaimBoostConfig.DEFAULTS);
         Samples b0 = running().set("pages_to_scan", 6000);
         bounded.onSample(b0.build());
         Samples b1 = later(b0);
         b1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
-        assertEquals("10000", bounded.onSample(b1.build()).orElseThrow().ksmAsMap().get("pages_to_scan"));
+        assertEquals(
+                "10000", bounded.onSample(b1.build()).orElseThrow().ksmAsMap().get("pages_to_scan"));
     }
 
     @Test
@@ -235,16 +258,30 @@ class ReclaimBoostTest {
         Samples s6 = fullScan(next(s5, Optional.empty()), 296 * MIB / PAGE);
         Decision end = sample(s6).orElseThrow(() -> new AssertionError("growth stopped: " + reasons));
         assertEquals(Map.of("smart_scan", "1", "pages_to_scan", "100"), end.ksmAsMap(), end.reason());
-        assertTrue(end.reason().startsWith("reclaim boost ended: the zero-mapped memory stopped growing 5 full scans"
-                + " after the last scrub"), end.reason());
-        assertTrue(end.reason().contains("the last 1 full scan: the scrubbed VMs' zero-mapped memory"
-                + " (VmSnapshot.zeroMappedBytes) +0 B (+0 B per full scan)"), end.reason());
-        assertTrue(end.reason().contains("over the boost's 5 full scans: the scrubbed VMs' zero-mapped memory"
-                + " (VmSnapshot.zeroMappedBytes) +296.0 MiB"), end.reason());
+        assertTrue(
+                end.reason()
+                        .startsWith("reclaim boost ended: the zero-mapped memory stopped growing 5 full scans"
+                                + " after the last scrub"),
+                end.reason());
+        assertTrue(
+                end.reason()
+                        .contains("the last 1 full scan: the scrubbed VMs' zero-mapped memory"
+                                + " (VmSnapshot.zeroMappedBytes) +0 B (+0 B per full scan)"),
+                end.reason());
+        assertTrue(
+                end.reason()
+                        .contains("over the boost's 5 full scans: the scrubbed VMs' zero-mapped memory"
+                                + " (VmSnapshot.zeroMappedBytes) +296.0 MiB"),
+                end.reason());
         assertTrue(end.reason().endsWith("put back pages_to_scan 200→100, smart_scan 0→1"), end.reason());
         assertEquals(Optional.empty(), sample(next(s6, Optional.of(end))), "nothing more once ended: " + reasons);
-        assertTrue(policy.decide(Optional.of(s5.build()), next(s6, Optional.of(end)).after(60).build()).reason()
-                .startsWith("host MemAvailable"), "the adaptive rules decide again");
+        assertTrue(
+                policy.decide(
+                                Optional.of(s5.build()),
+                                next(s6, Optional.of(end)).after(60).build())
+                        .reason()
+                        .startsWith("host MemAvailable"),
+                "the adaptive rules decide again");
     }
 
     @Test
@@ -257,10 +294,14 @@ class ReclaimBoostTest {
         policy.scrubbed(new KnownScrub("uuid-web", "web", KnownScrub.Source.API, Samples.zeroed(100 * MIB)));
         Decision extended = sample(s3).orElseThrow();
         assertTrue(extended.ksm().isEmpty(), extended.reason());
-        assertTrue(extended.reason().startsWith("reclaim boost: boost extended: scrubs zeroed 100.0 MiB: web 100.0 MiB (asked"
-                + " through the API)"), extended.reason());
+        assertTrue(
+                extended.reason()
+                        .startsWith("reclaim boost: boost extended: scrubs zeroed 100.0 MiB: web 100.0 MiB (asked"
+                                + " through the API)"),
+                extended.reason());
         Samples s4 = fullScan(next(s3, Optional.empty()), 0);
-        assertEquals(Optional.empty(), sample(s4), "judging waits for three full scans after the new scrub: " + reasons);
+        assertEquals(
+                Optional.empty(), sample(s4), "judging waits for three full scans after the new scrub: " + reasons);
     }
 
     @Test
@@ -270,9 +311,12 @@ class ReclaimBoostTest {
         Samples s2 = next(later(s1), Optional.of(start)).set("pages_to_scan", 1000); // an admin
         Decision stop = sample(s2).orElseThrow();
         assertEquals(Map.of("smart_scan", "1"), stop.ksmAsMap(), stop.reason());
-        assertTrue(stop.reason().startsWith("reclaim boost ended: changed under the boost by someone else (an admin,"
-                + " memhygiene ksm set, PUT /api/v1/settings or another tool): pages_to_scan (the boost wrote 200, now 1000);"
-                + " not fighting them"), stop.reason());
+        assertTrue(
+                stop.reason()
+                        .startsWith("reclaim boost ended: changed under the boost by someone else (an admin,"
+                                + " memhygiene ksm set, PUT /api/v1/settings or another tool): pages_to_scan (the boost wrote 200, now 1000);"
+                                + " not fighting them"),
+                stop.reason());
         assertEquals(Optional.empty(), sample(next(s2, Optional.of(stop))), "no boost after that: " + reasons);
     }
 
@@ -282,8 +326,11 @@ class ReclaimBoostTest {
         Decision start = startFromCounters(s1);
         Decision stop = sample(next(later(s1), Optional.empty())).orElseThrow(); // a dry run
         assertTrue(stop.ksm().isEmpty(), stop.reason());
-        assertTrue(stop.reason().startsWith("reclaim boost ended: the boost's knobs are not in force: pages_to_scan (the"
-                + " boost wrote 200, now 100), smart_scan (the boost wrote 0, now 1)"), stop.reason());
+        assertTrue(
+                stop.reason()
+                        .startsWith("reclaim boost ended: the boost's knobs are not in force: pages_to_scan (the"
+                                + " boost wrote 200, now 100), smart_scan (the boost wrote 0, now 1)"),
+                stop.reason());
     }
 
     @Test
@@ -291,9 +338,11 @@ class ReclaimBoostTest {
         Samples s1 = running();
         Decision start = startFromCounters(s1);
         HostSnapshot latest = next(later(s1), Optional.of(start)).build();
-        Decision back = policy.release(latest, "the policy was switched to baseline").orElseThrow();
+        Decision back =
+                policy.release(latest, "the policy was switched to baseline").orElseThrow();
         assertEquals(Map.of("smart_scan", "1", "pages_to_scan", "100"), back.ksmAsMap(), back.reason());
-        assertTrue(back.reason().startsWith("reclaim boost ended: the policy was switched to baseline;"), back.reason());
+        assertTrue(
+                back.reason().startsWith("reclaim boost ended: the policy was switched to baseline;"), back.reason());
         assertEquals(Optional.empty(), policy.release(latest, "again"), "nothing held any more");
     }
 
@@ -313,39 +362,62 @@ class ReclaimBoostTest {
         Samples stopped = running().set("run", 0);
         Decision d = startFromCounters(stopped);
         assertTrue(d.ksm().isEmpty(), d.reason());
-        assertTrue(d.reason().endsWith("ksmd is not running (run=0): no boost; the zeroed memory waits for ksmd: leave as is"),
+        assertTrue(
+                d.reason()
+                        .endsWith(
+                                "ksmd is not running (run=0): no boost; the zeroed memory waits for ksmd: leave as is"),
                 d.reason());
 
-        AdaptivePolicy off = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS,
+        AdaptivePolicy off = new AdaptivePolicy(
+                AdaptiveConfig.DEFAULTS,
+                ScrubRules.DEFAULTS,
                 new ReclaimBoostConfig(false, true, 1, 10, Duration.ofHours(1)));
         Samples s0 = running();
         off.onSample(s0.build());
         Samples s1 = later(s0);
         s1.vms.set(0, web(ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), 0));
         Decision disabled = off.onSample(s1.build()).orElseThrow();
-        assertTrue(disabled.ksm().isEmpty() && disabled.reason().contains("reclaim_boost.enabled is false"), disabled.reason());
+        assertTrue(
+                disabled.ksm().isEmpty() && disabled.reason().contains("reclaim_boost.enabled is false"),
+                disabled.reason());
 
-        AdaptivePolicy rateOnly = new AdaptivePolicy(AdaptiveConfig.DEFAULTS, ScrubRules.DEFAULTS,
+        AdaptivePolicy rateOnly = new AdaptivePolicy(
+                AdaptiveConfig.DEFAULTS,
+                ScrubRules.DEFAULTS,
                 new ReclaimBoostConfig(true, false, 1, 10, Duration.ofHours(1)));
         rateOnly.onSample(s0.build());
-        assertEquals(Map.of("pages_to_scan", "200"), rateOnly.onSample(s1.build()).orElseThrow().ksmAsMap());
+        assertEquals(
+                Map.of("pages_to_scan", "200"),
+                rateOnly.onSample(s1.build()).orElseThrow().ksmAsMap());
     }
 
     @Test
     void aVmWithFreePageReportingIsToldWhatWasLeftForTheScrubAndKsm() {
-        BalloonStats stats = new BalloonStats(OptionalLong.of(4 * GIB), OptionalLong.of(2560 * MIB), OptionalLong.empty(),
-                OptionalLong.empty(), OptionalLong.of(2 * GIB), OptionalLong.empty(), OptionalLong.empty(),
-                OptionalLong.empty(), OptionalLong.empty());
+        BalloonStats stats = new BalloonStats(
+                OptionalLong.of(4 * GIB),
+                OptionalLong.of(2560 * MIB),
+                OptionalLong.empty(),
+                OptionalLong.empty(),
+                OptionalLong.of(2 * GIB),
+                OptionalLong.empty(),
+                OptionalLong.empty(),
+                OptionalLong.empty(),
+                OptionalLong.empty());
         Samples s0 = running();
         s0.vms.set(0, Samples.scrubbing("web", ScrubCounters.NONE, OptionalLong.of(0), true, stats));
         sample(s0);
         Samples s1 = later(s0);
-        s1.vms.set(0, Samples.scrubbing("web", ScrubCounters.NONE.plus(Samples.zeroed(GIB)), OptionalLong.of(0), true,
-                stats));
+        s1.vms.set(
+                0,
+                Samples.scrubbing(
+                        "web", ScrubCounters.NONE.plus(Samples.zeroed(GIB)), OptionalLong.of(0), true, stats));
         Decision start = sample(s1).orElseThrow();
-        assertTrue(start.reason().contains("it has free page reporting, which had returned free pages already: of its"
-                + " 2.5 GiB unused, about 512.0 MiB was still backed on the host (estimate: QEMU RSS 2.0 GiB − (balloon 4.0 GiB"
-                + " − unused), QEMU's own memory included), so of the 1.0 GiB zeroed at most 512.0 MiB is left for KSM"),
+        assertTrue(
+                start.reason()
+                        .contains(
+                                "it has free page reporting, which had returned free pages already: of its"
+                                        + " 2.5 GiB unused, about 512.0 MiB was still backed on the host (estimate: QEMU RSS 2.0 GiB − (balloon 4.0 GiB"
+                                        + " − unused), QEMU's own memory included), so of the 1.0 GiB zeroed at most 512.0 MiB is left for KSM"),
                 start.reason());
         assertFalse(start.ksm().isEmpty());
     }
@@ -356,8 +428,14 @@ class ReclaimBoostTest {
         s0.vms.set(0, Samples.scrubbing("web", ScrubCounters.NONE, OptionalLong.empty(), false, BalloonStats.NONE));
         sample(s0);
         Samples s1 = later(s0);
-        s1.vms.set(0, Samples.scrubbing("web", ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)), OptionalLong.empty(),
-                false, BalloonStats.NONE));
+        s1.vms.set(
+                0,
+                Samples.scrubbing(
+                        "web",
+                        ScrubCounters.NONE.plus(Samples.zeroed(ZEROED)),
+                        OptionalLong.empty(),
+                        false,
+                        BalloonStats.NONE));
         Decision start = sample(s1).orElseThrow();
         Samples s = next(s1, Optional.of(start));
         Optional<Decision> end = Optional.empty();
@@ -365,8 +443,11 @@ class ReclaimBoostTest {
             s = next(s, Optional.empty()).add("full_scans", 1).add("ksm_zero_pages", scan == 2 ? 70_000 : 0);
             end = sample(s);
         }
-        assertTrue(end.orElseThrow().reason().contains("no per-VM zero-mapped figure; KSM's savings host-wide +0 B"),
+        assertTrue(
+                end.orElseThrow().reason().contains("no per-VM zero-mapped figure; KSM's savings host-wide +0 B"),
                 end.get().reason());
-        assertTrue(end.get().reason().contains("host ksm_zero_pages +70000"), end.get().reason());
+        assertTrue(
+                end.get().reason().contains("host ksm_zero_pages +70000"),
+                end.get().reason());
     }
 }

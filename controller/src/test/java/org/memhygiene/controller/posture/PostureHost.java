@@ -27,6 +27,7 @@ import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSample;
 import org.memhygiene.core.ksm.ProcessKsmStat;
+import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.posture.Finding;
 
 /**
@@ -35,11 +36,23 @@ import org.memhygiene.core.posture.Finding;
  */
 final class PostureHost {
     static final Instant T0 = Instant.parse("2026-12-01T00:00:00Z");
-    static final long PAGE = org.memhygiene.core.linux.LinuxMemory.pageSizeBytes();
+    static final long PAGE = LinuxMemory.pageSizeBytes();
 
     /** KSM sysfs files by name; null for a host without KSM. */
-    Map<String, Long> ksm = new LinkedHashMap<>(Map.of("run", 1L, "pages_sharing", 0L, "pages_shared", 0L,
-            "ksm_zero_pages", 0L, "use_zero_pages", 1L, "merge_across_nodes", 1L));
+    Map<String, Long> ksm = new LinkedHashMap<>(Map.of(
+            "run",
+            1L,
+            "pages_sharing",
+            0L,
+            "pages_shared",
+            0L,
+            "ksm_zero_pages",
+            0L,
+            "use_zero_pages",
+            1L,
+            "merge_across_nodes",
+            1L));
+
     final List<VmSnapshot> vms = new ArrayList<>();
     long seconds;
 
@@ -51,9 +64,18 @@ final class PostureHost {
     HostSnapshot build() {
         Instant at = T0.plusSeconds(seconds);
         Optional<KsmSample> sample = KsmFiles.sample(ksm, at, seconds, PAGE);
-        HostMemory memory = new HostMemory(1L << 34, 1L << 33, OptionalLong.of(1L << 33), 0, 0, 0, 0, OptionalDouble.empty());
-        return new HostSnapshot(at, "test:///posture", PAGE, sample, Optional.of(memory), OptionalLong.empty(), List.copyOf(vms),
-                Duration.ofMillis(2), List.of());
+        HostMemory memory =
+                new HostMemory(1L << 34, 1L << 33, OptionalLong.of(1L << 33), 0, 0, 0, 0, OptionalDouble.empty());
+        return new HostSnapshot(
+                at,
+                "test:///posture",
+                PAGE,
+                sample,
+                Optional.of(memory),
+                OptionalLong.empty(),
+                List.copyOf(vms),
+                Duration.ofMillis(2),
+                List.of());
     }
 
     /** One VM, described fluently, added by {@link #add()}. */
@@ -75,13 +97,33 @@ final class PostureHost {
         }
 
         PostureHost add() {
-            DomainSample domain = new DomainSample(name, "uuid-" + name, state, 1, 1L << 30, 1L << 30, BalloonStats.NONE);
-            Optional<DomainXml> xml = configKnown ? Optional.of(new DomainXml(name, new DomainXml.MemoryBacking(noSharePages,
-                    locked, hugepages), Optional.empty(), Optional.empty(), false, level)) : Optional.empty();
-            Optional<DomainKsm> ksmStat = mergingPages.isPresent() ? Optional.of(new DomainKsm(name, 4242, new ProcessKsmStat(4242,
-                    "qemu-system-x86", OptionalLong.empty(), OptionalLong.of(0), mergingPages, OptionalLong.empty(), Optional.empty(),
-                    Optional.of(true)))) : Optional.empty();
-            AgentSample sample = new AgentSample(T0, agent, problem, Optional.empty(), Optional.empty(), guest, List.of());
+            DomainSample domain =
+                    new DomainSample(name, "uuid-" + name, state, 1, 1L << 30, 1L << 30, BalloonStats.NONE);
+            Optional<DomainXml> xml = configKnown
+                    ? Optional.of(new DomainXml(
+                            name,
+                            new DomainXml.MemoryBacking(noSharePages, locked, hugepages),
+                            Optional.empty(),
+                            Optional.empty(),
+                            false,
+                            level))
+                    : Optional.empty();
+            Optional<DomainKsm> ksmStat = mergingPages.isPresent()
+                    ? Optional.of(new DomainKsm(
+                            name,
+                            4242,
+                            new ProcessKsmStat(
+                                    4242,
+                                    "qemu-system-x86",
+                                    OptionalLong.empty(),
+                                    OptionalLong.of(0),
+                                    mergingPages,
+                                    OptionalLong.empty(),
+                                    Optional.empty(),
+                                    Optional.of(true))))
+                    : Optional.empty();
+            AgentSample sample =
+                    new AgentSample(T0, agent, problem, Optional.empty(), Optional.empty(), guest, List.of());
             vms.add(new VmSnapshot(domain, xml, ksmStat, sample));
             return PostureHost.this;
         }

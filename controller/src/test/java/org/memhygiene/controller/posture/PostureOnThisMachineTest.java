@@ -32,10 +32,12 @@ class PostureOnThisMachineTest {
     @Test
     void theRealVulnerabilityFilesAndSwapsBecomeFindingsWithTheirEvidence() throws IOException {
         if (!Files.isDirectory(VULNERABILITIES)) {
-            System.out.println("PostureOnThisMachineTest: skipped, " + VULNERABILITIES + " does not exist on this kernel");
+            System.out.println(
+                    "PostureOnThisMachineTest: skipped, " + VULNERABILITIES + " does not exist on this kernel");
             Assumptions.abort("no " + VULNERABILITIES);
         }
-        HostPosture posture = new PostureScorer(() -> Optional.of(HostFacts.read(Path.of("/proc"), Path.of("/sys")))).score(new PostureHost().build());
+        HostPosture posture = new PostureScorer(() -> Optional.of(HostFacts.read(Path.of("/proc"), Path.of("/sys"))))
+                .score(new PostureHost().build());
         List<Finding> host = posture.hostFindings();
         int vulnerable = 0;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(VULNERABILITIES)) {
@@ -44,24 +46,37 @@ class PostureOnThisMachineTest {
                 if (text.startsWith("Vulnerable")) {
                     vulnerable++;
                     String id = "host.cpu.vulnerable." + file.getFileName();
-                    assertTrue(host.stream().anyMatch(f -> f.id().equals(id) && f.evidence().equals(file + ": " + text)),
+                    assertTrue(
+                            host.stream()
+                                    .anyMatch(f ->
+                                            f.id().equals(id) && f.evidence().equals(file + ": " + text)),
                             id + " with the file's text as evidence, in " + host);
                 }
             }
         }
         if (vulnerable == 0) {
-            assertTrue(host.stream().anyMatch(f -> f.id().equals("host.cpu.mitigated")
-                    && f.evidence().startsWith(VULNERABILITIES.toString())), host.toString());
+            assertTrue(
+                    host.stream()
+                            .anyMatch(f -> f.id().equals("host.cpu.mitigated")
+                                    && f.evidence().startsWith(VULNERABILITIES.toString())),
+                    host.toString());
         }
-        List<String> swaps = Files.readAllLines(Path.of("/proc/swaps")).stream().skip(1).filter(l -> !l.isBlank()).toList();
-        List<Finding> swapFindings = host.stream().filter(f -> f.id().startsWith("host.swap.")).toList();
+        List<String> swaps = Files.readAllLines(Path.of("/proc/swaps")).stream()
+                .skip(1)
+                .filter(l -> !l.isBlank())
+                .toList();
+        List<Finding> swapFindings =
+                host.stream().filter(f -> f.id().startsWith("host.swap.")).toList();
         if (swaps.isEmpty()) {
-            assertEquals(Set.of("host.swap.none"), swapFindings.stream().map(Finding::id).collect(Collectors.toSet()));
+            assertEquals(
+                    Set.of("host.swap.none"),
+                    swapFindings.stream().map(Finding::id).collect(Collectors.toSet()));
             assertEquals("/proc/swaps: no devices", swapFindings.get(0).evidence());
         } else {
             assertEquals(swaps.size(), swapFindings.size(), swapFindings.toString());
             for (String line : swaps) {
-                assertTrue(swapFindings.stream().anyMatch(f -> f.evidence().equals("/proc/swaps: " + line.strip())), line);
+                assertTrue(
+                        swapFindings.stream().anyMatch(f -> f.evidence().equals("/proc/swaps: " + line.strip())), line);
             }
         }
         System.out.println("this machine's host posture: score " + posture.hostScore() + ", "
@@ -80,28 +95,37 @@ class PostureOnThisMachineTest {
             assertTrue(ids.contains("vm.sharing.allowed"), "one VM cannot share across VMs: " + ids);
             assertEquals(PostureRubric.score(test.findings()), test.score());
             assertTrue(test.score() <= 98, "the missing agent costs 2: " + test.score());
-            assertTrue(posture.hostFindings().stream().noneMatch(f -> f.id().equals("host.files.not_visible")),
+            assertTrue(
+                    posture.hostFindings().stream().noneMatch(f -> f.id().equals("host.files.not_visible")),
                     "test:///default is this machine: its files are read");
         }
     }
 
     @Test
     void theDomainsOfTheTestHostFileAreScoredByTheirConfiguration() {
-        String uri = "test://" + Path.of("src/test/resources/libvirt/test-host.xml").toAbsolutePath();
+        String uri =
+                "test://" + Path.of("src/test/resources/libvirt/test-host.xml").toAbsolutePath();
         try (LinuxHost host = LinuxHost.of(uri, Duration.ofMillis(500), Duration.ZERO)) {
             HostPosture posture = PostureScorer.of(host).score(host.snapshot());
-            assertEquals(Set.of("guarded", "noshare", "noballoon", "stopped"),
+            assertEquals(
+                    Set.of("guarded", "noshare", "noballoon", "stopped"),
                     posture.vms().stream().map(VmPosture::name).collect(Collectors.toSet()));
             // guarded: balanced, our channel, but no agent behind its socket.
-            assertTrue(ids(posture, "guarded").contains("vm.agent.unreachable"), ids(posture, "guarded").toString());
+            assertTrue(
+                    ids(posture, "guarded").contains("vm.agent.unreachable"),
+                    ids(posture, "guarded").toString());
             // noshare: sensitive, and KSM never sees it (<nosharepages/>, huge pages, locked): no high finding.
-            assertTrue(ids(posture, "noshare").containsAll(Set.of("vm.sharing.off", "vm.memory.locked", "vm.agent.absent")),
+            assertTrue(
+                    ids(posture, "noshare")
+                            .containsAll(Set.of("vm.sharing.off", "vm.memory.locked", "vm.agent.absent")),
                     ids(posture, "noshare").toString());
             assertTrue(vm(posture, "noshare").findings().stream().noneMatch(f -> f.id().startsWith("vm.sensitive")));
             // noballoon: paused, so its QEMU process exists, without any agent channel.
             assertTrue(ids(posture, "noballoon").contains("vm.agent.absent"));
             // stopped: no process, so no agent is expected.
-            assertTrue(ids(posture, "stopped").stream().noneMatch(id -> id.startsWith("vm.agent.")), ids(posture, "stopped").toString());
+            assertTrue(
+                    ids(posture, "stopped").stream().noneMatch(id -> id.startsWith("vm.agent.")),
+                    ids(posture, "stopped").toString());
         }
     }
 
@@ -119,7 +143,8 @@ class PostureOnThisMachineTest {
                 </node>
                 """);
         try (LinuxHost host = LinuxHost.of("test://" + xml, Duration.ofMillis(500), Duration.ZERO)) {
-            VmPosture vault = PostureScorer.of(host).score(host.snapshot()).vms().get(0);
+            VmPosture vault =
+                    PostureScorer.of(host).score(host.snapshot()).vms().get(0);
             Finding high = vault.findings().get(0);
             assertEquals("vm.sensitive.sharing_allowed", high.id());
             assertTrue(vault.score() <= 78, "HIGH and the missing agent: " + vault.score());
@@ -127,11 +152,13 @@ class PostureOnThisMachineTest {
     }
 
     private static VmPosture vm(HostPosture posture, String name) {
-        return posture.vms().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
+        return posture.vms().stream()
+                .filter(v -> v.name().equals(name))
+                .findFirst()
+                .orElseThrow();
     }
 
     private static Set<String> ids(HostPosture posture, String name) {
         return vm(posture, name).findings().stream().map(Finding::id).collect(Collectors.toSet());
     }
-
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -26,6 +27,7 @@ import org.memhygiene.core.posture.Severity;
 class PostureScorerTest {
     @TempDir
     Path root;
+
     PostureHost.HostTree files;
     PostureHost host;
 
@@ -44,12 +46,17 @@ class PostureScorerTest {
     }
 
     private static Finding find(List<Finding> findings, String id) {
-        return findings.stream().filter(f -> f.id().equals(id)).findFirst()
+        return findings.stream()
+                .filter(f -> f.id().equals(id))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no " + id + " in " + ids(findings)));
     }
 
     private VmPosture vm(HostPosture posture, String name) {
-        return posture.vms().stream().filter(v -> v.name().equals(name)).findFirst().orElseThrow();
+        return posture.vms().stream()
+                .filter(v -> v.name().equals(name))
+                .findFirst()
+                .orElseThrow();
     }
 
     @Test
@@ -57,8 +64,11 @@ class PostureScorerTest {
         HostPosture posture = score();
         assertEquals(Set.of("host.ksm.on", "host.swap.none", "host.cpu.mitigated"), ids(posture.hostFindings()));
         assertEquals(100, posture.hostScore());
-        assertTrue(find(posture.hostFindings(), "host.swap.none").evidence().startsWith(files.proc.resolve("swaps") + ":"));
-        assertTrue(find(posture.hostFindings(), "host.cpu.mitigated").evidence()
+        assertTrue(find(posture.hostFindings(), "host.swap.none")
+                .evidence()
+                .startsWith(files.proc.resolve("swaps") + ":"));
+        assertTrue(find(posture.hostFindings(), "host.cpu.mitigated")
+                .evidence()
                 .startsWith(files.sys.resolve("devices/system/cpu/vulnerabilities") + ": 1 files"));
     }
 
@@ -71,7 +81,9 @@ class PostureScorerTest {
         HostPosture off = score();
         assertTrue(ids(off.hostFindings()).contains("host.ksm.off"));
         assertFalse(ids(off.hostFindings()).contains("host.ksm.cross_vm_merging"), "a stopped KSM merges nothing new");
-        assertEquals("/sys/kernel/mm/ksm/run: 0", find(off.hostFindings(), "host.ksm.off").evidence());
+        assertEquals(
+                "/sys/kernel/mm/ksm/run: 0",
+                find(off.hostFindings(), "host.ksm.off").evidence());
     }
 
     @Test
@@ -93,13 +105,20 @@ class PostureScorerTest {
         assertTrue(cross.evidence().startsWith("/sys/kernel/mm/ksm/run: 1; pages_sharing: 500"), cross.evidence());
         assertTrue(cross.evidence().contains("VMs that allow sharing: a, b"), cross.evidence());
         assertEquals(80, posture.hostScore());
-        assertEquals(Severity.MEDIUM, find(vm(posture, "a").findings(), "vm.sharing.cross_vm").severity());
-        assertTrue(find(vm(posture, "b").findings(), "vm.sharing.cross_vm").evidence()
+        assertEquals(
+                Severity.MEDIUM,
+                find(vm(posture, "a").findings(), "vm.sharing.cross_vm").severity());
+        assertTrue(find(vm(posture, "b").findings(), "vm.sharing.cross_vm")
+                .evidence()
                 .contains("ksm_merging_pages of its QEMU process: 120"));
         assertEquals(92, vm(posture, "a").score());
         assertEquals(Set.of("vm.sharing.off"), ids(vm(posture, "c").findings()));
-        assertTrue(find(vm(posture, "c").findings(), "vm.sharing.off").evidence().contains("<nosharepages/>"));
-        assertEquals(Set.of("vm.sharing.allowed"), ids(vm(posture, "off").findings()), "a VM that is not running shares nothing");
+        assertTrue(
+                find(vm(posture, "c").findings(), "vm.sharing.off").evidence().contains("<nosharepages/>"));
+        assertEquals(
+                Set.of("vm.sharing.allowed"),
+                ids(vm(posture, "off").findings()),
+                "a VM that is not running shares nothing");
     }
 
     @Test
@@ -111,27 +130,36 @@ class PostureScorerTest {
         noshare.add();
         HostPosture one = score();
         assertTrue(ids(one.hostFindings()).contains("host.ksm.non_zero_merging"));
-        assertFalse(ids(one.hostFindings()).contains("host.ksm.cross_vm_merging"), "huge pages are never merged by KSM");
+        assertFalse(
+                ids(one.hostFindings()).contains("host.ksm.cross_vm_merging"), "huge pages are never merged by KSM");
         assertEquals(Set.of("vm.sharing.allowed"), ids(vm(one, "a").findings()));
 
         host = new PostureHost();
         host.vm("a").add().vm("b").add();
         HostPosture possible = score();
-        assertEquals(Severity.LOW, find(possible.hostFindings(), "host.ksm.cross_vm_possible").severity());
+        assertEquals(
+                Severity.LOW,
+                find(possible.hostFindings(), "host.ksm.cross_vm_possible").severity());
         assertFalse(ids(possible.hostFindings()).contains("host.ksm.cross_vm_merging"));
     }
 
     @Test
     void useZeroPagesOffAndMergeAcrossNodesOnANumaHost() throws Exception {
         host.set("use_zero_pages", 0);
-        assertEquals(Severity.LOW, find(score().hostFindings(), "host.ksm.use_zero_pages.off").severity());
+        assertEquals(
+                Severity.LOW,
+                find(score().hostFindings(), "host.ksm.use_zero_pages.off").severity());
         host.set("use_zero_pages", 1);
         assertFalse(ids(score().hostFindings()).contains("host.ksm.use_zero_pages.off"));
 
-        assertFalse(ids(score().hostFindings()).contains("host.ksm.merge_across_nodes"), "one NUMA node: nothing to say");
+        assertFalse(
+                ids(score().hostFindings()).contains("host.ksm.merge_across_nodes"), "one NUMA node: nothing to say");
         files.put(files.sys, "devices/system/node/online", "0-1");
         Finding numa = find(score().hostFindings(), "host.ksm.merge_across_nodes");
-        assertTrue(numa.evidence().contains("merge_across_nodes: 1") && numa.evidence().contains("2 nodes"), numa.evidence());
+        assertTrue(
+                numa.evidence().contains("merge_across_nodes: 1")
+                        && numa.evidence().contains("2 nodes"),
+                numa.evidence());
         host.set("merge_across_nodes", 0);
         assertFalse(ids(score().hostFindings()).contains("host.ksm.merge_across_nodes"));
     }
@@ -161,22 +189,37 @@ class PostureScorerTest {
         files.put(files.sys, "block/dm-2/dm/uuid", "LVM-abcdef");
         host.vm("a").add();
         HostPosture posture = score();
-        assertEquals(2, posture.hostFindings().stream().filter(f -> f.id().equals("host.swap.protected")).count());
-        assertTrue(find(posture.hostFindings(), "host.swap.unencrypted").evidence().contains("/dev/dm-2"),
+        assertEquals(
+                2,
+                posture.hostFindings().stream()
+                        .filter(f -> f.id().equals("host.swap.protected"))
+                        .count());
+        assertTrue(
+                find(posture.hostFindings(), "host.swap.unencrypted").evidence().contains("/dev/dm-2"),
                 "an LVM volume is not encryption");
     }
 
     @Test
     void eachVulnerableCpuEntryIsHighAndSmtVulnerableIsLow() throws Exception {
-        files.put(files.sys, "devices/system/cpu/vulnerabilities/mds", "Vulnerable: Clear CPU buffers attempted, no microcode; SMT vulnerable");
-        files.put(files.sys, "devices/system/cpu/vulnerabilities/l1tf", "Mitigation: PTE Inversion; VMX: conditional cache flushes, SMT vulnerable");
+        files.put(
+                files.sys,
+                "devices/system/cpu/vulnerabilities/mds",
+                "Vulnerable: Clear CPU buffers attempted, no microcode; SMT vulnerable");
+        files.put(
+                files.sys,
+                "devices/system/cpu/vulnerabilities/l1tf",
+                "Mitigation: PTE Inversion; VMX: conditional cache flushes, SMT vulnerable");
         files.put(files.sys, "devices/system/cpu/vulnerabilities/spectre_v2", "Mitigation: Retpolines");
         HostPosture posture = score();
         Finding mds = find(posture.hostFindings(), "host.cpu.vulnerable.mds");
         assertEquals(Severity.HIGH, mds.severity());
-        assertEquals(files.sys.resolve("devices/system/cpu/vulnerabilities/mds")
-                + ": Vulnerable: Clear CPU buffers attempted, no microcode; SMT vulnerable", mds.evidence());
-        assertEquals(Severity.LOW, find(posture.hostFindings(), "host.cpu.smt_vulnerable.l1tf").severity());
+        assertEquals(
+                files.sys.resolve("devices/system/cpu/vulnerabilities/mds")
+                        + ": Vulnerable: Clear CPU buffers attempted, no microcode; SMT vulnerable",
+                mds.evidence());
+        assertEquals(
+                Severity.LOW,
+                find(posture.hostFindings(), "host.cpu.smt_vulnerable.l1tf").severity());
         assertFalse(ids(posture.hostFindings()).contains("host.cpu.mitigated"));
         assertFalse(ids(posture.hostFindings()).stream().anyMatch(id -> id.contains("spectre_v2")));
         assertEquals(100 - 20 - 2, posture.hostScore());
@@ -195,9 +238,13 @@ class PostureScorerTest {
         assertTrue(ids(scorer.score(host.build()).hostFindings()).contains("host.swap.none"));
         files.swaps("/dev/sda2 partition 1 0 -2\n");
         host.seconds = 30;
-        assertTrue(ids(scorer.score(host.build()).hostFindings()).contains("host.swap.none"), "within a minute: the files read before");
+        assertTrue(
+                ids(scorer.score(host.build()).hostFindings()).contains("host.swap.none"),
+                "within a minute: the files read before");
         host.seconds = 60;
-        assertTrue(ids(scorer.score(host.build()).hostFindings()).contains("host.swap.unencrypted"), "a minute later: read again");
+        assertTrue(
+                ids(scorer.score(host.build()).hostFindings()).contains("host.swap.unencrypted"),
+                "a minute later: read again");
     }
 
     @Test
@@ -220,7 +267,9 @@ class PostureScorerTest {
         HostPosture posture = score();
         Finding f = find(vm(posture, "vault").findings(), "vm.sensitive.sharing_allowed");
         assertEquals(Severity.HIGH, f.severity());
-        assertTrue(f.evidence().contains("level='sensitive'") && f.evidence().contains("KSM not merging now"), f.evidence());
+        assertTrue(
+                f.evidence().contains("level='sensitive'") && f.evidence().contains("KSM not merging now"),
+                f.evidence());
         assertEquals(80, vm(posture, "vault").score());
         assertEquals(100, vm(posture, "guarded").score());
     }
@@ -230,7 +279,9 @@ class PostureScorerTest {
         PostureHost.Vm vm = host.vm("a");
         vm.configKnown = false;
         vm.add();
-        assertEquals(Severity.LOW, find(vm(score(), "a").findings(), "vm.config.unknown").severity());
+        assertEquals(
+                Severity.LOW,
+                find(vm(score(), "a").findings(), "vm.config.unknown").severity());
     }
 
     @Test
@@ -252,11 +303,15 @@ class PostureScorerTest {
         stopped.add();
         host.vm("ok").add();
         HostPosture posture = score();
-        assertEquals(Severity.LOW, find(vm(posture, "none").findings(), "vm.agent.absent").severity());
+        assertEquals(
+                Severity.LOW,
+                find(vm(posture, "none").findings(), "vm.agent.absent").severity());
         Finding misbehaving = find(vm(posture, "bad").findings(), "vm.agent.misbehaving");
         assertEquals(Severity.MEDIUM, misbehaving.severity());
         assertEquals("agent link: misbehaving: line longer than 65536 bytes", misbehaving.evidence());
-        assertTrue(find(vm(posture, "silent").findings(), "vm.agent.unreachable").evidence().contains("no reply within 2000 ms"));
+        assertTrue(find(vm(posture, "silent").findings(), "vm.agent.unreachable")
+                .evidence()
+                .contains("no reply within 2000 ms"));
         assertFalse(ids(vm(posture, "stopped").findings()).stream().anyMatch(id -> id.startsWith("vm.agent.")));
         assertFalse(ids(vm(posture, "ok").findings()).stream().anyMatch(id -> id.startsWith("vm.agent.")));
     }
@@ -271,14 +326,20 @@ class PostureScorerTest {
         guest.guest = reported;
         guest.add();
         VmPosture posture = vm(score(), "g");
-        assertEquals(Set.of("vm.sharing.allowed", "guest.init_on_free.off", "guest.swap.unencrypted"), ids(posture.findings()));
+        assertEquals(
+                Set.of("vm.sharing.allowed", "guest.init_on_free.off", "guest.swap.unencrypted"),
+                ids(posture.findings()));
         assertEquals(100 - 20 - 8, posture.score());
         assertEquals("guest.swap.unencrypted", posture.findings().get(0).id(), "worst first");
 
         PostureHost.Vm flood = host.vm("flood");
-        flood.guest = IntStream.range(0, 1000).mapToObj(i -> new Finding("guest.x" + i, Severity.INFO, "t", "e", "r")).toList();
+        flood.guest = IntStream.range(0, 1000)
+                .mapToObj(i -> new Finding("guest.x" + i, Severity.INFO, "t", "e", "r"))
+                .toList();
         flood.add();
-        assertEquals(1 + PostureScorer.MAX_GUEST_FINDINGS, vm(score(), "flood").findings().size());
+        assertEquals(
+                1 + PostureScorer.MAX_GUEST_FINDINGS,
+                vm(score(), "flood").findings().size());
     }
 
     @Test
@@ -297,13 +358,15 @@ class PostureScorerTest {
         mixed.addAll(findings(Severity.MEDIUM, 2));
         mixed.addAll(findings(Severity.LOW, 3));
         assertEquals(100 - 20 - 16 - 6, PostureRubric.score(mixed));
-        java.util.Collections.reverse(mixed);
+        Collections.reverse(mixed);
         assertEquals(100 - 20 - 16 - 6, PostureRubric.score(mixed), "order does not matter");
         Finding worse = new Finding(high.id(), Severity.CRITICAL, "t", "e", "r");
         assertEquals(60, PostureRubric.score(List.of(high, worse)), "an id counts at its worst severity");
     }
 
     private static List<Finding> findings(Severity severity, int n) {
-        return IntStream.range(0, n).mapToObj(i -> new Finding("test." + severity + "." + i, severity, "t", "e", "r")).toList();
+        return IntStream.range(0, n)
+                .mapToObj(i -> new Finding("test." + severity + "." + i, severity, "t", "e", "r"))
+                .toList();
     }
 }

@@ -8,25 +8,29 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
-import org.memhygiene.controller.libvirt.DomainXmlParser;
-import org.memhygiene.core.host.DomainXml;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.memhygiene.controller.libvirt.DomainXmlParser;
+import org.memhygiene.core.host.DomainXml;
 
 /**
  * Every shipped domain in vm-configs/ validates against libvirt's schema, defines on the test driver, and
  * reads back through the controller's own parser as the posture it is meant to be.
  */
 class VmConfigsTest {
-    private static final Path VM_CONFIGS = Path.of(System.getProperty("basedir", ".")).toAbsolutePath()
-            .getParent().resolve("vm-configs");
+    private static final Path VM_CONFIGS = Path.of(System.getProperty("basedir", "."))
+            .toAbsolutePath()
+            .getParent()
+            .resolve("vm-configs");
 
     static Stream<Path> domains() throws IOException {
         try (Stream<Path> files = Files.list(VM_CONFIGS)) {
-            List<Path> xml = files.filter(f -> f.toString().endsWith(".xml")).sorted().toList();
+            List<Path> xml =
+                    files.filter(f -> f.toString().endsWith(".xml")).sorted().toList();
             assertEquals(3, xml.size(), "dense, balanced and sensitive: " + xml);
             return xml.stream();
         }
@@ -43,8 +47,9 @@ class VmConfigsTest {
     @ParameterizedTest
     @MethodSource("domains")
     void validatesAgainstLibvirtsSchema(Path domain) throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/virt-xml-validate"))
-                && Files.isExecutable(Path.of("/usr/bin/xmllint")),
+        Assumptions.assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/virt-xml-validate"))
+                        && Files.isExecutable(Path.of("/usr/bin/xmllint")),
                 "skipped: needs virt-xml-validate and xmllint (Debian libvirt-clients, libxml2-utils)");
         assertTrue(run("virt-xml-validate", domain.toString(), "domain").contains("validates"));
     }
@@ -52,7 +57,8 @@ class VmConfigsTest {
     @ParameterizedTest
     @MethodSource("domains")
     void definesOnTheTestDriverWithItsPostureAndAgentChannel(Path domain) throws Exception {
-        Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/virsh")), "skipped: needs virsh (Debian libvirt-clients)");
+        Assumptions.assumeTrue(
+                Files.isExecutable(Path.of("/usr/bin/virsh")), "skipped: needs virsh (Debian libvirt-clients)");
         String name = "memhygiene-" + domain.getFileName().toString().replace(".xml", "");
         // test:///default is private to this virsh process: define, then read the definition back.
         String xml = run("virsh", "-q", "-c", "test:///default", "define " + domain + "; dumpxml " + name);
@@ -69,7 +75,8 @@ class VmConfigsTest {
         String level = domain.getFileName().toString().replace(".xml", "");
         DomainXml parsed = new DomainXmlParser().parse(level, Files.readString(domain));
         boolean sensitive = level.equals("sensitive");
-        assertEquals(level.toUpperCase(java.util.Locale.ROOT), parsed.posture().orElseThrow().name(), domain + ": posture");
+        assertEquals(
+                level.toUpperCase(Locale.ROOT), parsed.posture().orElseThrow().name(), domain + ": posture");
         assertTrue(parsed.agentChannel().isPresent(), domain + ": agent channel");
         assertEquals(sensitive, parsed.memoryBacking().noSharePages(), domain + ": nosharepages");
         assertEquals(sensitive, parsed.memoryBacking().locked(), domain + ": locked");

@@ -10,5 +10,4 @@ import java.util.List;
  * @param pageSizeBytes   the guest's page size
  * @param capabilities    the commands the agent answers
  */
-public record AgentHello(int protocolVersion, String agentVersion, long pageSizeBytes, List<String> capabilities) {
-}
+public record AgentHello(int protocolVersion, String agentVersion, long pageSizeBytes, List<String> capabilities) {}

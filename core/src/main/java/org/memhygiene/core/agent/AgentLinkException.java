@@ -1,7 +1,5 @@
 package org.memhygiene.core.agent;
 
-import org.memhygiene.core.agent.AgentStatus;
-
 /** Why a request to a guest agent failed; {@link #status()} is what the VM's row shows. */
 public final class AgentLinkException extends Exception {
     private final AgentStatus status;

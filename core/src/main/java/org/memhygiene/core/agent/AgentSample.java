@@ -3,8 +3,6 @@ package org.memhygiene.core.agent;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import org.memhygiene.core.agent.AgentHello;
-import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.posture.Finding;
 
 /**

@@ -21,5 +21,4 @@ public record ScrubPolicy(
         long periodicIntervalMillis,
         long largeFreeThresholdBytes,
         long largeFreeSampleMillis,
-        long triggeredMaxBytes) {
-}
+        long triggeredMaxBytes) {}

@@ -11,6 +11,7 @@ import java.util.Locale;
 public final class CanaryBounds {
     /** 16 bytes is enough that two probes never share a nonce; 32 keeps SHA-256's input one block. */
     public static final int MIN_NONCE_BYTES = 16;
+
     public static final int MAX_NONCE_BYTES = 32;
     public static final int DEFAULT_PAGES = 256;
     public static final int MAX_PAGES = 1024;
@@ -19,13 +20,13 @@ public final class CanaryBounds {
      * locked in all; fewer pages where pages are larger.
      */
     public static final long MAX_BYTES_PER_KIND = 4L * 1024 * 1024;
+
     public static final long MIN_LEASE_MILLIS = 1_000;
     public static final long MAX_LEASE_MILLIS = 3_600_000;
     /** Long enough for ksmd's default pace to scan a few GiB of guests twice. */
     public static final long DEFAULT_LEASE_MILLIS = 600_000;
 
-    private CanaryBounds() {
-    }
+    private CanaryBounds() {}
 
     /** min(1024, 4 MiB / page size): 1024 with 4 KiB pages, 256 with 16 KiB, 64 with 64 KiB. */
     public static int maxPages(long pageSizeBytes) {
@@ -38,7 +39,9 @@ public final class CanaryBounds {
 
     /** The nonce's bytes from hex text (either case) of 16 to 32 bytes. */
     public static byte[] parseNonce(String field, String hex) {
-        if (hex.length() % 2 != 0 || hex.length() < 2 * MIN_NONCE_BYTES || hex.length() > 2 * MAX_NONCE_BYTES
+        if (hex.length() % 2 != 0
+                || hex.length() < 2 * MIN_NONCE_BYTES
+                || hex.length() > 2 * MAX_NONCE_BYTES
                 || !hex.chars().allMatch(CanaryBounds::isHexDigit)) {
             throw new IllegalArgumentException(field + " = \"" + abbreviate(hex) + "\": expected " + 2 * MIN_NONCE_BYTES
                     + " to " + 2 * MAX_NONCE_BYTES + " hex digits (" + MIN_NONCE_BYTES + " to " + MAX_NONCE_BYTES
@@ -59,8 +62,9 @@ public final class CanaryBounds {
     public static int checkPages(String field, long pages, long pageSizeBytes) {
         int max = maxPages(pageSizeBytes);
         if (pages < 1 || pages > max) {
-            throw new IllegalArgumentException(field + " = " + pages + ": expected 1 to " + max + " (at most "
-                    + MAX_BYTES_PER_KIND / 1024 + " KiB of " + pageSizeBytes + "-byte pages, and at most " + MAX_PAGES + ")");
+            throw new IllegalArgumentException(
+                    field + " = " + pages + ": expected 1 to " + max + " (at most " + MAX_BYTES_PER_KIND / 1024
+                            + " KiB of " + pageSizeBytes + "-byte pages, and at most " + MAX_PAGES + ")");
         }
         return (int) pages;
     }

@@ -26,8 +26,7 @@ public final class CanaryDerivation {
     /** Named in canary-plant's reply, so a host can tell which derivation an agent used. */
     public static final String NAME = "sha256-xoshiro256starstar-v1";
 
-    private CanaryDerivation() {
-    }
+    private CanaryDerivation() {}
 
     /** Page {@code pageIndex} of the canary for {@code nonce}, {@code pageSizeBytes} long (a multiple of 8). */
     public static byte[] page(byte[] nonce, int pageIndex, int pageSizeBytes) {
@@ -52,7 +51,9 @@ public final class CanaryDerivation {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
         }
         sha256.update(nonce);
-        sha256.update(new byte[] {(byte) (pageIndex >>> 24), (byte) (pageIndex >>> 16), (byte) (pageIndex >>> 8), (byte) pageIndex});
+        sha256.update(new byte[] {
+            (byte) (pageIndex >>> 24), (byte) (pageIndex >>> 16), (byte) (pageIndex >>> 8), (byte) pageIndex
+        });
         byte[] seed = sha256.digest();
         long s0 = littleEndian(seed, 0);
         long s1 = littleEndian(seed, 8);

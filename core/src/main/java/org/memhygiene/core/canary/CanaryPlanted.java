@@ -12,6 +12,11 @@ package org.memhygiene.core.canary;
  * @param leaseMillis   after this long the agent releases everything on its own
  * @param lockedBytes   (canaryPages + controlPages) × pageSizeBytes, locked with mlock
  */
-public record CanaryPlanted(String nonce, int canaryPages, int controlPages, long pageSizeBytes, String derivation,
-        long leaseMillis, long lockedBytes) {
-}
+public record CanaryPlanted(
+        String nonce,
+        int canaryPages,
+        int controlPages,
+        long pageSizeBytes,
+        String derivation,
+        long leaseMillis,
+        long lockedBytes) {}

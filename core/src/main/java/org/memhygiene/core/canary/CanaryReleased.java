@@ -6,5 +6,4 @@ package org.memhygiene.core.canary;
  * @param nonce         the probe's nonce, lowercase hex
  * @param releasedBytes bytes zeroed, unlocked and unmapped: every canary and control page
  */
-public record CanaryReleased(String nonce, long releasedBytes) {
-}
+public record CanaryReleased(String nonce, long releasedBytes) {}

@@ -22,9 +22,8 @@ public record CanaryTimings(String nonce, long clockResolutionNanos, PageWrites 
      * @param nanos          how long it took
      * @param summary        the distribution of {@code nanos}
      */
-    public record PageWrites(List<Integer> pageIndices, List<Integer> writePositions, List<Long> nanos,
-            WriteSummary summary) {
-    }
+    public record PageWrites(
+            List<Integer> pageIndices, List<Integer> writePositions, List<Long> nanos, WriteSummary summary) {}
 
     /**
      * Order statistics of write times: the median is the lower median (element ⌊(count − 1) / 2⌋ of the

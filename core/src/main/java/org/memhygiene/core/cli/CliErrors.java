@@ -11,8 +11,7 @@ import picocli.CommandLine;
 public final class CliErrors {
     public static final int EXIT_RUNTIME_ERROR = 1;
 
-    private CliErrors() {
-    }
+    private CliErrors() {}
 
     public static CommandLine configure(CommandLine commandLine, String program) {
         commandLine.setParameterExceptionHandler((e, args) -> {

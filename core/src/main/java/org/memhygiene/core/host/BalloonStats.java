@@ -1,8 +1,8 @@
 package org.memhygiene.core.host;
 
 import java.util.Arrays;
-import java.util.OptionalLong;
 import java.util.Map;
+import java.util.OptionalLong;
 
 /**
  * A domain's memory statistics (virDomainMemoryStats, https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMemoryStatTags),
@@ -30,12 +30,20 @@ public record BalloonStats(
         OptionalLong minorFaults,
         OptionalLong lastUpdateEpochSeconds) {
 
-    public static final BalloonStats NONE = new BalloonStats(OptionalLong.empty(), OptionalLong.empty(),
-            OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
-            OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty());
+    public static final BalloonStats NONE = new BalloonStats(
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty(),
+            OptionalLong.empty());
 
     /** virDomainMemoryStatTags values, https://libvirt.org/html/libvirt-libvirt-domain.html#virDomainMemoryStatTags */
     public static final int TAG_MAJOR_FAULT = 2;
+
     public static final int TAG_MINOR_FAULT = 3;
     public static final int TAG_UNUSED = 4;
     public static final int TAG_AVAILABLE = 5;
@@ -58,9 +66,16 @@ public record BalloonStats(
                 byTag[tag] = OptionalLong.of(value);
             }
         });
-        return new BalloonStats(kib(byTag[TAG_ACTUAL_BALLOON]), kib(byTag[TAG_UNUSED]), kib(byTag[TAG_AVAILABLE]),
-                kib(byTag[TAG_USABLE]), kib(byTag[TAG_RSS]), kib(byTag[TAG_DISK_CACHES]),
-                byTag[TAG_MAJOR_FAULT], byTag[TAG_MINOR_FAULT], byTag[TAG_LAST_UPDATE]);
+        return new BalloonStats(
+                kib(byTag[TAG_ACTUAL_BALLOON]),
+                kib(byTag[TAG_UNUSED]),
+                kib(byTag[TAG_AVAILABLE]),
+                kib(byTag[TAG_USABLE]),
+                kib(byTag[TAG_RSS]),
+                kib(byTag[TAG_DISK_CACHES]),
+                byTag[TAG_MAJOR_FAULT],
+                byTag[TAG_MINOR_FAULT],
+                byTag[TAG_LAST_UPDATE]);
     }
 
     private static OptionalLong kib(OptionalLong value) {

@@ -16,5 +16,4 @@ public record DomainSample(
         int vcpus,
         long maxMemoryBytes,
         long currentMemoryBytes,
-        BalloonStats balloonStats) {
-}
+        BalloonStats balloonStats) {}

@@ -33,8 +33,7 @@ public record DomainXml(
      * @param locked       {@code <locked/>}: guest RAM is mlocked, never swapped
      * @param hugepages    {@code <hugepages/>}: backed by huge pages, which KSM does not merge
      */
-    public record MemoryBacking(boolean noSharePages, boolean locked, boolean hugepages) {
-    }
+    public record MemoryBacking(boolean noSharePages, boolean locked, boolean hugepages) {}
 
     /**
      * https://libvirt.org/formatdomain.html#memory-balloon-device
@@ -43,8 +42,7 @@ public record DomainXml(
      * @param freePageReporting  {@code freePageReporting='on'}: the guest hands free pages back to the host
      * @param statsPeriodSeconds {@code <stats period='N'/>}; empty when not set (libvirt then collects none)
      */
-    public record Balloon(String model, boolean freePageReporting, OptionalInt statsPeriodSeconds) {
-    }
+    public record Balloon(String model, boolean freePageReporting, OptionalInt statsPeriodSeconds) {}
 
     /**
      * https://libvirt.org/formatdomain.html#channel
@@ -52,6 +50,5 @@ public record DomainXml(
      * @param socketPath the host-side unix socket; empty when libvirt generates it and the domain is not
      *                   running (the live XML of a running domain carries the generated path)
      */
-    public record AgentChannel(Optional<Path> socketPath) {
-    }
+    public record AgentChannel(Optional<Path> socketPath) {}
 }

@@ -1,5 +1,6 @@
 package org.memhygiene.core.host;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -107,8 +108,7 @@ public record GuestMemory(
             OptionalLong hugeZero,
             OptionalLong swapped,
             OptionalLong notPresent,
-            OptionalLong givenBack) {
-    }
+            OptionalLong givenBack) {}
 
     /** "pagemap+kpageflags", or e.g. "smaps_rollup (fallback: process 42 exited during the pass)". */
     public String methodDescription() {
@@ -126,7 +126,7 @@ public record GuestMemory(
     public OptionalLong reclaimedPages() {
         return switch (method) {
             case PAGEMAP, PAGEMAP_SCAN_KPAGEFLAGS, PAGEMAP_SCAN, SIMULATOR ->
-                    OptionalLong.of(pages.zero().orElse(0) + pages.givenBack().orElse(0));
+                OptionalLong.of(pages.zero().orElse(0) + pages.givenBack().orElse(0));
             case SMAPS_ROLLUP -> pages.zero();
             case NONE -> OptionalLong.empty();
         };
@@ -134,7 +134,7 @@ public record GuestMemory(
 
     /** How old the figure is at {@code now}: since the pass read its last page. */
     public long ageMillis(Instant now) {
-        return Math.max(0, java.time.Duration.between(measuredAt, now).toMillis());
+        return Math.max(0, Duration.between(measuredAt, now).toMillis());
     }
 
     public OptionalLong reclaimedBytes() {

@@ -26,8 +26,13 @@ import org.memhygiene.core.posture.SwapDevice;
  * @param numaNodes          how many nodes /sys/devices/system/node/online lists
  * @param nodesFile          where that came from, for evidence
  */
-public record HostFacts(Optional<List<SwapDevice>> swaps, String swapsFile, Map<String, String> cpuVulnerabilities,
-        String vulnerabilitiesDir, OptionalInt numaNodes, String nodesFile) {
+public record HostFacts(
+        Optional<List<SwapDevice>> swaps,
+        String swapsFile,
+        Map<String, String> cpuVulnerabilities,
+        String vulnerabilitiesDir,
+        OptionalInt numaNodes,
+        String nodesFile) {
 
     static final String VULNERABILITIES = "devices/system/cpu/vulnerabilities";
     static final String NODES_ONLINE = "devices/system/node/online";
@@ -47,7 +52,10 @@ public record HostFacts(Optional<List<SwapDevice>> swaps, String swapsFile, Map<
         } catch (IOException | RuntimeException e) {
             vulnerabilities.clear(); // no such directory here: the rule is skipped
         }
-        return new HostFacts(SwapDevice.read(procRoot, sysRoot), procRoot.resolve("swaps").toString(), vulnerabilities,
+        return new HostFacts(
+                SwapDevice.read(procRoot, sysRoot),
+                procRoot.resolve("swaps").toString(),
+                vulnerabilities,
                 sysRoot.resolve(VULNERABILITIES).toString(),
                 text(sysRoot.resolve(NODES_ONLINE)).map(HostFacts::countNodes).orElse(OptionalInt.empty()),
                 sysRoot.resolve(NODES_ONLINE).toString());

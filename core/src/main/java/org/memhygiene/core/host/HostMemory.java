@@ -25,5 +25,4 @@ public record HostMemory(
         long cachedBytes,
         long swapTotalBytes,
         long swapFreeBytes,
-        OptionalDouble pressureSomeAvg10Percent) {
-}
+        OptionalDouble pressureSomeAvg10Percent) {}

@@ -23,8 +23,15 @@ import org.memhygiene.core.ksm.KsmSample;
  * @param sources       each source's state after this sample, in a fixed order: KSM, host memory, the VMs,
  *                      then each agent; a source this host does not have (KSM of a remote host) is not listed
  */
-public record HostSnapshot(Instant sampledAt, String uri, long pageSizeBytes, Optional<KsmSample> ksm,
-        Optional<HostMemory> memory, OptionalLong ksmdCpuMillis, List<VmSnapshot> vms, Duration took,
+public record HostSnapshot(
+        Instant sampledAt,
+        String uri,
+        long pageSizeBytes,
+        Optional<KsmSample> ksm,
+        Optional<HostMemory> memory,
+        OptionalLong ksmdCpuMillis,
+        List<VmSnapshot> vms,
+        Duration took,
         List<SourceState> sources) {
 
     public HostSnapshot {

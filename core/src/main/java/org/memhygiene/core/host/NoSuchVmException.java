@@ -14,7 +14,10 @@ public final class NoSuchVmException extends HostBackendException {
      * @param known the VMs the host has, by name
      */
     public NoSuchVmException(String vm, String host, List<String> known) {
-        super("no VM named '" + vm + "' on " + host + "; VMs: " + (known.isEmpty() ? "none" : String.join(", ", known)), null);
+        super(
+                "no VM named '" + vm + "' on " + host + "; VMs: "
+                        + (known.isEmpty() ? "none" : String.join(", ", known)),
+                null);
         this.vm = vm;
         this.host = host;
         this.known = List.copyOf(known);

@@ -5,7 +5,9 @@ import java.util.Optional;
 
 /** The posture a domain declares in its memhygiene metadata (see vm-configs/*.xml). */
 public enum PostureLevel {
-    DENSE, BALANCED, SENSITIVE;
+    DENSE,
+    BALANCED,
+    SENSITIVE;
 
     /** The level for the attribute text, or empty for anything else (the XML is guest-influenced). */
     public static Optional<PostureLevel> parse(String text) {

@@ -18,7 +18,12 @@ import java.util.OptionalLong;
  *                      success when stale, empty when it has none
  * @param error         why its last read failed; empty when up
  */
-public record SourceState(String name, boolean up, boolean stale, Optional<Instant> lastSuccessAt, OptionalLong ageMillis,
+public record SourceState(
+        String name,
+        boolean up,
+        boolean stale,
+        Optional<Instant> lastSuccessAt,
+        OptionalLong ageMillis,
         Optional<String> error) {
 
     public static final String KSM = "ksm";
@@ -34,9 +39,15 @@ public record SourceState(String name, boolean up, boolean stale, Optional<Insta
 
     /** A source whose read failed at {@code at}; stale when it was read successfully before. */
     public static SourceState down(String name, String error, Optional<Instant> lastSuccessAt, Instant at) {
-        return new SourceState(name, false, lastSuccessAt.isPresent(), lastSuccessAt,
-                lastSuccessAt.map(last -> OptionalLong.of(Math.max(0, at.toEpochMilli() - last.toEpochMilli())))
-                        .orElse(OptionalLong.empty()), Optional.of(error));
+        return new SourceState(
+                name,
+                false,
+                lastSuccessAt.isPresent(),
+                lastSuccessAt,
+                lastSuccessAt
+                        .map(last -> OptionalLong.of(Math.max(0, at.toEpochMilli() - last.toEpochMilli())))
+                        .orElse(OptionalLong.empty()),
+                Optional.of(error));
     }
 
     /** The source of the agent of the VM called {@code vmName}. */

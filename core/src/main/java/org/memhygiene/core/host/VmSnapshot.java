@@ -3,9 +3,6 @@ package org.memhygiene.core.host;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.memhygiene.core.agent.AgentSample;
-import org.memhygiene.core.host.DomainKsm;
-import org.memhygiene.core.host.DomainSample;
-import org.memhygiene.core.host.DomainXml;
 
 /**
  * One VM in a host sample: what libvirt says of it, its configuration, what KSM does for its QEMU
@@ -20,7 +17,11 @@ import org.memhygiene.core.host.DomainXml;
  *                    measured and when; empty when it is not running, its process was not found, or its
  *                    first pass has not completed yet
  */
-public record VmSnapshot(DomainSample domain, Optional<DomainXml> config, Optional<DomainKsm> ksm, AgentSample agent,
+public record VmSnapshot(
+        DomainSample domain,
+        Optional<DomainXml> config,
+        Optional<DomainKsm> ksm,
+        AgentSample agent,
         Optional<GuestMemory> guestMemory) {
 
     /** A VM whose guest RAM is not measured. */
@@ -46,14 +47,17 @@ public record VmSnapshot(DomainSample domain, Optional<DomainXml> config, Option
      * × page size from ksm_stat; misses the zero pages of split THPs ({@link #reclaimedBytes} has them).
      */
     public OptionalLong ksmSavedBytes(long pageSizeBytes) {
-        return ksm.map(k -> OptionalLong.of(k.stat().savedPages() * pageSizeBytes)).orElse(OptionalLong.empty());
+        return ksm.map(k -> OptionalLong.of(k.stat().savedPages() * pageSizeBytes))
+                .orElse(OptionalLong.empty());
     }
 
     /** KSM-accounted: guest memory KSM merged with the kernel's zero page, ksm_zero_pages × page size. */
     public OptionalLong zeroPageBytes(long pageSizeBytes) {
         return ksm.flatMap(k -> k.stat().zeroPages().isPresent()
-                ? Optional.of(k.stat().zeroPages().getAsLong() * pageSizeBytes) : Optional.empty())
-                .map(OptionalLong::of).orElse(OptionalLong.empty());
+                        ? Optional.of(k.stat().zeroPages().getAsLong() * pageSizeBytes)
+                        : Optional.empty())
+                .map(OptionalLong::of)
+                .orElse(OptionalLong.empty());
     }
 
     /**
@@ -84,6 +88,7 @@ public record VmSnapshot(DomainSample domain, Optional<DomainXml> config, Option
 
     /** Whether KSM may merge this guest's memory at all: no {@code <nosharepages/>} and no huge pages. */
     public Optional<Boolean> sharingAllowed() {
-        return config.map(c -> !c.memoryBacking().noSharePages() && !c.memoryBacking().hugepages());
+        return config.map(
+                c -> !c.memoryBacking().noSharePages() && !c.memoryBacking().hugepages());
     }
 }

@@ -32,8 +32,7 @@ public final class Json {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
             .build();
 
-    private Json() {
-    }
+    private Json() {}
 
     /** A shared, thread-safe mapper; do not reconfigure it. */
     public static ObjectMapper mapper() {
@@ -49,7 +48,9 @@ public final class Json {
         String text = JsonInput.utf8(bytes);
         try (JsonParser parser = format.createParser(text)) {
             // The end is checked below, so that both readers name trailing content the same way.
-            JsonNode node = MAPPER.reader().without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(parser);
+            JsonNode node = MAPPER.reader()
+                    .without(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+                    .readTree(parser);
             if (node == null) {
                 return MissingNode.getInstance();
             }

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.core.TSFBuilder;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
@@ -35,8 +36,7 @@ public final class JsonInput {
     /** The strict JSON factory; thread-safe, shared. Do not hand it to an ObjectMapper (that sets its codec). */
     public static final JsonFactory JSON = jsonFactory();
 
-    private JsonInput() {
-    }
+    private JsonInput() {}
 
     /** Input that is not one well-formed document; the message says what is wrong and where. */
     public static final class MalformedInputException extends IOException {
@@ -66,24 +66,30 @@ public final class JsonInput {
 
     /** {@code bytes} as text, or which byte is not UTF-8. */
     public static String utf8(byte[] bytes) throws MalformedInputException {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(bytes);
         try {
             return decoder.decode(in).toString();
         } catch (CharacterCodingException e) {
             int offset = firstInvalidByte(bytes);
-            throw new MalformedInputException("not UTF-8: byte " + offset + " (0x"
-                    + String.format("%02x", bytes[offset] & 0xff) + ") is not part of a valid UTF-8 sequence", e);
+            throw new MalformedInputException(
+                    "not UTF-8: byte " + offset + " (0x" + String.format("%02x", bytes[offset] & 0xff)
+                            + ") is not part of a valid UTF-8 sequence",
+                    e);
         }
     }
 
     /** Where the first malformed sequence starts: decoded again, one code point at a time. */
     private static int firstInvalidByte(byte[] bytes) {
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(bytes);
-        java.nio.CharBuffer out = java.nio.CharBuffer.allocate(2);
+        CharBuffer out = CharBuffer.allocate(2);
         while (in.hasRemaining()) {
             out.clear();
             int before = in.position();
@@ -130,8 +136,10 @@ public final class JsonInput {
     public static void requireEnd(JsonParser parser) throws IOException {
         JsonToken after = parser.nextToken();
         if (after != null) {
-            throw new MalformedInputException("trailing content after the document" + where(parser.currentTokenLocation())
-                    + ": one document only", null);
+            throw new MalformedInputException(
+                    "trailing content after the document" + where(parser.currentTokenLocation())
+                            + ": one document only",
+                    null);
         }
     }
 
@@ -145,7 +153,8 @@ public final class JsonInput {
     }
 
     private static String where(JsonLocation location) {
-        return location == null || location.getLineNr() < 0 ? ""
+        return location == null || location.getLineNr() < 0
+                ? ""
                 : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 }

@@ -22,8 +22,7 @@ import java.util.Map;
  * outside is read with {@link JsonInput#readDocument}, which refuses repeated keys.
  */
 public final class PlainJson {
-    private PlainJson() {
-    }
+    private PlainJson() {}
 
     /** The value at the parser's next token; null also at the end of input (an empty document). */
     public static Object read(JsonParser parser) throws IOException {
@@ -106,7 +105,8 @@ public final class PlainJson {
             }
             generator.writeEndArray();
         } else {
-            throw new IllegalArgumentException("not a plain JSON value: " + value.getClass().getName());
+            throw new IllegalArgumentException(
+                    "not a plain JSON value: " + value.getClass().getName());
         }
     }
 }

@@ -39,10 +39,14 @@ public enum KsmFile {
     ADVISOR_TARGET_SCAN_TIME("advisor_target_scan_time", Kind.UNSIGNED);
 
     /** How the kernel prints the file. */
-    public enum Kind { UNSIGNED, SIGNED, SELECTION }
+    public enum Kind {
+        UNSIGNED,
+        SIGNED,
+        SELECTION
+    }
 
-    private static final Map<String, KsmFile> BY_NAME = Arrays.stream(values())
-            .collect(Collectors.toUnmodifiableMap(KsmFile::fileName, Function.identity()));
+    private static final Map<String, KsmFile> BY_NAME =
+            Arrays.stream(values()).collect(Collectors.toUnmodifiableMap(KsmFile::fileName, Function.identity()));
 
     private final String fileName;
     private final Kind kind;

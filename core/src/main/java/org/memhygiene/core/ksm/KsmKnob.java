@@ -38,7 +38,11 @@ public enum KsmKnob {
     static final long UINT_MAX = 4_294_967_295L;
     static final Set<String> ADVISOR_MODES = Set.of("none", "scan-time");
 
-    private enum Type { NUMBER, BOOLEAN, CHOICE }
+    private enum Type {
+        NUMBER,
+        BOOLEAN,
+        CHOICE
+    }
 
     private final KsmFile file;
     private final Type type;
@@ -114,7 +118,9 @@ public enum KsmKnob {
     }
 
     public static Optional<KsmKnob> byName(String fileName) {
-        return Arrays.stream(values()).filter(k -> k.fileName().equals(fileName)).findFirst();
+        return Arrays.stream(values())
+                .filter(k -> k.fileName().equals(fileName))
+                .findFirst();
     }
 
     public static String names() {

@@ -32,7 +32,9 @@ public record KsmRates(
             long after = b.pagesSharing().getAsLong() + b.ksmZeroPages().orElse(0);
             merged = OptionalDouble.of((after - before) / seconds);
         }
-        return new KsmRates(seconds, merged,
+        return new KsmRates(
+                seconds,
+                merged,
                 monotonicRate(a.fullScans(), b.fullScans(), seconds / 60),
                 monotonicRate(a.pagesScanned(), b.pagesScanned(), seconds));
     }

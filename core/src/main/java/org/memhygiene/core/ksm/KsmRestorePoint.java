@@ -54,13 +54,15 @@ public final class KsmRestorePoint {
 
     /** Restores also when the JVM is stopped by a signal; returns the hook so it can be removed. */
     public Thread restoreOnShutdown() {
-        Thread hook = new Thread(() -> {
-            try {
-                restore();
-            } catch (RuntimeException e) {
-                System.err.println("memhygiene: could not restore KSM settings: " + e.getMessage());
-            }
-        }, "ksm-restore-on-exit");
+        Thread hook = new Thread(
+                () -> {
+                    try {
+                        restore();
+                    } catch (RuntimeException e) {
+                        System.err.println("memhygiene: could not restore KSM settings: " + e.getMessage());
+                    }
+                },
+                "ksm-restore-on-exit");
         Runtime.getRuntime().addShutdownHook(hook);
         return hook;
     }

@@ -41,10 +41,15 @@ public record KsmSavings(
         OptionalDouble unsharedRatio = ratio(s.pagesUnshared(), s.pagesSharing());
         OptionalLong profit = s.generalProfitBytes();
         boolean estimated = false;
-        if (profit.isEmpty() && total.isPresent() && s.pagesShared().isPresent()
-                && s.pagesUnshared().isPresent() && s.pagesVolatile().isPresent()) {
-            long rmapItems = s.pagesSharing().getAsLong() + s.pagesShared().getAsLong()
-                    + s.pagesUnshared().getAsLong() + s.pagesVolatile().getAsLong();
+        if (profit.isEmpty()
+                && total.isPresent()
+                && s.pagesShared().isPresent()
+                && s.pagesUnshared().isPresent()
+                && s.pagesVolatile().isPresent()) {
+            long rmapItems = s.pagesSharing().getAsLong()
+                    + s.pagesShared().getAsLong()
+                    + s.pagesUnshared().getAsLong()
+                    + s.pagesVolatile().getAsLong();
             profit = OptionalLong.of(total.getAsLong() - rmapItems * RMAP_ITEM_BYTES);
             estimated = true;
         }

@@ -1,7 +1,6 @@
 package org.memhygiene.core.ksm;
 
 import com.fasterxml.jackson.annotation.JsonValue;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -37,9 +36,10 @@ public final class KsmSettings {
             String name = assignment.substring(0, eq).strip();
             var knob = KsmKnob.byName(name);
             if (knob.isEmpty()) {
-                problems.add(KsmFile.byName(name).isPresent()
-                        ? name + " is a read-only KSM counter, not a knob"
-                        : "unknown KSM knob '" + name + "'");
+                problems.add(
+                        KsmFile.byName(name).isPresent()
+                                ? name + " is a read-only KSM counter, not a knob"
+                                : "unknown KSM knob '" + name + "'");
                 continue;
             }
             if (raw.containsKey(knob.get())) {
@@ -63,8 +63,8 @@ public final class KsmSettings {
             problems.addAll(crossCheck(validated));
         }
         if (!problems.isEmpty()) {
-            throw new IllegalArgumentException(String.join("\n", problems)
-                    + "\n(nothing was written; KSM knobs: " + KsmKnob.names() + ")");
+            throw new IllegalArgumentException(
+                    String.join("\n", problems) + "\n(nothing was written; KSM knobs: " + KsmKnob.names() + ")");
         }
         return new KsmSettings(Collections.unmodifiableMap(validated));
     }
@@ -81,9 +81,10 @@ public final class KsmSettings {
         if (v.containsKey(KsmKnob.PAGES_TO_SCAN) && "scan-time".equals(v.get(KsmKnob.ADVISOR_MODE))) {
             problems.add("pages_to_scan cannot be set together with advisor_mode=scan-time: the advisor sets it");
         }
-        if (v.containsKey(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN) && v.containsKey(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN)
+        if (v.containsKey(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN)
+                && v.containsKey(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN)
                 && Long.parseLong(v.get(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN))
-                > Long.parseLong(v.get(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN))) {
+                        > Long.parseLong(v.get(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN))) {
             problems.add("advisor_min_pages_to_scan (" + v.get(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN)
                     + ") must not exceed advisor_max_pages_to_scan (" + v.get(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN) + ")");
         }
@@ -139,7 +140,8 @@ public final class KsmSettings {
     /** {@link #knobValues()} of knob texts, as the history stores them. */
     public static Map<String, Object> knobValues(Map<String, String> knobs) {
         Map<String, Object> json = new LinkedHashMap<>();
-        knobs.forEach((knob, value) -> json.put(knob, value.matches("-?[0-9]+") ? (Object) Long.parseLong(value) : value));
+        knobs.forEach(
+                (knob, value) -> json.put(knob, value.matches("-?[0-9]+") ? (Object) Long.parseLong(value) : value));
         return json;
     }
 

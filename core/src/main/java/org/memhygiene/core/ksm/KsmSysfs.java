@@ -68,8 +68,8 @@ public final class KsmSysfs {
                 }
             }
         } catch (NoSuchFileException e) {
-            throw new HostNotAvailableException("KSM is not available: " + root
-                    + " does not exist (is the kernel built with CONFIG_KSM?)", e);
+            throw new HostNotAvailableException(
+                    "KSM is not available: " + root + " does not exist (is the kernel built with CONFIG_KSM?)", e);
         } catch (IOException e) {
             throw new HostNotAvailableException("cannot list " + root + ": " + describe(e), e);
         }
@@ -139,8 +139,8 @@ public final class KsmSysfs {
      */
     public List<KsmChange> apply(KsmSettings settings) {
         if (!available()) {
-            throw new HostNotAvailableException("KSM is not available: " + root
-                    + " does not exist (is the kernel built with CONFIG_KSM?)");
+            throw new HostNotAvailableException(
+                    "KSM is not available: " + root + " does not exist (is the kernel built with CONFIG_KSM?)");
         }
         KsmStats before = read();
         List<Map.Entry<KsmKnob, String>> writes = settings.inWriteOrder();
@@ -149,15 +149,17 @@ public final class KsmSysfs {
             KsmKnob knob = write.getKey();
             Optional<String> current = valueOf(before, knob);
             if (current.isEmpty()) {
-                throw new HostNotAvailableException(before.unreadableFiles().containsKey(knob.fileName())
-                        ? "cannot read " + root.resolve(knob.fileName()) + ": "
-                                + before.unreadableFiles().get(knob.fileName())
-                        : "this kernel has no KSM knob " + knob.fileName() + " (" + root.resolve(knob.fileName())
-                                + " does not exist)");
+                throw new HostNotAvailableException(
+                        before.unreadableFiles().containsKey(knob.fileName())
+                                ? "cannot read " + root.resolve(knob.fileName()) + ": "
+                                        + before.unreadableFiles().get(knob.fileName())
+                                : "this kernel has no KSM knob " + knob.fileName() + " ("
+                                        + root.resolve(knob.fileName()) + " does not exist)");
             }
             changes.add(new KsmChange(knob, current.get(), write.getValue()));
         }
-        KsmWriteRules.check(settings, knob -> valueOf(before, knob), before.pagesShared().orElse(0));
+        KsmWriteRules.check(
+                settings, knob -> valueOf(before, knob), before.pagesShared().orElse(0));
 
         // Open every file before the first write, so a permission or read-only fault changes nothing.
         // Opening does not truncate: on a plain file (a test tree) that would already be a change.
@@ -165,21 +167,26 @@ public final class KsmSysfs {
             try (FileChannel ignored = open(change.knob(), StandardOpenOption.WRITE)) {
                 // only checking that it opens for writing
             } catch (IOException e) {
-                throw new HostRefusedException("cannot close " + root.resolve(change.knob().fileName()) + ": "
-                        + describe(e) + " (nothing was changed)", e);
+                throw new HostRefusedException(
+                        "cannot close " + root.resolve(change.knob().fileName()) + ": " + describe(e)
+                                + " (nothing was changed)",
+                        e);
             }
         }
         List<KsmChange> written = new ArrayList<>();
         for (KsmChange change : changes) {
-            try (FileChannel channel = open(change.knob(), StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel channel =
+                    open(change.knob(), StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 write(channel, change.after());
                 written.add(change);
             } catch (IOException | HostRefusedException e) {
                 String rollback = rollBack(written);
-                throw new HostRefusedException("the kernel refused " + change.knob().fileName() + "="
-                        + change.after() + " (" + (e instanceof IOException io ? describe(io) : e.getMessage()) + ")"
-                        + hint(change.knob()) + "; " + rollback, e);
+                throw new HostRefusedException(
+                        "the kernel refused " + change.knob().fileName() + "="
+                                + change.after() + " (" + (e instanceof IOException io ? describe(io) : e.getMessage())
+                                + ")"
+                                + hint(change.knob()) + "; " + rollback,
+                        e);
             }
         }
         return List.copyOf(changes);
@@ -190,18 +197,20 @@ public final class KsmSysfs {
         try {
             return FileChannel.open(file, options);
         } catch (AccessDeniedException e) {
-            throw new HostRefusedException("permission denied writing " + file
-                    + ": changing KSM knobs needs root (nothing was changed)", e);
+            throw new HostRefusedException(
+                    "permission denied writing " + file + ": changing KSM knobs needs root (nothing was changed)", e);
         } catch (FileSystemException e) {
             if (e.getReason() != null && e.getReason().contains("Read-only file system")) {
-                throw new HostRefusedException(file + " is on a read-only file system (is /sys mounted read-only,"
-                        + " e.g. in a container?); nothing was changed", e);
+                throw new HostRefusedException(
+                        file + " is on a read-only file system (is /sys mounted read-only,"
+                                + " e.g. in a container?); nothing was changed",
+                        e);
             }
-            throw new HostRefusedException("cannot open " + file + " for writing: " + describe(e)
-                    + " (nothing was changed)", e);
+            throw new HostRefusedException(
+                    "cannot open " + file + " for writing: " + describe(e) + " (nothing was changed)", e);
         } catch (IOException e) {
-            throw new HostRefusedException("cannot open " + file + " for writing: " + describe(e)
-                    + " (nothing was changed)", e);
+            throw new HostRefusedException(
+                    "cannot open " + file + " for writing: " + describe(e) + " (nothing was changed)", e);
         }
     }
 
@@ -219,14 +228,18 @@ public final class KsmSysfs {
         List<String> failures = new ArrayList<>();
         for (int i = written.size() - 1; i >= 0; i--) {
             KsmChange change = written.get(i);
-            try (FileChannel channel = FileChannel.open(root.resolve(change.knob().fileName()),
-                    StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (FileChannel channel = FileChannel.open(
+                    root.resolve(change.knob().fileName()),
+                    StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
                 write(channel, change.before());
             } catch (IOException e) {
                 failures.add(change.knob().fileName() + "=" + change.before() + " (" + describe(e) + ")");
             }
         }
-        List<String> names = written.stream().map(c -> c.knob().fileName() + "=" + c.before()).toList();
+        List<String> names = written.stream()
+                .map(c -> c.knob().fileName() + "=" + c.before())
+                .toList();
         return failures.isEmpty()
                 ? "put back " + String.join(", ", names)
                 : "could not put back " + String.join(", ", failures);
@@ -234,7 +247,8 @@ public final class KsmSysfs {
 
     private static String hint(KsmKnob knob) {
         return switch (knob) {
-            case MERGE_ACROSS_NODES, MAX_PAGE_SHARING -> ": it changes only while no pages are shared; unmerge first with run=2";
+            case MERGE_ACROSS_NODES, MAX_PAGE_SHARING ->
+                ": it changes only while no pages are shared; unmerge first with run=2";
             case PAGES_TO_SCAN -> ": the kernel refuses it while advisor_mode=scan-time";
             default -> "";
         };

@@ -11,8 +11,7 @@ import java.util.OptionalLong;
  * value is absent.
  */
 public final class KsmText {
-    private KsmText() {
-    }
+    private KsmText() {}
 
     /**
      * @param textByFile  file name to its raw text, for every file present
@@ -40,20 +39,32 @@ public final class KsmText {
             }
         });
         return new KsmStats(
-                get(numbers, KsmFile.PAGES_SHARED), get(numbers, KsmFile.PAGES_SHARING),
-                get(numbers, KsmFile.PAGES_UNSHARED), get(numbers, KsmFile.PAGES_VOLATILE),
-                get(numbers, KsmFile.PAGES_SCANNED), get(numbers, KsmFile.PAGES_SKIPPED),
-                get(numbers, KsmFile.FULL_SCANS), get(numbers, KsmFile.KSM_ZERO_PAGES),
-                get(numbers, KsmFile.GENERAL_PROFIT), get(numbers, KsmFile.STABLE_NODE_CHAINS),
+                get(numbers, KsmFile.PAGES_SHARED),
+                get(numbers, KsmFile.PAGES_SHARING),
+                get(numbers, KsmFile.PAGES_UNSHARED),
+                get(numbers, KsmFile.PAGES_VOLATILE),
+                get(numbers, KsmFile.PAGES_SCANNED),
+                get(numbers, KsmFile.PAGES_SKIPPED),
+                get(numbers, KsmFile.FULL_SCANS),
+                get(numbers, KsmFile.KSM_ZERO_PAGES),
+                get(numbers, KsmFile.GENERAL_PROFIT),
+                get(numbers, KsmFile.STABLE_NODE_CHAINS),
                 get(numbers, KsmFile.STABLE_NODE_DUPS),
-                get(numbers, KsmFile.RUN), get(numbers, KsmFile.PAGES_TO_SCAN),
-                get(numbers, KsmFile.SLEEP_MILLISECS), get(numbers, KsmFile.MAX_PAGE_SHARING),
-                get(numbers, KsmFile.MERGE_ACROSS_NODES), get(numbers, KsmFile.USE_ZERO_PAGES),
-                get(numbers, KsmFile.SMART_SCAN), get(numbers, KsmFile.STABLE_NODE_CHAINS_PRUNE_MILLISECS),
+                get(numbers, KsmFile.RUN),
+                get(numbers, KsmFile.PAGES_TO_SCAN),
+                get(numbers, KsmFile.SLEEP_MILLISECS),
+                get(numbers, KsmFile.MAX_PAGE_SHARING),
+                get(numbers, KsmFile.MERGE_ACROSS_NODES),
+                get(numbers, KsmFile.USE_ZERO_PAGES),
+                get(numbers, KsmFile.SMART_SCAN),
+                get(numbers, KsmFile.STABLE_NODE_CHAINS_PRUNE_MILLISECS),
                 Optional.ofNullable(selections.get(KsmFile.ADVISOR_MODE)),
-                get(numbers, KsmFile.ADVISOR_MAX_CPU), get(numbers, KsmFile.ADVISOR_MIN_PAGES_TO_SCAN),
-                get(numbers, KsmFile.ADVISOR_MAX_PAGES_TO_SCAN), get(numbers, KsmFile.ADVISOR_TARGET_SCAN_TIME),
-                unknown, unreadable);
+                get(numbers, KsmFile.ADVISOR_MAX_CPU),
+                get(numbers, KsmFile.ADVISOR_MIN_PAGES_TO_SCAN),
+                get(numbers, KsmFile.ADVISOR_MAX_PAGES_TO_SCAN),
+                get(numbers, KsmFile.ADVISOR_TARGET_SCAN_TIME),
+                unknown,
+                unreadable);
     }
 
     private static OptionalLong get(Map<KsmFile, Long> numbers, KsmFile file) {

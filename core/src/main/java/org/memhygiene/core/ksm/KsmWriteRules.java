@@ -13,8 +13,7 @@ import org.memhygiene.core.host.HostRefusedException;
  * real host (KsmSysfs) and the simulated one alike, so both refuse the same changes with the same words.
  */
 public final class KsmWriteRules {
-    private KsmWriteRules() {
-    }
+    private KsmWriteRules() {}
 
     /**
      * @param settings    what is about to be written
@@ -23,14 +22,17 @@ public final class KsmWriteRules {
      * @throws HostRefusedException naming the knob, why, and the command that does it
      */
     public static void check(KsmSettings settings, Function<KsmKnob, Optional<String>> current, long pagesShared) {
-        boolean unmerging = settings.contains(KsmKnob.RUN)
-                && Long.parseLong(settings.get(KsmKnob.RUN)) == KsmKnob.RUN_UNMERGE;
+        boolean unmerging =
+                settings.contains(KsmKnob.RUN) && Long.parseLong(settings.get(KsmKnob.RUN)) == KsmKnob.RUN_UNMERGE;
         for (KsmKnob knob : List.of(KsmKnob.MERGE_ACROSS_NODES, KsmKnob.MAX_PAGE_SHARING)) {
-            if (settings.contains(knob) && !settings.get(knob).equals(current.apply(knob).orElse(null))
-                    && pagesShared > 0 && !unmerging) {
+            if (settings.contains(knob)
+                    && !settings.get(knob).equals(current.apply(knob).orElse(null))
+                    && pagesShared > 0
+                    && !unmerging) {
                 throw new HostRefusedException(knob.fileName() + " can change only while no pages are shared"
                         + " (pages_shared=" + pagesShared + "); unmerge in the same step with `ksm set run=2 "
-                        + knob.fileName() + "=" + settings.get(knob) + "`, then start merging again with `ksm set run=1`");
+                        + knob.fileName() + "=" + settings.get(knob)
+                        + "`, then start merging again with `ksm set run=1`");
             }
         }
         if (settings.contains(KsmKnob.PAGES_TO_SCAN)

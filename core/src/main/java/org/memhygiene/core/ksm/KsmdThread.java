@@ -65,7 +65,8 @@ public final class KsmdThread {
             for (Path entry : entries) {
                 try {
                     if (Files.readString(entry.resolve("comm")).strip().equals("ksmd")) {
-                        return OptionalInt.of(Integer.parseInt(entry.getFileName().toString()));
+                        return OptionalInt.of(
+                                Integer.parseInt(entry.getFileName().toString()));
                     }
                 } catch (NoSuchFileException e) {
                     // the process ended while we looked

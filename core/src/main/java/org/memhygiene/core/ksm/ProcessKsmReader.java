@@ -66,8 +66,8 @@ public final class ProcessKsmReader {
         } catch (IOException e) {
             throw new HostNotAvailableException("cannot list " + procRoot + ": " + KsmSysfs.describe(e), e);
         }
-        tracked.sort(Comparator.comparingLong(ProcessKsmStat::savedPages).reversed()
-                .thenComparingInt(ProcessKsmStat::pid));
+        tracked.sort(
+                Comparator.comparingLong(ProcessKsmStat::savedPages).reversed().thenComparingInt(ProcessKsmStat::pid));
         return tracked.stream().limit(limit).map(s -> s.withName(name(s.pid()))).toList();
     }
 
@@ -92,8 +92,15 @@ public final class ProcessKsmReader {
         }
         return readIfPresent(dir.resolve("ksm_merging_pages"))
                 .map(text -> parseLong(text.strip()))
-                .map(merging -> new ProcessKsmStat(pid, "", OptionalLong.empty(), OptionalLong.empty(), merging,
-                        OptionalLong.empty(), Optional.empty(), Optional.empty()));
+                .map(merging -> new ProcessKsmStat(
+                        pid,
+                        "",
+                        OptionalLong.empty(),
+                        OptionalLong.empty(),
+                        merging,
+                        OptionalLong.empty(),
+                        Optional.empty(),
+                        Optional.empty()));
     }
 
     /**
@@ -146,7 +153,9 @@ public final class ProcessKsmReader {
     }
 
     private String name(int pid) {
-        return readIfPresent(procRoot.resolve(Integer.toString(pid)).resolve("comm")).map(String::strip).orElse("?");
+        return readIfPresent(procRoot.resolve(Integer.toString(pid)).resolve("comm"))
+                .map(String::strip)
+                .orElse("?");
     }
 
     /** The file's text, or empty when the process or file is gone or unreadable (kernel threads, races). */

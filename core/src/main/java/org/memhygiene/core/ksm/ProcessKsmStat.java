@@ -31,7 +31,7 @@ public record ProcessKsmStat(
     }
 
     public ProcessKsmStat withName(String newName) {
-        return new ProcessKsmStat(pid, newName, rmapItems, zeroPages, mergingPages, processProfitBytes,
-                mergeAny, mergeable);
+        return new ProcessKsmStat(
+                pid, newName, rmapItems, zeroPages, mergingPages, processProfitBytes, mergeAny, mergeable);
     }
 }

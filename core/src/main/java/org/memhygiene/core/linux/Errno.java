@@ -26,22 +26,36 @@ public final class Errno {
     public static final int EMFILE = 24;
     /** An ioctl the file does not know (e.g. PAGEMAP_SCAN before Linux 6.7). */
     public static final int ENOTTY = 25;
+
     public static final int ENOSPC = 28;
     public static final int EROFS = 30;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
 
     private static final Map<Integer, String> NAMES = Map.ofEntries(
-            Map.entry(EPERM, "EPERM"), Map.entry(ENOENT, "ENOENT"), Map.entry(ESRCH, "ESRCH"), Map.entry(EINTR, "EINTR"),
-            Map.entry(EIO, "EIO"), Map.entry(EBADF, "EBADF"), Map.entry(EAGAIN, "EAGAIN"),
-            Map.entry(ENOMEM, "ENOMEM"), Map.entry(EACCES, "EACCES"), Map.entry(EFAULT, "EFAULT"),
-            Map.entry(EBUSY, "EBUSY"), Map.entry(EEXIST, "EEXIST"), Map.entry(ENODEV, "ENODEV"),
-            Map.entry(EINVAL, "EINVAL"), Map.entry(ENFILE, "ENFILE"), Map.entry(EMFILE, "EMFILE"), Map.entry(ENOTTY, "ENOTTY"),
-            Map.entry(ENOSPC, "ENOSPC"), Map.entry(EROFS, "EROFS"), Map.entry(ENOSYS, "ENOSYS"),
+            Map.entry(EPERM, "EPERM"),
+            Map.entry(ENOENT, "ENOENT"),
+            Map.entry(ESRCH, "ESRCH"),
+            Map.entry(EINTR, "EINTR"),
+            Map.entry(EIO, "EIO"),
+            Map.entry(EBADF, "EBADF"),
+            Map.entry(EAGAIN, "EAGAIN"),
+            Map.entry(ENOMEM, "ENOMEM"),
+            Map.entry(EACCES, "EACCES"),
+            Map.entry(EFAULT, "EFAULT"),
+            Map.entry(EBUSY, "EBUSY"),
+            Map.entry(EEXIST, "EEXIST"),
+            Map.entry(ENODEV, "ENODEV"),
+            Map.entry(EINVAL, "EINVAL"),
+            Map.entry(ENFILE, "ENFILE"),
+            Map.entry(EMFILE, "EMFILE"),
+            Map.entry(ENOTTY, "ENOTTY"),
+            Map.entry(ENOSPC, "ENOSPC"),
+            Map.entry(EROFS, "EROFS"),
+            Map.entry(ENOSYS, "ENOSYS"),
             Map.entry(EOPNOTSUPP, "EOPNOTSUPP"));
 
-    private Errno() {
-    }
+    private Errno() {}
 
     /** The symbolic name, e.g. "ENOMEM", or "errno 123" for a number this table lacks. */
     public static String name(int errno) {

@@ -1,6 +1,7 @@
 package org.memhygiene.core.linux;
 
 import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 
@@ -11,7 +12,7 @@ import com.sun.jna.Pointer;
  * when the call leaves it set, which also resolves getpriority's legitimate -1 return.
  * size_t and off_t are {@code long}: both targets (x86-64, aarch64) are LP64.
  */
-interface LibC extends com.sun.jna.Library {
+interface LibC extends Library {
     LibC INSTANCE = Native.load("c", LibC.class);
 
     /** https://man7.org/linux/man-pages/man3/sysconf.3.html */
@@ -59,8 +60,7 @@ interface LibC extends com.sun.jna.Library {
     int close(int fd) throws LastErrorException;
 
     /** https://man7.org/linux/man-pages/man2/prctl.2.html (variadic in glibc; unused arguments must be 0). */
-    int prctl(int option, long argument2, long argument3, long argument4, long argument5)
-            throws LastErrorException;
+    int prctl(int option, long argument2, long argument3, long argument4, long argument5) throws LastErrorException;
 
     /** https://man7.org/linux/man-pages/man2/gettid.2.html (glibc 2.30+). */
     int gettid();

@@ -7,8 +7,7 @@ public final class LinuxClock {
     /** CLOCK_MONOTONIC from https://github.com/torvalds/linux/blob/master/include/uapi/linux/time.h. */
     static final int CLOCK_MONOTONIC = 1;
 
-    private LinuxClock() {
-    }
+    private LinuxClock() {}
 
     /** clock_getres(CLOCK_MONOTONIC): 1 ns with high-resolution timers, a tick (e.g. 4 ms) without. */
     public static long monotonicResolutionNanos() {

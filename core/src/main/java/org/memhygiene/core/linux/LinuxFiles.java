@@ -12,10 +12,10 @@ import java.nio.file.Path;
 public final class LinuxFiles {
     /** O_RDONLY and O_CLOEXEC from include/uapi/asm-generic/fcntl.h (the same on x86-64 and aarch64). */
     static final int O_RDONLY = 0;
+
     static final int O_CLOEXEC = 0x80000;
 
-    private LinuxFiles() {
-    }
+    private LinuxFiles() {}
 
     /** open(path, O_RDONLY | O_CLOEXEC): the descriptor. */
     public static int openReadOnly(Path path) {

@@ -14,11 +14,13 @@ public final class LinuxMemory {
 
     /** PROT_* from https://github.com/torvalds/linux/blob/master/include/uapi/asm-generic/mman-common.h (https://man7.org/linux/man-pages/man2/mprotect.2.html). */
     public static final int PROT_NONE = 0x0;
+
     public static final int PROT_READ = 0x1;
     public static final int PROT_WRITE = 0x2;
 
     /** MAP_* from https://github.com/torvalds/linux/blob/master/include/uapi/asm-generic/mman-common.h and uapi/linux/mman.h (https://man7.org/linux/man-pages/man2/mmap.2.html). */
     public static final int MAP_SHARED = 0x01;
+
     public static final int MAP_PRIVATE = 0x02;
     public static final int MAP_FIXED = 0x10;
     public static final int MAP_ANONYMOUS = 0x20;
@@ -37,9 +39,11 @@ public final class LinuxMemory {
     public static final int MADV_DONTFORK = 10;
     /** KSM may merge the range (2.6.32, Documentation/admin-guide/mm/ksm.rst). */
     public static final int MADV_MERGEABLE = 12;
+
     public static final int MADV_UNMERGEABLE = 13;
     /** Back with transparent huge pages (Documentation/admin-guide/mm/transhuge.rst). */
     public static final int MADV_HUGEPAGE = 14;
+
     public static final int MADV_NOHUGEPAGE = 15;
     /** Leave the range out of core dumps (3.4). */
     public static final int MADV_DONTDUMP = 16;
@@ -60,22 +64,28 @@ public final class LinuxMemory {
     static final long SYS_MEMFD_SECRET = 447;
     /** PR_{SET,GET}_MEMORY_MERGE from https://github.com/torvalds/linux/blob/master/include/uapi/linux/prctl.h (6.4; https://man7.org/linux/man-pages/man2/prctl.2.html). */
     static final int PR_SET_MEMORY_MERGE = 67;
+
     static final int PR_GET_MEMORY_MERGE = 68;
 
     private static final Map<Integer, String> ADVICE_NAMES = Map.ofEntries(
-            Map.entry(MADV_DONTNEED, "MADV_DONTNEED"), Map.entry(MADV_FREE, "MADV_FREE"),
-            Map.entry(MADV_REMOVE, "MADV_REMOVE"), Map.entry(MADV_DONTFORK, "MADV_DONTFORK"),
-            Map.entry(MADV_MERGEABLE, "MADV_MERGEABLE"), Map.entry(MADV_UNMERGEABLE, "MADV_UNMERGEABLE"),
-            Map.entry(MADV_HUGEPAGE, "MADV_HUGEPAGE"), Map.entry(MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE"),
-            Map.entry(MADV_DONTDUMP, "MADV_DONTDUMP"), Map.entry(MADV_WIPEONFORK, "MADV_WIPEONFORK"),
-            Map.entry(MADV_COLD, "MADV_COLD"), Map.entry(MADV_PAGEOUT, "MADV_PAGEOUT"),
+            Map.entry(MADV_DONTNEED, "MADV_DONTNEED"),
+            Map.entry(MADV_FREE, "MADV_FREE"),
+            Map.entry(MADV_REMOVE, "MADV_REMOVE"),
+            Map.entry(MADV_DONTFORK, "MADV_DONTFORK"),
+            Map.entry(MADV_MERGEABLE, "MADV_MERGEABLE"),
+            Map.entry(MADV_UNMERGEABLE, "MADV_UNMERGEABLE"),
+            Map.entry(MADV_HUGEPAGE, "MADV_HUGEPAGE"),
+            Map.entry(MADV_NOHUGEPAGE, "MADV_NOHUGEPAGE"),
+            Map.entry(MADV_DONTDUMP, "MADV_DONTDUMP"),
+            Map.entry(MADV_WIPEONFORK, "MADV_WIPEONFORK"),
+            Map.entry(MADV_COLD, "MADV_COLD"),
+            Map.entry(MADV_PAGEOUT, "MADV_PAGEOUT"),
             Map.entry(MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE"));
 
     private static final Pointer MAP_FAILED = new Pointer(-1);
     private static volatile long pageSizeBytes;
 
-    private LinuxMemory() {
-    }
+    private LinuxMemory() {}
 
     /** The running system's page size, from sysconf(_SC_PAGESIZE); never assume 4096. */
     public static long pageSizeBytes() {
@@ -123,7 +133,9 @@ public final class LinuxMemory {
         try {
             LibC.INSTANCE.mprotect(address, lengthBytes, protection);
         } catch (LastErrorException e) {
-            throw new NativeCallException("mprotect", e.getErrorCode(),
+            throw new NativeCallException(
+                    "mprotect",
+                    e.getErrorCode(),
                     address + ", length=" + lengthBytes + ", prot=0x" + Integer.toHexString(protection));
         }
     }
@@ -132,7 +144,9 @@ public final class LinuxMemory {
         try {
             LibC.INSTANCE.madvise(address, lengthBytes, advice);
         } catch (LastErrorException e) {
-            throw new NativeCallException("madvise", e.getErrorCode(),
+            throw new NativeCallException(
+                    "madvise",
+                    e.getErrorCode(),
                     address + ", length=" + lengthBytes + ", advice=" + adviceName(advice));
         }
     }

@@ -2,8 +2,7 @@ package org.memhygiene.core.linux;
 
 /** Process-wide settings of the running process. */
 public final class LinuxProcess {
-    private LinuxProcess() {
-    }
+    private LinuxProcess() {}
 
     /**
      * Sets the file mode creation mask (umask(2), https://man7.org/linux/man-pages/man2/umask.2.html) and

@@ -12,18 +12,18 @@ public final class LinuxThread {
     static final int PRIO_PROCESS = 0;
     /** The nice range of sched(7) (https://man7.org/linux/man-pages/man7/sched.7.html). */
     public static final int NICE_MIN = -20;
+
     public static final int NICE_MAX = 19;
     /** _SC_CLK_TCK from glibc's bits/confname.h (https://man7.org/linux/man-pages/man3/sysconf.3.html). */
     static final int SC_CLK_TCK = 2;
 
-    private LinuxThread() {
-    }
+    private LinuxThread() {}
 
     /** The unit of CPU times in /proc/PID/stat: sysconf(_SC_CLK_TCK), USER_HZ (100 on most systems). */
     public static long clockTicksPerSecond() {
         try {
             return LibC.INSTANCE.sysconf(SC_CLK_TCK);
-        } catch (com.sun.jna.LastErrorException e) {
+        } catch (LastErrorException e) {
             throw new NativeCallException("sysconf", e.getErrorCode(), "_SC_CLK_TCK");
         }
     }
@@ -55,7 +55,8 @@ public final class LinuxThread {
         try {
             LibC.INSTANCE.setpriority(PRIO_PROCESS, tid, nice);
         } catch (LastErrorException e) {
-            throw new NativeCallException("setpriority", e.getErrorCode(), "PRIO_PROCESS, tid=" + tid + ", nice=" + nice);
+            throw new NativeCallException(
+                    "setpriority", e.getErrorCode(), "PRIO_PROCESS, tid=" + tid + ", nice=" + nice);
         }
     }
 }

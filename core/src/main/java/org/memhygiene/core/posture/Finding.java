@@ -9,5 +9,4 @@ package org.memhygiene.core.posture;
  * @param evidence    the file and value seen, e.g. "/proc/cmdline: no init_on_free=1"
  * @param remediation what to change, concretely
  */
-public record Finding(String id, Severity severity, String title, String evidence, String remediation) {
-}
+public record Finding(String id, Severity severity, String title, String evidence, String remediation) {}

@@ -43,11 +43,16 @@ public record SwapDevice(String device, String line, Kind kind) {
      * empty when /proc/swaps cannot be read (an empty list means no swap).
      */
     public static Optional<List<SwapDevice>> read(Path procRoot, Path sysRoot) {
-        return read(procRoot.resolve("swaps")).map(text -> text.lines().skip(1).filter(l -> !l.isBlank()).map(l -> {
-            String line = l.strip();
-            String device = line.split("\\s+")[0];
-            return new SwapDevice(device, line, kind(device, sysRoot));
-        }).toList());
+        return read(procRoot.resolve("swaps"))
+                .map(text -> text.lines()
+                        .skip(1)
+                        .filter(l -> !l.isBlank())
+                        .map(l -> {
+                            String line = l.strip();
+                            String device = line.split("\\s+")[0];
+                            return new SwapDevice(device, line, kind(device, sysRoot));
+                        })
+                        .toList());
     }
 
     private static Kind kind(String device, Path sysRoot) {
@@ -57,9 +62,12 @@ public record SwapDevice(String device, String line, Kind kind) {
             return Kind.ZRAM;
         }
         if (name.startsWith("dm-")) {
-            // dm-crypt devices carry a UUID starting with CRYPT- (https://docs.kernel.org/admin-guide/device-mapper/dm-crypt.html).
-            return read(sysRoot.resolve("block").resolve(name).resolve("dm/uuid")).filter(u -> u.startsWith("CRYPT-"))
-                    .map(u -> Kind.DM_CRYPT).orElse(Kind.UNENCRYPTED);
+            // dm-crypt devices carry a UUID starting with CRYPT-
+            // (https://docs.kernel.org/admin-guide/device-mapper/dm-crypt.html).
+            return read(sysRoot.resolve("block").resolve(name).resolve("dm/uuid"))
+                    .filter(u -> u.startsWith("CRYPT-"))
+                    .map(u -> Kind.DM_CRYPT)
+                    .orElse(Kind.UNENCRYPTED);
         }
         return Kind.UNENCRYPTED;
     }

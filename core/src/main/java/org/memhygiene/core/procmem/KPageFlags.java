@@ -15,8 +15,7 @@ public final class KPageFlags {
     /** The shared zero page, or (with THP) the huge zero page. */
     public static final long ZERO_PAGE = 1L << 24;
 
-    private KPageFlags() {
-    }
+    private KPageFlags() {}
 
     public static boolean has(long flags, long bit) {
         return (flags & bit) != 0;

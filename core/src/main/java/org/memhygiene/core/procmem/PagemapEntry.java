@@ -21,11 +21,11 @@ public final class PagemapEntry {
     public static final long GUARD = 1L << 58;
     /** PM_FILE (3.5): a file page or shared anonymous (shmem) page, or the huge zero page. */
     public static final long FILE = 1L << 61;
+
     public static final long SWAPPED = 1L << 62;
     public static final long PRESENT = 1L << 63;
 
-    private PagemapEntry() {
-    }
+    private PagemapEntry() {}
 
     public static boolean present(long entry) {
         return (entry & PRESENT) != 0;

@@ -25,8 +25,8 @@ public final class PagemapReader implements AutoCloseable {
      *                is the number of pages one syscall reads
      */
     public static PagemapReader open(Path procRoot, int pid, long pageSizeBytes, ByteBuffer scratch) {
-        return new PagemapReader(U64File.open(procRoot.resolve(Integer.toString(pid)).resolve("pagemap"), scratch),
-                pageSizeBytes);
+        return new PagemapReader(
+                U64File.open(procRoot.resolve(Integer.toString(pid)).resolve("pagemap"), scratch), pageSizeBytes);
     }
 
     /**

@@ -34,6 +34,7 @@ public final class PagemapScanner implements AutoCloseable {
     static final long RETURN_MASK = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_PFNZERO | PAGE_IS_HUGE;
     /** _IOWR('f', 16, struct pm_scan_arg): direction 3 << 30 | size 96 << 16 | 'f' << 8 | 16. */
     static final long PAGEMAP_SCAN = 0xC0606610L;
+
     static final int ARG_BYTES = 96;
     static final int REGION_BYTES = 24;
     private static final int WALK_END_OFFSET = 32;
@@ -133,8 +134,11 @@ public final class PagemapScanner implements AutoCloseable {
         arg.setLong(88, RETURN_MASK);
         int regions;
         try {
-            regions = LinuxFiles.ioctl(fd, PAGEMAP_SCAN, arg, "PAGEMAP_SCAN 0x" + Long.toHexString(startAddress)
-                    + "-0x" + Long.toHexString(endAddress));
+            regions = LinuxFiles.ioctl(
+                    fd,
+                    PAGEMAP_SCAN,
+                    arg,
+                    "PAGEMAP_SCAN 0x" + Long.toHexString(startAddress) + "-0x" + Long.toHexString(endAddress));
         } catch (NativeCallException e) {
             throw failure(file, e);
         }
@@ -146,16 +150,20 @@ public final class PagemapScanner implements AutoCloseable {
     private static ProcMemException failure(Path file, NativeCallException e) {
         ProcMemException.Kind kind = switch (e.errno()) {
             case Errno.ESRCH -> ProcMemException.Kind.GONE;
-            case Errno.ENOENT -> file.getParent() != null && !Files.isDirectory(file.getParent())
-                    ? ProcMemException.Kind.GONE : ProcMemException.Kind.ABSENT;
+            case Errno.ENOENT ->
+                file.getParent() != null && !Files.isDirectory(file.getParent())
+                        ? ProcMemException.Kind.GONE
+                        : ProcMemException.Kind.ABSENT;
             case Errno.EACCES, Errno.EPERM -> ProcMemException.Kind.DENIED;
             case Errno.ENOTTY, Errno.EINVAL -> ProcMemException.Kind.ABSENT;
             default -> ProcMemException.Kind.IO;
         };
         String what = switch (kind) {
             case GONE -> "the process exited";
-            case ABSENT -> e.errno() == Errno.ENOTTY || e.errno() == Errno.EINVAL
-                    ? "PAGEMAP_SCAN is not in this kernel (Linux 6.7+): " + e.getMessage() : "absent in this kernel";
+            case ABSENT ->
+                e.errno() == Errno.ENOTTY || e.errno() == Errno.EINVAL
+                        ? "PAGEMAP_SCAN is not in this kernel (Linux 6.7+): " + e.getMessage()
+                        : "absent in this kernel";
             case DENIED -> "permission denied (" + e.getMessage() + ")";
             default -> e.getMessage();
         };

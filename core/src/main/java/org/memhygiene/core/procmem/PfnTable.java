@@ -52,14 +52,15 @@ public final class PfnTable implements AutoCloseable {
         while (i < count) {
             long first = sortedPfns[i];
             int j = i + 1;
-            while (j < count && sortedPfns[j] - sortedPfns[j - 1] <= maxGap
-                    && sortedPfns[j] - first < run.length) {
+            while (j < count && sortedPfns[j] - sortedPfns[j - 1] <= maxGap && sortedPfns[j] - first < run.length) {
                 j++;
             }
             int length = (int) (sortedPfns[j - 1] - first + 1);
             int read = file.read(first, run, 0, length);
             if (read < length) {
-                throw new ProcMemException(ProcMemException.Kind.MALFORMED, file.path(),
+                throw new ProcMemException(
+                        ProcMemException.Kind.MALFORMED,
+                        file.path(),
                         "ends before PFN 0x" + Long.toHexString(first + read) + ", a frame pagemap reported");
             }
             for (int k = i; k < j; k++) {

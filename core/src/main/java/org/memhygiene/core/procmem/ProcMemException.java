@@ -49,7 +49,8 @@ public final class ProcMemException extends RuntimeException {
                     ? new ProcMemException(Kind.GONE, file, "the process exited", cause)
                     : new ProcMemException(Kind.ABSENT, file, "absent in this kernel", cause);
         }
-        if (cause instanceof AccessDeniedException || message.contains("Permission denied")
+        if (cause instanceof AccessDeniedException
+                || message.contains("Permission denied")
                 || message.contains("Operation not permitted")) {
             return new ProcMemException(Kind.DENIED, file, "permission denied", cause);
         }

@@ -9,8 +9,7 @@ import java.util.Arrays;
 
 /** Reads a /proc text file whole, refusing one larger than a bound (a /proc file has no size to check first). */
 final class ProcText {
-    private ProcText() {
-    }
+    private ProcText() {}
 
     static String read(Path file, int maxBytes) {
         try (InputStream in = Files.newInputStream(file)) {
@@ -22,8 +21,8 @@ final class ProcText {
                         if (in.read() < 0) {
                             break;
                         }
-                        throw new ProcMemException(ProcMemException.Kind.MALFORMED, file,
-                                "larger than " + maxBytes + " bytes");
+                        throw new ProcMemException(
+                                ProcMemException.Kind.MALFORMED, file, "larger than " + maxBytes + " bytes");
                     }
                     buffer = Arrays.copyOf(buffer, (int) Math.min(maxBytes, 2L * buffer.length));
                 }

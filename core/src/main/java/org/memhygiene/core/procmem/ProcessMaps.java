@@ -14,10 +14,10 @@ import java.util.List;
 public final class ProcessMaps {
     /** Four times vm.max_map_count's default (65530). */
     public static final int MAX_MAPPINGS = 262_144;
+
     public static final int MAX_BYTES = 64 * 1024 * 1024;
 
-    private ProcessMaps() {
-    }
+    private ProcessMaps() {}
 
     /** /proc/PID/maps of {@code pid} under {@code procRoot}. */
     public static List<MemoryMapping> read(Path procRoot, int pid) {
@@ -38,8 +38,8 @@ public final class ProcessMaps {
             lineNumber++;
             if (end > start) {
                 if (mappings.size() == MAX_MAPPINGS) {
-                    throw new ProcMemException(ProcMemException.Kind.MALFORMED, source,
-                            "more than " + MAX_MAPPINGS + " mappings");
+                    throw new ProcMemException(
+                            ProcMemException.Kind.MALFORMED, source, "more than " + MAX_MAPPINGS + " mappings");
                 }
                 mappings.add(parseLine(text.substring(start, end), source, lineNumber));
             }
@@ -82,10 +82,14 @@ public final class ProcessMaps {
             while (name < line.length() && line.charAt(name) == ' ') {
                 name++;
             }
-            return new MemoryMapping(startAddress, endAddress, permissions, offset, device, inode, line.substring(name));
+            return new MemoryMapping(
+                    startAddress, endAddress, permissions, offset, device, inode, line.substring(name));
         } catch (RuntimeException e) {
-            throw new ProcMemException(ProcMemException.Kind.MALFORMED, source, "line " + lineNumber
-                    + " is not 'start-end perms offset dev inode [name]' (" + e.getMessage() + "): " + abbreviate(line));
+            throw new ProcMemException(
+                    ProcMemException.Kind.MALFORMED,
+                    source,
+                    "line " + lineNumber + " is not 'start-end perms offset dev inode [name]' (" + e.getMessage()
+                            + "): " + abbreviate(line));
         }
     }
 

@@ -48,7 +48,8 @@ public final class ProcessStatus {
         if (!number.endsWith(" kB")) {
             throw new ProcMemException(ProcMemException.Kind.MALFORMED, file, name + " is not in kB: " + number);
         }
-        return OptionalLong.of(Long.parseLong(number.substring(0, number.length() - 3).strip()) * 1024);
+        return OptionalLong.of(
+                Long.parseLong(number.substring(0, number.length() - 3).strip()) * 1024);
     }
 
     private String field(String name) {

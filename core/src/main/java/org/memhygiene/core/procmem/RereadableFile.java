@@ -52,7 +52,8 @@ public final class RereadableFile implements AutoCloseable {
             throw ProcMemException.of(path, e);
         }
         if (!buffer.hasRemaining()) {
-            throw new ProcMemException(ProcMemException.Kind.MALFORMED, path, "larger than " + (buffer.capacity() - 1) + " bytes");
+            throw new ProcMemException(
+                    ProcMemException.Kind.MALFORMED, path, "larger than " + (buffer.capacity() - 1) + " bytes");
         }
         return new String(buffer.array(), 0, buffer.position(), StandardCharsets.US_ASCII);
     }

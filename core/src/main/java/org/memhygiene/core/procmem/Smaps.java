@@ -15,8 +15,7 @@ import java.util.Set;
  * are skipped, so a newer kernel's fields do not break the parser.
  */
 public final class Smaps {
-    private Smaps() {
-    }
+    private Smaps() {}
 
     public static List<SmapsEntry> read(Path procRoot, int pid) {
         Path file = procRoot.resolve(Integer.toString(pid)).resolve("smaps");
@@ -28,8 +27,12 @@ public final class Smaps {
         List<SmapsEntry> blocks = parse(ProcText.read(file, 64 * 1024), file);
         if (blocks.size() != 1) {
             // A process without an address space (a kernel thread, or one exiting) prints nothing.
-            throw new ProcMemException(blocks.isEmpty() ? ProcMemException.Kind.GONE : ProcMemException.Kind.MALFORMED,
-                    file, blocks.isEmpty() ? "empty: the process has no address space (exited)" : blocks.size() + " blocks, expected 1");
+            throw new ProcMemException(
+                    blocks.isEmpty() ? ProcMemException.Kind.GONE : ProcMemException.Kind.MALFORMED,
+                    file,
+                    blocks.isEmpty()
+                            ? "empty: the process has no address space (exited)"
+                            : blocks.size() + " blocks, expected 1");
         }
         return blocks.get(0);
     }
@@ -58,7 +61,9 @@ public final class Smaps {
                 continue;
             }
             if (mapping == null) {
-                throw new ProcMemException(ProcMemException.Kind.MALFORMED, source,
+                throw new ProcMemException(
+                        ProcMemException.Kind.MALFORMED,
+                        source,
                         "line " + lineNumber + " comes before any mapping header: " + line);
             }
             String name = line.substring(0, colon);
@@ -71,9 +76,15 @@ public final class Smaps {
                 }
             } else if (value.endsWith(" kB")) {
                 try {
-                    fields.put(name, Long.parseLong(value.substring(0, value.length() - 3).trim()) * 1024);
+                    fields.put(
+                            name,
+                            Long.parseLong(value.substring(0, value.length() - 3)
+                                            .trim())
+                                    * 1024);
                 } catch (NumberFormatException e) {
-                    throw new ProcMemException(ProcMemException.Kind.MALFORMED, source,
+                    throw new ProcMemException(
+                            ProcMemException.Kind.MALFORMED,
+                            source,
                             "line " + lineNumber + ": '" + name + "' is not a number of kB: " + value);
                 }
             }

@@ -31,7 +31,8 @@ final class U64File implements AutoCloseable {
     /** @param scratch a direct buffer whose capacity (a multiple of 8) bounds the entries one syscall reads */
     static U64File open(Path path, ByteBuffer scratch) {
         if (!scratch.isDirect() || scratch.capacity() < 8 || scratch.capacity() % 8 != 0) {
-            throw new IllegalArgumentException("scratch must be a direct buffer of a multiple of 8 bytes, got " + scratch);
+            throw new IllegalArgumentException(
+                    "scratch must be a direct buffer of a multiple of 8 bytes, got " + scratch);
         }
         return new U64File(path, openChannel(path), scratch);
     }

@@ -34,17 +34,24 @@ public final class AgentProtocol {
     public static final String PORT_NAME = "org.memhygiene.agent.0";
     /** Longest line either side accepts; longer lines are skipped and answered with line_too_long. */
     public static final int MAX_LINE_BYTES = 64 * 1024;
-    public static final Set<String> COMMANDS = Set.of("hello", "posture", "stats", "scrub", "set-policy",
-            "canary-plant", "canary-time", "canary-release");
+
+    public static final Set<String> COMMANDS =
+            Set.of("hello", "posture", "stats", "scrub", "set-policy", "canary-plant", "canary-time", "canary-release");
     private static final Set<String> REQUEST_FIELDS = Set.of("protocol", "id", "command", "arguments");
 
-    private AgentProtocol() {
-    }
+    private AgentProtocol() {}
 
     /** Error codes of docs/PROTOCOL.md. */
     public enum ErrorCode {
-        INVALID_JSON, INVALID_UTF8, LINE_TOO_LONG, INVALID_REQUEST, UNSUPPORTED_VERSION, UNKNOWN_COMMAND,
-        INVALID_ARGUMENTS, RATE_LIMITED, INTERNAL,
+        INVALID_JSON,
+        INVALID_UTF8,
+        LINE_TOO_LONG,
+        INVALID_REQUEST,
+        UNSUPPORTED_VERSION,
+        UNKNOWN_COMMAND,
+        INVALID_ARGUMENTS,
+        RATE_LIMITED,
+        INTERNAL,
         /** canary-plant while a canary is planted (one probe at a time), or another session's canary. */
         CANARY_BUSY,
         /** canary-plant that the guest's headroom, memory pressure or locked-memory limit does not allow. */
@@ -85,8 +92,7 @@ public final class AgentProtocol {
      * @param command   one of {@link #COMMANDS}
      * @param arguments the arguments object as {@link PlainJson} values; empty when absent
      */
-    public record Request(Object id, String command, Map<String, Object> arguments) {
-    }
+    public record Request(Object id, String command, Map<String, Object> arguments) {}
 
     /**
      * Reads one request line. It must be exactly one JSON object (docs/PROTOCOL.md): a key given twice, a
@@ -105,26 +111,35 @@ public final class AgentProtocol {
         @SuppressWarnings("unchecked")
         Map<String, Object> node = (Map<String, Object>) parsed;
         Object id = node.get("id");
-        if (!(id instanceof String || PlainJson.isInteger(id)) || PlainJson.toJson(id).length() > 128) {
-            throw new ProtocolException(ErrorCode.INVALID_REQUEST, "\"id\" must be a string or an integer (128 characters at most)", null);
+        if (!(id instanceof String || PlainJson.isInteger(id))
+                || PlainJson.toJson(id).length() > 128) {
+            throw new ProtocolException(
+                    ErrorCode.INVALID_REQUEST, "\"id\" must be a string or an integer (128 characters at most)", null);
         }
         for (String name : node.keySet()) {
             if (!REQUEST_FIELDS.contains(name)) {
-                throw new ProtocolException(ErrorCode.INVALID_REQUEST, "unknown field \"" + abbreviate(name)
-                        + "\"; a request has " + REQUEST_FIELDS, id);
+                throw new ProtocolException(
+                        ErrorCode.INVALID_REQUEST,
+                        "unknown field \"" + abbreviate(name) + "\"; a request has " + REQUEST_FIELDS,
+                        id);
             }
         }
         Object version = node.get("protocol");
         if (!(version instanceof Integer number) || number != VERSION) {
-            throw new ProtocolException(ErrorCode.UNSUPPORTED_VERSION, "\"protocol\" must be " + VERSION + ", was "
-                    + (node.containsKey("protocol") ? abbreviate(PlainJson.toJson(version)) : "missing"), id);
+            throw new ProtocolException(
+                    ErrorCode.UNSUPPORTED_VERSION,
+                    "\"protocol\" must be " + VERSION + ", was "
+                            + (node.containsKey("protocol") ? abbreviate(PlainJson.toJson(version)) : "missing"),
+                    id);
         }
         if (!(node.get("command") instanceof String command)) {
             throw new ProtocolException(ErrorCode.INVALID_REQUEST, "\"command\" must be a string", id);
         }
         if (!COMMANDS.contains(command)) {
-            throw new ProtocolException(ErrorCode.UNKNOWN_COMMAND, "unknown command \"" + abbreviate(command)
-                    + "\"; commands: " + COMMANDS, id);
+            throw new ProtocolException(
+                    ErrorCode.UNKNOWN_COMMAND,
+                    "unknown command \"" + abbreviate(command) + "\"; commands: " + COMMANDS,
+                    id);
         }
         Object arguments = node.get("arguments");
         if (node.containsKey("arguments") && !(arguments instanceof Map<?, ?>)) {
@@ -153,19 +168,23 @@ public final class AgentProtocol {
      * (org.memhygiene.core.canary: CanaryPlanted, CanaryTimings, CanaryReleased).
      */
     public static String result(Object id, Object result) {
-        return line(generator -> {
-            generator.writeFieldName("result");
-            writeValue(generator, result);
-        }, id);
+        return line(
+                generator -> {
+                    generator.writeFieldName("result");
+                    writeValue(generator, result);
+                },
+                id);
     }
 
     public static String error(Object id, ErrorCode code, String message) {
-        return line(generator -> {
-            generator.writeObjectFieldStart("error");
-            generator.writeStringField("code", code.wireName());
-            generator.writeStringField("message", message);
-            generator.writeEndObject();
-        }, id);
+        return line(
+                generator -> {
+                    generator.writeObjectFieldStart("error");
+                    generator.writeStringField("code", code.wireName());
+                    generator.writeStringField("message", message);
+                    generator.writeEndObject();
+                },
+                id);
     }
 
     private interface Body {
@@ -260,7 +279,8 @@ public final class AgentProtocol {
         } else if (value == null) {
             g.writeNull();
         } else {
-            throw new IllegalArgumentException("not a protocol result: " + value.getClass().getName());
+            throw new IllegalArgumentException(
+                    "not a protocol result: " + value.getClass().getName());
         }
     }
 

@@ -16,7 +16,11 @@ import java.nio.charset.StandardCharsets;
 public final class BoundedLineReader {
     /** One line, or why it is not one. */
     public record Line(String text, Problem problem) {
-        public enum Problem { NONE, TOO_LONG, INVALID_UTF8 }
+        public enum Problem {
+            NONE,
+            TOO_LONG,
+            INVALID_UTF8
+        }
     }
 
     private final InputStream in;
@@ -68,8 +72,10 @@ public final class BoundedLineReader {
             return new Line("", Line.Problem.TOO_LONG);
         }
         int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
-        CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+        CharsetDecoder decoder = StandardCharsets.UTF_8
+                .newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
         try {
             return new Line(decoder.decode(ByteBuffer.wrap(line, 0, end)).toString(), Line.Problem.NONE);
         } catch (CharacterCodingException e) {

@@ -12,8 +12,7 @@ import org.memhygiene.core.canary.CanaryTimings;
  * {@link AgentProtocol#result}; the agreement test in the controller holds the two byte-identical.
  */
 final class CanaryMessages {
-    private CanaryMessages() {
-    }
+    private CanaryMessages() {}
 
     static boolean isCanaryResult(Object value) {
         return value instanceof CanaryPlanted || value instanceof CanaryTimings || value instanceof CanaryReleased;
@@ -45,7 +44,8 @@ final class CanaryMessages {
             g.writeNumberField("released_bytes", released.releasedBytes());
             g.writeEndObject();
         } else {
-            throw new IllegalArgumentException("not a canary result: " + value.getClass().getName());
+            throw new IllegalArgumentException(
+                    "not a canary result: " + value.getClass().getName());
         }
     }
 

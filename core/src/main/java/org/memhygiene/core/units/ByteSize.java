@@ -9,8 +9,7 @@ public final class ByteSize {
     private static final String[] UNITS = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
     private static final Pattern SIZE = Pattern.compile("(\\d{1,18})\\s*([KMGT]?)(i?B)?", Pattern.CASE_INSENSITIVE);
 
-    private ByteSize() {
-    }
+    private ByteSize() {}
 
     /**
      * "4096", "512K", "256M", "1G", "2GiB" (K/M/G/T are powers of 1024, as for memory everywhere in

@@ -8,8 +8,7 @@ import java.util.regex.Pattern;
 public final class Durations {
     private static final Pattern FORMAT = Pattern.compile("(\\d{1,9})\\s*(ms|s|m|h)?");
 
-    private Durations() {
-    }
+    private Durations() {}
 
     /** Parses {@code text}; zero is allowed (callers that need a positive duration check it). */
     public static Duration parse(String text, String bareUnit) {

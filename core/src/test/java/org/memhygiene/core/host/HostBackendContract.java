@@ -35,6 +35,7 @@ public abstract class HostBackendContract {
     protected static final String WITHOUT_AGENT = "contract-plain";
     /** Shut off, with an agent channel. */
     protected static final String STOPPED = "contract-off";
+
     private static final Duration SCRUB_TIMEOUT = Duration.ofSeconds(30);
 
     private HostBackend host;
@@ -52,8 +53,7 @@ public abstract class HostBackendContract {
     protected abstract void assumeKsmWritable();
 
     /** Puts back what a test changed beyond the host object (a real machine's KSM knobs); also after a failure. */
-    protected void restore() throws Exception {
-    }
+    protected void restore() throws Exception {}
 
     @BeforeEach
     void openHost() throws Exception {
@@ -70,7 +70,9 @@ public abstract class HostBackendContract {
     }
 
     private VmSnapshot vm(HostSnapshot snapshot, String name) {
-        return snapshot.vms().stream().filter(v -> v.domain().name().equals(name)).findFirst()
+        return snapshot.vms().stream()
+                .filter(v -> v.domain().name().equals(name))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no VM " + name + " in " + snapshot.vms()));
     }
 
@@ -81,11 +83,16 @@ public abstract class HostBackendContract {
         assertTrue(vm(snapshot, WITH_AGENT).domain().state().hasQemuProcess());
         assertTrue(vm(snapshot, WITHOUT_AGENT).domain().state().hasQemuProcess());
         assertFalse(vm(snapshot, STOPPED).domain().state().hasQemuProcess());
-        assertEquals(AgentStatus.OK, vm(snapshot, WITH_AGENT).agent().status(), vm(snapshot, WITH_AGENT).agent().problem());
+        assertEquals(
+                AgentStatus.OK,
+                vm(snapshot, WITH_AGENT).agent().status(),
+                vm(snapshot, WITH_AGENT).agent().problem());
         assertEquals(AgentStatus.NO_CHANNEL, vm(snapshot, WITHOUT_AGENT).agent().status());
         assertEquals(AgentStatus.VM_NOT_RUNNING, vm(snapshot, STOPPED).agent().status());
         assertEquals(List.of(), snapshot.sourcesDown(), "every source answers: " + snapshot.sources());
-        assertTrue(snapshot.source(SourceState.HOST_MEMORY).isPresent(), snapshot.sources().toString());
+        assertTrue(
+                snapshot.source(SourceState.HOST_MEMORY).isPresent(),
+                snapshot.sources().toString());
         assertTrue(snapshot.source(SourceState.agent(WITH_AGENT)).isPresent(), "the running agent is a source");
         assertFalse(snapshot.source(SourceState.agent(WITHOUT_AGENT)).isPresent(), "no channel, no source");
         assertFalse(snapshot.source(SourceState.agent(STOPPED)).isPresent(), "a stopped VM's agent is no source");
@@ -110,23 +117,30 @@ public abstract class HostBackendContract {
 
     @Test
     void aVmWithoutAnAnsweringAgentIsNotAvailable() {
-        HostNotAvailableException noChannel = assertThrows(HostNotAvailableException.class,
-                () -> host.scrub(WITHOUT_AGENT, 1 << 20, SCRUB_TIMEOUT));
-        assertTrue(noChannel.getMessage().contains(WITHOUT_AGENT) && noChannel.getMessage().contains(DomainXml.AGENT_CHANNEL),
+        HostNotAvailableException noChannel =
+                assertThrows(HostNotAvailableException.class, () -> host.scrub(WITHOUT_AGENT, 1 << 20, SCRUB_TIMEOUT));
+        assertTrue(
+                noChannel.getMessage().contains(WITHOUT_AGENT)
+                        && noChannel.getMessage().contains(DomainXml.AGENT_CHANNEL),
                 noChannel.getMessage());
         assertThrows(HostNotAvailableException.class, () -> host.ping(WITHOUT_AGENT));
-        HostNotAvailableException stopped = assertThrows(HostNotAvailableException.class,
-                () -> host.scrub(STOPPED, 1 << 20, SCRUB_TIMEOUT));
-        assertTrue(stopped.getMessage().contains(STOPPED) && stopped.getMessage().contains("shut off"), stopped.getMessage());
+        HostNotAvailableException stopped =
+                assertThrows(HostNotAvailableException.class, () -> host.scrub(STOPPED, 1 << 20, SCRUB_TIMEOUT));
+        assertTrue(
+                stopped.getMessage().contains(STOPPED) && stopped.getMessage().contains("shut off"),
+                stopped.getMessage());
         assertThrows(HostNotAvailableException.class, () -> host.ping(STOPPED));
         assertEquals(HostBackendException.Kind.NOT_AVAILABLE, stopped.kind());
     }
 
     @Test
     void aVmThatIsNotThereIsNoSuchVmNamingTheOnesThatAre() {
-        NoSuchVmException scrub = assertThrows(NoSuchVmException.class, () -> host.scrub("no-such-vm", 1 << 20, SCRUB_TIMEOUT));
+        NoSuchVmException scrub =
+                assertThrows(NoSuchVmException.class, () -> host.scrub("no-such-vm", 1 << 20, SCRUB_TIMEOUT));
         assertEquals("no-such-vm", scrub.vm());
-        assertTrue(scrub.known().containsAll(List.of(WITH_AGENT, WITHOUT_AGENT, STOPPED)), scrub.known().toString());
+        assertTrue(
+                scrub.known().containsAll(List.of(WITH_AGENT, WITHOUT_AGENT, STOPPED)),
+                scrub.known().toString());
         assertThrows(NoSuchVmException.class, () -> host.ping("no-such-vm"));
         assertEquals(HostBackendException.Kind.NO_SUCH_VM, scrub.kind());
     }
@@ -139,7 +153,9 @@ public abstract class HostBackendContract {
         String next = Long.toString(pagesToScan == 1234 ? 1235 : 1234);
         List<KsmChange> changes = host.applyKsm(KsmSettings.of(Map.of(KsmKnob.PAGES_TO_SCAN, next)));
         assertEquals(List.of(new KsmChange(KsmKnob.PAGES_TO_SCAN, Long.toString(pagesToScan), next)), changes);
-        assertEquals(Long.parseLong(next), host.snapshot().ksm().orElseThrow().stats().pagesToScan().orElseThrow());
+        assertEquals(
+                Long.parseLong(next),
+                host.snapshot().ksm().orElseThrow().stats().pagesToScan().orElseThrow());
     }
 
     @Test
@@ -148,15 +164,19 @@ public abstract class HostBackendContract {
         untilPagesShared(host);
         KsmStats before = host.snapshot().ksm().orElseThrow().stats();
         long maxPageSharing = before.maxPageSharing().orElseThrow();
-        HostRefusedException refused = assertThrows(HostRefusedException.class, () -> host.applyKsm(
-                KsmSettings.of(Map.of(KsmKnob.MAX_PAGE_SHARING, Long.toString(maxPageSharing + 1)))));
-        assertTrue(refused.getMessage().contains("max_page_sharing can change only while no pages are shared"),
+        HostRefusedException refused = assertThrows(
+                HostRefusedException.class,
+                () -> host.applyKsm(
+                        KsmSettings.of(Map.of(KsmKnob.MAX_PAGE_SHARING, Long.toString(maxPageSharing + 1)))));
+        assertTrue(
+                refused.getMessage().contains("max_page_sharing can change only while no pages are shared"),
                 refused.getMessage());
         assertEquals(HostBackendException.Kind.REFUSED, refused.kind());
         if (before.mergeAcrossNodes().isPresent()) {
             long across = before.mergeAcrossNodes().getAsLong();
-            assertThrows(HostRefusedException.class, () -> host.applyKsm(
-                    KsmSettings.of(Map.of(KsmKnob.MERGE_ACROSS_NODES, Long.toString(1 - across)))));
+            assertThrows(
+                    HostRefusedException.class,
+                    () -> host.applyKsm(KsmSettings.of(Map.of(KsmKnob.MERGE_ACROSS_NODES, Long.toString(1 - across)))));
         }
         KsmStats after = host.snapshot().ksm().orElseThrow().stats();
         assertEquals(before.maxPageSharing(), after.maxPageSharing(), "nothing changed");
@@ -168,7 +188,9 @@ public abstract class HostBackendContract {
         HostFacts facts = host.facts().orElseThrow(() -> new AssertionError("a local host knows its swap and nodes"));
         assertTrue(facts.swaps().isPresent(), "swap devices (maybe none) are known");
         assertTrue(facts.numaNodes().orElse(1) >= 1);
-        assertTrue(host.enableBalloonStats(Duration.ofSeconds(5)).stream()
-                .allMatch(name -> List.of(WITH_AGENT, WITHOUT_AGENT).contains(name)), "only running VMs change");
+        assertTrue(
+                host.enableBalloonStats(Duration.ofSeconds(5)).stream()
+                        .allMatch(name -> List.of(WITH_AGENT, WITHOUT_AGENT).contains(name)),
+                "only running VMs change");
     }
 }

@@ -84,11 +84,15 @@ class KsmSavingsAndRatesTest {
         a.put("full_scans", "9\n");
         Map<String, String> b = counters(1, 1, 0, 0);
         b.put("full_scans", "3\n");
-        KsmRates rates = KsmRates.between(new KsmSample(Instant.EPOCH, 0, PAGE, stats(a)),
+        KsmRates rates = KsmRates.between(
+                new KsmSample(Instant.EPOCH, 0, PAGE, stats(a)),
                 new KsmSample(Instant.EPOCH, 1_000_000_000L, PAGE, stats(b)));
         assertEquals(OptionalDouble.empty(), rates.fullScansPerMinute());
         assertEquals(OptionalDouble.empty(), rates.pagesScannedPerSecond(), "absent counter, absent rate");
-        assertThrows(IllegalArgumentException.class, () -> KsmRates.between(
-                new KsmSample(Instant.EPOCH, 5, PAGE, stats(a)), new KsmSample(Instant.EPOCH, 5, PAGE, stats(b))));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> KsmRates.between(
+                        new KsmSample(Instant.EPOCH, 5, PAGE, stats(a)),
+                        new KsmSample(Instant.EPOCH, 5, PAGE, stats(b))));
     }
 }

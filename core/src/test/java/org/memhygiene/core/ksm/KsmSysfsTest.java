@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.core.host.HostNotAvailableException;
 import org.memhygiene.core.host.HostRefusedException;
+import org.memhygiene.core.linux.LinuxMemory;
 
 /** KsmSysfs against temporary trees: the faults a real kernel's sysfs cannot be made to show. */
 class KsmSysfsTest {
@@ -24,8 +26,11 @@ class KsmSysfsTest {
 
     @Test
     void readsEveryFileAndLeavesMissingOnesAbsent() {
-        SysfsTree tree = SysfsTree.create(dir).put("pages_sharing", "77").remove("ksm_zero_pages")
-                .remove("smart_scan").remove("advisor_mode");
+        SysfsTree tree = SysfsTree.create(dir)
+                .put("pages_sharing", "77")
+                .remove("ksm_zero_pages")
+                .remove("smart_scan")
+                .remove("advisor_mode");
         KsmStats stats = tree.sysfs().read();
         assertEquals(OptionalLong.of(77), stats.pagesSharing());
         assertEquals(OptionalLong.empty(), stats.ksmZeroPages());
@@ -37,7 +42,9 @@ class KsmSysfsTest {
 
     @Test
     void emptyGarbageAndOversizedValuesAreReportedNotGuessed() throws IOException {
-        SysfsTree tree = SysfsTree.create(dir).put("pages_shared", "").put("pages_sharing", "lots")
+        SysfsTree tree = SysfsTree.create(dir)
+                .put("pages_shared", "")
+                .put("pages_sharing", "lots")
                 .put("full_scans", "9223372036854775808");
         Files.delete(tree.root().resolve("pages_volatile"));
         Files.createSymbolicLink(tree.root().resolve("pages_volatile"), Path.of("/dev/zero"));
@@ -49,13 +56,14 @@ class KsmSysfsTest {
         assertTrue(stats.unreadableFiles().get("pages_shared").startsWith("empty file"));
         assertTrue(stats.unreadableFiles().get("pages_sharing").contains("not a decimal number"));
         assertTrue(stats.unreadableFiles().get("full_scans").contains("past 2^63-1"));
-        assertTrue(stats.unreadableFiles().get("pages_volatile").contains("not a KSM sysfs file"),
+        assertTrue(
+                stats.unreadableFiles().get("pages_volatile").contains("not a KSM sysfs file"),
                 "an endless file is cut off, not read forever");
     }
 
     @Test
     void missingRootSaysKsmIsNotAvailable() {
-        KsmSysfs sysfs = new KsmSysfs(dir.resolve("no-such-dir"), java.time.Clock.systemUTC(), org.memhygiene.core.linux.LinuxMemory.pageSizeBytes());
+        KsmSysfs sysfs = new KsmSysfs(dir.resolve("no-such-dir"), Clock.systemUTC(), LinuxMemory.pageSizeBytes());
         HostNotAvailableException e = assertThrows(HostNotAvailableException.class, sysfs::read);
         assertTrue(e.getMessage().contains("KSM is not available"), e.getMessage());
         assertFalse(sysfs.available());
@@ -64,14 +72,17 @@ class KsmSysfsTest {
     @Test
     void appliesEveryValueAndReportsBeforeAndAfter() {
         SysfsTree tree = SysfsTree.create(dir).put("pages_to_scan", "1000000");
-        List<KsmChange> changes = tree.sysfs().apply(
-                KsmSettings.parse(List.of("run=1", "pages_to_scan=5", "use_zero_pages=yes")));
+        List<KsmChange> changes =
+                tree.sysfs().apply(KsmSettings.parse(List.of("run=1", "pages_to_scan=5", "use_zero_pages=yes")));
         assertEquals("5", tree.get("pages_to_scan"), "old longer text must be truncated");
         assertEquals("1", tree.get("use_zero_pages"));
         assertEquals("1", tree.get("run"));
-        assertEquals(List.of(new KsmChange(KsmKnob.PAGES_TO_SCAN, "1000000", "5"),
-                new KsmChange(KsmKnob.USE_ZERO_PAGES, "0", "1"),
-                new KsmChange(KsmKnob.RUN, "0", "1")), changes);
+        assertEquals(
+                List.of(
+                        new KsmChange(KsmKnob.PAGES_TO_SCAN, "1000000", "5"),
+                        new KsmChange(KsmKnob.USE_ZERO_PAGES, "0", "1"),
+                        new KsmChange(KsmKnob.RUN, "0", "1")),
+                changes);
     }
 
     @Test
@@ -80,8 +91,9 @@ class KsmSysfsTest {
         // /dev/full reads as NULs: the current value is unknown, so nothing can be put back later.
         Files.delete(tree.root().resolve("use_zero_pages"));
         Files.createSymbolicLink(tree.root().resolve("use_zero_pages"), Path.of("/dev/full"));
-        HostNotAvailableException e = assertThrows(HostNotAvailableException.class, () -> tree.sysfs()
-                .apply(KsmSettings.parse(List.of("pages_to_scan=999", "use_zero_pages=1", "run=1"))));
+        HostNotAvailableException e = assertThrows(
+                HostNotAvailableException.class,
+                () -> tree.sysfs().apply(KsmSettings.parse(List.of("pages_to_scan=999", "use_zero_pages=1", "run=1"))));
         assertTrue(e.getMessage().contains("cannot read") && e.getMessage().contains("use_zero_pages"), e.getMessage());
         assertEquals("100", tree.get("pages_to_scan"));
         assertEquals("0", tree.get("run"));
@@ -92,15 +104,17 @@ class KsmSysfsTest {
         // A real kernel refusal at write time: khugepaged's pages_to_scan reads as a number and its
         // store function returns EINVAL for 0 (mm/khugepaged.c), so nothing changes there.
         Path refusing = Path.of("/sys/kernel/mm/transparent_hugepage/khugepaged/pages_to_scan");
-        Assumptions.assumeTrue(Files.isWritable(refusing),
+        Assumptions.assumeTrue(
+                Files.isWritable(refusing),
                 "skipped: needs root and " + refusing + " (a kernel with transparent huge pages)");
         SysfsTree tree = SysfsTree.create(dir);
         Files.delete(tree.root().resolve("pages_to_scan"));
         Files.createSymbolicLink(tree.root().resolve("pages_to_scan"), refusing);
         String before = Files.readString(refusing).strip();
         // merge_across_nodes is written before pages_to_scan, so it must be put back.
-        HostRefusedException e = assertThrows(HostRefusedException.class, () -> tree.sysfs()
-                .apply(KsmSettings.parse(List.of("merge_across_nodes=0", "pages_to_scan=0"))));
+        HostRefusedException e = assertThrows(
+                HostRefusedException.class,
+                () -> tree.sysfs().apply(KsmSettings.parse(List.of("merge_across_nodes=0", "pages_to_scan=0"))));
         assertTrue(e.getMessage().contains("the kernel refused pages_to_scan=0 (Invalid argument)"), e.getMessage());
         assertTrue(e.getMessage().contains("put back merge_across_nodes=1"), e.getMessage());
         assertEquals("1", tree.get("merge_across_nodes"));
@@ -110,7 +124,8 @@ class KsmSysfsTest {
     @Test
     void aMissingKnobFailsBeforeAnythingIsWritten() {
         SysfsTree tree = SysfsTree.create(dir).remove("smart_scan");
-        HostNotAvailableException e = assertThrows(HostNotAvailableException.class,
+        HostNotAvailableException e = assertThrows(
+                HostNotAvailableException.class,
                 () -> tree.sysfs().apply(KsmSettings.parse(List.of("run=1", "smart_scan=0"))));
         assertTrue(e.getMessage().contains("this kernel has no KSM knob smart_scan"), e.getMessage());
         assertEquals("0", tree.get("run"));
@@ -125,7 +140,8 @@ class KsmSysfsTest {
         SysfsTree tree = SysfsTree.create(dir);
         Files.delete(tree.root().resolve("run"));
         Files.createSymbolicLink(tree.root().resolve("run"), readOnly);
-        HostRefusedException e = assertThrows(HostRefusedException.class,
+        HostRefusedException e = assertThrows(
+                HostRefusedException.class,
                 () -> tree.sysfs().apply(KsmSettings.parse(List.of("pages_to_scan=5", "run=0"))));
         assertTrue(e.getMessage().contains("nothing was changed"), e.getMessage());
         assertEquals("100", tree.get("pages_to_scan"));
@@ -134,7 +150,8 @@ class KsmSysfsTest {
     @Test
     void mergeAcrossNodesChangesOnlyWithNothingShared() {
         SysfsTree tree = SysfsTree.create(dir).put("pages_shared", "12");
-        HostRefusedException e = assertThrows(HostRefusedException.class,
+        HostRefusedException e = assertThrows(
+                HostRefusedException.class,
                 () -> tree.sysfs().apply(KsmSettings.parse(List.of("merge_across_nodes=0"))));
         assertTrue(e.getMessage().contains("only while no pages are shared (pages_shared=12)"), e.getMessage());
         assertEquals("1", tree.get("merge_across_nodes"));
@@ -149,8 +166,8 @@ class KsmSysfsTest {
     @Test
     void pagesToScanIsRefusedWhileTheAdvisorOwnsIt() {
         SysfsTree tree = SysfsTree.create(dir).put("advisor_mode", "none [scan-time]");
-        HostRefusedException e = assertThrows(HostRefusedException.class,
-                () -> tree.sysfs().apply(KsmSettings.parse(List.of("pages_to_scan=5"))));
+        HostRefusedException e = assertThrows(
+                HostRefusedException.class, () -> tree.sysfs().apply(KsmSettings.parse(List.of("pages_to_scan=5"))));
         assertTrue(e.getMessage().contains("advisor_mode=none"), e.getMessage());
         tree.sysfs().apply(KsmSettings.parse(List.of("pages_to_scan=5", "advisor_mode=none")));
         assertEquals("5", tree.get("pages_to_scan"));

@@ -11,11 +11,13 @@ import org.junit.jupiter.api.Test;
 class KsmTextTest {
     @Test
     void parsesKernelTextIncludingAdvisorSelectionAndNegativeProfit() {
-        KsmStats stats = KsmText.parse(Map.of(
-                "pages_sharing", "1200\n",
-                "general_profit", "-4096\n",
-                "advisor_mode", "none [scan-time]\n",
-                "run", "1\n"), Map.of());
+        KsmStats stats = KsmText.parse(
+                Map.of(
+                        "pages_sharing", "1200\n",
+                        "general_profit", "-4096\n",
+                        "advisor_mode", "none [scan-time]\n",
+                        "run", "1\n"),
+                Map.of());
         assertEquals(OptionalLong.of(1200), stats.pagesSharing());
         assertEquals(OptionalLong.of(-4096), stats.generalProfitBytes());
         assertEquals(Optional.of("scan-time"), stats.advisorMode());
@@ -34,12 +36,14 @@ class KsmTextTest {
 
     @Test
     void malformedTextIsReportedAndNeverBecomesANumber() {
-        KsmStats stats = KsmText.parse(Map.of(
-                "pages_shared", "",
-                "pages_sharing", "12abc\n",
-                "pages_unshared", "18446744073709551615\n",
-                "full_scans", "-3\n",
-                "advisor_mode", "none scan-time\n"), Map.of("run", "permission denied"));
+        KsmStats stats = KsmText.parse(
+                Map.of(
+                        "pages_shared", "",
+                        "pages_sharing", "12abc\n",
+                        "pages_unshared", "18446744073709551615\n",
+                        "full_scans", "-3\n",
+                        "advisor_mode", "none scan-time\n"),
+                Map.of("run", "permission denied"));
         assertEquals(OptionalLong.empty(), stats.pagesShared());
         assertEquals(OptionalLong.empty(), stats.pagesSharing());
         assertEquals(OptionalLong.empty(), stats.pagesUnshared());

@@ -11,8 +11,7 @@ import org.memhygiene.core.linux.LinuxMemory;
  * its standard input to close.
  */
 public final class MergeableMemoryChild {
-    private MergeableMemoryChild() {
-    }
+    private MergeableMemoryChild() {}
 
     public static void main(String[] args) throws IOException {
         int identicalPages = Integer.parseInt(args[0]);

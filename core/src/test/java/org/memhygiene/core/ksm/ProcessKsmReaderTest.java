@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -67,7 +68,10 @@ class ProcessKsmReaderTest {
         List<ProcessKsmStat> top = new ProcessKsmReader(proc).top(10);
         assertEquals(List.of(3, 2, 4), top.stream().map(ProcessKsmStat::pid).toList());
         assertEquals("big", top.get(0).name());
-        assertEquals(List.of(3), new ProcessKsmReader(proc).top(1).stream().map(ProcessKsmStat::pid).toList());
+        assertEquals(
+                List.of(3),
+                new ProcessKsmReader(proc)
+                        .top(1).stream().map(ProcessKsmStat::pid).toList());
         assertThrows(IllegalArgumentException.class, () -> new ProcessKsmReader(proc).top(0));
     }
 
@@ -79,8 +83,9 @@ class ProcessKsmReaderTest {
     @Test
     void readsThisProcessOnTheRealKernel() {
         Path self = Path.of("/proc/self/ksm_stat");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(self), "skipped: kernel older than 6.1 (no " + self + ")");
-        ProcessKsmStat stat = new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT).read((int) ProcessHandle.current().pid())
+        Assumptions.assumeTrue(Files.exists(self), "skipped: kernel older than 6.1 (no " + self + ")");
+        ProcessKsmStat stat = new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT)
+                .read((int) ProcessHandle.current().pid())
                 .orElseThrow();
         assertTrue(stat.rmapItems().isPresent());
         assertTrue(stat.mergeable().isPresent());

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
+import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -29,25 +30,34 @@ class RealKsmMergingTest {
     @Test
     void ksmMergesIdenticalPagesAndMapsZeroPagesToTheZeroPage() throws Exception {
         Path ksm = KsmSysfs.DEFAULT_ROOT;
-        Assumptions.assumeTrue(Files.isWritable(ksm.resolve("run")),
+        Assumptions.assumeTrue(
+                Files.isWritable(ksm.resolve("run")),
                 "skipped: needs root and a kernel with KSM (" + ksm + "/run not writable)");
-        Assumptions.assumeTrue(Files.exists(ksm.resolve("ksm_zero_pages")) && Files.exists(Path.of("/proc/self/ksm_stat")),
+        Assumptions.assumeTrue(
+                Files.exists(ksm.resolve("ksm_zero_pages")) && Files.exists(Path.of("/proc/self/ksm_stat")),
                 "skipped: needs Linux 6.6+ (ksm_zero_pages, /proc/PID/ksm_stat)");
         KsmSysfs sysfs = new KsmSysfs(ksm, Clock.systemUTC(), LinuxMemory.pageSizeBytes());
         ProcessKsmReader processes = new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT);
-        KsmSettings fastScan = KsmSettings.parse(List.of("run=1", "pages_to_scan=5000", "sleep_millisecs=10",
-                "use_zero_pages=1"));
+        KsmSettings fastScan =
+                KsmSettings.parse(List.of("run=1", "pages_to_scan=5000", "sleep_millisecs=10", "use_zero_pages=1"));
         KsmRestorePoint restorePoint = KsmRestorePoint.before(sysfs, fastScan);
         Thread hook = restorePoint.restoreOnShutdown();
         // Counters before the child exists, for the failure messages below.
         KsmStats before = sysfs.read();
-        Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx32m", "-cp", System.getProperty("java.class.path"), MergeableMemoryChild.class.getName(),
-                Integer.toString(IDENTICAL_PAGES), Integer.toString(ZERO_PAGES),
-                Integer.toString(1 + new java.util.Random().nextInt(255)))
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx32m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        MergeableMemoryChild.class.getName(),
+                        Integer.toString(IDENTICAL_PAGES),
+                        Integer.toString(ZERO_PAGES),
+                        Integer.toString(1 + new Random().nextInt(255)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader out =
+                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
             assertEquals("ready", out.readLine(), "the child maps and fills its memory");
             int pid = (int) child.pid();
 
@@ -55,15 +65,18 @@ class RealKsmMergingTest {
             ProcessKsmStat merged = waitForMerging(processes, pid);
 
             KsmStats after = sysfs.read();
-            assertTrue(merged.mergingPages().getAsLong() >= IDENTICAL_PAGES * 9 / 10,
+            assertTrue(
+                    merged.mergingPages().getAsLong() >= IDENTICAL_PAGES * 9 / 10,
                     "child's ksm_merging_pages: " + merged);
             assertTrue(merged.zeroPages().getAsLong() >= ZERO_PAGES * 9 / 10, "child's ksm_zero_pages: " + merged);
             // The host-wide counters include the child's pages. They are not compared with a "before":
             // with run=0 they freeze, so pages of processes that exited (an earlier run of this test) stay
             // counted until ksmd's next scan, which may drop them while the child's are added.
-            assertTrue(after.pagesSharing().getAsLong() >= IDENTICAL_PAGES * 9 / 10 - 1,
+            assertTrue(
+                    after.pagesSharing().getAsLong() >= IDENTICAL_PAGES * 9 / 10 - 1,
                     "pages_sharing " + after.pagesSharing() + " (before " + before.pagesSharing() + ")");
-            assertTrue(after.ksmZeroPages().getAsLong() >= ZERO_PAGES * 9 / 10,
+            assertTrue(
+                    after.ksmZeroPages().getAsLong() >= ZERO_PAGES * 9 / 10,
                     "ksm_zero_pages " + after.ksmZeroPages() + " (before " + before.ksmZeroPages() + ")");
             assertTrue(processes.top(1000).stream().anyMatch(p -> p.pid() == pid), "ksm top lists the child");
         } finally {
@@ -72,7 +85,9 @@ class RealKsmMergingTest {
             restorePoint.restore();
             Runtime.getRuntime().removeShutdownHook(hook);
         }
-        assertEquals(restorePoint.previousValues(), sysfs.currentValues(restorePoint.previousValues().keySet()),
+        assertEquals(
+                restorePoint.previousValues(),
+                sysfs.currentValues(restorePoint.previousValues().keySet()),
                 "every knob is back to what it was");
     }
 
@@ -81,7 +96,8 @@ class RealKsmMergingTest {
         Optional<ProcessKsmStat> stat = Optional.empty();
         while (System.nanoTime() < deadline) {
             stat = processes.read(pid);
-            if (stat.isPresent() && stat.get().mergingPages().orElse(0) >= IDENTICAL_PAGES * 9 / 10
+            if (stat.isPresent()
+                    && stat.get().mergingPages().orElse(0) >= IDENTICAL_PAGES * 9 / 10
                     && stat.get().zeroPages().orElse(0) >= ZERO_PAGES * 9 / 10) {
                 return stat.get();
             }

@@ -8,8 +8,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.sun.jna.Pointer;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -32,7 +30,8 @@ class LinuxMemoryTest {
     void madviseOnAnUnalignedAddressIsEinval() {
         Pointer memory = LinuxMemory.mapAnonymous(2 * page);
         try {
-            NativeCallException failure = assertThrows(NativeCallException.class,
+            NativeCallException failure = assertThrows(
+                    NativeCallException.class,
                     () -> LinuxMemory.madvise(memory.share(1), page, LinuxMemory.MADV_DONTNEED));
             assertEquals("EINVAL", failure.errnoName());
             assertEquals("madvise", failure.call());
@@ -57,19 +56,24 @@ class LinuxMemoryTest {
 
     @Test
     void mmapOfAnImpossibleLengthIsEnomem() {
-        NativeCallException failure = assertThrows(NativeCallException.class,
-                () -> LinuxMemory.mapAnonymous(Long.MAX_VALUE & -page));
+        NativeCallException failure =
+                assertThrows(NativeCallException.class, () -> LinuxMemory.mapAnonymous(Long.MAX_VALUE & -page));
         assertEquals("ENOMEM", failure.errnoName());
         assertTrue(failure.getMessage().startsWith("mmap("), failure.getMessage());
     }
 
     @Test
     void wipeOnForkRefusesASharedMapping() {
-        Pointer shared = LinuxMemory.map(null, page, LinuxMemory.PROT_READ | LinuxMemory.PROT_WRITE,
-                LinuxMemory.MAP_SHARED | LinuxMemory.MAP_ANONYMOUS, -1, 0);
+        Pointer shared = LinuxMemory.map(
+                null,
+                page,
+                LinuxMemory.PROT_READ | LinuxMemory.PROT_WRITE,
+                LinuxMemory.MAP_SHARED | LinuxMemory.MAP_ANONYMOUS,
+                -1,
+                0);
         try {
-            NativeCallException failure = assertThrows(NativeCallException.class,
-                    () -> LinuxMemory.madvise(shared, page, LinuxMemory.MADV_WIPEONFORK));
+            NativeCallException failure = assertThrows(
+                    NativeCallException.class, () -> LinuxMemory.madvise(shared, page, LinuxMemory.MADV_WIPEONFORK));
             assertEquals("EINVAL", failure.errnoName());
         } finally {
             LinuxMemory.unmap(shared, page);
@@ -113,14 +117,24 @@ class LinuxMemoryTest {
         Pointer memory = LinuxMemory.mapAnonymous(length);
         try {
             memory.setByte(0, (byte) 1);
-            for (int advice : new int[] {LinuxMemory.MADV_FREE, LinuxMemory.MADV_COLD, LinuxMemory.MADV_PAGEOUT,
-                    LinuxMemory.MADV_MERGEABLE, LinuxMemory.MADV_UNMERGEABLE, LinuxMemory.MADV_HUGEPAGE,
-                    LinuxMemory.MADV_DONTFORK}) {
+            for (int advice : new int[] {
+                LinuxMemory.MADV_FREE,
+                LinuxMemory.MADV_COLD,
+                LinuxMemory.MADV_PAGEOUT,
+                LinuxMemory.MADV_MERGEABLE,
+                LinuxMemory.MADV_UNMERGEABLE,
+                LinuxMemory.MADV_HUGEPAGE,
+                LinuxMemory.MADV_DONTFORK
+            }) {
                 LinuxMemory.madvise(memory, length, advice);
             }
             // MADV_REMOVE needs shared (shmem) backing: on a private mapping the kernel says EINVAL.
-            assertEquals("EINVAL", assertThrows(NativeCallException.class,
-                    () -> LinuxMemory.madvise(memory, length, LinuxMemory.MADV_REMOVE)).errnoName());
+            assertEquals(
+                    "EINVAL",
+                    assertThrows(
+                                    NativeCallException.class,
+                                    () -> LinuxMemory.madvise(memory, length, LinuxMemory.MADV_REMOVE))
+                            .errnoName());
         } finally {
             LinuxMemory.unmap(memory, length);
         }
@@ -133,8 +147,12 @@ class LinuxMemoryTest {
             LinuxMemory.protect(memory, page, LinuxMemory.PROT_NONE);
             assertEquals("---p", SelfMaps.mapsPermissions(memory));
             assertEquals("rw-p", SelfMaps.mapsPermissions(memory.share(page)));
-            assertEquals("EINVAL", assertThrows(NativeCallException.class,
-                    () -> LinuxMemory.protect(memory.share(1), page, LinuxMemory.PROT_NONE)).errnoName());
+            assertEquals(
+                    "EINVAL",
+                    assertThrows(
+                                    NativeCallException.class,
+                                    () -> LinuxMemory.protect(memory.share(1), page, LinuxMemory.PROT_NONE))
+                            .errnoName());
         } finally {
             LinuxMemory.unmap(memory, 3 * page);
         }
@@ -170,8 +188,8 @@ class LinuxMemoryTest {
         }
         try {
             LinuxMemory.truncate(fd, page);
-            Pointer secret = LinuxMemory.map(null, page, LinuxMemory.PROT_READ | LinuxMemory.PROT_WRITE,
-                    LinuxMemory.MAP_SHARED, fd, 0);
+            Pointer secret = LinuxMemory.map(
+                    null, page, LinuxMemory.PROT_READ | LinuxMemory.PROT_WRITE, LinuxMemory.MAP_SHARED, fd, 0);
             secret.setByte(0, (byte) 42);
             assertEquals(42, secret.getByte(0));
             LinuxMemory.unmap(secret, page);
@@ -182,7 +200,8 @@ class LinuxMemoryTest {
 
     @Test
     void memfdSecretRejectsUnknownFlags() {
-        NativeCallException failure = assertThrows(NativeCallException.class, () -> LinuxMemory.memfdSecret(0x4000_0000));
+        NativeCallException failure =
+                assertThrows(NativeCallException.class, () -> LinuxMemory.memfdSecret(0x4000_0000));
         assumeTrue(failure.errno() != Errno.ENOSYS, "memfd_secret not available: " + failure.getMessage());
         assertEquals("EINVAL", failure.errnoName());
         assertTrue(failure.getMessage().contains("flags=0x40000000"), failure.getMessage());
@@ -190,7 +209,10 @@ class LinuxMemoryTest {
 
     @Test
     void closeOfABadDescriptorIsEbadf() {
-        assertEquals("EBADF", assertThrows(NativeCallException.class, () -> LinuxMemory.close(-1)).errnoName());
+        assertEquals(
+                "EBADF",
+                assertThrows(NativeCallException.class, () -> LinuxMemory.close(-1))
+                        .errnoName());
     }
 
     @Test
@@ -206,7 +228,8 @@ class LinuxMemoryTest {
             LinuxMemory.setProcessMemoryMerge(!before);
             assertNotEquals(before, LinuxMemory.processMemoryMerge());
         } catch (NativeCallException e) {
-            assumeTrue(e.errno() != Errno.EPERM && e.errno() != Errno.EINVAL,
+            assumeTrue(
+                    e.errno() != Errno.EPERM && e.errno() != Errno.EINVAL,
                     "PR_SET_MEMORY_MERGE not permitted here: " + e.getMessage());
             throw e;
         } finally {

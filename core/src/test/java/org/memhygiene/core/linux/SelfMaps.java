@@ -11,13 +11,13 @@ import java.util.List;
  * Documentation/filesystems/proc.rst), for tests in every module (core's test jar).
  */
 public final class SelfMaps {
-    private SelfMaps() {
-    }
+    private SelfMaps() {}
 
     public static long statusKib(String field) throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
             if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
+                return Long.parseLong(
+                        line.substring(field.length() + 1).replace("kB", "").trim());
             }
         }
         throw new IllegalStateException("no " + field + " in /proc/self/status");
@@ -55,7 +55,8 @@ public final class SelfMaps {
     public static long smapsField(Pointer address, String field) throws IOException {
         for (String line : smapsBlock(address)) {
             if (line.startsWith(field + ":")) {
-                return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim());
+                return Long.parseLong(
+                        line.substring(field.length() + 1).replace("kB", "").trim());
             }
         }
         throw new IllegalStateException("no " + field + " for " + address);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.linux.LinuxMemory;
@@ -19,13 +20,15 @@ class PagemapReaderTest {
 
     @Test
     void aWrittenPageIsPresentExclusiveAnonymousAndMappedOnceAnUntouchedOneIsNot() {
-        Assumptions.assumeTrue(ProcessStatus.read(PROC, "self").effectiveCapSysAdmin(),
+        Assumptions.assumeTrue(
+                ProcessStatus.read(PROC, "self").effectiveCapSysAdmin(),
                 "skipped: PFNs and kpageflags need CAP_SYS_ADMIN (run as root)");
         int pages = 3;
         Pointer memory = LinuxMemory.mapAnonymous(pages * PAGE);
         // A small scratch buffer: a read of 3 pages takes two syscalls.
         ByteBuffer scratch = ByteBuffer.allocateDirect(16);
-        try (PagemapReader pagemap = PagemapReader.open(PROC, (int) ProcessHandle.current().pid(), PAGE, scratch);
+        try (PagemapReader pagemap =
+                        PagemapReader.open(PROC, (int) ProcessHandle.current().pid(), PAGE, scratch);
                 PfnTable flags = PfnTable.openFlags(PROC, ByteBuffer.allocateDirect(64));
                 PfnTable counts = PfnTable.openCounts(PROC, ByteBuffer.allocateDirect(64))) {
             LinuxMemory.madvise(memory, pages * PAGE, LinuxMemory.MADV_NOHUGEPAGE);
@@ -39,7 +42,7 @@ class PagemapReaderTest {
             assertTrue(PagemapEntry.present(entries[3]) && !PagemapEntry.exclusive(entries[3]), "the zero page");
 
             long[] pfns = {PagemapEntry.pfn(entries[3]), PagemapEntry.pfn(written)};
-            java.util.Arrays.sort(pfns);
+            Arrays.sort(pfns);
             long[] pageFlags = new long[2];
             long[] pageCounts = new long[2];
             flags.lookup(pfns, 2, pageFlags);
@@ -47,7 +50,8 @@ class PagemapReaderTest {
             int zero = pfns[0] == PagemapEntry.pfn(entries[3]) ? 0 : 1;
             assertTrue(KPageFlags.has(pageFlags[zero], KPageFlags.ZERO_PAGE), Long.toHexString(pageFlags[zero]));
             assertEquals(0, pageCounts[zero], "the zero page is not mapcounted");
-            assertTrue(KPageFlags.has(pageFlags[1 - zero], KPageFlags.ANON) && !KPageFlags.has(pageFlags[1 - zero], KPageFlags.KSM));
+            assertTrue(KPageFlags.has(pageFlags[1 - zero], KPageFlags.ANON)
+                    && !KPageFlags.has(pageFlags[1 - zero], KPageFlags.KSM));
             assertEquals(1, pageCounts[1 - zero]);
             assertEquals(pageFlags[1 - zero], flags.get(PagemapEntry.pfn(written)));
         } finally {
@@ -58,11 +62,14 @@ class PagemapReaderTest {
     @Test
     void aReaderClosedByAnInterruptOpensItsFileAgain() {
         Pointer memory = LinuxMemory.mapAnonymous(PAGE);
-        try (PagemapReader pagemap = PagemapReader.open(PROC, (int) ProcessHandle.current().pid(), PAGE, ByteBuffer.allocateDirect(64))) {
+        try (PagemapReader pagemap =
+                PagemapReader.open(PROC, (int) ProcessHandle.current().pid(), PAGE, ByteBuffer.allocateDirect(64))) {
             memory.setByte(0, (byte) 1);
             long[] entry = new long[1];
             Thread.currentThread().interrupt();
-            assertThrows(ProcMemException.class, () -> pagemap.read(Pointer.nativeValue(memory), entry, 0, 1),
+            assertThrows(
+                    ProcMemException.class,
+                    () -> pagemap.read(Pointer.nativeValue(memory), entry, 0, 1),
                     "an interrupted thread's read closes the channel");
             assertTrue(Thread.interrupted(), "the interrupt stays set until cleared");
             assertEquals(1, pagemap.read(Pointer.nativeValue(memory), entry, 0, 1));
@@ -75,15 +82,18 @@ class PagemapReaderTest {
     @Test
     void anUnalignedAddressOrScratchIsRefused() {
         ByteBuffer scratch = ByteBuffer.allocateDirect(64);
-        try (PagemapReader pagemap = PagemapReader.open(PROC, (int) ProcessHandle.current().pid(), PAGE, scratch)) {
+        try (PagemapReader pagemap =
+                PagemapReader.open(PROC, (int) ProcessHandle.current().pid(), PAGE, scratch)) {
             assertThrows(IllegalArgumentException.class, () -> pagemap.read(PAGE + 1, new long[1], 0, 1));
         }
-        assertThrows(IllegalArgumentException.class, () -> PfnTable.openFlags(PROC, ByteBuffer.allocate(64)), "not direct");
+        assertThrows(
+                IllegalArgumentException.class, () -> PfnTable.openFlags(PROC, ByteBuffer.allocate(64)), "not direct");
     }
 
     @Test
     void aPfnTableThatEndsEarlyIsAnErrorNotAZero() {
-        Assumptions.assumeTrue(ProcessStatus.read(PROC, "self").effectiveCapSysAdmin(), "skipped: kpageflags is root's");
+        Assumptions.assumeTrue(
+                ProcessStatus.read(PROC, "self").effectiveCapSysAdmin(), "skipped: kpageflags is root's");
         try (PfnTable flags = PfnTable.openFlags(PROC, ByteBuffer.allocateDirect(64))) {
             ProcMemException e = assertThrows(ProcMemException.class, () -> flags.get(1L << 48));
             assertEquals(ProcMemException.Kind.MALFORMED, e.kind());

@@ -16,7 +16,8 @@ class ProcessMapsTest {
 
     @Test
     void readsThisProcesssOwnMaps() {
-        List<MemoryMapping> maps = ProcessMaps.read(Path.of("/proc"), (int) ProcessHandle.current().pid());
+        List<MemoryMapping> maps =
+                ProcessMaps.read(Path.of("/proc"), (int) ProcessHandle.current().pid());
         assertTrue(maps.stream().anyMatch(m -> m.path().equals("[stack]")), "a [stack] line");
         assertTrue(maps.stream().anyMatch(m -> m.path().endsWith("/libjvm.so") && m.executable()), "libjvm's code");
         assertTrue(maps.stream().allMatch(m -> Long.compareUnsigned(m.startAddress(), m.endAddress()) < 0));
@@ -45,22 +46,28 @@ class ProcessMapsTest {
 
     @Test
     void aMalformedLineIsAnErrorNamingTheFileAndLine() {
-        ProcMemException e = assertThrows(ProcMemException.class, () -> ProcessMaps.parse(
-                "7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nnot a mapping\n", SOURCE));
+        ProcMemException e = assertThrows(
+                ProcMemException.class,
+                () -> ProcessMaps.parse("7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nnot a mapping\n", SOURCE));
         assertEquals(ProcMemException.Kind.MALFORMED, e.kind());
-        assertTrue(e.getMessage().startsWith("/proc/42/maps: line 2 is not 'start-end perms offset dev inode [name]'"),
+        assertTrue(
+                e.getMessage().startsWith("/proc/42/maps: line 2 is not 'start-end perms offset dev inode [name]'"),
                 e.getMessage());
-        assertThrows(ProcMemException.class, () -> ProcessMaps.parse("7f0000001000-7f0000000000 rw-p 0 00:00 0 \n", SOURCE),
+        assertThrows(
+                ProcMemException.class,
+                () -> ProcessMaps.parse("7f0000001000-7f0000000000 rw-p 0 00:00 0 \n", SOURCE),
                 "end before start");
-        assertThrows(ProcMemException.class, () -> ProcessMaps.parse("7f0000000000-7f0000001000 rw 0 00:00 0 \n", SOURCE),
+        assertThrows(
+                ProcMemException.class,
+                () -> ProcessMaps.parse("7f0000000000-7f0000001000 rw 0 00:00 0 \n", SOURCE),
                 "three permission letters");
     }
 
     @Test
     void tooManyMappingsOrBytesAreRefused(@TempDir Path proc) throws Exception {
         String line = "7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \n";
-        ProcMemException many = assertThrows(ProcMemException.class,
-                () -> ProcessMaps.parse(line.repeat(ProcessMaps.MAX_MAPPINGS + 1), SOURCE));
+        ProcMemException many = assertThrows(
+                ProcMemException.class, () -> ProcessMaps.parse(line.repeat(ProcessMaps.MAX_MAPPINGS + 1), SOURCE));
         assertEquals("/proc/42/maps: more than 262144 mappings", many.getMessage());
         Files.createDirectories(proc.resolve("7"));
         Files.writeString(proc.resolve("7/maps"), "x".repeat(ProcessMaps.MAX_BYTES + 1));

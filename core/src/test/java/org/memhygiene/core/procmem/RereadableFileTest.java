@@ -32,7 +32,9 @@ class RereadableFileTest {
         try (RereadableFile f = RereadableFile.open(status, 64 * 1024)) {
             String first = f.read();
             assertTrue(first.startsWith("Name:\tsleep\n"), first);
-            assertEquals(first.lines().filter(l -> l.startsWith("Pid:")).toList(), f.read().lines().filter(l -> l.startsWith("Pid:")).toList());
+            assertEquals(
+                    first.lines().filter(l -> l.startsWith("Pid:")).toList(),
+                    f.read().lines().filter(l -> l.startsWith("Pid:")).toList());
             sleeper.destroyForcibly();
             assertTrue(sleeper.waitFor(10, TimeUnit.SECONDS));
             String after;

@@ -23,8 +23,13 @@ class SmapsTest {
         long rssSum = smaps.stream().mapToLong(e -> e.rssBytes().getAsLong()).sum();
         // The JVM's threads allocate between the two reads: close, not equal.
         assertTrue(Math.abs(rssSum - rollup.rssBytes().getAsLong()) < 64L << 20, rssSum + " vs " + rollup);
-        SmapsEntry stack = smaps.stream().filter(e -> e.mapping().path().equals("[stack]")).findFirst().orElseThrow();
-        assertTrue(stack.vmFlags().containsAll(Set.of("rd", "wr", "gd")), stack.vmFlags().toString());
+        SmapsEntry stack = smaps.stream()
+                .filter(e -> e.mapping().path().equals("[stack]"))
+                .findFirst()
+                .orElseThrow();
+        assertTrue(
+                stack.vmFlags().containsAll(Set.of("rd", "wr", "gd")),
+                stack.vmFlags().toString());
         assertTrue(stack.bytes("Size").getAsLong() == stack.mapping().sizeBytes());
     }
 
@@ -45,16 +50,21 @@ class SmapsTest {
         assertEquals(512 * 1024, entries.get(0).rssBytes().getAsLong());
         assertEquals(12 * 1024, entries.get(0).bytes("FutureField").getAsLong());
         assertTrue(entries.get(0).bytes("THPeligible").isEmpty());
-        assertEquals(Set.of("rd", "wr", "mr", "mw", "me", "ac", "hg", "mg"), entries.get(0).vmFlags());
+        assertEquals(
+                Set.of("rd", "wr", "mr", "mw", "me", "ac", "hg", "mg"),
+                entries.get(0).vmFlags());
         assertTrue(entries.get(1).swapBytes().isEmpty(), "absent, not 0");
     }
 
     @Test
     void malformedTextIsAnErrorNamingTheLine() {
-        ProcMemException beforeHeader = assertThrows(ProcMemException.class, () -> Smaps.parse("Rss: 4 kB\n", Path.of("smaps")));
+        ProcMemException beforeHeader =
+                assertThrows(ProcMemException.class, () -> Smaps.parse("Rss: 4 kB\n", Path.of("smaps")));
         assertEquals("smaps: line 1 comes before any mapping header: Rss: 4 kB", beforeHeader.getMessage());
-        ProcMemException notANumber = assertThrows(ProcMemException.class, () -> Smaps.parse(
-                "7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nRss: lots kB\n", Path.of("smaps")));
+        ProcMemException notANumber = assertThrows(
+                ProcMemException.class,
+                () -> Smaps.parse(
+                        "7f0000000000-7f0000001000 rw-p 00000000 00:00 0 \nRss: lots kB\n", Path.of("smaps")));
         assertEquals("smaps: line 2: 'Rss' is not a number of kB: lots kB", notANumber.getMessage());
     }
 }

@@ -26,8 +26,9 @@ class CanaryMessagesTest {
         }
         WriteSummary summary = new WriteSummary(pages, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE);
         PageWrites writes = new PageWrites(indices, positions, nanos, summary);
-        String line = AgentProtocol.result("x".repeat(120), new CanaryTimings("ab".repeat(CanaryBounds.MAX_NONCE_BYTES),
-                Long.MAX_VALUE, writes, writes));
+        String line = AgentProtocol.result(
+                "x".repeat(120),
+                new CanaryTimings("ab".repeat(CanaryBounds.MAX_NONCE_BYTES), Long.MAX_VALUE, writes, writes));
         int bytes = line.getBytes(StandardCharsets.UTF_8).length + 1;
         assertTrue(bytes <= AgentProtocol.MAX_LINE_BYTES, bytes + " bytes");
         System.out.println("largest canary-time reply: " + bytes + " of " + AgentProtocol.MAX_LINE_BYTES + " bytes");

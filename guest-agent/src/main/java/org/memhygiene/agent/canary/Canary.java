@@ -79,9 +79,11 @@ public final class Canary implements AutoCloseable {
             try {
                 LinuxMemory.lock(memory, lengthBytes);
             } catch (NativeCallException e) {
-                throw new CanaryException(ErrorCode.CANARY_REFUSED, what + " refused: " + e.getMessage()
-                        + ": locking them needs room under RLIMIT_MEMLOCK (" + lockLimits()
-                        + "; memhygiene-agent.service sets LimitMEMLOCK=8M)");
+                throw new CanaryException(
+                        ErrorCode.CANARY_REFUSED,
+                        what + " refused: " + e.getMessage()
+                                + ": locking them needs room under RLIMIT_MEMLOCK (" + lockLimits()
+                                + "; memhygiene-agent.service sets LimitMEMLOCK=8M)");
             }
             Canary canary = new Canary(nonce, pages, pageBytes, memory, lengthBytes);
             canary.fill();
@@ -96,13 +98,17 @@ public final class Canary implements AutoCloseable {
     private static String lockLimits() {
         try {
             String limit = Files.readAllLines(Path.of("/proc/self/limits")).stream()
-                    .filter(line -> line.startsWith("Max locked memory")).findFirst()
-                    .map(line -> line.substring("Max locked memory".length()).trim().split("\\s+")[0])
+                    .filter(line -> line.startsWith("Max locked memory"))
+                    .findFirst()
+                    .map(line ->
+                            line.substring("Max locked memory".length()).trim().split("\\s+")[0])
                     .map(soft -> "Max locked memory " + soft + (soft.equals("unlimited") ? "" : " bytes"))
                     .orElse("no Max locked memory in /proc/self/limits");
             String locked = Files.readAllLines(Path.of("/proc/self/status")).stream()
-                    .filter(line -> line.startsWith("VmLck:")).findFirst()
-                    .map(line -> "VmLck " + line.substring("VmLck:".length()).trim()).orElse("no VmLck in /proc/self/status");
+                    .filter(line -> line.startsWith("VmLck:"))
+                    .findFirst()
+                    .map(line -> "VmLck " + line.substring("VmLck:".length()).trim())
+                    .orElse("no VmLck in /proc/self/status");
             return limit + ", " + locked;
         } catch (IOException e) {
             return "limits unreadable: " + e.getMessage();
@@ -182,8 +188,11 @@ public final class Canary implements AutoCloseable {
             nanos[slot] = timedWrite(memory, slot * pageBytes);
             positions[slot] = position;
         }
-        return new CanaryTimings(CanaryBounds.hex(nonce), LinuxClock.monotonicResolutionNanos(),
-                writes(nanos, positions, 0), writes(nanos, positions, 1));
+        return new CanaryTimings(
+                CanaryBounds.hex(nonce),
+                LinuxClock.monotonicResolutionNanos(),
+                writes(nanos, positions, 0),
+                writes(nanos, positions, 1));
     }
 
     /** One untimed read of the byte at {@code offset}, then one timed write of its complement: nanoseconds. */

@@ -26,10 +26,10 @@ public final class CanaryKeeper {
     private Held held;
     /** How the last canary ended, for a host that asks after it: "released when its lease of 1000 ms ran out". */
     private String lastNonce;
+
     private String lastEnd;
 
-    private record Held(Canary canary, Object owner, long leaseMillis, ScheduledFuture<?> expiry) {
-    }
+    private record Held(Canary canary, Object owner, long leaseMillis, ScheduledFuture<?> expiry) {}
 
     /**
      * @param limits the safety limits the scrubber keeps, checked before a plant
@@ -44,27 +44,42 @@ public final class CanaryKeeper {
 
     public synchronized CanaryPlanted plant(byte[] nonce, int pages, long leaseMillis, Object owner) {
         if (held != null) {
-            throw new CanaryException(ErrorCode.CANARY_BUSY, "a canary (nonce " + hex(held.canary()) + ", "
-                    + held.canary().pages() + " pages) is planted already" + (held.owner() == owner ? "" : " by another session")
-                    + "; one probe at a time: release it, or wait for its lease of " + held.leaseMillis() + " ms to run out");
+            throw new CanaryException(
+                    ErrorCode.CANARY_BUSY,
+                    "a canary (nonce " + hex(held.canary()) + ", "
+                            + held.canary().pages() + " pages) is planted already"
+                            + (held.owner() == owner ? "" : " by another session")
+                            + "; one probe at a time: release it, or wait for its lease of " + held.leaseMillis()
+                            + " ms to run out");
         }
         Canary canary = Canary.plant(nonce, pages, limits, config.get());
         try {
-            held = new Held(canary, owner, leaseMillis,
+            held = new Held(
+                    canary,
+                    owner,
+                    leaseMillis,
                     leases.schedule(() -> expire(canary), leaseMillis, TimeUnit.MILLISECONDS));
         } catch (RuntimeException e) { // the lease thread is gone (the agent is stopping): hold nothing
             canary.close();
             throw e;
         }
-        return new CanaryPlanted(CanaryBounds.hex(nonce), pages, pages, canary.pageBytes(), CanaryDerivation.NAME,
-                leaseMillis, canary.lockedBytes());
+        return new CanaryPlanted(
+                CanaryBounds.hex(nonce),
+                pages,
+                pages,
+                canary.pageBytes(),
+                CanaryDerivation.NAME,
+                leaseMillis,
+                canary.lockedBytes());
     }
 
     public synchronized CanaryTimings time(byte[] nonce, Object owner) {
         Canary canary = ownedCanary(nonce, owner);
         if (canary.timed()) {
-            throw new CanaryException(ErrorCode.NO_CANARY, "the canary with nonce " + CanaryBounds.hex(nonce)
-                    + " was timed already and no longer holds its contents; release it and plant another");
+            throw new CanaryException(
+                    ErrorCode.NO_CANARY,
+                    "the canary with nonce " + CanaryBounds.hex(nonce)
+                            + " was timed already and no longer holds its contents; release it and plant another");
         }
         return canary.time();
     }
@@ -91,12 +106,17 @@ public final class CanaryKeeper {
     private Canary ownedCanary(byte[] nonce, Object owner) {
         if (held == null || !Arrays.equals(held.canary().nonce(), nonce)) {
             String hex = CanaryBounds.hex(nonce);
-            throw new CanaryException(ErrorCode.NO_CANARY, "no canary with nonce " + hex + " is planted"
-                    + (hex.equals(lastNonce) ? ": it was " + lastEnd : held != null ? " (the one planted has another nonce)" : ""));
+            throw new CanaryException(
+                    ErrorCode.NO_CANARY,
+                    "no canary with nonce " + hex + " is planted"
+                            + (hex.equals(lastNonce)
+                                    ? ": it was " + lastEnd
+                                    : held != null ? " (the one planted has another nonce)" : ""));
         }
         if (held.owner() != owner) {
-            throw new CanaryException(ErrorCode.CANARY_BUSY, "the canary with nonce " + hex(held.canary())
-                    + " belongs to another session");
+            throw new CanaryException(
+                    ErrorCode.CANARY_BUSY,
+                    "the canary with nonce " + hex(held.canary()) + " belongs to another session");
         }
         return held.canary();
     }

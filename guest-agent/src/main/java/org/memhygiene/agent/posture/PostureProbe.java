@@ -39,7 +39,8 @@ public final class PostureProbe {
     public List<Finding> probe() {
         String cmdline = read(proc.resolve("cmdline")).orElse("");
         List<String> args = Arrays.asList(cmdline.strip().split("\\s+"));
-        String release = read(proc.resolve("sys/kernel/osrelease")).map(String::strip).orElse("unknown");
+        String release =
+                read(proc.resolve("sys/kernel/osrelease")).map(String::strip).orElse("unknown");
         Optional<KernelConfig> config = kernelConfig(release);
         List<Finding> findings = new ArrayList<>();
         findings.add(GuestFindings.kernelVersion(release, proc.resolve("sys/kernel/osrelease") + ": " + release));
@@ -55,14 +56,22 @@ public final class PostureProbe {
     /** init_on_free / init_on_alloc (Documentation/admin-guide/kernel-parameters.txt, mm/page_alloc.c). */
     private void wipeOnFree(List<String> args, Optional<KernelConfig> config, List<Finding> findings) {
         String evidence = proc.resolve("cmdline") + ": " + flag(args, "init_on_free")
-                + config.map(c -> "; " + c.source() + ": CONFIG_INIT_ON_FREE_DEFAULT_ON=" + c.get("CONFIG_INIT_ON_FREE_DEFAULT_ON")).orElse("");
-        boolean onFree = enabled(args, "init_on_free", config.map(c -> c.isYes("CONFIG_INIT_ON_FREE_DEFAULT_ON")).orElse(false));
+                + config.map(c -> "; " + c.source() + ": CONFIG_INIT_ON_FREE_DEFAULT_ON="
+                                + c.get("CONFIG_INIT_ON_FREE_DEFAULT_ON"))
+                        .orElse("");
+        boolean onFree = enabled(
+                args,
+                "init_on_free",
+                config.map(c -> c.isYes("CONFIG_INIT_ON_FREE_DEFAULT_ON")).orElse(false));
         if (onFree) {
             findings.add(GuestFindings.initOnFreeOn(evidence));
         } else {
             findings.add(GuestFindings.initOnFreeOff(evidence));
         }
-        boolean onAlloc = enabled(args, "init_on_alloc", config.map(c -> c.isYes("CONFIG_INIT_ON_ALLOC_DEFAULT_ON")).orElse(false));
+        boolean onAlloc = enabled(
+                args,
+                "init_on_alloc",
+                config.map(c -> c.isYes("CONFIG_INIT_ON_ALLOC_DEFAULT_ON")).orElse(false));
         if (!onAlloc && !onFree) {
             findings.add(GuestFindings.initOnAllocOff(proc.resolve("cmdline") + ": " + flag(args, "init_on_alloc")));
         }
@@ -82,16 +91,20 @@ public final class PostureProbe {
         if (devices.isEmpty()) {
             findings.add(GuestFindings.swapNone(swaps + ": no devices"));
         }
-        read(sys.resolve("module/zswap/parameters/enabled")).map(String::strip).filter(v -> v.equals("Y"))
-                .ifPresent(v -> findings.add(GuestFindings.zswapOn(sys.resolve("module/zswap/parameters/enabled") + ": Y")));
+        read(sys.resolve("module/zswap/parameters/enabled"))
+                .map(String::strip)
+                .filter(v -> v.equals("Y"))
+                .ifPresent(v ->
+                        findings.add(GuestFindings.zswapOn(sys.resolve("module/zswap/parameters/enabled") + ": Y")));
     }
 
     /** Hibernation writes all of RAM to disk (Documentation/power/swsusp.rst). */
     private void hibernation(List<String> args, List<Finding> findings) {
         Path state = sys.resolve("power/state");
-        read(state).filter(s -> Arrays.asList(s.strip().split("\\s+")).contains("disk")).ifPresent(s -> findings.add(
-                GuestFindings.hibernationAvailable(state + ": " + s.strip() + "; " + proc.resolve("cmdline") + ": "
-                        + flag(args, "resume"))));
+        read(state)
+                .filter(s -> Arrays.asList(s.strip().split("\\s+")).contains("disk"))
+                .ifPresent(s -> findings.add(GuestFindings.hibernationAvailable(
+                        state + ": " + s.strip() + "; " + proc.resolve("cmdline") + ": " + flag(args, "resume"))));
     }
 
     /** Core dumps copy a process's memory to disk (core(5), Documentation/admin-guide/sysctl/fs.rst). */
@@ -101,11 +114,14 @@ public final class PostureProbe {
         read(patternFile).map(String::strip).ifPresent(pattern -> {
             boolean disabled = pattern.isEmpty() || pattern.equals("|/bin/false") || pattern.equals("|/usr/bin/false");
             if (!disabled) {
-                findings.add(GuestFindings.coreDumpsEnabled(pattern.contains("systemd-coredump"), patternFile + ": " + pattern));
+                findings.add(GuestFindings.coreDumpsEnabled(
+                        pattern.contains("systemd-coredump"), patternFile + ": " + pattern));
             }
         });
-        read(suidFile).map(String::strip).filter(v -> !v.equals("0")).ifPresent(v -> findings.add(
-                GuestFindings.coreDumpsOfSetuid(v, suidFile + ": " + v)));
+        read(suidFile)
+                .map(String::strip)
+                .filter(v -> !v.equals("0"))
+                .ifPresent(v -> findings.add(GuestFindings.coreDumpsOfSetuid(v, suidFile + ": " + v)));
     }
 
     /** memfd_secret(2): Linux 5.14+, CONFIG_SECRETMEM; memory out of the kernel's direct map. */
@@ -114,7 +130,8 @@ public final class PostureProbe {
         Optional<Boolean> configured = config.map(c -> c.isYes("CONFIG_SECRETMEM"));
         if (!newEnough || configured.equals(Optional.of(false))) {
             findings.add(GuestFindings.memfdSecretUnavailable("kernel " + release
-                    + config.map(c -> "; " + c.source() + ": CONFIG_SECRETMEM=" + c.get("CONFIG_SECRETMEM")).orElse("")));
+                    + config.map(c -> "; " + c.source() + ": CONFIG_SECRETMEM=" + c.get("CONFIG_SECRETMEM"))
+                            .orElse("")));
         }
     }
 
@@ -127,7 +144,8 @@ public final class PostureProbe {
         }
         Path order = sys.resolve("module/page_reporting/parameters/page_reporting_order");
         if (Files.exists(order)) {
-            findings.add(GuestFindings.freePageReportingOn(order + ": " + read(order).map(String::strip).orElse("?")));
+            findings.add(GuestFindings.freePageReportingOn(
+                    order + ": " + read(order).map(String::strip).orElse("?")));
         } else {
             findings.add(GuestFindings.freePageReportingOff(order + ": absent"));
         }
@@ -157,13 +175,19 @@ public final class PostureProbe {
     }
 
     private static String flag(List<String> args, String name) {
-        return args.stream().filter(a -> a.startsWith(name + "=")).reduce((a, b) -> b).orElse("no " + name + "=");
+        return args.stream()
+                .filter(a -> a.startsWith(name + "="))
+                .reduce((a, b) -> b)
+                .orElse("no " + name + "=");
     }
 
     private record KernelConfig(String source, List<String> lines) {
         String get(String key) {
-            return lines.stream().filter(l -> l.startsWith(key + "=")).map(l -> l.substring(key.length() + 1))
-                    .findFirst().orElse("not set");
+            return lines.stream()
+                    .filter(l -> l.startsWith(key + "="))
+                    .map(l -> l.substring(key.length() + 1))
+                    .findFirst()
+                    .orElse("not set");
         }
 
         boolean isYes(String key) {
@@ -176,14 +200,18 @@ public final class PostureProbe {
         Path gz = proc.resolve("config.gz");
         if (Files.isReadable(gz)) {
             try (InputStream in = new GZIPInputStream(Files.newInputStream(gz))) {
-                return Optional.of(new KernelConfig(gz.toString(),
-                        new String(in.readAllBytes(), StandardCharsets.UTF_8).lines().toList()));
+                return Optional.of(new KernelConfig(
+                        gz.toString(),
+                        new String(in.readAllBytes(), StandardCharsets.UTF_8)
+                                .lines()
+                                .toList()));
             } catch (IOException e) {
                 // Unreadable or not gzip: fall through to /boot.
             }
         }
         Path file = boot.resolve("config-" + release);
-        return read(file).map(text -> new KernelConfig(file.toString(), text.lines().toList()));
+        return read(file)
+                .map(text -> new KernelConfig(file.toString(), text.lines().toList()));
     }
 
     private static Optional<String> read(Path file) {

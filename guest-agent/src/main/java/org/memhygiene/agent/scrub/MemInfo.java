@@ -21,7 +21,8 @@ public record MemInfo(long memTotalBytes, long memAvailableBytes) {
     private static long kibToBytes(byte[] text, int length, String name, String source) {
         int line = ProcText.lineStarting(text, length, name);
         if (line < 0) {
-            throw new IllegalStateException(source + ": expected a \"" + name + " N kB\" line (MemAvailable needs Linux 3.14+)");
+            throw new IllegalStateException(
+                    source + ": expected a \"" + name + " N kB\" line (MemAvailable needs Linux 3.14+)");
         }
         int at = line + name.length();
         while (at < length && text[at] == ' ') {
@@ -34,8 +35,8 @@ public record MemInfo(long memTotalBytes, long memAvailableBytes) {
             digits++;
         }
         if (digits == 0 || !ProcText.startsWith(text, length, at, " kB")) {
-            throw new IllegalStateException(source + ": expected \"" + name + " N kB\", got \""
-                    + ProcText.lineAt(text, length, line) + "\"");
+            throw new IllegalStateException(
+                    source + ": expected \"" + name + " N kB\", got \"" + ProcText.lineAt(text, length, line) + "\"");
         }
         return kib * 1024;
     }

@@ -67,7 +67,8 @@ public final class ProcMemory {
                 end++;
             }
             try {
-                return OptionalDouble.of(Double.parseDouble(new String(buffer, value, end - value, StandardCharsets.US_ASCII)));
+                return OptionalDouble.of(
+                        Double.parseDouble(new String(buffer, value, end - value, StandardCharsets.US_ASCII)));
             } catch (NumberFormatException e) {
                 // reported below with the whole line
             }
@@ -112,9 +113,13 @@ public final class ProcMemory {
             return null;
         }
         switch (lower.charAt(0)) {
-            case 'y': case 't': case '1':
+            case 'y':
+            case 't':
+            case '1':
                 return true;
-            case 'n': case 'f': case '0':
+            case 'n':
+            case 'f':
+            case '0':
                 return false;
             case 'o':
                 return lower.startsWith("on") ? Boolean.TRUE : lower.startsWith("of") ? Boolean.FALSE : null;

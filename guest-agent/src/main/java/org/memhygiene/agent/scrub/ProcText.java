@@ -4,8 +4,7 @@ import java.nio.charset.StandardCharsets;
 
 /** Byte-level helpers for /proc text, so the scrubber's frequent checks make no garbage. */
 final class ProcText {
-    private ProcText() {
-    }
+    private ProcText() {}
 
     /** Offset of the first line that starts with {@code prefix} (ASCII), or -1. */
     static int lineStarting(byte[] text, int length, String prefix) {

@@ -18,10 +18,12 @@ public final class SafetyLimits {
     }
 
     /** Which limit, and a sentence with the figures. */
-    public record Crossed(Limit limit, String reason) {
-    }
+    public record Crossed(Limit limit, String reason) {}
 
-    public enum Limit { HEADROOM, PRESSURE }
+    public enum Limit {
+        HEADROOM,
+        PRESSURE
+    }
 
     /** Null when {@code moreBytes} more may be taken now under {@code config}, else which limit forbids it. */
     public Crossed crossed(ScrubConfig config, long moreBytes) {
@@ -29,14 +31,20 @@ public final class SafetyLimits {
         // MemTotal can change (balloon, hotplug): recompute the headroom each time.
         long headroom = config.headroomBytes(memory.memTotalBytes());
         if (memory.memAvailableBytes() - moreBytes < headroom) {
-            return new Crossed(Limit.HEADROOM, "MemAvailable " + mib(memory.memAvailableBytes())
-                    + (moreBytes == 0 ? " fell" : " less " + mib(moreBytes) + " would fall") + " under the headroom of "
-                    + mib(headroom));
+            return new Crossed(
+                    Limit.HEADROOM,
+                    "MemAvailable " + mib(memory.memAvailableBytes())
+                            + (moreBytes == 0 ? " fell" : " less " + mib(moreBytes) + " would fall")
+                            + " under the headroom of "
+                            + mib(headroom));
         }
         OptionalDouble pressure = proc.memorySomeAvg10Percent();
         if (pressure.isPresent() && pressure.getAsDouble() > config.pressureThresholdPercent()) {
-            return new Crossed(Limit.PRESSURE, String.format("memory pressure some avg10=%.2f%% passed the threshold of %.2f%%",
-                    pressure.getAsDouble(), config.pressureThresholdPercent()));
+            return new Crossed(
+                    Limit.PRESSURE,
+                    String.format(
+                            "memory pressure some avg10=%.2f%% passed the threshold of %.2f%%",
+                            pressure.getAsDouble(), config.pressureThresholdPercent()));
         }
         return null;
     }

@@ -1,5 +1,6 @@
 package org.memhygiene.agent.scrub;
 
+import java.util.Locale;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.linux.LinuxThread;
 
@@ -103,8 +104,19 @@ public record ScrubConfig(
 
     /** The documented defaults. */
     public static ScrubConfig defaults() {
-        return new ScrubConfig(64 * MIB, 4 * MIB, 256 * MIB, 10, 10.0, 256 * MIB, LinuxThread.NICE_MAX,
-                FaultMethod.POPULATE_WRITE, 0, 0, 5000, Long.MAX_VALUE);
+        return new ScrubConfig(
+                64 * MIB,
+                4 * MIB,
+                256 * MIB,
+                10,
+                10.0,
+                256 * MIB,
+                LinuxThread.NICE_MAX,
+                FaultMethod.POPULATE_WRITE,
+                0,
+                0,
+                5000,
+                Long.MAX_VALUE);
     }
 
     /** The headroom for a guest of {@code memTotalBytes}: max(minHeadroomBytes, headroomPercentOfTotal % of it). */
@@ -113,44 +125,114 @@ public record ScrubConfig(
     }
 
     public ScrubConfig withChunkBytes(long chunk, long step) {
-        return new ScrubConfig(chunk, step, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
-                maxRateBytesPerSecond, nice, faultMethod, periodicIntervalMillis, largeFreeThresholdBytes,
-                largeFreeSampleMillis, triggeredMaxBytes);
+        return new ScrubConfig(
+                chunk,
+                step,
+                minHeadroomBytes,
+                headroomPercentOfTotal,
+                pressureThresholdPercent,
+                maxRateBytesPerSecond,
+                nice,
+                faultMethod,
+                periodicIntervalMillis,
+                largeFreeThresholdBytes,
+                largeFreeSampleMillis,
+                triggeredMaxBytes);
     }
 
     public ScrubConfig withHeadroom(long minBytes, int percentOfTotal) {
-        return new ScrubConfig(chunkBytes, stepBytes, minBytes, percentOfTotal, pressureThresholdPercent,
-                maxRateBytesPerSecond, nice, faultMethod, periodicIntervalMillis, largeFreeThresholdBytes,
-                largeFreeSampleMillis, triggeredMaxBytes);
+        return new ScrubConfig(
+                chunkBytes,
+                stepBytes,
+                minBytes,
+                percentOfTotal,
+                pressureThresholdPercent,
+                maxRateBytesPerSecond,
+                nice,
+                faultMethod,
+                periodicIntervalMillis,
+                largeFreeThresholdBytes,
+                largeFreeSampleMillis,
+                triggeredMaxBytes);
     }
 
     public ScrubConfig withPressureThreshold(double someAvg10Percent) {
-        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, someAvg10Percent,
-                maxRateBytesPerSecond, nice, faultMethod, periodicIntervalMillis, largeFreeThresholdBytes,
-                largeFreeSampleMillis, triggeredMaxBytes);
+        return new ScrubConfig(
+                chunkBytes,
+                stepBytes,
+                minHeadroomBytes,
+                headroomPercentOfTotal,
+                someAvg10Percent,
+                maxRateBytesPerSecond,
+                nice,
+                faultMethod,
+                periodicIntervalMillis,
+                largeFreeThresholdBytes,
+                largeFreeSampleMillis,
+                triggeredMaxBytes);
     }
 
     public ScrubConfig withMaxRate(long bytesPerSecond) {
-        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
-                bytesPerSecond, nice, faultMethod, periodicIntervalMillis, largeFreeThresholdBytes,
-                largeFreeSampleMillis, triggeredMaxBytes);
+        return new ScrubConfig(
+                chunkBytes,
+                stepBytes,
+                minHeadroomBytes,
+                headroomPercentOfTotal,
+                pressureThresholdPercent,
+                bytesPerSecond,
+                nice,
+                faultMethod,
+                periodicIntervalMillis,
+                largeFreeThresholdBytes,
+                largeFreeSampleMillis,
+                triggeredMaxBytes);
     }
 
     public ScrubConfig withFaultMethod(FaultMethod method) {
-        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
-                maxRateBytesPerSecond, nice, method, periodicIntervalMillis, largeFreeThresholdBytes,
-                largeFreeSampleMillis, triggeredMaxBytes);
+        return new ScrubConfig(
+                chunkBytes,
+                stepBytes,
+                minHeadroomBytes,
+                headroomPercentOfTotal,
+                pressureThresholdPercent,
+                maxRateBytesPerSecond,
+                nice,
+                method,
+                periodicIntervalMillis,
+                largeFreeThresholdBytes,
+                largeFreeSampleMillis,
+                triggeredMaxBytes);
     }
 
     public ScrubConfig withPeriodic(long intervalMillis, long maxBytesPerScrub) {
-        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
-                maxRateBytesPerSecond, nice, faultMethod, intervalMillis, largeFreeThresholdBytes,
-                largeFreeSampleMillis, maxBytesPerScrub);
+        return new ScrubConfig(
+                chunkBytes,
+                stepBytes,
+                minHeadroomBytes,
+                headroomPercentOfTotal,
+                pressureThresholdPercent,
+                maxRateBytesPerSecond,
+                nice,
+                faultMethod,
+                intervalMillis,
+                largeFreeThresholdBytes,
+                largeFreeSampleMillis,
+                maxBytesPerScrub);
     }
 
     public ScrubConfig withLargeFree(long thresholdBytes, long sampleMillis, long maxBytesPerScrub) {
-        return new ScrubConfig(chunkBytes, stepBytes, minHeadroomBytes, headroomPercentOfTotal, pressureThresholdPercent,
-                maxRateBytesPerSecond, nice, faultMethod, periodicIntervalMillis, thresholdBytes, sampleMillis,
+        return new ScrubConfig(
+                chunkBytes,
+                stepBytes,
+                minHeadroomBytes,
+                headroomPercentOfTotal,
+                pressureThresholdPercent,
+                maxRateBytesPerSecond,
+                nice,
+                faultMethod,
+                periodicIntervalMillis,
+                thresholdBytes,
+                sampleMillis,
                 maxBytesPerScrub);
     }
 
@@ -162,7 +244,7 @@ public record ScrubConfig(
 
     /** Names the field as agent.yaml and the protocol's set-policy spell it (snake_case). */
     private static IllegalArgumentException invalid(String field, Object value, String expected) {
-        String name = field.replaceAll("([A-Z])", "_$1").toLowerCase(java.util.Locale.ROOT);
+        String name = field.replaceAll("([A-Z])", "_$1").toLowerCase(Locale.ROOT);
         return new IllegalArgumentException(name + " = " + value + ": expected " + expected);
     }
 }

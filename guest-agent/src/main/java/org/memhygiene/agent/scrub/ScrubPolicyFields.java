@@ -15,9 +15,17 @@ import org.memhygiene.core.units.Durations;
  */
 public final class ScrubPolicyFields {
     /** Whether sizes and durations may be text with a unit. */
-    public enum Units { NUMBERS_ONLY, HUMAN }
+    public enum Units {
+        NUMBERS_ONLY,
+        HUMAN
+    }
 
-    private enum Kind { BYTES, MILLIS, PERCENT, INTEGER_PERCENT }
+    private enum Kind {
+        BYTES,
+        MILLIS,
+        PERCENT,
+        INTEGER_PERCENT
+    }
 
     private static final Map<String, Kind> FIELDS = Map.of(
             "min_headroom_bytes", Kind.BYTES,
@@ -32,14 +40,19 @@ public final class ScrubPolicyFields {
     /** The longest interval a millisecond field takes: a year (a periodic scrub less often is off in all but name). */
     private static final long MAX_MILLIS = 365L * 24 * 3600 * 1000;
 
-    private ScrubPolicyFields() {
-    }
+    private ScrubPolicyFields() {}
 
     /** The policy part of {@code config}. */
     public static ScrubPolicy policyOf(ScrubConfig config) {
-        return new ScrubPolicy(config.minHeadroomBytes(), config.headroomPercentOfTotal(),
-                config.pressureThresholdPercent(), config.maxRateBytesPerSecond(), config.periodicIntervalMillis(),
-                config.largeFreeThresholdBytes(), config.largeFreeSampleMillis(), config.triggeredMaxBytes());
+        return new ScrubPolicy(
+                config.minHeadroomBytes(),
+                config.headroomPercentOfTotal(),
+                config.pressureThresholdPercent(),
+                config.maxRateBytesPerSecond(),
+                config.periodicIntervalMillis(),
+                config.largeFreeThresholdBytes(),
+                config.largeFreeSampleMillis(),
+                config.triggeredMaxBytes());
     }
 
     /**
@@ -53,8 +66,8 @@ public final class ScrubPolicyFields {
             return base;
         }
         if (!(object instanceof Map<?, ?> fields)) {
-            throw new IllegalArgumentException("the scrub policy must be an object of " + NAMES + ", was "
-                    + PlainJson.toJson(object));
+            throw new IllegalArgumentException(
+                    "the scrub policy must be an object of " + NAMES + ", was " + PlainJson.toJson(object));
         }
         ScrubPolicy p = policyOf(base);
         long minHeadroom = p.minHeadroomBytes();
@@ -69,8 +82,8 @@ public final class ScrubPolicyFields {
             String name = (String) field.getKey();
             Kind kind = FIELDS.get(name);
             if (kind == null) {
-                throw new IllegalArgumentException("unknown scrub policy field \"" + abbreviate(name) + "\"; expected one of "
-                        + NAMES.stream().sorted().toList());
+                throw new IllegalArgumentException("unknown scrub policy field \"" + abbreviate(name)
+                        + "\"; expected one of " + NAMES.stream().sorted().toList());
             }
             Object value = field.getValue();
             switch (name) {
@@ -84,8 +97,11 @@ public final class ScrubPolicyFields {
                 default -> triggeredMax = whole(name, value, kind, units);
             }
         }
-        return base.withHeadroom(minHeadroom, headroomPercent).withPressureThreshold(pressure).withMaxRate(rate)
-                .withPeriodic(periodic, triggeredMax).withLargeFree(largeFree, sample, triggeredMax);
+        return base.withHeadroom(minHeadroom, headroomPercent)
+                .withPressureThreshold(pressure)
+                .withMaxRate(rate)
+                .withPeriodic(periodic, triggeredMax)
+                .withLargeFree(largeFree, sample, triggeredMax);
     }
 
     /** A whole number of the field's kind, range-checked before it is narrowed or stored. */
@@ -100,8 +116,10 @@ public final class ScrubPolicyFields {
         } else {
             throw new IllegalArgumentException(name + " = " + abbreviate(PlainJson.toJson(value)) + ": expected "
                     + switch (kind) {
-                        case BYTES -> units == Units.HUMAN ? "bytes, e.g. 268435456 or 256M" : "a whole number of bytes";
-                        case MILLIS -> units == Units.HUMAN ? "milliseconds, e.g. 5000 or 5s" : "a whole number of milliseconds";
+                        case BYTES ->
+                            units == Units.HUMAN ? "bytes, e.g. 268435456 or 256M" : "a whole number of bytes";
+                        case MILLIS ->
+                            units == Units.HUMAN ? "milliseconds, e.g. 5000 or 5s" : "a whole number of milliseconds";
                         default -> "a whole number";
                     });
         }
@@ -119,7 +137,8 @@ public final class ScrubPolicyFields {
 
     private static double decimal(String name, Object value) {
         if (!(value instanceof Number number)) {
-            throw new IllegalArgumentException(name + " = " + abbreviate(PlainJson.toJson(value)) + ": expected a number");
+            throw new IllegalArgumentException(
+                    name + " = " + abbreviate(PlainJson.toJson(value)) + ": expected a number");
         }
         return number.doubleValue();
     }

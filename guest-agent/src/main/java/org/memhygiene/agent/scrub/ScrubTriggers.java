@@ -44,12 +44,15 @@ public final class ScrubTriggers implements AutoCloseable {
         scheduled.clear();
         ScrubConfig config = scrubber.config();
         if (config.periodicIntervalMillis() > 0) {
-            scheduled.add(scheduler.scheduleWithFixedDelay(guarded(this::scrubNow), config.periodicIntervalMillis(),
-                    config.periodicIntervalMillis(), TimeUnit.MILLISECONDS));
+            scheduled.add(scheduler.scheduleWithFixedDelay(
+                    guarded(this::scrubNow),
+                    config.periodicIntervalMillis(),
+                    config.periodicIntervalMillis(),
+                    TimeUnit.MILLISECONDS));
         }
         if (config.largeFreeThresholdBytes() > 0) {
-            scheduled.add(scheduler.scheduleWithFixedDelay(guarded(this::sample), 0, config.largeFreeSampleMillis(),
-                    TimeUnit.MILLISECONDS));
+            scheduled.add(scheduler.scheduleWithFixedDelay(
+                    guarded(this::sample), 0, config.largeFreeSampleMillis(), TimeUnit.MILLISECONDS));
         }
     }
 
@@ -73,7 +76,8 @@ public final class ScrubTriggers implements AutoCloseable {
         MemInfo memory = scrubber.memInfo();
         long usedBytes = memory.memTotalBytes() - memory.memAvailableBytes();
         long scrubs = scrubber.counters().scrubsRun();
-        boolean freedEnough = scrubs == scrubsSeen && previousUsedBytes >= 0
+        boolean freedEnough = scrubs == scrubsSeen
+                && previousUsedBytes >= 0
                 && previousUsedBytes - usedBytes >= scrubber.config().largeFreeThresholdBytes();
         if (freedEnough) {
             scrubNow();

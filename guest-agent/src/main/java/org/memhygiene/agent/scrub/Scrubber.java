@@ -36,6 +36,7 @@ public final class Scrubber {
 
     /** Replaced whole by {@link #reconfigure}; each scrub runs with the config it started with. */
     private volatile ScrubConfig currentConfig;
+
     private final ProcMemory proc;
     private final SafetyLimits limits;
     private final Clock clock;
@@ -104,10 +105,12 @@ public final class Scrubber {
     /** A fresh thread so the nice value applies to the scrub alone (nice is per thread on Linux). */
     private ScrubReport onScrubThread(long maxBytes, ScrubConfig config) {
         AtomicReference<ScrubReport> result = new AtomicReference<>();
-        Thread worker = new Thread(() -> {
-            lowerPriority(config.nice());
-            result.set(scrubHere(maxBytes, config));
-        }, "memhygiene-scrub");
+        Thread worker = new Thread(
+                () -> {
+                    lowerPriority(config.nice());
+                    result.set(scrubHere(maxBytes, config));
+                },
+                "memhygiene-scrub");
         worker.setDaemon(true);
         worker.start();
         boolean interrupted = false;
@@ -126,7 +129,8 @@ public final class Scrubber {
         ScrubReport report = result.get();
         // Only an Error (which the thread's default handler prints) leaves no report; fill() has
         // released the mappings all the same.
-        return report != null ? report
+        return report != null
+                ? report
                 : new ScrubReport(Outcome.FAILED, "the scrub thread ended without a report", 0, 0, 0, 0, 0, 0);
     }
 
@@ -144,15 +148,28 @@ public final class Scrubber {
         Instant start = clock.instant();
         try {
             if (proc.initOnFree()) {
-                return report(Outcome.SKIPPED_INIT_ON_FREE,
-                        "the guest kernel runs with init_on_free=1, which already zeroes every freed page", 0, 0, start, 0, 0);
+                return report(
+                        Outcome.SKIPPED_INIT_ON_FREE,
+                        "the guest kernel runs with init_on_free=1, which already zeroes every freed page",
+                        0,
+                        0,
+                        start,
+                        0,
+                        0);
             }
             MemInfo memory = proc.memInfo();
             long headroom = config.headroomBytes(memory.memTotalBytes());
             long targetBytes = Math.min(maxBytes, memory.memAvailableBytes() - headroom) / pageBytes * pageBytes;
             if (targetBytes <= 0) {
-                return report(Outcome.SKIPPED_NOTHING_TO_DO, "MemAvailable " + SafetyLimits.mib(memory.memAvailableBytes())
-                        + " leaves nothing above the headroom of " + SafetyLimits.mib(headroom), 0, 0, start, 0, 0);
+                return report(
+                        Outcome.SKIPPED_NOTHING_TO_DO,
+                        "MemAvailable " + SafetyLimits.mib(memory.memAvailableBytes())
+                                + " leaves nothing above the headroom of " + SafetyLimits.mib(headroom),
+                        0,
+                        0,
+                        start,
+                        0,
+                        0);
             }
             return fill(targetBytes, start, config);
         } catch (RuntimeException e) {
@@ -227,7 +244,8 @@ public final class Scrubber {
         if (crossed == null) {
             return null;
         }
-        return new Stop(crossed.limit() == SafetyLimits.Limit.HEADROOM ? Outcome.STOPPED_HEADROOM : Outcome.STOPPED_PRESSURE,
+        return new Stop(
+                crossed.limit() == SafetyLimits.Limit.HEADROOM ? Outcome.STOPPED_HEADROOM : Outcome.STOPPED_PRESSURE,
                 crossed.reason());
     }
 
@@ -263,7 +281,9 @@ public final class Scrubber {
         }
         double dueNanos = zeroedBytes * 1e9 / config.maxRateBytesPerSecond();
         long stepNanos = (long) (config.stepBytes() * 1e9 / config.maxRateBytesPerSecond());
-        long aheadNanos = Math.min(stepNanos, (long) dueNanos - Duration.between(start, clock.instant()).toNanos());
+        long aheadNanos = Math.min(
+                stepNanos,
+                (long) dueNanos - Duration.between(start, clock.instant()).toNanos());
         if (aheadNanos > 0) {
             Thread.sleep(aheadNanos / 1_000_000, (int) (aheadNanos % 1_000_000));
         }
@@ -283,16 +303,27 @@ public final class Scrubber {
         return first;
     }
 
-    private ScrubReport report(Outcome outcome, String reason, long zeroedBytes, long targetBytes, Instant start,
-                               int chunksCompleted, int chunksAborted) {
+    private ScrubReport report(
+            Outcome outcome,
+            String reason,
+            long zeroedBytes,
+            long targetBytes,
+            Instant start,
+            int chunksCompleted,
+            int chunksAborted) {
         long nanos = Math.max(1, Duration.between(start, clock.instant()).toNanos());
-        return new ScrubReport(outcome, reason, zeroedBytes, targetBytes, nanos / 1_000_000,
-                zeroedBytes * 1e9 / nanos, chunksCompleted, chunksAborted);
+        return new ScrubReport(
+                outcome,
+                reason,
+                zeroedBytes,
+                targetBytes,
+                nanos / 1_000_000,
+                zeroedBytes * 1e9 / nanos,
+                chunksCompleted,
+                chunksAborted);
     }
 
-    private record Mapping(Pointer address, long lengthBytes) {
-    }
+    private record Mapping(Pointer address, long lengthBytes) {}
 
-    private record Stop(Outcome outcome, String reason) {
-    }
+    private record Stop(Outcome outcome, String reason) {}
 }

@@ -43,8 +43,13 @@ public final class AgentRequests {
      * @param agentVersion reported by hello
      * @param canaries     plants, times and releases the deduplication canary
      */
-    public AgentRequests(Scrubber scrubber, ScrubTriggers triggers, ProcMemory procMemory,
-            Supplier<List<Finding>> posture, String agentVersion, CanaryKeeper canaries) {
+    public AgentRequests(
+            Scrubber scrubber,
+            ScrubTriggers triggers,
+            ProcMemory procMemory,
+            Supplier<List<Finding>> posture,
+            String agentVersion,
+            CanaryKeeper canaries) {
         this.scrubber = scrubber;
         this.triggers = triggers;
         this.procMemory = procMemory;
@@ -58,8 +63,7 @@ public final class AgentRequests {
      * session is closed: the host side of a virtio-serial port going away ends it, as does a socket peer's.
      */
     public final class Session implements AutoCloseable {
-        private Session() {
-        }
+        private Session() {}
 
         /** The reply line to one request line. */
         public String handle(String line) {
@@ -90,18 +94,26 @@ public final class AgentRequests {
         } catch (CanaryException e) {
             return AgentProtocol.error(request.id(), e.code(), e.getMessage());
         } catch (RuntimeException e) {
-            return AgentProtocol.error(request.id(), ErrorCode.INTERNAL, request.command() + " failed: " + e.getMessage());
+            return AgentProtocol.error(
+                    request.id(), ErrorCode.INTERNAL, request.command() + " failed: " + e.getMessage());
         }
     }
 
     private Object execute(Request request, Session session) throws ProtocolException {
         return switch (request.command()) {
-            case "hello" -> new AgentHello(AgentProtocol.VERSION, agentVersion, LinuxMemory.pageSizeBytes(),
-                    AgentProtocol.COMMANDS.stream().sorted().toList());
+            case "hello" ->
+                new AgentHello(
+                        AgentProtocol.VERSION,
+                        agentVersion,
+                        LinuxMemory.pageSizeBytes(),
+                        AgentProtocol.COMMANDS.stream().sorted().toList());
             case "posture" -> posture.get();
             case "stats" -> {
                 MemInfo memInfo = procMemory.memInfo();
-                yield new AgentStats(memInfo.memTotalBytes(), memInfo.memAvailableBytes(), scrubber.counters(),
+                yield new AgentStats(
+                        memInfo.memTotalBytes(),
+                        memInfo.memAvailableBytes(),
+                        scrubber.counters(),
                         ScrubPolicyFields.policyOf(scrubber.config()));
             }
             case "set-policy" -> setPolicy(request);
@@ -127,7 +139,8 @@ public final class AgentRequests {
     private Object setPolicy(Request request) throws ProtocolException {
         ScrubConfig next;
         try {
-            next = ScrubPolicyFields.apply(scrubber.config(), request.arguments(), ScrubPolicyFields.Units.NUMBERS_ONLY);
+            next = ScrubPolicyFields.apply(
+                    scrubber.config(), request.arguments(), ScrubPolicyFields.Units.NUMBERS_ONLY);
         } catch (IllegalArgumentException e) {
             throw invalid(request, e.getMessage());
         }
@@ -147,8 +160,11 @@ public final class AgentRequests {
         long pages = positive(request, "pages", CanaryBounds.defaultPages(pageBytes));
         long leaseMillis = positive(request, "lease_millis", CanaryBounds.DEFAULT_LEASE_MILLIS);
         try {
-            return canaries.plant(nonce, CanaryBounds.checkPages("pages", pages, pageBytes),
-                    CanaryBounds.checkLease("lease_millis", leaseMillis), session);
+            return canaries.plant(
+                    nonce,
+                    CanaryBounds.checkPages("pages", pages, pageBytes),
+                    CanaryBounds.checkLease("lease_millis", leaseMillis),
+                    session);
         } catch (IllegalArgumentException e) {
             throw invalid(request, e.getMessage());
         }
@@ -161,8 +177,10 @@ public final class AgentRequests {
         }
         Object nonce = request.arguments().get("nonce");
         if (!(nonce instanceof String hex)) {
-            throw invalid(request, "nonce must be a string of hex digits, was "
-                    + (request.arguments().containsKey("nonce") ? PlainJson.toJson(nonce) : "missing"));
+            throw invalid(
+                    request,
+                    "nonce must be a string of hex digits, was "
+                            + (request.arguments().containsKey("nonce") ? PlainJson.toJson(nonce) : "missing"));
         }
         try {
             return CanaryBounds.parseNonce("nonce", hex);
@@ -174,8 +192,10 @@ public final class AgentRequests {
     private static void onlyArguments(Request request, Set<String> allowed) throws ProtocolException {
         for (String name : request.arguments().keySet()) {
             if (!allowed.contains(name)) {
-                throw invalid(request, request.command() + " takes " + allowed.stream().sorted().toList() + ", not \""
-                        + name + "\"");
+                throw invalid(
+                        request,
+                        request.command() + " takes "
+                                + allowed.stream().sorted().toList() + ", not \"" + name + "\"");
             }
         }
     }

@@ -1,5 +1,6 @@
 package org.memhygiene.agent.server;
 
+import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -39,6 +40,7 @@ public final class AgentServer {
     public static final Duration IDLE_TIMEOUT = Duration.ofSeconds(30);
     /** S_IFMT and S_IFSOCK of inode(7): the file type bits of st_mode, and the one of a socket. */
     private static final int S_IFMT = 0170000;
+
     private static final int S_IFSOCK = 0140000;
     /** A virtio port whose host side is away reads as end of file at once, so the agent polls it: once a
      * second costs nothing and bounds how long a host that connects waits for its first reply. */
@@ -79,8 +81,8 @@ public final class AgentServer {
                 }
             }
         }
-        throw new IllegalArgumentException("'" + listen + "' is not a listen address: expected unix:PATH or"
-                + " tcp:127.0.0.1:PORT");
+        throw new IllegalArgumentException(
+                "'" + listen + "' is not a listen address: expected unix:PATH or" + " tcp:127.0.0.1:PORT");
     }
 
     /**
@@ -111,13 +113,16 @@ public final class AgentServer {
         }
         int type = (Integer) attributes.get("mode") & S_IFMT;
         if (type != S_IFSOCK) {
-            String what = Files.isSymbolicLink(path) ? "a symbolic link" : Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)
-                    ? "a directory" : Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) ? "a regular file" : "not a socket";
+            String what = Files.isSymbolicLink(path)
+                    ? "a symbolic link"
+                    : Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)
+                            ? "a directory"
+                            : Files.isRegularFile(path, LinkOption.NOFOLLOW_LINKS) ? "a regular file" : "not a socket";
             throw new IOException("cannot listen on unix:" + path + ": it exists and is " + what
                     + "; the agent removes only a stale socket of its own. Remove it, or listen elsewhere");
         }
         long owner = (Integer) attributes.get("uid");
-        long self = new com.sun.security.auth.module.UnixSystem().getUid();
+        long self = new UnixSystem().getUid();
         if (owner != self) {
             throw new IOException("cannot listen on unix:" + path + ": it is a socket of uid " + owner + ", not of this"
                     + " agent's uid " + self + "; remove it, or listen elsewhere");
@@ -145,17 +150,20 @@ public final class AgentServer {
                 peer.close();
                 continue;
             }
-            Thread thread = new Thread(() -> {
-                try (peer; Selector selector = Selector.open()) {
-                    peer.configureBlocking(false);
-                    DeadlineChannel io = new DeadlineChannel(peer, selector);
-                    converse(io.in(), io.out(), () -> io.deadline(System.nanoTime() + idleTimeoutNanos));
-                } catch (IOException e) {
-                    // The peer went away or idled past the timeout; the next one is served all the same.
-                } finally {
-                    connections.release();
-                }
-            }, "agent-peer");
+            Thread thread = new Thread(
+                    () -> {
+                        try (peer;
+                                Selector selector = Selector.open()) {
+                            peer.configureBlocking(false);
+                            DeadlineChannel io = new DeadlineChannel(peer, selector);
+                            converse(io.in(), io.out(), () -> io.deadline(System.nanoTime() + idleTimeoutNanos));
+                        } catch (IOException e) {
+                            // The peer went away or idled past the timeout; the next one is served all the same.
+                        } finally {
+                            connections.release();
+                        }
+                    },
+                    "agent-peer");
             thread.setDaemon(true);
             thread.start();
         }
@@ -171,7 +179,11 @@ public final class AgentServer {
         while (!Thread.currentThread().isInterrupted()) {
             try (RandomAccessFile port = new RandomAccessFile(device.toFile(), "rw")) {
                 // The port has a single peer, the host, which may be quiet for as long as it likes.
-                if (converse(Channels.newInputStream(port.getChannel()), Channels.newOutputStream(port.getChannel()), () -> { }) > 0) {
+                if (converse(
+                                Channels.newInputStream(port.getChannel()),
+                                Channels.newOutputStream(port.getChannel()),
+                                () -> {})
+                        > 0) {
                     backoffMillis = 100; // a real session, not the immediate end of file of an absent host
                     lastProblem = null;
                 }
@@ -217,13 +229,19 @@ public final class AgentServer {
             }
             if (++inWindow > maxRequestsPerSecond) {
                 // The id still matters to a host that matches replies by id; reading it costs what a refusal saves.
-                Object id = line.problem() == BoundedLineReader.Line.Problem.NONE ? AgentProtocol.idOf(line.text()) : null;
-                reply = AgentProtocol.error(id, ErrorCode.RATE_LIMITED,
+                Object id =
+                        line.problem() == BoundedLineReader.Line.Problem.NONE ? AgentProtocol.idOf(line.text()) : null;
+                reply = AgentProtocol.error(
+                        id,
+                        ErrorCode.RATE_LIMITED,
                         "more than " + maxRequestsPerSecond + " requests in a second; slow down");
             } else {
                 reply = switch (line.problem()) {
-                    case TOO_LONG -> AgentProtocol.error(null, ErrorCode.LINE_TOO_LONG,
-                            "line longer than " + AgentProtocol.MAX_LINE_BYTES + " bytes, skipped");
+                    case TOO_LONG ->
+                        AgentProtocol.error(
+                                null,
+                                ErrorCode.LINE_TOO_LONG,
+                                "line longer than " + AgentProtocol.MAX_LINE_BYTES + " bytes, skipped");
                     case INVALID_UTF8 -> AgentProtocol.error(null, ErrorCode.INVALID_UTF8, "line is not UTF-8");
                     case NONE -> line.text().isBlank() ? null : session.handle(line.text());
                 };

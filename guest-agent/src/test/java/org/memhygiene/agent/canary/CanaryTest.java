@@ -11,6 +11,7 @@ import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -30,7 +31,8 @@ import org.memhygiene.core.protocol.AgentProtocol.ErrorCode;
 class CanaryTest {
     private static final SafetyLimits LIMITS = new SafetyLimits(new ProcMemory(Path.of("/proc")));
     private static final long PAGE = LinuxMemory.pageSizeBytes();
-    private static final byte[] NONCE = HexFormat.of().parseHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
+    private static final byte[] NONCE =
+            HexFormat.of().parseHex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f");
 
     /**
      * docs/PROTOCOL.md "Canary page contents", written again from the document: the seed SHA-256(nonce ‖
@@ -40,7 +42,8 @@ class CanaryTest {
     static byte[] documentedPage(byte[] nonce, int index, int pageBytes) throws Exception {
         MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
         sha256.update(nonce);
-        sha256.update(ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt(index).array());
+        sha256.update(
+                ByteBuffer.allocate(4).order(ByteOrder.BIG_ENDIAN).putInt(index).array());
         ByteBuffer seed = ByteBuffer.wrap(sha256.digest()).order(ByteOrder.LITTLE_ENDIAN);
         long[] s = {seed.getLong(), seed.getLong(), seed.getLong(), seed.getLong()};
         ByteBuffer page = ByteBuffer.allocate(pageBytes).order(ByteOrder.LITTLE_ENDIAN);
@@ -73,7 +76,8 @@ class CanaryTest {
                 distinct.add(HexFormat.of().formatHex(canary.canaryPage(i)));
                 distinct.add(HexFormat.of().formatHex(canary.controlPage(i)));
             }
-            assertEquals(2 * pages, distinct.size(), "no two pages alike, so none merges with another of the same guest");
+            assertEquals(
+                    2 * pages, distinct.size(), "no two pages alike, so none merges with another of the same guest");
         } finally {
             canary.close();
         }
@@ -89,7 +93,8 @@ class CanaryTest {
         assertEquals("a3a3719e82b3d5fd513617afa50711eb", HexFormat.of().formatHex(documentedPage(NONCE, 1, 64), 0, 16));
         byte[] page0 = CanaryDerivation.page(NONCE, 0, 4096);
         assertArrayEquals(documentedPage(NONCE, 0, 4096), page0);
-        assertEquals("470ba7d4e83a26a2d8c4b0846578ffc23d4e52c38503355156c43fb8a383bc9f",
+        assertEquals(
+                "470ba7d4e83a26a2d8c4b0846578ffc23d4e52c38503355156c43fb8a383bc9f",
                 HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(page0)));
     }
 
@@ -108,7 +113,9 @@ class CanaryTest {
                     assertArrayEquals(canaryPages.get(i), second.canaryPage(i), "canary page " + i);
                     byte[] control = second.controlPage(i);
                     for (byte[] earlier : controlPages) {
-                        assertFalse(java.util.Arrays.equals(earlier, control), "control page " + i + " repeats one of the first plant");
+                        assertFalse(
+                                Arrays.equals(earlier, control),
+                                "control page " + i + " repeats one of the first plant");
                     }
                 }
             }
@@ -139,21 +146,34 @@ class CanaryTest {
             for (CanaryTimings.PageWrites writes : List.of(timings.canary(), timings.control())) {
                 assertEquals(IntStream.range(0, pages).boxed().toList(), writes.pageIndices());
                 assertEquals(pages, writes.nanos().size());
-                assertTrue(writes.nanos().stream().allMatch(n -> n >= 0), writes.nanos().toString());
+                assertTrue(
+                        writes.nanos().stream().allMatch(n -> n >= 0),
+                        writes.nanos().toString());
                 assertEquals(pages, writes.summary().count());
-                assertEquals(writes.nanos().stream().mapToLong(Long::longValue).min().orElseThrow(), writes.summary().minNanos());
-                assertEquals(writes.nanos().stream().mapToLong(Long::longValue).max().orElseThrow(), writes.summary().maxNanos());
+                assertEquals(
+                        writes.nanos().stream().mapToLong(Long::longValue).min().orElseThrow(),
+                        writes.summary().minNanos());
+                assertEquals(
+                        writes.nanos().stream().mapToLong(Long::longValue).max().orElseThrow(),
+                        writes.summary().maxNanos());
                 positions.addAll(writes.writePositions());
             }
-            assertEquals(IntStream.range(0, 2 * pages).boxed().toList(), positions.stream().sorted().toList(),
+            assertEquals(
+                    IntStream.range(0, 2 * pages).boxed().toList(),
+                    positions.stream().sorted().toList(),
                     "each of the 2N writes has its own place in one sequence");
-            assertFalse(timings.canary().writePositions().stream().sorted().toList()
+            assertFalse(
+                    timings.canary().writePositions().stream()
+                            .sorted()
+                            .toList()
                             .equals(IntStream.range(0, pages).boxed().toList()),
                     "the kinds are interleaved, not all canary writes first");
             assertEquals((byte) ~canaryBefore[0], canary.canaryPage(5)[0], "the write went to the page");
             assertEquals((byte) ~controlBefore[0], canary.controlPage(9)[0]);
-            assertArrayEquals(java.util.Arrays.copyOfRange(canaryBefore, 1, (int) PAGE),
-                    java.util.Arrays.copyOfRange(canary.canaryPage(5), 1, (int) PAGE), "one byte written, no more");
+            assertArrayEquals(
+                    Arrays.copyOfRange(canaryBefore, 1, (int) PAGE),
+                    Arrays.copyOfRange(canary.canaryPage(5), 1, (int) PAGE),
+                    "one byte written, no more");
             assertThrows(IllegalStateException.class, canary::time, "a canary is timed once");
         }
     }
@@ -165,8 +185,11 @@ class CanaryTest {
         ScrubConfig config = ScrubConfig.defaults().withHeadroom(64L << 40, 10);
         CanaryException refused = assertThrows(CanaryException.class, () -> Canary.plant(NONCE, 16, LIMITS, config));
         assertEquals(ErrorCode.CANARY_REFUSED, refused.code());
-        assertTrue(refused.getMessage().matches("16 canary and 16 control pages \\(.*\\) refused: MemAvailable \\d+ MiB less \\d+ MiB"
-                + " would fall under the headroom of 67108864 MiB"), refused.getMessage());
+        assertTrue(
+                refused.getMessage()
+                        .matches("16 canary and 16 control pages \\(.*\\) refused: MemAvailable \\d+ MiB less \\d+ MiB"
+                                + " would fall under the headroom of 67108864 MiB"),
+                refused.getMessage());
         assertEquals(lockedBefore, SelfMaps.statusKib("VmLck"));
     }
 }

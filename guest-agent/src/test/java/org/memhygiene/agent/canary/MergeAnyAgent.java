@@ -11,8 +11,7 @@ import org.memhygiene.core.linux.LinuxMemory;
  * process, present and future, becomes mergeable, while the agent's code runs unchanged.
  */
 public final class MergeAnyAgent {
-    private MergeAnyAgent() {
-    }
+    private MergeAnyAgent() {}
 
     public static void main(String[] args) {
         LinuxMemory.setProcessMemoryMerge(true);

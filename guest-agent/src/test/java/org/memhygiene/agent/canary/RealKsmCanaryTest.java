@@ -51,10 +51,19 @@ class RealKsmCanaryTest {
     private static final int FULL_SCANS = 3;
     private static final long SCAN_DEADLINE_MILLIS = 300_000;
     /** The agent's JVM flags, from bin/memhygiene-agent. */
-    private static final List<String> AGENT_JVM = List.of("-Xms2m", "-Xmx32m", "-Xmn1m", "-Xss256k", "-XX:+UseSerialGC",
-            "-XX:StringTableSize=1024", "-Xshare:off", "-Xint", "-XX:-UsePerfData");
+    private static final List<String> AGENT_JVM = List.of(
+            "-Xms2m",
+            "-Xmx32m",
+            "-Xmn1m",
+            "-Xss256k",
+            "-XX:+UseSerialGC",
+            "-XX:StringTableSize=1024",
+            "-Xshare:off",
+            "-Xint",
+            "-XX:-UsePerfData");
     /** One-sided p < 0.001 under the normal approximation of the rank sum. */
     private static final double Z_P001 = 3.0902;
+
     private static final int CANARY = 0;
     private static final int CONTROL = 1;
     /** /proc/kpageflags bit KPF_KSM (Documentation/admin-guide/mm/pagemap.rst). */
@@ -76,23 +85,33 @@ class RealKsmCanaryTest {
 
     private Agent start(String name) throws Exception {
         Path socket = dir.resolve(name + ".sock");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        List<String> command = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         command.addAll(AGENT_JVM);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), MergeAnyAgent.class.getName(),
-                "--listen", "unix:" + socket));
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+        command.addAll(List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                MergeAnyAgent.class.getName(),
+                "--listen",
+                "unix:" + socket));
+        ProcessBuilder builder = new ProcessBuilder(command)
+                .redirectErrorStream(true)
                 .redirectOutput(dir.resolve(name + ".log").toFile());
         builder.environment().remove("MEMHYGIENE_AGENT_CONFIG");
         Process process = builder.start();
         SocketChannel channel = TestAgent.connectWhenListening(socket);
-        return new Agent(name, process, channel,
+        return new Agent(
+                name,
+                process,
+                channel,
                 new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)),
                 Channels.newOutputStream(channel));
     }
 
     @Test
     void mergedCanaryPagesAreSlowerToWriteThanTheControls() throws Exception {
-        Assumptions.assumeTrue(Files.isWritable(KsmKnobs.ROOT.resolve("run")),
+        Assumptions.assumeTrue(
+                Files.isWritable(KsmKnobs.ROOT.resolve("run")),
                 "skipped: needs root and a kernel with KSM (" + KsmKnobs.ROOT + "/run not writable)");
         Assumptions.assumeTrue(Files.isReadable(Path.of("/proc/kpageflags")), "skipped: needs /proc/kpageflags (root)");
         try {
@@ -109,8 +128,10 @@ class RealKsmCanaryTest {
                 agents.add(start(name));
             }
             for (Agent agent : agents) {
-                agent.ask("canary-plant", "{\"nonce\":\"" + (agent.name().equals("C") ? other : shared)
-                        + "\",\"pages\":" + PAGES + ",\"lease_millis\":" + SCAN_DEADLINE_MILLIS * 2 + "}");
+                agent.ask(
+                        "canary-plant",
+                        "{\"nonce\":\"" + (agent.name().equals("C") ? other : shared) + "\",\"pages\":" + PAGES
+                                + ",\"lease_millis\":" + SCAN_DEADLINE_MILLIS * 2 + "}");
             }
             if (!"none".equals(KsmKnobs.current("advisor_mode"))) {
                 ksm.set("advisor_mode", "none"); // pages_to_scan is the advisor's while it runs
@@ -131,14 +152,23 @@ class RealKsmCanaryTest {
                     mergedAB++;
                 }
             }
-            long ksmInC = Arrays.stream(framesC).filter(RealKsmCanaryTest::isKsm).count();
+            long ksmInC =
+                    Arrays.stream(framesC).filter(RealKsmCanaryTest::isKsm).count();
             long ksmControls = 0;
             for (Agent agent : agents) {
-                ksmControls += Arrays.stream(frames(agent, CONTROL)).filter(RealKsmCanaryTest::isKsm).count();
+                ksmControls += Arrays.stream(frames(agent, CONTROL))
+                        .filter(RealKsmCanaryTest::isKsm)
+                        .count();
             }
-            System.out.printf(Locale.ROOT, "host truth after %d full scans: %d of %d canary pages of A and B share a KSM"
-                    + " frame; KSM frames among C's canary pages: %d, among the control pages of A, B and C: %d%n",
-                    KsmKnobs.counter("full_scans") - scansBefore, mergedAB, PAGES, ksmInC, ksmControls);
+            System.out.printf(
+                    Locale.ROOT,
+                    "host truth after %d full scans: %d of %d canary pages of A and B share a KSM"
+                            + " frame; KSM frames among C's canary pages: %d, among the control pages of A, B and C: %d%n",
+                    KsmKnobs.counter("full_scans") - scansBefore,
+                    mergedAB,
+                    PAGES,
+                    ksmInC,
+                    ksmControls);
             assertEquals(PAGES, mergedAB, "every canary page of A merged with B's");
             // No twin anywhere, not even a leftover copy on an agent's own Java heap.
             assertEquals(0, ksmInC, "C's canary (another nonce) has no twin to merge with");
@@ -146,17 +176,27 @@ class RealKsmCanaryTest {
 
             ksm.set("run", "0"); // nothing merges back while the agents write
             for (Agent agent : agents) {
-                JsonNode timings = agent.ask("canary-time", "{\"nonce\":\"" + (agent.name().equals("C") ? other : shared) + "\"}");
+                JsonNode timings =
+                        agent.ask("canary-time", "{\"nonce\":\"" + (agent.name().equals("C") ? other : shared) + "\"}");
                 double z = rankZ(nanos(timings.get("canary")), nanos(timings.get("control")));
-                System.out.printf(Locale.ROOT, "agent %s (%s nonce): canary %s%n                     control %s%n"
-                        + "                     rank test z = %.2f (observed when z > %.2f, one-sided p < 0.001)%n",
-                        agent.name(), agent.name().equals("C") ? "its own" : "the shared", distribution(timings.get("canary")),
-                        distribution(timings.get("control")), z, Z_P001);
+                System.out.printf(
+                        Locale.ROOT,
+                        "agent %s (%s nonce): canary %s%n                     control %s%n"
+                                + "                     rank test z = %.2f (observed when z > %.2f, one-sided p < 0.001)%n",
+                        agent.name(),
+                        agent.name().equals("C") ? "its own" : "the shared",
+                        distribution(timings.get("canary")),
+                        distribution(timings.get("control")),
+                        z,
+                        Z_P001);
                 if (agent.name().equals("C")) {
                     assertTrue(z < Z_P001, "C's canary was not merged: no write of it faults; z = " + z);
                 } else {
                     assertTrue(z > Z_P001, agent.name() + "'s merged canary pages take copy-on-write faults; z = " + z);
-                    assertTrue(timings.at("/canary/summary/median_nanos").asLong() > timings.at("/control/summary/median_nanos").asLong(),
+                    assertTrue(
+                            timings.at("/canary/summary/median_nanos").asLong()
+                                    > timings.at("/control/summary/median_nanos")
+                                            .asLong(),
                             timings.toString());
                 }
                 agent.ask("canary-release", "{\"nonce\":\"" + (agent.name().equals("C") ? other : shared) + "\"}");
@@ -169,7 +209,8 @@ class RealKsmCanaryTest {
                 agent.process().waitFor(10, TimeUnit.SECONDS);
             }
         }
-        knobsBefore.forEach((knob, value) -> assertEquals(value, KsmKnobs.current(knob), knob + " is back to what it was"));
+        knobsBefore.forEach(
+                (knob, value) -> assertEquals(value, KsmKnobs.current(knob), knob + " is back to what it was"));
     }
 
     private static byte[] random(int bytes) {
@@ -182,8 +223,10 @@ class RealKsmCanaryTest {
     private static void awaitFullScans(long target) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(SCAN_DEADLINE_MILLIS);
         while (KsmKnobs.counter("full_scans") < target) {
-            assertTrue(System.nanoTime() < deadline, "ksmd did not complete " + FULL_SCANS + " full scans within "
-                    + SCAN_DEADLINE_MILLIS + " ms (full_scans " + KsmKnobs.counter("full_scans") + ", wanted " + target + ")");
+            assertTrue(
+                    System.nanoTime() < deadline,
+                    "ksmd did not complete " + FULL_SCANS + " full scans within " + SCAN_DEADLINE_MILLIS
+                            + " ms (full_scans " + KsmKnobs.counter("full_scans") + ", wanted " + target + ")");
             Thread.sleep(50);
         }
     }
@@ -207,8 +250,12 @@ class RealKsmCanaryTest {
             long from = Long.parseUnsignedLong(range[0], 16);
             long to = Long.parseUnsignedLong(range[1], 16);
             for (int j = i + 1; j < smaps.size() && !smaps.get(j).matches("^[0-9a-f]+-[0-9a-f]+ .*"); j++) {
-                List<String> flags = List.of(smaps.get(j).replace("VmFlags:", "").trim().split("\\s+"));
-                if (smaps.get(j).startsWith("VmFlags:") && to - from == 2L * PAGES * page && flags.contains("lo") && flags.contains("nh")) {
+                List<String> flags =
+                        List.of(smaps.get(j).replace("VmFlags:", "").trim().split("\\s+"));
+                if (smaps.get(j).startsWith("VmFlags:")
+                        && to - from == 2L * PAGES * page
+                        && flags.contains("lo")
+                        && flags.contains("nh")) {
                     start = from;
                 }
             }
@@ -220,7 +267,9 @@ class RealKsmCanaryTest {
                 ByteBuffer entry = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
                 pagemap.read(entry, (start / page + 2L * i + kind) * 8);
                 long bits = entry.getLong(0);
-                assertTrue(bits < 0, "page " + (2 * i + kind) + " of " + agent.name() + "'s canary is present (pagemap bit 63)");
+                assertTrue(
+                        bits < 0,
+                        "page " + (2 * i + kind) + " of " + agent.name() + "'s canary is present (pagemap bit 63)");
                 frames[i] = bits & ((1L << 55) - 1);
             }
         }
@@ -253,8 +302,14 @@ class RealKsmCanaryTest {
             deciles.append(d == 1 ? "" : " ").append(sorted[d * sorted.length / 10]);
         }
         JsonNode s = writes.get("summary");
-        return String.format(Locale.ROOT, "min %d median %d p90 %d max %d ns; deciles %s", s.get("min_nanos").asLong(),
-                s.get("median_nanos").asLong(), s.get("p90_nanos").asLong(), s.get("max_nanos").asLong(), deciles);
+        return String.format(
+                Locale.ROOT,
+                "min %d median %d p90 %d max %d ns; deciles %s",
+                s.get("min_nanos").asLong(),
+                s.get("median_nanos").asLong(),
+                s.get("p90_nanos").asLong(),
+                s.get("max_nanos").asLong(),
+                deciles);
     }
 
     /**

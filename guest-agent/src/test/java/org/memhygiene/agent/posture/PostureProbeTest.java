@@ -21,6 +21,7 @@ import org.memhygiene.core.posture.Severity;
 class PostureProbeTest {
     @TempDir
     Path root;
+
     Path proc;
     Path sys;
     Path boot;
@@ -48,15 +49,21 @@ class PostureProbeTest {
     }
 
     private Set<String> ids() {
-        return new PostureProbe(proc, sys, boot).probe().stream().map(Finding::id).collect(Collectors.toSet());
+        return new PostureProbe(proc, sys, boot)
+                .probe().stream().map(Finding::id).collect(Collectors.toSet());
     }
 
     @Test
     void aWellConfiguredGuestHasOnlyInformationalFindings() {
         List<Finding> findings = new PostureProbe(proc, sys, boot).probe();
         assertTrue(findings.stream().allMatch(f -> f.severity() == Severity.INFO), findings.toString());
-        assertEquals(Set.of("guest.kernel.version", "guest.init_on_free.on", "guest.swap.none",
-                "guest.free_page_reporting.on"), ids());
+        assertEquals(
+                Set.of(
+                        "guest.kernel.version",
+                        "guest.init_on_free.on",
+                        "guest.swap.none",
+                        "guest.free_page_reporting.on"),
+                ids());
     }
 
     @Test
@@ -69,20 +76,32 @@ class PostureProbeTest {
         Files.delete(sys.resolve("module/page_reporting/parameters/page_reporting_order"));
         put(boot, "config-6.1.0-28-amd64", "# CONFIG_SECRETMEM is not set\n");
         Set<String> ids = ids();
-        for (String id : List.of("guest.init_on_free.off", "guest.init_on_alloc.off", "guest.swap.unencrypted",
-                "guest.hibernation.available", "guest.coredump.enabled", "guest.coredump.suid",
-                "guest.free_page_reporting.off", "guest.memfd_secret.unavailable")) {
+        for (String id : List.of(
+                "guest.init_on_free.off",
+                "guest.init_on_alloc.off",
+                "guest.swap.unencrypted",
+                "guest.hibernation.available",
+                "guest.coredump.enabled",
+                "guest.coredump.suid",
+                "guest.free_page_reporting.off",
+                "guest.memfd_secret.unavailable")) {
             assertTrue(ids.contains(id), id + " in " + ids);
         }
-        Finding swap = new PostureProbe(proc, sys, boot).probe().stream()
-                .filter(f -> f.id().equals("guest.swap.unencrypted")).findFirst().orElseThrow();
+        Finding swap = new PostureProbe(proc, sys, boot)
+                .probe().stream()
+                        .filter(f -> f.id().equals("guest.swap.unencrypted"))
+                        .findFirst()
+                        .orElseThrow();
         assertEquals(Severity.HIGH, swap.severity());
         assertTrue(swap.evidence().contains("/dev/vda2"), swap.evidence());
     }
 
     @Test
     void encryptedSwapAndZramAreProtected() throws IOException {
-        put(proc, "swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/dm-1 partition 1 0 -2\n/dev/zram0 partition 1 0 100\n");
+        put(
+                proc,
+                "swaps",
+                "Filename\tType\tSize\tUsed\tPriority\n/dev/dm-1 partition 1 0 -2\n/dev/zram0 partition 1 0 100\n");
         put(sys, "block/dm-1/dm/uuid", "CRYPT-PLAIN-swap\n");
         Set<String> ids = ids();
         assertTrue(ids.contains("guest.swap.protected"));
@@ -104,18 +123,26 @@ class PostureProbeTest {
 
     @Test
     void missingFilesNeverFailTheProbe() {
-        List<Finding> findings = new PostureProbe(root.resolve("none"), root.resolve("none"), root.resolve("none")).probe();
-        assertTrue(findings.stream().anyMatch(f -> f.id().equals("guest.kernel.version") && f.title().contains("unknown")));
+        List<Finding> findings =
+                new PostureProbe(root.resolve("none"), root.resolve("none"), root.resolve("none")).probe();
+        assertTrue(findings.stream()
+                .anyMatch(
+                        f -> f.id().equals("guest.kernel.version") && f.title().contains("unknown")));
     }
 
     @Test
     void readsThisMachine() throws IOException {
         String release = Files.readString(Path.of("/proc/sys/kernel/osrelease")).strip();
-        String pattern = Files.readString(Path.of("/proc/sys/kernel/core_pattern")).strip();
+        String pattern =
+                Files.readString(Path.of("/proc/sys/kernel/core_pattern")).strip();
         List<Finding> findings = PostureProbe.ofThisMachine().probe();
         assertTrue(findings.stream().anyMatch(f -> f.evidence().contains(release)), findings.toString());
         boolean dumpsOff = pattern.isEmpty() || pattern.endsWith("/false");
-        assertEquals(!dumpsOff, findings.stream().anyMatch(f -> f.id().equals("guest.coredump.enabled")
-                && f.evidence().contains(pattern)), findings.toString());
+        assertEquals(
+                !dumpsOff,
+                findings.stream()
+                        .anyMatch(f -> f.id().equals("guest.coredump.enabled")
+                                && f.evidence().contains(pattern)),
+                findings.toString());
     }
 }

@@ -10,8 +10,7 @@ import org.memhygiene.core.linux.LinuxMemory;
  * closes.
  */
 public final class MemoryHog {
-    private MemoryHog() {
-    }
+    private MemoryHog() {}
 
     public static void main(String[] args) throws IOException {
         long mib = 1024L * 1024L;
@@ -34,8 +33,15 @@ public final class MemoryHog {
     /** Starts a hog with the test's own JVM and class path. */
     static Process start(long totalMib, long stepMib) throws IOException {
         String java = ProcessHandle.current().info().command().orElse("java");
-        return new ProcessBuilder(java, "-Xmx32m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                MemoryHog.class.getName(), Long.toString(totalMib), Long.toString(stepMib))
+        return new ProcessBuilder(
+                        java,
+                        "-Xmx32m",
+                        "-XX:+UseSerialGC",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        MemoryHog.class.getName(),
+                        Long.toString(totalMib),
+                        Long.toString(stepMib))
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
     }

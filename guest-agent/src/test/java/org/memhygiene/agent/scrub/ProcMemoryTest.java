@@ -22,7 +22,8 @@ class ProcMemoryTest {
     void readsTheRealProc() {
         ProcMemory proc = new ProcMemory(Path.of("/proc"));
         MemInfo memory = proc.memInfo();
-        assertTrue(memory.memTotalBytes() > 0 && memory.memAvailableBytes() <= memory.memTotalBytes(), memory.toString());
+        assertTrue(
+                memory.memTotalBytes() > 0 && memory.memAvailableBytes() <= memory.memTotalBytes(), memory.toString());
         assertTrue(memory.memTotalBytes() % 1024 == 0);
         if (Files.exists(Path.of("/proc/pressure/memory"))) {
             assertTrue(proc.memorySomeAvg10Percent().isPresent());
@@ -40,7 +41,9 @@ class ProcMemoryTest {
         ProcTree tree = new ProcTree(temporary);
         tree.write("meminfo", "MemTotal: 12 MB\nMemFree: 1 kB\nMemAvailable: 1 kB\n");
         IllegalStateException e = assertThrows(IllegalStateException.class, () -> new ProcMemory(tree.root).memInfo());
-        assertEquals(tree.root.resolve("meminfo") + ": expected \"MemTotal: N kB\", got \"MemTotal: 12 MB\"", e.getMessage());
+        assertEquals(
+                tree.root.resolve("meminfo") + ": expected \"MemTotal: N kB\", got \"MemTotal: 12 MB\"",
+                e.getMessage());
     }
 
     @Test
@@ -55,17 +58,20 @@ class ProcMemoryTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "quiet                                    | false",
-            "init_on_free=1                           | true",
-            "init_on_free=on quiet                    | true",
-            "init_on_free=Y                           | true",
-            "init_on_free=off                         | false",
-            "init_on_free=1 init_on_free=0            | false",
-            "init_on_free=0 init_on_free=1            | true",
-            "init_on_free=1 init_on_free=bogus        | true",
-            "init_on_alloc=1                          | false",
-            "quiet -- init_on_free=1                  | false"})
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "quiet                                    | false",
+                "init_on_free=1                           | true",
+                "init_on_free=on quiet                    | true",
+                "init_on_free=Y                           | true",
+                "init_on_free=off                         | false",
+                "init_on_free=1 init_on_free=0            | false",
+                "init_on_free=0 init_on_free=1            | true",
+                "init_on_free=1 init_on_free=bogus        | true",
+                "init_on_alloc=1                          | false",
+                "quiet -- init_on_free=1                  | false"
+            })
     void initOnFreeFollowsTheKernelsParsing(String cmdline, boolean expected) {
         ProcTree tree = new ProcTree(temporary).cmdline(cmdline);
         assertEquals(expected, new ProcMemory(tree.root).initOnFree(), cmdline);

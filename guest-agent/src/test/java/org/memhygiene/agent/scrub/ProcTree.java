@@ -25,16 +25,22 @@ final class ProcTree {
     }
 
     ProcTree meminfo(long totalBytes, long availableBytes) {
-        write("meminfo", "MemTotal:       " + totalBytes / 1024 + " kB\n"
-                + "MemFree:        " + availableBytes / 1024 + " kB\n"
-                + "MemAvailable:   " + availableBytes / 1024 + " kB\n"
-                + "Buffers:              0 kB\n");
+        write(
+                "meminfo",
+                "MemTotal:       " + totalBytes / 1024 + " kB\n"
+                        + "MemFree:        " + availableBytes / 1024 + " kB\n"
+                        + "MemAvailable:   " + availableBytes / 1024 + " kB\n"
+                        + "Buffers:              0 kB\n");
         return this;
     }
 
     ProcTree pressure(double someAvg10) {
-        write("pressure/memory", String.format("some avg10=%.2f avg60=0.00 avg300=0.00 total=1%n"
-                + "full avg10=0.00 avg60=0.00 avg300=0.00 total=0%n", someAvg10));
+        write(
+                "pressure/memory",
+                String.format(
+                        "some avg10=%.2f avg60=0.00 avg300=0.00 total=1%n"
+                                + "full avg10=0.00 avg60=0.00 avg300=0.00 total=0%n",
+                        someAvg10));
         return this;
     }
 

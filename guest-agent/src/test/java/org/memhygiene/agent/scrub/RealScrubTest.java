@@ -33,8 +33,10 @@ class RealScrubTest {
     void aScrubFaultsInAFewHundredMibAndGivesThemBack() throws Exception {
         ScrubConfig config = ScrubConfig.defaults().withMaxRate(200 * MIB);
         long available = SelfStatus.meminfoBytes("MemAvailable");
-        assumeTrue(available > 400 * MIB + config.headroomBytes(SelfStatus.meminfoBytes("MemTotal")) + GIB,
-                "needs 400 MiB above the default headroom plus 1 GiB of slack; MemAvailable is " + available / MIB + " MiB");
+        assumeTrue(
+                available > 400 * MIB + config.headroomBytes(SelfStatus.meminfoBytes("MemTotal")) + GIB,
+                "needs 400 MiB above the default headroom plus 1 GiB of slack; MemAvailable is " + available / MIB
+                        + " MiB");
         Scrubber scrubber = new Scrubber(config, PROC, Clock.systemUTC());
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         // MemFree is the whole machine's: memory another process (an earlier test's hog) is still giving
@@ -43,13 +45,17 @@ class RealScrubTest {
         SelfStatus.resetPeakRss();
         AtomicLong lowestMemFree = new AtomicLong(memFreeBefore);
         ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
-        sampler.scheduleAtFixedRate(() -> {
-            try {
-                lowestMemFree.accumulateAndGet(SelfStatus.meminfoBytes("MemFree"), Math::min);
-            } catch (RuntimeException e) {
-                // one unreadable sample must not cancel the periodic task (a thrown task is never run again)
-            }
-        }, 0, 10, TimeUnit.MILLISECONDS);
+        sampler.scheduleAtFixedRate(
+                () -> {
+                    try {
+                        lowestMemFree.accumulateAndGet(SelfStatus.meminfoBytes("MemFree"), Math::min);
+                    } catch (RuntimeException e) {
+                        // one unreadable sample must not cancel the periodic task (a thrown task is never run again)
+                    }
+                },
+                0,
+                10,
+                TimeUnit.MILLISECONDS);
 
         ScrubReport report;
         try {
@@ -64,7 +70,8 @@ class RealScrubTest {
         assertEquals(7, report.chunksCompleted(), "six 64 MiB chunks and one of 16 MiB");
         long peakGrowth = SelfStatus.statusBytes("VmHWM") - rssBefore;
         // The JVM's own RSS moves by a few MiB meanwhile (GC, JIT): the same 24 MiB of slack as below.
-        assertTrue(peakGrowth >= 400 * MIB - 24 * MIB, "RSS rose by only " + peakGrowth / MIB + " MiB during the scrub");
+        assertTrue(
+                peakGrowth >= 400 * MIB - 24 * MIB, "RSS rose by only " + peakGrowth / MIB + " MiB during the scrub");
         long rssGrowth = SelfStatus.statusBytes("VmRSS") - rssBefore;
         assertTrue(rssGrowth < 24 * MIB, "RSS still " + rssGrowth / MIB + " MiB above the start");
         // MemFree is the whole machine's, and on the firecracker VMs this project's CI runs on it is not this
@@ -80,10 +87,13 @@ class RealScrubTest {
     @Test
     void theTouchEachPageFallbackFaultsInEveryPageToo() {
         // The path for kernels before 5.14 (no MADV_POPULATE_WRITE), chosen here by configuration.
-        ScrubConfig config = ScrubConfig.defaults().withMaxRate(0).withFaultMethod(ScrubConfig.FaultMethod.TOUCH_EACH_PAGE);
+        ScrubConfig config =
+                ScrubConfig.defaults().withMaxRate(0).withFaultMethod(ScrubConfig.FaultMethod.TOUCH_EACH_PAGE);
         long available = SelfStatus.meminfoBytes("MemAvailable");
-        assumeTrue(available > 128 * MIB + config.headroomBytes(SelfStatus.meminfoBytes("MemTotal")) + GIB,
-                "needs 128 MiB above the default headroom plus 1 GiB of slack; MemAvailable is " + available / MIB + " MiB");
+        assumeTrue(
+                available > 128 * MIB + config.headroomBytes(SelfStatus.meminfoBytes("MemTotal")) + GIB,
+                "needs 128 MiB above the default headroom plus 1 GiB of slack; MemAvailable is " + available / MIB
+                        + " MiB");
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         SelfStatus.resetPeakRss();
         ScrubReport report = new Scrubber(config, PROC, Clock.systemUTC()).scrub(128 * MIB);
@@ -98,7 +108,8 @@ class RealScrubTest {
         long available = SelfStatus.meminfoBytes("MemAvailable");
         assumeTrue(available > 3 * GIB, "needs 3 GiB available, has " + available / MIB + " MiB");
         // The target is ~300 MiB; the hog's 600 MiB pushes MemAvailable under the headroom whatever the scrub holds.
-        ScrubConfig config = ScrubConfig.defaults().withHeadroom(available - 300 * MIB, 0).withMaxRate(40 * MIB);
+        ScrubConfig config =
+                ScrubConfig.defaults().withHeadroom(available - 300 * MIB, 0).withMaxRate(40 * MIB);
         Scrubber scrubber = new Scrubber(config, PROC, Clock.systemUTC());
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         CompletableFuture<ScrubReport> scrub = CompletableFuture.supplyAsync(() -> scrubber.scrub(GIB));
@@ -124,18 +135,22 @@ class RealScrubTest {
         long available = SelfStatus.meminfoBytes("MemAvailable");
         assumeTrue(available > 4 * GIB, "needs 4 GiB available, has " + available / MIB + " MiB");
         long oomKillsBefore = SelfStatus.oomKills();
-        ScrubConfig config = ScrubConfig.defaults().withHeadroom(available - 700 * MIB, 0).withMaxRate(100 * MIB);
+        ScrubConfig config =
+                ScrubConfig.defaults().withHeadroom(available - 700 * MIB, 0).withMaxRate(100 * MIB);
         Scrubber scrubber = new Scrubber(config, PROC, Clock.systemUTC());
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         CompletableFuture<ScrubReport> scrub = CompletableFuture.supplyAsync(() -> scrubber.scrub(GIB));
         ScrubberTest.awaitRssGrowth(rssBefore, 8 * MIB);
         Process hog = MemoryHog.start(1024, 32);
-        try (BufferedReader hogSays = new BufferedReader(new InputStreamReader(hog.getInputStream(), StandardCharsets.US_ASCII))) {
+        try (BufferedReader hogSays =
+                new BufferedReader(new InputStreamReader(hog.getInputStream(), StandardCharsets.US_ASCII))) {
             ScrubReport report = scrub.get(30, TimeUnit.SECONDS);
-            List<String> lines = hogSays.lines().takeWhile(line -> !line.equals("done")).toList();
+            List<String> lines =
+                    hogSays.lines().takeWhile(line -> !line.equals("done")).toList();
             assertEquals("allocated 1024", lines.get(lines.size() - 1), "the other process got all it asked for");
             assertTrue(hog.isAlive(), "the other process is still running");
-            assertTrue(report.outcome() == Outcome.STOPPED_HEADROOM || report.outcome() == Outcome.STOPPED_PRESSURE,
+            assertTrue(
+                    report.outcome() == Outcome.STOPPED_HEADROOM || report.outcome() == Outcome.STOPPED_PRESSURE,
                     report.toString());
             assertTrue(SelfStatus.statusBytes("VmRSS") - rssBefore < 24 * MIB, "the scrub released what it held");
             assertEquals(oomKillsBefore, SelfStatus.oomKills(), "no process was OOM-killed (/proc/vmstat oom_kill)");

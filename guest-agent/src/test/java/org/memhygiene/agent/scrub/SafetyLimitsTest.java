@@ -20,15 +20,18 @@ class SafetyLimitsTest {
     @Test
     void whatMayBeTakenStopsAtTheHeadroom() {
         // MemTotal 8 GiB: the headroom is max(256 MiB, 10 % = 819 MiB) = 819 MiB; 1000 MiB available.
-        SafetyLimits limits = new SafetyLimits(new ProcMemory(new ProcTree(dir).meminfo(8 * ProcTree.GIB, 1000 * MIB).root));
+        SafetyLimits limits =
+                new SafetyLimits(new ProcMemory(new ProcTree(dir).meminfo(8 * ProcTree.GIB, 1000 * MIB).root));
         ScrubConfig config = ScrubConfig.defaults();
         long headroom = config.headroomBytes(8 * ProcTree.GIB);
         assertNull(limits.crossed(config, 1000 * MIB - headroom), "exactly down to the headroom is allowed");
         SafetyLimits.Crossed crossed = limits.crossed(config, 1000 * MIB - headroom + 1);
         assertEquals(SafetyLimits.Limit.HEADROOM, crossed.limit());
         assertEquals("MemAvailable 1000 MiB less 180 MiB would fall under the headroom of 819 MiB", crossed.reason());
-        assertEquals("MemAvailable 1000 MiB fell under the headroom of 1024 MiB",
-                limits.crossed(config.withHeadroom(1024 * MIB, 0), 0).reason(), "the scrubber's own wording");
+        assertEquals(
+                "MemAvailable 1000 MiB fell under the headroom of 1024 MiB",
+                limits.crossed(config.withHeadroom(1024 * MIB, 0), 0).reason(),
+                "the scrubber's own wording");
     }
 
     @Test

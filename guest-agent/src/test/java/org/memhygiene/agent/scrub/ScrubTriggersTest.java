@@ -105,7 +105,9 @@ class ScrubTriggersTest {
     @Test
     void closingInterruptsARunningScrubWhichReleasesEverything() throws Exception {
         ProcTree tree = new ProcTree(temporary).meminfo(8 * GIB, 6 * GIB);
-        ScrubConfig slow = ScrubConfig.defaults().withChunkBytes(64 * MIB, MIB).withMaxRate(20 * MIB)
+        ScrubConfig slow = ScrubConfig.defaults()
+                .withChunkBytes(64 * MIB, MIB)
+                .withMaxRate(20 * MIB)
                 .withPeriodic(1, 400 * MIB);
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         ScrubTriggers triggers = triggers(tree, slow);

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.memhygiene.agent.scrub.ProcTree.GIB;
 import static org.memhygiene.agent.scrub.ProcTree.MIB;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -38,7 +40,8 @@ class ScrubberTest {
     @ParameterizedTest
     @EnumSource(ScrubConfig.FaultMethod.class)
     void everyPageOfTheTargetIsFaultedInAtOnceThenReleased(ScrubConfig.FaultMethod method) {
-        Scrubber scrubber = scrubber(tree(), ScrubConfig.defaults().withFaultMethod(method).withMaxRate(0));
+        Scrubber scrubber =
+                scrubber(tree(), ScrubConfig.defaults().withFaultMethod(method).withMaxRate(0));
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         SelfStatus.resetPeakRss();
 
@@ -63,7 +66,8 @@ class ScrubberTest {
     void targetIsLimitedByTheHeadroom() {
         // 8 GiB total: headroom max(256 MiB, 10 %) = 819 MiB; MemAvailable 880 MiB leaves 61 MiB.
         ProcTree tree = new ProcTree(temporary).meminfo(8 * GIB, 880 * MIB);
-        ScrubReport report = scrubber(tree, ScrubConfig.defaults().withMaxRate(0)).scrub(GIB);
+        ScrubReport report =
+                scrubber(tree, ScrubConfig.defaults().withMaxRate(0)).scrub(GIB);
         long headroom = 8 * GIB / 100 * 10;
         assertEquals(Outcome.COMPLETED, report.outcome(), report.toString());
         assertEquals((880 * MIB - headroom) / 4096 * 4096, report.targetBytes() / 4096 * 4096);
@@ -94,8 +98,12 @@ class ScrubberTest {
     @Test
     void stopsAtOnceWhenPressurePassesTheThresholdMidScrub() throws Exception {
         ProcTree tree = tree();
-        Scrubber scrubber = scrubber(tree, ScrubConfig.defaults().withChunkBytes(64 * MIB, MIB)
-                .withMaxRate(20 * MIB).withPressureThreshold(10.0));
+        Scrubber scrubber = scrubber(
+                tree,
+                ScrubConfig.defaults()
+                        .withChunkBytes(64 * MIB, MIB)
+                        .withMaxRate(20 * MIB)
+                        .withPressureThreshold(10.0));
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         CompletableFuture<ScrubReport> scrub = CompletableFuture.supplyAsync(() -> scrubber.scrub(200 * MIB));
         awaitRssGrowth(rssBefore, 16 * MIB);
@@ -114,7 +122,8 @@ class ScrubberTest {
 
     @Test
     void pressureAlreadyHighMeansNoPageIsTouched() {
-        ScrubReport report = scrubber(tree().pressure(25.0), ScrubConfig.defaults()).scrub(64 * MIB);
+        ScrubReport report =
+                scrubber(tree().pressure(25.0), ScrubConfig.defaults()).scrub(64 * MIB);
         assertEquals(Outcome.STOPPED_PRESSURE, report.outcome());
         assertEquals(0, report.bytesZeroed());
         assertEquals(0, report.chunksCompleted() + report.chunksAborted());
@@ -123,7 +132,8 @@ class ScrubberTest {
     @Test
     void headroomCrossedMidScrubStopsAndReleases() throws Exception {
         ProcTree tree = tree();
-        Scrubber scrubber = scrubber(tree, ScrubConfig.defaults().withChunkBytes(32 * MIB, MIB).withMaxRate(20 * MIB));
+        Scrubber scrubber = scrubber(
+                tree, ScrubConfig.defaults().withChunkBytes(32 * MIB, MIB).withMaxRate(20 * MIB));
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         CompletableFuture<ScrubReport> scrub = CompletableFuture.supplyAsync(() -> scrubber.scrub(200 * MIB));
         awaitRssGrowth(rssBefore, 16 * MIB);
@@ -141,8 +151,9 @@ class ScrubberTest {
     @Test
     void withoutPsiOnlyTheHeadroomGuards() throws Exception {
         ProcTree tree = tree();
-        java.nio.file.Files.delete(tree.root.resolve("pressure/memory"));
-        ScrubReport report = scrubber(tree, ScrubConfig.defaults().withMaxRate(0)).scrub(8 * MIB);
+        Files.delete(tree.root.resolve("pressure/memory"));
+        ScrubReport report =
+                scrubber(tree, ScrubConfig.defaults().withMaxRate(0)).scrub(8 * MIB);
         assertEquals(Outcome.COMPLETED, report.outcome(), report.toString());
     }
 
@@ -157,7 +168,8 @@ class ScrubberTest {
 
     @Test
     void anInterruptedCallerGetsAFailedReportAndNothingIsHeld() throws Exception {
-        Scrubber scrubber = scrubber(tree(), ScrubConfig.defaults().withChunkBytes(64 * MIB, MIB).withMaxRate(20 * MIB));
+        Scrubber scrubber = scrubber(
+                tree(), ScrubConfig.defaults().withChunkBytes(64 * MIB, MIB).withMaxRate(20 * MIB));
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         ScrubReport[] result = new ScrubReport[1];
         boolean[] stillInterrupted = new boolean[1];
@@ -178,7 +190,8 @@ class ScrubberTest {
 
     @Test
     void oneScrubAtATime() throws Exception {
-        Scrubber scrubber = scrubber(tree(), ScrubConfig.defaults().withChunkBytes(64 * MIB, MIB).withMaxRate(20 * MIB));
+        Scrubber scrubber = scrubber(
+                tree(), ScrubConfig.defaults().withChunkBytes(64 * MIB, MIB).withMaxRate(20 * MIB));
         long rssBefore = SelfStatus.statusBytes("VmRSS");
         CompletableFuture<ScrubReport> first = CompletableFuture.supplyAsync(() -> scrubber.scrub(40 * MIB));
         awaitRssGrowth(rssBefore, 4 * MIB);
@@ -193,7 +206,7 @@ class ScrubberTest {
     void countersAddUpEveryScrub() {
         ProcTree tree = tree();
         Scrubber scrubber = scrubber(tree, ScrubConfig.defaults().withMaxRate(0));
-        assertEquals(new ScrubCounters(0, 0, java.util.Optional.empty()), scrubber.counters());
+        assertEquals(new ScrubCounters(0, 0, Optional.empty()), scrubber.counters());
         ScrubReport first = scrubber.scrub(8 * MIB);
         tree.cmdline("init_on_free=1");
         ScrubReport second = scrubber.scrub(8 * MIB);
@@ -206,7 +219,8 @@ class ScrubberTest {
 
     @Test
     void maxBytesMustBePositive() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> scrubber(tree(), ScrubConfig.defaults()).scrub(0));
         assertEquals("maxBytes = 0: expected a positive number of bytes", e.getMessage());
     }
@@ -217,7 +231,8 @@ class ScrubberTest {
      */
     static void awaitRssGrowth(long rssBefore, long bytes) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (Thread.getAllStackTraces().keySet().stream().noneMatch(t -> t.getName().equals("memhygiene-scrub"))
+        while (Thread.getAllStackTraces().keySet().stream()
+                        .noneMatch(t -> t.getName().equals("memhygiene-scrub"))
                 || SelfStatus.statusBytes("VmRSS") - rssBefore < bytes) {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("RSS never grew by " + bytes / MIB + " MiB");

@@ -7,8 +7,7 @@ import java.nio.file.Path;
 
 /** Reads the test process's own memory figures from the real /proc. */
 final class SelfStatus {
-    private SelfStatus() {
-    }
+    private SelfStatus() {}
 
     /** A /proc/self/status field such as VmRSS or VmHWM, in bytes. */
     static long statusBytes(String field) {
@@ -47,7 +46,10 @@ final class SelfStatus {
         try {
             for (String line : Files.readAllLines(file)) {
                 if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.substring(field.length() + 1).replace("kB", "").trim()) * 1024;
+                    return Long.parseLong(line.substring(field.length() + 1)
+                                    .replace("kB", "")
+                                    .trim())
+                            * 1024;
                 }
             }
         } catch (IOException e) {

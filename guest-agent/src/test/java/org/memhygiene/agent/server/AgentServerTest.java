@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -18,7 +19,9 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -34,6 +37,7 @@ import org.memhygiene.core.json.Json;
 class AgentServerTest {
     @TempDir
     Path dir;
+
     private ServerSocketChannel channel;
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
@@ -53,12 +57,16 @@ class AgentServerTest {
     private record Peer(SocketChannel channel, OutputStream out, BufferedReader in) implements AutoCloseable {
         static Peer connect(SocketAddress address) throws IOException {
             SocketChannel channel = address instanceof InetSocketAddress
-                    ? SocketChannel.open(address) : SocketChannel.open(StandardProtocolFamily.UNIX);
+                    ? SocketChannel.open(address)
+                    : SocketChannel.open(StandardProtocolFamily.UNIX);
             if (!channel.isConnected()) {
                 channel.connect(address);
             }
-            return new Peer(channel, Channels.newOutputStream(channel),
-                    new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)));
+            return new Peer(
+                    channel,
+                    Channels.newOutputStream(channel),
+                    new BufferedReader(
+                            new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8)));
         }
 
         JsonNode ask(String line) throws IOException {
@@ -85,12 +93,24 @@ class AgentServerTest {
             assertEquals(1, hello.get("id").asInt());
             assertEquals(1, hello.at("/result/protocol_version").asInt());
             assertTrue(hello.at("/result/page_size_bytes").asLong() > 0);
-            assertEquals("guest.test", peer.ask("{\"protocol\":1,\"id\":\"p\",\"command\":\"posture\"}").at("/result/0/id").asText());
-            assertTrue(peer.ask("{\"protocol\":1,\"id\":2,\"command\":\"stats\"}").at("/result/mem_total_bytes").asLong() > 0);
-            JsonNode scrub = peer.ask("{\"protocol\":1,\"id\":3,\"command\":\"scrub\",\"arguments\":{\"max_bytes\":8388608}}");
+            assertEquals(
+                    "guest.test",
+                    peer.ask("{\"protocol\":1,\"id\":\"p\",\"command\":\"posture\"}")
+                            .at("/result/0/id")
+                            .asText());
+            assertTrue(peer.ask("{\"protocol\":1,\"id\":2,\"command\":\"stats\"}")
+                            .at("/result/mem_total_bytes")
+                            .asLong()
+                    > 0);
+            JsonNode scrub =
+                    peer.ask("{\"protocol\":1,\"id\":3,\"command\":\"scrub\",\"arguments\":{\"max_bytes\":8388608}}");
             assertEquals("COMPLETED", scrub.at("/result/outcome").asText(), scrub.toString());
             assertEquals(8388608, scrub.at("/result/bytes_zeroed").asLong());
-            assertEquals(1, peer.ask("{\"protocol\":1,\"id\":4,\"command\":\"stats\"}").at("/result/scrub/scrubs_run").asLong());
+            assertEquals(
+                    1,
+                    peer.ask("{\"protocol\":1,\"id\":4,\"command\":\"stats\"}")
+                            .at("/result/scrub/scrubs_run")
+                            .asLong());
         }
     }
 
@@ -98,33 +118,65 @@ class AgentServerTest {
     void hostileInputGetsErrorRepliesAndTheServerGoesOn() throws Exception {
         SocketAddress address = start(AgentServer.parseListen("tcp:127.0.0.1:0"), 1000);
         try (Peer peer = Peer.connect(address)) {
-            assertEquals("invalid_json", peer.ask("\u0001garbage{{").at("/error/code").asText());
-            assertEquals("unknown_command", peer.ask("{\"protocol\":1,\"id\":5,\"command\":\"reboot\"}").at("/error/code").asText());
+            assertEquals(
+                    "invalid_json",
+                    peer.ask("\u0001garbage{{").at("/error/code").asText());
+            assertEquals(
+                    "unknown_command",
+                    peer.ask("{\"protocol\":1,\"id\":5,\"command\":\"reboot\"}")
+                            .at("/error/code")
+                            .asText());
             JsonNode version = peer.ask("{\"protocol\":9,\"id\":6,\"command\":\"hello\"}");
             assertEquals("unsupported_version", version.at("/error/code").asText());
             assertEquals(6, version.get("id").asInt(), "errors carry the request's id");
-            assertEquals("invalid_request", peer.ask("{\"protocol\":1,\"id\":7,\"command\":\"hello\",\"x\":1}").at("/error/code").asText());
-            assertEquals("invalid_arguments",
-                    peer.ask("{\"protocol\":1,\"id\":8,\"command\":\"scrub\",\"arguments\":{\"max_bytes\":-1}}").at("/error/code").asText());
+            assertEquals(
+                    "invalid_request",
+                    peer.ask("{\"protocol\":1,\"id\":7,\"command\":\"hello\",\"x\":1}")
+                            .at("/error/code")
+                            .asText());
+            assertEquals(
+                    "invalid_arguments",
+                    peer.ask("{\"protocol\":1,\"id\":8,\"command\":\"scrub\",\"arguments\":{\"max_bytes\":-1}}")
+                            .at("/error/code")
+                            .asText());
             peer.out().write(new byte[] {(byte) 0xff, (byte) 0xfe, '\n'});
-            assertEquals("invalid_utf8", Json.mapper().readTree(peer.in().readLine()).at("/error/code").asText());
+            assertEquals(
+                    "invalid_utf8",
+                    Json.mapper()
+                            .readTree(peer.in().readLine())
+                            .at("/error/code")
+                            .asText());
             // 10 MiB without a newline, then a newline: one line_too_long, nothing buffered beyond 64 KiB.
             byte[] mib = new byte[1 << 20];
-            java.util.Arrays.fill(mib, (byte) 'a');
+            Arrays.fill(mib, (byte) 'a');
             for (int i = 0; i < 10; i++) {
                 peer.out().write(mib);
             }
             JsonNode tooLong = peer.ask("");
             assertEquals("line_too_long", tooLong.at("/error/code").asText());
-            assertEquals("test", peer.ask("{\"protocol\":1,\"id\":9,\"command\":\"hello\"}").at("/result/agent_version").asText());
+            assertEquals(
+                    "test",
+                    peer.ask("{\"protocol\":1,\"id\":9,\"command\":\"hello\"}")
+                            .at("/result/agent_version")
+                            .asText());
             // One request per line, each key once: the last "command" no longer wins, a second object is not dropped.
             JsonNode twice = peer.ask("{\"protocol\":1,\"id\":10,\"command\":\"hello\",\"command\":\"scrub\"}");
             assertEquals("invalid_json", twice.at("/error/code").asText(), twice.toString());
-            assertTrue(twice.at("/error/message").asText().startsWith("not JSON: duplicate key 'command'"), twice.toString());
-            JsonNode two = peer.ask("{\"protocol\":1,\"id\":11,\"command\":\"hello\"} {\"protocol\":1,\"id\":12,\"command\":\"scrub\"}");
+            assertTrue(
+                    twice.at("/error/message").asText().startsWith("not JSON: duplicate key 'command'"),
+                    twice.toString());
+            JsonNode two = peer.ask(
+                    "{\"protocol\":1,\"id\":11,\"command\":\"hello\"} {\"protocol\":1,\"id\":12,\"command\":\"scrub\"}");
             assertEquals("invalid_json", two.at("/error/code").asText(), two.toString());
-            assertTrue(two.at("/error/message").asText().startsWith("not JSON: trailing content after the document"), two.toString());
-            assertEquals(13, peer.ask("{\"protocol\":1,\"id\":13,\"command\":\"hello\"}").get("id").asInt(), "nothing was left over");
+            assertTrue(
+                    two.at("/error/message").asText().startsWith("not JSON: trailing content after the document"),
+                    two.toString());
+            assertEquals(
+                    13,
+                    peer.ask("{\"protocol\":1,\"id\":13,\"command\":\"hello\"}")
+                            .get("id")
+                            .asInt(),
+                    "nothing was left over");
         }
     }
 
@@ -140,7 +192,8 @@ class AgentServerTest {
             int limited = 0;
             for (int i = 0; i < 2000; i++) {
                 JsonNode reply = Json.mapper().readTree(flood.in().readLine());
-                assertEquals(i, reply.get("id").asInt(), "every reply carries its request's id, rate_limited too: " + reply);
+                assertEquals(
+                        i, reply.get("id").asInt(), "every reply carries its request's id, rate_limited too: " + reply);
                 if (reply.at("/error/code").asText().equals("rate_limited")) {
                     limited++;
                 }
@@ -151,14 +204,22 @@ class AgentServerTest {
             rude.send("{\"protocol\":1,\"id\":1,\"comm");
         }
         try (Peer next = Peer.connect(address)) {
-            assertEquals(1, next.ask("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}").at("/result/protocol_version").asInt());
+            assertEquals(
+                    1,
+                    next.ask("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}")
+                            .at("/result/protocol_version")
+                            .asInt());
         }
     }
 
     @Test
     void idlePeersAndPeersThatDoNotReadLoseTheirPlaceAfterTheIdleTimeout() throws Exception {
-        channel = TestAgent.serve(AgentServer.parseListen("unix:" + dir.resolve("idle.sock")), 1000, "test", scheduler,
-                java.time.Duration.ofMillis(500));
+        channel = TestAgent.serve(
+                AgentServer.parseListen("unix:" + dir.resolve("idle.sock")),
+                1000,
+                "test",
+                scheduler,
+                Duration.ofMillis(500));
         SocketAddress address = channel.getLocalAddress();
         List<Peer> holders = new ArrayList<>();
         try {
@@ -180,7 +241,7 @@ class AgentServerTest {
                 for (Peer holder : holders) {
                     Future<Boolean> closed = reader.submit(() -> {
                         byte[] buffer = new byte[65536];
-                        java.io.InputStream in = Channels.newInputStream(holder.channel());
+                        InputStream in = Channels.newInputStream(holder.channel());
                         while (in.read(buffer) >= 0) {
                             // what the deaf peer was sent before the agent gave up on it
                         }
@@ -192,7 +253,11 @@ class AgentServerTest {
                 reader.shutdownNow();
             }
             try (Peer next = Peer.connect(address)) {
-                assertEquals(1, next.ask("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}").at("/result/protocol_version").asInt());
+                assertEquals(
+                        1,
+                        next.ask("{\"protocol\":1,\"id\":1,\"command\":\"hello\"}")
+                                .at("/result/protocol_version")
+                                .asInt());
             }
         } finally {
             for (Peer holder : holders) {
@@ -205,22 +270,28 @@ class AgentServerTest {
     void aUnixListenPathIsTakenOnlyFromAStaleSocketOfOurOwn() throws Exception {
         AgentServer server = new AgentServer(null, 1, AgentServer.IDLE_TIMEOUT);
         Path file = Files.writeString(dir.resolve("agent.sock"), "an admin's file");
-        IOException onFile = assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + file)));
-        assertEquals("cannot listen on unix:" + file + ": it exists and is a regular file; the agent removes only a stale"
-                + " socket of its own. Remove it, or listen elsewhere", onFile.getMessage());
+        IOException onFile =
+                assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + file)));
+        assertEquals(
+                "cannot listen on unix:" + file + ": it exists and is a regular file; the agent removes only a stale"
+                        + " socket of its own. Remove it, or listen elsewhere",
+                onFile.getMessage());
         assertEquals("an admin's file", Files.readString(file), "the file is untouched");
         Path directory = Files.createDirectory(dir.resolve("agent.d"));
-        IOException onDirectory = assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + directory)));
+        IOException onDirectory =
+                assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + directory)));
         assertTrue(onDirectory.getMessage().contains("it exists and is a directory"), onDirectory.getMessage());
         assertTrue(Files.isDirectory(directory));
         Path link = Files.createSymbolicLink(dir.resolve("link.sock"), file);
-        assertTrue(assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + link))).getMessage()
+        assertTrue(assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + link)))
+                .getMessage()
                 .contains("it exists and is a symbolic link"));
 
         // A socket something listens on is refused; once that one is gone, its stale file is replaced.
         Path socket = dir.resolve("live.sock");
         ServerSocketChannel live = server.bind(AgentServer.parseListen("unix:" + socket));
-        IOException taken = assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + socket)));
+        IOException taken =
+                assertThrows(IOException.class, () -> server.bind(AgentServer.parseListen("unix:" + socket)));
         assertTrue(taken.getMessage().contains("a process is listening on it"), taken.getMessage());
         live.close(); // Java leaves the socket file behind, as a killed agent does
         assertTrue(Files.exists(socket), "a stale socket");
@@ -242,17 +313,24 @@ class AgentServerTest {
             JsonNode tooLow = peer.ask("{\"protocol\":1,\"id\":2,\"command\":\"set-policy\",\"arguments\":"
                     + "{\"max_rate_bytes_per_second\":0,\"min_headroom_bytes\":1024}}");
             assertEquals("invalid_arguments", tooLow.at("/error/code").asText());
-            assertTrue(tooLow.at("/error/message").asText().startsWith("min_headroom_bytes = 1024: expected at least"),
+            assertTrue(
+                    tooLow.at("/error/message").asText().startsWith("min_headroom_bytes = 1024: expected at least"),
                     tooLow.toString());
-            JsonNode unknown = peer.ask("{\"protocol\":1,\"id\":3,\"command\":\"set-policy\",\"arguments\":{\"nice\":-20}}");
-            assertTrue(unknown.at("/error/message").asText().contains("unknown scrub policy field \"nice\""), unknown.toString());
+            JsonNode unknown =
+                    peer.ask("{\"protocol\":1,\"id\":3,\"command\":\"set-policy\",\"arguments\":{\"nice\":-20}}");
+            assertTrue(
+                    unknown.at("/error/message").asText().contains("unknown scrub policy field \"nice\""),
+                    unknown.toString());
             JsonNode text = peer.ask("{\"protocol\":1,\"id\":4,\"command\":\"set-policy\",\"arguments\":"
                     + "{\"periodic_interval_millis\":\"5s\"}}");
             assertEquals("invalid_arguments", text.at("/error/code").asText(), "the wire takes numbers, not \"5s\"");
 
             JsonNode stats = peer.ask("{\"protocol\":1,\"id\":5,\"command\":\"stats\"}");
-            assertEquals(536870912L, stats.at("/result/policy/min_headroom_bytes").asLong(), stats.toString());
-            assertEquals(268435456L, stats.at("/result/policy/max_rate_bytes_per_second").asLong(),
+            assertEquals(
+                    536870912L, stats.at("/result/policy/min_headroom_bytes").asLong(), stats.toString());
+            assertEquals(
+                    268435456L,
+                    stats.at("/result/policy/max_rate_bytes_per_second").asLong(),
                     "the refused request changed nothing");
         }
     }
@@ -266,10 +344,18 @@ class AgentServerTest {
                     + "{\"max_bytes\":16777216,\"max_rate_bytes_per_second\":33554432}}");
             assertEquals("COMPLETED", scrub.at("/result/outcome").asText(), scrub.toString());
             assertTrue(scrub.at("/result/duration_millis").asLong() >= 350, scrub.toString());
-            assertEquals(268435456L, peer.ask("{\"protocol\":1,\"id\":2,\"command\":\"stats\"}")
-                    .at("/result/policy/max_rate_bytes_per_second").asLong(), "the policy is unchanged");
-            assertEquals("invalid_arguments", peer.ask("{\"protocol\":1,\"id\":3,\"command\":\"scrub\",\"arguments\":"
-                    + "{\"max_rate_bytes_per_second\":\"fast\"}}").at("/error/code").asText());
+            assertEquals(
+                    268435456L,
+                    peer.ask("{\"protocol\":1,\"id\":2,\"command\":\"stats\"}")
+                            .at("/result/policy/max_rate_bytes_per_second")
+                            .asLong(),
+                    "the policy is unchanged");
+            assertEquals(
+                    "invalid_arguments",
+                    peer.ask("{\"protocol\":1,\"id\":3,\"command\":\"scrub\",\"arguments\":"
+                                    + "{\"max_rate_bytes_per_second\":\"fast\"}}")
+                            .at("/error/code")
+                            .asText());
         }
     }
 

@@ -37,6 +37,7 @@ class CanaryServingTest {
 
     @TempDir
     Path dir;
+
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private ServerSocketChannel channel;
     private long lockedBeforeKib;
@@ -44,7 +45,8 @@ class CanaryServingTest {
     @BeforeEach
     void start() throws IOException {
         lockedBeforeKib = SelfMaps.statusKib("VmLck");
-        channel = TestAgent.serve(AgentServer.parseListen("unix:" + dir.resolve("agent.sock")), 1000, "test", scheduler);
+        channel =
+                TestAgent.serve(AgentServer.parseListen("unix:" + dir.resolve("agent.sock")), 1000, "test", scheduler);
     }
 
     @AfterEach
@@ -68,7 +70,8 @@ class CanaryServingTest {
 
         JsonNode ask(String command, String arguments) throws IOException {
             int sent = ++id;
-            out.write(("{\"protocol\":1,\"id\":" + sent + ",\"command\":\"" + command + "\",\"arguments\":" + arguments + "}\n")
+            out.write(("{\"protocol\":1,\"id\":" + sent + ",\"command\":\"" + command + "\",\"arguments\":" + arguments
+                            + "}\n")
                     .getBytes(StandardCharsets.UTF_8));
             out.flush();
             JsonNode reply = Json.mapper().readTree(in.readLine());
@@ -77,7 +80,9 @@ class CanaryServingTest {
         }
 
         JsonNode plant(int pages, long leaseMillis) throws IOException {
-            return ask("canary-plant", "{\"nonce\":\"" + NONCE + "\",\"pages\":" + pages + ",\"lease_millis\":" + leaseMillis + "}");
+            return ask(
+                    "canary-plant",
+                    "{\"nonce\":\"" + NONCE + "\",\"pages\":" + pages + ",\"lease_millis\":" + leaseMillis + "}");
         }
 
         @Override
@@ -94,7 +99,8 @@ class CanaryServingTest {
     private void awaitNothingLocked() throws Exception {
         long deadline = System.nanoTime() + WAIT_MILLIS * 1_000_000;
         while (lockedKib() != 0) {
-            assertTrue(System.nanoTime() < deadline, "still " + lockedKib() + " KiB locked after " + WAIT_MILLIS + " ms");
+            assertTrue(
+                    System.nanoTime() < deadline, "still " + lockedKib() + " KiB locked after " + WAIT_MILLIS + " ms");
             Thread.sleep(20);
         }
     }
@@ -108,23 +114,29 @@ class CanaryServingTest {
         try (Peer host = new Peer()) {
             JsonNode hello = host.ask("hello", "{}");
             List<String> capabilities = Json.mapper().convertValue(hello.at("/result/capabilities"), List.class);
-            assertTrue(capabilities.containsAll(List.of("canary-plant", "canary-time", "canary-release")), hello.toString());
+            assertTrue(
+                    capabilities.containsAll(List.of("canary-plant", "canary-time", "canary-release")),
+                    hello.toString());
 
             JsonNode planted = host.plant(128, 60_000).get("result");
             assertEquals(NONCE, planted.get("nonce").asText(), planted.toString());
             assertEquals(128, planted.get("canary_pages").asInt());
             assertEquals(128, planted.get("control_pages").asInt());
             assertEquals(PAGE, planted.get("page_size_bytes").asLong());
-            assertEquals("sha256-xoshiro256starstar-v1", planted.get("derivation").asText());
+            assertEquals(
+                    "sha256-xoshiro256starstar-v1", planted.get("derivation").asText());
             assertEquals(60_000, planted.get("lease_millis").asLong());
             assertEquals(256 * PAGE, planted.get("locked_bytes").asLong());
             assertEquals(256 * PAGE / 1024, lockedKib(), "planted and locked");
 
-            JsonNode timings = host.ask("canary-time", "{\"nonce\":\"" + NONCE.toUpperCase() + "\"}").get("result");
+            JsonNode timings = host.ask("canary-time", "{\"nonce\":\"" + NONCE.toUpperCase() + "\"}")
+                    .get("result");
             assertEquals(NONCE, timings.get("nonce").asText(), timings.toString());
             for (String kind : List.of("canary", "control")) {
-                assertEquals(IntStream.range(0, 128).boxed().toList(),
-                        Json.mapper().convertValue(timings.at("/" + kind + "/page_indices"), List.class), kind);
+                assertEquals(
+                        IntStream.range(0, 128).boxed().toList(),
+                        Json.mapper().convertValue(timings.at("/" + kind + "/page_indices"), List.class),
+                        kind);
                 assertEquals(128, timings.at("/" + kind + "/nanos").size());
                 assertEquals(128, timings.at("/" + kind + "/summary/count").asInt());
                 assertTrue(timings.at("/" + kind + "/summary/min_nanos").asLong()
@@ -134,18 +146,22 @@ class CanaryServingTest {
             assertEquals("no_canary", errorCode(again));
             assertTrue(again.at("/error/message").asText().contains("was timed already"), again.toString());
 
-            JsonNode released = host.ask("canary-release", "{\"nonce\":\"" + NONCE + "\"}").get("result");
+            JsonNode released =
+                    host.ask("canary-release", "{\"nonce\":\"" + NONCE + "\"}").get("result");
             assertEquals(256 * PAGE, released.get("released_bytes").asLong(), released.toString());
             assertEquals(0, lockedKib(), "released at once");
             JsonNode twice = host.ask("canary-release", "{\"nonce\":\"" + NONCE + "\"}");
             assertEquals("no_canary", errorCode(twice));
-            assertTrue(twice.at("/error/message").asText().endsWith("it was released by canary-release"), twice.toString());
+            assertTrue(
+                    twice.at("/error/message").asText().endsWith("it was released by canary-release"),
+                    twice.toString());
         }
     }
 
     @Test
     void oneProbeAtATimeAndOnlyItsSessionMayTouchIt() throws Exception {
-        try (Peer first = new Peer(); Peer second = new Peer()) {
+        try (Peer first = new Peer();
+                Peer second = new Peer()) {
             assertTrue(first.plant(16, 60_000).has("result"));
             JsonNode again = first.plant(16, 60_000);
             assertEquals("canary_busy", errorCode(again));
@@ -157,9 +173,12 @@ class CanaryServingTest {
             assertEquals("canary_busy", errorCode(second.ask("canary-release", "{\"nonce\":\"" + NONCE + "\"}")));
             JsonNode wrongNonce = first.ask("canary-time", "{\"nonce\":\"" + "ff".repeat(16) + "\"}");
             assertEquals("no_canary", errorCode(wrongNonce));
-            assertTrue(wrongNonce.at("/error/message").asText().contains("the one planted has another nonce"), wrongNonce.toString());
+            assertTrue(
+                    wrongNonce.at("/error/message").asText().contains("the one planted has another nonce"),
+                    wrongNonce.toString());
             assertEquals(32 * PAGE / 1024, lockedKib(), "one canary of 16 + 16 pages, no more");
-            assertTrue(first.ask("canary-release", "{\"nonce\":\"" + NONCE + "\"}").has("result"));
+            assertTrue(
+                    first.ask("canary-release", "{\"nonce\":\"" + NONCE + "\"}").has("result"));
             assertTrue(second.plant(16, 60_000).has("result"), "after the release another session may plant");
         }
         awaitNothingLocked();
@@ -186,7 +205,8 @@ class CanaryServingTest {
             awaitNothingLocked();
             JsonNode late = host.ask("canary-time", "{\"nonce\":\"" + NONCE + "\"}");
             assertEquals("no_canary", errorCode(late));
-            assertTrue(late.at("/error/message").asText().endsWith("it was released when its lease of 1000 ms ran out"),
+            assertTrue(
+                    late.at("/error/message").asText().endsWith("it was released when its lease of 1000 ms ran out"),
                     late.toString());
         }
     }
@@ -199,21 +219,38 @@ class CanaryServingTest {
                     new String[] {"{\"nonce\":\"" + "g".repeat(32) + "\"}", "nonce = \"ggg"},
                     new String[] {"{\"nonce\":\"" + "a".repeat(33) + "\"}", "an even number"},
                     new String[] {"{\"nonce\":\"" + "ab".repeat(33) + "\"}", "(16 to 32 bytes)"},
-                    new String[] {"{\"nonce\":12345678901234567890123456789012}", "nonce must be a string of hex digits, was 1234"},
+                    new String[] {
+                        "{\"nonce\":12345678901234567890123456789012}", "nonce must be a string of hex digits, was 1234"
+                    },
                     new String[] {"{\"pages\":16}", "nonce must be a string of hex digits, was missing"},
-                    new String[] {"{\"nonce\":\"" + NONCE + "\",\"pages\":0}", "pages must be a positive integer, was 0"},
-                    new String[] {"{\"nonce\":\"" + NONCE + "\",\"pages\":\"many\"}", "pages must be a positive integer, was \"many\""},
+                    new String[] {"{\"nonce\":\"" + NONCE + "\",\"pages\":0}", "pages must be a positive integer, was 0"
+                    },
+                    new String[] {
+                        "{\"nonce\":\"" + NONCE + "\",\"pages\":\"many\"}",
+                        "pages must be a positive integer, was \"many\""
+                    },
                     new String[] {"{\"nonce\":\"" + NONCE + "\",\"pages\":100000}", "pages = 100000: expected 1 to "},
-                    new String[] {"{\"nonce\":\"" + NONCE + "\",\"lease_millis\":10}", "lease_millis = 10: expected 1000 to 3600000"},
+                    new String[] {
+                        "{\"nonce\":\"" + NONCE + "\",\"lease_millis\":10}",
+                        "lease_millis = 10: expected 1000 to 3600000"
+                    },
                     new String[] {"{\"nonce\":\"" + NONCE + "\",\"lease_millis\":36000000}", "lease_millis = 36000000"},
-                    new String[] {"{\"nonce\":\"" + NONCE + "\",\"seed\":1}", "canary-plant takes [lease_millis, nonce, pages], not \"seed\""})) {
+                    new String[] {
+                        "{\"nonce\":\"" + NONCE + "\",\"seed\":1}",
+                        "canary-plant takes [lease_millis, nonce, pages], not \"seed\""
+                    })) {
                 JsonNode reply = host.ask("canary-plant", bad[0]);
                 assertEquals("invalid_arguments", errorCode(reply), bad[0]);
-                assertTrue(reply.at("/error/message").asText().startsWith(bad[1])
-                        || reply.at("/error/message").asText().contains(bad[1]), reply.toString());
+                assertTrue(
+                        reply.at("/error/message").asText().startsWith(bad[1])
+                                || reply.at("/error/message").asText().contains(bad[1]),
+                        reply.toString());
             }
             JsonNode extra = host.ask("canary-time", "{\"nonce\":\"" + NONCE + "\",\"pages\":1}");
-            assertEquals("canary-time takes [nonce], not \"pages\"", extra.at("/error/message").asText(), extra.toString());
+            assertEquals(
+                    "canary-time takes [nonce], not \"pages\"",
+                    extra.at("/error/message").asText(),
+                    extra.toString());
             assertEquals(0, lockedKib(), "nothing was planted");
         }
     }
@@ -222,10 +259,12 @@ class CanaryServingTest {
     void theScrubbersHeadroomRefusesACanaryThatWouldCrossIt() throws Exception {
         try (Peer host = new Peer()) {
             // The same policy the scrubber keeps: a headroom of 64 TiB leaves no machine room for a canary.
-            assertTrue(host.ask("set-policy", "{\"min_headroom_bytes\":" + (64L << 40) + "}").has("result"));
+            assertTrue(host.ask("set-policy", "{\"min_headroom_bytes\":" + (64L << 40) + "}")
+                    .has("result"));
             JsonNode refused = host.plant(16, 60_000);
             assertEquals("canary_refused", errorCode(refused));
-            assertTrue(refused.at("/error/message").asText().contains("would fall under the headroom of 67108864 MiB"),
+            assertTrue(
+                    refused.at("/error/message").asText().contains("would fall under the headroom of 67108864 MiB"),
                     refused.toString());
             assertEquals(0, lockedKib());
         }

@@ -7,6 +7,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.ScheduledExecutorService;
 import org.memhygiene.agent.canary.CanaryKeeper;
@@ -24,8 +25,7 @@ import org.memhygiene.core.posture.Severity;
  * agent-link tests through this module's test jar.
  */
 public final class TestAgent {
-    private TestAgent() {
-    }
+    private TestAgent() {}
 
     /**
      * The real requests of an agent on this machine: scrubs and canaries for real, the posture fixed.
@@ -34,29 +34,41 @@ public final class TestAgent {
     public static AgentRequests requests(String version, ScheduledExecutorService scheduler) {
         Path proc = Path.of("/proc");
         Scrubber scrubber = new Scrubber(ScrubConfig.defaults(), proc, Clock.systemUTC());
-        return new AgentRequests(scrubber, new ScrubTriggers(scrubber, scheduler, report -> { }), new ProcMemory(proc),
-                () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")), version,
+        return new AgentRequests(
+                scrubber,
+                new ScrubTriggers(scrubber, scheduler, report -> {}),
+                new ProcMemory(proc),
+                () -> List.of(new Finding("guest.test", Severity.LOW, "t", "e", "r")),
+                version,
                 new CanaryKeeper(new SafetyLimits(new ProcMemory(proc)), scrubber::config, scheduler));
     }
 
     /** Binds now and serves on a daemon thread until the returned channel is closed. */
-    public static ServerSocketChannel serve(SocketAddress address, int maxRequestsPerSecond, String version,
-            ScheduledExecutorService scheduler) throws IOException {
+    public static ServerSocketChannel serve(
+            SocketAddress address, int maxRequestsPerSecond, String version, ScheduledExecutorService scheduler)
+            throws IOException {
         return serve(address, maxRequestsPerSecond, version, scheduler, AgentServer.IDLE_TIMEOUT);
     }
 
     /** As above, with a socket peer's idle timeout of the test's choosing. */
-    public static ServerSocketChannel serve(SocketAddress address, int maxRequestsPerSecond, String version,
-            ScheduledExecutorService scheduler, java.time.Duration idleTimeout) throws IOException {
+    public static ServerSocketChannel serve(
+            SocketAddress address,
+            int maxRequestsPerSecond,
+            String version,
+            ScheduledExecutorService scheduler,
+            Duration idleTimeout)
+            throws IOException {
         AgentServer server = new AgentServer(requests(version, scheduler), maxRequestsPerSecond, idleTimeout);
         ServerSocketChannel channel = server.bind(address);
-        Thread thread = new Thread(() -> {
-            try {
-                server.serve(channel);
-            } catch (IOException e) {
-                // closed by the test
-            }
-        }, "test-agent");
+        Thread thread = new Thread(
+                () -> {
+                    try {
+                        server.serve(channel);
+                    } catch (IOException e) {
+                        // closed by the test
+                    }
+                },
+                "test-agent");
         thread.setDaemon(true);
         thread.start();
         return channel;
@@ -67,7 +79,7 @@ public final class TestAgent {
         for (int i = 0; ; i++) {
             try {
                 return SocketChannel.open(UnixDomainSocketAddress.of(socket));
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 if (i == 200) {
                     throw e;
                 }

@@ -4,12 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-
 import java.io.BufferedReader;
-import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
@@ -35,6 +32,7 @@ import org.memhygiene.core.json.Json;
 class VirtioPortTest {
     @TempDir
     Path dir;
+
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
     private Process socat;
 
@@ -49,7 +47,8 @@ class VirtioPortTest {
     private void hostSide(Path device, Path socket) throws Exception {
         Files.deleteIfExists(socket);
         socat = new ProcessBuilder("socat", "pty,link=" + device + ",rawer", "unix-listen:" + socket)
-                .redirectErrorStream(true).start();
+                .redirectErrorStream(true)
+                .start();
         for (int i = 0; i < 100 && !(Files.exists(device) && Files.exists(socket)); i++) {
             Thread.sleep(50);
         }
@@ -59,9 +58,11 @@ class VirtioPortTest {
     private static List<JsonNode> session(Path socket, int id, String... more) throws Exception {
         try (SocketChannel channel = TestAgent.connectWhenListening(socket)) {
             OutputStream out = Channels.newOutputStream(channel);
-            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+            BufferedReader in =
+                    new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
             out.write(("{\"protocol\":1,\"id\":" + id + ",\"command\":\"hello\"}\n").getBytes(StandardCharsets.UTF_8));
-            assertEquals(id, Json.mapper().readTree(in.readLine()).get("id").asInt(), "the reply to this session's hello");
+            assertEquals(
+                    id, Json.mapper().readTree(in.readLine()).get("id").asInt(), "the reply to this session's hello");
             List<JsonNode> replies = new ArrayList<>();
             for (String line : more) {
                 out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
@@ -73,8 +74,11 @@ class VirtioPortTest {
 
     @Test
     void servesAPortAndReopensItWhenTheHostSideComesBack() throws Exception {
-        Assumptions.assumeTrue(new ProcessBuilder("sh", "-c", "command -v socat").start().waitFor() == 0,
-                () -> { System.out.println("SKIPPED VirtioPortTest: socat is not installed (.ci/run installs it)"); return "no socat"; });
+        Assumptions.assumeTrue(
+                new ProcessBuilder("sh", "-c", "command -v socat").start().waitFor() == 0, () -> {
+                    System.out.println("SKIPPED VirtioPortTest: socat is not installed (.ci/run installs it)");
+                    return "no socat";
+                });
         Path device = dir.resolve("org.memhygiene.agent.0");
         Path socket = dir.resolve("host.sock");
         AgentServer server = new AgentServer(TestAgent.requests("test", scheduler), 50, AgentServer.IDLE_TIMEOUT);
@@ -88,16 +92,19 @@ class VirtioPortTest {
         agent.setDaemon(true);
         agent.start(); // before the device exists: the agent waits for it with backoff
 
-        String plant = "{\"protocol\":1,\"id\":9,\"command\":\"canary-plant\",\"arguments\":{\"nonce\":\"" + "ab".repeat(16)
-                + "\",\"pages\":16,\"lease_millis\":3600000}}";
+        String plant = "{\"protocol\":1,\"id\":9,\"command\":\"canary-plant\",\"arguments\":{\"nonce\":\""
+                + "ab".repeat(16) + "\",\"pages\":16,\"lease_millis\":3600000}}";
         hostSide(device, socket);
         assertTrue(session(socket, 1, plant).get(0).has("result"), "a canary planted in the first host session");
         socat.waitFor(); // socat ends with its one client; the pty closes under the agent
 
         hostSide(device, socket);
         JsonNode next = session(socket, 2, plant).get(0);
-        assertTrue(next.has("result"), "the agent reopened the port for the next host session, and the first"
-                + " session's canary went with it (one probe at a time would refuse this one otherwise): " + next);
+        assertTrue(
+                next.has("result"),
+                "the agent reopened the port for the next host session, and the first"
+                        + " session's canary went with it (one probe at a time would refuse this one otherwise): "
+                        + next);
         agent.interrupt();
     }
 }

@@ -27,6 +27,7 @@ class ServiceInstallScriptTest {
 
     @TempDir
     Path tmp;
+
     Path root;
     Path jar;
     Path lib;
@@ -39,12 +40,20 @@ class ServiceInstallScriptTest {
         Files.writeString(lib.resolve("picocli-4.7.6.jar"), "picocli");
         Files.writeString(lib.resolve("memhygiene-core-0.1.0-SNAPSHOT.jar"), "core");
         // As guest-agent/pom.xml unpacks JNA's native half, one directory per architecture.
-        Files.writeString(Files.createDirectories(lib.resolve("jna/linux-x86-64")).resolve("libjnidispatch.so"), "x86-64 so");
+        Files.writeString(
+                Files.createDirectories(lib.resolve("jna/linux-x86-64")).resolve("libjnidispatch.so"), "x86-64 so");
     }
 
     Proc install(String... extra) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of("bash", SCRIPT.toString(), "--root", root.toString(),
-                "--jar", jar.toString(), "--lib", lib.toString()));
+        List<String> cmd = new ArrayList<>(List.of(
+                "bash",
+                SCRIPT.toString(),
+                "--root",
+                root.toString(),
+                "--jar",
+                jar.toString(),
+                "--lib",
+                lib.toString()));
         cmd.addAll(List.of(extra));
         Proc p = Proc.run(cmd);
         assertEquals(0, p.exit(), () -> "install-agent.sh " + String.join(" ", extra) + ": " + p);
@@ -58,7 +67,8 @@ class ServiceInstallScriptTest {
             for (Path p : (Iterable<Path>) s::iterator) {
                 String perms = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
                 String what = Files.isRegularFile(p)
-                        ? perms + " " + sha256(p) + " " + Files.getLastModifiedTime(p).toMillis()
+                        ? perms + " " + sha256(p) + " "
+                                + Files.getLastModifiedTime(p).toMillis()
                         : perms + " dir";
                 m.put("/" + root.relativize(p), what);
             }
@@ -100,7 +110,8 @@ class ServiceInstallScriptTest {
         assertEquals("rwxr-xr-x", mode("/opt/memhygiene-agent/lib"));
         assertEquals("rwxr-xr-x", mode("/opt/memhygiene-agent/lib/jna/linux-x86-64"));
         assertEquals("rwxr-xr-x", mode("/etc/memhygiene"));
-        assertEquals(sha256(Proc.DIST.resolve("memhygiene-agent.service")),
+        assertEquals(
+                sha256(Proc.DIST.resolve("memhygiene-agent.service")),
                 sha256(root.resolve("etc/systemd/system/memhygiene-agent.service")));
         assertEquals("agent jar", Files.readString(root.resolve("opt/memhygiene-agent/memhygiene-guest-agent.jar")));
         long regularFiles;
@@ -113,8 +124,12 @@ class ServiceInstallScriptTest {
         assertEquals(0, Proc.run(List.of("sh", "-n", launcher.toString())).exit());
         String text = Files.readString(launcher);
         assertTrue(text.contains("org.memhygiene.agent.AgentMain"), text);
-        assertTrue(text.contains("-Djna.boot.library.path=$jna_native") && text.contains("$home/lib/jna/linux-x86-64"), text);
-        assertTrue(text.contains(launcherFlags(Path.of("../bin/memhygiene-agent"))), "the installed launcher uses the flags of bin/memhygiene-agent: " + text);
+        assertTrue(
+                text.contains("-Djna.boot.library.path=$jna_native") && text.contains("$home/lib/jna/linux-x86-64"),
+                text);
+        assertTrue(
+                text.contains(launcherFlags(Path.of("../bin/memhygiene-agent"))),
+                "the installed launcher uses the flags of bin/memhygiene-agent: " + text);
     }
 
     private String snapshotOrError() {
@@ -158,12 +173,14 @@ class ServiceInstallScriptTest {
     @Test
     void uninstallRemovesWhatItInstalled() throws Exception {
         // Something of the admin's own next to ours must survive.
-        Path foreign = Files.writeString(Files.createDirectories(root.resolve("etc/udev/rules.d"))
-                .resolve("99-local.rules"), "# mine\n");
+        Path foreign = Files.writeString(
+                Files.createDirectories(root.resolve("etc/udev/rules.d")).resolve("99-local.rules"), "# mine\n");
         install();
         // What systemd creates for the unit's CacheDirectory= when the agent runs.
-        Files.writeString(Files.createDirectories(root.resolve("var/cache/memhygiene-agent/JNA/temp"))
-                .resolve("jna123.tmp"), "so");
+        Files.writeString(
+                Files.createDirectories(root.resolve("var/cache/memhygiene-agent/JNA/temp"))
+                        .resolve("jna123.tmp"),
+                "so");
         Proc gone = install("--uninstall");
         assertFalse(Files.exists(root.resolve("var/cache/memhygiene-agent")), gone::toString);
         try (Stream<Path> s = Files.walk(root)) {
@@ -184,10 +201,14 @@ class ServiceInstallScriptTest {
     @Test
     void uninstallWithoutRootWorksOnALiveSystem() throws Exception {
         Path unshare = Proc.onPath("unshare");
-        if (unshare == null || !"0".equals(Proc.run(List.of("id", "-u")).output().strip())) {
+        if (unshare == null
+                || !"0".equals(Proc.run(List.of("id", "-u")).output().strip())) {
             System.out.println("SKIP uninstallWithoutRootWorksOnALiveSystem: needs root and unshare (util-linux)");
         }
-        Assumptions.assumeTrue(unshare != null && "0".equals(Proc.run(List.of("id", "-u")).output().strip()), "needs root and unshare");
+        Assumptions.assumeTrue(
+                unshare != null
+                        && "0".equals(Proc.run(List.of("id", "-u")).output().strip()),
+                "needs root and unshare");
         Path live = Files.writeString(tmp.resolve("live.sh"), """
                 set -eu
                 t=$1 script=$2 jar=$3 lib=$4
@@ -212,8 +233,17 @@ class ServiceInstallScriptTest {
                 """);
         Path work = Files.createDirectories(tmp.resolve("ns"));
         boolean hostHadIt = Files.exists(Path.of("/opt/memhygiene-agent"));
-        Proc p = Proc.run(List.of(unshare.toString(), "--mount", "--propagation", "private", "bash", live.toString(),
-                work.toString(), SCRIPT.toString(), jar.toString(), lib.toString()));
+        Proc p = Proc.run(List.of(
+                unshare.toString(),
+                "--mount",
+                "--propagation",
+                "private",
+                "bash",
+                live.toString(),
+                work.toString(),
+                SCRIPT.toString(),
+                jar.toString(),
+                lib.toString()));
         if (p.exit() != 0 && p.output().contains("mount:") && !p.output().contains("--- uninstall")) {
             System.out.println("SKIP uninstallWithoutRootWorksOnALiveSystem: no overlay mounts here: " + p);
             Assumptions.abort("no overlay mounts: " + p);
@@ -236,7 +266,8 @@ class ServiceInstallScriptTest {
         Files.writeString(lib.resolve("picocli-4.7.7.jar"), "picocli new");
         Files.writeString(jar, "agent jar v2");
         Files.delete(lib.resolve("jna/linux-x86-64/libjnidispatch.so"));
-        Files.writeString(Files.createDirectories(lib.resolve("jna/linux-aarch64")).resolve("libjnidispatch.so"), "aarch64 so");
+        Files.writeString(
+                Files.createDirectories(lib.resolve("jna/linux-aarch64")).resolve("libjnidispatch.so"), "aarch64 so");
         Proc up = install();
         Path home = root.resolve("opt/memhygiene-agent");
         assertFalse(Files.exists(home.resolve("lib/picocli-4.7.6.jar")), up::toString);
@@ -250,8 +281,15 @@ class ServiceInstallScriptTest {
     void refusesUnknownArgumentsAndMissingJars() throws Exception {
         Proc bad = Proc.run(List.of("bash", SCRIPT.toString(), "--root", root.toString(), "--bogus"));
         assertTrue(bad.exit() != 0 && bad.output().contains("unknown argument: --bogus"), bad::toString);
-        Proc noJar = Proc.run(List.of("bash", SCRIPT.toString(), "--root", root.toString(),
-                "--jar", tmp.resolve("nope.jar").toString(), "--lib", lib.toString()));
+        Proc noJar = Proc.run(List.of(
+                "bash",
+                SCRIPT.toString(),
+                "--root",
+                root.toString(),
+                "--jar",
+                tmp.resolve("nope.jar").toString(),
+                "--lib",
+                lib.toString()));
         assertTrue(noJar.exit() != 0 && noJar.output().contains("no agent jar"), noJar::toString);
         try (Stream<Path> s = Files.list(root)) {
             assertEquals(0, s.count(), "nothing installed after a refusal");
@@ -265,13 +303,17 @@ class ServiceInstallScriptTest {
             System.out.println("SKIP shellcheck: not installed (apt-get install shellcheck)");
         }
         Assumptions.assumeTrue(shellcheck != null, "shellcheck is not installed");
-        Proc p = Proc.run(List.of(shellcheck.toString(), SCRIPT.toString(),
+        Proc p = Proc.run(List.of(
+                shellcheck.toString(),
+                SCRIPT.toString(),
                 Proc.DIST.resolve("memhygiene-agent").toString()));
         assertEquals(0, p.exit(), p::toString);
     }
 
     private static String launcherFlags(Path launcher) throws IOException {
-        return Files.readAllLines(launcher).stream().filter(l -> l.startsWith("agent_java_opts=")).findFirst()
+        return Files.readAllLines(launcher).stream()
+                .filter(l -> l.startsWith("agent_java_opts="))
+                .findFirst()
                 .orElseThrow(() -> new AssertionError("no agent_java_opts in " + launcher));
     }
 }

@@ -4,20 +4,24 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.agent.server.TestAgent;
 
 /**
  * memhygiene-agent.service and its udev rule: the hardening lines are there and commented, and — where
@@ -37,9 +41,14 @@ class ServiceUnitTest {
      * fails: the agent has none.
      */
     static final Set<String> ACCEPTED_EXPOSURES = Set.of(
-            "SystemCallFilter=~@resources", "SystemCallFilter=~@privileged", "RootDirectory=/RootImage=",
+            "SystemCallFilter=~@resources",
+            "SystemCallFilter=~@privileged",
+            "RootDirectory=/RootImage=",
             "MemoryDenyWriteExecute=",
-            "RestrictAddressFamilies=~AF_UNIX", "PrivateDevices=", "ProtectProc=", "ProcSubset=",
+            "RestrictAddressFamilies=~AF_UNIX",
+            "PrivateDevices=",
+            "ProtectProc=",
+            "ProcSubset=",
             "PrivateUsers=",
             // DevicePolicy=closed with the virtio ports (rw) and, from ProtectClock=, the RTC (r)
             "DeviceAllow=");
@@ -55,6 +64,7 @@ class ServiceUnitTest {
 
     @TempDir
     Path tmp;
+
     String unitText;
 
     @BeforeEach
@@ -77,20 +87,31 @@ class ServiceUnitTest {
     void theUnitIsHardenedAsDocumented() {
         Map<String, String> d = directives();
         Map<String, String> expected = Map.ofEntries(
-                Map.entry("NoNewPrivileges", "yes"), Map.entry("ProtectSystem", "strict"),
-                Map.entry("ProtectHome", "yes"), Map.entry("PrivateTmp", "yes"),
-                Map.entry("PrivateNetwork", "yes"), Map.entry("ProtectKernelModules", "yes"),
-                Map.entry("ProtectKernelTunables", "yes"), Map.entry("ProtectControlGroups", "yes"),
-                Map.entry("ProtectClock", "yes"), Map.entry("RestrictAddressFamilies", "AF_UNIX"),
-                Map.entry("LockPersonality", "yes"), Map.entry("RestrictRealtime", "yes"),
-                Map.entry("RestrictSUIDSGID", "yes"), Map.entry("SystemCallArchitectures", "native"),
+                Map.entry("NoNewPrivileges", "yes"),
+                Map.entry("ProtectSystem", "strict"),
+                Map.entry("ProtectHome", "yes"),
+                Map.entry("PrivateTmp", "yes"),
+                Map.entry("PrivateNetwork", "yes"),
+                Map.entry("ProtectKernelModules", "yes"),
+                Map.entry("ProtectKernelTunables", "yes"),
+                Map.entry("ProtectControlGroups", "yes"),
+                Map.entry("ProtectClock", "yes"),
+                Map.entry("RestrictAddressFamilies", "AF_UNIX"),
+                Map.entry("LockPersonality", "yes"),
+                Map.entry("RestrictRealtime", "yes"),
+                Map.entry("RestrictSUIDSGID", "yes"),
+                Map.entry("SystemCallArchitectures", "native"),
                 Map.entry("SystemCallFilter", "@system-service"),
                 Map.entry("SystemCallErrorNumber", "EPERM"),
-                Map.entry("User", "memhygiene"), Map.entry("Group", "memhygiene"),
+                Map.entry("User", "memhygiene"),
+                Map.entry("Group", "memhygiene"),
                 // No capability at all: the agent uses none (theAgentScrubsWithNoCapabilityAndNoLockedMemory).
                 Map.entry("CapabilityBoundingSet", ""),
-                Map.entry("Nice", "19"), Map.entry("IOSchedulingClass", "idle"), Map.entry("OOMScoreAdjust", "500"),
-                Map.entry("Restart", "on-failure"), Map.entry("SuccessExitStatus", "143"),
+                Map.entry("Nice", "19"),
+                Map.entry("IOSchedulingClass", "idle"),
+                Map.entry("OOMScoreAdjust", "500"),
+                Map.entry("Restart", "on-failure"),
+                Map.entry("SuccessExitStatus", "143"),
                 Map.entry("ConditionPathExists", "/dev/virtio-ports/org.memhygiene.agent.0"),
                 Map.entry("ExecStart", "/opt/memhygiene-agent/bin/memhygiene-agent"));
         for (var e : expected.entrySet()) {
@@ -108,18 +129,27 @@ class ServiceUnitTest {
     @Test
     void theAgentsAnswerToSigtermIsWhatTheUnitCountsAsSuccess() throws Exception {
         Path socket = tmp.resolve("agent.sock");
-        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
-                System.getProperty("java.class.path"), "org.memhygiene.agent.AgentMain", "--listen", "unix:" + socket)
-                .redirectErrorStream(true).redirectOutput(tmp.resolve("agent.log").toFile());
+        ProcessBuilder builder = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        "org.memhygiene.agent.AgentMain",
+                        "--listen",
+                        "unix:" + socket)
+                .redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("agent.log").toFile());
         builder.environment().remove("MEMHYGIENE_AGENT_CONFIG");
         Process agent = builder.start();
-        try (java.nio.channels.SocketChannel serving = org.memhygiene.agent.server.TestAgent.connectWhenListening(socket)) {
+        try (SocketChannel serving = TestAgent.connectWhenListening(socket)) {
             agent.destroy(); // SIGTERM, as systemctl stop sends it
-            assertTrue(agent.waitFor(30, java.util.concurrent.TimeUnit.SECONDS), "the agent stops on SIGTERM");
+            assertTrue(agent.waitFor(30, TimeUnit.SECONDS), "the agent stops on SIGTERM");
         } finally {
             agent.destroyForcibly();
         }
-        assertEquals(Integer.parseInt(directives().get("SuccessExitStatus")), agent.exitValue(), Files.readString(tmp.resolve("agent.log")));
+        assertEquals(
+                Integer.parseInt(directives().get("SuccessExitStatus")),
+                agent.exitValue(),
+                Files.readString(tmp.resolve("agent.log")));
     }
 
     @Test
@@ -136,7 +166,8 @@ class ServiceUnitTest {
                 continue;
             }
             String key = line.substring(0, line.indexOf('='));
-            if (Set.of("Type", "ExecStart", "Environment", "Restart", "RestartSec").contains(key)) {
+            if (Set.of("Type", "ExecStart", "Environment", "Restart", "RestartSec")
+                    .contains(key)) {
                 continue;
             }
             int j = i - 1;
@@ -145,8 +176,14 @@ class ServiceUnitTest {
             }
             assertTrue(j >= 0 && lines[j].startsWith("#"), "no comment above " + line);
         }
-        for (String key : List.of("ProtectSystem", "PrivateNetwork", "SystemCallFilter", "CapabilityBoundingSet",
-                "OOMScoreAdjust", "MemoryDenyWriteExecute", "DeviceAllow")) {
+        for (String key : List.of(
+                "ProtectSystem",
+                "PrivateNetwork",
+                "SystemCallFilter",
+                "CapabilityBoundingSet",
+                "OOMScoreAdjust",
+                "MemoryDenyWriteExecute",
+                "DeviceAllow")) {
             assertTrue(unitText.contains("\"" + key + "=\""), key + " cites its man page entry");
         }
         assertTrue(unitText.contains("systemd.exec(5)") && unitText.contains("systemd.resource-control(5)"));
@@ -155,11 +192,16 @@ class ServiceUnitTest {
     @Test
     void theUdevRuleHandsThePortToGroupMemhygiene() throws Exception {
         List<String> rules = Files.readAllLines(Proc.DIST.resolve("60-memhygiene-agent.rules")).stream()
-                .filter(l -> !l.isBlank() && !l.startsWith("#")).toList();
+                .filter(l -> !l.isBlank() && !l.startsWith("#"))
+                .toList();
         assertEquals(1, rules.size(), rules::toString);
         String rule = rules.get(0);
-        for (String part : List.of("SUBSYSTEM==\"virtio-ports\"", "ATTR{name}==\"org.memhygiene.agent.0\"",
-                "GROUP=\"memhygiene\"", "MODE=\"0660\"", "TAG+=\"systemd\"",
+        for (String part : List.of(
+                "SUBSYSTEM==\"virtio-ports\"",
+                "ATTR{name}==\"org.memhygiene.agent.0\"",
+                "GROUP=\"memhygiene\"",
+                "MODE=\"0660\"",
+                "TAG+=\"systemd\"",
                 "ENV{SYSTEMD_WANTS}+=\"" + NAME + "\"")) {
             assertTrue(rule.contains(part), "rule lacks " + part + ": " + rule);
         }
@@ -175,17 +217,23 @@ class ServiceUnitTest {
         Path etc = Files.createDirectories(tmp.resolve("image/etc"));
         Files.writeString(etc.resolve("passwd"), "root:x:0:0:root:/root:/bin/bash\n");
         Files.writeString(etc.resolve("group"), "root:x:0:\n");
-        Proc p = Proc.run(List.of(sysusers.toString(), "--root=" + tmp.resolve("image"),
+        Proc p = Proc.run(List.of(
+                sysusers.toString(),
+                "--root=" + tmp.resolve("image"),
                 Proc.DIST.resolve("memhygiene-agent.sysusers").toString()));
         assertEquals(0, p.exit(), p::toString);
         String user = Files.readAllLines(etc.resolve("passwd")).stream()
-                .filter(l -> l.startsWith("memhygiene:")).findFirst().orElseThrow(() -> new AssertionError(p));
+                .filter(l -> l.startsWith("memhygiene:"))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(p));
         String[] f = user.split(":");
         int uid = Integer.parseInt(f[2]);
         assertTrue(uid > 0 && uid < 1000, "a system uid: " + user);
         assertEquals("/usr/sbin/nologin", f[6], user);
-        assertTrue(Files.readAllLines(etc.resolve("group")).stream()
-                .anyMatch(l -> l.startsWith("memhygiene:x:" + f[3] + ":")), "group memhygiene with the user's gid");
+        assertTrue(
+                Files.readAllLines(etc.resolve("group")).stream()
+                        .anyMatch(l -> l.startsWith("memhygiene:x:" + f[3] + ":")),
+                "group memhygiene with the user's gid");
     }
 
     static Path systemdAnalyze() {
@@ -198,7 +246,8 @@ class ServiceUnitTest {
     }
 
     static int systemdVersion(Path analyze) throws Exception {
-        Matcher m = Pattern.compile("systemd (\\d+)").matcher(Proc.run(List.of(analyze.toString(), "--version")).output());
+        Matcher m = Pattern.compile("systemd (\\d+)")
+                .matcher(Proc.run(List.of(analyze.toString(), "--version")).output());
         return m.find() ? Integer.parseInt(m.group(1)) : 0;
     }
 
@@ -211,8 +260,15 @@ class ServiceUnitTest {
         Path root = Files.createDirectories(tmp.resolve("root"));
         Path jar = Files.writeString(tmp.resolve("a.jar"), "jar");
         Path lib = Files.createDirectories(tmp.resolve("lib"));
-        Proc p = Proc.run(List.of("bash", Proc.DIST.resolve("install-agent.sh").toString(), "--root", root.toString(),
-                "--jar", jar.toString(), "--lib", lib.toString()));
+        Proc p = Proc.run(List.of(
+                "bash",
+                Proc.DIST.resolve("install-agent.sh").toString(),
+                "--root",
+                root.toString(),
+                "--jar",
+                jar.toString(),
+                "--lib",
+                lib.toString()));
         assertEquals(0, p.exit(), p::toString);
         String text = Files.readString(root.resolve("etc/systemd/system/" + NAME))
                 .replace("ExecStart=/opt/", "ExecStart=" + root + "/opt/");
@@ -233,7 +289,8 @@ class ServiceUnitTest {
     @Test
     void systemdAnalyzeVerifyCatchesAMissingExecutable() throws Exception {
         Path analyze = systemdAnalyze();
-        Path unit = Files.writeString(Files.createDirectories(tmp.resolve("bad")).resolve(NAME),
+        Path unit = Files.writeString(
+                Files.createDirectories(tmp.resolve("bad")).resolve(NAME),
                 unitText.replace("ExecStart=/opt/", "ExecStart=" + tmp + "/nowhere/opt/"));
         Proc p = Proc.run(List.of(analyze.toString(), "verify", unit.toString()));
         assertTrue(p.exit() != 0 && p.output().contains("memhygiene-agent"), "verify should complain: " + p);
@@ -243,11 +300,14 @@ class ServiceUnitTest {
     static Set<String> syscalls(Path analyze, String group) throws Exception {
         Map<String, List<String>> groups = new HashMap<>();
         String current = null;
-        for (String line : Proc.run(List.of(analyze.toString(), "syscall-filter")).output().split("\n")) {
+        for (String line :
+                Proc.run(List.of(analyze.toString(), "syscall-filter")).output().split("\n")) {
             if (line.startsWith("@")) {
                 current = line.strip();
-                groups.put(current, new java.util.ArrayList<>());
-            } else if (current != null && line.startsWith("    ") && !line.strip().startsWith("#")) {
+                groups.put(current, new ArrayList<>());
+            } else if (current != null
+                    && line.startsWith("    ")
+                    && !line.strip().startsWith("#")) {
                 groups.get(current).add(line.strip());
             }
         }
@@ -274,8 +334,8 @@ class ServiceUnitTest {
         Path analyze = systemdAnalyze();
         Set<String> allowed = syscalls(analyze, "@system-service");
         assertTrue(allowed.size() > 100, allowed::toString);
-        for (String call : List.of("mmap", "munmap", "mprotect", "madvise", "setpriority", "getpriority", "clone3",
-                "futex", "rseq")) {
+        for (String call : List.of(
+                "mmap", "munmap", "mprotect", "madvise", "setpriority", "getpriority", "clone3", "futex", "rseq")) {
             assertTrue(allowed.contains(call), call + " is filtered");
         }
         System.out.println("@system-service has " + allowed.size() + " calls");
@@ -290,8 +350,12 @@ class ServiceUnitTest {
         }
         Assumptions.assumeTrue(version >= 250, "systemd-analyze security --offline needs systemd 250");
         Path unit = installedUnit();
-        Proc p = Proc.run(List.of(analyze.toString(), "security", "--offline=yes",
-                "--threshold=" + Math.round(MAX_EXPOSURE * 10), unit.toString()));
+        Proc p = Proc.run(List.of(
+                analyze.toString(),
+                "security",
+                "--offline=yes",
+                "--threshold=" + Math.round(MAX_EXPOSURE * 10),
+                unit.toString()));
         System.out.println("systemd-analyze security --offline=yes " + NAME + " (failed checks and score):");
         p.output().lines().filter(l -> l.startsWith("✗") || l.startsWith("→")).forEach(System.out::println);
         Matcher m = Pattern.compile("Overall exposure level for " + Pattern.quote(NAME) + ": (\\d+\\.\\d)")
@@ -327,15 +391,35 @@ class ServiceUnitTest {
         }
         Assumptions.assumeTrue(root && setpriv != null && prlimit != null, "needs root, setpriv and prlimit");
         String java = ProcessHandle.current().info().command().orElse("java");
-        Proc scrub = Proc.run(List.of(prlimit.toString(), "--memlock=0:0", setpriv.toString(), "--bounding-set=-all",
-                "--inh-caps=-all", "--ambient-caps=-all", "sh", "-c", "grep -E '^(CapEff|CapBnd)' /proc/self/status; exec \"$@\"",
-                "sh", java, "-Xmx64m", "-cp", System.getProperty("java.class.path"), "org.memhygiene.agent.AgentMain",
-                "scrub", "--max-bytes", "16M", "--json"));
+        Proc scrub = Proc.run(List.of(
+                prlimit.toString(),
+                "--memlock=0:0",
+                setpriv.toString(),
+                "--bounding-set=-all",
+                "--inh-caps=-all",
+                "--ambient-caps=-all",
+                "sh",
+                "-c",
+                "grep -E '^(CapEff|CapBnd)' /proc/self/status; exec \"$@\"",
+                "sh",
+                java,
+                "-Xmx64m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                "org.memhygiene.agent.AgentMain",
+                "scrub",
+                "--max-bytes",
+                "16M",
+                "--json"));
         System.out.println("scrub with no capabilities, RLIMIT_MEMLOCK 0: " + scrub);
         assertEquals(0, scrub.exit(), scrub::toString);
-        assertTrue(scrub.output().contains("CapEff:\t0000000000000000") && scrub.output().contains("CapBnd:\t0000000000000000"),
+        assertTrue(
+                scrub.output().contains("CapEff:\t0000000000000000")
+                        && scrub.output().contains("CapBnd:\t0000000000000000"),
                 scrub::toString);
-        assertTrue(scrub.output().contains("\"outcome\" : \"COMPLETED\"") && scrub.output().contains("\"bytes_zeroed\" : 16777216"),
+        assertTrue(
+                scrub.output().contains("\"outcome\" : \"COMPLETED\"")
+                        && scrub.output().contains("\"bytes_zeroed\" : 16777216"),
                 scrub::toString);
     }
 }

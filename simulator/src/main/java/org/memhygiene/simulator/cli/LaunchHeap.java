@@ -1,6 +1,9 @@
 package org.memhygiene.simulator.cli;
 
+import com.sun.management.OperatingSystemMXBean;
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
@@ -26,12 +29,12 @@ public final class LaunchHeap {
     /** The launcher's default heap: a small scenario gets no less. */
     static final long MIN_HEAP_BYTES = 256L << 20;
 
-    private LaunchHeap() {
-    }
+    private LaunchHeap() {}
 
     public static void main(String[] args) {
         try {
-            options(args, machineMemoryBytes(), Runtime.getRuntime().availableProcessors()).ifPresent(System.out::println);
+            options(args, machineMemoryBytes(), Runtime.getRuntime().availableProcessors())
+                    .ifPresent(System.out::println);
         } catch (IllegalStateException refused) {
             System.err.println("memhygiene: " + refused.getMessage());
             System.exit(2);
@@ -39,7 +42,7 @@ public final class LaunchHeap {
     }
 
     static long machineMemoryBytes() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
+        return ((OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getTotalMemorySize();
     }
 
     /**
@@ -63,12 +66,17 @@ public final class LaunchHeap {
         int atOnce = sweep ? Sweep.parallelism(s, cpus, cap) : 1;
         long heap = Math.max(MIN_HEAP_BYTES, need.maxHeapBytes(atOnce));
         if (heap > cap) {
-            throw new IllegalStateException(String.format(Locale.ROOT,
+            throw new IllegalStateException(String.format(
+                    Locale.ROOT,
                     "scenario %s needs about %d MiB of heap (%s, and room to work), more than 3/4 of this machine's %d MiB;"
                             + " simulate fewer or smaller guests, or choose the heap with MEMHYGIENE_JAVA_OPTS=-Xmx...",
-                    file.get(), heap >> 20, need.describe(), machineBytes >> 20));
+                    file.get(),
+                    heap >> 20,
+                    need.describe(),
+                    machineBytes >> 20));
         }
-        return Optional.of("-Xmx" + ((heap + (1 << 20) - 1) >> 20) + "m" + (hugePagesOnRequest() ? " " + HUGE_PAGES : ""));
+        return Optional.of(
+                "-Xmx" + ((heap + (1 << 20) - 1) >> 20) + "m" + (hugePagesOnRequest() ? " " + HUGE_PAGES : ""));
     }
 
     /**
@@ -82,8 +90,9 @@ public final class LaunchHeap {
 
     static boolean hugePagesOnRequest() {
         try {
-            return java.nio.file.Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled")).contains("[madvise]");
-        } catch (java.io.IOException | RuntimeException absent) {
+            return Files.readString(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"))
+                    .contains("[madvise]");
+        } catch (IOException | RuntimeException absent) {
             return false;
         }
     }
@@ -92,9 +101,13 @@ public final class LaunchHeap {
     static Optional<Path> scenarioFile(String[] args) {
         if (args.length > 1 && args[0].equals("sim") && (args[1].equals("run") || args[1].equals("sweep"))) {
             try {
-                CommandLine.ParseResult parsed = new CommandLine(new SimCommand()).parseArgs(Arrays.copyOfRange(args, 1, args.length));
-                return parsed.hasSubcommand() ? Optional.ofNullable(((SimCommand.ScenarioCommand) parsed.subcommand()
-                        .commandSpec().userObject()).scenario) : Optional.empty();
+                CommandLine.ParseResult parsed =
+                        new CommandLine(new SimCommand()).parseArgs(Arrays.copyOfRange(args, 1, args.length));
+                return parsed.hasSubcommand()
+                        ? Optional.ofNullable(((SimCommand.ScenarioCommand)
+                                        parsed.subcommand().commandSpec().userObject())
+                                .scenario)
+                        : Optional.empty();
             } catch (CommandLine.ParameterException bad) {
                 return Optional.empty();
             }

@@ -1,7 +1,7 @@
 package org.memhygiene.simulator.cli;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -9,7 +9,10 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,9 +24,9 @@ import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.simulator.Exposure;
 import org.memhygiene.simulator.ScenarioException;
+import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.simulator.Simulation;
 import org.memhygiene.simulator.ksm.ScanEngine;
-import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.simulator.scenario.ScenarioParser;
 import org.memhygiene.simulator.sweep.Sweep;
@@ -36,7 +39,9 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code memhygiene sim run|sweep SCENARIO.yaml}: the simulator from the command line (docs/SIMULATOR.md). */
-@Command(name = "sim", mixinStandardHelpOptions = true,
+@Command(
+        name = "sim",
+        mixinStandardHelpOptions = true,
         description = "Simulate a host of guests, their hygiene and KSM from a scenario file (docs/SIMULATOR.md).",
         subcommands = {SimCommand.Run.class, SimCommand.SweepCommand.class, CommandLine.HelpCommand.class})
 public final class SimCommand {
@@ -51,8 +56,8 @@ public final class SimCommand {
 
     static Path checkedOut(CommandSpec spec, Path out) {
         if (out != null && !out.toString().endsWith(".csv") && !out.toString().endsWith(".json")) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--out " + out + ": expected a file name ending in .csv or .json");
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(), "--out " + out + ": expected a file name ending in .csv or .json");
         }
         return out;
     }
@@ -61,9 +66,14 @@ public final class SimCommand {
     abstract static class ScenarioCommand implements Callable<Integer> {
         @Spec
         CommandSpec spec;
+
         @Parameters(paramLabel = "SCENARIO.yaml", description = "The scenario file.")
         Path scenario;
-        @Option(names = "--engine", paramLabel = "ENGINE", converter = EngineConverter.class,
+
+        @Option(
+                names = "--engine",
+                paramLabel = "ENGINE",
+                converter = EngineConverter.class,
                 description = "How the simulated ksmd walks pages: skip-settled (the default) or page-by-page (the"
                         + " reference); both give identical results (docs/SIMULATOR.md, \"Scan engines\").")
         ScanEngine engine = ScanEngine.SKIP_SETTLED;
@@ -79,17 +89,24 @@ public final class SimCommand {
     static final class EngineConverter implements CommandLine.ITypeConverter<ScanEngine> {
         @Override
         public ScanEngine convert(String value) {
-            return ScanEngine.parse(value).orElseThrow(() -> new CommandLine.TypeConversionException(
-                    "'" + value + "' is not a scan engine; expected one of " + ScanEngine.labels()));
+            return ScanEngine.parse(value)
+                    .orElseThrow(() -> new CommandLine.TypeConversionException(
+                            "'" + value + "' is not a scan engine; expected one of " + ScanEngine.labels()));
         }
     }
 
     /** All VMs' reclaimed memory, in total and by source: the columns both commands print and write. */
     record Reclaimed(long totalBytes, long sharingBytes, long zeroPageBytes, long freePageReportingBytes) {
         static Reclaimed of(Exposure e) {
-            return new Reclaimed(e.reclaimedBytes(), e.vms().stream().mapToLong(Exposure.VmReclaim::sharingBytes).sum(),
-                    e.vms().stream().mapToLong(Exposure.VmReclaim::zeroPageBytes).sum(),
-                    e.vms().stream().mapToLong(Exposure.VmReclaim::freePageReportingBytes).sum());
+            return new Reclaimed(
+                    e.reclaimedBytes(),
+                    e.vms().stream().mapToLong(Exposure.VmReclaim::sharingBytes).sum(),
+                    e.vms().stream()
+                            .mapToLong(Exposure.VmReclaim::zeroPageBytes)
+                            .sum(),
+                    e.vms().stream()
+                            .mapToLong(Exposure.VmReclaim::freePageReportingBytes)
+                            .sum());
         }
 
         void putInto(Map<String, Object> row) {
@@ -129,7 +146,9 @@ public final class SimCommand {
                 headerWritten = true;
             }
             List<String> cells = new ArrayList<>();
-            row.values().forEach(v -> cells.add(v instanceof String text && text.contains(",") ? "\"" + text + "\"" : String.valueOf(v)));
+            row.values()
+                    .forEach(v -> cells.add(
+                            v instanceof String text && text.contains(",") ? "\"" + text + "\"" : String.valueOf(v)));
             file.write(String.join(",", cells) + "\n");
         }
 
@@ -159,18 +178,26 @@ public final class SimCommand {
      * A column of the {@code sim run} table: its header, the row key it shows and the width. Every KSM
      * counter the kernel has, the resident pages, memory reclaimed and the exposure figures.
      */
-    private record Column(String header, String key, int width) {
-    }
+    private record Column(String header, String key, int width) {}
 
-    private static final List<Column> TABLE = List.of(new Column("t", "seconds", 9),
-            new Column("shared", "pages_shared", 9), new Column("sharing", "pages_sharing", 10),
-            new Column("unshared", "pages_unshared", 9), new Column("volatile", "pages_volatile", 9),
-            new Column("zero_pages", "ksm_zero_pages", 10), new Column("scanned", "pages_scanned", 11),
-            new Column("skipped", "pages_skipped", 11), new Column("scans", "full_scans", 6),
-            new Column("profit", "general_profit_bytes", 10), new Column("chains", "stable_node_chains", 6),
-            new Column("dups", "stable_node_dups", 7), new Column("resident", "resident_pages", 10),
-            new Column("reclaimed", "reclaimed_bytes", 10), new Column("cross_vm", "cross_vm_merged_nonzero_pages", 9),
-            new Column("secret", "merged_secret_pages", 7), new Column("stale_sec_p*s", "stale_secret_page_seconds", 13),
+    private static final List<Column> TABLE = List.of(
+            new Column("t", "seconds", 9),
+            new Column("shared", "pages_shared", 9),
+            new Column("sharing", "pages_sharing", 10),
+            new Column("unshared", "pages_unshared", 9),
+            new Column("volatile", "pages_volatile", 9),
+            new Column("zero_pages", "ksm_zero_pages", 10),
+            new Column("scanned", "pages_scanned", 11),
+            new Column("skipped", "pages_skipped", 11),
+            new Column("scans", "full_scans", 6),
+            new Column("profit", "general_profit_bytes", 10),
+            new Column("chains", "stable_node_chains", 6),
+            new Column("dups", "stable_node_dups", 7),
+            new Column("resident", "resident_pages", 10),
+            new Column("reclaimed", "reclaimed_bytes", 10),
+            new Column("cross_vm", "cross_vm_merged_nonzero_pages", 9),
+            new Column("secret", "merged_secret_pages", 7),
+            new Column("stale_sec_p*s", "stale_secret_page_seconds", 13),
             new Column("cpu%", "ksmd_cpu_percent", 6));
 
     static String tableHeader() {
@@ -196,17 +223,30 @@ public final class SimCommand {
         return b.toString();
     }
 
-    @Command(name = "run", mixinStandardHelpOptions = true,
+    @Command(
+            name = "run",
+            mixinStandardHelpOptions = true,
             description = "Run a scenario in simulated time and print (or write) KSM counters, reclaimed memory and"
                     + " exposure every sample interval.")
     static final class Run extends ScenarioCommand {
-        @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
+        @Option(
+                names = "--duration",
+                paramLabel = "DURATION",
+                converter = DurationConverter.class,
                 description = "Simulated time to run (default: the scenario's duration).")
         Duration duration;
-        @Option(names = "--every", paramLabel = "DURATION", converter = DurationConverter.class,
+
+        @Option(
+                names = "--every",
+                paramLabel = "DURATION",
+                converter = DurationConverter.class,
                 description = "Simulated time between rows (default: the scenario's sample_interval).")
         Duration every;
-        @Option(names = "--out", paramLabel = "FILE", description = "Write the rows to FILE (.csv or .json) instead of a table.")
+
+        @Option(
+                names = "--out",
+                paramLabel = "FILE",
+                description = "Write the rows to FILE (.csv or .json) instead of a table.")
         Path out;
 
         @Override
@@ -216,19 +256,25 @@ public final class SimCommand {
             Duration step = every != null ? every : s.sampleInterval();
             long rows = (total.toNanos() + step.toNanos() - 1) / step.toNanos();
             if (rows > MAX_ROWS) {
-                throw new CommandLine.ParameterException(spec.commandLine(), String.format(Locale.ROOT,
-                        "%s over %s makes %,d rows, more than %,d: give a longer %s or a shorter %s",
-                        duration != null ? "--duration " + format(total) : "the scenario's duration " + format(total),
-                        every != null ? "--every " + format(step) : "sample_interval " + format(step),
-                        rows, MAX_ROWS,
-                        every != null ? "--every" : "sample_interval (or --every)",
-                        duration != null ? "--duration" : "duration (or --duration)"));
+                throw new CommandLine.ParameterException(
+                        spec.commandLine(),
+                        String.format(
+                                Locale.ROOT,
+                                "%s over %s makes %,d rows, more than %,d: give a longer %s or a shorter %s",
+                                duration != null
+                                        ? "--duration " + format(total)
+                                        : "the scenario's duration " + format(total),
+                                every != null ? "--every " + format(step) : "sample_interval " + format(step),
+                                rows,
+                                MAX_ROWS,
+                                every != null ? "--every" : "sample_interval (or --every)",
+                                duration != null ? "--duration" : "duration (or --duration)"));
             }
             PrintWriter w = spec.commandLine().getOut();
             long started = System.nanoTime();
             // A fixed clock: only advance() moves simulated time, never the real time a snapshot takes.
-            try (SimulatedHost host = SimulatedHost.of(s, java.time.Clock.fixed(java.time.Instant.parse("2026-01-01T00:00:00Z"),
-                    java.time.ZoneOffset.UTC), 1, engine);
+            try (SimulatedHost host = SimulatedHost.of(
+                            s, Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC), 1, engine);
                     RowWriter file = out != null ? new RowWriter(out) : null) {
                 if (out == null) {
                     w.println(tableHeader());
@@ -246,10 +292,18 @@ public final class SimCommand {
                 }
                 Simulation sim = host.simulation();
                 w.flush();
-                spec.commandLine().getErr().printf(Locale.ROOT,
-                        "memhygiene: simulated %s of %s (%d guests, %,d pages) in %.1f s, %,d rows%s%n", format(total), s.name(),
-                        s.guests().size(), sim.model().pageCount, (System.nanoTime() - started) / 1e9, rows,
-                        out != null ? " in " + out : "");
+                spec.commandLine()
+                        .getErr()
+                        .printf(
+                                Locale.ROOT,
+                                "memhygiene: simulated %s of %s (%d guests, %,d pages) in %.1f s, %,d rows%s%n",
+                                format(total),
+                                s.name(),
+                                s.guests().size(),
+                                sim.model().pageCount,
+                                (System.nanoTime() - started) / 1e9,
+                                rows,
+                                out != null ? " in " + out : "");
             }
             return 0;
         }
@@ -287,38 +341,68 @@ public final class SimCommand {
 
     static String format(Duration d) {
         long s = d.toSeconds();
-        return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm%02ds", s / 3600, s / 60 % 60, s % 60)
+        return s >= 3600
+                ? String.format(Locale.ROOT, "%dh%02dm%02ds", s / 3600, s / 60 % 60, s % 60)
                 : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : d.toMillis() / 1000.0 + "s";
     }
 
-    @Command(name = "sweep", mixinStandardHelpOptions = true,
+    @Command(
+            name = "sweep",
+            mixinStandardHelpOptions = true,
             description = "Run a scenario for every KSM policy x guest hygiene mode and print memory reclaimed against"
                     + " exposure; * marks the frontier (nothing else reclaims as much for as little exposure).")
     static final class SweepCommand extends ScenarioCommand {
-        @Option(names = "--duration", paramLabel = "DURATION", converter = DurationConverter.class,
+        @Option(
+                names = "--duration",
+                paramLabel = "DURATION",
+                converter = DurationConverter.class,
                 description = "Simulated time per cell (default: the scenario's duration).")
         Duration duration;
+
         @Option(names = "--out", paramLabel = "FILE", description = "Also write the table to FILE (.csv or .json).")
         Path out;
 
         @Override
         public Integer call() throws IOException {
             Scenario s = load(out);
-            List<SweepResult> results = Sweep.run(s, Sweep.defaultPolicies(), Sweep.defaultModes(),
-                    duration != null ? duration : s.duration(), engine,
-                    Sweep.parallelism(s, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory()));
+            List<SweepResult> results = Sweep.run(
+                    s,
+                    Sweep.defaultPolicies(),
+                    Sweep.defaultModes(),
+                    duration != null ? duration : s.duration(),
+                    engine,
+                    Sweep.parallelism(
+                            s,
+                            Runtime.getRuntime().availableProcessors(),
+                            Runtime.getRuntime().maxMemory()));
             PrintWriter w = spec.commandLine().getOut();
-            w.printf("%-32s %11s %10s %10s %9s %9s %14s %6s %s%n", "policy / hygiene", "reclaimed", "sharing",
-                    "zero", "reported", "cross_vm", "stale_sec_p*s", "cpu%", "frontier");
+            w.printf(
+                    "%-32s %11s %10s %10s %9s %9s %14s %6s %s%n",
+                    "policy / hygiene",
+                    "reclaimed",
+                    "sharing",
+                    "zero",
+                    "reported",
+                    "cross_vm",
+                    "stale_sec_p*s",
+                    "cpu%",
+                    "frontier");
             List<Map<String, Object>> rows = new ArrayList<>();
             for (SweepResult r : results) {
                 Exposure e = r.exposure();
                 Reclaimed reclaimed = Reclaimed.of(e);
-                w.printf(Locale.ROOT, "%-32s %11s %10s %10s %9s %9d %14.0f %6.2f %s%n", r.label(),
-                        ByteSize.format(reclaimed.totalBytes()), ByteSize.format(reclaimed.sharingBytes()),
-                        ByteSize.format(reclaimed.zeroPageBytes()), ByteSize.format(reclaimed.freePageReportingBytes()),
-                        e.crossVmMergedNonZeroPages(), e.staleSecretPageSeconds(),
-                        e.ksmdCpuPercent(), r.frontier() ? "*" : "");
+                w.printf(
+                        Locale.ROOT,
+                        "%-32s %11s %10s %10s %9s %9d %14.0f %6.2f %s%n",
+                        r.label(),
+                        ByteSize.format(reclaimed.totalBytes()),
+                        ByteSize.format(reclaimed.sharingBytes()),
+                        ByteSize.format(reclaimed.zeroPageBytes()),
+                        ByteSize.format(reclaimed.freePageReportingBytes()),
+                        e.crossVmMergedNonZeroPages(),
+                        e.staleSecretPageSeconds(),
+                        e.ksmdCpuPercent(),
+                        r.frontier() ? "*" : "");
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("policy", r.policy());
                 row.put("hygiene", r.hygieneMode().label());

@@ -25,8 +25,7 @@ import org.memhygiene.core.linux.LinuxMemory;
 public final class FidelityChild {
     public static final int ABSENT = Integer.MIN_VALUE;
 
-    private FidelityChild() {
-    }
+    private FidelityChild() {}
 
     public static void main(String[] args) throws IOException {
         int pages = Integer.parseInt(args[0]);
@@ -51,7 +50,8 @@ public final class FidelityChild {
             String[] w = line.split(" ");
             switch (w[0]) {
                 case "w" -> write(memory, Long.parseLong(w[1]) * page, salt, Integer.parseInt(w[2]));
-                case "d" -> LinuxMemory.madvise(memory.share(Long.parseLong(w[1]) * page), page, LinuxMemory.MADV_DONTNEED);
+                case "d" ->
+                    LinuxMemory.madvise(memory.share(Long.parseLong(w[1]) * page), page, LinuxMemory.MADV_DONTNEED);
                 case "." -> {
                     System.out.println("ok");
                     System.out.flush();

@@ -1,9 +1,11 @@
 package org.memhygiene.simulator.fidelity;
 
+import java.io.BufferedOutputStream;
 import java.io.BufferedReader;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -13,9 +15,11 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -44,19 +48,32 @@ import org.memhygiene.simulator.scenario.ScenarioParser;
  */
 public final class FidelityHarness {
     /** The shipped fidelity scenarios (resources). */
-    public static final List<String> SCENARIOS = List.of("/org/memhygiene/simulator/scenarios/fidelity-zero-pages.yaml",
+    public static final List<String> SCENARIOS = List.of(
+            "/org/memhygiene/simulator/scenarios/fidelity-zero-pages.yaml",
             "/org/memhygiene/simulator/scenarios/fidelity-chains.yaml");
+
     private static final long STEP_NANOS = 5_000_000;
-    private static final List<KsmKnob> TOUCHED = List.of(KsmKnob.RUN, KsmKnob.ADVISOR_MODE, KsmKnob.MERGE_ACROSS_NODES,
-            KsmKnob.MAX_PAGE_SHARING, KsmKnob.PAGES_TO_SCAN, KsmKnob.SLEEP_MILLISECS, KsmKnob.USE_ZERO_PAGES,
+    private static final List<KsmKnob> TOUCHED = List.of(
+            KsmKnob.RUN,
+            KsmKnob.ADVISOR_MODE,
+            KsmKnob.MERGE_ACROSS_NODES,
+            KsmKnob.MAX_PAGE_SHARING,
+            KsmKnob.PAGES_TO_SCAN,
+            KsmKnob.SLEEP_MILLISECS,
+            KsmKnob.USE_ZERO_PAGES,
             KsmKnob.SMART_SCAN);
 
-    private FidelityHarness() {
-    }
+    private FidelityHarness() {}
 
     /** The counters compared, at {@code seconds} after run=1 (full_scans counted from then). */
-    public record Sample(double seconds, long pagesShared, long pagesSharing, long pagesUnshared, long ksmZeroPages,
-            long fullScans, long pagesScanned) {
+    public record Sample(
+            double seconds,
+            long pagesShared,
+            long pagesSharing,
+            long pagesUnshared,
+            long ksmZeroPages,
+            long fullScans,
+            long pagesScanned) {
         long get(int i) {
             return switch (i) {
                 case 0 -> pagesShared;
@@ -68,7 +85,8 @@ public final class FidelityHarness {
         }
     }
 
-    static final String[] COUNTERS = {"pages_shared", "pages_sharing", "pages_unshared", "ksm_zero_pages", "full_scans"};
+    static final String[] COUNTERS = {"pages_shared", "pages_sharing", "pages_unshared", "ksm_zero_pages", "full_scans"
+    };
 
     /**
      * @param compared       samples after the first full scan, the ones the target applies to
@@ -80,8 +98,16 @@ public final class FidelityHarness {
      * @param violations     samples outside max(5 %, 16 pages) (full_scans: max(5 %, 1 scan))
      * @param otherMergeable other processes with mergeable memory during the run (they skew host counters)
      */
-    public record Report(String scenario, List<Sample> real, List<Sample> simulated, List<Sample> simulatedByTime,
-            int compared, double[] worstPercent, long[] worstPages, long[] worstPagesByTime, List<String> violations,
+    public record Report(
+            String scenario,
+            List<Sample> real,
+            List<Sample> simulated,
+            List<Sample> simulatedByTime,
+            int compared,
+            double[] worstPercent,
+            long[] worstPages,
+            long[] worstPagesByTime,
+            List<String> violations,
             List<String> otherMergeable) {
         public boolean withinTarget() {
             return violations.isEmpty() && compared > 0;
@@ -89,12 +115,10 @@ public final class FidelityHarness {
     }
 
     /** A recorded page change of the simulated run: at a time, in a guest, a page written or discarded. */
-    private record Change(long atNanos, int guest, int page, int content, boolean discard) {
-    }
+    private record Change(long atNanos, int guest, int page, int content, boolean discard) {}
 
     /** Changes from index {@code from} on, applied for real when ksmd had scanned {@code pagesScanned} pages. */
-    private record Applied(int from, int to, long pagesScanned) {
-    }
+    private record Applied(int from, int to, long pagesScanned) {}
 
     /** Why a real run is impossible on this machine, or null when it can run. */
     public static String unavailableReason() {
@@ -147,25 +171,36 @@ public final class FidelityHarness {
             List<BufferedReader> outputs = new ArrayList<>();
             for (Guest g : m.guests) {
                 Path file = dir.resolve(g.name() + ".contents");
-                try (DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(Files.newOutputStream(file)))) {
+                try (DataOutputStream out =
+                        new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file)))) {
                     for (int c : initial[g.index]) {
                         out.writeInt(c);
                     }
                 }
-                Process child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx32m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                        FidelityChild.class.getName(), Integer.toString(g.pages), Long.toString(salt), file.toString())
-                        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                Process child = new ProcessBuilder(
+                                Path.of(System.getProperty("java.home"), "bin", "java")
+                                        .toString(),
+                                "-Xmx32m",
+                                "-XX:TieredStopAtLevel=1",
+                                "-cp",
+                                System.getProperty("java.class.path"),
+                                FidelityChild.class.getName(),
+                                Integer.toString(g.pages),
+                                Long.toString(salt),
+                                file.toString())
+                        .redirectError(ProcessBuilder.Redirect.INHERIT)
+                        .start();
                 children.add(child);
-                BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII));
+                BufferedReader out =
+                        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.US_ASCII));
                 String line = out.readLine();
                 if (!"ready".equals(line)) {
                     throw new IOException("fidelity child for " + g.name() + " said " + line);
                 }
-                inputs.add(new java.io.OutputStreamWriter(child.getOutputStream(), StandardCharsets.US_ASCII));
+                inputs.add(new OutputStreamWriter(child.getOutputStream(), StandardCharsets.US_ASCII));
                 outputs.add(out);
             }
-            Map<KsmKnob, String> knobs = new java.util.EnumMap<>(s.ksm());
+            Map<KsmKnob, String> knobs = new EnumMap<>(s.ksm());
             knobs.remove(KsmKnob.RUN);
             if (!knobs.isEmpty()) {
                 ksm.apply(KsmSettings.of(knobs));
@@ -179,18 +214,24 @@ public final class FidelityHarness {
             int next = 0;
             for (long sampleAt = every; sampleAt <= durationNanos; sampleAt += every) {
                 while (true) {
-                    long due = Math.min(sampleAt, next < changes.size() ? changes.get(next).atNanos() : Long.MAX_VALUE);
+                    long due = Math.min(
+                            sampleAt, next < changes.size() ? changes.get(next).atNanos() : Long.MAX_VALUE);
                     long wait = t0 + due - System.nanoTime();
                     if (wait > 0) {
                         TimeUnit.NANOSECONDS.sleep(wait);
                     }
-                    if (next < changes.size() && changes.get(next).atNanos() <= System.nanoTime() - t0
+                    if (next < changes.size()
+                            && changes.get(next).atNanos() <= System.nanoTime() - t0
                             && changes.get(next).atNanos() <= sampleAt) {
                         long batchAt = changes.get(next).atNanos();
                         int from = next;
                         while (next < changes.size() && changes.get(next).atNanos() == batchAt) {
                             Change c = changes.get(next++);
-                            inputs.get(c.guest()).write(c.discard() ? "d " + c.page() + "\n" : "w " + c.page() + " " + c.content() + "\n");
+                            inputs.get(c.guest())
+                                    .write(
+                                            c.discard()
+                                                    ? "d " + c.page() + "\n"
+                                                    : "w " + c.page() + " " + c.content() + "\n");
                         }
                         // Wait until every child has made its writes, so a sample never sees them half done.
                         for (Writer w : inputs) {
@@ -212,8 +253,13 @@ public final class FidelityHarness {
                 }
                 long at = System.nanoTime() - t0;
                 KsmStats k = ksm.readSettled();
-                real.add(new Sample(at / 1e9, k.pagesShared().orElseThrow(), k.pagesSharing().orElseThrow(),
-                        k.pagesUnshared().orElseThrow(), k.ksmZeroPages().orElseThrow(), k.fullScans().orElseThrow() - fullScansBefore,
+                real.add(new Sample(
+                        at / 1e9,
+                        k.pagesShared().orElseThrow(),
+                        k.pagesSharing().orElseThrow(),
+                        k.pagesUnshared().orElseThrow(),
+                        k.ksmZeroPages().orElseThrow(),
+                        k.fullScans().orElseThrow() - fullScansBefore,
                         k.pagesScanned().orElseThrow() - scannedBefore));
             }
             for (Writer w : inputs) {
@@ -247,8 +293,13 @@ public final class FidelityHarness {
 
     private static Sample sample(Simulation sim, double seconds) {
         KsmStats k = sim.ksmStats();
-        return new Sample(seconds, k.pagesShared().orElseThrow(), k.pagesSharing().orElseThrow(),
-                k.pagesUnshared().orElseThrow(), k.ksmZeroPages().orElseThrow(), k.fullScans().orElseThrow(),
+        return new Sample(
+                seconds,
+                k.pagesShared().orElseThrow(),
+                k.pagesSharing().orElseThrow(),
+                k.pagesUnshared().orElseThrow(),
+                k.ksmZeroPages().orElseThrow(),
+                k.fullScans().orElseThrow(),
                 k.pagesScanned().orElseThrow());
     }
 
@@ -267,7 +318,8 @@ public final class FidelityHarness {
         List<Sample> out = new ArrayList<>();
         for (Sample r : real) {
             while (true) {
-                while (batch < applied.size() && applied.get(batch).pagesScanned() <= sim.ksmd().pagesScanned()
+                while (batch < applied.size()
+                        && applied.get(batch).pagesScanned() <= sim.ksmd().pagesScanned()
                         && applied.get(batch).pagesScanned() <= r.pagesScanned()) {
                     Applied a = applied.get(batch++);
                     for (Change c : changes.subList(a.from(), a.to())) {
@@ -289,17 +341,19 @@ public final class FidelityHarness {
         return out;
     }
 
-
     private static void check(Scenario s) {
         for (GuestSpec g : s.guests()) {
-            if (!g.startAt().equals(java.util.Optional.of(Duration.ZERO)) || !g.boot().isZero()
+            if (!g.startAt().equals(Optional.of(Duration.ZERO))
+                    || !g.boot().isZero()
                     || !g.churn().equals(GuestSpec.Churn.IDLE)) {
-                throw new IllegalArgumentException("guest " + g.name() + " of " + s.name() + ": a fidelity scenario starts"
-                        + " every guest at 0s with boot: 0s and no churn (random writes cannot be replayed page for page)");
+                throw new IllegalArgumentException(
+                        "guest " + g.name() + " of " + s.name() + ": a fidelity scenario starts"
+                                + " every guest at 0s with boot: 0s and no churn (random writes cannot be replayed page for page)");
             }
             if (g.hygiene().mode() != HygieneMode.NONE && g.hygiene().mode() != HygieneMode.INIT_ON_FREE) {
-                throw new IllegalArgumentException("guest " + g.name() + " of " + s.name() + ": a fidelity scenario uses"
-                        + " hygiene none or init_on_free (their page changes are replayed exactly)");
+                throw new IllegalArgumentException(
+                        "guest " + g.name() + " of " + s.name() + ": a fidelity scenario uses"
+                                + " hygiene none or init_on_free (their page changes are replayed exactly)");
             }
         }
     }
@@ -347,12 +401,15 @@ public final class FidelityHarness {
     public static List<String> mergeableProcesses() throws IOException {
         List<String> found = new ArrayList<>();
         try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-            for (Path p : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit)).toList()) {
+            for (Path p : procs.filter(p -> p.getFileName().toString().chars().allMatch(Character::isDigit))
+                    .toList()) {
                 try {
                     String stat = Files.readString(p.resolve("ksm_stat"));
-                    if (stat.lines().anyMatch(l -> l.replace(":", "").equals("ksm_mergeable yes")
-                            || l.startsWith("ksm_rmap_items ") && !l.equals("ksm_rmap_items 0"))) {
-                        found.add(p.getFileName() + " (" + Files.readString(p.resolve("comm")).strip() + ")");
+                    if (stat.lines()
+                            .anyMatch(l -> l.replace(":", "").equals("ksm_mergeable yes")
+                                    || l.startsWith("ksm_rmap_items ") && !l.equals("ksm_rmap_items 0"))) {
+                        found.add(p.getFileName() + " ("
+                                + Files.readString(p.resolve("comm")).strip() + ")");
                     }
                 } catch (IOException gone) {
                     // exited meanwhile, or no ksm_stat
@@ -362,7 +419,8 @@ public final class FidelityHarness {
         return found;
     }
 
-    static Report compare(String name, List<Sample> real, List<Sample> simulated, List<Sample> byTime, List<String> others) {
+    static Report compare(
+            String name, List<Sample> real, List<Sample> simulated, List<Sample> byTime, List<String> others) {
         double[] worstPercent = new double[COUNTERS.length];
         long[] worstPages = new long[COUNTERS.length];
         List<String> violations = new ArrayList<>();
@@ -382,8 +440,13 @@ public final class FidelityHarness {
                     worstPercent[c] = Math.max(worstPercent[c], 100.0 * error / r.get(c));
                 }
                 if (error > tolerance) {
-                    violations.add(String.format(Locale.ROOT, "%.2f s %s: real %d, simulated %d", r.seconds(), COUNTERS[c],
-                            r.get(c), m.get(c)));
+                    violations.add(String.format(
+                            Locale.ROOT,
+                            "%.2f s %s: real %d, simulated %d",
+                            r.seconds(),
+                            COUNTERS[c],
+                            r.get(c),
+                            m.get(c)));
                 }
             }
         }
@@ -391,27 +454,42 @@ public final class FidelityHarness {
         for (int i = 0; i < real.size(); i++) {
             if (real.get(i).fullScans() >= 1) {
                 for (int c = 0; c < COUNTERS.length; c++) {
-                    worstByTime[c] = Math.max(worstByTime[c], Math.abs(byTime.get(i).get(c) - real.get(i).get(c)));
+                    worstByTime[c] = Math.max(
+                            worstByTime[c],
+                            Math.abs(byTime.get(i).get(c) - real.get(i).get(c)));
                 }
             }
         }
-        return new Report(name, real, simulated, byTime, compared, worstPercent, worstPages, worstByTime, violations, others);
+        return new Report(
+                name, real, simulated, byTime, compared, worstPercent, worstPages, worstByTime, violations, others);
     }
 
     /** The report as markdown: a summary line per counter and every {@code stride}-th sample. */
     public static String markdown(Report r, int stride) {
         StringBuilder b = new StringBuilder();
         b.append("#### ").append(r.scenario()).append("\n\n");
-        b.append(String.format(Locale.ROOT, "%d samples after the first full scan; target %s.%n%n", r.compared(),
+        b.append(String.format(
+                Locale.ROOT,
+                "%d samples after the first full scan; target %s.%n%n",
+                r.compared(),
                 r.withinTarget() ? "met" : "NOT met (" + r.violations().size() + " violations)"));
         Sample last = r.real().get(r.real().size() - 1);
         Sample lastTimed = r.simulatedByTime().get(r.simulatedByTime().size() - 1);
-        b.append(String.format(Locale.ROOT, "ksmd scanned %d pages in %.1f s for real, %d in the simulation's own time.%n%n",
-                last.pagesScanned(), last.seconds(), lastTimed.pagesScanned()));
+        b.append(String.format(
+                Locale.ROOT,
+                "ksmd scanned %d pages in %.1f s for real, %d in the simulation's own time.%n%n",
+                last.pagesScanned(),
+                last.seconds(),
+                lastTimed.pagesScanned()));
         b.append("| counter | worst error, by ksmd progress (pages) | (% of real) | worst error, by clock (pages) |\n"
                 + "|---|---:|---:|---:|\n");
         for (int c = 0; c < COUNTERS.length; c++) {
-            b.append(String.format(Locale.ROOT, "| %s | %d | %.1f | %d |%n", COUNTERS[c], r.worstPages()[c], r.worstPercent()[c],
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| %s | %d | %.1f | %d |%n",
+                    COUNTERS[c],
+                    r.worstPages()[c],
+                    r.worstPercent()[c],
                     r.worstPagesByTime()[c]));
         }
         b.append("\n| t (s) | pages_shared real / sim | pages_sharing real / sim | pages_unshared real / sim"
@@ -419,12 +497,25 @@ public final class FidelityHarness {
         for (int i = 0; i < r.real().size(); i += stride) {
             Sample a = r.real().get(i);
             Sample m = r.simulated().get(i);
-            b.append(String.format(Locale.ROOT, "| %.1f | %d / %d | %d / %d | %d / %d | %d / %d | %d / %d |%n", a.seconds(),
-                    a.pagesShared(), m.pagesShared(), a.pagesSharing(), m.pagesSharing(), a.pagesUnshared(),
-                    m.pagesUnshared(), a.ksmZeroPages(), m.ksmZeroPages(), a.fullScans(), m.fullScans()));
+            b.append(String.format(
+                    Locale.ROOT,
+                    "| %.1f | %d / %d | %d / %d | %d / %d | %d / %d | %d / %d |%n",
+                    a.seconds(),
+                    a.pagesShared(),
+                    m.pagesShared(),
+                    a.pagesSharing(),
+                    m.pagesSharing(),
+                    a.pagesUnshared(),
+                    m.pagesUnshared(),
+                    a.ksmZeroPages(),
+                    m.ksmZeroPages(),
+                    a.fullScans(),
+                    m.fullScans()));
         }
         if (!r.otherMergeable().isEmpty()) {
-            b.append("\nOther processes with mergeable memory during the run: ").append(r.otherMergeable()).append('\n');
+            b.append("\nOther processes with mergeable memory during the run: ")
+                    .append(r.otherMergeable())
+                    .append('\n');
         }
         return b.toString();
     }

@@ -22,6 +22,7 @@ public final class GuestHygiene {
     private final long pageSizeBytes;
     /** Free page reporting: blocks (offset >> order) freed since the last report. */
     private final BitSet pendingBlocks = new BitSet();
+
     private long reportDueNanos = Long.MAX_VALUE;
     private long nextScrubNanos = Long.MAX_VALUE;
     private ScrubCounters counters = ScrubCounters.NONE;
@@ -46,19 +47,20 @@ public final class GuestHygiene {
         switch (spec.mode()) {
             case INIT_ON_FREE -> model.write(guest, page, Content.ZERO);
             case FREE_PAGE_REPORTING -> {
-                pendingBlocks.set((page - guest.base) >>> spec.freePageReporting().order());
+                pendingBlocks.set(
+                        (page - guest.base) >>> spec.freePageReporting().order());
                 if (reportDueNanos == Long.MAX_VALUE) {
                     reportDueNanos = nowNanos + spec.freePageReporting().delay().toNanos();
                 }
             }
-            default -> {
-            }
+            default -> {}
         }
     }
 
     /** A free of {@code pages} pages at once ended: the agent's large-free trigger. */
     public void largeFree(long pages, long nowNanos) {
-        if (spec.mode() == HygieneMode.AGENT_SCRUB && spec.scrub().largeFreeThresholdBytes() > 0
+        if (spec.mode() == HygieneMode.AGENT_SCRUB
+                && spec.scrub().largeFreeThresholdBytes() > 0
                 && pages * pageSizeBytes >= spec.scrub().largeFreeThresholdBytes()) {
             scrub(spec.scrub().maxBytes() == 0 ? Long.MAX_VALUE : spec.scrub().maxBytes());
         }
@@ -123,18 +125,33 @@ public final class GuestHygiene {
      */
     public ScrubReport scrub(long maxBytes) {
         if (spec.mode() == HygieneMode.INIT_ON_FREE) {
-            ScrubReport r = new ScrubReport(ScrubReport.Outcome.SKIPPED_INIT_ON_FREE,
-                    "the guest kernel zeroes freed pages (init_on_free=1)", 0, 0, 0, 0, 0, 0);
+            ScrubReport r = new ScrubReport(
+                    ScrubReport.Outcome.SKIPPED_INIT_ON_FREE,
+                    "the guest kernel zeroes freed pages (init_on_free=1)",
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0);
             counters = counters.plus(r);
             return r;
         }
         long total = guest.spec.memoryBytes();
-        long headroom = Math.max(spec.scrub().minHeadroomBytes(), total * spec.scrub().headroomPercent() / 100);
+        long headroom =
+                Math.max(spec.scrub().minHeadroomBytes(), total * spec.scrub().headroomPercent() / 100);
         long available = memAvailableBytes();
         long target = Math.max(0, Math.min(maxBytes, available - headroom));
         if (target == 0) {
-            ScrubReport r = new ScrubReport(ScrubReport.Outcome.SKIPPED_NOTHING_TO_DO, "MemAvailable "
-                    + available + " bytes is within the headroom of " + headroom + " bytes", 0, 0, 0, 0, 0, 0);
+            ScrubReport r = new ScrubReport(
+                    ScrubReport.Outcome.SKIPPED_NOTHING_TO_DO,
+                    "MemAvailable " + available + " bytes is within the headroom of " + headroom + " bytes",
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0);
             counters = counters.plus(r);
             return r;
         }
@@ -151,8 +168,15 @@ public final class GuestHygiene {
         }
         long bytes = zeroed * pageSizeBytes;
         long millis = bytes * 1000 / spec.scrub().rateBytesPerSecond();
-        ScrubReport r = new ScrubReport(ScrubReport.Outcome.COMPLETED, "", bytes, target, millis,
-                millis == 0 ? bytes : bytes * 1000.0 / millis, (int) Math.min(Integer.MAX_VALUE, bytes >> 21), 0);
+        ScrubReport r = new ScrubReport(
+                ScrubReport.Outcome.COMPLETED,
+                "",
+                bytes,
+                target,
+                millis,
+                millis == 0 ? bytes : bytes * 1000.0 / millis,
+                (int) Math.min(Integer.MAX_VALUE, bytes >> 21),
+                0);
         counters = counters.plus(r);
         return r;
     }

@@ -5,6 +5,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongSupplier;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.ksm.KsmSettings;
@@ -79,7 +80,7 @@ public final class KsmKnobs {
      * {@code unmergeAll} runs when run=2 is written, before the knobs after it. All or nothing: a refused
      * knob changes nothing.
      */
-    public List<KsmChange> apply(KsmSettings settings, java.util.function.LongSupplier pagesShared, Runnable unmergeAll) {
+    public List<KsmChange> apply(KsmSettings settings, LongSupplier pagesShared, Runnable unmergeAll) {
         KsmWriteRules.check(settings, knob -> Optional.ofNullable(values.get(knob)), pagesShared.getAsLong());
         List<Map.Entry<KsmKnob, String>> order = settings.inWriteOrder();
         List<KsmChange> changes = new ArrayList<>();

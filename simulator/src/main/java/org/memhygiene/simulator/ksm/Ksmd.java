@@ -2,8 +2,9 @@ package org.memhygiene.simulator.ksm;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.OptionalLong;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.ksm.KsmSavings;
@@ -32,6 +33,7 @@ public final class Ksmd {
     private final List<Guest> slots = new ArrayList<>();
     /** Index into {@link #slots} of the guest being scanned; -1 is ksm_mm_head (a scan starts next). */
     private int cursorSlot = -1;
+
     private int cursorPage;
 
     private long seqnr;
@@ -396,22 +398,38 @@ public final class Ksmd {
         return cpuNanos;
     }
 
-
     /** /sys/kernel/mm/ksm as the kernel would show it now. */
     public KsmStats stats(long pageSizeBytes) {
         StableTree s = model.stable;
         long volatilePages = rmapItems - s.pagesShared - s.pagesSharing - pagesUnshared;
         long profit = (s.pagesSharing + model.ksmZeroPages) * pageSizeBytes - rmapItems * KsmSavings.RMAP_ITEM_BYTES;
         return new KsmStats(
-                OptionalLong.of(s.pagesShared), OptionalLong.of(s.pagesSharing), OptionalLong.of(pagesUnshared),
-                OptionalLong.of(volatilePages), OptionalLong.of(pagesScanned), OptionalLong.of(pagesSkipped),
-                OptionalLong.of(seqnr), OptionalLong.of(model.ksmZeroPages), OptionalLong.of(profit),
-                OptionalLong.of(s.chains), OptionalLong.of(s.chainDups),
-                n(KsmKnob.RUN), n(KsmKnob.PAGES_TO_SCAN), n(KsmKnob.SLEEP_MILLISECS), n(KsmKnob.MAX_PAGE_SHARING),
-                n(KsmKnob.MERGE_ACROSS_NODES), n(KsmKnob.USE_ZERO_PAGES), n(KsmKnob.SMART_SCAN),
-                n(KsmKnob.STABLE_NODE_CHAINS_PRUNE_MILLISECS), java.util.Optional.of(knobs.text(KsmKnob.ADVISOR_MODE)),
-                n(KsmKnob.ADVISOR_MAX_CPU), n(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN), n(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN),
-                n(KsmKnob.ADVISOR_TARGET_SCAN_TIME), Map.of(), Map.of());
+                OptionalLong.of(s.pagesShared),
+                OptionalLong.of(s.pagesSharing),
+                OptionalLong.of(pagesUnshared),
+                OptionalLong.of(volatilePages),
+                OptionalLong.of(pagesScanned),
+                OptionalLong.of(pagesSkipped),
+                OptionalLong.of(seqnr),
+                OptionalLong.of(model.ksmZeroPages),
+                OptionalLong.of(profit),
+                OptionalLong.of(s.chains),
+                OptionalLong.of(s.chainDups),
+                n(KsmKnob.RUN),
+                n(KsmKnob.PAGES_TO_SCAN),
+                n(KsmKnob.SLEEP_MILLISECS),
+                n(KsmKnob.MAX_PAGE_SHARING),
+                n(KsmKnob.MERGE_ACROSS_NODES),
+                n(KsmKnob.USE_ZERO_PAGES),
+                n(KsmKnob.SMART_SCAN),
+                n(KsmKnob.STABLE_NODE_CHAINS_PRUNE_MILLISECS),
+                Optional.of(knobs.text(KsmKnob.ADVISOR_MODE)),
+                n(KsmKnob.ADVISOR_MAX_CPU),
+                n(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN),
+                n(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN),
+                n(KsmKnob.ADVISOR_TARGET_SCAN_TIME),
+                Map.of(),
+                Map.of());
     }
 
     private OptionalLong n(KsmKnob knob) {

@@ -13,6 +13,7 @@ final class LongIntMap {
     private static final long EMPTY = -1;
     /** Slot i is entries[2i] (the key) and entries[2i + 1] (the value, EMPTY when the slot is free). */
     private long[] entries;
+
     private int size;
     private int mask;
 

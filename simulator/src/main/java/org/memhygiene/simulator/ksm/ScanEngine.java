@@ -25,7 +25,9 @@ public enum ScanEngine {
     }
 
     public static Optional<ScanEngine> parse(String text) {
-        return Arrays.stream(values()).filter(e -> e.label.equals(text.toLowerCase(Locale.ROOT))).findFirst();
+        return Arrays.stream(values())
+                .filter(e -> e.label.equals(text.toLowerCase(Locale.ROOT)))
+                .findFirst();
     }
 
     /** The labels, for messages and --help. */

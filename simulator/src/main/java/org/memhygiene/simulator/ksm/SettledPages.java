@@ -1,5 +1,6 @@
 package org.memhygiene.simulator.ksm;
 
+import java.util.Arrays;
 import org.memhygiene.simulator.model.Content;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.model.HostModel;
@@ -35,6 +36,7 @@ import org.memhygiene.simulator.model.PageFlags;
 public final class SettledPages {
     /** Pages per block, as a shift. */
     private static final int SHIFT = 6;
+
     private static final int MAPPED = 0;
     private static final int NONE = 1;
     private static final int CYCLING = 2;
@@ -44,6 +46,7 @@ public final class SettledPages {
     private static final int CALENDAR = 6;
     /** Calendar length: a cycling page is next visited 1 to 9 scans after its last pass. */
     static final int PERIOD = 10;
+
     private static final int STRIDE = 16;
     /** The age byte after a visit at the steady age: age 15 (saturated), 8 skips to go (skip_age). */
     static final int STEADY = 8 << 4 | 15;
@@ -53,6 +56,7 @@ public final class SettledPages {
     private final long[] blocks;
     /** Per block, the pages written since the block was last folded ({@link #fold}). */
     private final long[] written;
+
     private final int[] firstBlock;
 
     /** smart_scan as it was when the cycling pages were filed: their schedules follow it. */
@@ -60,6 +64,7 @@ public final class SettledPages {
 
     /** What the last {@link #pass} did, for ksmd's counters. */
     long passedScanned;
+
     long passedSkipped;
     long passedUnsharedDelta;
 
@@ -330,7 +335,7 @@ public final class SettledPages {
                 int offset = o + Long.numberOfTrailingZeros(c);
                 materialize(g, offset, i, Long.lowestOneBit(c), ksmd.lastPass(g, offset));
             }
-            java.util.Arrays.fill(blocks, i, i + STRIDE, 0);
+            Arrays.fill(blocks, i, i + STRIDE, 0);
             written[i / STRIDE] = 0;
         }
     }

@@ -20,14 +20,17 @@ public final class StableTree {
     private static final int CONTENT = 0;
     /** rmap_hlist_len. */
     private static final int RMAP_LEN = 1;
+
     private static final int LIVE = 2;
     /** The next dup of the same content (the chain), or NONE. */
     private static final int NEXT = 3;
+
     private static final int FIRST_VM = 4;
     private static final int FIRST_VM_LIVE = 5;
     private static final int NUMA = 6;
     /** 1: the node's KSM page is gone and the node was pruned; rmap items still point at it. */
     private static final int DEAD = 7;
+
     private static final int FIELDS = 8;
 
     private int[] nodes = new int[1024 * FIELDS];
@@ -38,11 +41,13 @@ public final class StableTree {
 
     /** Kernel counters: nodes with rmap items, and the further rmap items on them. */
     long pagesShared;
+
     long pagesSharing;
     long chains;
     long chainDups;
     /** What is really mapped: KSM pages with a live mapping, live mappings in all. */
     private long liveNodes;
+
     private long liveSharers;
     private long crossVmPages;
     private long mergedSecretPages;
@@ -175,7 +180,10 @@ public final class StableTree {
         if (nodes[at(node, LIVE)] == 1) {
             liveNodes++;
         }
-        if (nodes[at(node, FIRST_VM)] == NONE || nodes[at(node, FIRST_VM_LIVE)] == 0 && nodes[at(node, FIRST_VM)] != guest && nodes[at(node, LIVE)] == 1) {
+        if (nodes[at(node, FIRST_VM)] == NONE
+                || nodes[at(node, FIRST_VM_LIVE)] == 0
+                        && nodes[at(node, FIRST_VM)] != guest
+                        && nodes[at(node, LIVE)] == 1) {
             nodes[at(node, FIRST_VM)] = guest;
             nodes[at(node, FIRST_VM_LIVE)] = 0;
         }

@@ -37,7 +37,9 @@ final class UnstableTree {
     /** Whether page {@code q}, filed under {@code contentId}, is still in this scan's tree under it. */
     private boolean valid(int q, int contentId, int parityFlag) {
         int f = model.flags[q];
-        return (f & PageFlags.UNSTABLE) != 0 && (f & PageFlags.UNSTABLE_ODD) == parityFlag && model.content[q] == contentId;
+        return (f & PageFlags.UNSTABLE) != 0
+                && (f & PageFlags.UNSTABLE_ODD) == parityFlag
+                && model.content[q] == contentId;
     }
 
     /**
@@ -53,7 +55,9 @@ final class UnstableTree {
                 break;
             }
             int q = (int) e;
-            if ((int) (e >>> 32) == contentId && q != page && (!perNode || model.guestOf(q).spec.numaNode() == numaNode)) {
+            if ((int) (e >>> 32) == contentId
+                    && q != page
+                    && (!perNode || model.guestOf(q).spec.numaNode() == numaNode)) {
                 if (valid(q, contentId, parityFlag)) {
                     return q;
                 }

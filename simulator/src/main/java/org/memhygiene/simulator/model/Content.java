@@ -24,10 +24,10 @@ public final class Content {
     public static final int MAX_SHARED_INDEX = (1 << IMAGE_SHIFT) - 1;
     /** 127 images. */
     public static final int MAX_IMAGES = (1 << (28 - IMAGE_SHIFT)) - 1;
+
     private static final int UNIQUE_MASK = SHARED_BIT - 1;
 
-    private Content() {
-    }
+    private Content() {}
 
     /**
      * Whether no other page can hold this content: unique content is made once (a serial per class),

@@ -17,12 +17,14 @@ public final class Guest {
      * content groups' pages up to usedEnd, then free memory.
      */
     public final int osEnd;
+
     public final int cacheEnd;
     public final int anonEnd;
     public final int zeroEnd;
     public final int secretEnd;
     /** End of the in-use memory (the content groups' pages end here); free memory follows. */
     public final int usedEnd;
+
     public final String uuid;
     public final int pid;
 
@@ -41,6 +43,7 @@ public final class Guest {
     public long mergingPages;
     /** Pages really mapped to a KSM page now. */
     public long liveMergedPages;
+
     public long rmapItems;
     public long reportedPages;
 

@@ -1,5 +1,6 @@
 package org.memhygiene.simulator.model;
 
+import java.util.Arrays;
 import java.util.List;
 import org.memhygiene.simulator.ksm.SettledPages;
 import org.memhygiene.simulator.ksm.StableTree;
@@ -24,6 +25,7 @@ public final class HostModel {
     public final byte[] flags;
     /** Low nibble: rmap item age (saturating at 15); high nibble: remaining skips (smart_scan). */
     public final byte[] age;
+
     public final Guest[] guests;
     public final int pageCount;
     public final StableTree stable = new StableTree();
@@ -196,10 +198,10 @@ public final class HostModel {
 
         private void add(Guest g, int page, int contentId, boolean anonWrite) {
             if (count == pages.length) {
-                guestOf = java.util.Arrays.copyOf(guestOf, count * 2);
-                pages = java.util.Arrays.copyOf(pages, count * 2);
-                contents = java.util.Arrays.copyOf(contents, count * 2);
-                anon = java.util.Arrays.copyOf(anon, count * 2);
+                guestOf = Arrays.copyOf(guestOf, count * 2);
+                pages = Arrays.copyOf(pages, count * 2);
+                contents = Arrays.copyOf(contents, count * 2);
+                anon = Arrays.copyOf(anon, count * 2);
             }
             guestOf[count] = g;
             pages[count] = page;

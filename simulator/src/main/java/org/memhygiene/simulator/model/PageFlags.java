@@ -22,6 +22,5 @@ public final class PageFlags {
     /** The guest's allocator holds the page as free. */
     public static final int FREE = 128;
 
-    private PageFlags() {
-    }
+    private PageFlags() {}
 }

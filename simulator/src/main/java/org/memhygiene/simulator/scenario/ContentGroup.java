@@ -54,7 +54,10 @@ public record ContentGroup(String name, List<String> guests, boolean secret, lon
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof ContentGroup c && name.equals(c.name) && guests.equals(c.guests) && secret == c.secret
+        return o instanceof ContentGroup c
+                && name.equals(c.name)
+                && guests.equals(c.guests)
+                && secret == c.secret
                 && Arrays.equals(prefix, c.prefix);
     }
 

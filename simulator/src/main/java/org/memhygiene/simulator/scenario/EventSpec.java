@@ -13,10 +13,27 @@ import java.util.Optional;
  * @param content for allocate: what the allocation is filled with
  * @param churn   for churn: the new write rates
  */
-public record EventSpec(Duration at, List<String> guests, Action action, long bytes, Optional<Duration> hold,
-        Fill content, Optional<GuestSpec.Churn> churn) {
+public record EventSpec(
+        Duration at,
+        List<String> guests,
+        Action action,
+        long bytes,
+        Optional<Duration> hold,
+        Fill content,
+        Optional<GuestSpec.Churn> churn) {
 
-    public enum Action { START, STOP, ALLOCATE, FREE, CHURN, SCRUB }
+    public enum Action {
+        START,
+        STOP,
+        ALLOCATE,
+        FREE,
+        CHURN,
+        SCRUB
+    }
 
-    public enum Fill { UNIQUE, ZERO, SECRET }
+    public enum Fill {
+        UNIQUE,
+        ZERO,
+        SECRET
+    }
 }

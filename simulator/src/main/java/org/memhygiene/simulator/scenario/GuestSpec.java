@@ -67,8 +67,7 @@ public record GuestSpec(
      * Pages of each class identical across all guests of the same image: a fraction (which pages, a
      * hash of the page's index all guests agree on) or a count (the class's first pages).
      */
-    public record Sharing(Portion osImage, Portion pageCache, Portion secret) {
-    }
+    public record Sharing(Portion osImage, Portion pageCache, Portion secret) {}
 
     /**
      * What the free memory holds after boot: {@code stale} of it was used and freed (old data; of that,
@@ -83,15 +82,15 @@ public record GuestSpec(
     }
 
     /** Pages written per second in each class (0 = idle). */
-    public record Churn(double anonPerSecond, double pageCachePerSecond, double secretPerSecond, double osImagePerSecond) {
+    public record Churn(
+            double anonPerSecond, double pageCachePerSecond, double secretPerSecond, double osImagePerSecond) {
         public static final Churn IDLE = new Churn(0, 0, 0, 0);
     }
 
     /**
      * @param agent whether the memhygiene agent runs in the guest (an agent channel exists)
      */
-    public record Hygiene(HygieneMode mode, boolean agent, Scrub scrub, FreePageReporting freePageReporting) {
-    }
+    public record Hygiene(HygieneMode mode, boolean agent, Scrub scrub, FreePageReporting freePageReporting) {}
 
     /**
      * The agent's scrub policy (docs/SCRUBBING.md).
@@ -100,11 +99,14 @@ public record GuestSpec(
      * @param interval            periodic scrubs; zero = none
      * @param largeFreeThresholdBytes a fall in used memory at least this large starts a scrub; 0 = off
      */
-    public record Scrub(long rateBytesPerSecond, long minHeadroomBytes, int headroomPercent, Duration interval,
-            long largeFreeThresholdBytes, long maxBytes) {
-    }
+    public record Scrub(
+            long rateBytesPerSecond,
+            long minHeadroomBytes,
+            int headroomPercent,
+            Duration interval,
+            long largeFreeThresholdBytes,
+            long maxBytes) {}
 
     /** Free page reporting: blocks of 2^order pages, reported {@code delay} after they became free. */
-    public record FreePageReporting(int order, Duration delay) {
-    }
+    public record FreePageReporting(int order, Duration delay) {}
 }

@@ -57,19 +57,60 @@ public record Scenario(
      * @param swapBytes          the host's swap; 0 = none
      * @param swapKind           what protects it (zram, dm-crypt, or nothing)
      */
-    public record Host(long memoryBytes, long pageSizeBytes, double ksmdNanosPerPage, int hz, double memoryPressurePercent,
-            long swapBytes, SwapDevice.Kind swapKind) {
-    }
+    public record Host(
+            long memoryBytes,
+            long pageSizeBytes,
+            double ksmdNanosPerPage,
+            int hz,
+            double memoryPressurePercent,
+            long swapBytes,
+            SwapDevice.Kind swapKind) {}
 
     public Scenario withGuests(List<GuestSpec> newGuests) {
-        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm, newGuests, contentGroups, events);
+        return new Scenario(
+                name,
+                description,
+                source,
+                seed,
+                duration,
+                sampleInterval,
+                speed,
+                host,
+                ksm,
+                newGuests,
+                contentGroups,
+                events);
     }
 
     public Scenario withEvents(List<EventSpec> newEvents) {
-        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm, guests, contentGroups, newEvents);
+        return new Scenario(
+                name,
+                description,
+                source,
+                seed,
+                duration,
+                sampleInterval,
+                speed,
+                host,
+                ksm,
+                guests,
+                contentGroups,
+                newEvents);
     }
 
     public Scenario withKsm(Map<KsmKnob, String> newKsm) {
-        return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, newKsm, guests, contentGroups, events);
+        return new Scenario(
+                name,
+                description,
+                source,
+                seed,
+                duration,
+                sampleInterval,
+                speed,
+                host,
+                newKsm,
+                guests,
+                contentGroups,
+                events);
     }
 }

@@ -12,16 +12,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SplittableRandom;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.posture.SwapDevice;
@@ -40,8 +46,7 @@ public final class ScenarioParser {
     /** The built-in demo scenario the dashboard runs. */
     public static final String DEMO_RESOURCE = "/org/memhygiene/simulator/scenarios/demo.yaml";
 
-    private ScenarioParser() {
-    }
+    private ScenarioParser() {}
 
     public static Scenario load(Path file) {
         String text;
@@ -73,8 +78,12 @@ public final class ScenarioParser {
         try {
             root = YAML.readTree(yaml);
         } catch (JsonProcessingException e) {
-            throw new ScenarioException(source, "not valid YAML: " + e.getOriginalMessage()
-                    + (e.getLocation() != null ? " (line " + e.getLocation().getLineNr() + ")" : ""));
+            throw new ScenarioException(
+                    source,
+                    "not valid YAML: " + e.getOriginalMessage()
+                            + (e.getLocation() != null
+                                    ? " (line " + e.getLocation().getLineNr() + ")"
+                                    : ""));
         }
         if (root == null || !root.isObject()) {
             throw new ScenarioException(source, "expected a YAML mapping with name, guests, ...");
@@ -83,8 +92,7 @@ public final class ScenarioParser {
     }
 
     /** One field of the file being read: its node and its path for messages. */
-    private record Field(String path, JsonNode node) {
-    }
+    private record Field(String path, JsonNode node) {}
 
     private static final class Reader {
         private final String source;
@@ -121,7 +129,9 @@ public final class ScenarioParser {
         }
 
         private static String describe(JsonNode n) {
-            return n.isTextual() ? "'" + n.asText() + "'" : n.getNodeType().name().toLowerCase(Locale.ROOT) + " " + n;
+            return n.isTextual()
+                    ? "'" + n.asText() + "'"
+                    : n.getNodeType().name().toLowerCase(Locale.ROOT) + " " + n;
         }
 
         private String text(Field parent, String name, String fallback) {
@@ -148,7 +158,10 @@ public final class ScenarioParser {
             }
             double v = f.node().asDouble();
             if (!(v >= min && v <= max)) {
-                throw error(f.path(), "must be from " + fmt(min) + " to " + fmt(max) + ", got " + f.node().asText());
+                throw error(
+                        f.path(),
+                        "must be from " + fmt(min) + " to " + fmt(max) + ", got "
+                                + f.node().asText());
             }
             return v;
         }
@@ -210,8 +223,20 @@ public final class ScenarioParser {
 
         Scenario scenario(JsonNode rootNode) {
             Field root = new Field("", rootNode);
-            allowOnly(root, "name", "description", "seed", "duration", "sample_interval", "speed", "host", "ksm",
-                    "defaults", "guests", "content_groups", "events");
+            allowOnly(
+                    root,
+                    "name",
+                    "description",
+                    "seed",
+                    "duration",
+                    "sample_interval",
+                    "speed",
+                    "host",
+                    "ksm",
+                    "defaults",
+                    "guests",
+                    "content_groups",
+                    "events");
             String name = text(root, "name", null);
             String description = text(root, "description", name);
             long seed = (long) number(root, "seed", 1, 0, Long.MAX_VALUE);
@@ -226,19 +251,23 @@ public final class ScenarioParser {
             Field defaults = field(root, "defaults");
             if (defaults.node() != null) {
                 allowOnly(defaults, GUEST_FIELDS.toArray(new String[0]));
-                if (defaults.node().has("name") || defaults.node().has("count") || defaults.node().has("uuid")) {
+                if (defaults.node().has("name")
+                        || defaults.node().has("count")
+                        || defaults.node().has("uuid")) {
                     throw error("defaults", "name, count and uuid cannot have defaults");
                 }
             }
             Field guestsField = field(root, "guests");
-            if (guestsField.node() == null || !guestsField.node().isArray() || guestsField.node().isEmpty()) {
+            if (guestsField.node() == null
+                    || !guestsField.node().isArray()
+                    || guestsField.node().isEmpty()) {
                 throw error("guests", "required: a list of at least one guest");
             }
             List<GuestSpec> guests = new ArrayList<>();
             Set<String> names = new HashSet<>();
-            Map<String, Integer> images = new java.util.LinkedHashMap<>();
+            Map<String, Integer> images = new LinkedHashMap<>();
             // A guest entry's name stands for all the guests it makes (web: web-1 ... web-16).
-            Map<String, List<String>> entries = new java.util.LinkedHashMap<>();
+            Map<String, List<String>> entries = new LinkedHashMap<>();
             List<String> entryPaths = new ArrayList<>();
             for (int i = 0; i < guestsField.node().size(); i++) {
                 JsonNode merged = merge(defaults.node(), guestsField.node().get(i));
@@ -260,9 +289,12 @@ public final class ScenarioParser {
                 slots += groupSlots(c.contents());
             }
             if (slots > Content.MAX_IMAGES) {
-                throw error(groups.isEmpty() ? "guests" : "content_groups", "at most " + Content.MAX_IMAGES
-                        + " images and content groups of up to " + (Content.MAX_SHARED_INDEX + 1) + " contents in all, got "
-                        + images.size() + " images and " + (slots - images.size()) + " for content groups");
+                throw error(
+                        groups.isEmpty() ? "guests" : "content_groups",
+                        "at most " + Content.MAX_IMAGES
+                                + " images and content groups of up to " + (Content.MAX_SHARED_INDEX + 1)
+                                + " contents in all, got "
+                                + images.size() + " images and " + (slots - images.size()) + " for content groups");
             }
             for (int i = 0; i < guests.size(); i++) {
                 GuestSpec g = guests.get(i);
@@ -273,11 +305,16 @@ public final class ScenarioParser {
                     groupPages += position >= 0 ? c.pagesOf(position) : 0;
                 }
                 if (g.layout().inUsePages() + groupPages > memoryPages) {
-                    throw error(groupPages > 0 ? "content_groups" : entryPaths.get(i) + ".layout", g.name() + " holds "
-                            + g.layout().inUsePages() + " pages of its layout" + (groupPages > 0 ? " and " + groupPages
-                            + " of content groups" : "") + ", more than its " + memoryPages + " pages");
+                    throw error(
+                            groupPages > 0 ? "content_groups" : entryPaths.get(i) + ".layout",
+                            g.name() + " holds "
+                                    + g.layout().inUsePages() + " pages of its layout"
+                                    + (groupPages > 0 ? " and " + groupPages + " of content groups" : "")
+                                    + ", more than its " + memoryPages + " pages");
                 }
-                checkFreeMemory(entryPaths.get(i) + ".free_memory", g.freeMemory(),
+                checkFreeMemory(
+                        entryPaths.get(i) + ".free_memory",
+                        g.freeMemory(),
                         memoryPages - g.layout().inUsePages() - groupPages);
             }
             long pages = 0;
@@ -285,12 +322,25 @@ public final class ScenarioParser {
                 pages += g.memoryBytes() / host.pageSizeBytes();
             }
             if (pages > HostModel.MAX_PAGES) {
-                throw error("guests", guests.size() + " guests hold " + pages + " pages of " + host.pageSizeBytes()
-                        + " bytes; the simulator models at most " + HostModel.MAX_PAGES + " pages in all");
+                throw error(
+                        "guests",
+                        guests.size() + " guests hold " + pages + " pages of " + host.pageSizeBytes()
+                                + " bytes; the simulator models at most " + HostModel.MAX_PAGES + " pages in all");
             }
             List<EventSpec> events = events(field(root, "events"), names);
-            return new Scenario(name, description, source, seed, duration, sampleInterval, speed, host, ksm,
-                    List.copyOf(guests), groups, events);
+            return new Scenario(
+                    name,
+                    description,
+                    source,
+                    seed,
+                    duration,
+                    sampleInterval,
+                    speed,
+                    host,
+                    ksm,
+                    List.copyOf(guests),
+                    groups,
+                    events);
         }
 
         private static JsonNode merge(JsonNode defaults, JsonNode guest) {
@@ -300,8 +350,11 @@ public final class ScenarioParser {
             ObjectNode result = defaults.deepCopy();
             guest.fields().forEachRemaining(e -> {
                 JsonNode base = result.get(e.getKey());
-                result.set(e.getKey(), base != null && base.isObject() && e.getValue().isObject()
-                        ? merge(base, e.getValue()) : e.getValue());
+                result.set(
+                        e.getKey(),
+                        base != null && base.isObject() && e.getValue().isObject()
+                                ? merge(base, e.getValue())
+                                : e.getValue());
             });
             return result;
         }
@@ -309,7 +362,8 @@ public final class ScenarioParser {
         private Scenario.Host host(Field f) {
             long pageSize = DEFAULT_PAGE_SIZE_BYTES;
             if (f.node() == null) {
-                return new Scenario.Host(0, pageSize, DEFAULT_KSMD_NANOS_PER_PAGE, DEFAULT_HZ, 0, 0, SwapDevice.Kind.UNENCRYPTED);
+                return new Scenario.Host(
+                        0, pageSize, DEFAULT_KSMD_NANOS_PER_PAGE, DEFAULT_HZ, 0, 0, SwapDevice.Kind.UNENCRYPTED);
             }
             allowOnly(f, "memory", "page_size", "ksmd_ns_per_page", "hz", "memory_pressure", "swap", "swap_kind");
             long memory = field(f, "memory").node() == null ? 0 : size(f, "memory", null);
@@ -329,8 +383,10 @@ public final class ScenarioParser {
                 case "unencrypted" -> SwapDevice.Kind.UNENCRYPTED;
                 case "zram" -> SwapDevice.Kind.ZRAM;
                 case "dm-crypt" -> SwapDevice.Kind.DM_CRYPT;
-                default -> throw error(child(f.path(), "swap_kind"), "expected unencrypted, zram or dm-crypt, got '"
-                        + kindText + "'");
+                default ->
+                    throw error(
+                            child(f.path(), "swap_kind"),
+                            "expected unencrypted, zram or dm-crypt, got '" + kindText + "'");
             };
             return new Scenario.Host(memory, page, ns, hz, pressure, swap, swapKind);
         }
@@ -348,8 +404,8 @@ public final class ScenarioParser {
             while (it.hasNext()) {
                 Map.Entry<String, JsonNode> e = it.next();
                 String path = child(f.path(), e.getKey());
-                KsmKnob knob = KsmKnob.byName(e.getKey()).orElseThrow(() -> error(path,
-                        "unknown KSM knob; expected one of " + KsmKnob.names()));
+                KsmKnob knob = KsmKnob.byName(e.getKey())
+                        .orElseThrow(() -> error(path, "unknown KSM knob; expected one of " + KsmKnob.names()));
                 if (knob == KsmKnob.RUN && "2".equals(e.getValue().asText())) {
                     throw error(path, "a scenario starts with run 0 or 1");
                 }
@@ -362,9 +418,25 @@ public final class ScenarioParser {
             return values;
         }
 
-        private static final List<String> GUEST_FIELDS = List.of("name", "count", "uuid", "image", "memory", "vcpus",
-                "posture", "nosharepages", "numa_node", "start_at", "boot", "layout", "sharing", "free_memory", "churn",
-                "hygiene", "balloon", "kernel");
+        private static final List<String> GUEST_FIELDS = List.of(
+                "name",
+                "count",
+                "uuid",
+                "image",
+                "memory",
+                "vcpus",
+                "posture",
+                "nosharepages",
+                "numa_node",
+                "start_at",
+                "boot",
+                "layout",
+                "sharing",
+                "free_memory",
+                "churn",
+                "hygiene",
+                "balloon",
+                "kernel");
 
         private List<GuestSpec> guests(Field g, long pageSize, String scenarioName) {
             allowOnly(g, GUEST_FIELDS.toArray(new String[0]));
@@ -373,21 +445,26 @@ public final class ScenarioParser {
             String image = text(g, "image", "default");
             long memory = size(g, "memory", "2GiB");
             if (memory < pageSize * 64 || memory % pageSize != 0) {
-                throw error(child(g.path(), "memory"), "must be a multiple of the page size (" + pageSize
-                        + " bytes) and at least 64 pages, got " + memory + " bytes");
+                throw error(
+                        child(g.path(), "memory"),
+                        "must be a multiple of the page size (" + pageSize + " bytes) and at least 64 pages, got "
+                                + memory + " bytes");
             }
             if (memory / pageSize > Integer.MAX_VALUE / 2) {
                 throw error(child(g.path(), "memory"), "too large for one guest");
             }
             int vcpus = (int) number(g, "vcpus", 2, 1, 1024);
             String postureText = text(g, "posture", "balanced");
-            PostureLevel posture = PostureLevel.parse(postureText).orElseThrow(() -> error(child(g.path(), "posture"),
-                    "expected dense, balanced or sensitive, got '" + postureText + "'"));
+            PostureLevel posture = PostureLevel.parse(postureText)
+                    .orElseThrow(() -> error(
+                            child(g.path(), "posture"),
+                            "expected dense, balanced or sensitive, got '" + postureText + "'"));
             boolean noShare = bool(g, "nosharepages", false);
             int numa = (int) number(g, "numa_node", 0, 0, 63);
             Optional<Duration> startAt = field(g, "start_at").node() != null
-                    && "never".equals(field(g, "start_at").node().asText())
-                    ? Optional.empty() : Optional.of(duration(g, "start_at", "0s"));
+                            && "never".equals(field(g, "start_at").node().asText())
+                    ? Optional.empty()
+                    : Optional.of(duration(g, "start_at", "0s"));
             Duration boot = duration(g, "boot", "30s");
             GuestSpec.Layout layout = layout(field(g, "layout"), memory / pageSize, pageSize);
             GuestSpec.Sharing sharing = sharing(field(g, "sharing"), layout, pageSize);
@@ -404,15 +481,36 @@ public final class ScenarioParser {
                 statsPeriod = (int) duration(balloon, "stats_period", "10s").toSeconds();
             }
             if (hygiene.mode() == HygieneMode.FREE_PAGE_REPORTING && !balloonOn) {
-                throw error(child(g.path(), "hygiene.mode"), "free_page_reporting needs the balloon (balloon.enabled: true)");
+                throw error(
+                        child(g.path(), "hygiene.mode"),
+                        "free_page_reporting needs the balloon (balloon.enabled: true)");
             }
             List<GuestSpec> result = new ArrayList<>();
             for (int i = 1; i <= count; i++) {
                 String n = count == 1 ? name : name + "-" + i;
-                String uuid = count == 1 && field(g, "uuid").node() != null ? text(g, "uuid", null)
-                        : UUID.nameUUIDFromBytes((scenarioName + "/" + n).getBytes(StandardCharsets.UTF_8)).toString();
-                result.add(new GuestSpec(n, uuid, image, memory, vcpus, posture, noShare, numa, startAt, boot, layout,
-                        sharing, free, churn, hygiene, balloonOn, statsPeriod, kernel));
+                String uuid = count == 1 && field(g, "uuid").node() != null
+                        ? text(g, "uuid", null)
+                        : UUID.nameUUIDFromBytes((scenarioName + "/" + n).getBytes(StandardCharsets.UTF_8))
+                                .toString();
+                result.add(new GuestSpec(
+                        n,
+                        uuid,
+                        image,
+                        memory,
+                        vcpus,
+                        posture,
+                        noShare,
+                        numa,
+                        startAt,
+                        boot,
+                        layout,
+                        sharing,
+                        free,
+                        churn,
+                        hygiene,
+                        balloonOn,
+                        statsPeriod,
+                        kernel));
             }
             return result;
         }
@@ -430,7 +528,7 @@ public final class ScenarioParser {
                 return GuestSpec.Portion.fraction(fraction(parent, name, 0));
             }
             String text = f.node().isTextual() ? f.node().asText().strip() : "";
-            java.util.regex.Matcher m = PAGE_COUNT.matcher(text);
+            Matcher m = PAGE_COUNT.matcher(text);
             if (m.matches()) {
                 try {
                     return GuestSpec.Portion.pages(Long.parseLong(m.group(1)));
@@ -442,8 +540,10 @@ public final class ScenarioParser {
             try {
                 bytes = ByteSize.parse(text);
             } catch (IllegalArgumentException e) {
-                throw error(f.path(), "expected a fraction from 0 to 1, a page count like '1000 pages' or a size like"
-                        + " 64MiB, got " + describe(f.node()));
+                throw error(
+                        f.path(),
+                        "expected a fraction from 0 to 1, a page count like '1000 pages' or a size like"
+                                + " 64MiB, got " + describe(f.node()));
             }
             if (bytes % pageSize != 0) {
                 throw error(f.path(), text + " is not a whole number of " + pageSize + "-byte pages");
@@ -451,7 +551,7 @@ public final class ScenarioParser {
             return GuestSpec.Portion.pages(bytes / pageSize);
         }
 
-        private static final java.util.regex.Pattern PAGE_COUNT = java.util.regex.Pattern.compile("(\\d+)\\s*pages?");
+        private static final Pattern PAGE_COUNT = Pattern.compile("(\\d+)\\s*pages?");
 
         /**
          * The classes' pages in address order: a count as given, fractions rounded where the running
@@ -467,13 +567,16 @@ public final class ScenarioParser {
             double total = 0;
             long end = 0;
             for (int i = 0; i < names.length; i++) {
-                GuestSpec.Portion p = f.node() == null ? GuestSpec.Portion.fraction(defaults[i])
+                GuestSpec.Portion p = f.node() == null
+                        ? GuestSpec.Portion.fraction(defaults[i])
                         : portion(f, names[i], GuestSpec.Portion.fraction(defaults[i]), pageSize);
                 total += p.exact() ? p.pages() : p.fraction() * memoryPages;
                 long newEnd = Math.round(total);
                 if (newEnd > memoryPages) {
-                    throw error(f.path(), "the classes up to " + names[i] + " add up to " + newEnd
-                            + " pages, more than the guest's " + memoryPages);
+                    throw error(
+                            f.path(),
+                            "the classes up to " + names[i] + " add up to " + newEnd + " pages, more than the guest's "
+                                    + memoryPages);
                 }
                 pages[i] = (int) (newEnd - end);
                 end = newEnd;
@@ -488,17 +591,25 @@ public final class ScenarioParser {
             allowOnly(f, "os_image", "page_cache", "secret");
             return new GuestSpec.Sharing(
                     sharedPages(f, "os_image", DEFAULT_SHARING.osImage(), layout.osImagePages(), "os_image", pageSize),
-                    sharedPages(f, "page_cache", DEFAULT_SHARING.pageCache(), layout.pageCachePages(), "page_cache", pageSize),
+                    sharedPages(
+                            f,
+                            "page_cache",
+                            DEFAULT_SHARING.pageCache(),
+                            layout.pageCachePages(),
+                            "page_cache",
+                            pageSize),
                     sharedPages(f, "secret", DEFAULT_SHARING.secret(), layout.secretPages(), "secret", pageSize));
         }
 
-        private GuestSpec.Portion sharedPages(Field f, String name, GuestSpec.Portion fallback, int classPages, String layoutName,
-                long pageSize) {
+        private GuestSpec.Portion sharedPages(
+                Field f, String name, GuestSpec.Portion fallback, int classPages, String layoutName, long pageSize) {
             GuestSpec.Portion p = portion(f, name, fallback, pageSize);
             if (p.exact() && p.pages() > Math.min(classPages, Content.MAX_SHARED_INDEX + 1)) {
-                throw error(child(f.path(), name), p.pages() + " pages is more than the " + Math.min(classPages,
-                        Content.MAX_SHARED_INDEX + 1) + " of layout." + layoutName + (classPages > Content.MAX_SHARED_INDEX
-                        ? " the simulator shares" : ""));
+                throw error(
+                        child(f.path(), name),
+                        p.pages() + " pages is more than the " + Math.min(classPages, Content.MAX_SHARED_INDEX + 1)
+                                + " of layout." + layoutName
+                                + (classPages > Content.MAX_SHARED_INDEX ? " the simulator shares" : ""));
             }
             return p;
         }
@@ -508,27 +619,37 @@ public final class ScenarioParser {
                 return DEFAULT_FREE;
             }
             allowOnly(f, "stale", "stale_secret", "zero");
-            GuestSpec.FreeMemory m = new GuestSpec.FreeMemory(portion(f, "stale", DEFAULT_FREE.stale(), pageSize),
+            GuestSpec.FreeMemory m = new GuestSpec.FreeMemory(
+                    portion(f, "stale", DEFAULT_FREE.stale(), pageSize),
                     portion(f, "stale_secret", DEFAULT_FREE.staleSecret(), pageSize),
                     portion(f, "zero", DEFAULT_FREE.zero(), pageSize));
-            if (!m.stale().exact() && !m.zero().exact() && m.stale().fraction() + m.zero().fraction() > 1 + 1e-9) {
-                throw error(f.path(), "stale + zero add up to " + (m.stale().fraction() + m.zero().fraction())
-                        + ", more than 1 (all free memory)");
+            if (!m.stale().exact()
+                    && !m.zero().exact()
+                    && m.stale().fraction() + m.zero().fraction() > 1 + 1e-9) {
+                throw error(
+                        f.path(),
+                        "stale + zero add up to "
+                                + (m.stale().fraction() + m.zero().fraction()) + ", more than 1 (all free memory)");
             }
             return m;
         }
 
         /** Page counts of free memory need the free pages: the guest's memory less its layout and content groups. */
         private void checkFreeMemory(String path, GuestSpec.FreeMemory m, long freePages) {
-            long stale = m.stale().exact() ? m.stale().pages() : Math.round(m.stale().fraction() * freePages);
-            long zero = m.zero().exact() ? m.zero().pages() : Math.round(m.zero().fraction() * freePages);
+            long stale =
+                    m.stale().exact() ? m.stale().pages() : Math.round(m.stale().fraction() * freePages);
+            long zero =
+                    m.zero().exact() ? m.zero().pages() : Math.round(m.zero().fraction() * freePages);
             if (m.exact() && stale + zero > freePages) {
-                throw error(path, "stale and zero come to " + (stale + zero) + " pages, more than the " + freePages
-                        + " free pages");
+                throw error(
+                        path,
+                        "stale and zero come to " + (stale + zero) + " pages, more than the " + freePages
+                                + " free pages");
             }
             if (m.staleSecret().exact() && m.staleSecret().pages() > stale) {
-                throw error(path + ".stale_secret", m.staleSecret().pages() + " pages is more than the " + stale
-                        + " stale pages");
+                throw error(
+                        path + ".stale_secret",
+                        m.staleSecret().pages() + " pages is more than the " + stale + " stale pages");
             }
         }
 
@@ -537,7 +658,8 @@ public final class ScenarioParser {
             return (contents + Content.MAX_SHARED_INDEX) / (Content.MAX_SHARED_INDEX + 1);
         }
 
-        private List<ContentGroup> contentGroups(Field f, List<GuestSpec> guests, Map<String, List<String>> entries, long seed) {
+        private List<ContentGroup> contentGroups(
+                Field f, List<GuestSpec> guests, Map<String, List<String>> entries, long seed) {
             if (f.node() == null) {
                 return List.of();
             }
@@ -545,7 +667,7 @@ public final class ScenarioParser {
                 throw error(f.path(), "expected a list of content groups");
             }
             List<String> all = guests.stream().map(GuestSpec::name).toList();
-            java.util.SplittableRandom random = new java.util.SplittableRandom(seed ^ 0x636F6E74656E74L);
+            SplittableRandom random = new SplittableRandom(seed ^ 0x636F6E74656E74L);
             List<ContentGroup> groups = new ArrayList<>();
             Set<String> groupNames = new HashSet<>();
             for (int i = 0; i < f.node().size(); i++) {
@@ -555,11 +677,14 @@ public final class ScenarioParser {
                 if (!groupNames.add(name)) {
                     throw error(child(c.path(), "name"), "'" + name + "' is used by more than one content group");
                 }
-                int contents = (int) whole(c, "contents", -1, 1, (long) Content.MAX_IMAGES * (Content.MAX_SHARED_INDEX + 1));
+                int contents =
+                        (int) whole(c, "contents", -1, 1, (long) Content.MAX_IMAGES * (Content.MAX_SHARED_INDEX + 1));
                 Field pages = field(c, "pages");
                 Field copies = field(c, "copies");
                 if ((pages.node() == null) == (copies.node() == null)) {
-                    throw error(c.path(), "give pages (spread evenly over the contents) or copies (per content), one of them");
+                    throw error(
+                            c.path(),
+                            "give pages (spread evenly over the contents) or copies (per content), one of them");
                 }
                 long[] prefix = new long[contents + 1];
                 if (pages.node() != null) {
@@ -582,7 +707,7 @@ public final class ScenarioParser {
                         cdf[k - min] = sum;
                     }
                     for (int k = 0; k < contents; k++) {
-                        int at = java.util.Arrays.binarySearch(cdf, random.nextDouble() * sum);
+                        int at = Arrays.binarySearch(cdf, random.nextDouble() * sum);
                         prefix[k + 1] = prefix[k] + min + (at >= 0 ? at : Math.min(-at - 1, cdf.length - 1));
                     }
                 } else {
@@ -604,7 +729,8 @@ public final class ScenarioParser {
                     }
                     for (JsonNode n : g.node()) {
                         String guest = n.asText();
-                        List<String> named = entries.containsKey(guest) ? entries.get(guest)
+                        List<String> named = entries.containsKey(guest)
+                                ? entries.get(guest)
                                 : all.contains(guest) ? List.of(guest) : null;
                         if (named == null) {
                             throw error(g.path(), "no guest or guest entry named '" + guest + "'");
@@ -635,7 +761,10 @@ public final class ScenarioParser {
             }
             long v = f.node().asLong();
             if (v < min || v > max || !f.node().canConvertToLong()) {
-                throw error(f.path(), "must be from " + min + " to " + max + ", got " + f.node().asText());
+                throw error(
+                        f.path(),
+                        "must be from " + min + " to " + max + ", got "
+                                + f.node().asText());
             }
             return v;
         }
@@ -646,8 +775,11 @@ public final class ScenarioParser {
             }
             allowOnly(f, "anon", "page_cache", "secret", "os_image");
             double max = 1e9;
-            return new GuestSpec.Churn(number(f, "anon", 0, 0, max), number(f, "page_cache", 0, 0, max),
-                    number(f, "secret", 0, 0, max), number(f, "os_image", 0, 0, max));
+            return new GuestSpec.Churn(
+                    number(f, "anon", 0, 0, max),
+                    number(f, "page_cache", 0, 0, max),
+                    number(f, "secret", 0, 0, max),
+                    number(f, "os_image", 0, 0, max));
         }
 
         private GuestSpec.Hygiene hygiene(Field f) {
@@ -656,8 +788,10 @@ public final class ScenarioParser {
             }
             allowOnly(f, "mode", "agent", "scrub", "free_page_reporting");
             String modeText = text(f, "mode", "none");
-            HygieneMode mode = HygieneMode.parse(modeText).orElseThrow(() -> error(child(f.path(), "mode"),
-                    "expected one of " + HygieneMode.labels() + ", got '" + modeText + "'"));
+            HygieneMode mode = HygieneMode.parse(modeText)
+                    .orElseThrow(() -> error(
+                            child(f.path(), "mode"),
+                            "expected one of " + HygieneMode.labels() + ", got '" + modeText + "'"));
             boolean agent = bool(f, "agent", mode == HygieneMode.AGENT_SCRUB);
             if (mode == HygieneMode.AGENT_SCRUB && !agent) {
                 throw error(child(f.path(), "agent"), "agent_scrub needs the agent (agent: true)");
@@ -666,9 +800,13 @@ public final class ScenarioParser {
             Field s = field(f, "scrub");
             if (s.node() != null) {
                 allowOnly(s, "rate", "min_headroom", "headroom_percent", "interval", "large_free_threshold", "max");
-                scrub = new GuestSpec.Scrub(size(s, "rate", "256MiB"), size(s, "min_headroom", "256MiB"),
-                        (int) number(s, "headroom_percent", 5, 0, 90), duration(s, "interval", "5m"),
-                        size(s, "large_free_threshold", "512MiB"), size(s, "max", "0"));
+                scrub = new GuestSpec.Scrub(
+                        size(s, "rate", "256MiB"),
+                        size(s, "min_headroom", "256MiB"),
+                        (int) number(s, "headroom_percent", 5, 0, 90),
+                        duration(s, "interval", "5m"),
+                        size(s, "large_free_threshold", "512MiB"),
+                        size(s, "max", "0"));
                 if (scrub.rateBytesPerSecond() == 0) {
                     throw error(child(s.path(), "rate"), "must be more than 0");
                 }
@@ -699,8 +837,9 @@ public final class ScenarioParser {
                 try {
                     action = EventSpec.Action.valueOf(actionText.toUpperCase(Locale.ROOT));
                 } catch (IllegalArgumentException ex) {
-                    throw error(child(e.path(), "action"), "expected start, stop, allocate, free, churn or scrub, got '"
-                            + actionText + "'");
+                    throw error(
+                            child(e.path(), "action"),
+                            "expected start, stop, allocate, free, churn or scrub, got '" + actionText + "'");
                 }
                 Set<String> targets = new LinkedHashSet<>();
                 Field one = field(e, "guest");
@@ -727,8 +866,8 @@ public final class ScenarioParser {
                 if (action == EventSpec.Action.ALLOCATE || action == EventSpec.Action.SCRUB) {
                     bytes = action == EventSpec.Action.ALLOCATE ? size(e, "bytes", null) : size(e, "bytes", "0");
                 }
-                Optional<Duration> hold = field(e, "hold").node() == null ? Optional.empty()
-                        : Optional.of(duration(e, "hold", null));
+                Optional<Duration> hold =
+                        field(e, "hold").node() == null ? Optional.empty() : Optional.of(duration(e, "hold", null));
                 String fillText = text(e, "content", "unique");
                 EventSpec.Fill fill;
                 try {
@@ -745,7 +884,7 @@ public final class ScenarioParser {
                 }
                 events.add(new EventSpec(at, List.copyOf(targets), action, bytes, hold, fill, churn));
             }
-            events.sort(java.util.Comparator.comparing(EventSpec::at));
+            events.sort(Comparator.comparing(EventSpec::at));
             return List.copyOf(events);
         }
     }
@@ -762,11 +901,12 @@ public final class ScenarioParser {
     public static final String DEFAULT_GUEST_KERNEL = "6.1.0";
     /** Debian's and most distributions' CONFIG_HZ. */
     public static final int DEFAULT_HZ = 250;
-    static final GuestSpec.Sharing DEFAULT_SHARING = new GuestSpec.Sharing(GuestSpec.Portion.fraction(0.9),
-            GuestSpec.Portion.fraction(0.5), GuestSpec.Portion.fraction(0));
-    static final GuestSpec.FreeMemory DEFAULT_FREE = new GuestSpec.FreeMemory(GuestSpec.Portion.fraction(0.6),
-            GuestSpec.Portion.fraction(0.05), GuestSpec.Portion.fraction(0.1));
-    static final GuestSpec.Scrub DEFAULT_SCRUB = new GuestSpec.Scrub(256L << 20, 256L << 20, 5, Duration.ofMinutes(5),
-            512L << 20, 0);
+
+    static final GuestSpec.Sharing DEFAULT_SHARING = new GuestSpec.Sharing(
+            GuestSpec.Portion.fraction(0.9), GuestSpec.Portion.fraction(0.5), GuestSpec.Portion.fraction(0));
+    static final GuestSpec.FreeMemory DEFAULT_FREE = new GuestSpec.FreeMemory(
+            GuestSpec.Portion.fraction(0.6), GuestSpec.Portion.fraction(0.05), GuestSpec.Portion.fraction(0.1));
+    static final GuestSpec.Scrub DEFAULT_SCRUB =
+            new GuestSpec.Scrub(256L << 20, 256L << 20, 5, Duration.ofMinutes(5), 512L << 20, 0);
     static final GuestSpec.FreePageReporting DEFAULT_FPR = new GuestSpec.FreePageReporting(9, Duration.ofSeconds(2));
 }

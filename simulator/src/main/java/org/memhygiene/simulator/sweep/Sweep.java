@@ -29,19 +29,24 @@ import org.memhygiene.simulator.scenario.Scenario;
  * prints. Each cell is an independent, deterministic simulation (same seed).
  */
 public final class Sweep {
-    private Sweep() {
-    }
+    private Sweep() {}
 
     /** KSM off, kernel defaults, defaults plus zero pages, and a fast scan with zero pages. */
     public static List<SweepPolicy> defaultPolicies() {
         return List.of(
                 new SweepPolicy("off", KsmSettings.parse(List.of("run=0"))),
-                new SweepPolicy("default", KsmSettings.parse(List.of("run=1", "pages_to_scan=100", "sleep_millisecs=20",
-                        "use_zero_pages=0"))),
-                new SweepPolicy("zero-pages", KsmSettings.parse(List.of("run=1", "pages_to_scan=100", "sleep_millisecs=20",
-                        "use_zero_pages=1"))),
-                new SweepPolicy("fast+zero", KsmSettings.parse(List.of("run=1", "pages_to_scan=1000", "sleep_millisecs=10",
-                        "use_zero_pages=1"))));
+                new SweepPolicy(
+                        "default",
+                        KsmSettings.parse(
+                                List.of("run=1", "pages_to_scan=100", "sleep_millisecs=20", "use_zero_pages=0"))),
+                new SweepPolicy(
+                        "zero-pages",
+                        KsmSettings.parse(
+                                List.of("run=1", "pages_to_scan=100", "sleep_millisecs=20", "use_zero_pages=1"))),
+                new SweepPolicy(
+                        "fast+zero",
+                        KsmSettings.parse(
+                                List.of("run=1", "pages_to_scan=1000", "sleep_millisecs=10", "use_zero_pages=1"))));
     }
 
     public static List<HygieneMode> defaultModes() {
@@ -53,10 +58,18 @@ public final class Sweep {
         return run(scenario, defaultPolicies(), defaultModes(), scenario.duration());
     }
 
-    public static List<SweepResult> run(Scenario scenario, List<SweepPolicy> policies, List<HygieneMode> modes,
-            Duration duration) {
-        return run(scenario, policies, modes, duration, ScanEngine.SKIP_SETTLED,
-                parallelism(scenario, Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory()));
+    public static List<SweepResult> run(
+            Scenario scenario, List<SweepPolicy> policies, List<HygieneMode> modes, Duration duration) {
+        return run(
+                scenario,
+                policies,
+                modes,
+                duration,
+                ScanEngine.SKIP_SETTLED,
+                parallelism(
+                        scenario,
+                        Runtime.getRuntime().availableProcessors(),
+                        Runtime.getRuntime().maxMemory()));
     }
 
     /**
@@ -74,8 +87,13 @@ public final class Sweep {
     }
 
     /** The grid, {@code parallelism} cells at a time; results in grid order (policies, then modes). */
-    public static List<SweepResult> run(Scenario scenario, List<SweepPolicy> policies, List<HygieneMode> modes,
-            Duration duration, ScanEngine engine, int parallelism) {
+    public static List<SweepResult> run(
+            Scenario scenario,
+            List<SweepPolicy> policies,
+            List<HygieneMode> modes,
+            Duration duration,
+            ScanEngine engine,
+            int parallelism) {
         if (policies.isEmpty() || modes.isEmpty()) {
             throw new IllegalArgumentException("a sweep needs at least one policy and one hygiene mode");
         }
@@ -88,8 +106,15 @@ public final class Sweep {
                     try (SimulatedHost host = SimulatedHost.of(cell, fixed, 1, engine)) {
                         host.advance(duration);
                         Exposure e = host.exposure();
-                        return new SweepResult(policy.label() + " / " + mode.label(), policy.label(), policy.settings(),
-                                mode, e.reclaimedBytes(), e, host.snapshot(), false);
+                        return new SweepResult(
+                                policy.label() + " / " + mode.label(),
+                                policy.label(),
+                                policy.settings(),
+                                mode,
+                                e.reclaimedBytes(),
+                                e,
+                                host.snapshot(),
+                                false);
                     }
                 });
             }
@@ -134,13 +159,18 @@ public final class Sweep {
     static List<SweepResult> markFrontier(List<SweepResult> results) {
         List<SweepResult> marked = new ArrayList<>();
         for (SweepResult r : results) {
-            boolean dominated = results.stream().anyMatch(o -> o != r
-                    && o.reclaimedBytes() >= r.reclaimedBytes()
-                    && o.exposure().crossVmMergedNonZeroPages() <= r.exposure().crossVmMergedNonZeroPages()
-                    && o.exposure().staleSecretPageSeconds() <= r.exposure().staleSecretPageSeconds()
-                    && (o.reclaimedBytes() > r.reclaimedBytes()
-                    || o.exposure().crossVmMergedNonZeroPages() < r.exposure().crossVmMergedNonZeroPages()
-                    || o.exposure().staleSecretPageSeconds() < r.exposure().staleSecretPageSeconds()));
+            boolean dominated = results.stream()
+                    .anyMatch(o -> o != r
+                            && o.reclaimedBytes() >= r.reclaimedBytes()
+                            && o.exposure().crossVmMergedNonZeroPages()
+                                    <= r.exposure().crossVmMergedNonZeroPages()
+                            && o.exposure().staleSecretPageSeconds()
+                                    <= r.exposure().staleSecretPageSeconds()
+                            && (o.reclaimedBytes() > r.reclaimedBytes()
+                                    || o.exposure().crossVmMergedNonZeroPages()
+                                            < r.exposure().crossVmMergedNonZeroPages()
+                                    || o.exposure().staleSecretPageSeconds()
+                                            < r.exposure().staleSecretPageSeconds()));
             marked.add(r.onFrontier(!dominated));
         }
         return List.copyOf(marked);
@@ -151,11 +181,26 @@ public final class Sweep {
         List<GuestSpec> guests = new ArrayList<>();
         for (GuestSpec g : s.guests()) {
             GuestSpec.Hygiene h = g.hygiene();
-            guests.add(new GuestSpec(g.name(), g.uuid(), g.image(), g.memoryBytes(), g.vcpus(), g.posture(),
-                    g.noSharePages(), g.numaNode(), g.startAt(), g.boot(), g.layout(), g.sharing(), g.freeMemory(),
-                    g.churn(), new GuestSpec.Hygiene(mode, h.agent() || mode == HygieneMode.AGENT_SCRUB, h.scrub(),
-                    h.freePageReporting()), g.balloon() || mode == HygieneMode.FREE_PAGE_REPORTING,
-                    g.balloonStatsPeriodSeconds(), g.kernel()));
+            guests.add(new GuestSpec(
+                    g.name(),
+                    g.uuid(),
+                    g.image(),
+                    g.memoryBytes(),
+                    g.vcpus(),
+                    g.posture(),
+                    g.noSharePages(),
+                    g.numaNode(),
+                    g.startAt(),
+                    g.boot(),
+                    g.layout(),
+                    g.sharing(),
+                    g.freeMemory(),
+                    g.churn(),
+                    new GuestSpec.Hygiene(
+                            mode, h.agent() || mode == HygieneMode.AGENT_SCRUB, h.scrub(), h.freePageReporting()),
+                    g.balloon() || mode == HygieneMode.FREE_PAGE_REPORTING,
+                    g.balloonStatsPeriodSeconds(),
+                    g.kernel()));
         }
         return s.withGuests(guests);
     }

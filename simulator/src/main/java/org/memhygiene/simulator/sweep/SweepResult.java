@@ -15,8 +15,15 @@ import org.memhygiene.simulator.scenario.HygieneMode;
  * @param frontier       no other cell reclaims at least as much with no more cross-VM sharing and no
  *                       more stale-secret page-seconds (the reclaimed-vs-exposure frontier)
  */
-public record SweepResult(String label, String policy, KsmSettings settings, HygieneMode hygieneMode, long reclaimedBytes,
-        Exposure exposure, HostSnapshot finalSnapshot, boolean frontier) {
+public record SweepResult(
+        String label,
+        String policy,
+        KsmSettings settings,
+        HygieneMode hygieneMode,
+        long reclaimedBytes,
+        Exposure exposure,
+        HostSnapshot finalSnapshot,
+        boolean frontier) {
 
     SweepResult onFrontier(boolean onIt) {
         return new SweepResult(label, policy, settings, hygieneMode, reclaimedBytes, exposure, finalSnapshot, onIt);

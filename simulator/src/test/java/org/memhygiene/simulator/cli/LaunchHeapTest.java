@@ -18,7 +18,8 @@ class LaunchHeapTest {
 
     private static long mib(Optional<String> option) {
         String o = option.orElseThrow();
-        assertTrue(o.matches("-Xmx\\d+m" + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")), o);
+        assertTrue(
+                o.matches("-Xmx\\d+m" + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")), o);
         return Long.parseLong(o.substring(4, o.indexOf('m', 4)));
     }
 
@@ -28,30 +29,45 @@ class LaunchHeapTest {
         long run = mib(LaunchHeap.options(new String[] {"sim", "run", "--duration", "1h", HOST}, MACHINE, 2));
         assertTrue(run << 20 >= need.bytes() * 5 / 4, run + " MiB for " + need.describe());
         assertTrue(run < 4096, "64 x 4 GiB of guests in well under 4 GiB of heap: " + run);
-        assertEquals(run, mib(LaunchHeap.options(new String[] {"run", "--config", "x.yaml", "--scenario", HOST}, MACHINE, 2)));
+        assertEquals(
+                run,
+                mib(LaunchHeap.options(new String[] {"run", "--config", "x.yaml", "--scenario", HOST}, MACHINE, 2)));
         assertEquals(run, mib(LaunchHeap.options(new String[] {"run", "--scenario=" + HOST}, MACHINE, 2)));
         long sweep = mib(LaunchHeap.options(new String[] {"sim", "sweep", HOST}, MACHINE, 2));
         assertTrue(sweep > run * 3 / 2, "two cells side by side: " + sweep + " MiB against " + run);
-        assertEquals(run, mib(LaunchHeap.options(new String[] {"sim", "sweep", HOST}, MACHINE, 1)), "one CPU, one cell");
-        assertEquals(256, mib(LaunchHeap.options(new String[] {"sim", "run", "../docs/scenarios/idle-guests.yaml"}, MACHINE, 2)),
+        assertEquals(
+                run, mib(LaunchHeap.options(new String[] {"sim", "sweep", HOST}, MACHINE, 1)), "one CPU, one cell");
+        assertEquals(
+                256,
+                mib(LaunchHeap.options(new String[] {"sim", "run", "../docs/scenarios/idle-guests.yaml"}, MACHINE, 2)),
                 "a small scenario keeps the launcher's default");
     }
 
     @Test
     void otherCommandsAndBadArgumentsGetNothingAndTheCommandSaysWhatIsWrong(@TempDir Path dir) throws Exception {
         Path bad = Files.writeString(dir.resolve("bad.yaml"), "name: b\nguests: [{name: a, memory: much}]\n");
-        for (String[] args : new String[][] {{"ksm", "status"}, {"run"}, {"sim", "run"}, {"sim", "run", "--bogus", HOST},
-                {"sim", "run", bad.toString()}, {"sim", "run", dir.resolve("missing.yaml").toString()}, {"sim"}}) {
+        for (String[] args : new String[][] {
+            {"ksm", "status"},
+            {"run"},
+            {"sim", "run"},
+            {"sim", "run", "--bogus", HOST},
+            {"sim", "run", bad.toString()},
+            {"sim", "run", dir.resolve("missing.yaml").toString()},
+            {"sim"}
+        }) {
             assertEquals(Optional.empty(), LaunchHeap.options(args, MACHINE, 2), String.join(" ", args));
         }
     }
 
     @Test
     void aScenarioBeyondThreeQuartersOfTheMachineIsRefusedWithTheFigures() {
-        IllegalStateException e = assertThrows(IllegalStateException.class,
-                () -> LaunchHeap.options(new String[] {"sim", "run", HOST}, 1L << 30, 2));
-        assertTrue(e.getMessage().contains("host-64x4g.yaml needs about") && e.getMessage().contains("67,108,864 pages")
-                && e.getMessage().contains("more than 3/4 of this machine's 1024 MiB")
-                && e.getMessage().contains("MEMHYGIENE_JAVA_OPTS"), e.getMessage());
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class, () -> LaunchHeap.options(new String[] {"sim", "run", HOST}, 1L << 30, 2));
+        assertTrue(
+                e.getMessage().contains("host-64x4g.yaml needs about")
+                        && e.getMessage().contains("67,108,864 pages")
+                        && e.getMessage().contains("more than 3/4 of this machine's 1024 MiB")
+                        && e.getMessage().contains("MEMHYGIENE_JAVA_OPTS"),
+                e.getMessage());
     }
 }

@@ -9,9 +9,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.util.List;
 import org.memhygiene.core.cli.CliErrors;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmStats;
@@ -44,13 +46,16 @@ class SimCommandTest {
     @Test
     void runWritesOneJsonRowPerSampleInterval(@TempDir Path dir) throws Exception {
         Path json = dir.resolve("out.json");
-        assertEquals(0, run("run", scenario(dir).toString(), "--duration", "2m", "--every", "30s", "--out", json.toString()),
+        assertEquals(
+                0,
+                run("run", scenario(dir).toString(), "--duration", "2m", "--every", "30s", "--out", json.toString()),
                 err.toString());
         JsonNode rows = new ObjectMapper().readTree(json.toFile());
         assertEquals(4, rows.size());
         assertEquals(120.0, rows.get(3).get("seconds").asDouble());
         assertTrue(rows.get(3).get("ksm_zero_pages").asLong() > 0, rows.get(3).toString());
-        assertTrue(rows.get(3).get("full_scans").asLong() > rows.get(0).get("full_scans").asLong());
+        assertTrue(rows.get(3).get("full_scans").asLong()
+                > rows.get(0).get("full_scans").asLong());
     }
 
     @Test
@@ -79,7 +84,13 @@ class SimCommandTest {
         Files.writeString(bad, "name: b\nguests: [{name: a, memory: much}]\n");
         assertEquals(2, run("run", bad.toString()));
         assertTrue(err.toString().contains("guests[0].memory"), err.toString());
-        assertEquals(2, run("run", scenario(dir).toString(), "--out", dir.resolve("x.txt").toString()));
+        assertEquals(
+                2,
+                run(
+                        "run",
+                        scenario(dir).toString(),
+                        "--out",
+                        dir.resolve("x.txt").toString()));
         assertEquals(2, run("run", scenario(dir).toString(), "--duration", "0s"));
         assertTrue(err.toString().contains("'0s' must be longer than zero"), err.toString());
     }
@@ -94,12 +105,18 @@ class SimCommandTest {
                   - {name: z, memory: 16MiB, boot: 0s, layout: {os_image: 0, page_cache: 0, anon: 0, zero: 1, secret: 0}}
                 """);
         Path json = dir.resolve("out.json");
-        assertEquals(0, run("run", scenario.toString(), "--duration", "2s", "--every", "1s", "--out", json.toString()), err.toString());
+        assertEquals(
+                0,
+                run("run", scenario.toString(), "--duration", "2s", "--every", "1s", "--out", json.toString()),
+                err.toString());
         JsonNode row = new ObjectMapper().readTree(json.toFile()).get(1);
         // The counters of `memhygiene ksm status --json` are the KsmStats components before the knobs (run on).
-        KsmStats stats = SimulatedHost.of(ScenarioParser.load(scenario), java.time.Clock.systemUTC(), 1).snapshot()
-                .ksm().orElseThrow().stats();
-        List<String> counters = new java.util.ArrayList<>();
+        KsmStats stats = SimulatedHost.of(ScenarioParser.load(scenario), Clock.systemUTC(), 1)
+                .snapshot()
+                .ksm()
+                .orElseThrow()
+                .stats();
+        List<String> counters = new ArrayList<>();
         for (var it = Json.mapper().valueToTree(stats).fieldNames(); it.hasNext(); ) {
             String key = it.next();
             if (key.equals("run")) {
@@ -107,7 +124,9 @@ class SimCommandTest {
             }
             counters.add(key);
         }
-        assertTrue(counters.contains("general_profit_bytes") && counters.contains("stable_node_dups"), counters.toString());
+        assertTrue(
+                counters.contains("general_profit_bytes") && counters.contains("stable_node_dups"),
+                counters.toString());
         for (String key : counters) {
             assertTrue(row.has(key), key + " in " + row);
         }
@@ -122,7 +141,11 @@ class SimCommandTest {
         List<String> header = List.of(Files.readAllLines(csv).get(0).split(","));
         assertTrue(header.containsAll(counters) && header.contains("resident_pages"), header.toString());
         assertEquals(0, run("run", scenario.toString(), "--duration", "2s", "--every", "1s"));
-        String table = out.toString().lines().filter(l -> l.contains("chains")).findFirst().orElseThrow();
+        String table = out.toString()
+                .lines()
+                .filter(l -> l.contains("chains"))
+                .findFirst()
+                .orElseThrow();
         for (String column : new String[] {"volatile", "skipped", "scanned", "profit", "chains", "dups", "resident"}) {
             assertTrue(table.contains(column), column + " in " + table);
         }
@@ -131,10 +154,14 @@ class SimCommandTest {
     @Test
     void aRunOfMoreRowsThanItCanWriteIsRefusedNamingBothFields(@TempDir Path dir) throws Exception {
         Path file = dir.resolve("long.yaml");
-        Files.writeString(file, "name: long\nduration: 1000h\nsample_interval: 1ms\nguests: [{name: g, memory: 16MiB}]\n");
+        Files.writeString(
+                file, "name: long\nduration: 1000h\nsample_interval: 1ms\nguests: [{name: g, memory: 16MiB}]\n");
         assertEquals(2, run("run", file.toString()));
-        assertTrue(err.toString().contains("sample_interval") && err.toString().contains("duration")
-                && err.toString().contains("3,600,000,000 rows"), err.toString());
+        assertTrue(
+                err.toString().contains("sample_interval")
+                        && err.toString().contains("duration")
+                        && err.toString().contains("3,600,000,000 rows"),
+                err.toString());
         assertEquals(2, run("run", scenario(dir).toString(), "--duration", "1000h", "--every", "1ms"));
         assertTrue(err.toString().contains("--every") && err.toString().contains("--duration"), err.toString());
     }

@@ -8,6 +8,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,9 +46,13 @@ class ScenarioParserTest {
         assertEquals(3, s.guests().size());
         assertEquals("web-3", s.guests().get(2).name());
         long pages = (1L << 30) / s.host().pageSizeBytes();
-        assertEquals(Math.round(pages * 0.85) - Math.round(pages * 0.35), s.guests().get(0).layout().anonPages(),
+        assertEquals(
+                Math.round(pages * 0.85) - Math.round(pages * 0.35),
+                s.guests().get(0).layout().anonPages(),
                 "anon ends where os_image + page_cache + anon (0.15 + 0.2 + 0.5) of the guest end");
-        assertEquals(Math.round(pages * 0.92) - Math.round(pages * 0.9), s.guests().get(0).layout().secretPages());
+        assertEquals(
+                Math.round(pages * 0.92) - Math.round(pages * 0.9),
+                s.guests().get(0).layout().secretPages());
         assertEquals(1L << 30, s.guests().get(1).memoryBytes());
         assertTrue(!s.guests().get(0).uuid().equals(s.guests().get(1).uuid()));
     }
@@ -88,8 +95,14 @@ class ScenarioParserTest {
             {guests: [{name: a, memory: 1MiB}], content_groups: [{name: c, contents: 1000, copies: 2}]} | content_groups | more than its
             """)
     void invalidFilesNameTheFieldAndTheReason(String body, String field, String reason) {
-        String yaml = "name: bad\n" + (body.startsWith("{") ? body.substring(1, body.length() - 1).replace(", events", "\nevents")
-                .replace(", guests", "\nguests").replace(", content_groups", "\ncontent_groups") : body) + "\n";
+        String yaml = "name: bad\n"
+                + (body.startsWith("{")
+                        ? body.substring(1, body.length() - 1)
+                                .replace(", events", "\nevents")
+                                .replace(", guests", "\nguests")
+                                .replace(", content_groups", "\ncontent_groups")
+                        : body)
+                + "\n";
         ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioParser.parse(yaml, "bad.yaml"), yaml);
         assertEquals(field, e.field(), e.getMessage());
         assertTrue(e.getMessage().contains(reason), e.getMessage());
@@ -99,7 +112,8 @@ class ScenarioParserTest {
     @Test
     void aFileThatIsNotYamlOrMissesItsNameIsRejected() {
         assertThrows(ScenarioException.class, () -> ScenarioParser.parse("name: [unclosed", "x"));
-        ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioParser.parse("guests: [{name: a}]", "x"));
+        ScenarioException e =
+                assertThrows(ScenarioException.class, () -> ScenarioParser.parse("guests: [{name: a}]", "x"));
         assertEquals("name", e.field());
     }
 
@@ -114,7 +128,8 @@ class ScenarioParserTest {
 
     @Test
     void loadNamesTheFileThatCannotBeRead(@TempDir Path dir) {
-        ScenarioException e = assertThrows(ScenarioException.class, () -> ScenarioParser.load(dir.resolve("nope.yaml")));
+        ScenarioException e =
+                assertThrows(ScenarioException.class, () -> ScenarioParser.load(dir.resolve("nope.yaml")));
         assertTrue(e.getMessage().contains("nope.yaml"));
     }
 
@@ -139,23 +154,34 @@ class ScenarioParserTest {
         assertEquals(Math.round(100 + pages * 0.5) - 100, l.anonPages());
         assertEquals((1 << 20) / s.host().pageSizeBytes(), l.zeroPages());
         ContentGroup libs = s.contentGroups().get(0);
-        assertEquals(java.util.List.of("web-1", "web-2", "web-3"), libs.guests());
-        assertEquals(java.util.List.of(3L, 3L, 2L, 2L), java.util.stream.IntStream.range(0, 4).mapToObj(libs::copies).toList(),
+        assertEquals(List.of("web-1", "web-2", "web-3"), libs.guests());
+        assertEquals(
+                List.of(3L, 3L, 2L, 2L),
+                IntStream.range(0, 4).mapToObj(libs::copies).toList(),
                 "10 pages over 4 contents: the first two get the extra page");
         assertEquals(4, libs.pagesOf(0), "pages 0, 3, 6, 9 of the deal");
         assertEquals(3, libs.pagesOf(2));
         // The deal: content 0 to web-1, web-2, web-3; content 1 to web-1, web-2, web-3; content 2 to web-1 ...
-        assertEquals(java.util.List.of(0, 1, 2, 3), java.util.stream.LongStream.range(0, 4).mapToObj(j -> libs.contentAt(0, j)).toList());
+        assertEquals(
+                List.of(0, 1, 2, 3),
+                LongStream.range(0, 4).mapToObj(j -> libs.contentAt(0, j)).toList());
         ContentGroup keys = s.contentGroups().get(1);
-        assertEquals(java.util.List.of("db", "web-2"), keys.guests());
+        assertEquals(List.of("db", "web-2"), keys.guests());
         assertEquals(3, keys.pagesOf(0), "6 pages over 2 guests");
-        assertEquals(java.util.List.of(0, 0, 1), java.util.stream.LongStream.range(0, 3).mapToObj(j -> keys.contentAt(0, j)).toList(),
+        assertEquals(
+                List.of(0, 0, 1),
+                LongStream.range(0, 3).mapToObj(j -> keys.contentAt(0, j)).toList(),
                 "a content with more copies than guests has duplicates within a guest");
-        assertEquals(libs.pagesOf(1) + keys.pagesOf(1) + s.contentGroups().get(2).pagesOf(1), s.groupPages("web-2"));
+        assertEquals(
+                libs.pagesOf(1) + keys.pagesOf(1) + s.contentGroups().get(2).pagesOf(1), s.groupPages("web-2"));
         ContentGroup tail = s.contentGroups().get(2);
-        long ones = java.util.stream.IntStream.range(0, 1000).filter(i -> tail.copies(i) == 1).count();
+        long ones = IntStream.range(0, 1000).filter(i -> tail.copies(i) == 1).count();
         // P(1) = 1 / (sum of k^-1.1 for k = 1..50) = 0.29.
-        assertTrue(ones > 230 && ones < 350 && tail.pages() < 1000 * 50, "Zipf(1.1) on 1..50: about 29 % single: " + ones);
-        assertEquals(tail, ScenarioParser.parse(COUNTS, "again").contentGroups().get(2), "the same seed draws the same copies");
+        assertTrue(
+                ones > 230 && ones < 350 && tail.pages() < 1000 * 50, "Zipf(1.1) on 1..50: about 29 % single: " + ones);
+        assertEquals(
+                tail,
+                ScenarioParser.parse(COUNTS, "again").contentGroups().get(2),
+                "the same seed draws the same copies");
     }
 }

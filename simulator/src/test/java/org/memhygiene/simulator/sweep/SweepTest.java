@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.simulator.scenario.HygieneMode;
@@ -26,21 +27,29 @@ class SweepTest {
         assertEquals(0, off.reclaimedBytes(), "KSM off, no hygiene: nothing comes back");
         SweepResult zeroScrub = find(results, "zero-pages", HygieneMode.INIT_ON_FREE);
         SweepResult zeroNone = find(results, "zero-pages", HygieneMode.NONE);
-        assertTrue(zeroScrub.reclaimedBytes() > zeroNone.reclaimedBytes(), "zeroed free memory merges into the zero page");
-        assertTrue(zeroScrub.exposure().staleSecretPageSeconds() < zeroNone.exposure().staleSecretPageSeconds());
-        assertTrue(find(results, "off", HygieneMode.FREE_PAGE_REPORTING).reclaimedBytes() > 0,
+        assertTrue(
+                zeroScrub.reclaimedBytes() > zeroNone.reclaimedBytes(), "zeroed free memory merges into the zero page");
+        assertTrue(zeroScrub.exposure().staleSecretPageSeconds()
+                < zeroNone.exposure().staleSecretPageSeconds());
+        assertTrue(
+                find(results, "off", HygieneMode.FREE_PAGE_REPORTING).reclaimedBytes() > 0,
                 "free page reporting gives memory back without KSM");
         assertTrue(zeroNone.exposure().crossVmMergedNonZeroPages() > 0);
         assertEquals(0, off.exposure().crossVmMergedNonZeroPages());
         assertTrue(!off.frontier(), "KSM off with init_on_free reclaims as little and leaves fewer stale secrets");
         assertTrue(find(results, "off", HygieneMode.INIT_ON_FREE).frontier());
-        SweepResult most = results.stream().max(java.util.Comparator.comparingLong(SweepResult::reclaimedBytes)).orElseThrow();
+        SweepResult most = results.stream()
+                .max(Comparator.comparingLong(SweepResult::reclaimedBytes))
+                .orElseThrow();
         assertTrue(most.frontier(), "nothing reclaims more than the cell that reclaims most: " + most.label());
         assertTrue(results.stream().filter(SweepResult::frontier).count() < results.size());
         assertTrue(zeroNone.finalSnapshot().vms().size() == 2);
     }
 
     private static SweepResult find(List<SweepResult> results, String policy, HygieneMode mode) {
-        return results.stream().filter(r -> r.policy().equals(policy) && r.hygieneMode() == mode).findFirst().orElseThrow();
+        return results.stream()
+                .filter(r -> r.policy().equals(policy) && r.hygieneMode() == mode)
+                .findFirst()
+                .orElseThrow();
     }
 }

@@ -2,8 +2,10 @@ package org.memhygiene.ui.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -15,8 +17,7 @@ import org.memhygiene.core.posture.Severity;
  * purpose: a controller of another version may add keys, and a figure it lacks is absent, not an error.
  */
 public final class ApiDocuments {
-    private ApiDocuments() {
-    }
+    private ApiDocuments() {}
 
     /** The host part of GET /api/v1/snapshot. */
     public static HostView host(JsonNode snapshot) {
@@ -25,13 +26,25 @@ public final class ApiDocuments {
         Optional<KsmView> ksmView = Optional.empty();
         if (ksm.isObject()) {
             JsonNode s = ksm.path("stats");
-            ksmView = Optional.of(new KsmView(optLong(s, "pages_sharing"), optLong(s, "ksm_zero_pages"), optLong(s, "pages_scanned"),
-                    optLong(s, "full_scans"), optLong(s, "run"), optLong(s, "pages_to_scan"), optLong(s, "sleep_millisecs"),
+            ksmView = Optional.of(new KsmView(
+                    optLong(s, "pages_sharing"),
+                    optLong(s, "ksm_zero_pages"),
+                    optLong(s, "pages_scanned"),
+                    optLong(s, "full_scans"),
+                    optLong(s, "run"),
+                    optLong(s, "pages_to_scan"),
+                    optLong(s, "sleep_millisecs"),
                     optLong(s, "use_zero_pages")));
         }
         JsonNode memory = snapshot.path("memory");
-        return new HostView(instant(snapshot, "sampled_at"), snapshot.path("uri").asText(""), snapshot.path("page_size_bytes").asLong(),
-                ksmView, optLong(memory, "mem_total_bytes"), optLong(memory, "mem_free_bytes"), optLong(memory, "mem_available_bytes"),
+        return new HostView(
+                instant(snapshot, "sampled_at"),
+                snapshot.path("uri").asText(""),
+                snapshot.path("page_size_bytes").asLong(),
+                ksmView,
+                optLong(memory, "mem_total_bytes"),
+                optLong(memory, "mem_free_bytes"),
+                optLong(memory, "mem_available_bytes"),
                 optLong(snapshot, "ksmd_cpu_millis"));
     }
 
@@ -56,19 +69,35 @@ public final class ApiDocuments {
         JsonNode stat = vm.path("ksm").path("stat");
         JsonNode agent = vm.path("agent");
         JsonNode posture = vm.path("posture");
-        OptionalInt score = posture.path("score").isNumber() ? OptionalInt.of(posture.path("score").asInt()) : OptionalInt.empty();
+        OptionalInt score = posture.path("score").isNumber()
+                ? OptionalInt.of(posture.path("score").asInt())
+                : OptionalInt.empty();
         // The controller's findings when it scores posture; the agent's own report otherwise.
         JsonNode findingNodes = posture.path("findings").isArray() ? posture.path("findings") : agent.path("posture");
         List<Finding> findings = new ArrayList<>();
         for (JsonNode f : findingNodes) {
-            findings.add(new Finding(f.path("id").asText(""), severity(f.path("severity").asText("INFO")), f.path("title").asText(""),
-                    f.path("evidence").asText(""), f.path("remediation").asText("")));
+            findings.add(new Finding(
+                    f.path("id").asText(""),
+                    severity(f.path("severity").asText("INFO")),
+                    f.path("title").asText(""),
+                    f.path("evidence").asText(""),
+                    f.path("remediation").asText("")));
         }
-        return new VmView(domain.path("name").asText("?"), domain.path("uuid").asText(""), domain.path("state").asText("?"),
-                domain.path("current_memory_bytes").asLong(0), optLong(vm, "ksm_saved_bytes"), optLong(stat, "merging_pages"),
-                optLong(stat, "zero_pages"), optLong(domain.path("balloon_stats"), "rss_bytes"),
-                config.path("balloon").path("free_page_reporting").asBoolean(false), agent.path("status").asText("?"),
-                config.path("posture").asText(""), score, findings, guestMemory(vm.path("guest_memory")));
+        return new VmView(
+                domain.path("name").asText("?"),
+                domain.path("uuid").asText(""),
+                domain.path("state").asText("?"),
+                domain.path("current_memory_bytes").asLong(0),
+                optLong(vm, "ksm_saved_bytes"),
+                optLong(stat, "merging_pages"),
+                optLong(stat, "zero_pages"),
+                optLong(domain.path("balloon_stats"), "rss_bytes"),
+                config.path("balloon").path("free_page_reporting").asBoolean(false),
+                agent.path("status").asText("?"),
+                config.path("posture").asText(""),
+                score,
+                findings,
+                guestMemory(vm.path("guest_memory")));
     }
 
     /** The VM's {@code guest_memory}; empty when it is null or from a controller that does not measure it. */
@@ -80,18 +109,29 @@ public final class ApiDocuments {
         Instant measuredAt;
         try {
             measuredAt = Instant.parse(g.path("measured_at").asText(""));
-        } catch (java.time.format.DateTimeParseException e) {
+        } catch (DateTimeParseException e) {
             return Optional.empty();
         }
-        return Optional.of(new GuestMemoryView(g.path("method_label").asText(), g.path("method_description").asText(""),
-                g.path("page_size_bytes").asLong(), g.path("guest_ram_pages").asLong(), optLong(p, "resident"), optLong(p, "ksm"),
-                optLong(p, "ksm_saved"), optLong(p, "zero"), optLong(p, "huge_zero"), optLong(p, "swapped"),
-                optLong(p, "not_present"), optLong(p, "given_back"), optLong(g, "reclaimed_bytes"), measuredAt));
+        return Optional.of(new GuestMemoryView(
+                g.path("method_label").asText(),
+                g.path("method_description").asText(""),
+                g.path("page_size_bytes").asLong(),
+                g.path("guest_ram_pages").asLong(),
+                optLong(p, "resident"),
+                optLong(p, "ksm"),
+                optLong(p, "ksm_saved"),
+                optLong(p, "zero"),
+                optLong(p, "huge_zero"),
+                optLong(p, "swapped"),
+                optLong(p, "not_present"),
+                optLong(p, "given_back"),
+                optLong(g, "reclaimed_bytes"),
+                measuredAt));
     }
 
     private static Severity severity(String text) {
         try {
-            return Severity.valueOf(text.toUpperCase(java.util.Locale.ROOT));
+            return Severity.valueOf(text.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             return Severity.INFO;
         }
@@ -107,7 +147,7 @@ public final class ApiDocuments {
         String text = node.path(key).asText("");
         try {
             return Instant.parse(text);
-        } catch (java.time.format.DateTimeParseException e) {
+        } catch (DateTimeParseException e) {
             throw new ApiException(0, key + " = '" + text + "': expected an ISO-8601 instant from the controller");
         }
     }

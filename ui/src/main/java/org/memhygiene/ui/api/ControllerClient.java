@@ -4,10 +4,13 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -24,6 +27,7 @@ import org.memhygiene.core.json.Json;
 public final class ControllerClient implements AutoCloseable {
     /** A scrub may take minutes (the controller waits up to 10 for the agent). */
     private static final Duration SCRUB_TIMEOUT = Duration.ofMinutes(11);
+
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
 
     private final URI base;
@@ -36,10 +40,11 @@ public final class ControllerClient implements AutoCloseable {
      * @param token the bearer token for state-changing calls
      */
     public ControllerClient(URI base, Optional<String> token) {
-        if (base.getScheme() == null || !(base.getScheme().equals("http") || base.getScheme().equals("https"))
+        if (base.getScheme() == null
+                || !(base.getScheme().equals("http") || base.getScheme().equals("https"))
                 || base.getHost() == null) {
-            throw new IllegalArgumentException("--connect " + base + ": expected an http:// or https:// URL of a controller,"
-                    + " e.g. http://127.0.0.1:9520");
+            throw new IllegalArgumentException("--connect " + base
+                    + ": expected an http:// or https:// URL of a controller," + " e.g. http://127.0.0.1:9520");
         }
         this.base = URI.create(base.getScheme() + "://" + base.getRawAuthority());
         this.token = token;
@@ -48,7 +53,10 @@ public final class ControllerClient implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.http = HttpClient.newBuilder().executor(executor).connectTimeout(Duration.ofSeconds(3)).build();
+        this.http = HttpClient.newBuilder()
+                .executor(executor)
+                .connectTimeout(Duration.ofSeconds(3))
+                .build();
     }
 
     public URI base() {
@@ -75,14 +83,16 @@ public final class ControllerClient implements AutoCloseable {
      * GET /api/v1/history?from=ISO&amp;to=ISO[&amp;vm=NAME]: the recorded samples of the host (or of one VM) in
      * [from, to), oldest first (docs/API.md).
      */
-    public CompletableFuture<JsonNode> history(java.time.Instant from, java.time.Instant to, Optional<String> vm) {
+    public CompletableFuture<JsonNode> history(Instant from, Instant to, Optional<String> vm) {
         return get("/api/v1/history?from=" + from + "&to=" + to
-                + vm.map(name -> "&vm=" + java.net.URLEncoder.encode(name, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"))
+                + vm.map(name -> "&vm="
+                                + URLEncoder.encode(name, StandardCharsets.UTF_8)
+                                        .replace("+", "%20"))
                         .orElse(""));
     }
 
     /** GET /api/v1/history/decisions?from=ISO&amp;to=ISO: the policy's recorded decisions in [from, to), oldest first. */
-    public CompletableFuture<JsonNode> decisions(java.time.Instant from, java.time.Instant to) {
+    public CompletableFuture<JsonNode> decisions(Instant from, Instant to) {
         return get("/api/v1/history/decisions?from=" + from + "&to=" + to);
     }
 
@@ -105,8 +115,11 @@ public final class ControllerClient implements AutoCloseable {
 
     /** POST /api/v1/vms/{vm}/scrub: completes with the agent's report when the scrub is done. */
     public CompletableFuture<JsonNode> scrub(String vm) {
-        return send("POST", "/api/v1/vms/" + java.net.URLEncoder.encode(vm, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20")
-                + "/scrub", Json.mapper().createObjectNode(), SCRUB_TIMEOUT);
+        return send(
+                "POST",
+                "/api/v1/vms/" + URLEncoder.encode(vm, StandardCharsets.UTF_8).replace("+", "%20") + "/scrub",
+                Json.mapper().createObjectNode(),
+                SCRUB_TIMEOUT);
     }
 
     private CompletableFuture<JsonNode> send(String method, String path, JsonNode body, Duration timeout) {
@@ -116,32 +129,41 @@ public final class ControllerClient implements AutoCloseable {
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(timeout).header("Content-Type", "application/json")
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path))
+                .timeout(timeout)
+                .header("Content-Type", "application/json")
                 .method(method, HttpRequest.BodyPublishers.ofString(text));
         token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
         return call(request, method + " " + path);
     }
 
     private CompletableFuture<JsonNode> call(HttpRequest.Builder request, String what) {
-        return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString()).handle((response, failure) -> {
-            if (failure != null) {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-                throw new ApiException(0, "cannot reach the controller at " + base + " (" + what + "): " + describe(cause));
-            }
-            JsonNode document;
-            try {
-                document = Json.mapper().readTree(response.body());
-            } catch (JsonProcessingException e) {
-                throw new ApiException(response.statusCode(), what + ": the controller answered " + response.statusCode()
-                        + " with something that is not JSON");
-            }
-            if (response.statusCode() >= 400) {
-                String message = document != null && document.has("error") ? document.get("error").asText()
-                        : "HTTP " + response.statusCode();
-                throw new ApiException(response.statusCode(), message);
-            }
-            return document;
-        });
+        return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
+                .handle((response, failure) -> {
+                    if (failure != null) {
+                        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                                ? failure.getCause()
+                                : failure;
+                        throw new ApiException(
+                                0, "cannot reach the controller at " + base + " (" + what + "): " + describe(cause));
+                    }
+                    JsonNode document;
+                    try {
+                        document = Json.mapper().readTree(response.body());
+                    } catch (JsonProcessingException e) {
+                        throw new ApiException(
+                                response.statusCode(),
+                                what + ": the controller answered " + response.statusCode()
+                                        + " with something that is not JSON");
+                    }
+                    if (response.statusCode() >= 400) {
+                        String message = document != null && document.has("error")
+                                ? document.get("error").asText()
+                                : "HTTP " + response.statusCode();
+                        throw new ApiException(response.statusCode(), message);
+                    }
+                    return document;
+                });
     }
 
     static String describe(Throwable t) {

@@ -11,10 +11,21 @@ import java.util.OptionalLong;
  *                    smaps_rollup, simulator (model), none
  * @param description the method with its reason, as the controller prints it
  */
-public record GuestMemoryView(String method, String description, long pageSizeBytes, long guestRamPages,
-        OptionalLong residentPages, OptionalLong ksmPages, OptionalLong ksmSavedPages, OptionalLong zeroPages,
-        OptionalLong hugeZeroPages, OptionalLong swappedPages, OptionalLong notPresentPages, OptionalLong givenBackPages,
-        OptionalLong reclaimedBytes, Instant measuredAt) {
+public record GuestMemoryView(
+        String method,
+        String description,
+        long pageSizeBytes,
+        long guestRamPages,
+        OptionalLong residentPages,
+        OptionalLong ksmPages,
+        OptionalLong ksmSavedPages,
+        OptionalLong zeroPages,
+        OptionalLong hugeZeroPages,
+        OptionalLong swappedPages,
+        OptionalLong notPresentPages,
+        OptionalLong givenBackPages,
+        OptionalLong reclaimedBytes,
+        Instant measuredAt) {
 
     /** Whether the states partition guest RAM page by page (not a smaps_rollup fallback, not "none"). */
     public boolean pageStates() {

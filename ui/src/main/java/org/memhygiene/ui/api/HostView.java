@@ -16,6 +16,12 @@ import java.util.OptionalLong;
  * @param memAvailableBytes MemAvailable
  * @param ksmdCpuMillis   CPU time ksmd used since boot
  */
-public record HostView(Instant sampledAt, String backendUri, long pageSizeBytes, Optional<KsmView> ksm, OptionalLong memTotalBytes,
-        OptionalLong memFreeBytes, OptionalLong memAvailableBytes, OptionalLong ksmdCpuMillis) {
-}
+public record HostView(
+        Instant sampledAt,
+        String backendUri,
+        long pageSizeBytes,
+        Optional<KsmView> ksm,
+        OptionalLong memTotalBytes,
+        OptionalLong memFreeBytes,
+        OptionalLong memAvailableBytes,
+        OptionalLong ksmdCpuMillis) {}

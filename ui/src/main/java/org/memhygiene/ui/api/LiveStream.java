@@ -67,11 +67,17 @@ public final class LiveStream implements AutoCloseable {
             mine = ++generation;
             lastEventNanos = System.nanoTime();
         }
-        HttpRequest request = HttpRequest.newBuilder(client.uri("/api/v1/stream")).header("Accept", "text/event-stream").GET().build();
-        CompletableFuture<?> call = client.http().sendAsync(request, HttpResponse.BodyHandlers.fromLineSubscriber(new Lines(mine)))
+        HttpRequest request = HttpRequest.newBuilder(client.uri("/api/v1/stream"))
+                .header("Accept", "text/event-stream")
+                .GET()
+                .build();
+        CompletableFuture<?> call = client.http()
+                .sendAsync(request, HttpResponse.BodyHandlers.fromLineSubscriber(new Lines(mine)))
                 .handle((response, failure) -> {
                     if (failure != null) {
-                        fail(mine, ControllerClient.describe(failure.getCause() != null ? failure.getCause() : failure));
+                        fail(
+                                mine,
+                                ControllerClient.describe(failure.getCause() != null ? failure.getCause() : failure));
                     } else if (response.statusCode() != 200) {
                         fail(mine, "the stream answered HTTP " + response.statusCode());
                     } else {

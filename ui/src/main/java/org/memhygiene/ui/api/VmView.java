@@ -24,19 +24,55 @@ import org.memhygiene.core.posture.Finding;
  * @param findings          the posture findings (the controller's, else the agent's)
  * @param guestMemory       its guest RAM page by page, as the controller last measured it; empty when not measured
  */
-public record VmView(String name, String uuid, String state, long memoryBytes, OptionalLong savedBytes, OptionalLong mergedPages,
-        OptionalLong zeroPages, OptionalLong rssBytes, boolean freePageReporting, String agentStatus, String postureLevel,
-        OptionalInt postureScore, List<Finding> findings, Optional<GuestMemoryView> guestMemory) {
+public record VmView(
+        String name,
+        String uuid,
+        String state,
+        long memoryBytes,
+        OptionalLong savedBytes,
+        OptionalLong mergedPages,
+        OptionalLong zeroPages,
+        OptionalLong rssBytes,
+        boolean freePageReporting,
+        String agentStatus,
+        String postureLevel,
+        OptionalInt postureScore,
+        List<Finding> findings,
+        Optional<GuestMemoryView> guestMemory) {
 
     public VmView {
         findings = List.copyOf(findings);
     }
 
     /** A VM whose guest RAM is not measured. */
-    public VmView(String name, String uuid, String state, long memoryBytes, OptionalLong savedBytes, OptionalLong mergedPages,
-            OptionalLong zeroPages, OptionalLong rssBytes, boolean freePageReporting, String agentStatus, String postureLevel,
-            OptionalInt postureScore, List<Finding> findings) {
-        this(name, uuid, state, memoryBytes, savedBytes, mergedPages, zeroPages, rssBytes, freePageReporting, agentStatus,
-                postureLevel, postureScore, findings, Optional.empty());
+    public VmView(
+            String name,
+            String uuid,
+            String state,
+            long memoryBytes,
+            OptionalLong savedBytes,
+            OptionalLong mergedPages,
+            OptionalLong zeroPages,
+            OptionalLong rssBytes,
+            boolean freePageReporting,
+            String agentStatus,
+            String postureLevel,
+            OptionalInt postureScore,
+            List<Finding> findings) {
+        this(
+                name,
+                uuid,
+                state,
+                memoryBytes,
+                savedBytes,
+                mergedPages,
+                zeroPages,
+                rssBytes,
+                freePageReporting,
+                agentStatus,
+                postureLevel,
+                postureScore,
+                findings,
+                Optional.empty());
     }
 }

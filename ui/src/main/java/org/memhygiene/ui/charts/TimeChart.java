@@ -4,12 +4,13 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
+import javafx.scene.chart.AreaChart;
 import javafx.scene.chart.LineChart;
 import javafx.scene.chart.NumberAxis;
-import javafx.scene.chart.AreaChart;
 import javafx.scene.chart.XYChart;
 import javafx.util.StringConverter;
 import org.memhygiene.ui.downsample.Lttb;
@@ -25,15 +26,17 @@ import org.memhygiene.ui.model.SeriesTable;
 public final class TimeChart {
     /** Points drawn per series: about one per pixel of a chart in the 2 x 2 overview. */
     public static final int MAX_POINTS = 400;
-    private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+
+    private static final DateTimeFormatter CLOCK =
+            DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
 
     /** One drawn series: its legend name and the table column. */
-    public record Line(String name, String column) {
-    }
+    public record Line(String name, String column) {}
 
     /** The unit of the columns: bytes are drawn in GiB, or MiB while everything is under 1 GiB. */
     public enum Unit {
-        BYTES, AS_IS
+        BYTES,
+        AS_IS
     }
 
     private static final double MIB = 1024.0 * 1024;
@@ -94,7 +97,7 @@ public final class TimeChart {
     public void update(SeriesTable table, double fromSeconds) {
         int first = table.firstAtOrAfter(fromSeconds);
         int n = table.size() - first;
-        double[] t = java.util.Arrays.copyOfRange(table.times(), first, table.size());
+        double[] t = Arrays.copyOfRange(table.times(), first, table.size());
         double scale = 1;
         if (unit == Unit.BYTES) {
             double max = 0;
@@ -126,7 +129,7 @@ public final class TimeChart {
             double[] total = new double[n];
             List<double[]> columns = new ArrayList<>();
             for (Line line : lines) {
-                double[] v = java.util.Arrays.copyOfRange(table.values(table.column(line.column())), first, table.size());
+                double[] v = Arrays.copyOfRange(table.values(table.column(line.column())), first, table.size());
                 columns.add(v);
                 for (int i = 0; i < n; i++) {
                     total[i] += Double.isNaN(v[i]) ? 0 : v[i];
@@ -143,7 +146,8 @@ public final class TimeChart {
             }
         } else {
             for (int s = 0; s < lines.size(); s++) {
-                double[] v = java.util.Arrays.copyOfRange(table.values(table.column(lines.get(s).column())), first, table.size());
+                double[] v = Arrays.copyOfRange(
+                        table.values(table.column(lines.get(s).column())), first, table.size());
                 fill(chart.getData().get(s), t, v, Lttb.select(t, v, n, MAX_POINTS), scale, false);
             }
         }
@@ -164,7 +168,12 @@ public final class TimeChart {
         chart.getData().forEach(s -> s.getData().clear());
     }
 
-    private static void fill(XYChart.Series<Number, Number> series, double[] t, double[] v, int[] keep, double scale,
+    private static void fill(
+            XYChart.Series<Number, Number> series,
+            double[] t,
+            double[] v,
+            int[] keep,
+            double scale,
             boolean nanAsZero) {
         List<XYChart.Data<Number, Number>> points = new ArrayList<>(keep.length);
         for (int i : keep) {

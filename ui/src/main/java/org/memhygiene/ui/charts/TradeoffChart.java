@@ -1,6 +1,12 @@
 package org.memhygiene.ui.charts;
 
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import javafx.collections.FXCollections;
 import javafx.scene.chart.LineChart;
@@ -22,19 +28,24 @@ public final class TradeoffChart extends LineChart<Number, Number> {
     public static final double SCORE_SPLIT = 70;
     public static final double RECLAIM_SPLIT_PERCENT = 25;
 
-    private final XYChart.Series<Number, Number> frontier = new XYChart.Series<>("policy frontier (simulator sweep)",
-            FXCollections.observableArrayList());
+    private final XYChart.Series<Number, Number> frontier =
+            new XYChart.Series<>("policy frontier (simulator sweep)", FXCollections.observableArrayList());
     private final XYChart.Series<Number, Number> vms = new XYChart.Series<>("VMs", FXCollections.observableArrayList());
     private final Line vertical = new Line();
     private final Line horizontal = new Line();
-    private final List<Text> labels = List.of(new Text("safe, little reclaimed"), new Text("safe and dense: the goal"),
-            new Text("exposed, little reclaimed"), new Text("dense but exposed"));
+    private final List<Text> labels = List.of(
+            new Text("safe, little reclaimed"),
+            new Text("safe and dense: the goal"),
+            new Text("exposed, little reclaimed"),
+            new Text("dense but exposed"));
     private final Consumer<VmRow> onOpen;
-    private final java.util.Map<XYChart.Data<Number, Number>, Text> names = new java.util.HashMap<>();
-    private final java.util.Map<String, XYChart.Data<Number, Number>> points = new java.util.HashMap<>();
+    private final Map<XYChart.Data<Number, Number>, Text> names = new HashMap<>();
+    private final Map<String, XYChart.Data<Number, Number>> points = new HashMap<>();
 
     public TradeoffChart(Consumer<VmRow> onOpen) {
-        super(axis("memory reclaimed (% of the VM's memory)", 0, 100, 10), axis("posture score (0 = exposed, 100 = hardened)", 0, 100, 10));
+        super(
+                axis("memory reclaimed (% of the VM's memory)", 0, 100, 10),
+                axis("posture score (0 = exposed, 100 = hardened)", 0, 100, 10));
         this.onOpen = onOpen;
         setAnimated(false);
         setTitle("Reclaimed memory against posture");
@@ -55,8 +66,11 @@ public final class TradeoffChart extends LineChart<Number, Number> {
     }
 
     public void setFrontier(List<FrontierPoint> points) {
-        frontier.getData().setAll(points.stream().sorted(java.util.Comparator.comparingDouble(FrontierPoint::reclaimedPercent))
-                .map(p -> new XYChart.Data<Number, Number>(p.reclaimedPercent(), p.score(), p)).toList());
+        frontier.getData()
+                .setAll(points.stream()
+                        .sorted(Comparator.comparingDouble(FrontierPoint::reclaimedPercent))
+                        .map(p -> new XYChart.Data<Number, Number>(p.reclaimedPercent(), p.score(), p))
+                        .toList());
         frontier.getData().forEach(d -> {
             if (d.getNode() != null) {
                 d.getNode().getStyleClass().add("frontier-point");
@@ -70,7 +84,7 @@ public final class TradeoffChart extends LineChart<Number, Number> {
      * so a click in progress lands); new VMs get a point, gone ones lose theirs.
      */
     public void setVms(List<VmRow> rows) {
-        java.util.Set<String> present = new java.util.HashSet<>();
+        Set<String> present = new HashSet<>();
         for (VmRow row : rows) {
             if (row.vm().postureScore().isEmpty()) {
                 continue;
@@ -89,8 +103,13 @@ public final class TradeoffChart extends LineChart<Number, Number> {
                 d.setYValue(y);
                 d.setExtraValue(row);
             }
-            ((Tooltip) d.getNode().getProperties().get(Tooltip.class)).setText(String.format(java.util.Locale.ROOT,
-                    "%s: %.1f %% of its memory reclaimed, posture score %d", row.vm().name(), row.reclaimedPercent(), y));
+            ((Tooltip) d.getNode().getProperties().get(Tooltip.class))
+                    .setText(String.format(
+                            Locale.ROOT,
+                            "%s: %.1f %% of its memory reclaimed, posture score %d",
+                            row.vm().name(),
+                            row.reclaimedPercent(),
+                            y));
         }
         points.entrySet().removeIf(e -> {
             if (present.contains(e.getKey())) {
@@ -144,7 +163,8 @@ public final class TradeoffChart extends LineChart<Number, Number> {
         horizontal.setEndX(x1);
         horizontal.setStartY(ys);
         horizontal.setEndY(ys);
-        names.forEach((d, name) -> place(name, x.getDisplayPosition(d.getXValue()) + 11, y.getDisplayPosition(d.getYValue()) + 4));
+        names.forEach((d, name) ->
+                place(name, x.getDisplayPosition(d.getXValue()) + 11, y.getDisplayPosition(d.getYValue()) + 4));
         place(labels.get(0), x0 + 6, y1 + 16);
         place(labels.get(1), x1 - 6 - labels.get(1).getLayoutBounds().getWidth(), y1 + 16);
         place(labels.get(2), x0 + 6, y0 - 8);

@@ -9,8 +9,7 @@ package org.memhygiene.ui.downsample;
  * choice (they are drawn as gaps elsewhere).
  */
 public final class Lttb {
-    private Lttb() {
-    }
+    private Lttb() {}
 
     /**
      * The indices (ascending) of the points to keep from {@code x[0..n)}, {@code y[0..n)}; all of them when

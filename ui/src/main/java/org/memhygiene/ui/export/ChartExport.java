@@ -16,8 +16,7 @@ import javax.imageio.ImageIO;
 
 /** File → Export: a view as PNG, its charts' data as CSV. FX thread only (snapshots need it). */
 public final class ChartExport {
-    private ChartExport() {
-    }
+    private ChartExport() {}
 
     /** Renders {@code node} as it is laid out now and writes it to {@code file} as PNG. */
     public static void png(Node node, Path file) throws IOException {
@@ -49,11 +48,14 @@ public final class ChartExport {
         try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             out.write("chart,series,x,y,x_unit,y_unit\n");
             for (XYChart<Number, Number> chart : charts) {
-                String xUnit = chart.getXAxis().getLabel().startsWith("time") ? "epoch seconds (UTC)" : chart.getXAxis().getLabel();
+                String xUnit = chart.getXAxis().getLabel().startsWith("time")
+                        ? "epoch seconds (UTC)"
+                        : chart.getXAxis().getLabel();
                 for (XYChart.Series<Number, Number> series : chart.getData()) {
                     for (XYChart.Data<Number, Number> point : series.getData()) {
-                        out.write(quote(chart.getTitle()) + "," + quote(series.getName()) + "," + point.getXValue() + ","
-                                + point.getYValue() + "," + quote(xUnit) + "," + quote(chart.getYAxis().getLabel()) + "\n");
+                        out.write(quote(chart.getTitle()) + "," + quote(series.getName()) + "," + point.getXValue()
+                                + "," + point.getYValue() + "," + quote(xUnit) + ","
+                                + quote(chart.getYAxis().getLabel()) + "\n");
                     }
                 }
             }

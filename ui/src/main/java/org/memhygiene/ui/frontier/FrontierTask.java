@@ -9,25 +9,31 @@ public final class FrontierTask {
     /** The status text while the sweep runs; the trade-off view shows a progress indicator meanwhile. */
     public static final String COMPUTING = "computing";
 
-    private FrontierTask() {
-    }
+    private FrontierTask() {}
 
     public static Thread start(Scenario scenario, DashboardModel model) {
         model.frontierStatus().set(COMPUTING + " the policy frontier (simulator sweep of '" + scenario.name() + "')…");
-        Thread thread = new Thread(() -> {
-            try {
-                var points = PolicyFrontier.compute(scenario, (done, total) -> Platform.runLater(() -> model.frontierStatus()
-                        .set(COMPUTING + " the policy frontier (simulator sweep of '" + scenario.name() + "'): " + done + " of " + total
-                                + " policy × hygiene cells…")));
-                Platform.runLater(() -> {
-                    model.frontier().setAll(points);
-                    model.frontierStatus().set("Policy frontier: the best of " + (PolicyFrontier.cells()) + " simulated policy × hygiene"
-                            + " cells of '" + scenario.name() + "' (" + points.size() + " on the frontier, dashed line).");
-                });
-            } catch (RuntimeException e) {
-                Platform.runLater(() -> model.frontierStatus().set("no frontier: the sweep failed: " + e.getMessage()));
-            }
-        }, "memhygiene-ui-frontier");
+        Thread thread = new Thread(
+                () -> {
+                    try {
+                        var points = PolicyFrontier.compute(
+                                scenario,
+                                (done, total) -> Platform.runLater(() -> model.frontierStatus()
+                                        .set(COMPUTING + " the policy frontier (simulator sweep of '" + scenario.name()
+                                                + "'): " + done + " of " + total + " policy × hygiene cells…")));
+                        Platform.runLater(() -> {
+                            model.frontier().setAll(points);
+                            model.frontierStatus()
+                                    .set("Policy frontier: the best of " + (PolicyFrontier.cells())
+                                            + " simulated policy × hygiene" + " cells of '" + scenario.name() + "' ("
+                                            + points.size() + " on the frontier, dashed line).");
+                        });
+                    } catch (RuntimeException e) {
+                        Platform.runLater(
+                                () -> model.frontierStatus().set("no frontier: the sweep failed: " + e.getMessage()));
+                    }
+                },
+                "memhygiene-ui-frontier");
         thread.setDaemon(true);
         thread.setPriority(Thread.MIN_PRIORITY); // the live view comes first
         thread.start();

@@ -2,6 +2,7 @@ package org.memhygiene.ui.frontier;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.BiConsumer;
 import org.memhygiene.controller.posture.HostPosture;
@@ -24,8 +25,7 @@ public final class PolicyFrontier {
     /** Simulated time per cell: long enough for ksmd's first full scans and the scrubs. */
     static final Duration CELL_DURATION = Duration.ofMinutes(5);
 
-    private PolicyFrontier() {
-    }
+    private PolicyFrontier() {}
 
     /**
      * @param progress told (cells done, cells in all) after each cell
@@ -55,8 +55,11 @@ public final class PolicyFrontier {
 
     /** Reclaimed memory as a percentage of all guests' memory, against the VMs' mean posture score. */
     static FrontierPoint point(String label, long reclaimedBytes, HostSnapshot end, HostPosture posture) {
-        long memory = end.vms().stream().mapToLong(v -> v.domain().currentMemoryBytes()).sum();
-        double score = posture.vms().stream().mapToInt(VmPosture::score).average().orElse(0);
+        long memory = end.vms().stream()
+                .mapToLong(v -> v.domain().currentMemoryBytes())
+                .sum();
+        double score =
+                posture.vms().stream().mapToInt(VmPosture::score).average().orElse(0);
         return new FrontierPoint(label, memory > 0 ? 100.0 * reclaimedBytes / memory : 0, score);
     }
 
@@ -64,13 +67,16 @@ public final class PolicyFrontier {
     public static List<FrontierPoint> paretoFront(List<FrontierPoint> points) {
         List<FrontierPoint> front = new ArrayList<>();
         for (FrontierPoint p : points) {
-            boolean dominated = points.stream().anyMatch(o -> o != p && o.reclaimedPercent() >= p.reclaimedPercent()
-                    && o.score() >= p.score() && (o.reclaimedPercent() > p.reclaimedPercent() || o.score() > p.score()));
+            boolean dominated = points.stream()
+                    .anyMatch(o -> o != p
+                            && o.reclaimedPercent() >= p.reclaimedPercent()
+                            && o.score() >= p.score()
+                            && (o.reclaimedPercent() > p.reclaimedPercent() || o.score() > p.score()));
             if (!dominated) {
                 front.add(p);
             }
         }
-        front.sort(java.util.Comparator.comparingDouble(FrontierPoint::reclaimedPercent));
+        front.sort(Comparator.comparingDouble(FrontierPoint::reclaimedPercent));
         return front;
     }
 }

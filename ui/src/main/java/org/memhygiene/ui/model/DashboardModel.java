@@ -1,10 +1,12 @@
 package org.memhygiene.ui.model;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import javafx.beans.property.LongProperty;
 import javafx.beans.property.ObjectProperty;
 import javafx.beans.property.SimpleLongProperty;
@@ -35,8 +37,8 @@ public final class DashboardModel {
     public static final String ZERO_PAGES = "zero_pages";
 
     /** The time ranges the overview and the VM detail offer; the first is the default. */
-    public static final List<Duration> RANGES = List.of(Duration.ofMinutes(15), Duration.ofHours(1), Duration.ofHours(6),
-            Duration.ofHours(24));
+    public static final List<Duration> RANGES =
+            List.of(Duration.ofMinutes(15), Duration.ofHours(1), Duration.ofHours(6), Duration.ofHours(24));
 
     /**
      * The state of the last history load of a view (docs/DASHBOARD.md, "History").
@@ -50,16 +52,17 @@ public final class DashboardModel {
     }
 
     /** The connection as the banner shows it. */
-    public record Connection(boolean connected, String message) {
-    }
+    public record Connection(boolean connected, String message) {}
 
-    private final SeriesTable host = new SeriesTable(RETENTION.toSeconds(), SHARING, ZERO, FPR, FREE, AVAILABLE, SCAN_RATE, KSMD_CPU);
+    private final SeriesTable host =
+            new SeriesTable(RETENTION.toSeconds(), SHARING, ZERO, FPR, FREE, AVAILABLE, SCAN_RATE, KSMD_CPU);
     private final Map<String, SeriesTable> vms = new HashMap<>();
     private final ObservableList<VmRow> rows = FXCollections.observableArrayList();
     private final ObservableList<FrontierPoint> frontier = FXCollections.observableArrayList();
     private final StringProperty frontierStatus = new SimpleStringProperty("");
     private final ObjectProperty<Optional<HostView>> latestHost = new SimpleObjectProperty<>(Optional.empty());
-    private final ObjectProperty<Connection> connection = new SimpleObjectProperty<>(new Connection(false, "connecting…"));
+    private final ObjectProperty<Connection> connection =
+            new SimpleObjectProperty<>(new Connection(false, "connecting…"));
     private final LongProperty revision = new SimpleLongProperty();
     private final ObservableList<String> decisions = FXCollections.observableArrayList();
     private final ObjectProperty<Duration> range = new SimpleObjectProperty<>(RANGES.get(0));
@@ -75,20 +78,40 @@ public final class DashboardModel {
         if (previous != null) {
             double dt = t - previous.sampledAt().toEpochMilli() / 1000.0;
             if (dt > 0) {
-                scanRate = delta(sample.ksm().map(KsmView::pagesScanned), previous.ksm().map(KsmView::pagesScanned)) / dt;
-                if (sample.ksmdCpuMillis().isPresent() && previous.ksmdCpuMillis().isPresent()) {
-                    cpu = (sample.ksmdCpuMillis().getAsLong() - previous.ksmdCpuMillis().getAsLong()) / (dt * 1000.0) * 100.0;
+                scanRate = delta(
+                                sample.ksm().map(KsmView::pagesScanned),
+                                previous.ksm().map(KsmView::pagesScanned))
+                        / dt;
+                if (sample.ksmdCpuMillis().isPresent()
+                        && previous.ksmdCpuMillis().isPresent()) {
+                    cpu = (sample.ksmdCpuMillis().getAsLong()
+                                    - previous.ksmdCpuMillis().getAsLong())
+                            / (dt * 1000.0)
+                            * 100.0;
                 }
             }
         }
         previous = sample;
         Reclaimed h = breakdown.host();
-        host.add(t, h.sharingBytes(), h.zeroPageBytes(), h.freePageReportingBytes(), orNaN(sample.memFreeBytes()),
-                orNaN(sample.memAvailableBytes()), scanRate, cpu);
-        List<VmRow> newRows = new java.util.ArrayList<>(vmViews.size());
+        host.add(
+                t,
+                h.sharingBytes(),
+                h.zeroPageBytes(),
+                h.freePageReportingBytes(),
+                orNaN(sample.memFreeBytes()),
+                orNaN(sample.memAvailableBytes()),
+                scanRate,
+                cpu);
+        List<VmRow> newRows = new ArrayList<>(vmViews.size());
         for (VmView vm : vmViews) {
             Reclaimed r = breakdown.vms().getOrDefault(vm.uuid(), Reclaimed.NONE);
-            vmTable(vm.uuid()).add(t, r.sharingBytes(), r.zeroPageBytes(), r.freePageReportingBytes(), orNaN(vm.mergedPages()),
+            vmTable(vm.uuid())
+                    .add(
+                            t,
+                            r.sharingBytes(),
+                            r.zeroPageBytes(),
+                            r.freePageReportingBytes(),
+                            orNaN(vm.mergedPages()),
                             orNaN(vm.zeroPages()));
             newRows.add(new VmRow(vm, r));
         }
@@ -97,14 +120,17 @@ public final class DashboardModel {
         revision.set(revision.get() + 1);
     }
 
-    private static double delta(Optional<java.util.OptionalLong> now, Optional<java.util.OptionalLong> before) {
-        if (now.isEmpty() || before.isEmpty() || now.get().isEmpty() || before.get().isEmpty()) {
+    private static double delta(Optional<OptionalLong> now, Optional<OptionalLong> before) {
+        if (now.isEmpty()
+                || before.isEmpty()
+                || now.get().isEmpty()
+                || before.get().isEmpty()) {
             return Double.NaN;
         }
         return now.get().getAsLong() - before.get().getAsLong();
     }
 
-    private static double orNaN(java.util.OptionalLong value) {
+    private static double orNaN(OptionalLong value) {
         return value.isPresent() ? value.getAsLong() : Double.NaN;
     }
 
@@ -119,7 +145,8 @@ public final class DashboardModel {
 
     /** The series of the VM with {@code uuid}, created empty when it has none yet (for its history). */
     public SeriesTable vmTable(String uuid) {
-        return vms.computeIfAbsent(uuid, u -> new SeriesTable(RETENTION.toSeconds(), SHARING, ZERO, FPR, MERGED_PAGES, ZERO_PAGES));
+        return vms.computeIfAbsent(
+                uuid, u -> new SeriesTable(RETENTION.toSeconds(), SHARING, ZERO, FPR, MERGED_PAGES, ZERO_PAGES));
     }
 
     /** Tells the views to redraw (after history was merged into the series). */

@@ -17,7 +17,9 @@ public record Reclaimed(long sharingBytes, long zeroPageBytes, long freePageRepo
     }
 
     public Reclaimed plus(Reclaimed other) {
-        return new Reclaimed(sharingBytes + other.sharingBytes, zeroPageBytes + other.zeroPageBytes,
+        return new Reclaimed(
+                sharingBytes + other.sharingBytes,
+                zeroPageBytes + other.zeroPageBytes,
                 freePageReportingBytes + other.freePageReportingBytes);
     }
 }

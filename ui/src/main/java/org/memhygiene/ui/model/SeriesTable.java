@@ -37,7 +37,8 @@ public final class SeriesTable {
     /** Appends a row; a time before the last row's is ignored (the controller restarted with an older clock). */
     public void add(double timeSeconds, double... row) {
         if (row.length != columns.size()) {
-            throw new IllegalArgumentException("expected " + columns.size() + " values " + columns + ", got " + row.length);
+            throw new IllegalArgumentException(
+                    "expected " + columns.size() + " values " + columns + ", got " + row.length);
         }
         if (end > start && timeSeconds < times[end - 1]) {
             return;
@@ -81,12 +82,14 @@ public final class SeriesTable {
         for (int i = 0; i < timesSeconds.length; i++) {
             double t = timesSeconds[i];
             if (rows[i].length != columns.size()) {
-                throw new IllegalArgumentException("expected " + columns.size() + " values " + columns + ", got " + rows[i].length);
+                throw new IllegalArgumentException(
+                        "expected " + columns.size() + " values " + columns + ", got " + rows[i].length);
             }
             while (live < end && times[live] <= t) {
                 copyRow(live++, newTimes, newValues, out++);
             }
-            boolean near = (live > start && t - times[live - 1] <= tolerance) || (live < end && times[live] - t <= tolerance);
+            boolean near =
+                    (live > start && t - times[live - 1] <= tolerance) || (live < end && times[live] - t <= tolerance);
             if (near) {
                 continue;
             }

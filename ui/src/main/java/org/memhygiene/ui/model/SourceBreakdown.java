@@ -15,8 +15,7 @@ import org.memhygiene.ui.api.VmView;
  * balloon statistics) and the built-in simulator (which knows it exactly, SimulatedHost.exposure()).
  */
 public interface SourceBreakdown {
-    record Result(Reclaimed host, Map<String, Reclaimed> vms) {
-    }
+    record Result(Reclaimed host, Map<String, Reclaimed> vms) {}
 
     Result of(HostView host, List<VmView> vms);
 
@@ -42,8 +41,12 @@ public interface SourceBreakdown {
             if (pages.isPresent()) {
                 GuestMemoryView g = pages.get();
                 OptionalLong sharing = g.bytes(g.ksmSavedPages());
-                r = new Reclaimed(sharing.isPresent() ? sharing.getAsLong() : vm.mergedPages().orElse(0) * page,
-                        g.bytes(g.zeroPages()).orElse(0), g.bytes(g.givenBackPages()).orElse(0));
+                r = new Reclaimed(
+                        sharing.isPresent()
+                                ? sharing.getAsLong()
+                                : vm.mergedPages().orElse(0) * page,
+                        g.bytes(g.zeroPages()).orElse(0),
+                        g.bytes(g.givenBackPages()).orElse(0));
                 measured = true;
             } else {
                 long zero = vm.zeroPages().orElse(0) * page;
@@ -60,10 +63,18 @@ public interface SourceBreakdown {
         if (measured) {
             return new Result(sum, perVm);
         }
-        long sharing = host.ksm().flatMap(k -> k.pagesSharing().isPresent() ? Optional.of(k.pagesSharing().getAsLong())
-                : Optional.empty()).orElse(0L) * page;
-        long zero = host.ksm().flatMap(k -> k.zeroPages().isPresent() ? Optional.of(k.zeroPages().getAsLong())
-                : Optional.empty()).orElse(0L) * page;
+        long sharing = host.ksm()
+                        .flatMap(k -> k.pagesSharing().isPresent()
+                                ? Optional.of(k.pagesSharing().getAsLong())
+                                : Optional.empty())
+                        .orElse(0L)
+                * page;
+        long zero = host.ksm()
+                        .flatMap(k -> k.zeroPages().isPresent()
+                                ? Optional.of(k.zeroPages().getAsLong())
+                                : Optional.empty())
+                        .orElse(0L)
+                * page;
         return new Result(new Reclaimed(sharing, zero, reported), perVm);
     };
 }

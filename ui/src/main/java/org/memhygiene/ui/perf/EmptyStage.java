@@ -1,6 +1,8 @@
 package org.memhygiene.ui.perf;
 
 import java.lang.management.ManagementFactory;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import javafx.animation.AnimationTimer;
 import javafx.application.Platform;
 import javafx.scene.Scene;
@@ -13,14 +15,13 @@ import javafx.stage.Stage;
  * is drawn, in milliseconds since the JVM started, and exits.
  */
 public final class EmptyStage {
-    private EmptyStage() {
-    }
+    private EmptyStage() {}
 
     /** Held so the level set on it survives garbage collection. */
-    private static final java.util.logging.Logger JAVAFX_LOG = java.util.logging.Logger.getLogger("javafx");
+    private static final Logger JAVAFX_LOG = Logger.getLogger("javafx");
 
     public static void main(String[] args) {
-        JAVAFX_LOG.setLevel(java.util.logging.Level.SEVERE); // as the dashboard: no class-path warning
+        JAVAFX_LOG.setLevel(Level.SEVERE); // as the dashboard: no class-path warning
         long jvmStart = ManagementFactory.getRuntimeMXBean().getStartTime();
         Platform.startup(() -> {
             Stage stage = new Stage();

@@ -5,14 +5,19 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Random;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import javafx.animation.AnimationTimer;
 import javafx.application.Platform;
 import javafx.scene.Scene;
@@ -43,17 +48,30 @@ import org.memhygiene.ui.views.DashboardWindow;
  * <p>Arguments: SCENARIO.yaml SECONDS_PER_VIEW PREFILL_HOURS
  */
 public final class FrameHarness {
-    private static final java.util.logging.Logger CONTROLLER_LOG = java.util.logging.Logger.getLogger("org.memhygiene.controller");
-    private static final java.util.logging.Logger JAVAFX_LOG = java.util.logging.Logger.getLogger("javafx");
-    private FrameHarness() {
-    }
+    private static final Logger CONTROLLER_LOG = Logger.getLogger("org.memhygiene.controller");
+    private static final Logger JAVAFX_LOG = Logger.getLogger("javafx");
+
+    private FrameHarness() {}
 
     /** Frame figures of one measurement, in milliseconds. */
-    record Frames(String what, int frames, double medianIntervalMillis, double medianWorkMillis, double p99WorkMillis,
+    record Frames(
+            String what,
+            int frames,
+            double medianIntervalMillis,
+            double medianWorkMillis,
+            double p99WorkMillis,
             double maxWorkMillis) {
         String line() {
-            return String.format(java.util.Locale.ROOT, "%-28s frames %5d  interval median %6.2f ms  FX work median %6.3f ms"
-                    + "  p99 %6.3f ms  max %7.3f ms", what, frames, medianIntervalMillis, medianWorkMillis, p99WorkMillis, maxWorkMillis);
+            return String.format(
+                    Locale.ROOT,
+                    "%-28s frames %5d  interval median %6.2f ms  FX work median %6.3f ms"
+                            + "  p99 %6.3f ms  max %7.3f ms",
+                    what,
+                    frames,
+                    medianIntervalMillis,
+                    medianWorkMillis,
+                    p99WorkMillis,
+                    maxWorkMillis);
         }
     }
 
@@ -65,8 +83,8 @@ public final class FrameHarness {
         Path scenario = Path.of(args[0]);
         int seconds = Integer.parseInt(args[1]);
         int prefillHours = Integer.parseInt(args[2]);
-        CONTROLLER_LOG.setLevel(java.util.logging.Level.WARNING);
-        JAVAFX_LOG.setLevel(java.util.logging.Level.SEVERE);
+        CONTROLLER_LOG.setLevel(Level.WARNING);
+        JAVAFX_LOG.setLevel(Level.SEVERE);
         CompletableFuture<Void> started = new CompletableFuture<>();
         Platform.startup(() -> started.complete(null));
         started.get();
@@ -93,7 +111,11 @@ public final class FrameHarness {
             DashboardModel model = new DashboardModel();
             long t0 = System.nanoTime();
             int rows = fx(() -> prefill(model, first, prefillHours));
-            System.out.printf(java.util.Locale.ROOT, "prefilled %d samples x (host + %d VMs) in %.1f s%n", rows, first.vms().size(),
+            System.out.printf(
+                    Locale.ROOT,
+                    "prefilled %d samples x (host + %d VMs) in %.1f s%n",
+                    rows,
+                    first.vms().size(),
                     (System.nanoTime() - t0) / 1e9);
             ControllerClient client = new ControllerClient(controller.url(), Optional.empty());
             Meter meter = new Meter();
@@ -127,7 +149,10 @@ public final class FrameHarness {
         results.forEach(r -> System.out.println(r.line()));
         Frames ref = results.get(0);
         for (Frames r : results.subList(1, results.size())) {
-            System.out.printf(java.util.Locale.ROOT, "%s: frame interval %.2f x the reference's%n", r.what(),
+            System.out.printf(
+                    Locale.ROOT,
+                    "%s: frame interval %.2f x the reference's%n",
+                    r.what(),
                     r.medianIntervalMillis() / ref.medianIntervalMillis());
         }
         Platform.exit();
@@ -150,21 +175,44 @@ public final class FrameHarness {
             scanned += 50_000;
             cpu += 70;
             Instant at = end.minusSeconds(n - i);
-            HostView host = new HostView(at, "prefill", page, Optional.of(new KsmView(OptionalLong.of((long) (walk * 1e6)),
-                    OptionalLong.of((long) (walk * 5e5)), OptionalLong.of(scanned), OptionalLong.of(i / 60), OptionalLong.of(1),
-                    OptionalLong.of(1000), OptionalLong.of(20), OptionalLong.of(1))), OptionalLong.of(total),
-                    OptionalLong.of((long) (total * (0.3 + 0.2 * walk))), OptionalLong.of((long) (total * (0.35 + 0.2 * walk))),
+            HostView host = new HostView(
+                    at,
+                    "prefill",
+                    page,
+                    Optional.of(new KsmView(
+                            OptionalLong.of((long) (walk * 1e6)),
+                            OptionalLong.of((long) (walk * 5e5)),
+                            OptionalLong.of(scanned),
+                            OptionalLong.of(i / 60),
+                            OptionalLong.of(1),
+                            OptionalLong.of(1000),
+                            OptionalLong.of(20),
+                            OptionalLong.of(1))),
+                    OptionalLong.of(total),
+                    OptionalLong.of((long) (total * (0.3 + 0.2 * walk))),
+                    OptionalLong.of((long) (total * (0.35 + 0.2 * walk))),
                     OptionalLong.of(cpu));
             List<VmView> views = new ArrayList<>(vms.size());
-            Map<String, Reclaimed> reclaimed = new java.util.HashMap<>();
+            Map<String, Reclaimed> reclaimed = new HashMap<>();
             long sharing = 0;
             long zero = 0;
             for (VmSnapshot vm : vms) {
                 long merged = (long) (walk * 20_000);
                 long zeroPages = (long) (walk * 10_000);
-                views.add(new VmView(vm.domain().name(), vm.domain().uuid(), "RUNNING", vm.domain().currentMemoryBytes(),
-                        OptionalLong.of((merged + zeroPages) * page), OptionalLong.of(merged), OptionalLong.of(zeroPages),
-                        OptionalLong.empty(), false, "OK", "", OptionalInt.of(80), List.of()));
+                views.add(new VmView(
+                        vm.domain().name(),
+                        vm.domain().uuid(),
+                        "RUNNING",
+                        vm.domain().currentMemoryBytes(),
+                        OptionalLong.of((merged + zeroPages) * page),
+                        OptionalLong.of(merged),
+                        OptionalLong.of(zeroPages),
+                        OptionalLong.empty(),
+                        false,
+                        "OK",
+                        "",
+                        OptionalInt.of(80),
+                        List.of()));
                 reclaimed.put(vm.domain().uuid(), new Reclaimed(merged * page, zeroPages * page, 0));
                 sharing += merged * page;
                 zero += zeroPages * page;
@@ -184,6 +232,7 @@ public final class FrameHarness {
      * pulse's plus this.
      */
     private static long pendingUpdateNanos;
+
     private static long updateStartNanos;
 
     /** Times every sample applied to {@code model}; call before the window registers its own listeners, and
@@ -215,8 +264,11 @@ public final class FrameHarness {
             long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
             fx(() -> {
                 pendingUpdateNanos = 0;
-                Scene scene = javafx.stage.Window.getWindows().stream().filter(javafx.stage.Window::isShowing)
-                        .reduce((a, b) -> b).orElseThrow().getScene();
+                Scene scene = javafx.stage.Window.getWindows().stream()
+                        .filter(javafx.stage.Window::isShowing)
+                        .reduce((a, b) -> b)
+                        .orElseThrow()
+                        .getScene();
                 Runnable postLayout = () -> {
                     if (pulseStart[0] != 0) {
                         work.add((System.nanoTime() - pulseStart[0] + pendingUpdateNanos) / 1e6);
@@ -248,9 +300,16 @@ public final class FrameHarness {
     }
 
     static Frames summary(String what, List<Double> intervals, List<Double> work) {
-        double[] i = intervals.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double[] i =
+                intervals.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         double[] w = work.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        return new Frames(what, w.length, percentile(i, 50), percentile(w, 50), percentile(w, 99), w.length == 0 ? 0 : w[w.length - 1]);
+        return new Frames(
+                what,
+                w.length,
+                percentile(i, 50),
+                percentile(w, 50),
+                percentile(w, 99),
+                w.length == 0 ? 0 : w[w.length - 1]);
     }
 
     static double percentile(double[] sorted, double p) {
@@ -260,7 +319,7 @@ public final class FrameHarness {
         return sorted[(int) Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))];
     }
 
-    private static <T> T fx(java.util.concurrent.Callable<T> task) throws Exception {
+    private static <T> T fx(Callable<T> task) throws Exception {
         CompletableFuture<T> result = new CompletableFuture<>();
         Platform.runLater(() -> {
             try {
@@ -271,5 +330,4 @@ public final class FrameHarness {
         });
         return result.get(10, TimeUnit.MINUTES);
     }
-
 }

@@ -3,14 +3,17 @@ package org.memhygiene.ui.snapshot;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.function.Consumer;
 import javafx.animation.PauseTransition;
 import javafx.util.Duration;
 import org.memhygiene.ui.export.ChartExport;
+import org.memhygiene.ui.frontier.FrontierTask;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.model.VmRow;
 import org.memhygiene.ui.views.DashboardView;
 import org.memhygiene.ui.views.DashboardWindow;
+import org.memhygiene.ui.views.FindingsView;
 
 /**
  * {@code dashboard --snapshot DIR}: waits until the charts have {@link #SAMPLES} samples (and the
@@ -31,7 +34,8 @@ public final class SnapshotRenderer {
     private final Consumer<String> failed;
     private final long startNanos = System.nanoTime();
 
-    public SnapshotRenderer(DashboardWindow window, DashboardModel model, Path dir, Runnable done, Consumer<String> failed) {
+    public SnapshotRenderer(
+            DashboardWindow window, DashboardModel model, Path dir, Runnable done, Consumer<String> failed) {
         this.window = window;
         this.model = model;
         this.dir = dir;
@@ -50,16 +54,19 @@ public final class SnapshotRenderer {
     }
 
     private void waitForData() {
-        boolean frontierPending = model.frontierStatus().get().startsWith(org.memhygiene.ui.frontier.FrontierTask.COMPUTING);
+        boolean frontierPending = model.frontierStatus().get().startsWith(FrontierTask.COMPUTING);
         if (model.host().size() >= SAMPLES && !frontierPending) {
-            model.rows().stream().max(java.util.Comparator.comparingLong((VmRow r) -> r.reclaimed().totalBytes()))
+            model.rows().stream()
+                    .max(Comparator.comparingLong((VmRow r) -> r.reclaimed().totalBytes()))
                     .ifPresent(r -> window.detail().show(r.vm().name()));
             render(0);
             return;
         }
         if (java.time.Duration.ofNanos(System.nanoTime() - startNanos).compareTo(GIVE_UP) > 0) {
-            failed.accept("no data after " + GIVE_UP.toSeconds() + " s: " + model.host().size() + " samples, frontier '"
-                    + model.frontierStatus().get() + "', connection: " + model.connection().get().message());
+            failed.accept("no data after " + GIVE_UP.toSeconds() + " s: "
+                    + model.host().size() + " samples, frontier '"
+                    + model.frontierStatus().get() + "', connection: "
+                    + model.connection().get().message());
             return;
         }
         later(Duration.millis(200), this::waitForData);
@@ -74,7 +81,7 @@ public final class SnapshotRenderer {
         DashboardView view = window.views().get(index);
         view.refresh();
         later(SETTLE, () -> {
-            if (view instanceof org.memhygiene.ui.views.FindingsView findings) {
+            if (view instanceof FindingsView findings) {
                 findings.table().getSelectionModel().clearAndSelect(0); // so the picture shows a finding in full
                 findings.table().requestFocus();
             }

@@ -3,11 +3,13 @@ package org.memhygiene.ui.views;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 import javafx.application.Platform;
 import javafx.geometry.Insets;
 import javafx.scene.Node;
@@ -42,7 +44,8 @@ public final class ControlsView implements DashboardView {
     private final ChoiceBox<String> run = new ChoiceBox<>();
     private final TextField pagesToScan = new TextField();
     private final TextField sleepMillisecs = new TextField();
-    private final CheckBox useZeroPages = new CheckBox("use_zero_pages: merge zero-filled pages with the kernel's zero page");
+    private final CheckBox useZeroPages =
+            new CheckBox("use_zero_pages: merge zero-filled pages with the kernel's zero page");
     private final Label current = new Label("current: –");
     private final ChoiceBox<String> mode = new ChoiceBox<>();
     private final CheckBox dryRun = new CheckBox("dry run: decide and record, change nothing");
@@ -124,8 +127,9 @@ public final class ControlsView implements DashboardView {
     @Override
     public void refresh() {
         Optional<KsmView> ksm = model.latestHost().get().flatMap(h -> h.ksm());
-        current.setText(ksm.map(k -> "current: run=" + text(k.run()) + "  pages_to_scan=" + text(k.pagesToScan()) + "  sleep_millisecs="
-                + text(k.sleepMillisecs()) + "  use_zero_pages=" + text(k.useZeroPages()))
+        current.setText(ksm.map(k -> "current: run=" + text(k.run()) + "  pages_to_scan=" + text(k.pagesToScan())
+                        + "  sleep_millisecs=" + text(k.sleepMillisecs()) + "  use_zero_pages="
+                        + text(k.useZeroPages()))
                 .orElse("current: this controller cannot see its host's KSM"));
         if (!filled && ksm.isPresent()) {
             fill();
@@ -154,8 +158,10 @@ public final class ControlsView implements DashboardView {
         if (run.getValue() != null) {
             put(knobs, "run", Long.parseLong(run.getValue()), ksm.map(KsmView::run));
         }
-        number(pagesToScan, "pages_to_scan").ifPresent(v -> put(knobs, "pages_to_scan", v, ksm.map(KsmView::pagesToScan)));
-        number(sleepMillisecs, "sleep_millisecs").ifPresent(v -> put(knobs, "sleep_millisecs", v, ksm.map(KsmView::sleepMillisecs)));
+        number(pagesToScan, "pages_to_scan")
+                .ifPresent(v -> put(knobs, "pages_to_scan", v, ksm.map(KsmView::pagesToScan)));
+        number(sleepMillisecs, "sleep_millisecs")
+                .ifPresent(v -> put(knobs, "sleep_millisecs", v, ksm.map(KsmView::sleepMillisecs)));
         put(knobs, "use_zero_pages", useZeroPages.isSelected() ? 1L : 0L, ksm.map(KsmView::useZeroPages));
         return knobs;
     }
@@ -194,8 +200,13 @@ public final class ControlsView implements DashboardView {
         if (confirm("Change KSM on the controller's host?", "PUT " + client.base() + "/api/v1/settings\n" + body)) {
             run(client.putSettings(knobs), answer -> {
                 StringBuilder text = new StringBuilder("KSM changed:");
-                answer.path("changes").forEach(c -> text.append("  ").append(c.path("knob").asText().toLowerCase(java.util.Locale.ROOT)).append(' ')
-                        .append(c.path("before").asText()).append(" → ").append(c.path("after").asText()));
+                answer.path("changes")
+                        .forEach(c -> text.append("  ")
+                                .append(c.path("knob").asText().toLowerCase(Locale.ROOT))
+                                .append(' ')
+                                .append(c.path("before").asText())
+                                .append(" → ")
+                                .append(c.path("after").asText()));
                 return answer.path("changes").isEmpty() ? "KSM: nothing changed" : text.toString();
             });
         }
@@ -208,28 +219,33 @@ public final class ControlsView implements DashboardView {
         }
         String m = mode.getValue();
         boolean dry = dryRun.isSelected();
-        if (confirm("Switch the controller's policy?", "PUT " + client.base() + "/api/v1/policy\nmode=" + m + ", dry_run=" + dry)) {
+        if (confirm(
+                "Switch the controller's policy?",
+                "PUT " + client.base() + "/api/v1/policy\nmode=" + m + ", dry_run=" + dry)) {
             run(client.putPolicy(m, dry), answer -> {
                 showPolicy(answer);
-                return "policy is now " + answer.path("mode").asText(m) + (answer.path("dry_run").asBoolean(dry) ? " (dry run)" : "");
+                return "policy is now " + answer.path("mode").asText(m)
+                        + (answer.path("dry_run").asBoolean(dry) ? " (dry run)" : "");
             });
         }
     }
 
     private void loadPolicy() {
-        client.policy().whenComplete((answer, failure) -> Platform.runLater(() -> {
-            if (failure != null) {
-                currentPolicy.setText("policy: " + message(failure));
-            } else {
-                showPolicy(answer);
-                mode.setValue(answer.path("mode").asText(null));
-                dryRun.setSelected(answer.path("dry_run").asBoolean(false));
-            }
-        }));
+        client.policy()
+                .whenComplete((answer, failure) -> Platform.runLater(() -> {
+                    if (failure != null) {
+                        currentPolicy.setText("policy: " + message(failure));
+                    } else {
+                        showPolicy(answer);
+                        mode.setValue(answer.path("mode").asText(null));
+                        dryRun.setSelected(answer.path("dry_run").asBoolean(false));
+                    }
+                }));
     }
 
     private void showPolicy(JsonNode answer) {
-        currentPolicy.setText("policy: " + answer.path("mode").asText("?") + (answer.path("dry_run").asBoolean(false) ? " (dry run)" : ""));
+        currentPolicy.setText("policy: " + answer.path("mode").asText("?")
+                + (answer.path("dry_run").asBoolean(false) ? " (dry run)" : ""));
     }
 
     private boolean confirm(String header, String content) {
@@ -242,7 +258,7 @@ public final class ControlsView implements DashboardView {
         return alert.showAndWait().filter(b -> b == ButtonType.OK).isPresent();
     }
 
-    private void run(CompletableFuture<JsonNode> call, java.util.function.Function<JsonNode, String> describe) {
+    private void run(CompletableFuture<JsonNode> call, Function<JsonNode, String> describe) {
         busy.setVisible(true);
         error.setText("");
         result.setText("sending…");
@@ -268,7 +284,8 @@ public final class ControlsView implements DashboardView {
     }
 
     static String message(Throwable failure) {
-        Throwable t = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+        Throwable t =
+                failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
         if (t instanceof ApiException api) {
             return (api.status() > 0 ? "HTTP " + api.status() + ": " : "") + api.getMessage();
         }

@@ -3,6 +3,7 @@ package org.memhygiene.ui.views;
 import java.io.File;
 import java.io.IOException;
 import java.util.List;
+import java.util.Locale;
 import javafx.application.Platform;
 import javafx.geometry.Insets;
 import javafx.scene.Parent;
@@ -33,10 +34,12 @@ import org.memhygiene.ui.model.VmRow;
  */
 public final class DashboardWindow {
     public enum Theme {
-        LIGHT, DARK;
+        LIGHT,
+        DARK;
 
         String stylesheet() {
-            return DashboardWindow.class.getResource("/org/memhygiene/ui/" + name().toLowerCase(java.util.Locale.ROOT) + ".css")
+            return DashboardWindow.class
+                    .getResource("/org/memhygiene/ui/" + name().toLowerCase(Locale.ROOT) + ".css")
                     .toExternalForm();
         }
     }
@@ -72,7 +75,9 @@ public final class DashboardWindow {
             tab.setId("tab-" + view.getClass().getSimpleName());
             tabs.getTabs().add(tab);
         }
-        tabs.getSelectionModel().selectedIndexProperty().addListener((o, was, now) -> views.get(now.intValue()).refresh());
+        tabs.getSelectionModel()
+                .selectedIndexProperty()
+                .addListener((o, was, now) -> views.get(now.intValue()).refresh());
         model.revision().addListener((o, was, now) -> current().refresh());
 
         banner.setId("connection-banner");
@@ -100,8 +105,10 @@ public final class DashboardWindow {
         status.getStyleClass().add("status-line");
         status.setPadding(new Insets(3, 8, 3, 8));
         status.setText("source: " + source);
-        model.latestHost().addListener((o, was, now) -> now.ifPresent(h -> status.setText("source: " + source + "  ·  "
-                + h.backendUri() + "  ·  last sample " + h.sampledAt().toString().replace('T', ' ').replaceAll("\\.\\d+Z$", "Z"))));
+        model.latestHost()
+                .addListener((o, was, now) -> now.ifPresent(
+                        h -> status.setText("source: " + source + "  ·  " + h.backendUri() + "  ·  last sample "
+                                + h.sampledAt().toString().replace('T', ' ').replaceAll("\\.\\d+Z$", "Z"))));
 
         root.setTop(new VBox(menu(), banner));
         root.setCenter(tabs);
@@ -232,7 +239,7 @@ public final class DashboardWindow {
     }
 
     public static String fileName(DashboardView view) {
-        return view.title().toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
+        return view.title().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9]+", "-");
     }
 
     private void error(String text) {

@@ -3,11 +3,14 @@ package org.memhygiene.ui.views;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
 import javafx.collections.transformation.SortedList;
 import javafx.geometry.Insets;
+import javafx.geometry.Orientation;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Label;
@@ -16,7 +19,6 @@ import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableRow;
 import javafx.scene.control.TableView;
 import javafx.scene.control.TextArea;
-import javafx.geometry.Orientation;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import org.memhygiene.core.posture.Finding;
@@ -27,8 +29,7 @@ import org.memhygiene.ui.model.VmRow;
 /** Every posture finding of every VM, worst first, with its evidence and remediation. */
 public final class FindingsView implements DashboardView {
     /** One finding of one VM. */
-    public record Item(String vm, Finding finding) {
-    }
+    public record Item(String vm, Finding finding) {}
 
     private final DashboardModel model;
     private final ObservableList<Item> items = FXCollections.observableArrayList();
@@ -41,12 +42,14 @@ public final class FindingsView implements DashboardView {
         this.model = model;
         table.setId("findings-table");
         TableColumn<Item, Severity> severity = new TableColumn<>("Severity");
-        severity.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(c.getValue().finding().severity()));
+        severity.setCellValueFactory(
+                c -> new ReadOnlyObjectWrapper<>(c.getValue().finding().severity()));
         severity.setSortType(TableColumn.SortType.DESCENDING);
         TableColumn<Item, String> vm = column("VM", i -> i.vm());
         TableColumn<Item, String> title = column("Finding", i -> i.finding().title());
         TableColumn<Item, String> evidence = column("Evidence", i -> i.finding().evidence());
-        TableColumn<Item, String> remediation = column("Remediation", i -> i.finding().remediation());
+        TableColumn<Item, String> remediation =
+                column("Remediation", i -> i.finding().remediation());
         table.getColumns().addAll(List.of(severity, vm, title, evidence, remediation));
         table.getSortOrder().add(severity);
         table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY);
@@ -57,7 +60,8 @@ public final class FindingsView implements DashboardView {
                 super.updateItem(item, empty);
                 getStyleClass().removeIf(s -> s.startsWith("severity-"));
                 if (!empty && item != null) {
-                    getStyleClass().add("severity-" + item.finding().severity().name().toLowerCase(java.util.Locale.ROOT));
+                    getStyleClass()
+                            .add("severity-" + item.finding().severity().name().toLowerCase(Locale.ROOT));
                 }
             }
         });
@@ -68,9 +72,16 @@ public final class FindingsView implements DashboardView {
         detail.setWrapText(true);
         detail.setId("finding-detail");
         detail.setPromptText("Select a finding to read its evidence and remediation.");
-        table.getSelectionModel().selectedItemProperty().addListener((o, was, item) -> detail.setText(item == null ? ""
-                : item.finding().severity() + "  " + item.finding().title() + "  (" + item.finding().id() + ", VM " + item.vm() + ")\n\n"
-                        + "Evidence: " + item.finding().evidence() + "\n\nRemediation: " + item.finding().remediation()));
+        table.getSelectionModel()
+                .selectedItemProperty()
+                .addListener((o, was, item) -> detail.setText(
+                        item == null
+                                ? ""
+                                : item.finding().severity() + "  "
+                                        + item.finding().title() + "  ("
+                                        + item.finding().id() + ", VM " + item.vm() + ")\n\n" + "Evidence: "
+                                        + item.finding().evidence() + "\n\nRemediation: "
+                                        + item.finding().remediation()));
         SplitPane split = new SplitPane(table, detail);
         split.setOrientation(Orientation.VERTICAL);
         split.setDividerPositions(0.72);
@@ -79,7 +90,7 @@ public final class FindingsView implements DashboardView {
         VBox.setVgrow(split, Priority.ALWAYS);
     }
 
-    private static TableColumn<Item, String> column(String title, java.util.function.Function<Item, String> value) {
+    private static TableColumn<Item, String> column(String title, Function<Item, String> value) {
         TableColumn<Item, String> c = new TableColumn<>(title);
         c.setCellValueFactory(cell -> new ReadOnlyObjectWrapper<>(value.apply(cell.getValue())));
         return c;
@@ -101,13 +112,18 @@ public final class FindingsView implements DashboardView {
         for (VmRow row : model.rows()) {
             row.vm().findings().forEach(f -> now.add(new Item(row.vm().name(), f)));
         }
-        now.sort(Comparator.comparing((Item i) -> i.finding().severity()).reversed().thenComparing(Item::vm));
+        now.sort(Comparator.comparing((Item i) -> i.finding().severity())
+                .reversed()
+                .thenComparing(Item::vm));
         if (!now.equals(shown)) {
             shown = now;
             Item selected = table.getSelectionModel().getSelectedItem();
             items.setAll(now);
             if (selected != null) { // the same finding of the same VM, though its evidence's figures moved
-                now.stream().filter(i -> i.vm().equals(selected.vm()) && i.finding().id().equals(selected.finding().id())).findFirst()
+                now.stream()
+                        .filter(i -> i.vm().equals(selected.vm())
+                                && i.finding().id().equals(selected.finding().id()))
+                        .findFirst()
                         .ifPresent(i -> table.getSelectionModel().select(i));
             }
         }

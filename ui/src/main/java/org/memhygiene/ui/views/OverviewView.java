@@ -1,6 +1,9 @@
 package org.memhygiene.ui.views;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 import javafx.geometry.Insets;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
@@ -21,15 +24,26 @@ import org.memhygiene.ui.model.SeriesTable;
 /** Host overview: reclaimed memory stacked by source, the host's free memory, ksmd's scan rate and CPU. */
 public final class OverviewView implements DashboardView {
     private final DashboardModel model;
-    private final TimeChart reclaimed = TimeChart.stacked("Memory reclaimed, by source", "reclaimed", Unit.BYTES,
-            List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING), new Line("zero pages", DashboardModel.ZERO),
+    private final TimeChart reclaimed = TimeChart.stacked(
+            "Memory reclaimed, by source",
+            "reclaimed",
+            Unit.BYTES,
+            List.of(
+                    new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING),
+                    new Line("zero pages", DashboardModel.ZERO),
                     new Line("given back (free page reporting, balloon)", DashboardModel.FPR)));
-    private final TimeChart free = TimeChart.lines("Host free memory", "memory", Unit.BYTES,
+    private final TimeChart free = TimeChart.lines(
+            "Host free memory",
+            "memory",
+            Unit.BYTES,
             List.of(new Line("MemFree", DashboardModel.FREE), new Line("MemAvailable", DashboardModel.AVAILABLE)));
-    private final TimeChart scan = TimeChart.lines("ksmd scan rate", "pages scanned per second", Unit.AS_IS,
+    private final TimeChart scan = TimeChart.lines(
+            "ksmd scan rate",
+            "pages scanned per second",
+            Unit.AS_IS,
             List.of(new Line("pages_scanned rate", DashboardModel.SCAN_RATE)));
-    private final TimeChart cpu = TimeChart.lines("ksmd CPU", "CPU (% of one core)", Unit.AS_IS,
-            List.of(new Line("ksmd", DashboardModel.KSMD_CPU)));
+    private final TimeChart cpu = TimeChart.lines(
+            "ksmd CPU", "CPU (% of one core)", Unit.AS_IS, List.of(new Line("ksmd", DashboardModel.KSMD_CPU)));
     private final Label summary = new Label("waiting for the first sample…");
     private final RangeSelector range;
     private final VBox root;
@@ -59,8 +73,10 @@ public final class OverviewView implements DashboardView {
         decisionList.setPlaceholder(new Label("no policy decisions recorded in this range"));
         decisionList.setPrefHeight(120);
         TitledPane decisions = new TitledPane("", decisionList);
-        decisions.textProperty().bind(javafx.beans.binding.Bindings.size(model.decisions())
-                .asString("Policy decisions in the range (%d, from the history)"));
+        decisions
+                .textProperty()
+                .bind(javafx.beans.binding.Bindings.size(model.decisions())
+                        .asString("Policy decisions in the range (%d, from the history)"));
         decisions.setExpanded(false);
         decisions.setId("overview-decisions-pane");
         root = new VBox(8, summary, range.node(), decisions, grid);
@@ -82,27 +98,38 @@ public final class OverviewView implements DashboardView {
     @Override
     public void refresh() {
         SeriesTable host = model.host();
-        double from = host.size() == 0 ? 0 : host.time(host.size() - 1) - model.range().get().toSeconds();
+        double from = host.size() == 0
+                ? 0
+                : host.time(host.size() - 1) - model.range().get().toSeconds();
         reclaimed.update(host, from);
         free.update(host, from);
         scan.update(host, from);
         cpu.update(host, from);
         if (host.size() > 0) {
-            double total = host.last(host.column(DashboardModel.SHARING)) + host.last(host.column(DashboardModel.ZERO))
+            double total = host.last(host.column(DashboardModel.SHARING))
+                    + host.last(host.column(DashboardModel.ZERO))
                     + host.last(host.column(DashboardModel.FPR));
             double avail = host.last(host.column(DashboardModel.AVAILABLE));
-            summary.setText("Reclaimed now: " + Units.bytes(Math.round(total)) + " (" + howMeasured() + ")   ·   host MemAvailable: "
-                    + (Double.isNaN(avail) ? "–" : Units.bytes(Math.round(avail))) + "   ·   " + model.rows().size() + " VMs");
+            summary.setText("Reclaimed now: " + Units.bytes(Math.round(total)) + " (" + howMeasured()
+                    + ")   ·   host MemAvailable: " + (Double.isNaN(avail) ? "–" : Units.bytes(Math.round(avail)))
+                    + "   ·   " + model.rows().size() + " VMs");
         }
     }
 
     /** How the VMs' figures were measured: "pagemap_scan: 3 VMs, KSM-accounted (ksm_stat): 1 VM". */
     private String howMeasured() {
-        java.util.Map<String, Integer> methods = new java.util.TreeMap<>();
-        model.rows().forEach(r -> methods.merge(r.vm().guestMemory().filter(g -> g.pageStates()).map(g -> g.method())
-                .orElse("KSM-accounted (ksm_stat)"), 1, Integer::sum));
-        return methods.entrySet().stream().map(e -> e.getKey() + ": " + e.getValue() + (e.getValue() == 1 ? " VM" : " VMs"))
-                .collect(java.util.stream.Collectors.joining(", "));
+        Map<String, Integer> methods = new TreeMap<>();
+        model.rows()
+                .forEach(r -> methods.merge(
+                        r.vm().guestMemory()
+                                .filter(g -> g.pageStates())
+                                .map(g -> g.method())
+                                .orElse("KSM-accounted (ksm_stat)"),
+                        1,
+                        Integer::sum));
+        return methods.entrySet().stream()
+                .map(e -> e.getKey() + ": " + e.getValue() + (e.getValue() == 1 ? " VM" : " VMs"))
+                .collect(Collectors.joining(", "));
     }
 
     @Override

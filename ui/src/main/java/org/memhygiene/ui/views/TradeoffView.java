@@ -11,6 +11,7 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 import org.memhygiene.ui.charts.TradeoffChart;
+import org.memhygiene.ui.frontier.FrontierTask;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.model.VmRow;
 
@@ -27,8 +28,9 @@ public final class TradeoffView implements DashboardView {
         this.chart = new TradeoffChart(openVm);
         chart.setId("chart-tradeoff");
         progress.setMaxSize(18, 18);
-        progress.visibleProperty().bind(javafx.beans.binding.Bindings.createBooleanBinding(
-                () -> model.frontierStatus().get().startsWith(org.memhygiene.ui.frontier.FrontierTask.COMPUTING), model.frontierStatus()));
+        progress.visibleProperty()
+                .bind(javafx.beans.binding.Bindings.createBooleanBinding(
+                        () -> model.frontierStatus().get().startsWith(FrontierTask.COMPUTING), model.frontierStatus()));
         progress.managedProperty().bind(progress.visibleProperty());
         status.textProperty().bind(model.frontierStatus());
         status.setId("frontier-status");
@@ -38,7 +40,8 @@ public final class TradeoffView implements DashboardView {
         root = new VBox(6, new HBox(8, progress, status), chart, hint);
         root.setPadding(new Insets(8));
         VBox.setVgrow(chart, Priority.ALWAYS);
-        model.frontier().addListener((javafx.collections.ListChangeListener<Object>) c -> chart.setFrontier(model.frontier()));
+        model.frontier()
+                .addListener((javafx.collections.ListChangeListener<Object>) c -> chart.setFrontier(model.frontier()));
     }
 
     @Override

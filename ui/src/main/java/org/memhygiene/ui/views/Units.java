@@ -6,8 +6,7 @@ import java.util.OptionalLong;
 /** Display formats: binary sizes as everywhere in memhygiene (GiB = 2^30 bytes). */
 public final class Units {
 
-    private Units() {
-    }
+    private Units() {}
 
     public static String bytes(long bytes) {
         double v = bytes;

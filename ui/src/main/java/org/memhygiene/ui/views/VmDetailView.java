@@ -1,5 +1,7 @@
 package org.memhygiene.ui.views;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import javafx.application.Platform;
@@ -13,11 +15,11 @@ import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.ListView;
 import javafx.scene.control.ProgressIndicator;
+import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
-import javafx.scene.layout.ColumnConstraints;
 import org.memhygiene.ui.HistoryLoader;
 import org.memhygiene.ui.api.ControllerClient;
 import org.memhygiene.ui.api.GuestMemoryView;
@@ -32,11 +34,21 @@ public final class VmDetailView implements DashboardView {
     private final DashboardModel model;
     private final ControllerClient client;
     private final ComboBox<String> vm = new ComboBox<>();
-    private final TimeChart reclaimed = TimeChart.stacked("Reclaimed from this VM, by source", "reclaimed", Unit.BYTES,
-            List.of(new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING), new Line("zero pages", DashboardModel.ZERO),
+    private final TimeChart reclaimed = TimeChart.stacked(
+            "Reclaimed from this VM, by source",
+            "reclaimed",
+            Unit.BYTES,
+            List.of(
+                    new Line("KSM sharing (non-zero pages)", DashboardModel.SHARING),
+                    new Line("zero pages", DashboardModel.ZERO),
                     new Line("given back (free page reporting, balloon)", DashboardModel.FPR)));
-    private final TimeChart pages = TimeChart.lines("KSM-accounted pages of its QEMU process (ksm_stat)", "pages", Unit.AS_IS,
-            List.of(new Line("ksm_merging_pages", DashboardModel.MERGED_PAGES), new Line("ksm_zero_pages", DashboardModel.ZERO_PAGES)));
+    private final TimeChart pages = TimeChart.lines(
+            "KSM-accounted pages of its QEMU process (ksm_stat)",
+            "pages",
+            Unit.AS_IS,
+            List.of(
+                    new Line("ksm_merging_pages", DashboardModel.MERGED_PAGES),
+                    new Line("ksm_zero_pages", DashboardModel.ZERO_PAGES)));
     private final ObservableList<String> findings = FXCollections.observableArrayList();
     private final Label facts = new Label("choose a VM");
     private final Label guestMemory = new Label();
@@ -82,8 +94,16 @@ public final class VmDetailView implements DashboardView {
             charts.getColumnConstraints().add(c);
         }
         reclaimed.chart().setId("chart-vm-reclaimed");
-        root = new VBox(8, new HBox(8, new Label("VM"), vm, scrub, scrubbing), facts, guestMemory, scrubResult, range.node(), charts,
-                new Label("Posture findings"), list);
+        root = new VBox(
+                8,
+                new HBox(8, new Label("VM"), vm, scrub, scrubbing),
+                facts,
+                guestMemory,
+                scrubResult,
+                range.node(),
+                charts,
+                new Label("Posture findings"),
+                list);
         root.setPadding(new Insets(8));
         VBox.setVgrow(charts, Priority.ALWAYS);
     }
@@ -122,7 +142,8 @@ public final class VmDetailView implements DashboardView {
 
     @Override
     public void refresh() {
-        List<String> names = model.rows().stream().map(r -> r.vm().name()).sorted().toList();
+        List<String> names =
+                model.rows().stream().map(r -> r.vm().name()).sorted().toList();
         if (!vm.getItems().equals(names)) {
             String keep = vm.getValue();
             vm.getItems().setAll(names);
@@ -147,14 +168,18 @@ public final class VmDetailView implements DashboardView {
                 + (r.vm().postureScore().isPresent() ? r.vm().postureScore().getAsInt() + "/100" : "not scored")
                 + (r.vm().postureLevel().isEmpty() ? "" : " (" + r.vm().postureLevel() + ")")
                 + (r.vm().freePageReporting() ? " · free page reporting on" : ""));
-        guestMemory.setText(guestMemoryText(r, model.latestHost().get().map(h -> h.sampledAt()).orElse(java.time.Instant.now())));
+        guestMemory.setText(guestMemoryText(
+                r, model.latestHost().get().map(h -> h.sampledAt()).orElse(Instant.now())));
         model.vm(r.vm().uuid()).ifPresent(table -> {
-            double from = table.size() == 0 ? 0 : table.time(table.size() - 1) - model.range().get().toSeconds();
+            double from = table.size() == 0
+                    ? 0
+                    : table.time(table.size() - 1) - model.range().get().toSeconds();
             reclaimed.update(table, from);
             pages.update(table, from);
         });
-        List<String> now = r.vm().findings().stream().map(f -> f.severity() + "  " + f.title() + " — " + f.evidence() + " → "
-                + f.remediation()).toList();
+        List<String> now = r.vm().findings().stream()
+                .map(f -> f.severity() + "  " + f.title() + " — " + f.evidence() + " → " + f.remediation())
+                .toList();
         if (!findings.equals(now)) {
             findings.setAll(now);
         }
@@ -164,23 +189,29 @@ public final class VmDetailView implements DashboardView {
      * The VM's guest RAM by state and how it was measured (docs/RECLAIM.md), or, where the controller does
      * not measure it, that the figures are what ksm_stat accounts.
      */
-    static String guestMemoryText(VmRow r, java.time.Instant sampledAt) {
+    static String guestMemoryText(VmRow r, Instant sampledAt) {
         Optional<GuestMemoryView> measured = r.vm().guestMemory();
         if (measured.isEmpty()) {
             return "Guest RAM not measured page by page (no QEMU process on the controller's machine); the figures are"
-                    + " KSM-accounted (ksm_stat)" + (r.vm().freePageReporting() ? ", free page reporting estimated from the balloon" : "");
+                    + " KSM-accounted (ksm_stat)"
+                    + (r.vm().freePageReporting() ? ", free page reporting estimated from the balloon" : "");
         }
         GuestMemoryView g = measured.get();
-        long age = Math.max(0, java.time.Duration.between(g.measuredAt(), sampledAt).toSeconds());
+        long age = Math.max(0, Duration.between(g.measuredAt(), sampledAt).toSeconds());
         String how = "Guest RAM, measured by " + g.description() + ", " + age + " s before the sample";
         if (!g.pageStates()) {
             return how + ": reclaimed " + Units.bytes(g.reclaimedBytes()) + " (a lower bound: KSM's zero pages only)";
         }
-        return how + ": reclaimed " + Units.bytes(g.reclaimedBytes()) + " = zero page " + Units.bytes(g.bytes(g.zeroPages())) + " + given back "
-                + Units.bytes(g.bytes(g.givenBackPages())) + "  ·  KSM-shared " + Units.bytes(g.bytes(g.ksmPages())) + " (saves "
-                + Units.bytes(g.bytes(g.ksmSavedPages())) + ")  ·  resident " + Units.bytes(g.bytes(g.residentPages())) + "  ·  huge zero page "
-                + Units.bytes(g.bytes(g.hugeZeroPages())) + "  ·  swapped " + Units.bytes(g.bytes(g.swappedPages())) + "  ·  not present "
-                + Units.bytes(g.bytes(g.notPresentPages())) + " of " + Units.bytes(g.guestRamPages() * g.pageSizeBytes());
+        return how + ": reclaimed " + Units.bytes(g.reclaimedBytes()) + " = zero page "
+                + Units.bytes(g.bytes(g.zeroPages())) + " + given back "
+                + Units.bytes(g.bytes(g.givenBackPages())) + "  ·  KSM-shared " + Units.bytes(g.bytes(g.ksmPages()))
+                + " (saves "
+                + Units.bytes(g.bytes(g.ksmSavedPages())) + ")  ·  resident " + Units.bytes(g.bytes(g.residentPages()))
+                + "  ·  huge zero page "
+                + Units.bytes(g.bytes(g.hugeZeroPages())) + "  ·  swapped " + Units.bytes(g.bytes(g.swappedPages()))
+                + "  ·  not present "
+                + Units.bytes(g.bytes(g.notPresentPages())) + " of "
+                + Units.bytes(g.guestRamPages() * g.pageSizeBytes());
     }
 
     private void scrub() {
@@ -191,19 +222,25 @@ public final class VmDetailView implements DashboardView {
         scrub.setDisable(true);
         scrubbing.setVisible(true);
         scrubResult.getStyleClass().remove("error");
-        scrubResult.setText("scrubbing " + name + "… (the agent zeroes the guest's free memory; this can take a while)");
-        client.scrub(name).whenComplete((report, failure) -> Platform.runLater(() -> {
-            scrub.setDisable(false);
-            scrubbing.setVisible(false);
-            if (failure != null) {
-                scrubResult.getStyleClass().add("error");
-                scrubResult.setText("scrub of " + name + " refused: " + ControlsView.message(failure));
-            } else {
-                scrubResult.setText("scrub of " + name + ": " + report.path("outcome").asText() + ", "
-                        + Units.bytes(report.path("bytes_zeroed").asLong()) + " zeroed in " + report.path("duration_millis").asLong() + " ms"
-                        + (report.path("reason").asText("").isEmpty() ? "" : " (" + report.path("reason").asText() + ")"));
-            }
-        }));
+        scrubResult.setText(
+                "scrubbing " + name + "… (the agent zeroes the guest's free memory; this can take a while)");
+        client.scrub(name)
+                .whenComplete((report, failure) -> Platform.runLater(() -> {
+                    scrub.setDisable(false);
+                    scrubbing.setVisible(false);
+                    if (failure != null) {
+                        scrubResult.getStyleClass().add("error");
+                        scrubResult.setText("scrub of " + name + " refused: " + ControlsView.message(failure));
+                    } else {
+                        scrubResult.setText("scrub of " + name + ": "
+                                + report.path("outcome").asText() + ", "
+                                + Units.bytes(report.path("bytes_zeroed").asLong()) + " zeroed in "
+                                + report.path("duration_millis").asLong() + " ms"
+                                + (report.path("reason").asText("").isEmpty()
+                                        ? ""
+                                        : " (" + report.path("reason").asText() + ")"));
+                    }
+                }));
     }
 
     @Override

@@ -1,6 +1,8 @@
 package org.memhygiene.ui.views;
 
+import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import javafx.beans.property.ReadOnlyObjectWrapper;
@@ -29,11 +31,23 @@ public final class VmsView implements DashboardView {
         table.getColumns().add(text("Name", r -> r.vm().name()));
         table.getColumns().add(bytes("Memory", r -> r.vm().memoryBytes()));
         table.getColumns().add(bytes("Reclaimed", r -> r.reclaimed().totalBytes()));
-        table.getColumns().add(number("Merged pages", r -> r.vm().mergedPages().isPresent() ? r.vm().mergedPages().getAsLong() : null));
-        table.getColumns().add(number("Zero pages", r -> r.vm().zeroPages().isPresent() ? r.vm().zeroPages().getAsLong() : null));
+        table.getColumns()
+                .add(number(
+                        "Merged pages",
+                        r -> r.vm().mergedPages().isPresent()
+                                ? r.vm().mergedPages().getAsLong()
+                                : null));
+        table.getColumns()
+                .add(number(
+                        "Zero pages",
+                        r -> r.vm().zeroPages().isPresent() ? r.vm().zeroPages().getAsLong() : null));
         table.getColumns().add(text("Agent", r -> r.vm().agentStatus()));
-        table.getColumns().add(number("Posture score",
-                r -> r.vm().postureScore().isPresent() ? (long) r.vm().postureScore().getAsInt() : null));
+        table.getColumns()
+                .add(number(
+                        "Posture score",
+                        r -> r.vm().postureScore().isPresent()
+                                ? (long) r.vm().postureScore().getAsInt()
+                                : null));
         table.getColumns().add(number("Findings", r -> (long) r.vm().findings().size()));
         table.getColumns().add(text("Posture level", r -> r.vm().postureLevel()));
         table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY);
@@ -45,7 +59,9 @@ public final class VmsView implements DashboardView {
             // setAll replaces every row: select the same VM again.
             VmRow selected = table.getSelectionModel().getSelectedItem();
             if (selected != null) {
-                sorted.stream().filter(r -> r.vm().uuid().equals(selected.vm().uuid())).findFirst()
+                sorted.stream()
+                        .filter(r -> r.vm().uuid().equals(selected.vm().uuid()))
+                        .findFirst()
                         .ifPresent(r -> table.getSelectionModel().select(r));
             }
         });
@@ -73,12 +89,12 @@ public final class VmsView implements DashboardView {
     private static TableColumn<VmRow, Long> number(String title, Function<VmRow, Long> value) {
         TableColumn<VmRow, Long> column = new TableColumn<>(title);
         column.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(value.apply(c.getValue())));
-        column.setComparator(java.util.Comparator.nullsFirst(java.util.Comparator.naturalOrder()));
+        column.setComparator(Comparator.nullsFirst(Comparator.naturalOrder()));
         column.setCellFactory(c -> new TableCell<>() {
             @Override
             protected void updateItem(Long item, boolean empty) {
                 super.updateItem(item, empty);
-                setText(empty ? null : item == null ? "–" : String.format(java.util.Locale.ROOT, "%,d", item));
+                setText(empty ? null : item == null ? "–" : String.format(Locale.ROOT, "%,d", item));
             }
         });
         column.setStyle("-fx-alignment: CENTER-RIGHT;");

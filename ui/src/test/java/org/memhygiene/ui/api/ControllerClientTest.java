@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
@@ -29,7 +31,8 @@ class ControllerClientTest {
 
     @BeforeAll
     static void start() {
-        controller = BuiltinController.start(SimulatedHost.builtin(Clock.systemUTC(), 60), Duration.ofMillis(200), true);
+        controller =
+                BuiltinController.start(SimulatedHost.builtin(Clock.systemUTC(), 60), Duration.ofMillis(200), true);
         client = new ControllerClient(controller.url(), Optional.empty());
     }
 
@@ -45,11 +48,16 @@ class ControllerClientTest {
         List<VmView> vms = ApiDocuments.vms(client.get("/api/v1/vms").get(10, TimeUnit.SECONDS));
         HostSnapshot latest = controller.daemon().loop().latest().orElseThrow();
         assertEquals(latest.pageSizeBytes(), host.pageSizeBytes());
-        assertEquals(latest.vms().stream().map(v -> v.domain().name()).toList(), vms.stream().map(VmView::name).toList());
+        assertEquals(
+                latest.vms().stream().map(v -> v.domain().name()).toList(),
+                vms.stream().map(VmView::name).toList());
         assertTrue(host.ksm().orElseThrow().pagesScanned().isPresent());
         assertTrue(vms.stream().allMatch(v -> v.postureScore().isPresent()), "the controller scores every VM");
         VmView db = vms.stream().filter(v -> v.name().equals("db")).findFirst().orElseThrow();
-        VmSnapshot real = latest.vms().stream().filter(v -> v.domain().name().equals("db")).findFirst().orElseThrow();
+        VmSnapshot real = latest.vms().stream()
+                .filter(v -> v.domain().name().equals("db"))
+                .findFirst()
+                .orElseThrow();
         assertEquals(real.domain().currentMemoryBytes(), db.memoryBytes());
         assertEquals("OK", db.agentStatus());
     }
@@ -67,11 +75,23 @@ class ControllerClientTest {
                 continue;
             }
             GuestMemoryView g = vm.guestMemory().get();
-            assertEquals("simulator (model)", g.method(), "the simulated host measures every running guest from its model");
-            assertEquals(g.zeroPages().getAsLong() * page, result.vms().get(vm.uuid()).zeroPageBytes(), vm.name());
-            assertEquals(g.givenBackPages().getAsLong() * page, result.vms().get(vm.uuid()).freePageReportingBytes(), vm.name());
-            assertEquals(g.ksmSavedPages().getAsLong() * page, result.vms().get(vm.uuid()).sharingBytes(), vm.name());
-            assertEquals(g.zeroPages().getAsLong() * page + g.givenBackPages().getAsLong() * page, g.reclaimedBytes().getAsLong());
+            assertEquals(
+                    "simulator (model)", g.method(), "the simulated host measures every running guest from its model");
+            assertEquals(
+                    g.zeroPages().getAsLong() * page,
+                    result.vms().get(vm.uuid()).zeroPageBytes(),
+                    vm.name());
+            assertEquals(
+                    g.givenBackPages().getAsLong() * page,
+                    result.vms().get(vm.uuid()).freePageReportingBytes(),
+                    vm.name());
+            assertEquals(
+                    g.ksmSavedPages().getAsLong() * page,
+                    result.vms().get(vm.uuid()).sharingBytes(),
+                    vm.name());
+            assertEquals(
+                    g.zeroPages().getAsLong() * page + g.givenBackPages().getAsLong() * page,
+                    g.reclaimedBytes().getAsLong());
             zero += g.zeroPages().getAsLong() * page;
             givenBack += g.givenBackPages().getAsLong() * page;
         }
@@ -83,22 +103,32 @@ class ControllerClientTest {
     void withoutGuestMemoryTheLiveBreakdownIsTheKsmCountersTimesThePageSize() throws Exception {
         HostView host = client.snapshot().get(10, TimeUnit.SECONDS);
         // As a controller that does not measure guest RAM serves them: the VM documents without guest_memory.
-        com.fasterxml.jackson.databind.JsonNode document = client.get("/api/v1/vms").get(10, TimeUnit.SECONDS);
-        document.get("vms").forEach(vm -> ((com.fasterxml.jackson.databind.node.ObjectNode) vm).putNull("guest_memory"));
+        JsonNode document = client.get("/api/v1/vms").get(10, TimeUnit.SECONDS);
+        document.get("vms").forEach(vm -> ((ObjectNode) vm).putNull("guest_memory"));
         List<VmView> vms = ApiDocuments.vms(document);
         SourceBreakdown.Result result = SourceBreakdown.FROM_API.of(host, vms);
         KsmView ksm = host.ksm().orElseThrow();
-        assertEquals(ksm.pagesSharing().getAsLong() * host.pageSizeBytes(), result.host().sharingBytes());
-        assertEquals(ksm.zeroPages().getAsLong() * host.pageSizeBytes(), result.host().zeroPageBytes());
-        VmView cache = vms.stream().filter(v -> v.name().equals("cache")).findFirst().orElseThrow();
+        assertEquals(
+                ksm.pagesSharing().getAsLong() * host.pageSizeBytes(),
+                result.host().sharingBytes());
+        assertEquals(
+                ksm.zeroPages().getAsLong() * host.pageSizeBytes(),
+                result.host().zeroPageBytes());
+        VmView cache =
+                vms.stream().filter(v -> v.name().equals("cache")).findFirst().orElseThrow();
         assertTrue(cache.freePageReporting(), "the demo's cache guest reports free pages");
-        long expected = Math.max(0, cache.memoryBytes() - cache.rssBytes().getAsLong() - cache.zeroPages().getAsLong() * host.pageSizeBytes());
+        long expected = Math.max(
+                0,
+                cache.memoryBytes()
+                        - cache.rssBytes().getAsLong()
+                        - cache.zeroPages().getAsLong() * host.pageSizeBytes());
         assertEquals(expected, result.vms().get(cache.uuid()).freePageReportingBytes());
     }
 
     @Test
     void aRefusalCarriesTheControllersStatusAndMessage() {
-        ExecutionException e = assertThrows(ExecutionException.class,
+        ExecutionException e = assertThrows(
+                ExecutionException.class,
                 () -> client.putSettings(Map.of("run", 7)).get(10, TimeUnit.SECONDS));
         ApiException api = assertInstanceOf(ApiException.class, e.getCause());
         assertEquals(400, api.status());
@@ -108,17 +138,20 @@ class ControllerClientTest {
     @Test
     void anUnreachableControllerIsStatusZeroNamingTheUrl() throws Exception {
         try (ControllerClient nowhere = new ControllerClient(URI.create("http://127.0.0.1:1"), Optional.empty())) {
-            ExecutionException e = assertThrows(ExecutionException.class, () -> nowhere.snapshot().get(10, TimeUnit.SECONDS));
+            ExecutionException e = assertThrows(
+                    ExecutionException.class, () -> nowhere.snapshot().get(10, TimeUnit.SECONDS));
             ApiException api = assertInstanceOf(ApiException.class, e.getCause());
             assertEquals(0, api.status());
-            assertTrue(api.getMessage().startsWith("cannot reach the controller at http://127.0.0.1:1"), api.getMessage());
+            assertTrue(
+                    api.getMessage().startsWith("cannot reach the controller at http://127.0.0.1:1"), api.getMessage());
         }
     }
 
     @Test
     void refusesAUrlThatIsNotHttp() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new ControllerClient(URI.create("ftp://host"), Optional.empty()));
-        assertTrue(e.getMessage().startsWith("--connect ftp://host: expected an http:// or https:// URL"), e.getMessage());
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> new ControllerClient(URI.create("ftp://host"), Optional.empty()));
+        assertTrue(
+                e.getMessage().startsWith("--connect ftp://host: expected an http:// or https:// URL"), e.getMessage());
     }
 }

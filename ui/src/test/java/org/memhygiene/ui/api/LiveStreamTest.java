@@ -33,7 +33,8 @@ class LiveStreamTest {
             exchange.sendResponseHeaders(200, 0);
             try (OutputStream out = exchange.getResponseBody()) {
                 out.write(("event: snapshot\ndata: {\"n\":1}\n\nevent: lost\ndata: {\"lost_events\":12}\n\n"
-                        + "event: snapshot\ndata: {\"n\":2}\n\n").getBytes(StandardCharsets.UTF_8));
+                                + "event: snapshot\ndata: {\"n\":2}\n\n")
+                        .getBytes(StandardCharsets.UTF_8));
                 out.flush();
                 done.await(60, TimeUnit.SECONDS); // the stream stays open, as the controller's does
             } catch (InterruptedException e) {
@@ -44,22 +45,28 @@ class LiveStreamTest {
         List<JsonNode> snapshots = new CopyOnWriteArrayList<>();
         List<String> losses = new CopyOnWriteArrayList<>();
         CountDownLatch two = new CountDownLatch(2);
-        try (ControllerClient client = new ControllerClient(URI.create("http://127.0.0.1:" + server.getAddress().getPort()), Optional.empty());
-                LiveStream stream = new LiveStream(client, new LiveStream.Listener() {
-                    @Override
-                    public void snapshot(JsonNode vmsDocument) {
-                        snapshots.add(vmsDocument);
-                        two.countDown();
-                    }
+        try (ControllerClient client = new ControllerClient(
+                        URI.create("http://127.0.0.1:" + server.getAddress().getPort()), Optional.empty());
+                LiveStream stream = new LiveStream(
+                        client,
+                        new LiveStream.Listener() {
+                            @Override
+                            public void snapshot(JsonNode vmsDocument) {
+                                snapshots.add(vmsDocument);
+                                two.countDown();
+                            }
 
-                    @Override
-                    public void lost(String reason, Duration retryIn, int attempt) {
-                        losses.add(reason);
-                    }
-                }, Duration.ofSeconds(30))) {
+                            @Override
+                            public void lost(String reason, Duration retryIn, int attempt) {
+                                losses.add(reason);
+                            }
+                        },
+                        Duration.ofSeconds(30))) {
             stream.start();
             assertTrue(two.await(20, TimeUnit.SECONDS), "snapshots: " + snapshots + ", losses: " + losses);
-            assertEquals(List.of(1, 2), snapshots.stream().map(s -> s.get("n").asInt()).toList());
+            assertEquals(
+                    List.of(1, 2),
+                    snapshots.stream().map(s -> s.get("n").asInt()).toList());
             assertEquals(List.of(), losses, "a lost event is not a lost connection");
         } finally {
             done.countDown();

@@ -61,7 +61,8 @@ class LttbTest {
             y[i] = (i / 10) % 2 == 0 ? 0 : 10;
         }
         int[] kept = Lttb.select(x, y, n, 22);
-        assertTrue(Arrays.stream(kept).anyMatch(i -> y[i] == 10) && Arrays.stream(kept).anyMatch(i -> y[i] == 0));
+        assertTrue(Arrays.stream(kept).anyMatch(i -> y[i] == 10)
+                && Arrays.stream(kept).anyMatch(i -> y[i] == 0));
     }
 
     @Test
@@ -74,7 +75,8 @@ class LttbTest {
 
     @Test
     void refusesAThresholdBelowThree() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Lttb.select(new double[5], new double[5], 5, 2));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Lttb.select(new double[5], new double[5], 5, 2));
         assertTrue(e.getMessage().contains("threshold"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Lttb.select(new double[5], new double[5], 6, 3));
     }
