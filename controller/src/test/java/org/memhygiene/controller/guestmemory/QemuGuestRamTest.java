@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,9 +99,24 @@ class QemuGuestRamTest {
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         try {
-            String greeting =
-                    new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            BufferedReader qmp = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8));
+            String greeting = qmp.readLine();
             assertTrue(greeting != null && greeting.startsWith("{\"QMP\""), "QEMU did not start: " + greeting);
+            // The greeting can come before the machine (and its RAM) exists; QEMU answers a command only from its
+            // main loop, after the machine is built: the answer to query-status is the event to wait for.
+            Writer commands = new OutputStreamWriter(qemu.getOutputStream(), StandardCharsets.UTF_8);
+            commands.write("{\"execute\": \"qmp_capabilities\"}\n{\"execute\": \"query-status\"}\n");
+            commands.flush();
+            String status = null;
+            for (int answers = 0; answers < 2; ) {
+                String line = qmp.readLine();
+                assertTrue(line != null, "QEMU closed its QMP stream before answering qmp_capabilities and query-status");
+                if (line.contains("\"return\"")) { // events may come between the answers
+                    answers++;
+                    status = line;
+                }
+            }
+            assertTrue(status.contains("prelaunch") || status.contains("paused"), "QEMU's status: " + status);
             int pid = (int) qemu.pid();
             GuestRamLocator.Located located = new GuestRamLocator(GuestMemoryMonitorTest.PROC).locate(pid, RAM_BYTES);
             GuestRamLayout layout = located.layout().orElseThrow(() -> new AssertionError(located.explanation()));
