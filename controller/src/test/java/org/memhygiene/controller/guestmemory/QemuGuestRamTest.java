@@ -99,7 +99,8 @@ class QemuGuestRamTest {
                 .redirectError(ProcessBuilder.Redirect.INHERIT)
                 .start();
         try {
-            BufferedReader qmp = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader qmp =
+                    new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8));
             String greeting = qmp.readLine();
             assertTrue(greeting != null && greeting.startsWith("{\"QMP\""), "QEMU did not start: " + greeting);
             // The greeting can come before the machine (and its RAM) exists; QEMU answers a command only from its
@@ -110,7 +111,8 @@ class QemuGuestRamTest {
             String status = null;
             for (int answers = 0; answers < 2; ) {
                 String line = qmp.readLine();
-                assertTrue(line != null, "QEMU closed its QMP stream before answering qmp_capabilities and query-status");
+                assertTrue(
+                        line != null, "QEMU closed its QMP stream before answering qmp_capabilities and query-status");
                 if (line.contains("\"return\"")) { // events may come between the answers
                     answers++;
                     status = line;
