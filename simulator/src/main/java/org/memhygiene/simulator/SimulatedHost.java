@@ -344,6 +344,7 @@ public final class SimulatedHost implements HostBackend {
                 OptionalLong.of(g.zeroMergedPages),
                 OptionalLong.of(0),
                 OptionalLong.of(0),
+                OptionalLong.of(0),
                 OptionalLong.of(g.pages - g.presentPages),
                 OptionalLong.of(g.reportedPages));
         return Optional.of(new GuestMemory(

@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
  * zeroed memory (docs/POLICY.md, "Reclaim boost after scrubs"). The watch lasts until both reached
  * {@link Watch#RECLAIM_TARGET} of what they freed and one more full scan passed, or
  * {@link #SCRUB_MAX_FULL_SCANS}. Checks: each reached it within {@link #BOOSTED_FULL_SCANS} full scans;
- * ksmd's CPU over the watch within the policy's budget; the daemon's per-VM guest memory accounts for the
- * QEMU RSS drop within {@link #CONTROLLER_TOLERANCE} ({@link #controllerAgrees}). Also records how the RSS came back (THP split,
+ * ksmd's CPU over the watch within the policy's budget; the growth of the daemon's per-VM reclaimed memory is
+ * the QEMU RSS drop within {@link #CONTROLLER_TOLERANCE} ({@link #controllerAgrees}). Also records how the RSS came back (THP split,
  * zero subpages to the zero page), beside the init_on_free guest's.
  */
 final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
@@ -57,40 +57,42 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
             """.formatted((long) CPU_BUDGET_PERCENT);
 
     /**
-     * The daemon's guest memory against the QEMU RSS drop measured here, over the scrub. VmRSS counts a page of
-     * guest RAM exactly when it is resident or KSM (docs/RECLAIM.md), so the drop the controller's page states
-     * account for is Δ(zero + huge zero + swapped + not present); that must be the RSS drop within
-     * {@link #CONTROLLER_TOLERANCE}. Its {@code reclaimed} (zero + given back) differs from it by the pages that
-     * never cost the host before the scrub (never touched, or mapped to the huge zero page, as QEMU's reads map
-     * never-written guest RAM under TCG), which the scrub wrote and KSM merged: printed beside it.
+     * The daemon's reclaimed memory against the QEMU RSS drop measured here, over the scrub: its growth must be
+     * the RSS drop within {@link #CONTROLLER_TOLERANCE}. Printed beside it: the drop the page states account for
+     * (VmRSS counts a page of guest RAM exactly when it is resident or KSM, docs/RECLAIM.md, so Δ(zero + huge
+     * zero + swapped + not present)) and the zero-mapped pages that never cost the host (never touched, or on
+     * the huge zero page as QEMU's reads map never-written guest RAM under TCG, until the scrub wrote them and
+     * KSM merged them), which reclaimed leaves out.
      */
     private static Check controllerAgrees(Guest g, long rssDropBytes, JsonNode before, JsonNode after) {
         long page = after.path("page_size_bytes").asLong();
         long accounted = 0;
         for (String state : List.of("zero", "huge_zero", "swapped", "not_present")) {
-            accounted += (after.path("pages").path(state).asLong()
-                            - before.path("pages").path(state).asLong())
-                    * page;
+            accounted += growth(before, after, state) * page;
         }
         long reclaimedGrew = after.path("reclaimed_bytes").asLong()
                 - before.path("reclaimed_bytes").asLong();
-        long neverCost = reclaimedGrew - accounted;
         return Check.of(
-                Math.abs(accounted - rssDropBytes) <= CONTROLLER_TOLERANCE * Math.abs(rssDropBytes),
-                "%s: the controller's page states (%s) account for %s of guest RAM leaving QEMU's RSS over the scrub;"
-                        + " /proc/%d/status: VmRSS fell by %s: %.1f %% apart (within %.0f %%). Its reclaimed memory grew by %s"
-                        + " (%s → %s): %s of it never cost the host before the scrub (never touched or huge-zero-mapped)",
+                Math.abs(reclaimedGrew - rssDropBytes) <= CONTROLLER_TOLERANCE * Math.abs(rssDropBytes),
+                "%s: the controller's reclaimed memory (%s) grew by %s over the scrub (%s → %s); /proc/%d/status:"
+                        + " VmRSS fell by %s: %.1f %% apart (within %.0f %%). Its page states account for %s; %s"
+                        + " zero-mapped that never cost the host (never touched or huge-zero-mapped before)",
                 g.name,
                 after.path("method_label").asText(),
-                Mib.format(accounted),
-                g.pid(),
-                Mib.format(rssDropBytes),
-                rssDropBytes == 0 ? 0 : 100.0 * Math.abs(accounted - rssDropBytes) / Math.abs(rssDropBytes),
-                CONTROLLER_TOLERANCE * 100,
                 Mib.format(reclaimedGrew),
                 Mib.format(before.path("reclaimed_bytes").asLong()),
                 Mib.format(after.path("reclaimed_bytes").asLong()),
-                Mib.format(neverCost));
+                g.pid(),
+                Mib.format(rssDropBytes),
+                rssDropBytes == 0 ? 0 : 100.0 * Math.abs(reclaimedGrew - rssDropBytes) / Math.abs(rssDropBytes),
+                CONTROLLER_TOLERANCE * 100,
+                Mib.format(accounted),
+                Mib.format(growth(before, after, "zero_never_backed") * page));
+    }
+
+    private static long growth(JsonNode before, JsonNode after, String state) {
+        return after.path("pages").path(state).asLong()
+                - before.path("pages").path(state).asLong();
     }
 
     /** A decision that wrote smart_scan=0, whichever way the decision document spells its knobs. */

@@ -264,7 +264,7 @@ final class VmCommands {
                     m.measuredAt() + " (" + age(m.ageMillis(sampledAt)) + " before the sample; the pass" + " took "
                             + m.workMillis() + " ms from " + m.passStartedAt() + ")");
             facts.row(
-                    "reclaimed (zero + given back)",
+                    "reclaimed (zero once backed + given back)",
                     bytes(m.reclaimedBytes()) + " of " + ByteSize.format(m.guestRamPages() * m.pageSizeBytes())
                             + " guest RAM");
             GuestMemory.Pages p = m.pages();
@@ -272,7 +272,9 @@ final class VmCommands {
                     "  resident (of it THP / HugeTLB)",
                     pages(m, p.resident()) + " (" + pages(m, p.thp()) + " / " + pages(m, p.hugetlb()) + ")");
             facts.row("  KSM-shared (saves)", pages(m, p.ksm()) + " (" + pages(m, p.ksmSaved()) + ")");
-            facts.row("  zero page / huge zero page", pages(m, p.zero()) + " / " + pages(m, p.hugeZero()));
+            facts.row(
+                    "  zero page (of it never backed) / huge zero page",
+                    pages(m, p.zero()) + " (" + pages(m, p.zeroNeverBacked()) + ") / " + pages(m, p.hugeZero()));
             facts.row("  swapped", pages(m, p.swapped()));
             facts.row(
                     "  not present (of it given back)",

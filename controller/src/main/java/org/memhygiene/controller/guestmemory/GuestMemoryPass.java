@@ -77,6 +77,7 @@ final class GuestMemoryPass implements AutoCloseable {
             OptionalLong.empty(),
             OptionalLong.empty(),
             OptionalLong.empty(),
+            OptionalLong.empty(),
             OptionalLong.empty());
 
     private final int pid;
@@ -294,8 +295,7 @@ final class GuestMemoryPass implements AutoCloseable {
             if (huge) {
                 tally.hugeZero += count;
             } else {
-                tally.zero += count;
-                seen.set(first, first + count);
+                tally.zero(seen, first, count);
             }
         } else if (present && huge) {
             tally.resident += count;
@@ -410,6 +410,7 @@ final class GuestMemoryPass implements AutoCloseable {
                 startedAt,
                 tools.clock().instant(),
                 (workNanos + System.nanoTime() - stepStartNanos) / 1_000_000);
+        seen.markComplete();
         tally = null;
         pagesRead = 0;
         completed[0] = true;
@@ -449,6 +450,7 @@ final class GuestMemoryPass implements AutoCloseable {
                         ksm.map(ProcessKsmStat::mergingPages).orElse(OptionalLong.empty()),
                         OptionalLong.empty(),
                         ksm.map(ProcessKsmStat::zeroPages).orElse(OptionalLong.empty()),
+                        OptionalLong.empty(),
                         OptionalLong.empty(),
                         inPages(rollup.swapBytes(), page),
                         OptionalLong.empty(),

@@ -2,12 +2,15 @@ package org.memhygiene.controller.guestmemory;
 
 /**
  * One bit per page of a VM's guest RAM: whether an earlier pass saw the page backed, so that a page found
- * absent later counts as given back. Unlike {@link java.util.BitSet} it counts the set bits of a range
+ * absent later counts as given back, and a page found zero-mapped that no pass saw backed counts as never
+ * having cost the host. Until a whole pass has set the bits ({@link #complete()}), a clear bit means only
+ * "not seen yet". Unlike {@link java.util.BitSet} it counts the set bits of a range
  * without copying it: a pass that finds a run of a million absent pages counts them in place.
  */
 final class PageBits {
     private final long[] words;
     private final int size;
+    private boolean complete;
 
     PageBits(int size) {
         this.size = size;
@@ -16,6 +19,15 @@ final class PageBits {
 
     int size() {
         return size;
+    }
+
+    /** Whether a whole pass has set the bits: a clear bit then means the page was never seen backed. */
+    boolean complete() {
+        return complete;
+    }
+
+    void markComplete() {
+        complete = true;
     }
 
     boolean get(int index) {

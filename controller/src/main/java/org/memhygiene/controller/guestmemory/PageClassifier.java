@@ -108,8 +108,7 @@ final class PageClassifier {
                         + " (Documentation/admin-guide/mm/pagemap.rst)");
             }
             if (isZeroPfn(pfn)) {
-                tally.zero++;
-                seen.set(seenIndex + i);
+                tally.zero(seen, seenIndex + i, 1);
                 i++;
                 continue;
             }
@@ -173,8 +172,10 @@ final class PageClassifier {
                 return;
             }
             learnZeroPfn(pfn);
-            tally.zero++;
-        } else if (KPageFlags.has(pageFlags, KPageFlags.KSM)) {
+            tally.zero(seen, seenIndex + index, 1);
+            return;
+        }
+        if (KPageFlags.has(pageFlags, KPageFlags.KSM)) {
             tally.ksm++;
             ksmPfns[ksmLookups++] = pfn;
         } else {

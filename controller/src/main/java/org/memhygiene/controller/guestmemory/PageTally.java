@@ -11,10 +11,26 @@ final class PageTally {
     long ksm;
     double ksmSaved;
     long zero;
+    long zeroNeverBacked;
     long hugeZero;
     long swapped;
     long notPresent;
     long givenBack;
+
+    /**
+     * {@code count} pages from {@code first} mapped to the 4 KiB zero page. Once a whole pass has marked
+     * {@code seen}, those it never saw backed (never touched, or on the huge zero page, until a write filled
+     * them and KSM merged them with the zero page) never cost the host: they are not reclaimed. Before
+     * that, the pages' past is unknown and they count as reclaimed.
+     */
+    void zero(PageBits seen, int first, int count) {
+        zero += count;
+        if (seen.complete()) {
+            zeroNeverBacked += count - seen.count(first, first + count);
+        } else {
+            seen.set(first, first + count);
+        }
+    }
 
     long total() {
         return resident + ksm + zero + hugeZero + swapped + notPresent;
@@ -32,6 +48,7 @@ final class PageTally {
                 ksmMeasured ? OptionalLong.of(ksm) : OptionalLong.empty(),
                 ksmSavedMeasured ? OptionalLong.of(Math.round(ksmSaved)) : OptionalLong.empty(),
                 OptionalLong.of(zero),
+                OptionalLong.of(zeroNeverBacked),
                 OptionalLong.of(hugeZero),
                 OptionalLong.of(swapped),
                 OptionalLong.of(notPresent),

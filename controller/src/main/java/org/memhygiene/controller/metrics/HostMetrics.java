@@ -166,7 +166,7 @@ public final class HostMetrics {
                 .register(registry);
         vmGauge(
                 "memhygiene_vm_reclaimed_bytes",
-                "Guest RAM the host got back from the VM: zero-mapped plus given back, the drop"
+                "Guest RAM the host got back from the VM: zero-mapped (but not what never cost the host) plus given back, the drop"
                         + " of its QEMU process's RSS (with the smaps_rollup fallback only ksm_zero_pages, a lower bound)",
                 (vm, page) -> vm.reclaimedBytes());
         vmGauge(

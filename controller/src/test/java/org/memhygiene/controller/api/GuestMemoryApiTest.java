@@ -147,10 +147,10 @@ class GuestMemoryApiTest {
                 show.lines().anyMatch(l -> l.startsWith("guest memory: method") && l.contains("pagemap_scan")), show);
         assertTrue(
                 show.lines()
-                        .anyMatch(l ->
-                                l.startsWith("reclaimed (zero + given back)") && l.contains("of 1.0 GiB guest RAM")),
+                        .anyMatch(l -> l.startsWith("reclaimed (zero once backed + given back)")
+                                && l.contains("of 1.0 GiB guest RAM")),
                 show);
-        assertTrue(show.lines().anyMatch(l -> l.startsWith("  zero page / huge zero page")), show);
+        assertTrue(show.lines().anyMatch(l -> l.startsWith("  zero page (of it never backed) / huge zero page")), show);
         assertTrue(show.lines().anyMatch(l -> l.startsWith("  not present (of it given back)")), show);
         assertTrue(show.lines().anyMatch(l -> l.startsWith("ksm_stat: merging / zero pages")), show);
     }

@@ -58,10 +58,15 @@ class GuestMemoryMonitorTest {
             assertEquals(200, before.reclaimedPages().getAsLong(), "the zero-page mappings");
 
             child.dontNeed(0, 1200, 300);
+            // Read, never written, after a whole pass saw them never touched: zero-mapped, never a cost.
+            child.read(0, 1500, 100);
             GuestMemory after = monitor.sample(List.of(target)).get("vm");
             long rssAfter = child.vmRssBytes();
-            assertPages(after, 1000, 0, 200, 0, 1800, 300);
-            assertEquals(500, after.reclaimedPages().getAsLong());
+            assertPages(after, 1000, 0, 300, 0, 1700, 300);
+            assertEquals(100, after.pages().zeroNeverBacked().getAsLong(), "zero-mapped, never backed");
+            assertEquals(0, before.pages().zeroNeverBacked().getAsLong(), "the first pass cannot know");
+            assertEquals(
+                    500, after.reclaimedPages().getAsLong(), "200 zero-mapped before the first pass, 300 given back");
             assertEquals(
                     (rssBefore - rssAfter) / PAGE,
                     after.reclaimedPages().getAsLong() - before.reclaimedPages().getAsLong(),

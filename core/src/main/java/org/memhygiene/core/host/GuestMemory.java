@@ -92,6 +92,10 @@ public record GuestMemory(
      * @param zero          mapped to the shared zero page (4 KiB zero page): merged by KSM with
      *                      use_zero_pages=1, or remapped when a THP was split (6.12+); with smaps_rollup
      *                      ksm_zero_pages, which counts only KSM's
+     * @param zeroNeverBacked of {@code zero}, pages that no earlier pass saw backed once a whole pass had
+     *                      looked (never touched, or on the huge zero page, until a write filled them and
+     *                      KSM merged them with the zero page between two passes): they never cost the host
+     *                      and are not reclaimed. 0 on the first pass, which cannot know
      * @param hugeZero      mapped to the huge zero page (a read of never-written THP-eligible memory)
      * @param swapped       in swap (VmSwap's pages of guest RAM)
      * @param notPresent    not backed at all: never touched, or given back
@@ -105,6 +109,7 @@ public record GuestMemory(
             OptionalLong ksm,
             OptionalLong ksmSaved,
             OptionalLong zero,
+            OptionalLong zeroNeverBacked,
             OptionalLong hugeZero,
             OptionalLong swapped,
             OptionalLong notPresent,
@@ -118,7 +123,7 @@ public record GuestMemory(
 
     /**
      * Guest RAM the host got back: pages that left the QEMU process's RSS. With page states, the pages mapped
-     * to the 4 KiB zero page plus the pages given back; with smaps_rollup, ksm_zero_pages alone (a lower
+     * to the 4 KiB zero page that a pass saw backed before (or whose past is unknown) plus the pages given back; with smaps_rollup, ksm_zero_pages alone (a lower
      * bound: zero pages of split THPs are not in it). Pages merged with other pages through KSM are not
      * in it: RSS counts a KSM page in every process that maps it (see {@link Pages#ksmSaved}).
      * docs/RECLAIM.md explains why this equals the drop of QEMU's RSS.
@@ -126,7 +131,9 @@ public record GuestMemory(
     public OptionalLong reclaimedPages() {
         return switch (method) {
             case PAGEMAP, PAGEMAP_SCAN_KPAGEFLAGS, PAGEMAP_SCAN, SIMULATOR ->
-                OptionalLong.of(pages.zero().orElse(0) + pages.givenBack().orElse(0));
+                OptionalLong.of(pages.zero().orElse(0)
+                        - pages.zeroNeverBacked().orElse(0)
+                        + pages.givenBack().orElse(0));
             case SMAPS_ROLLUP -> pages.zero();
             case NONE -> OptionalLong.empty();
         };
