@@ -41,7 +41,7 @@ import org.memhygiene.simulator.SimulatedHost;
 class SimulatedHostDaemonTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
-    private static DaemonConfig settings(Path dir, Duration interval) {
+    static DaemonConfig settings(Path dir, Duration interval) {
         DaemonConfig d = DaemonConfig.defaults();
         return new DaemonConfig(
                 d.libvirtUri(),

@@ -1,0 +1,156 @@
+package org.memhygiene.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.controller.api.LoopbackApi;
+import org.memhygiene.controller.daemon.Daemon;
+import org.memhygiene.core.json.Json;
+import org.memhygiene.simulator.SimulatedHost;
+import picocli.CommandLine;
+
+/**
+ * Every document of docs/API.md and docs/CLI.md against its golden file (src/test/resources/golden): the
+ * shape of the document ({@link JsonShape}: keys and types, not values) must be the file's, so a field
+ * renamed, dropped, added or of another type fails here until the golden file and the docs say so. The
+ * API's documents come from a daemon on the simulator's built-in host, the CLI's from this machine's KSM
+ * and libvirt's test driver (test:///default; `node-memory --json` needs a libvirtd, which the test driver
+ * does not stand in for, so its document is not here). Every top-level key of an API document must be named in
+ * docs/API.md (or docs/CLI.md, where the API's document is the CLI's), of a CLI document in docs/CLI.md. {@code -Dgolden.update=true} writes the files anew.
+ */
+class GoldenDocumentsTest {
+    private static final Path GOLDEN = Path.of("src/test/resources/golden");
+    private static final Path DOCS = Path.of("..", "docs");
+    private static final boolean UPDATE = Boolean.getBoolean("golden.update");
+    /** A bound in the daemon's own progress: samples taken while waiting for every document to have content. */
+    private static final long MAX_SAMPLES = 600;
+
+    /** Objects whose keys are data: a decision's knobs (which it writes), a KSM directory's unknown or unreadable files. */
+    private static final Set<String> MAPS =
+            Set.of("decision.ksm", "decisions[].ksm", "unknown_files", "unreadable_files");
+
+    private static final String ALL_TIMES = "from=1970-01-01T00:00:00Z&to=9999-12-31T23:59:59Z";
+
+    @Test
+    void theApisDocumentsKeepTheirShape(@TempDir Path dir) throws Exception {
+        Map<String, JsonNode> documents = new LinkedHashMap<>();
+        try (Daemon daemon = Daemon.start(
+                SimulatedHost.builtin(Clock.systemUTC(), 120),
+                SimulatedHostDaemonTest.settings(dir, Duration.ofMillis(100)),
+                true,
+                Clock.systemUTC())) {
+            int port = daemon.apiPort();
+            long samples = 0;
+            while (!complete(documents) && samples < MAX_SAMPLES) {
+                Thread.sleep(100);
+                documents.put("status", get(port, "/api/v1/status"));
+                documents.put("snapshot", get(port, "/api/v1/snapshot"));
+                documents.put("vms", get(port, "/api/v1/vms"));
+                documents.put("posture", get(port, "/api/v1/posture"));
+                documents.put("policy", get(port, "/api/v1/policy"));
+                documents.put("settings", get(port, "/api/v1/settings"));
+                documents.put("decisions", get(port, "/api/v1/decisions"));
+                // The simulated host's clock runs ahead of this one: ask for every time it can hold.
+                documents.put("history", get(port, "/api/v1/history?" + ALL_TIMES));
+                documents.put("history-decisions", get(port, "/api/v1/history/decisions?" + ALL_TIMES));
+                samples = documents.get("status").path("samples").asLong();
+            }
+            String vm = documents.get("vms").at("/vms/0/domain/name").asText();
+            documents.put("vm", get(port, "/api/v1/vms/" + vm));
+            documents.put("history-vm", get(port, "/api/v1/history?vm=" + vm + "&" + ALL_TIMES));
+        }
+        assertTrue(
+                complete(documents),
+                "within " + MAX_SAMPLES + " samples every document had content; arrays: vms "
+                        + documents.get("vms").path("vms").size() + ", decisions "
+                        + documents.get("decisions").size() + ", last_decision "
+                        + !documents.get("policy").path("last_decision").isNull() + ", history "
+                        + documents.get("history").path("points").size() + ", history decisions "
+                        + documents.get("history-decisions").path("decisions").size());
+        assertTrue(documents.get("history-vm").path("points").size() > 0, "points of one VM's history");
+        // docs/API.md names the documents it shares with the CLI by the CLI's (`as ksm status --json's stats`).
+        check("api", documents, Files.readString(DOCS.resolve("API.md")) + Files.readString(DOCS.resolve("CLI.md")));
+    }
+
+    /** Every array a golden file describes has at least one element, so its elements' shape is known. */
+    private static boolean complete(Map<String, JsonNode> documents) {
+        return !documents.isEmpty()
+                && documents.get("vms").path("vms").size() > 0
+                && documents.get("decisions").size() > 0
+                && !documents.get("policy").path("last_decision").isNull()
+                && documents.get("history").path("points").size() > 0
+                && documents.get("history-decisions").path("decisions").size() > 0;
+    }
+
+    @Test
+    void theClisDocumentsKeepTheirShape() throws Exception {
+        Map<String, JsonNode> documents = new LinkedHashMap<>();
+        documents.put("ksm-status", cli("ksm", "status", "--json"));
+        documents.put("vms", cli("vms", "--json", "--uri", "test:///default"));
+        documents.put("vm-show", cli("vm", "show", "test", "--json", "--uri", "test:///default"));
+        documents.put("posture", cli("posture", "--json", "--uri", "test:///default"));
+        check("cli", documents, Files.readString(DOCS.resolve("CLI.md")));
+    }
+
+    private static void check(String kind, Map<String, JsonNode> documents, String docs) throws Exception {
+        List<String> problems = new ArrayList<>();
+        for (Map.Entry<String, JsonNode> document : documents.entrySet()) {
+            JsonNode shape = JsonShape.of(document.getValue(), MAPS);
+            Path file = GOLDEN.resolve(kind).resolve(document.getKey() + ".json");
+            if (UPDATE) {
+                Files.createDirectories(file.getParent());
+                Files.writeString(
+                        file, Json.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(shape) + "\n");
+                continue;
+            }
+            assertTrue(Files.exists(file), file + " is missing: run with -Dgolden.update=true to write it");
+            for (String difference : JsonShape.differences(Json.mapper().readTree(file.toFile()), shape)) {
+                problems.add(kind + " " + document.getKey() + ": " + difference);
+            }
+            if (document.getValue().isObject()) {
+                for (Iterator<String> keys = document.getValue().fieldNames(); keys.hasNext(); ) {
+                    String key = keys.next();
+                    if (!docs.contains("`" + key + "`") && !docs.contains("\"" + key + "\"")) {
+                        problems.add(kind + " " + document.getKey() + ": key " + key + " is not in the docs");
+                    }
+                }
+            }
+        }
+        if (!problems.isEmpty()) {
+            fail("the documents departed from their golden files (" + GOLDEN.toAbsolutePath() + ") or their docs:\n"
+                    + String.join("\n", problems));
+        }
+        assertFalse(UPDATE, "golden files written anew under " + GOLDEN.toAbsolutePath() + ": review and commit them");
+    }
+
+    private static JsonNode get(int port, String path) throws Exception {
+        return Json.mapper().readTree(LoopbackApi.getOk(port, path));
+    }
+
+    private static JsonNode cli(String... args) throws Exception {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = MemhygieneCli.commandLine();
+        cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
+        assertEquals(0, cli.execute(args), String.join(" ", args) + ": " + err);
+        return Json.mapper().readTree(out.toString());
+    }
+}
