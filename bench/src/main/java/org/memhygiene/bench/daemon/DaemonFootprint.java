@@ -56,6 +56,8 @@ import org.memhygiene.core.linux.LinuxThread;
  */
 public final class DaemonFootprint {
     private static final long PAGE = LinuxMemory.pageSizeBytes();
+    /** Seconds each daemon runs before its window (system property footprint.warmupSeconds). */
+    private static final int WARMUP_SECONDS = Integer.getInteger("footprint.warmupSeconds", 45);
 
     private DaemonFootprint() {}
 
@@ -189,8 +191,8 @@ public final class DaemonFootprint {
             HttpClient http = HttpClient.newHttpClient();
             URI base = URI.create("http://127.0.0.1:" + port);
             awaitApi(http, base, daemon);
-            Thread.sleep(
-                    45_000); // warm-up: JIT (C1 compiles for a minute), first connections, posture asked on connect
+            // Warm-up: first connections, posture asked on connect, and the JIT (C1 compiles for minutes at 1 Hz).
+            Thread.sleep(WARMUP_SECONDS * 1000L);
             long cpuBefore = cpuMillis(daemon.pid());
             Map<String, Long> threadsBefore = threadTicks(daemon.pid());
             long start = System.nanoTime();

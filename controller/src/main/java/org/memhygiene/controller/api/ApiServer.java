@@ -177,11 +177,11 @@ public final class ApiServer implements AutoCloseable {
         });
 
         app.get("/api/v1/status", ctx -> json(ctx, loop.status()));
-        app.get("/api/v1/snapshot", ctx -> json(ctx, latest()));
-        app.get("/api/v1/vms", ctx -> {
-            HostSnapshot snapshot = latest();
-            json(ctx, SnapshotJson.vms(snapshot, posture.score(snapshot)));
-        });
+        PerSampleDocument snapshotDocument = new PerSampleDocument(Json.mapper()::writeValueAsString);
+        PerSampleDocument vmsDocument = new PerSampleDocument(
+                snapshot -> Json.mapper().writeValueAsString(SnapshotJson.vms(snapshot, posture.score(snapshot))));
+        app.get("/api/v1/snapshot", ctx -> jsonText(ctx, snapshotDocument.of(latest())));
+        app.get("/api/v1/vms", ctx -> jsonText(ctx, vmsDocument.of(latest())));
         app.get("/api/v1/vms/{name}", ctx -> {
             HostSnapshot snapshot = latest();
             VmSnapshot vm = vm(snapshot, ctx.pathParam("name"));
@@ -443,7 +443,11 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private static void json(Context ctx, Object value) throws JsonProcessingException {
-        ctx.contentType("application/json").result(Json.mapper().writeValueAsString(value));
+        jsonText(ctx, Json.mapper().writeValueAsString(value));
+    }
+
+    private static void jsonText(Context ctx, String json) {
+        ctx.contentType("application/json").result(json);
     }
 
     private static void error(Context ctx, HttpStatus status, String message) {

@@ -574,7 +574,7 @@ class ApiServerTest {
         JsonNode after = json(send(get(base, "/api/v1/policy")));
         assertEquals("off", after.get("mode").asText());
         assertEquals(
-                "OFF", after.at("/last_decision/decision/mode").asText(), "the next sample decided with the new mode");
+                "off", after.at("/last_decision/decision/mode").asText(), "the next sample decided with the new mode");
         assertEquals("nothing to do", after.at("/last_decision/outcome").asText());
 
         HttpResponse<String> both = send(put(base, "/api/v1/policy", "{\"mode\": \"baseline\", \"dry_run\": false}"));
