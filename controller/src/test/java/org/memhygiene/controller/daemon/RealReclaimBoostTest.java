@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.memhygiene.controller.host.HostProc;
 import org.memhygiene.controller.policy.AdaptiveConfig;
 import org.memhygiene.controller.policy.PolicyConfig;
@@ -46,6 +47,7 @@ import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmChange;
+import org.memhygiene.core.ksm.KsmHostLock;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.ksm.KsmRestorePoint;
 import org.memhygiene.core.ksm.KsmSettings;
@@ -67,6 +69,7 @@ import org.memhygiene.core.linux.LinuxThread;
  * it to zero its memory and reports what an agent reports; everything about KSM is real. Both figures
  * are printed. It waits on full scans, and puts every knob back, also when it fails.
  */
+@ExtendWith(KsmHostLock.class)
 class RealReclaimBoostTest {
     private static final long REGION_BYTES = 100L << 20;
     /** The first full scan after MADV_MERGEABLE creates the child's rmap items; each one after ages them by one. */

@@ -12,7 +12,9 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.memhygiene.core.host.GuestMemory;
+import org.memhygiene.core.ksm.KsmHostLock;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.procmem.KPageFlags;
@@ -29,6 +31,7 @@ import org.memhygiene.core.procmem.ProcessStatus;
  * run, pages_to_scan, sleep_millisecs, use_zero_pages (and smart_scan, advisor_mode where the kernel has
  * them) and puts every one back, also on failure. Run under flock /tmp/memhygiene-ksm.lock.
  */
+@ExtendWith(KsmHostLock.class)
 class RealKsmGuestMemoryTest {
     private static final long PAGE = LinuxMemory.pageSizeBytes();
     /** A bound in KSM's own progress, not in seconds: full scans done while waiting for the merge. */

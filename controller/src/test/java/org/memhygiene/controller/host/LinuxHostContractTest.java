@@ -20,9 +20,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostBackendContract;
+import org.memhygiene.core.ksm.KsmHostLock;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.ksm.KsmRestorePoint;
 import org.memhygiene.core.ksm.KsmSettings;
@@ -38,6 +40,7 @@ import org.memhygiene.core.linux.LinuxMemory;
  * Changes KSM knobs (run it under flock /tmp/memhygiene-ksm.lock) and puts every one back after each test,
  * also when it fails; to make KSM share pages it starts a process with identical mergeable pages.
  */
+@ExtendWith(KsmHostLock.class)
 class LinuxHostContractTest extends HostBackendContract {
     private static final List<KsmKnob> TOUCHED = List.of(
             KsmKnob.RUN,

@@ -12,8 +12,11 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.libvirt.Error.ErrorNumber;
+import org.memhygiene.core.ksm.KsmHostLock;
 
+@ExtendWith(KsmHostLock.class)
 class NodeMemoryTuningTest {
     private static final Path KSM = Path.of("/sys/kernel/mm/ksm");
 

@@ -15,6 +15,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.memhygiene.core.linux.LinuxMemory;
 
 /**
@@ -22,6 +23,7 @@ import org.memhygiene.core.linux.LinuxMemory;
  * ProcessKsmReader. Changes run, pages_to_scan, sleep_millisecs and use_zero_pages, and puts every one
  * back afterwards, also when the test fails (and through a shutdown hook if the JVM is killed).
  */
+@ExtendWith(KsmHostLock.class)
 class RealKsmMergingTest {
     private static final int IDENTICAL_PAGES = 4096;
     private static final int ZERO_PAGES = 4096;

@@ -28,9 +28,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.core.ksm.KsmHostLock;
 import org.memhygiene.core.linux.LinuxMemory;
 
 /**
@@ -46,6 +48,7 @@ import org.memhygiene.core.linux.LinuxMemory;
  * <p>Changes run, pages_to_scan, sleep_millisecs (and advisor_mode, when the advisor runs) and puts them
  * back, also on failure. Run it under flock /tmp/memhygiene-ksm.lock like every real-KSM test.
  */
+@ExtendWith(KsmHostLock.class)
 class RealKsmCanaryTest {
     private static final int PAGES = 256;
     private static final int FULL_SCANS = 3;

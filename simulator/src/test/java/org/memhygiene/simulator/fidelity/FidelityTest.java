@@ -9,6 +9,8 @@ import java.util.TreeMap;
 import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.memhygiene.core.ksm.KsmHostLock;
 import org.memhygiene.core.ksm.KsmSysfs;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.simulator.scenario.ScenarioParser;
@@ -18,6 +20,7 @@ import org.memhygiene.simulator.scenario.ScenarioParser;
  * for real in child processes and simulated, every sample after the first full scan within 5 % or 16
  * pages. Changes the KSM knobs and puts them back; run KSM tests under flock /tmp/memhygiene-ksm.lock.
  */
+@ExtendWith(KsmHostLock.class)
 class FidelityTest {
     private static Map<String, String> knobs() throws IOException {
         Map<String, String> values = new TreeMap<>();
