@@ -9,9 +9,10 @@ import java.util.Map;
 /**
  * The KSM phases' guests, shared by them: two guests from vm-configs/dense.xml and one booted with
  * init_on_free=1, {@link Guest#MEMORY_MIB} each, booted together (the run's first boot tries KVM), KSM
- * at the fixed rate with zero pages on, two full scans over them idle, then, with ksmd paused (run=0, resumed
- * by {@link NoScrubPhase} at the free), most of their free memory filled with random data ({@code freed}: the
- * bytes each will free).
+ * at the fixed rate with zero pages on, two full scans over them idle, then most of their free memory
+ * filled with random data ({@code freed}: the bytes each will free). ksmd keeps scanning during the fill: paused
+ * instead (tried on 2026-12-04), its records kept the idle memory's zero checksums, so pages the guests zeroed
+ * after the free merged on ksmd's first visit (a plain guest got back 11 % without a scrub).
  */
 record DenseGuests(Guest dense1, Guest dense2, Guest initOnFree, Map<String, Long> freed) {
     /**
@@ -38,11 +39,6 @@ record DenseGuests(Guest dense1, Guest dense2, Guest initOnFree, Map<String, Lon
                 PAGES_TO_SCAN, SLEEP_MILLIS);
         Watch.run(fixture.meters(), List.of(), 0, 2, Duration.ofSeconds(120), 0);
         fixture.lap("1 two full scans over the idle guests");
-        // ksmd waits while the guests fill, so the data's age to smart_scan counts from its free, not from how
-        // many full scans a loaded machine's slower fill took (beside a build, 24 instead of 11: the init_on_free
-        // guest's pages were then too old when its kernel zeroed them to come back within the watch).
-        HostMeters.setKsm("run", 0);
-        log("ksmd paused for the fill (run=0): the freed data's age counts from its free");
         Map<String, Long> freed = fleet.fill(guests);
         fixture.lap("1 fill");
         return new DenseGuests(a, b, c, freed);

@@ -55,8 +55,6 @@ final class NoScrubPhase implements Phase<NoScrubPhase.Result> {
         fixture.fleet().parallel(all, g -> g.sh("rm /dev/shm/fill", Duration.ofSeconds(60)));
         // The free's own CPU: with init_on_free=1 the kernel zeroes the pages inside this rm.
         Map<String, Long> cpuAfterFree = Fleet.cpu(all);
-        // ksmd waited during the fill (DenseGuests): from here the freed data ages full scan by full scan.
-        HostMeters.setKsm("run", 1);
         log("freed %s; watching %d full scans without a scrub", Mib.format(freed), AGED_FULL_SCANS);
         Watch.Outcome noScrub = Watch.run(
                 fixture.meters(),
