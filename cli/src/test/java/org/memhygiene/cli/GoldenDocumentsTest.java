@@ -103,6 +103,14 @@ class GoldenDocumentsTest {
     void theClisDocumentsKeepTheirShape() throws Exception {
         Map<String, JsonNode> documents = new LinkedHashMap<>();
         documents.put("ksm-status", cli("ksm", "status", "--json"));
+        documents.put("ksm-watch", cli("ksm", "watch", "--json", "--count=1"));
+        if (Files.isWritable(Path.of("/sys/kernel/mm/ksm/pages_to_scan"))) {
+            // --dry-run: what it would write, nothing written.
+            documents.put("ksm-set", cli("ksm", "set", "--dry-run", "--json", "pages_to_scan=100"));
+        } else {
+            System.out.println(
+                    "GoldenDocumentsTest: ksm set --json not checked: /sys/kernel/mm/ksm is not writable here");
+        }
         documents.put("vms", cli("vms", "--json", "--uri", "test:///default"));
         documents.put("vm-show", cli("vm", "show", "test", "--json", "--uri", "test:///default"));
         documents.put("posture", cli("posture", "--json", "--uri", "test:///default"));
