@@ -2,27 +2,15 @@ package org.memhygiene.controller.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import java.time.Duration;
 import java.time.Instant;
-import java.util.List;
-import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.memhygiene.controller.policy.Samples;
 import org.memhygiene.core.host.HostSnapshot;
 
 class PerSampleDocumentTest {
     private static HostSnapshot sample(Instant at) {
-        return new HostSnapshot(
-                at,
-                "test:///",
-                4096,
-                Optional.empty(),
-                Optional.empty(),
-                OptionalLong.empty(),
-                List.of(),
-                Duration.ZERO,
-                List.of());
+        return Samples.empty(at, "test:///");
     }
 
     @Test

@@ -8,11 +8,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.memhygiene.controller.policy.Samples;
 import org.memhygiene.core.agent.AgentHello;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.host.HostBackend;
@@ -20,7 +20,6 @@ import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSettings;
-import org.memhygiene.core.linux.LinuxMemory;
 
 class SnapshotLoopTest {
 
@@ -35,16 +34,7 @@ class SnapshotLoopTest {
             while (System.nanoTime() < until) {
                 Thread.onSpinWait();
             }
-            return new HostSnapshot(
-                    Instant.now(),
-                    "slow:///",
-                    LinuxMemory.pageSizeBytes(),
-                    Optional.empty(),
-                    Optional.empty(),
-                    OptionalLong.empty(),
-                    List.of(),
-                    Duration.ZERO,
-                    List.of());
+            return Samples.empty(Instant.now(), "slow:///");
         }
 
         @Override

@@ -34,7 +34,7 @@ import org.memhygiene.core.linux.LinuxMemory;
  * Hand-built host samples for policy tests: a mutable description of the host, turned into a
  * {@link HostSnapshot} by {@link #build()}; {@link #after(long)} starts the next sample that many seconds later.
  */
-final class Samples {
+public final class Samples {
     static final long PAGE = LinuxMemory.pageSizeBytes();
     static final long GIB = 1L << 30;
     static final long MIB = 1L << 20;
@@ -110,6 +110,20 @@ final class Samples {
                 ksm == null ? OptionalLong.empty() : OptionalLong.of(ksmdCpuMillis),
                 List.copyOf(vms),
                 Duration.ofMillis(3),
+                List.of());
+    }
+
+    /** A sample of a host {@code uri} at {@code at} with nothing in it: no KSM, no memory figures, no VMs. */
+    public static HostSnapshot empty(Instant at, String uri) {
+        return new HostSnapshot(
+                at,
+                uri,
+                PAGE,
+                Optional.empty(),
+                Optional.empty(),
+                OptionalLong.empty(),
+                List.of(),
+                Duration.ZERO,
                 List.of());
     }
 
@@ -206,7 +220,7 @@ final class Samples {
                 ScrubReport.Outcome.COMPLETED, "", bytes, bytes, 1000, bytes / 1.0, (int) (bytes >> 20), 0);
     }
 
-    static VmSnapshot vm(String name, long guestAvailable) {
+    public static VmSnapshot vm(String name, long guestAvailable) {
         return vm(
                 name,
                 8 * GIB,
