@@ -145,7 +145,7 @@ final class VmCommands {
                         ByteSize.format(vm.domain().currentMemoryBytes()) + " / "
                                 + ByteSize.format(vm.domain().maxMemoryBytes()),
                         bytes(vm.reclaimedBytes()),
-                        pageBytes(measured, GuestMemory.Pages::zero),
+                        pageBytes(measured, GuestMemory.Pages::zeroReclaimed),
                         pageBytes(measured, GuestMemory.Pages::givenBack),
                         pageBytes(measured, GuestMemory.Pages::ksmSaved),
                         how,
@@ -163,8 +163,8 @@ final class VmCommands {
                                 .orElse("-"),
                         posture.vms().get(i).score());
             }
-            StringBuilder notes =
-                    new StringBuilder("\nRECLAIMED = ZERO (mapped to the zero page) + GIVEN BACK: guest RAM that"
+            StringBuilder notes = new StringBuilder(
+                    "\nRECLAIMED = ZERO (mapped to the zero page after it held data) + GIVEN BACK: guest RAM that"
                             + " left its QEMU process's RSS (docs/RECLAIM.md); HOW: how it was measured, and how long before the sample."
                             + "\nKSM_STAT: what /proc/PID/ksm_stat accounts to the QEMU process (merged + zero pages; not the zero pages"
                             + " of split THPs).\n");

@@ -263,7 +263,8 @@ public final class History implements AutoCloseable {
                     set(
                             vm,
                             10,
-                            measured.map(m -> m.bytes(GuestMemory.Pages::zero)).orElse(OptionalLong.empty()));
+                            measured.map(m -> m.bytes(GuestMemory.Pages::zeroReclaimed))
+                                    .orElse(OptionalLong.empty()));
                     set(
                             vm,
                             11,

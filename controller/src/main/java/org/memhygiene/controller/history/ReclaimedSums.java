@@ -26,7 +26,7 @@ record ReclaimedSums(OptionalLong reclaimed, OptionalLong zero, OptionalLong giv
                 continue;
             }
             any = true;
-            zero += measured.get().bytes(GuestMemory.Pages::zero).orElse(0);
+            zero += measured.get().bytes(GuestMemory.Pages::zeroReclaimed).orElse(0);
             givenBack += measured.get().bytes(GuestMemory.Pages::givenBack).orElse(0);
             OptionalLong saved = measured.get().bytes(GuestMemory.Pages::ksmSaved);
             anySharing |= saved.isPresent();

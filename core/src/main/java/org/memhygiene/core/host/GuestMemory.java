@@ -113,7 +113,18 @@ public record GuestMemory(
             OptionalLong hugeZero,
             OptionalLong swapped,
             OptionalLong notPresent,
-            OptionalLong givenBack) {}
+            OptionalLong givenBack) {
+
+        /**
+         * Of {@code zero}, the pages that count as reclaimed: all but {@code zeroNeverBacked}. The ZERO of
+         * RECLAIMED = ZERO + GIVEN BACK wherever the breakdown is shown. Empty when zero is not measured.
+         */
+        public OptionalLong zeroReclaimed() {
+            return zero.isPresent()
+                    ? OptionalLong.of(zero.getAsLong() - zeroNeverBacked.orElse(0))
+                    : OptionalLong.empty();
+        }
+    }
 
     /** "pagemap+kpageflags", or e.g. "smaps_rollup (fallback: process 42 exited during the pass)". */
     public String methodDescription() {
@@ -131,9 +142,8 @@ public record GuestMemory(
     public OptionalLong reclaimedPages() {
         return switch (method) {
             case PAGEMAP, PAGEMAP_SCAN_KPAGEFLAGS, PAGEMAP_SCAN, SIMULATOR ->
-                OptionalLong.of(pages.zero().orElse(0)
-                        - pages.zeroNeverBacked().orElse(0)
-                        + pages.givenBack().orElse(0));
+                OptionalLong.of(
+                        pages.zeroReclaimed().orElse(0) + pages.givenBack().orElse(0));
             case SMAPS_ROLLUP -> pages.zero();
             case NONE -> OptionalLong.empty();
         };

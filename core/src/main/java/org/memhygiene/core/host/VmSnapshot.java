@@ -35,7 +35,7 @@ public record VmSnapshot(
     }
 
     /**
-     * Guest RAM the host got back from this VM (docs/RECLAIM.md: zero-mapped plus given back, the drop of
+     * Guest RAM the host got back from this VM (docs/RECLAIM.md: zero-mapped after it held data plus given back, the drop of
      * its QEMU process's RSS), as {@link #guestMemory} measured it; empty when it is not measured.
      */
     public OptionalLong reclaimedBytes() {

@@ -121,6 +121,7 @@ public final class ApiDocuments {
                 optLong(p, "ksm"),
                 optLong(p, "ksm_saved"),
                 optLong(p, "zero"),
+                optLong(p, "zero_never_backed"),
                 optLong(p, "huge_zero"),
                 optLong(p, "swapped"),
                 optLong(p, "not_present"),

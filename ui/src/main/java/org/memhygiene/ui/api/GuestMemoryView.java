@@ -20,6 +20,7 @@ public record GuestMemoryView(
         OptionalLong ksmPages,
         OptionalLong ksmSavedPages,
         OptionalLong zeroPages,
+        OptionalLong zeroNeverBackedPages,
         OptionalLong hugeZeroPages,
         OptionalLong swappedPages,
         OptionalLong notPresentPages,
@@ -30,6 +31,13 @@ public record GuestMemoryView(
     /** Whether the states partition guest RAM page by page (not a smaps_rollup fallback, not "none"). */
     public boolean pageStates() {
         return !method.equals("smaps_rollup") && !method.equals("none");
+    }
+
+    /** Of the zero-mapped pages, those that count as reclaimed (docs/RECLAIM.md): all but the never-backed ones. */
+    public OptionalLong zeroReclaimedPages() {
+        return zeroPages.isPresent()
+                ? OptionalLong.of(zeroPages.getAsLong() - zeroNeverBackedPages.orElse(0))
+                : OptionalLong.empty();
     }
 
     /** A page count in bytes; empty stays empty. */

@@ -45,7 +45,7 @@ public interface SourceBreakdown {
                         sharing.isPresent()
                                 ? sharing.getAsLong()
                                 : vm.mergedPages().orElse(0) * page,
-                        g.bytes(g.zeroPages()).orElse(0),
+                        g.bytes(g.zeroReclaimedPages()).orElse(0),
                         g.bytes(g.givenBackPages()).orElse(0));
                 measured = true;
             } else {

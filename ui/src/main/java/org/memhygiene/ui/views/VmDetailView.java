@@ -203,10 +203,11 @@ public final class VmDetailView implements DashboardView {
             return how + ": reclaimed " + Units.bytes(g.reclaimedBytes()) + " (a lower bound: KSM's zero pages only)";
         }
         return how + ": reclaimed " + Units.bytes(g.reclaimedBytes()) + " = zero page "
-                + Units.bytes(g.bytes(g.zeroPages())) + " + given back "
+                + Units.bytes(g.bytes(g.zeroReclaimedPages())) + " + given back "
                 + Units.bytes(g.bytes(g.givenBackPages())) + "  ·  KSM-shared " + Units.bytes(g.bytes(g.ksmPages()))
                 + " (saves "
                 + Units.bytes(g.bytes(g.ksmSavedPages())) + ")  ·  resident " + Units.bytes(g.bytes(g.residentPages()))
+                + "  ·  zero page never backed " + Units.bytes(g.bytes(g.zeroNeverBackedPages()))
                 + "  ·  huge zero page "
                 + Units.bytes(g.bytes(g.hugeZeroPages())) + "  ·  swapped " + Units.bytes(g.bytes(g.swappedPages()))
                 + "  ·  not present "

@@ -100,6 +100,32 @@ class ControllerClientTest {
     }
 
     @Test
+    void zeroMappedPagesThatWereNeverBackedAreNotInTheBreakdown() throws Exception {
+        HostView host = client.snapshot().get(10, TimeUnit.SECONDS);
+        // The simulated host's guests have none: as a real host's pass reports them after a scrub.
+        JsonNode document = client.get("/api/v1/vms").get(10, TimeUnit.SECONDS);
+        ObjectNode pages = null;
+        for (JsonNode vm : document.get("vms")) {
+            if (vm.path("guest_memory").path("pages").isObject()) {
+                pages = (ObjectNode) vm.get("guest_memory").get("pages");
+                break;
+            }
+        }
+        assertTrue(pages != null, "a simulated guest measured from the model");
+        pages.put("zero", 100);
+        pages.put("zero_never_backed", 10);
+        List<VmView> vms = ApiDocuments.vms(document);
+        SourceBreakdown.Result result = SourceBreakdown.FROM_API.of(host, vms);
+        VmView vm = vms.stream()
+                .filter(v -> v.guestMemory()
+                        .map(g -> g.zeroNeverBackedPages().orElse(0) == 10)
+                        .orElse(false))
+                .findFirst()
+                .orElseThrow();
+        assertEquals(90 * host.pageSizeBytes(), result.vms().get(vm.uuid()).zeroPageBytes(), vm.name());
+    }
+
+    @Test
     void withoutGuestMemoryTheLiveBreakdownIsTheKsmCountersTimesThePageSize() throws Exception {
         HostView host = client.snapshot().get(10, TimeUnit.SECONDS);
         // As a controller that does not measure guest RAM serves them: the VM documents without guest_memory.
