@@ -181,7 +181,7 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
                         "%s after the agent's scrub (asked through the daemon's API, aged %d full scans): QEMU RSS fell by %s,"
                                 + " %.0f %% of the %s it freed (target %.0f %% within %d full scans), %s",
                         g.name,
-                        noScrub.watch().fullScans(),
+                        noScrub.watch().agedFullScans(),
                         Mib.format(reclaimed),
                         100.0 * reclaimed / freed.get(g.name),
                         Mib.format(freed.get(g.name)),

@@ -26,10 +26,14 @@ final class HostMeters {
         }
     }
 
-    /** Global KSM and THP figures at one moment. */
+    /**
+     * Global KSM and THP figures at one moment; {@code smartScan} is -1 on a kernel without the file (before
+     * Linux 6.7: no page is skipped, so none ages).
+     */
     record HostSample(
             long nanos,
             long fullScans,
+            long smartScan,
             long pagesScanned,
             long pagesSkipped,
             long pagesSharing,
@@ -51,6 +55,7 @@ final class HostMeters {
         return new HostSample(
                 System.nanoTime(),
                 ksm("full_scans"),
+                Files.exists(KSM.resolve("smart_scan")) ? ksm("smart_scan") : -1,
                 ksmOptional("pages_scanned"),
                 ksmOptional("pages_skipped"),
                 ksm("pages_sharing"),

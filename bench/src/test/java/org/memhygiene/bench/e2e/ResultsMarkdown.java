@@ -49,7 +49,9 @@ final class ResultsMarkdown {
             }
         }
         for (PhaseResult phase : results.phases()) {
-            if (phase instanceof AgentScrubPhase.Result scrub) {
+            if (phase instanceof NoScrubPhase.Result noScrub) {
+                decisions(out, "init_on_free guest's free", noScrub.boostDecisions());
+            } else if (phase instanceof AgentScrubPhase.Result scrub) {
                 mechanism(out, scrub);
             } else if (phase instanceof TunerComparisonPhase.Result comparison) {
                 comparison(out, comparison);
@@ -138,8 +140,14 @@ final class ResultsMarkdown {
                 end.pagesSkipped() - start.pagesSkipped(),
                 r.smartScan()));
         prediction(out, r);
-        out.append("\nThe daemon's reclaim boost, as it recorded its decisions (`GET /api/v1/history/decisions`):\n\n");
-        for (String d : r.boostDecisions()) {
+        decisions(out, "scrubs", r.boostDecisions());
+    }
+
+    private static void decisions(StringBuilder out, String after, List<String> decisions) {
+        out.append("\nThe daemon's reclaim boost after the ")
+                .append(after)
+                .append(", as it recorded its decisions (`GET /api/v1/history/decisions`):\n\n");
+        for (String d : decisions) {
             out.append("- `").append(d.replace("`", "'")).append("`\n");
         }
     }

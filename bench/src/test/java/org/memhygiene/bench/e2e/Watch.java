@@ -27,13 +27,19 @@ final class Watch {
     /** When a subject reached the target: millis since the watch began and full scans since then. */
     record Reached(long millis, long fullScans) {}
 
+    /**
+     * @param agedFullScans the full scans that completed while smart_scan was on (both polls around them
+     *                      read 1): the ones that aged unmerged pages (should_skip_rmap_item() in mm/ksm.c
+     *                      ages a page only then); on a kernel without smart_scan, every full scan
+     */
     record Outcome(
             HostMeters.HostSample start,
             HostMeters.HostSample end,
             Map<String, HostMeters.ProcessSample> first,
             Map<String, HostMeters.ProcessSample> last,
             Map<String, Reached> reached,
-            long millis) {
+            long millis,
+            long agedFullScans) {
         long fullScans() {
             return end.fullScans() - start.fullScans();
         }
@@ -75,13 +81,13 @@ final class Watch {
 
     /**
      * As above, but the watch waits only for the subjects named in {@code waitFor} to reach, and lasts at
-     * least {@code minFullScans} full scans.
+     * least {@code minAgedFullScans} full scans that aged unmerged pages ({@link Outcome#agedFullScans}).
      */
     static Outcome run(
             HostMeters meters,
             List<Subject> subjects,
             double fraction,
-            long minFullScans,
+            long minAgedFullScans,
             long maxFullScans,
             Duration maxTime,
             long extraScans,
@@ -96,6 +102,7 @@ final class Watch {
             first.put(s.guest().name, s.guest().sample());
         }
         HostMeters.HostSample now = start;
+        long aged = 0;
         Long allReachedAtScans = null;
         while (true) {
             HostMeters.HostSample previous = now;
@@ -107,6 +114,9 @@ final class Watch {
                                 + previous.fullScans() + " to " + now.fullScans() + " (run=2 was written)");
             }
             long scans = now.fullScans() - start.fullScans();
+            if (previous.smartScan() != 0 && now.smartScan() != 0) {
+                aged += now.fullScans() - previous.fullScans();
+            }
             long millis = (System.nanoTime() - began) / 1_000_000;
             for (Subject s : subjects) {
                 HostMeters.ProcessSample p = s.guest().sample();
@@ -120,10 +130,10 @@ final class Watch {
             if (allReachedAtScans == null && fraction > 0 && reached.keySet().containsAll(waitFor)) {
                 allReachedAtScans = scans;
             }
-            if ((allReachedAtScans != null && scans >= allReachedAtScans + extraScans && scans >= minFullScans)
+            if ((allReachedAtScans != null && scans >= allReachedAtScans + extraScans && aged >= minAgedFullScans)
                     || scans >= maxFullScans
                     || millis >= maxTime.toMillis()) {
-                return new Outcome(start, now, first, last, reached, millis);
+                return new Outcome(start, now, first, last, reached, millis, aged);
             }
             Thread.sleep(POLL.toMillis());
         }

@@ -61,8 +61,13 @@ public record PolicyConfig(
             "max_bytes_per_request",
             "max_requests_per_decision",
             "min_interval_per_vm");
-    private static final List<String> BOOST_KEYS =
-            List.of("enabled", "disable_smart_scan", "min_growth_percent", "max_full_scans", "max_duration");
+    private static final List<String> BOOST_KEYS = List.of(
+            "enabled",
+            "disable_smart_scan",
+            "min_growth_percent",
+            "max_full_scans",
+            "max_duration",
+            "init_on_free_min_percent");
 
     public static PolicyConfig defaults() {
         return new PolicyConfig(
@@ -177,7 +182,8 @@ public record PolicyConfig(
                 b.bool("disable_smart_scan", bd.disableSmartScan()),
                 b.decimal("min_growth_percent", bd.minGrowthPercent(), 0, 100),
                 (int) b.whole("max_full_scans", bd.maxFullScans(), ReclaimBoost.FULL_SCANS_BEFORE_JUDGING, 1000),
-                b.duration("max_duration", bd.maxDuration(), Duration.ofMinutes(1), Duration.ofDays(1)));
+                b.duration("max_duration", bd.maxDuration(), Duration.ofMinutes(1), Duration.ofDays(1)),
+                b.decimal("init_on_free_min_percent", bd.initOnFreeMinPercent(), 0, 100));
         return new PolicyConfig(mode, interval, ksmtuned, adaptive, scrub, reclaimBoost);
     }
 

@@ -25,6 +25,7 @@ import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.posture.GuestFindings;
 import org.memhygiene.core.units.ByteSize;
 
 /**
@@ -42,6 +43,8 @@ import org.memhygiene.core.units.ByteSize;
  * <p>Scrubs are learnt two ways: directly ({@link #known}: the policy's own and the API's, with the agent's
  * report), and from the agents' scrub counters in every sample (the CLI's {@code vm scrub}, the agent's
  * own schedule, any other client); a scrub known directly is not counted again when the counters show it.
+ * A guest kernel that zeroes what it frees (init_on_free=1) scrubs without being asked: a rise of its
+ * MemAvailable counts as a scrub of that size ({@link #zeroedOnFree}).
  * Everything it decides comes from the samples and those reports: a recorded sequence gives the same
  * decisions. Not thread-safe: one per policy loop.
  */
@@ -71,6 +74,8 @@ final class ReclaimBoost {
     private final AdaptiveConfig bounds;
     /** Each VM's agent scrub counters as last seen. */
     private final Map<String, ScrubCounters> counters = new HashMap<>();
+    /** Each init_on_free guest's MemAvailable as last seen. */
+    private final Map<String, Long> memAvailable = new HashMap<>();
     /** Reports of scrubs known directly whose run the counters have not shown yet, per VM. */
     private final Map<String, Deque<ScrubReport>> expected = new HashMap<>();
     /** Reports of scrubs first seen in the counters, whose direct report may still come, per VM. */
@@ -243,6 +248,46 @@ final class ReclaimBoost {
         }
         counters.clear();
         counters.putAll(seen);
+        fresh.addAll(zeroedOnFree(current));
+        return fresh;
+    }
+
+    /**
+     * Memory that guest kernels zeroed as they freed it: init_on_free=1 (the agent's finding
+     * guest.init_on_free.on; Documentation/admin-guide/kernel-parameters.txt) zeroes every page on its way
+     * to the free lists, so freed memory is zero at once and waits for ksmd exactly as a scrub's does,
+     * aged as old. A rise of the guest's MemAvailable since the last sample of at least
+     * {@code reclaim_boost.init_on_free_min_percent} of its memory counts as that much zeroed; smaller rises
+     * are the guest's ordinary churn. A guest that lies about either costs at most a boost within the CPU
+     * budget, as one that lies about its scrubs.
+     */
+    private List<Zeroed> zeroedOnFree(HostSnapshot current) {
+        List<Zeroed> fresh = new ArrayList<>();
+        Map<String, Long> seen = new HashMap<>();
+        for (VmSnapshot vm : current.vms()) {
+            Optional<AgentStats> stats = vm.agent().stats();
+            boolean zeroesOnFree =
+                    vm.agent().posture().stream().anyMatch(f -> f.id().equals(GuestFindings.INIT_ON_FREE_ON));
+            if (stats.isEmpty() || !zeroesOnFree || config.initOnFreeMinPercent() <= 0) {
+                continue;
+            }
+            String uuid = vm.domain().uuid();
+            long now = stats.get().memAvailableBytes();
+            seen.put(uuid, now);
+            Long before = memAvailable.get(uuid);
+            long rise = before == null ? 0 : now - before;
+            if (rise > 0
+                    && rise >= config.initOnFreeMinPercent() / 100 * stats.get().memTotalBytes()) {
+                fresh.add(new Zeroed(
+                        uuid,
+                        vm.domain().name(),
+                        rise,
+                        "its kernel zeroed what it freed: init_on_free=1, MemAvailable " + ByteSize.format(before)
+                                + " → " + ByteSize.format(now)));
+            }
+        }
+        memAvailable.clear();
+        memAvailable.putAll(seen);
         return fresh;
     }
 

@@ -14,11 +14,20 @@ import java.time.Duration;
  *                          to the zero page ends the boost (judged from the third full scan after the scrub)
  * @param maxFullScans      the most full scans one boost lasts, counted from its last scrub
  * @param maxDuration       the longest one boost lasts, counted from its last scrub
+ * @param initOnFreeMinPercent a guest whose kernel zeroes what it frees (init_on_free=1, the agent's finding
+ *                          guest.init_on_free.on) and whose MemAvailable rose by at least this percentage of its
+ *                          memory since the last sample counts as a scrub of that rise; 0: never
  */
 public record ReclaimBoostConfig(
-        boolean enabled, boolean disableSmartScan, double minGrowthPercent, int maxFullScans, Duration maxDuration) {
+        boolean enabled,
+        boolean disableSmartScan,
+        double minGrowthPercent,
+        int maxFullScans,
+        Duration maxDuration,
+        double initOnFreeMinPercent) {
 
-    public static final ReclaimBoostConfig DEFAULTS = new ReclaimBoostConfig(true, true, 1.0, 10, Duration.ofHours(1));
+    public static final ReclaimBoostConfig DEFAULTS =
+            new ReclaimBoostConfig(true, true, 1.0, 10, Duration.ofHours(1), 5.0);
 
     public ReclaimBoostConfig {
         if (maxFullScans < ReclaimBoost.FULL_SCANS_BEFORE_JUDGING) {

@@ -71,7 +71,8 @@ class PolicyConfigTest {
             "disable_smart_scan:",
             "min_growth_percent:",
             "max_full_scans:",
-            "max_duration:"
+            "max_duration:",
+            "init_on_free_min_percent:"
         }) {
             assertEquals(true, text.contains("\n  " + key) || text.contains("\n" + key), key);
         }
@@ -84,10 +85,11 @@ class PolicyConfigTest {
 
     @Test
     void valuesAreRead() throws IOException {
-        PolicyConfig c = load("mode: baseline\ninterval: 30s\nksmtuned:\n  npages_max: 2000\nadaptive:\n"
-                + "  cpu_budget_percent: 2.5\n  no_yield_retry: 1h\nscrub:\n  max_bytes_per_request: 1G\n"
-                + "  enabled: false\n  min_guest_free_bytes: 536870912\nreclaim_boost:\n  disable_smart_scan: false\n"
-                + "  min_growth_percent: 0.5\n  max_full_scans: 20\n  max_duration: 2h\n");
+        PolicyConfig c = load(
+                "mode: baseline\ninterval: 30s\nksmtuned:\n  npages_max: 2000\nadaptive:\n"
+                        + "  cpu_budget_percent: 2.5\n  no_yield_retry: 1h\nscrub:\n  max_bytes_per_request: 1G\n"
+                        + "  enabled: false\n  min_guest_free_bytes: 536870912\nreclaim_boost:\n  disable_smart_scan: false\n"
+                        + "  min_growth_percent: 0.5\n  max_full_scans: 20\n  max_duration: 2h\n  init_on_free_min_percent: 0\n");
         assertEquals(PolicyMode.BASELINE, c.mode());
         assertEquals(Duration.ofSeconds(30), c.interval());
         assertEquals(30, c.ksmtuned().monitorIntervalSeconds());
@@ -97,7 +99,7 @@ class PolicyConfigTest {
         assertEquals(1L << 30, c.scrub().maxBytesPerRequest());
         assertEquals(512L << 20, c.scrub().minGuestFreeBytes());
         assertEquals(false, c.scrub().enabled());
-        assertEquals(new ReclaimBoostConfig(true, false, 0.5, 20, Duration.ofHours(2)), c.reclaimBoost());
+        assertEquals(new ReclaimBoostConfig(true, false, 0.5, 20, Duration.ofHours(2), 0), c.reclaimBoost());
         assertInstanceOf(BaselinePolicy.class, c.policy());
         assertInstanceOf(AdaptivePolicy.class, PolicyConfig.defaults().policy());
     }

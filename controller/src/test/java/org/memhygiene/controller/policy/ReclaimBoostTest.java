@@ -19,6 +19,8 @@ import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.host.BalloonStats;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
+import org.memhygiene.core.posture.Finding;
+import org.memhygiene.core.posture.GuestFindings;
 
 /**
  * The adaptive policy's reclaim boost on recorded sample sequences (docs/POLICY.md, "Reclaim boost"): what
@@ -304,6 +306,41 @@ class ReclaimBoostTest {
                 Optional.empty(), sample(s4), "judging waits for three full scans after the new scrub: " + reasons);
     }
 
+    /**
+     * A guest booted with init_on_free=1 zeroes what it frees: a rise of its MemAvailable of at least
+     * init_on_free_min_percent (5 %) of its 8 GiB in one sample starts the boost as a scrub of that size would;
+     * a smaller rise, or the same rise in a guest whose kernel does not zero on free, does not.
+     */
+    @Test
+    void aGuestKernelThatZeroesOnFreeStartsTheBoostWhenItFreesEnough() {
+        List<Finding> zeroesOnFree = List.of(GuestFindings.initOnFreeOn("/proc/cmdline: init_on_free=1"));
+        List<Finding> keepsOldData = List.of(GuestFindings.initOnFreeOff("/proc/cmdline: no init_on_free=1"));
+        Samples s0 = running();
+        s0.vms.set(0, Samples.reporting(web(ScrubCounters.NONE, 0), 2 * GIB, zeroesOnFree));
+        assertEquals(Optional.empty(), sample(s0), "a first sample only sets the baseline");
+
+        Samples s1 = later(s0); // +300 MiB: 3.7 % of 8 GiB, the guest's ordinary churn
+        s1.vms.set(0, Samples.reporting(web(ScrubCounters.NONE, 0), 2 * GIB + 300 * MIB, zeroesOnFree));
+        assertEquals(Optional.empty(), sample(s1), reasons.toString());
+
+        Samples s2 = later(s1); // +1 GiB, but the guest's kernel leaves freed data in place: nothing zeroed
+        s2.vms.set(0, Samples.reporting(web(ScrubCounters.NONE, 0), 3 * GIB + 300 * MIB, keepsOldData));
+        assertEquals(Optional.empty(), sample(s2), reasons.toString());
+
+        Samples s3 = later(s2); // the finding seen again: the baseline starts over, then +1 GiB zeroed on free
+        s3.vms.set(0, Samples.reporting(web(ScrubCounters.NONE, 0), 2 * GIB, zeroesOnFree));
+        assertEquals(Optional.empty(), sample(s3), reasons.toString());
+        Samples s4 = later(s3);
+        s4.vms.set(0, Samples.reporting(web(ScrubCounters.NONE, 0), 3 * GIB, zeroesOnFree));
+        Decision start = sample(s4).orElseThrow(() -> new AssertionError("freeing 1 GiB zeroed it: " + reasons));
+        assertEquals(Map.of("smart_scan", "0", "pages_to_scan", "200"), start.ksmAsMap(), start.reason());
+        assertTrue(
+                start.reason()
+                        .startsWith("reclaim boost: scrubs zeroed 1.0 GiB: web 1.0 GiB (its kernel zeroed what it"
+                                + " freed: init_on_free=1, MemAvailable 2.0 GiB → 3.0 GiB)"),
+                start.reason());
+    }
+
     @Test
     void aKnobChangedUnderTheBoostEndsItAndOnlyTheBoostsOwnGoBack() {
         Samples s1 = running();
@@ -371,7 +408,7 @@ class ReclaimBoostTest {
         AdaptivePolicy off = new AdaptivePolicy(
                 AdaptiveConfig.DEFAULTS,
                 ScrubRules.DEFAULTS,
-                new ReclaimBoostConfig(false, true, 1, 10, Duration.ofHours(1)));
+                new ReclaimBoostConfig(false, true, 1, 10, Duration.ofHours(1), 5));
         Samples s0 = running();
         off.onSample(s0.build());
         Samples s1 = later(s0);
@@ -384,7 +421,7 @@ class ReclaimBoostTest {
         AdaptivePolicy rateOnly = new AdaptivePolicy(
                 AdaptiveConfig.DEFAULTS,
                 ScrubRules.DEFAULTS,
-                new ReclaimBoostConfig(true, false, 1, 10, Duration.ofHours(1)));
+                new ReclaimBoostConfig(true, false, 1, 10, Duration.ofHours(1), 5));
         rateOnly.onSample(s0.build());
         assertEquals(
                 Map.of("pages_to_scan", "200"),

@@ -29,6 +29,7 @@ import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmSample;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.posture.Finding;
 
 /**
  * Hand-built host samples for policy tests: a mutable description of the host, turned into a
@@ -228,5 +229,24 @@ public final class Samples {
                 AgentStatus.OK,
                 guestAvailable,
                 Optional.of(PostureLevel.BALANCED));
+    }
+
+    /** {@code vm} with its agent reporting {@code memAvailableBytes} as the guest's MemAvailable and these findings. */
+    static VmSnapshot reporting(VmSnapshot vm, long memAvailableBytes, List<Finding> posture) {
+        AgentSample a = vm.agent();
+        AgentStats stats = a.stats().orElseThrow();
+        return new VmSnapshot(
+                vm.domain(),
+                vm.config(),
+                vm.ksm(),
+                new AgentSample(
+                        a.sampledAt(),
+                        a.status(),
+                        a.problem(),
+                        a.hello(),
+                        Optional.of(new AgentStats(
+                                stats.memTotalBytes(), memAvailableBytes, stats.scrub(), stats.policy())),
+                        posture,
+                        a.events()));
     }
 }

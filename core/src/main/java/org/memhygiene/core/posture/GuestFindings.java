@@ -8,6 +8,8 @@ package org.memhygiene.core.posture;
 public final class GuestFindings {
     /** Every guest finding's id starts with this; the host accepts no other from a guest. */
     public static final String ID_PREFIX = "guest.";
+    /** The id of {@link #initOnFreeOn}: the host's reclaim boost reads it (a guest kernel that zeroes on free). */
+    public static final String INIT_ON_FREE_ON = "guest.init_on_free.on";
 
     private GuestFindings() {}
 
@@ -18,7 +20,7 @@ public final class GuestFindings {
     /** init_on_free=1: Documentation/admin-guide/kernel-parameters.txt, mm/page_alloc.c. */
     public static Finding initOnFreeOn(String evidence) {
         return new Finding(
-                "guest.init_on_free.on",
+                INIT_ON_FREE_ON,
                 Severity.INFO,
                 "The kernel zeroes every page it frees",
                 evidence,
