@@ -156,7 +156,12 @@ public final class Sweep {
         }
     }
 
-    static List<SweepResult> markFrontier(List<SweepResult> results) {
+    /**
+     * The frontier, the one {@code sim sweep} marks and the dashboard draws: each result marked on it when no
+     * other result reclaims at least as much with no more cross-VM merged non-zero pages and no more
+     * stale-secret page-seconds, and beats it on one of the three.
+     */
+    public static List<SweepResult> markFrontier(List<SweepResult> results) {
         List<SweepResult> marked = new ArrayList<>();
         for (SweepResult r : results) {
             boolean dominated = results.stream()

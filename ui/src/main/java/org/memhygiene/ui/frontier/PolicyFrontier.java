@@ -18,8 +18,9 @@ import org.memhygiene.ui.model.FrontierPoint;
 
 /**
  * The trade-off view's frontier: the simulator's sweep (policies x hygiene modes) of the scenario the
- * dashboard runs, each cell scored by the controller's own posture scorer, reduced to the cells no other
- * cell beats on both reclaimed memory and posture score. Runs for seconds: call it off the FX thread.
+ * dashboard runs, the cells on the sweep's own frontier ({@link Sweep#markFrontier}, the one {@code sim sweep}
+ * marks: reclaimed memory against cross-VM sharing and stale secrets), each placed by its reclaimed memory and
+ * the controller's posture score of its final host. Runs for seconds: call it off the FX thread.
  */
 public final class PolicyFrontier {
     /** Simulated time per cell: long enough for ksmd's first full scans and the scrubs. */
@@ -29,23 +30,31 @@ public final class PolicyFrontier {
 
     /**
      * @param progress told (cells done, cells in all) after each cell
+     * @return the frontier's cells by reclaimed memory
      */
     public static List<FrontierPoint> compute(Scenario scenario, BiConsumer<Integer, Integer> progress) {
         List<SweepPolicy> policies = Sweep.defaultPolicies();
         List<HygieneMode> modes = Sweep.defaultModes();
-        Duration duration = scenario.duration().compareTo(CELL_DURATION) < 0 ? scenario.duration() : CELL_DURATION;
-        PostureScorer scorer = PostureScorer.withoutHostFacts();
-        List<FrontierPoint> cells = new ArrayList<>();
+        Duration duration = cellDuration(scenario);
+        List<SweepResult> cells = new ArrayList<>();
         int total = policies.size() * modes.size();
         for (SweepPolicy policy : policies) {
             for (HygieneMode mode : modes) {
-                for (SweepResult r : Sweep.run(scenario, List.of(policy), List.of(mode), duration)) {
-                    cells.add(point(r.label(), r.reclaimedBytes(), r.finalSnapshot(), scorer.score(r.finalSnapshot())));
-                }
+                cells.addAll(Sweep.run(scenario, List.of(policy), List.of(mode), duration));
                 progress.accept(cells.size(), total);
             }
         }
-        return paretoFront(cells);
+        PostureScorer scorer = PostureScorer.withoutHostFacts();
+        return Sweep.markFrontier(cells).stream()
+                .filter(SweepResult::frontier)
+                .map(r -> point(r.label(), r.reclaimedBytes(), r.finalSnapshot(), scorer.score(r.finalSnapshot())))
+                .sorted(Comparator.comparingDouble(FrontierPoint::reclaimedPercent))
+                .toList();
+    }
+
+    /** The simulated time of each cell: the scenario's duration, at most {@link #CELL_DURATION}. */
+    static Duration cellDuration(Scenario scenario) {
+        return scenario.duration().compareTo(CELL_DURATION) < 0 ? scenario.duration() : CELL_DURATION;
     }
 
     /** How many cells {@link #compute} sweeps. */
@@ -61,22 +70,5 @@ public final class PolicyFrontier {
         double score =
                 posture.vms().stream().mapToInt(VmPosture::score).average().orElse(0);
         return new FrontierPoint(label, memory > 0 ? 100.0 * reclaimedBytes / memory : 0, score);
-    }
-
-    /** The points no other point matches or beats on both axes (and beats on one), by reclaimed memory. */
-    public static List<FrontierPoint> paretoFront(List<FrontierPoint> points) {
-        List<FrontierPoint> front = new ArrayList<>();
-        for (FrontierPoint p : points) {
-            boolean dominated = points.stream()
-                    .anyMatch(o -> o != p
-                            && o.reclaimedPercent() >= p.reclaimedPercent()
-                            && o.score() >= p.score()
-                            && (o.reclaimedPercent() > p.reclaimedPercent() || o.score() > p.score()));
-            if (!dominated) {
-                front.add(p);
-            }
-        }
-        front.sort(Comparator.comparingDouble(FrontierPoint::reclaimedPercent));
-        return front;
     }
 }
