@@ -32,7 +32,9 @@ import picocli.CommandLine;
  * renamed, dropped, added or of another type fails here until the golden file and the docs say so. The
  * API's documents come from a daemon on the simulator's built-in host, the CLI's from this machine's KSM
  * and libvirt's test driver (test:///default; `node-memory --json` needs a libvirtd, which the test driver
- * does not stand in for, so its document is not here). Every top-level key of an API document must be named in
+ * does not stand in for, so its document is not here; `vm scrub` and `agent ping` need a guest agent, which the
+ * test driver's domains have not). The simulator's `sim run` and `sim sweep --out FILE.json` rows are checked
+ * the same way, their keys against docs/SIMULATOR.md. Every top-level key of an API document must be named in
  * docs/API.md (or docs/CLI.md, where the API's document is the CLI's), of a CLI document in docs/CLI.md. {@code -Dgolden.update=true} writes the files anew.
  */
 class GoldenDocumentsTest {
@@ -42,9 +44,12 @@ class GoldenDocumentsTest {
     /** A bound in the daemon's own progress: samples taken while waiting for every document to have content. */
     private static final long MAX_SAMPLES = 600;
 
-    /** Objects whose keys are data: a decision's knobs (which it writes), a KSM directory's unknown or unreadable files. */
+    /**
+     * Objects whose keys are data: a decision's knobs (which it writes), a sweep cell's, a KSM directory's unknown
+     * or unreadable files.
+     */
     private static final Set<String> MAPS =
-            Set.of("decision.ksm", "decisions[].ksm", "unknown_files", "unreadable_files");
+            Set.of("decision.ksm", "decisions[].ksm", "settings", "unknown_files", "unreadable_files");
 
     private static final String ALL_TIMES = "from=1970-01-01T00:00:00Z&to=9999-12-31T23:59:59Z";
 
@@ -100,7 +105,7 @@ class GoldenDocumentsTest {
     }
 
     @Test
-    void theClisDocumentsKeepTheirShape() throws Exception {
+    void theClisDocumentsKeepTheirShape(@TempDir Path dir) throws Exception {
         Map<String, JsonNode> documents = new LinkedHashMap<>();
         documents.put("ksm-status", cli("ksm", "status", "--json"));
         documents.put("ksm-watch", cli("ksm", "watch", "--json", "--count=1"));
@@ -114,7 +119,16 @@ class GoldenDocumentsTest {
         documents.put("vms", cli("vms", "--json", "--uri", "test:///default"));
         documents.put("vm-show", cli("vm", "show", "test", "--json", "--uri", "test:///default"));
         documents.put("posture", cli("posture", "--json", "--uri", "test:///default"));
-        check("cli", documents, Files.readString(DOCS.resolve("CLI.md")));
+        // The simulator's rows (docs/SIMULATOR.md): two simulated minutes of a shipped scenario, and its sweep.
+        String scenario = DOCS.resolve("scenarios/idle-guests.yaml").toString();
+        documents.put(
+                "sim-run",
+                cliFile(dir.resolve("run.json"), "sim", "run", scenario, "--duration", "2m", "--every", "1m"));
+        documents.put("sim-sweep", cliFile(dir.resolve("sweep.json"), "sim", "sweep", scenario, "--duration", "1m"));
+        check(
+                "cli",
+                documents,
+                Files.readString(DOCS.resolve("CLI.md")) + Files.readString(DOCS.resolve("SIMULATOR.md")));
     }
 
     private static void check(String kind, Map<String, JsonNode> documents, String docs) throws Exception {
@@ -132,8 +146,10 @@ class GoldenDocumentsTest {
             for (String difference : JsonShape.differences(Json.mapper().readTree(file.toFile()), shape)) {
                 problems.add(kind + " " + document.getKey() + ": " + difference);
             }
-            if (document.getValue().isObject()) {
-                for (Iterator<String> keys = document.getValue().fieldNames(); keys.hasNext(); ) {
+            // A document that is an array of rows (sim run, sim sweep): its rows' keys.
+            JsonNode named = document.getValue().isArray() ? document.getValue().path(0) : document.getValue();
+            if (named.isObject()) {
+                for (Iterator<String> keys = named.fieldNames(); keys.hasNext(); ) {
                     String key = keys.next();
                     if (!docs.contains("`" + key + "`") && !docs.contains("\"" + key + "\"")) {
                         problems.add(kind + " " + document.getKey() + ": key " + key + " is not in the docs");
@@ -150,6 +166,20 @@ class GoldenDocumentsTest {
 
     private static JsonNode get(int port, String path) throws Exception {
         return Json.mapper().readTree(LoopbackApi.getOk(port, path));
+    }
+
+    /** The document a command writes to {@code out} (its --out), the command run with {@code --out out} added. */
+    private static JsonNode cliFile(Path out, String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--out", out.toString()));
+        StringWriter err = new StringWriter();
+        CommandLine cli = MemhygieneCli.commandLine();
+        cli.setOut(new PrintWriter(new StringWriter()));
+        cli.setErr(new PrintWriter(err));
+        assertEquals(0, cli.execute(all.toArray(String[]::new)), String.join(" ", all) + ": " + err);
+        JsonNode rows = Json.mapper().readTree(out.toFile());
+        assertTrue(rows.size() > 0, String.join(" ", all) + " wrote no rows");
+        return rows;
     }
 
     private static JsonNode cli(String... args) throws Exception {

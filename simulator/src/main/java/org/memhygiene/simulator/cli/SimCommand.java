@@ -146,10 +146,18 @@ public final class SimCommand {
                 headerWritten = true;
             }
             List<String> cells = new ArrayList<>();
-            row.values()
-                    .forEach(v -> cells.add(
-                            v instanceof String text && text.contains(",") ? "\"" + text + "\"" : String.valueOf(v)));
+            row.values().forEach(v -> cells.add(csvCell(v)));
             file.write(String.join(",", cells) + "\n");
+        }
+
+        /** A map (a sweep cell's KSM knobs) as "key=value key=value", the form `ksm set` takes; text with a comma quoted. */
+        private static String csvCell(Object value) {
+            if (value instanceof Map<?, ?> map) {
+                List<String> pairs = new ArrayList<>();
+                map.forEach((k, v) -> pairs.add(k + "=" + v));
+                return String.join(" ", pairs);
+            }
+            return value instanceof String text && text.contains(",") ? "\"" + text + "\"" : String.valueOf(value);
         }
 
         @Override
@@ -406,7 +414,7 @@ public final class SimCommand {
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("policy", r.policy());
                 row.put("hygiene", r.hygieneMode().label());
-                row.put("settings", r.settings().toString());
+                row.put("settings", r.settings().knobValues()); // an object in JSON, as a decision's "ksm"
                 reclaimed.putInto(row);
                 row.put("cross_vm_merged_nonzero_pages", e.crossVmMergedNonZeroPages());
                 row.put("merged_secret_pages", e.mergedSecretPages());

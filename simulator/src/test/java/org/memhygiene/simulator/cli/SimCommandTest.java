@@ -78,6 +78,25 @@ class SimCommandTest {
         assertTrue(table.lines().anyMatch(l -> l.endsWith("*")), table);
     }
 
+    /** A cell's KSM knobs: an object in JSON (as a decision's "ksm"), "knob=value" pairs in CSV. */
+    @Test
+    void sweepWritesEachCellsKnobsAsAnObjectInJsonAndAsPairsInCsv(@TempDir Path dir) throws Exception {
+        Path json = dir.resolve("sweep.json");
+        Path csv = dir.resolve("sweep.csv");
+        assertEquals(0, run("sweep", scenario(dir).toString(), "--duration", "1m", "--out", json.toString()));
+        assertEquals(0, run("sweep", scenario(dir).toString(), "--duration", "1m", "--out", csv.toString()));
+        var rows = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
+        assertEquals(16, rows.size());
+        var fast = rows.get(12).path("settings");
+        assertTrue(fast.isObject(), rows.get(12).toString());
+        assertEquals(1000, fast.path("pages_to_scan").asLong(), fast.toString());
+        assertEquals(1, fast.path("use_zero_pages").asLong(), fast.toString());
+        var lines = Files.readAllLines(csv);
+        assertTrue(
+                lines.get(13).contains(",pages_to_scan=1000 sleep_millisecs=10 use_zero_pages=1 run=1,"),
+                lines.get(13));
+    }
+
     @Test
     void badScenarioOrOutIsAUsageError(@TempDir Path dir) throws Exception {
         Path bad = dir.resolve("bad.yaml");
