@@ -88,7 +88,12 @@ public final class Daemon implements AutoCloseable {
                     settings.interval(),
                     clock,
                     List.of(policy, posture::score, snapshot -> recorded.record(snapshot, posture.score(snapshot))));
-            HostMetrics metrics = new HostMetrics(loop::latest, loop::status, posture, policy);
+            HostMetrics metrics = new HostMetrics(
+                    loop::latest,
+                    loop::status,
+                    posture,
+                    policy,
+                    policyConfig.adaptive().cpuBudgetPercent());
             apiToken = settings.apiToken();
             // Which protection the token got is an admin's question (memfd_secret, or the mlock fallback and why).
             apiToken.ifPresent(token -> LOG.log(

@@ -20,6 +20,7 @@ import org.memhygiene.controller.daemon.PolicyStep;
 import org.memhygiene.controller.daemon.SnapshotLoop;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.host.DomainXml;
 import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
@@ -41,7 +42,8 @@ public final class HostMetrics {
             Supplier<Optional<HostSnapshot>> latest,
             Supplier<SnapshotLoop.Status> status,
             PostureScorer posture,
-            PolicyStep policy) {
+            PolicyStep policy,
+            double ksmdCpuBudgetPercent) {
         this.latest = latest;
         ksmGauge("memhygiene_ksm_run", "KSM's run knob: 0 stopped, 1 running, 2 unmerge all", KsmStats::run);
         ksmGauge("memhygiene_ksm_pages_to_scan", "Pages ksmd scans per wake-up", KsmStats::pagesToScan);
@@ -66,6 +68,16 @@ public final class HostMetrics {
                 .name("memhygiene_ksm_full_scans")
                 .help("Full scans ksmd has completed (full_scans)")
                 .callback(cb -> ksm(KsmStats::fullScans).ifPresent(v -> cb.call(v)))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("memhygiene_ksmd_cpu_seconds")
+                .help("CPU time ksmd has used since boot (its thread in /proc); absent for a host without it")
+                .callback(cb -> latest.get().ifPresent(s -> s.ksmdCpuMillis().ifPresent(ms -> cb.call(ms / 1e3))))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("memhygiene_policy_ksmd_cpu_budget_percent")
+                .help("The adaptive policy's ksmd CPU budget, percent of one core (adaptive.cpu_budget_percent)")
+                .callback(cb -> cb.call(ksmdCpuBudgetPercent))
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("memhygiene_ksm_saved_bytes")
@@ -99,6 +111,31 @@ public final class HostMetrics {
                                         vm.agent().status() == AgentStatus.OK ? 1 : 0,
                                         vm.domain().name(),
                                         vm.agent().status().name().toLowerCase(Locale.ROOT)))))
+                .register(registry);
+        CounterWithCallback.builder()
+                .name("memhygiene_vm_agent_zeroed_bytes")
+                .help("Bytes the VM's agent has zeroed in its scrubs since it started (its scrub counters)")
+                .labelNames("vm")
+                .callback(cb -> latest.get()
+                        .ifPresent(s -> s.vms()
+                                .forEach(vm -> vm.agent()
+                                        .stats()
+                                        .ifPresent(a -> cb.call(
+                                                a.scrub().totalBytesZeroed(),
+                                                vm.domain().name())))))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("memhygiene_vm_posture_level")
+                .help("1 for the posture level the VM's domain XML declares (dense, balanced, sensitive)")
+                .labelNames("vm", "level")
+                .callback(cb -> latest.get()
+                        .ifPresent(s -> s.vms()
+                                .forEach(vm -> vm.config()
+                                        .flatMap(DomainXml::posture)
+                                        .ifPresent(level -> cb.call(
+                                                1,
+                                                vm.domain().name(),
+                                                level.name().toLowerCase(Locale.ROOT))))))
                 .register(registry);
         GaugeWithCallback.builder()
                 .name("memhygiene_sample_duration_seconds")

@@ -88,7 +88,7 @@ class HostMetricsTest {
                 config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> {});
         loop = new SnapshotLoop(host, Duration.ofSeconds(1), Clock.systemUTC(), List.of(policy, posture::score));
         loop.tick();
-        return new HostMetrics(loop::latest, loop::status, posture, policy);
+        return new HostMetrics(loop::latest, loop::status, posture, policy, 5);
     }
 
     @AfterEach
@@ -118,6 +118,9 @@ class HostMetricsTest {
         assertTrue(text.contains("memhygiene_vm_agent_up{status=\"no_channel\",vm=\"db1\"} 0.0"), text);
         assertTrue(text.contains("\nmemhygiene_samples_total 1.0\n"), text);
         assertTrue(text.contains("memhygiene_vm_balloon_unused_bytes{vm=\"web1\"}"), text);
+        // The alert rules' ksmd CPU against the policy's budget (docs/FLEET.md).
+        assertTrue(text.contains("\nmemhygiene_policy_ksmd_cpu_budget_percent 5.0\n"), text);
+        assertTrue(text.contains("# TYPE memhygiene_ksmd_cpu_seconds_total counter"), text);
     }
 
     @Test
@@ -193,7 +196,8 @@ class HostMetricsTest {
                         knob + " in " + text));
         policy.switchTo(PolicyMode.OFF, false, Instant.now());
         loop.tick();
-        String after = new HostMetrics(loop::latest, loop::status, PostureScorer.withoutHostFacts(), policy).scrape();
+        String after =
+                new HostMetrics(loop::latest, loop::status, PostureScorer.withoutHostFacts(), policy, 5).scrape();
         assertTrue(
                 after.contains("memhygiene_policy_decisions_total{mode=\"off\",outcome=\"nothing_to_do\"} 1.0"), after);
         assertTrue(after.contains("memhygiene_policy_mode{mode=\"off\"} 1.0"), after);
