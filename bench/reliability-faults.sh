@@ -51,7 +51,7 @@ during() {
 }
 
 say "tree: $root, window ${window}s"
-printf 'interval_millis: 1s\ndry_run: true\napi:\n  port: %s\nhistory:\n  path: %s/state/history\n' "$port" "$work" > "$work/daemon.yaml"
+printf 'interval: 1s\ndry_run: true\napi:\n  port: %s\nhistory:\n  path: %s/state/history\n' "$port" "$work" > "$work/daemon.yaml"
 # A permissive umask, as from an admin's shell: what the daemon creates should still be private.
 (umask 022 && exec "$root/bin/memhygiene" run --config "$work/daemon.yaml" --scenario "$here/docs/scenarios/web-farm.yaml") \
   > "$work/daemon.log" 2>&1 &

@@ -173,7 +173,7 @@ public final class DaemonFootprint {
         Path config = Files.writeString(
                 dir.resolve("daemon-" + port + ".yaml"),
                 "libvirt_uri: \"" + uri
-                        + "\"\ninterval_millis: 1s\ndry_run: true\napi:\n  port: " + port + "\nhistory:\n  path: "
+                        + "\"\ninterval: 1s\ndry_run: true\napi:\n  port: " + port + "\nhistory:\n  path: "
                         + dir.resolve("history-" + port)
                         + "\nguest_memory:\n  method: " + setup.method() + "\n  qemu_pid_dir: " + pids + "\n");
         List<String> command = new ArrayList<>();

@@ -50,8 +50,8 @@ public final class StreamClients {
         Path dir = Files.createTempDirectory("stream-clients");
         Path config = Files.writeString(
                 dir.resolve("daemon.yaml"),
-                "interval_millis: " + INTERVAL_MILLIS + "\ndry_run: true\napi:\n  port: " + PORT
-                        + "\nhistory:\n  path: " + dir.resolve("history") + "\n");
+                "interval: " + INTERVAL_MILLIS + "ms\ndry_run: true\napi:\n  port: " + PORT + "\nhistory:\n  path: "
+                        + dir.resolve("history") + "\n");
         Process daemon = new ProcessBuilder(
                         launcher, "run", "--config", config.toString(), "--scenario", scenario.toString())
                 .redirectErrorStream(true)

@@ -68,8 +68,8 @@ final class ControllerDaemon implements AutoCloseable {
         Path config = dir.resolve(name + ".yaml");
         Files.writeString(
                 config,
-                "libvirt_uri: " + Guest.URI + "\nagent_timeout_millis: 10s\npolicy_file: " + policy + "\napi:\n  port: "
-                        + port + "\nhistory:\n  path: " + dir.resolve(name + "-history") + "\n");
+                "libvirt_uri: " + Guest.URI + "\nagent_timeout: 10s\npolicy_file: " + policy + "\napi:\n  port: " + port
+                        + "\nhistory:\n  path: " + dir.resolve(name + "-history") + "\n");
         List<String> command = new ArrayList<>();
         String launcher = fixture.command().launcher().toString();
         if (meminfo.isPresent()) {

@@ -1,21 +1,19 @@
 package org.memhygiene.controller.daemon;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.memhygiene.controller.guestmemory.GuestMemoryMethod;
 import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.libvirt.LibvirtHost;
-import org.memhygiene.core.json.Json;
-import org.memhygiene.core.json.JsonInput;
-import org.memhygiene.core.units.Durations;
+import org.memhygiene.core.config.ConfigSection;
 import org.memhygiene.secret.SecretMemory;
 
 /**
@@ -52,51 +50,54 @@ public record DaemonConfig(
         GuestMemorySettings guestMemory) {
 
     public static final int DEFAULT_PORT = 9520;
+    private static final System.Logger LOG = System.getLogger(DaemonConfig.class.getName());
     private static final Duration MIN_INTERVAL = Duration.ofMillis(100);
     private static final Duration MAX_INTERVAL = Duration.ofHours(1);
     private static final Duration MAX_AGENT_TIMEOUT = Duration.ofMinutes(10);
     private static final Duration MIN_RETENTION = Duration.ofMinutes(1);
     /** Ten years: H2 and the history's queries have no use for more. */
     private static final Duration MAX_RETENTION = Duration.ofDays(3650);
-    /** A configuration file is a few hundred bytes; anything near this is not one. */
-    private static final long MAX_FILE_BYTES = 1024 * 1024;
 
-    private static final Set<String> KEYS = Set.of(
+    private static final List<String> KEYS = List.of(
             "libvirt_uri",
-            "interval_millis",
-            "agent_timeout_millis",
-            "agent_interval_millis",
+            "interval",
+            "agent_timeout",
+            "agent_interval",
             "api",
             "dry_run",
             "history",
             "policy_file",
-            "guest_memory");
-    private static final Set<String> API_KEYS = Set.of("bind", "port", "token_file");
-    private static final Set<String> HISTORY_KEYS = Set.of("path", "retention_millis", "interval_millis");
-    private static final Set<String> GUEST_MEMORY_KEYS = Set.of("method", "qemu_pid_dir");
+            "guest_memory",
+            // read with a deprecation warning (ConfigSection.renamed): the names before they lost "_millis"
+            "interval_millis",
+            "agent_timeout_millis",
+            "agent_interval_millis");
+    private static final List<String> API_KEYS = List.of("bind", "port", "token_file");
+    private static final List<String> HISTORY_KEYS =
+            List.of("path", "retention", "interval", "retention_millis", "interval_millis");
+    private static final List<String> GUEST_MEMORY_KEYS = List.of("method", "qemu_pid_dir");
     /** A bearer token is tens of bytes: a larger file is a mistake, and not worth locking memory for. */
     static final long MAX_TOKEN_BYTES = 4096;
 
     public DaemonConfig {
         if (interval.compareTo(MIN_INTERVAL) < 0) {
-            throw new IllegalArgumentException(
-                    "interval_millis = " + interval.toMillis() + ": expected at least 100 ms");
+            throw new IllegalArgumentException("interval = " + interval.toMillis() + "ms: expected at least 100ms");
         }
         if (agentTimeout.isZero() || agentTimeout.compareTo(interval.multipliedBy(10)) > 0) {
-            throw new IllegalArgumentException("agent_timeout_millis = " + agentTimeout.toMillis()
-                    + ": expected more than 0 and at most 10 intervals");
+            throw new IllegalArgumentException(
+                    "agent_timeout = " + agentTimeout.toMillis() + "ms: expected more than 0 and at most 10 intervals");
         }
         if (agentInterval.isNegative()) {
             throw new IllegalArgumentException(
-                    "agent_interval_millis = " + agentInterval.toMillis() + ": expected 0 or more");
+                    "agent_interval = " + agentInterval.toMillis() + "ms: expected 0 or more");
         }
         if (historyRetention.compareTo(MIN_RETENTION) < 0) {
             throw new IllegalArgumentException(
-                    "history.retention_millis = " + historyRetention.toMillis() + ": expected at least a minute");
+                    "history.retention = " + historyRetention.toMillis() + "ms: expected at least a minute");
         }
         if (historyInterval.isNegative()) {
             throw new IllegalArgumentException(
-                    "history.interval_millis = " + historyInterval.toMillis() + ": expected 0 or more");
+                    "history.interval = " + historyInterval.toMillis() + "ms: expected 0 or more");
         }
         if (apiPort < 0 || apiPort > 65535) {
             throw new IllegalArgumentException("api.port = " + apiPort + ": expected 0 to 65535");
@@ -186,64 +187,61 @@ public record DaemonConfig(
         }
     }
 
-    /** Reads {@code file}; every problem is an IllegalArgumentException starting with the file's path. */
+    /**
+     * Reads {@code file}; every problem is an IllegalArgumentException starting with the file's path. A key
+     * under its old name (interval_millis) is read, and its deprecation warning logged.
+     */
     public static DaemonConfig load(Path file) {
+        return load(file, warning -> LOG.log(System.Logger.Level.WARNING, file + ": " + warning));
+    }
+
+    /** As {@link #load(Path)}, each deprecation warning to {@code warnings}. */
+    public static DaemonConfig load(Path file, Consumer<String> warnings) {
         try {
-            if (Files.size(file) > MAX_FILE_BYTES) {
-                throw new IllegalArgumentException(
-                        "larger than " + MAX_FILE_BYTES + " bytes: not a configuration file");
-            }
-            JsonNode root = Json.readTree(Files.readAllBytes(file), JsonInput.yaml());
+            ConfigSection root = ConfigSection.read(file, KEYS, warnings);
+            ConfigSection api = root.section("api", API_KEYS);
+            ConfigSection history = root.section("history", HISTORY_KEYS);
             DaemonConfig d = defaults();
-            if (root.isMissingNode() || root.isNull()) {
-                return d;
-            }
-            requireKeys(root, KEYS, "");
-            JsonNode api = root.path("api");
-            if (!api.isMissingNode()) {
-                requireKeys(api, API_KEYS, "api.");
-            }
-            JsonNode history = root.path("history");
-            if (!history.isMissingNode()) {
-                requireKeys(history, HISTORY_KEYS, "history.");
-            }
-            JsonNode guestMemory = root.path("guest_memory");
-            if (!guestMemory.isMissingNode()) {
-                requireKeys(guestMemory, GUEST_MEMORY_KEYS, "guest_memory.");
-            }
             return new DaemonConfig(
-                    text(root, "libvirt_uri", d.libvirtUri()),
-                    millis(root, "interval_millis", d.interval(), MIN_INTERVAL, MAX_INTERVAL),
-                    millis(root, "agent_timeout_millis", d.agentTimeout(), Duration.ofMillis(1), MAX_AGENT_TIMEOUT),
-                    millis(root, "agent_interval_millis", d.agentInterval(), Duration.ZERO, Duration.ofDays(1)),
-                    text(api, "bind", d.apiBind()),
-                    api.has("port") ? integer(api.get("port"), "api.port") : d.apiPort(),
-                    api.has("token_file") ? Optional.of(Path.of(text(api, "token_file", ""))) : Optional.empty(),
-                    root.has("dry_run") ? bool(root.get("dry_run"), "dry_run") : d.dryRun(),
-                    history.has("path") ? Path.of(text(history, "path", "")) : d.historyPath(),
-                    millis(history, "history.retention_millis", d.historyRetention(), MIN_RETENTION, MAX_RETENTION),
-                    millis(history, "history.interval_millis", d.historyInterval(), Duration.ZERO, Duration.ofDays(1)),
-                    root.has("policy_file") ? Optional.of(Path.of(text(root, "policy_file", ""))) : Optional.empty(),
-                    guestMemory(guestMemory, d.guestMemory()));
-        } catch (JsonInput.MalformedInputException e) {
-            throw new IllegalArgumentException(file + ": not YAML: " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": cannot read it: " + e.getMessage(), e);
+                    root.text("libvirt_uri").orElse(d.libvirtUri()),
+                    root.renamed("interval", "interval_millis", d.interval(), MIN_INTERVAL, MAX_INTERVAL),
+                    root.renamed(
+                            "agent_timeout",
+                            "agent_timeout_millis",
+                            d.agentTimeout(),
+                            Duration.ofMillis(1),
+                            MAX_AGENT_TIMEOUT),
+                    root.renamed(
+                            "agent_interval",
+                            "agent_interval_millis",
+                            d.agentInterval(),
+                            Duration.ZERO,
+                            Duration.ofDays(1)),
+                    api.text("bind").orElse(d.apiBind()),
+                    api.port("port", d.apiPort()),
+                    api.text("token_file").map(Path::of),
+                    root.bool("dry_run", d.dryRun()),
+                    history.text("path").map(Path::of).orElse(d.historyPath()),
+                    history.renamed(
+                            "retention", "retention_millis", d.historyRetention(), MIN_RETENTION, MAX_RETENTION),
+                    history.renamed(
+                            "interval", "interval_millis", d.historyInterval(), Duration.ZERO, Duration.ofDays(1)),
+                    root.text("policy_file").map(Path::of),
+                    guestMemory(root.section("guest_memory", GUEST_MEMORY_KEYS), d.guestMemory()));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
     }
 
     /** guest_memory: {method: auto|pagemap|pagemap_scan|smaps_rollup|off, qemu_pid_dir: DIR}. */
-    private static GuestMemorySettings guestMemory(JsonNode node, GuestMemorySettings defaults) {
+    private static GuestMemorySettings guestMemory(ConfigSection section, GuestMemorySettings defaults) {
         Optional<GuestMemoryMethod> method = defaults.method();
+        Optional<Object> given = section.value("method");
         // YAML 1.1 reads an unquoted off as false: the admin meant the word.
-        if (node.has("method")
-                && node.get("method").isBoolean()
-                && !node.get("method").asBoolean()) {
+        if (given.isPresent() && given.get().equals(Boolean.FALSE)) {
             method = Optional.empty();
-        } else if (node.has("method")) {
-            String text = text(node, "method", "");
+        } else if (given.isPresent()) {
+            String text = section.text("method").orElseThrow();
             try {
                 method = text.equals("off") ? Optional.empty() : Optional.of(GuestMemoryMethod.parse(text));
             } catch (IllegalArgumentException e) {
@@ -251,81 +249,7 @@ public record DaemonConfig(
                         "guest_memory.method = " + e.getMessage().replace("]", ", off]"), e);
             }
         }
-        Optional<Path> pidDir =
-                node.has("qemu_pid_dir") ? Optional.of(Path.of(text(node, "qemu_pid_dir", ""))) : defaults.qemuPidDir();
+        Optional<Path> pidDir = section.text("qemu_pid_dir").map(Path::of).or(defaults::qemuPidDir);
         return new GuestMemorySettings(method, defaults.budget(), pidDir);
-    }
-
-    private static void requireKeys(JsonNode node, Set<String> keys, String prefix) {
-        if (!node.isObject()) {
-            throw new IllegalArgumentException(
-                    (prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1))
-                            + ": expected a mapping with the keys "
-                            + keys.stream().sorted().toList());
-        }
-        for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-            String name = names.next();
-            if (!keys.contains(name)) {
-                throw new IllegalArgumentException("unknown key \"" + prefix + name + "\"; expected one of "
-                        + keys.stream().sorted().map(k -> prefix + k).toList());
-            }
-        }
-    }
-
-    private static String text(JsonNode node, String key, String otherwise) {
-        JsonNode value = node.get(key);
-        if (value == null) {
-            return otherwise;
-        }
-        if (!value.isTextual() || value.asText().isBlank()) {
-            throw new IllegalArgumentException(key + " = " + value + ": expected a non-empty string");
-        }
-        return value.asText();
-    }
-
-    /**
-     * A duration of {@code node} at the last part of {@code key}: a whole number of milliseconds or text
-     * with a unit ("5s"), from {@code min} to {@code max}. Checked here, before anything else sees it, so
-     * that a number too large for a long is an error naming its key, not a wrapped value that another
-     * key's check then trips over.
-     */
-    private static Duration millis(JsonNode node, String key, Duration otherwise, Duration min, Duration max) {
-        JsonNode value = node.get(key.substring(key.lastIndexOf('.') + 1));
-        if (value == null) {
-            return otherwise;
-        }
-        String expected = "expected " + min.toMillis() + " to " + max.toMillis() + " milliseconds, e.g. 1000 or 1s";
-        Duration duration;
-        if (value.isIntegralNumber() && value.canConvertToLong()) {
-            duration = Duration.ofMillis(value.asLong());
-        } else if (value.isIntegralNumber()) {
-            throw new IllegalArgumentException(key + " = " + value + ": " + expected);
-        } else if (value.isTextual()) {
-            try {
-                duration = Durations.parse(value.asText(), "ms");
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(key + " = " + value + ": " + e.getMessage(), e);
-            }
-        } else {
-            throw new IllegalArgumentException(key + " = " + value + ": " + expected);
-        }
-        if (duration.compareTo(min) < 0 || duration.compareTo(max) > 0) {
-            throw new IllegalArgumentException(key + " = " + value + ": " + expected);
-        }
-        return duration;
-    }
-
-    private static int integer(JsonNode value, String key) {
-        if (!value.isInt()) {
-            throw new IllegalArgumentException(key + " = " + value + ": expected a whole number");
-        }
-        return value.asInt();
-    }
-
-    private static boolean bool(JsonNode value, String key) {
-        if (!value.isBoolean()) {
-            throw new IllegalArgumentException(key + " = " + value + ": expected true or false");
-        }
-        return value.asBoolean();
     }
 }

@@ -1,19 +1,12 @@
 package org.memhygiene.controller.policy;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.memhygiene.core.json.Json;
-import org.memhygiene.core.json.JsonInput;
-import org.memhygiene.core.units.ByteSize;
-import org.memhygiene.core.units.Durations;
+import org.memhygiene.core.config.ConfigSection;
 
 /**
  * The KSM policy file, /etc/memhygiene/policy.yaml (controller/src/main/dist/policy.yaml documents every
@@ -37,7 +30,6 @@ public record PolicyConfig(
         ReclaimBoostConfig reclaimBoost) {
 
     private static final long UINT_MAX = 4_294_967_295L;
-    private static final long MAX_FILE_BYTES = 1024 * 1024;
     private static final List<String> ROOT_KEYS =
             List.of("mode", "interval", "ksmtuned", "adaptive", "scrub", "reclaim_boost");
     private static final List<String> KSMTUNED_KEYS = List.of(
@@ -96,41 +88,32 @@ public record PolicyConfig(
     /** Reads {@code file}; see the class comment for errors. */
     public static PolicyConfig load(Path file) {
         try {
-            if (Files.size(file) > MAX_FILE_BYTES) {
-                throw new IllegalArgumentException("larger than " + MAX_FILE_BYTES + " bytes: not a policy file");
-            }
-            return parse(Json.readTree(Files.readAllBytes(file), JsonInput.yaml()));
-        } catch (JsonInput.MalformedInputException e) {
-            throw new IllegalArgumentException(file + ": not YAML: " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": cannot read it: " + e.getMessage(), e);
+            return parse(ConfigSection.read(file, ROOT_KEYS, warning -> {}));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
     }
 
-    static PolicyConfig parse(JsonNode root) {
+    private static PolicyConfig parse(ConfigSection top) {
         PolicyConfig d = defaults();
-        if (root == null || root.isMissingNode() || root.isNull()) {
-            return d; // an empty file, or only comments
-        }
-        Section top = new Section("", root, ROOT_KEYS);
         PolicyMode mode = d.mode;
-        JsonNode modeNode = top.node.get("mode");
-        if (modeNode != null) {
-            String text = modeNode.isTextual() ? modeNode.asText().toUpperCase(Locale.ROOT) : "";
+        Optional<Object> modeValue = top.value("mode");
+        if (modeValue.isPresent()) {
+            String text = modeValue.get() instanceof String word ? word.toUpperCase(Locale.ROOT) : "";
             mode = Arrays.stream(PolicyMode.values())
                     .filter(m -> m.name().equals(text))
                     .findFirst()
-                    .orElseThrow(() -> new IllegalArgumentException(
-                            "mode = " + abbreviate(modeNode.toString()) + ": expected one of "
+                    .orElseThrow(() -> top.wrong(
+                            "mode",
+                            modeValue.get(),
+                            "one of "
                                     + Arrays.stream(PolicyMode.values())
                                             .map(PolicyMode::label)
                                             .toList()));
         }
         Duration interval = top.duration("interval", d.interval, Duration.ofSeconds(1), Duration.ofHours(1));
 
-        Section k = top.section("ksmtuned", KSMTUNED_KEYS);
+        ConfigSection k = top.section("ksmtuned", KSMTUNED_KEYS);
         KsmtunedConfig t = d.ksmtuned;
         long npagesBoost = k.whole("npages_boost", t.npagesBoost(), 0, UINT_MAX);
         long npagesDecay = k.whole("npages_decay", t.npagesDecay(), -UINT_MAX, 0);
@@ -150,7 +133,7 @@ public record PolicyConfig(
                 k.whole("thres_coef", t.thresholdPercent(), 0, 100),
                 k.whole("thres_const_kib", t.thresholdMinimumKib(), 0, Long.MAX_VALUE / 2));
 
-        Section a = top.section("adaptive", ADAPTIVE_KEYS);
+        ConfigSection a = top.section("adaptive", ADAPTIVE_KEYS);
         AdaptiveConfig ad = d.adaptive;
         AdaptiveConfig adaptive = new AdaptiveConfig(
                 (int) a.whole("memory_tight_below_percent", ad.memoryTightBelowPercent(), 0, 100),
@@ -166,7 +149,7 @@ public record PolicyConfig(
                 a.whole("sleep_millisecs_max", ad.sleepMillisecsMax(), 1, UINT_MAX),
                 a.duration("no_yield_retry", ad.noYieldRetry(), Duration.ofSeconds(1), Duration.ofDays(7)));
 
-        Section s = top.section("scrub", SCRUB_KEYS);
+        ConfigSection s = top.section("scrub", SCRUB_KEYS);
         ScrubRules sd = d.scrub;
         ScrubRules scrub = new ScrubRules(
                 s.bool("enabled", sd.enabled()),
@@ -175,7 +158,7 @@ public record PolicyConfig(
                 (int) s.whole("max_requests_per_decision", sd.maxRequestsPerDecision(), 0, 1000),
                 s.duration("min_interval_per_vm", sd.minIntervalPerVm(), Duration.ZERO, Duration.ofDays(7)));
 
-        Section b = top.section("reclaim_boost", BOOST_KEYS);
+        ConfigSection b = top.section("reclaim_boost", BOOST_KEYS);
         ReclaimBoostConfig bd = d.reclaimBoost;
         ReclaimBoostConfig reclaimBoost = new ReclaimBoostConfig(
                 b.bool("enabled", bd.enabled()),
@@ -185,160 +168,5 @@ public record PolicyConfig(
                 b.duration("max_duration", bd.maxDuration(), Duration.ofMinutes(1), Duration.ofDays(1)),
                 b.decimal("init_on_free_min_percent", bd.initOnFreeMinPercent(), 0, 100));
         return new PolicyConfig(mode, interval, ksmtuned, adaptive, scrub, reclaimBoost);
-    }
-
-    private static String abbreviate(String text) {
-        return text.length() <= 40 ? text : text.substring(0, 40) + "...";
-    }
-
-    /** One mapping of the file: its keys checked against the known ones, typed readers with ranges. */
-    private static final class Section {
-        private final String prefix;
-        private final JsonNode node;
-
-        Section(String prefix, JsonNode node, List<String> keys) {
-            this.prefix = prefix;
-            this.node = node;
-            if (!node.isObject()) {
-                throw new IllegalArgumentException(
-                        (prefix.isEmpty() ? "the file" : prefix.substring(0, prefix.length() - 1))
-                                + " = " + abbreviate(node.toString()) + ": expected a mapping with the keys "
-                                + keys.stream().map(key -> prefix + key).toList());
-            }
-            for (Iterator<String> names = node.fieldNames(); names.hasNext(); ) {
-                String name = names.next();
-                if (!keys.contains(name)) {
-                    throw new IllegalArgumentException(
-                            "unknown key \"" + prefix + abbreviate(name) + "\"; expected one of "
-                                    + keys.stream().map(key -> prefix + key).toList());
-                }
-            }
-        }
-
-        Section section(String key, List<String> keys) {
-            JsonNode child = node.get(key);
-            if (child == null || child.isNull()) {
-                return new Section(prefix + key + ".", Json.mapper().createObjectNode(), keys);
-            }
-            return new Section(prefix + key + ".", child, keys);
-        }
-
-        private Optional<JsonNode> value(String key) {
-            return Optional.ofNullable(node.get(key));
-        }
-
-        private IllegalArgumentException wrong(String key, JsonNode value, String expected) {
-            return new IllegalArgumentException(
-                    prefix + key + " = " + abbreviate(value.toString()) + ": expected " + expected);
-        }
-
-        long whole(String key, long otherwise, long min, long max) {
-            Optional<JsonNode> v = value(key);
-            if (v.isEmpty()) {
-                return otherwise;
-            }
-            JsonNode value = v.get();
-            String expected = "a whole number from " + min + " to " + max;
-            if (!value.isIntegralNumber() || !value.canConvertToLong()) {
-                throw wrong(key, value, expected);
-            }
-            long n = value.asLong();
-            if (n < min || n > max) {
-                throw wrong(key, value, expected);
-            }
-            return n;
-        }
-
-        double decimal(String key, double otherwise, double min, double max) {
-            Optional<JsonNode> v = value(key);
-            if (v.isEmpty()) {
-                return otherwise;
-            }
-            JsonNode value = v.get();
-            String expected = "a number from " + plain(min) + " to " + plain(max);
-            if (!value.isNumber()
-                    || value.asDouble() < min
-                    || value.asDouble() > max
-                    || Double.isNaN(value.asDouble())) {
-                throw wrong(key, value, expected);
-            }
-            return value.asDouble();
-        }
-
-        long bytes(String key, long otherwise, long min) {
-            Optional<JsonNode> v = value(key);
-            if (v.isEmpty()) {
-                return otherwise;
-            }
-            JsonNode value = v.get();
-            String expected = "bytes, at least " + ByteSize.format(min) + ", e.g. 536870912 or 512M";
-            long n;
-            if (value.isIntegralNumber() && value.canConvertToLong()) {
-                n = value.asLong();
-            } else if (value.isTextual()) {
-                try {
-                    n = ByteSize.parse(value.asText());
-                } catch (IllegalArgumentException e) {
-                    throw wrong(key, value, expected);
-                }
-            } else {
-                throw wrong(key, value, expected);
-            }
-            if (n < min) {
-                throw wrong(key, value, expected);
-            }
-            return n;
-        }
-
-        Duration duration(String key, Duration otherwise, Duration min, Duration max) {
-            Optional<JsonNode> v = value(key);
-            if (v.isEmpty()) {
-                return otherwise;
-            }
-            JsonNode value = v.get();
-            String expected =
-                    "a duration from " + human(min) + " to " + human(max) + " with ms, s, m or h, e.g. 60s or 10m";
-            if (!value.isTextual()) {
-                throw wrong(key, value, expected);
-            }
-            Duration d;
-            try {
-                d = Durations.parse(value.asText(), "s");
-            } catch (IllegalArgumentException e) {
-                throw wrong(key, value, expected);
-            }
-            if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-                throw wrong(key, value, expected);
-            }
-            return d;
-        }
-
-        boolean bool(String key, boolean otherwise) {
-            Optional<JsonNode> v = value(key);
-            if (v.isEmpty()) {
-                return otherwise;
-            }
-            if (!v.get().isBoolean()) {
-                throw wrong(key, v.get(), "true or false");
-            }
-            return v.get().asBoolean();
-        }
-
-        private static String plain(double value) {
-            return value == Math.rint(value) ? Long.toString((long) value) : Double.toString(value);
-        }
-
-        private static String human(Duration d) {
-            if (d.isZero()) {
-                return "0s";
-            }
-            if (d.toDays() > 0 && d.equals(Duration.ofDays(d.toDays()))) {
-                return d.toHours() + "h";
-            }
-            if (d.toHours() > 0 && d.equals(Duration.ofHours(d.toHours()))) {
-                return d.toHours() + "h";
-            }
-            return d.toSeconds() + "s";
-        }
     }
 }

@@ -56,7 +56,7 @@ class DaemonDistTest {
         assertMistake(
                 "interval_millis: 1s\ninterval_millis: 2s\n", "not YAML: duplicate key 'interval_millis' at line 2");
         assertMistake("dry_run: true\n---\ndry_run: false\n", "not YAML: trailing content after the document");
-        assertMistake("api:\n  port: 70000\n", "api.port = 70000: expected 0 to 65535");
+        assertMistake("api:\n  port: 70000\n", "api.port = 70000: expected a whole number from 0 to 65535");
         assertMistake("api:\n  bnd: 0.0.0.0\n", "unknown key \"api.bnd\"");
         assertMistake("dry_run: maybe\n", "dry_run = \"maybe\": expected true or false");
         assertMistake("interval_millis: soon\n", "'soon' is not a duration");
@@ -70,8 +70,7 @@ class DaemonDistTest {
         assertEquals(Optional.of(Path.of("/run/x")), measured.guestMemory().qemuPidDir());
         DaemonConfig config = DaemonConfig.load(Files.writeString(
                 tmp.resolve("ok.yaml"),
-                "libvirt_uri: test:///default\ninterval_millis: 5s\napi:\n  token_file: " + tmp.resolve("token")
-                        + "\n"));
+                "libvirt_uri: test:///default\ninterval: 5s\napi:\n  token_file: " + tmp.resolve("token") + "\n"));
         assertEquals(Duration.ofSeconds(5), config.interval());
         IllegalArgumentException noToken = assertThrows(IllegalArgumentException.class, config::apiToken);
         assertTrue(noToken.getMessage().contains("cannot read it"), noToken.getMessage());
@@ -90,6 +89,48 @@ class DaemonDistTest {
                     secret.constantTimeEquals("secret-secret-secret".getBytes(StandardCharsets.US_ASCII)),
                     "without the whitespace");
         }
+    }
+
+    /**
+     * The keys that said milliseconds and took "1s" are now interval, agent_timeout, agent_interval and
+     * history's retention and interval, with units; the old names are still read, each with a one-line warning
+     * naming the new key and the value to write (issue 14).
+     */
+    @Test
+    void renamedKeysAreReadUnderTheirOldNamesWithADeprecationWarning() throws Exception {
+        List<String> warnings = new java.util.ArrayList<>();
+        DaemonConfig old = DaemonConfig.load(
+                Files.writeString(
+                        tmp.resolve("old.yaml"),
+                        "interval_millis: 500\nagent_timeout_millis: 3s\nagent_interval_millis: 0\n"
+                                + "history:\n  retention_millis: 48h\n  interval_millis: 30000\n"),
+                warnings::add);
+        DaemonConfig renamed = DaemonConfig.load(
+                Files.writeString(
+                        tmp.resolve("new.yaml"),
+                        "interval: 500ms\nagent_timeout: 3s\nagent_interval: 0s\n"
+                                + "history:\n  retention: 48h\n  interval: 30s\n"),
+                warning -> {
+                    throw new AssertionError("no warning for the new names: " + warning);
+                });
+        assertEquals(renamed, old);
+        assertEquals(Duration.ofMillis(500), renamed.interval());
+        assertEquals(Duration.ofHours(48), renamed.historyRetention());
+        assertEquals(
+                List.of(
+                        "interval_millis is deprecated: write interval: 500ms (the same setting, with its unit)",
+                        "agent_timeout_millis is deprecated: write agent_timeout: 3s (the same setting, with its unit)",
+                        "agent_interval_millis is deprecated: write agent_interval: 0s (the same setting, with its unit)",
+                        "history.retention_millis is deprecated: write history.retention: 48h (the same setting, with"
+                                + " its unit)",
+                        "history.interval_millis is deprecated: write history.interval: 30s (the same setting, with its"
+                                + " unit)"),
+                warnings);
+        assertMistake(
+                "interval: 1s\ninterval_millis: 1000\n",
+                "interval and interval_millis are the same setting: keep interval");
+        assertMistake("interval: 1000\n", "interval = 1000: expected a duration from 100ms to 1h with ms, s, m or h");
+        assertMistake("history:\n  retention: 10s\n", "history.retention = \"10s\": expected a duration from 60s to");
     }
 
     private void assertMistake(String yaml, String expected) throws Exception {

@@ -39,7 +39,7 @@ class DaemonRunTest {
         }
         Path config = Files.writeString(
                 dir.resolve("memhygiene.yaml"),
-                "libvirt_uri: \"test:///default\"\ninterval_millis: 200\ndry_run: true\napi:\n  port: " + port
+                "libvirt_uri: \"test:///default\"\ninterval: 200ms\ndry_run: true\napi:\n  port: " + port
                         + "\nhistory:\n  path: " + dir.resolve("state/history") + "\n");
         // Started with a permissive umask, as from a shell: what the daemon creates is private all the same.
         Process daemon = new ProcessBuilder(
