@@ -94,6 +94,18 @@ class SnapshotIT {
     }
 
     @Test
+    void aPrometheusUrlThatIsNotHttpOrWithAnotherSourceIsAUsageError() throws Exception {
+        Run notHttp = dashboard("--prometheus", "ftp://example");
+        assertEquals(2, notHttp.exitCode(), notHttp.output());
+        assertTrue(
+                notHttp.output().contains("--prometheus ftp://example: expected an http or https URL"),
+                notHttp.output());
+        Run both = dashboard("--prometheus", "http://127.0.0.1:9090", "--connect", "http://127.0.0.1:9520");
+        assertEquals(2, both.exitCode(), both.output());
+        assertTrue(both.output().contains("--prometheus shows the fleet"), both.output());
+    }
+
+    @Test
     void aConnectUrlThatIsNotHttpIsAUsageError() throws Exception {
         Run run = dashboard(
                 "--connect", "ftp://example", "--snapshot", dir.resolve("x").toString());

@@ -26,6 +26,8 @@ import javafx.stage.Stage;
 import org.memhygiene.simulator.ScenarioException;
 import org.memhygiene.simulator.scenario.ScenarioParser;
 import org.memhygiene.ui.api.ControllerClient;
+import org.memhygiene.ui.fleet.FleetView;
+import org.memhygiene.ui.fleet.PrometheusFleet;
 import org.memhygiene.ui.frontier.FrontierTask;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.model.SourceBreakdown;
@@ -78,6 +80,20 @@ public final class DashboardMain implements Callable<Integer> {
     String token;
 
     @Option(
+            names = "--prometheus",
+            paramLabel = "URL",
+            description = "show the fleet: every host the Prometheus at URL scrapes, with its reclaimed memory,"
+                    + " posture and firing alerts (docs/FLEET.md); double-click a host to open it")
+    URI prometheus;
+
+    @Option(
+            names = "--prometheus-job",
+            paramLabel = "NAME",
+            description = "the scrape job of the memhygiene daemons (default: ${DEFAULT-VALUE})",
+            defaultValue = "memhygiene")
+    String prometheusJob;
+
+    @Option(
             names = "--scenario",
             paramLabel = "FILE",
             description = "simulate this scenario (YAML) instead of the built-in demo")
@@ -122,6 +138,12 @@ public final class DashboardMain implements Callable<Integer> {
                     spec.commandLine(),
                     "--scenario simulates a host in-process; it cannot be" + " combined with --connect");
         }
+        if (prometheus != null && (connect != null || scenario != null || snapshot != null)) {
+            throw new CommandLine.ParameterException(
+                    spec.commandLine(),
+                    "--prometheus shows the fleet; it cannot be combined with --connect,"
+                            + " --scenario or --snapshot");
+        }
         if (token != null && connect == null) {
             throw new CommandLine.ParameterException(
                     spec.commandLine(), "--token needs --connect (the built-in controller has none)");
@@ -146,6 +168,21 @@ public final class DashboardMain implements Callable<Integer> {
             setIfAbsent("monocle.platform", "Headless");
             setIfAbsent("prism.order", "sw");
             setIfAbsent("java.awt.headless", "true");
+        }
+        if (prometheus != null) {
+            PrometheusFleet fleet;
+            try {
+                fleet = new PrometheusFleet(prometheus, prometheusJob);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            JAVAFX_LOG.setLevel(Level.SEVERE);
+            if (!startFx()) {
+                return 1;
+            }
+            Platform.runLater(() -> showFleet(fleet, chosenTheme));
+            windowOpen = true;
+            return 0;
         }
         ControllerClient client;
         if (connect != null) {
@@ -182,19 +219,57 @@ public final class DashboardMain implements Callable<Integer> {
             starter.setDaemon(true);
             starter.start();
         }
+        if (!startFx()) {
+            return 1;
+        }
+        Launch launch = new Launch(client, builtin, chosenTheme, Optional.ofNullable(snapshot));
+        Platform.runLater(launch::show);
+        windowOpen = true;
+        return 0;
+    }
+
+    /** Starts JavaFX and waits for it; false (said on stderr) without a display. */
+    private static boolean startFx() throws InterruptedException {
         CountDownLatch started = new CountDownLatch(1);
         try {
             Platform.startup(started::countDown);
         } catch (UnsupportedOperationException e) {
             System.err.println("memhygiene dashboard: no display: " + e.getMessage()
                     + "\nRun it under xvfb-run, or render the views" + " with --snapshot DIR (docs/DASHBOARD.md).");
-            return 1;
+            return false;
         }
         started.await();
-        Launch launch = new Launch(client, builtin, chosenTheme, Optional.ofNullable(snapshot));
-        Platform.runLater(launch::show);
-        windowOpen = true;
-        return 0;
+        return true;
+    }
+
+    /** The fleet window; closing it ends the dashboard, closing a host's window only that host's. */
+    private static void showFleet(PrometheusFleet fleet, DashboardWindow.Theme theme) {
+        FleetView view = new FleetView(fleet, url -> showHost(url, theme));
+        Stage stage = new Stage();
+        stage.setTitle("memhygiene fleet: " + fleet.base());
+        stage.setScene(new Scene(view.root(), SnapshotRenderer.WIDTH, SnapshotRenderer.HEIGHT / 2.0));
+        stage.setOnHidden(e -> {
+            view.close();
+            Platform.exit();
+            System.exit(0);
+        });
+        stage.show();
+        view.start();
+    }
+
+    /** One host's controller view, as --connect shows it. */
+    private static void showHost(URI url, DashboardWindow.Theme theme) {
+        ControllerClient client = new ControllerClient(url, Optional.empty());
+        DashboardModel model = new DashboardModel();
+        DashboardWindow window = new DashboardWindow(model, client, "controller at " + url, theme);
+        Dashboard dashboard = new Dashboard(model, client, SourceBreakdown.FROM_API);
+        model.frontierStatus().set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
+        Stage stage = new Stage();
+        stage.setTitle("memhygiene dashboard: " + url);
+        stage.setScene(window.scene(SnapshotRenderer.WIDTH, SnapshotRenderer.HEIGHT));
+        stage.setOnHidden(e -> dashboard.close());
+        stage.show();
+        dashboard.start();
     }
 
     private static void setIfAbsent(String key, String value) {
