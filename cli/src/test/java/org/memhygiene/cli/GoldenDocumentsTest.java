@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -17,11 +19,16 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.controller.api.LoopbackApi;
 import org.memhygiene.controller.daemon.Daemon;
+import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.simulator.SimulatedHost;
 import picocli.CommandLine;
@@ -32,8 +39,8 @@ import picocli.CommandLine;
  * renamed, dropped, added or of another type fails here until the golden file and the docs say so. The
  * API's documents come from a daemon on the simulator's built-in host, the CLI's from this machine's KSM
  * and libvirt's test driver (test:///default; `node-memory --json` needs a libvirtd, which the test driver
- * does not stand in for, so its document is not here; `vm scrub` and `agent ping` need a guest agent, which the
- * test driver's domains have not). The simulator's `sim run` and `sim sweep --out FILE.json` rows are checked
+ * does not stand in for, so its document is not here); `vm scrub` and `agent ping` ask a real agent's server
+ * (TestAgent) behind a test-driver domain's channel. The simulator's `sim run` and `sim sweep --out FILE.json` rows are checked
  * the same way, their keys against docs/SIMULATOR.md. Every top-level key of an API document must be named in
  * docs/API.md (or docs/CLI.md, where the API's document is the CLI's), of a CLI document in docs/CLI.md. {@code -Dgolden.update=true} writes the files anew.
  */
@@ -119,6 +126,20 @@ class GoldenDocumentsTest {
         documents.put("vms", cli("vms", "--json", "--uri", "test:///default"));
         documents.put("vm-show", cli("vm", "show", "test", "--json", "--uri", "test:///default"));
         documents.put("posture", cli("posture", "--json", "--uri", "test:///default"));
+        // A real agent (TestAgent: the agent's server, this machine's /proc) behind a test-driver domain's channel.
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+        Path socket = dir.resolve("agent.sock");
+        try (ServerSocketChannel agent =
+                TestAgent.serve(UnixDomainSocketAddress.of(socket), 50, "golden-agent", scheduler)) {
+            String uri = new TestDriverHost()
+                    .domain("guest", true, Optional.of(socket), false)
+                    .write(dir.resolve("agent-host.xml"));
+            documents.put("agent-ping", cli("agent", "ping", "guest", "--json", "--uri", uri));
+            // One MiB: the scrubber is real, and zeroes memory of this machine.
+            documents.put("vm-scrub", cli("vm", "scrub", "guest", "--json", "--max-bytes", "1M", "--uri", uri));
+        } finally {
+            scheduler.shutdownNow();
+        }
         // The simulator's rows (docs/SIMULATOR.md): two simulated minutes of a shipped scenario, and its sweep.
         String scenario = DOCS.resolve("scenarios/idle-guests.yaml").toString();
         documents.put(
