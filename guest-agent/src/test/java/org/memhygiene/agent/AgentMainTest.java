@@ -78,9 +78,7 @@ class AgentMainTest {
         Path config = Files.writeString(dir.resolve("agent.yaml"), "scrub:\n  max_rate: 1G\n");
         Run badFile = run("--config", config.toString());
         assertEquals(2, badFile.exitCode());
-        assertTrue(
-                badFile.err().contains("config " + config + ": unknown scrub policy field \"max_rate\""),
-                badFile.err());
+        assertTrue(badFile.err().contains("config " + config + ": unknown key \"scrub.max_rate\""), badFile.err());
         Run badListen = run("--listen", "tcp:0.0.0.0:7000");
         assertEquals(2, badListen.exitCode());
         assertTrue(badListen.err().contains("'tcp:0.0.0.0:7000' is not a listen address"), badListen.err());

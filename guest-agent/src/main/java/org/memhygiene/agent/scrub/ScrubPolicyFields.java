@@ -4,22 +4,13 @@ import java.util.Map;
 import java.util.Set;
 import org.memhygiene.core.agent.ScrubPolicy;
 import org.memhygiene.core.json.PlainJson;
-import org.memhygiene.core.units.ByteSize;
-import org.memhygiene.core.units.Durations;
 
 /**
- * Reads the policy fields of {@link ScrubPolicy} (by their snake_case names) into a {@link ScrubConfig}:
- * one reader for the host's set-policy request and the scrub section of agent.yaml. On the wire every
- * value is a JSON number; a person writing agent.yaml may also write sizes as "256M" and durations as
- * "5s" ({@link Units#HUMAN}).
+ * Reads the policy fields of {@link ScrubPolicy} (by their snake_case names) into a {@link ScrubConfig}: the
+ * host's set-policy request (docs/PROTOCOL.md), where every value is a JSON number. agent.yaml's scrub section,
+ * written by a person with units, is read by AgentConfig.
  */
 public final class ScrubPolicyFields {
-    /** Whether sizes and durations may be text with a unit. */
-    public enum Units {
-        NUMBERS_ONLY,
-        HUMAN
-    }
-
     private enum Kind {
         BYTES,
         MILLIS,
@@ -61,7 +52,7 @@ public final class ScrubPolicyFields {
      * unknown field, a value of the wrong type or out of range is an IllegalArgumentException naming the
      * field, the value and what was expected; then nothing is applied.
      */
-    public static ScrubConfig apply(ScrubConfig base, Object object, Units units) {
+    public static ScrubConfig apply(ScrubConfig base, Object object) {
         if (object == null) {
             return base;
         }
@@ -87,14 +78,14 @@ public final class ScrubPolicyFields {
             }
             Object value = field.getValue();
             switch (name) {
-                case "min_headroom_bytes" -> minHeadroom = whole(name, value, kind, units);
-                case "headroom_percent_of_total" -> headroomPercent = (int) whole(name, value, kind, units);
+                case "min_headroom_bytes" -> minHeadroom = whole(name, value, kind);
+                case "headroom_percent_of_total" -> headroomPercent = (int) whole(name, value, kind);
                 case "pressure_threshold_percent" -> pressure = decimal(name, value);
-                case "max_rate_bytes_per_second" -> rate = whole(name, value, kind, units);
-                case "periodic_interval_millis" -> periodic = whole(name, value, kind, units);
-                case "large_free_threshold_bytes" -> largeFree = whole(name, value, kind, units);
-                case "large_free_sample_millis" -> sample = whole(name, value, kind, units);
-                default -> triggeredMax = whole(name, value, kind, units);
+                case "max_rate_bytes_per_second" -> rate = whole(name, value, kind);
+                case "periodic_interval_millis" -> periodic = whole(name, value, kind);
+                case "large_free_threshold_bytes" -> largeFree = whole(name, value, kind);
+                case "large_free_sample_millis" -> sample = whole(name, value, kind);
+                default -> triggeredMax = whole(name, value, kind);
             }
         }
         return base.withHeadroom(minHeadroom, headroomPercent)
@@ -105,21 +96,15 @@ public final class ScrubPolicyFields {
     }
 
     /** A whole number of the field's kind, range-checked before it is narrowed or stored. */
-    private static long whole(String name, Object value, Kind kind, Units units) {
+    private static long whole(String name, Object value, Kind kind) {
         long number;
         if (PlainJson.isLong(value)) {
             number = ((Number) value).longValue();
-        } else if (units == Units.HUMAN && value instanceof String text && kind == Kind.BYTES) {
-            number = ByteSize.parse(text);
-        } else if (units == Units.HUMAN && value instanceof String text && kind == Kind.MILLIS) {
-            number = Durations.parse(text, "ms").toMillis();
         } else {
             throw new IllegalArgumentException(name + " = " + abbreviate(PlainJson.toJson(value)) + ": expected "
                     + switch (kind) {
-                        case BYTES ->
-                            units == Units.HUMAN ? "bytes, e.g. 268435456 or 256M" : "a whole number of bytes";
-                        case MILLIS ->
-                            units == Units.HUMAN ? "milliseconds, e.g. 5000 or 5s" : "a whole number of milliseconds";
+                        case BYTES -> "a whole number of bytes";
+                        case MILLIS -> "a whole number of milliseconds";
                         default -> "a whole number";
                     });
         }

@@ -139,8 +139,7 @@ public final class AgentRequests {
     private Object setPolicy(Request request) throws ProtocolException {
         ScrubConfig next;
         try {
-            next = ScrubPolicyFields.apply(
-                    scrubber.config(), request.arguments(), ScrubPolicyFields.Units.NUMBERS_ONLY);
+            next = ScrubPolicyFields.apply(scrubber.config(), request.arguments());
         } catch (IllegalArgumentException e) {
             throw invalid(request, e.getMessage());
         }
