@@ -295,18 +295,22 @@ public final class ApiServer implements AutoCloseable {
         json(ctx, policyDocument(policy.switchTo(mode, dryRun, Instant.now())));
     }
 
-    /** {"mode", "dry_run", "interval_millis", "changed_at", "last_decision"} (docs/API.md). */
-    private ObjectNode policyDocument(PolicyStep.State state) {
-        ObjectNode node = Json.mapper().createObjectNode();
-        node.put("mode", state.mode().label());
-        node.put("dry_run", state.dryRun());
-        node.put("interval_millis", state.interval().toMillis());
-        state.changedAt()
-                .ifPresentOrElse(at -> node.put("changed_at", at.toString()), () -> node.putNull("changed_at"));
+    /** GET and PUT /api/v1/policy (docs/API.md): the policy now and its last decision. */
+    record PolicyDocument(
+            String mode,
+            boolean dryRun,
+            long intervalMillis,
+            Optional<Instant> changedAt,
+            Optional<PolicyStep.Record> lastDecision) {}
+
+    private PolicyDocument policyDocument(PolicyStep.State state) {
         List<PolicyStep.Record> records = policy.records();
-        node.set(
-                "last_decision", records.isEmpty() ? null : Json.mapper().valueToTree(records.get(records.size() - 1)));
-        return node;
+        return new PolicyDocument(
+                state.mode().label(),
+                state.dryRun(),
+                state.interval().toMillis(),
+                state.changedAt(),
+                records.isEmpty() ? Optional.empty() : Optional.of(records.get(records.size() - 1)));
     }
 
     /** The backend's contract errors, one HTTP status each, the same on every backend (docs/API.md, "Errors"). */

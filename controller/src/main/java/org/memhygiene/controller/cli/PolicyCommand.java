@@ -1,11 +1,10 @@
 package org.memhygiene.controller.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.memhygiene.controller.policy.Decision;
@@ -15,6 +14,7 @@ import org.memhygiene.core.cli.DurationConverter;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.units.ByteSize;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -88,22 +88,25 @@ final class PolicyCommand {
             return 0;
         }
 
-        private ObjectNode json(Decision decision, String uri) {
-            ObjectNode root = Json.mapper().createObjectNode();
-            root.put("mode", decision.mode().label());
-            root.put("uri", uri);
-            root.put("interval_millis", interval.toMillis());
-            root.set("ksm", Json.mapper().valueToTree(decision.ksm().orElse(null)));
-            ArrayNode scrubs = root.putArray("scrubs");
-            for (ScrubRequest s : decision.scrubs()) {
-                scrubs.addObject()
-                        .put("vm_uuid", s.vmUuid())
-                        .put("vm_name", s.vmName())
-                        .put("max_bytes", s.maxBytes());
-            }
-            root.put("reason", decision.reason());
-            root.put("written", false);
-            return root;
+        /** policy explain --json (docs/CLI.md): what the policy would do now; it never writes, so written is false. */
+        record Explained(
+                String mode,
+                String uri,
+                long intervalMillis,
+                Optional<KsmSettings> ksm,
+                List<ScrubRequest> scrubs,
+                String reason,
+                boolean written) {}
+
+        private Explained json(Decision decision, String uri) {
+            return new Explained(
+                    decision.mode().label(),
+                    uri,
+                    interval.toMillis(),
+                    decision.ksm(),
+                    decision.scrubs(),
+                    decision.reason(),
+                    false);
         }
 
         private String text(Decision decision, String uri) {

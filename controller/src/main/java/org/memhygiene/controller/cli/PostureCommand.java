@@ -67,10 +67,7 @@ final class PostureCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
             out.println(Json.mapper()
-                    .writeValueAsString(
-                            vm != null
-                                    ? PostureJson.vm(vms.get(0))
-                                    : PostureJson.document(posture, sample.sampledAt())));
+                    .writeValueAsString(vm != null ? vms.get(0) : PostureJson.document(posture, sample.sampledAt())));
         } else {
             out.print(text(sample, posture, vms, vm == null));
         }

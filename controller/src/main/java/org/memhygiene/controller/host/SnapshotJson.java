@@ -1,71 +1,77 @@
 package org.memhygiene.controller.host;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.memhygiene.controller.posture.HostPosture;
 import org.memhygiene.controller.posture.PostureJson;
 import org.memhygiene.controller.posture.VmPosture;
+import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
-import org.memhygiene.core.json.Json;
 
 /**
  * The JSON documents of a host snapshot that the CLI (`vms --json`, `vm show --json`) and the HTTP API
- * share (docs/CLI.md, docs/API.md): the records as Jackson writes them, plus the derived figures.
+ * share (docs/CLI.md, docs/API.md), as records the one mapper (core Json) writes: the snapshot's records
+ * as they are, plus the derived figures.
  */
 public final class SnapshotJson {
     private SnapshotJson() {}
 
     /** {"uri", "sampled_at", "took_millis", "page_size_bytes", "vms": [...]}, each VM with its posture. */
-    public static ObjectNode vms(HostSnapshot sample, HostPosture posture) {
-        ObjectNode root = Json.mapper().createObjectNode();
-        root.put("uri", sample.uri());
-        root.put("sampled_at", sample.sampledAt().toString());
-        root.put("took_millis", sample.took().toMillis());
-        root.put("page_size_bytes", sample.pageSizeBytes());
-        ArrayNode vms = root.putArray("vms");
+    public record Vms(String uri, Instant sampledAt, long tookMillis, long pageSizeBytes, List<Vm> vms) {}
+
+    /**
+     * One VM: the {@link VmSnapshot} (its {@code guest_memory} with the derived figures of
+     * {@link GuestMemoryDocument}), plus reclaimed_bytes and reclaimed_method, the KSM-accounted ksm_saved_bytes,
+     * zero_page_bytes and zero_pages_percent_of_unused, sharing_allowed and posture ({"score", "findings"}).
+     */
+    public record Vm(
+            @JsonUnwrapped @JsonIgnoreProperties("guest_memory")
+            VmSnapshot snapshot,
+
+            Optional<GuestMemoryDocument> guestMemory,
+            OptionalLong reclaimedBytes,
+            Optional<String> reclaimedMethod,
+            OptionalLong ksmSavedBytes,
+            OptionalLong zeroPageBytes,
+            OptionalLong zeroPagesPercentOfUnused,
+            Optional<Boolean> sharingAllowed,
+            PostureJson.Brief posture) {}
+
+    /** A VM's measured guest memory, with method_label, method_description, reclaimed_pages and reclaimed_bytes. */
+    public record GuestMemoryDocument(
+            @JsonUnwrapped GuestMemory measured,
+            String methodLabel,
+            String methodDescription,
+            OptionalLong reclaimedPages,
+            OptionalLong reclaimedBytes) {}
+
+    public static Vms vms(HostSnapshot sample, HostPosture posture) {
+        List<Vm> vms = new ArrayList<>();
         for (int i = 0; i < sample.vms().size(); i++) {
             vms.add(vm(
                     sample.vms().get(i), sample.pageSizeBytes(), posture.vms().get(i)));
         }
-        return root;
+        return new Vms(sample.uri(), sample.sampledAt(), sample.took().toMillis(), sample.pageSizeBytes(), vms);
     }
 
-    /**
-     * One VM: the record (its {@code guest_memory} with method_label, method_description, reclaimed_pages and
-     * reclaimed_bytes added) plus reclaimed_bytes and reclaimed_method, the KSM-accounted ksm_saved_bytes,
-     * zero_page_bytes and zero_pages_percent_of_unused, sharing_allowed and posture ({"score", "findings"}).
-     */
-    public static ObjectNode vm(VmSnapshot vm, long pageSizeBytes, VmPosture posture) {
-        ObjectNode node = Json.mapper().valueToTree(vm);
-        putOptional(node, "reclaimed_bytes", vm.reclaimedBytes());
-        vm.guestMemory()
-                .ifPresentOrElse(
-                        measured -> {
-                            node.put("reclaimed_method", measured.methodDescription());
-                            ObjectNode guest = (ObjectNode) node.get("guest_memory");
-                            guest.put("method_label", measured.method().label());
-                            guest.put("method_description", measured.methodDescription());
-                            putOptional(guest, "reclaimed_pages", measured.reclaimedPages());
-                            putOptional(guest, "reclaimed_bytes", measured.reclaimedBytes());
-                        },
-                        () -> node.putNull("reclaimed_method"));
-        putOptional(node, "ksm_saved_bytes", vm.ksmSavedBytes(pageSizeBytes));
-        putOptional(node, "zero_page_bytes", vm.zeroPageBytes(pageSizeBytes));
-        putOptional(node, "zero_pages_percent_of_unused", vm.zeroPagesPercentOfUnused(pageSizeBytes));
-        vm.sharingAllowed()
-                .ifPresentOrElse(
-                        allowed -> node.put("sharing_allowed", allowed), () -> node.putNull("sharing_allowed"));
-        node.set("posture", PostureJson.brief(posture));
-        return node;
-    }
-
-    private static void putOptional(ObjectNode node, String key, OptionalLong value) {
-        if (value.isPresent()) {
-            node.put(key, value.getAsLong());
-        } else {
-            node.putNull(key);
-        }
+    public static Vm vm(VmSnapshot vm, long pageSizeBytes, VmPosture posture) {
+        return new Vm(
+                vm,
+                vm.guestMemory()
+                        .map(m -> new GuestMemoryDocument(
+                                m, m.method().label(), m.methodDescription(), m.reclaimedPages(), m.reclaimedBytes())),
+                vm.reclaimedBytes(),
+                vm.guestMemory().map(GuestMemory::methodDescription),
+                vm.ksmSavedBytes(pageSizeBytes),
+                vm.zeroPageBytes(pageSizeBytes),
+                vm.zeroPagesPercentOfUnused(pageSizeBytes),
+                vm.sharingAllowed(),
+                PostureJson.brief(posture));
     }
 }
