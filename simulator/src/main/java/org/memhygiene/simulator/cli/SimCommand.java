@@ -1,7 +1,8 @@
 package org.memhygiene.simulator.cli;
 
+import com.fasterxml.jackson.annotation.JsonUnwrapped;
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.type.TypeReference;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -20,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.memhygiene.core.cli.DurationConverter;
+import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.simulator.Exposure;
@@ -96,7 +98,11 @@ public final class SimCommand {
     }
 
     /** All VMs' reclaimed memory, in total and by source: the columns both commands print and write. */
-    record Reclaimed(long totalBytes, long sharingBytes, long zeroPageBytes, long freePageReportingBytes) {
+    record Reclaimed(
+            long reclaimedBytes,
+            long reclaimedSharingBytes,
+            long reclaimedZeroPageBytes,
+            long reclaimedFreePageReportingBytes) {
         static Reclaimed of(Exposure e) {
             return new Reclaimed(
                     e.reclaimedBytes(),
@@ -108,14 +114,45 @@ public final class SimCommand {
                             .mapToLong(Exposure.VmReclaim::freePageReportingBytes)
                             .sum());
         }
-
-        void putInto(Map<String, Object> row) {
-            row.put("reclaimed_bytes", totalBytes);
-            row.put("reclaimed_sharing_bytes", sharingBytes);
-            row.put("reclaimed_zero_page_bytes", zeroPageBytes);
-            row.put("reclaimed_free_page_reporting_bytes", freePageReportingBytes);
-        }
     }
+
+    /**
+     * One row of {@code sim run} (docs/SIMULATOR.md): every counter of /sys/kernel/mm/ksm under the key
+     * {@code memhygiene ksm status --json} gives it (docs/CLI.md), the resident pages, reclaimed memory by source
+     * and the exposure figures.
+     */
+    record RunRow(
+            double seconds,
+            long pagesShared,
+            long pagesSharing,
+            long pagesUnshared,
+            long pagesVolatile,
+            long pagesScanned,
+            long pagesSkipped,
+            long fullScans,
+            long ksmZeroPages,
+            long generalProfitBytes,
+            long stableNodeChains,
+            long stableNodeDups,
+            long residentPages,
+            @JsonUnwrapped Reclaimed reclaimed,
+            long crossVmMergedNonzeroPages,
+            long mergedSecretPages,
+            long staleSecretPages,
+            long staleSecretPageSeconds,
+            double ksmdCpuPercent) {}
+
+    /** One cell of {@code sim sweep} (docs/SIMULATOR.md); {@code settings} the knobs it writes, as a decision's. */
+    record SweepRow(
+            String policy,
+            String hygiene,
+            Map<String, Object> settings,
+            @JsonUnwrapped Reclaimed reclaimed,
+            long crossVmMergedNonzeroPages,
+            long mergedSecretPages,
+            long staleSecretPageSeconds,
+            double ksmdCpuPercent,
+            boolean frontier) {}
 
     /**
      * Rows written as they come, so a long run holds none in memory: a CSV header and a line per row, or
@@ -129,24 +166,26 @@ public final class SimCommand {
         RowWriter(Path out) throws IOException {
             file = Files.newBufferedWriter(out, StandardCharsets.UTF_8);
             if (out.toString().endsWith(".json")) {
-                json = new ObjectMapper().getFactory().createGenerator(file).useDefaultPrettyPrinter();
+                json = Json.mapper().createGenerator(file);
                 json.writeStartArray();
             } else {
                 json = null;
             }
         }
 
-        void write(Map<String, Object> row) throws IOException {
+        /** A row record: as it is in JSON, its keys and values in CSV. */
+        void write(Record row) throws IOException {
             if (json != null) {
                 json.writeObject(row);
                 return;
             }
+            Map<String, Object> fields = asMap(row);
             if (!headerWritten) {
-                file.write(String.join(",", row.keySet()) + "\n");
+                file.write(String.join(",", fields.keySet()) + "\n");
                 headerWritten = true;
             }
             List<String> cells = new ArrayList<>();
-            row.values().forEach(v -> cells.add(csvCell(v)));
+            fields.values().forEach(v -> cells.add(csvCell(v)));
             file.write(String.join(",", cells) + "\n");
         }
 
@@ -171,9 +210,14 @@ public final class SimCommand {
         }
     }
 
-    static void write(Path out, List<Map<String, Object>> rows) throws IOException {
+    /** A row's keys and values as JSON has them, in order. */
+    static Map<String, Object> asMap(Record row) {
+        return Json.mapper().convertValue(row, new TypeReference<LinkedHashMap<String, Object>>() {});
+    }
+
+    static void write(Path out, List<? extends Record> rows) throws IOException {
         try (RowWriter w = new RowWriter(out)) {
-            for (Map<String, Object> row : rows) {
+            for (Record row : rows) {
                 w.write(row);
             }
         }
@@ -216,14 +260,15 @@ public final class SimCommand {
         return b.toString();
     }
 
-    static String tableLine(Map<String, Object> row) {
+    static String tableLine(RunRow r) {
+        Map<String, Object> row = asMap(r);
         StringBuilder b = new StringBuilder();
         for (Column c : TABLE) {
             Object v = row.get(c.key());
             String text = switch (c.key()) {
-                case "seconds" -> format(Duration.ofMillis(Math.round((Double) v * 1000)));
-                case "reclaimed_bytes", "general_profit_bytes" -> ByteSize.format((Long) v);
-                case "ksmd_cpu_percent" -> String.format(Locale.ROOT, "%.2f", (Double) v);
+                case "seconds" -> format(Duration.ofMillis(Math.round(((Number) v).doubleValue() * 1000)));
+                case "reclaimed_bytes", "general_profit_bytes" -> ByteSize.format(((Number) v).longValue());
+                case "ksmd_cpu_percent" -> String.format(Locale.ROOT, "%.2f", ((Number) v).doubleValue());
                 default -> String.valueOf(v);
             };
             b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%" + c.width() + "s", text));
@@ -291,7 +336,7 @@ public final class SimCommand {
                     Duration next = t.plus(step).compareTo(total) > 0 ? total : t.plus(step);
                     host.advance(next.minus(t));
                     t = next;
-                    Map<String, Object> row = row(host);
+                    RunRow row = row(host);
                     if (file != null) {
                         file.write(row);
                     } else {
@@ -316,34 +361,29 @@ public final class SimCommand {
             return 0;
         }
 
-        /**
-         * One row: every counter of /sys/kernel/mm/ksm under the key {@code memhygiene ksm status --json}
-         * gives it (docs/CLI.md), the resident pages, reclaimed memory by source and the exposure figures.
-         */
-        static Map<String, Object> row(SimulatedHost host) {
+        static RunRow row(SimulatedHost host) {
             KsmStats k = host.snapshot().ksm().orElseThrow().stats();
             Exposure e = host.exposure();
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("seconds", e.elapsed().toMillis() / 1000.0);
-            row.put("pages_shared", k.pagesShared().orElseThrow());
-            row.put("pages_sharing", k.pagesSharing().orElseThrow());
-            row.put("pages_unshared", k.pagesUnshared().orElseThrow());
-            row.put("pages_volatile", k.pagesVolatile().orElseThrow());
-            row.put("pages_scanned", k.pagesScanned().orElseThrow());
-            row.put("pages_skipped", k.pagesSkipped().orElseThrow());
-            row.put("full_scans", k.fullScans().orElseThrow());
-            row.put("ksm_zero_pages", k.ksmZeroPages().orElseThrow());
-            row.put("general_profit_bytes", k.generalProfitBytes().orElseThrow());
-            row.put("stable_node_chains", k.stableNodeChains().orElseThrow());
-            row.put("stable_node_dups", k.stableNodeDups().orElseThrow());
-            row.put("resident_pages", host.simulation().residentPages());
-            Reclaimed.of(e).putInto(row);
-            row.put("cross_vm_merged_nonzero_pages", e.crossVmMergedNonZeroPages());
-            row.put("merged_secret_pages", e.mergedSecretPages());
-            row.put("stale_secret_pages", e.staleSecretPages());
-            row.put("stale_secret_page_seconds", Math.round(e.staleSecretPageSeconds()));
-            row.put("ksmd_cpu_percent", Math.round(e.ksmdCpuPercent() * 100) / 100.0);
-            return row;
+            return new RunRow(
+                    e.elapsed().toMillis() / 1000.0,
+                    k.pagesShared().orElseThrow(),
+                    k.pagesSharing().orElseThrow(),
+                    k.pagesUnshared().orElseThrow(),
+                    k.pagesVolatile().orElseThrow(),
+                    k.pagesScanned().orElseThrow(),
+                    k.pagesSkipped().orElseThrow(),
+                    k.fullScans().orElseThrow(),
+                    k.ksmZeroPages().orElseThrow(),
+                    k.generalProfitBytes().orElseThrow(),
+                    k.stableNodeChains().orElseThrow(),
+                    k.stableNodeDups().orElseThrow(),
+                    host.simulation().residentPages(),
+                    Reclaimed.of(e),
+                    e.crossVmMergedNonZeroPages(),
+                    e.mergedSecretPages(),
+                    e.staleSecretPages(),
+                    Math.round(e.staleSecretPageSeconds()),
+                    Math.round(e.ksmdCpuPercent() * 100) / 100.0);
         }
     }
 
@@ -395,7 +435,7 @@ public final class SimCommand {
                     "stale_sec_p*s",
                     "cpu%",
                     "frontier");
-            List<Map<String, Object>> rows = new ArrayList<>();
+            List<SweepRow> rows = new ArrayList<>();
             for (SweepResult r : results) {
                 Exposure e = r.exposure();
                 Reclaimed reclaimed = Reclaimed.of(e);
@@ -403,24 +443,24 @@ public final class SimCommand {
                         Locale.ROOT,
                         "%-32s %11s %10s %10s %9s %9d %14.0f %6.2f %s%n",
                         r.label(),
-                        ByteSize.format(reclaimed.totalBytes()),
-                        ByteSize.format(reclaimed.sharingBytes()),
-                        ByteSize.format(reclaimed.zeroPageBytes()),
-                        ByteSize.format(reclaimed.freePageReportingBytes()),
+                        ByteSize.format(reclaimed.reclaimedBytes()),
+                        ByteSize.format(reclaimed.reclaimedSharingBytes()),
+                        ByteSize.format(reclaimed.reclaimedZeroPageBytes()),
+                        ByteSize.format(reclaimed.reclaimedFreePageReportingBytes()),
                         e.crossVmMergedNonZeroPages(),
                         e.staleSecretPageSeconds(),
                         e.ksmdCpuPercent(),
                         r.frontier() ? "*" : "");
-                Map<String, Object> row = new LinkedHashMap<>();
-                row.put("policy", r.policy());
-                row.put("hygiene", r.hygieneMode().label());
-                row.put("settings", r.settings().knobValues()); // an object in JSON, as a decision's "ksm"
-                reclaimed.putInto(row);
-                row.put("cross_vm_merged_nonzero_pages", e.crossVmMergedNonZeroPages());
-                row.put("merged_secret_pages", e.mergedSecretPages());
-                row.put("stale_secret_page_seconds", Math.round(e.staleSecretPageSeconds()));
-                row.put("ksmd_cpu_percent", Math.round(e.ksmdCpuPercent() * 100) / 100.0);
-                row.put("frontier", r.frontier());
+                SweepRow row = new SweepRow(
+                        r.policy(),
+                        r.hygieneMode().label(),
+                        r.settings().knobValues(), // an object in JSON, as a decision's "ksm"
+                        reclaimed,
+                        e.crossVmMergedNonZeroPages(),
+                        e.mergedSecretPages(),
+                        Math.round(e.staleSecretPageSeconds()),
+                        Math.round(e.ksmdCpuPercent() * 100) / 100.0,
+                        r.frontier());
                 rows.add(row);
             }
             if (out != null) {
