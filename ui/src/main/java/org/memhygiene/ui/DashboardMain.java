@@ -180,7 +180,7 @@ public final class DashboardMain implements Callable<Integer> {
             if (!startFx()) {
                 return 1;
             }
-            Platform.runLater(() -> showFleet(fleet, chosenTheme));
+            Platform.runLater(() -> FleetLaunch.showFleet(fleet, chosenTheme));
             windowOpen = true;
             return 0;
         }
@@ -242,39 +242,49 @@ public final class DashboardMain implements Callable<Integer> {
         return true;
     }
 
-    /** The fleet window; closing it ends the dashboard, closing a host's window only that host's. */
-    private static void showFleet(PrometheusFleet fleet, DashboardWindow.Theme theme) {
-        FleetView view = new FleetView(fleet, url -> showHost(url, theme));
-        Stage stage = new Stage();
-        stage.setTitle("memhygiene fleet: " + fleet.base());
-        stage.setScene(new Scene(view.root(), SnapshotRenderer.WIDTH, SnapshotRenderer.HEIGHT / 2.0));
-        stage.setOnHidden(e -> {
-            view.close();
-            Platform.exit();
-            System.exit(0);
-        });
-        stage.show();
-        view.start();
-    }
-
-    /** One host's controller view, as --connect shows it. */
-    private static void showHost(URI url, DashboardWindow.Theme theme) {
-        ControllerClient client = new ControllerClient(url, Optional.empty());
-        DashboardModel model = new DashboardModel();
-        DashboardWindow window = new DashboardWindow(model, client, "controller at " + url, theme);
-        Dashboard dashboard = new Dashboard(model, client, SourceBreakdown.FROM_API);
-        model.frontierStatus().set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
-        Stage stage = new Stage();
-        stage.setTitle("memhygiene dashboard: " + url);
-        stage.setScene(window.scene(SnapshotRenderer.WIDTH, SnapshotRenderer.HEIGHT));
-        stage.setOnHidden(e -> dashboard.close());
-        stage.show();
-        dashboard.start();
-    }
-
     private static void setIfAbsent(String key, String value) {
         if (System.getProperty(key) == null) {
             System.setProperty(key, value);
+        }
+    }
+
+    /**
+     * The fleet view and the host views it opens. A class of its own: picocli reflects on DashboardMain's methods,
+     * and a lambda taking a JavaFX event there would need JavaFX on the class path of every memhygiene command
+     * (the host package has none: PackagesIT).
+     */
+    private static final class FleetLaunch {
+        private FleetLaunch() {}
+
+        /** The fleet window; closing it ends the dashboard, closing a host's window only that host's. */
+        private static void showFleet(PrometheusFleet fleet, DashboardWindow.Theme theme) {
+            FleetView view = new FleetView(fleet, url -> showHost(url, theme));
+            Stage stage = new Stage();
+            stage.setTitle("memhygiene fleet: " + fleet.base());
+            stage.setScene(new Scene(view.root(), SnapshotRenderer.WIDTH, SnapshotRenderer.HEIGHT / 2.0));
+            stage.setOnHidden(e -> {
+                view.close();
+                Platform.exit();
+                System.exit(0);
+            });
+            stage.show();
+            view.start();
+        }
+
+        /** One host's controller view, as --connect shows it. */
+        private static void showHost(URI url, DashboardWindow.Theme theme) {
+            ControllerClient client = new ControllerClient(url, Optional.empty());
+            DashboardModel model = new DashboardModel();
+            DashboardWindow window = new DashboardWindow(model, client, "controller at " + url, theme);
+            Dashboard dashboard = new Dashboard(model, client, SourceBreakdown.FROM_API);
+            model.frontierStatus()
+                    .set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
+            Stage stage = new Stage();
+            stage.setTitle("memhygiene dashboard: " + url);
+            stage.setScene(window.scene(SnapshotRenderer.WIDTH, SnapshotRenderer.HEIGHT));
+            stage.setOnHidden(e -> dashboard.close());
+            stage.show();
+            dashboard.start();
         }
     }
 
