@@ -10,6 +10,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Optional;
 import java.util.Set;
@@ -66,7 +67,12 @@ final class EventStream extends HttpServlet implements Consumer<HostSnapshot>, A
         }
         byte[] event = event("snapshot", render.apply(snapshot));
         for (Client client : clients) {
-            client.offer(event);
+            // A client that joined after the loop published this snapshot as the latest, but before this call,
+            // got it as its first event already: not twice.
+            if (snapshot.sampledAt().isAfter(client.sentSampledAt)) {
+                client.sentSampledAt = snapshot.sampledAt();
+                client.offer(event);
+            }
         }
         writer.execute(() -> clients.forEach(Client::write));
     }
@@ -105,7 +111,10 @@ final class EventStream extends HttpServlet implements Consumer<HostSnapshot>, A
         Client client = new Client(async, response.getOutputStream());
         async.addListener(client);
         synchronized (this) { // no sample between the first event and the registration: none lost, none out of order
-            latest.get().ifPresent(snapshot -> client.offer(event("snapshot", render.apply(snapshot))));
+            latest.get().ifPresent(snapshot -> {
+                client.sentSampledAt = snapshot.sampledAt();
+                client.offer(event("snapshot", render.apply(snapshot)));
+            });
             clients.add(client);
         }
         client.output.setWriteListener(client); // calls onWritePossible at once: the first event goes out
@@ -137,6 +146,9 @@ final class EventStream extends HttpServlet implements Consumer<HostSnapshot>, A
         private final AsyncContext async;
         private final ServletOutputStream output;
         private final ArrayDeque<byte[]> queue = new ArrayDeque<>(QUEUE_EVENTS);
+        /** The sample time of the last snapshot queued for this client (guarded by the EventStream). */
+        private Instant sentSampledAt = Instant.MIN;
+
         private long lost;
         private boolean listening;
         private boolean ended;
