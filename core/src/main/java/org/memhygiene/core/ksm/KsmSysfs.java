@@ -94,25 +94,23 @@ public final class KsmSysfs {
     }
 
     /**
-     * {@link #read()}, again until pages_scanned reads the same just before and just after it: ksmd may run
-     * a batch while the files are read one by one, and a comparison with another run (the fidelity harness)
-     * must not see two states mixed. Gives up after {@value #SETTLE_ATTEMPTS} attempts and returns the last read.
+     * {@link #read()}, again until two reads in a row are the same: ksmd may run a batch, or end a full scan,
+     * while the files are read one by one, and a comparison with another run (the fidelity harness) must not
+     * see two states mixed. Comparing pages_scanned alone before and after was not enough: the end of a full
+     * scan changes pages_unshared and full_scans without scanning a page (a CI run of FidelityTest read
+     * pages_unshared 26 where the whole state had 81). Gives up after {@value #SETTLE_ATTEMPTS} attempts and
+     * returns the last read.
      */
     public KsmStats readSettled() {
-        Path scanned = root.resolve(KsmFile.PAGES_SCANNED.fileName());
-        KsmStats stats = null;
+        KsmStats previous = read();
         for (int attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
-            try {
-                String before = readBounded(scanned);
-                stats = read();
-                if (before.equals(readBounded(scanned))) {
-                    return stats;
-                }
-            } catch (IOException e) {
-                throw new HostNotAvailableException("cannot read " + scanned + ": " + describe(e), e);
+            KsmStats now = read();
+            if (now.equals(previous)) {
+                return now;
             }
+            previous = now;
         }
-        return stats;
+        return previous;
     }
 
     public KsmSample sample() {
