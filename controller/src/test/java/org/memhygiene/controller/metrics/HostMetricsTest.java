@@ -6,14 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.HttpServer;
-import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,9 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.libvirt.Domain;
@@ -38,7 +29,6 @@ import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.core.host.HostFacts;
-import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.linux.LinuxMemory;
 
@@ -225,12 +215,7 @@ class HostMetricsTest {
 
     @Test
     void aRealPrometheusScrapesAndQueriesIt() throws Exception {
-        Path prometheus = Path.of("/usr/bin/prometheus");
-        if (!Files.isExecutable(prometheus)) {
-            System.out.println("HostMetricsTest.aRealPrometheusScrapesAndQueriesIt skipped: " + prometheus
-                    + " is not installed (Debian: prometheus; .ci/run installs it)");
-            Assumptions.abort("no prometheus");
-        }
+        RealPrometheus.assumeInstalled("HostMetricsTest.aRealPrometheusScrapesAndQueriesIt");
         HostMetrics metrics = metrics("web1");
         HttpServer exporter = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         exporter.createContext("/metrics", exchange -> {
@@ -241,76 +226,37 @@ class HostMetricsTest {
             exchange.close();
         });
         exporter.start();
-        int port;
-        try (ServerSocket free = new ServerSocket(0)) {
-            port = free.getLocalPort();
-        }
-        Path config = Files.writeString(
-                dir.resolve("prometheus.yml"),
+        RealPrometheus prometheus = RealPrometheus.start(
+                dir,
                 "global:\n  scrape_interval: 1s\nscrape_configs:\n"
                         + "  - job_name: memhygiene\n    static_configs:\n      - targets: ['127.0.0.1:"
                         + exporter.getAddress().getPort() + "']\n");
-        Process server = new ProcessBuilder(
-                        prometheus.toString(),
-                        "--config.file=" + config,
-                        "--storage.tsdb.path=" + dir.resolve("tsdb"),
-                        "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true)
-                .redirectOutput(dir.resolve("prometheus.log").toFile())
-                .start();
         try {
-            HttpClient http = HttpClient.newHttpClient();
-            URI query = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
-                    + URLEncoder.encode("memhygiene_ksm_pages_sharing", StandardCharsets.UTF_8));
             String value = null;
             for (int i = 0; i < 300 && value == null; i++) {
                 Thread.sleep(100);
-                try {
-                    JsonNode result = Json.mapper()
-                            .readTree(http.send(
-                                            HttpRequest.newBuilder(query).build(), HttpResponse.BodyHandlers.ofString())
-                                    .body())
-                            .at("/data/result");
-                    if (result.size() == 1) {
-                        value = result.get(0).at("/value/1").asText();
-                    }
-                } catch (IOException e) {
-                    // Prometheus not listening yet
+                JsonNode result = prometheus.query("memhygiene_ksm_pages_sharing");
+                if (result.size() == 1) {
+                    value = result.get(0).at("/value/1").asText();
                 }
             }
-            assertEquals(
-                    "1000",
-                    value,
-                    "Prometheus scraped memhygiene_ksm_pages_sharing: "
-                            + Files.readString(dir.resolve("prometheus.log")));
-            URI score = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
-                    + URLEncoder.encode("memhygiene_posture_score{scope=\"host\"}", StandardCharsets.UTF_8));
+            assertEquals("1000", value, "Prometheus scraped memhygiene_ksm_pages_sharing: " + prometheus.log());
             assertEquals(
                     "76",
-                    Json.mapper()
-                            .readTree(http.send(
-                                            HttpRequest.newBuilder(score).build(), HttpResponse.BodyHandlers.ofString())
-                                    .body())
-                            .at("/data/result/0/value/1")
+                    prometheus
+                            .query("memhygiene_posture_score{scope=\"host\"}")
+                            .at("/0/value/1")
                             .asText(),
                     "the host's posture score, as Prometheus stored it:"
                             + " one VM merging (LOW), use_zero_pages=0 (LOW), mds vulnerable (HIGH)");
-            URI up = URI.create("http://127.0.0.1:" + port + "/api/v1/query?query="
-                    + URLEncoder.encode("up{job=\"memhygiene\"}", StandardCharsets.UTF_8));
             assertEquals(
                     "1",
-                    Json.mapper()
-                            .readTree(
-                                    http.send(HttpRequest.newBuilder(up).build(), HttpResponse.BodyHandlers.ofString())
-                                            .body())
-                            .at("/data/result/0/value/1")
-                            .asText(),
+                    prometheus.query("up{job=\"memhygiene\"}").at("/0/value/1").asText(),
                     "the scrape itself succeeded");
         } finally {
-            server.destroy();
-            assertTrue(server.waitFor(20, TimeUnit.SECONDS));
+            prometheus.close();
             exporter.stop(0);
         }
-        assertFalse(Files.readString(dir.resolve("prometheus.log")).contains("level=error"));
+        assertFalse(prometheus.log().contains("level=error"));
     }
 }

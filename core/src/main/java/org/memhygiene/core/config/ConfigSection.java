@@ -55,12 +55,7 @@ public final class ConfigSection {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read it: " + e.getMessage(), e);
         }
-        return of(document, keys, warnings);
-    }
-
-    /** The top mapping of an already parsed document (null: no keys). */
-    public static ConfigSection of(Object document, List<String> keys, Consumer<String> warnings) {
-        return checked("", document == null ? Map.of() : document, keys, warnings);
+        return checked("", document == null ? Map.of() : document, keys, warnings); // null: empty, or comments only
     }
 
     private static ConfigSection checked(String prefix, Object node, List<String> keys, Consumer<String> warnings) {
@@ -88,11 +83,6 @@ public final class ConfigSection {
 
     public boolean has(String key) {
         return values.get(key) != null;
-    }
-
-    /** The key's full name in messages, e.g. {@code history.retention}. */
-    public String name(String key) {
-        return prefix + key;
     }
 
     /** The value as read, for a key whose reading is the caller's own (a word that YAML may read as false). */

@@ -13,6 +13,8 @@ import java.util.OptionalLong;
  * @param up             the last scrape worked ({@code up} = 1)
  * @param vms            VMs the daemon reports (series of memhygiene_vm_agent_up)
  * @param reclaimedBytes sum of memhygiene_vm_reclaimed_bytes; empty when Prometheus has none
+ * @param reclaimedMethods how those figures were measured: each method of memhygiene_vm_guest_memory_method
+ *                       with its number of VMs, e.g. "pagemap_scan+kpageflags ×3", sorted
  * @param postureScore   memhygiene_posture_score{scope="host"}; empty when Prometheus has none
  * @param firingAlerts   the names of the alerts firing with this instance, sorted
  */
@@ -21,6 +23,7 @@ public record FleetHost(
         boolean up,
         long vms,
         OptionalLong reclaimedBytes,
+        List<String> reclaimedMethods,
         OptionalDouble postureScore,
         List<String> firingAlerts) {
 

@@ -74,6 +74,8 @@ public final class FleetView implements AutoCloseable {
                 setText(empty || bytes == null ? null : bytes < 0 ? "—" : ByteSize.format(bytes));
             }
         });
+        // Every figure says how it was measured: page states, or smaps_rollup's lower bound (docs/RECLAIM.md).
+        TableColumn<FleetHost, String> measured = column("Measured by", h -> String.join(", ", h.reclaimedMethods()));
         TableColumn<FleetHost, Double> posture = column(
                 "Posture", h -> h.postureScore().isPresent() ? h.postureScore().getAsDouble() : Double.NaN);
         posture.setCellFactory(c -> new javafx.scene.control.TableCell<>() {
@@ -92,7 +94,7 @@ public final class FleetView implements AutoCloseable {
                 h -> h.firingAlerts().isEmpty()
                         ? ""
                         : h.firingAlerts().size() + ": " + String.join(", ", h.firingAlerts()));
-        table.getColumns().setAll(List.of(host, up, vms, reclaimed, posture, alerts));
+        table.getColumns().setAll(List.of(host, up, vms, reclaimed, measured, posture, alerts));
         SortedList<FleetHost> sorted = new SortedList<>(filtered);
         sorted.comparatorProperty().bind(table.comparatorProperty());
         table.setItems(sorted);

@@ -60,6 +60,8 @@ public final class PrometheusFleet {
         Map<String, Double> up = byInstance("up" + selector);
         Map<String, Double> vms = byInstance("count by (instance) (memhygiene_vm_agent_up" + selector + ")");
         Map<String, Double> reclaimed = byInstance("sum by (instance) (memhygiene_vm_reclaimed_bytes" + selector + ")");
+        Map<String, List<String>> methods =
+                labelled("count by (instance, method) (memhygiene_vm_guest_memory_method" + selector + ")", "method");
         Map<String, Double> posture = byInstance("memhygiene_posture_score{job=\"" + job + "\",scope=\"host\"}");
         Map<String, List<String>> alerts = firingAlerts();
         List<FleetHost> hosts = new ArrayList<>();
@@ -72,6 +74,7 @@ public final class PrometheusFleet {
                     reclaimed.containsKey(instance)
                             ? OptionalLong.of(reclaimed.get(instance).longValue())
                             : OptionalLong.empty(),
+                    methods.getOrDefault(instance, List.of()).stream().sorted().toList(),
                     posture.containsKey(instance) ? OptionalDouble.of(posture.get(instance)) : OptionalDouble.empty(),
                     alerts.getOrDefault(instance, List.of()).stream().sorted().toList()));
         }
@@ -86,6 +89,19 @@ public final class PrometheusFleet {
             values.put(
                     sample.path("metric").path("instance").asText(),
                     Double.parseDouble(sample.path("value").path(1).asText()));
+        }
+        return values;
+    }
+
+    /** An instant query's vector by instance, each sample as "LABEL ×value" (a count by instance and that label). */
+    private Map<String, List<String>> labelled(String promql, String label) throws IOException, InterruptedException {
+        JsonNode data = get("/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8));
+        Map<String, List<String>> values = new HashMap<>();
+        for (JsonNode sample : data.path("result")) {
+            values.computeIfAbsent(sample.path("metric").path("instance").asText(), k -> new ArrayList<>())
+                    .add(sample.path("metric").path(label).asText() + " ×"
+                            + (long) Double.parseDouble(
+                                    sample.path("value").path(1).asText()));
         }
         return values;
     }

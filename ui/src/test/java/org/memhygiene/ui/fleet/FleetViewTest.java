@@ -3,14 +3,7 @@ package org.memhygiene.ui.fleet;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import java.net.ServerSocket;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -21,10 +14,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import javafx.scene.Scene;
 import javafx.stage.Stage;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.memhygiene.core.json.Json;
+import org.memhygiene.controller.metrics.RealPrometheus;
 import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.ui.BuiltinController;
 import org.memhygiene.ui.SnapshotCheck;
@@ -38,7 +30,6 @@ import org.testfx.util.WaitForAsyncUtils;
  * for it, sorted, filtered, and a host opened at its own API.
  */
 class FleetViewTest {
-    private static final Path PROMETHEUS = Path.of("/usr/bin/prometheus");
     private static final Path SCENARIOS = Path.of("..", "docs", "scenarios");
     private static final Duration INTERVAL = Duration.ofMillis(200);
 
@@ -47,13 +38,9 @@ class FleetViewTest {
 
     @Test
     void listsEveryScrapedHostWithItsFiguresAndAlertsSortedFilteredAndOpensOne() throws Exception {
-        if (!Files.isExecutable(PROMETHEUS)) {
-            System.out.println("FleetViewTest skipped: " + PROMETHEUS
-                    + " is not installed (Debian: prometheus; .ci/run installs it)");
-            Assumptions.abort("no prometheus");
-        }
+        RealPrometheus.assumeInstalled("FleetViewTest");
         List<BuiltinController> daemons = new ArrayList<>();
-        Process prometheus = null;
+        RealPrometheus prometheus = null;
         FleetView view = null;
         try {
             daemons.add(BuiltinController.start(SimulatedHost.builtin(Clock.systemUTC(), 60), INTERVAL, true));
@@ -65,40 +52,31 @@ class FleetViewTest {
             for (BuiltinController d : daemons) {
                 instances.add(d.url().getHost() + ":" + d.url().getPort());
             }
-            int port;
-            try (ServerSocket free = new ServerSocket(0)) {
-                port = free.getLocalPort();
-            }
             // Our alerts need minutes ("for:"); one that fires at once for the first host shows the column works.
             Path rules = Files.writeString(
                     dir.resolve("rules.yml"),
                     "groups:\n  - name: test\n    rules:\n      - alert: TestHostAlert\n"
                             + "        expr: memhygiene_samples_total{instance=\"" + instances.get(0) + "\"} > 0\n");
-            Path config = Files.writeString(
-                    dir.resolve("prometheus.yml"),
+            prometheus = RealPrometheus.start(
+                    dir,
                     "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: ['" + rules + "']\n"
                             + "scrape_configs:\n  - job_name: memhygiene\n    static_configs:\n      - targets: "
                             + instances.stream().map(i -> "'" + i + "'").toList() + "\n");
-            prometheus = new ProcessBuilder(
-                            PROMETHEUS.toString(),
-                            "--config.file=" + config,
-                            "--storage.tsdb.path=" + dir.resolve("tsdb"),
-                            "--web.listen-address=127.0.0.1:" + port)
-                    .redirectErrorStream(true)
-                    .redirectOutput(dir.resolve("prometheus.log").toFile())
-                    .start();
-            URI base = URI.create("http://127.0.0.1:" + port);
+            RealPrometheus server = prometheus;
             // Prometheus's own progress: three posture series and the alert firing (a scrape a second).
             WaitForAsyncUtils.waitFor(
                     120,
                     TimeUnit.SECONDS,
-                    () -> count(base, "memhygiene_posture_score{scope=\"host\"}") == 3
-                            && count(base, "ALERTS{alertstate=\"firing\"}") == 1
-                            && count(base, "memhygiene_vm_reclaimed_bytes") > 0);
+                    () -> server.query("memhygiene_posture_score{scope=\"host\"}")
+                                            .size()
+                                    == 3
+                            && server.query("ALERTS{alertstate=\"firing\"}").size() == 1
+                            && server.query("memhygiene_vm_reclaimed_bytes").size() > 0
+                            && server.query("memhygiene_vm_guest_memory_method").size() > 0);
 
             List<URI> opened = new CopyOnWriteArrayList<>();
             FxToolkit.registerPrimaryStage();
-            FleetView fleet = new FleetView(new PrometheusFleet(base, "memhygiene"), opened::add);
+            FleetView fleet = new FleetView(new PrometheusFleet(prometheus.base(), "memhygiene"), opened::add);
             view = fleet;
             FxToolkit.setupStage((Stage stage) -> {
                 stage.setScene(new Scene(fleet.root(), 1000, 400));
@@ -119,6 +97,10 @@ class FleetViewTest {
                 assertTrue(h.vms() > 0, h.toString());
                 assertTrue(h.postureScore().isPresent(), h.toString());
                 assertTrue(h.reclaimedBytes().isPresent(), h.toString());
+                assertEquals(
+                        List.of("simulator (model) ×" + h.vms()),
+                        h.reclaimedMethods(),
+                        "how the reclaimed figure was measured, for every VM: " + h);
                 assertEquals(
                         h.instance().equals(instances.get(0)) ? List.of("TestHostAlert") : List.of(),
                         h.firingAlerts(),
@@ -173,26 +155,9 @@ class FleetViewTest {
             }
             FxToolkit.cleanupStages();
             if (prometheus != null) {
-                prometheus.destroy();
-                prometheus.waitFor(20, TimeUnit.SECONDS);
+                prometheus.close();
             }
             daemons.forEach(BuiltinController::close);
-        }
-    }
-
-    private static long count(URI base, String promql) {
-        try {
-            String body = HttpClient.newHttpClient()
-                    .send(
-                            HttpRequest.newBuilder(base.resolve(
-                                            "/api/v1/query?query=" + URLEncoder.encode(promql, StandardCharsets.UTF_8)))
-                                    .build(),
-                            HttpResponse.BodyHandlers.ofString())
-                    .body();
-            JsonNode result = Json.mapper().readTree(body).at("/data/result");
-            return result.size();
-        } catch (Exception e) {
-            return -1; // not listening yet
         }
     }
 
