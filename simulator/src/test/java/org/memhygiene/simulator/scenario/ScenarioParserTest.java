@@ -59,25 +59,25 @@ class ScenarioParserTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', textBlock = """
-            guests: [{name: a, colour: red}]                          | guests[0].colour     | unknown field
-            guests: [{name: a, memory: lots}]                         | guests[0].memory     | not a size
+            guests: [{name: a, colour: red}]                          | guests[0].colour     | unknown key
+            guests: [{name: a, memory: lots}]                         | guests[0].memory     | expected bytes
             guests: [{name: a, layout: {anon: 0.9, os_image: 0.5}}]   | guests[0].layout     | more than the guest's
-            guests: [{name: a, layout: {anon: 1.5}}]                  | guests[0].layout.anon | must be from 0 to 1
+            guests: [{name: a, layout: {anon: 1.5}}]                  | guests[0].layout.anon | expected a number from 0 to 1
             guests: [{name: a, hygiene: {mode: bleach}}]              | guests[0].hygiene.mode | expected one of none, agent_scrub
             guests: [{name: a, posture: paranoid}]                    | guests[0].posture    | dense, balanced or sensitive
             guests: [{name: a}, {name: a}]                            | guests[1].name       | more than one guest
             guests: []                                                | guests               | at least one guest
             {ksm: {pages_to_scan: -1}, guests: [{name: a}]}           | ksm.pages_to_scan    | invalid value '-1'
-            {ksm: {pages_shared: 1}, guests: [{name: a}]}             | ksm.pages_shared     | unknown KSM knob
+            {ksm: {pages_shared: 1}, guests: [{name: a}]}             | ksm.pages_shared     | unknown key
             {guests: [{name: a}], events: [{at: 1s, guest: b, action: stop}]} | events[0].guest | no guest named 'b'
             {guests: [{name: a}], events: [{at: 1s, action: explode}]} | events[0].action    | expected start, stop
             {guests: [{name: a}], events: [{at: 1s, action: allocate}]} | events[0].bytes     | required
-            {guests: [{name: a, boot: soon}]}                         | guests[0].boot       | not a duration
+            {guests: [{name: a, boot: soon}]}                         | guests[0].boot       | expected a duration
             {guests: [{name: a, hygiene: {mode: free_page_reporting}, balloon: {enabled: false}}]} | guests[0].hygiene.mode | needs the balloon
             guests: [{name: a, count: 4000, memory: 512GiB}]          | guests               | at most 2147483631 pages in all
             {host: {swap_kind: floppy}, guests: [{name: a}]}           | host.swap_kind       | expected unencrypted, zram or dm-crypt
-            {host: {memory_pressure: 101}, guests: [{name: a}]}        | host.memory_pressure | must be from 0 to 100
-            {host: {swap: much}, guests: [{name: a}]}                  | host.swap            | not a size
+            {host: {memory_pressure: 101}, guests: [{name: a}]}        | host.memory_pressure | expected a number from 0 to 100
+            {host: {swap: much}, guests: [{name: a}]}                  | host.swap            | expected bytes
             guests: [{name: a, layout: {anon: lots}}]                 | guests[0].layout.anon | a page count like '1000 pages'
             guests: [{name: a, layout: {anon: 3000 pages, zero: 3KiB}}] | guests[0].layout.zero | not a whole number of
             guests: [{name: a, memory: 16MiB, layout: {anon: 5000 pages}}] | guests[0].layout | more than the guest's
@@ -85,8 +85,8 @@ class ScenarioParserTest {
             guests: [{name: a, memory: 16MiB, free_memory: {stale: 3000 pages}}] | guests[0].free_memory | more than the
             guests: [{name: a, memory: 16MiB, free_memory: {stale: 10 pages, stale_secret: 11 pages}}] | guests[0].free_memory.stale_secret | more than the 10 stale pages
             {guests: [{name: a}], content_groups: [{name: c, contents: 10}]} | content_groups[0] | give pages
-            {guests: [{name: a}], content_groups: [{name: c, contents: 0, copies: 2}]} | content_groups[0].contents | must be from 1
-            {guests: [{name: a}], content_groups: [{name: c, contents: 10, pages: 9}]} | content_groups[0].pages | must be from 10
+            {guests: [{name: a}], content_groups: [{name: c, contents: 0, copies: 2}]} | content_groups[0].contents | expected a whole number from 1
+            {guests: [{name: a}], content_groups: [{name: c, contents: 10, pages: 9}]} | content_groups[0].pages | expected a whole number from 10
             {guests: [{name: a}], content_groups: [{name: c, contents: 10, copies: 2.5}]} | content_groups[0].copies | expected a whole number
             {guests: [{name: a}], content_groups: [{name: c, contents: 10, copies: {zipf: 1.2}}]} | content_groups[0].copies.max | required
             {guests: [{name: a}], content_groups: [{name: c, contents: 10, copies: {max: 9}}]} | content_groups[0].copies.zipf | required
