@@ -6,10 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -20,16 +23,28 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.controller.api.LoopbackApi;
 import org.memhygiene.controller.daemon.Daemon;
 import org.memhygiene.controller.host.TestDriverHost;
+import org.memhygiene.controller.libvirt.LibvirtDaemon;
 import org.memhygiene.core.json.Json;
+import org.memhygiene.core.ksm.KsmHostLock;
+import org.memhygiene.core.ksm.KsmRestorePoint;
+import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.ksm.KsmSysfs;
+import org.memhygiene.core.ksm.MergeableMemoryChild;
+import org.memhygiene.core.ksm.ProcessKsmReader;
+import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.simulator.SimulatedHost;
 import picocli.CommandLine;
 
@@ -38,12 +53,13 @@ import picocli.CommandLine;
  * shape of the document ({@link JsonShape}: keys and types, not values) must be the file's, so a field
  * renamed, dropped, added or of another type fails here until the golden file and the docs say so. The
  * API's documents come from a daemon on the simulator's built-in host, the CLI's from this machine's KSM
- * and libvirt's test driver (test:///default; `node-memory --json` needs a libvirtd, which the test driver
- * does not stand in for, so its document is not here); `vm scrub` and `agent ping` ask a real agent's server
+ * and libvirt's test driver (test:///default); `ksm top` from a real process that ksmd scanned, `node-memory`
+ * from a real libvirtd (the test driver does not answer it); `vm scrub` and `agent ping` ask a real agent's server
  * (TestAgent) behind a test-driver domain's channel. The simulator's `sim run` and `sim sweep --out FILE.json` rows are checked
  * the same way, their keys against docs/SIMULATOR.md. Every top-level key of an API document must be named in
  * docs/API.md (or docs/CLI.md, where the API's document is the CLI's), of a CLI document in docs/CLI.md. {@code -Dgolden.update=true} writes the files anew.
  */
+@ExtendWith(KsmHostLock.class) // theHostsDocumentsKeepTheirShape runs ksmd, and puts its knobs back
 class GoldenDocumentsTest {
     private static final Path GOLDEN = Path.of("src/test/resources/golden");
     private static final Path DOCS = Path.of("..", "docs");
@@ -150,6 +166,70 @@ class GoldenDocumentsTest {
                 "cli",
                 documents,
                 Files.readString(DOCS.resolve("CLI.md")) + Files.readString(DOCS.resolve("SIMULATOR.md")));
+    }
+
+    /**
+     * The documents only a real host gives: {@code ksm top --json} lists a real child process once ksmd has
+     * scanned its mergeable pages (run=1 and a fast scan for that long; every knob put back, also on failure),
+     * {@code node-memory --json} asks a real libvirtd (qemu:///system; the test driver does not answer it).
+     */
+    @Test
+    void theHostsDocumentsKeepTheirShape() throws Exception {
+        Path ksm = KsmSysfs.DEFAULT_ROOT;
+        Assumptions.assumeTrue(
+                Files.isWritable(ksm.resolve("run")) && Files.exists(Path.of("/proc/self/ksm_stat")),
+                "GoldenDocumentsTest ksm top and node-memory skipped: they need root, KSM and /proc/PID/ksm_stat"
+                        + " (Linux 6.1+)");
+        Map<String, JsonNode> documents = new LinkedHashMap<>();
+        KsmSysfs sysfs = new KsmSysfs(ksm, Clock.systemUTC(), LinuxMemory.pageSizeBytes());
+        KsmSettings scan = KsmSettings.parse(List.of("run=1", "pages_to_scan=5000", "sleep_millisecs=10"));
+        KsmRestorePoint restorePoint = KsmRestorePoint.before(sysfs, scan);
+        Thread hook = restorePoint.restoreOnShutdown();
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx32m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        MergeableMemoryChild.class.getName(),
+                        "256",
+                        "0",
+                        Integer.toString(1 + new Random().nextInt(255)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        try {
+            BufferedReader childOut =
+                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+            assertEquals("ready", childOut.readLine(), "the child maps and fills its memory");
+            sysfs.apply(scan);
+            // ksmd visits every mergeable page once per full scan: two full scans after the child was ready,
+            // its ksm_stat has rmap_items.
+            long fullScans = sysfs.read().fullScans().orElseThrow() + 2;
+            ProcessKsmReader processes = new ProcessKsmReader(ProcessKsmReader.DEFAULT_ROOT);
+            while (processes
+                    .read((int) child.pid())
+                    .filter(p -> p.rmapItems().orElse(0) > 0)
+                    .isEmpty()) {
+                assertTrue(
+                        sysfs.read().fullScans().orElseThrow() < fullScans,
+                        "two full scans and ksmd did not track the child: " + processes.read((int) child.pid()));
+                Thread.sleep(50);
+            }
+            documents.put("ksm-top", cli("ksm", "top", "--json"));
+        } finally {
+            child.getOutputStream().close();
+            child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            restorePoint.restore();
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+        Optional<LibvirtDaemon> libvirtd = LibvirtDaemon.ensure("GoldenDocumentsTest node-memory");
+        if (libvirtd.isPresent()) {
+            try {
+                documents.put("node-memory", cli("node-memory", "--json", "--uri", "qemu:///system"));
+            } finally {
+                libvirtd.get().close();
+            }
+        }
+        check("cli", documents, Files.readString(DOCS.resolve("CLI.md")));
     }
 
     private static void check(String kind, Map<String, JsonNode> documents, String docs) throws Exception {

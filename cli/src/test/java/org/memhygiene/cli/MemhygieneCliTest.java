@@ -49,7 +49,7 @@ class MemhygieneCliTest {
         Path bad = Files.writeString(dir.resolve("bad.yaml"), "name: bad\nguests: [{name: a, memory: 12X}]\n");
         Run run = run("run", "--scenario", bad.toString());
         assertEquals(2, run.exitCode(), run.err());
-        assertTrue(run.err().contains("scenario guests[0].memory: '12X' is not a size"), run.err());
+        assertTrue(run.err().contains("scenario guests[0].memory = \"12X\": expected bytes"), run.err());
     }
 
     @Test

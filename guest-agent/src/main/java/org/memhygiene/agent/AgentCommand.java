@@ -22,17 +22,16 @@ import org.memhygiene.core.canary.CanaryBounds;
 import org.memhygiene.core.canary.CanaryDerivation;
 import org.memhygiene.core.canary.CanaryTimings;
 import org.memhygiene.core.cli.CliErrors;
+import org.memhygiene.core.cli.CommandOutput;
 import org.memhygiene.core.cli.DurationConverter;
+import org.memhygiene.core.cli.JsonOutput;
 import org.memhygiene.core.cli.SizeConverter;
-import org.memhygiene.core.json.Json;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.units.ByteSize;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * The guest agent's command line, {@code bin/memhygiene-agent} ({@link AgentMain} is its entry point):
@@ -59,8 +58,8 @@ public final class AgentCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ConfigFile configFile;
 
-    @Spec
-    CommandSpec spec;
+    @CommandLine.Mixin
+    CommandOutput output;
 
     /** With no subcommand: serve the host until killed. */
     @Override
@@ -69,7 +68,7 @@ public final class AgentCommand implements Callable<Integer> {
         try {
             service = AgentService.prepare(listen, configFile.file);
         } catch (AgentService.UsageException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw new CommandLine.ParameterException(output.commandLine(), e.getMessage());
         }
         service.serve();
         return 0;
@@ -84,11 +83,11 @@ public final class AgentCommand implements Callable<Integer> {
                         + ", set by memhygiene-agent.service to /etc/memhygiene/agent.yaml; else built-in defaults).")
         Path file;
 
-        AgentConfig load(CommandSpec spec) {
+        AgentConfig load(CommandOutput output) {
             try {
                 return AgentService.config(file);
             } catch (AgentService.UsageException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                throw new CommandLine.ParameterException(output.commandLine(), e.getMessage());
             }
         }
     }
@@ -112,8 +111,8 @@ public final class AgentCommand implements Callable<Integer> {
                 "Exit code 0 also when a limit stopped it early: the report says why."
             })
     static final class Scrub implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+        @CommandLine.Mixin
+        JsonOutput output;
 
         @Option(
                 names = "--max-bytes",
@@ -121,9 +120,6 @@ public final class AgentCommand implements Callable<Integer> {
                 converter = SizeConverter.class,
                 description = "Zero at most SIZE (e.g. 512M, 2G; default: as much as is safe).")
         long maxBytes = Long.MAX_VALUE;
-
-        @Option(names = "--json", description = "Print the report as JSON.")
-        boolean json;
 
         @Option(names = "--proc-root", paramLabel = "DIR", hidden = true, description = "For tests.")
         Path procRoot = Path.of("/proc");
@@ -133,11 +129,11 @@ public final class AgentCommand implements Callable<Integer> {
 
         @Override
         public Integer call() throws JsonProcessingException {
-            ScrubConfig config = configFile.load(spec).scrub();
+            ScrubConfig config = configFile.load(output).scrub();
             ScrubReport report = new Scrubber(config, procRoot, Clock.systemUTC()).scrub(maxBytes);
-            PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(Json.mapper().writeValueAsString(report));
+            PrintWriter out = output.out();
+            if (output.json()) {
+                output.print(report);
             } else {
                 out.printf(
                         Locale.ROOT,
@@ -169,20 +165,17 @@ public final class AgentCommand implements Callable<Integer> {
             mixinStandardHelpOptions = true,
             description = "What this guest does to protect memory: findings with evidence and remediation.")
     static final class Posture implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = "--json", description = "Print the findings as JSON.")
-        boolean json;
+        @CommandLine.Mixin
+        JsonOutput output;
 
         @Override
         public Integer call() throws JsonProcessingException {
             List<Finding> findings = PostureProbe.ofThisMachine().probe().stream()
                     .sorted(Comparator.comparing(Finding::severity).reversed().thenComparing(Finding::id))
                     .toList();
-            PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(Json.mapper().writeValueAsString(findings));
+            PrintWriter out = output.out();
+            if (output.json()) {
+                output.print(findings);
             } else {
                 for (Finding f : findings) {
                     out.printf(Locale.ROOT, "%-8s %-32s %s%n", f.severity(), f.id(), f.title());
@@ -207,8 +200,8 @@ public final class AgentCommand implements Callable<Integer> {
                 "Exit code 1 when the headroom, memory pressure or the locked-memory limit refuses the canary."
             })
     static final class CanaryProbe implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+        @CommandLine.Mixin
+        JsonOutput output;
 
         @Option(
                 names = "--nonce",
@@ -230,9 +223,6 @@ public final class AgentCommand implements Callable<Integer> {
                         "Keep the canary planted this long before timing it, e.g. 5m while ksmd merges it (at most 1h).")
         Duration hold;
 
-        @Option(names = "--json", description = "Print the write times as JSON (canary-time's reply).")
-        boolean json;
-
         @CommandLine.Mixin
         ConfigFile configFile;
 
@@ -250,9 +240,9 @@ public final class AgentCommand implements Callable<Integer> {
                             + CanaryBounds.MAX_LEASE_MILLIS + " ms, the longest lease a host may give a canary");
                 }
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                throw new CommandLine.ParameterException(output.commandLine(), e.getMessage());
             }
-            ScrubConfig config = configFile.load(spec).scrub();
+            ScrubConfig config = configFile.load(output).scrub();
             CanaryTimings timings;
             long lockedBytes;
             try (Canary canary =
@@ -263,9 +253,9 @@ public final class AgentCommand implements Callable<Integer> {
                 }
                 timings = canary.time();
             }
-            PrintWriter out = spec.commandLine().getOut();
-            if (json) {
-                out.println(Json.mapper().writeValueAsString(timings));
+            PrintWriter out = output.out();
+            if (output.json()) {
+                output.print(timings);
             } else {
                 out.printf(Locale.ROOT, "nonce     %s (contents %s)%n", timings.nonce(), CanaryDerivation.NAME);
                 out.printf(

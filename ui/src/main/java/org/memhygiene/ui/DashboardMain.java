@@ -23,6 +23,7 @@ import javafx.scene.control.Label;
 import javafx.scene.control.ProgressIndicator;
 import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
+import org.memhygiene.core.cli.CommandOutput;
 import org.memhygiene.simulator.ScenarioException;
 import org.memhygiene.simulator.scenario.ScenarioParser;
 import org.memhygiene.ui.api.ControllerClient;
@@ -35,9 +36,8 @@ import org.memhygiene.ui.snapshot.SnapshotRenderer;
 import org.memhygiene.ui.views.DashboardWindow;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code memhygiene dashboard}: the JavaFX dashboard, a subcommand of the command module's
@@ -61,8 +61,8 @@ public final class DashboardMain implements Callable<Integer> {
 
     private static final Logger CONTROLLER_LOG = Logger.getLogger("org.memhygiene.controller");
 
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    CommandOutput output;
 
     /** Set once the FX thread runs the window: the command has returned, the dashboard has not ended. */
     private volatile boolean windowOpen;
@@ -131,35 +131,35 @@ public final class DashboardMain implements Callable<Integer> {
             chosenTheme = DashboardWindow.Theme.valueOf(theme.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--theme " + theme + ": expected light or dark");
+                    output.commandLine(), "--theme " + theme + ": expected light or dark");
         }
         if (connect != null && scenario != null) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(),
+                    output.commandLine(),
                     "--scenario simulates a host in-process; it cannot be" + " combined with --connect");
         }
         if (prometheus != null && (connect != null || scenario != null || snapshot != null)) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(),
+                    output.commandLine(),
                     "--prometheus shows the fleet; it cannot be combined with --connect,"
                             + " --scenario or --snapshot");
         }
         if (token != null && connect == null) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--token needs --connect (the built-in controller has none)");
+                    output.commandLine(), "--token needs --connect (the built-in controller has none)");
         }
         if (speed != null && !(speed > 0)) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--speed " + speed + ": expected a positive factor");
+                    output.commandLine(), "--speed " + speed + ": expected a positive factor");
         }
         if (scenario != null && !Files.isRegularFile(scenario)) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "--scenario " + scenario + ": no such file");
+            throw new CommandLine.ParameterException(output.commandLine(), "--scenario " + scenario + ": no such file");
         }
         if (scenario != null) {
             try {
                 ScenarioParser.load(scenario); // a bad file is a usage error, before any window
             } catch (ScenarioException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--scenario " + e.getMessage());
+                throw new CommandLine.ParameterException(output.commandLine(), "--scenario " + e.getMessage());
             }
         }
         if (snapshot != null) {
@@ -174,7 +174,7 @@ public final class DashboardMain implements Callable<Integer> {
             try {
                 fleet = new PrometheusFleet(prometheus, prometheusJob);
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                throw new CommandLine.ParameterException(output.commandLine(), e.getMessage());
             }
             JAVAFX_LOG.setLevel(Level.SEVERE);
             if (!startFx()) {
@@ -189,7 +189,7 @@ public final class DashboardMain implements Callable<Integer> {
             try {
                 client = new ControllerClient(connect, Optional.ofNullable(token));
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                throw new CommandLine.ParameterException(output.commandLine(), e.getMessage());
             }
         } else {
             client = null;

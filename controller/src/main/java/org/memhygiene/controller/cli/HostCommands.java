@@ -21,12 +21,12 @@ public final class HostCommands {
      */
     public static CommandLine addTo(CommandLine root, Function<Path, HostBackend> scenarios) {
         root.addSubcommand(KsmCommand.class);
-        root.addSubcommand(VmCommands.Vms.class);
-        root.addSubcommand(VmCommands.Vm.class);
-        root.addSubcommand(VmCommands.Agent.class);
+        root.addSubcommand(VmsCommand.class);
+        root.addSubcommand(VmCommand.class);
+        root.addSubcommand(AgentLinkCommand.class);
         root.addSubcommand(NodeMemoryCommand.class);
-        root.addSubcommand(new DaemonCommands.Run(scenarios));
-        root.addSubcommand(DaemonCommands.Status.class);
+        root.addSubcommand(new DaemonRunCommand(scenarios));
+        root.addSubcommand(DaemonStatusCommand.class);
         root.addSubcommand(PolicyCommand.class);
         root.addSubcommand(PostureCommand.class);
         return root;

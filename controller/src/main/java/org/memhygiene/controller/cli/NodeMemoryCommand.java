@@ -11,13 +11,13 @@ import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.controller.libvirt.NodeMemoryParameters;
 import org.memhygiene.controller.libvirt.NodeMemorySettings;
 import org.memhygiene.controller.libvirt.NodeMemoryTuning;
-import org.memhygiene.core.json.Json;
+import org.memhygiene.core.cli.CommandOutput;
+import org.memhygiene.core.cli.JsonOutput;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /**
  * {@code memhygiene node-memory [set NAME=VALUE...]}: KSM as libvirt sees it (virNodeGetMemoryParameters),
@@ -36,24 +36,21 @@ final class NodeMemoryCommand implements Callable<Integer> {
             description = "libvirt connection URI (default: ${DEFAULT-VALUE}).")
     String uri = LibvirtHost.DEFAULT_URI;
 
-    @Option(names = "--json", description = "Print JSON (stable keys, documented in docs/CLI.md).")
-    boolean json;
-
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    JsonOutput output;
 
     @Override
     public Integer call() throws JsonProcessingException {
         try (LibvirtHost host = new LibvirtHost(uri)) {
-            print(spec, json, new NodeMemoryTuning(host).read());
+            print(output, new NodeMemoryTuning(host).read());
         }
         return 0;
     }
 
-    static void print(CommandSpec spec, boolean json, NodeMemoryParameters p) throws JsonProcessingException {
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(Json.mapper().writeValueAsString(p));
+    static void print(JsonOutput output, NodeMemoryParameters p) throws JsonProcessingException {
+        PrintWriter out = output.out();
+        if (output.json()) {
+            output.print(p);
         } else {
             TextTable table = new TextTable("PARAMETER", "VALUE>");
             table.row(NodeMemoryParameters.PAGES_TO_SCAN, text(p.pagesToScan()));
@@ -70,7 +67,7 @@ final class NodeMemoryCommand implements Callable<Integer> {
     }
 
     private static String text(OptionalLong value) {
-        return value.isPresent() ? Long.toString(value.getAsLong()) : "absent";
+        return value.isPresent() ? Long.toString(value.getAsLong()) : CommandOutput.MISSING;
     }
 
     @Command(
@@ -82,14 +79,11 @@ final class NodeMemoryCommand implements Callable<Integer> {
         @CommandLine.ParentCommand
         NodeMemoryCommand parent;
 
-        @Spec
-        CommandSpec spec;
+        @Mixin
+        JsonOutput output;
 
         @Parameters(arity = "1..*", paramLabel = "NAME=VALUE", description = "e.g. shm_pages_to_scan=1000.")
         List<String> assignments;
-
-        @Option(names = "--json", description = "Print the parameters after the change as JSON.")
-        boolean json;
 
         @Override
         public Integer call() throws JsonProcessingException {
@@ -98,7 +92,8 @@ final class NodeMemoryCommand implements Callable<Integer> {
                 int equals = assignment.indexOf('=');
                 if (equals <= 0) {
                     throw new CommandLine.ParameterException(
-                            spec.commandLine(), "'" + assignment + "' is not NAME=VALUE, e.g. shm_pages_to_scan=1000");
+                            output.commandLine(),
+                            "'" + assignment + "' is not NAME=VALUE, e.g. shm_pages_to_scan=1000");
                 }
                 byName.put(assignment.substring(0, equals), assignment.substring(equals + 1));
             }
@@ -106,12 +101,12 @@ final class NodeMemoryCommand implements Callable<Integer> {
             try {
                 settings = NodeMemorySettings.parse(byName);
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+                throw new CommandLine.ParameterException(output.commandLine(), e.getMessage());
             }
             try (LibvirtHost host = new LibvirtHost(parent.uri)) {
                 NodeMemoryTuning tuning = new NodeMemoryTuning(host);
                 tuning.set(settings);
-                print(spec, json, tuning.read());
+                print(output, tuning.read());
             }
             return 0;
         }

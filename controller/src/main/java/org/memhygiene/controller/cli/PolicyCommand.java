@@ -1,7 +1,6 @@
 package org.memhygiene.controller.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -11,17 +10,15 @@ import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.policy.ScrubRequest;
 import org.memhygiene.core.cli.DurationConverter;
+import org.memhygiene.core.cli.JsonOutput;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
-import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.units.ByteSize;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code memhygiene policy explain}: what the policy would decide now, and why; writes nothing. */
 @Command(
@@ -41,8 +38,8 @@ final class PolicyCommand {
         @Mixin
         LibvirtOptions libvirt;
 
-        @Spec
-        CommandSpec spec;
+        @Mixin
+        JsonOutput output;
 
         @Option(
                 names = "--config",
@@ -57,19 +54,13 @@ final class PolicyCommand {
                 description = "Time between the two samples (default: ${DEFAULT-VALUE}).")
         Duration interval = Duration.ofSeconds(2);
 
-        @Option(
-                names = "--json",
-                description = "Print JSON: mode, uri, interval_millis, ksm (knob → value, null to"
-                        + " leave KSM as is), scrubs, reason, written (always false).")
-        boolean json;
-
         @Override
         public Integer call() throws JsonProcessingException, InterruptedException {
             PolicyConfig settings;
             try {
                 settings = config == null ? PolicyConfig.defaults() : PolicyConfig.load(config);
             } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "config " + e.getMessage());
+                throw new CommandLine.ParameterException(output.commandLine(), "config " + e.getMessage());
             }
             Decision decision;
             HostSnapshot second;
@@ -79,12 +70,12 @@ final class PolicyCommand {
                 second = LibvirtOptions.sample(host);
                 decision = settings.policy().decide(Optional.of(first), second);
             }
-            PrintWriter out = spec.commandLine().getOut();
-            out.print(
-                    json
-                            ? Json.mapper().writeValueAsString(json(decision, second.uri())) + "\n"
-                            : text(decision, second.uri()));
-            out.flush();
+            if (output.json()) {
+                output.print(json(decision, second.uri()));
+            } else {
+                output.out().print(text(decision, second.uri()));
+                output.out().flush();
+            }
             return 0;
         }
 

@@ -1,23 +1,21 @@
 package org.memhygiene.controller.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import java.io.PrintWriter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.memhygiene.controller.posture.HostPosture;
 import org.memhygiene.controller.posture.PostureJson;
 import org.memhygiene.controller.posture.PostureScorer;
 import org.memhygiene.controller.posture.VmPosture;
+import org.memhygiene.core.cli.CommandOutput;
+import org.memhygiene.core.cli.JsonOutput;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
-import org.memhygiene.core.json.Json;
 import org.memhygiene.core.posture.Finding;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /** {@code memhygiene posture [--vm NAME]}: the memory-security score of the host and its VMs, with findings. */
 @Command(
@@ -30,14 +28,11 @@ final class PostureCommand implements Callable<Integer> {
     @Mixin
     LibvirtOptions libvirt;
 
-    @Spec
-    CommandSpec spec;
+    @Mixin
+    JsonOutput output;
 
     @Option(names = "--vm", paramLabel = "NAME", description = "Only this VM (name or UUID), with the host's score.")
     String vm;
-
-    @Option(names = "--json", description = "Print JSON (stable keys, documented in docs/CLI.md).")
-    boolean json;
 
     @Override
     public Integer call() throws JsonProcessingException {
@@ -55,7 +50,7 @@ final class PostureCommand implements Callable<Integer> {
                     .toList();
             if (vms.isEmpty()) {
                 throw new CommandLine.ParameterException(
-                        spec.commandLine(),
+                        output.commandLine(),
                         "no domain named '" + vm + "' on " + sample.uri() + "; domains: "
                                 + String.join(
                                         ", ",
@@ -64,14 +59,12 @@ final class PostureCommand implements Callable<Integer> {
                                                 .toList()));
             }
         }
-        PrintWriter out = spec.commandLine().getOut();
-        if (json) {
-            out.println(Json.mapper()
-                    .writeValueAsString(vm != null ? vms.get(0) : PostureJson.document(posture, sample.sampledAt())));
+        if (output.json()) {
+            output.print(vm != null ? vms.get(0) : PostureJson.document(posture, sample.sampledAt()));
         } else {
-            out.print(text(sample, posture, vms, vm == null));
+            output.out().print(text(sample, posture, vms, vm == null));
+            output.out().flush();
         }
-        out.flush();
         return 0;
     }
 
@@ -92,7 +85,9 @@ final class PostureCommand implements Callable<Integer> {
                         count(v, "HIGH") + count(v, "CRITICAL"),
                         count(v, "MEDIUM"),
                         count(v, "LOW"),
-                        v.findings().isEmpty() ? "-" : v.findings().get(0).id());
+                        v.findings().isEmpty()
+                                ? CommandOutput.MISSING
+                                : v.findings().get(0).id());
             }
             text.append('\n').append(scores);
         } else {

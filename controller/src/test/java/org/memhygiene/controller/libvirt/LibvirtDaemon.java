@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
  * root with Debian's libvirt-daemon-system installed (.ci/run installs it), starts one by hand (there is
  * no systemd here) and stops it by its pid afterwards. Empty, with the reason, when neither is possible.
  */
-final class LibvirtDaemon implements AutoCloseable {
+public final class LibvirtDaemon implements AutoCloseable {
     static final Path SOCKET = Path.of("/run/libvirt/libvirt-sock");
     private static final Path LIBVIRTD = Path.of("/usr/sbin/libvirtd");
 
@@ -22,7 +22,7 @@ final class LibvirtDaemon implements AutoCloseable {
     }
 
     /** A running libvirtd, or empty after printing why there is none. */
-    static Optional<LibvirtDaemon> ensure(String test) throws IOException, InterruptedException {
+    public static Optional<LibvirtDaemon> ensure(String test) throws IOException, InterruptedException {
         if (Files.exists(SOCKET)) {
             return Optional.of(new LibvirtDaemon(null));
         }

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.memhygiene.core.cli.CommandOutput;
 import org.memhygiene.core.cli.DurationConverter;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmStats;
@@ -35,10 +36,9 @@ import org.memhygiene.simulator.sweep.Sweep;
 import org.memhygiene.simulator.sweep.SweepResult;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 /** {@code memhygiene sim run|sweep SCENARIO.yaml}: the simulator from the command line (docs/SIMULATOR.md). */
 @Command(
@@ -48,26 +48,26 @@ import picocli.CommandLine.Spec;
         subcommands = {SimCommand.Run.class, SimCommand.SweepCommand.class, CommandLine.HelpCommand.class})
 public final class SimCommand {
 
-    static Scenario load(CommandSpec spec, Path file) {
+    static Scenario load(CommandOutput output, Path file) {
         try {
             return ScenarioParser.load(file);
         } catch (ScenarioException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "scenario " + e.getMessage());
+            throw new CommandLine.ParameterException(output.commandLine(), "scenario " + e.getMessage());
         }
     }
 
-    static Path checkedOut(CommandSpec spec, Path out) {
+    static Path checkedOut(CommandOutput output, Path out) {
         if (out != null && !out.toString().endsWith(".csv") && !out.toString().endsWith(".json")) {
             throw new CommandLine.ParameterException(
-                    spec.commandLine(), "--out " + out + ": expected a file name ending in .csv or .json");
+                    output.commandLine(), "--out " + out + ": expected a file name ending in .csv or .json");
         }
         return out;
     }
 
     /** What run and sweep share: the scenario file, loaded (and --out checked) before anything runs. */
     abstract static class ScenarioCommand implements Callable<Integer> {
-        @Spec
-        CommandSpec spec;
+        @Mixin
+        CommandOutput output;
 
         @Parameters(paramLabel = "SCENARIO.yaml", description = "The scenario file.")
         Path scenario;
@@ -82,8 +82,8 @@ public final class SimCommand {
 
         /** The scenario, once {@code out} has been checked too; either wrong is a usage error. */
         Scenario load(Path out) {
-            Scenario s = SimCommand.load(spec, scenario);
-            checkedOut(spec, out);
+            Scenario s = SimCommand.load(output, scenario);
+            checkedOut(output, out);
             return s;
         }
     }
@@ -310,7 +310,7 @@ public final class SimCommand {
             long rows = (total.toNanos() + step.toNanos() - 1) / step.toNanos();
             if (rows > MAX_ROWS) {
                 throw new CommandLine.ParameterException(
-                        spec.commandLine(),
+                        output.commandLine(),
                         String.format(
                                 Locale.ROOT,
                                 "%s over %s makes %,d rows, more than %,d: give a longer %s or a shorter %s",
@@ -323,7 +323,7 @@ public final class SimCommand {
                                 every != null ? "--every" : "sample_interval (or --every)",
                                 duration != null ? "--duration" : "duration (or --duration)"));
             }
-            PrintWriter w = spec.commandLine().getOut();
+            PrintWriter w = output.out();
             long started = System.nanoTime();
             // A fixed clock: only advance() moves simulated time, never the real time a snapshot takes.
             try (SimulatedHost host = SimulatedHost.of(
@@ -345,7 +345,7 @@ public final class SimCommand {
                 }
                 Simulation sim = host.simulation();
                 w.flush();
-                spec.commandLine()
+                output.commandLine()
                         .getErr()
                         .printf(
                                 Locale.ROOT,
@@ -423,7 +423,7 @@ public final class SimCommand {
                             s,
                             Runtime.getRuntime().availableProcessors(),
                             Runtime.getRuntime().maxMemory()));
-            PrintWriter w = spec.commandLine().getOut();
+            PrintWriter w = output.out();
             w.printf(
                     "%-32s %11s %10s %10s %9s %9s %14s %6s %s%n",
                     "policy / hygiene",
