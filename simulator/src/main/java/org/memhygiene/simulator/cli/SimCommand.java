@@ -5,15 +5,11 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.type.TypeReference;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,19 +17,13 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.memhygiene.core.cli.CommandOutput;
-import org.memhygiene.core.cli.DurationConverter;
 import org.memhygiene.core.json.Json;
-import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.simulator.Exposure;
 import org.memhygiene.simulator.ScenarioException;
-import org.memhygiene.simulator.SimulatedHost;
-import org.memhygiene.simulator.Simulation;
 import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.simulator.scenario.ScenarioParser;
-import org.memhygiene.simulator.sweep.Sweep;
-import org.memhygiene.simulator.sweep.SweepResult;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -45,7 +35,7 @@ import picocli.CommandLine.Parameters;
         name = "sim",
         mixinStandardHelpOptions = true,
         description = "Simulate a host of guests, their hygiene and KSM from a scenario file (docs/SIMULATOR.md).",
-        subcommands = {SimCommand.Run.class, SimCommand.SweepCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {SimRunCommand.class, SimSweepCommand.class, CommandLine.HelpCommand.class})
 public final class SimCommand {
 
     static Scenario load(CommandOutput output, Path file) {
@@ -232,7 +222,7 @@ public final class SimCommand {
      */
     private record Column(String header, String key, int width) {}
 
-    private static final List<Column> TABLE = List.of(
+    static final List<Column> TABLE = List.of(
             new Column("t", "seconds", 9),
             new Column("shared", "pages_shared", 9),
             new Column("sharing", "pages_sharing", 10),
@@ -276,197 +266,10 @@ public final class SimCommand {
         return b.toString();
     }
 
-    @Command(
-            name = "run",
-            mixinStandardHelpOptions = true,
-            description = "Run a scenario in simulated time and print (or write) KSM counters, reclaimed memory and"
-                    + " exposure every sample interval.")
-    static final class Run extends ScenarioCommand {
-        @Option(
-                names = "--duration",
-                paramLabel = "DURATION",
-                converter = DurationConverter.class,
-                description = "Simulated time to run (default: the scenario's duration).")
-        Duration duration;
-
-        @Option(
-                names = "--every",
-                paramLabel = "DURATION",
-                converter = DurationConverter.class,
-                description = "Simulated time between rows (default: the scenario's sample_interval).")
-        Duration every;
-
-        @Option(
-                names = "--out",
-                paramLabel = "FILE",
-                description = "Write the rows to FILE (.csv or .json) instead of a table.")
-        Path out;
-
-        @Override
-        public Integer call() throws IOException {
-            Scenario s = load(out);
-            Duration total = duration != null ? duration : s.duration();
-            Duration step = every != null ? every : s.sampleInterval();
-            long rows = (total.toNanos() + step.toNanos() - 1) / step.toNanos();
-            if (rows > MAX_ROWS) {
-                throw new CommandLine.ParameterException(
-                        output.commandLine(),
-                        String.format(
-                                Locale.ROOT,
-                                "%s over %s makes %,d rows, more than %,d: give a longer %s or a shorter %s",
-                                duration != null
-                                        ? "--duration " + format(total)
-                                        : "the scenario's duration " + format(total),
-                                every != null ? "--every " + format(step) : "sample_interval " + format(step),
-                                rows,
-                                MAX_ROWS,
-                                every != null ? "--every" : "sample_interval (or --every)",
-                                duration != null ? "--duration" : "duration (or --duration)"));
-            }
-            PrintWriter w = output.out();
-            long started = System.nanoTime();
-            // A fixed clock: only advance() moves simulated time, never the real time a snapshot takes.
-            try (SimulatedHost host = SimulatedHost.of(
-                            s, Clock.fixed(Instant.parse("2026-01-01T00:00:00Z"), ZoneOffset.UTC), 1, engine);
-                    RowWriter file = out != null ? new RowWriter(out) : null) {
-                if (out == null) {
-                    w.println(tableHeader());
-                }
-                for (Duration t = Duration.ZERO; t.compareTo(total) < 0; ) {
-                    Duration next = t.plus(step).compareTo(total) > 0 ? total : t.plus(step);
-                    host.advance(next.minus(t));
-                    t = next;
-                    RunRow row = row(host);
-                    if (file != null) {
-                        file.write(row);
-                    } else {
-                        w.println(tableLine(row));
-                    }
-                }
-                Simulation sim = host.simulation();
-                w.flush();
-                output.commandLine()
-                        .getErr()
-                        .printf(
-                                Locale.ROOT,
-                                "memhygiene: simulated %s of %s (%d guests, %,d pages) in %.1f s, %,d rows%s%n",
-                                format(total),
-                                s.name(),
-                                s.guests().size(),
-                                sim.model().pageCount,
-                                (System.nanoTime() - started) / 1e9,
-                                rows,
-                                out != null ? " in " + out : "");
-            }
-            return 0;
-        }
-
-        static RunRow row(SimulatedHost host) {
-            KsmStats k = host.snapshot().ksm().orElseThrow().stats();
-            Exposure e = host.exposure();
-            return new RunRow(
-                    e.elapsed().toMillis() / 1000.0,
-                    k.pagesShared().orElseThrow(),
-                    k.pagesSharing().orElseThrow(),
-                    k.pagesUnshared().orElseThrow(),
-                    k.pagesVolatile().orElseThrow(),
-                    k.pagesScanned().orElseThrow(),
-                    k.pagesSkipped().orElseThrow(),
-                    k.fullScans().orElseThrow(),
-                    k.ksmZeroPages().orElseThrow(),
-                    k.generalProfitBytes().orElseThrow(),
-                    k.stableNodeChains().orElseThrow(),
-                    k.stableNodeDups().orElseThrow(),
-                    host.simulation().residentPages(),
-                    Reclaimed.of(e),
-                    e.crossVmMergedNonZeroPages(),
-                    e.mergedSecretPages(),
-                    e.staleSecretPages(),
-                    Math.round(e.staleSecretPageSeconds()),
-                    Math.round(e.ksmdCpuPercent() * 100) / 100.0);
-        }
-    }
-
     static String format(Duration d) {
         long s = d.toSeconds();
         return s >= 3600
                 ? String.format(Locale.ROOT, "%dh%02dm%02ds", s / 3600, s / 60 % 60, s % 60)
                 : s >= 60 ? String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60) : d.toMillis() / 1000.0 + "s";
-    }
-
-    @Command(
-            name = "sweep",
-            mixinStandardHelpOptions = true,
-            description = "Run a scenario for every KSM policy x guest hygiene mode and print memory reclaimed against"
-                    + " exposure; * marks the frontier (nothing else reclaims as much for as little exposure).")
-    static final class SweepCommand extends ScenarioCommand {
-        @Option(
-                names = "--duration",
-                paramLabel = "DURATION",
-                converter = DurationConverter.class,
-                description = "Simulated time per cell (default: the scenario's duration).")
-        Duration duration;
-
-        @Option(names = "--out", paramLabel = "FILE", description = "Also write the table to FILE (.csv or .json).")
-        Path out;
-
-        @Override
-        public Integer call() throws IOException {
-            Scenario s = load(out);
-            List<SweepResult> results = Sweep.run(
-                    s,
-                    Sweep.defaultPolicies(),
-                    Sweep.defaultModes(),
-                    duration != null ? duration : s.duration(),
-                    engine,
-                    Sweep.parallelism(
-                            s,
-                            Runtime.getRuntime().availableProcessors(),
-                            Runtime.getRuntime().maxMemory()));
-            PrintWriter w = output.out();
-            w.printf(
-                    "%-32s %11s %10s %10s %9s %9s %14s %6s %s%n",
-                    "policy / hygiene",
-                    "reclaimed",
-                    "sharing",
-                    "zero",
-                    "reported",
-                    "cross_vm",
-                    "stale_sec_p*s",
-                    "cpu%",
-                    "frontier");
-            List<SweepRow> rows = new ArrayList<>();
-            for (SweepResult r : results) {
-                Exposure e = r.exposure();
-                Reclaimed reclaimed = Reclaimed.of(e);
-                w.printf(
-                        Locale.ROOT,
-                        "%-32s %11s %10s %10s %9s %9d %14.0f %6.2f %s%n",
-                        r.label(),
-                        ByteSize.format(reclaimed.reclaimedBytes()),
-                        ByteSize.format(reclaimed.reclaimedSharingBytes()),
-                        ByteSize.format(reclaimed.reclaimedZeroPageBytes()),
-                        ByteSize.format(reclaimed.reclaimedFreePageReportingBytes()),
-                        e.crossVmMergedNonZeroPages(),
-                        e.staleSecretPageSeconds(),
-                        e.ksmdCpuPercent(),
-                        r.frontier() ? "*" : "");
-                SweepRow row = new SweepRow(
-                        r.policy(),
-                        r.hygieneMode().label(),
-                        r.settings().knobValues(), // an object in JSON, as a decision's "ksm"
-                        reclaimed,
-                        e.crossVmMergedNonZeroPages(),
-                        e.mergedSecretPages(),
-                        Math.round(e.staleSecretPageSeconds()),
-                        Math.round(e.ksmdCpuPercent() * 100) / 100.0,
-                        r.frontier());
-                rows.add(row);
-            }
-            if (out != null) {
-                write(out, rows);
-            }
-            return 0;
-        }
     }
 }
