@@ -13,6 +13,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import javafx.application.Platform;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.collections.FXCollections;
@@ -214,7 +215,7 @@ public final class FleetView implements AutoCloseable {
         }
     }
 
-    private static <T> TableColumn<FleetHost, T> column(String title, java.util.function.Function<FleetHost, T> value) {
+    private static <T> TableColumn<FleetHost, T> column(String title, Function<FleetHost, T> value) {
         TableColumn<FleetHost, T> c = new TableColumn<>(title);
         c.setCellValueFactory(cell -> new ReadOnlyObjectWrapper<>(value.apply(cell.getValue())));
         return c;
