@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -18,6 +19,7 @@ import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.agent.ScrubPolicy;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.canary.CanaryBounds;
 import org.memhygiene.core.host.BalloonStats;
 import org.memhygiene.core.host.DomainKsm;
 import org.memhygiene.core.host.DomainSample;
@@ -40,6 +42,8 @@ import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.posture.GuestFindings;
 import org.memhygiene.core.posture.SwapDevice;
+import org.memhygiene.core.probe.DedupProbeReport;
+import org.memhygiene.core.probe.DedupProbeRequest;
 import org.memhygiene.core.protocol.AgentProtocol;
 import org.memhygiene.simulator.hygiene.GuestHygiene;
 import org.memhygiene.simulator.ksm.ScanEngine;
@@ -427,6 +431,104 @@ public final class SimulatedHost implements HostBackend {
     public synchronized AgentHello ping(String vm) {
         withAgent(vm);
         return hello(sim.pageSizeBytes());
+    }
+
+    /**
+     * The probe answered from the model, at once (simulated time does not advance for it): a guest's canary
+     * merges with another guest's when KSM runs, neither has nosharepages, they may merge across their NUMA
+     * nodes, and the model has merged pages of both already (ksmd has scanned them). The model has no write
+     * latency, so no guest view.
+     */
+    @Override
+    public synchronized DedupProbeReport probeDedup(DedupProbeRequest request) {
+        catchUp();
+        List<Guest> chosen = new ArrayList<>();
+        if (request.vms().isEmpty()) {
+            Arrays.stream(sim.model().guests).filter(g -> g.running).forEach(chosen::add);
+        } else {
+            for (String vm : request.vms()) {
+                chosen.add(Arrays.stream(sim.model().guests)
+                        .filter(g -> g.name().equals(vm) || g.uuid.equalsIgnoreCase(vm))
+                        .findFirst()
+                        .orElseThrow(() -> new NoSuchVmException(
+                                vm,
+                                "sim:///" + sim.scenario().name(),
+                                Arrays.stream(sim.model().guests)
+                                        .map(Guest::name)
+                                        .toList())));
+            }
+        }
+        var knobs = sim.ksmd().knobs();
+        boolean merging = knobs.run() == 1;
+        List<Guest> probed = chosen.stream()
+                .filter(g -> g.running && g.spec.hygiene().agent())
+                .toList();
+        List<DedupProbeReport.PairProbe> pairs = new ArrayList<>();
+        int pages = Math.min(request.pages(), CanaryBounds.maxPages(sim.pageSizeBytes()));
+        Map<Guest, Integer> mergedWith = new HashMap<>();
+        for (int a = 0; a < probed.size(); a++) {
+            for (int b = a + 1; b < probed.size(); b++) {
+                Guest ga = probed.get(a);
+                Guest gb = probed.get(b);
+                boolean merge = merging
+                        && !ga.spec.noSharePages()
+                        && !gb.spec.noSharePages()
+                        && ga.liveMergedPages > 0
+                        && gb.liveMergedPages > 0
+                        && (knobs.mergeAcrossNodes() || ga.spec.numaNode() == gb.spec.numaNode());
+                pairs.add(new DedupProbeReport.PairProbe(ga.name(), gb.name(), merge ? pages : 0));
+                if (merge) {
+                    mergedWith.put(ga, pages);
+                    mergedWith.put(gb, pages);
+                }
+            }
+        }
+        List<DedupProbeReport.VmProbe> rows = new ArrayList<>();
+        for (Guest g : chosen) {
+            if (!probed.contains(g)) {
+                rows.add(new DedupProbeReport.VmProbe(
+                        g.name(),
+                        g.uuid,
+                        DedupProbeReport.Outcome.NO_AGENT,
+                        g.running
+                                ? g.name() + " has no " + DomainXml.AGENT_CHANNEL + " channel"
+                                : g.name() + " is shut off",
+                        Optional.empty(),
+                        Optional.empty(),
+                        DedupProbeReport.Verdict.UNKNOWN));
+                continue;
+            }
+            int merged = mergedWith.getOrDefault(g, 0);
+            rows.add(new DedupProbeReport.VmProbe(
+                    g.name(),
+                    g.uuid,
+                    DedupProbeReport.Outcome.PROBED,
+                    "the simulator models no write latency: no guest view",
+                    Optional.of(new DedupProbeReport.HostTruth(pages, merged, merged)),
+                    Optional.empty(),
+                    merged > 0 ? DedupProbeReport.Verdict.OBSERVED : DedupProbeReport.Verdict.NOT_OBSERVED));
+        }
+        Instant now = simulatedNow();
+        long fullScans = sim.ksmStats().fullScans().orElse(0);
+        return new DedupProbeReport(
+                CanaryBounds.hex(new byte[CanaryBounds.MIN_NONCE_BYTES]),
+                pages,
+                sim.pageSizeBytes(),
+                now,
+                now,
+                new DedupProbeReport.KsmAtProbe(
+                        knobs.run(),
+                        knobs.smartScan(),
+                        knobs.useZeroPages(),
+                        knobs.mergeAcrossNodes(),
+                        0,
+                        request.fullScans(),
+                        merging
+                                ? "answered from the model (full scans so far: " + fullScans + ")"
+                                : "KSM does not run (run=" + knobs.run() + "): nothing merges"),
+                "simulator model",
+                rows,
+                pairs);
     }
 
     /** The guest named {@code vm} (or with that UUID) whose agent answers: it has one, and it runs. */

@@ -19,6 +19,9 @@ import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.agent.AgentStats;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.canary.CanaryPlanted;
+import org.memhygiene.core.canary.CanaryReleased;
+import org.memhygiene.core.canary.CanaryTimings;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.protocol.AgentProtocol;
@@ -40,6 +43,9 @@ public final class AgentLink implements AutoCloseable {
     private static final JavaType HELLO = type(AgentHello.class);
     private static final JavaType STATS = type(AgentStats.class);
     private static final JavaType SCRUB = type(ScrubReport.class);
+    private static final JavaType CANARY_PLANTED = type(CanaryPlanted.class);
+    private static final JavaType CANARY_TIMINGS = type(CanaryTimings.class);
+    private static final JavaType CANARY_RELEASED = type(CanaryReleased.class);
     private static final JavaType POSTURE =
             Json.mapper().getTypeFactory().constructCollectionType(List.class, Finding.class);
 
@@ -122,16 +128,52 @@ public final class AgentLink implements AutoCloseable {
      * default 256 MiB/s cap, 4 s per GiB) on top of the read timeout.
      */
     public synchronized ScrubReport scrub(long maxBytes, Duration timeout) throws AgentLinkException {
-        long deadline = System.nanoTime() + timeout.toNanos();
         ObjectNode arguments = JsonNodeFactory.instance.objectNode();
         if (maxBytes != Long.MAX_VALUE) {
             arguments.put("max_bytes", maxBytes);
         }
+        ScrubReport report = call("scrub", arguments, SCRUB, timeout);
+        event(AgentStatus.OK, "scrub: " + report.outcome() + ", " + report.bytesZeroed() + " bytes zeroed");
+        return report;
+    }
+
+    /**
+     * Plants the deduplication canary (docs/PROTOCOL.md, canary-plant): it lives as long as this link's
+     * connection, so the caller times and releases it on this link, with no failure in between.
+     */
+    public synchronized CanaryPlanted canaryPlant(String nonce, int pages, long leaseMillis, Duration timeout)
+            throws AgentLinkException {
+        ObjectNode arguments = JsonNodeFactory.instance.objectNode();
+        arguments.put("nonce", nonce);
+        arguments.put("pages", pages);
+        arguments.put("lease_millis", leaseMillis);
+        CanaryPlanted planted = call("canary-plant", arguments, CANARY_PLANTED, timeout);
+        event(AgentStatus.OK, "canary-plant: " + planted.canaryPages() + " canary pages");
+        return planted;
+    }
+
+    /** Times one write to each canary and control page (canary-time). */
+    public synchronized CanaryTimings canaryTime(String nonce, Duration timeout) throws AgentLinkException {
+        ObjectNode arguments = JsonNodeFactory.instance.objectNode();
+        arguments.put("nonce", nonce);
+        return call("canary-time", arguments, CANARY_TIMINGS, timeout);
+    }
+
+    /** Zeroes and unmaps the canary (canary-release). */
+    public synchronized CanaryReleased canaryRelease(String nonce, Duration timeout) throws AgentLinkException {
+        ObjectNode arguments = JsonNodeFactory.instance.objectNode();
+        arguments.put("nonce", nonce);
+        CanaryReleased released = call("canary-release", arguments, CANARY_RELEASED, timeout);
+        event(AgentStatus.OK, "canary-release: " + released.releasedBytes() + " bytes");
+        return released;
+    }
+
+    private <T> T call(String command, ObjectNode arguments, JavaType type, Duration timeout)
+            throws AgentLinkException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
             ensureConnected(Math.min(deadline, System.nanoTime() + readTimeout.toNanos()));
-            ScrubReport report = connection.call("scrub", arguments, SCRUB, deadline);
-            event(AgentStatus.OK, "scrub: " + report.outcome() + ", " + report.bytesZeroed() + " bytes zeroed");
-            return report;
+            return connection.call(command, arguments, type, deadline);
         } catch (AgentLinkException e) {
             fail(e);
             throw e;

@@ -32,7 +32,9 @@ import org.memhygiene.controller.host.SnapshotJson;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.controller.posture.PostureJson;
 import org.memhygiene.controller.posture.PostureScorer;
+import org.memhygiene.controller.probe.ProbeRunner;
 import org.memhygiene.core.agent.ScrubReport;
+import org.memhygiene.core.canary.CanaryBounds;
 import org.memhygiene.core.host.HostBackendException;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
@@ -40,6 +42,7 @@ import org.memhygiene.core.json.Json;
 import org.memhygiene.core.json.JsonInput;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.probe.DedupProbeRequest;
 import org.memhygiene.secret.SecretMemory;
 
 /**
@@ -69,6 +72,7 @@ public final class ApiServer implements AutoCloseable {
     private final SnapshotLoop loop;
     private final PostureScorer posture;
     private final PolicyStep policy;
+    private final ProbeRunner probes;
     private final Optional<SecretMemory> token;
     private final Supplier<String> metrics;
     private final Map<String, Function<Map<String, String>, Object>> extraViews;
@@ -79,6 +83,7 @@ public final class ApiServer implements AutoCloseable {
     /**
      * @param posture    scores the snapshots served (GET /api/v1/posture, each VM document)
      * @param policy     the loop's policy step, for GET and PUT /api/v1/policy
+     * @param probes     the daemon's deduplication probes, for GET and POST /api/v1/probes/dedup
      * @param bind       the address to listen on
      * @param port       the port; 0 picks a free one ({@link #port()})
      * @param token      the bearer token for state-changing calls, in secret memory that the caller closes after
@@ -91,6 +96,7 @@ public final class ApiServer implements AutoCloseable {
             SnapshotLoop loop,
             PostureScorer posture,
             PolicyStep policy,
+            ProbeRunner probes,
             String bind,
             int port,
             Optional<SecretMemory> token,
@@ -108,6 +114,7 @@ public final class ApiServer implements AutoCloseable {
         this.loop = loop;
         this.posture = posture;
         this.policy = policy;
+        this.probes = probes;
         this.token = token;
         this.metrics = metrics;
         this.extraViews = Map.copyOf(extraViews);
@@ -210,6 +217,8 @@ public final class ApiServer implements AutoCloseable {
                                 .stats()));
         app.put("/api/v1/settings", this::putSettings);
         app.post("/api/v1/vms/{name}/scrub", this::scrub);
+        app.get("/api/v1/probes/dedup", ctx -> json(ctx, probes.state()));
+        app.post("/api/v1/probes/dedup", this::startProbe);
         extraViews.forEach((path, view) -> app.get("/api/v1/" + path, ctx -> {
             Map<String, String> query = new HashMap<>();
             ctx.queryParamMap().forEach((key, values) -> query.put(key, values.get(0)));
@@ -348,6 +357,64 @@ public final class ApiServer implements AutoCloseable {
         // The backend's errors answer with their own status (status(HostBackendException)).
         ScrubReport report = policy.scrub(vm.domain().uuid(), vm.domain().name(), maxBytes, SCRUB_TIMEOUT);
         json(ctx, report);
+    }
+
+    /**
+     * POST /api/v1/probes/dedup {"vms": [...], "pages": N, "full_scans": N, "deadline_seconds": N}: starts a
+     * deduplication probe (202, its state); GET the same path for its report. One at a time (409).
+     */
+    private void startProbe(Context ctx) throws JsonProcessingException {
+        JsonNode body = hasBody(ctx) ? body(ctx) : Json.mapper().createObjectNode();
+        List<String> known = List.of("vms", "pages", "full_scans", "deadline_seconds");
+        for (Iterator<String> names = body.fieldNames(); names.hasNext(); ) {
+            String name = names.next();
+            if (!known.contains(name)) {
+                throw new ApiError(
+                        HttpStatus.BAD_REQUEST, "unknown field \"" + abbreviate(name) + "\"; a probe takes " + known);
+            }
+        }
+        List<String> vms = new ArrayList<>();
+        JsonNode given = body.path("vms");
+        if (!given.isMissingNode() && !given.isNull()) {
+            if (!given.isArray() || given.size() > 1024) {
+                throw new ApiError(HttpStatus.BAD_REQUEST, "vms: expected a list of VM names or UUIDs");
+            }
+            HostSnapshot snapshot = latest();
+            for (JsonNode vm : given) {
+                if (!vm.isTextual()) {
+                    throw new ApiError(HttpStatus.BAD_REQUEST, "vms: expected names or UUIDs, got " + vm);
+                }
+                vms.add(vm(snapshot, vm.asText()).domain().name());
+            }
+        }
+        DedupProbeRequest request;
+        try {
+            request = new DedupProbeRequest(
+                    vms,
+                    wholeField(body, "pages", CanaryBounds.DEFAULT_PAGES),
+                    wholeField(body, "full_scans", DedupProbeRequest.DEFAULT_FULL_SCANS),
+                    Duration.ofSeconds(wholeField(
+                            body, "deadline_seconds", (int) DedupProbeRequest.DEFAULT_DEADLINE.toSeconds())));
+        } catch (IllegalArgumentException e) {
+            throw new ApiError(HttpStatus.BAD_REQUEST, e.getMessage());
+        }
+        try {
+            ctx.status(HttpStatus.ACCEPTED);
+            json(ctx, probes.start(request));
+        } catch (IllegalStateException e) {
+            throw new ApiError(HttpStatus.CONFLICT, e.getMessage());
+        }
+    }
+
+    private static int wholeField(JsonNode body, String name, int otherwise) {
+        JsonNode value = body.path(name);
+        if (value.isMissingNode() || value.isNull()) {
+            return otherwise;
+        }
+        if (!value.isIntegralNumber() || !value.canConvertToInt()) {
+            throw new ApiError(HttpStatus.BAD_REQUEST, name + ": expected a whole number, got " + value);
+        }
+        return value.asInt();
     }
 
     private static boolean changesState(Context ctx) {

@@ -6,7 +6,7 @@ import org.memhygiene.core.host.HostBackend;
 import picocli.CommandLine;
 
 /**
- * The host's commands: ksm, vms, vm, agent, node-memory, run, status, policy, posture. The command module
+ * The host's commands: ksm, vms, vm, agent, node-memory, run, status, policy, posture, probe. The command module
  * (cli/, {@code org.memhygiene.cli.MemhygieneCli}) puts them together with the simulator's and the
  * dashboard's into {@code memhygiene}; the controller itself has no simulator.
  */
@@ -29,6 +29,7 @@ public final class HostCommands {
         root.addSubcommand(DaemonStatusCommand.class);
         root.addSubcommand(PolicyCommand.class);
         root.addSubcommand(PostureCommand.class);
+        root.addSubcommand(ProbeCommand.class);
         return root;
     }
 }

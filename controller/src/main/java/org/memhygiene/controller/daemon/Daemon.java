@@ -11,6 +11,7 @@ import org.memhygiene.controller.history.History;
 import org.memhygiene.controller.metrics.HostMetrics;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.posture.PostureScorer;
+import org.memhygiene.controller.probe.ProbeRunner;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.secret.SecretMemory;
 
@@ -30,14 +31,18 @@ public final class Daemon implements AutoCloseable {
     private final ApiServer api;
     private final Optional<SecretMemory> apiToken;
 
+    private final ProbeRunner probes;
+
     private Daemon(
             HostBackend host,
             History history,
             PolicyConfig policyConfig,
             PolicyStep policy,
             SnapshotLoop loop,
+            ProbeRunner probes,
             ApiServer api,
             Optional<SecretMemory> apiToken) {
+        this.probes = probes;
         this.host = host;
         this.history = history;
         this.policyConfig = policyConfig;
@@ -81,7 +86,8 @@ public final class Daemon implements AutoCloseable {
                     settings.dryRun() || dryRun,
                     r -> recorded.recordDecision(
                             r.at(), r.decision(), r.outcome(), r.result().name()));
-            PostureScorer posture = PostureScorer.of(host);
+            ProbeRunner probes = new ProbeRunner(host, clock);
+            PostureScorer posture = PostureScorer.of(host, probes::latest);
             // Posture is scored on every sample (cheap; the history, the stream and the metrics reuse the result).
             SnapshotLoop loop = new SnapshotLoop(
                     host,
@@ -104,6 +110,7 @@ public final class Daemon implements AutoCloseable {
                     loop,
                     posture,
                     policy,
+                    probes,
                     settings.apiBind(),
                     settings.apiPort(),
                     apiToken,
@@ -118,7 +125,7 @@ public final class Daemon implements AutoCloseable {
             loop.tick(); // the first sample before the API opens, so it never answers "no snapshot yet" for long
             api.start();
             loop.start();
-            return new Daemon(host, recorded, policyConfig, policy, loop, api, apiToken);
+            return new Daemon(host, recorded, policyConfig, policy, loop, probes, api, apiToken);
         } catch (RuntimeException e) {
             apiToken.ifPresent(SecretMemory::close);
             if (history != null) {
@@ -138,6 +145,11 @@ public final class Daemon implements AutoCloseable {
         return loop;
     }
 
+    /** The daemon's deduplication probes (POST /api/v1/probes/dedup). */
+    public ProbeRunner probes() {
+        return probes;
+    }
+
     public PolicyStep policy() {
         return policy;
     }
@@ -153,6 +165,7 @@ public final class Daemon implements AutoCloseable {
     @Override
     public void close() {
         api.close();
+        probes.close();
         loop.close();
         policy.close();
         host.close();

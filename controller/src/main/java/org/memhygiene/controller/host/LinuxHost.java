@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.function.Supplier;
 import org.memhygiene.controller.agentlink.AgentLink;
 import org.memhygiene.controller.agentlink.AgentLinks;
@@ -17,6 +18,7 @@ import org.memhygiene.controller.libvirt.LibvirtAccessException;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.controller.libvirt.QemuProcessLocator;
 import org.memhygiene.controller.libvirt.ReconnectPolicy;
+import org.memhygiene.controller.probe.DedupProbe;
 import org.memhygiene.core.agent.AgentHello;
 import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.core.agent.ScrubReport;
@@ -34,6 +36,8 @@ import org.memhygiene.core.ksm.KsmSysfs;
 import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.linux.LinuxThread;
+import org.memhygiene.core.probe.DedupProbeReport;
+import org.memhygiene.core.probe.DedupProbeRequest;
 
 /**
  * The real host: KSM through /sys/kernel/mm/ksm, VMs through libvirt, guests through their agents. KSM,
@@ -51,6 +55,7 @@ public final class LinuxHost implements HostBackend {
     private final Path sysRoot;
     private final Optional<GuestMemoryMonitor> guestMemory;
     private final Optional<DomainKsmReader> domainKsm;
+    private final Clock clock;
 
     /**
      * @param uri          the libvirt connection URI
@@ -87,6 +92,7 @@ public final class LinuxHost implements HostBackend {
             GuestMemorySettings guestMemory) {
         // One connection attempt per call: the daemon's loop tries again every interval, and waiting out a
         // libvirtd restart here would stall the KSM and host memory samples with it.
+        this.clock = clock;
         this.libvirt = new LibvirtHost(uri, ReconnectPolicy.ONCE, d -> {});
         this.inventory = new DomainInventory(libvirt, new DomainXmlParser());
         long page = LinuxMemory.pageSizeBytes();
@@ -178,6 +184,37 @@ public final class LinuxHost implements HostBackend {
     }
 
     @Override
+    public DedupProbeReport probeDedup(DedupProbeRequest request) {
+        List<DomainSample> domains = libvirt(inventory::sample);
+        List<DomainSample> chosen = new ArrayList<>();
+        if (request.vms().isEmpty()) {
+            domains.stream().filter(d -> d.state().hasQemuProcess()).forEach(chosen::add);
+        } else {
+            for (String vm : request.vms()) {
+                chosen.add(domain(vm, domains));
+            }
+        }
+        List<DedupProbe.Target> targets = new ArrayList<>();
+        for (DomainSample domain : chosen) {
+            Optional<AgentLink> link;
+            String noAgent = "";
+            try {
+                link = Optional.of(agentLink(domain));
+            } catch (HostNotAvailableException | HostUnreachableException e) {
+                link = Optional.empty();
+                noAgent = e.getMessage();
+            }
+            OptionalInt pid =
+                    domainKsm.map(reader -> reader.locate(domain.name())).orElse(OptionalInt.empty());
+            targets.add(new DedupProbe.Target(domain.name(), domain.uuid(), link, noAgent, pid));
+        }
+        DedupProbeReport report =
+                new DedupProbe(clock, ksm, procRoot, LinuxMemory.pageSizeBytes()).run(request, targets);
+        chosen.forEach(d -> sampler.refreshSoon(d.name(), "a deduplication probe ran"));
+        return report;
+    }
+
+    @Override
     public Optional<HostFacts> facts() {
         return procRoot.map(proc -> HostFacts.read(proc, sysRoot));
     }
@@ -196,7 +233,10 @@ public final class LinuxHost implements HostBackend {
 
     /** The domain named {@code vm} (or with that UUID). */
     private DomainSample domain(String vm) {
-        List<DomainSample> domains = libvirt(inventory::sample);
+        return domain(vm, libvirt(inventory::sample));
+    }
+
+    private DomainSample domain(String vm, List<DomainSample> domains) {
         return domains.stream()
                 .filter(d -> d.name().equals(vm) || d.uuid().equalsIgnoreCase(vm))
                 .findFirst()

@@ -20,6 +20,7 @@ import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.posture.GuestFindings;
 import org.memhygiene.core.posture.Severity;
 import org.memhygiene.core.posture.SwapDevice;
+import org.memhygiene.core.probe.DedupProbeReport;
 
 /**
  * Scores a host snapshot: the host's findings (KSM, its swap, CPU mitigations) and each VM's (its
@@ -42,19 +43,38 @@ public final class PostureScorer {
 
     private record Scored(HostSnapshot snapshot, HostPosture posture) {}
 
+    /** How long a deduplication probe's measurement stands in for the rubric's assumption. */
+    public static final Duration PROBE_VALIDITY = Duration.ofHours(24);
+
     private final Supplier<Optional<HostFacts>> facts;
+    private final Supplier<Optional<DedupProbeReport>> probes;
     private Optional<HostFacts> files = Optional.empty();
     private Instant filesReadAt;
     private Scored last;
 
     /** Takes the host facts from {@code facts} (a backend's, or a test's own). */
     public PostureScorer(Supplier<Optional<HostFacts>> facts) {
+        this(facts, Optional::empty);
+    }
+
+    /**
+     * @param probes the latest deduplication probe (docs/POSTURE.md, "The deduplication canary"): for
+     *               {@link #PROBE_VALIDITY} it replaces the assumption that a VM's memory may be merged with
+     *               other VMs' by what was measured
+     */
+    public PostureScorer(Supplier<Optional<HostFacts>> facts, Supplier<Optional<DedupProbeReport>> probes) {
         this.facts = facts;
+        this.probes = probes;
     }
 
     /** For the host {@code backend} samples, with its facts. */
     public static PostureScorer of(HostBackend backend) {
         return new PostureScorer(backend::facts);
+    }
+
+    /** For the host {@code backend} samples, with its facts and the daemon's deduplication probes. */
+    public static PostureScorer of(HostBackend backend, Supplier<Optional<DedupProbeReport>> probes) {
+        return new PostureScorer(backend::facts, probes);
     }
 
     /** A scorer for a host whose facts are not known: the host swap and CPU rules are skipped. */
@@ -98,11 +118,23 @@ public final class PostureScorer {
                         .filter(d -> d.kind() == SwapDevice.Kind.UNENCRYPTED)
                         .toList())
                 .filter(s -> !s.isEmpty());
+        Optional<DedupProbeReport> probe = probes.get()
+                .filter(p -> !p.measuredAt().isAfter(snapshot.sampledAt())
+                        && p.measuredAt().plus(PROBE_VALIDITY).isAfter(snapshot.sampledAt()));
         List<VmPosture> vms = new ArrayList<>(snapshot.vms().size());
         for (VmSnapshot vm : snapshot.vms()) {
             List<Finding> findings = vmFindings(vm, merging, crossVm, pagesSharing, unencryptedSwap);
+            Optional<DedupProbeReport.VmProbe> measured = probe.flatMap(
+                            p -> p.vm(vm.domain().uuid()))
+                    .filter(row -> row.verdict() != DedupProbeReport.Verdict.UNKNOWN);
+            measured.ifPresent(row -> measuredFinding(probe.get(), row, findings));
             findings.sort(PostureRubric.WORST_FIRST);
-            vms.add(new VmPosture(vm.domain().name(), vm.domain().uuid(), PostureRubric.score(findings), findings));
+            vms.add(new VmPosture(
+                    vm.domain().name(),
+                    vm.domain().uuid(),
+                    PostureRubric.score(findings),
+                    findings,
+                    measured.map(row -> probe.get().measuredAt())));
         }
         HostPosture posture = new HostPosture(PostureRubric.score(host), host, vms);
         last = new Scored(snapshot, posture);
@@ -266,6 +298,54 @@ public final class PostureScorer {
                     "No CPU vulnerability is unmitigated",
                     dir + ": " + files.cpuVulnerabilities().size() + " files, none 'Vulnerable'",
                     "None."));
+        }
+    }
+
+    /**
+     * A probe's measurement in place of the rubric's assumption: whether this VM's canary pages were merged
+     * with another VM's (the host's truth; the guest's timing where the host could not see), with the evidence.
+     */
+    private static void measuredFinding(DedupProbeReport probe, DedupProbeReport.VmProbe row, List<Finding> findings) {
+        findings.removeIf(f -> f.id().equals("vm.sharing.cross_vm") || f.id().equals("vm.sharing.allowed"));
+        String host = row.host()
+                .map(h -> h.canaryPagesMergedAcrossVms() + " of " + probe.pages() + " canary pages share a KSM frame"
+                        + " with another VM's (" + probe.hostTruthMethod() + ")")
+                .orElse("the host's truth could not be read (" + probe.hostTruthMethod() + ")");
+        String guest = row.guest()
+                .map(g -> String.format(
+                        Locale.ROOT,
+                        "guest writes: canary median %d ns, control median %d ns, rank test z = %.2f, p = %.3g%s",
+                        g.canaryMedianNanos(),
+                        g.controlMedianNanos(),
+                        g.z(),
+                        g.pValue(),
+                        g.observed() ? " (the guest can see it)" : " (not significant)"))
+                .orElse("no guest timings");
+        List<String> partners = probe.pairs().stream()
+                .filter(p -> p.mergedPages() > 0
+                        && (p.vmA().equals(row.name()) || p.vmB().equals(row.name())))
+                .map(p -> (p.vmA().equals(row.name()) ? p.vmB() : p.vmA()) + " (" + p.mergedPages() + ")")
+                .toList();
+        String evidence = "deduplication probe of " + probe.measuredAt() + ", KSM "
+                + probe.ksm().waited() + ": "
+                + host + (partners.isEmpty() ? "" : ", with " + String.join(", ", partners)) + "; " + guest
+                + (row.detail().isEmpty() ? "" : "; " + row.detail());
+        if (row.verdict() == DedupProbeReport.Verdict.OBSERVED) {
+            findings.add(
+                    new Finding(
+                            "host.ksm.cross_vm_observed",
+                            Severity.HIGH,
+                            "Its memory was measured merged with another VM's",
+                            evidence,
+                            "If the guest holds secrets, add <nosharepages/> (vm-configs/sensitive.xml), or stop merging"
+                                    + " across VMs (KSM run=0, or use_zero_pages=1 with scrubbing only); probe again to confirm."));
+        } else {
+            findings.add(new Finding(
+                    "host.ksm.cross_vm_not_observed",
+                    Severity.INFO,
+                    "No merging with other VMs was measured",
+                    evidence,
+                    "None; probe again after a change of KSM or of the VMs."));
         }
     }
 

@@ -49,6 +49,7 @@ import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.posture.PostureScorer;
+import org.memhygiene.controller.probe.ProbeRunner;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.secret.SecretMemory;
@@ -71,6 +72,7 @@ class ApiServerTest {
     private SnapshotLoop loop;
     private PolicyStep policy;
     private PostureScorer posture;
+    private ProbeRunner probes;
     private ApiServer api;
     private SysfsTree ksm;
     private Optional<SecretMemory> apiToken = Optional.empty();
@@ -94,13 +96,15 @@ class ApiServerTest {
         PolicyConfig config = PolicyConfig.defaults();
         policy = new PolicyStep(
                 config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> {});
-        posture = PostureScorer.of(host);
+        probes = new ProbeRunner(host, Clock.systemUTC());
+        posture = PostureScorer.of(host, probes::latest);
         loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of(policy, posture::score));
         apiToken = token.map(ApiServerTest::secret);
         api = new ApiServer(
                 loop,
                 posture,
                 policy,
+                probes,
                 bind,
                 0,
                 apiToken,
@@ -604,7 +608,7 @@ class ApiServerTest {
     void listeningBeyondLoopbackWithoutATokenIsRefused() {
         IllegalArgumentException e = assertThrows(
                 IllegalArgumentException.class,
-                () -> new ApiServer(null, null, null, "0.0.0.0", 0, Optional.empty(), () -> "", Map.of()));
+                () -> new ApiServer(null, null, null, null, "0.0.0.0", 0, Optional.empty(), () -> "", Map.of()));
         assertTrue(e.getMessage().contains("without a token"), e.getMessage());
         try (SecretMemory shortToken = secret("short")) {
             assertEquals(
@@ -612,6 +616,7 @@ class ApiServerTest {
                     assertThrows(
                                     IllegalArgumentException.class,
                                     () -> new ApiServer(
+                                            null,
                                             null,
                                             null,
                                             null,

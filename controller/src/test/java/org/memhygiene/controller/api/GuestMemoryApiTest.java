@@ -35,6 +35,7 @@ import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.host.TestDriverHost;
 import org.memhygiene.controller.policy.PolicyConfig;
 import org.memhygiene.controller.posture.PostureScorer;
+import org.memhygiene.controller.probe.ProbeRunner;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.linux.LinuxMemory;
@@ -171,7 +172,16 @@ class GuestMemoryApiTest {
                 config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> {});
         PostureScorer posture = PostureScorer.of(host);
         loop = new SnapshotLoop(host, Duration.ofMillis(200), Clock.systemUTC(), List.of(policy, posture::score));
-        api = new ApiServer(loop, posture, policy, "127.0.0.1", 0, Optional.empty(), () -> "", Map.of());
+        api = new ApiServer(
+                loop,
+                posture,
+                policy,
+                new ProbeRunner(host, Clock.systemUTC()),
+                "127.0.0.1",
+                0,
+                Optional.empty(),
+                () -> "",
+                Map.of());
         // The daemon's budget does a pass in pieces: sample until web's first pass is done.
         for (int i = 0;
                 i < 200

@@ -56,6 +56,8 @@ import org.memhygiene.core.ksm.KsmSysfs;
 import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.linux.LinuxThread;
+import org.memhygiene.core.probe.DedupProbeReport;
+import org.memhygiene.core.probe.DedupProbeRequest;
 
 /**
  * The issue's mechanism on this machine's real KSM, and the reclaim boost against it: a child process holds
@@ -424,6 +426,11 @@ class RealReclaimBoostTest {
         @Override
         public AgentHello ping(String vm) {
             throw new UnsupportedOperationException("the child has no agent to ping");
+        }
+
+        @Override
+        public DedupProbeReport probeDedup(DedupProbeRequest request) {
+            throw new UnsupportedOperationException("the child has no agent to probe");
         }
 
         @Override

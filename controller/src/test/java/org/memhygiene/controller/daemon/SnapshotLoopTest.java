@@ -20,6 +20,8 @@ import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.probe.DedupProbeReport;
+import org.memhygiene.core.probe.DedupProbeRequest;
 
 class SnapshotLoopTest {
 
@@ -49,6 +51,11 @@ class SnapshotLoopTest {
 
         @Override
         public AgentHello ping(String vm) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public DedupProbeReport probeDedup(DedupProbeRequest request) {
             throw new UnsupportedOperationException();
         }
 

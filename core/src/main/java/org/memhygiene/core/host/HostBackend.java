@@ -7,6 +7,8 @@ import org.memhygiene.core.agent.AgentHello;
 import org.memhygiene.core.agent.ScrubReport;
 import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmSettings;
+import org.memhygiene.core.probe.DedupProbeReport;
+import org.memhygiene.core.probe.DedupProbeRequest;
 
 /**
  * The seam between the daemon and the commands (loop, API, metrics, history, VM commands, posture) and the
@@ -50,6 +52,17 @@ public interface HostBackend extends AutoCloseable {
      * @throws HostUnreachableException   when the agent (or libvirt) does not answer as it must
      */
     AgentHello ping(String vm);
+
+    /**
+     * Runs the deduplication canary across VMs (docs/POSTURE.md, "The deduplication canary") with KSM as it
+     * is: plants one nonce's canary in each VM's agent, waits for ksmd's full scans, measures the host's
+     * truth and the guests' view, releases every canary. Blocks for the wait (minutes at KSM's default scan
+     * rate). A VM that cannot be probed (no agent, a refusal) gets a row saying why; it does not fail the probe.
+     *
+     * @throws NoSuchVmException         when a VM asked for by name or UUID does not exist
+     * @throws HostUnreachableException  when the VMs cannot be listed (libvirt)
+     */
+    DedupProbeReport probeDedup(DedupProbeRequest request);
 
     /**
      * What posture needs to know of the host besides KSM: swap, CPU vulnerabilities, NUMA nodes. Read anew on
