@@ -367,7 +367,7 @@ public final class DedupProbe {
                     row.guest,
                     verdict(row, host)));
         }
-        return new DedupProbeReport(nonce, pages, 0, started, measured, ksm, method, vms, pairs);
+        return new DedupProbeReport(nonce, pages, pageSizeBytes, started, measured, ksm, method, vms, pairs);
     }
 
     /** Page {@code i} of both is backed by one KSM frame (or, frames unseen, shared in both). */

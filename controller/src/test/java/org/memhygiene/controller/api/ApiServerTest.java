@@ -1,6 +1,7 @@
 package org.memhygiene.controller.api;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -491,9 +492,71 @@ class ApiServerTest {
     }
 
     @Test
+    void aDedupProbeRunsInTheBackgroundAndItsMeasurementBecomesThePosture() throws Exception {
+        URI base = start("127.0.0.1", Optional.empty());
+        assertEquals(
+                "none",
+                json(send(get(base, "/api/v1/probes/dedup"))).get("status").asText());
+        HttpResponse<String> started = send(post(
+                base,
+                "/api/v1/probes/dedup",
+                "{\"vms\": [\"good\", \"plain\"], \"pages\": 16, \"full_scans\": 1, \"deadline_seconds\": 30}"));
+        assertEquals(202, started.statusCode(), started.body());
+        assertEquals(
+                List.of("good", "plain"),
+                Json.mapper().convertValue(json(started).at("/request/vms"), List.class));
+        JsonNode state = json(send(get(base, "/api/v1/probes/dedup")));
+        // A probe's end is its own event: the report appears when the runner finishes (bounded, not timed).
+        for (int i = 0; i < 3000 && state.get("status").asText().equals("running"); i++) {
+            Thread.sleep(20);
+            state = json(send(get(base, "/api/v1/probes/dedup")));
+        }
+        assertEquals("done", state.get("status").asText(), state.toString());
+        assertEquals("probed", state.at("/report/vms/0/outcome").asText(), state.toString());
+        assertEquals("no_agent", state.at("/report/vms/1/outcome").asText(), state.toString());
+        assertTrue(state.at("/report/vms/1/detail").asText().contains("channel"), state.toString());
+        assertEquals(4096, state.at("/report/page_size_bytes").asLong(), state.toString());
+        String measuredAt = state.at("/report/measured_at").asText();
+        assertFalse(hasMeasuredAt(json(send(get(base, "/api/v1/posture"))), "good"), "a sample before the probe");
+        loop.tick();
+        JsonNode posture = json(send(get(base, "/api/v1/posture")));
+        assertTrue(hasMeasuredAt(posture, "good"), "the next sample's posture carries the probe: " + posture);
+        for (JsonNode vm : posture.get("vms")) {
+            if (vm.get("name").asText().equals("good")) {
+                assertEquals(measuredAt, vm.get("measured_at").asText());
+                assertTrue(vm.toString().contains("host.ksm.cross_vm_"), vm.toString());
+            }
+        }
+
+        assertEquals(
+                400, send(post(base, "/api/v1/probes/dedup", "{\"pages\": 0}")).statusCode());
+        assertEquals(
+                400,
+                send(post(base, "/api/v1/probes/dedup", "{\"pages\": \"many\"}"))
+                        .statusCode());
+        assertEquals(
+                400,
+                send(post(base, "/api/v1/probes/dedup", "{\"nonce\": \"00\"}")).statusCode());
+        assertEquals(
+                404,
+                send(post(base, "/api/v1/probes/dedup", "{\"vms\": [\"nope\"]}"))
+                        .statusCode());
+    }
+
+    private static boolean hasMeasuredAt(JsonNode posture, String name) {
+        for (JsonNode vm : posture.path("vms")) {
+            if (vm.path("name").asText().equals(name)) {
+                return !vm.path("measured_at").isNull();
+            }
+        }
+        return false;
+    }
+
+    @Test
     void withATokenEveryStateChangingCallNeedsItAndReadsDoNot() throws Exception {
         URI base = start("0.0.0.0", Optional.of(TOKEN));
         assertEquals(200, send(get(base, "/api/v1/status")).statusCode());
+        assertEquals(401, send(post(base, "/api/v1/probes/dedup", "{}")).statusCode(), "a probe changes guests");
         HttpResponse<String> without = send(put(base, "/api/v1/settings", "{\"pages_to_scan\": 1000}"));
         assertEquals(401, without.statusCode());
         assertEquals("Bearer", without.headers().firstValue("WWW-Authenticate").orElseThrow());

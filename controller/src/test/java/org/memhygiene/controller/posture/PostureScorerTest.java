@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -19,9 +20,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.host.DomainState;
+import org.memhygiene.core.host.HostFacts;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.posture.Severity;
+import org.memhygiene.core.probe.DedupProbeReport;
 
 /** Every rule of docs/POSTURE.md on hand-built snapshots and prepared /proc and /sys trees; the rubric. */
 class PostureScorerTest {
@@ -368,5 +371,68 @@ class PostureScorerTest {
         return IntStream.range(0, n)
                 .mapToObj(i -> new Finding("test." + severity + "." + i, severity, "t", "e", "r"))
                 .toList();
+    }
+
+    private static DedupProbeReport probe(Instant measuredAt, DedupProbeReport.VmProbe... rows) {
+        return new DedupProbeReport(
+                "00".repeat(32),
+                256,
+                4096,
+                measuredAt,
+                measuredAt,
+                new DedupProbeReport.KsmAtProbe(1, false, true, true, 3, 3, "3 full scans"),
+                "pagemap+kpageflags",
+                List.of(rows),
+                List.of(new DedupProbeReport.PairProbe("a", "b", 256)));
+    }
+
+    private static DedupProbeReport.VmProbe row(String name, int merged, boolean guestObserved) {
+        return new DedupProbeReport.VmProbe(
+                name,
+                "uuid-" + name,
+                DedupProbeReport.Outcome.PROBED,
+                "",
+                Optional.of(new DedupProbeReport.HostTruth(256, merged, merged)),
+                Optional.of(new DedupProbeReport.GuestView(
+                        guestObserved ? 4000 : 150, 150, 5000, 200, 50000, 12.5, 1e-30, guestObserved)),
+                merged > 0 ? DedupProbeReport.Verdict.OBSERVED : DedupProbeReport.Verdict.NOT_OBSERVED);
+    }
+
+    @Test
+    void aRecentProbeReplacesTheAssumptionWithWhatItMeasured() {
+        host.set("pages_sharing", 500);
+        host.vm("a").add().vm("b").add().vm("c").add();
+        Instant at = PostureHost.T0.plusSeconds(host.seconds);
+        DedupProbeReport report =
+                probe(at.minusSeconds(60), row("a", 256, true), row("b", 256, false), row("c", 0, false));
+        HostPosture posture = new PostureScorer(
+                        () -> Optional.of(HostFacts.read(files.proc, files.sys)), () -> Optional.of(report))
+                .score(host.build());
+        VmPosture a = vm(posture, "a");
+        Finding observed = find(a.findings(), "host.ksm.cross_vm_observed");
+        assertEquals(Severity.HIGH, observed.severity());
+        assertTrue(observed.evidence().contains("256 of 256 canary pages share a KSM frame"), observed.evidence());
+        assertTrue(observed.evidence().contains("with b (256)"), observed.evidence());
+        assertTrue(observed.evidence().contains("the guest can see it"), observed.evidence());
+        assertFalse(ids(a.findings()).contains("vm.sharing.cross_vm"), "the measurement replaces the assumption");
+        assertEquals(Optional.of(at.minusSeconds(60)), a.measuredAt());
+        // The host's truth decides: b's writes did not show it, its memory was merged all the same.
+        assertEquals(
+                Severity.HIGH,
+                find(vm(posture, "b").findings(), "host.ksm.cross_vm_observed").severity());
+        VmPosture c = vm(posture, "c");
+        assertEquals(
+                Severity.INFO,
+                find(c.findings(), "host.ksm.cross_vm_not_observed").severity());
+        assertFalse(ids(c.findings()).contains("vm.sharing.cross_vm"));
+        assertTrue(c.score() > a.score(), "measured unmerged scores better than measured merged");
+
+        DedupProbeReport stale = probe(at.minus(PostureScorer.PROBE_VALIDITY).minusSeconds(1), row("a", 256, true));
+        HostPosture old = new PostureScorer(
+                        () -> Optional.of(HostFacts.read(files.proc, files.sys)), () -> Optional.of(stale))
+                .score(host.build());
+        assertTrue(
+                ids(vm(old, "a").findings()).contains("vm.sharing.cross_vm"), "a probe older than a day is not used");
+        assertEquals(Optional.empty(), vm(old, "a").measuredAt());
     }
 }

@@ -1,5 +1,7 @@
 package org.memhygiene.core.probe;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Duration;
 import java.util.List;
 import org.memhygiene.core.canary.CanaryBounds;
@@ -13,7 +15,11 @@ import org.memhygiene.core.canary.CanaryBounds;
  *                  sees it unchanged, and a scan may be under way when the canary is planted, so 3
  * @param deadline  the longest wait for those full scans; the probe measures what merged by then
  */
-public record DedupProbeRequest(List<String> vms, int pages, int fullScans, Duration deadline) {
+public record DedupProbeRequest(
+        List<String> vms,
+        int pages,
+        int fullScans,
+        @JsonIgnore Duration deadline) {
     public static final int DEFAULT_FULL_SCANS = 3;
     public static final Duration DEFAULT_DEADLINE = Duration.ofMinutes(15);
     public static final Duration MAX_DEADLINE = Duration.ofMinutes(50);
@@ -31,6 +37,12 @@ public record DedupProbeRequest(List<String> vms, int pages, int fullScans, Dura
             throw new IllegalArgumentException(
                     "deadline = " + deadline.toSeconds() + "s: expected 0s to " + MAX_DEADLINE.toMinutes() + "m");
         }
+    }
+
+    /** The deadline in JSON, with its unit in its name. */
+    @JsonProperty("deadline_seconds")
+    public long deadlineSeconds() {
+        return deadline.toSeconds();
     }
 
     public static DedupProbeRequest of(List<String> vms, int pages) {

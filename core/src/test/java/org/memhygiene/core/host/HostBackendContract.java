@@ -19,6 +19,8 @@ import org.memhygiene.core.ksm.KsmChange;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.core.probe.DedupProbeReport;
+import org.memhygiene.core.probe.DedupProbeRequest;
 import org.memhygiene.core.protocol.AgentProtocol;
 
 /**
@@ -192,5 +194,25 @@ public abstract class HostBackendContract {
                 host.enableBalloonStats(Duration.ofSeconds(5)).stream()
                         .allMatch(name -> List.of(WITH_AGENT, WITHOUT_AGENT).contains(name)),
                 "only running VMs change");
+    }
+
+    @Test
+    void aDedupProbeHasARowForEveryVmAskedAndSaysWhyOneWasNotProbed() {
+        DedupProbeReport report = host.probeDedup(
+                new DedupProbeRequest(List.of(WITH_AGENT, WITHOUT_AGENT, STOPPED), 16, 1, Duration.ofSeconds(30)));
+        assertEquals(
+                List.of(WITH_AGENT, WITHOUT_AGENT, STOPPED),
+                report.vms().stream().map(DedupProbeReport.VmProbe::name).toList());
+        DedupProbeReport.VmProbe probed = report.vm(WITH_AGENT).orElseThrow();
+        assertEquals(DedupProbeReport.Outcome.PROBED, probed.outcome(), probed.toString());
+        assertNotEquals(DedupProbeReport.Verdict.UNKNOWN, probed.verdict(), probed.toString());
+        for (String vm : List.of(WITHOUT_AGENT, STOPPED)) {
+            DedupProbeReport.VmProbe row = report.vm(vm).orElseThrow();
+            assertEquals(DedupProbeReport.Outcome.NO_AGENT, row.outcome(), row.toString());
+            assertEquals(DedupProbeReport.Verdict.UNKNOWN, row.verdict(), row.toString());
+            assertFalse(row.detail().isBlank(), "the row says why: " + row);
+        }
+        assertEquals(16, report.pages());
+        assertThrows(NoSuchVmException.class, () -> host.probeDedup(DedupProbeRequest.of(List.of("no-such-vm"), 16)));
     }
 }

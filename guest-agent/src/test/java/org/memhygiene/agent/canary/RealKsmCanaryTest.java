@@ -1,6 +1,7 @@
 package org.memhygiene.agent.canary;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -34,6 +35,7 @@ import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmHostLock;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.probe.RankTest;
 
 /**
  * The guest's view of deduplication, proven on this host's real KSM before any controller exists: three
@@ -64,8 +66,6 @@ class RealKsmCanaryTest {
             "-Xshare:off",
             "-Xint",
             "-XX:-UsePerfData");
-    /** One-sided p < 0.001 under the normal approximation of the rank sum. */
-    private static final double Z_P001 = 3.0902;
 
     private static final int CANARY = 0;
     private static final int CONTROL = 1;
@@ -181,21 +181,25 @@ class RealKsmCanaryTest {
             for (Agent agent : agents) {
                 JsonNode timings =
                         agent.ask("canary-time", "{\"nonce\":\"" + (agent.name().equals("C") ? other : shared) + "\"}");
-                double z = rankZ(nanos(timings.get("canary")), nanos(timings.get("control")));
+                RankTest test = RankTest.greater(nanos(timings.get("canary")), nanos(timings.get("control")));
+                double z = test.z();
                 System.out.printf(
                         Locale.ROOT,
                         "agent %s (%s nonce): canary %s%n                     control %s%n"
-                                + "                     rank test z = %.2f (observed when z > %.2f, one-sided p < 0.001)%n",
+                                + "                     rank test z = %.2f, p = %.3g (observed when p < %s)%n",
                         agent.name(),
                         agent.name().equals("C") ? "its own" : "the shared",
                         distribution(timings.get("canary")),
                         distribution(timings.get("control")),
                         z,
-                        Z_P001);
+                        test.pValue(),
+                        RankTest.ALPHA);
                 if (agent.name().equals("C")) {
-                    assertTrue(z < Z_P001, "C's canary was not merged: no write of it faults; z = " + z);
+                    assertFalse(test.significant(), "C's canary was not merged: no write of it faults; z = " + z);
                 } else {
-                    assertTrue(z > Z_P001, agent.name() + "'s merged canary pages take copy-on-write faults; z = " + z);
+                    assertTrue(
+                            test.significant(),
+                            agent.name() + "'s merged canary pages take copy-on-write faults; z = " + z);
                     assertTrue(
                             timings.at("/canary/summary/median_nanos").asLong()
                                     > timings.at("/control/summary/median_nanos")
@@ -313,42 +317,5 @@ class RealKsmCanaryTest {
                 s.get("p90_nanos").asLong(),
                 s.get("max_nanos").asLong(),
                 deciles);
-    }
-
-    /**
-     * The Mann-Whitney rank-sum statistic of {@code slower} against {@code faster} as a z score (normal
-     * approximation with midranks and the tie correction): large when {@code slower}'s values rank high.
-     */
-    static double rankZ(long[] slower, long[] faster) {
-        int n1 = slower.length;
-        int n2 = faster.length;
-        int n = n1 + n2;
-        long[][] all = new long[n][];
-        for (int i = 0; i < n1; i++) {
-            all[i] = new long[] {slower[i], 1};
-        }
-        for (int i = 0; i < n2; i++) {
-            all[n1 + i] = new long[] {faster[i], 0};
-        }
-        Arrays.sort(all, (a, b) -> Long.compare(a[0], b[0]));
-        double rankSum = 0;
-        double tieTerm = 0;
-        for (int i = 0; i < n; ) {
-            int j = i;
-            while (j < n && all[j][0] == all[i][0]) {
-                j++;
-            }
-            double midrank = (i + 1 + j) / 2.0;
-            for (int k = i; k < j; k++) {
-                rankSum += all[k][1] * midrank;
-            }
-            double t = j - i;
-            tieTerm += t * t * t - t;
-            i = j;
-        }
-        double u = rankSum - n1 * (n1 + 1) / 2.0;
-        double mean = n1 * (double) n2 / 2;
-        double variance = n1 * (double) n2 / 12 * ((n + 1) - tieTerm / ((double) n * (n - 1)));
-        return (u - mean) / Math.sqrt(variance);
     }
 }
