@@ -23,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.api.LoopbackApi;
 import org.memhygiene.controller.daemon.Daemon;
+import org.memhygiene.core.probe.DedupProbeRequest;
 import org.memhygiene.simulator.SimulatedHost;
 
 /**
@@ -160,10 +161,13 @@ class FleetRulesAndDashboardTest {
                 SimulatedHostDaemonTest.settings(dir, Duration.ofMillis(100)),
                 true,
                 Clock.systemUTC())) {
+            // The simulated host answers a deduplication probe from its model: its metrics have samples then.
+            daemon.probes().start(DedupProbeRequest.of(List.of(), 16));
             String text = "";
             long samples = 0;
             while (samples < MAX_SAMPLES
                     && !(text.contains("\nmemhygiene_vm_memory_bytes{")
+                            && text.contains("\nmemhygiene_vm_dedup_observed{")
                             && text.contains("\nmemhygiene_vm_agent_zeroed_bytes_total{")
                             && text.contains("\nmemhygiene_vm_posture_level{")
                             && text.contains("\nmemhygiene_policy_last_decision_timestamp_seconds "))) {

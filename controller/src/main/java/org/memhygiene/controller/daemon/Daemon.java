@@ -99,7 +99,8 @@ public final class Daemon implements AutoCloseable {
                     loop::status,
                     posture,
                     policy,
-                    policyConfig.adaptive().cpuBudgetPercent());
+                    policyConfig.adaptive().cpuBudgetPercent(),
+                    probes::latest);
             apiToken = settings.apiToken();
             // Which protection the token got is an admin's question (memfd_secret, or the mlock fallback and why).
             apiToken.ifPresent(token -> LOG.log(

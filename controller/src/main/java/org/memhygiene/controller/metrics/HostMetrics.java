@@ -27,6 +27,7 @@ import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.core.posture.Finding;
 import org.memhygiene.core.posture.Severity;
+import org.memhygiene.core.probe.DedupProbeReport;
 
 /**
  * The daemon's Prometheus metrics (docs/METRICS.md), computed at scrape time from the latest snapshot
@@ -43,8 +44,36 @@ public final class HostMetrics {
             Supplier<SnapshotLoop.Status> status,
             PostureScorer posture,
             PolicyStep policy,
-            double ksmdCpuBudgetPercent) {
+            double ksmdCpuBudgetPercent,
+            Supplier<Optional<DedupProbeReport>> probes) {
         this.latest = latest;
+        GaugeWithCallback.builder()
+                .name("memhygiene_vm_dedup_observed")
+                .help("The latest deduplication probe: 1 when the VM's canary was merged with another VM's, 0 when"
+                        + " not (docs/POSTURE.md); absent for a VM the probe could not measure")
+                .labelNames("vm")
+                .callback(cb -> probes.get()
+                        .ifPresent(p -> p.vms().stream()
+                                .filter(vm -> vm.verdict() != DedupProbeReport.Verdict.UNKNOWN)
+                                .forEach(vm ->
+                                        cb.call(vm.verdict() == DedupProbeReport.Verdict.OBSERVED ? 1 : 0, vm.name()))))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("memhygiene_vm_dedup_merged_canary_pages")
+                .help("The latest deduplication probe: the VM's canary pages the host found merged with another"
+                        + " VM's (its QEMU process's pagemap and kpageflags)")
+                .labelNames("vm")
+                .callback(cb -> probes.get()
+                        .ifPresent(p -> p.vms()
+                                .forEach(vm ->
+                                        vm.host().ifPresent(h -> cb.call(h.canaryPagesMergedAcrossVms(), vm.name())))))
+                .register(registry);
+        GaugeWithCallback.builder()
+                .name("memhygiene_dedup_probe_timestamp_seconds")
+                .help("When the latest deduplication probe measured (Unix time)")
+                .callback(
+                        cb -> probes.get().ifPresent(p -> cb.call(p.measuredAt().toEpochMilli() / 1000.0)))
+                .register(registry);
         ksmGauge("memhygiene_ksm_run", "KSM's run knob: 0 stopped, 1 running, 2 unmerge all", KsmStats::run);
         ksmGauge("memhygiene_ksm_pages_to_scan", "Pages ksmd scans per wake-up", KsmStats::pagesToScan);
         ksmGauge("memhygiene_ksm_pages_shared", "KSM pages in use (pages_shared)", KsmStats::pagesShared);

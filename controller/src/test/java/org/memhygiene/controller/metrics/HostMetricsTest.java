@@ -78,7 +78,7 @@ class HostMetricsTest {
                 config.policy(), mode -> config.withMode(mode).policy(), config.interval(), host, true, r -> {});
         loop = new SnapshotLoop(host, Duration.ofSeconds(1), Clock.systemUTC(), List.of(policy, posture::score));
         loop.tick();
-        return new HostMetrics(loop::latest, loop::status, posture, policy, 5);
+        return new HostMetrics(loop::latest, loop::status, posture, policy, 5, Optional::empty);
     }
 
     @AfterEach
@@ -186,8 +186,9 @@ class HostMetricsTest {
                         knob + " in " + text));
         policy.switchTo(PolicyMode.OFF, false, Instant.now());
         loop.tick();
-        String after =
-                new HostMetrics(loop::latest, loop::status, PostureScorer.withoutHostFacts(), policy, 5).scrape();
+        String after = new HostMetrics(
+                        loop::latest, loop::status, PostureScorer.withoutHostFacts(), policy, 5, Optional::empty)
+                .scrape();
         assertTrue(
                 after.contains("memhygiene_policy_decisions_total{mode=\"off\",outcome=\"nothing_to_do\"} 1.0"), after);
         assertTrue(after.contains("memhygiene_policy_mode{mode=\"off\"} 1.0"), after);
