@@ -45,6 +45,7 @@ import org.memhygiene.core.ksm.KsmSysfs;
 import org.memhygiene.core.ksm.MergeableMemoryChild;
 import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.probe.DedupProbeRequest;
 import org.memhygiene.simulator.SimulatedHost;
 import picocli.CommandLine;
 
@@ -85,9 +86,12 @@ class GoldenDocumentsTest {
                 true,
                 Clock.systemUTC())) {
             int port = daemon.apiPort();
+            // A deduplication probe, so the posture's VMs carry measured_at and its own document has a report.
+            daemon.probes().start(DedupProbeRequest.of(List.of(), 16));
             long samples = 0;
             while (!complete(documents) && samples < MAX_SAMPLES) {
                 Thread.sleep(100);
+                documents.put("probes-dedup", get(port, "/api/v1/probes/dedup"));
                 documents.put("status", get(port, "/api/v1/status"));
                 documents.put("snapshot", get(port, "/api/v1/snapshot"));
                 documents.put("vms", get(port, "/api/v1/vms"));
@@ -124,7 +128,9 @@ class GoldenDocumentsTest {
                 && documents.get("decisions").size() > 0
                 && !documents.get("policy").path("last_decision").isNull()
                 && documents.get("history").path("points").size() > 0
-                && documents.get("history-decisions").path("decisions").size() > 0;
+                && documents.get("history-decisions").path("decisions").size() > 0
+                && documents.get("probes-dedup").path("status").asText().equals("done")
+                && !documents.get("posture").at("/vms/0/measured_at").isNull();
     }
 
     @Test
@@ -151,6 +157,23 @@ class GoldenDocumentsTest {
                     .domain("guest", true, Optional.of(socket), false)
                     .write(dir.resolve("agent-host.xml"));
             documents.put("agent-ping", cli("agent", "ping", "guest", "--json", "--uri", uri));
+            // The agent plants, times and releases a real canary; the test driver has no QEMU process to read.
+            documents.put(
+                    "probe-dedup",
+                    cli(
+                            "probe",
+                            "dedup",
+                            "--vm",
+                            "guest",
+                            "--json",
+                            "--pages",
+                            "16",
+                            "--full-scans",
+                            "1",
+                            "--deadline",
+                            "30s",
+                            "--uri",
+                            uri));
             // One MiB: the scrubber is real, and zeroes memory of this machine.
             documents.put("vm-scrub", cli("vm", "scrub", "guest", "--json", "--max-bytes", "1M", "--uri", uri));
         } finally {
