@@ -25,6 +25,7 @@ import java.util.OptionalLong;
 import org.memhygiene.controller.policy.Decision;
 import org.memhygiene.controller.policy.ScrubRequest;
 import org.memhygiene.controller.posture.HostPosture;
+import org.memhygiene.controller.posture.VmPosture;
 import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
@@ -40,9 +41,10 @@ import org.memhygiene.core.ksm.KsmSettings;
 public final class History implements AutoCloseable {
     /**
      * 1: host_sample and vm_sample; 2: their posture_score columns and the decision table; 3: reclaimed guest
-     * memory (docs/RECLAIM.md) with how and when it was measured.
+     * memory (docs/RECLAIM.md) with how and when it was measured; 4: the VM's cross-VM exposure as a
+     * deduplication probe measured it (docs/POSTURE.md, "The deduplication canary").
      */
-    static final int SCHEMA_VERSION = 3;
+    static final int SCHEMA_VERSION = 4;
 
     private static final Duration PRUNE_EVERY = Duration.ofMinutes(1);
 
@@ -68,7 +70,9 @@ public final class History implements AutoCloseable {
     /**
      * One VM in one sample. {@code ksmSavedBytes} and {@code zeroPageBytes} are KSM-accounted (ksm_stat); the
      * reclaimed figures come from its guest memory's latest pass, {@code reclaimedMethod} says how
-     * (GuestMemory.methodDescription) and {@code reclaimedMeasuredAt} when.
+     * (GuestMemory.methodDescription) and {@code reclaimedMeasuredAt} when. {@code crossVmMeasured} is
+     * {@code observed} or {@code not_observed} while a deduplication probe's measurement stood for the VM's posture
+     * ({@code postureMeasuredAt}: when it measured), empty while the posture assumed it.
      */
     public record VmPoint(
             Instant at,
@@ -84,7 +88,9 @@ public final class History implements AutoCloseable {
             OptionalLong givenBackBytes,
             OptionalLong ksmSharingSavedBytes,
             Optional<String> reclaimedMethod,
-            Optional<Instant> reclaimedMeasuredAt) {}
+            Optional<Instant> reclaimedMeasuredAt,
+            Optional<String> crossVmMeasured,
+            Optional<Instant> postureMeasuredAt) {}
 
     /**
      * One policy decision (docs/POLICY.md).
@@ -182,19 +188,28 @@ public final class History implements AutoCloseable {
                         + " result VARCHAR(16) NOT NULL)");
                 s.execute("CREATE INDEX decision_at ON decision (at)");
             }
-            // 2 -> 3: reclaimed guest memory, measured page by page; older rows keep NULLs (not known then).
-            s.execute("ALTER TABLE host_sample ADD COLUMN reclaimed_bytes BIGINT");
-            s.execute("ALTER TABLE host_sample ADD COLUMN zero_mapped_bytes BIGINT");
-            s.execute("ALTER TABLE host_sample ADD COLUMN given_back_bytes BIGINT");
-            s.execute("ALTER TABLE host_sample ADD COLUMN ksm_sharing_saved_bytes BIGINT");
-            s.execute("ALTER TABLE vm_sample ADD COLUMN reclaimed_bytes BIGINT");
-            s.execute("ALTER TABLE vm_sample ADD COLUMN zero_mapped_bytes BIGINT");
-            s.execute("ALTER TABLE vm_sample ADD COLUMN given_back_bytes BIGINT");
-            s.execute("ALTER TABLE vm_sample ADD COLUMN ksm_sharing_saved_bytes BIGINT");
-            s.execute("ALTER TABLE vm_sample ADD COLUMN reclaimed_method VARCHAR(" + MAX_TEXT + ")");
-            s.execute("ALTER TABLE vm_sample ADD COLUMN reclaimed_measured_at TIMESTAMP WITH TIME ZONE");
+            if (version < 3) {
+                // 2 -> 3: reclaimed guest memory, measured page by page; older rows keep NULLs (not known then).
+                migrateTo3(s);
+            }
+            // 3 -> 4: the measured cross-VM exposure; older rows keep NULLs (assumed then).
+            s.execute("ALTER TABLE vm_sample ADD COLUMN cross_vm_measured VARCHAR(16)");
+            s.execute("ALTER TABLE vm_sample ADD COLUMN posture_measured_at TIMESTAMP WITH TIME ZONE");
             s.execute("INSERT INTO schema_version VALUES (" + SCHEMA_VERSION + ")");
         }
+    }
+
+    private static void migrateTo3(Statement s) throws SQLException {
+        s.execute("ALTER TABLE host_sample ADD COLUMN reclaimed_bytes BIGINT");
+        s.execute("ALTER TABLE host_sample ADD COLUMN zero_mapped_bytes BIGINT");
+        s.execute("ALTER TABLE host_sample ADD COLUMN given_back_bytes BIGINT");
+        s.execute("ALTER TABLE host_sample ADD COLUMN ksm_sharing_saved_bytes BIGINT");
+        s.execute("ALTER TABLE vm_sample ADD COLUMN reclaimed_bytes BIGINT");
+        s.execute("ALTER TABLE vm_sample ADD COLUMN zero_mapped_bytes BIGINT");
+        s.execute("ALTER TABLE vm_sample ADD COLUMN given_back_bytes BIGINT");
+        s.execute("ALTER TABLE vm_sample ADD COLUMN ksm_sharing_saved_bytes BIGINT");
+        s.execute("ALTER TABLE vm_sample ADD COLUMN reclaimed_method VARCHAR(" + MAX_TEXT + ")");
+        s.execute("ALTER TABLE vm_sample ADD COLUMN reclaimed_measured_at TIMESTAMP WITH TIME ZONE");
     }
 
     /** The first release's schema, so that a new database and a migrated one end up the same. */
@@ -246,8 +261,9 @@ public final class History implements AutoCloseable {
             try (PreparedStatement vm =
                     connection.prepareStatement("INSERT INTO vm_sample (at, vm, uuid, ksm_saved_bytes,"
                             + " zero_page_bytes, balloon_unused_bytes, agent_status, posture_score, reclaimed_bytes, zero_mapped_bytes,"
-                            + " given_back_bytes, ksm_sharing_saved_bytes, reclaimed_method, reclaimed_measured_at)"
-                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                            + " given_back_bytes, ksm_sharing_saved_bytes, reclaimed_method, reclaimed_measured_at,"
+                            + " cross_vm_measured, posture_measured_at)"
+                            + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                 for (int i = 0; i < snapshot.vms().size(); i++) {
                     VmSnapshot v = snapshot.vms().get(i);
                     vm.setTimestamp(1, at);
@@ -280,6 +296,10 @@ public final class History implements AutoCloseable {
                     vm.setTimestamp(
                             14,
                             measured.map(m -> Timestamp.from(m.measuredAt())).orElse(null));
+                    VmPosture scored = posture.vms().get(i);
+                    vm.setString(
+                            15, scored.measuredAt().map(t -> crossVm(scored)).orElse(null));
+                    vm.setTimestamp(16, scored.measuredAt().map(Timestamp::from).orElse(null));
                     vm.addBatch();
                 }
                 vm.executeBatch();
@@ -379,6 +399,13 @@ public final class History implements AutoCloseable {
                         get(rs, "ksm_sharing_saved_bytes")));
     }
 
+    /** "observed" or "not_observed": the measured finding a probe gave the VM's posture. */
+    private static String crossVm(VmPosture posture) {
+        return posture.findings().stream().anyMatch(f -> f.id().equals("host.ksm.cross_vm_observed"))
+                ? "observed"
+                : "not_observed";
+    }
+
     /** One VM's samples (by name) with from <= at < to, oldest first. */
     public synchronized List<VmPoint> vmSeries(String vm, Instant from, Instant to) {
         return between(
@@ -401,6 +428,9 @@ public final class History implements AutoCloseable {
                         get(rs, "ksm_sharing_saved_bytes"),
                         Optional.ofNullable(rs.getString("reclaimed_method")),
                         Optional.ofNullable(rs.getTimestamp("reclaimed_measured_at"))
+                                .map(Timestamp::toInstant),
+                        Optional.ofNullable(rs.getString("cross_vm_measured")),
+                        Optional.ofNullable(rs.getTimestamp("posture_measured_at"))
                                 .map(Timestamp::toInstant)));
     }
 

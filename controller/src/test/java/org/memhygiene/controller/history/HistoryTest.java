@@ -30,6 +30,7 @@ import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.SysfsTree;
 import org.memhygiene.core.linux.LinuxMemory;
+import org.memhygiene.core.probe.DedupProbeReport;
 
 /** The history in a real H2 file: real snapshots (test driver, a KSM tree), a restart, retention. */
 class HistoryTest {
@@ -219,6 +220,41 @@ class HistoryTest {
                     history.hostSeries(Instant.EPOCH, clock.now).stream()
                             .map(History.HostPoint::at)
                             .toList());
+        }
+    }
+
+    @Test
+    void aProbesMeasurementIsKeptWithTheVmsSamples() throws Exception {
+        LinuxHost host = host();
+        try (History history = new History(dir.resolve("history"), Duration.ofHours(1), Duration.ZERO, clock)) {
+            record(history); // assumed: no probe yet
+            clock.now = clock.now.plusSeconds(60);
+            Instant measured = clock.now.minusSeconds(1);
+            var snapshot = host.snapshot();
+            var uuid = snapshot.vms().get(0).domain().uuid();
+            DedupProbeReport probe = new DedupProbeReport(
+                    "00".repeat(32),
+                    16,
+                    4096,
+                    measured,
+                    measured,
+                    new DedupProbeReport.KsmAtProbe(1, false, true, true, 3, 3, "3 full scans"),
+                    "pagemap+kpageflags",
+                    List.of(new DedupProbeReport.VmProbe(
+                            "web1",
+                            uuid,
+                            DedupProbeReport.Outcome.PROBED,
+                            "",
+                            Optional.of(new DedupProbeReport.HostTruth(16, 16, 16)),
+                            Optional.empty(),
+                            DedupProbeReport.Verdict.OBSERVED)),
+                    List.of());
+            history.record(snapshot, new PostureScorer(Optional::empty, () -> Optional.of(probe)).score(snapshot));
+            List<History.VmPoint> points = history.vmSeries("web1", Instant.EPOCH, clock.now.plusSeconds(1));
+            assertEquals(2, points.size());
+            assertEquals(Optional.empty(), points.get(0).crossVmMeasured());
+            assertEquals(Optional.of("observed"), points.get(1).crossVmMeasured());
+            assertEquals(Optional.of(measured), points.get(1).postureMeasuredAt());
         }
     }
 
