@@ -62,6 +62,22 @@ final class Fleet {
         return start(name, cmdline, freePageReporting, memoryMib);
     }
 
+    /**
+     * Defines and starts a guest from another of vm-configs/ (e.g. sensitive.xml), after a guest from
+     * dense.xml decided KVM or TCG.
+     */
+    Guest bootFrom(String vmConfig, String name, long memoryMib) throws Exception {
+        if (domainType == null) {
+            throw new IllegalStateException("boot a dense.xml guest first: it decides KVM or TCG");
+        }
+        Guest g = Guest.start(
+                denseXml.resolveSibling(vmConfig), image, name, new Guest.Boot(domainType, "", false, memoryMib));
+        synchronized (this) {
+            live.add(g);
+        }
+        return g;
+    }
+
     private Guest bootFirst(String name, String cmdline, boolean fpr, long memoryMib) throws Exception {
         boolean kvmUsable = Files.isReadable(Path.of("/dev/kvm")) && Files.isWritable(Path.of("/dev/kvm"));
         if (accelPreference.equals("tcg") || (!kvmUsable && accelPreference.equals("auto"))) {

@@ -3,6 +3,7 @@ package org.memhygiene.bench.e2e;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.memhygiene.bench.e2e.RealVmFixture.assertHeld;
 
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.ClassOrderer;
@@ -101,6 +102,41 @@ class RealVmIT {
         @Order(2)
         void ksmtunedAndTheAdaptivePolicyRunUndisturbed() throws Exception {
             assertHeld(fixture.measure(new TunerComparisonPhase(fixture, guests)));
+        }
+
+        @AfterAll
+        void destroyGuests() {
+            fixture.destroyGuests();
+        }
+    }
+
+    /** Two guests from vm-configs/dense.xml and one from vm-configs/sensitive.xml, idle ({@link DedupCanaryPhase}). */
+    @GuestGroup
+    @Order(3)
+    class DeduplicationCanary {
+        private Guest dense1;
+        private Guest dense2;
+        private Guest sensitive;
+
+        @BeforeAll
+        void boot() throws Exception {
+            fixture.setUp("dedup canary guests: boot", () -> {
+                Fleet fleet = fixture.fleet();
+                dense1 = fleet.boot("memhygiene-e2e-canary-1", "", false, Guest.SMALL_GUEST_MIB);
+                dense2 = fleet.boot("memhygiene-e2e-canary-2", "", false, Guest.SMALL_GUEST_MIB);
+                sensitive = fleet.bootFrom("sensitive.xml", "memhygiene-e2e-sensitive", Guest.SMALL_GUEST_MIB);
+                fleet.ready(List.of(dense1, dense2, sensitive));
+                fixture.lap("3 boot (2 dense guests, 1 sensitive)");
+                return null;
+            });
+        }
+
+        /** Cross-VM merging measured: host truth and the guests' timing, in three cases. */
+        @Test
+        @Order(1)
+        void theCanaryMeasuresCrossVmMergingWhereItHappensAndOnlyThere() throws Exception {
+            assertHeld(fixture.measure(new DedupCanaryPhase(fixture, dense1, dense2, sensitive)));
+            fixture.lap("3 deduplication canary");
         }
 
         @AfterAll

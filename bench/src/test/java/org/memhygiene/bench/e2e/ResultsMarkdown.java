@@ -55,6 +55,8 @@ final class ResultsMarkdown {
                 mechanism(out, scrub);
             } else if (phase instanceof TunerComparisonPhase.Result comparison) {
                 comparison(out, comparison);
+            } else if (phase instanceof DedupCanaryPhase.Result canary) {
+                canary(out, canary);
             }
         }
         out.append("\nWhere the time went (phases in order; ").append(seconds).append(" s in all):\n\n");
@@ -195,6 +197,33 @@ final class ResultsMarkdown {
         return fullScans.isPresent()
                 ? Long.toString(fullScans.getAsLong())
                 : "not within " + AgedScrubPrediction.MAX_FULL_SCANS;
+    }
+
+    private static void canary(StringBuilder out, DedupCanaryPhase.Result r) {
+        out.append("\n## Deduplication canary\n\n")
+                .append("`memhygiene probe dedup` on the real guests (docs/POSTURE.md, \"The deduplication canary\"): ")
+                .append(DedupCanaryPhase.PAGES)
+                .append(" canary and as many control pages per guest; write times are medians / 90th percentiles"
+                        + " in ns, timed in the guest (TCG here; the method is the same under KVM), z and p of the"
+                        + " one-sided rank test.\n");
+        for (DedupCanaryPhase.Probe p : r.probes()) {
+            out.append("\n**")
+                    .append(p.name())
+                    .append("** (KSM ")
+                    .append(p.ksm())
+                    .append("; waited ")
+                    .append(p.waited())
+                    .append("; host truth ")
+                    .append(p.hostTruth())
+                    .append(")\n\n")
+                    .append(
+                            "| VM | verdict | canary pages found | merged across VMs | canary write ns | control write ns | z / p | detail |\n")
+                    .append("| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |\n");
+            p.rows().forEach(row -> out.append(row).append('\n'));
+            if (!p.pairs().isEmpty()) {
+                out.append("\nPairs: ").append(String.join("; ", p.pairs())).append(".\n");
+            }
+        }
     }
 
     private static void comparison(StringBuilder out, TunerComparisonPhase.Result r) {

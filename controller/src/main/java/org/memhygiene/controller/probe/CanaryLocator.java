@@ -29,14 +29,14 @@ import org.memhygiene.core.procmem.ProcessMaps;
  * several mappings from one that is not, and the frame is inferred (Documentation/admin-guide/mm/pagemap.rst).
  * Reading a page does not unmerge it: only a write breaks a KSM page's sharing.
  */
-final class CanaryLocator {
+public final class CanaryLocator {
     /** Pages per pread of pagemap and of memory: 2 MiB with 4 KiB pages. */
     private static final int CHUNK_PAGES = 512;
 
     private final Path procRoot;
     private final int pageSizeBytes;
 
-    CanaryLocator(Path procRoot, long pageSizeBytes) {
+    public CanaryLocator(Path procRoot, long pageSizeBytes) {
         this.procRoot = procRoot;
         this.pageSizeBytes = Math.toIntExact(pageSizeBytes);
     }
@@ -50,12 +50,12 @@ final class CanaryLocator {
      *                 another mapping (pagemap's exclusive bit clear)
      * @param framesVisible whether {@code frames} holds PFNs (CAP_SYS_ADMIN and a readable /proc/kpageflags)
      */
-    record Located(boolean[] found, long[] frames, boolean[] ksm, boolean framesVisible) {
-        int foundCount() {
+    public record Located(boolean[] found, long[] frames, boolean[] ksm, boolean framesVisible) {
+        public int foundCount() {
             return count(found);
         }
 
-        int ksmCount() {
+        public int ksmCount() {
             return count(ksm);
         }
 
@@ -74,7 +74,7 @@ final class CanaryLocator {
      * @throws ProcMemException when the process's maps, pagemap or memory cannot be read (it exited, no
      *                          permission)
      */
-    Located locate(int pid, byte[] nonce, int pages) {
+    public Located locate(int pid, byte[] nonce, int pages) {
         Map<Long, List<Integer>> byPrefix = new HashMap<>();
         byte[][] expected = new byte[pages][];
         for (int i = 0; i < pages; i++) {
