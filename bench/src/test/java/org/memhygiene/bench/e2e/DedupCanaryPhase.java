@@ -2,6 +2,7 @@ package org.memhygiene.bench.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -49,6 +50,9 @@ final class DedupCanaryPhase implements Phase<DedupCanaryPhase.Result> {
         try {
             RealVmFixture.setKsm(DenseGuests.PAGES_TO_SCAN, DenseGuests.SLEEP_MILLIS, 1);
             HostMeters.setKsm("smart_scan", 0);
+            // Two full scans first: what the idle guests merge among themselves is merged before the first probe,
+            // so KSM's counters after a probe compare with a steady state.
+            Watch.run(fixture.meters(), List.of(), 0, 2, Duration.ofSeconds(120), 0);
 
             JsonNode merged = probe("two dense guests, KSM merging", probes, checks, dense1, dense2);
             JsonNode a = vm(merged, dense1.name);
