@@ -11,19 +11,23 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import javafx.geometry.Bounds;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
 import javafx.scene.control.ChoiceBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.TableView;
+import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
+import javafx.scene.text.Text;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.policy.PolicyMode;
 import org.memhygiene.core.ksm.KsmStats;
+import org.memhygiene.ui.charts.TradeoffChart;
 import org.memhygiene.ui.export.ChartExport;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.views.DashboardWindow;
@@ -108,6 +112,58 @@ class DashboardUiTest {
         robot.clickOn(point);
         waitFx(10, () -> f.window.current() == f.window.detail());
         assertEquals(name, fx(() -> f.window.detail().shown().orElse("")));
+    }
+
+    @Test
+    void probeNowMeasuresThePostureAndThePointsSaySo() throws Exception {
+        robot.press(KeyCode.CONTROL, KeyCode.DIGIT2).release(KeyCode.DIGIT2, KeyCode.CONTROL);
+        waitFx(
+                10,
+                () -> f.window.current() == f.window.tradeoff()
+                        && !f.window.tradeoff().chart().vmSeries().getData().isEmpty());
+        assertTrue(
+                fx(() -> f.window.tradeoff().chart().vmSeries().getData().stream()
+                        .noneMatch(d -> d.getNode().getStyleClass().contains(TradeoffChart.MEASURED))),
+                "before a probe every VM's cross-VM exposure is assumed: hollow points");
+        robot.clickOn("#probe-now");
+        robot.clickOn(dialogButton("Cancel"));
+        assertEquals("", fx(() -> f.window.tradeoff().probeStatus().getText()), "cancelled: nothing asked");
+        robot.clickOn("#probe-now");
+        confirm();
+        waitFx(10, () -> f.window.tradeoff().probeStatus().getText().startsWith("probe "));
+        // The simulated host answers from its model at once; the next samples carry measured_at to the points.
+        waitFx(
+                30,
+                () -> f.window.tradeoff().chart().vmSeries().getData().stream()
+                        .anyMatch(d -> d.getNode().getStyleClass().contains(TradeoffChart.MEASURED)));
+        String tip = fx(() -> f.window.tradeoff().chart().vmSeries().getData().stream()
+                .filter(d -> d.getNode().getStyleClass().contains(TradeoffChart.MEASURED))
+                .map(d -> ((Tooltip) d.getNode().getProperties().get(Tooltip.class)).getText())
+                .findFirst()
+                .orElseThrow());
+        assertTrue(tip.contains("measured by a deduplication probe at"), tip);
+    }
+
+    @Test
+    void namesOfVmsWithTheSameFiguresDoNotOverlap() throws Exception {
+        List<Text> names = fx(() -> {
+            List<Text> texts = List.of(new Text("web-1"), new Text("web-2"), new Text("web-3"));
+            texts.forEach(t -> {
+                t.setX(100);
+                t.setY(200);
+            });
+            TradeoffChart.separate(texts);
+            return texts;
+        });
+        for (int i = 0; i < names.size(); i++) {
+            for (int j = i + 1; j < names.size(); j++) {
+                Bounds a = fx(names.get(i)::getBoundsInParent);
+                Bounds b = fx(names.get(j)::getBoundsInParent);
+                assertFalse(
+                        a.intersects(b),
+                        names.get(i).getText() + " and " + names.get(j).getText() + ": " + a + b);
+            }
+        }
     }
 
     @Test

@@ -15,8 +15,8 @@ import org.memhygiene.core.linux.LinuxMemory;
  * probe dedup} as an admin runs it, three cases, each a check. Two guests from vm-configs/dense.xml with KSM
  * merging: the host's truth shows their canary pages merged across them and the guests' writes show it. A dense
  * guest and one from vm-configs/sensitive.xml ({@code <nosharepages/>}): nothing merged, not observed. KSM
- * stopped: not observed. After each probe no canary page is left in any guest's RAM (read through its QEMU
- * process, as the probe reads it) and KSM holds no more pages than before it.
+ * stopped: not observed. After each probe no canary page is left in any guest's RAM, on a KSM frame or not (read
+ * through its QEMU process, as the probe reads it).
  *
  * <p>KSM runs at the suite's rate with smart_scan off for the merging case: at this rate the guests' idle pages
  * have aged under smart_scan long before the probe, and a canary planted on aged pages merges only when both
@@ -134,8 +134,10 @@ final class DedupCanaryPhase implements Phase<DedupCanaryPhase.Result> {
                 left.add(g.name + " " + found);
             }
         }
+        // Read through the QEMU processes as the probe reads them: a canary page still on a KSM frame would be
+        // found too. KSM's own pages_shared is shown, not asserted: the guests' other pages merge meanwhile.
         checks.add(Check.of(
-                left.isEmpty() && sharedAfter <= sharedBefore + PAGES / 10,
+                left.isEmpty(),
                 "%s: no canary page left in the guests' RAM after the probe (%s); KSM pages_shared %d before,"
                         + " %d after",
                 name,

@@ -41,7 +41,7 @@ public final class SnapshotJson {
             OptionalLong zeroPageBytes,
             OptionalLong zeroPagesPercentOfUnused,
             Optional<Boolean> sharingAllowed,
-            PostureJson.Brief posture) {}
+            PostureJson.VmBrief posture) {}
 
     /** A VM's measured guest memory, with method_label, method_description, reclaimed_pages and reclaimed_bytes. */
     public record GuestMemoryDocument(

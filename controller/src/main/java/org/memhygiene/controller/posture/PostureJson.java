@@ -2,6 +2,7 @@ package org.memhygiene.controller.posture;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import org.memhygiene.core.posture.Finding;
 
 /**
@@ -17,14 +18,20 @@ public final class PostureJson {
     /** {"sampled_at", "host": {"score", "findings"}, "vms": [{"name", "uuid", "score", "findings"}]}. */
     public record Document(Instant sampledAt, Brief host, List<VmPosture> vms) {}
 
-    /** {"score", "findings"}: the host's, and the {@code posture} object of a VM document. */
+    /** {"score", "findings"}: the host's. */
     public record Brief(int score, List<Finding> findings) {}
+
+    /**
+     * {"score", "findings", "measured_at"}: the {@code posture} object of a VM document; {@code measured_at} when a
+     * deduplication probe measured its cross-VM exposure, null when that is assumed (docs/POSTURE.md).
+     */
+    public record VmBrief(int score, List<Finding> findings, Optional<Instant> measuredAt) {}
 
     public static Document document(HostPosture posture, Instant sampledAt) {
         return new Document(sampledAt, new Brief(posture.hostScore(), posture.hostFindings()), posture.vms());
     }
 
-    public static Brief brief(VmPosture vm) {
-        return new Brief(vm.score(), vm.findings());
+    public static VmBrief brief(VmPosture vm) {
+        return new VmBrief(vm.score(), vm.findings(), vm.measuredAt());
     }
 }

@@ -97,7 +97,10 @@ public final class ApiDocuments {
                 config.path("posture").asText(""),
                 score,
                 findings,
-                guestMemory(vm.path("guest_memory")));
+                guestMemory(vm.path("guest_memory")),
+                posture.path("measured_at").isTextual()
+                        ? Optional.of(Instant.parse(posture.path("measured_at").asText()))
+                        : Optional.empty());
     }
 
     /** The VM's {@code guest_memory}; empty when it is null or from a controller that does not measure it. */

@@ -113,6 +113,14 @@ public final class ControllerClient implements AutoCloseable {
         return send("PUT", "/api/v1/policy", body, CALL_TIMEOUT);
     }
 
+    /**
+     * POST /api/v1/probes/dedup: starts a deduplication probe of every running VM (docs/POSTURE.md); completes
+     * with its state at once ({@code running}), the VMs' posture turns measured when it is done.
+     */
+    public CompletableFuture<JsonNode> probeDedup() {
+        return send("POST", "/api/v1/probes/dedup", Json.mapper().createObjectNode(), CALL_TIMEOUT);
+    }
+
     /** POST /api/v1/vms/{vm}/scrub: completes with the agent's report when the scrub is done. */
     public CompletableFuture<JsonNode> scrub(String vm) {
         return send(

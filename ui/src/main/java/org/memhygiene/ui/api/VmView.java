@@ -1,5 +1,6 @@
 package org.memhygiene.ui.api;
 
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -22,6 +23,8 @@ import org.memhygiene.core.posture.Finding;
  * @param postureLevel      its posture metadata (DENSE, BALANCED, SENSITIVE) or empty text
  * @param postureScore      the controller's posture score 0-100; absent when the controller does not score
  * @param findings          the posture findings (the controller's, else the agent's)
+ * @param postureMeasuredAt when a deduplication probe measured whether its memory is merged with other VMs';
+ *                          empty: the posture assumes it from configuration
  * @param guestMemory       its guest RAM page by page, as the controller last measured it; empty when not measured
  */
 public record VmView(
@@ -38,7 +41,8 @@ public record VmView(
         String postureLevel,
         OptionalInt postureScore,
         List<Finding> findings,
-        Optional<GuestMemoryView> guestMemory) {
+        Optional<GuestMemoryView> guestMemory,
+        Optional<Instant> postureMeasuredAt) {
 
     public VmView {
         findings = List.copyOf(findings);
@@ -73,6 +77,7 @@ public record VmView(
                 postureLevel,
                 postureScore,
                 findings,
+                Optional.empty(),
                 Optional.empty());
     }
 }

@@ -1,5 +1,7 @@
 package org.memhygiene.ui.charts;
 
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,6 +29,11 @@ import org.memhygiene.ui.model.VmRow;
 public final class TradeoffChart extends LineChart<Number, Number> {
     public static final double SCORE_SPLIT = 70;
     public static final double RECLAIM_SPLIT_PERCENT = 25;
+    /** The style class of a VM point whose posture a deduplication probe measured (filled; assumed: a ring). */
+    public static final String MEASURED = "vm-measured";
+
+    private static final DateTimeFormatter TIME =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
     private final XYChart.Series<Number, Number> frontier =
             new XYChart.Series<>("policy frontier (simulator sweep)", FXCollections.observableArrayList());
@@ -103,13 +110,23 @@ public final class TradeoffChart extends LineChart<Number, Number> {
                 d.setYValue(y);
                 d.setExtraValue(row);
             }
+            boolean measured = row.vm().postureMeasuredAt().isPresent();
+            d.getNode().getStyleClass().remove(MEASURED);
+            if (measured) {
+                d.getNode().getStyleClass().add(MEASURED);
+            }
             ((Tooltip) d.getNode().getProperties().get(Tooltip.class))
                     .setText(String.format(
                             Locale.ROOT,
-                            "%s: %.1f %% of its memory reclaimed, posture score %d",
+                            "%s: %.1f %% of its memory reclaimed, posture score %d%n%s",
                             row.vm().name(),
                             row.reclaimedPercent(),
-                            y));
+                            y,
+                            row.vm()
+                                    .postureMeasuredAt()
+                                    .map(at ->
+                                            "cross-VM merging measured by a deduplication probe at " + TIME.format(at))
+                                    .orElse("cross-VM merging assumed from its configuration (no recent probe)")));
         }
         points.entrySet().removeIf(e -> {
             if (present.contains(e.getKey())) {
@@ -165,10 +182,40 @@ public final class TradeoffChart extends LineChart<Number, Number> {
         horizontal.setEndY(ys);
         names.forEach((d, name) ->
                 place(name, x.getDisplayPosition(d.getXValue()) + 11, y.getDisplayPosition(d.getYValue()) + 4));
+        separate(List.copyOf(names.values()));
         place(labels.get(0), x0 + 6, y1 + 16);
         place(labels.get(1), x1 - 6 - labels.get(1).getLayoutBounds().getWidth(), y1 + 16);
         place(labels.get(2), x0 + 6, y0 - 8);
         place(labels.get(3), x1 - 6 - labels.get(3).getLayoutBounds().getWidth(), y0 - 8);
+    }
+
+    /**
+     * Moves VM names apart that would overlap (VMs with nearly the same figures): each overlapping name goes
+     * below the one before it, in the order of their positions, so every name stays readable next to its point.
+     */
+    public static void separate(List<Text> texts) {
+        List<Text> ordered = texts.stream()
+                .sorted(Comparator.comparingDouble(Text::getY).thenComparingDouble(Text::getX))
+                .toList();
+        for (int i = 0; i < ordered.size(); i++) {
+            Text t = ordered.get(i);
+            for (int j = 0; j < i; j++) {
+                Text before = ordered.get(j);
+                if (overlap(before, t)) {
+                    t.setY(before.getY() + before.getLayoutBounds().getHeight() + 1);
+                    j = -1; // moved: check against every placed name again
+                }
+            }
+        }
+    }
+
+    private static boolean overlap(Text a, Text b) {
+        double ah = a.getLayoutBounds().getHeight();
+        double bh = b.getLayoutBounds().getHeight();
+        return a.getX() < b.getX() + b.getLayoutBounds().getWidth()
+                && b.getX() < a.getX() + a.getLayoutBounds().getWidth()
+                && a.getY() - ah < b.getY()
+                && b.getY() - bh < a.getY();
     }
 
     private static void place(Text text, double x, double y) {

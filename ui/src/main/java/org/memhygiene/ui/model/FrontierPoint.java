@@ -1,7 +1,16 @@
 package org.memhygiene.ui.model;
 
 /**
- * One policy of the simulator's sweep: what it reclaims (percent of guest memory) and the posture score
- * it leaves (mean over the VMs, 0-100).
+ * One point of the trade-off view's frontier, on the same axes as the VMs' points: one VM of one of the
+ * simulator sweep's frontier cells, what it reclaimed (percent of that VM's memory) and the posture score it
+ * ended with (0-100).
+ *
+ * @param cell the sweep cell, "policy × hygiene mode" as {@code sim sweep} labels it
+ * @param vm   the VM of that cell
  */
-public record FrontierPoint(String label, double reclaimedPercent, double score) {}
+public record FrontierPoint(String cell, String vm, double reclaimedPercent, double score) {
+    /** What the point's tooltip says. */
+    public String label() {
+        return cell + ": " + vm;
+    }
+}

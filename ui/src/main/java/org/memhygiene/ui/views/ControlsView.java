@@ -14,9 +14,7 @@ import javafx.application.Platform;
 import javafx.geometry.Insets;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
-import javafx.scene.control.Alert;
 import javafx.scene.control.Button;
-import javafx.scene.control.ButtonType;
 import javafx.scene.control.CheckBox;
 import javafx.scene.control.ChoiceBox;
 import javafx.scene.control.Label;
@@ -249,13 +247,7 @@ public final class ControlsView implements DashboardView {
     }
 
     private boolean confirm(String header, String content) {
-        Alert alert = new Alert(Alert.AlertType.CONFIRMATION, content, ButtonType.OK, ButtonType.CANCEL);
-        alert.setTitle("Confirm");
-        alert.setHeaderText(header);
-        if (root.getScene() != null) {
-            alert.initOwner(root.getScene().getWindow());
-        }
-        return alert.showAndWait().filter(b -> b == ButtonType.OK).isPresent();
+        return Confirmation.ask(root, header, content);
     }
 
     private void run(CompletableFuture<JsonNode> call, Function<JsonNode, String> describe) {

@@ -62,7 +62,7 @@ public final class DashboardWindow {
     public DashboardWindow(DashboardModel model, ControllerClient client, String source, Theme theme) {
         this.model = model;
         this.overview = new OverviewView(model);
-        this.tradeoff = new TradeoffView(model, this::open);
+        this.tradeoff = new TradeoffView(model, client, this::open);
         this.vms = new VmsView(model, this::open);
         this.findings = new FindingsView(model);
         this.controls = new ControlsView(model, client);
