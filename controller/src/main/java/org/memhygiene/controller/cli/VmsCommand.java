@@ -143,7 +143,9 @@ final class VmsCommand implements Callable<Integer> {
                 "\nRECLAIMED = ZERO (mapped to the zero page after it held data) + GIVEN BACK: guest RAM that"
                         + " left its QEMU process's RSS (docs/RECLAIM.md); HOW: how it was measured, and how long before the sample."
                         + "\nKSM_STAT: what /proc/PID/ksm_stat accounts to the QEMU process (merged + zero pages; not the zero pages"
-                        + " of split THPs).\n");
+                        + " of split THPs).\nSCORE: the posture rubric's (docs/POSTURE.md); whether a VM's memory is merged"
+                        + " with other VMs' is assumed from its configuration here: memhygiene probe dedup measures it, and the"
+                        + " daemon's GET /api/v1/vms carries a probe's measurement (posture.measured_at).\n");
         for (int i = 0; i < methods.size(); i++) {
             notes.append("[")
                     .append(i + 1)
