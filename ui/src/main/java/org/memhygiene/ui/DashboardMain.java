@@ -5,6 +5,7 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalDouble;
@@ -15,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.function.IntConsumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.IntStream;
 import javafx.animation.AnimationTimer;
 import javafx.application.Platform;
 import javafx.geometry.Pos;
@@ -24,6 +26,7 @@ import javafx.scene.control.ProgressIndicator;
 import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
 import org.memhygiene.core.cli.CommandOutput;
+import org.memhygiene.core.probe.DedupProbeRequest;
 import org.memhygiene.simulator.ScenarioException;
 import org.memhygiene.simulator.scenario.ScenarioParser;
 import org.memhygiene.ui.api.ControllerClient;
@@ -402,6 +405,32 @@ public final class DashboardMain implements Callable<Integer> {
             } else {
                 model.frontierStatus()
                         .set("No policy frontier: it comes from the simulator (built-in or --scenario mode).");
+            }
+            if (snapshotDir.isPresent() && builtin != null) {
+                // The pictures show measured and assumed postures side by side: every other VM with an agent probed,
+                // once
+                // they run (the simulated host answers a probe from its model at once).
+                BuiltinController probed = builtin;
+                model.revision().addListener(new javafx.beans.value.ChangeListener<>() {
+                    @Override
+                    public void changed(
+                            javafx.beans.value.ObservableValue<? extends Number> o, Number was, Number now) {
+                        if (model.host().size() < SnapshotRenderer.SAMPLES / 2) {
+                            return;
+                        }
+                        model.revision().removeListener(this);
+                        List<String> running = model.rows().stream()
+                                .filter(r -> r.vm().agentStatus().equals("OK"))
+                                .map(r -> r.vm().name())
+                                .sorted()
+                                .toList();
+                        List<String> everyOther = IntStream.range(0, running.size())
+                                .filter(i -> i % 2 == 0)
+                                .mapToObj(running::get)
+                                .toList();
+                        probed.daemon().probes().start(DedupProbeRequest.of(everyOther, 16));
+                    }
+                });
             }
             snapshotDir.ifPresent(dir -> new SnapshotRenderer(window, model, dir, () -> exit.accept(0), message -> {
                         System.err.println("memhygiene dashboard --snapshot: " + message);

@@ -180,8 +180,12 @@ public final class TradeoffChart extends LineChart<Number, Number> {
         horizontal.setEndX(x1);
         horizontal.setStartY(ys);
         horizontal.setEndY(ys);
-        names.forEach((d, name) ->
-                place(name, x.getDisplayPosition(d.getXValue()) + 11, y.getDisplayPosition(d.getYValue()) + 4));
+        names.forEach((d, name) -> place(
+                name,
+                x.getDisplayPosition(d.getXValue()) + 11,
+                Math.max(
+                        y.getDisplayPosition(d.getYValue()) + 4,
+                        name.getLayoutBounds().getHeight())));
         separate(List.copyOf(names.values()));
         place(labels.get(0), x0 + 6, y1 + 16);
         place(labels.get(1), x1 - 6 - labels.get(1).getLayoutBounds().getWidth(), y1 + 16);

@@ -26,7 +26,10 @@ public final class FrontierTask {
                             model.frontierStatus()
                                     .set("Policy frontier: the best of " + (PolicyFrontier.cells())
                                             + " simulated policy × hygiene" + " cells of '" + scenario.name() + "' ("
-                                            + points.size() + " on the frontier, dashed line).");
+                                            + points.size() + " VMs of its frontier cells on the dashed line, after "
+                                            + PolicyFrontier.cellDuration(scenario)
+                                                    .toMinutes()
+                                            + " simulated minutes each).");
                         });
                     } catch (RuntimeException e) {
                         Platform.runLater(

@@ -23,7 +23,7 @@ import org.memhygiene.ui.views.FindingsView;
 public final class SnapshotRenderer {
     public static final double WIDTH = 1280;
     public static final double HEIGHT = 800;
-    static final int SAMPLES = 20;
+    public static final int SAMPLES = 20;
     static final Duration SETTLE = Duration.millis(400);
     static final java.time.Duration GIVE_UP = java.time.Duration.ofSeconds(150);
 
