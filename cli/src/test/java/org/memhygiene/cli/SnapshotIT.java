@@ -89,7 +89,7 @@ class SnapshotIT {
         Files.writeString(bad, "name: bad\nguests: [{name: a, memory: 12X}]\n");
         Run run = dashboard("--snapshot", dir.resolve("x").toString(), "--scenario", bad.toString());
         assertEquals(2, run.exitCode(), run.output());
-        assertTrue(run.output().contains("--scenario guests[0].memory: '12X' is not a size"), run.output());
+        assertTrue(run.output().contains("--scenario guests[0].memory = \"12X\": expected bytes"), run.output());
         assertTrue(run.output().contains("bad.yaml"), run.output());
     }
 
