@@ -6,13 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -23,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -208,21 +204,8 @@ class GoldenDocumentsTest {
         KsmSettings scan = KsmSettings.parse(List.of("run=1", "pages_to_scan=5000", "sleep_millisecs=10"));
         KsmRestorePoint restorePoint = KsmRestorePoint.before(sysfs, scan);
         Thread hook = restorePoint.restoreOnShutdown();
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx32m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        MergeableMemoryChild.class.getName(),
-                        "256",
-                        "0",
-                        Integer.toString(1 + new Random().nextInt(255)))
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        Process child = MergeableMemoryChild.start(256, 0);
         try {
-            BufferedReader childOut =
-                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-            assertEquals("ready", childOut.readLine(), "the child maps and fills its memory");
             sysfs.apply(scan);
             // ksmd visits every mergeable page once per full scan: two full scans after the child was ready,
             // its ksm_stat has rmap_items.

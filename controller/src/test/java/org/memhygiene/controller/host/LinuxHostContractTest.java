@@ -1,11 +1,8 @@
 package org.memhygiene.controller.host;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -14,7 +11,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -96,21 +92,7 @@ class LinuxHostContractTest extends HostBackendContract {
         if (shared(host)) {
             return; // this machine's KSM shares pages already (pages stay merged while run=0)
         }
-        child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx32m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        MergeableMemoryChild.class.getName(),
-                        Integer.toString(IDENTICAL_PAGES),
-                        "0",
-                        Integer.toString(1 + new Random().nextInt(255)))
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-        if (!"ready".equals(out.readLine())) {
-            throw new AssertionError("the mergeable child did not start");
-        }
+        child = MergeableMemoryChild.start(IDENTICAL_PAGES, 0);
         host.applyKsm(
                 KsmSettings.of(Map.of(KsmKnob.RUN, "1", KsmKnob.PAGES_TO_SCAN, "5000", KsmKnob.SLEEP_MILLISECS, "10")));
         long fullScans = stats(host).fullScans().orElseThrow();

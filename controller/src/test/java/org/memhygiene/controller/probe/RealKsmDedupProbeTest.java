@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.agent.AgentJvm;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.host.LinuxHost;
@@ -47,27 +48,15 @@ import org.memhygiene.core.probe.DedupProbeRequest;
 @ExtendWith(KsmHostLock.class)
 class RealKsmDedupProbeTest {
     private static final int PAGES = 256;
-    /** The agent's JVM flags, from bin/memhygiene-agent: its timings are the production agent's. */
-    private static final List<String> AGENT_JVM = List.of(
-            "-Xms2m", "-Xmx32m", "-Xmn1m", "-Xss256k", "-XX:+UseSerialGC", "-Xshare:off", "-Xint", "-XX:-UsePerfData");
 
     @TempDir
     Path dir;
 
     private Process start(String name, boolean merge, Path pids) throws Exception {
         Path socket = dir.resolve(name + ".sock");
-        List<String> command = new ArrayList<>(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(AGENT_JVM);
-        command.addAll(List.of(
-                "-cp",
-                System.getProperty("java.class.path"),
-                ProbeAgent.class.getName(),
-                "-name",
-                "guest=" + name,
-                merge ? "merge" : "plain",
-                "--listen",
-                "unix:" + socket));
+        // The agent's JVM as its launcher starts it (no JIT): the write times are the production agent's.
+        List<String> command = AgentJvm.command(
+                ProbeAgent.class, "-name", "guest=" + name, merge ? "merge" : "plain", "--listen", "unix:" + socket);
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve(name + ".log").toFile());

@@ -1,7 +1,12 @@
 package org.memhygiene.core.ksm;
 
 import com.sun.jna.Pointer;
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Random;
 import org.memhygiene.core.linux.LinuxMemory;
 
 /**
@@ -12,6 +17,31 @@ import org.memhygiene.core.linux.LinuxMemory;
  */
 public final class MergeableMemoryChild {
     private MergeableMemoryChild() {}
+
+    /**
+     * Starts the child in a JVM of its own with this test's class path and a fill byte of its own (so two runs do
+     * not merge with each other); returns once it printed "ready", its memory mapped, filled and mergeable.
+     */
+    public static Process start(int identicalPages, int zeroPages) throws IOException {
+        Process child = new ProcessBuilder(
+                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xmx32m",
+                        "-cp",
+                        System.getProperty("java.class.path"),
+                        MergeableMemoryChild.class.getName(),
+                        Integer.toString(identicalPages),
+                        Integer.toString(zeroPages),
+                        Integer.toString(1 + new Random().nextInt(255)))
+                .redirectError(ProcessBuilder.Redirect.INHERIT)
+                .start();
+        String first =
+                new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        if (!"ready".equals(first)) {
+            child.destroyForcibly();
+            throw new IllegalStateException("the mergeable child did not start: it printed " + first);
+        }
+        return child;
+    }
 
     public static void main(String[] args) throws IOException {
         int identicalPages = Integer.parseInt(args[0]);

@@ -3,15 +3,11 @@ package org.memhygiene.core.ksm;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
-import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -46,21 +42,8 @@ class RealKsmMergingTest {
         Thread hook = restorePoint.restoreOnShutdown();
         // Counters before the child exists, for the failure messages below.
         KsmStats before = sysfs.read();
-        Process child = new ProcessBuilder(
-                        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                        "-Xmx32m",
-                        "-cp",
-                        System.getProperty("java.class.path"),
-                        MergeableMemoryChild.class.getName(),
-                        Integer.toString(IDENTICAL_PAGES),
-                        Integer.toString(ZERO_PAGES),
-                        Integer.toString(1 + new Random().nextInt(255)))
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
+        Process child = MergeableMemoryChild.start(IDENTICAL_PAGES, ZERO_PAGES);
         try {
-            BufferedReader out =
-                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-            assertEquals("ready", out.readLine(), "the child maps and fills its memory");
             int pid = (int) child.pid();
 
             sysfs.apply(fastScan);

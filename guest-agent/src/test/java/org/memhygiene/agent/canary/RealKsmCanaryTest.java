@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.memhygiene.agent.AgentJvm;
 import org.memhygiene.agent.server.TestAgent;
 import org.memhygiene.core.json.Json;
 import org.memhygiene.core.ksm.KsmHostLock;
@@ -55,17 +56,6 @@ class RealKsmCanaryTest {
     private static final int PAGES = 256;
     private static final int FULL_SCANS = 3;
     private static final long SCAN_DEADLINE_MILLIS = 300_000;
-    /** The agent's JVM flags, from bin/memhygiene-agent. */
-    private static final List<String> AGENT_JVM = List.of(
-            "-Xms2m",
-            "-Xmx32m",
-            "-Xmn1m",
-            "-Xss256k",
-            "-XX:+UseSerialGC",
-            "-XX:StringTableSize=1024",
-            "-Xshare:off",
-            "-Xint",
-            "-XX:-UsePerfData");
 
     private static final int CANARY = 0;
     private static final int CONTROL = 1;
@@ -88,15 +78,8 @@ class RealKsmCanaryTest {
 
     private Agent start(String name) throws Exception {
         Path socket = dir.resolve(name + ".sock");
-        List<String> command = new ArrayList<>(
-                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
-        command.addAll(AGENT_JVM);
-        command.addAll(List.of(
-                "-cp",
-                System.getProperty("java.class.path"),
-                MergeAnyAgent.class.getName(),
-                "--listen",
-                "unix:" + socket));
+        // The agent's JVM as its launcher starts it (no JIT): the write times are the production agent's.
+        List<String> command = AgentJvm.command(MergeAnyAgent.class, "--listen", "unix:" + socket);
         ProcessBuilder builder = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(dir.resolve(name + ".log").toFile());
