@@ -1,12 +1,14 @@
 package org.memhygiene.simulator.ksm;
 
 import java.util.Arrays;
+import java.util.Map;
+import java.util.TreeMap;
 import org.memhygiene.simulator.model.Content;
 
 /**
  * The stable tree of mm/ksm.c: one stable node per KSM page, found by content (and NUMA node when
  * merge_across_nodes=0). A content whose KSM page reached max_page_sharing gets more nodes ("dups"),
- * linked into a chain, as stable_node_chain does. Nodes live in parallel int arrays.
+ * in a chain, as stable_node_chain does ({@link Chain}). Nodes live in one int array.
  *
  * <p>Two sharer counts per node: {@code rmapLen} is the kernel's rmap_hlist_len (rmap items hanging
  * on the node, what pages_shared/pages_sharing count; it falls only when ksmd revisits a page), and
@@ -22,22 +24,33 @@ public final class StableTree {
     private static final int RMAP_LEN = 1;
 
     private static final int LIVE = 2;
-    /** The next dup of the same content (the chain), or NONE. */
-    private static final int NEXT = 3;
+    /** {@link #ALONE}, {@link #DEAD}, or the id of the node's chain in {@link #chainsById}. */
+    private static final int CHAIN = 3;
 
     private static final int FIRST_VM = 4;
     private static final int FIRST_VM_LIVE = 5;
     private static final int NUMA = 6;
-    /** 1: the node's KSM page is gone and the node was pruned; rmap items still point at it. */
-    private static final int DEAD = 7;
+    /** The node's place in its chain: dups made later have higher numbers (see {@link Chain}). */
+    private static final int CHAIN_SEQ = 7;
 
     private static final int FIELDS = 8;
+
+    /** The only node of its content: no chain. */
+    private static final int ALONE = -1;
+    /** The node's KSM page is gone and the node was pruned (or freed); rmap items may still point at it. */
+    private static final int DEAD = -2;
 
     private int[] nodes = new int[1024 * FIELDS];
     private int[] freeIds = new int[1024];
     private int freeCount;
     private int allocated;
+    /** (NUMA node, content) to its node, or to one node of its chain. */
     private final LongIntMap heads = new LongIntMap(1024);
+
+    private Chain[] chainsById = new Chain[16];
+    private int[] freeChainIds = new int[16];
+    private int freeChainCount;
+    private int chainsAllocated;
 
     /** Kernel counters: nodes with rmap items, and the further rmap items on them. */
     long pagesShared;
@@ -52,29 +65,95 @@ public final class StableTree {
     private long crossVmPages;
     private long mergedSecretPages;
 
+    /**
+     * The dups of one content (stable_node_chain), indexed so that a search does not walk them all: a
+     * content that zeroed free memory fills has one dup per max_page_sharing pages, thousands on a big
+     * host. The kernel walks the chain's hlist newest first and keeps the dup with the most rmap items
+     * below max_page_sharing, the first of equals; {@link #byLength} orders the dups by (rmap_hlist_len,
+     * age) so that is its floor entry below max_page_sharing. {@link #unmapped} holds the dups whose
+     * KSM page lost its last mapping: the walk would prune them, so the search does first.
+     */
+    private static final class Chain {
+        /** (rmap_hlist_len << 32 | CHAIN_SEQ) to the node. */
+        final TreeMap<Long, Integer> byLength = new TreeMap<>();
+        /** The node {@link #heads} maps the content to. */
+        int member;
+
+        int nextSeq;
+        int[] unmapped = new int[4];
+        int unmappedCount;
+
+        void noteUnmapped(int node) {
+            if (unmappedCount == unmapped.length) {
+                unmapped = Arrays.copyOf(unmapped, unmappedCount * 2);
+            }
+            unmapped[unmappedCount++] = node;
+        }
+    }
+
     private static long key(int contentId, int numaNode) {
         return (long) numaNode << 32 | (contentId & 0xFFFFFFFFL);
     }
 
+    private long lengthKey(int node) {
+        return (long) nodes[at(node, RMAP_LEN)] << 32 | (nodes[at(node, CHAIN_SEQ)] & 0xFFFFFFFFL);
+    }
+
     /**
      * stable_tree_search / chain_prune: the node of {@code contentId} with room to share, preferring
-     * the fullest (as stable_node_dup does, so dups fill up before new ones are made), or -1.
+     * the fullest (as stable_node_dup does, so dups fill up before new ones are made), or -1. Every
+     * node of the content whose KSM page is gone is pruned first: stable_node_dup walks every dup with
+     * ksm_get_folio, which prunes those.
      */
     int findCandidate(int contentId, int numaNode, int maxPageSharing) {
-        int node = heads.get(key(contentId, numaNode));
-        int best = NONE;
-        while (node != NONE) {
-            int following = nodes[at(node, NEXT)];
-            int len = nodes[at(node, RMAP_LEN)];
-            if (nodes[at(node, LIVE)] == 0) {
-                // stable_node_dup walks every dup with ksm_get_folio, which prunes those whose KSM page is gone.
-                kill(node);
-            } else if (len > 0 && len < maxPageSharing && (best == NONE || len > nodes[at(best, RMAP_LEN)])) {
-                best = node;
-            }
-            node = following;
+        long k = key(contentId, numaNode);
+        int node = heads.get(k);
+        if (node == NONE) {
+            return NONE;
         }
-        return best;
+        int chain = nodes[at(node, CHAIN)];
+        if (chain >= 0 && prune(chainsById[chain], contentId, numaNode)) {
+            node = heads.get(k);
+            if (node == NONE) {
+                return NONE;
+            }
+            chain = nodes[at(node, CHAIN)];
+        }
+        if (chain >= 0) {
+            Map.Entry<Long, Integer> best =
+                    chainsById[chain].byLength.floorEntry((long) (maxPageSharing - 1) << 32 | 0xFFFFFFFFL);
+            return best == null || best.getKey() >>> 32 == 0 ? NONE : best.getValue();
+        }
+        if (nodes[at(node, LIVE)] == 0) {
+            kill(node);
+            return NONE;
+        }
+        int len = nodes[at(node, RMAP_LEN)];
+        return len > 0 && len < maxPageSharing ? node : NONE;
+    }
+
+    /**
+     * Kills every node of the content noted unmapped, if it still is (the chain may dissolve on the
+     * way); whether it killed one.
+     */
+    private boolean prune(Chain chain, int contentId, int numaNode) {
+        int count = chain.unmappedCount;
+        if (count == 0) {
+            return false;
+        }
+        boolean killed = false;
+        int[] pending = Arrays.copyOf(chain.unmapped, count);
+        chain.unmappedCount = 0;
+        for (int node : pending) {
+            if (nodes[at(node, CHAIN)] != DEAD
+                    && nodes[at(node, CONTENT)] == contentId
+                    && nodes[at(node, NUMA)] == numaNode
+                    && nodes[at(node, LIVE)] == 0) {
+                kill(node);
+                killed = true;
+            }
+        }
+        return killed;
     }
 
     /** stable_tree_insert: a new KSM page for {@code contentId}; a dup in the chain if one exists. */
@@ -86,26 +165,55 @@ public final class StableTree {
         nodes[at(node, FIRST_VM)] = NONE;
         nodes[at(node, FIRST_VM_LIVE)] = 0;
         nodes[at(node, NUMA)] = numaNode;
-        nodes[at(node, DEAD)] = 0;
+        nodes[at(node, CHAIN)] = ALONE;
         long k = key(contentId, numaNode);
         int head = heads.get(k);
-        nodes[at(node, NEXT)] = head;
-        heads.put(k, node);
-        if (head != NONE) {
-            int length = chainLength(node);
-            if (length == 2) {
-                chains++;
-                chainDups += 2;
-            } else {
-                chainDups++;
-            }
+        if (head == NONE) {
+            heads.put(k, node);
+            return node;
         }
+        int chainId = nodes[at(head, CHAIN)];
+        Chain chain;
+        if (chainId == ALONE) {
+            chainId = newChain();
+            chain = chainsById[chainId];
+            chain.member = head;
+            // Its KSM page is mapped: insert follows a search for the content, which pruned it otherwise.
+            join(chain, chainId, head);
+            chains++;
+            chainDups += 2;
+        } else {
+            chain = chainsById[chainId];
+            chainDups++;
+        }
+        join(chain, chainId, node);
         return node;
+    }
+
+    private void join(Chain chain, int chainId, int node) {
+        nodes[at(node, CHAIN)] = chainId;
+        nodes[at(node, CHAIN_SEQ)] = chain.nextSeq++;
+        chain.byLength.put(lengthKey(node), node);
+    }
+
+    /** Sets a node's rmap_hlist_len, keeping its chain's order. */
+    private void setLength(int node, int length) {
+        int chainId = nodes[at(node, CHAIN)];
+        if (chainId >= 0) {
+            Chain chain = chainsById[chainId];
+            chain.byLength.remove(lengthKey(node));
+            nodes[at(node, RMAP_LEN)] = length;
+            chain.byLength.put(lengthKey(node), node);
+        } else {
+            nodes[at(node, RMAP_LEN)] = length;
+        }
     }
 
     /** stable_tree_append: the first rmap item of a node counts in pages_shared, the rest in pages_sharing. */
     void append(int node, int guest) {
-        if (nodes[at(node, RMAP_LEN)]++ == 0) {
+        int len = nodes[at(node, RMAP_LEN)];
+        setLength(node, len + 1);
+        if (len == 0) {
             pagesShared++;
         } else {
             pagesSharing++;
@@ -121,21 +229,24 @@ public final class StableTree {
         if (mapped) {
             removeLive(node, guest);
         }
-        if (nodes[at(node, DEAD)] == 0 && nodes[at(node, LIVE)] == 0) {
+        if (nodes[at(node, CHAIN)] != DEAD && nodes[at(node, LIVE)] == 0) {
             // ksm_get_folio in remove_rmap_item_from_tree finds the KSM page freed: the whole node goes.
             kill(node);
         }
-        if (nodes[at(node, DEAD)] == 1) {
-            if (--nodes[at(node, RMAP_LEN)] == 0) {
+        int len = nodes[at(node, RMAP_LEN)] - 1;
+        if (nodes[at(node, CHAIN)] == DEAD) {
+            nodes[at(node, RMAP_LEN)] = len;
+            if (len == 0) {
                 free(node);
             }
             return;
         }
-        if (--nodes[at(node, RMAP_LEN)] == 0) {
+        if (len == 0) {
             pagesShared--;
             unlink(node);
             free(node);
         } else {
+            setLength(node, len);
             pagesSharing--;
         }
     }
@@ -144,8 +255,8 @@ public final class StableTree {
     private void kill(int node) {
         pagesShared--;
         pagesSharing -= nodes[at(node, RMAP_LEN)] - 1;
-        nodes[at(node, DEAD)] = 1;
         unlink(node);
+        nodes[at(node, CHAIN)] = DEAD;
     }
 
     /** Copy on write (or a discard) of a page mapped to the node: the mapping goes, the rmap item stays. */
@@ -201,6 +312,9 @@ public final class StableTree {
             liveNodes--;
             nodes[at(node, FIRST_VM)] = NONE;
             nodes[at(node, FIRST_VM_LIVE)] = 0;
+            if (nodes[at(node, CHAIN)] >= 0) {
+                chainsById[nodes[at(node, CHAIN)]].noteUnmapped(node);
+            }
         } else if (nodes[at(node, FIRST_VM)] == guest) {
             nodes[at(node, FIRST_VM_LIVE)]--;
         }
@@ -233,41 +347,57 @@ public final class StableTree {
         }
     }
 
-    private int chainLength(int node) {
-        long k = key(nodes[at(node, CONTENT)], nodes[at(node, NUMA)]);
-        int length = 0;
-        for (int n = heads.get(k); n != NONE; n = nodes[at(n, NEXT)]) {
-            length++;
-        }
-        return length;
-    }
-
+    /** Takes a node out of the index; a chain left with one node is a plain node again. */
     private void unlink(int node) {
         long k = key(nodes[at(node, CONTENT)], nodes[at(node, NUMA)]);
-        int head = heads.get(k);
-        int before = chainLength(head);
-        if (head == node) {
-            if (nodes[at(node, NEXT)] == NONE) {
-                heads.remove(k);
-            } else {
-                heads.put(k, nodes[at(node, NEXT)]);
-            }
-        } else {
-            int n = head;
-            while (nodes[at(n, NEXT)] != node) {
-                n = nodes[at(n, NEXT)];
-            }
-            nodes[at(n, NEXT)] = nodes[at(node, NEXT)];
+        int chainId = nodes[at(node, CHAIN)];
+        if (chainId == ALONE) {
+            heads.remove(k);
+            return;
         }
-        if (before == 2) {
+        Chain chain = chainsById[chainId];
+        chain.byLength.remove(lengthKey(node));
+        nodes[at(node, CHAIN)] = ALONE;
+        if (chain.byLength.size() == 1) {
+            int last = chain.byLength.firstEntry().getValue();
+            nodes[at(last, CHAIN)] = ALONE;
+            heads.put(k, last);
+            freeChain(chainId);
             chains--;
             chainDups -= 2;
-        } else if (before > 2) {
+        } else {
             chainDups--;
+            if (chain.member == node) {
+                chain.member = chain.byLength.firstEntry().getValue();
+                heads.put(k, chain.member);
+            }
         }
+    }
+
+    private int newChain() {
+        int id;
+        if (freeChainCount > 0) {
+            id = freeChainIds[--freeChainCount];
+        } else {
+            if (chainsAllocated == chainsById.length) {
+                chainsById = Arrays.copyOf(chainsById, chainsAllocated * 2);
+            }
+            id = chainsAllocated++;
+        }
+        chainsById[id] = new Chain();
+        return id;
+    }
+
+    private void freeChain(int id) {
+        chainsById[id] = null;
+        if (freeChainCount == freeChainIds.length) {
+            freeChainIds = Arrays.copyOf(freeChainIds, freeChainCount * 2);
+        }
+        freeChainIds[freeChainCount++] = id;
     }
 
     private void free(int node) {
+        nodes[at(node, CHAIN)] = DEAD;
         if (freeCount == freeIds.length) {
             freeIds = Arrays.copyOf(freeIds, freeIds.length * 2);
         }
@@ -283,14 +413,5 @@ public final class StableTree {
 
     private static int at(int node, int field) {
         return node * FIELDS + field;
-    }
-
-    /** Forgets every node (run=2 after every rmap item was removed). */
-    void clear() {
-        heads.clear();
-        freeCount = 0;
-        allocated = 0;
-        pagesShared = pagesSharing = chains = chainDups = 0;
-        liveNodes = liveSharers = crossVmPages = mergedSecretPages = 0;
     }
 }

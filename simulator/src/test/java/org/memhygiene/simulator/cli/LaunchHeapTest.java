@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.simulator.HeapEstimate;
 import org.memhygiene.simulator.scenario.ScenarioParser;
+import org.memhygiene.simulator.sweep.Sweep;
 
 class LaunchHeapTest {
     private static final long MACHINE = 24L << 30;
@@ -41,6 +42,44 @@ class LaunchHeapTest {
                 256,
                 mib(LaunchHeap.options(new String[] {"sim", "run", "../docs/scenarios/idle-guests.yaml"}, MACHINE, 2)),
                 "a small scenario keeps the launcher's default");
+    }
+
+    /**
+     * In a JVM started with the launcher's options the sweep runs as many cells side by side as the
+     * launcher sized the heap for: the JVM's maxMemory is less than -Xmx (a survivor space), and once
+     * that made web-farm's sweep run one cell at a time on two CPUs.
+     */
+    @Test
+    void aSweepInTheLaunchersJvmRunsTheCellsItWasSizedFor() throws Exception {
+        for (String scenario : new String[] {"../docs/scenarios/web-farm.yaml", HOST}) {
+            String xmx = LaunchHeap.options(new String[] {"sim", "sweep", scenario}, MACHINE, 2)
+                    .orElseThrow()
+                    .split(" ")[0];
+            Process child = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-XX:+UseSerialGC",
+                            xmx,
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            SweepCells.class.getName(),
+                            scenario)
+                    .redirectErrorStream(true)
+                    .start();
+            String out = new String(child.getInputStream().readAllBytes()).strip();
+            assertEquals(0, child.waitFor(), out);
+            assertEquals("2", out, scenario + " with " + xmx);
+        }
+    }
+
+    /** The child JVM of the test above: prints how many cells the sweep would run side by side on 2 CPUs. */
+    static final class SweepCells {
+        public static void main(String[] args) {
+            System.out.println(Sweep.parallelism(
+                    ScenarioParser.load(Path.of(args[0])),
+                    2,
+                    Runtime.getRuntime().maxMemory()));
+        }
     }
 
     @Test
