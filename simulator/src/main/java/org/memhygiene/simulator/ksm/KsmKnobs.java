@@ -17,25 +17,37 @@ import org.memhygiene.core.ksm.KsmWriteRules;
  */
 public final class KsmKnobs {
     private final Map<KsmKnob, String> values = new EnumMap<>(KsmKnob.class);
+    /** The numeric knobs parsed once per write: ksmd reads several at every wake. */
+    private final long[] numbers = new long[KsmKnob.values().length];
 
     public KsmKnobs() {
-        values.put(KsmKnob.RUN, "0");
-        values.put(KsmKnob.ADVISOR_MODE, "none");
-        values.put(KsmKnob.MERGE_ACROSS_NODES, "1");
-        values.put(KsmKnob.MAX_PAGE_SHARING, "256");
-        values.put(KsmKnob.PAGES_TO_SCAN, "100");
-        values.put(KsmKnob.SLEEP_MILLISECS, "20");
-        values.put(KsmKnob.USE_ZERO_PAGES, "0");
-        values.put(KsmKnob.SMART_SCAN, "1");
-        values.put(KsmKnob.STABLE_NODE_CHAINS_PRUNE_MILLISECS, "2000");
-        values.put(KsmKnob.ADVISOR_MAX_CPU, "70");
-        values.put(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN, "500");
-        values.put(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN, "30000");
-        values.put(KsmKnob.ADVISOR_TARGET_SCAN_TIME, "200");
+        set(KsmKnob.RUN, "0");
+        set(KsmKnob.ADVISOR_MODE, "none");
+        set(KsmKnob.MERGE_ACROSS_NODES, "1");
+        set(KsmKnob.MAX_PAGE_SHARING, "256");
+        set(KsmKnob.PAGES_TO_SCAN, "100");
+        set(KsmKnob.SLEEP_MILLISECS, "20");
+        set(KsmKnob.USE_ZERO_PAGES, "0");
+        set(KsmKnob.SMART_SCAN, "1");
+        set(KsmKnob.STABLE_NODE_CHAINS_PRUNE_MILLISECS, "2000");
+        set(KsmKnob.ADVISOR_MAX_CPU, "70");
+        set(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN, "500");
+        set(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN, "30000");
+        set(KsmKnob.ADVISOR_TARGET_SCAN_TIME, "200");
+    }
+
+    /** The value before, or null. */
+    private String set(KsmKnob knob, String value) {
+        // Every knob but advisor_mode is a number (validated before it gets here).
+        numbers[knob.ordinal()] = knob == KsmKnob.ADVISOR_MODE ? -1 : Long.parseLong(value);
+        return values.put(knob, value);
     }
 
     public long number(KsmKnob knob) {
-        return Long.parseLong(values.get(knob));
+        if (knob == KsmKnob.ADVISOR_MODE) {
+            throw new IllegalArgumentException(knob.fileName() + " is not a number");
+        }
+        return numbers[knob.ordinal()];
     }
 
     public boolean flag(KsmKnob knob) {
@@ -85,7 +97,7 @@ public final class KsmKnobs {
         List<Map.Entry<KsmKnob, String>> order = settings.inWriteOrder();
         List<KsmChange> changes = new ArrayList<>();
         for (Map.Entry<KsmKnob, String> e : order) {
-            String before = values.put(e.getKey(), e.getValue());
+            String before = set(e.getKey(), e.getValue());
             if (e.getKey() == KsmKnob.RUN && Long.parseLong(e.getValue()) == KsmKnob.RUN_UNMERGE) {
                 unmergeAll.run();
             }
