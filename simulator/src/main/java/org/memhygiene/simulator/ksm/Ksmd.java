@@ -160,6 +160,7 @@ public final class Ksmd {
                     pagesScanned += settled.passedScanned;
                     pagesSkipped += settled.passedSkipped;
                     pagesUnshared += settled.passedUnsharedDelta;
+                    rmapItems += settled.passedNewRmapItems;
                     if (cursorPage >= g.pages || scanned >= budget) {
                         continue;
                     }

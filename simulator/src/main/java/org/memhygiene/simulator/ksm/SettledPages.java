@@ -10,12 +10,17 @@ import org.memhygiene.simulator.model.PageFlags;
  * The pages whose next visits by ksmd have an outcome already determined, so the skipping engine
  * ({@link ScanEngine#SKIP_SETTLED}) passes them by the block instead of one by one, with counters
  * identical to the page-by-page engine's. After ksmd's real visit, almost every page is in one of
- * three classes until the guest or the host touches it:
+ * four classes until the guest or the host touches it:
  *
  * <ul>
  *   <li><b>mapped</b>: still mapped to its KSM page. A visit scans it and changes nothing
  *       ({@code cmp_and_merge_page} returns at once; {@code should_skip_rmap_item} never skips a KSM page).</li>
- *   <li><b>none</b>: absent or mapped to the zero page, without an rmap item. A visit passes it over.</li>
+ *   <li><b>none</b>: absent or mapped to the zero page, without an rmap item. A visit passes it over.
+ *       Every page starts here: before its guest boots it is absent and ksmd has not met it.</li>
+ *   <li><b>fresh</b>: a page of none the guest wrote since, so present without an rmap item. Its first
+ *       visit is always the same: a new rmap item, its checksum recorded (volatile, no tree search);
+ *       the pass does it and files the page as cycling. Marked by the mapped and none bits both set,
+ *       which no other page has: it counts as scanned, as a mapped page does.</li>
  *   <li><b>cycling</b>: present, with an rmap item, not in the stable tree. Whether a visit skips it
  *       (smart_scan) depends only on its rmap item's age and remaining skips, not on its content, so the
  *       scan in which it is next visited is known: it sits in a calendar of {@value #PERIOD} masks by
@@ -26,7 +31,8 @@ import org.memhygiene.simulator.model.PageFlags;
  *       {@code work}: content other pages may hold, or a young page written since) is done for real.</li>
  * </ul>
  *
- * Per block of 64 pages of one guest, 16 longs: the three class masks, {@code inTree} (cycling pages
+ * Per block of 64 pages of one guest, 16 longs: the three class masks (fresh: mapped and none),
+ * {@code inTree} (cycling pages
  * in the unstable tree now, counted in pages_unshared), {@code work}, {@code young} (cycling pages
  * whose rmap item is not yet at the steady age 15 with 8 skips to go after a visit) and the calendar.
  * A cycling page's flags (UNSTABLE and its parity) and age byte are brought up to date lazily
@@ -67,6 +73,8 @@ public final class SettledPages {
 
     long passedSkipped;
     long passedUnsharedDelta;
+    /** Rmap items the last pass made (fresh pages' first visits). */
+    long passedNewRmapItems;
 
     SettledPages(HostModel model, Ksmd ksmd, boolean smart) {
         this.model = model;
@@ -80,6 +88,12 @@ public final class SettledPages {
         }
         blocks = new long[Math.toIntExact(total * STRIDE)];
         written = new long[(int) total];
+        for (Guest g : model.guests) {
+            for (int o = 0; o < g.pages; o += 64) {
+                int inBlock = Math.min(64, g.pages - o);
+                blocks[blockIndex(g, o) + NONE] = inBlock == 64 ? -1L : (1L << inBlock) - 1;
+            }
+        }
     }
 
     /** Heap bytes per page of this index: 16 longs per 64 pages, and the written bits. */
@@ -106,8 +120,10 @@ public final class SettledPages {
         long w = written[block];
         if (w != 0) {
             written[block] = 0;
-            blocks[i + MAPPED] &= ~w;
-            blocks[i + NONE] &= ~w;
+            long none = blocks[i + NONE];
+            // A written page of none is present now, still without an rmap item: fresh. A written mapped
+            // page got a private copy: it leaves the class.
+            blocks[i + MAPPED] = none & (blocks[i + MAPPED] | w) | ~none & blocks[i + MAPPED] & ~w;
             blocks[i + WORK] |= w & blocks[i + CYCLING];
         }
     }
@@ -150,6 +166,7 @@ public final class SettledPages {
         passedScanned = 0;
         passedSkipped = 0;
         passedUnsharedDelta = 0;
+        passedNewRmapItems = 0;
         int due = CALENDAR + (int) (scan % PERIOD);
         int afterVisit = CALENDAR + (int) ((scan + 9) % PERIOD);
         int o = from;
@@ -187,6 +204,10 @@ public final class SettledPages {
                 count = (int) budget;
             }
             if (range != 0) {
+                long fresh = mapped & blocks[i + NONE] & range;
+                if (fresh != 0) {
+                    firstVisits(g, i, blockStart, fresh, scan, smart);
+                }
                 long skipped = cycling & ~dueNow & range;
                 long inTree = blocks[i + IN_TREE];
                 passedSkipped += Long.bitCount(skipped);
@@ -217,6 +238,35 @@ public final class SettledPages {
             }
         }
         return o;
+    }
+
+    /**
+     * The first visits of fresh pages, as Ksmd.visit does them: a new rmap item (age 0, aged to 1 by
+     * should_skip_rmap_item with smart_scan), the checksum recorded (cmp_and_merge_page's volatile
+     * return: an item has no checksum before its first visit); then filed as cycling, as
+     * {@link #classify} would, due again at the next scan.
+     */
+    private void firstVisits(Guest g, int i, int blockStart, long fresh, long scan, boolean smart) {
+        for (long f = fresh; f != 0; f &= f - 1) {
+            int p = g.base + blockStart + Long.numberOfTrailingZeros(f);
+            model.flags[p] = (byte) (model.flags[p] | PageFlags.RMAP);
+            int content = model.content[p];
+            model.slot[p] = content;
+            model.age[p] = (byte) (smart ? 1 : 0);
+            if (!Content.isUnique(content)) {
+                blocks[i + WORK] |= Long.lowestOneBit(f);
+            }
+        }
+        int count = Long.bitCount(fresh);
+        g.rmapItems += count;
+        passedNewRmapItems += count;
+        blocks[i + MAPPED] &= ~fresh;
+        blocks[i + NONE] &= ~fresh;
+        blocks[i + CYCLING] |= fresh;
+        if (smart) {
+            blocks[i + CALENDAR + (int) ((scan + 1) % PERIOD)] |= fresh;
+            blocks[i + YOUNG] |= fresh;
+        }
     }
 
     /** Of {@code candidates} (pages of the block at {@code blockStart}), those whose content changed since ksmd's last visit. */
