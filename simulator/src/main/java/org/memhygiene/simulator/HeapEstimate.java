@@ -18,11 +18,14 @@ import org.memhygiene.simulator.scenario.Scenario;
  * @param pages          simulated pages
  * @param pageBytes      the page arrays and the scan engine's index
  * @param ksmPages       the bound on KSM pages (stable nodes)
- * @param ksmTableBytes  stable tree, its index and the unstable tree, sized for {@code ksmPages}
+ * @param ksmTableBytes  stable tree, its index and the unstable tree, sized for {@code ksmPages}, and
+ *                       the chains' indexes for the dups among them
  */
 public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTableBytes) {
     /** Per KSM page: a stable node (32 bytes) and its index slot (16) at worst just after a doubling, the unstable tree's entry (8, at most half full, doubling) and a free-list slot. */
     static final long BYTES_PER_KSM_PAGE = 2 * 32 + 4 * 16 + 4 * 8 + 8;
+    /** Per dup of a chain, its entry in the chain's index (StableTree.Chain: a TreeMap entry, its boxed key and value). */
+    static final long BYTES_PER_CHAIN_DUP = 80;
     /** The JVM, the classes, the parser, the snapshot: what a small scenario uses. */
     static final long BASE_BYTES = 64L << 20;
 
@@ -50,16 +53,20 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
             shareablePerImage.merge(g.image(), shareable, Math::max);
         }
         long maxSharing = Math.max(2, Long.parseLong(s.ksm().getOrDefault(KsmKnob.MAX_PAGE_SHARING, "256")));
-        long ksmPages = zeroPages / maxSharing + 1;
+        long dups = zeroPages / maxSharing + 1;
+        for (ContentGroup c : s.contentGroups()) {
+            dups += c.pages() / maxSharing;
+        }
+        long ksmPages = dups;
         for (long shareable : shareablePerImage.values()) {
             ksmPages += shareable;
         }
         for (ContentGroup c : s.contentGroups()) {
-            ksmPages += c.contents() + c.pages() / maxSharing;
+            ksmPages += c.contents();
         }
         ksmPages = Math.min(ksmPages, pages / 2 + 1);
         long pageBytes = (long) Math.ceil(pages * (HostModel.BYTES_PER_PAGE + SettledPages.BYTES_PER_PAGE));
-        return new HeapEstimate(pages, pageBytes, ksmPages, ksmPages * BYTES_PER_KSM_PAGE);
+        return new HeapEstimate(pages, pageBytes, ksmPages, ksmPages * BYTES_PER_KSM_PAGE + dups * BYTES_PER_CHAIN_DUP);
     }
 
     /** What one simulation holds at most. */

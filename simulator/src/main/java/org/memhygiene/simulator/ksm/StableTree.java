@@ -102,8 +102,9 @@ public final class StableTree {
     /**
      * stable_tree_search / chain_prune: the node of {@code contentId} with room to share, preferring
      * the fullest (as stable_node_dup does, so dups fill up before new ones are made), or -1. Every
-     * node of the content whose KSM page is gone is pruned first: stable_node_dup walks every dup with
-     * ksm_get_folio, which prunes those.
+     * node of the content whose KSM page is gone is pruned first, as stable_node_dup's pruning walk
+     * does with ksm_get_folio (the kernel walks so at most every stable_node_chains_prune_millisecs;
+     * docs/SIMULATOR.md, "Where the model simplifies").
      */
     int findCandidate(int contentId, int numaNode, int maxPageSharing) {
         long k = key(contentId, numaNode);

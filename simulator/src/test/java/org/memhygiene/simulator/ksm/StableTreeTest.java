@@ -11,8 +11,8 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * The stable tree's indexed chains against the kernel's rule written as plainly as it reads in
- * mm/ksm.c stable_node_dup: walk the content's dups newest first, prune every dup whose KSM page is
+ * The stable tree's indexed chains against the rule of mm/ksm.c stable_node_dup's pruning walk,
+ * written as plainly as it reads there: walk the content's dups newest first, prune every dup whose KSM page is
  * gone, keep the dup with the most rmap items below max_page_sharing (the first of equals). Random
  * merges, copies on write and rmap removals as ksmd makes them, with max_page_sharing small and
  * changing, so chains form, grow, lose dups and dissolve; the node found and every counter must agree

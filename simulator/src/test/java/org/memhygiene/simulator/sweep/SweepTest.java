@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.scenario.HygieneMode;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.simulator.scenario.ScenarioParser;
@@ -44,6 +46,30 @@ class SweepTest {
         assertTrue(most.frontier(), "nothing reclaims more than the cell that reclaims most: " + most.label());
         assertTrue(results.stream().filter(SweepResult::frontier).count() < results.size());
         assertTrue(zeroNone.finalSnapshot().vms().size() == 2);
+    }
+
+    /** Cells run side by side, longest first, and come back in grid order with the results of a serial run. */
+    @Test
+    void cellsSideBySideGiveTheSerialResultsInGridOrder() {
+        List<SweepResult> serial = Sweep.run(
+                S, Sweep.defaultPolicies(), Sweep.defaultModes(), Duration.ofMinutes(2), ScanEngine.SKIP_SETTLED, 1);
+        List<SweepResult> sideBySide = Sweep.run(
+                S, Sweep.defaultPolicies(), Sweep.defaultModes(), Duration.ofMinutes(2), ScanEngine.SKIP_SETTLED, 3);
+        List<String> grid = new ArrayList<>();
+        for (SweepPolicy p : Sweep.defaultPolicies()) {
+            for (HygieneMode m : Sweep.defaultModes()) {
+                grid.add(p.label() + " / " + m.label());
+            }
+        }
+        assertEquals(grid, serial.stream().map(SweepResult::label).toList());
+        assertEquals(grid, sideBySide.stream().map(SweepResult::label).toList());
+        assertEquals(
+                serial.stream()
+                        .map(r -> r.reclaimedBytes() + " " + r.exposure())
+                        .toList(),
+                sideBySide.stream()
+                        .map(r -> r.reclaimedBytes() + " " + r.exposure())
+                        .toList());
     }
 
     private static SweepResult find(List<SweepResult> results, String policy, HygieneMode mode) {

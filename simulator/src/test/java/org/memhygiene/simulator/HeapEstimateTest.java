@@ -1,0 +1,39 @@
+package org.memhygiene.simulator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.simulator.scenario.Scenario;
+import org.memhygiene.simulator.scenario.ScenarioParser;
+
+class HeapEstimateTest {
+    /**
+     * Zero pages beyond max_page_sharing make dups of one content, each with an entry in its chain's
+     * index besides its stable node: with max_page_sharing 2 instead of 4 twice as many dups, each
+     * costing a KSM page's bytes and a chain entry's.
+     */
+    @Test
+    void theDupsMaxPageSharingMakesAreCountedWithTheirChainIndex() {
+        Scenario webFarm = ScenarioParser.load(Path.of("../docs/scenarios/web-farm.yaml"));
+        HeapEstimate four = HeapEstimate.of(withMaxPageSharing(webFarm, 4));
+        HeapEstimate two = HeapEstimate.of(withMaxPageSharing(webFarm, 2));
+        long moreDups = two.ksmPages() - four.ksmPages();
+        assertTrue(moreDups > 100_000, moreDups + " more dups of web-farm's zero pages");
+        assertEquals(
+                moreDups * (HeapEstimate.BYTES_PER_KSM_PAGE + HeapEstimate.BYTES_PER_CHAIN_DUP),
+                two.ksmTableBytes() - four.ksmTableBytes(),
+                moreDups + " more dups");
+    }
+
+    private static Scenario withMaxPageSharing(Scenario s, int max) {
+        Map<KsmKnob, String> ksm = new EnumMap<>(KsmKnob.class);
+        ksm.putAll(s.ksm());
+        ksm.put(KsmKnob.MAX_PAGE_SHARING, Integer.toString(max));
+        return s.withKsm(ksm);
+    }
+}
