@@ -609,6 +609,8 @@ public final class Simulation {
         Arrays.fill(model.age, g.base, g.base + g.pages, (byte) 0);
         g.freePages = 0;
         g.staleSecretFreePages = 0;
+        g.scrubRegionFreePages = 0;
+        g.scrubRegionDirtyPages = 0;
         g.reportedPages = 0;
         g.running = false;
         g.bootCursor = 0;

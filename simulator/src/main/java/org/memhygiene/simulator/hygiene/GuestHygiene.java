@@ -156,16 +156,21 @@ public final class GuestHygiene {
             return r;
         }
         long targetPages = target / pageSizeBytes;
-        long zeroed = 0;
-        for (int p = guest.base + guest.usedEnd, end = guest.base + guest.pages; p < end && zeroed < targetPages; p++) {
+        // The first targetPages free pages of the free region are zeroed (counted whether they held
+        // data or not); the walk ends early once no page with data is left in the region.
+        long passed = 0;
+        for (int p = guest.base + guest.usedEnd, end = guest.base + guest.pages;
+                p < end && passed < targetPages && guest.scrubRegionDirtyPages > 0;
+                p++) {
             int f = model.flags[p];
             if ((f & PageFlags.FREE) != 0) {
                 if ((f & PageFlags.PRESENT) != 0 && model.content[p] != Content.ZERO) {
                     model.write(guest, p, Content.ZERO);
                 }
-                zeroed++;
+                passed++;
             }
         }
+        long zeroed = Math.min(targetPages, guest.scrubRegionFreePages);
         long bytes = zeroed * pageSizeBytes;
         long millis = bytes * 1000 / spec.scrub().rateBytesPerSecond();
         ScrubReport r = new ScrubReport(

@@ -114,6 +114,12 @@ public final class SettledPages {
         written[firstBlock[g.index] + (offset >>> SHIFT)] |= 1L << offset;
     }
 
+    /** The block's pending-write bits, read only to bring their cache line in early (HostModel.Writes). */
+    public long peek(Guest g, int page) {
+        int offset = page - g.base;
+        return written[firstBlock[g.index] + (offset >>> SHIFT)];
+    }
+
     /** Applies the block's pending writes to its masks; {@code i} is the block's index into {@link #blocks}. */
     private void fold(int i) {
         int block = i / STRIDE;

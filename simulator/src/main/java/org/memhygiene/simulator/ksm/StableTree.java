@@ -265,6 +265,11 @@ public final class StableTree {
         removeLive(node, guest);
     }
 
+    /** A node's live count, read only to bring its cache line in early (HostModel.Writes). */
+    public int peek(int node) {
+        return nodes[at(node, LIVE)];
+    }
+
     public int content(int node) {
         return nodes[at(node, CONTENT)];
     }

@@ -38,6 +38,14 @@ public final class Guest {
     public long presentPages;
     public long freePages;
     public long staleSecretFreePages;
+    /**
+     * Free pages from {@link #usedEnd} on, where the agent's scrub looks for free memory, and of those
+     * the ones present with non-zero content (what a scrub would zero): kept by HostModel so that a
+     * scrub with nothing to zero does not walk the free region page by page.
+     */
+    public long scrubRegionFreePages;
+
+    public long scrubRegionDirtyPages;
     public long zeroMergedPages;
     /** ksm_merging_pages: rmap items on stable nodes (kernel accounting, lazy). */
     public long mergingPages;

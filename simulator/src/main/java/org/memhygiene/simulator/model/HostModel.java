@@ -75,6 +75,10 @@ public final class HostModel {
      */
     public void write(Guest g, int page, int newContent) {
         int f = flags[page];
+        if ((f & PageFlags.FREE) != 0 && page - g.base >= g.usedEnd) {
+            boolean wasDirty = (f & PageFlags.PRESENT) != 0 && content[page] != Content.ZERO;
+            g.scrubRegionDirtyPages += (newContent != Content.ZERO ? 1 : 0) - (wasDirty ? 1 : 0);
+        }
         if ((f & PageFlags.PRESENT) == 0) {
             if (age[page] == AGE_REPORTED) {
                 g.reportedPages--;
@@ -106,6 +110,12 @@ public final class HostModel {
         }
         flags[page] = (byte) (f | PageFlags.FREE);
         g.freePages++;
+        if (page - g.base >= g.usedEnd) {
+            g.scrubRegionFreePages++;
+            if ((f & PageFlags.PRESENT) != 0 && content[page] != Content.ZERO) {
+                g.scrubRegionDirtyPages++;
+            }
+        }
         if ((f & PageFlags.PRESENT) != 0 && Content.isSecret(content[page])) {
             g.staleSecretFreePages++;
         }
@@ -119,6 +129,12 @@ public final class HostModel {
         }
         flags[page] = (byte) (f & ~PageFlags.FREE);
         g.freePages--;
+        if (page - g.base >= g.usedEnd) {
+            g.scrubRegionFreePages--;
+            if ((f & PageFlags.PRESENT) != 0 && content[page] != Content.ZERO) {
+                g.scrubRegionDirtyPages--;
+            }
+        }
         if ((f & PageFlags.PRESENT) != 0 && Content.isSecret(content[page])) {
             g.staleSecretFreePages--;
         }
@@ -141,6 +157,9 @@ public final class HostModel {
         f = unmapShared(g, page, f);
         if ((f & PageFlags.FREE) != 0 && Content.isSecret(content[page])) {
             g.staleSecretFreePages--;
+        }
+        if ((f & PageFlags.FREE) != 0 && page - g.base >= g.usedEnd && content[page] != Content.ZERO) {
+            g.scrubRegionDirtyPages--;
         }
         content[page] = Content.ZERO;
         flags[page] = (byte) (f & ~PageFlags.PRESENT);
@@ -168,19 +187,18 @@ public final class HostModel {
     }
 
     /**
-     * Guest writes collected and applied in their order. Applying them reads each page's flags and
-     * content (and the scan engine's block) first, all of them before the first write: the reads do not
-     * depend on each other, so the CPU has many cache misses in flight instead of one per write, which
-     * is what the churn's random writes into hundreds of MiB of page arrays cost otherwise.
-     */
-
-    /**
      * Guest writes drawn first and applied afterwards, in their order. The random draws of one write no
      * longer stand between the cache misses of the next: a tight loop of writes to random pages keeps
      * several misses in flight, about 3 times faster over hundreds of MiB of page arrays than drawing and
-     * writing one at a time (docs/PERFORMANCE.md, "Simulator").
+     * writing one at a time (docs/PERFORMANCE.md, "Simulator"). Applying them first reads, for all of
+     * them, what the writes will read (each page's content, flags and rmap slot, the scan engine's
+     * pending-write word, then the stable node of a page mapped to a KSM page): those loads do not
+     * depend on each other, so their cache misses overlap instead of coming one after another.
      */
     public final class Writes {
+        /** Where the early reads go, so that the JIT keeps them. */
+        private long touchSink;
+
         private Guest[] guestOf = new Guest[256];
         private int[] pages = new int[256];
         private int[] contents = new int[256];
@@ -210,6 +228,24 @@ public final class HostModel {
         }
 
         public void apply() {
+            long sink = 0;
+            for (int i = 0; i < count; i++) {
+                int p = pages[i];
+                sink += content[p];
+                if (!anon[i]) {
+                    sink += flags[p] + slot[p];
+                }
+                if (settled != null) {
+                    sink += settled.peek(guestOf[i], p);
+                }
+            }
+            for (int i = 0; i < count; i++) {
+                int p = pages[i];
+                if (!anon[i] && (flags[p] & PageFlags.STABLE) != 0) {
+                    sink += stable.peek(slot[p]);
+                }
+            }
+            touchSink = sink;
             for (int i = 0; i < count; i++) {
                 if (anon[i]) {
                     writeAnon(guestOf[i], pages[i], contents[i]);
