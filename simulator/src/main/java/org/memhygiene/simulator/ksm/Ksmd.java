@@ -311,6 +311,33 @@ public final class Ksmd {
         appendStable(g, p, node);
     }
 
+    /** The NUMA node key of the guest's pages in the trees of this scan (0 with merge_across_nodes=1). */
+    int numaKey(Guest g) {
+        return unstable.perNode ? g.spec.numaNode() : 0;
+    }
+
+    /**
+     * cmp_and_merge_page for a page that is not in the stable tree and whose checksum is unchanged, as
+     * far as it goes without merging: if both tree searches fail, the page is filed in the unstable
+     * tree (its UNSTABLE flag set for this scan, so that later searches find it) and this returns true;
+     * if one would merge (or the page is a zero page for use_zero_pages), it changes nothing and returns
+     * false, for the real visit to do. The caller keeps pages_unshared.
+     */
+    boolean searchAndFile(int p, int numaKey, int parity) {
+        int c = model.content[p];
+        if (c == Content.ZERO && knobs.useZeroPages()) {
+            return false;
+        }
+        if (model.stable.findCandidate(c, numaKey, knobs.maxPageSharing()) >= 0) {
+            return false;
+        }
+        if (unstable.searchInsert(p, c, numaKey, parity) >= 0) {
+            return false;
+        }
+        model.flags[p] = (byte) ((model.flags[p] & ~PageFlags.UNSTABLE_ODD) | PageFlags.UNSTABLE | parity);
+        return true;
+    }
+
     private void appendStable(Guest g, int p, int node) {
         model.stable.append(node, g.index);
         model.flags[p] = (byte) ((model.flags[p] & ~(PageFlags.BROKEN | PageFlags.UNSTABLE | PageFlags.UNSTABLE_ODD))

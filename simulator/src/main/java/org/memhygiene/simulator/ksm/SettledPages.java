@@ -186,16 +186,20 @@ public final class SettledPages {
             long cycling = blocks[i + CYCLING];
             long work = blocks[i + WORK];
             long dueNow = smart ? blocks[i + due] : cycling;
+            long steadyDue = dueNow & work & range & (smart ? ~blocks[i + YOUNG] : -1L);
             // A due page written since its last visit, at the steady age: its visit only records the new
             // checksum (cmp_and_merge_page's volatile return), no tree is searched.
-            long changed = changedSinceVisit(g, blockStart, dueNow & work & range & (smart ? ~blocks[i + YOUNG] : -1L));
-            long stop = range & ~((mapped | blocks[i + NONE] | cycling) & ~(dueNow & work & ~changed));
+            long changed = changedSinceVisit(g, blockStart, steadyDue);
+            // The other due pages at the steady age search both trees (searched below, in address order).
+            long searched = steadyDue & ~changed;
+            long stop = range & ~((mapped | blocks[i + NONE] | cycling) & ~(dueNow & work & ~steadyDue));
             if (stop != 0) {
                 range &= Long.lowestOneBit(stop) - 1;
             }
             long visited = dueNow & ~work & range;
             changed &= range;
-            long scanned = (mapped & range) | visited | changed;
+            searched &= range;
+            long scanned = (mapped & range) | visited | changed | searched;
             int count = Long.bitCount(scanned);
             if (count >= budget) {
                 // ksm_do_scan stops right after the page that uses up pages_to_scan.
@@ -207,7 +211,19 @@ public final class SettledPages {
                 range &= last | (last - 1);
                 visited &= range;
                 changed &= range;
+                searched &= range;
                 count = (int) budget;
+            }
+            if (searched != 0) {
+                long filed = searchAndFile(g, blockStart, searched, scan);
+                if (filed != searched) {
+                    // A search found a partner: that page's visit merges, for real.
+                    range &= Long.lowestOneBit(searched & ~filed) - 1;
+                    visited &= range;
+                    changed &= range;
+                    count = Long.bitCount((mapped & range) | visited | changed | filed);
+                }
+                visited |= filed;
             }
             if (range != 0) {
                 long fresh = mapped & blocks[i + NONE] & range;
@@ -244,6 +260,25 @@ public final class SettledPages {
             }
         }
         return o;
+    }
+
+    /**
+     * The visits of {@code searched} (steady pages of the block at {@code blockStart} with shareable
+     * content unchanged since their last visit), in address order, as far as both tree searches fail
+     * (Ksmd.searchAndFile): each such page is filed in the unstable tree. Returns the pages filed, the
+     * pages before the first whose search found a partner.
+     */
+    private long searchAndFile(Guest g, int blockStart, long searched, long scan) {
+        int numaKey = ksmd.numaKey(g);
+        int parity = (scan & 1) == 1 ? PageFlags.UNSTABLE_ODD : 0;
+        long filed = 0;
+        for (long m = searched; m != 0; m &= m - 1) {
+            if (!ksmd.searchAndFile(g.base + blockStart + Long.numberOfTrailingZeros(m), numaKey, parity)) {
+                break;
+            }
+            filed |= Long.lowestOneBit(m);
+        }
+        return filed;
     }
 
     /**
