@@ -45,6 +45,15 @@ public final class Ksmd {
     private long pagesVisited;
     private final double nanosPerPage;
 
+    /**
+     * The page whose searches {@link #searchAndFile} did and found a partner in (a stable node, or a twin
+     * in the unstable tree): its real visit, next in the same wake, takes them instead of searching again.
+     */
+    private int searchedPage = -1;
+
+    private int searchedNode;
+    private int searchedTwin;
+
     /** The skipping engine's index of settled pages; null with the page-by-page engine. */
     private final SettledPages settled;
 
@@ -128,6 +137,7 @@ public final class Ksmd {
      * the calibrated cost per page).
      */
     public long wake() {
+        searchedPage = -1;
         long budget = knobs.pagesToScan();
         long scanned = 0;
         boolean smart = knobs.smartScan();
@@ -290,12 +300,14 @@ public final class Ksmd {
             return;
         }
         StableTree stable = model.stable;
-        int node = stable.findCandidate(c, numaKey, maxSharing);
+        boolean searched = searchedPage == p;
+        searchedPage = -1;
+        int node = searched ? searchedNode : stable.findCandidate(c, numaKey, maxSharing);
         if (node >= 0) {
             appendStable(g, p, node);
             return;
         }
-        int q = unstable.searchInsert(p, c, numaKey, parity);
+        int q = searched ? searchedTwin : unstable.searchInsert(p, c, numaKey, parity);
         if (q < 0) {
             flags[p] = (byte) ((flags[p] & ~PageFlags.UNSTABLE_ODD) | PageFlags.UNSTABLE | parity);
             pagesUnshared++;
@@ -328,10 +340,13 @@ public final class Ksmd {
         if (c == Content.ZERO && knobs.useZeroPages()) {
             return false;
         }
-        if (model.stable.findCandidate(c, numaKey, knobs.maxPageSharing()) >= 0) {
-            return false;
-        }
-        if (unstable.searchInsert(p, c, numaKey, parity) >= 0) {
+        int node = model.stable.findCandidate(c, numaKey, knobs.maxPageSharing());
+        int twin = node >= 0 ? -1 : unstable.searchInsert(p, c, numaKey, parity);
+        if (node >= 0 || twin >= 0) {
+            // The real visit comes next in this wake, with both trees as they are now.
+            searchedPage = p;
+            searchedNode = node;
+            searchedTwin = twin;
             return false;
         }
         model.flags[p] = (byte) ((model.flags[p] & ~PageFlags.UNSTABLE_ODD) | PageFlags.UNSTABLE | parity);

@@ -231,9 +231,8 @@ public final class HostModel {
             long sink = 0;
             for (int i = 0; i < count; i++) {
                 int p = pages[i];
-                sink += content[p];
                 if (!anon[i]) {
-                    sink += flags[p] + slot[p];
+                    sink += content[p] + flags[p] + slot[p];
                 }
                 if (settled != null) {
                     sink += settled.peek(guestOf[i], p);
