@@ -26,9 +26,11 @@ import org.memhygiene.simulator.model.PageFlags;
  *       scan in which it is next visited is known: it sits in a calendar of {@value #PERIOD} masks by
  *       that scan (a skip is at most 8 scans long). A visit of a page whose content is unique and
  *       unchanged since the last visit (the checksum gate passes, no other page can match) only puts
- *       it back in the unstable tree; a visit of a page written since, at the steady age, only records
- *       its new checksum (the pass reads its content and rmap slot); any other visit (mask
- *       {@code work}: content other pages may hold, or a young page written since) is done for real.</li>
+ *       it back in the unstable tree; a visit of a page written since only records its new checksum
+ *       (the pass reads its content and rmap slot); a visit of a page with shareable content unchanged
+ *       (mask {@code work}: content other pages may hold) searches both trees, which the pass does
+ *       through ksmd, in address order ({@link #searchAndFile}), stopping at the first page whose search
+ *       finds a partner: that page's visit, which merges, is done for real.</li>
  * </ul>
  *
  * Per block of 64 pages of one guest, 16 longs: the three class masks (fresh: mapped and none),
@@ -186,13 +188,13 @@ public final class SettledPages {
             long cycling = blocks[i + CYCLING];
             long work = blocks[i + WORK];
             long dueNow = smart ? blocks[i + due] : cycling;
-            long steadyDue = dueNow & work & range & (smart ? ~blocks[i + YOUNG] : -1L);
-            // A due page written since its last visit, at the steady age: its visit only records the new
-            // checksum (cmp_and_merge_page's volatile return), no tree is searched.
-            long changed = changedSinceVisit(g, blockStart, steadyDue);
-            // The other due pages at the steady age search both trees (searched below, in address order).
-            long searched = steadyDue & ~changed;
-            long stop = range & ~((mapped | blocks[i + NONE] | cycling) & ~(dueNow & work & ~steadyDue));
+            long dueWork = dueNow & work & range;
+            // A due page written since its last visit: its visit only records the new checksum
+            // (cmp_and_merge_page's volatile return), no tree is searched.
+            long changed = changedSinceVisit(g, blockStart, dueWork);
+            // The other due pages hold shareable content: they search both trees (below, in address order).
+            long searched = dueWork & ~changed;
+            long stop = range & ~(mapped | blocks[i + NONE] | cycling);
             if (stop != 0) {
                 range &= Long.lowestOneBit(stop) - 1;
             }
@@ -244,9 +246,9 @@ public final class SettledPages {
                     }
                 }
                 if (smart && (visited | changed) != 0) {
-                    long young = visited & blocks[i + YOUNG];
+                    long young = (visited | changed) & blocks[i + YOUNG];
                     blocks[i + due] &= ~(visited | changed);
-                    blocks[i + afterVisit] |= (visited & ~young) | changed;
+                    blocks[i + afterVisit] |= (visited | changed) & ~young;
                     for (long y = young; y != 0; y &= y - 1) {
                         visitYoung(g, i, blockStart + Long.numberOfTrailingZeros(y), scan);
                     }
