@@ -27,7 +27,8 @@ import org.memhygiene.core.procmem.ProcessStatus;
  * The real kernel's KSM merging a real child's pages, seen by the pass: pages merged with each other are
  * KSM-shared with their sharers counted, zeroed pages merged with the zero page (use_zero_pages=1) are
  * zero-mapped (and those that were never touched before are zero but not reclaimed), and what the pass
- * calls reclaimed grew by exactly what the child's VmRSS fell. Changes
+ * calls reclaimed grew by exactly what the Rss of the child's guest RAM mapping fell (smaps; not VmRSS,
+ * which also moves with the child's own code pages as new commands fault them in). Changes
  * run, pages_to_scan, sleep_millisecs, use_zero_pages (and smart_scan, advisor_mode where the kernel has
  * them) and puts every one back, also on failure. Run under flock /tmp/memhygiene-ksm.lock.
  */
@@ -62,13 +63,13 @@ class RealKsmGuestMemoryTest {
             GuestMemory before = monitor.sample(target).get("vm");
             pagemap.sample(target);
             scan.sample(target);
-            long rssBefore = child.vmRssBytes();
+            long rssBefore = child.rssBytes(start, 4000 * PAGE);
             GuestMemoryMonitorTest.assertPages(before, 3200, 0, 0, 0, 800, 0);
 
             child.zero(0, 2000, 1000);
             child.dontNeed(0, 3000, 200);
             // 300 pages the whole pass above saw never touched, filled with zeros as a scrub fills free
-            // guest memory: VmRSS grows by them and falls back when KSM merges them, so they are zero but
+            // guest memory: the Rss grows by them and falls back when KSM merges them, so they are zero but
             // not reclaimed.
             child.zero(0, 3200, 300);
             child.mergeable(0);
@@ -77,7 +78,7 @@ class RealKsmGuestMemoryTest {
             ksm.stop(); // merged pages stay merged; nothing moves during the pass
 
             GuestMemory after = monitor.sample(target).get("vm");
-            long rssAfter = child.vmRssBytes();
+            long rssAfter = child.rssBytes(start, 4000 * PAGE);
             GuestMemoryMonitorTest.assertPages(after, 1000, 1000, 1300, 0, 700, 200);
             assertEquals(300, after.pages().zeroNeverBacked().getAsLong(), "zero-mapped, never seen backed");
             assertEquals(
@@ -105,7 +106,7 @@ class RealKsmGuestMemoryTest {
             long reclaimedGrowth =
                     after.reclaimedPages().getAsLong() - before.reclaimedPages().getAsLong();
             System.out.printf(
-                    "RealKsmGuestMemoryTest: VmRSS %d -> %d KiB (drop %d pages); reclaimed %d -> %d pages; %s%n",
+                    "RealKsmGuestMemoryTest: guest RAM Rss %d -> %d KiB (drop %d pages); reclaimed %d -> %d pages; %s%n",
                     rssBefore / 1024,
                     rssAfter / 1024,
                     rssDropPages,
@@ -115,7 +116,8 @@ class RealKsmGuestMemoryTest {
             assertEquals(1200, reclaimedGrowth, "1000 zero-mapped + 200 given back, not the 300 never backed");
             assertTrue(
                     Math.abs(rssDropPages - reclaimedGrowth) <= 1,
-                    "VmRSS fell " + rssDropPages + " pages, reclaimed grew " + reclaimedGrowth);
+                    "the guest RAM mapping's Rss (smaps) fell " + rssDropPages + " pages, reclaimed grew "
+                            + reclaimedGrowth);
         } finally {
             if (ksm != null) {
                 ksm.close();
