@@ -20,20 +20,24 @@ public final class KsmKnobs {
     /** The numeric knobs parsed once per write: ksmd reads several at every wake. */
     private final long[] numbers = new long[KsmKnob.values().length];
 
+    /** The kernel's defaults (mm/ksm.c); run=0 until the scenario's knobs are applied. */
+    private static final Map<KsmKnob, String> DEFAULTS = Map.ofEntries(
+            Map.entry(KsmKnob.RUN, "0"),
+            Map.entry(KsmKnob.ADVISOR_MODE, "none"),
+            Map.entry(KsmKnob.MERGE_ACROSS_NODES, "1"),
+            Map.entry(KsmKnob.MAX_PAGE_SHARING, "256"),
+            Map.entry(KsmKnob.PAGES_TO_SCAN, "100"),
+            Map.entry(KsmKnob.SLEEP_MILLISECS, "20"),
+            Map.entry(KsmKnob.USE_ZERO_PAGES, "0"),
+            Map.entry(KsmKnob.SMART_SCAN, "1"),
+            Map.entry(KsmKnob.STABLE_NODE_CHAINS_PRUNE_MILLISECS, "2000"),
+            Map.entry(KsmKnob.ADVISOR_MAX_CPU, "70"),
+            Map.entry(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN, "500"),
+            Map.entry(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN, "30000"),
+            Map.entry(KsmKnob.ADVISOR_TARGET_SCAN_TIME, "200"));
+
     public KsmKnobs() {
-        set(KsmKnob.RUN, "0");
-        set(KsmKnob.ADVISOR_MODE, "none");
-        set(KsmKnob.MERGE_ACROSS_NODES, "1");
-        set(KsmKnob.MAX_PAGE_SHARING, "256");
-        set(KsmKnob.PAGES_TO_SCAN, "100");
-        set(KsmKnob.SLEEP_MILLISECS, "20");
-        set(KsmKnob.USE_ZERO_PAGES, "0");
-        set(KsmKnob.SMART_SCAN, "1");
-        set(KsmKnob.STABLE_NODE_CHAINS_PRUNE_MILLISECS, "2000");
-        set(KsmKnob.ADVISOR_MAX_CPU, "70");
-        set(KsmKnob.ADVISOR_MIN_PAGES_TO_SCAN, "500");
-        set(KsmKnob.ADVISOR_MAX_PAGES_TO_SCAN, "30000");
-        set(KsmKnob.ADVISOR_TARGET_SCAN_TIME, "200");
+        DEFAULTS.forEach(this::set);
     }
 
     /** The value before, or null. */

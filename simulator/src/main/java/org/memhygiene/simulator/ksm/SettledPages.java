@@ -34,8 +34,8 @@ import org.memhygiene.simulator.model.PageFlags;
  * </ul>
  *
  * Per block of 64 pages of one guest, 16 longs: the three class masks (fresh: mapped and none),
- * {@code inTree} (cycling pages
- * in the unstable tree now, counted in pages_unshared), {@code work}, {@code young} (cycling pages
+ * {@code inTree} (cycling pages in the unstable tree now, counted in pages_unshared), {@code work},
+ * {@code young} (cycling pages
  * whose rmap item is not yet at the steady age 15 with 8 skips to go after a visit) and the calendar.
  * A cycling page's flags (UNSTABLE and its parity) and age byte are brought up to date lazily
  * ({@link #materialize}) when it leaves the class; its age byte holds its state after the last pass

@@ -44,8 +44,9 @@ public final class Guest {
      * scrub with nothing to zero does not walk the free region page by page.
      */
     public long scrubRegionFreePages;
-
+    /** Of {@link #scrubRegionFreePages}, those present with non-zero content. */
     public long scrubRegionDirtyPages;
+
     public long zeroMergedPages;
     /** ksm_merging_pages: rmap items on stable nodes (kernel accounting, lazy). */
     public long mergingPages;

@@ -191,9 +191,10 @@ public final class HostModel {
      * longer stand between the cache misses of the next: a tight loop of writes to random pages keeps
      * several misses in flight, about 3 times faster over hundreds of MiB of page arrays than drawing and
      * writing one at a time (docs/PERFORMANCE.md, "Simulator"). Applying them first reads, for all of
-     * them, what the writes will read (each page's content, flags and rmap slot, the scan engine's
-     * pending-write word, then the stable node of a page mapped to a KSM page): those loads do not
-     * depend on each other, so their cache misses overlap instead of coming one after another.
+     * them, what the writes will read (the scan engine's pending-write word; for a write other than an
+     * anon write, which only stores, the page's content, flags and rmap slot, then the stable node of a
+     * page mapped to a KSM page): those loads do not depend on each other, so their cache misses
+     * overlap instead of coming one after another.
      */
     public final class Writes {
         /** Where the early reads go, so that the JIT keeps them. */
