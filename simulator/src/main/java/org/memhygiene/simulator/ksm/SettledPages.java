@@ -29,7 +29,7 @@ import org.memhygiene.simulator.model.PageFlags;
  *       it back in the unstable tree; a visit of a page written since only records its new checksum
  *       (the pass reads its content and rmap slot); a visit of a page with shareable content unchanged
  *       (mask {@code work}: content other pages may hold) searches both trees, which the pass does
- *       through ksmd, in address order ({@link #searchAndFile}), stopping at the first page whose search
+ *       through ksmd, in address order ({@link Ksmd#searchAndFile}), stopping at the first page whose search
  *       finds a partner: that page's visit, which merges, is done for real.</li>
  * </ul>
  *
@@ -188,20 +188,12 @@ public final class SettledPages {
             long cycling = blocks[i + CYCLING];
             long work = blocks[i + WORK];
             long dueNow = smart ? blocks[i + due] : cycling;
-            long dueWork = dueNow & work & range;
-            // A due page written since its last visit: its visit only records the new checksum
-            // (cmp_and_merge_page's volatile return), no tree is searched.
-            long changed = changedSinceVisit(g, blockStart, dueWork);
-            // The other due pages hold shareable content: they search both trees (below, in address order).
-            long searched = dueWork & ~changed;
             long stop = range & ~(mapped | blocks[i + NONE] | cycling);
             if (stop != 0) {
                 range &= Long.lowestOneBit(stop) - 1;
             }
-            long visited = dueNow & ~work & range;
-            changed &= range;
-            searched &= range;
-            long scanned = (mapped & range) | visited | changed | searched;
+            // Every due page counts as scanned, whatever its visit does.
+            long scanned = (mapped | dueNow) & range;
             int count = Long.bitCount(scanned);
             if (count >= budget) {
                 // ksm_do_scan stops right after the page that uses up pages_to_scan.
@@ -211,22 +203,35 @@ public final class SettledPages {
                 }
                 last = Long.lowestOneBit(last);
                 range &= last | (last - 1);
-                visited &= range;
-                changed &= range;
-                searched &= range;
                 count = (int) budget;
             }
-            if (searched != 0) {
-                long filed = searchAndFile(g, blockStart, searched, scan);
-                if (filed != searched) {
-                    // A search found a partner: that page's visit merges, for real.
-                    range &= Long.lowestOneBit(searched & ~filed) - 1;
-                    visited &= range;
-                    changed &= range;
-                    count = Long.bitCount((mapped & range) | visited | changed | filed);
+            long dueWork = dueNow & work & range;
+            // In address order: a due page written since its last visit only records the new checksum
+            // (cmp_and_merge_page's volatile return), no tree is searched; a due page with shareable
+            // content unchanged searches both trees (through ksmd) and is filed in the unstable tree
+            // when both fail. The first whose search finds a partner ends the pass there, for its real
+            // visit: the pages after it are not looked at.
+            long changed = 0;
+            long filed = 0;
+            int numaKey = -1;
+            for (long c = dueWork; c != 0; c &= c - 1) {
+                int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
+                long bit = Long.lowestOneBit(c);
+                if (model.slot[p] != model.content[p]) {
+                    changed |= bit;
+                    continue;
                 }
-                visited |= filed;
+                if (numaKey < 0) {
+                    numaKey = ksmd.numaKey(g);
+                }
+                if (!ksmd.searchAndFile(p, numaKey, (scan & 1) == 1 ? PageFlags.UNSTABLE_ODD : 0)) {
+                    range &= bit - 1;
+                    count = Long.bitCount((mapped | dueNow) & range);
+                    break;
+                }
+                filed |= bit;
             }
+            long visited = dueNow & ~work & range | filed;
             if (range != 0) {
                 long fresh = mapped & blocks[i + NONE] & range;
                 if (fresh != 0) {
@@ -265,25 +270,6 @@ public final class SettledPages {
     }
 
     /**
-     * The visits of {@code searched} (steady pages of the block at {@code blockStart} with shareable
-     * content unchanged since their last visit), in address order, as far as both tree searches fail
-     * (Ksmd.searchAndFile): each such page is filed in the unstable tree. Returns the pages filed, the
-     * pages before the first whose search found a partner.
-     */
-    private long searchAndFile(Guest g, int blockStart, long searched, long scan) {
-        int numaKey = ksmd.numaKey(g);
-        int parity = (scan & 1) == 1 ? PageFlags.UNSTABLE_ODD : 0;
-        long filed = 0;
-        for (long m = searched; m != 0; m &= m - 1) {
-            if (!ksmd.searchAndFile(g.base + blockStart + Long.numberOfTrailingZeros(m), numaKey, parity)) {
-                break;
-            }
-            filed |= Long.lowestOneBit(m);
-        }
-        return filed;
-    }
-
-    /**
      * The first visits of fresh pages, as Ksmd.visit does them: a new rmap item (age 0, aged to 1 by
      * should_skip_rmap_item with smart_scan), the checksum recorded (cmp_and_merge_page's volatile
      * return: an item has no checksum before its first visit); then filed as cycling, as
@@ -310,18 +296,6 @@ public final class SettledPages {
             blocks[i + CALENDAR + (int) ((scan + 1) % PERIOD)] |= fresh;
             blocks[i + YOUNG] |= fresh;
         }
-    }
-
-    /** Of {@code candidates} (pages of the block at {@code blockStart}), those whose content changed since ksmd's last visit. */
-    private long changedSinceVisit(Guest g, int blockStart, long candidates) {
-        long changed = 0;
-        for (long c = candidates; c != 0; c &= c - 1) {
-            int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
-            if (model.slot[p] != model.content[p]) {
-                changed |= Long.lowestOneBit(c);
-            }
-        }
-        return changed;
     }
 
     /**
