@@ -20,7 +20,7 @@ import picocli.CommandLine;
  * at least the launcher's default, up to 3/4 of this machine's memory (docs/SIMULATOR.md, "Heap").
  *
  * <p>{@code java -cp ... org.memhygiene.simulator.cli.LaunchHeap ARGS...} with the memhygiene arguments
- * prints {@code -XmxNm} (and {@value #HUGE_PAGES} where the kernel gives huge pages on request) and exits 0; prints nothing when the arguments are no simulator command or do
+ * prints {@code -Xms64m -XmxNm {@value #YOUNG}} (and {@value #HUGE_PAGES} where the kernel gives huge pages on request) and exits 0; prints nothing when the arguments are no simulator command or do
  * not parse (the command itself then says what is wrong); exits 2 with the reason on standard error
  * when the scenario needs more than that share of the machine. Run in a small JVM of its own, so the
  * command's JVM starts with the heap it needs: no second JVM stays behind, signals reach the command.
@@ -78,9 +78,18 @@ public final class LaunchHeap {
                     need.describe(),
                     machineBytes >> 20));
         }
-        return Optional.of(
-                "-Xmx" + ((heap + (1 << 20) - 1) >> 20) + "m" + (hugePagesOnRequest() ? " " + HUGE_PAGES : ""));
+        return Optional.of("-Xms64m -Xmx" + ((heap + (1 << 20) - 1) >> 20) + "m " + YOUNG
+                + (hugePagesOnRequest() ? " " + HUGE_PAGES : ""));
     }
+
+    /**
+     * A young generation smaller than the simulation's page arrays (tens to hundreds of MiB each), so
+     * they are allocated in the old generation at once instead of copied there by the next young
+     * collection: the serial collector's pauses in {@code sim sweep docs/scenarios/web-farm.yaml}, which
+     * stop every cell, went from 1.4-1.6 s to 0.65-0.7 s (docs/PERFORMANCE.md, "Simulator: scan engines").
+     * The initial heap holds it (the JVM warns on standard output otherwise).
+     */
+    static final String YOUNG = "-Xmn32m";
 
     /**
      * Transparent huge pages for the heap: the simulation's random page accesses over hundreds of MiB

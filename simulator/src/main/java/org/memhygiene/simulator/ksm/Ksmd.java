@@ -354,6 +354,22 @@ public final class Ksmd {
         return true;
     }
 
+    /**
+     * The rest of the visit of page {@code p} after {@link #searchAndFile} found a KSM page for it in the
+     * stable tree: the page merges into it (its rmap item joins the stable node) and this returns true.
+     * False when that search found nothing or only a twin in the unstable tree (merging two pages into a
+     * new KSM page is left to the real visit). The caller has taken the page out of the unstable tree
+     * and keeps its age, as the visit's remove_rmap_item_from_tree and should_skip_rmap_item would.
+     */
+    boolean mergeIntoStable(Guest g, int p) {
+        if (searchedPage != p || searchedNode < 0) {
+            return false;
+        }
+        searchedPage = -1;
+        appendStable(g, p, searchedNode);
+        return true;
+    }
+
     private void appendStable(Guest g, int p, int node) {
         model.stable.append(node, g.index);
         model.flags[p] = (byte) ((model.flags[p] & ~(PageFlags.BROKEN | PageFlags.UNSTABLE | PageFlags.UNSTABLE_ODD))

@@ -29,8 +29,10 @@ import org.memhygiene.simulator.model.PageFlags;
  *       it back in the unstable tree; a visit of a page written since only records its new checksum
  *       (the pass reads its content and rmap slot); a visit of a page with shareable content unchanged
  *       (mask {@code work}: content other pages may hold) searches both trees, which the pass does
- *       through ksmd, in address order ({@link Ksmd#searchAndFile}), stopping at the first page whose search
- *       finds a partner: that page's visit, which merges, is done for real.</li>
+ *       through ksmd, in address order ({@link Ksmd#searchAndFile}). A page whose search finds a KSM
+ *       page merges into it there, and is mapped from then on; the pass stops at the first page whose
+ *       search finds a twin in the unstable tree: that visit, which makes a new KSM page of the two, is
+ *       done for real.</li>
  * </ul>
  *
  * Per block of 64 pages of one guest, 16 longs: the three class masks (fresh: mapped and none),
@@ -225,6 +227,9 @@ public final class SettledPages {
                     numaKey = ksmd.numaKey(g);
                 }
                 if (!ksmd.searchAndFile(p, numaKey, (scan & 1) == 1 ? PageFlags.UNSTABLE_ODD : 0)) {
+                    if (mergeIntoStable(g, i, p, bit, smart, due)) {
+                        continue;
+                    }
                     range &= bit - 1;
                     count = Long.bitCount((mapped | dueNow) & range);
                     break;
@@ -270,6 +275,32 @@ public final class SettledPages {
     }
 
     /**
+     * A due cycling page whose search found a KSM page: its visit merges it there (Ksmd.mergeIntoStable),
+     * without the real visit: it leaves the unstable tree (pages_unshared) and the class, its age steps as
+     * should_skip_rmap_item steps it (it leaves the calendar's slot {@code due}), and it is mapped to its
+     * KSM page now. False when the search found
+     * only a twin in the unstable tree: that visit is done for real.
+     */
+    private boolean mergeIntoStable(Guest g, int i, int p, long bit, boolean smart, int due) {
+        if (!ksmd.mergeIntoStable(g, p)) {
+            return false;
+        }
+        if ((blocks[i + IN_TREE] & bit) != 0) {
+            passedUnsharedDelta--;
+        }
+        if (smart) {
+            model.age[p] = (byte) ageAfterVisit(model.age[p]);
+        }
+        blocks[i + MAPPED] |= bit;
+        blocks[i + CYCLING] &= ~bit;
+        blocks[i + IN_TREE] &= ~bit;
+        blocks[i + WORK] &= ~bit;
+        blocks[i + YOUNG] &= ~bit;
+        blocks[i + due] &= ~bit;
+        return true;
+    }
+
+    /**
      * The first visits of fresh pages, as Ksmd.visit does them: a new rmap item (age 0, aged to 1 by
      * should_skip_rmap_item with smart_scan), the checksum recorded (cmp_and_merge_page's volatile
      * return: an item has no checksum before its first visit); then filed as cycling, as
@@ -306,17 +337,24 @@ public final class SettledPages {
     private void visitYoung(Guest g, int i, int offset, long scan) {
         int p = g.base + offset;
         long bit = 1L << offset;
-        int a = model.age[p];
-        // Before this visit: every skip since the last pass processed here aged it by one.
-        int age = Math.min(15, (a & 0x0F) + ((a >>> 4) & 0x0F));
-        int newAge = Math.min(15, age + 1);
-        int remaining = age < 3 ? 0 : Ksmd.skipAge(age);
-        int stored = remaining << 4 | newAge;
+        int stored = ageAfterVisit(model.age[p]);
         model.age[p] = (byte) stored;
-        blocks[i + CALENDAR + (int) ((scan + remaining + 1) % PERIOD)] |= bit;
+        blocks[i + CALENDAR + (int) ((scan + (stored >>> 4) + 1) % PERIOD)] |= bit;
         if (stored == STEADY) {
             blocks[i + YOUNG] &= ~bit;
         }
+    }
+
+    /**
+     * The age byte of a due cycling page after its visit, from the byte its last pass left ({@code a}):
+     * every skip since then aged it by one; the visit ages it once more and, from age 3 on, sets its
+     * next skips by skip_age (should_skip_rmap_item).
+     */
+    private static int ageAfterVisit(int a) {
+        int age = Math.min(15, (a & 0x0F) + ((a >>> 4) & 0x0F));
+        int newAge = Math.min(15, age + 1);
+        int remaining = age < 3 ? 0 : Ksmd.skipAge(age);
+        return remaining << 4 | newAge;
     }
 
     /**

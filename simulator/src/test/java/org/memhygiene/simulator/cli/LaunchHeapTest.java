@@ -20,8 +20,10 @@ class LaunchHeapTest {
     private static long mib(Optional<String> option) {
         String o = option.orElseThrow();
         assertTrue(
-                o.matches("-Xmx\\d+m" + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")), o);
-        return Long.parseLong(o.substring(4, o.indexOf('m', 4)));
+                o.matches("-Xms64m -Xmx\\d+m -Xmn32m"
+                        + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")),
+                o);
+        return Long.parseLong(o.substring(12, o.indexOf('m', 12)));
     }
 
     @Test
