@@ -37,7 +37,12 @@ import org.memhygiene.simulator.scenario.ScenarioParser;
  *   SimulatorThroughput ksmd SCENARIO.yaml SECONDS      the real ksmd at 100 % of a core (root; under the KSM lock)
  *   SimulatorThroughput sim SCENARIO.yaml [KSMD_PAGES_PER_CPU_SECOND]
  *   SimulatorThroughput engines SCENARIO.yaml               both scan engines over the scenario's duration
+ *   SimulatorThroughput day SCENARIO.yaml                   the skipping engine alone (bench/sim-ab.sh)
  * </pre>
+ *
+ * <p>day: the first half of engines, the skipping engine alone, timed the same way; its last line
+ * "skip-settled: ... s CPU of this thread". bench/sim-ab.sh runs it against the simulator of two
+ * commits in turn.
  *
  * <p>engines: the scenario's duration with the skipping engine, then with the page-by-page engine, in
  * this one JVM, each timed (wall and this thread's CPU) from building the host to the end; the KSM
@@ -62,12 +67,15 @@ public final class SimulatorThroughput {
             ksmd(ScenarioParser.load(Path.of(args[1])), Integer.parseInt(args[2]));
         } else if (args.length >= 2 && args[0].equals("engines")) {
             engines(ScenarioParser.load(Path.of(args[1])));
+        } else if (args.length >= 2 && args[0].equals("day")) {
+            Scenario s = ScenarioParser.load(Path.of(args[1]));
+            report(s, timed(s, ScanEngine.SKIP_SETTLED));
         } else if (args.length >= 2 && args[0].equals("sim")) {
             sim(ScenarioParser.load(Path.of(args[1])), args.length > 2 ? Double.parseDouble(args[2]) : 0);
         } else {
             System.err.println(
                     "usage: SimulatorThroughput ksmd SCENARIO.yaml SECONDS | sim SCENARIO.yaml [KSMD_PAGES_PER_CPU_SECOND]"
-                            + " | engines SCENARIO.yaml");
+                            + " | engines SCENARIO.yaml | day SCENARIO.yaml");
             System.exit(2);
         }
     }
@@ -103,6 +111,18 @@ public final class SimulatorThroughput {
                 samples);
     }
 
+    private static void report(Scenario s, EngineRun r) {
+        System.out.printf(
+                Locale.ROOT,
+                "%s: %s of %s (%,d page visits) in %.1f s wall, %.1f s CPU of this thread%n",
+                r.engine().label(),
+                s.duration(),
+                s.name(),
+                r.pageVisits(),
+                r.wallSeconds(),
+                r.cpuSeconds());
+    }
+
     private static void engines(Scenario s) {
         EngineRun skipping = timed(s, ScanEngine.SKIP_SETTLED);
         EngineRun reference = timed(s, ScanEngine.PAGE_BY_PAGE);
@@ -113,15 +133,7 @@ public final class SimulatorThroughput {
             }
         }
         for (EngineRun r : List.of(skipping, reference)) {
-            System.out.printf(
-                    Locale.ROOT,
-                    "%s: %s of %s (%,d page visits) in %.1f s wall, %.1f s CPU of this thread%n",
-                    r.engine().label(),
-                    s.duration(),
-                    s.name(),
-                    r.pageVisits(),
-                    r.wallSeconds(),
-                    r.cpuSeconds());
+            report(s, r);
         }
         System.out.printf(
                 Locale.ROOT,
