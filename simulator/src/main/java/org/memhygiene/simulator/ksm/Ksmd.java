@@ -379,6 +379,11 @@ public final class Ksmd {
         g.liveMergedPages++;
     }
 
+    /** remove_rmap_item_from_tree of a page in the stable tree that the guest wrote since (SettledPages). */
+    void leaveStable(Guest g, int p) {
+        removeFromTree(g, p);
+    }
+
     /** remove_rmap_item_from_tree. */
     private void removeFromTree(Guest g, int p) {
         int f = model.flags[p];

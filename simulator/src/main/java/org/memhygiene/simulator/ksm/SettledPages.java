@@ -10,7 +10,7 @@ import org.memhygiene.simulator.model.PageFlags;
  * The pages whose next visits by ksmd have an outcome already determined, so the skipping engine
  * ({@link ScanEngine#SKIP_SETTLED}) passes them by the block instead of one by one, with counters
  * identical to the page-by-page engine's. After ksmd's real visit, almost every page is in one of
- * four classes until the guest or the host touches it:
+ * five classes until the guest or the host touches it:
  *
  * <ul>
  *   <li><b>mapped</b>: still mapped to its KSM page. A visit scans it and changes nothing
@@ -21,6 +21,12 @@ import org.memhygiene.simulator.model.PageFlags;
  *       visit is always the same: a new rmap item, its checksum recorded (volatile, no tree search);
  *       the pass does it and files the page as cycling. Marked by the mapped and none bits both set,
  *       which no other page has: it counts as scanned, as a mapped page does.</li>
+ *   <li><b>broken</b>: a mapped page the guest wrote since (a copy on write), its rmap item still on
+ *       the stable node. Its next visit takes the item off the node (remove_rmap_item_from_tree, in
+ *       address order with the searches below), is a smart_scan skip or not by the age the page had
+ *       when it merged, and records the new checksum unless skipped; the pass does it and files the
+ *       page as cycling. Marked by the mapped and cycling bits both set. Only a page written back to
+ *       its KSM page's content stops the pass: that visit searches the trees, for real.</li>
  *   <li><b>cycling</b>: present, with an rmap item, not in the stable tree. Whether a visit skips it
  *       (smart_scan) depends only on its rmap item's age and remaining skips, not on its content, so the
  *       scan in which it is next visited is known: it sits in a calendar of {@value #PERIOD} masks by
@@ -35,7 +41,8 @@ import org.memhygiene.simulator.model.PageFlags;
  *       done for real.</li>
  * </ul>
  *
- * Per block of 64 pages of one guest, 16 longs: the three class masks (fresh: mapped and none),
+ * Per block of 64 pages of one guest, 16 longs: the three class masks (fresh: mapped and none;
+ * broken: mapped and cycling),
  * {@code inTree} (cycling pages in the unstable tree now, counted in pages_unshared), {@code work},
  * {@code young} (cycling pages
  * whose rmap item is not yet at the steady age 15 with 8 skips to go after a visit) and the calendar.
@@ -131,10 +138,13 @@ public final class SettledPages {
         if (w != 0) {
             written[block] = 0;
             long none = blocks[i + NONE];
+            long mapped = blocks[i + MAPPED];
+            long cycling = blocks[i + CYCLING];
             // A written page of none is present now, still without an rmap item: fresh. A written mapped
-            // page got a private copy: it leaves the class.
-            blocks[i + MAPPED] = none & (blocks[i + MAPPED] | w) | ~none & blocks[i + MAPPED] & ~w;
-            blocks[i + WORK] |= w & blocks[i + CYCLING];
+            // page got a private copy: broken. A written cycling page: its next visit has work.
+            blocks[i + MAPPED] = mapped | w & none;
+            blocks[i + CYCLING] = cycling | w & mapped & ~none;
+            blocks[i + WORK] |= w & cycling & ~mapped;
         }
     }
 
@@ -144,11 +154,12 @@ public final class SettledPages {
         int i = blockIndex(g, offset);
         fold(i);
         long bit = 1L << offset;
-        if ((blocks[i + CYCLING] & bit) != 0) {
+        if ((blocks[i + CYCLING] & ~blocks[i + MAPPED] & bit) != 0) {
             materialize(g, offset, i, bit, ksmd.lastPass(g, offset));
         }
         blocks[i + MAPPED] &= ~bit;
         blocks[i + NONE] &= ~bit;
+        blocks[i + CYCLING] &= ~bit; // a broken page's
     }
 
     /**
@@ -159,11 +170,12 @@ public final class SettledPages {
         int i = blockIndex(g, offset);
         fold(i);
         long bit = 1L << offset;
-        if ((blocks[i + CYCLING] & bit) != 0) {
+        if ((blocks[i + CYCLING] & ~blocks[i + MAPPED] & bit) != 0) {
             materialize(g, offset, i, bit, lastPass);
         }
         blocks[i + MAPPED] &= ~bit;
         blocks[i + NONE] &= ~bit;
+        blocks[i + CYCLING] &= ~bit; // a broken page's
     }
 
     /**
@@ -186,16 +198,20 @@ public final class SettledPages {
             int i = blockIndex(g, o);
             fold(i);
             long range = (inBlock == 64 ? -1L : (1L << inBlock) - 1) & (-1L << o);
-            long mapped = blocks[i + MAPPED];
-            long cycling = blocks[i + CYCLING];
+            long broken = blocks[i + MAPPED] & blocks[i + CYCLING];
+            long mapped = blocks[i + MAPPED] & ~broken;
+            long cycling = blocks[i + CYCLING] & ~broken;
             long work = blocks[i + WORK];
-            long dueNow = smart ? blocks[i + due] : cycling;
-            long stop = range & ~(mapped | blocks[i + NONE] | cycling);
+            long dueNow = smart ? blocks[i + due] & cycling : cycling;
+            long stop = range & ~(mapped | blocks[i + NONE] | cycling | broken);
             if (stop != 0) {
                 range &= Long.lowestOneBit(stop) - 1;
             }
+            broken &= range;
+            // A broken page's visit is a smart_scan skip when its age says so, else it is scanned.
+            long brokenSkipped = smart ? skippedBroken(g, blockStart, broken) : 0;
             // Every due page counts as scanned, whatever its visit does.
-            long scanned = (mapped | dueNow) & range;
+            long scanned = (mapped | dueNow | broken & ~brokenSkipped) & range;
             int count = Long.bitCount(scanned);
             if (count >= budget) {
                 // ksm_do_scan stops right after the page that uses up pages_to_scan.
@@ -207,6 +223,8 @@ public final class SettledPages {
                 range &= last | (last - 1);
                 count = (int) budget;
             }
+            broken &= range;
+            brokenSkipped &= range;
             long dueWork = dueNow & work & range;
             // In address order: a due page written since its last visit only records the new checksum
             // (cmp_and_merge_page's volatile return), no tree is searched; a due page with shareable
@@ -216,9 +234,18 @@ public final class SettledPages {
             long changed = 0;
             long filed = 0;
             int numaKey = -1;
-            for (long c = dueWork; c != 0; c &= c - 1) {
+            for (long c = dueWork | broken; c != 0; c &= c - 1) {
                 int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
                 long bit = Long.lowestOneBit(c);
+                if ((broken & bit) != 0) {
+                    if (!leaveStable(g, i, p, bit, (brokenSkipped & bit) != 0, scan, smart)) {
+                        // Its content is its KSM page's again: the visit goes on to the searches, for real.
+                        range &= bit - 1;
+                        count = Long.bitCount((mapped | dueNow | broken & ~brokenSkipped) & range);
+                        break;
+                    }
+                    continue;
+                }
                 if (model.slot[p] != model.content[p]) {
                     changed |= bit;
                     continue;
@@ -231,7 +258,7 @@ public final class SettledPages {
                         continue;
                     }
                     range &= bit - 1;
-                    count = Long.bitCount((mapped | dueNow) & range);
+                    count = Long.bitCount((mapped | dueNow | broken & ~brokenSkipped) & range);
                     break;
                 }
                 filed |= bit;
@@ -244,7 +271,7 @@ public final class SettledPages {
                 }
                 long skipped = cycling & ~dueNow & range;
                 long inTree = blocks[i + IN_TREE];
-                passedSkipped += Long.bitCount(skipped);
+                passedSkipped += Long.bitCount(skipped) + Long.bitCount(brokenSkipped & range);
                 passedUnsharedDelta += Long.bitCount(visited & ~inTree) - Long.bitCount((skipped | changed) & inTree);
                 blocks[i + IN_TREE] = (inTree & ~(skipped | changed)) | visited;
                 for (long c = changed; c != 0; c &= c - 1) {
@@ -272,6 +299,57 @@ public final class SettledPages {
             }
         }
         return o;
+    }
+
+    /**
+     * Of the block's {@code broken} pages (mapped to a KSM page until the guest wrote them: a copy on
+     * write, the rmap item still on the stable node), those whose visit now is a smart_scan skip, as
+     * should_skip_rmap_item decides from the age the page had when it merged.
+     */
+    private long skippedBroken(Guest g, int blockStart, long broken) {
+        long skipped = 0;
+        for (long b = broken; b != 0; b &= b - 1) {
+            int a = model.age[g.base + blockStart + Long.numberOfTrailingZeros(b)];
+            if ((a & 0x0F) >= 3 && (a & 0xF0) != 0) {
+                skipped |= Long.lowestOneBit(b);
+            }
+        }
+        return skipped;
+    }
+
+    /**
+     * A broken page's visit: its rmap item leaves the stable node (Ksmd.leaveStable, as
+     * remove_rmap_item_from_tree), its age steps as should_skip_rmap_item steps it, and, unless the visit
+     * is a skip, its new checksum is recorded (cmp_and_merge_page's volatile return); then it is filed as
+     * cycling, as {@link #classify} would. False, with nothing done, when the visit is no skip and the
+     * page holds its KSM page's content again: that visit goes on to search the trees, for real.
+     */
+    private boolean leaveStable(Guest g, int i, int p, long bit, boolean skip, long scan, boolean smart) {
+        int c = model.content[p];
+        if (!skip && model.stable.content(model.slot[p]) == c) {
+            return false;
+        }
+        ksmd.leaveStable(g, p);
+        if (!skip) {
+            model.slot[p] = c;
+        }
+        blocks[i + MAPPED] &= ~bit;
+        if (!Content.isUnique(c) || model.slot[p] != c) {
+            blocks[i + WORK] |= bit;
+        }
+        if (smart) {
+            int a = model.age[p];
+            int age = a & 0x0F;
+            int remaining = (a >>> 4) & 0x0F;
+            int newAge = Math.min(15, age + 1);
+            int stored = skip ? (remaining - 1) << 4 | newAge : (age < 3 ? remaining : Ksmd.skipAge(age)) << 4 | newAge;
+            model.age[p] = (byte) stored;
+            blocks[i + CALENDAR + (int) ((scan + (stored >>> 4) + 1) % PERIOD)] |= bit;
+            if (stored != STEADY) {
+                blocks[i + YOUNG] |= bit;
+            }
+        }
+        return true;
     }
 
     /**
@@ -436,7 +514,7 @@ public final class SettledPages {
         for (int o = 0; o < g.pages; o += 64) {
             int i = blockIndex(g, o);
             fold(i);
-            for (long c = blocks[i + CYCLING]; c != 0; c &= c - 1) {
+            for (long c = blocks[i + CYCLING] & ~blocks[i + MAPPED]; c != 0; c &= c - 1) {
                 int offset = o + Long.numberOfTrailingZeros(c);
                 materialize(g, offset, i, Long.lowestOneBit(c), ksmd.lastPass(g, offset));
             }
