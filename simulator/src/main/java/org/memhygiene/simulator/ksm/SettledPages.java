@@ -226,11 +226,12 @@ public final class SettledPages {
             broken &= range;
             brokenSkipped &= range;
             long dueWork = dueNow & work & range;
-            // In address order: a due page written since its last visit only records the new checksum
-            // (cmp_and_merge_page's volatile return), no tree is searched; a due page with shareable
-            // content unchanged searches both trees (through ksmd) and is filed in the unstable tree
-            // when both fail. The first whose search finds a partner ends the pass there, for its real
-            // visit: the pages after it are not looked at.
+            // In address order: a broken page leaves the stable node (leaveStable); a due page written
+            // since its last visit only records the new checksum (cmp_and_merge_page's volatile return),
+            // no tree is searched; a due page with shareable content unchanged searches both trees
+            // (through ksmd), merges into the KSM page found, or is filed in the unstable tree when both
+            // searches fail. The first whose search finds a twin in the unstable tree ends the pass
+            // there, for its real visit: the pages after it are not looked at.
             long changed = 0;
             long filed = 0;
             int numaKey = -1;
