@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,23 +56,19 @@ class LaunchHeapTest {
     @Test
     void aSweepInTheLaunchersJvmRunsTheCellsItWasSizedFor() throws Exception {
         for (String scenario : new String[] {"../docs/scenarios/web-farm.yaml", HOST}) {
-            String xmx = LaunchHeap.options(new String[] {"sim", "sweep", scenario}, MACHINE, 2)
-                    .orElseThrow()
-                    .split(" ")[0];
-            Process child = new ProcessBuilder(
-                            Path.of(System.getProperty("java.home"), "bin", "java")
-                                    .toString(),
-                            "-XX:+UseSerialGC",
-                            xmx,
-                            "-cp",
-                            System.getProperty("java.class.path"),
-                            SweepCells.class.getName(),
-                            scenario)
-                    .redirectErrorStream(true)
-                    .start();
+            // Every option the launcher gets, so that the JVM also prints nothing of its own (a warning on
+            // standard output would end up in the command's table).
+            String options = LaunchHeap.options(new String[] {"sim", "sweep", scenario}, MACHINE, 2)
+                    .orElseThrow();
+            List<String> command = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:+UseSerialGC"));
+            command.addAll(List.of(options.split(" ")));
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), SweepCells.class.getName(), scenario));
+            Process child =
+                    new ProcessBuilder(command).redirectErrorStream(true).start();
             String out = new String(child.getInputStream().readAllBytes()).strip();
             assertEquals(0, child.waitFor(), out);
-            assertEquals("2", out, scenario + " with " + xmx);
+            assertEquals("2", out, scenario + " with " + options);
         }
     }
 
