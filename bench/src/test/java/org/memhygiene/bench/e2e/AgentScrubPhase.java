@@ -24,8 +24,9 @@ import java.util.regex.Pattern;
  * {@link Watch#RECLAIM_TARGET} of what they freed and one more full scan passed, or
  * {@link #SCRUB_MAX_FULL_SCANS}. Checks: each reached it within {@link #BOOSTED_FULL_SCANS} full scans;
  * ksmd's CPU over the watch within the policy's budget; the growth of the daemon's per-VM reclaimed memory is
- * the QEMU RSS drop within {@link #CONTROLLER_TOLERANCE} ({@link #controllerAgrees}). Also records how the RSS came back (THP split,
- * zero subpages to the zero page), beside the init_on_free guest's.
+ * the QEMU RSS drop, plus at most the never-backed pages the scrub wrote, within {@link #CONTROLLER_TOLERANCE}
+ * ({@link #controllerAgrees}). Also records how the RSS came back (THP split, zero subpages to the zero
+ * page), beside the init_on_free guest's.
  */
 final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
     /**
@@ -58,33 +59,48 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
 
     /**
      * The daemon's reclaimed memory against the QEMU RSS drop measured here, over the scrub: its growth must be
-     * the RSS drop within {@link #CONTROLLER_TOLERANCE}. Printed beside it: the drop the page states account for
+     * the RSS drop within {@link #CONTROLLER_TOLERANCE}, plus at most the pages the scrub backed first: pages
+     * never backed before it (on the huge zero page, as QEMU's reads map never-written guest RAM under TCG, or
+     * never touched) that the scrub wrote and KSM then merged with the zero page. Such a page cost the host
+     * from the scrub's write to the merge, so a pass that saw it backed in between counts it as reclaimed
+     * (docs/RECLAIM.md), while the RSS drop over the whole scrub leaves it out; a pass that did not see it
+     * counts it as {@code zero_never_backed}. Which of the two happens depends on where the passes were when
+     * ksmd merged them (CI once saw 16 MiB of them counted in one guest and left out in the other):
+     * RealKsmGuestMemoryTest pins that rule exactly. Printed beside it: the drop the page states account for
      * (VmRSS counts a page of guest RAM exactly when it is resident or KSM, docs/RECLAIM.md, so Δ(zero + huge
-     * zero + swapped + not present)) and the zero-mapped pages that never cost the host (never touched, or on
-     * the huge zero page as QEMU's reads map never-written guest RAM under TCG, until the scrub wrote them and
-     * KSM merged them), which reclaimed leaves out.
+     * zero + swapped + not present)) and the zero-mapped pages that never cost the host.
      */
-    private static Check controllerAgrees(Guest g, long rssDropBytes, JsonNode before, JsonNode after) {
+    static Check controllerAgrees(String guest, long pid, long rssDropBytes, JsonNode before, JsonNode after) {
         long page = after.path("page_size_bytes").asLong();
         long accounted = 0;
         for (String state : List.of("zero", "huge_zero", "swapped", "not_present")) {
             accounted += growth(before, after, state) * page;
         }
+        long neverBackedLeft = Math.max(0, -growth(before, after, "huge_zero"))
+                + Math.max(0, -(growth(before, after, "not_present") - growth(before, after, "given_back")));
+        long backedByTheScrubBytes = Math.max(0, neverBackedLeft - growth(before, after, "zero_never_backed")) * page;
         long reclaimedGrew = after.path("reclaimed_bytes").asLong()
                 - before.path("reclaimed_bytes").asLong();
+        double slack = CONTROLLER_TOLERANCE * Math.abs(rssDropBytes);
+        long beyond = reclaimedGrew < rssDropBytes
+                ? rssDropBytes - reclaimedGrew
+                : Math.max(0, reclaimedGrew - rssDropBytes - backedByTheScrubBytes);
         return Check.of(
-                Math.abs(reclaimedGrew - rssDropBytes) <= CONTROLLER_TOLERANCE * Math.abs(rssDropBytes),
+                beyond <= slack,
                 "%s: the controller's reclaimed memory (%s) grew by %s over the scrub (%s → %s); /proc/%d/status:"
-                        + " VmRSS fell by %s: %.1f %% apart (within %.0f %%). Its page states account for %s; %s"
-                        + " zero-mapped that never cost the host (never touched or huge-zero-mapped before)",
-                g.name,
+                        + " VmRSS fell by %s, plus at most %s the scrub backed first (never backed before it, zero-mapped"
+                        + " after, not counted never backed): %.1f %% outside that (within %.0f %%). Its page states"
+                        + " account for %s; %s zero-mapped that never cost the host (never touched or huge-zero-mapped"
+                        + " before)",
+                guest,
                 after.path("method_label").asText(),
                 Mib.format(reclaimedGrew),
                 Mib.format(before.path("reclaimed_bytes").asLong()),
                 Mib.format(after.path("reclaimed_bytes").asLong()),
-                g.pid(),
+                pid,
                 Mib.format(rssDropBytes),
-                rssDropBytes == 0 ? 0 : 100.0 * Math.abs(reclaimedGrew - rssDropBytes) / Math.abs(rssDropBytes),
+                Mib.format(backedByTheScrubBytes),
+                rssDropBytes == 0 ? 0 : 100.0 * beyond / Math.abs(rssDropBytes),
                 CONTROLLER_TOLERANCE * 100,
                 Mib.format(accounted),
                 Mib.format(growth(before, after, "zero_never_backed") * page));
@@ -203,7 +219,8 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
             Map<String, JsonNode> controllerAfter = daemon.guestMemory(names, watchEnd);
             for (Guest g : scrubbed) {
                 checks.add(controllerAgrees(
-                        g,
+                        g.name,
+                        g.pid(),
                         beforeScrub.get(g.name).rssBytes() - g.sample().rssBytes(),
                         controllerBefore.get(g.name),
                         controllerAfter.get(g.name)));
