@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Two commits' simulators on the same simulated day, alternately (docs/PERFORMANCE.md, "Simulator: scan
-# engines"): this machine varies by about a tenth from run to run, so a change is judged on rounds that
-# alternate the builds with and without it rather than on one run of each. Each commit's simulator and
-# core are built in a temporary git worktree; the driver (SimulatorThroughput day) is this tree's, and
-# the commit's jars come first on its class path. Prints, per run, the wall time at every sample and the
-# CPU time of the whole run.
+# engines"): this machine's speed varies by a tenth from run to run and by up to a quarter within hours,
+# so a change is judged on rounds that alternate the builds with and without it. Each commit's simulator
+# and core are built in a temporary git worktree; the driver (SimulatorThroughput day) is this tree's,
+# and the commit's jars come first on its class path. Prints, per run, the wall time at every sample and
+# the CPU time of the whole run.
 #   usage: bench/sim-ab.sh COMMIT_A COMMIT_B [ROUNDS] [SCENARIO.yaml]   (default 2 rounds, bench/sim-host-64x4g-day.yaml)
 set -euo pipefail
 root=$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

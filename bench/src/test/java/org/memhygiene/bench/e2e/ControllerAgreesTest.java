@@ -41,15 +41,16 @@ class ControllerAgreesTest {
     /** And 16 MiB more that were huge-zero-mapped before the scrub wrote them. */
     private static final long ZERO_AFTER_WITH_HUGE = ZERO_AFTER + 16 * MIB_PAGES;
 
+    /** The check over the scrub from the state before it (reclaimed 28.5 MiB) to {@code after}. */
+    private static Check overTheScrub(JsonNode after) {
+        return AgentScrubPhase.controllerAgrees(
+                "dense-1", 1, RSS_DROP, doc(28.5, ZERO_BEFORE, 0, HUGE_ZERO_BEFORE), after);
+    }
+
     @Test
     void scrubbedPagesThatWereNeverBackedBeforeMayCountAsReclaimed() {
         // dense-1: reclaimed grew by 307.4 MiB against an RSS drop of 291.3 MiB, 16 MiB left the huge zero page.
-        Check check = AgentScrubPhase.controllerAgrees(
-                "dense-1",
-                1,
-                RSS_DROP,
-                doc(28.5, ZERO_BEFORE, 0, HUGE_ZERO_BEFORE),
-                doc(335.9, ZERO_AFTER_WITH_HUGE, 0, HUGE_ZERO_BEFORE - 16 * MIB_PAGES));
+        Check check = overTheScrub(doc(335.9, ZERO_AFTER_WITH_HUGE, 0, HUGE_ZERO_BEFORE - 16 * MIB_PAGES));
         assertTrue(check.held(), check.text());
         assertTrue(check.text().contains("page states account for 291.4 MiB"), check.text());
         assertTrue(check.text().contains("plus at most 16.0 MiB the scrub backed first"), check.text());
@@ -58,42 +59,23 @@ class ControllerAgreesTest {
     @Test
     void scrubbedPagesCountedNeverBackedAreNotAllowedTwice() {
         // dense-2: the same 16 MiB counted never backed; reclaimed grew by the RSS drop.
-        Check agrees = AgentScrubPhase.controllerAgrees(
-                "dense-2",
-                1,
-                RSS_DROP,
-                doc(28.5, ZERO_BEFORE, 0, HUGE_ZERO_BEFORE),
-                doc(320.0, ZERO_AFTER_WITH_HUGE, 16 * MIB_PAGES, HUGE_ZERO_BEFORE - 16 * MIB_PAGES));
+        Check agrees =
+                overTheScrub(doc(320.0, ZERO_AFTER_WITH_HUGE, 16 * MIB_PAGES, HUGE_ZERO_BEFORE - 16 * MIB_PAGES));
         assertTrue(agrees.held(), agrees.text());
         // Counted never backed and reclaimed as well: 16 MiB too much, 5.5 % beyond the drop.
-        Check twice = AgentScrubPhase.controllerAgrees(
-                "dense-2",
-                1,
-                RSS_DROP,
-                doc(28.5, ZERO_BEFORE, 0, HUGE_ZERO_BEFORE),
-                doc(335.9, ZERO_AFTER_WITH_HUGE, 16 * MIB_PAGES, HUGE_ZERO_BEFORE - 16 * MIB_PAGES));
+        Check twice = overTheScrub(doc(335.9, ZERO_AFTER_WITH_HUGE, 16 * MIB_PAGES, HUGE_ZERO_BEFORE - 16 * MIB_PAGES));
         assertFalse(twice.held(), twice.text());
     }
 
     @Test
     void reclaimedBeyondTheDropWithNoPagesTheScrubBackedFirstFails() {
-        Check check = AgentScrubPhase.controllerAgrees(
-                "dense-1",
-                1,
-                RSS_DROP,
-                doc(28.5, ZERO_BEFORE, 0, HUGE_ZERO_BEFORE),
-                doc(335.9, ZERO_AFTER, 0, HUGE_ZERO_BEFORE));
+        Check check = overTheScrub(doc(335.9, ZERO_AFTER, 0, HUGE_ZERO_BEFORE));
         assertFalse(check.held(), check.text());
     }
 
     @Test
     void reclaimedShortOfTheDropFailsWhateverTheScrubBacked() {
-        Check check = AgentScrubPhase.controllerAgrees(
-                "dense-1",
-                1,
-                RSS_DROP,
-                doc(28.5, ZERO_BEFORE, 0, HUGE_ZERO_BEFORE),
-                doc(28.5 + 270.0, ZERO_AFTER_WITH_HUGE, 0, HUGE_ZERO_BEFORE - 16 * MIB_PAGES));
+        Check check = overTheScrub(doc(28.5 + 270.0, ZERO_AFTER_WITH_HUGE, 0, HUGE_ZERO_BEFORE - 16 * MIB_PAGES));
         assertFalse(check.held(), check.text());
     }
 }
