@@ -236,7 +236,7 @@ class AgentServerTest {
             }
             deaf.send(requests.toString());
             // Before, all four held their place for good and every further peer was closed on accept. Each is
-            // now closed by the agent (end of stream); 20 s is a failure bound, the timeout is 0.5 s.
+            // now closed by the agent (end of stream, or a reset); 20 s is a failure bound, the timeout is 0.5 s.
             ExecutorService reader = Executors.newSingleThreadExecutor();
             try {
                 for (Peer holder : holders) {
