@@ -4,7 +4,7 @@
 # so a change is judged on rounds that alternate the builds with and without it. Each commit's simulator
 # and core are built in a temporary git worktree; the driver (SimulatorThroughput day) is this tree's,
 # and the commit's jars come first on its class path. Prints, per run, the wall time at every sample and
-# the CPU time of the whole run.
+# the CPU time of the whole run; per round, whether the two commits' counters were identical at every sample.
 #   usage: bench/sim-ab.sh COMMIT_A COMMIT_B [ROUNDS] [SCENARIO.yaml]   (default 2 rounds, bench/sim-host-64x4g-day.yaml)
 set -euo pipefail
 root=$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -37,5 +37,12 @@ for round in $(seq "$rounds"); do
     echo "round $round $(git rev-parse --short "$commit"): $(grep -c 'full scans' <<<"$out") samples," \
       "wall at each: $(grep -oP ': \K[0-9.]+(?= s wall, full)' <<<"$out" | tr '\n' ' ')"
     tail -1 <<<"$out"
+    grep '^  counters ' <<<"$out" >"$work/counters-$round-$commit"
   done
+  # Every KSM counter, resident pages and exposure at every sample: a change of speed must not change them.
+  if cmp -s "$work/counters-$round-$1" "$work/counters-$round-$2"; then
+    echo "round $round: counters identical at all $(wc -l <"$work/counters-$round-$1") samples"
+  else
+    echo "round $round: counters DIFFER"; diff "$work/counters-$round-$1" "$work/counters-$round-$2" | head -20
+  fi
 done

@@ -1,10 +1,13 @@
 package org.memhygiene.simulator;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.simulator.ksm.SettledPages;
+import org.memhygiene.simulator.model.Content;
 import org.memhygiene.simulator.model.HostModel;
 import org.memhygiene.simulator.scenario.ContentGroup;
 import org.memhygiene.simulator.scenario.GuestSpec;
@@ -12,18 +15,26 @@ import org.memhygiene.simulator.scenario.Scenario;
 
 /**
  * The heap a scenario's simulation needs, from its size alone (docs/SIMULATOR.md, "Heap"): the page
- * arrays and the skipping engine's index per page, and the KSM tables per KSM page the scenario can
- * make (a bound: one per distinct shareable content, plus the dups max_page_sharing splits it into).
+ * arrays and the skipping engine's index per page, the KSM tables per KSM page the scenario can make
+ * (a bound: one per distinct shareable content, plus the dups max_page_sharing splits it into), and
+ * the two trees' content tables per content id ksmd can search for.
  *
  * @param pages          simulated pages
  * @param pageBytes      the page arrays and the scan engine's index
  * @param ksmPages       the bound on KSM pages (stable nodes)
- * @param ksmTableBytes  stable tree, its index and the unstable tree, sized for {@code ksmPages}, and
- *                       the chains' indexes for the dups among them
+ * @param ksmTableBytes  the stable tree's nodes for {@code ksmPages}, the chains' indexes for the dups
+ *                       among them, and both trees' content tables
  */
 public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTableBytes) {
-    /** Per KSM page: a stable node (32 bytes) and its index slot (16) at worst just after a doubling, the unstable tree's entry (8, at most half full, doubling) and a free-list slot. */
-    static final long BYTES_PER_KSM_PAGE = 2 * 32 + 4 * 16 + 4 * 8 + 8;
+    /** Per KSM page: a stable node (32 bytes) at worst just after a doubling, and a free-list slot. */
+    static final long BYTES_PER_KSM_PAGE = 2 * 32 + 8;
+    /**
+     * Per content id ksmd can search for: its slot in the stable tree's content table and in the
+     * unstable tree's (ContentTable, 8 bytes each).
+     */
+    static final long BYTES_PER_SEARCHABLE_CONTENT = 2 * 8;
+    /** A content table's chunk, made whole for the first id in it: one more per range of ids. */
+    private static final long CHUNK_CONTENTS = 4096;
     /** Per dup of a chain, its entry in the chain's index (StableTree.Chain: a TreeMap entry, its boxed key and value). */
     static final long BYTES_PER_CHAIN_DUP = 80;
     /** The JVM, the classes, the parser, the snapshot: what a small scenario uses. */
@@ -33,8 +44,11 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
         long pageSize = s.host().pageSizeBytes();
         long pages = 0;
         long zeroPages = 0;
-        // Per image, the most shareable pages one guest of it has: its guests hold the same contents.
+        // Per image, the most shareable pages one guest of it has: its guests hold the same contents. And
+        // the ids its shared contents are numbered by (a page's offset in its class: shared or not).
         Map<String, Long> shareablePerImage = new HashMap<>();
+        Map<String, Long> idsPerImage = new HashMap<>();
+        Set<Integer> numaNodes = new HashSet<>();
         for (GuestSpec g : s.guests()) {
             long memoryPages = g.memoryBytes() / pageSize;
             pages += memoryPages;
@@ -51,6 +65,21 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
                             : Math.round(
                                     l.pageCachePages() * g.sharing().pageCache().of(l.pageCachePages())));
             shareablePerImage.merge(g.image(), shareable, Math::max);
+            long pageCacheIds = g.churn().pageCachePerSecond() > 0 ? 2L * l.pageCachePages() : l.pageCachePages();
+            idsPerImage.merge(
+                    g.image(), l.osImagePages() + pageCacheIds + l.secretPages() + 3 * CHUNK_CONTENTS, Math::max);
+            numaNodes.add(g.numaNode());
+        }
+        long searchableIds = CHUNK_CONTENTS; // the zero page's content
+        for (long ids : idsPerImage.values()) {
+            searchableIds += ids;
+        }
+        for (ContentGroup c : s.contentGroups()) {
+            searchableIds += c.contents() + CHUNK_CONTENTS * (c.contents() / (Content.MAX_SHARED_INDEX + 1) + 1);
+        }
+        // merge_across_nodes=0: a tree per NUMA node, each with tables over the same ids.
+        if (s.ksm().getOrDefault(KsmKnob.MERGE_ACROSS_NODES, "1").equals("0")) {
+            searchableIds *= numaNodes.size();
         }
         long maxSharing = Math.max(2, Long.parseLong(s.ksm().getOrDefault(KsmKnob.MAX_PAGE_SHARING, "256")));
         long dups = zeroPages / maxSharing + 1;
@@ -66,7 +95,13 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
         }
         ksmPages = Math.min(ksmPages, pages / 2 + 1);
         long pageBytes = (long) Math.ceil(pages * (HostModel.BYTES_PER_PAGE + SettledPages.BYTES_PER_PAGE));
-        return new HeapEstimate(pages, pageBytes, ksmPages, ksmPages * BYTES_PER_KSM_PAGE + dups * BYTES_PER_CHAIN_DUP);
+        return new HeapEstimate(
+                pages,
+                pageBytes,
+                ksmPages,
+                ksmPages * BYTES_PER_KSM_PAGE
+                        + dups * BYTES_PER_CHAIN_DUP
+                        + searchableIds * BYTES_PER_SEARCHABLE_CONTENT);
     }
 
     /** What one simulation holds at most. */
@@ -86,11 +121,11 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
     public String describe() {
         return String.format(
                 Locale.ROOT,
-                "%,d pages x %.1f bytes + up to %,d KSM pages x %d bytes = %d MiB",
+                "%,d pages x %.1f bytes + up to %,d KSM pages and their tables, %d MiB = %d MiB",
                 pages,
                 HostModel.BYTES_PER_PAGE + SettledPages.BYTES_PER_PAGE,
                 ksmPages,
-                BYTES_PER_KSM_PAGE,
+                ksmTableBytes >> 20,
                 bytes() >> 20);
     }
 }

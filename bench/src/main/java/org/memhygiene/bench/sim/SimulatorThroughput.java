@@ -40,9 +40,9 @@ import org.memhygiene.simulator.scenario.ScenarioParser;
  *   SimulatorThroughput day SCENARIO.yaml                   the skipping engine alone (bench/sim-ab.sh)
  * </pre>
  *
- * <p>day: the first half of engines, the skipping engine alone, timed the same way; its last line
- * "skip-settled: ... s CPU of this thread". bench/sim-ab.sh runs it against the simulator of two
- * commits in turn.
+ * <p>day: the first half of engines, the skipping engine alone, timed the same way; then what it showed
+ * at every sample ("counters ..."); its last line "skip-settled: ... s CPU of this thread".
+ * bench/sim-ab.sh runs it against the simulator of two commits in turn and compares their counters.
  *
  * <p>engines: the scenario's duration with the skipping engine, then with the page-by-page engine, in
  * this one JVM, each timed (wall and this thread's CPU) from building the host to the end; the KSM
@@ -69,7 +69,9 @@ public final class SimulatorThroughput {
             engines(ScenarioParser.load(Path.of(args[1])));
         } else if (args.length >= 2 && args[0].equals("day")) {
             Scenario s = ScenarioParser.load(Path.of(args[1]));
-            report(s, timed(s, ScanEngine.SKIP_SETTLED));
+            EngineRun run = timed(s, ScanEngine.SKIP_SETTLED);
+            run.samples().forEach(sample -> System.out.println("  counters " + sample));
+            report(s, run);
         } else if (args.length >= 2 && args[0].equals("sim")) {
             sim(ScenarioParser.load(Path.of(args[1])), args.length > 2 ? Double.parseDouble(args[2]) : 0);
         } else {

@@ -45,7 +45,7 @@ public final class StableTree {
     private int freeCount;
     private int allocated;
     /** (NUMA node, content) to its node, or to one node of its chain. */
-    private final LongIntMap heads = new LongIntMap(1024);
+    private final ContentTable heads = new ContentTable();
 
     private Chain[] chainsById = new Chain[16];
     private int[] freeChainIds = new int[16];
@@ -91,10 +91,6 @@ public final class StableTree {
         }
     }
 
-    private static long key(int contentId, int numaNode) {
-        return (long) numaNode << 32 | (contentId & 0xFFFFFFFFL);
-    }
-
     private long lengthKey(int node) {
         return (long) nodes[at(node, RMAP_LEN)] << 32 | (nodes[at(node, CHAIN_SEQ)] & 0xFFFFFFFFL);
     }
@@ -107,14 +103,13 @@ public final class StableTree {
      * docs/SIMULATOR.md, "Where the model simplifies").
      */
     int findCandidate(int contentId, int numaNode, int maxPageSharing) {
-        long k = key(contentId, numaNode);
-        int node = heads.get(k);
+        int node = (int) heads.get(contentId, numaNode);
         if (node == NONE) {
             return NONE;
         }
         int chain = nodes[at(node, CHAIN)];
         if (chain >= 0 && prune(chainsById[chain], contentId, numaNode)) {
-            node = heads.get(k);
+            node = (int) heads.get(contentId, numaNode);
             if (node == NONE) {
                 return NONE;
             }
@@ -167,10 +162,9 @@ public final class StableTree {
         nodes[at(node, FIRST_VM_LIVE)] = 0;
         nodes[at(node, NUMA)] = numaNode;
         nodes[at(node, CHAIN)] = ALONE;
-        long k = key(contentId, numaNode);
-        int head = heads.get(k);
+        int head = (int) heads.get(contentId, numaNode);
         if (head == NONE) {
-            heads.put(k, node);
+            heads.put(contentId, numaNode, node);
             return node;
         }
         int chainId = nodes[at(head, CHAIN)];
@@ -355,10 +349,11 @@ public final class StableTree {
 
     /** Takes a node out of the index; a chain left with one node is a plain node again. */
     private void unlink(int node) {
-        long k = key(nodes[at(node, CONTENT)], nodes[at(node, NUMA)]);
+        int content = nodes[at(node, CONTENT)];
+        int numaNode = nodes[at(node, NUMA)];
         int chainId = nodes[at(node, CHAIN)];
         if (chainId == ALONE) {
-            heads.remove(k);
+            heads.put(content, numaNode, ContentTable.EMPTY);
             return;
         }
         Chain chain = chainsById[chainId];
@@ -367,7 +362,7 @@ public final class StableTree {
         if (chain.byLength.size() == 1) {
             int last = chain.byLength.firstEntry().getValue();
             nodes[at(last, CHAIN)] = ALONE;
-            heads.put(k, last);
+            heads.put(content, numaNode, last);
             freeChain(chainId);
             chains--;
             chainDups -= 2;
@@ -375,7 +370,7 @@ public final class StableTree {
             chainDups--;
             if (chain.member == node) {
                 chain.member = chain.byLength.firstEntry().getValue();
-                heads.put(k, chain.member);
+                heads.put(content, numaNode, chain.member);
             }
         }
     }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
+import org.memhygiene.simulator.model.Content;
 
 /**
  * The stable tree's indexed chains against the rule of mm/ksm.c stable_node_dup's pruning walk,
@@ -41,7 +42,9 @@ class StableTreeTest {
                 if (random.nextInt(200) == 0) {
                     maxPageSharing = 2 + random.nextInt(4);
                 }
-                int content = 1 + random.nextInt(3);
+                // The zero page's content and two shared ones: the contents ksmd searches for.
+                int content =
+                        random.nextInt(3) == 0 ? Content.ZERO : Content.shared(Content.OS_IMAGE, 1, random.nextInt(2));
                 int numa = random.nextInt(2);
                 int found = tree.findCandidate(content, numa, maxPageSharing);
                 assertEquals(walked.findCandidate(content, numa, maxPageSharing), found, at + ": candidate");

@@ -1,0 +1,62 @@
+package org.memhygiene.simulator.ksm;
+
+import java.util.Arrays;
+import org.memhygiene.simulator.model.Content;
+
+/**
+ * A long per (NUMA node, content) that ksmd can search for: the zero page's content, or content shared
+ * by design ({@link Content#isUnique} false; unique content is never searched). Indexed directly by the
+ * content id, whose shared ids are dense per page class and image (an image's pages, a pool of file
+ * pages, a content group, each numbered from 0): chunks of 4,096 slots made as contents are first put.
+ * Both trees' indexes: a lookup is one read where the page's neighbours' contents are, so ksmd's walk of
+ * an image's pages in address order reads them in order, not at random places of a hash table.
+ */
+final class ContentTable {
+    static final long EMPTY = -1;
+
+    private static final int CHUNK_BITS = 12;
+    private static final int MIDDLE_BITS = 21 - CHUNK_BITS;
+    /** Per NUMA node: class, shared bit and image (the id's top 11 bits), then the index's chunks. */
+    private long[][][][] byNode = new long[1][][][];
+
+    private static int top(int content) {
+        if (Content.isUnique(content)) {
+            throw new IllegalArgumentException(
+                    "content " + Integer.toHexString(content) + " is unique: never searched");
+        }
+        return content >>> 21;
+    }
+
+    long get(int content, int numaNode) {
+        if (numaNode >= byNode.length || byNode[numaNode] == null) {
+            return EMPTY;
+        }
+        long[][] middle = byNode[numaNode][top(content)];
+        if (middle == null) {
+            return EMPTY;
+        }
+        long[] chunk = middle[(content >>> CHUNK_BITS) & ((1 << MIDDLE_BITS) - 1)];
+        return chunk == null ? EMPTY : chunk[content & ((1 << CHUNK_BITS) - 1)];
+    }
+
+    void put(int content, int numaNode, long value) {
+        if (numaNode >= byNode.length) {
+            byNode = Arrays.copyOf(byNode, numaNode + 1);
+        }
+        if (byNode[numaNode] == null) {
+            byNode[numaNode] = new long[1 << 11][][];
+        }
+        long[][][] tops = byNode[numaNode];
+        int t = top(content);
+        if (tops[t] == null) {
+            tops[t] = new long[1 << MIDDLE_BITS][];
+        }
+        long[][] middle = tops[t];
+        int m = (content >>> CHUNK_BITS) & ((1 << MIDDLE_BITS) - 1);
+        if (middle[m] == null) {
+            middle[m] = new long[1 << CHUNK_BITS];
+            Arrays.fill(middle[m], EMPTY);
+        }
+        middle[m][content & ((1 << CHUNK_BITS) - 1)] = value;
+    }
+}
