@@ -4,15 +4,20 @@ import java.util.Arrays;
 import org.memhygiene.simulator.model.Content;
 
 /**
- * A long per (NUMA node, content) that ksmd can search for: the zero page's content, or content shared
- * by design ({@link Content#isUnique} false; unique content is never searched). Indexed directly by the
- * content id, whose shared ids are dense per page class and image (an image's pages, a pool of file
- * pages, a content group, each numbered from 0): chunks of 4,096 slots made as contents are first put.
- * Both trees' indexes: a lookup is one read where the page's neighbours' contents are, so ksmd's walk of
- * an image's pages in address order reads them in order, not at random places of a hash table.
+ * Both trees' index: per (NUMA node, content) that ksmd can search for, the stable tree's node and the
+ * unstable tree's page, side by side. Searchable content is the zero page's, or content shared by design
+ * ({@link Content#isUnique} false; unique content is never searched). Indexed directly by the content id,
+ * whose shared ids are dense per page class and image (an image's pages, a pool of file pages, a
+ * content group, each numbered from 0): chunks of 4,096 contents made as contents are first put. A
+ * search that finds no KSM page reads the unstable tree's entry from the same cache line, and ksmd's walk
+ * of an image's pages in address order reads the table in order, not at random places of a hash table.
  */
 final class ContentTable {
     static final long EMPTY = -1;
+    /** The columns: the stable tree's node (or a node of its chain), the unstable tree's entry. */
+    static final int STABLE = 0;
+
+    static final int UNSTABLE = 1;
 
     private static final int CHUNK_BITS = 12;
     private static final int MIDDLE_BITS = 21 - CHUNK_BITS;
@@ -27,7 +32,7 @@ final class ContentTable {
         return content >>> 21;
     }
 
-    long get(int content, int numaNode) {
+    long get(int content, int numaNode, int column) {
         if (numaNode >= byNode.length || byNode[numaNode] == null) {
             return EMPTY;
         }
@@ -36,10 +41,10 @@ final class ContentTable {
             return EMPTY;
         }
         long[] chunk = middle[(content >>> CHUNK_BITS) & ((1 << MIDDLE_BITS) - 1)];
-        return chunk == null ? EMPTY : chunk[content & ((1 << CHUNK_BITS) - 1)];
+        return chunk == null ? EMPTY : chunk[(content & ((1 << CHUNK_BITS) - 1)) << 1 | column];
     }
 
-    void put(int content, int numaNode, long value) {
+    void put(int content, int numaNode, int column, long value) {
         if (numaNode >= byNode.length) {
             byNode = Arrays.copyOf(byNode, numaNode + 1);
         }
@@ -54,9 +59,9 @@ final class ContentTable {
         long[][] middle = tops[t];
         int m = (content >>> CHUNK_BITS) & ((1 << MIDDLE_BITS) - 1);
         if (middle[m] == null) {
-            middle[m] = new long[1 << CHUNK_BITS];
+            middle[m] = new long[2 << CHUNK_BITS];
             Arrays.fill(middle[m], EMPTY);
         }
-        middle[m][content & ((1 << CHUNK_BITS) - 1)] = value;
+        middle[m][(content & ((1 << CHUNK_BITS) - 1)) << 1 | column] = value;
     }
 }

@@ -44,8 +44,8 @@ public final class StableTree {
     private int[] freeIds = new int[1024];
     private int freeCount;
     private int allocated;
-    /** (NUMA node, content) to its node, or to one node of its chain. */
-    private final ContentTable heads = new ContentTable();
+    /** (NUMA node, content) to its node, or to one node of its chain; the unstable tree's column beside. */
+    final ContentTable contentIndex = new ContentTable();
 
     private Chain[] chainsById = new Chain[16];
     private int[] freeChainIds = new int[16];
@@ -76,7 +76,7 @@ public final class StableTree {
     private static final class Chain {
         /** (rmap_hlist_len << 32 | CHAIN_SEQ) to the node. */
         final TreeMap<Long, Integer> byLength = new TreeMap<>();
-        /** The node {@link #heads} maps the content to. */
+        /** The node {@link #contentIndex} maps the content to. */
         int member;
 
         int nextSeq;
@@ -103,13 +103,13 @@ public final class StableTree {
      * docs/SIMULATOR.md, "Where the model simplifies").
      */
     int findCandidate(int contentId, int numaNode, int maxPageSharing) {
-        int node = (int) heads.get(contentId, numaNode);
+        int node = (int) contentIndex.get(contentId, numaNode, ContentTable.STABLE);
         if (node == NONE) {
             return NONE;
         }
         int chain = nodes[at(node, CHAIN)];
         if (chain >= 0 && prune(chainsById[chain], contentId, numaNode)) {
-            node = (int) heads.get(contentId, numaNode);
+            node = (int) contentIndex.get(contentId, numaNode, ContentTable.STABLE);
             if (node == NONE) {
                 return NONE;
             }
@@ -162,9 +162,9 @@ public final class StableTree {
         nodes[at(node, FIRST_VM_LIVE)] = 0;
         nodes[at(node, NUMA)] = numaNode;
         nodes[at(node, CHAIN)] = ALONE;
-        int head = (int) heads.get(contentId, numaNode);
+        int head = (int) contentIndex.get(contentId, numaNode, ContentTable.STABLE);
         if (head == NONE) {
-            heads.put(contentId, numaNode, node);
+            contentIndex.put(contentId, numaNode, ContentTable.STABLE, node);
             return node;
         }
         int chainId = nodes[at(head, CHAIN)];
@@ -353,7 +353,7 @@ public final class StableTree {
         int numaNode = nodes[at(node, NUMA)];
         int chainId = nodes[at(node, CHAIN)];
         if (chainId == ALONE) {
-            heads.put(content, numaNode, ContentTable.EMPTY);
+            contentIndex.put(content, numaNode, ContentTable.STABLE, ContentTable.EMPTY);
             return;
         }
         Chain chain = chainsById[chainId];
@@ -362,7 +362,7 @@ public final class StableTree {
         if (chain.byLength.size() == 1) {
             int last = chain.byLength.firstEntry().getValue();
             nodes[at(last, CHAIN)] = ALONE;
-            heads.put(content, numaNode, last);
+            contentIndex.put(content, numaNode, ContentTable.STABLE, last);
             freeChain(chainId);
             chains--;
             chainDups -= 2;
@@ -370,7 +370,7 @@ public final class StableTree {
             chainDups--;
             if (chain.member == node) {
                 chain.member = chain.byLength.firstEntry().getValue();
-                heads.put(content, numaNode, chain.member);
+                contentIndex.put(content, numaNode, ContentTable.STABLE, chain.member);
             }
         }
     }

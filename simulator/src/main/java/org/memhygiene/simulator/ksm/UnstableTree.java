@@ -5,7 +5,7 @@ import org.memhygiene.simulator.model.PageFlags;
 
 /**
  * The unstable tree of one scan (mm/ksm.c unstable_tree_search_insert): per (NUMA node, content), the
- * page last filed under it and the scan it was filed in, in a {@link ContentTable}. Like the kernel's
+ * page last filed under it and the scan it was filed in, in the stable tree's {@link ContentTable}. Like the kernel's
  * tree it is thrown away when a new full scan starts: entries of earlier scans are simply not read. An
  * entry is valid while its page is still flagged UNSTABLE for this scan and still holds the content it
  * was filed under (a page written since is not found under its new content: the kernel's tree has the
@@ -13,12 +13,13 @@ import org.memhygiene.simulator.model.PageFlags;
  */
 final class UnstableTree {
     private final HostModel model;
-    private final ContentTable pages = new ContentTable();
+    private final ContentTable pages;
     /** Full scans since the start: the scan an entry was filed in, beside its page. */
     private int scan;
 
     UnstableTree(HostModel model) {
         this.model = model;
+        pages = model.stable.contentIndex;
     }
 
     /** Whether page {@code q}, filed under {@code contentId}, is still in this scan's tree under it. */
@@ -34,14 +35,14 @@ final class UnstableTree {
      * filing {@code page} under its content (the caller sets its UNSTABLE flag).
      */
     int searchInsert(int page, int contentId, int numaNode, int parityFlag) {
-        long e = pages.get(contentId, numaNode);
+        long e = pages.get(contentId, numaNode, ContentTable.UNSTABLE);
         if (e != ContentTable.EMPTY && (int) (e >>> 32) == scan) {
             int q = (int) e;
             if (q != page && valid(q, contentId, parityFlag)) {
                 return q;
             }
         }
-        pages.put(contentId, numaNode, (long) scan << 32 | (page & 0xFFFFFFFFL));
+        pages.put(contentId, numaNode, ContentTable.UNSTABLE, (long) scan << 32 | (page & 0xFFFFFFFFL));
         return -1;
     }
 
