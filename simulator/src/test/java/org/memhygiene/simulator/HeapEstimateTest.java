@@ -30,6 +30,28 @@ class HeapEstimateTest {
                 moreDups + " more dups");
     }
 
+    /**
+     * With merge_across_nodes=0 each NUMA node has its own trees, each with content tables over the same
+     * ids: two nodes, twice the tables; with merging across nodes, one.
+     */
+    @Test
+    void theContentTablesAreCountedPerNumaNodeWhenNodesDoNotMerge() {
+        String guests = """
+                guests:
+                  - {name: a, memory: 1GiB, numa_node: 0}
+                  - {name: b, memory: 1GiB, numa_node: 1}
+                """;
+        HeapEstimate across =
+                HeapEstimate.of(ScenarioParser.parse("name: n\nksm: {merge_across_nodes: 1}\n" + guests, "t"));
+        HeapEstimate apart =
+                HeapEstimate.of(ScenarioParser.parse("name: n\nksm: {merge_across_nodes: 0}\n" + guests, "t"));
+        long tables = apart.ksmTableBytes() - across.ksmTableBytes();
+        assertEquals(across.ksmPages(), apart.ksmPages());
+        assertEquals(0, tables % HeapEstimate.BYTES_PER_SEARCHABLE_CONTENT);
+        // One node's tables: at least one image's OS image, page-cache and secret pages.
+        assertTrue(tables / HeapEstimate.BYTES_PER_SEARCHABLE_CONTENT > 10_000, tables + " bytes more");
+    }
+
     private static Scenario withMaxPageSharing(Scenario s, int max) {
         Map<KsmKnob, String> ksm = new EnumMap<>(KsmKnob.class);
         ksm.putAll(s.ksm());
