@@ -28,12 +28,9 @@ import org.memhygiene.simulator.scenario.Scenario;
 public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTableBytes) {
     /** Per KSM page: a stable node (32 bytes) at worst just after a doubling, and a free-list slot. */
     static final long BYTES_PER_KSM_PAGE = 2 * 32 + 8;
-    /**
-     * Per content id ksmd can search for: its slot in the stable tree's content table and in the
-     * unstable tree's (ContentTable, 8 bytes each).
-     */
+    /** Per content id ksmd can search for: its two columns in the trees' ContentTable, 8 bytes each. */
     static final long BYTES_PER_SEARCHABLE_CONTENT = 2 * 8;
-    /** A content table's chunk, made whole for the first id in it: one more per range of ids. */
+    /** ContentTable's chunk of ids, made whole for the first id in it: one more per range of ids. */
     private static final long CHUNK_CONTENTS = 4096;
     /** Per dup of a chain, its entry in the chain's index (StableTree.Chain: a TreeMap entry, its boxed key and value). */
     static final long BYTES_PER_CHAIN_DUP = 80;

@@ -32,6 +32,7 @@ final class ContentTable {
         return content >>> 21;
     }
 
+    /** The column's value for the content on the NUMA node, or {@link #EMPTY}. */
     long get(int content, int numaNode, int column) {
         if (numaNode >= byNode.length || byNode[numaNode] == null) {
             return EMPTY;
@@ -44,6 +45,7 @@ final class ContentTable {
         return chunk == null ? EMPTY : chunk[(content & ((1 << CHUNK_BITS) - 1)) << 1 | column];
     }
 
+    /** Sets the column's value for the content on the NUMA node; {@link #EMPTY} takes it out. */
     void put(int content, int numaNode, int column, long value) {
         if (numaNode >= byNode.length) {
             byNode = Arrays.copyOf(byNode, numaNode + 1);
