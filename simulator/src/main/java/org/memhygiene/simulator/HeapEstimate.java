@@ -6,6 +6,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.simulator.ksm.ContentTable;
 import org.memhygiene.simulator.ksm.SettledPages;
 import org.memhygiene.simulator.model.Content;
 import org.memhygiene.simulator.model.HostModel;
@@ -28,10 +29,6 @@ import org.memhygiene.simulator.scenario.Scenario;
 public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTableBytes) {
     /** Per KSM page: a stable node (32 bytes) at worst just after a doubling, and a free-list slot. */
     static final long BYTES_PER_KSM_PAGE = 2 * 32 + 8;
-    /** Per content id ksmd can search for: its two columns in the trees' ContentTable, 8 bytes each. */
-    static final long BYTES_PER_SEARCHABLE_CONTENT = 2 * 8;
-    /** ContentTable's chunk of ids, made whole for the first id in it: one more per range of ids. */
-    private static final long CHUNK_CONTENTS = 4096;
     /** Per dup of a chain, its entry in the chain's index (StableTree.Chain: a TreeMap entry, its boxed key and value). */
     static final long BYTES_PER_CHAIN_DUP = 80;
     /** The JVM, the classes, the parser, the snapshot: what a small scenario uses. */
@@ -64,15 +61,20 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
             shareablePerImage.merge(g.image(), shareable, Math::max);
             long pageCacheIds = g.churn().pageCachePerSecond() > 0 ? 2L * l.pageCachePages() : l.pageCachePages();
             idsPerImage.merge(
-                    g.image(), l.osImagePages() + pageCacheIds + l.secretPages() + 3 * CHUNK_CONTENTS, Math::max);
+                    g.image(),
+                    l.osImagePages() + pageCacheIds + l.secretPages() + 3 * ContentTable.CHUNK_CONTENTS,
+                    Math::max);
             numaNodes.add(g.numaNode());
         }
-        long searchableIds = CHUNK_CONTENTS; // the zero page's content
+        // Per content id ksmd can search for, its two columns in the trees' ContentTable; a chunk of it is
+        // made whole for its first id: one more chunk per range of ids.
+        long searchableIds = ContentTable.CHUNK_CONTENTS; // the zero page's content
         for (long ids : idsPerImage.values()) {
             searchableIds += ids;
         }
         for (ContentGroup c : s.contentGroups()) {
-            searchableIds += c.contents() + CHUNK_CONTENTS * (c.contents() / (Content.MAX_SHARED_INDEX + 1) + 1);
+            searchableIds +=
+                    c.contents() + ContentTable.CHUNK_CONTENTS * (c.contents() / (Content.MAX_SHARED_INDEX + 1) + 1);
         }
         // merge_across_nodes=0: a tree per NUMA node, each with tables over the same ids.
         if (s.ksm().getOrDefault(KsmKnob.MERGE_ACROSS_NODES, "1").equals("0")) {
@@ -98,7 +100,7 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
                 ksmPages,
                 ksmPages * BYTES_PER_KSM_PAGE
                         + dups * BYTES_PER_CHAIN_DUP
-                        + searchableIds * BYTES_PER_SEARCHABLE_CONTENT);
+                        + searchableIds * ContentTable.BYTES_PER_CONTENT);
     }
 
     /** What one simulation holds at most. */

@@ -8,6 +8,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.simulator.ksm.ContentTable;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.simulator.scenario.ScenarioParser;
 
@@ -47,9 +48,9 @@ class HeapEstimateTest {
                 HeapEstimate.of(ScenarioParser.parse("name: n\nksm: {merge_across_nodes: 0}\n" + guests, "t"));
         long tables = apart.ksmTableBytes() - across.ksmTableBytes();
         assertEquals(across.ksmPages(), apart.ksmPages());
-        assertEquals(0, tables % HeapEstimate.BYTES_PER_SEARCHABLE_CONTENT);
+        assertEquals(0, tables % ContentTable.BYTES_PER_CONTENT);
         // One node's tables: at least one image's OS image, page-cache and secret pages.
-        assertTrue(tables / HeapEstimate.BYTES_PER_SEARCHABLE_CONTENT > 10_000, tables + " bytes more");
+        assertTrue(tables / ContentTable.BYTES_PER_CONTENT > 10_000, tables + " bytes more");
     }
 
     private static Scenario withMaxPageSharing(Scenario s, int max) {

@@ -12,14 +12,19 @@ import org.memhygiene.simulator.model.Content;
  * search that finds no KSM page reads the unstable tree's entry from the same cache line, and ksmd's walk
  * of an image's pages in address order reads the table in order, not at random places of a hash table.
  */
-final class ContentTable {
+public final class ContentTable {
+    /** Heap per content id: its two columns, a long each (HeapEstimate). */
+    public static final long BYTES_PER_CONTENT = 2 * Long.BYTES;
+    /** Content ids per chunk: a chunk is made whole for the first id put in it (HeapEstimate). */
+    public static final int CHUNK_CONTENTS = 4096;
+
     static final long EMPTY = -1;
     /** The columns: the stable tree's node (or a node of its chain), the unstable tree's entry. */
     static final int STABLE = 0;
 
     static final int UNSTABLE = 1;
 
-    private static final int CHUNK_BITS = 12;
+    private static final int CHUNK_BITS = Integer.numberOfTrailingZeros(CHUNK_CONTENTS);
     private static final int MIDDLE_BITS = 21 - CHUNK_BITS;
     /** Per NUMA node: class, shared bit and image (the id's top 11 bits), then the index's chunks. */
     private long[][][][] byNode = new long[1][][][];
@@ -34,10 +39,11 @@ final class ContentTable {
 
     /** The column's value for the content on the NUMA node, or {@link #EMPTY}. */
     long get(int content, int numaNode, int column) {
+        int t = top(content);
         if (numaNode >= byNode.length || byNode[numaNode] == null) {
             return EMPTY;
         }
-        long[][] middle = byNode[numaNode][top(content)];
+        long[][] middle = byNode[numaNode][t];
         if (middle == null) {
             return EMPTY;
         }
@@ -61,7 +67,7 @@ final class ContentTable {
         long[][] middle = tops[t];
         int m = (content >>> CHUNK_BITS) & ((1 << MIDDLE_BITS) - 1);
         if (middle[m] == null) {
-            middle[m] = new long[2 << CHUNK_BITS];
+            middle[m] = new long[2 * CHUNK_CONTENTS];
             Arrays.fill(middle[m], EMPTY);
         }
         middle[m][(content & ((1 << CHUNK_BITS) - 1)) << 1 | column] = value;

@@ -29,6 +29,8 @@ public final class Ksmd {
     private final HostModel model;
     private final KsmKnobs knobs;
     private final UnstableTree unstable;
+    /** Whether this scan's trees are kept per NUMA node (merge_across_nodes=0): set at each scan start. */
+    private boolean treesPerNode;
     /** mm_slots in scan order (ksm_mm_head's list). */
     private final List<Guest> slots = new ArrayList<>();
     /** Index into {@link #slots} of the guest being scanned; -1 is ksm_mm_head (a scan starts next). */
@@ -153,7 +155,7 @@ public final class Ksmd {
                 if (slots.isEmpty()) {
                     break;
                 }
-                unstable.perNode = perNode;
+                treesPerNode = perNode;
                 unstable.clear();
                 cursorSlot = 0;
                 cursorPage = 0;
@@ -325,7 +327,7 @@ public final class Ksmd {
 
     /** The NUMA node key of the guest's pages in the trees of this scan (0 with merge_across_nodes=1). */
     int numaKey(Guest g) {
-        return unstable.perNode ? g.spec.numaNode() : 0;
+        return treesPerNode ? g.spec.numaNode() : 0;
     }
 
     /**

@@ -5,9 +5,9 @@ import org.memhygiene.simulator.model.PageFlags;
 
 /**
  * The unstable tree of one scan (mm/ksm.c unstable_tree_search_insert): per (NUMA node, content), the
- * page last filed under it and the scan it was filed in, in the stable tree's {@link ContentTable}. Like the kernel's
- * tree it is thrown away when a new full scan starts: entries of earlier scans are simply not read. An
- * entry is valid while its page is still flagged UNSTABLE for this scan and still holds the content it
+ * page last filed under it and the scan it was filed in, in the stable tree's {@link ContentTable}.
+ * Like the kernel's tree it is thrown away when a new full scan starts: entries of earlier scans are
+ * simply not read. An entry is valid while its page is still flagged UNSTABLE for this scan and still holds the content it
  * was filed under (a page written since is not found under its new content: the kernel's tree has the
  * same blind spot). A content has at most one valid page: a second page's search finds the first.
  */
@@ -50,7 +50,4 @@ final class UnstableTree {
     void clear() {
         scan++;
     }
-
-    /** Whether the tree is kept per NUMA node (merge_across_nodes=0); set by ksmd at each scan start. */
-    boolean perNode;
 }
