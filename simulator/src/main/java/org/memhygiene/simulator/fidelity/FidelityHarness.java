@@ -225,10 +225,11 @@ public final class FidelityHarness {
                             && changes.get(next).atNanos() <= sampleAt) {
                         long batchAt = changes.get(next).atNanos();
                         int from = next;
-                        // ksmd paused while the children write: run_store takes ksm_thread_mutex, which
-                        // ksmd holds for a whole batch, so no batch sees the changes half made and the
-                        // replay applies them at exactly the pages scanned read below (a batch between
-                        // two children's writes once put a sample 99 pages off).
+                        // ksmd paused while the children write: run_store (mm/ksm.c) takes
+                        // ksm_thread_mutex, which ksmd holds for a whole batch, so no batch sees the
+                        // changes half made and the replay applies them at exactly the pages scanned
+                        // read below (a batch between two children's writes once put a sample 99
+                        // pages off).
                         ksm.apply(KsmSettings.parse(List.of("run=0")));
                         while (next < changes.size() && changes.get(next).atNanos() == batchAt) {
                             Change c = changes.get(next++);
