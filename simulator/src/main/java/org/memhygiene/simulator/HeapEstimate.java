@@ -43,7 +43,11 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
         Map<String, Long> shareablePerImage = new HashMap<>();
         Map<String, Long> idsPerImage = new HashMap<>();
         Set<Integer> numaNodes = new HashSet<>();
+        // A churn event may start page-cache churn in a guest that had none (a bound: any such event).
+        boolean eventsChurnPageCache = s.events().stream()
+                .anyMatch(e -> e.churn().map(c -> c.pageCachePerSecond() > 0).orElse(false));
         for (GuestSpec g : s.guests()) {
+            boolean pageCacheChurns = g.churn().pageCachePerSecond() > 0 || eventsChurnPageCache;
             long memoryPages = g.memoryBytes() / pageSize;
             pages += memoryPages;
             GuestSpec.Layout l = g.layout();
@@ -54,12 +58,12 @@ public record HeapEstimate(long pages, long pageBytes, long ksmPages, long ksmTa
             long shareable = Math.round(l.osImagePages() * g.sharing().osImage().of(l.osImagePages()))
                     + Math.round(l.secretPages() * g.sharing().secret().of(l.secretPages()))
                     // Page-cache churn reads files from a pool twice the page cache (Simulation.churn).
-                    + (g.churn().pageCachePerSecond() > 0
+                    + (pageCacheChurns
                             ? 2L * l.pageCachePages()
                             : Math.round(
                                     l.pageCachePages() * g.sharing().pageCache().of(l.pageCachePages())));
             shareablePerImage.merge(g.image(), shareable, Math::max);
-            long pageCacheIds = g.churn().pageCachePerSecond() > 0 ? 2L * l.pageCachePages() : l.pageCachePages();
+            long pageCacheIds = pageCacheChurns ? 2L * l.pageCachePages() : l.pageCachePages();
             idsPerImage.merge(
                     g.image(),
                     l.osImagePages() + pageCacheIds + l.secretPages() + 3 * ContentTable.CHUNK_CONTENTS,

@@ -53,6 +53,23 @@ class HeapEstimateTest {
         assertTrue(tables / ContentTable.BYTES_PER_CONTENT > 10_000, tables + " bytes more");
     }
 
+    /**
+     * Page-cache churn reads files from a pool twice the page cache, so its ids double; a churn event
+     * that starts it counts as much as churn from the start.
+     */
+    @Test
+    void pageCacheChurnThatAnEventStartsIsCountedToo() {
+        String guest = "guests:\n  - {name: a, memory: 1GiB}\n";
+        HeapEstimate idle = HeapEstimate.of(ScenarioParser.parse("name: n\n" + guest, "t"));
+        HeapEstimate fromStart =
+                HeapEstimate.of(ScenarioParser.parse("name: n\ndefaults: {churn: {page_cache: 10}}\n" + guest, "t"));
+        HeapEstimate byEvent = HeapEstimate.of(ScenarioParser.parse(
+                "name: n\n" + guest + "events:\n  - {at: 1m, guest: a, action: churn, churn: {page_cache: 10}}\n",
+                "t"));
+        assertTrue(fromStart.ksmTableBytes() > idle.ksmTableBytes(), "churn from the start counts more ids");
+        assertEquals(fromStart.ksmTableBytes(), byEvent.ksmTableBytes(), "a churn event counts as much");
+    }
+
     private static Scenario withMaxPageSharing(Scenario s, int max) {
         Map<KsmKnob, String> ksm = new EnumMap<>(KsmKnob.class);
         ksm.putAll(s.ksm());
