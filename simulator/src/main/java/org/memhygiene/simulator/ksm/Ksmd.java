@@ -166,13 +166,13 @@ public final class Ksmd {
             while (cursorPage < g.pages && scanned < budget) {
                 if (settled != null) {
                     int from = cursorPage;
-                    cursorPage = settled.pass(g, from, budget - scanned, seqnr, smart);
+                    cursorPage = settled.pass(g, from, budget - scanned, seqnr, smart, useZero);
                     pagesVisited += cursorPage - from;
                     scanned += settled.passedScanned;
                     pagesScanned += settled.passedScanned;
                     pagesSkipped += settled.passedSkipped;
                     pagesUnshared += settled.passedUnsharedDelta;
-                    rmapItems += settled.passedNewRmapItems;
+                    rmapItems += settled.passedRmapItemsDelta;
                     if (cursorPage >= g.pages || scanned >= budget) {
                         continue;
                     }
@@ -334,15 +334,12 @@ public final class Ksmd {
      * cmp_and_merge_page for a page that is not in the stable tree and whose checksum is unchanged, as
      * far as it goes without merging: if both tree searches fail, the page is filed in the unstable
      * tree (its UNSTABLE flag set for this scan, so that later searches find it) and this returns true;
-     * if one would merge (or the page is a zero page for use_zero_pages), it leaves the page as it is
+     * if one would merge, it leaves the page as it is
      * and returns false, for the real visit to do with what the searches found (the stable search's
      * pruning of dead dups is done, once, as that visit would do it). The caller keeps pages_unshared.
      */
     boolean searchAndFile(int p, int numaKey, int parity) {
         int c = model.content[p];
-        if (c == Content.ZERO && knobs.useZeroPages()) {
-            return false;
-        }
         int node = model.stable.findCandidate(c, numaKey, knobs.maxPageSharing());
         int twin = node >= 0 ? -1 : unstable.searchInsert(p, c, numaKey, parity);
         if (node >= 0 || twin >= 0) {

@@ -84,8 +84,8 @@ public final class SettledPages {
 
     long passedSkipped;
     long passedUnsharedDelta;
-    /** Rmap items the last pass made (fresh pages' first visits). */
-    long passedNewRmapItems;
+    /** Rmap items the last pass made (fresh pages' first visits) less those it freed (zero-mapped pages'). */
+    long passedRmapItemsDelta;
 
     SettledPages(HostModel model, Ksmd ksmd, boolean smart) {
         this.model = model;
@@ -141,10 +141,13 @@ public final class SettledPages {
             long mapped = blocks[i + MAPPED];
             long cycling = blocks[i + CYCLING];
             // A written page of none is present now, still without an rmap item: fresh. A written mapped
-            // page got a private copy: broken. A written cycling page: its next visit has work.
-            blocks[i + MAPPED] = mapped | w & none;
-            blocks[i + CYCLING] = cycling | w & mapped & ~none;
-            blocks[i + WORK] |= w & cycling & ~mapped;
+            // page got a private copy: broken. A written cycling page: its next visit has work. A written
+            // zero-mapped page got a private copy and keeps its rmap item: out of its class.
+            long zeroMapped = w & none & cycling;
+            blocks[i + MAPPED] = mapped | w & none & ~cycling;
+            blocks[i + NONE] = none & ~zeroMapped;
+            blocks[i + CYCLING] = (cycling | w & mapped & ~none) & ~zeroMapped;
+            blocks[i + WORK] |= w & cycling & ~mapped & ~none;
         }
     }
 
@@ -154,7 +157,7 @@ public final class SettledPages {
         int i = blockIndex(g, offset);
         fold(i);
         long bit = 1L << offset;
-        if ((blocks[i + CYCLING] & ~blocks[i + MAPPED] & bit) != 0) {
+        if ((blocks[i + CYCLING] & ~blocks[i + MAPPED] & ~blocks[i + NONE] & bit) != 0) {
             materialize(g, offset, i, bit, ksmd.lastPass(g, offset));
         }
         blocks[i + MAPPED] &= ~bit;
@@ -170,7 +173,7 @@ public final class SettledPages {
         int i = blockIndex(g, offset);
         fold(i);
         long bit = 1L << offset;
-        if ((blocks[i + CYCLING] & ~blocks[i + MAPPED] & bit) != 0) {
+        if ((blocks[i + CYCLING] & ~blocks[i + MAPPED] & ~blocks[i + NONE] & bit) != 0) {
             materialize(g, offset, i, bit, lastPass);
         }
         blocks[i + MAPPED] &= ~bit;
@@ -184,11 +187,11 @@ public final class SettledPages {
      * visits (in scan {@code scan}) to the masks and to {@link #passedScanned}, {@link #passedSkipped},
      * {@link #passedUnsharedDelta}. Returns the offset of the first page not passed.
      */
-    int pass(Guest g, int from, long budget, long scan, boolean smart) {
+    int pass(Guest g, int from, long budget, long scan, boolean smart, boolean useZero) {
         passedScanned = 0;
         passedSkipped = 0;
         passedUnsharedDelta = 0;
-        passedNewRmapItems = 0;
+        passedRmapItemsDelta = 0;
         int due = CALENDAR + (int) (scan % PERIOD);
         int afterVisit = CALENDAR + (int) ((scan + 9) % PERIOD);
         int o = from;
@@ -200,7 +203,8 @@ public final class SettledPages {
             long range = (inBlock == 64 ? -1L : (1L << inBlock) - 1) & (-1L << o);
             long broken = blocks[i + MAPPED] & blocks[i + CYCLING];
             long mapped = blocks[i + MAPPED] & ~broken;
-            long cycling = blocks[i + CYCLING] & ~broken;
+            long zeroMapped = blocks[i + NONE] & blocks[i + CYCLING];
+            long cycling = blocks[i + CYCLING] & ~broken & ~zeroMapped;
             long work = blocks[i + WORK];
             long dueNow = smart ? blocks[i + due] & cycling : cycling;
             long stop = range & ~(mapped | blocks[i + NONE] | cycling | broken);
@@ -247,8 +251,13 @@ public final class SettledPages {
                     }
                     continue;
                 }
-                if (model.slot[p] != model.content[p]) {
+                int content = model.content[p];
+                if (model.slot[p] != content) {
                     changed |= bit;
+                    continue;
+                }
+                if (useZero && content == Content.ZERO) {
+                    mergeIntoZeroPage(g, i, p, bit, smart, due);
                     continue;
                 }
                 if (numaKey < 0) {
@@ -269,6 +278,9 @@ public final class SettledPages {
                 long fresh = mapped & blocks[i + NONE] & range;
                 if (fresh != 0) {
                     firstVisits(g, i, blockStart, fresh, scan, smart);
+                }
+                if ((zeroMapped & range) != 0) {
+                    dropRmapItems(g, i, blockStart, zeroMapped & range);
                 }
                 long skipped = cycling & ~dueNow & range;
                 long inTree = blocks[i + IN_TREE];
@@ -380,6 +392,45 @@ public final class SettledPages {
     }
 
     /**
+     * A due cycling page of zero content, unchanged since its last visit, with use_zero_pages: its visit
+     * maps it to the zero page (cmp_and_merge_page's ksm_zero_pages branch, as Ksmd.cmpAndMerge does it):
+     * it leaves the unstable tree (pages_unshared), its age steps as should_skip_rmap_item steps it, and
+     * it is filed as zero-mapped.
+     */
+    private void mergeIntoZeroPage(Guest g, int i, int p, long bit, boolean smart, int due) {
+        if ((blocks[i + IN_TREE] & bit) != 0) {
+            passedUnsharedDelta--;
+        }
+        if (smart) {
+            model.age[p] = (byte) ageAfterVisit(model.age[p]);
+        }
+        model.flags[p] =
+                (byte) ((model.flags[p] & ~(PageFlags.UNSTABLE | PageFlags.UNSTABLE_ODD)) | PageFlags.ZERO_MERGED);
+        model.ksmZeroPages++;
+        g.zeroMergedPages++;
+        blocks[i + NONE] |= bit;
+        blocks[i + IN_TREE] &= ~bit;
+        blocks[i + WORK] &= ~bit;
+        blocks[i + YOUNG] &= ~bit;
+        blocks[i + due] &= ~bit;
+    }
+
+    /**
+     * The visits of zero-mapped pages: the zero page is no anon page to ksmd, so get_next_rmap_item frees
+     * the rmap item it passes over (as Ksmd.visit does); not scanned, and in none from then on.
+     */
+    private void dropRmapItems(Guest g, int i, int blockStart, long zeroMapped) {
+        for (long z = zeroMapped; z != 0; z &= z - 1) {
+            int p = g.base + blockStart + Long.numberOfTrailingZeros(z);
+            model.flags[p] = (byte) (model.flags[p] & ~PageFlags.RMAP);
+        }
+        int count = Long.bitCount(zeroMapped);
+        g.rmapItems -= count;
+        passedRmapItemsDelta -= count;
+        blocks[i + CYCLING] &= ~zeroMapped;
+    }
+
+    /**
      * The first visits of fresh pages, as Ksmd.visit does them: a new rmap item (age 0, aged to 1 by
      * should_skip_rmap_item with smart_scan), the checksum recorded (cmp_and_merge_page's volatile
      * return: an item has no checksum before its first visit); then filed as cycling, as
@@ -398,7 +449,7 @@ public final class SettledPages {
         }
         int count = Long.bitCount(fresh);
         g.rmapItems += count;
-        passedNewRmapItems += count;
+        passedRmapItemsDelta += count;
         blocks[i + MAPPED] &= ~fresh;
         blocks[i + NONE] &= ~fresh;
         blocks[i + CYCLING] |= fresh;
@@ -452,8 +503,13 @@ public final class SettledPages {
             }
             return;
         }
-        if ((f & (PageFlags.PRESENT | PageFlags.ZERO_MERGED)) != PageFlags.PRESENT) {
+        if ((f & PageFlags.PRESENT) == 0) {
             return; // its rmap item goes at the next visit
+        }
+        if ((f & PageFlags.ZERO_MERGED) != 0) {
+            blocks[i + NONE] |= bit; // zero-mapped: its rmap item goes at the next visit
+            blocks[i + CYCLING] |= bit;
+            return;
         }
         if ((f & PageFlags.STABLE) != 0) {
             if ((f & PageFlags.BROKEN) == 0) {
@@ -515,7 +571,7 @@ public final class SettledPages {
         for (int o = 0; o < g.pages; o += 64) {
             int i = blockIndex(g, o);
             fold(i);
-            for (long c = blocks[i + CYCLING] & ~blocks[i + MAPPED]; c != 0; c &= c - 1) {
+            for (long c = blocks[i + CYCLING] & ~blocks[i + MAPPED] & ~blocks[i + NONE]; c != 0; c &= c - 1) {
                 int offset = o + Long.numberOfTrailingZeros(c);
                 materialize(g, offset, i, Long.lowestOneBit(c), ksmd.lastPass(g, offset));
             }
