@@ -10,7 +10,7 @@ import org.memhygiene.simulator.model.PageFlags;
  * The pages whose next visits by ksmd have an outcome already determined, so the skipping engine
  * ({@link ScanEngine#SKIP_SETTLED}) passes them by the block instead of one by one, with counters
  * identical to the page-by-page engine's. After ksmd's real visit, almost every page is in one of
- * five classes until the guest or the host touches it:
+ * six classes until the guest or the host touches it:
  *
  * <ul>
  *   <li><b>mapped</b>: still mapped to its KSM page. A visit scans it and changes nothing
@@ -21,6 +21,10 @@ import org.memhygiene.simulator.model.PageFlags;
  *       visit is always the same: a new rmap item, its checksum recorded (volatile, no tree search);
  *       the pass does it and files the page as cycling. Marked by the mapped and none bits both set,
  *       which no other page has: it counts as scanned, as a mapped page does.</li>
+ *   <li><b>dropping</b>: mapped to the zero page by use_zero_pages (the pass does that merge too), or
+ *       discarded by the host, with an rmap item that is not on a stable node. Its next visit frees the
+ *       item (get_next_rmap_item passes over no anon page; out of the unstable tree first) and files it
+ *       in none; not scanned. Marked by the none and cycling bits both set.</li>
  *   <li><b>broken</b>: a mapped page the guest wrote since (a copy on write), its rmap item still on
  *       the stable node. Its next visit takes the item off the node (remove_rmap_item_from_tree, in
  *       address order with the searches below), is a smart_scan skip or not by the age the page had
@@ -42,7 +46,7 @@ import org.memhygiene.simulator.model.PageFlags;
  * </ul>
  *
  * Per block of 64 pages of one guest, 16 longs: the three class masks (fresh: mapped and none;
- * broken: mapped and cycling),
+ * broken: mapped and cycling; dropping: none and cycling),
  * {@code inTree} (cycling pages in the unstable tree now, counted in pages_unshared), {@code work},
  * {@code young} (cycling pages
  * whose rmap item is not yet at the steady age 15 with 8 skips to go after a visit) and the calendar.
@@ -84,7 +88,7 @@ public final class SettledPages {
 
     long passedSkipped;
     long passedUnsharedDelta;
-    /** Rmap items the last pass made (fresh pages' first visits) less those it freed (zero-mapped pages'). */
+    /** Rmap items the last pass made (fresh pages' first visits) less those it freed (dropping pages'). */
     long passedRmapItemsDelta;
 
     SettledPages(HostModel model, Ksmd ksmd, boolean smart) {
@@ -142,11 +146,11 @@ public final class SettledPages {
             long cycling = blocks[i + CYCLING];
             // A written page of none is present now, still without an rmap item: fresh. A written mapped
             // page got a private copy: broken. A written cycling page: its next visit has work. A written
-            // zero-mapped page got a private copy and keeps its rmap item: out of its class.
-            long zeroMapped = w & none & cycling;
+            // dropping page is present with its rmap item again: out of its class.
+            long dropping = w & none & cycling;
             blocks[i + MAPPED] = mapped | w & none & ~cycling;
-            blocks[i + NONE] = none & ~zeroMapped;
-            blocks[i + CYCLING] = (cycling | w & mapped & ~none) & ~zeroMapped;
+            blocks[i + NONE] = none & ~dropping;
+            blocks[i + CYCLING] = (cycling | w & mapped & ~none) & ~dropping;
             blocks[i + WORK] |= w & cycling & ~mapped & ~none;
         }
     }
@@ -163,6 +167,15 @@ public final class SettledPages {
         blocks[i + MAPPED] &= ~bit;
         blocks[i + NONE] &= ~bit;
         blocks[i + CYCLING] &= ~bit; // a broken page's
+        // Absent from now on: without an rmap item it is in none; with one off the stable tree it is
+        // dropping; one on a stable node leaves it for a real visit.
+        int f = model.flags[page];
+        if ((f & PageFlags.RMAP) == 0) {
+            blocks[i + NONE] |= bit;
+        } else if ((f & PageFlags.STABLE) == 0) {
+            blocks[i + NONE] |= bit;
+            blocks[i + CYCLING] |= bit;
+        }
     }
 
     /**
@@ -203,8 +216,8 @@ public final class SettledPages {
             long range = (inBlock == 64 ? -1L : (1L << inBlock) - 1) & (-1L << o);
             long broken = blocks[i + MAPPED] & blocks[i + CYCLING];
             long mapped = blocks[i + MAPPED] & ~broken;
-            long zeroMapped = blocks[i + NONE] & blocks[i + CYCLING];
-            long cycling = blocks[i + CYCLING] & ~broken & ~zeroMapped;
+            long dropping = blocks[i + NONE] & blocks[i + CYCLING];
+            long cycling = blocks[i + CYCLING] & ~broken & ~dropping;
             long work = blocks[i + WORK];
             long dueNow = smart ? blocks[i + due] & cycling : cycling;
             long stop = range & ~(mapped | blocks[i + NONE] | cycling | broken);
@@ -279,8 +292,8 @@ public final class SettledPages {
                 if (fresh != 0) {
                     firstVisits(g, i, blockStart, fresh, scan, smart);
                 }
-                if ((zeroMapped & range) != 0) {
-                    dropRmapItems(g, i, blockStart, zeroMapped & range);
+                if ((dropping & range) != 0) {
+                    dropRmapItems(g, i, blockStart, dropping & range);
                 }
                 long skipped = cycling & ~dueNow & range;
                 long inTree = blocks[i + IN_TREE];
@@ -395,7 +408,7 @@ public final class SettledPages {
      * A due cycling page of zero content, unchanged since its last visit, with use_zero_pages: its visit
      * maps it to the zero page (cmp_and_merge_page's ksm_zero_pages branch, as Ksmd.cmpAndMerge does it):
      * it leaves the unstable tree (pages_unshared), its age steps as should_skip_rmap_item steps it, and
-     * it is filed as zero-mapped.
+     * it is filed as dropping.
      */
     private void mergeIntoZeroPage(Guest g, int i, int p, long bit, boolean smart, int due) {
         if ((blocks[i + IN_TREE] & bit) != 0) {
@@ -416,18 +429,23 @@ public final class SettledPages {
     }
 
     /**
-     * The visits of zero-mapped pages: the zero page is no anon page to ksmd, so get_next_rmap_item frees
-     * the rmap item it passes over (as Ksmd.visit does); not scanned, and in none from then on.
+     * The visits of dropping pages: a zero-mapped or absent page is no anon page to ksmd, so
+     * get_next_rmap_item frees the rmap item it passes over, out of the unstable tree first (as Ksmd.visit
+     * does); not scanned, and in none from then on.
      */
-    private void dropRmapItems(Guest g, int i, int blockStart, long zeroMapped) {
-        for (long z = zeroMapped; z != 0; z &= z - 1) {
-            int p = g.base + blockStart + Long.numberOfTrailingZeros(z);
-            model.flags[p] = (byte) (model.flags[p] & ~PageFlags.RMAP);
+    private void dropRmapItems(Guest g, int i, int blockStart, long dropping) {
+        for (long d = dropping; d != 0; d &= d - 1) {
+            int p = g.base + blockStart + Long.numberOfTrailingZeros(d);
+            int f = model.flags[p];
+            if ((f & PageFlags.UNSTABLE) != 0) {
+                passedUnsharedDelta--;
+            }
+            model.flags[p] = (byte) (f & ~(PageFlags.RMAP | PageFlags.UNSTABLE | PageFlags.UNSTABLE_ODD));
         }
-        int count = Long.bitCount(zeroMapped);
+        int count = Long.bitCount(dropping);
         g.rmapItems -= count;
         passedRmapItemsDelta -= count;
-        blocks[i + CYCLING] &= ~zeroMapped;
+        blocks[i + CYCLING] &= ~dropping;
     }
 
     /**
@@ -507,7 +525,7 @@ public final class SettledPages {
             return; // its rmap item goes at the next visit
         }
         if ((f & PageFlags.ZERO_MERGED) != 0) {
-            blocks[i + NONE] |= bit; // zero-mapped: its rmap item goes at the next visit
+            blocks[i + NONE] |= bit; // zero-mapped: dropping
             blocks[i + CYCLING] |= bit;
             return;
         }
