@@ -33,7 +33,7 @@ if grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null
 for round in $(seq "$rounds"); do
   for commit in "$1" "$2"; do
     # shellcheck disable=SC2086
-    out=$("$java" -Xmx4g -XX:+UseSerialGC $thp -cp "${cp[$commit]}" org.memhygiene.bench.sim.SimulatorThroughput day "$scenario")
+    out=$("$java" -Xmx4g -Xmn32m -XX:+UseSerialGC $thp -cp "${cp[$commit]}" org.memhygiene.bench.sim.SimulatorThroughput day "$scenario")
     echo "round $round $(git rev-parse --short "$commit"): $(grep -c 'full scans' <<<"$out") samples," \
       "wall at each: $(grep -oP ': \K[0-9.]+(?= s wall, full)' <<<"$out" | tr '\n' ' ')"
     tail -1 <<<"$out"

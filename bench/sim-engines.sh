@@ -12,10 +12,12 @@ cd "$root"
 ./mvnw -B -q -DskipTests -pl bench,controller -am package
 java=${JAVA:-java}
 echo "== engines ($(nproc) CPUs, $("$java" -version 2>&1 | head -1))"
-# Huge pages for the heap where the kernel gives them on request, as bin/memhygiene asks for them (LaunchHeap).
+# Huge pages for the heap where the kernel gives them on request, and a 32 MiB young generation, as
+# bin/memhygiene gives simulator commands (LaunchHeap): a larger one is memory the JVM touches for the
+# first time during the day, which costs page faults here (docs/PERFORMANCE.md, "Seventh session").
 thp=$(grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null && echo -XX:+UseTransparentHugePages || true)
 # shellcheck disable=SC2086
-"$java" -Xmx4g -XX:+UseSerialGC $thp -cp bench/target/benchmarks.jar org.memhygiene.bench.sim.SimulatorThroughput engines \
+"$java" -Xmx4g -Xmn32m -XX:+UseSerialGC $thp -cp bench/target/benchmarks.jar org.memhygiene.bench.sim.SimulatorThroughput engines \
   "${1:-bench/sim-host-64x4g-day.yaml}"
 for engine in skip-settled page-by-page; do
   echo "== bin/memhygiene sim sweep docs/scenarios/web-farm.yaml --engine $engine"
