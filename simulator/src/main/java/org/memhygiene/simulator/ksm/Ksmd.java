@@ -323,6 +323,10 @@ public final class Ksmd {
         node = stable.insert(c, numaKey);
         appendStable(other, q, node);
         appendStable(g, p, node);
+        if (settled != null) {
+            // Mapped to the new KSM page, its age up to date: its next visit changes nothing (mapped).
+            settled.classify(other, q, seqnr, knobs.smartScan());
+        }
     }
 
     /** The NUMA node key of the guest's pages in the trees of this scan (0 with merge_across_nodes=1). */
