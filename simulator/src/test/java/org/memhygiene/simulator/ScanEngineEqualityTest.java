@@ -80,8 +80,9 @@ class ScanEngineEqualityTest {
     /**
      * Pages that use_zero_pages maps to the zero page keep their rmap item until ksmd's next visit frees
      * it; the skipping engine files them in a class of their own. Here guests write them (allocations
-     * into just-zeroed free memory) and the host discards them (free page reporting) before that visit,
-     * and use_zero_pages is switched on while the host's only zero page sits in the unstable tree.
+     * into just-zeroed free memory) and the host discards them (free page reporting) before that visit.
+     * use_zero_pages is switched on while the host has a single zero page: with smart_scan 0 it is in the
+     * unstable tree at every scan, so its merge must take it out of pages_unshared.
      */
     @ParameterizedTest
     @ValueSource(strings = {"smart_scan: 1", "smart_scan: 0"})

@@ -338,9 +338,10 @@ public final class Ksmd {
      * cmp_and_merge_page for a page that is not in the stable tree and whose checksum is unchanged, as
      * far as it goes without merging: if both tree searches fail, the page is filed in the unstable
      * tree (its UNSTABLE flag set for this scan, so that later searches find it) and this returns true;
-     * if one would merge, it leaves the page as it is
-     * and returns false, for the real visit to do with what the searches found (the stable search's
-     * pruning of dead dups is done, once, as that visit would do it). The caller keeps pages_unshared.
+     * if one would merge, it leaves the page as it is and returns false, for the real visit to do with
+     * what the searches found (the stable search's pruning of dead dups is done, once, as that visit
+     * would do it). The caller keeps pages_unshared, and has mapped a zero page to the zero page itself
+     * when use_zero_pages is on (SettledPages), so that no zero page is searched for then.
      */
     boolean searchAndFile(int p, int numaKey, int parity) {
         int c = model.content[p];

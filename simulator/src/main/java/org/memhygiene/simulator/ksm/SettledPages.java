@@ -155,7 +155,10 @@ public final class SettledPages {
         }
     }
 
-    /** The host is about to discard the page ({@link HostModel#discard}): it leaves its class. */
+    /**
+     * The host is about to discard the page ({@link HostModel#discard}): it leaves its class, its flags
+     * and age brought up to date, and is filed as what it is once absent (none or dropping).
+     */
     public void discarding(Guest g, int page) {
         int offset = page - g.base;
         int i = blockIndex(g, offset);
@@ -197,8 +200,9 @@ public final class SettledPages {
     /**
      * Passes settled pages of {@code g} from {@code from} on, in address order, until a page that needs
      * a real visit, the guest's end, or the {@code budget}-th page that counts as scanned; applies their
-     * visits (in scan {@code scan}) to the masks and to {@link #passedScanned}, {@link #passedSkipped},
-     * {@link #passedUnsharedDelta}. Returns the offset of the first page not passed.
+     * visits (in scan {@code scan}, with smart_scan and use_zero_pages as given) to the masks and to
+     * {@link #passedScanned}, {@link #passedSkipped}, {@link #passedUnsharedDelta} and
+     * {@link #passedRmapItemsDelta}. Returns the offset of the first page not passed.
      */
     int pass(Guest g, int from, long budget, long scan, boolean smart, boolean useZero) {
         passedScanned = 0;
