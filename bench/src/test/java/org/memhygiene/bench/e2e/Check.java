@@ -7,4 +7,9 @@ record Check(boolean held, String text) {
     static Check of(boolean held, String format, Object... args) {
         return new Check(held, String.format(Locale.ROOT, format, args));
     }
+
+    /** This check with {@code more} after its text ("" adds nothing). */
+    Check saying(String more) {
+        return new Check(held, text + more);
+    }
 }

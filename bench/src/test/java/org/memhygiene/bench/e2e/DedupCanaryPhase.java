@@ -58,56 +58,68 @@ final class DedupCanaryPhase implements Phase<DedupCanaryPhase.Result> {
             JsonNode a = vm(merged, dense1.name);
             JsonNode b = vm(merged, dense2.name);
             checks.add(Check.of(
-                    merged.path("host_truth_method").asText().equals("pagemap+kpageflags")
-                            && pair(merged, dense1.name, dense2.name) >= PAGES * 9 / 10
-                            && a.path("verdict").asText().equals("observed")
-                            && b.path("verdict").asText().equals("observed")
-                            && a.at("/guest/observed").asBoolean()
-                            && b.at("/guest/observed").asBoolean(),
-                    "two dense guests with KSM merging: %d of %d canary pages merged across them (host truth, %s);"
-                            + " guest view: %s canary %d ns vs control %d ns (p = %.2g), %s canary %d ns vs control %d ns (p = %.2g): observed",
-                    pair(merged, dense1.name, dense2.name),
-                    PAGES,
-                    merged.path("host_truth_method").asText(),
-                    dense1.name,
-                    a.at("/guest/canary_median_nanos").asLong(),
-                    a.at("/guest/control_median_nanos").asLong(),
-                    a.at("/guest/p_value").asDouble(),
-                    dense2.name,
-                    b.at("/guest/canary_median_nanos").asLong(),
-                    b.at("/guest/control_median_nanos").asLong(),
-                    b.at("/guest/p_value").asDouble()));
+                            merged.path("host_truth_method").asText().equals("pagemap+kpageflags")
+                                    && pair(merged, dense1.name, dense2.name) >= PAGES * 9 / 10
+                                    && a.path("verdict").asText().equals("observed")
+                                    && b.path("verdict").asText().equals("observed")
+                                    && a.at("/guest/observed").asBoolean()
+                                    && b.at("/guest/observed").asBoolean(),
+                            "two dense guests with KSM merging: %d of %d canary pages merged across them (host truth, %s);"
+                                    + " guest view: %s canary %d ns vs control %d ns (p = %.2g), %s canary %d ns vs control %d ns (p = %.2g): observed",
+                            pair(merged, dense1.name, dense2.name),
+                            PAGES,
+                            merged.path("host_truth_method").asText(),
+                            dense1.name,
+                            a.at("/guest/canary_median_nanos").asLong(),
+                            a.at("/guest/control_median_nanos").asLong(),
+                            a.at("/guest/p_value").asDouble(),
+                            dense2.name,
+                            b.at("/guest/canary_median_nanos").asLong(),
+                            b.at("/guest/control_median_nanos").asLong(),
+                            b.at("/guest/p_value").asDouble())
+                    .saying(notProbed(merged)));
 
             JsonNode apart =
                     probe("a dense guest and a sensitive.xml guest, KSM merging", probes, checks, dense1, sensitive);
             JsonNode c = vm(apart, sensitive.name);
             checks.add(Check.of(
-                    pair(apart, dense1.name, sensitive.name) == 0
-                            && c.at("/host/canary_pages_found").asInt() == PAGES
-                            && c.at("/host/canary_pages_ksm").asInt() == 0
-                            && c.path("verdict").asText().equals("not_observed")
-                            && vm(apart, dense1.name).path("verdict").asText().equals("not_observed"),
-                    "a dense guest and one from sensitive.xml (<nosharepages/>): %d canary pages merged between them;"
-                            + " %s's %d canary pages found, %d on KSM pages; verdicts %s and %s (guest p = %.2g)",
-                    pair(apart, dense1.name, sensitive.name),
-                    sensitive.name,
-                    c.at("/host/canary_pages_found").asInt(),
-                    c.at("/host/canary_pages_ksm").asInt(),
-                    vm(apart, dense1.name).path("verdict").asText(),
-                    c.path("verdict").asText(),
-                    c.at("/guest/p_value").asDouble()));
+                            pair(apart, dense1.name, sensitive.name) == 0
+                                    && c.at("/host/canary_pages_found").asInt() == PAGES
+                                    && c.at("/host/canary_pages_ksm").asInt() == 0
+                                    && c.path("verdict").asText().equals("not_observed")
+                                    && vm(apart, dense1.name)
+                                            .path("verdict")
+                                            .asText()
+                                            .equals("not_observed"),
+                            "a dense guest and one from sensitive.xml (<nosharepages/>): %d canary pages merged between them;"
+                                    + " %s's %d canary pages found, %d on KSM pages; verdicts %s and %s (guest p = %.2g)",
+                            pair(apart, dense1.name, sensitive.name),
+                            sensitive.name,
+                            c.at("/host/canary_pages_found").asInt(),
+                            c.at("/host/canary_pages_ksm").asInt(),
+                            vm(apart, dense1.name).path("verdict").asText(),
+                            c.path("verdict").asText(),
+                            c.at("/guest/p_value").asDouble())
+                    .saying(notProbed(apart)));
 
             HostMeters.setKsm("run", 0);
             JsonNode stopped = probe("two dense guests, KSM stopped", probes, checks, dense1, dense2);
             checks.add(Check.of(
-                    pair(stopped, dense1.name, dense2.name) == 0
-                            && vm(stopped, dense1.name).path("verdict").asText().equals("not_observed")
-                            && vm(stopped, dense2.name).path("verdict").asText().equals("not_observed"),
-                    "KSM stopped (run=0): %d canary pages merged, verdicts %s and %s; waited: %s",
-                    pair(stopped, dense1.name, dense2.name),
-                    vm(stopped, dense1.name).path("verdict").asText(),
-                    vm(stopped, dense2.name).path("verdict").asText(),
-                    stopped.at("/ksm/waited").asText()));
+                            pair(stopped, dense1.name, dense2.name) == 0
+                                    && vm(stopped, dense1.name)
+                                            .path("verdict")
+                                            .asText()
+                                            .equals("not_observed")
+                                    && vm(stopped, dense2.name)
+                                            .path("verdict")
+                                            .asText()
+                                            .equals("not_observed"),
+                            "KSM stopped (run=0): %d canary pages merged, verdicts %s and %s; waited: %s",
+                            pair(stopped, dense1.name, dense2.name),
+                            vm(stopped, dense1.name).path("verdict").asText(),
+                            vm(stopped, dense2.name).path("verdict").asText(),
+                            stopped.at("/ksm/waited").asText())
+                    .saying(notProbed(stopped)));
         } finally {
             HostMeters.setKsm("smart_scan", smartScanBefore);
             HostMeters.setKsm("run", 1);
@@ -185,6 +197,25 @@ final class DedupCanaryPhase implements Phase<DedupCanaryPhase.Result> {
                 rows,
                 pairs));
         return report;
+    }
+
+    /**
+     * "; memhygiene-e2e-canary-1: no_agent (canary-plant: …)" for each VM the probe did not probe, or whose row
+     * has a detail: what a failed check needs to say why a verdict is unknown.
+     */
+    private static String notProbed(JsonNode report) {
+        StringBuilder said = new StringBuilder();
+        for (JsonNode vm : report.path("vms")) {
+            String outcome = vm.path("outcome").asText();
+            String detail = vm.path("detail").asText();
+            if (!outcome.equals("probed") || !detail.isEmpty()) {
+                said.append("; ").append(vm.path("name").asText()).append(": ").append(outcome);
+                if (!detail.isEmpty()) {
+                    said.append(" (").append(detail).append(')');
+                }
+            }
+        }
+        return said.toString();
     }
 
     private static String nanos(JsonNode vm, String kind) {

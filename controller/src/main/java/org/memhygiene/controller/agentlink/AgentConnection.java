@@ -20,6 +20,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.memhygiene.core.agent.AgentLinkException;
 import org.memhygiene.core.agent.AgentStatus;
@@ -38,6 +40,8 @@ import org.memhygiene.core.protocol.DeadlineChannel;
 final class AgentConnection implements AutoCloseable {
     /** Lines that are not the awaited reply (stale replies, chatter) tolerated within one call. */
     static final int MAX_STRAY_LINES_PER_CALL = 16;
+    /** How long a hello waits for its reply before it is sent again (see {@link #hello}). */
+    static final Duration HELLO_RESEND = Duration.ofMillis(250);
     /** Unknown result fields are allowed (newer agents add them); missing or mistyped ones are not. */
     private static final ObjectReader RESULTS = Json.mapper()
             .reader()
@@ -98,13 +102,40 @@ final class AgentConnection implements AutoCloseable {
      */
     <T> T call(String command, ObjectNode arguments, JavaType resultType, long deadlineNanos)
             throws AgentLinkException {
-        long id = ids.incrementAndGet();
-        String request = requestLine(id, command, arguments) + "\n";
+        return exchange(command, arguments, resultType, deadlineNanos, Long.MAX_VALUE);
+    }
+
+    /**
+     * hello, sent again with a new id whenever {@link #HELLO_RESEND} (then twice as long, and so on) passes
+     * without a reply; the reply to any of them is the answer. An agent that saw the host's previous
+     * connection end closes and reopens its port, and the guest's kernel discards what arrived in between
+     * (drivers/char/virtio_console.c, port_fops_release calls discard_port_data): a new connection's first
+     * line can be lost. hello changes nothing in the agent, so sending it again is safe.
+     */
+    <T> T hello(JavaType resultType, long deadlineNanos) throws AgentLinkException {
+        return exchange("hello", null, resultType, deadlineNanos, HELLO_RESEND.toNanos());
+    }
+
+    private <T> T exchange(
+            String command, ObjectNode arguments, JavaType resultType, long deadlineNanos, long resendAfterNanos)
+            throws AgentLinkException {
+        List<Long> sent = new ArrayList<>();
         try {
-            io.deadline(deadlineNanos);
-            io.out().write(request.getBytes(StandardCharsets.UTF_8)); // a guest that does not read fills its socket
-            for (int stray = 0; stray <= MAX_STRAY_LINES_PER_CALL; stray++) {
-                BoundedLineReader.Line line = lines.next();
+            send(command, arguments, sent, deadlineNanos);
+            for (int stray = 0; stray <= MAX_STRAY_LINES_PER_CALL; ) {
+                long now = System.nanoTime();
+                io.deadline(resendAfterNanos < deadlineNanos - now ? now + resendAfterNanos : deadlineNanos);
+                BoundedLineReader.Line line;
+                try {
+                    line = lines.next();
+                } catch (SocketTimeoutException e) {
+                    if (System.nanoTime() - deadlineNanos >= 0) {
+                        throw e;
+                    }
+                    send(command, arguments, sent, deadlineNanos); // only a resend's wait ends before the deadline
+                    resendAfterNanos *= 2;
+                    continue;
+                }
                 if (line == null) {
                     throw new AgentLinkException(AgentStatus.UNREACHABLE, command + ": the channel closed");
                 }
@@ -116,17 +147,30 @@ final class AgentConnection implements AutoCloseable {
                                     : "a line that is not UTF-8");
                 }
                 JsonNode reply = parse(command, line.text());
-                if (reply.path("id").isIntegralNumber() && reply.get("id").asLong() == id) {
+                if (reply.path("id").isIntegralNumber()
+                        && sent.contains(reply.get("id").asLong())) {
                     return result(command, reply, resultType);
                 }
                 // A late reply to an earlier request, or chatter: skip it, a bounded number of times.
+                stray++;
             }
             throw misbehaving(command, "more than " + MAX_STRAY_LINES_PER_CALL + " lines that were not the reply");
         } catch (SocketTimeoutException e) {
-            throw new AgentLinkException(AgentStatus.TIMEOUT, command + ": no reply within the read timeout");
+            throw new AgentLinkException(
+                    AgentStatus.TIMEOUT,
+                    command + ": no reply within the read timeout"
+                            + (sent.size() > 1 ? " (sent " + sent.size() + " times)" : ""));
         } catch (IOException e) {
             throw new AgentLinkException(AgentStatus.UNREACHABLE, command + ": " + e.getMessage(), e);
         }
+    }
+
+    private void send(String command, ObjectNode arguments, List<Long> sent, long deadlineNanos) throws IOException {
+        long id = ids.incrementAndGet();
+        io.deadline(deadlineNanos);
+        // A guest that does not read fills its socket: the write waits until the deadline at most.
+        io.out().write((requestLine(id, command, arguments) + "\n").getBytes(StandardCharsets.UTF_8));
+        sent.add(id);
     }
 
     /** A request as docs/PROTOCOL.md specifies it, one line; the agent reads it with AgentProtocol.parseRequest. */

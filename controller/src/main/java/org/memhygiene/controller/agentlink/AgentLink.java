@@ -186,7 +186,7 @@ public final class AgentLink implements AutoCloseable {
         }
         Duration left = Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
         connection = AgentConnection.open(socket, left, ids);
-        hello = connection.call("hello", null, HELLO, deadlineNanos);
+        hello = connection.hello(HELLO, deadlineNanos);
         if (hello.protocolVersion() != AgentProtocol.VERSION) {
             throw new AgentLinkException(
                     AgentStatus.AGENT_ERROR,

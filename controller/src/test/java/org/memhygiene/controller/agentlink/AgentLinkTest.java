@@ -1,6 +1,7 @@
 package org.memhygiene.controller.agentlink;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -19,6 +20,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -251,6 +253,35 @@ class AgentLinkTest {
             clock.now = clock.now.plusSeconds(2);
             AgentSample second = links.sampleAll(sockets).get("vm");
             assertEquals(clock.now, second.sampledAt(), "after the interval: asked again");
+        }
+    }
+
+    /**
+     * A guest agent that reopens its port loses what the host sent while it closed (virtio_console.c discards
+     * a port's data at release), which a real guest does only when a new connection lands in that instant:
+     * a fake guest that drops the first line stands in for it. The hello is sent again and answered.
+     */
+    @Test
+    void aHelloLostWhileTheGuestReopensItsPortIsSentAgain() throws Exception {
+        Path socket = dir.resolve("reopening.sock");
+        List<String> received = Collections.synchronizedList(new ArrayList<>());
+        fakeGuest(socket, (request, out) -> {
+            received.add(request);
+            if (received.size() == 1) {
+                return; // discarded by the guest's kernel as the agent closed its port
+            }
+            String reply = request.contains("\"hello\"")
+                    ? "{\"protocol\":1,\"id\":" + idOf(request)
+                            + ",\"result\":{\"protocol_version\":1,\"agent_version\":\"reopened\",\"page_size_bytes\":4096,\"capabilities\":[]}}"
+                    : "{\"protocol\":1,\"id\":" + idOf(request)
+                            + ",\"error\":{\"code\":\"invalid_arguments\",\"message\":\"no\"}}";
+            out.write((reply + "\n").getBytes(StandardCharsets.UTF_8));
+        });
+        try (AgentLink link = new AgentLink(socket, READ_TIMEOUT, Clock.systemUTC())) {
+            assertEquals("reopened", link.ping().agentVersion());
+            assertEquals(2, received.size(), received.toString());
+            assertTrue(received.stream().allMatch(r -> r.contains("\"hello\"")), received.toString());
+            assertNotEquals(idOf(received.get(0)), idOf(received.get(1)), "a new id");
         }
     }
 

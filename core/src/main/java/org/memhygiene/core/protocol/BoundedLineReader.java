@@ -29,6 +29,10 @@ public final class BoundedLineReader {
     private final byte[] chunk = new byte[8192];
     private int chunkStart;
     private int chunkEnd;
+    /** The line read so far: kept across a read that timed out, so that {@link #next()} resumes it. */
+    private int length;
+
+    private boolean tooLong;
 
     public BoundedLineReader(InputStream in, int maxLineBytes) {
         if (maxLineBytes <= 0) {
@@ -39,16 +43,17 @@ public final class BoundedLineReader {
         this.line = new byte[maxLineBytes];
     }
 
-    /** The next line without its newline (and a trailing CR), or null at end of stream. */
+    /**
+     * The next line without its newline (and a trailing CR), or null at end of stream. A read that throws
+     * (a deadline passed) loses nothing: the next call goes on with the line where it stopped.
+     */
     public Line next() throws IOException {
-        int length = 0;
-        boolean tooLong = false;
         while (true) {
             if (chunkStart == chunkEnd) {
                 int read = in.read(chunk);
                 if (read < 0) {
                     // A last line without a newline is still a line; an empty tail is the end.
-                    return length == 0 && !tooLong ? null : finish(length, tooLong);
+                    return length == 0 && !tooLong ? null : finish();
                 }
                 chunkStart = 0;
                 chunkEnd = read;
@@ -56,7 +61,7 @@ public final class BoundedLineReader {
             while (chunkStart < chunkEnd) {
                 byte b = chunk[chunkStart++];
                 if (b == '\n') {
-                    return finish(length, tooLong);
+                    return finish();
                 }
                 if (length < maxLineBytes) {
                     line[length++] = b;
@@ -67,11 +72,14 @@ public final class BoundedLineReader {
         }
     }
 
-    private Line finish(int length, boolean tooLong) {
-        if (tooLong) {
+    private Line finish() {
+        boolean skipped = tooLong;
+        int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
+        length = 0;
+        tooLong = false;
+        if (skipped) {
             return new Line("", Line.Problem.TOO_LONG);
         }
-        int end = length > 0 && line[length - 1] == '\r' ? length - 1 : length;
         CharsetDecoder decoder = StandardCharsets.UTF_8
                 .newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)

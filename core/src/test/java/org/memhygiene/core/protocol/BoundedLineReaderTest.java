@@ -2,10 +2,12 @@ package org.memhygiene.core.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.core.protocol.BoundedLineReader.Line;
@@ -23,6 +25,41 @@ class BoundedLineReaderTest {
         assertEquals(new Line("two", Problem.NONE), r.next());
         assertEquals(new Line("", Problem.NONE), r.next());
         assertEquals(new Line("three", Problem.NONE), r.next());
+        assertNull(r.next());
+    }
+
+    @Test
+    void aReadThatTimesOutMidLineLosesNothingOfTheLine() throws IOException {
+        // "hel", then a deadline passes, then "lo\n" and a line longer than the limit cut by another timeout.
+        Object[] pieces = {"hel", "timeout", "lo\nabcdefgh", "timeout", "ij\nok\n"};
+        InputStream stream = new InputStream() {
+            int next;
+
+            @Override
+            public int read() {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (next == pieces.length) {
+                    return -1;
+                }
+                String piece = (String) pieces[next++];
+                if (piece.equals("timeout")) {
+                    throw new SocketTimeoutException("deadline");
+                }
+                byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
+                System.arraycopy(bytes, 0, b, off, bytes.length);
+                return bytes.length;
+            }
+        };
+        BoundedLineReader r = new BoundedLineReader(stream, 8);
+        assertThrows(SocketTimeoutException.class, r::next);
+        assertEquals(new Line("hello", Problem.NONE), r.next());
+        assertThrows(SocketTimeoutException.class, r::next);
+        assertEquals(new Line("", Problem.TOO_LONG), r.next(), "the 10-byte line is too long across the timeout");
+        assertEquals(new Line("ok", Problem.NONE), r.next());
         assertNull(r.next());
     }
 
