@@ -27,8 +27,11 @@ import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.model.Guest;
 import org.memhygiene.simulator.model.HostModel;
 import org.memhygiene.simulator.model.PageFlags;
+import org.memhygiene.simulator.scenario.HygieneMode;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.simulator.scenario.ScenarioParser;
+import org.memhygiene.simulator.sweep.Sweep;
+import org.memhygiene.simulator.sweep.SweepPolicy;
 
 /**
  * The simulator benchmark behind docs/PERFORMANCE.md ("Simulator"); run it through bench/sim-throughput.sh.
@@ -38,7 +41,12 @@ import org.memhygiene.simulator.scenario.ScenarioParser;
  *   SimulatorThroughput sim SCENARIO.yaml [KSMD_PAGES_PER_CPU_SECOND]
  *   SimulatorThroughput engines SCENARIO.yaml               both scan engines over the scenario's duration
  *   SimulatorThroughput day SCENARIO.yaml                   the skipping engine alone (bench/sim-ab.sh)
+ *   SimulatorThroughput cells SCENARIO.yaml                 the sweep's cells one after another, each timed
  * </pre>
+ *
+ * <p>cells: the default sweep's grid ({@link Sweep}) one cell at a time in this JVM, in grid order, each
+ * timed (wall and this thread's CPU): which cells a sweep's time goes to, without the second CPU and the
+ * compiler threads beside them.
  *
  * <p>day: the first half of engines, the skipping engine alone, timed the same way; then what it showed
  * at every sample ("counters ..."); its last line "skip-settled: ... s CPU of this thread".
@@ -72,13 +80,32 @@ public final class SimulatorThroughput {
             EngineRun run = timed(s, ScanEngine.SKIP_SETTLED);
             run.samples().forEach(sample -> System.out.println("  counters " + sample));
             report(s, run);
+        } else if (args.length >= 2 && args[0].equals("cells")) {
+            cells(ScenarioParser.load(Path.of(args[1])));
         } else if (args.length >= 2 && args[0].equals("sim")) {
             sim(ScenarioParser.load(Path.of(args[1])), args.length > 2 ? Double.parseDouble(args[2]) : 0);
         } else {
             System.err.println(
                     "usage: SimulatorThroughput ksmd SCENARIO.yaml SECONDS | sim SCENARIO.yaml [KSMD_PAGES_PER_CPU_SECOND]"
-                            + " | engines SCENARIO.yaml | day SCENARIO.yaml");
+                            + " | engines SCENARIO.yaml | day SCENARIO.yaml | cells SCENARIO.yaml");
             System.exit(2);
+        }
+    }
+
+    private static void cells(Scenario s) {
+        for (SweepPolicy policy : Sweep.defaultPolicies()) {
+            for (HygieneMode mode : Sweep.defaultModes()) {
+                long w0 = System.nanoTime();
+                long c0 = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+                Sweep.run(s, List.of(policy), List.of(mode), s.duration(), ScanEngine.SKIP_SETTLED, 1);
+                System.out.printf(
+                        Locale.ROOT,
+                        "%s / %s: %.2f s wall, %.2f s CPU%n",
+                        policy.label(),
+                        mode.label(),
+                        (System.nanoTime() - w0) / 1e9,
+                        (ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() - c0) / 1e9);
+            }
         }
     }
 
