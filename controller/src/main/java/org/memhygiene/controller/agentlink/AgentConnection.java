@@ -124,15 +124,17 @@ final class AgentConnection implements AutoCloseable {
             send(command, arguments, sent, deadlineNanos);
             for (int stray = 0; stray <= MAX_STRAY_LINES_PER_CALL; ) {
                 long now = System.nanoTime();
-                io.deadline(resendAfterNanos < deadlineNanos - now ? now + resendAfterNanos : deadlineNanos);
+                long readUntil = resendAfterNanos < deadlineNanos - now ? now + resendAfterNanos : deadlineNanos;
+                io.deadline(readUntil);
                 BoundedLineReader.Line line;
                 try {
                     line = lines.next();
                 } catch (SocketTimeoutException e) {
-                    if (System.nanoTime() - deadlineNanos >= 0) {
+                    // Decided by which wait ended, not by the clock: the channel gives up with under 1 ms left.
+                    if (readUntil == deadlineNanos) {
                         throw e;
                     }
-                    send(command, arguments, sent, deadlineNanos); // only a resend's wait ends before the deadline
+                    send(command, arguments, sent, deadlineNanos);
                     resendAfterNanos *= 2;
                     continue;
                 }

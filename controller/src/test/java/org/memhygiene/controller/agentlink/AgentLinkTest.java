@@ -285,6 +285,32 @@ class AgentLinkTest {
         }
     }
 
+    /** Only hello is sent again: a scrub whose reply takes longer than hello's resend interval goes once. */
+    @Test
+    void aRequestOtherThanHelloIsSentOnceHoweverLongItsReplyTakes() throws Exception {
+        Path socket = dir.resolve("slow.sock");
+        List<String> scrubs = Collections.synchronizedList(new ArrayList<>());
+        fakeGuest(socket, (request, out) -> {
+            String id = idOf(request);
+            String reply;
+            if (request.contains("\"hello\"")) {
+                reply = "{\"protocol\":1,\"id\":" + id
+                        + ",\"result\":{\"protocol_version\":1,\"agent_version\":\"x\",\"page_size_bytes\":4096,\"capabilities\":[]}}";
+            } else {
+                scrubs.add(request);
+                Thread.sleep(4 * AgentConnection.HELLO_RESEND.toMillis());
+                reply = "{\"protocol\":1,\"id\":" + id + ",\"error\":{\"code\":\"busy\",\"message\":\"slow\"}}";
+            }
+            out.write((reply + "\n").getBytes(StandardCharsets.UTF_8));
+        });
+        try (AgentLink link = new AgentLink(socket, READ_TIMEOUT, Clock.systemUTC())) {
+            AgentLinkException e =
+                    assertThrows(AgentLinkException.class, () -> link.scrub(4096, Duration.ofSeconds(5)));
+            assertTrue(e.getMessage().contains("scrub: the agent answered busy: slow"), e.getMessage());
+            assertEquals(1, scrubs.size(), scrubs.toString());
+        }
+    }
+
     @Test
     void aScrubThatTheAgentRefusesIsAnAgentError() throws Exception {
         Path socket = dir.resolve("refuse.sock");
