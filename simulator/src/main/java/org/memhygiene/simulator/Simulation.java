@@ -46,7 +46,6 @@ public final class Simulation {
     private final double[][] churnDebt;
     private final List<List<int[]>> allocations = new ArrayList<>();
     private final SplittableRandom random;
-    private final long[] serials = new long[8];
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final int[] imageIds;
     /** The first content-id slot of each content group. */
@@ -352,10 +351,9 @@ public final class Simulation {
         int image = imageIds[g.index];
         while (debt[0] >= 1) {
             debt[0]--;
-            int contentId = Content.unique(Content.ANON, serials[Content.ANON]++);
             int offset = writeOffset(g, g.cacheEnd, g.anonEnd);
             if (offset >= 0) {
-                writes.addAnon(g, g.base + offset, contentId);
+                writes.addAnon(g, g.base + offset);
             }
         }
         int cachePages = g.cacheEnd - g.osEnd;
@@ -366,16 +364,16 @@ public final class Simulation {
                             Content.PAGE_CACHE,
                             image,
                             random.nextInt(Math.min(Content.MAX_SHARED_INDEX, 2 * cachePages)))
-                    : Content.unique(Content.PAGE_CACHE, serials[Content.PAGE_CACHE]++);
+                    : model.newUnique(Content.PAGE_CACHE);
             writeRandom(g, g.osEnd, g.cacheEnd, contentId);
         }
         while (debt[2] >= 1) {
             debt[2]--;
-            writeRandom(g, g.zeroEnd, g.secretEnd, Content.unique(Content.SECRET, serials[Content.SECRET]++));
+            writeRandom(g, g.zeroEnd, g.secretEnd, model.newUnique(Content.SECRET));
         }
         while (debt[3] >= 1) {
             debt[3]--;
-            writeRandom(g, 0, g.osEnd, Content.unique(Content.OS_IMAGE, serials[Content.OS_IMAGE]++));
+            writeRandom(g, 0, g.osEnd, model.newUnique(Content.OS_IMAGE));
         }
     }
 
@@ -432,9 +430,7 @@ public final class Simulation {
             }
             if (stale) {
                 // Used during boot and freed: old data, unless the kernel zeroed it on free.
-                int old = secret
-                        ? Content.unique(Content.SECRET, serials[Content.SECRET]++)
-                        : Content.unique(Content.ANON, serials[Content.ANON]++);
+                int old = secret ? model.newUnique(Content.SECRET) : model.newUnique(Content.ANON);
                 model.write(g, p, initOnFree ? Content.ZERO : old);
                 hygiene[g.index].freed(p, t);
             } else if (zero) {
@@ -492,16 +488,16 @@ public final class Simulation {
         if (o < g.osEnd) {
             return shared(image, Content.OS_IMAGE, o, s.osImage())
                     ? Content.shared(Content.OS_IMAGE, image, o)
-                    : Content.unique(Content.OS_IMAGE, serials[Content.OS_IMAGE]++);
+                    : model.newUnique(Content.OS_IMAGE);
         }
         if (o < g.cacheEnd) {
             int i = o - g.osEnd;
             return shared(image, Content.PAGE_CACHE, i, s.pageCache())
                     ? Content.shared(Content.PAGE_CACHE, image, i)
-                    : Content.unique(Content.PAGE_CACHE, serials[Content.PAGE_CACHE]++);
+                    : model.newUnique(Content.PAGE_CACHE);
         }
         if (o < g.anonEnd) {
-            return Content.unique(Content.ANON, serials[Content.ANON]++);
+            return model.newUnique(Content.ANON);
         }
         if (o < g.zeroEnd) {
             return Content.ZERO;
@@ -509,7 +505,7 @@ public final class Simulation {
         int i = o - g.zeroEnd;
         return shared(image, Content.SECRET, i, s.secret())
                 ? Content.shared(Content.SECRET, image, i)
-                : Content.unique(Content.SECRET, serials[Content.SECRET]++);
+                : model.newUnique(Content.SECRET);
     }
 
     /**
@@ -633,8 +629,8 @@ public final class Simulation {
                 model.allocate(g, p);
                 int contentId = switch (fill) {
                     case ZERO -> Content.ZERO;
-                    case SECRET -> Content.unique(Content.SECRET, serials[Content.SECRET]++);
-                    case UNIQUE -> Content.unique(Content.ANON, serials[Content.ANON]++);
+                    case SECRET -> model.newUnique(Content.SECRET);
+                    case UNIQUE -> model.newUnique(Content.ANON);
                 };
                 model.write(g, p, contentId);
                 taken[n++] = p;

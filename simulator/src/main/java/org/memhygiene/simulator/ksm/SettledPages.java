@@ -75,10 +75,27 @@ public final class SettledPages {
     private final HostModel model;
     private final Ksmd ksmd;
     private final long[] blocks;
-    /** Per block, the pages written since the block was last folded ({@link #fold}). */
+    /**
+     * Per block, two words in one cache line: the pages written since the block was last folded
+     * ({@link #fold}), and the anon pages whose new content is not stored yet ({@link #writtenAnon}),
+     * as far as their notes have been applied ({@link #applyNotes}).
+     */
     private final long[] written;
 
     private final int[] firstBlock;
+
+    /** Blocks per region of deferred write notes, as a shift: 4,096 blocks, whose bits take 64 KiB. */
+    private static final int REGION_SHIFT = 12;
+    /** A region's notes are applied at the latest when it holds this many. */
+    private static final int MAX_NOTES = 8192;
+    /**
+     * Per region of blocks, the guests' writes not yet noted in {@link #written}, in order: the block
+     * times 64 plus the page's bit, negative for an anon write ({@link #writtenAnon}). Applied when a
+     * block of the region is folded, or when the region holds {@link #MAX_NOTES}.
+     */
+    private final int[][] notes;
+
+    private final int[] noteCount;
 
     /** smart_scan as it was when the cycling pages were filed: their schedules follow it. */
     boolean smart;
@@ -101,8 +118,15 @@ public final class SettledPages {
             firstBlock[g.index] = (int) total;
             total += (g.pages + 63) >>> SHIFT;
         }
+        if (total >= 1 << 25) {
+            throw new IllegalArgumentException(
+                    "a host of " + total + " blocks of 64 pages: at most " + ((1 << 25) - 1));
+        }
         blocks = new long[Math.toIntExact(total * STRIDE)];
-        written = new long[(int) total];
+        written = new long[Math.toIntExact(2 * total)];
+        int regions = (int) ((total + (1 << REGION_SHIFT) - 1) >>> REGION_SHIFT);
+        notes = new int[regions][16];
+        noteCount = new int[regions];
         for (Guest g : model.guests) {
             for (int o = 0; o < g.pages; o += 64) {
                 int inBlock = Math.min(64, g.pages - o);
@@ -111,36 +135,102 @@ public final class SettledPages {
         }
     }
 
-    /** Heap bytes per page of this index: 16 longs per 64 pages, and the written bits. */
-    public static final double BYTES_PER_PAGE = (STRIDE + 1) * Long.BYTES / 64.0;
+    /**
+     * Heap bytes per page of this index: 16 longs per 64 pages, the two words of written bits, and at
+     * most {@link #MAX_NOTES} notes of 4 bytes per 4,096 blocks.
+     */
+    public static final double BYTES_PER_PAGE =
+            (STRIDE + 2) * Long.BYTES / 64.0 + MAX_NOTES * Integer.BYTES / (64.0 * (1 << REGION_SHIFT));
 
     private int blockIndex(Guest g, int offset) {
         return (firstBlock[g.index] + (offset >>> SHIFT)) * STRIDE;
     }
 
     /**
-     * The guest wrote the page ({@link HostModel#write}): noted in a bitmap of 8 bytes per block that
-     * stays in the CPU's cache better than the blocks, and folded into the block before anything reads
-     * it: a copy on write of a KSM page or the zero page, or a fault on an absent page, takes the page
-     * out of its class; a cycling page's skips do not read the content, its next visit does (real work).
+     * The guest wrote the page ({@link HostModel#write}): noted, and the note applied to the block's
+     * masks ({@link #fold}) before anything reads them: a copy on write of a KSM page or the zero page,
+     * or a fault on an absent page, takes the page out of its class; a cycling page's skips do not read
+     * the content, its next visit does (real work). A note goes first into a list per region of blocks,
+     * applied when a block of the region is folded: the scan applies a region's notes all at once when it
+     * gets there, into 64 KiB of bits that stay in the CPU's cache, where a note set at the write would
+     * miss it at random over the whole host's bits.
      */
     public void written(Guest g, int page) {
-        int offset = page - g.base;
-        written[firstBlock[g.index] + (offset >>> SHIFT)] |= 1L << offset;
+        note(g, page, false);
     }
 
-    /** The block's pending-write bits, read only to bring their cache line in early (HostModel.Writes). */
-    public long peek(Guest g, int page) {
+    /**
+     * The guest wrote new unique content into a page of its anon region ({@link HostModel#writeAnon}),
+     * which holds unique content all along: noted as {@link #written} is, and the page marked unstored.
+     * Its content id stays until a visit that compares it: the pass's visit stores a new serial as both
+     * content and checksum without reading either; a page taken out of its class gets one first
+     * ({@link #storeAnon}), so that real visits and the host see the content as the page-by-page engine
+     * has it, up to its serial. Unique content can only ever match the page's own checksum, so which
+     * serial it gets does not matter (docs/SIMULATOR.md, "Scan engines").
+     */
+    public void writtenAnon(Guest g, int page) {
+        note(g, page, true);
+    }
+
+    private void note(Guest g, int page, boolean anon) {
         int offset = page - g.base;
-        return written[firstBlock[g.index] + (offset >>> SHIFT)];
+        int block = firstBlock[g.index] + (offset >>> SHIFT);
+        int region = block >>> REGION_SHIFT;
+        int n = noteCount[region];
+        if (n == notes[region].length) {
+            if (n == MAX_NOTES) {
+                applyNotes(region);
+                n = 0;
+            } else {
+                notes[region] = Arrays.copyOf(notes[region], 2 * n);
+            }
+        }
+        int entry = block << SHIFT | offset & 63;
+        notes[region][n] = anon ? ~entry : entry;
+        noteCount[region] = n + 1;
+    }
+
+    /**
+     * Sets the region's noted writes in {@link #written} in order: per block, the pages written since it
+     * was last folded, and the anon pages whose new content is not stored yet (a later write of other
+     * content stores it: no longer unstored).
+     */
+    private void applyNotes(int region) {
+        int[] list = notes[region];
+        for (int k = 0, n = noteCount[region]; k < n; k++) {
+            int entry = list[k];
+            boolean anon = entry < 0;
+            int e = anon ? ~entry : entry;
+            int w = 2 * (e >>> SHIFT);
+            long bit = 1L << e;
+            written[w] |= bit;
+            written[w + 1] = anon ? written[w + 1] | bit : written[w + 1] & ~bit;
+        }
+        noteCount[region] = 0;
+    }
+
+    /** Gives the block's unstored anon pages among {@code pages} their new content (a new serial). */
+    private void storeAnon(Guest g, int i, long pages) {
+        int w = 2 * (i / STRIDE) + 1;
+        long unstored = written[w] & pages;
+        if (unstored != 0) {
+            written[w] &= ~unstored;
+            int blockBase = g.base + ((i / STRIDE - firstBlock[g.index]) << SHIFT);
+            for (long a = unstored; a != 0; a &= a - 1) {
+                model.content[blockBase + Long.numberOfTrailingZeros(a)] = model.newUnique(Content.ANON);
+            }
+        }
     }
 
     /** Applies the block's pending writes to its masks; {@code i} is the block's index into {@link #blocks}. */
-    private void fold(int i) {
+    private void fold(Guest g, int i) {
         int block = i / STRIDE;
-        long w = written[block];
+        if (noteCount[block >>> REGION_SHIFT] != 0) {
+            applyNotes(block >>> REGION_SHIFT);
+        }
+        long w = written[2 * block];
         if (w != 0) {
-            written[block] = 0;
+            written[2 * block] = 0;
             long none = blocks[i + NONE];
             long mapped = blocks[i + MAPPED];
             long cycling = blocks[i + CYCLING];
@@ -162,8 +252,9 @@ public final class SettledPages {
     public void discarding(Guest g, int page) {
         int offset = page - g.base;
         int i = blockIndex(g, offset);
-        fold(i);
+        fold(g, i);
         long bit = 1L << offset;
+        written[2 * (i / STRIDE) + 1] &= ~bit; // the zero page from now on
         if ((blocks[i + CYCLING] & ~blocks[i + MAPPED] & ~blocks[i + NONE] & bit) != 0) {
             materialize(g, offset, i, bit, ksmd.lastPass(g, offset));
         }
@@ -187,8 +278,9 @@ public final class SettledPages {
      */
     void evict(Guest g, int offset, long lastPass) {
         int i = blockIndex(g, offset);
-        fold(i);
+        fold(g, i);
         long bit = 1L << offset;
+        storeAnon(g, i, bit);
         if ((blocks[i + CYCLING] & ~blocks[i + MAPPED] & ~blocks[i + NONE] & bit) != 0) {
             materialize(g, offset, i, bit, lastPass);
         }
@@ -216,7 +308,7 @@ public final class SettledPages {
             int blockStart = o & -64;
             int inBlock = Math.min(64, g.pages - blockStart);
             int i = blockIndex(g, o);
-            fold(i);
+            fold(g, i);
             long range = (inBlock == 64 ? -1L : (1L << inBlock) - 1) & (-1L << o);
             long broken = blocks[i + MAPPED] & blocks[i + CYCLING];
             long mapped = blocks[i + MAPPED] & ~broken;
@@ -247,16 +339,18 @@ public final class SettledPages {
             broken &= range;
             brokenSkipped &= range;
             long dueWork = dueNow & work & range;
+            long unstored = written[2 * (i / STRIDE) + 1];
             // In address order: a broken page leaves the stable node (leaveStable); a due page written
             // since its last visit only records the new checksum (cmp_and_merge_page's volatile return),
             // no tree is searched; a due page with shareable content unchanged searches both trees
             // (through ksmd), merges into the KSM page found, or is filed in the unstable tree when both
             // searches fail. The first whose search finds a twin in the unstable tree ends the pass
-            // there, for its real visit: the pages after it are not looked at.
+            // there, for its real visit: the pages after it are not looked at. An unstored anon page's
+            // visit only records its new checksum, which touches no tree: done below, by the mask.
             long changed = 0;
             long filed = 0;
             int numaKey = -1;
-            for (long c = dueWork | broken; c != 0; c &= c - 1) {
+            for (long c = dueWork & ~unstored | broken; c != 0; c &= c - 1) {
                 int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
                 long bit = Long.lowestOneBit(c);
                 if ((broken & bit) != 0) {
@@ -296,14 +390,26 @@ public final class SettledPages {
                 if (fresh != 0) {
                     firstVisits(g, i, blockStart, fresh, scan, smart);
                 }
+                // An unstored page's visit stores its new content and records it as the checksum, without
+                // reading either (writtenAnon); a fresh one's first visit reads and records it.
+                long unstoredChanged = dueWork & unstored & range;
+                written[2 * (i / STRIDE) + 1] = unstored & ~(fresh | unstoredChanged);
+                blocks[i + WORK] &= ~unstoredChanged; // unique content
+                for (long c = unstoredChanged; c != 0; c &= c - 1) {
+                    int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
+                    int content = model.newUnique(Content.ANON);
+                    model.content[p] = content;
+                    model.slot[p] = content;
+                }
                 if ((dropping & range) != 0) {
                     dropRmapItems(g, i, blockStart, dropping & range);
                 }
                 long skipped = cycling & ~dueNow & range;
                 long inTree = blocks[i + IN_TREE];
                 passedSkipped += Long.bitCount(skipped) + Long.bitCount(brokenSkipped & range);
-                passedUnsharedDelta += Long.bitCount(visited & ~inTree) - Long.bitCount((skipped | changed) & inTree);
-                blocks[i + IN_TREE] = (inTree & ~(skipped | changed)) | visited;
+                passedUnsharedDelta += Long.bitCount(visited & ~inTree)
+                        - Long.bitCount((skipped | changed | unstoredChanged) & inTree);
+                blocks[i + IN_TREE] = (inTree & ~(skipped | changed | unstoredChanged)) | visited;
                 for (long c = changed; c != 0; c &= c - 1) {
                     int p = g.base + blockStart + Long.numberOfTrailingZeros(c);
                     int content = model.content[p];
@@ -312,6 +418,7 @@ public final class SettledPages {
                         blocks[i + WORK] &= ~Long.lowestOneBit(c);
                     }
                 }
+                changed |= unstoredChanged;
                 if (smart && (visited | changed) != 0) {
                     long young = (visited | changed) & blocks[i + YOUNG];
                     blocks[i + due] &= ~(visited | changed);
@@ -517,7 +624,7 @@ public final class SettledPages {
         int f = model.flags[p];
         int offset = p - g.base;
         int i = blockIndex(g, offset);
-        fold(i);
+        fold(g, i);
         long bit = 1L << offset;
         if ((f & PageFlags.RMAP) == 0) {
             if ((f & PageFlags.PRESENT) == 0 || (f & PageFlags.ZERO_MERGED) != 0) {
@@ -592,13 +699,13 @@ public final class SettledPages {
     void evictGuest(Guest g) {
         for (int o = 0; o < g.pages; o += 64) {
             int i = blockIndex(g, o);
-            fold(i);
+            fold(g, i);
+            storeAnon(g, i, -1L);
             for (long c = blocks[i + CYCLING] & ~blocks[i + MAPPED] & ~blocks[i + NONE]; c != 0; c &= c - 1) {
                 int offset = o + Long.numberOfTrailingZeros(c);
                 materialize(g, offset, i, Long.lowestOneBit(c), ksmd.lastPass(g, offset));
             }
             Arrays.fill(blocks, i, i + STRIDE, 0);
-            written[i / STRIDE] = 0;
         }
     }
 

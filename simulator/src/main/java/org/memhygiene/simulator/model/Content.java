@@ -38,7 +38,12 @@ public final class Content {
     }
 
     public static boolean isSecret(int content) {
-        return content >>> CLASS_SHIFT == SECRET;
+        return pageClass(content) == SECRET;
+    }
+
+    /** The page class ({@link #OS_IMAGE} … {@link #SECRET}) the content was made for; 0 for the zero page. */
+    public static int pageClass(int content) {
+        return content >>> CLASS_SHIFT;
     }
 
     /** Content that every guest of {@code image} has at {@code index} of class {@code pageClass}. */

@@ -37,6 +37,9 @@ public final class HostModel {
     /** ksm_zero_pages: pages mapped to the zero page by KSM; falls at once when one is written or unmapped. */
     public long ksmZeroPages;
 
+    /** Per page class, the serial of its next unique content. */
+    private final long[] uniqueSerials = new long[8];
+
     public HostModel(List<Guest> guestList, int pageCount) {
         this.guests = guestList.toArray(new Guest[0]);
         this.pageCount = pageCount;
@@ -63,6 +66,11 @@ public final class HostModel {
             }
         }
         return guests[lo];
+    }
+
+    /** New content of the class that no page has held before ({@link Content#unique}). */
+    public int newUnique(int pageClass) {
+        return Content.unique(pageClass, uniqueSerials[pageClass]++);
     }
 
     public boolean has(int page, int flag) {
@@ -211,8 +219,8 @@ public final class HostModel {
         }
 
         /** A write of {@link #writeAnon}'s kind: new unique content into the guest's booted anon memory. */
-        public void addAnon(Guest g, int page, int contentId) {
-            add(g, page, contentId, true);
+        public void addAnon(Guest g, int page) {
+            add(g, page, Content.NO_CHECKSUM, true);
         }
 
         private void add(Guest g, int page, int contentId, boolean anonWrite) {
@@ -235,9 +243,6 @@ public final class HostModel {
                 if (!anon[i]) {
                     sink += content[p] + flags[p] + slot[p];
                 }
-                if (settled != null) {
-                    sink += settled.peek(guestOf[i], p);
-                }
             }
             for (int i = 0; i < count; i++) {
                 int p = pages[i];
@@ -248,7 +253,7 @@ public final class HostModel {
             touchSink = sink;
             for (int i = 0; i < count; i++) {
                 if (anon[i]) {
-                    writeAnon(guestOf[i], pages[i], contents[i]);
+                    writeAnon(guestOf[i], pages[i]);
                 } else {
                     write(guestOf[i], pages[i], contents[i]);
                 }
@@ -259,15 +264,19 @@ public final class HostModel {
 
     /**
      * {@link #write} for a page of the guest's anon region after it booted, with new unique content: such
-     * a page is present, not free (free pages lie past the in-use regions) and holds unique content, so
-     * it never maps a KSM page or the zero page and there is no copy on write; only its content changes.
-     * The same effect as write() without reading the page's flags: the churn's most frequent write
-     * costs one cache miss instead of two.
+     * a page is present, not free and holds unique content, so it never maps a KSM page or the zero page
+     * and there is no copy on write; only its content changes. With the skipping engine the content is
+     * not even stored: the engine marks the page and gives it its new unique content when it next folds
+     * the page's block, in address order, before anything compares the content ({@link
+     * SettledPages#writtenAnon}). Unique content is only ever compared with the page's own checksum, so
+     * which serial it gets does not matter; a random store into hundreds of MiB of content ids costs
+     * about as much as the rest of the write (docs/PERFORMANCE.md, "Simulator").
      */
-    public void writeAnon(Guest g, int page, int newContent) {
-        content[page] = newContent;
+    public void writeAnon(Guest g, int page) {
         if (settled != null) {
-            settled.written(g, page);
+            settled.writtenAnon(g, page);
+        } else {
+            content[page] = newUnique(Content.ANON);
         }
     }
 }

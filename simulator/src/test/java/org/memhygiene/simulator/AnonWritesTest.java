@@ -1,0 +1,93 @@
+package org.memhygiene.simulator;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.memhygiene.simulator.ksm.ScanEngine;
+import org.memhygiene.simulator.model.Content;
+import org.memhygiene.simulator.model.Guest;
+import org.memhygiene.simulator.model.HostModel;
+import org.memhygiene.simulator.scenario.ScenarioParser;
+
+/**
+ * The skipping engine stores an anon write's new content only when a visit compares it
+ * (SettledPages.writtenAnon), and notes every write per region of blocks until the scan gets there:
+ * whatever came last must win, and no write may be lost, however many wait.
+ */
+class AnonWritesTest {
+    private static Simulation booted() {
+        Simulation sim = new Simulation(ScenarioParser.parse("""
+                        name: anon-writes
+                        seed: 5
+                        ksm: {pages_to_scan: 100, sleep_millisecs: 20}
+                        defaults:
+                          memory: 8MiB
+                          boot: 0s
+                          layout: {os_image: 0.2, page_cache: 0.2, anon: 0.5, zero: 0.05, secret: 0.01}
+                        guests:
+                          - {name: vm, image: a}
+                        """, "anon-writes"), ScanEngine.SKIP_SETTLED);
+        sim.advance(Duration.ofSeconds(1));
+        return sim;
+    }
+
+    @Test
+    void aWriteOfOtherContentAfterAnAnonWriteKeepsItsContent() {
+        Simulation sim = booted();
+        HostModel model = sim.model();
+        Guest g = sim.guest("vm");
+        int page = g.base + g.cacheEnd + 3;
+        int other = model.newUnique(Content.PAGE_CACHE);
+        model.writeAnon(g, page);
+        model.write(g, page, other);
+        sim.ksmd().settle();
+        assertEquals(other, model.content[page], "the later write's content, not a new anon serial");
+    }
+
+    @Test
+    void anAnonWriteAfterAWriteOfOtherContentGivesNewAnonContent() {
+        Simulation sim = booted();
+        HostModel model = sim.model();
+        Guest g = sim.guest("vm");
+        int page = g.base + g.cacheEnd + 3;
+        int other = model.newUnique(Content.PAGE_CACHE);
+        model.write(g, page, other);
+        model.writeAnon(g, page);
+        sim.ksmd().settle();
+        int content = model.content[page];
+        assertNotEquals(other, content);
+        assertTrue(Content.isUnique(content) && Content.pageClass(content) == Content.ANON, "unique anon: " + content);
+    }
+
+    @Test
+    void everyPageOfManyMoreAnonWritesThanARegionNotesGetsNewContent() {
+        Simulation sim = booted();
+        HostModel model = sim.model();
+        Guest g = sim.guest("vm");
+        int anonPages = g.anonEnd - g.cacheEnd;
+        int[] before = new int[anonPages];
+        for (int k = 0; k < anonPages; k++) {
+            before[k] = model.content[g.base + g.cacheEnd + k];
+        }
+        // Each anon page once, then one page 20,000 times: more writes than one region's notes hold
+        // (8,192), so the first ones must be applied, not dropped, to make room.
+        for (int k = 0; k < anonPages; k++) {
+            model.writeAnon(g, g.base + g.cacheEnd + k);
+        }
+        for (int n = 0; n < 20_000; n++) {
+            model.writeAnon(g, g.base + g.cacheEnd);
+        }
+        sim.ksmd().settle();
+        Set<Integer> contents = new HashSet<>();
+        for (int k = 0; k < anonPages; k++) {
+            int content = model.content[g.base + g.cacheEnd + k];
+            assertNotEquals(before[k], content, "anon page " + k);
+            assertTrue(contents.add(content), "anon page " + k + " shares its content " + content);
+        }
+    }
+}
