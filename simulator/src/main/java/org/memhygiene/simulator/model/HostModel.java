@@ -199,9 +199,8 @@ public final class HostModel {
      * longer stand between the cache misses of the next: a tight loop of writes to random pages keeps
      * several misses in flight, about 3 times faster over hundreds of MiB of page arrays than drawing and
      * writing one at a time (docs/PERFORMANCE.md, "Simulator"). Applying them first reads, for all of
-     * them, what the writes will read (the scan engine's pending-write word; for a write other than an
-     * anon write, which only stores, the page's content, flags and rmap slot, then the stable node of a
-     * page mapped to a KSM page): those loads do not depend on each other, so their cache misses
+     * them, what the writes will read (for a write other than an anon write, which reads nothing, the
+     * page's content, flags and rmap slot, then the stable node of a page mapped to a KSM page): those loads do not depend on each other, so their cache misses
      * overlap instead of coming one after another.
      */
     public final class Writes {
@@ -266,11 +265,11 @@ public final class HostModel {
      * {@link #write} for a page of the guest's anon region after it booted, with new unique content: such
      * a page is present, not free and holds unique content, so it never maps a KSM page or the zero page
      * and there is no copy on write; only its content changes. With the skipping engine the content is
-     * not even stored: the engine marks the page and gives it its new unique content when it next folds
-     * the page's block, in address order, before anything compares the content ({@link
-     * SettledPages#writtenAnon}). Unique content is only ever compared with the page's own checksum, so
-     * which serial it gets does not matter; a random store into hundreds of MiB of content ids costs
-     * about as much as the rest of the write (docs/PERFORMANCE.md, "Simulator").
+     * not even stored: the engine notes the write and stores the new unique content when a visit records
+     * its checksum, or before the page leaves its class ({@link SettledPages#writtenAnon}). Unique content
+     * is only ever compared with the page's own checksum, so which serial it gets does not matter; a
+     * random store into hundreds of MiB of content ids cost about as much as the rest of the write
+     * (docs/PERFORMANCE.md, "Tenth session").
      */
     public void writeAnon(Guest g, int page) {
         if (settled != null) {
