@@ -36,32 +36,39 @@ class AnonWritesTest {
         return sim;
     }
 
+    /** The content of an anon page after an anon write and a write of other content, in that order or the other. */
+    private record TwoWrites(int other, int content) {
+        static TwoWrites of(boolean anonFirst) {
+            Simulation sim = booted();
+            HostModel model = sim.model();
+            Guest g = sim.guest("vm");
+            int page = g.base + g.cacheEnd + 3;
+            int other = model.newUnique(Content.PAGE_CACHE);
+            if (anonFirst) {
+                model.writeAnon(g, page);
+            }
+            model.write(g, page, other);
+            if (!anonFirst) {
+                model.writeAnon(g, page);
+            }
+            sim.ksmd().settle();
+            return new TwoWrites(other, model.content[page]);
+        }
+    }
+
     @Test
     void aWriteOfOtherContentAfterAnAnonWriteKeepsItsContent() {
-        Simulation sim = booted();
-        HostModel model = sim.model();
-        Guest g = sim.guest("vm");
-        int page = g.base + g.cacheEnd + 3;
-        int other = model.newUnique(Content.PAGE_CACHE);
-        model.writeAnon(g, page);
-        model.write(g, page, other);
-        sim.ksmd().settle();
-        assertEquals(other, model.content[page], "the later write's content, not a new anon serial");
+        TwoWrites w = TwoWrites.of(true);
+        assertEquals(w.other(), w.content(), "the later write's content, not a new anon serial");
     }
 
     @Test
     void anAnonWriteAfterAWriteOfOtherContentGivesNewAnonContent() {
-        Simulation sim = booted();
-        HostModel model = sim.model();
-        Guest g = sim.guest("vm");
-        int page = g.base + g.cacheEnd + 3;
-        int other = model.newUnique(Content.PAGE_CACHE);
-        model.write(g, page, other);
-        model.writeAnon(g, page);
-        sim.ksmd().settle();
-        int content = model.content[page];
-        assertNotEquals(other, content);
-        assertTrue(Content.isUnique(content) && Content.pageClass(content) == Content.ANON, "unique anon: " + content);
+        TwoWrites w = TwoWrites.of(false);
+        assertNotEquals(w.other(), w.content());
+        assertTrue(
+                Content.isUnique(w.content()) && Content.pageClass(w.content()) == Content.ANON,
+                "unique anon: " + w.content());
     }
 
     @Test
