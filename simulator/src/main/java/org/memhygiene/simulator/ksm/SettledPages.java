@@ -97,6 +97,21 @@ public final class SettledPages {
 
     private final int[] noteCount;
 
+    /** Pages one {@link #touchAhead} gathers: it stops at the block that brings it to this many, or the guest's end. */
+    private static final int AHEAD_PAGES = 64;
+    /** The most blocks one {@link #touchAhead} looks over. */
+    private static final int AHEAD_BLOCKS = 256;
+
+    private final int[] ahead = new int[AHEAD_PAGES + 64];
+    private final int[] aheadNode = new int[AHEAD_PAGES + 64];
+    /** The blocks [touchedFrom, touchedUntil) of scan {@code touchedScan} whose pages were touched. */
+    private int touchedFrom;
+
+    private int touchedUntil;
+    private long touchedScan = -1;
+    /** Where the touches' loads go, so that the JIT keeps them. */
+    private long touchSink;
+
     /** smart_scan as it was when the cycling pages were filed: their schedules follow it. */
     boolean smart;
 
@@ -308,6 +323,10 @@ public final class SettledPages {
             int blockStart = o & -64;
             int inBlock = Math.min(64, g.pages - blockStart);
             int i = blockIndex(g, o);
+            int block = i / STRIDE;
+            if (block >= touchedUntil || block < touchedFrom || scan != touchedScan) {
+                touchAhead(g, block, scan, smart ? due : -1);
+            }
             fold(g, i);
             long range = (inBlock == 64 ? -1L : (1L << inBlock) - 1) & (-1L << o);
             long broken = blocks[i + MAPPED] & blocks[i + CYCLING];
@@ -436,6 +455,83 @@ public final class SettledPages {
             }
         }
         return o;
+    }
+
+    /**
+     * Loads, ahead of the pass, what its visits of the next pages with work will read at random places:
+     * the page arrays, the trees' index entry of a page that will search for its content, and the stable
+     * node that search finds or a broken page leaves. One visit after another, each of those is a cache
+     * miss that waits for the one before it; loaded here in tight loops of independent loads, dozens are
+     * in flight at once (as {@link HostModel.Writes} does for the guests' writes). Only loads: what the
+     * pass does is unchanged, a page missed here only costs its misses. {@code due} is the calendar's
+     * slot of this scan, or -1 without smart_scan.
+     */
+    private void touchAhead(Guest g, int fromBlock, long scan, int due) {
+        int end = Math.min(firstBlock[g.index] + ((g.pages + 63) >>> SHIFT), fromBlock + AHEAD_BLOCKS);
+        int n = 0;
+        int b = fromBlock;
+        for (; b < end && n < AHEAD_PAGES; b++) {
+            if (noteCount[b >>> REGION_SHIFT] != 0) {
+                applyNotes(b >>> REGION_SHIFT);
+            }
+            int j = b * STRIDE;
+            long mapped = blocks[j + MAPPED];
+            long none = blocks[j + NONE];
+            long cycling = blocks[j + CYCLING];
+            long w = written[2 * b];
+            // Due work (a written page has some once folded), and broken pages, now or once folded
+            // (negative: they read their flags, age and stable node).
+            long work = (due >= 0 ? blocks[j + due] : -1L)
+                    & cycling
+                    & ~mapped
+                    & ~none
+                    & (blocks[j + WORK] | w)
+                    & ~written[2 * b + 1];
+            long broken = mapped & ~none & (cycling | w);
+            int base = g.base + ((b - firstBlock[g.index]) << SHIFT);
+            for (long v = work | broken; v != 0; v &= v - 1) {
+                int p = base + Long.numberOfTrailingZeros(v);
+                ahead[n++] = (broken & v & -v) != 0 ? ~p : p;
+            }
+        }
+        touchedFrom = fromBlock;
+        touchedUntil = b;
+        touchedScan = scan;
+        int[] content = model.content;
+        int[] slot = model.slot;
+        byte[] flags = model.flags;
+        byte[] age = model.age;
+        long sink = 0;
+        for (int k = 0; k < n; k++) {
+            int p = ahead[k];
+            if (p < 0) {
+                sink += flags[~p] + age[~p] + slot[~p] + content[~p];
+            } else {
+                sink += slot[p] + content[p];
+            }
+        }
+        int numaKey = ksmd.numaKey(g);
+        for (int k = 0; k < n; k++) {
+            int p = ahead[k];
+            int node = -1;
+            if (p < 0) {
+                node = slot[~p];
+            } else {
+                int c = content[p];
+                if (!Content.isUnique(c) && c == slot[p]) {
+                    // A search: it sets the page's flags, and a merge steps its age.
+                    sink += flags[p] + age[p];
+                    node = model.stable.indexed(c, numaKey);
+                }
+            }
+            aheadNode[k] = node;
+        }
+        for (int k = 0; k < n; k++) {
+            if (aheadNode[k] >= 0) {
+                sink += model.stable.content(aheadNode[k]);
+            }
+        }
+        touchSink = sink;
     }
 
     /**

@@ -264,6 +264,11 @@ public final class StableTree {
         return nodes[at(node, LIVE)];
     }
 
+    /** The node the index holds for the content on the NUMA node (its node, or one of its chain), or -1. */
+    int indexed(int contentId, int numaNode) {
+        return (int) contentIndex.get(contentId, numaNode, ContentTable.STABLE);
+    }
+
     public int content(int node) {
         return nodes[at(node, CONTENT)];
     }
