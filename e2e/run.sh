@@ -4,7 +4,7 @@
 # memory, and measures what the host gets back with real KSM: no scrub, the agent's scrub through the
 # controller, init_on_free=1, free page reporting; then Debian's ksmtuned against the adaptive policy.
 # The suite is JUnit, one test per phase (bench/src/test/java/org/memhygiene/bench/e2e/RealVmIT.java);
-# `./mvnw -B verify` runs it with failsafe (bench's profile e2e, wherever /dev/kvm exists).
+# `./mvnw -B verify` runs it with failsafe (bench's profile e2e, active unless -De2e.skip=true).
 #
 #   e2e/run.sh [--update-docs] [--accel auto|kvm|tcg]
 #       Runs the suite with the JUnit console launcher (after building it when a source is newer than
@@ -20,7 +20,7 @@
 #       destroys and undefines every memhygiene-e2e-* domain, stops a tuner whose pid the suite left in
 #       STATE, stops the daemons it started (by pid) and puts every KSM knob back.
 #
-# Needs root and a usable /dev/kvm (else it says why and exits 0: skipped).
+# Needs root and KSM (else it says why and exits 0: skipped); KVM where /dev/kvm is usable, else TCG.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -51,10 +51,8 @@ skip() {
 if [ "$(id -u)" -ne 0 ]; then
   skip "needs root (libvirt's qemu:///system, KSM knobs)"
 fi
-if [ ! -c /dev/kvm ] || ! { exec 8<>/dev/kvm; } 2>/dev/null; then
-  skip "/dev/kvm is not usable here (absent or cannot be opened)"
-fi
-exec 8>&-
+# No /dev/kvm is needed: without a usable one the guests run under QEMU's TCG (Fleet says so in the
+# results), where the memory effects the suite measures are the same.
 if [ ! -d /sys/kernel/mm/ksm ]; then
   skip "this kernel has no KSM (/sys/kernel/mm/ksm)"
 fi

@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
  * The host side of the suite, which {@code e2e/run.sh --fixture} owns: it takes the KSM lock, installs
  * what the suite needs, builds the guest image and starts virtlogd and libvirtd when they do not run,
  * then answers one line on its standard output, {@code ready<TAB>IMAGE<TAB>STATE} or
- * {@code skip<TAB>REASON} (not root, /dev/kvm unusable, no KSM). It holds the lock until its standard
+ * {@code skip<TAB>REASON} (not root, no KSM). It holds the lock until its standard
  * input closes, which {@link #close} does and this JVM's death does too; its cleanup then destroys every
  * memhygiene-e2e-* domain, stops a tuner whose pid is left in STATE, stops the daemons it started and
  * puts every KSM knob back. Its log (standard error) is copied to this JVM's.

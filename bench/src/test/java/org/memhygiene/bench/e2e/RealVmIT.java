@@ -14,8 +14,8 @@ import org.junit.jupiter.api.TestClassOrder;
 /**
  * The end-to-end proof on real VMs (docs/RESULTS.md): guests from vm-configs/dense.xml under libvirt's
  * qemu:///system, the guest agent in them, real KSM on this host. Run by failsafe in bench's e2e profile
- * (./mvnw -B verify wherever /dev/kvm exists) and by e2e/run.sh (the JUnit console launcher); skipped,
- * with the reason, where it cannot run (not root, /dev/kvm unusable, no KSM).
+ * (./mvnw -B verify; under TCG where /dev/kvm is not usable) and by e2e/run.sh (the JUnit console
+ * launcher); skipped, with the reason, where it cannot run (not root, no KSM).
  *
  * <p>One test per {@link Phase}, in order. Phases that measure the same guests share them: each
  * {@link GuestGroup} is one group of guests, booted and filled in its {@code @BeforeAll} and destroyed
