@@ -211,6 +211,7 @@ class GuestMemoryApiTest {
                         .body());
         assertEquals(ZERO * PAGE, vm.get("reclaimed_bytes").asLong(), vm.toString());
         assertEquals(ZERO, vm.at("/guest_memory/pages/zero").asLong());
+        assertEquals(2000 - ZERO, vm.at("/guest_memory/pages/resident").asLong(), "the pages measured resident");
         JsonNode snapshot = Json.mapper()
                 .readTree(http.send(
                                 HttpRequest.newBuilder(base.resolve("/api/v1/snapshot"))
@@ -219,6 +220,9 @@ class GuestMemoryApiTest {
                         .body());
         assertEquals(
                 ZERO, vm(snapshot, "web").at("/guest_memory/pages/zero").asLong(), "the snapshot's VM record has it");
+        assertEquals(
+                2000 - ZERO,
+                vm(snapshot, "web").at("/guest_memory/pages/resident").asLong());
         HttpResponse<InputStream> stream = http.send(
                 HttpRequest.newBuilder(base.resolve("/api/v1/stream"))
                         .header("Accept", "text/event-stream")
