@@ -403,7 +403,7 @@ public final class Simulation {
         for (int o = g.bootCursor; o < target; o++) {
             int p = g.base + o;
             if (o < g.usedEnd) {
-                model.write(g, p, o < g.secretEnd ? initialContent(g, o, image) : groupContent(g, o - g.secretEnd));
+                model.bootWrite(g, p, o < g.secretEnd ? initialContent(g, o, image) : groupContent(g, o - g.secretEnd));
                 continue;
             }
             model.free(g, p);
@@ -431,13 +431,14 @@ public final class Simulation {
             if (stale) {
                 // Used during boot and freed: old data, unless the kernel zeroed it on free.
                 int old = secret ? model.newUnique(Content.SECRET) : model.newUnique(Content.ANON);
-                model.write(g, p, initOnFree ? Content.ZERO : old);
+                model.bootWrite(g, p, initOnFree ? Content.ZERO : old);
                 hygiene[g.index].freed(p, t);
             } else if (zero) {
-                model.write(g, p, Content.ZERO);
+                model.bootWrite(g, p, Content.ZERO);
                 hygiene[g.index].freed(p, t);
             }
         }
+        model.booted(g, g.bootCursor, target);
         g.bootCursor = target;
         if (target == g.pages) {
             hygiene[g.index].booted(t);

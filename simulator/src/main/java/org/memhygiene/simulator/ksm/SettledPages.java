@@ -187,6 +187,27 @@ public final class SettledPages {
         note(g, page, true);
     }
 
+    /**
+     * The boot wrote the guest's present pages among offsets [from, to) ({@link HostModel#bootWrite}):
+     * noted as {@link #written} notes each, by the block, after the region's notes from before (the boot
+     * writes come after them; a page absent now, discarded since, is left as it is).
+     */
+    public void booted(Guest g, int from, int to) {
+        byte[] flags = model.flags;
+        for (int o = from; o < to; o = (o & -64) + 64) {
+            int block = firstBlock[g.index] + (o >>> SHIFT);
+            if (noteCount[block >>> REGION_SHIFT] != 0) {
+                applyNotes(block >>> REGION_SHIFT);
+            }
+            long bits = 0;
+            for (int k = o, end = Math.min((o & -64) + 64, to); k < end; k++) {
+                bits |= (long) ((flags[g.base + k] & PageFlags.PRESENT) != 0 ? 1 : 0) << k;
+            }
+            written[2 * block] |= bits;
+            written[2 * block + 1] &= ~bits;
+        }
+    }
+
     private void note(Guest g, int page, boolean anon) {
         int offset = page - g.base;
         int block = firstBlock[g.index] + (offset >>> SHIFT);

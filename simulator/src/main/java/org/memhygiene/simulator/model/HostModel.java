@@ -82,6 +82,28 @@ public final class HostModel {
      * page gets a private copy first (copy on write); an absent page is faulted in.
      */
     public void write(Guest g, int page, int newContent) {
+        store(g, page, newContent);
+        if (settled != null) {
+            settled.written(g, page);
+        }
+    }
+
+    /**
+     * {@link #write} for the boot, which writes the guest's pages in address order: the skipping engine
+     * is told of them afterwards, by the block ({@link #booted}), not page by page.
+     */
+    public void bootWrite(Guest g, int page, int newContent) {
+        store(g, page, newContent);
+    }
+
+    /** The boot wrote (with {@link #bootWrite}) the guest's present pages among offsets [from, to). */
+    public void booted(Guest g, int from, int to) {
+        if (settled != null) {
+            settled.booted(g, from, to);
+        }
+    }
+
+    private void store(Guest g, int page, int newContent) {
         int f = flags[page];
         if ((f & PageFlags.FREE) != 0 && page - g.base >= g.usedEnd) {
             boolean wasDirty = (f & PageFlags.PRESENT) != 0 && content[page] != Content.ZERO;
@@ -105,9 +127,6 @@ public final class HostModel {
             g.staleSecretFreePages++;
         }
         flags[page] = (byte) f;
-        if (settled != null) {
-            settled.written(g, page);
-        }
     }
 
     /** The guest frees the page; its content stays (the hygiene mode decides what happens next). */
