@@ -20,7 +20,7 @@ import picocli.CommandLine;
  * at least the launcher's default, up to 3/4 of this machine's memory (docs/SIMULATOR.md, "Heap").
  *
  * <p>{@code java -cp ... org.memhygiene.simulator.cli.LaunchHeap ARGS...} with the memhygiene arguments
- * prints {@code -Xms64m -XmxNm {@value #YOUNG}} (and {@value #HUGE_PAGES} where the kernel gives huge pages on request) and exits 0; prints nothing when the arguments are no simulator command or do
+ * prints {@code -Xms64m -XmxNm {@value #YOUNG}} (and {@value #HUGE_PAGES} where the kernel gives huge pages on request, and {@value #NO_TRAPS} for a sweep) and exits 0; prints nothing when the arguments are no simulator command or do
  * not parse (the command itself then says what is wrong); exits 2 with the reason on standard error
  * when the scenario needs more than that share of the machine. Run in a small JVM of its own, so the
  * command's JVM starts with the heap it needs: no second JVM stays behind, signals reach the command.
@@ -79,8 +79,20 @@ public final class LaunchHeap {
                     machineBytes >> 20));
         }
         return Optional.of("-Xms64m -Xmx" + ((heap + (1 << 20) - 1) >> 20) + "m " + YOUNG
-                + (hugePagesOnRequest() ? " " + HUGE_PAGES : ""));
+                + (hugePagesOnRequest() ? " " + HUGE_PAGES : "")
+                + (sweep ? " " + NO_TRAPS : ""));
     }
+
+    /**
+     * For a sweep: the optimizing compiler compiles every branch instead of trapping on branches its
+     * profile has not seen taken. A sweep's cells are short simulations whose different knobs and
+     * hygiene modes take such branches one after another: with traps, {@code sim sweep
+     * docs/scenarios/web-farm.yaml} compiled {@code SettledPages.pass} 54 times (5.2 s of the compiler's
+     * time on 2 CPUs, 10.1 s of compilations in all), without them 4 times (2.6 s in all); the sweep
+     * took 0.90-0.93 of the time (docs/PERFORMANCE.md, "Twelfth session"). A long simulation gains
+     * nothing: its code is compiled a few times and runs for minutes, faster with the traps.
+     */
+    static final String NO_TRAPS = "-XX:PerMethodTrapLimit=0";
 
     /**
      * A young generation smaller than the simulation's page arrays (tens to hundreds of MiB each), so

@@ -1,6 +1,7 @@
 package org.memhygiene.simulator.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,9 +22,11 @@ class LaunchHeapTest {
 
     private static long mib(Optional<String> option) {
         String o = option.orElseThrow();
+        boolean sweep = o.endsWith(" -XX:PerMethodTrapLimit=0");
         assertTrue(
                 o.matches("-Xms64m -Xmx\\d+m -Xmn32m"
-                        + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")),
+                        + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")
+                        + (sweep ? " -XX:PerMethodTrapLimit=0" : "")),
                 o);
         return Long.parseLong(o.substring(12, o.indexOf('m', 12)));
     }
@@ -39,6 +42,16 @@ class LaunchHeapTest {
                 mib(LaunchHeap.options(new String[] {"run", "--config", "x.yaml", "--scenario", HOST}, MACHINE, 2)));
         assertEquals(run, mib(LaunchHeap.options(new String[] {"run", "--scenario=" + HOST}, MACHINE, 2)));
         long sweep = mib(LaunchHeap.options(new String[] {"sim", "sweep", HOST}, MACHINE, 2));
+        assertTrue(
+                LaunchHeap.options(new String[] {"sim", "sweep", HOST}, MACHINE, 2)
+                        .orElseThrow()
+                        .endsWith(" -XX:PerMethodTrapLimit=0"),
+                "a sweep's short cells are compiled without uncommon traps");
+        assertFalse(
+                LaunchHeap.options(new String[] {"sim", "run", HOST}, MACHINE, 2)
+                        .orElseThrow()
+                        .contains("PerMethodTrapLimit"),
+                "a long run keeps them");
         assertTrue(sweep > run * 3 / 2, "two cells side by side: " + sweep + " MiB against " + run);
         assertEquals(
                 run, mib(LaunchHeap.options(new String[] {"sim", "sweep", HOST}, MACHINE, 1)), "one CPU, one cell");
