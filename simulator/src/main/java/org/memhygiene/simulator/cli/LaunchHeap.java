@@ -88,9 +88,10 @@ public final class LaunchHeap {
      * profile has not seen taken. A sweep's cells are short simulations whose different knobs and
      * hygiene modes take such branches one after another: with traps, {@code sim sweep
      * docs/scenarios/web-farm.yaml} compiled {@code SettledPages.pass} 54 times (5.2 s of the compiler's
-     * time on 2 CPUs, 10.1 s of compilations in all), without them 4 times (2.6 s in all); the sweep
-     * took 0.90-0.93 of the time (docs/PERFORMANCE.md, "Twelfth session"). A long simulation gains
-     * nothing: its code is compiled a few times and runs for minutes, faster with the traps.
+     * time on 2 CPUs, 10.1 s of compilations in all), without them 4 times (2.6 s in all); the sweep was
+     * faster in 9 of 11 pairs of runs, by 0.85-0.97 (docs/PERFORMANCE.md, "Twelfth session"). A long
+     * simulation gains nothing: its code is compiled a few times and runs for minutes, faster with the
+     * traps.
      */
     static final String NO_TRAPS = "-XX:PerMethodTrapLimit=0";
 
