@@ -5,7 +5,8 @@
 #      e2e image) from this machine's Debian mirror; the dependencies the packages declare, alone
 #      (apt-get satisfy: proves they resolve on a clean system); a list of every file and of /etc's contents;
 #   2. apt-get install ./memhygiene_*.deb ./memhygiene-agent_*.deb;
-#   3. memhygiene --version, memhygiene ksm status (this machine's KSM through /sys), memhygiene-agent
+#   3. memhygiene --version, memhygiene ksm status (this machine's KSM through /sys), memhygiene sim run
+#      (a small scenario: the launcher sizes the simulator's heap from the package's lib/), memhygiene-agent
 #      posture (/proc), man pages and bash completion in place and working, the user, the enabled units,
 #      systemd-analyze verify on the installed units;
 #   4. apt-get remove: only the conffiles, the history and the units' enablement (masked, as debhelper
@@ -119,6 +120,17 @@ fi
 inside memhygiene-agent posture > $t/posture.out 2>&1 || { cat $t/posture.out; fail "memhygiene-agent posture"; }
 say "memhygiene-agent posture: $(wc -l < $t/posture.out) lines, first: $(head -1 $t/posture.out)"
 inside memhygiene-agent posture --json | grep -q '"severity"' || fail "memhygiene-agent posture --json printed no findings"
+# A simulator command: the launcher's heap sizing (LaunchHeap) runs from the package's lib/ as well.
+cat > "$root/tmp/tiny.yaml" <<'YAML'
+name: tiny
+duration: 10s
+sample_interval: 5s
+guests:
+  - {name: web, count: 2, memory: 64MiB, image: debian-12}
+YAML
+inside memhygiene sim run /tmp/tiny.yaml > $t/sim.out 2>&1 || { cat $t/sim.out; fail "memhygiene sim run"; }
+grep -q 'simulated 10.0s of tiny (2 guests' $t/sim.out || fail "memhygiene sim run printed: $(cat $t/sim.out)"
+say "memhygiene sim run: $(tail -1 $t/sim.out)"
 out=$(inside memhygiene dashboard 2>&1) && fail "memhygiene dashboard succeeded without JavaFX"
 [[ $out == *"not in the memhygiene package"* ]] || fail "memhygiene dashboard said: $out"
 
