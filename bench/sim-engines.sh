@@ -19,7 +19,6 @@ echo "== engines ($(nproc) CPUs, $("$java" -version 2>&1 | head -1))"
 # bin/memhygiene gives simulator commands (LaunchHeap): a larger one is memory the JVM touches for the
 # first time during the day, which costs page faults here (docs/PERFORMANCE.md, "Seventh session").
 thp=$(grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null && echo -XX:+UseTransparentHugePages || true)
-# shellcheck disable=SC2086
 runs=${RUNS:-3}
 [[ $runs =~ ^[1-9][0-9]*$ ]] || { echo "RUNS=$runs: expected a whole number of runs, 1 or more" >&2; exit 2; }
 scenario=${1:-bench/sim-host-64x4g-day.yaml}
