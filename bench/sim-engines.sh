@@ -27,7 +27,10 @@ trap 'rm -rf "$out"' EXIT
 # shellcheck disable=SC2086
 "$java" -Xmx4g -Xmn32m -XX:+UseSerialGC $thp -cp bench/target/benchmarks.jar org.memhygiene.bench.sim.SimulatorThroughput engines \
   "$scenario" | tee "$out/engines.txt"
-day_seconds() { grep -oP '^skip-settled: .* in \K[0-9.]+(?= s wall)' "$1"; }
+day_seconds() {  # day_seconds FILE: the skipping engine's wall seconds in a day's output, or a clear stop
+  grep -oP '^skip-settled: .* in \K[0-9.]+(?= s wall)' "$1" ||
+    { echo "sim-engines: no 'skip-settled: ... in N s wall' line in the day's output ($1)" >&2; exit 1; }
+}
 day_seconds "$out/engines.txt" > "$out/days.txt"
 for ((run = 2; run <= runs; run++)); do
   echo "== skip-settled day, run $run of $runs (a JVM of its own)"
