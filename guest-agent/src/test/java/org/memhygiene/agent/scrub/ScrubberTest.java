@@ -13,6 +13,7 @@ import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -230,14 +231,26 @@ class ScrubberTest {
      * scrub is under way. The thread is the sure sign; RSS also moves with the JVM's own allocations.
      */
     static void awaitRssGrowth(long rssBefore, long bytes) throws InterruptedException {
+        awaitRssGrowthUnless(rssBefore, bytes, () -> false);
+    }
+
+    /**
+     * As {@link #awaitRssGrowth}, but gives up and returns false once {@code ended} (the scrub ended before
+     * it got under way); true once the scrub is under way.
+     */
+    static boolean awaitRssGrowthUnless(long rssBefore, long bytes, BooleanSupplier ended) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (Thread.getAllStackTraces().keySet().stream()
                         .noneMatch(t -> t.getName().equals("memhygiene-scrub"))
                 || SelfStatus.statusBytes("VmRSS") - rssBefore < bytes) {
+            if (ended.getAsBoolean()) {
+                return false;
+            }
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("RSS never grew by " + bytes / MIB + " MiB");
             }
             Thread.sleep(5);
         }
+        return true;
     }
 }
