@@ -229,8 +229,8 @@ class RealScrubTest {
      * Starts a scrub of up to 1 GiB whose headroom lies {@code aboveHeadroomBytes} under MemAvailable, and
      * returns once it is under way. On a busy machine another process can take that much before the
      * scrub's first chunk (a neighbour taking 1-2 GiB did, three runs in four); the scrub then rightly
-     * stops at once, before the test's hog could start, so it starts again with the headroom read afresh,
-     * at most five times.
+     * stops at the headroom at once, before the test's hog could start, so it starts again with the
+     * headroom read afresh, at most five times. A scrub that ends early for any other reason fails the test.
      */
     private static ScrubUnderWay scrubUnderWay(long aboveHeadroomBytes, long maxRateBytes) throws InterruptedException {
         for (int attempt = 1; ; attempt++) {
@@ -245,7 +245,9 @@ class RealScrubTest {
             if (ScrubberTest.awaitRssGrowthUnless(rssBefore, 8 * MIB, scrub::isDone)) {
                 return new ScrubUnderWay(scrub, headroom, rssBefore, mappingsBefore, availableBefore);
             }
-            String early = "the scrub ended before it got under way: " + scrub.join();
+            ScrubReport ended = scrub.join();
+            String early = "the scrub ended before it got under way: " + ended;
+            assertEquals(Outcome.STOPPED_HEADROOM, ended.outcome(), early);
             assertTrue(attempt < 5, early);
             System.out.printf("%s; again%n", early);
         }
