@@ -710,8 +710,9 @@ public final class SettledPages {
      * should_skip_rmap_item would: each age grows and the page is not skipped; from age 3 on, the next
      * skips are set by skip_age. Files each under the scan of its next visit. A table gives each byte's
      * successor ({@link #AFTER_VISIT}) and the calendar is written once per number of skips, not once a
-     * page: a young visit is the commonest visit with a page of its own to change (about 80 million in
-     * the day's second hour), so its cost is mostly the loop's.
+     * page: a young visit is the commonest visit with a page of its own to change (81 million in the
+     * day's second hour), and loading the age bytes ahead did not make it faster, so what it costs is
+     * the work per page (docs/PERFORMANCE.md, "Seventeenth session").
      */
     private void visitYoung(Guest g, int i, int blockStart, long young, long scan) {
         byte[] age = model.age;
