@@ -400,21 +400,24 @@ public final class Simulation {
         GuestSpec.FreeMemory free = spec.freeMemory();
         boolean initOnFree = spec.hygiene().mode() == HygieneMode.INIT_ON_FREE;
         long[] left = free.exact() ? freeCounts(g) : null;
-        for (int o = g.bootCursor; o < target; o++) {
+        int inUse = Math.min(target, g.usedEnd);
+        if (g.bootCursor < inUse) {
+            bootInUse(g, g.bootCursor, inUse, image);
+        }
+        double staleFraction = free.stale().fraction();
+        double staleOrZeroFraction = staleFraction + free.zero().fraction();
+        double staleSecretFraction = free.staleSecret().fraction();
+        for (int o = Math.max(g.bootCursor, inUse); o < target; o++) {
             int p = g.base + o;
-            if (o < g.usedEnd) {
-                model.bootWrite(g, p, o < g.secretEnd ? initialContent(g, o, image) : groupContent(g, o - g.secretEnd));
-                continue;
-            }
             model.free(g, p);
             boolean stale;
             boolean zero;
             boolean secret;
             if (left == null) {
                 double r = random.nextDouble();
-                stale = r < free.stale().fraction();
-                zero = !stale && r < free.stale().fraction() + free.zero().fraction();
-                secret = stale && random.nextDouble() < free.staleSecret().fraction();
+                stale = r < staleFraction;
+                zero = !stale && r < staleOrZeroFraction;
+                secret = stale && random.nextDouble() < staleSecretFraction;
             } else {
                 // Selection sampling: the next free page is stale with probability stale left / pages left.
                 long r = random.nextLong(left[3]--);
@@ -484,29 +487,44 @@ public final class Simulation {
         throw new IllegalStateException(g.name() + " has no content-group page " + j);
     }
 
-    private int initialContent(Guest g, int o, int image) {
+    /**
+     * The boot's writes of the in-use offsets [from, to), in address order: each class's pages in a loop
+     * of their own (the boot of a big host writes tens of millions of pages), the content-group pages
+     * last.
+     */
+    private void bootInUse(Guest g, int from, int to, int image) {
         GuestSpec.Sharing s = g.spec.sharing();
-        if (o < g.osEnd) {
-            return shared(image, Content.OS_IMAGE, o, s.osImage())
-                    ? Content.shared(Content.OS_IMAGE, image, o)
-                    : model.newUnique(Content.OS_IMAGE);
+        int o = bootImageClass(g, from, Math.min(to, g.osEnd), 0, image, Content.OS_IMAGE, s.osImage());
+        o = bootImageClass(g, o, Math.min(to, g.cacheEnd), g.osEnd, image, Content.PAGE_CACHE, s.pageCache());
+        for (int end = Math.min(to, g.anonEnd); o < end; o++) {
+            model.bootWrite(g, g.base + o, model.newUnique(Content.ANON));
         }
-        if (o < g.cacheEnd) {
-            int i = o - g.osEnd;
-            return shared(image, Content.PAGE_CACHE, i, s.pageCache())
-                    ? Content.shared(Content.PAGE_CACHE, image, i)
-                    : model.newUnique(Content.PAGE_CACHE);
+        for (int end = Math.min(to, g.zeroEnd); o < end; o++) {
+            model.bootWrite(g, g.base + o, Content.ZERO);
         }
-        if (o < g.anonEnd) {
-            return model.newUnique(Content.ANON);
+        o = bootImageClass(g, o, Math.min(to, g.secretEnd), g.zeroEnd, image, Content.SECRET, s.secret());
+        for (; o < to; o++) {
+            model.bootWrite(g, g.base + o, groupContent(g, o - g.secretEnd));
         }
-        if (o < g.zeroEnd) {
-            return Content.ZERO;
+    }
+
+    /**
+     * The boot's writes of offsets [from, to) of a class that starts at offset {@code classStart}: the
+     * image's shared content for the pages {@link #shared} picks, new unique content for the rest.
+     * Returns where it stopped.
+     */
+    private int bootImageClass(
+            Guest g, int from, int to, int classStart, int image, int pageClass, GuestSpec.Portion portion) {
+        for (int o = from; o < to; o++) {
+            int i = o - classStart;
+            model.bootWrite(
+                    g,
+                    g.base + o,
+                    shared(image, pageClass, i, portion)
+                            ? Content.shared(pageClass, image, i)
+                            : model.newUnique(pageClass));
         }
-        int i = o - g.zeroEnd;
-        return shared(image, Content.SECRET, i, s.secret())
-                ? Content.shared(Content.SECRET, image, i)
-                : model.newUnique(Content.SECRET);
+        return Math.max(from, to);
     }
 
     /**
