@@ -4,7 +4,8 @@
 # so a change is judged on rounds that alternate the builds with and without it. Each commit's simulator
 # and core are built in a temporary git worktree; the driver (SimulatorThroughput day) is this tree's,
 # and the commit's jars come first on its class path. Prints, per run, the wall time at every sample and
-# the CPU time of the whole run; per round, whether the two commits' counters were identical at every sample.
+# the CPU time of the whole run; per round, each CPU's speed first (bench/cpu-speeds.sh), and whether
+# the two commits' counters were identical at every sample.
 #   usage: bench/sim-ab.sh COMMIT_A COMMIT_B [ROUNDS] [SCENARIO.yaml]   (default 2 rounds, bench/sim-host-64x4g-day.yaml)
 set -euo pipefail
 root=$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,6 +32,7 @@ done
 thp=
 if grep -q '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled 2>/dev/null; then thp=-XX:+UseTransparentHugePages; fi
 for round in $(seq "$rounds"); do
+  bench/cpu-speeds.sh "round $round"
   for commit in "$1" "$2"; do
     # shellcheck disable=SC2086
     out=$("$java" -Xmx4g -Xmn32m -XX:+UseSerialGC $thp -cp "${cp[$commit]}" org.memhygiene.bench.sim.SimulatorThroughput day "$scenario")

@@ -8,6 +8,7 @@
 #  3. the skipping engine's day and sweep again, RUNS in all (default 3), each in a JVM of its own, and
 #     their median: this machine's speed moves by 20 % and more from one run to the next
 #     (docs/PERFORMANCE.md, "Fourteenth session"), so one run is not the figure.
+#  Each CPU's speed (bench/cpu-speeds.sh) before part 1, between parts 1 and 2, and at the end.
 #   usage: [RUNS=N] bench/sim-engines.sh [SCENARIO.yaml]     (default bench/sim-host-64x4g-day.yaml)
 set -euo pipefail
 root=$(cd -P "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,6 +25,7 @@ runs=${RUNS:-3}
 scenario=${1:-bench/sim-host-64x4g-day.yaml}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
+bench/cpu-speeds.sh "before the engines' day"
 # shellcheck disable=SC2086
 "$java" -Xmx4g -Xmn32m -XX:+UseSerialGC $thp -cp bench/target/benchmarks.jar org.memhygiene.bench.sim.SimulatorThroughput engines \
   "$scenario" | tee "$out/engines.txt"
@@ -39,6 +41,7 @@ for ((run = 2; run <= runs; run++)); do
     "$scenario" | grep -v '^  counters' | tee "$out/day-$run.txt"
   day_seconds "$out/day-$run.txt" >> "$out/days.txt"
 done
+bench/cpu-speeds.sh "after the days, before the sweeps"
 sweep() {  # sweep ENGINE: runs it, prints and records its wall seconds
   echo "== bin/memhygiene sim sweep docs/scenarios/web-farm.yaml --engine $1"
   local start end
@@ -64,6 +67,7 @@ median() {  # median < SECONDS, one a line: the median (of an even number, the l
   printf '%s s (runs in order: %s)\n' "$(sed -n "$((($(wc -l <<<"$sorted") + 1) / 2))p" <<<"$sorted")" \
     "$(paste -sd, <<<"$runs" | sed 's/,/, /g')"
 }
+bench/cpu-speeds.sh "after the sweeps"
 echo "== skip-settled, median of $runs runs"
 echo "day:   $(median < "$out/days.txt")"
 echo "sweep: $(grep -oP 'wall \K[0-9.]+' "$out/sweeps-skip-settled.txt" | median)"
