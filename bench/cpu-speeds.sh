@@ -5,23 +5,33 @@
 # always run at the same speed: on 2026-12-06 at 05:03 one shell loop took 7.09 s pinned to cpu0 and
 # 10.94 s pinned to cpu1, alone on the machine, and the same loop's speeds were equal again within the
 # hour (docs/PERFORMANCE.md, "Nineteenth session"). So each run can be read against its CPUs' speed.
-#   usage: bench/cpu-speeds.sh LABEL     prints "cpu speeds (LABEL): cpu0 2.31 s, cpu1 2.30 s"
+#   usage: bench/cpu-speeds.sh LABEL   prints "cpu speeds (LABEL), ...: cpu0 loop 1.56 s chase 95 ns, ...; cpu1 ..."
 set -euo pipefail
 label=${1:?usage: bench/cpu-speeds.sh LABEL}
 if ! command -v taskset >/dev/null || ! command -v lscpu >/dev/null; then
   echo "cpu speeds ($label): not measured: taskset and lscpu (util-linux) are needed to pin the loop"
   exit 0
 fi
-line="cpu speeds ($label), the same loop pinned to each CPU:"
+# With the benchmarks' jar built, also how fast the CPU reaches memory (MemoryLatency): the simulator's
+# time is mostly cache misses, and slow hours here have slowed those while the loop kept its speed.
+jar=$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)/target/benchmarks.jar
+# On huge pages where the kernel gives them on request, as the simulator's benchmarks run.
+thp=$(grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled && echo -XX:+UseTransparentHugePages || true)
+line="cpu speeds ($label), pinned to each CPU in turn:"
 sep=" "
 for cpu in $(lscpu -p=CPU,ONLINE | grep -v '^#' | awk -F, '$2 == "Y" { print $1 }'); do
   start=$(date +%s.%N)
   # A CPU outside this process's affinity (a container's cpuset) cannot be measured: said, not fatal.
   if taskset -c "$cpu" bash -c 'i=0; while ((i < 2000000)); do ((i++)); done' 2>/dev/null; then
-    line+="$sep$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "cpu%d %.2f s", '"$cpu"', e - s }')"
+    line+="$sep$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "cpu%d loop %.2f s", '"$cpu"', e - s }')"
+    if [ -f "$jar" ]; then
+      # shellcheck disable=SC2086
+      line+=" $(taskset -c "$cpu" "${JAVA:-java}" -Xmx400m -Xmn8m -XX:+UseSerialGC $thp -cp "$jar" \
+        org.memhygiene.bench.sim.MemoryLatency || echo "memory not measured: MemoryLatency failed")"
+    fi
   else
     line+="${sep}cpu$cpu not allowed here"
   fi
-  sep=", "
+  sep="; "
 done
 echo "$line"
