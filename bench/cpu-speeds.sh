@@ -1,19 +1,21 @@
 #!/usr/bin/env bash
-# How fast each CPU runs right now: the same fixed shell loop (two million additions, no memory traffic)
-# pinned to each CPU in turn, its wall seconds per CPU on one line. The benchmarks that time the simulator
-# print it before and after (bench/sim-engines.sh, bench/sim-ab.sh), because this machine's CPUs do not
-# always run at the same speed: on 2026-12-06 at 05:03 one shell loop took 7.09 s pinned to cpu0 and
-# 10.94 s pinned to cpu1, alone on the machine, and the same loop's speeds were equal again within the
-# hour (docs/PERFORMANCE.md, "Nineteenth session"). So each run can be read against its CPUs' speed.
-#   usage: bench/cpu-speeds.sh LABEL   prints "cpu speeds (LABEL), ...: cpu0 loop 1.56 s chase 95 ns, ...; cpu1 ..."
+# How fast each CPU runs right now, pinned to each CPU in turn: a fixed shell loop (two million additions,
+# no memory traffic), its wall seconds, and with the benchmarks' jar built the time of a load that misses
+# every cache (MemoryLatency). The benchmarks that time the simulator print it around their runs
+# (bench/sim-engines.sh, bench/sim-ab.sh), because this machine's CPUs do not always run at the same
+# speed: on 2026-12-06 at 05:02 a shell loop took 7.09 s pinned to cpu0 and 10.94 s pinned to cpu1, alone
+# on the machine, and both ran it at the same speed minutes later (docs/PERFORMANCE.md, "Nineteenth
+# session"). So each run can be read against the speed its CPUs had.
+#   usage: bench/cpu-speeds.sh LABEL
+#   prints: cpu speeds (LABEL), pinned to each CPU in turn: cpu0 loop 1.52 s chase 193 ns, 16 chains 12.4 ns a load; cpu1 ...
 set -euo pipefail
 label=${1:?usage: bench/cpu-speeds.sh LABEL}
 if ! command -v taskset >/dev/null || ! command -v lscpu >/dev/null; then
   echo "cpu speeds ($label): not measured: taskset and lscpu (util-linux) are needed to pin the loop"
   exit 0
 fi
-# With the benchmarks' jar built, also how fast the CPU reaches memory (MemoryLatency): the simulator's
-# time is mostly cache misses, and slow hours here have slowed those while the loop kept its speed.
+# The memory probe too: the simulator's time is mostly cache misses, and once here the loop, run just
+# before, showed nothing of a slow hour (docs/PERFORMANCE.md, "Nineteenth session").
 jar=$(cd -P "$(dirname "${BASH_SOURCE[0]}")" && pwd)/target/benchmarks.jar
 # On huge pages where the kernel gives them on request, as the simulator's benchmarks run.
 thp=$(grep -qs '\[madvise\]' /sys/kernel/mm/transparent_hugepage/enabled && echo -XX:+UseTransparentHugePages || true)

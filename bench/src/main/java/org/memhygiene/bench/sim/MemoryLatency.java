@@ -8,8 +8,8 @@ import java.util.SplittableRandom;
  * int array (far beyond any cache), one after another (each load's address is the last load's value:
  * the latency of one miss) and then 16 such chains interleaved (their misses overlap, as the simulator's
  * read-ahead makes them: how many misses a second the CPU gets through). The simulator's time is mostly
- * such misses, and this machine's slow hours slowed them while a pure CPU loop kept its speed
- * (docs/PERFORMANCE.md, "Nineteenth session"). Prints "chase N ns, 16 chains N ns a load".
+ * such misses, and in a slow hour of this machine a miss took a quarter longer (docs/PERFORMANCE.md,
+ * "Nineteenth session"). Prints "chase N ns, 16 chains N ns a load".
  */
 public final class MemoryLatency {
     private static final int INTS = 32 << 20;
@@ -33,7 +33,7 @@ public final class MemoryLatency {
             next[i] = next[j];
             next[j] = t;
         }
-        chase(next, STEPS / 4); // compiled and the array's pages present before the timing
+        chase(next, STEPS / 4); // compiled before the timing
         long t0 = System.nanoTime();
         sink = chase(next, STEPS);
         double chaseNanos = (System.nanoTime() - t0) / (double) STEPS;
