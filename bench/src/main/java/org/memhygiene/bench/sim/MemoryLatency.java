@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * int array (far beyond any cache), one after another (each load's address is the last load's value:
  * the latency of one miss) and then 16 such chains interleaved (their misses overlap, as the simulator's
  * read-ahead makes them: how many misses a second the CPU gets through). The simulator's time is mostly
- * such misses, and in a slow hour of this machine a miss took a quarter longer (docs/PERFORMANCE.md,
+ * such misses, and in a slow hour of this machine a miss took a fifth to a quarter longer (docs/PERFORMANCE.md,
  * "Nineteenth session"). Prints "chase N ns, 16 chains N ns a load".
  */
 public final class MemoryLatency {
