@@ -349,10 +349,16 @@ public final class Simulation {
         debt[2] += c.secretPerSecond() * seconds;
         debt[3] += c.osImagePerSecond() * seconds;
         int image = imageIds[g.index];
+        // An anon write only replaces one unique content with another, which nothing but an rmap item's
+        // checksum can tell apart: while ksmd holds none (it has not run yet, as in a sweep's "off"
+        // cells, or unmerged everything), the write is drawn, so that the writes after it land where
+        // they would, but not applied. The first visit of the page reads whatever unique content it
+        // holds then, with the same outcome.
+        boolean anonSeen = ksmd.rmapItems() > 0;
         while (debt[0] >= 1) {
             debt[0]--;
             int offset = writeOffset(g, g.cacheEnd, g.anonEnd);
-            if (offset >= 0) {
+            if (offset >= 0 && anonSeen) {
                 writes.addAnon(g, g.base + offset);
             }
         }

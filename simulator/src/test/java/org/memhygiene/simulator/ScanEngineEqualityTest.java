@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.memhygiene.core.ksm.KsmSettings;
@@ -115,6 +116,30 @@ class ScanEngineEqualityTest {
                 %s""".formatted(smart, events), "zero-mapped");
         Simulation reference = sameSampleBySample(s, List.of(List.of("use_zero_pages=1")), 10, 120);
         assertTrue(reference.ksmStats().ksmZeroPages().getAsLong() > 0, "zero pages merged");
+    }
+
+    /**
+     * ksmd off, on, off with rmap items, unmerged (run=2: none again), on: an anon write is applied
+     * only while ksmd holds rmap items (Simulation.churn), and the counters must not show it.
+     */
+    @Test
+    void sameCountersWithKsmdOffThenOn() {
+        Scenario s = ScenarioParser.parse("""
+                name: off-then-on
+                seed: 13
+                ksm: {run: 0, pages_to_scan: 150, sleep_millisecs: 20, use_zero_pages: 1}
+                defaults:
+                  memory: 2MiB
+                  boot: 0s
+                  layout: {os_image: 0.1, page_cache: 0.2, anon: 0.4, zero: 0.05, secret: 0.01}
+                  churn: {anon: 40, page_cache: 10, secret: 1}
+                guests:
+                  - {name: a1, image: a}
+                  - {name: a2, image: a, hygiene: {mode: agent_scrub}}
+                """, "off-then-on");
+        Simulation reference = sameSampleBySample(
+                s, List.of(List.of("run=1"), List.of("run=0"), List.of("run=2"), List.of("run=1")), 20, 110);
+        assertTrue(reference.ksmStats().pagesSharing().getAsLong() > 0, "pages merged after the last run=1");
     }
 
     /**

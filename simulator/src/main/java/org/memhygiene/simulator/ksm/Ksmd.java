@@ -463,6 +463,11 @@ public final class Ksmd {
         return pagesVisited;
     }
 
+    /** Rmap items now: pages ksmd has met and holds a checksum or a tree place for. */
+    public long rmapItems() {
+        return rmapItems;
+    }
+
     public long cpuNanos() {
         return cpuNanos;
     }
