@@ -1,8 +1,6 @@
 package org.memhygiene.simulator.ksm;
 
 import java.util.Arrays;
-import java.util.Map;
-import java.util.TreeMap;
 import org.memhygiene.simulator.model.Content;
 
 /**
@@ -75,7 +73,7 @@ public final class StableTree {
      */
     private static final class Chain {
         /** (rmap_hlist_len << 32 | CHAIN_SEQ) to the node. */
-        final TreeMap<Long, Integer> byLength = new TreeMap<>();
+        final LongIntTreap byLength = new LongIntTreap();
         /** The node {@link #contentIndex} maps the content to. */
         int member;
 
@@ -116,9 +114,9 @@ public final class StableTree {
             chain = nodes[at(node, CHAIN)];
         }
         if (chain >= 0) {
-            Map.Entry<Long, Integer> best =
-                    chainsById[chain].byLength.floorEntry((long) (maxPageSharing - 1) << 32 | 0xFFFFFFFFL);
-            return best == null || best.getKey() >>> 32 == 0 ? NONE : best.getValue();
+            LongIntTreap dups = chainsById[chain].byLength;
+            int best = dups.floor((long) (maxPageSharing - 1) << 32 | 0xFFFFFFFFL);
+            return best < 0 || dups.key(best) >>> 32 == 0 ? NONE : dups.value(best);
         }
         if (nodes[at(node, LIVE)] == 0) {
             kill(node);
@@ -365,7 +363,7 @@ public final class StableTree {
         chain.byLength.remove(lengthKey(node));
         nodes[at(node, CHAIN)] = ALONE;
         if (chain.byLength.size() == 1) {
-            int last = chain.byLength.firstEntry().getValue();
+            int last = chain.byLength.value(chain.byLength.first());
             nodes[at(last, CHAIN)] = ALONE;
             contentIndex.put(content, numaNode, ContentTable.STABLE, last);
             freeChain(chainId);
@@ -374,7 +372,7 @@ public final class StableTree {
         } else {
             chainDups--;
             if (chain.member == node) {
-                chain.member = chain.byLength.firstEntry().getValue();
+                chain.member = chain.byLength.value(chain.byLength.first());
                 contentIndex.put(content, numaNode, ContentTable.STABLE, chain.member);
             }
         }
