@@ -100,9 +100,14 @@ public final class LaunchHeap {
      * they are allocated in the old generation at once instead of copied there by the next young
      * collection: the serial collector's pauses in {@code sim sweep docs/scenarios/web-farm.yaml}, which
      * stop every cell, went from 1.4-1.6 s to 0.65-0.7 s (docs/PERFORMANCE.md, "Simulator: scan engines").
-     * The initial heap holds it (the JVM warns on standard output otherwise).
+     * Every array of 1 MiB or more goes there too: the smaller page arrays (a byte per page: 8 MiB for
+     * a sweep cell's 8 guests of 4 GiB) and the skipping engine's index still fitted in the young
+     * generation, and each young collection copied them; with the threshold a sweep made 5 young
+     * collections instead of 57-58, its pauses 0.20-0.26 s instead of 0.39-0.52 s (docs/PERFORMANCE.md,
+     * "Twentieth session"). The initial heap holds the young generation (the JVM warns on standard
+     * output otherwise).
      */
-    static final String YOUNG = "-Xmn32m";
+    static final String YOUNG = "-Xmn32m -XX:PretenureSizeThreshold=1m";
 
     /**
      * Transparent huge pages for the heap: the simulation's random page accesses over hundreds of MiB

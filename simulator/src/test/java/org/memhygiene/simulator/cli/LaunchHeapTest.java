@@ -24,7 +24,7 @@ class LaunchHeapTest {
         String o = option.orElseThrow();
         boolean sweep = o.endsWith(" -XX:PerMethodTrapLimit=0");
         assertTrue(
-                o.matches("-Xms64m -Xmx\\d+m -Xmn32m"
+                o.matches("-Xms64m -Xmx\\d+m -Xmn32m -XX:PretenureSizeThreshold=1m"
                         + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")
                         + (sweep ? " -XX:PerMethodTrapLimit=0" : "")),
                 o);
