@@ -6,7 +6,7 @@ import java.util.Arrays;
  * A sorted map of distinct long keys to int values in primitive arrays: a treap (a binary search tree
  * by key, a heap by a random priority per entry), with the few operations a stable node chain needs
  * ({@link StableTree}'s dups by (rmap_hlist_len, age)). It replaced a {@code TreeMap<Long, Integer>}
- * whose boxed keys and entries were a quarter of what a sweep allocated, and most of its young
+ * whose boxed keys and entries were a quarter of what a sweep allocated, and 25 of its 83 young
  * collections (docs/PERFORMANCE.md, "Twentieth session"). The priorities come from a fixed seed, so
  * the same operations build the same tree.
  */
