@@ -20,7 +20,7 @@ import picocli.CommandLine;
  * at least the launcher's default, up to 3/4 of this machine's memory (docs/SIMULATOR.md, "Heap").
  *
  * <p>{@code java -cp ... org.memhygiene.simulator.cli.LaunchHeap ARGS...} with the memhygiene arguments
- * prints {@code -Xms64m -XmxNm {@value #YOUNG}} (and {@value #HUGE_PAGES} where the kernel gives huge pages on request, and {@value #NO_TRAPS} for a sweep) and exits 0; prints nothing when the arguments are no simulator command or do
+ * prints {@code -Xms64m -XmxNm {@value #YOUNG}} ({@code -XmsNm} for a sweep; and {@value #HUGE_PAGES} where the kernel gives huge pages on request, and {@value #NO_TRAPS} for a sweep) and exits 0; prints nothing when the arguments are no simulator command or do
  * not parse (the command itself then says what is wrong); exits 2 with the reason on standard error
  * when the scenario needs more than that share of the machine. Run in a small JVM of its own, so the
  * command's JVM starts with the heap it needs: no second JVM stays behind, signals reach the command.
@@ -78,7 +78,12 @@ public final class LaunchHeap {
                     need.describe(),
                     machineBytes >> 20));
         }
-        return Optional.of("-Xms64m -Xmx" + ((heap + (1 << 20) - 1) >> 20) + "m " + YOUNG
+        long heapMiB = (heap + (1 << 20) - 1) >> 20;
+        // A sweep's cells allocate their page arrays one after another until the heap is full: started at
+        // its full size, the old generation is not grown by a full collection at a time, which stops every
+        // cell (web-farm's sweep: 6 full collections against 12-15; docs/PERFORMANCE.md, "Twentieth
+        // session"). Only what is touched becomes resident.
+        return Optional.of("-Xms" + (sweep ? heapMiB : 64) + "m -Xmx" + heapMiB + "m " + YOUNG
                 + (hugePagesOnRequest() ? " " + HUGE_PAGES : "")
                 + (sweep ? " " + NO_TRAPS : ""));
     }

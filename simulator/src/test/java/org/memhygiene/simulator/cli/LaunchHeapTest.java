@@ -20,15 +20,19 @@ class LaunchHeapTest {
     private static final long MACHINE = 24L << 30;
     private static final String HOST = "../docs/scenarios/host-64x4g.yaml";
 
+    /** The -Xmx of the launcher's options, in MiB, after checking their form. */
     private static long mib(Optional<String> option) {
         String o = option.orElseThrow();
         boolean sweep = o.endsWith(" -XX:PerMethodTrapLimit=0");
         assertTrue(
-                o.matches("-Xms64m -Xmx\\d+m -Xmn32m -XX:PretenureSizeThreshold=1m"
+                o.matches("-Xms\\d+m -Xmx\\d+m -Xmn32m -XX:PretenureSizeThreshold=1m"
                         + (LaunchHeap.hugePagesOnRequest() ? " -XX:\\+UseTransparentHugePages" : "")
                         + (sweep ? " -XX:PerMethodTrapLimit=0" : "")),
                 o);
-        return Long.parseLong(o.substring(12, o.indexOf('m', 12)));
+        long xmx = Long.parseLong(o.replaceAll(".* -Xmx(\\d+)m .*", "$1"));
+        // A sweep's heap starts at its full size, a run's small.
+        assertEquals(sweep ? xmx : 64, Long.parseLong(o.replaceAll("^-Xms(\\d+)m .*", "$1")), o);
+        return xmx;
     }
 
     @Test
