@@ -540,8 +540,10 @@ public final class SettledPages {
             } else {
                 int c = content[p];
                 if (!Content.isUnique(c) && c == slot[p]) {
-                    // A search: it sets the page's flags, and a merge steps its age.
-                    sink += flags[p] + age[p];
+                    // A search. Its page's flags and age, which it sets, are not loaded here: a byte per
+                    // page, the block's 64 share a cache line that the pass brings in anyway (loading them
+                    // here made a fast+zero sweep cell about 8 % slower; docs/PERFORMANCE.md, "Twentieth
+                    // session").
                     node = model.stable.indexed(c, numaKey);
                 }
             }
