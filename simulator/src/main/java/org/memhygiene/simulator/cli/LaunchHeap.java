@@ -20,7 +20,9 @@ import picocli.CommandLine;
  * at least the launcher's default, up to 3/4 of this machine's memory (docs/SIMULATOR.md, "Heap").
  *
  * <p>{@code java -cp ... org.memhygiene.simulator.cli.LaunchHeap ARGS...} with the memhygiene arguments
- * prints {@code -Xms64m -XmxNm {@value #YOUNG}} ({@code -XmsNm} for a sweep; and {@value #HUGE_PAGES} where the kernel gives huge pages on request, and {@value #NO_TRAPS} for a sweep) and exits 0; prints nothing when the arguments are no simulator command or do
+ * prints {@code -Xms64m -XmxNm {@value #YOUNG}} (for a sweep {@code -XmsNm} and {@value #NO_TRAPS}; and
+ * {@value #HUGE_PAGES} where the kernel gives huge pages on request) and exits 0; prints nothing when the
+ * arguments are no simulator command or do
  * not parse (the command itself then says what is wrong); exits 2 with the reason on standard error
  * when the scenario needs more than that share of the machine. Run in a small JVM of its own, so the
  * command's JVM starts with the heap it needs: no second JVM stays behind, signals reach the command.

@@ -214,7 +214,7 @@ public final class HostModel {
     }
 
     /**
-     * Guest writes drawn first and applied afterwards, in their order. The random draws of one write no
+     * Guest writes drawn first and applied afterwards, each kind in its order. The random draws of one write no
      * longer stand between the cache misses of the next: a tight loop of writes to random pages keeps
      * several misses in flight, about 3 times faster over hundreds of MiB of page arrays than drawing and
      * writing one at a time (docs/PERFORMANCE.md, "Simulator"). Applying them first reads, for all of
@@ -223,7 +223,8 @@ public final class HostModel {
      * overlap instead of coming one after another. Anon writes ({@link #writeAnon}) read nothing and
      * land in the guests' anon regions, which no other write of the batch touches, so they are kept
      * apart and applied after the others, in their own order: the same pages end with the same state,
-     * without a branch per write on its kind.
+     * without a branch per write on its kind (faster in each of six pairs of sweeps; docs/PERFORMANCE.md,
+     * "Twentieth session").
      */
     public final class Writes {
         /** Where the early reads go, so that the JIT keeps them. */
