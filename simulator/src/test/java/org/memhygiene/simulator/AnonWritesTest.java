@@ -120,8 +120,8 @@ class AnonWritesTest {
     /**
      * While ksmd holds no rmap item an anon write is drawn but not applied (no checksum could tell its
      * content from the page's old unique content): a minute of anon churn with ksmd off leaves the anon
-     * pages as they were; once ksmd runs, the writes land, and still do once it stops with its rmap items. (That the counters come out as with every write
-     * applied: ScanEngineEqualityTest, ksmd off then on.)
+     * pages as they were; once ksmd runs, the writes land, and still do once it stops with its rmap
+     * items. (That both engines' counters agree through it: ScanEngineEqualityTest, ksmd off then on.)
      */
     @Test
     void anonWritesWaitForKsmdsFirstRmapItem() {
