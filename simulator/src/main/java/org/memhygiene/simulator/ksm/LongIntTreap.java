@@ -7,8 +7,10 @@ import java.util.Arrays;
  * by key, a heap by a random priority per entry), with the few operations a stable node chain needs
  * ({@link StableTree}'s dups by (rmap_hlist_len, age)). It replaced a {@code TreeMap<Long, Integer>}
  * whose boxed keys and entries were a quarter of what a sweep allocated, and 25 of its 83 young
- * collections (docs/PERFORMANCE.md, "Twentieth session"). The priorities come from a fixed seed, so
- * the same operations build the same tree.
+ * collections (docs/PERFORMANCE.md, "Twentieth session"). Not fastutil's {@code Long2IntRBTreeMap}:
+ * its entries are objects too, one made at every put, and a chain's dup changes its key (remove, put)
+ * at every merge into it. The priorities come from a fixed seed, so the same operations build the same
+ * tree.
  */
 final class LongIntTreap {
     private static final int NIL = -1;
