@@ -541,9 +541,9 @@ public final class SettledPages {
                 int c = content[p];
                 if (!Content.isUnique(c) && c == slot[p]) {
                     // A search. Its page's flags and age, which it sets, are not loaded here: a byte per
-                    // page, the block's 64 share a cache line that the pass brings in anyway (loading them
-                    // here made a fast+zero sweep cell about 8 % slower; docs/PERFORMANCE.md, "Twentieth
-                    // session").
+                    // page, the block's 64 share a cache line that the pass brings in anyway (with those
+                    // loads a fast+zero sweep cell took 3.51-3.88 s, without 3.18-3.58 s, three pairs;
+                    // docs/PERFORMANCE.md, "Twentieth session").
                     node = model.stable.indexed(c, numaKey);
                 }
             }
