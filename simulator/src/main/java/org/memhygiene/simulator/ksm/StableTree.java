@@ -1,5 +1,6 @@
 package org.memhygiene.simulator.ksm;
 
+import java.lang.invoke.MethodHandles;
 import java.util.Arrays;
 import org.memhygiene.simulator.model.Content;
 
@@ -46,6 +47,19 @@ public final class StableTree {
     final ContentTable contentIndex = new ContentTable();
 
     private Chain[] chainsById = new Chain[16];
+
+    static {
+        // Loaded with the tree, not when the first chain comes: until then the optimizing compiler takes
+        // a chain's treap, of a class not loaded, for always null, and the searches compiled so are thrown
+        // away and compiled again when it is not (in web-farm's sweep, 5 methods at 14 s, about 0.3 s of
+        // the compiler's time; docs/PERFORMANCE.md, "Twenty-second session").
+        try {
+            MethodHandles.lookup().ensureInitialized(LongIntTreap.class);
+        } catch (IllegalAccessException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private int[] freeChainIds = new int[16];
     private int freeChainCount;
     private int chainsAllocated;
