@@ -51,7 +51,7 @@ public final class StableTree {
     static {
         // Loaded with the tree, not when the first chain comes: until then the optimizing compiler takes
         // a chain's treap, of a class not loaded, for always null, and the searches compiled so are thrown
-        // away and compiled again when it is not (in web-farm's sweep, 5 methods at 14 s, about 0.3 s of
+        // away and compiled again when it is not (in web-farm's sweep: five methods at 14.6 s, 0.25 s of
         // the compiler's time; docs/PERFORMANCE.md, "Twenty-second session").
         try {
             MethodHandles.lookup().ensureInitialized(LongIntTreap.class);
