@@ -1,7 +1,10 @@
 package org.memhygiene.simulator.ksm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedList;
@@ -24,6 +27,45 @@ class StableTreeTest {
     void indexedChainsPickTheDupTheKernelsWalkPicks() {
         for (long seed = 1; seed <= 8; seed++) {
             replay(seed, 40_000);
+        }
+    }
+
+    /**
+     * The chains' treap class is loaded with the tree, before any chain exists: else the searches the JIT
+     * compiles before the first chain take a treap for always null, and are compiled again when one comes
+     * (docs/PERFORMANCE.md, "Twenty-second session"). Checked in a class loader of its own, since other
+     * tests in this JVM may have loaded the class already.
+     */
+    @Test
+    void initializingTheTreeLoadsTheChainTreap() throws Exception {
+        URL classes = StableTree.class.getProtectionDomain().getCodeSource().getLocation();
+        try (IsolatingLoader loader = new IsolatingLoader(classes)) {
+            Class.forName(StableTree.class.getName(), true, loader);
+            assertNotNull(
+                    loader.loaded(LongIntTreap.class.getName()),
+                    "LongIntTreap not loaded when StableTree was initialized");
+        }
+    }
+
+    /** Loads the simulator's classes itself (not from the parent), and tells which it has loaded. */
+    private static final class IsolatingLoader extends URLClassLoader {
+        IsolatingLoader(URL classes) {
+            super(new URL[] {classes}, StableTreeTest.class.getClassLoader());
+        }
+
+        @Override
+        protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+            if (!name.startsWith("org.memhygiene.simulator.")) {
+                return super.loadClass(name, resolve);
+            }
+            synchronized (getClassLoadingLock(name)) {
+                Class<?> c = findLoadedClass(name);
+                return c != null ? c : findClass(name);
+            }
+        }
+
+        Class<?> loaded(String name) {
+            return findLoadedClass(name);
         }
     }
 
