@@ -8,10 +8,16 @@ import static org.memhygiene.ui.FxFixture.waitFx;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
+import javafx.event.EventHandler;
 import javafx.geometry.Bounds;
+import javafx.geometry.Point2D;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
@@ -20,6 +26,7 @@ import javafx.scene.control.Label;
 import javafx.scene.control.TableView;
 import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
+import javafx.scene.input.MouseEvent;
 import javafx.scene.text.Text;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -106,12 +113,50 @@ class DashboardUiTest {
                 10,
                 () -> f.window.current() == f.window.tradeoff()
                         && !f.window.tradeoff().chart().vmSeries().getData().isEmpty());
-        Node point =
-                fx(() -> f.window.tradeoff().chart().vmSeries().getData().get(0).getNode());
-        String name = fx(() -> (String) point.getUserData());
-        robot.clickOn(point);
-        waitFx(10, () -> f.window.current() == f.window.detail());
-        assertEquals(name, fx(() -> f.window.detail().shown().orElse("")));
+        // The points move as the simulation runs and pass over one another (a click then opens the VM on
+        // top, as it would for an admin), and a VM that reclaimed nothing sits on the plot's left edge, half
+        // clipped: click a point inside the plot that stood still over the last sample, farthest from the
+        // others, and check that the VM opened is the one whose point took the click.
+        Map<Node, Point2D> before = fx(this::vmPointCentres);
+        long revision = fx(() -> f.model.revision().get());
+        waitFx(10, () -> f.model.revision().get() > revision);
+        Node point = fx(() -> {
+            Map<Node, Point2D> now = vmPointCentres();
+            Node plot = f.window.tradeoff().chart().lookup(".chart-plot-background");
+            Bounds inside = plot.localToScene(plot.getBoundsInLocal());
+            return now.keySet().stream()
+                    .filter(n -> inside.contains(n.localToScene(n.getBoundsInLocal())))
+                    .max(Comparator.comparingDouble(n -> !now.get(n).equals(before.get(n))
+                            ? -1
+                            : now.entrySet().stream()
+                                    .filter(other -> other.getKey() != n)
+                                    .mapToDouble(other -> other.getValue().distance(now.get(n)))
+                                    .min()
+                                    .orElse(Double.MAX_VALUE)))
+                    .orElseThrow();
+        });
+        List<String> clicked = new CopyOnWriteArrayList<>();
+        EventHandler<MouseEvent> record = e -> {
+            if (e.getTarget() instanceof Node target && target.getStyleClass().contains("vm-point")) {
+                clicked.add((String) target.getUserData());
+            }
+        };
+        Node chart = f.window.tradeoff().chart();
+        fx(() -> {
+            chart.addEventFilter(MouseEvent.MOUSE_CLICKED, record);
+            return null;
+        });
+        try {
+            robot.clickOn(point);
+            waitFx(10, () -> f.window.current() == f.window.detail());
+        } finally {
+            fx(() -> {
+                chart.removeEventFilter(MouseEvent.MOUSE_CLICKED, record);
+                return null;
+            });
+        }
+        assertEquals(1, clicked.size(), "the click landed on a VM's point: " + clicked);
+        assertEquals(clicked.get(0), fx(() -> f.window.detail().shown().orElse("")));
     }
 
     @Test
@@ -292,6 +337,17 @@ class DashboardUiTest {
                 lines.stream().anyMatch(l -> l.startsWith("\"Memory reclaimed, by source\",zero pages,")),
                 "zero-page rows: " + lines.subList(0, Math.min(5, lines.size())));
         assertTrue(lines.size() > 20, "every plotted point: " + lines.size());
+    }
+
+    /** Each VM point's centre in the scene (the FX thread only). */
+    private Map<Node, Point2D> vmPointCentres() {
+        Map<Node, Point2D> centres = new HashMap<>();
+        for (XYChart.Data<Number, Number> d :
+                f.window.tradeoff().chart().vmSeries().getData()) {
+            Bounds b = d.getNode().localToScene(d.getNode().getBoundsInLocal());
+            centres.put(d.getNode(), new Point2D(b.getCenterX(), b.getCenterY()));
+        }
+        return centres;
     }
 
     private long scrubsRun(String vm) {

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import org.memhygiene.core.json.Json;
 
 /**
@@ -63,8 +64,17 @@ public final class ControllerClient implements AutoCloseable {
         return base;
     }
 
-    HttpClient http() {
-        return http;
+    /**
+     * Sends on this client's threads. After {@link #close()} the answer is a failed future, never an
+     * exception here: a history load the FX thread queued before the dashboard closed would throw there.
+     */
+    <T> CompletableFuture<HttpResponse<T>> send(HttpRequest request, HttpResponse.BodyHandler<T> body) {
+        try {
+            return http.sendAsync(request, body);
+        } catch (RejectedExecutionException e) { // the executor is shut down: close() ran
+            return CompletableFuture.failedFuture(
+                    new IllegalStateException("the dashboard closed its connection before sending"));
+        }
     }
 
     URI uri(String path) {
@@ -146,32 +156,31 @@ public final class ControllerClient implements AutoCloseable {
     }
 
     private CompletableFuture<JsonNode> call(HttpRequest.Builder request, String what) {
-        return http.sendAsync(request.build(), HttpResponse.BodyHandlers.ofString())
-                .handle((response, failure) -> {
-                    if (failure != null) {
-                        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                                ? failure.getCause()
-                                : failure;
-                        throw new ApiException(
-                                0, "cannot reach the controller at " + base + " (" + what + "): " + describe(cause));
-                    }
-                    JsonNode document;
-                    try {
-                        document = Json.mapper().readTree(response.body());
-                    } catch (JsonProcessingException e) {
-                        throw new ApiException(
-                                response.statusCode(),
-                                what + ": the controller answered " + response.statusCode()
-                                        + " with something that is not JSON");
-                    }
-                    if (response.statusCode() >= 400) {
-                        String message = document != null && document.has("error")
-                                ? document.get("error").asText()
-                                : "HTTP " + response.statusCode();
-                        throw new ApiException(response.statusCode(), message);
-                    }
-                    return document;
-                });
+        return send(request.build(), HttpResponse.BodyHandlers.ofString()).handle((response, failure) -> {
+            if (failure != null) {
+                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause()
+                        : failure;
+                throw new ApiException(
+                        0, "cannot reach the controller at " + base + " (" + what + "): " + describe(cause));
+            }
+            JsonNode document;
+            try {
+                document = Json.mapper().readTree(response.body());
+            } catch (JsonProcessingException e) {
+                throw new ApiException(
+                        response.statusCode(),
+                        what + ": the controller answered " + response.statusCode()
+                                + " with something that is not JSON");
+            }
+            if (response.statusCode() >= 400) {
+                String message = document != null && document.has("error")
+                        ? document.get("error").asText()
+                        : "HTTP " + response.statusCode();
+                throw new ApiException(response.statusCode(), message);
+            }
+            return document;
+        });
     }
 
     static String describe(Throwable t) {

@@ -71,8 +71,7 @@ public final class LiveStream implements AutoCloseable {
                 .header("Accept", "text/event-stream")
                 .GET()
                 .build();
-        CompletableFuture<?> call = client.http()
-                .sendAsync(request, HttpResponse.BodyHandlers.fromLineSubscriber(new Lines(mine)))
+        CompletableFuture<?> call = client.send(request, HttpResponse.BodyHandlers.fromLineSubscriber(new Lines(mine)))
                 .handle((response, failure) -> {
                     if (failure != null) {
                         fail(

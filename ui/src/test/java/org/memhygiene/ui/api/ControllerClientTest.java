@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -171,6 +172,19 @@ class ControllerClientTest {
             assertTrue(
                     api.getMessage().startsWith("cannot reach the controller at http://127.0.0.1:1"), api.getMessage());
         }
+    }
+
+    @Test
+    void aCallAfterCloseFailsItsFutureRatherThanThrowingAtTheCaller() {
+        // A history load the FX thread queued just before the dashboard closed runs after close(): thrown
+        // there, it was an uncaught exception on the FX thread (a CI run failed on one); it fails its future.
+        ControllerClient closed = new ControllerClient(controller.url(), Optional.empty());
+        closed.close();
+        CompletableFuture<HostView> answer = closed.snapshot();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> answer.get(10, TimeUnit.SECONDS));
+        ApiException api = assertInstanceOf(ApiException.class, e.getCause());
+        assertEquals(0, api.status());
+        assertTrue(api.getMessage().endsWith("the dashboard closed its connection before sending"), api.getMessage());
     }
 
     @Test
