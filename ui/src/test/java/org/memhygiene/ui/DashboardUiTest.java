@@ -3,6 +3,7 @@ package org.memhygiene.ui;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 import static org.memhygiene.ui.FxFixture.fx;
 import static org.memhygiene.ui.FxFixture.waitFx;
 
@@ -14,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import javafx.event.EventHandler;
 import javafx.geometry.Bounds;
@@ -133,7 +135,8 @@ class DashboardUiTest {
                                     .mapToDouble(other -> other.getValue().distance(now.get(n)))
                                     .min()
                                     .orElse(Double.MAX_VALUE)))
-                    .orElseThrow();
+                    .orElseThrow(() -> new AssertionError(
+                            "no VM's point lies wholly inside the plot " + inside + ": " + now.values()));
         });
         List<String> clicked = new CopyOnWriteArrayList<>();
         EventHandler<MouseEvent> record = e -> {
@@ -148,7 +151,12 @@ class DashboardUiTest {
         });
         try {
             robot.clickOn(point);
-            waitFx(10, () -> f.window.current() == f.window.detail());
+            try {
+                waitFx(10, () -> f.window.current() == f.window.detail());
+            } catch (TimeoutException e) {
+                fail("no VM opened within 10 s of the click on " + point.getUserData()
+                        + "'s point; the click landed on " + (clicked.isEmpty() ? "no VM's point" : clicked));
+            }
         } finally {
             fx(() -> {
                 chart.removeEventFilter(MouseEvent.MOUSE_CLICKED, record);
