@@ -3,7 +3,6 @@ package org.memhygiene.bench.e2e;
 import static org.memhygiene.bench.e2e.RealVmFixture.log;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -150,7 +149,8 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
         Map<String, Long> freed = guests.freed();
         Map<String, Long> filledRss = noScrub.filledRss();
         long smartScanBefore = HostMeters.ksm("smart_scan");
-        Path dir = Files.createTempDirectory("memhygiene-e2e-scrub");
+        Path dir = PhaseDirectory.create("scrub");
+        Result result;
         try (ControllerDaemon daemon =
                 ControllerDaemon.start(fixture, dir, "memhygiene-run", POLICY, Optional.empty())) {
             daemon.awaitAgents(names);
@@ -259,7 +259,7 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
                     "by its kernel on free",
                     noScrub.initOnFreeFilled(),
                     noScrub.watch().last().get(c.name)));
-            return new Result(
+            result = new Result(
                     rows,
                     checks,
                     mechanism,
@@ -269,5 +269,7 @@ final class AgentScrubPhase implements Phase<AgentScrubPhase.Result> {
                     boost,
                     AgedScrubPrediction.of(fixture.repository()));
         }
+        PhaseDirectory.removeUnlessFailed(dir, result.checks());
+        return result;
     }
 }

@@ -2,7 +2,6 @@ package org.memhygiene.bench.e2e;
 
 import static org.memhygiene.bench.e2e.RealVmFixture.log;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,7 +67,7 @@ final class NoScrubPhase implements Phase<NoScrubPhase.Result> {
         HostMeters.ProcessSample initOnFreeFilled = c.sample();
         Watch.Outcome noScrub;
         List<String> boost;
-        Path dir = Files.createTempDirectory("memhygiene-e2e-no-scrub");
+        Path dir = PhaseDirectory.create("no-scrub");
         Map<String, Long> cpuBeforeFree;
         Map<String, Long> cpuAfterFree;
         HostMeters.HostSample beforeFree;
@@ -157,6 +156,7 @@ final class NoScrubPhase implements Phase<NoScrubPhase.Result> {
                 beforeFree,
                 cpuBeforeFree,
                 cpuAfterFree));
+        PhaseDirectory.removeUnlessFailed(dir, checks);
         return new Result(filledRss, initOnFreeFilled, noScrub, rows, checks, boost);
     }
 }

@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,49 +88,44 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
 
     @Override
     public Result run() throws Exception {
-        Path dir = Files.createTempDirectory("memhygiene-e2e-tuners");
-        try {
-            Path meminfo = dir.resolve("meminfo");
-            Files.writeString(meminfo, tightMeminfo());
-            Map<String, List<Point>> series = new LinkedHashMap<>();
-            List<Check> checks = new ArrayList<>();
-            List<Guest> pair = ksmtunedPair;
-            Map<String, Long> freed = ksmtunedPairFreed;
-            for (String tuner : TUNERS) {
-                TunerRun run = null;
-                for (int attempt = 1; attempt <= 2 && (run == null || run.disturbance() != null); attempt++) {
-                    if (run != null) {
-                        log(
-                                "%s: KSM was disturbed by another process (%s); running it again",
-                                tuner, run.disturbance());
-                    }
-                    if (pair == null) {
-                        resetKsm();
-                        pair = bootPair(fixture.fleet());
-                        fixture.fleet().ready(pair);
-                        freed = fixture.fleet().fill(pair);
-                        fixture.lap("3 " + tuner + ": boot and fill its pair");
-                    }
-                    run = runTuner(tuner, pair, freed, dir, meminfo);
-                    pair = null;
-                    fixture.lap("3 " + tuner + ": " + COMPARISON_TIME.toSeconds() + " s run, guests destroyed");
+        Path dir = PhaseDirectory.create("tuners");
+        Path meminfo = dir.resolve("meminfo");
+        Files.writeString(meminfo, tightMeminfo());
+        Map<String, List<Point>> series = new LinkedHashMap<>();
+        List<Check> checks = new ArrayList<>();
+        List<Guest> pair = ksmtunedPair;
+        Map<String, Long> freed = ksmtunedPairFreed;
+        for (String tuner : TUNERS) {
+            TunerRun run = null;
+            for (int attempt = 1; attempt <= 2 && (run == null || run.disturbance() != null); attempt++) {
+                if (run != null) {
+                    log("%s: KSM was disturbed by another process (%s); running it again", tuner, run.disturbance());
                 }
-                if (run.disturbance() != null) {
-                    checks.add(Check.of(
-                            false,
-                            "%s run invalid twice: KSM was disturbed by another process (%s)",
-                            tuner,
-                            run.disturbance()));
+                if (pair == null) {
+                    resetKsm();
+                    pair = bootPair(fixture.fleet());
+                    fixture.fleet().ready(pair);
+                    freed = fixture.fleet().fill(pair);
+                    fixture.lap("3 " + tuner + ": boot and fill its pair");
                 }
-                series.put(tuner, run.points());
+                run = runTuner(tuner, pair, freed, dir, meminfo);
+                pair = null;
+                fixture.lap("3 " + tuner + ": " + COMPARISON_TIME.toSeconds() + " s run, guests destroyed");
             }
-            checks.add(perCpuSecondCheck(series));
-            return new Result(series, decisions(ControllerDaemon.logFile(dir, logName("memhygiene adaptive"))), checks);
-        } finally {
-            try (var files = Files.walk(dir)) {
-                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            if (run.disturbance() != null) {
+                checks.add(Check.of(
+                        false,
+                        "%s run invalid twice: KSM was disturbed by another process (%s)",
+                        tuner,
+                        run.disturbance()));
             }
+            series.put(tuner, run.points());
         }
+        checks.add(perCpuSecondCheck(series));
+        Result result =
+                new Result(series, decisions(ControllerDaemon.logFile(dir, logName("memhygiene adaptive"))), checks);
+        PhaseDirectory.removeUnlessFailed(dir, checks);
+        return result;
     }
 
     /**
