@@ -116,8 +116,8 @@ class DashboardUiTest {
                 () -> f.window.current() == f.window.tradeoff()
                         && !f.window.tradeoff().chart().vmSeries().getData().isEmpty());
         // The points move as the simulation runs and pass over one another (a click then opens the VM on
-        // top, as it would for an admin), and a VM that reclaimed nothing sits on the plot's left edge, half
-        // clipped: click a point inside the plot that stood still over the last sample, farthest from the
+        // top, as it would for an admin), and a VM that reclaimed nothing sits on the plot's left edge, across
+        // the y axis: click a point inside the plot that stood still over the last sample, farthest from the
         // others, and check that the VM opened is the one whose point took the click.
         Map<Node, Point2D> before = fx(this::vmPointCentres);
         long revision = fx(() -> f.model.revision().get());
@@ -165,6 +165,38 @@ class DashboardUiTest {
         }
         assertEquals(1, clicked.size(), "the click landed on a VM's point: " + clicked);
         assertEquals(clicked.get(0), fx(() -> f.window.detail().shown().orElse("")));
+    }
+
+    @Test
+    void aVmThatReclaimsNothingShowsItsWholePoint() throws Exception {
+        // The demo's vault (<nosharepages/>) reclaims nothing: its point is centred on the plot's left edge.
+        TradeoffChart chart = f.window.tradeoff().chart();
+        waitFx(10, () -> {
+            f.window.select(1);
+            f.window.tradeoff().refresh();
+            return chart.lookup("#vm-point-vault") != null;
+        });
+        String clipped = fx(() -> {
+            chart.applyCss();
+            chart.layout();
+            Node point = chart.lookup("#vm-point-vault");
+            XYChart.Data<Number, Number> data = chart.vmSeries().getData().stream()
+                    .filter(d -> d.getNode() == point)
+                    .findFirst()
+                    .orElseThrow();
+            assertEquals(0.0, data.getXValue().doubleValue(), "vault's reclaimed %");
+            Bounds whole = point.localToScene(point.getBoundsInLocal());
+            for (Node n = point.getParent(); n != null; n = n.getParent()) {
+                if (n.getClip() != null) {
+                    Bounds clip = n.localToScene(n.getClip().getBoundsInParent());
+                    if (!clip.contains(whole)) {
+                        return "vault's point " + whole + " is cut by the clip " + clip;
+                    }
+                }
+            }
+            return "";
+        });
+        assertEquals("", clipped);
     }
 
     @Test

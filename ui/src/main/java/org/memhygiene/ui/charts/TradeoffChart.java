@@ -8,14 +8,18 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.Consumer;
 import javafx.collections.FXCollections;
+import javafx.geometry.Bounds;
+import javafx.scene.Node;
 import javafx.scene.chart.LineChart;
 import javafx.scene.chart.NumberAxis;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Tooltip;
 import javafx.scene.shape.Line;
+import javafx.scene.shape.Rectangle;
 import javafx.scene.text.Text;
 import org.memhygiene.ui.model.FrontierPoint;
 import org.memhygiene.ui.model.VmRow;
@@ -46,6 +50,8 @@ public final class TradeoffChart extends LineChart<Number, Number> {
             new Text("exposed, little reclaimed"),
             new Text("dense but exposed"));
     private final Consumer<VmRow> onOpen;
+    private final Rectangle plotClip = new Rectangle();
+    private final Node plotBackground = lookup(".chart-plot-background");
     private final Map<XYChart.Data<Number, Number>, Text> names = new HashMap<>();
     private final Map<String, XYChart.Data<Number, Number>> points = new HashMap<>();
 
@@ -64,6 +70,33 @@ public final class TradeoffChart extends LineChart<Number, Number> {
         labels.forEach(l -> l.getStyleClass().add("quadrant-label"));
         getPlotChildren().addAll(labels);
         getStyleClass().add("tradeoff-chart");
+        vertical.getParent().getParent().setClip(plotClip);
+        plotBackground.boundsInParentProperty().addListener((o, was, now) -> fitPlotClip());
+    }
+
+    /**
+     * XYChart clips the plot to the box of its axes, which cuts a point on an edge in half, and a VM that
+     * reclaims nothing sits on the left edge. The plot area (the parent of the group of plot children) gets
+     * a clip of its own instead: that box, the plot background's, widened by the largest point's half size,
+     * so every point shows and takes clicks whole. Fitted at each layout of the points, and when the box
+     * changes (XYChart sizes it after laying out the points).
+     */
+    private void fitPlotClip() {
+        double margin = getData().stream()
+                .flatMap(series -> series.getData().stream())
+                .map(XYChart.Data::getNode)
+                .filter(Objects::nonNull)
+                .mapToDouble(n -> Math.max(
+                                n.getLayoutBounds().getWidth(),
+                                n.getLayoutBounds().getHeight())
+                        / 2)
+                .max()
+                .orElse(0);
+        Bounds box = plotBackground.getBoundsInParent();
+        plotClip.setX(box.getMinX() - margin);
+        plotClip.setY(box.getMinY() - margin);
+        plotClip.setWidth(box.getWidth() + 2 * margin);
+        plotClip.setHeight(box.getHeight() + 2 * margin);
     }
 
     private static NumberAxis axis(String label, double from, double to, double tick) {
@@ -164,6 +197,7 @@ public final class TradeoffChart extends LineChart<Number, Number> {
     @Override
     protected void layoutPlotChildren() {
         super.layoutPlotChildren();
+        fitPlotClip();
         NumberAxis x = (NumberAxis) getXAxis();
         NumberAxis y = (NumberAxis) getYAxis();
         double x0 = x.getDisplayPosition(0);
