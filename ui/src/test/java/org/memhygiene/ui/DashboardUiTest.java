@@ -176,15 +176,17 @@ class DashboardUiTest {
             f.window.tradeoff().refresh();
             return chart.lookup("#vm-point-vault") != null;
         });
+        double reclaimedPercent = fx(() -> chart.vmSeries().getData().stream()
+                .filter(d -> d.getNode() == chart.lookup("#vm-point-vault"))
+                .findFirst()
+                .orElseThrow()
+                .getXValue()
+                .doubleValue());
+        assertEquals(0.0, reclaimedPercent, "vault's reclaimed %, the x of its point");
         String clipped = fx(() -> {
             chart.applyCss();
             chart.layout();
             Node point = chart.lookup("#vm-point-vault");
-            XYChart.Data<Number, Number> data = chart.vmSeries().getData().stream()
-                    .filter(d -> d.getNode() == point)
-                    .findFirst()
-                    .orElseThrow();
-            assertEquals(0.0, data.getXValue().doubleValue(), "vault's reclaimed %");
             Bounds whole = point.localToScene(point.getBoundsInLocal());
             for (Node n = point.getParent(); n != null; n = n.getParent()) {
                 if (n.getClip() != null) {
