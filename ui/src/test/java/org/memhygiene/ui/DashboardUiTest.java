@@ -9,8 +9,10 @@ import static org.memhygiene.ui.FxFixture.waitFx;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -21,6 +23,8 @@ import javafx.event.EventHandler;
 import javafx.geometry.Bounds;
 import javafx.geometry.Point2D;
 import javafx.scene.Node;
+import javafx.scene.Parent;
+import javafx.scene.chart.NumberAxis;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
 import javafx.scene.control.ChoiceBox;
@@ -39,6 +43,7 @@ import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.ui.charts.TradeoffChart;
 import org.memhygiene.ui.export.ChartExport;
 import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.views.DashboardView;
 import org.memhygiene.ui.views.DashboardWindow;
 import org.testfx.api.FxRobot;
 import org.testfx.matcher.control.LabeledMatchers;
@@ -199,6 +204,70 @@ class DashboardUiTest {
             return "";
         });
         assertEquals("", clipped);
+    }
+
+    @Test
+    void theChartsOfAViewShareOneTimeAxis() throws Exception {
+        // A rate needs two samples, so the scan-rate and CPU charts have no value at the first sample that
+        // the reclaimed chart beside them draws; the longest range keeps that first sample in view.
+        waitFx(30, () -> f.model.host().size() >= 5);
+        Duration shown = fx(() -> f.model.range().get());
+        try {
+            Map<String, List<Double>> overview = fx(() -> {
+                f.model.range().set(DashboardModel.RANGES.get(DashboardModel.RANGES.size() - 1));
+                f.window.select(0);
+                f.window.overview().refresh();
+                return timeSpans(f.window.overview());
+            });
+            assertTrue(
+                    overview.values().stream().map(s -> s.get(2)).distinct().count() > 1,
+                    "the charts' first points are at different times: " + overview);
+            assertEquals(
+                    1,
+                    overview.values().stream()
+                            .map(s -> s.subList(0, 2))
+                            .distinct()
+                            .count(),
+                    "" + overview);
+            String vm = fx(() -> f.model.rows().get(0).vm().name());
+            Map<String, List<Double>> detail = fx(() -> {
+                f.window.detail().show(vm);
+                f.window.detail().refresh();
+                return timeSpans(f.window.detail());
+            });
+            assertEquals(
+                    1,
+                    detail.values().stream()
+                            .map(s -> s.subList(0, 2))
+                            .distinct()
+                            .count(),
+                    "" + detail);
+        } finally {
+            fx(() -> {
+                f.model.range().set(shown);
+                return null;
+            });
+        }
+    }
+
+    /**
+     * After a layout of {@code view}, each chart's title and, in seconds, its time axis's lower and upper
+     * bounds and its earliest point.
+     */
+    private static Map<String, List<Double>> timeSpans(DashboardView view) {
+        view.node().applyCss();
+        ((Parent) view.node()).layout();
+        Map<String, List<Double>> spans = new LinkedHashMap<>();
+        for (XYChart<Number, Number> chart : view.charts()) {
+            NumberAxis time = (NumberAxis) chart.getXAxis();
+            double firstPoint = chart.getData().stream()
+                    .flatMap(s -> s.getData().stream())
+                    .mapToDouble(d -> d.getXValue().doubleValue())
+                    .min()
+                    .orElse(Double.NaN);
+            spans.put(chart.getTitle(), List.of(time.getLowerBound(), time.getUpperBound(), firstPoint));
+        }
+        return spans;
     }
 
     @Test

@@ -39,6 +39,14 @@ public final class TimeChart {
         AS_IS
     }
 
+    /** Steps a time tick may take, in seconds: the clock's own, so ticks fall on round times. */
+    private static final double[] TICK_STEPS_SECONDS = {
+        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400
+    };
+
+    private static final int MAX_TIME_TICKS = 6;
+    private static final double SECONDS_PER_DAY = 86400;
+
     private static final double MIB = 1024.0 * 1024;
     private static final double GIB = MIB * 1024;
 
@@ -98,6 +106,7 @@ public final class TimeChart {
         int first = table.firstAtOrAfter(fromSeconds);
         int n = table.size() - first;
         double[] t = Arrays.copyOfRange(table.times(), first, table.size());
+        spanTimeAxis(t);
         double scale = 1;
         if (unit == Unit.BYTES) {
             double max = 0;
@@ -166,6 +175,32 @@ public final class TimeChart {
     /** Empties every series (a VM without samples yet). */
     public void clear() {
         chart.getData().forEach(s -> s.getData().clear());
+    }
+
+    /**
+     * Fixes the time axis to the rows shown rather than to the points drawn, so the charts of one table
+     * share one time axis. A rate has no value at the first sample nor in the recorded history
+     * (docs/DASHBOARD.md), and an autoranged axis would start there later than its neighbours'.
+     */
+    private void spanTimeAxis(double[] t) {
+        NumberAxis axis = (NumberAxis) chart.getXAxis();
+        if (t.length < 2 || t[t.length - 1] <= t[0]) {
+            axis.setAutoRanging(true);
+            return;
+        }
+        double first = t[0];
+        double last = t[t.length - 1];
+        double step = Math.ceil((last - first) / MAX_TIME_TICKS / SECONDS_PER_DAY) * SECONDS_PER_DAY;
+        for (double candidate : TICK_STEPS_SECONDS) {
+            if ((last - first) / candidate <= MAX_TIME_TICKS) {
+                step = candidate;
+                break;
+            }
+        }
+        axis.setAutoRanging(false);
+        axis.setTickUnit(step);
+        axis.setLowerBound(Math.floor(first / step) * step);
+        axis.setUpperBound(Math.ceil(last / step) * step);
     }
 
     private static void fill(
