@@ -10,6 +10,7 @@ import static org.memhygiene.ui.FxFixture.waitFx;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -21,6 +22,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.stream.Collectors;
 import javafx.event.EventHandler;
 import javafx.geometry.Bounds;
+import javafx.geometry.Orientation;
 import javafx.geometry.Point2D;
 import javafx.scene.Node;
 import javafx.scene.Parent;
@@ -29,10 +31,14 @@ import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
 import javafx.scene.control.ChoiceBox;
 import javafx.scene.control.Label;
+import javafx.scene.control.ListCell;
+import javafx.scene.control.ListView;
+import javafx.scene.control.ScrollBar;
 import javafx.scene.control.TableView;
 import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
 import javafx.scene.input.MouseEvent;
+import javafx.scene.text.Font;
 import javafx.scene.text.Text;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -248,6 +254,65 @@ class DashboardUiTest {
                 return null;
             });
         }
+    }
+
+    @Test
+    void theVmDetailShowsItsWholeMeasuredLineAndFindings() throws Exception {
+        // The VM with the longest finding: its findings and its guest RAM line are wider than the view.
+        String vm = fx(() -> f.model.rows().stream()
+                .max(Comparator.comparingInt(r -> r.vm().findings().stream()
+                        .mapToInt(finding -> finding.toString().length())
+                        .max()
+                        .orElse(0)))
+                .orElseThrow()
+                .vm()
+                .name());
+        waitFx(10, () -> {
+            f.window.select(5);
+            f.window.detail().show(vm);
+            f.window.detail().refresh();
+            return !((Label) robot.lookup("#detail-guest-memory").query())
+                    .getText()
+                    .isEmpty();
+        });
+        List<String> cut = fx(() -> {
+            Node root = f.window.detail().node();
+            root.applyCss();
+            ((Parent) root).layout();
+            List<String> shortened = new ArrayList<>();
+            Label guestMemory = (Label) root.lookup("#detail-guest-memory");
+            double widest = textWidth(guestMemory.getText(), guestMemory.getFont());
+            if (!((Text) guestMemory.lookup(".text")).getText().equals(guestMemory.getText())) {
+                shortened.add("the guest RAM line: " + ((Text) guestMemory.lookup(".text")).getText());
+            }
+            ListView<?> findings = (ListView<?>) root.lookup("#detail-findings");
+            for (Node n : findings.lookupAll(".list-cell")) {
+                ListCell<?> cell = (ListCell<?>) n;
+                if (cell.getText() != null && !cell.getText().isEmpty()) {
+                    widest = Math.max(widest, textWidth(cell.getText(), cell.getFont()));
+                    String drawn = ((Text) cell.lookup(".text")).getText();
+                    if (!drawn.equals(cell.getText())) {
+                        shortened.add("a finding: " + drawn);
+                    }
+                }
+            }
+            for (Node n : findings.lookupAll(".scroll-bar")) {
+                if (n instanceof ScrollBar bar && bar.getOrientation() == Orientation.HORIZONTAL && bar.isVisible()) {
+                    shortened.add("the findings scroll sideways");
+                }
+            }
+            if (widest <= findings.getWidth()) {
+                shortened.add("nothing is wider than the view (" + widest + " px): the check checks nothing");
+            }
+            return shortened;
+        });
+        assertEquals(List.of(), cut);
+    }
+
+    private static double textWidth(String text, Font font) {
+        Text measured = new Text(text);
+        measured.setFont(font);
+        return measured.getLayoutBounds().getWidth();
     }
 
     /**

@@ -13,12 +13,14 @@ import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
+import javafx.scene.control.ListCell;
 import javafx.scene.control.ListView;
 import javafx.scene.control.ProgressIndicator;
 import javafx.scene.layout.ColumnConstraints;
 import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import org.memhygiene.ui.HistoryLoader;
 import org.memhygiene.ui.api.ControllerClient;
@@ -80,8 +82,11 @@ public final class VmDetailView implements DashboardView {
         facts.setId("detail-facts");
         guestMemory.setId("detail-guest-memory");
         guestMemory.setWrapText(true);
+        // A VBox gives a wrapping label one line when the charts below take the height: keep all its lines.
+        guestMemory.setMinHeight(Region.USE_PREF_SIZE);
         ListView<String> list = new ListView<>(findings);
         list.setId("detail-findings");
+        list.setCellFactory(v -> new WrappingCell());
         list.setPlaceholder(new Label("no posture findings"));
         list.setPrefHeight(140);
         GridPane charts = new GridPane();
@@ -247,5 +252,19 @@ public final class VmDetailView implements DashboardView {
     @Override
     public List<XYChart<Number, Number>> charts() {
         return List.of(reclaimed.chart(), pages.chart());
+    }
+
+    /** A finding's whole text, wrapped at the list's width rather than scrolled sideways to. */
+    private static final class WrappingCell extends ListCell<String> {
+        WrappingCell() {
+            setWrapText(true);
+            setPrefWidth(0); // asks for no width of its own, so the list's width is what it wraps at
+        }
+
+        @Override
+        protected void updateItem(String item, boolean empty) {
+            super.updateItem(item, empty);
+            setText(empty ? null : item);
+        }
     }
 }
