@@ -214,8 +214,8 @@ class DashboardUiTest {
 
     @Test
     void theChartsOfAViewShareOneTimeAxis() throws Exception {
-        // A rate needs two samples, so the scan-rate and CPU charts have no value at the first sample that
-        // the reclaimed chart beside them draws; the longest range keeps that first sample in view.
+        // The scan-rate and CPU charts have no value in the recorded history nor at the first sample (a rate
+        // needs two), which the reclaimed chart beside them draws; the longest range keeps them in view.
         waitFx(30, () -> f.model.host().size() >= 5);
         Duration shown = fx(() -> f.model.range().get());
         try {
