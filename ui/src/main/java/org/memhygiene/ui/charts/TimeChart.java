@@ -44,7 +44,7 @@ public final class TimeChart {
         1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400
     };
 
-    private static final int MAX_TIME_TICKS = 6;
+    private static final int MAX_TIME_TICKS = 8;
     private static final double SECONDS_PER_DAY = 86400;
 
     private static final double MIB = 1024.0 * 1024;
