@@ -309,6 +309,31 @@ class DashboardUiTest {
         assertEquals(List.of(), cut);
     }
 
+    @Test
+    void theVmDetailLeavesNoEmptyLineWhereNoScrubResultIs() throws Exception {
+        // Choosing another VM clears the scrub result; the range row then follows the guest RAM line directly.
+        String other = fx(() -> f.model.rows().stream()
+                .map(r -> r.vm().name())
+                .filter(name -> !name.equals(f.window.detail().shown().orElse("")))
+                .findFirst()
+                .orElseThrow());
+        double gap = fx(() -> {
+            f.window.select(5);
+            f.window.detail().show(other);
+            f.window.detail().refresh();
+            Node root = f.window.detail().node();
+            root.applyCss();
+            ((Parent) root).layout();
+            Node guestMemory = root.lookup("#detail-guest-memory");
+            Node rangeRow = root.lookup("#range-detail").getParent();
+            return rangeRow.localToScene(rangeRow.getBoundsInLocal()).getMinY()
+                    - guestMemory.localToScene(guestMemory.getBoundsInLocal()).getMaxY();
+        });
+        assertEquals("", fx(() -> ((Label) robot.lookup("#scrub-result").query()).getText()));
+        assertTrue(
+                gap <= 8 + 1, "the range row is " + gap + " px below the guest RAM line, not the view's 8 px spacing");
+    }
+
     private static double textWidth(String text, Font font) {
         Text measured = new Text(text);
         measured.setFont(font);

@@ -77,6 +77,9 @@ public final class VmDetailView implements DashboardView {
         scrub.setOnAction(e -> scrub());
         scrubResult.setId("scrub-result");
         scrubResult.setWrapText(true);
+        // Takes a line only while there is a scrub to report.
+        scrubResult.managedProperty().bind(scrubResult.textProperty().isNotEmpty());
+        scrubResult.visibleProperty().bind(scrubResult.managedProperty());
         scrubbing.setMaxSize(18, 18);
         scrubbing.setVisible(false);
         facts.setId("detail-facts");
