@@ -228,26 +228,14 @@ class DashboardUiTest {
             assertTrue(
                     overview.values().stream().map(s -> s.get(2)).distinct().count() > 1,
                     "the charts' first points are at different times: " + overview);
-            assertEquals(
-                    1,
-                    overview.values().stream()
-                            .map(s -> s.subList(0, 2))
-                            .distinct()
-                            .count(),
-                    "" + overview);
+            assertOneTimeAxis(overview);
             String vm = fx(() -> f.model.rows().get(0).vm().name());
             Map<String, List<Double>> detail = fx(() -> {
                 f.window.detail().show(vm);
                 f.window.detail().refresh();
                 return timeSpans(f.window.detail());
             });
-            assertEquals(
-                    1,
-                    detail.values().stream()
-                            .map(s -> s.subList(0, 2))
-                            .distinct()
-                            .count(),
-                    "" + detail);
+            assertOneTimeAxis(detail);
         } finally {
             fx(() -> {
                 f.model.range().set(shown);
@@ -261,7 +249,9 @@ class DashboardUiTest {
         // The VM with the longest finding: its findings and its guest RAM line are wider than the view.
         String vm = fx(() -> f.model.rows().stream()
                 .max(Comparator.comparingInt(r -> r.vm().findings().stream()
-                        .mapToInt(finding -> finding.toString().length())
+                        .mapToInt(finding -> finding.title().length()
+                                + finding.evidence().length()
+                                + finding.remediation().length())
                         .max()
                         .orElse(0)))
                 .orElseThrow()
@@ -338,6 +328,14 @@ class DashboardUiTest {
         Text measured = new Text(text);
         measured.setFont(font);
         return measured.getLayoutBounds().getWidth();
+    }
+
+    /** Every chart of {@code spans} (from {@link #timeSpans}) has the same time axis bounds. */
+    private static void assertOneTimeAxis(Map<String, List<Double>> spans) {
+        assertEquals(
+                1,
+                spans.values().stream().map(s -> s.subList(0, 2)).distinct().count(),
+                "charts: [time axis from, to, first point] " + spans);
     }
 
     /**
