@@ -162,8 +162,9 @@ public final class BuiltinController implements AutoCloseable {
         return frontierScenario;
     }
 
-    public String description() {
-        return description;
+    /** What the dashboard's status line names as its source: the simulated host and this controller. */
+    public String source() {
+        return "built-in " + description + ", controller in-process at " + url();
     }
 
     @Override

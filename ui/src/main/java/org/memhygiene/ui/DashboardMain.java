@@ -349,7 +349,7 @@ public final class DashboardMain implements Callable<Integer> {
                     phase("controller-started");
                     client = new ControllerClient(builtin.url(), Optional.empty());
                     breakdown = builtin.breakdown();
-                    source = "built-in " + builtin.description() + ", controller in-process at " + builtin.url();
+                    source = builtin.source();
                 } else {
                     source = "controller at " + client.base();
                 }

@@ -31,9 +31,11 @@ import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
 import javafx.scene.control.ChoiceBox;
 import javafx.scene.control.Label;
+import javafx.scene.control.Labeled;
 import javafx.scene.control.ListCell;
 import javafx.scene.control.ListView;
 import javafx.scene.control.ScrollBar;
+import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
 import javafx.scene.control.Tooltip;
 import javafx.scene.input.KeyCode;
@@ -45,10 +47,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.policy.PolicyMode;
+import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.ui.charts.TradeoffChart;
 import org.memhygiene.ui.export.ChartExport;
 import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.VmRow;
 import org.memhygiene.ui.views.DashboardView;
 import org.memhygiene.ui.views.DashboardWindow;
 import org.testfx.api.FxRobot;
@@ -322,6 +326,80 @@ class DashboardUiTest {
         assertEquals("", fx(() -> ((Label) robot.lookup("#scrub-result").query()).getText()));
         assertTrue(
                 gap <= 8 + 1, "the range row is " + gap + " px below the guest RAM line, not the view's 8 px spacing");
+    }
+
+    @Test
+    void theVmsTableNamesHowEachVmsReclaimedMemoryWasMeasured() throws Exception {
+        // A running guest of the simulated host is measured from its model (ControllerClientTest checks the
+        // other methods); the demo stops one guest partway, which is then KSM-accounted.
+        waitFx(
+                10,
+                () -> f.model.rows().stream().anyMatch(r -> r.vm().guestMemory().isPresent()));
+        List<String> problems = fx(() -> {
+            f.window.select(2);
+            Parent root = (Parent) f.window.views().get(2).node();
+            root.applyCss();
+            root.layout();
+            @SuppressWarnings("unchecked")
+            TableView<VmRow> table = (TableView<VmRow>) root.lookup("#vms-table");
+            TableColumn<VmRow, ?> column = table.getColumns().stream()
+                    .filter(c -> "vms-measured-by".equals(c.getId()))
+                    .findFirst()
+                    .orElseThrow();
+            List<String> found = new ArrayList<>();
+            for (VmRow row : table.getItems()) {
+                String cell = String.valueOf(column.getCellData(row));
+                String expected = row.vm().guestMemory().isPresent() ? "simulator (model)" : VmRow.KSM_ACCOUNTED;
+                if (!cell.equals(expected)) {
+                    found.add(row.vm().name() + ": " + cell + ", not " + expected);
+                }
+            }
+            // Every label the column can show fits it at the window's width (cells pad their text by a few px).
+            Font font = ((Labeled) table.lookup(".table-cell")).getFont();
+            List<String> labels = new ArrayList<>(List.of(VmRow.KSM_ACCOUNTED + VmRow.BALLOON_ESTIMATE));
+            for (GuestMemory.Method m : GuestMemory.Method.values()) {
+                if (m.pageStates()) {
+                    labels.add(m.label());
+                }
+            }
+            for (String label : labels) {
+                if (textWidth(label, font) + 8 > column.getWidth()) {
+                    found.add("too narrow: " + label + " in " + column.getWidth() + " px");
+                }
+            }
+            return found;
+        });
+        assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void theStatusLineShowsItsWholeTextWithTheLastSample() throws Exception {
+        // The built-in source's description is wider than the 1280 px window; the last sample's time ends the line.
+        waitFx(
+                10,
+                () -> ((Label) robot.lookup("#status-line").query()).getText().contains("last sample"));
+        List<String> problems = fx(() -> {
+            Parent root = f.window.root();
+            root.applyCss();
+            root.layout();
+            Label status = (Label) root.lookup("#status-line");
+            List<String> found = new ArrayList<>();
+            String drawn = ((Text) status.lookup(".text")).getText();
+            if (!drawn.equals(status.getText())) {
+                found.add("drawn: " + drawn);
+            }
+            double bottom = status.localToScene(status.getBoundsInLocal()).getMaxY();
+            if (bottom > root.getScene().getHeight() + 0.5) {
+                found.add("its bottom at " + bottom + " px, below the window's "
+                        + root.getScene().getHeight());
+            }
+            double width = textWidth(status.getText(), status.getFont());
+            if (width <= status.getWidth()) {
+                found.add("the line (" + width + " px) fits the window: the check checks nothing");
+            }
+            return found;
+        });
+        assertEquals(List.of(), problems);
     }
 
     private static double textWidth(String text, Font font) {

@@ -36,7 +36,7 @@ final class FxFixture implements AutoCloseable {
         dashboard = new Dashboard(model, client, BuiltinController.exposureOf(host));
         FxToolkit.registerPrimaryStage();
         window = WaitForAsyncUtils.asyncFx(
-                        () -> new DashboardWindow(model, client, "test", DashboardWindow.Theme.LIGHT))
+                        () -> new DashboardWindow(model, client, controller.source(), DashboardWindow.Theme.LIGHT))
                 .get();
         FxToolkit.setupStage((Stage stage) -> {
             stage.setScene(window.scene(1280, 800));

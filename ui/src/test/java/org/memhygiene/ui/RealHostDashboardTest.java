@@ -137,7 +137,8 @@ class RealHostDashboardTest {
                     String summary = fx(() ->
                             ((Label) new FxRobot().lookup("#overview-summary").query()).getText());
                     assertTrue(
-                            summary.contains("pagemap_scan") && summary.contains("KSM-accounted (ksm_stat): 1 VM"),
+                            summary.contains("pagemap_scan")
+                                    && summary.contains("KSM-accounted (ksm_stat), balloon estimate: 1 VM"),
                             summary);
 
                     fx(() -> {

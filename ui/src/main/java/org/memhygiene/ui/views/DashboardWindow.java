@@ -19,6 +19,7 @@ import javafx.scene.control.Tab;
 import javafx.scene.control.TabPane;
 import javafx.scene.input.KeyCombination;
 import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import javafx.stage.FileChooser;
 import javafx.stage.Window;
@@ -102,8 +103,13 @@ public final class DashboardWindow {
             current().refresh();
         });
         showConnection(model.connection().get());
+        status.setId("status-line");
         status.getStyleClass().add("status-line");
         status.setPadding(new Insets(3, 8, 3, 8));
+        // The source's description can be wider than the window: wrapped, the last sample's time stays in view.
+        status.setWrapText(true);
+        status.setMaxWidth(Double.MAX_VALUE);
+        status.setMinHeight(Region.USE_PREF_SIZE);
         status.setText("source: " + source);
         model.latestHost()
                 .addListener((o, was, now) -> now.ifPresent(

@@ -119,14 +119,7 @@ public final class OverviewView implements DashboardView {
     /** How the VMs' figures were measured: "pagemap_scan: 3 VMs, KSM-accounted (ksm_stat): 1 VM". */
     private String howMeasured() {
         Map<String, Integer> methods = new TreeMap<>();
-        model.rows()
-                .forEach(r -> methods.merge(
-                        r.vm().guestMemory()
-                                .filter(g -> g.pageStates())
-                                .map(g -> g.method())
-                                .orElse("KSM-accounted (ksm_stat)"),
-                        1,
-                        Integer::sum));
+        model.rows().forEach(r -> methods.merge(r.reclaimedMeasuredBy(), 1, Integer::sum));
         return methods.entrySet().stream()
                 .map(e -> e.getKey() + ": " + e.getValue() + (e.getValue() == 1 ? " VM" : " VMs"))
                 .collect(Collectors.joining(", "));

@@ -23,6 +23,8 @@ import org.memhygiene.ui.model.VmRow;
 
 /** Every VM in a sortable table; Enter or a double click opens it. Sorting and selection survive updates. */
 public final class VmsView implements DashboardView {
+    private static final double MEASURED_BY_WIDTH = 250;
+
     private final TableView<VmRow> table = new TableView<>();
     private final VBox root;
 
@@ -31,6 +33,12 @@ public final class VmsView implements DashboardView {
         table.getColumns().add(text("Name", r -> r.vm().name()));
         table.getColumns().add(bytes("Memory", r -> r.vm().memoryBytes()));
         table.getColumns().add(bytes("Reclaimed", r -> r.reclaimed().totalBytes()));
+        TableColumn<VmRow, String> measuredBy = text("Measured by", VmRow::reclaimedMeasuredBy);
+        measuredBy.setId("vms-measured-by");
+        // Wide enough for the longest method, KSM_ACCOUNTED + BALLOON_ESTIMATE (a minimum: the table fits its
+        // columns to its width and would make this one as narrow as the others).
+        measuredBy.setMinWidth(MEASURED_BY_WIDTH);
+        table.getColumns().add(measuredBy);
         table.getColumns()
                 .add(number(
                         "Merged pages",
@@ -75,7 +83,11 @@ public final class VmsView implements DashboardView {
                 openVm.accept(table.getSelectionModel().getSelectedItem());
             }
         });
-        root = new VBox(6, new Label("Click a column to sort; Enter or a double click opens the VM."), table);
+        root = new VBox(
+                6,
+                new Label("Click a column to sort; Enter or a double click opens the VM. Merged and zero pages are"
+                        + " each QEMU process's ksm_stat (ksm_merging_pages, ksm_zero_pages)."),
+                table);
         root.setPadding(new Insets(8));
         VBox.setVgrow(table, Priority.ALWAYS);
     }

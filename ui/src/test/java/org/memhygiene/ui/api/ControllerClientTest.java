@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -23,7 +24,9 @@ import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.ui.BuiltinController;
+import org.memhygiene.ui.model.Reclaimed;
 import org.memhygiene.ui.model.SourceBreakdown;
+import org.memhygiene.ui.model.VmRow;
 
 /** The client and the live-mode readings against a real controller over the simulator, as --connect sees it. */
 class ControllerClientTest {
@@ -150,6 +153,39 @@ class ControllerClientTest {
                         - cache.rssBytes().getAsLong()
                         - cache.zeroPages().getAsLong() * host.pageSizeBytes());
         assertEquals(expected, result.vms().get(cache.uuid()).freePageReportingBytes());
+    }
+
+    @Test
+    void eachVmNamesHowItsReclaimedMemoryWasMeasured() throws Exception {
+        HostView host = client.snapshot().get(10, TimeUnit.SECONDS);
+        JsonNode document = client.get("/api/v1/vms").get(10, TimeUnit.SECONDS);
+        List<VmView> measured = ApiDocuments.vms(document);
+        SourceBreakdown.Result result = SourceBreakdown.FROM_API.of(host, measured);
+        long modelled = 0;
+        for (VmView vm : measured) {
+            if (vm.guestMemory().isPresent()) { // a guest that has not run yet has none
+                assertEquals(
+                        "simulator (model)",
+                        new VmRow(vm, result.vms().get(vm.uuid())).reclaimedMeasuredBy(),
+                        vm.name());
+                modelled++;
+            }
+        }
+        assertTrue(modelled > 0, "the simulated host measures its running guests from its model");
+        // As a controller that does not measure guest RAM serves them: KSM's accounting, and for a VM that
+        // reports free pages, what it gave back is the balloon's estimate.
+        document.get("vms").forEach(vm -> ((ObjectNode) vm).putNull("guest_memory"));
+        Map<String, String> byVm = new TreeMap<>();
+        Map<String, String> expected = new TreeMap<>();
+        for (VmView vm : ApiDocuments.vms(document)) {
+            byVm.put(vm.name(), new VmRow(vm, Reclaimed.NONE).reclaimedMeasuredBy());
+            expected.put(
+                    vm.name(),
+                    vm.freePageReporting() ? "KSM-accounted (ksm_stat), balloon estimate" : "KSM-accounted (ksm_stat)");
+        }
+        assertEquals(expected, byVm);
+        assertTrue(byVm.containsValue("KSM-accounted (ksm_stat), balloon estimate"), "the demo's cache guest: " + byVm);
+        assertTrue(byVm.containsValue("KSM-accounted (ksm_stat)"), byVm.toString());
     }
 
     @Test
