@@ -23,7 +23,7 @@ import org.memhygiene.ui.model.VmRow;
 
 /** Every VM in a sortable table; Enter or a double click opens it. Sorting and selection survive updates. */
 public final class VmsView implements DashboardView {
-    private static final double MEASURED_BY_WIDTH = 250;
+    private static final double MEASURED_BY_MIN_WIDTH_PX = 250;
 
     private final TableView<VmRow> table = new TableView<>();
     private final VBox root;
@@ -37,7 +37,7 @@ public final class VmsView implements DashboardView {
         measuredBy.setId("vms-measured-by");
         // Wide enough for the longest method, KSM_ACCOUNTED + BALLOON_ESTIMATE (a minimum: the table fits its
         // columns to its width and would make this one as narrow as the others).
-        measuredBy.setMinWidth(MEASURED_BY_WIDTH);
+        measuredBy.setMinWidth(MEASURED_BY_MIN_WIDTH_PX);
         table.getColumns().add(measuredBy);
         table.getColumns()
                 .add(number(
