@@ -349,7 +349,8 @@ class DashboardUiTest {
             List<String> found = new ArrayList<>();
             for (VmRow row : table.getItems()) {
                 String cell = String.valueOf(column.getCellData(row));
-                String expected = row.vm().guestMemory().isPresent() ? "simulator (model)" : VmRow.KSM_ACCOUNTED;
+                String expected =
+                        row.vm().guestMemory().isPresent() ? GuestMemory.Method.SIMULATOR.label() : VmRow.KSM_ACCOUNTED;
                 if (!cell.equals(expected)) {
                     found.add(row.vm().name() + ": " + cell + ", not " + expected);
                 }

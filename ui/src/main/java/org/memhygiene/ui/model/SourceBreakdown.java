@@ -19,6 +19,16 @@ public interface SourceBreakdown {
 
     Result of(HostView host, List<VmView> vms);
 
+    /** The pass over the VM's guest RAM where it measured page states; else the VM is KSM-accounted. */
+    static Optional<GuestMemoryView> measuredPages(VmView vm) {
+        return vm.guestMemory().filter(GuestMemoryView::pageStates);
+    }
+
+    /** Whether a KSM-accounted VM's given back memory is estimated from its balloon (it reports free pages). */
+    static boolean givenBackFromBalloon(VmView vm) {
+        return vm.freePageReporting() && vm.rssBytes().isPresent();
+    }
+
     /**
      * From the API (docs/DASHBOARD.md, "Where the figures come from"). A VM whose guest RAM the controller
      * measured page by page (docs/RECLAIM.md): zero pages are its pages mapped to the zero page, given back
@@ -36,7 +46,7 @@ public interface SourceBreakdown {
         boolean measured = false;
         long reported = 0;
         for (VmView vm : vms) {
-            Optional<GuestMemoryView> pages = vm.guestMemory().filter(GuestMemoryView::pageStates);
+            Optional<GuestMemoryView> pages = measuredPages(vm);
             Reclaimed r;
             if (pages.isPresent()) {
                 GuestMemoryView g = pages.get();
@@ -51,7 +61,7 @@ public interface SourceBreakdown {
             } else {
                 long zero = vm.zeroPages().orElse(0) * page;
                 long fpr = 0;
-                if (vm.freePageReporting() && vm.rssBytes().isPresent()) {
+                if (givenBackFromBalloon(vm)) {
                     fpr = Math.max(0, vm.memoryBytes() - vm.rssBytes().getAsLong() - zero);
                 }
                 r = new Reclaimed(vm.mergedPages().orElse(0) * page, zero, fpr);

@@ -22,9 +22,8 @@ public record VmRow(VmView vm, Reclaimed reclaimed) {
      * estimate of what free page reporting gave back where the VM reports free pages.
      */
     public String reclaimedMeasuredBy() {
-        return vm.guestMemory()
-                .filter(GuestMemoryView::pageStates)
+        return SourceBreakdown.measuredPages(vm)
                 .map(GuestMemoryView::method)
-                .orElse(KSM_ACCOUNTED + (vm.freePageReporting() && vm.rssBytes().isPresent() ? BALLOON_ESTIMATE : ""));
+                .orElse(KSM_ACCOUNTED + (SourceBreakdown.givenBackFromBalloon(vm) ? BALLOON_ESTIMATE : ""));
     }
 }
