@@ -19,6 +19,7 @@ import org.memhygiene.ui.api.HostView;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.model.DashboardModel.HistoryStatus;
 import org.memhygiene.ui.model.SeriesTable;
+import org.memhygiene.ui.model.Timestamps;
 
 /**
  * Fills the model's series with the controller's recorded history (GET /api/v1/history) for the time
@@ -75,7 +76,7 @@ public final class HistoryLoader {
             d.path("scrubs")
                     .forEach(vm ->
                             scrubs.append(scrubs.length() == 0 ? "" : ", ").append(vm.asText()));
-            lines.add(clock(Instant.parse(d.path("at").asText())) + "  "
+            lines.add(Timestamps.utc(Instant.parse(d.path("at").asText())) + "  "
                     + d.path("mode").asText("") + "  " + d.path("result").asText("")
                     + ": " + (ksm.isEmpty() ? "KSM as it was" : ksm) + (scrubs.length() == 0 ? "" : "; scrub " + scrubs)
                     + " — "
@@ -112,8 +113,8 @@ public final class HistoryLoader {
             Function<JsonNode, Rows> parse,
             SeriesTable into,
             Optional<CompletableFuture<List<String>>> decisions) {
-        String what = "history " + vm.map(n -> "of " + n + " ").orElse("") + "from " + clock(range[0]) + " to "
-                + clock(range[1]);
+        String what = "history " + vm.map(n -> "of " + n + " ").orElse("") + "from " + Timestamps.utc(range[0]) + " to "
+                + Timestamps.utc(range[1]);
         status.set(new HistoryStatus(true, false, "loading " + what + "…"));
         CompletableFuture<Rows> samples =
                 client.history(range[0], range[1], vm).thenApply(document -> parse.apply(document.path("points")));
@@ -218,9 +219,5 @@ public final class HistoryLoader {
     private static double number(JsonNode node, String key) {
         JsonNode value = node.path(key);
         return value.isNumber() ? value.asDouble() : Double.NaN;
-    }
-
-    private static String clock(Instant t) {
-        return t.toString().replace('T', ' ').replaceAll("\\.\\d+Z$", "Z");
     }
 }

@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
@@ -52,6 +53,7 @@ import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.ui.charts.TradeoffChart;
 import org.memhygiene.ui.export.ChartExport;
 import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.Timestamps;
 import org.memhygiene.ui.model.VmRow;
 import org.memhygiene.ui.views.DashboardView;
 import org.memhygiene.ui.views.DashboardWindow;
@@ -336,16 +338,8 @@ class DashboardUiTest {
                 10,
                 () -> f.model.rows().stream().anyMatch(r -> r.vm().guestMemory().isPresent()));
         List<String> problems = fx(() -> {
-            f.window.select(2);
-            Parent root = (Parent) f.window.views().get(2).node();
-            root.applyCss();
-            root.layout();
-            @SuppressWarnings("unchecked")
-            TableView<VmRow> table = (TableView<VmRow>) root.lookup("#vms-table");
-            TableColumn<VmRow, ?> column = table.getColumns().stream()
-                    .filter(c -> "vms-measured-by".equals(c.getId()))
-                    .findFirst()
-                    .orElseThrow();
+            TableView<VmRow> table = laidOutVmsTable();
+            TableColumn<VmRow, ?> column = leafColumn(table, "vms-measured-by");
             List<String> found = new ArrayList<>();
             for (VmRow row : table.getItems()) {
                 String cell = String.valueOf(column.getCellData(row));
@@ -374,6 +368,47 @@ class DashboardUiTest {
     }
 
     @Test
+    void theVmsTableShowsEveryTitleAndCellWholeAtTheWindowsWidth() throws Exception {
+        waitFx(10, () -> f.model.rows().size() > 1);
+        List<String> cut = fx(() -> {
+            TableView<VmRow> table = laidOutVmsTable();
+            List<String> found = new ArrayList<>();
+            int titles = 0;
+            double tableRight = table.localToScene(table.getBoundsInLocal()).getMaxX();
+            for (Node header : table.lookupAll(".column-header")) {
+                if (header.lookup(".label") instanceof Labeled title && hasText(title)) {
+                    titles++;
+                    drawnCut(title).ifPresent(drawn -> found.add("title " + title.getText() + " drawn " + drawn));
+                    double right =
+                            header.localToScene(header.getBoundsInLocal()).getMaxX();
+                    if (right > tableRight + 0.5) {
+                        found.add(title.getText() + " ends at " + right + " px, the table at " + tableRight);
+                    }
+                }
+            }
+            long columns = table.getVisibleLeafColumns().size()
+                    + table.getColumns().stream()
+                            .filter(c -> !c.getColumns().isEmpty())
+                            .count();
+            if (titles != columns) {
+                found.add(titles + " titles for " + columns + " columns and groups");
+            }
+            int cells = 0;
+            for (Node node : table.lookupAll(".table-cell")) {
+                if (node instanceof Labeled cell && hasText(cell)) {
+                    cells++;
+                    drawnCut(cell).ifPresent(drawn -> found.add("cell " + cell.getText() + " drawn " + drawn));
+                }
+            }
+            if (cells < table.getVisibleLeafColumns().size() * f.model.rows().size()) {
+                found.add("only " + cells + " cells with text");
+            }
+            return found;
+        });
+        assertEquals(List.of(), cut);
+    }
+
+    @Test
     void theStatusLineShowsItsWholeTextWithTheLastSample() throws Exception {
         // The built-in source's description is wider than the 1280 px window; the last sample's time ends the line.
         waitFx(
@@ -385,10 +420,7 @@ class DashboardUiTest {
             root.layout();
             Label status = (Label) root.lookup("#status-line");
             List<String> found = new ArrayList<>();
-            String drawn = ((Text) status.lookup(".text")).getText();
-            if (!drawn.equals(status.getText())) {
-                found.add("drawn: " + drawn);
-            }
+            drawnCut(status).ifPresent(drawn -> found.add("drawn: " + drawn));
             double bottom = status.localToScene(status.getBoundsInLocal()).getMaxY();
             if (bottom > root.getScene().getHeight() + 0.5) {
                 found.add("its bottom at " + bottom + " px, below the window's "
@@ -401,6 +433,16 @@ class DashboardUiTest {
             return found;
         });
         assertEquals(List.of(), problems);
+    }
+
+    private static boolean hasText(Labeled labeled) {
+        return labeled.getText() != null && !labeled.getText().isEmpty();
+    }
+
+    /** What {@code labeled} draws of its text where that is not all of it (an ellipsis cut it), else empty. */
+    private static Optional<String> drawnCut(Labeled labeled) {
+        String drawn = ((Text) labeled.lookup(".text")).getText();
+        return drawn.equals(labeled.getText()) ? Optional.empty() : Optional.of(drawn);
     }
 
     private static double textWidth(String text, Font font) {
@@ -438,7 +480,7 @@ class DashboardUiTest {
     }
 
     @Test
-    void probeNowMeasuresThePostureAndThePointsSaySo() throws Exception {
+    void probeNowMeasuresThePostureAndThePointsAndTheVmsTableSaySo() throws Exception {
         robot.press(KeyCode.CONTROL, KeyCode.DIGIT2).release(KeyCode.DIGIT2, KeyCode.CONTROL);
         waitFx(
                 10,
@@ -448,6 +490,9 @@ class DashboardUiTest {
                 fx(() -> f.window.tradeoff().chart().vmSeries().getData().stream()
                         .noneMatch(d -> d.getNode().getStyleClass().contains(TradeoffChart.MEASURED))),
                 "before a probe every VM's cross-VM exposure is assumed: hollow points");
+        Map<String, String> before = crossVmCells();
+        assertFalse(before.isEmpty());
+        assertEquals(Set.of(VmRow.CROSS_VM_ASSUMED), Set.copyOf(before.values()), "before a probe: " + before);
         robot.clickOn("#probe-now");
         robot.clickOn(dialogButton("Cancel"));
         assertEquals("", fx(() -> f.window.tradeoff().probeStatus().getText()), "cancelled: nothing asked");
@@ -465,6 +510,65 @@ class DashboardUiTest {
                 .findFirst()
                 .orElseThrow());
         assertTrue(tip.contains("measured by a deduplication probe at"), tip);
+        // The VMs table says the same of each VM, with the probe's time in UTC as everywhere in the dashboard.
+        Map<String, String> expected = fx(() -> f.model.rows().stream()
+                .collect(Collectors.toMap(
+                        r -> r.vm().name(),
+                        r -> r.vm().postureMeasuredAt()
+                                .map(at -> "probe " + Timestamps.utc(at))
+                                .orElse(VmRow.CROSS_VM_ASSUMED))));
+        assertTrue(expected.values().stream().anyMatch(v -> v.startsWith("probe 20")), expected.toString());
+        assertEquals(expected, crossVmCells());
+        String at = expected.values().stream()
+                .filter(v -> v.startsWith("probe "))
+                .findFirst()
+                .orElseThrow()
+                .substring("probe ".length());
+        assertTrue(at.endsWith("Z") && !at.contains("T"), at);
+        assertTrue(tip.contains("measured by a deduplication probe at " + at), tip);
+    }
+
+    /** The VMs view's table, shown and laid out (the FX thread only). */
+    @SuppressWarnings("unchecked")
+    private TableView<VmRow> laidOutVmsTable() {
+        f.window.select(2);
+        Parent root = (Parent) f.window.views().get(2).node();
+        root.applyCss();
+        root.layout();
+        return (TableView<VmRow>) root.lookup("#vms-table");
+    }
+
+    private static TableColumn<VmRow, ?> leafColumn(TableView<VmRow> table, String id) {
+        return table.getVisibleLeafColumns().stream()
+                .filter(c -> id.equals(c.getId()))
+                .findFirst()
+                .orElseThrow();
+    }
+
+    /**
+     * Each VM's cell of the VMs table's Cross-VM merging column, after checking that the column and the view's
+     * hint show their whole text.
+     */
+    private Map<String, String> crossVmCells() throws Exception {
+        return fx(() -> {
+            int shown = f.window.views().indexOf(f.window.current());
+            TableView<VmRow> table = laidOutVmsTable();
+            TableColumn<VmRow, ?> column = leafColumn(table, "vms-cross-vm");
+            Font font = ((Labeled) table.lookup(".table-cell")).getFont();
+            for (String widest : List.of("probe 2026-12-28 20:08:08Z", VmRow.CROSS_VM_ASSUMED)) {
+                assertTrue(
+                        textWidth(widest, font) + 8 <= column.getWidth(),
+                        "too narrow: " + widest + " in " + column.getWidth() + " px");
+            }
+            Label hint = (Label) table.getParent().lookup("#vms-hint");
+            assertEquals(Optional.empty(), drawnCut(hint), "the hint drawn whole");
+            Map<String, String> cells = new HashMap<>();
+            for (VmRow row : table.getItems()) {
+                cells.put(row.vm().name(), String.valueOf(column.getCellData(row)));
+            }
+            f.window.select(shown);
+            return cells;
+        });
     }
 
     @Test

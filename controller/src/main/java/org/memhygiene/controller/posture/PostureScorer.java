@@ -2,6 +2,7 @@ package org.memhygiene.controller.posture;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -326,7 +327,8 @@ public final class PostureScorer {
                         && (p.vmA().equals(row.name()) || p.vmB().equals(row.name())))
                 .map(p -> (p.vmA().equals(row.name()) ? p.vmB() : p.vmA()) + " (" + p.mergedPages() + ")")
                 .toList();
-        String evidence = "deduplication probe of " + probe.measuredAt() + ", KSM "
+        // To the second: an admin reads when the probe ran, the nanoseconds only lengthen the line.
+        String evidence = "deduplication probe of " + probe.measuredAt().truncatedTo(ChronoUnit.SECONDS) + ", KSM "
                 + probe.ksm().waited() + ": "
                 + host + (partners.isEmpty() ? "" : ", with " + String.join(", ", partners)) + "; " + guest
                 + (row.detail().isEmpty() ? "" : "; " + row.detail());

@@ -403,19 +403,22 @@ class PostureScorerTest {
         host.set("pages_sharing", 500);
         host.vm("a").add().vm("b").add().vm("c").add();
         Instant at = PostureHost.T0.plusSeconds(host.seconds);
-        DedupProbeReport report =
-                probe(at.minusSeconds(60), row("a", 256, true), row("b", 256, false), row("c", 0, false));
+        Instant probedAt = at.minusSeconds(60).plusNanos(974_565_641);
+        DedupProbeReport report = probe(probedAt, row("a", 256, true), row("b", 256, false), row("c", 0, false));
         HostPosture posture = new PostureScorer(
                         () -> Optional.of(HostFacts.read(files.proc, files.sys)), () -> Optional.of(report))
                 .score(host.build());
         VmPosture a = vm(posture, "a");
         Finding observed = find(a.findings(), "host.ksm.cross_vm_observed");
         assertEquals(Severity.HIGH, observed.severity());
+        assertTrue(
+                observed.evidence().startsWith("deduplication probe of " + at.minusSeconds(60) + ", KSM 3 full scans:"),
+                "the probe's time, to the second: " + observed.evidence());
         assertTrue(observed.evidence().contains("256 of 256 canary pages share a KSM frame"), observed.evidence());
         assertTrue(observed.evidence().contains("with b (256)"), observed.evidence());
         assertTrue(observed.evidence().contains("the guest can see it"), observed.evidence());
         assertFalse(ids(a.findings()).contains("vm.sharing.cross_vm"), "the measurement replaces the assumption");
-        assertEquals(Optional.of(at.minusSeconds(60)), a.measuredAt());
+        assertEquals(Optional.of(probedAt), a.measuredAt());
         // The host's truth decides: b's writes did not show it, its memory was merged all the same.
         assertEquals(
                 Severity.HIGH,

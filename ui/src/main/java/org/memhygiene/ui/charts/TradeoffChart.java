@@ -1,7 +1,5 @@
 package org.memhygiene.ui.charts;
 
-import java.time.ZoneId;
-import java.time.format.DateTimeFormatter;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -22,6 +20,7 @@ import javafx.scene.shape.Line;
 import javafx.scene.shape.Rectangle;
 import javafx.scene.text.Text;
 import org.memhygiene.ui.model.FrontierPoint;
+import org.memhygiene.ui.model.Timestamps;
 import org.memhygiene.ui.model.VmRow;
 
 /**
@@ -35,9 +34,6 @@ public final class TradeoffChart extends LineChart<Number, Number> {
     public static final double RECLAIM_SPLIT_PERCENT = 25;
     /** The style class of a VM point whose posture a deduplication probe measured (filled; assumed: a ring). */
     public static final String MEASURED = "vm-measured";
-
-    private static final DateTimeFormatter TIME =
-            DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
 
     private final XYChart.Series<Number, Number> frontier =
             new XYChart.Series<>("policy frontier (simulator sweep)", FXCollections.observableArrayList());
@@ -157,8 +153,8 @@ public final class TradeoffChart extends LineChart<Number, Number> {
                             y,
                             row.vm()
                                     .postureMeasuredAt()
-                                    .map(at ->
-                                            "cross-VM merging measured by a deduplication probe at " + TIME.format(at))
+                                    .map(at -> "cross-VM merging measured by a deduplication probe at "
+                                            + Timestamps.utc(at))
                                     .orElse("cross-VM merging assumed from its configuration (no recent probe)")));
         }
         points.entrySet().removeIf(e -> {

@@ -11,6 +11,9 @@ public record VmRow(VmView vm, Reclaimed reclaimed) {
     /** What {@link #reclaimedMeasuredBy} adds where given back memory is the balloon's estimate. */
     public static final String BALLOON_ESTIMATE = ", balloon estimate";
 
+    /** {@link #crossVmMergingFoundBy} of a VM that no recent deduplication probe measured. */
+    public static final String CROSS_VM_ASSUMED = "assumed (configuration)";
+
     /** Reclaimed memory as a percentage of the VM's memory (the trade-off view's x axis). */
     public double reclaimedPercent() {
         return vm.memoryBytes() > 0 ? 100.0 * reclaimed.totalBytes() / vm.memoryBytes() : 0;
@@ -25,5 +28,13 @@ public record VmRow(VmView vm, Reclaimed reclaimed) {
         return SourceBreakdown.measuredPages(vm)
                 .map(GuestMemoryView::method)
                 .orElse(KSM_ACCOUNTED + (SourceBreakdown.givenBackFromBalloon(vm) ? BALLOON_ESTIMATE : ""));
+    }
+
+    /**
+     * How its posture found whether its memory is merged with other VMs': measured by a deduplication probe (when,
+     * in UTC), or, without a recent probe, assumed from its configuration (docs/POSTURE.md).
+     */
+    public String crossVmMergingFoundBy() {
+        return vm.postureMeasuredAt().map(at -> "probe " + Timestamps.utc(at)).orElse(CROSS_VM_ASSUMED);
     }
 }

@@ -27,6 +27,7 @@ import org.memhygiene.ui.HistoryLoader;
 import org.memhygiene.ui.api.ControllerClient;
 import org.memhygiene.ui.export.ChartExport;
 import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.Timestamps;
 import org.memhygiene.ui.model.VmRow;
 
 /**
@@ -112,9 +113,8 @@ public final class DashboardWindow {
         status.setMinHeight(Region.USE_PREF_SIZE);
         status.setText("source: " + source);
         model.latestHost()
-                .addListener((o, was, now) -> now.ifPresent(
-                        h -> status.setText("source: " + source + "  ·  " + h.backendUri() + "  ·  last sample "
-                                + h.sampledAt().toString().replace('T', ' ').replaceAll("\\.\\d+Z$", "Z"))));
+                .addListener((o, was, now) -> now.ifPresent(h -> status.setText("source: " + source + "  ·  "
+                        + h.backendUri() + "  ·  last sample " + Timestamps.utc(h.sampledAt()))));
 
         root.setTop(new VBox(menu(), banner));
         root.setCenter(tabs);

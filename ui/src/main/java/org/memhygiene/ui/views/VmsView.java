@@ -1,10 +1,14 @@
 package org.memhygiene.ui.views;
 
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.collections.ListChangeListener;
 import javafx.collections.transformation.SortedList;
@@ -12,52 +16,98 @@ import javafx.geometry.Insets;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Label;
+import javafx.scene.control.Labeled;
 import javafx.scene.control.TableCell;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
 import javafx.scene.input.KeyCode;
 import javafx.scene.layout.Priority;
+import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
+import javafx.scene.text.Font;
+import javafx.scene.text.FontWeight;
+import javafx.scene.text.Text;
+import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.host.GuestMemory;
+import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.ui.model.DashboardModel;
+import org.memhygiene.ui.model.Timestamps;
 import org.memhygiene.ui.model.VmRow;
 
 /** Every VM in a sortable table; Enter or a double click opens it. Sorting and selection survive updates. */
 public final class VmsView implements DashboardView {
-    private static final double MEASURED_BY_MIN_WIDTH_PX = 250;
+    /** Room beside a column's title (the header's padding and sort arrow) and a cell's text (its padding). */
+    private static final double TITLE_ROOM_PX = 14;
 
-    private final TableView<VmRow> table = new TableView<>();
+    private static final double CELL_ROOM_PX = 8;
+    /** The widest a size or a page count is drawn (Units.bytes stays under 1024 of its unit). */
+    private static final String WIDEST_SIZE = "1023.9 MiB";
+
+    private static final String WIDEST_PAGE_COUNT = "888,888,888";
+
+    private static final String WIDEST_CELLS = "memhygiene.widest-cells";
+
+    private final TableView<VmRow> table = new TableView<>() {
+        @Override
+        protected void layoutChildren() {
+            // CSS has given the titles their font before a layout: fit the columns at the first, and after a
+            // theme changes it.
+            titleFont().filter(font -> !font.equals(fittedTo)).ifPresent(font -> {
+                fittedTo = font;
+                fitColumns(font);
+            });
+            super.layoutChildren();
+        }
+    };
     private final VBox root;
+    private Font fittedTo;
 
     public VmsView(DashboardModel model, Consumer<VmRow> openVm) {
         table.setId("vms-table");
         table.getColumns().add(text("Name", r -> r.vm().name()));
         table.getColumns().add(bytes("Memory", r -> r.vm().memoryBytes()));
         table.getColumns().add(bytes("Reclaimed", r -> r.reclaimed().totalBytes()));
-        TableColumn<VmRow, String> measuredBy = text("Measured by", VmRow::reclaimedMeasuredBy);
+        List<String> methods = new ArrayList<>(List.of(VmRow.KSM_ACCOUNTED + VmRow.BALLOON_ESTIMATE));
+        Stream.of(GuestMemory.Method.values())
+                .filter(GuestMemory.Method::pageStates)
+                .forEach(m -> methods.add(m.label()));
+        TableColumn<VmRow, String> measuredBy =
+                text("Measured by", VmRow::reclaimedMeasuredBy, methods.toArray(String[]::new));
         measuredBy.setId("vms-measured-by");
-        // Wide enough for the longest method, KSM_ACCOUNTED + BALLOON_ESTIMATE (a minimum: the table fits its
-        // columns to its width and would make this one as narrow as the others).
-        measuredBy.setMinWidth(MEASURED_BY_MIN_WIDTH_PX);
         table.getColumns().add(measuredBy);
+        // Columns of one source under one title: shorter titles, so that every column fits a 1280 px window.
+        TableColumn<VmRow, Long> merged = number(
+                "Merged",
+                r -> r.vm().mergedPages().isPresent() ? r.vm().mergedPages().getAsLong() : null,
+                WIDEST_PAGE_COUNT);
+        TableColumn<VmRow, Long> zero = number(
+                "Zero", r -> r.vm().zeroPages().isPresent() ? r.vm().zeroPages().getAsLong() : null, WIDEST_PAGE_COUNT);
+        table.getColumns().add(group("Pages (ksm_stat)", merged, zero));
         table.getColumns()
-                .add(number(
-                        "Merged pages",
-                        r -> r.vm().mergedPages().isPresent()
-                                ? r.vm().mergedPages().getAsLong()
-                                : null));
-        table.getColumns()
-                .add(number(
-                        "Zero pages",
-                        r -> r.vm().zeroPages().isPresent() ? r.vm().zeroPages().getAsLong() : null));
-        table.getColumns().add(text("Agent", r -> r.vm().agentStatus()));
-        table.getColumns()
-                .add(number(
-                        "Posture score",
-                        r -> r.vm().postureScore().isPresent()
-                                ? (long) r.vm().postureScore().getAsInt()
-                                : null));
-        table.getColumns().add(number("Findings", r -> (long) r.vm().findings().size()));
-        table.getColumns().add(text("Posture level", r -> r.vm().postureLevel()));
+                .add(text(
+                        "Agent",
+                        r -> r.vm().agentStatus(),
+                        Stream.of(AgentStatus.values()).map(Enum::name).toArray(String[]::new)));
+        TableColumn<VmRow, Long> score = number(
+                "Score",
+                r -> r.vm().postureScore().isPresent()
+                        ? (long) r.vm().postureScore().getAsInt()
+                        : null,
+                "100");
+        TableColumn<VmRow, Long> findings =
+                number("Findings", r -> (long) r.vm().findings().size(), "99");
+        TableColumn<VmRow, String> level = text(
+                "Level",
+                r -> r.vm().postureLevel(),
+                Stream.of(PostureLevel.values()).map(Enum::name).toArray(String[]::new));
+        TableColumn<VmRow, String> crossVm = text(
+                "Cross-VM merging",
+                VmRow::crossVmMergingFoundBy,
+                // a time of wide digits
+                "probe " + Timestamps.utc(Instant.parse("2026-12-28T20:08:08Z")),
+                VmRow.CROSS_VM_ASSUMED);
+        crossVm.setId("vms-cross-vm");
+        table.getColumns().add(group("Posture", score, findings, level, crossVm));
         table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY);
         table.setPlaceholder(new Label("no VMs yet"));
         SortedList<VmRow> sorted = new SortedList<>(model.rows());
@@ -83,22 +133,74 @@ public final class VmsView implements DashboardView {
                 openVm.accept(table.getSelectionModel().getSelectedItem());
             }
         });
-        root = new VBox(
-                6,
-                new Label("Click a column to sort; Enter or a double click opens the VM. Merged and zero pages are"
-                        + " each QEMU process's ksm_stat (ksm_merging_pages, ksm_zero_pages)."),
-                table);
+        Label hint = new Label("Click a column to sort; Enter or a double click opens the VM. Merged and zero pages"
+                + " are each QEMU process's ksm_stat (ksm_merging_pages, ksm_zero_pages). Cross-VM merging: whether"
+                + " a deduplication probe measured it for the posture, or it is assumed from the VM's configuration.");
+        hint.setId("vms-hint");
+        // Longer than a window is wide: wrapped, and given its height before the table takes the rest.
+        hint.setWrapText(true);
+        hint.setMinHeight(Region.USE_PREF_SIZE);
+        root = new VBox(6, hint, table);
         root.setPadding(new Insets(8));
         VBox.setVgrow(table, Priority.ALWAYS);
     }
 
-    private static TableColumn<VmRow, String> text(String title, Function<VmRow, String> value) {
-        TableColumn<VmRow, String> column = new TableColumn<>(title);
-        column.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(value.apply(c.getValue())));
+    /**
+     * Notes the widest texts {@code column}'s cells can show, for {@link #fitColumns}: the table fits its columns to
+     * its width and would otherwise cut the titles and cells of the narrow ones.
+     */
+    private static <T> TableColumn<VmRow, T> noteWidest(TableColumn<VmRow, T> column, String... widestCells) {
+        column.getProperties().put(WIDEST_CELLS, List.of(widestCells));
         return column;
     }
 
-    private static TableColumn<VmRow, Long> number(String title, Function<VmRow, Long> value) {
+    /** Gives each column room for its title, drawn in {@code titleFont}, and its widest cells as a minimum width. */
+    private void fitColumns(Font titleFont) {
+        Font cellFont = Font.font(titleFont.getFamily(), FontWeight.NORMAL, titleFont.getSize());
+        for (TableColumn<VmRow, ?> column : table.getVisibleLeafColumns()) {
+            double title = textWidth(column.getText(), titleFont) + TITLE_ROOM_PX;
+            @SuppressWarnings("unchecked")
+            List<String> widest = (List<String>) column.getProperties().getOrDefault(WIDEST_CELLS, List.of());
+            double cells = widest.stream()
+                            .mapToDouble(t -> textWidth(t, cellFont))
+                            .max()
+                            .orElse(0)
+                    + CELL_ROOM_PX;
+            column.setMinWidth(Math.ceil(Math.max(title, cells)));
+        }
+    }
+
+    /** The font of the table's column titles once CSS has set it (modena.css: bold, the theme's size). */
+    private Optional<Font> titleFont() {
+        return table.lookupAll(".column-header").stream()
+                .map(header -> header.lookup(".label"))
+                .filter(label -> label instanceof Labeled l
+                        && l.getText() != null
+                        && !l.getText().isEmpty())
+                .map(label -> ((Labeled) label).getFont())
+                .findFirst();
+    }
+
+    private static double textWidth(String text, Font font) {
+        Text measured = new Text(text);
+        measured.setFont(font);
+        return measured.getLayoutBounds().getWidth();
+    }
+
+    @SafeVarargs
+    private static TableColumn<VmRow, ?> group(String title, TableColumn<VmRow, ?>... columns) {
+        TableColumn<VmRow, ?> group = new TableColumn<>(title);
+        group.getColumns().addAll(columns);
+        return group;
+    }
+
+    private static TableColumn<VmRow, String> text(String title, Function<VmRow, String> value, String... widest) {
+        TableColumn<VmRow, String> column = new TableColumn<>(title);
+        column.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(value.apply(c.getValue())));
+        return noteWidest(column, widest);
+    }
+
+    private static TableColumn<VmRow, Long> number(String title, Function<VmRow, Long> value, String widest) {
         TableColumn<VmRow, Long> column = new TableColumn<>(title);
         column.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(value.apply(c.getValue())));
         column.setComparator(Comparator.nullsFirst(Comparator.naturalOrder()));
@@ -110,7 +212,7 @@ public final class VmsView implements DashboardView {
             }
         });
         column.setStyle("-fx-alignment: CENTER-RIGHT;");
-        return column;
+        return noteWidest(column, widest);
     }
 
     private static TableColumn<VmRow, Long> bytes(String title, Function<VmRow, Long> value) {
@@ -124,7 +226,7 @@ public final class VmsView implements DashboardView {
             }
         });
         column.setStyle("-fx-alignment: CENTER-RIGHT;");
-        return column;
+        return noteWidest(column, WIDEST_SIZE);
     }
 
     @Override
