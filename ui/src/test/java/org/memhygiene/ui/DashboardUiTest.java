@@ -370,42 +370,34 @@ class DashboardUiTest {
     @Test
     void theVmsTableShowsEveryTitleAndCellWholeAtTheWindowsWidth() throws Exception {
         waitFx(10, () -> f.model.rows().size() > 1);
-        List<String> cut = fx(() -> {
-            TableView<VmRow> table = laidOutVmsTable();
-            List<String> found = new ArrayList<>();
-            int titles = 0;
-            double tableRight = table.localToScene(table.getBoundsInLocal()).getMaxX();
-            for (Node header : table.lookupAll(".column-header")) {
-                if (header.lookup(".label") instanceof Labeled title && hasText(title)) {
-                    titles++;
-                    drawnCut(title).ifPresent(drawn -> found.add("title " + title.getText() + " drawn " + drawn));
-                    double right =
-                            header.localToScene(header.getBoundsInLocal()).getMaxX();
-                    if (right > tableRight + 0.5) {
-                        found.add(title.getText() + " ends at " + right + " px, the table at " + tableRight);
-                    }
+        List<String> cut = fx(() -> DrawnWhole.inTable(
+                laidOutVmsTable(), title -> true, f.model.rows().size()));
+        assertEquals(List.of(), cut);
+    }
+
+    @Test
+    void theFindingsTableShowsSeverityAndVmWholeAndGivesTheRestToTheFindingsText() throws Exception {
+        List<String> problems = fx(() -> {
+            f.window.select(3);
+            Parent root = (Parent) f.window.views().get(3).node();
+            root.applyCss();
+            root.layout();
+            TableView<?> table = (TableView<?>) root.lookup("#findings-table");
+            if (table.getItems().isEmpty()) {
+                return List.of("no findings to look at");
+            }
+            List<String> found =
+                    new ArrayList<>(DrawnWhole.inTable(table, t -> t.equals("Severity") || t.equals("VM"), 1));
+            Map<String, Double> widths =
+                    table.getColumns().stream().collect(Collectors.toMap(TableColumn::getText, TableColumn::getWidth));
+            for (String narrow : List.of("Severity", "VM")) {
+                if (widths.get(narrow) > widths.get("Finding") / 2) {
+                    found.add(narrow + " as wide as the finding's text: " + widths);
                 }
-            }
-            long columns = table.getVisibleLeafColumns().size()
-                    + table.getColumns().stream()
-                            .filter(c -> !c.getColumns().isEmpty())
-                            .count();
-            if (titles != columns) {
-                found.add(titles + " titles for " + columns + " columns and groups");
-            }
-            int cells = 0;
-            for (Node node : table.lookupAll(".table-cell")) {
-                if (node instanceof Labeled cell && hasText(cell)) {
-                    cells++;
-                    drawnCut(cell).ifPresent(drawn -> found.add("cell " + cell.getText() + " drawn " + drawn));
-                }
-            }
-            if (cells < table.getVisibleLeafColumns().size() * f.model.rows().size()) {
-                found.add("only " + cells + " cells with text");
             }
             return found;
         });
-        assertEquals(List.of(), cut);
+        assertEquals(List.of(), problems);
     }
 
     @Test
@@ -420,7 +412,7 @@ class DashboardUiTest {
             root.layout();
             Label status = (Label) root.lookup("#status-line");
             List<String> found = new ArrayList<>();
-            drawnCut(status).ifPresent(drawn -> found.add("drawn: " + drawn));
+            DrawnWhole.cut(status).ifPresent(drawn -> found.add("drawn: " + drawn));
             double bottom = status.localToScene(status.getBoundsInLocal()).getMaxY();
             if (bottom > root.getScene().getHeight() + 0.5) {
                 found.add("its bottom at " + bottom + " px, below the window's "
@@ -433,16 +425,6 @@ class DashboardUiTest {
             return found;
         });
         assertEquals(List.of(), problems);
-    }
-
-    private static boolean hasText(Labeled labeled) {
-        return labeled.getText() != null && !labeled.getText().isEmpty();
-    }
-
-    /** What {@code labeled} draws of its text where that is not all of it (an ellipsis cut it), else empty. */
-    private static Optional<String> drawnCut(Labeled labeled) {
-        String drawn = ((Text) labeled.lookup(".text")).getText();
-        return drawn.equals(labeled.getText()) ? Optional.empty() : Optional.of(drawn);
     }
 
     private static double textWidth(String text, Font font) {
@@ -561,7 +543,7 @@ class DashboardUiTest {
                         "too narrow: " + widest + " in " + column.getWidth() + " px");
             }
             Label hint = (Label) table.getParent().lookup("#vms-hint");
-            assertEquals(Optional.empty(), drawnCut(hint), "the hint drawn whole");
+            assertEquals(Optional.empty(), DrawnWhole.cut(hint), "the hint drawn whole");
             Map<String, String> cells = new HashMap<>();
             for (VmRow row : table.getItems()) {
                 cells.put(row.vm().name(), String.valueOf(column.getCellData(row)));

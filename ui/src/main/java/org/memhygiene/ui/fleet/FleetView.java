@@ -31,6 +31,8 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import org.memhygiene.core.units.ByteSize;
+import org.memhygiene.ui.views.FittedTableView;
+import org.memhygiene.ui.views.FittedTableView.Width;
 
 /**
  * The fleet view ({@code memhygiene dashboard --prometheus URL}, docs/FLEET.md): every host Prometheus scrapes
@@ -46,7 +48,7 @@ public final class FleetView implements AutoCloseable {
     private final Consumer<URI> openHost;
     private final ObservableList<FleetHost> hosts = FXCollections.observableArrayList();
     private final FilteredList<FleetHost> filtered = new FilteredList<>(hosts);
-    private final TableView<FleetHost> table = new TableView<>();
+    private final FittedTableView<FleetHost> table = new FittedTableView<>();
     private final TextField filter = new TextField();
     private final Label status = new Label("asking Prometheus…");
     private final BorderPane root = new BorderPane();
@@ -95,12 +97,18 @@ public final class FleetView implements AutoCloseable {
                 h -> h.firingAlerts().isEmpty()
                         ? ""
                         : h.firingAlerts().size() + ": " + String.join(", ", h.firingAlerts()));
+        // The figures as wide as they need; host, method and alerts share the rest, none cut where there is room.
+        FittedTableView.fitCells(host, Width.AT_LEAST);
+        FittedTableView.fit(up, Width.EXACTLY, "DOWN");
+        FittedTableView.fit(vms, Width.EXACTLY, "9999");
+        FittedTableView.fit(reclaimed, Width.EXACTLY, "1023.9 GiB");
+        FittedTableView.fitCells(measured, Width.AT_LEAST);
+        FittedTableView.fit(posture, Width.EXACTLY, "100");
         table.getColumns().setAll(List.of(host, up, vms, reclaimed, measured, posture, alerts));
         SortedList<FleetHost> sorted = new SortedList<>(filtered);
         sorted.comparatorProperty().bind(table.comparatorProperty());
         table.setItems(sorted);
         table.getSortOrder().setAll(List.of(posture));
-        table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY);
         table.setPlaceholder(new Label("no hosts in the scrape job yet"));
         table.setRowFactory(t -> {
             TableRow<FleetHost> row = new TableRow<>();

@@ -5,6 +5,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Function;
+import java.util.stream.Stream;
 import javafx.beans.property.ReadOnlyObjectWrapper;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
@@ -33,7 +34,7 @@ public final class FindingsView implements DashboardView {
 
     private final DashboardModel model;
     private final ObservableList<Item> items = FXCollections.observableArrayList();
-    private final TableView<Item> table = new TableView<>();
+    private final FittedTableView<Item> table = new FittedTableView<>();
     private final TextArea detail = new TextArea();
     private final VBox root;
     private List<Item> shown = List.of();
@@ -45,14 +46,19 @@ public final class FindingsView implements DashboardView {
         severity.setCellValueFactory(
                 c -> new ReadOnlyObjectWrapper<>(c.getValue().finding().severity()));
         severity.setSortType(TableColumn.SortType.DESCENDING);
-        TableColumn<Item, String> vm = column("VM", i -> i.vm());
+        // Severity and VM as wide as they need: the finding, its evidence and remediation share the rest.
+        FittedTableView.fit(
+                severity,
+                FittedTableView.Width.EXACTLY,
+                Stream.of(Severity.values()).map(Severity::toString).toArray(String[]::new));
+        TableColumn<Item, String> vm =
+                FittedTableView.fitCells(column("VM", i -> i.vm()), FittedTableView.Width.EXACTLY);
         TableColumn<Item, String> title = column("Finding", i -> i.finding().title());
         TableColumn<Item, String> evidence = column("Evidence", i -> i.finding().evidence());
         TableColumn<Item, String> remediation =
                 column("Remediation", i -> i.finding().remediation());
         table.getColumns().addAll(List.of(severity, vm, title, evidence, remediation));
         table.getSortOrder().add(severity);
-        table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY);
         table.setPlaceholder(new Label("no findings: every guest reported a clean posture, or none reported yet"));
         table.setRowFactory(t -> new TableRow<>() {
             @Override

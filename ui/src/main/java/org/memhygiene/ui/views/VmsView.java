@@ -5,7 +5,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -16,7 +15,6 @@ import javafx.geometry.Insets;
 import javafx.scene.Node;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Label;
-import javafx.scene.control.Labeled;
 import javafx.scene.control.TableCell;
 import javafx.scene.control.TableColumn;
 import javafx.scene.control.TableView;
@@ -24,47 +22,27 @@ import javafx.scene.input.KeyCode;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
-import javafx.scene.text.Font;
-import javafx.scene.text.FontWeight;
-import javafx.scene.text.Text;
 import org.memhygiene.core.agent.AgentStatus;
 import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.model.Timestamps;
 import org.memhygiene.ui.model.VmRow;
+import org.memhygiene.ui.views.FittedTableView.Width;
 
 /** Every VM in a sortable table; Enter or a double click opens it. Sorting and selection survive updates. */
 public final class VmsView implements DashboardView {
-    /** Room beside a column's title (the header's padding and sort arrow) and a cell's text (its padding). */
-    private static final double TITLE_ROOM_PX = 14;
-
-    private static final double CELL_ROOM_PX = 8;
     /** The widest a size or a page count is drawn (Units.bytes stays under 1024 of its unit). */
     private static final String WIDEST_SIZE = "1023.9 MiB";
 
     private static final String WIDEST_PAGE_COUNT = "888,888,888";
 
-    private static final String WIDEST_CELLS = "memhygiene.widest-cells";
-
-    private final TableView<VmRow> table = new TableView<>() {
-        @Override
-        protected void layoutChildren() {
-            // CSS has given the titles their font before a layout: fit the columns at the first, and after a
-            // theme changes it.
-            titleFont().filter(font -> !font.equals(fittedTo)).ifPresent(font -> {
-                fittedTo = font;
-                fitColumns(font);
-            });
-            super.layoutChildren();
-        }
-    };
+    private final FittedTableView<VmRow> table = new FittedTableView<>();
     private final VBox root;
-    private Font fittedTo;
 
     public VmsView(DashboardModel model, Consumer<VmRow> openVm) {
         table.setId("vms-table");
-        table.getColumns().add(text("Name", r -> r.vm().name()));
+        table.getColumns().add(FittedTableView.fitCells(text("Name", r -> r.vm().name()), Width.AT_LEAST));
         table.getColumns().add(bytes("Memory", r -> r.vm().memoryBytes()));
         table.getColumns().add(bytes("Reclaimed", r -> r.reclaimed().totalBytes()));
         List<String> methods = new ArrayList<>(List.of(VmRow.KSM_ACCOUNTED + VmRow.BALLOON_ESTIMATE));
@@ -108,7 +86,6 @@ public final class VmsView implements DashboardView {
                 VmRow.CROSS_VM_ASSUMED);
         crossVm.setId("vms-cross-vm");
         table.getColumns().add(group("Posture", score, findings, level, crossVm));
-        table.setColumnResizePolicy(TableView.CONSTRAINED_RESIZE_POLICY);
         table.setPlaceholder(new Label("no VMs yet"));
         SortedList<VmRow> sorted = new SortedList<>(model.rows());
         sorted.comparatorProperty().bind(table.comparatorProperty());
@@ -145,48 +122,6 @@ public final class VmsView implements DashboardView {
         VBox.setVgrow(table, Priority.ALWAYS);
     }
 
-    /**
-     * Notes the widest texts {@code column}'s cells can show, for {@link #fitColumns}: the table fits its columns to
-     * its width and would otherwise cut the titles and cells of the narrow ones.
-     */
-    private static <T> TableColumn<VmRow, T> noteWidest(TableColumn<VmRow, T> column, String... widestCells) {
-        column.getProperties().put(WIDEST_CELLS, List.of(widestCells));
-        return column;
-    }
-
-    /** Gives each column room for its title, drawn in {@code titleFont}, and its widest cells as a minimum width. */
-    private void fitColumns(Font titleFont) {
-        Font cellFont = Font.font(titleFont.getFamily(), FontWeight.NORMAL, titleFont.getSize());
-        for (TableColumn<VmRow, ?> column : table.getVisibleLeafColumns()) {
-            double title = textWidth(column.getText(), titleFont) + TITLE_ROOM_PX;
-            @SuppressWarnings("unchecked")
-            List<String> widest = (List<String>) column.getProperties().getOrDefault(WIDEST_CELLS, List.of());
-            double cells = widest.stream()
-                            .mapToDouble(t -> textWidth(t, cellFont))
-                            .max()
-                            .orElse(0)
-                    + CELL_ROOM_PX;
-            column.setMinWidth(Math.ceil(Math.max(title, cells)));
-        }
-    }
-
-    /** The font of the table's column titles once CSS has set it (modena.css: bold, the theme's size). */
-    private Optional<Font> titleFont() {
-        return table.lookupAll(".column-header").stream()
-                .map(header -> header.lookup(".label"))
-                .filter(label -> label instanceof Labeled l
-                        && l.getText() != null
-                        && !l.getText().isEmpty())
-                .map(label -> ((Labeled) label).getFont())
-                .findFirst();
-    }
-
-    private static double textWidth(String text, Font font) {
-        Text measured = new Text(text);
-        measured.setFont(font);
-        return measured.getLayoutBounds().getWidth();
-    }
-
     @SafeVarargs
     private static TableColumn<VmRow, ?> group(String title, TableColumn<VmRow, ?>... columns) {
         TableColumn<VmRow, ?> group = new TableColumn<>(title);
@@ -197,7 +132,7 @@ public final class VmsView implements DashboardView {
     private static TableColumn<VmRow, String> text(String title, Function<VmRow, String> value, String... widest) {
         TableColumn<VmRow, String> column = new TableColumn<>(title);
         column.setCellValueFactory(c -> new ReadOnlyObjectWrapper<>(value.apply(c.getValue())));
-        return noteWidest(column, widest);
+        return FittedTableView.fit(column, Width.AT_LEAST, widest);
     }
 
     private static TableColumn<VmRow, Long> number(String title, Function<VmRow, Long> value, String widest) {
@@ -212,7 +147,7 @@ public final class VmsView implements DashboardView {
             }
         });
         column.setStyle("-fx-alignment: CENTER-RIGHT;");
-        return noteWidest(column, widest);
+        return FittedTableView.fit(column, Width.AT_LEAST, widest);
     }
 
     private static TableColumn<VmRow, Long> bytes(String title, Function<VmRow, Long> value) {
@@ -226,7 +161,7 @@ public final class VmsView implements DashboardView {
             }
         });
         column.setStyle("-fx-alignment: CENTER-RIGHT;");
-        return noteWidest(column, WIDEST_SIZE);
+        return FittedTableView.fit(column, Width.AT_LEAST, WIDEST_SIZE);
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import javafx.scene.Parent;
 import javafx.scene.Scene;
 import javafx.stage.Stage;
 import org.junit.jupiter.api.Test;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.metrics.RealPrometheus;
 import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.ui.BuiltinController;
+import org.memhygiene.ui.DrawnWhole;
 import org.memhygiene.ui.SnapshotCheck;
 import org.memhygiene.ui.export.ChartExport;
 import org.testfx.api.FxToolkit;
@@ -120,6 +122,13 @@ class FleetViewTest {
                                     > 1
                             || rows.stream().map(FleetHost::vms).distinct().count() > 1,
                     "three different scenarios, three different hosts: " + rows);
+
+            // Every figure, host, method (with its number of VMs) and alert shows whole at the window's width.
+            assertEquals(List.of(), fx(() -> {
+                fleet.root().applyCss();
+                ((Parent) fleet.root()).layout();
+                return DrawnWhole.inTable(fleet.table(), title -> true, rows.size());
+            }));
 
             // The picture in docs/FLEET.md (copied from here by hand when the view changes).
             fx(() -> {
