@@ -377,6 +377,10 @@ class DashboardUiTest {
 
     @Test
     void theFindingsTableShowsSeverityAndVmWholeAndGivesTheRestToTheFindingsText() throws Exception {
+        // The first scored samples bring the findings.
+        waitFx(
+                10,
+                () -> f.model.rows().stream().anyMatch(r -> !r.vm().findings().isEmpty()));
         List<String> problems = fx(() -> {
             f.window.select(3);
             Parent root = (Parent) f.window.views().get(3).node();

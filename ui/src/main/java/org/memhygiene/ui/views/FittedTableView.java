@@ -18,7 +18,8 @@ import javafx.scene.text.Text;
  * each column {@link #fit} is at least as wide as its title and the widest texts given for it, and those of
  * {@link Width#EXACTLY} no wider, so the rest of the width goes to the others. Widths are measured in the
  * titles' own font, once CSS has set it (modena.css draws them bold, at the theme's size), and again when the
- * font or the rows change.
+ * font or the rows change. Written here because JavaFX 17 has no public way to size a column to its content (the
+ * skin's resizeColumnToFitContent is internal, used only when a header's edge is double-clicked).
  */
 public class FittedTableView<S> extends TableView<S> {
     /** How wide a fitted column is. */
@@ -95,12 +96,12 @@ public class FittedTableView<S> extends TableView<S> {
                 continue;
             }
             Stream<String> texts = fit.widest().stream();
-            if (fit.itsCells()) {
+            if (fit.itsCells() && getItems() != null) {
                 texts = Stream.concat(
                         texts,
                         getItems().stream()
-                                .map(row -> String.valueOf(
-                                        column.getCellObservableValue(row).getValue())));
+                                .map(column::getCellObservableValue)
+                                .map(value -> value == null ? "" : String.valueOf(value.getValue())));
             }
             double cells = texts.mapToDouble(t -> textWidth(t, cellFont)).max().orElse(0) + CELL_ROOM_PX;
             double width = Math.ceil(Math.max(textWidth(column.getText(), titleFont) + TITLE_ROOM_PX, cells));
