@@ -27,7 +27,7 @@ import javafx.geometry.Orientation;
 import javafx.geometry.Point2D;
 import javafx.scene.Node;
 import javafx.scene.Parent;
-import javafx.scene.chart.NumberAxis;
+import javafx.scene.chart.ValueAxis;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
 import javafx.scene.control.ChoiceBox;
@@ -251,6 +251,38 @@ class DashboardUiTest {
     }
 
     @Test
+    void everyTimeChartDrawsItsTimeLabelsInsideItself() throws Exception {
+        // JavaFX centres a tick label on its tick, so the last one reaches past the plot; the charts on the
+        // window's right edge had theirs cut ("20:10:0").
+        waitFx(30, () -> f.model.host().size() >= 5);
+        String vm = fx(() -> f.model.rows().get(0).vm().name());
+        List<String> problems = fx(() -> {
+            f.window.select(0);
+            f.window.overview().refresh();
+            List<String> found = timeLabelsOutside(f.window.overview());
+            f.window.detail().show(vm);
+            f.window.detail().refresh();
+            f.window.select(5);
+            found.addAll(timeLabelsOutside(f.window.detail()));
+            return found;
+        });
+        assertEquals(List.of(), problems);
+    }
+
+    /** After a layout of {@code view}, what its charts' time axes do not show whole inside their charts. */
+    private static List<String> timeLabelsOutside(DashboardView view) {
+        Parent root = f.window.root();
+        root.applyCss();
+        root.layout();
+        List<String> found = new ArrayList<>();
+        for (XYChart<Number, Number> chart : view.charts()) {
+            found.addAll(DrawnWhole.axisLabels(
+                    chart, chart.localToScene(chart.getLayoutBounds()).getMaxX()));
+        }
+        return found;
+    }
+
+    @Test
     void theVmDetailShowsItsWholeMeasuredLineAndFindings() throws Exception {
         // The VM with the longest finding: its findings and its guest RAM line are wider than the view.
         String vm = fx(() -> f.model.rows().stream()
@@ -454,7 +486,7 @@ class DashboardUiTest {
         ((Parent) view.node()).layout();
         Map<String, List<Double>> spans = new LinkedHashMap<>();
         for (XYChart<Number, Number> chart : view.charts()) {
-            NumberAxis time = (NumberAxis) chart.getXAxis();
+            ValueAxis<Number> time = (ValueAxis<Number>) chart.getXAxis();
             double firstPoint = chart.getData().stream()
                     .flatMap(s -> s.getData().stream())
                     .mapToDouble(d -> d.getXValue().doubleValue())

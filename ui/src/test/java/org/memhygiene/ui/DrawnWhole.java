@@ -6,6 +6,8 @@ import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import javafx.scene.Node;
+import javafx.scene.chart.ValueAxis;
+import javafx.scene.chart.XYChart;
 import javafx.scene.control.Labeled;
 import javafx.scene.control.TableCell;
 import javafx.scene.control.TableView;
@@ -74,6 +76,31 @@ public final class DrawnWhole {
         }
         if (cells < expected || expected == 0) {
             found.add(cells + " cells with text, of the " + expected + " of the first " + rows + " rows");
+        }
+        return found;
+    }
+
+    /**
+     * What a laid out {@code chart}'s x axis does not show whole: its upper bound's label not drawn, or a label that
+     * ends right of {@code rightX} (in the scene).
+     */
+    public static List<String> axisLabels(XYChart<Number, Number> chart, double rightX) {
+        List<String> found = new ArrayList<>();
+        ValueAxis<Number> axis = (ValueAxis<Number>) chart.getXAxis();
+        List<Text> labels = axis.getChildrenUnmodifiable().stream()
+                .filter(n -> n instanceof Text && n.isVisible())
+                .map(Text.class::cast)
+                .toList();
+        String end = axis.getTickLabelFormatter().toString(axis.getUpperBound());
+        if (labels.stream().noneMatch(label -> label.getText().equals(end))) {
+            found.add(chart.getTitle() + ": the end " + end + " not drawn, only "
+                    + labels.stream().map(Text::getText).toList());
+        }
+        for (Text label : labels) {
+            double right = label.localToScene(label.getBoundsInLocal()).getMaxX();
+            if (right > rightX + 0.5) {
+                found.add(chart.getTitle() + ": " + label.getText() + " ends at " + right + " px, right of " + rightX);
+            }
         }
         return found;
     }

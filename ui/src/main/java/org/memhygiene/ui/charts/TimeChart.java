@@ -1,18 +1,17 @@
 package org.memhygiene.ui.charts;
 
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import javafx.collections.FXCollections;
 import javafx.collections.ObservableList;
+import javafx.geometry.Insets;
 import javafx.scene.chart.AreaChart;
 import javafx.scene.chart.LineChart;
 import javafx.scene.chart.NumberAxis;
+import javafx.scene.chart.ValueAxis;
 import javafx.scene.chart.XYChart;
-import javafx.util.StringConverter;
+import javafx.scene.text.Text;
 import org.memhygiene.ui.downsample.Lttb;
 import org.memhygiene.ui.model.SeriesTable;
 
@@ -27,9 +26,6 @@ public final class TimeChart {
     /** Points drawn per series: about one per pixel of a chart in the 2 x 2 overview. */
     public static final int MAX_POINTS = 400;
 
-    private static final DateTimeFormatter CLOCK =
-            DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
-
     /** One drawn series: its legend name and the table column. */
     public record Line(String name, String column) {}
 
@@ -38,14 +34,6 @@ public final class TimeChart {
         BYTES,
         AS_IS
     }
-
-    /** Steps a time tick may take, in seconds: the clock's own, so ticks fall on round times. */
-    private static final double[] TICK_STEPS_SECONDS = {
-        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400
-    };
-
-    private static final int MAX_TIME_TICKS = 8;
-    private static final double SECONDS_PER_DAY = 86400;
 
     private static final double MIB = 1024.0 * 1024;
     private static final double GIB = MIB * 1024;
@@ -79,17 +67,45 @@ public final class TimeChart {
      * @param quantity the y axis's label; for {@link Unit#BYTES} without the unit, which is added
      */
     public static TimeChart lines(String title, String quantity, Unit unit, List<Line> lines) {
-        LineChart<Number, Number> chart = new LineChart<>(timeAxis(), valueAxis());
+        LineChart<Number, Number> chart = new LineChart<>(new TimeAxis(), valueAxis()) {
+            @Override
+            protected void layoutChildren() {
+                keepRoomForTheLastTimeLabel(this);
+                super.layoutChildren();
+            }
+        };
         chart.setCreateSymbols(false);
         chart.setTitle(title);
         return new TimeChart(chart, quantity, unit, lines, false);
     }
 
     public static TimeChart stacked(String title, String quantity, Unit unit, List<Line> layers) {
-        AreaChart<Number, Number> chart = new AreaChart<>(timeAxis(), valueAxis());
+        AreaChart<Number, Number> chart = new AreaChart<>(new TimeAxis(), valueAxis()) {
+            @Override
+            protected void layoutChildren() {
+                keepRoomForTheLastTimeLabel(this);
+                super.layoutChildren();
+            }
+        };
         chart.setCreateSymbols(false);
         chart.setTitle(title);
         return new TimeChart(chart, quantity, unit, layers, true);
+    }
+
+    /**
+     * Widens {@code chart}'s right padding to half its time axis's last label: JavaFX centres a tick label on its
+     * tick, so that half lies right of the plot, and a chart at the window's right edge had it cut ("20:10:0").
+     * Called in layout, after CSS has set the padding's other sides (modena's), which a value set here keeps.
+     */
+    private static void keepRoomForTheLastTimeLabel(XYChart<Number, Number> chart) {
+        ValueAxis<Number> time = (ValueAxis<Number>) chart.getXAxis();
+        Text last = new Text(time.getTickLabelFormatter().toString(time.getUpperBound()));
+        last.setFont(time.getTickLabelFont());
+        double half = Math.ceil(last.getLayoutBounds().getWidth() / 2);
+        Insets padding = chart.getPadding();
+        if (padding.getRight() < half) {
+            chart.setPadding(new Insets(padding.getTop(), half, padding.getBottom(), padding.getLeft()));
+        }
     }
 
     public XYChart<Number, Number> chart() {
@@ -106,7 +122,10 @@ public final class TimeChart {
         int first = table.firstAtOrAfter(fromSeconds);
         int n = table.size() - first;
         double[] t = Arrays.copyOfRange(table.times(), first, table.size());
-        spanTimeAxis(t);
+        // The time axis spans the rows shown rather than the points drawn, so the charts of one table share one
+        // time axis: a rate has no value at the first sample nor in the recorded history (docs/DASHBOARD.md), and
+        // an axis on its points would start there later than its neighbours'.
+        ((TimeAxis) chart.getXAxis()).span(t);
         double scale = 1;
         if (unit == Unit.BYTES) {
             double max = 0;
@@ -177,32 +196,6 @@ public final class TimeChart {
         chart.getData().forEach(s -> s.getData().clear());
     }
 
-    /**
-     * Fixes the time axis to the rows shown rather than to the points drawn, so the charts of one table
-     * share one time axis. A rate has no value at the first sample nor in the recorded history
-     * (docs/DASHBOARD.md), and an autoranged axis would start there later than its neighbours'.
-     */
-    private void spanTimeAxis(double[] t) {
-        NumberAxis axis = (NumberAxis) chart.getXAxis();
-        if (t.length < 2 || t[t.length - 1] <= t[0]) {
-            axis.setAutoRanging(true);
-            return;
-        }
-        double first = t[0];
-        double last = t[t.length - 1];
-        double step = Math.ceil((last - first) / MAX_TIME_TICKS / SECONDS_PER_DAY) * SECONDS_PER_DAY;
-        for (double candidate : TICK_STEPS_SECONDS) {
-            if ((last - first) / candidate <= MAX_TIME_TICKS) {
-                step = candidate;
-                break;
-            }
-        }
-        axis.setAutoRanging(false);
-        axis.setTickUnit(step);
-        axis.setLowerBound(Math.floor(first / step) * step);
-        axis.setUpperBound(Math.ceil(last / step) * step);
-    }
-
     private static void fill(
             XYChart.Series<Number, Number> series,
             double[] t,
@@ -222,25 +215,6 @@ public final class TimeChart {
             points.add(new XYChart.Data<>(t[i], value * scale));
         }
         series.getData().setAll(points);
-    }
-
-    static NumberAxis timeAxis() {
-        NumberAxis axis = new NumberAxis();
-        axis.setLabel("time (UTC)");
-        axis.setForceZeroInRange(false);
-        axis.setAutoRanging(true);
-        axis.setTickLabelFormatter(new StringConverter<>() {
-            @Override
-            public String toString(Number seconds) {
-                return CLOCK.format(Instant.ofEpochMilli(Math.round(seconds.doubleValue() * 1000)));
-            }
-
-            @Override
-            public Number fromString(String text) {
-                throw new UnsupportedOperationException("the time axis is not edited");
-            }
-        });
-        return axis;
     }
 
     static NumberAxis valueAxis() {
