@@ -276,8 +276,10 @@ class DashboardUiTest {
         root.layout();
         List<String> found = new ArrayList<>();
         for (XYChart<Number, Number> chart : view.charts()) {
-            found.addAll(DrawnWhole.axisLabels(
-                    chart, chart.localToScene(chart.getLayoutBounds()).getMaxX()));
+            DrawnWhole.axisLabels(
+                            chart.getXAxis(),
+                            chart.localToScene(chart.getLayoutBounds()).getMaxX())
+                    .forEach(problem -> found.add(chart.getTitle() + ": " + problem));
         }
         return found;
     }

@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
+import javafx.geometry.Bounds;
 import javafx.scene.Node;
-import javafx.scene.chart.ValueAxis;
-import javafx.scene.chart.XYChart;
+import javafx.scene.chart.Axis;
 import javafx.scene.control.Labeled;
 import javafx.scene.control.TableCell;
 import javafx.scene.control.TableView;
@@ -81,25 +81,28 @@ public final class DrawnWhole {
     }
 
     /**
-     * What a laid out {@code chart}'s x axis does not show whole: its upper bound's label not drawn, or a label that
-     * ends right of {@code rightX} (in the scene).
+     * What a laid out {@code axis} does not show whole: no label centred on its end (the upper bound: its right end,
+     * or its top), or a label that ends right of {@code rightX} (in the scene).
      */
-    public static List<String> axisLabels(XYChart<Number, Number> chart, double rightX) {
+    public static List<String> axisLabels(Axis<Number> axis, double rightX) {
         List<String> found = new ArrayList<>();
-        ValueAxis<Number> axis = (ValueAxis<Number>) chart.getXAxis();
         List<Text> labels = axis.getChildrenUnmodifiable().stream()
                 .filter(n -> n instanceof Text && n.isVisible())
                 .map(Text.class::cast)
                 .toList();
-        String end = axis.getTickLabelFormatter().toString(axis.getUpperBound());
-        if (labels.stream().noneMatch(label -> label.getText().equals(end))) {
-            found.add(chart.getTitle() + ": the end " + end + " not drawn, only "
+        boolean vertical = axis.getSide().isVertical();
+        double end = vertical ? 0 : axis.getWidth();
+        if (labels.stream().noneMatch(label -> {
+            Bounds box = label.getBoundsInParent();
+            return Math.abs((vertical ? box.getCenterY() : box.getCenterX()) - end) <= 1;
+        })) {
+            found.add(axis.getLabel() + ": no label at its end, only "
                     + labels.stream().map(Text::getText).toList());
         }
         for (Text label : labels) {
             double right = label.localToScene(label.getBoundsInLocal()).getMaxX();
             if (right > rightX + 0.5) {
-                found.add(chart.getTitle() + ": " + label.getText() + " ends at " + right + " px, right of " + rightX);
+                found.add(axis.getLabel() + ": " + label.getText() + " ends at " + right + " px, right of " + rightX);
             }
         }
         return found;

@@ -1,5 +1,8 @@
 package org.memhygiene.ui.charts;
 
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,6 +15,7 @@ import javafx.scene.chart.NumberAxis;
 import javafx.scene.chart.ValueAxis;
 import javafx.scene.chart.XYChart;
 import javafx.scene.text.Text;
+import javafx.util.StringConverter;
 import org.memhygiene.ui.downsample.Lttb;
 import org.memhygiene.ui.model.SeriesTable;
 
@@ -34,6 +38,18 @@ public final class TimeChart {
         BYTES,
         AS_IS
     }
+
+    private static final DateTimeFormatter CLOCK =
+            DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+
+    /** Steps a time tick may take, in seconds: the clock's own, so ticks fall on round times. */
+    private static final double[] TICK_STEPS_SECONDS = {
+        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400
+    };
+
+    private static final int MAX_TIME_TICKS = 8;
+    private static final double SECONDS_PER_DAY = 86400;
+    private static final double MINUTE_SECONDS = 60;
 
     private static final double MIB = 1024.0 * 1024;
     private static final double GIB = MIB * 1024;
@@ -67,7 +83,7 @@ public final class TimeChart {
      * @param quantity the y axis's label; for {@link Unit#BYTES} without the unit, which is added
      */
     public static TimeChart lines(String title, String quantity, Unit unit, List<Line> lines) {
-        LineChart<Number, Number> chart = new LineChart<>(new TimeAxis(), valueAxis()) {
+        LineChart<Number, Number> chart = new LineChart<>(timeAxis(), valueAxis()) {
             @Override
             protected void layoutChildren() {
                 keepRoomForTheLastTimeLabel(this);
@@ -80,7 +96,7 @@ public final class TimeChart {
     }
 
     public static TimeChart stacked(String title, String quantity, Unit unit, List<Line> layers) {
-        AreaChart<Number, Number> chart = new AreaChart<>(new TimeAxis(), valueAxis()) {
+        AreaChart<Number, Number> chart = new AreaChart<>(timeAxis(), valueAxis()) {
             @Override
             protected void layoutChildren() {
                 keepRoomForTheLastTimeLabel(this);
@@ -125,7 +141,7 @@ public final class TimeChart {
         // The time axis spans the rows shown rather than the points drawn, so the charts of one table share one
         // time axis: a rate has no value at the first sample nor in the recorded history (docs/DASHBOARD.md), and
         // an axis on its points would start there later than its neighbours'.
-        ((TimeAxis) chart.getXAxis()).span(t);
+        spanTimeAxis(t);
         double scale = 1;
         if (unit == Unit.BYTES) {
             double max = 0;
@@ -196,6 +212,33 @@ public final class TimeChart {
         chart.getData().forEach(s -> s.getData().clear());
     }
 
+    /**
+     * Spans the time axis from the round time at or before the first of the times {@code t} (ascending, in seconds)
+     * to the one at or after the last, in at most {@link #MAX_TIME_TICKS} steps of the clock; one time gets the
+     * minute around it, and no time leaves the axis as it was.
+     */
+    private void spanTimeAxis(double[] t) {
+        if (t.length == 0) {
+            return;
+        }
+        FixedAxis axis = (FixedAxis) chart.getXAxis();
+        double first = t[0];
+        double last = t[t.length - 1];
+        if (last <= first) {
+            double minute = Math.floor(first / MINUTE_SECONDS) * MINUTE_SECONDS;
+            axis.span(minute, minute + MINUTE_SECONDS, MINUTE_SECONDS);
+            return;
+        }
+        double step = Math.ceil((last - first) / MAX_TIME_TICKS / SECONDS_PER_DAY) * SECONDS_PER_DAY;
+        for (double candidate : TICK_STEPS_SECONDS) {
+            if ((last - first) / candidate <= MAX_TIME_TICKS) {
+                step = candidate;
+                break;
+            }
+        }
+        axis.span(Math.floor(first / step) * step, Math.ceil(last / step) * step, step);
+    }
+
     private static void fill(
             XYChart.Series<Number, Number> series,
             double[] t,
@@ -215,6 +258,20 @@ public final class TimeChart {
             points.add(new XYChart.Data<>(t[i], value * scale));
         }
         series.getData().setAll(points);
+    }
+
+    private static FixedAxis timeAxis() {
+        return new FixedAxis("time (UTC)", 0, MINUTE_SECONDS, MINUTE_SECONDS, new StringConverter<>() {
+            @Override
+            public String toString(Number seconds) {
+                return CLOCK.format(Instant.ofEpochMilli(Math.round(seconds.doubleValue() * 1000)));
+            }
+
+            @Override
+            public Number fromString(String text) {
+                throw new UnsupportedOperationException("the time axis is not edited");
+            }
+        });
     }
 
     static NumberAxis valueAxis() {

@@ -12,13 +12,14 @@ import java.util.function.Consumer;
 import javafx.collections.FXCollections;
 import javafx.geometry.Bounds;
 import javafx.scene.Node;
+import javafx.scene.chart.Axis;
 import javafx.scene.chart.LineChart;
-import javafx.scene.chart.NumberAxis;
 import javafx.scene.chart.XYChart;
 import javafx.scene.control.Tooltip;
 import javafx.scene.shape.Line;
 import javafx.scene.shape.Rectangle;
 import javafx.scene.text.Text;
+import javafx.util.converter.NumberStringConverter;
 import org.memhygiene.ui.model.FrontierPoint;
 import org.memhygiene.ui.model.Timestamps;
 import org.memhygiene.ui.model.VmRow;
@@ -95,10 +96,8 @@ public final class TradeoffChart extends LineChart<Number, Number> {
         plotClip.setHeight(box.getHeight() + 2 * margin);
     }
 
-    private static NumberAxis axis(String label, double from, double to, double tick) {
-        NumberAxis axis = new NumberAxis(label, from, to, tick);
-        axis.setAutoRanging(false);
-        return axis;
+    private static FixedAxis axis(String label, double from, double to, double tick) {
+        return new FixedAxis(label, from, to, tick, new NumberStringConverter());
     }
 
     public void setFrontier(List<FrontierPoint> points) {
@@ -194,8 +193,8 @@ public final class TradeoffChart extends LineChart<Number, Number> {
     protected void layoutPlotChildren() {
         super.layoutPlotChildren();
         fitPlotClip();
-        NumberAxis x = (NumberAxis) getXAxis();
-        NumberAxis y = (NumberAxis) getYAxis();
+        Axis<Number> x = getXAxis();
+        Axis<Number> y = getYAxis();
         double x0 = x.getDisplayPosition(0);
         double x1 = x.getDisplayPosition(100);
         double y0 = y.getDisplayPosition(0);

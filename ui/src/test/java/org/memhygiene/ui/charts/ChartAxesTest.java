@@ -18,7 +18,8 @@ import org.memhygiene.ui.model.SeriesTable;
 import org.testfx.api.FxToolkit;
 import org.testfx.util.WaitForAsyncUtils;
 
-class TimeChartTest {
+/** The time charts' and the trade-off chart's axes draw their ends whole at every size. */
+class ChartAxesTest {
     /** 2026-12-07 20:08:10Z and 11 min 40 s later: the time axis runs from 20:08:00 to 20:20:00 in 2-minute steps. */
     private static final double FIRST_SECONDS = 1_796_674_090;
 
@@ -57,7 +58,7 @@ class TimeChartTest {
                         row.applyCss();
                         row.layout();
                         int width = chartWidth;
-                        DrawnWhole.axisLabels(time.chart(), row.getWidth())
+                        DrawnWhole.axisLabels(time.chart().getXAxis(), row.getWidth())
                                 .forEach(problem -> found.add(width + " px: " + problem));
                     }
                     return found;
@@ -80,5 +81,35 @@ class TimeChartTest {
                 })
                 .get(10, TimeUnit.SECONDS);
         assertArrayEquals(new double[] {FIRST_SECONDS - 10, FIRST_SECONDS + 50}, bounds, "20:08:00 to 20:09:00");
+    }
+
+    @Test
+    void theTradeoffChartDrawsBothOfItsHundredsAtEverySize() throws Exception {
+        // The same rounding hid the "100" of either axis at about one length in twenty.
+        FxToolkit.registerPrimaryStage();
+        TradeoffChart chart =
+                WaitForAsyncUtils.asyncFx(() -> new TradeoffChart(vm -> {})).get(10, TimeUnit.SECONDS);
+        FxToolkit.setupStage((Stage stage) -> {
+            stage.setScene(new Scene(new HBox(chart), 1000, 800));
+            stage.show();
+        });
+        List<String> problems = WaitForAsyncUtils.asyncFx(() -> {
+                    List<String> found = new ArrayList<>();
+                    for (int grow = 0; grow < 400; grow++) {
+                        int width = 500 + grow;
+                        int height = 350 + grow;
+                        chart.setMinSize(width, height);
+                        chart.setMaxSize(width, height);
+                        chart.getParent().applyCss();
+                        chart.getParent().layout();
+                        for (var axis : List.of(chart.getXAxis(), chart.getYAxis())) {
+                            DrawnWhole.axisLabels(axis, width)
+                                    .forEach(problem -> found.add(width + " x " + height + " px: " + problem));
+                        }
+                    }
+                    return found;
+                })
+                .get(30, TimeUnit.SECONDS);
+        assertEquals(List.of(), problems);
     }
 }
