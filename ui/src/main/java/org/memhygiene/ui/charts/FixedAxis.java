@@ -12,7 +12,17 @@ import javafx.util.StringConverter;
  */
 final class FixedAxis extends ValueAxis<Number> {
     /** What the axis shows: the lower bound on a multiple of the step. */
-    private record Range(double lower, double upper, double step) {}
+    private record Range(double lower, double upper, double step) {
+        Range {
+            // The ticks are counted from lower to upper by the step: anything else would never end.
+            if (!(upper > lower) || !(step > 0) || (upper - lower) / step > MAX_TICKS) {
+                throw new IllegalArgumentException("axis from " + lower + " to " + upper + " by " + step
+                        + ": expected lower < upper and a positive step, at most " + MAX_TICKS + " ticks");
+            }
+        }
+    }
+
+    private static final int MAX_TICKS = 1000;
 
     private Range range;
 

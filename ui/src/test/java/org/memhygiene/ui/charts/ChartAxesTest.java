@@ -11,6 +11,7 @@ import javafx.scene.chart.ValueAxis;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Region;
 import javafx.stage.Stage;
+import javafx.util.converter.NumberStringConverter;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.ui.DrawnWhole;
@@ -111,5 +112,22 @@ class ChartAxesTest {
                 })
                 .get(30, TimeUnit.SECONDS);
         assertEquals(List.of(), problems);
+    }
+
+    @Test
+    void anAxisWhoseTicksWouldNeverEndIsRefusedWithItsFigures() throws Exception {
+        FxToolkit.registerPrimaryStage();
+        String refused = WaitForAsyncUtils.asyncFx(() -> {
+                    try {
+                        new FixedAxis("t", 0, 60, 0, new NumberStringConverter());
+                        return "accepted";
+                    } catch (IllegalArgumentException e) {
+                        return e.getMessage();
+                    }
+                })
+                .get(10, TimeUnit.SECONDS);
+        assertEquals(
+                "axis from 0.0 to 60.0 by 0.0: expected lower < upper and a positive step, at most 1000 ticks",
+                refused);
     }
 }
