@@ -592,28 +592,6 @@ class DashboardUiTest {
     }
 
     @Test
-    void namesOfVmsWithTheSameFiguresDoNotOverlap() throws Exception {
-        List<Text> names = fx(() -> {
-            List<Text> texts = List.of(new Text("web-1"), new Text("web-2"), new Text("web-3"));
-            texts.forEach(t -> {
-                t.setX(100);
-                t.setY(200);
-            });
-            TradeoffChart.separate(texts);
-            return texts;
-        });
-        for (int i = 0; i < names.size(); i++) {
-            for (int j = i + 1; j < names.size(); j++) {
-                Bounds a = fx(names.get(i)::getBoundsInParent);
-                Bounds b = fx(names.get(j)::getBoundsInParent);
-                assertFalse(
-                        a.intersects(b),
-                        names.get(i).getText() + " and " + names.get(j).getText() + ": " + a + b);
-            }
-        }
-    }
-
-    @Test
     void ksmControlsChangeTheSimulatedHostsKnobs() throws Exception {
         robot.press(KeyCode.CONTROL, KeyCode.DIGIT5).release(KeyCode.DIGIT5, KeyCode.CONTROL);
         waitFx(10, () -> f.window.current().title().equals("Controls"));

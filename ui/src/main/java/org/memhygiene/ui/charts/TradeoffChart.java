@@ -1,5 +1,6 @@
 package org.memhygiene.ui.charts;
 
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -35,6 +36,8 @@ public final class TradeoffChart extends LineChart<Number, Number> {
     public static final double RECLAIM_SPLIT_PERCENT = 25;
     /** The style class of a VM point whose posture a deduplication probe measured (filled; assumed: a ring). */
     public static final String MEASURED = "vm-measured";
+    /** Pixels between a VM's point's centre and the near end of its name. */
+    private static final double NAME_GAP = 11;
 
     private final XYChart.Series<Number, Number> frontier =
             new XYChart.Series<>("policy frontier (simulator sweep)", FXCollections.observableArrayList());
@@ -209,13 +212,7 @@ public final class TradeoffChart extends LineChart<Number, Number> {
         horizontal.setEndX(x1);
         horizontal.setStartY(ys);
         horizontal.setEndY(ys);
-        names.forEach((d, name) -> place(
-                name,
-                x.getDisplayPosition(d.getXValue()) + 11,
-                Math.max(
-                        y.getDisplayPosition(d.getYValue()) + 4,
-                        name.getLayoutBounds().getHeight())));
-        separate(List.copyOf(names.values()));
+        placeNames(x0, x1);
         place(labels.get(0), x0 + 6, y1 + 16);
         place(labels.get(1), x1 - 6 - labels.get(1).getLayoutBounds().getWidth(), y1 + 16);
         place(labels.get(2), x0 + 6, y0 - 8);
@@ -223,32 +220,43 @@ public final class TradeoffChart extends LineChart<Number, Number> {
     }
 
     /**
-     * Moves VM names apart that would overlap (VMs with nearly the same figures): each overlapping name goes
-     * below the one before it, in the order of their positions, so every name stays readable next to its point.
+     * Puts each VM's name beside its point where it covers no other VM's point and no name placed before it,
+     * and stays within the plot from {@code left} to {@code right}: right of the point, else left of it, else
+     * the same a row lower, and so on (VMs with nearly the same figures). Names go top to bottom, then left to
+     * right. Where no row is free, the name goes right of its point.
      */
-    public static void separate(List<Text> texts) {
-        List<Text> ordered = texts.stream()
-                .sorted(Comparator.comparingDouble(Text::getY).thenComparingDouble(Text::getX))
+    private void placeNames(double left, double right) {
+        Axis<Number> x = getXAxis();
+        Axis<Number> y = getYAxis();
+        List<Bounds> taken = new ArrayList<>();
+        names.keySet().forEach(d -> taken.add(d.getNode().getBoundsInParent()));
+        List<XYChart.Data<Number, Number>> ordered = names.keySet().stream()
+                .sorted(Comparator.comparingDouble(
+                                (XYChart.Data<Number, Number> d) -> y.getDisplayPosition(d.getYValue()))
+                        .thenComparingDouble(d -> x.getDisplayPosition(d.getXValue())))
                 .toList();
-        for (int i = 0; i < ordered.size(); i++) {
-            Text t = ordered.get(i);
-            for (int j = 0; j < i; j++) {
-                Text before = ordered.get(j);
-                if (overlap(before, t)) {
-                    t.setY(before.getY() + before.getLayoutBounds().getHeight() + 1);
-                    j = -1; // moved: check against every placed name again
+        for (XYChart.Data<Number, Number> d : ordered) {
+            Text name = names.get(d);
+            double width = name.getLayoutBounds().getWidth();
+            double height = name.getLayoutBounds().getHeight();
+            double pointX = x.getDisplayPosition(d.getXValue());
+            double baseline = Math.max(y.getDisplayPosition(d.getYValue()) + 4, height);
+            double[] sides = {pointX + NAME_GAP, pointX - NAME_GAP - width};
+            boolean placed = false;
+            for (int row = 0; row < taken.size() && !placed; row++) {
+                for (int side = 0; side < sides.length && !placed; side++) {
+                    place(name, sides[side], baseline + row * (height + 1));
+                    Bounds box = name.getBoundsInParent();
+                    placed = box.getMinX() >= left
+                            && box.getMaxX() <= right
+                            && taken.stream().noneMatch(box::intersects);
                 }
             }
+            if (!placed) {
+                place(name, sides[0], baseline);
+            }
+            taken.add(name.getBoundsInParent());
         }
-    }
-
-    private static boolean overlap(Text a, Text b) {
-        double ah = a.getLayoutBounds().getHeight();
-        double bh = b.getLayoutBounds().getHeight();
-        return a.getX() < b.getX() + b.getLayoutBounds().getWidth()
-                && b.getX() < a.getX() + a.getLayoutBounds().getWidth()
-                && a.getY() - ah < b.getY()
-                && b.getY() - bh < a.getY();
     }
 
     private static void place(Text text, double x, double y) {
