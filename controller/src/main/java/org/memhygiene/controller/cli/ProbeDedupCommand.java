@@ -92,7 +92,7 @@ final class ProbeDedupCommand implements Callable<Integer> {
         text.append(String.format(
                 Locale.ROOT,
                 "Deduplication probe, measured %s: %d canary and %d control pages of %s per VM%n",
-                r.measuredAt(),
+                CommandOutput.instant(r.measuredAt()),
                 r.pages(),
                 r.pages(),
                 ByteSize.format(r.pageSizeBytes())));

@@ -79,8 +79,9 @@ final class VmShowCommand implements Callable<Integer> {
         facts.row("guest memory: method", m.methodDescription());
         facts.row(
                 "guest memory: measured",
-                m.measuredAt() + " (" + VmCommands.age(m.ageMillis(sampledAt)) + " before the sample; the pass"
-                        + " took " + m.workMillis() + " ms from " + m.passStartedAt() + ")");
+                CommandOutput.instant(m.measuredAt()) + " (" + VmCommands.age(m.ageMillis(sampledAt))
+                        + " before the sample; the pass took " + m.workMillis() + " ms from "
+                        + CommandOutput.instant(m.passStartedAt()) + ")");
         facts.row(
                 "reclaimed (zero once backed + given back)",
                 VmCommands.bytes(m.reclaimedBytes()) + " of " + ByteSize.format(m.guestRamPages() * m.pageSizeBytes())

@@ -159,6 +159,12 @@ class GuestMemoryApiTest {
         assertTrue(show.lines().anyMatch(l -> l.startsWith("  zero page (of it never backed) / huge zero page")), show);
         assertTrue(show.lines().anyMatch(l -> l.startsWith("  not present (of it given back)")), show);
         assertTrue(show.lines().anyMatch(l -> l.startsWith("ksm_stat: merging / zero pages")), show);
+        String second = "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ";
+        assertTrue(
+                show.lines()
+                        .anyMatch(l -> l.matches("guest memory: measured +" + second + " \\(\\d+ s before the sample;"
+                                + " the pass took \\d+ ms from " + second + "\\)")),
+                "the times to the second: " + show);
     }
 
     @Test

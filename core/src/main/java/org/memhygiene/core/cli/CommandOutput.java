@@ -1,6 +1,8 @@
 package org.memhygiene.core.cli;
 
 import java.io.PrintWriter;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -15,6 +17,14 @@ import picocli.CommandLine.Spec;
 public class CommandOutput {
     /** How every table and line of text shows a value that is not there (a counter the kernel lacks). */
     public static final String MISSING = "-";
+
+    /**
+     * An instant as every line of text shows it: ISO 8601 in UTC to the second, as the posture findings' evidence
+     * writes it ("2026-12-07T20:21:09Z"). The JSON documents keep the full precision.
+     */
+    public static String instant(Instant at) {
+        return at.truncatedTo(ChronoUnit.SECONDS).toString();
+    }
 
     @Spec(Spec.Target.MIXEE)
     private CommandSpec spec;
