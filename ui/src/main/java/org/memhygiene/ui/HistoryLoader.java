@@ -139,13 +139,22 @@ public final class HistoryLoader {
                     if (decisions.isPresent()) {
                         model.decisions().setAll(both.getValue());
                     }
-                    status.set(new HistoryStatus(
-                            false,
-                            false,
-                            what + ": " + rows.times().length + " recorded samples, " + taken
-                                    + " added to the live ones"));
+                    status.set(new HistoryStatus(false, false, what + ": " + found(rows, taken)));
                     model.changed();
                 }));
+    }
+
+    /**
+     * What a load found: how many samples were recorded and from when, which is where the charts can start (the
+     * controller records only while it runs, so often later than the range), and how many were drawn.
+     */
+    private static String found(Rows rows, int taken) {
+        if (rows.times().length == 0) {
+            return "no recorded samples";
+        }
+        Instant first = Instant.ofEpochMilli(Math.round(rows.times()[0] * 1000));
+        return rows.times().length + " recorded samples from " + Timestamps.utc(first) + ", " + taken
+                + " added to the live ones";
     }
 
     /** Host history in the model's host columns; what the history does not record (docs/HISTORY.md) is NaN. */

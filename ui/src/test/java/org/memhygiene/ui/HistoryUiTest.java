@@ -30,6 +30,7 @@ import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.ui.api.ControllerClient;
 import org.memhygiene.ui.model.DashboardModel;
 import org.memhygiene.ui.model.SeriesTable;
+import org.memhygiene.ui.model.Timestamps;
 import org.memhygiene.ui.model.VmRow;
 import org.memhygiene.ui.views.DashboardWindow;
 import org.testfx.api.FxRobot;
@@ -150,6 +151,10 @@ class HistoryUiTest {
         String text = fx(() -> model.hostHistory().get().text());
         assertTrue(!text.contains(" 0 added"), "history was merged: " + text);
         double oldest = fx(() -> model.host().time(0));
+        assertTrue(
+                text.contains(" recorded samples from "
+                        + Timestamps.utc(Instant.ofEpochMilli(Math.round(oldest * 1000))) + ", "),
+                "names the first recorded sample, where the charts start: " + text);
         double latestAtLoad =
                 fx(() -> model.latestHost().get().orElseThrow().sampledAt().toEpochMilli() / 1000.0);
         assertTrue(
