@@ -45,6 +45,7 @@ import org.memhygiene.core.posture.SwapDevice;
 import org.memhygiene.core.probe.DedupProbeReport;
 import org.memhygiene.core.probe.DedupProbeRequest;
 import org.memhygiene.core.protocol.AgentProtocol;
+import org.memhygiene.core.units.Count;
 import org.memhygiene.simulator.hygiene.GuestHygiene;
 import org.memhygiene.simulator.ksm.ScanEngine;
 import org.memhygiene.simulator.model.Guest;
@@ -591,7 +592,7 @@ public final class SimulatedHost implements HostBackend {
     public String describe() {
         Scenario s = sim.scenario();
         return "simulator: scenario '" + s.name() + "' (" + s.source() + "), "
-                + s.guests().size() + " guests, " + speed + " simulated s per real s";
+                + Count.of(s.guests().size(), "guest") + ", " + speed + " simulated s per real s";
     }
 
     @Override

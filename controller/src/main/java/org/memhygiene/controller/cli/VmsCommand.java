@@ -20,6 +20,7 @@ import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.units.ByteSize;
+import org.memhygiene.core.units.Count;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -155,7 +156,7 @@ final class VmsCommand implements Callable<Integer> {
                     .append(String.join(", ", byMethod.get(methods.get(i))))
                     .append('\n');
         }
-        return "libvirt " + sample.uri() + ", " + sample.vms().size() + " domains, sampled in "
+        return "libvirt " + sample.uri() + ", " + Count.of(sample.vms().size(), "domain") + ", sampled in "
                 + sample.took().toMillis() + " ms; host posture score " + posture.hostScore()
                 + " (memhygiene posture)\n\n" + table + notes;
     }

@@ -27,6 +27,7 @@ import org.memhygiene.core.ksm.KsmSettings;
 import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.core.posture.GuestFindings;
 import org.memhygiene.core.units.ByteSize;
+import org.memhygiene.core.units.Count;
 
 /**
  * The reclaim boost (docs/POLICY.md, "Reclaim boost"): after guests' scrubs, ksmd is made to reach the
@@ -242,8 +243,7 @@ final class ReclaimBoost {
                 }
             }
             if (runs > 0 && bytes > 0) {
-                fresh.add(new Zeroed(
-                        uuid, vm.domain().name(), bytes, runs + (runs == 1 ? " scrub " : " scrubs ") + COUNTERS));
+                fresh.add(new Zeroed(uuid, vm.domain().name(), bytes, Count.of(runs, "scrub") + " " + COUNTERS));
             }
         }
         counters.clear();
@@ -570,7 +570,7 @@ final class ReclaimBoost {
         }
 
         String describe() {
-            return fullScans + (fullScans == 1 ? " full scan" : " full scans") + ": "
+            return Count.of(fullScans, "full scan") + ": "
                     + (vmZeroMappedBytes.isPresent()
                             ? "the scrubbed VMs' zero-mapped memory (VmSnapshot.zeroMappedBytes) "
                                     + signed(vmZeroMappedBytes.getAsLong())

@@ -77,6 +77,8 @@ class PostureCommandTest {
                         .out());
         assertEquals(posture.at("/vms/0/findings"), show.at("/posture/findings"));
         assertTrue(run("vm", "show", "test", "--uri", "test:///default").out().contains("posture score"));
+        String table = run("vms", "--uri", "test:///default").out();
+        assertTrue(table.startsWith("libvirt test:///default, 1 domain, sampled in "), table);
     }
 
     private static List<String> fieldNames(JsonNode node) {

@@ -31,6 +31,7 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import org.memhygiene.core.units.ByteSize;
+import org.memhygiene.core.units.Count;
 import org.memhygiene.ui.views.FittedTableView;
 import org.memhygiene.ui.views.FittedTableView.Width;
 
@@ -163,7 +164,7 @@ public final class FleetView implements AutoCloseable {
             Platform.runLater(() -> {
                 hosts.setAll(now);
                 table.sort();
-                status.setText(now.size() + " hosts from " + fleet.base() + " at "
+                status.setText(Count.of(now.size(), "host") + " from " + fleet.base() + " at "
                         + at.toString().substring(11, 19) + " UTC; double-click a host to open it");
             });
         } catch (Exception e) {

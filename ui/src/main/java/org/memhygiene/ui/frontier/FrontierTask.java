@@ -1,6 +1,7 @@
 package org.memhygiene.ui.frontier;
 
 import javafx.application.Platform;
+import org.memhygiene.core.units.Count;
 import org.memhygiene.simulator.scenario.Scenario;
 import org.memhygiene.ui.model.DashboardModel;
 
@@ -26,10 +27,13 @@ public final class FrontierTask {
                             model.frontierStatus()
                                     .set("Policy frontier: the best of " + (PolicyFrontier.cells())
                                             + " simulated policy × hygiene" + " cells of '" + scenario.name() + "' ("
-                                            + points.size() + " VMs of its frontier cells on the dashed line, after "
-                                            + PolicyFrontier.cellDuration(scenario)
-                                                    .toMinutes()
-                                            + " simulated minutes each).");
+                                            + Count.of(points.size(), "VM")
+                                            + " of its frontier cells on the dashed line, after "
+                                            + Count.of(
+                                                    PolicyFrontier.cellDuration(scenario)
+                                                            .toMinutes(),
+                                                    "simulated minute")
+                                            + " each).");
                         });
                     } catch (RuntimeException e) {
                         Platform.runLater(

@@ -15,6 +15,7 @@ import javafx.scene.layout.GridPane;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.RowConstraints;
 import javafx.scene.layout.VBox;
+import org.memhygiene.core.units.Count;
 import org.memhygiene.ui.charts.TimeChart;
 import org.memhygiene.ui.charts.TimeChart.Line;
 import org.memhygiene.ui.charts.TimeChart.Unit;
@@ -112,7 +113,7 @@ public final class OverviewView implements DashboardView {
             double avail = host.last(host.column(DashboardModel.AVAILABLE));
             summary.setText("Reclaimed now: " + Units.bytes(Math.round(total)) + " (" + howMeasured()
                     + ")   ·   host MemAvailable: " + (Double.isNaN(avail) ? "–" : Units.bytes(Math.round(avail)))
-                    + "   ·   " + model.rows().size() + " VMs");
+                    + "   ·   " + Count.of(model.rows().size(), "VM"));
         }
     }
 
@@ -121,7 +122,7 @@ public final class OverviewView implements DashboardView {
         Map<String, Integer> methods = new TreeMap<>();
         model.rows().forEach(r -> methods.merge(r.reclaimedMeasuredBy(), 1, Integer::sum));
         return methods.entrySet().stream()
-                .map(e -> e.getKey() + ": " + e.getValue() + (e.getValue() == 1 ? " VM" : " VMs"))
+                .map(e -> e.getKey() + ": " + Count.of(e.getValue(), "VM"))
                 .collect(Collectors.joining(", "));
     }
 
