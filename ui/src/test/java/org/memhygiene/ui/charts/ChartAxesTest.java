@@ -87,30 +87,13 @@ class ChartAxesTest {
     @Test
     void theTradeoffChartDrawsBothOfItsHundredsAtEverySize() throws Exception {
         // The same rounding hid the "100" of either axis at about one length in twenty.
-        FxToolkit.registerPrimaryStage();
-        TradeoffChart chart =
-                WaitForAsyncUtils.asyncFx(() -> new TradeoffChart(vm -> {})).get(10, TimeUnit.SECONDS);
-        FxToolkit.setupStage((Stage stage) -> {
-            stage.setScene(new Scene(new HBox(chart), 1000, 800));
-            stage.show();
+        List<String> problems = TradeoffSizes.problems(List.of(), 1, (chart, width) -> {
+            List<String> found = new ArrayList<>();
+            for (var axis : List.of(chart.getXAxis(), chart.getYAxis())) {
+                found.addAll(DrawnWhole.axisLabels(axis, width));
+            }
+            return found;
         });
-        List<String> problems = WaitForAsyncUtils.asyncFx(() -> {
-                    List<String> found = new ArrayList<>();
-                    for (int grow = 0; grow < 400; grow++) {
-                        int width = 500 + grow;
-                        int height = 350 + grow;
-                        chart.setMinSize(width, height);
-                        chart.setMaxSize(width, height);
-                        chart.getParent().applyCss();
-                        chart.getParent().layout();
-                        for (var axis : List.of(chart.getXAxis(), chart.getYAxis())) {
-                            DrawnWhole.axisLabels(axis, width)
-                                    .forEach(problem -> found.add(width + " x " + height + " px: " + problem));
-                        }
-                    }
-                    return found;
-                })
-                .get(30, TimeUnit.SECONDS);
         assertEquals(List.of(), problems);
     }
 

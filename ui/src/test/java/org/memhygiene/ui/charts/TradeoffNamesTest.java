@@ -7,24 +7,23 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
-import java.util.concurrent.TimeUnit;
 import javafx.geometry.Bounds;
 import javafx.scene.Node;
-import javafx.scene.Scene;
-import javafx.scene.layout.HBox;
 import javafx.scene.text.Text;
-import javafx.stage.Stage;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.memhygiene.ui.api.VmView;
 import org.memhygiene.ui.model.Reclaimed;
 import org.memhygiene.ui.model.VmRow;
 import org.testfx.api.FxToolkit;
-import org.testfx.util.WaitForAsyncUtils;
 
 /** The trade-off chart's VM names: each readable beside its point, over no other point or name, inside the plot. */
 class TradeoffNamesTest {
     private static final long GIB = 1L << 30;
+    /** A name's near end from its point's centre: the chart's gap of 11 px, and a pixel for rounding. */
+    private static final double NEAR_PX = 12;
+    /** How far below its point a name may go: three VMs at the same figures take two rows. */
+    private static final int ROWS = 3;
 
     @AfterEach
     void close() throws Exception {
@@ -49,32 +48,14 @@ class TradeoffNamesTest {
                 vm("twin-3", 60, 40),
                 vm("all-back", 100, 55),
                 vm("nearly-all", 97, 55));
-        FxToolkit.registerPrimaryStage();
-        TradeoffChart chart =
-                WaitForAsyncUtils.asyncFx(() -> new TradeoffChart(vm -> {})).get(10, TimeUnit.SECONDS);
-        FxToolkit.setupStage((Stage stage) -> {
-            stage.setScene(new Scene(new HBox(chart), 1300, 900));
-            stage.show();
-        });
-        List<String> problems = WaitForAsyncUtils.asyncFx(() -> {
-                    chart.setVms(rows);
-                    List<String> found = new ArrayList<>();
-                    for (int grow = 0; grow < 400; grow++) {
-                        int width = 500 + 2 * grow;
-                        int height = 350 + grow;
-                        chart.setMinSize(width, height);
-                        chart.setMaxSize(width, height);
-                        chart.getParent().applyCss();
-                        chart.getParent().layout();
-                        overlaps(chart).forEach(problem -> found.add(width + " x " + height + " px: " + problem));
-                    }
-                    return found;
-                })
-                .get(60, TimeUnit.SECONDS);
+        List<String> problems = TradeoffSizes.problems(rows, 2, (chart, width) -> overlaps(chart));
         assertEquals(List.of(), problems.stream().limit(5).toList(), problems.size() + " problems");
     }
 
-    /** Each name that leaves the plot's width or covers a VM's point or another name. */
+    /**
+     * Each name that is not beside its own point (at most {@link #NEAR_PX} from its centre across, within
+     * {@link #ROWS} rows of it), leaves the plot's width, or covers a VM's point or another name.
+     */
     private static List<String> overlaps(TradeoffChart chart) {
         Bounds plot = scene(chart.lookup(".chart-plot-background"));
         List<Text> names =
@@ -83,6 +64,16 @@ class TradeoffNamesTest {
         List<String> found = new ArrayList<>();
         for (Text name : names) {
             Bounds box = scene(name);
+            Bounds own = scene(points.stream()
+                    .filter(p -> name.getText().equals(p.getUserData()))
+                    .findFirst()
+                    .orElseThrow());
+            double across = Math.max(box.getMinX() - own.getCenterX(), own.getCenterX() - box.getMaxX());
+            if (across < 0
+                    || across > NEAR_PX
+                    || Math.abs(box.getCenterY() - own.getCenterY()) > ROWS * box.getHeight()) {
+                found.add(name.getText() + " at " + box + ", not beside its point at " + own);
+            }
             if (box.getMinX() < plot.getMinX() || box.getMaxX() > plot.getMaxX()) {
                 found.add(name.getText() + " from " + box.getMinX() + " to " + box.getMaxX()
                         + " px, outside the plot's " + plot.getMinX() + " to " + plot.getMaxX());
