@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.libvirt.Connect;
 import org.libvirt.Domain;
 import org.libvirt.Error.ErrorNumber;
@@ -192,6 +193,19 @@ public final class LibvirtHost implements AutoCloseable {
             Connect.setErrorCallback(ERROR_HANDLER);
         } catch (LibvirtException e) {
             throw LibvirtAccessException.of(uri, "install error handler", e);
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {
+            // libvirt-java loads the C library through JNA on its first call, this one; without it every
+            // later call fails too ("Could not initialize class org.libvirt.jna.Libvirt"). JNA's first two
+            // lines say what it tried; the rest lists the class path.
+            throw new LibvirtAccessException(
+                    uri,
+                    "load libvirt's client library",
+                    "libvirt.so.0 was not found ("
+                            + String.valueOf(e.getMessage()).lines().limit(2).collect(Collectors.joining(" "))
+                            + "); install it"
+                            + " (Debian: apt-get install libvirt0)",
+                    Optional.empty(),
+                    e);
         }
     }
 
