@@ -48,7 +48,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.memhygiene.controller.policy.PolicyMode;
+import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.host.DomainState;
 import org.memhygiene.core.host.GuestMemory;
+import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.ksm.KsmStats;
 import org.memhygiene.ui.charts.TradeoffChart;
 import org.memhygiene.ui.export.ChartExport;
@@ -546,6 +549,57 @@ class DashboardUiTest {
                 .substring("probe ".length());
         assertTrue(at.endsWith("Z") && !at.contains("T"), at);
         assertTrue(tip.contains("measured by a deduplication probe at " + at), tip);
+    }
+
+    @Test
+    void theVmsTableAndTheVmDetailWriteStatesAsTheCliDoes() throws Exception {
+        // The API sends the constants' names (NO_CHANNEL, BALANCED, RUNNING); an admin reads "no channel",
+        // "balanced" and "running" in `memhygiene vms` and the same here. Expected and shown come from the
+        // same row: the simulated VMs start and stop while the test runs.
+        Map<String, List<String>> cells = fx(() -> {
+            TableView<VmRow> table = laidOutVmsTable();
+            TableColumn<VmRow, ?> agent = leafColumnTitled(table, "Agent");
+            TableColumn<VmRow, ?> level = leafColumnTitled(table, "Level");
+            Map<String, List<String>> found = new HashMap<>();
+            for (VmRow row : table.getItems()) {
+                found.put(
+                        row.vm().name(),
+                        List.of(
+                                String.valueOf(agent.getCellData(row)),
+                                AgentStatus.valueOf(row.vm().agentStatus()).label(),
+                                String.valueOf(level.getCellData(row)),
+                                PostureLevel.valueOf(row.vm().postureLevel()).label()));
+            }
+            return found;
+        });
+        cells.forEach((vm, c) -> {
+            assertEquals(c.get(1), c.get(0), vm + "'s agent, sent as " + c);
+            assertEquals(c.get(3), c.get(2), vm + "'s posture level, sent as " + c);
+        });
+        assertTrue(cells.values().stream().anyMatch(c -> c.get(0).equals("no channel")), "the demo's " + cells);
+        List<String> facts = fx(() -> {
+            f.window.select(5);
+            f.window.detail().show("db");
+            f.window.detail().refresh();
+            VmRow db = f.model.rows().stream()
+                    .filter(r -> r.vm().name().equals("db"))
+                    .findFirst()
+                    .orElseThrow();
+            return List.of(
+                    ((Label) f.window.detail().node().lookup("#detail-facts")).getText(),
+                    DomainState.valueOf(db.vm().state()).label(),
+                    AgentStatus.valueOf(db.vm().agentStatus()).label());
+        });
+        assertTrue(facts.get(0).startsWith(facts.get(1) + " · memory "), facts.toString());
+        assertTrue(facts.get(0).contains(" · agent " + facts.get(2) + " · posture "), facts.toString());
+        assertTrue(facts.get(0).contains("/100 (balanced)"), "db's posture level: " + facts);
+    }
+
+    private static TableColumn<VmRow, ?> leafColumnTitled(TableView<VmRow> table, String title) {
+        return table.getVisibleLeafColumns().stream()
+                .filter(c -> title.equals(c.getText()))
+                .findFirst()
+                .orElseThrow();
     }
 
     /** The VMs view's table, shown and laid out (the FX thread only). */

@@ -1,6 +1,5 @@
 package org.memhygiene.controller.cli;
 
-import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
@@ -54,7 +53,7 @@ final class VmCommands {
     }
 
     static String agent(AgentSample agent) {
-        return agent.status().name().toLowerCase(Locale.ROOT).replace('_', ' ');
+        return agent.status().label();
     }
 
     static String balloon(Optional<DomainXml> config) {

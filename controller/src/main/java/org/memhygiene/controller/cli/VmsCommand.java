@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -18,6 +17,7 @@ import org.memhygiene.core.host.DomainXml;
 import org.memhygiene.core.host.GuestMemory;
 import org.memhygiene.core.host.HostBackend;
 import org.memhygiene.core.host.HostSnapshot;
+import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.host.VmSnapshot;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.core.units.Count;
@@ -136,7 +136,7 @@ final class VmsCommand implements Callable<Integer> {
                             .orElse("?"),
                     vm.config()
                             .flatMap(DomainXml::posture)
-                            .map(p -> p.name().toLowerCase(Locale.ROOT))
+                            .map(PostureLevel::label)
                             .orElse(CommandOutput.MISSING),
                     posture.vms().get(i).score());
         }

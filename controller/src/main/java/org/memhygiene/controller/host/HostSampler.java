@@ -9,7 +9,6 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -272,9 +271,7 @@ public final class HostSampler {
                 String source = SourceState.agent(domain.name());
                 agentSources.add(source);
                 sources.record(
-                        source,
-                        agent.status() == AgentStatus.OK,
-                        agent.status().name().toLowerCase(Locale.ROOT) + ": " + agent.problem());
+                        source, agent.status() == AgentStatus.OK, agent.status().label() + ": " + agent.problem());
             }
         }
         sources.retainAgents(agentSources);

@@ -448,7 +448,7 @@ public final class PostureScorer {
     }
 
     private static void agentFindings(AgentSample agent, List<Finding> out) {
-        String status = agent.status().name().toLowerCase(Locale.ROOT);
+        String status = agent.status().label();
         String problem = agent.problem().length() > MAX_PROBLEM_CHARS
                 ? agent.problem().substring(0, MAX_PROBLEM_CHARS) + "..."
                 : agent.problem();

@@ -1,5 +1,7 @@
 package org.memhygiene.core.agent;
 
+import java.util.Locale;
+
 /** The state of a VM's agent link, as its row in {@code memhygiene vms} shows it. */
 public enum AgentStatus {
     /** hello, stats and posture answered within the read timeout. */
@@ -17,5 +19,10 @@ public enum AgentStatus {
     /** The agent answered with an error, or speaks another protocol version. */
     AGENT_ERROR,
     /** Not connected again yet: waiting out the backoff after a failure. */
-    BACKING_OFF
+    BACKING_OFF;
+
+    /** As a person reads it, in the CLI, the dashboard and the findings' evidence: "no channel". */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT).replace('_', ' ');
+    }
 }

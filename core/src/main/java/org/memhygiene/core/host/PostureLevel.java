@@ -9,10 +9,15 @@ public enum PostureLevel {
     BALANCED,
     SENSITIVE;
 
+    /** As the domain XML's attribute writes it, and as a person reads it: "dense". */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+
     /** The level for the attribute text, or empty for anything else (the XML is guest-influenced). */
     public static Optional<PostureLevel> parse(String text) {
         for (PostureLevel level : values()) {
-            if (level.name().toLowerCase(Locale.ROOT).equals(text)) {
+            if (level.label().equals(text)) {
                 return Optional.of(level);
             }
         }

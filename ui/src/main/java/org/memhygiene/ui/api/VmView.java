@@ -5,6 +5,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
+import java.util.function.Function;
+import org.memhygiene.core.agent.AgentStatus;
+import org.memhygiene.core.host.DomainState;
+import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.posture.Finding;
 
 /**
@@ -79,5 +83,29 @@ public record VmView(
                 findings,
                 Optional.empty(),
                 Optional.empty());
+    }
+
+    /** Its state as virsh and the CLI write it ("shut off"); a state this build does not know, as sent. */
+    public String stateLabel() {
+        return label(DomainState.class, state, DomainState::label);
+    }
+
+    /** Its agent link's status as the CLI writes it ("no channel"). */
+    public String agentLabel() {
+        return label(AgentStatus.class, agentStatus, AgentStatus::label);
+    }
+
+    /** Its posture level as its domain XML and the CLI write it ("dense"), or empty text. */
+    public String postureLevelLabel() {
+        return label(PostureLevel.class, postureLevel, PostureLevel::label);
+    }
+
+    /** The API sends the constant's name; a newer controller's constant is shown as it came. */
+    private static <E extends Enum<E>> String label(Class<E> type, String name, Function<E, String> label) {
+        try {
+            return label.apply(Enum.valueOf(type, name));
+        } catch (IllegalArgumentException e) {
+            return name;
+        }
     }
 }

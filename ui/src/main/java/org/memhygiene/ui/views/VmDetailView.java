@@ -171,10 +171,10 @@ public final class VmDetailView implements DashboardView {
             return;
         }
         VmRow r = row.get();
-        facts.setText(r.vm().state() + " · memory " + Units.bytes(r.vm().memoryBytes()) + " · reclaimed "
-                + Units.bytes(r.reclaimed().totalBytes()) + " · agent " + r.vm().agentStatus() + " · posture "
+        facts.setText(r.vm().stateLabel() + " · memory " + Units.bytes(r.vm().memoryBytes()) + " · reclaimed "
+                + Units.bytes(r.reclaimed().totalBytes()) + " · agent " + r.vm().agentLabel() + " · posture "
                 + (r.vm().postureScore().isPresent() ? r.vm().postureScore().getAsInt() + "/100" : "not scored")
-                + (r.vm().postureLevel().isEmpty() ? "" : " (" + r.vm().postureLevel() + ")")
+                + (r.vm().postureLevel().isEmpty() ? "" : " (" + r.vm().postureLevelLabel() + ")")
                 + (r.vm().freePageReporting() ? " · free page reporting on" : ""));
         guestMemory.setText(guestMemoryText(
                 r, model.latestHost().get().map(h -> h.sampledAt()).orElse(Instant.now())));

@@ -64,8 +64,8 @@ public final class VmsView implements DashboardView {
         table.getColumns()
                 .add(text(
                         "Agent",
-                        r -> r.vm().agentStatus(),
-                        Stream.of(AgentStatus.values()).map(Enum::name).toArray(String[]::new)));
+                        r -> r.vm().agentLabel(),
+                        Stream.of(AgentStatus.values()).map(AgentStatus::label).toArray(String[]::new)));
         TableColumn<VmRow, Long> score = number(
                 "Score",
                 r -> r.vm().postureScore().isPresent()
@@ -76,8 +76,8 @@ public final class VmsView implements DashboardView {
                 number("Findings", r -> (long) r.vm().findings().size(), "99");
         TableColumn<VmRow, String> level = text(
                 "Level",
-                r -> r.vm().postureLevel(),
-                Stream.of(PostureLevel.values()).map(Enum::name).toArray(String[]::new));
+                r -> r.vm().postureLevelLabel(),
+                Stream.of(PostureLevel.values()).map(PostureLevel::label).toArray(String[]::new));
         TableColumn<VmRow, String> crossVm = text(
                 "Cross-VM merging",
                 VmRow::crossVmMergingFoundBy,
