@@ -2,6 +2,7 @@ package org.memhygiene.cli;
 
 import org.memhygiene.controller.cli.HostCommands;
 import org.memhygiene.core.cli.CliErrors;
+import org.memhygiene.core.cli.LogLines;
 import org.memhygiene.simulator.SimulatedHost;
 import org.memhygiene.simulator.cli.SimCommand;
 import org.memhygiene.ui.DashboardMain;
@@ -21,6 +22,7 @@ import picocli.CommandLine.Command;
         description = "Reclaim freed guest memory on KVM hosts through KSM, and see what it exposes.")
 public final class MemhygieneCli {
     public static void main(String[] args) {
+        LogLines.install();
         DashboardMain dashboard = new DashboardMain();
         int code = commandLine(dashboard).execute(args);
         if (code == 0 && dashboard.windowOpen()) {

@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import org.memhygiene.core.cli.CliErrors;
+import org.memhygiene.core.cli.LogLines;
 import org.memhygiene.core.protocol.AgentProtocol;
 
 /**
@@ -26,6 +27,7 @@ public final class AgentMain {
     }
 
     public static void main(String[] args) {
+        LogLines.install();
         Map<String, String> serving = servingOptions(args);
         if (serving != null) {
             AgentService service = null;

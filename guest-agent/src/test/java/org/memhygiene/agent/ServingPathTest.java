@@ -110,6 +110,23 @@ class ServingPathTest {
     }
 
     @Test
+    void aWarningIsOneLineOfTheJournal(@TempDir Path dir) throws Exception {
+        // Under systemd each line of stderr is a journal entry: a record on one line keeps its time, level and
+        // source with its message (the JDK's default put the level and message on a second line).
+        Path config = Files.writeString(dir.resolve("agent.yaml"), "scrub:\n  periodic_interval_millis: 0\n");
+        classesWhileServing(dir, "--config=" + config);
+        List<String> said = Files.readAllLines(dir.resolve("output.txt"));
+        assertTrue(
+                said.stream()
+                        .anyMatch(
+                                line -> line.matches(
+                                        "\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d[+-]\\d{4} WARNING"
+                                                + " org\\.memhygiene\\.agent\\.AgentConfig: \\Q" + config
+                                                + "\\E: scrub\\.periodic_interval_millis is deprecated: write scrub\\.periodic_interval: 0s .*")),
+                "the deprecation warning on one line: " + said);
+    }
+
+    @Test
     void everythingElseIsPicocliAsBefore(@TempDir Path dir) throws Exception {
         Process badListen = agent(dir, "--listen", "tcp:0.0.0.0:7000").start();
         assertTrue(badListen.waitFor(30, TimeUnit.SECONDS));

@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Debian's ksmtuned against memhygiene's adaptive policy, each as shipped (the policy with the settings
@@ -307,13 +309,19 @@ final class TunerComparisonPhase implements Phase<TunerComparisonPhase.Result> {
         return out.toString();
     }
 
+    /** A record of the daemon's log (core's LogLines): date, time, level, logger, then the message. */
+    private static final Pattern LOG_RECORD = Pattern.compile("\\S+ \\S+ [A-Z]+ \\S+: (.*)");
+
     /** The daemon's first 12 decisions and scrubs, from its log. */
     private static String decisions(Path log) throws Exception {
         String text = Files.exists(log) ? Files.readString(log) : "";
         List<String> lines = new ArrayList<>();
         for (String line : text.split("\n")) {
-            if (line.startsWith("INFO: ADAPTIVE:") || line.contains("scrub of")) {
-                lines.add(line.replaceFirst("^INFO: ", "").strip());
+            Matcher record = LOG_RECORD.matcher(line);
+            if (record.matches()
+                    && (record.group(1).startsWith("adaptive: ")
+                            || record.group(1).contains("scrub of"))) {
+                lines.add(record.group(1).strip());
             }
         }
         return String.join("\n", lines.subList(0, Math.min(lines.size(), 12)));

@@ -1,6 +1,7 @@
 package org.memhygiene.controller.cli;
 
 import org.memhygiene.core.cli.CliErrors;
+import org.memhygiene.core.cli.LogLines;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -12,6 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "memhygiene", mixinStandardHelpOptions = true)
 public final class HostCli {
     public static void main(String[] args) {
+        LogLines.install();
         System.exit(commandLine().execute(args));
     }
 

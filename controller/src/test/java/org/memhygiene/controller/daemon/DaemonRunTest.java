@@ -180,6 +180,14 @@ class DaemonRunTest {
         assertTrue(
                 log.lines().anyMatch(l -> l.contains("adaptive: ") && l.contains(reason)),
                 "the decision and its reason: " + log);
+        // A record is one line, the journal's one entry: time with its offset, level, logger, message (the
+        // JDK's default gave two, the locale's date and the logger on the first, the level on the second).
+        assertTrue(
+                log.lines()
+                        .anyMatch(l -> l.matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d[+-]\\d{4} INFO"
+                                        + " org\\.memhygiene\\.controller\\.daemon\\.PolicyStep: adaptive: .*")
+                                && l.contains(reason)),
+                "the decision's record on one line: " + log);
     }
 
     @Test
