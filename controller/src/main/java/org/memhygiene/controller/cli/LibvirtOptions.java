@@ -3,9 +3,6 @@ package org.memhygiene.controller.cli;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.logging.Level;
-import java.util.logging.Logger;
-import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.host.LinuxHost;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.core.cli.DurationConverter;
@@ -17,13 +14,6 @@ import picocli.CommandLine.Option;
 
 /** The options every VM command shares: which libvirt, and how long a guest's agent may take. */
 final class LibvirtOptions {
-    /**
-     * The sampler's log (a source going down, coming back), which is the daemon's journal: a command says
-     * what failed itself, in its error or in the VM's row, and the log would say it again before it. Held
-     * here because java.util.logging keeps its loggers only weakly, and a level set on a collected one is lost.
-     */
-    private static final Logger SAMPLER_LOG = Logger.getLogger(LinuxHost.class.getPackageName());
-
     @Option(
             names = "--uri",
             paramLabel = "URI",
@@ -50,12 +40,7 @@ final class LibvirtOptions {
      * measures every running VM's guest RAM with a whole pass, so the figures printed are exact and now.
      */
     HostBackend open() {
-        SAMPLER_LOG.setLevel(Level.OFF);
-        return LinuxHost.of(
-                uri,
-                agentTimeout,
-                Duration.ZERO,
-                GuestMemorySettings.ONE_SHOT.withQemuPidDir(Optional.ofNullable(qemuPidDir)));
+        return LinuxHost.forCommand(uri, agentTimeout, Optional.ofNullable(qemuPidDir));
     }
 
     /**

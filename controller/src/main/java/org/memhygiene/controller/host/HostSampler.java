@@ -98,7 +98,7 @@ public final class HostSampler {
             String uri,
             long pageSizeBytes,
             Clock clock) {
-        this(ksm, hostProc, inventory, domainKsm, agents, uri, pageSizeBytes, clock, Optional.empty());
+        this(ksm, hostProc, inventory, domainKsm, agents, uri, pageSizeBytes, clock, Optional.empty(), true);
     }
 
     /**
@@ -108,6 +108,7 @@ public final class HostSampler {
      *                    driver without QEMU processes (test:///)
      * @param guestMemory measures the running VMs' guest RAM (the QEMU processes {@code domainKsm} finds);
      *                    its owner closes it
+     * @param logSourceChanges whether a source going down or coming back is logged (the daemon's journal)
      */
     public HostSampler(
             Optional<KsmSysfs> ksm,
@@ -118,7 +119,8 @@ public final class HostSampler {
             String uri,
             long pageSizeBytes,
             Clock clock,
-            Optional<GuestMemoryMonitor> guestMemory) {
+            Optional<GuestMemoryMonitor> guestMemory,
+            boolean logSourceChanges) {
         this.ksm = ksm;
         this.hostProc = hostProc;
         this.inventory = inventory;
@@ -127,7 +129,7 @@ public final class HostSampler {
         this.uri = uri;
         this.pageSizeBytes = pageSizeBytes;
         this.clock = clock;
-        this.sources = new SourceTracker(clock);
+        this.sources = new SourceTracker(clock, logSourceChanges);
         this.guestMemory = guestMemory;
     }
 

@@ -90,6 +90,19 @@ public final class LinuxHost implements HostBackend {
             Path sysRoot,
             Clock clock,
             GuestMemorySettings guestMemory) {
+        this(uri, agentTimeout, agentRefresh, sysfsRoot, procRoot, sysRoot, clock, guestMemory, true);
+    }
+
+    private LinuxHost(
+            String uri,
+            Duration agentTimeout,
+            Duration agentRefresh,
+            Path sysfsRoot,
+            Path procRoot,
+            Path sysRoot,
+            Clock clock,
+            GuestMemorySettings guestMemory,
+            boolean logSourceChanges) {
         // One connection attempt per call: the daemon's loop tries again every interval, and waiting out a
         // libvirtd restart here would stall the KSM and host memory samples with it.
         this.clock = clock;
@@ -120,8 +133,8 @@ public final class LinuxHost implements HostBackend {
                                 clock))
                 : Optional.empty();
         this.agents = new AgentLinks(agentTimeout, agentRefresh, 32, clock);
-        this.sampler =
-                new HostSampler(ksm, hostProc, inventory, this.domainKsm, agents, uri, page, clock, this.guestMemory);
+        this.sampler = new HostSampler(
+                ksm, hostProc, inventory, this.domainKsm, agents, uri, page, clock, this.guestMemory, logSourceChanges);
     }
 
     /** This machine's KSM, /proc and /sys; agents asked on every snapshot when {@code agentRefresh} is zero. */
@@ -141,6 +154,24 @@ public final class LinuxHost implements HostBackend {
                 Path.of("/sys"),
                 Clock.systemUTC(),
                 guestMemory);
+    }
+
+    /**
+     * This machine's KSM, /proc and /sys for a command that samples once: agents asked on every snapshot,
+     * every VM's guest RAM measured in one whole pass, and nothing logged when a source fails (the
+     * command says what failed itself; the log is the daemon's journal).
+     */
+    public static LinuxHost forCommand(String uri, Duration agentTimeout, Optional<Path> qemuPidDir) {
+        return new LinuxHost(
+                uri,
+                agentTimeout,
+                Duration.ZERO,
+                KsmSysfs.DEFAULT_ROOT,
+                ProcessKsmReader.DEFAULT_ROOT,
+                Path.of("/sys"),
+                Clock.systemUTC(),
+                GuestMemorySettings.ONE_SHOT.withQemuPidDir(qemuPidDir),
+                false);
     }
 
     /** The libvirt connection, for tests that change the test driver's domains under the host. */

@@ -36,10 +36,16 @@ final class SourceTracker {
     }
 
     private final Clock clock;
+    private final boolean logChanges;
     private final Map<String, Source> sources = new LinkedHashMap<>();
 
-    SourceTracker(Clock clock) {
+    /**
+     * @param logChanges whether a source going down or coming back is logged, as the daemon does for its
+     *                   journal; a command that samples once says what failed itself, and not twice
+     */
+    SourceTracker(Clock clock, boolean logChanges) {
         this.clock = clock;
+        this.logChanges = logChanges;
     }
 
     /**
@@ -83,10 +89,16 @@ final class SourceTracker {
         return states;
     }
 
+    private void log(System.Logger.Level level, String message) {
+        if (logChanges) {
+            LOG.log(level, message);
+        }
+    }
+
     private void succeeded(String name, Source source) {
         Instant now = clock.instant();
         if (!source.up) {
-            LOG.log(
+            log(
                     System.Logger.Level.INFO,
                     "source " + name + " is up again after "
                             + Duration.between(source.downSince.orElse(now), now)
@@ -106,13 +118,13 @@ final class SourceTracker {
             source.downSince = Optional.of(now);
             source.nextRepeatAt = now.plus(FIRST_REPEAT);
             source.repeat = FIRST_REPEAT;
-            LOG.log(System.Logger.Level.WARNING, "source " + name + " is down: " + error + stale(source));
+            log(System.Logger.Level.WARNING, "source " + name + " is down: " + error + stale(source));
         } else if (!now.isBefore(source.nextRepeatAt)) {
             source.repeat = source.repeat.multipliedBy(2).compareTo(MAX_REPEAT) > 0
                     ? MAX_REPEAT
                     : source.repeat.multipliedBy(2);
             source.nextRepeatAt = now.plus(source.repeat);
-            LOG.log(
+            log(
                     System.Logger.Level.WARNING,
                     "source " + name + " is still down, since " + source.downSince.orElse(now) + ": " + error
                             + stale(source));

@@ -22,7 +22,7 @@ import org.memhygiene.core.host.SourceState;
 /** A source that fails keeps its last figures, stale, and is logged on change with backoff, not on every sample. */
 class SourceTrackerTest {
     private final TestClock clock = new TestClock();
-    private final SourceTracker sources = new SourceTracker(clock);
+    private final SourceTracker sources = new SourceTracker(clock, true);
     private final List<LogRecord> logged = new ArrayList<>();
     // System.Logger goes to java.util.logging here: listen on the tracker's logger.
     private final Logger log = Logger.getLogger(SourceTracker.class.getName());
@@ -99,6 +99,18 @@ class SourceTrackerTest {
         assertEquals(before + 1, logged.size(), "logged when it came back");
         assertEquals(Level.INFO, logged.get(logged.size() - 1).getLevel());
         assertTrue(sources.states().get(0).up());
+    }
+
+    @Test
+    void aCommandsTrackerRecordsTheStateButLogsNothing() {
+        SourceTracker command = new SourceTracker(clock, false);
+        command.read("libvirt", () -> {
+            throw new IllegalStateException("libvirt on qemu:///system: open connection failed");
+        });
+        clock.now = clock.now.plusSeconds(3600);
+        command.read("libvirt", () -> "domains");
+        assertTrue(command.states().get(0).up(), command.states().toString());
+        assertEquals(List.of(), logged, "neither down nor up again");
     }
 
     @Test
