@@ -3,7 +3,6 @@ package org.memhygiene.controller.cli;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
-import org.memhygiene.core.agent.AgentSample;
 import org.memhygiene.core.cli.CommandOutput;
 import org.memhygiene.core.host.DomainXml;
 import org.memhygiene.core.host.GuestMemory;
@@ -50,10 +49,6 @@ final class VmCommands {
 
     static String bytes(OptionalLong value) {
         return value.isPresent() ? ByteSize.format(value.getAsLong()) : "-";
-    }
-
-    static String agent(AgentSample agent) {
-        return agent.status().label();
     }
 
     static String balloon(Optional<DomainXml> config) {

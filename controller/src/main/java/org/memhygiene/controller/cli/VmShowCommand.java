@@ -173,7 +173,7 @@ final class VmShowCommand implements Callable<Integer> {
                         .findFirst()
                         .orElse(CommandOutput.MISSING));
         AgentSample agent = vm.agent();
-        facts.row("agent", VmCommands.agent(agent) + (agent.problem().isEmpty() ? "" : ": " + agent.problem()));
+        facts.row("agent", agent.status().label() + (agent.problem().isEmpty() ? "" : ": " + agent.problem()));
         agent.hello()
                 .ifPresent(
                         h -> facts.row("agent version", h.agentVersion() + " (protocol " + h.protocolVersion() + ")"));

@@ -129,7 +129,7 @@ final class VmsCommand implements Callable<Integer> {
                     VmCommands.bytes(vm.ksmSavedBytes(page)),
                     VmCommands.bytes(vm.zeroPageBytes(page)),
                     VmCommands.bytes(vm.domain().balloonStats().unusedBytes()),
-                    VmCommands.agent(vm.agent()),
+                    vm.agent().status().label(),
                     VmCommands.balloon(vm.config()),
                     vm.sharingAllowed()
                             .map(allowed -> allowed ? "allowed" : "off")

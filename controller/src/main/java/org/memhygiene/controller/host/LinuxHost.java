@@ -145,15 +145,7 @@ public final class LinuxHost implements HostBackend {
     /** This machine's KSM, /proc and /sys, with guest RAM measured as {@code guestMemory} says. */
     public static LinuxHost of(
             String uri, Duration agentTimeout, Duration agentRefresh, GuestMemorySettings guestMemory) {
-        return new LinuxHost(
-                uri,
-                agentTimeout,
-                agentRefresh,
-                KsmSysfs.DEFAULT_ROOT,
-                ProcessKsmReader.DEFAULT_ROOT,
-                Path.of("/sys"),
-                Clock.systemUTC(),
-                guestMemory);
+        return onThisMachine(uri, agentTimeout, agentRefresh, guestMemory, true);
     }
 
     /**
@@ -162,16 +154,26 @@ public final class LinuxHost implements HostBackend {
      * command says what failed itself; the log is the daemon's journal).
      */
     public static LinuxHost forCommand(String uri, Duration agentTimeout, Optional<Path> qemuPidDir) {
+        return onThisMachine(
+                uri, agentTimeout, Duration.ZERO, GuestMemorySettings.ONE_SHOT.withQemuPidDir(qemuPidDir), false);
+    }
+
+    private static LinuxHost onThisMachine(
+            String uri,
+            Duration agentTimeout,
+            Duration agentRefresh,
+            GuestMemorySettings guestMemory,
+            boolean logSourceChanges) {
         return new LinuxHost(
                 uri,
                 agentTimeout,
-                Duration.ZERO,
+                agentRefresh,
                 KsmSysfs.DEFAULT_ROOT,
                 ProcessKsmReader.DEFAULT_ROOT,
                 Path.of("/sys"),
                 Clock.systemUTC(),
-                GuestMemorySettings.ONE_SHOT.withQemuPidDir(qemuPidDir),
-                false);
+                guestMemory,
+                logSourceChanges);
     }
 
     /** The libvirt connection, for tests that change the test driver's domains under the host. */
