@@ -2,6 +2,7 @@ package org.memhygiene.controller.libvirt;
 
 import java.util.Optional;
 import org.libvirt.Error;
+import org.libvirt.Error.ErrorDomain;
 import org.libvirt.Error.ErrorNumber;
 import org.libvirt.LibvirtException;
 
@@ -12,6 +13,14 @@ import org.libvirt.LibvirtException;
  * libvirt reported one.
  */
 public final class LibvirtAccessException extends RuntimeException {
+    /** Linux's errno values (asm-generic/errno-base.h, errno.h) for a socket that is missing or not listened on. */
+    private static final int ENOENT = 2;
+
+    private static final int ECONNREFUSED = 111;
+    /** libvirt's daemons: monolithic libvirtd, or the modular virtqemud (https://libvirt.org/daemons.html). */
+    private static final String NO_DAEMON_ADVICE = "; no libvirt daemon is running here: start libvirtd"
+            + " (systemctl start libvirtd; virtqemud where libvirt runs its modular daemons)";
+
     private final String uri;
     private final String operation;
     private final String libvirtMessage;
@@ -19,7 +28,18 @@ public final class LibvirtAccessException extends RuntimeException {
 
     public LibvirtAccessException(
             String uri, String operation, String libvirtMessage, Optional<ErrorNumber> code, Throwable cause) {
-        super("libvirt on " + uri + ": " + operation + " failed: " + libvirtMessage, cause);
+        this(uri, operation, libvirtMessage, "", code, cause);
+    }
+
+    /** {@code advice}, after libvirt's message, says what the admin can do about it. */
+    private LibvirtAccessException(
+            String uri,
+            String operation,
+            String libvirtMessage,
+            String advice,
+            Optional<ErrorNumber> code,
+            Throwable cause) {
+        super("libvirt on " + uri + ": " + operation + " failed: " + libvirtMessage + advice, cause);
         this.uri = uri;
         this.operation = operation;
         this.libvirtMessage = libvirtMessage;
@@ -33,6 +53,26 @@ public final class LibvirtAccessException extends RuntimeException {
                 ? String.valueOf(e.getMessage())
                 : e.getError().getMessage();
         return new LibvirtAccessException(uri, operation, message, code, e);
+    }
+
+    /**
+     * {@link #of}, for opening a connection to {@code uri}: when libvirt found no daemon on this machine's
+     * socket, the message adds how to start one. libvirt's client reports that as a system error of its RPC
+     * layer whose first integer is connect(2)'s errno (virReportSystemError,
+     * https://libvirt.org/html/libvirt-virterror.html#virError): ENOENT, no socket file; ECONNREFUSED, a
+     * socket file that no process listens on (the daemon died).
+     */
+    static LibvirtAccessException opening(String uri, String operation, LibvirtException e) {
+        LibvirtAccessException plain = of(uri, operation, e);
+        Error error = e.getError();
+        boolean noDaemon = error != null
+                && error.getCode() == ErrorNumber.VIR_ERR_SYSTEM_ERROR
+                && error.getDomain() == ErrorDomain.VIR_FROM_RPC
+                && (error.getInt1() == ENOENT || error.getInt1() == ECONNREFUSED)
+                && LibvirtHost.isLocal(uri);
+        return noDaemon
+                ? new LibvirtAccessException(uri, operation, plain.libvirtMessage, NO_DAEMON_ADVICE, plain.code, e)
+                : plain;
     }
 
     public String uri() {

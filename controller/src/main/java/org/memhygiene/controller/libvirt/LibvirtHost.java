@@ -110,7 +110,7 @@ public final class LibvirtHost implements AutoCloseable {
                 last = e;
             }
         }
-        throw LibvirtAccessException.of(uri, operation, last);
+        throw LibvirtAccessException.opening(uri, operation, last);
     }
 
     /** Errors libvirt handed to our handler instead of printing them, in this process so far. */

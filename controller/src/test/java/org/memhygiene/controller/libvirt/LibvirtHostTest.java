@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,6 +95,39 @@ class LibvirtHostTest {
         assertTrue(
                 LibvirtHost.silencedErrors() >= silencedBefore + 1,
                 "silenced " + (LibvirtHost.silencedErrors() - silencedBefore));
+    }
+
+    /**
+     * Real sockets: one path with no file, and one whose daemon is gone (a Unix socket bound and closed, as
+     * a killed libvirtd leaves it). On this machine libvirt's message gets how to start a daemon; a remote
+     * URI's refusal is another machine's, and gets none.
+     */
+    @Test
+    void noDaemonOnThisMachinesSocketSaysHowToStartOne(@TempDir Path dir) throws Exception {
+        Path absent = dir.resolve("absent-sock");
+        Path dead = dir.resolve("dead-sock");
+        try (ServerSocketChannel socket = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            socket.bind(UnixDomainSocketAddress.of(dead));
+        }
+        for (Path socket : List.of(absent, dead)) {
+            String uri = "qemu:///system?socket=" + socket;
+            String libvirtMessage = "Failed to connect socket to '" + socket + "': "
+                    + (socket.equals(absent) ? "No such file or directory" : "Connection refused");
+            try (LibvirtHost host = TestHosts.open(uri)) {
+                LibvirtAccessException e = assertThrows(LibvirtAccessException.class, host::connection);
+                assertEquals(
+                        "libvirt on " + uri + ": open connection failed: " + libvirtMessage
+                                + "; no libvirt daemon is running here: start libvirtd (systemctl start libvirtd;"
+                                + " virtqemud where libvirt runs its modular daemons)",
+                        e.getMessage());
+                assertEquals(libvirtMessage, e.libvirtMessage());
+            }
+        }
+        String remote = "qemu+tcp://127.0.0.1:1/system";
+        try (LibvirtHost host = TestHosts.open(remote)) {
+            LibvirtAccessException e = assertThrows(LibvirtAccessException.class, host::connection);
+            assertTrue(e.getMessage().endsWith(": Connection refused"), e.getMessage());
+        }
     }
 
     @Test
