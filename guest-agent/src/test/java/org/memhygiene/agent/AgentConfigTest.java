@@ -113,7 +113,7 @@ class AgentConfigTest {
                 notUtf8.getMessage());
         Path missing = dir.resolve("missing.yaml");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AgentConfig.load(missing));
-        assertTrue(e.getMessage().startsWith(missing + ": cannot read it"), e.getMessage());
+        assertEquals(missing + ": cannot read it: no such file or directory", e.getMessage());
     }
 
     private void assertMessage(String yaml, String expected) throws Exception {

@@ -14,6 +14,7 @@ import org.memhygiene.controller.guestmemory.GuestMemoryMethod;
 import org.memhygiene.controller.host.GuestMemorySettings;
 import org.memhygiene.controller.libvirt.LibvirtHost;
 import org.memhygiene.core.config.ConfigSection;
+import org.memhygiene.core.linux.Errno;
 import org.memhygiene.secret.SecretMemory;
 
 /**
@@ -163,7 +164,8 @@ public record DaemonConfig(
             try {
                 return SecretMemory.readFile(file, SecretMemory.Trim.ASCII_WHITESPACE, MAX_TOKEN_BYTES);
             } catch (IOException e) {
-                throw new IllegalArgumentException("api.token_file " + file + ": cannot read it: " + e.getMessage(), e);
+                throw new IllegalArgumentException(
+                        "api.token_file " + file + ": cannot read it: " + Errno.describe(e), e);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("api.token_file " + e.getMessage(), e);
             } catch (IllegalStateException e) {
@@ -178,7 +180,7 @@ public record DaemonConfig(
         try {
             permissions = Files.getPosixFilePermissions(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException("api.token_file " + file + ": cannot read it: " + e, e);
+            throw new IllegalArgumentException("api.token_file " + file + ": cannot read it: " + Errno.describe(e), e);
         }
         if (permissions.stream().anyMatch(p -> !p.name().startsWith("OWNER_"))) {
             throw new IllegalArgumentException("api.token_file " + file + " is open to its group or others ("

@@ -5,6 +5,7 @@ import org.libvirt.Error;
 import org.libvirt.Error.ErrorDomain;
 import org.libvirt.Error.ErrorNumber;
 import org.libvirt.LibvirtException;
+import org.memhygiene.core.linux.Errno;
 
 /**
  * A libvirt call failed. The message names the connection URI, the operation and libvirt's own
@@ -13,10 +14,6 @@ import org.libvirt.LibvirtException;
  * libvirt reported one.
  */
 public final class LibvirtAccessException extends RuntimeException {
-    /** Linux's errno values (asm-generic/errno-base.h, errno.h) for a socket that is missing or not listened on. */
-    private static final int ENOENT = 2;
-
-    private static final int ECONNREFUSED = 111;
     /** libvirt's daemons: monolithic libvirtd, or the modular virtqemud (https://libvirt.org/daemons.html). */
     private static final String NO_DAEMON_ADVICE = "; no libvirt daemon is running here: start libvirtd"
             + " (systemctl start libvirtd; virtqemud where libvirt runs its modular daemons)";
@@ -68,7 +65,7 @@ public final class LibvirtAccessException extends RuntimeException {
         boolean noDaemon = error != null
                 && error.getCode() == ErrorNumber.VIR_ERR_SYSTEM_ERROR
                 && error.getDomain() == ErrorDomain.VIR_FROM_RPC
-                && (error.getInt1() == ENOENT || error.getInt1() == ECONNREFUSED)
+                && (error.getInt1() == Errno.ENOENT || error.getInt1() == Errno.ECONNREFUSED)
                 && LibvirtHost.isLocal(uri);
         return noDaemon
                 ? new LibvirtAccessException(uri, operation, plain.libvirtMessage, NO_DAEMON_ADVICE, plain.code, e)

@@ -73,7 +73,9 @@ class DaemonDistTest {
                 "libvirt_uri: test:///default\ninterval: 5s\napi:\n  token_file: " + tmp.resolve("token") + "\n"));
         assertEquals(Duration.ofSeconds(5), config.interval());
         IllegalArgumentException noToken = assertThrows(IllegalArgumentException.class, config::apiToken);
-        assertTrue(noToken.getMessage().contains("cannot read it"), noToken.getMessage());
+        assertEquals(
+                "api.token_file " + tmp.resolve("token") + ": cannot read it: no such file or directory",
+                noToken.getMessage());
         Path token = Files.writeString(tmp.resolve("token"), "  secret-secret-secret \n");
         Files.setPosixFilePermissions(token, PosixFilePermissions.fromString("rw-r--r--"));
         IllegalArgumentException open = assertThrows(IllegalArgumentException.class, config::apiToken);

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import org.memhygiene.core.json.JsonInput;
 import org.memhygiene.core.json.PlainJson;
+import org.memhygiene.core.linux.Errno;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.core.units.Durations;
 
@@ -44,16 +45,22 @@ public final class ConfigSection {
      * is an IllegalArgumentException; callers prefix every message with the file's path.
      */
     public static ConfigSection read(Path file, List<String> keys, Consumer<String> warnings) {
-        byte[] bytes;
+        return parse(readFile(file, "configuration file"), keys, warnings);
+    }
+
+    /**
+     * The bytes of a file the admin named, of at most {@link #MAX_FILE_BYTES}; else a ConfigException
+     * saying why ("cannot read it: no such file or directory", "larger than … bytes: not a {@code kind}").
+     */
+    public static byte[] readFile(Path file, String kind) {
         try {
             if (Files.size(file) > MAX_FILE_BYTES) {
-                throw new ConfigException("", "larger than " + MAX_FILE_BYTES + " bytes: not a configuration file");
+                throw new ConfigException("", "larger than " + MAX_FILE_BYTES + " bytes: not a " + kind);
             }
-            bytes = Files.readAllBytes(file);
+            return Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new ConfigException("", "cannot read it: " + e.getMessage(), e);
+            throw new ConfigException("", "cannot read it: " + Errno.describe(e), e);
         }
-        return parse(bytes, keys, warnings);
     }
 
     /** The top mapping of a configuration document already in memory (a resource, a test), as {@link #read}. */

@@ -21,6 +21,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import org.memhygiene.core.host.HostNotAvailableException;
 import org.memhygiene.core.host.HostRefusedException;
+import org.memhygiene.core.linux.Errno;
 
 /**
  * Reads and writes the host's KSM through sysfs (https://docs.kernel.org/admin-guide/mm/ksm.html): the
@@ -64,14 +65,14 @@ public final class KsmSysfs {
                 } catch (NoSuchFileException e) {
                     // Gone between listing and reading: absent, like a file the kernel lacks.
                 } catch (IOException e) {
-                    errors.put(name, describe(e));
+                    errors.put(name, Errno.describe(e));
                 }
             }
         } catch (NoSuchFileException e) {
             throw new HostNotAvailableException(
                     "KSM is not available: " + root + " does not exist (is the kernel built with CONFIG_KSM?)", e);
         } catch (IOException e) {
-            throw new HostNotAvailableException("cannot list " + root + ": " + describe(e), e);
+            throw new HostNotAvailableException("cannot list " + root + ": " + Errno.describe(e), e);
         }
         return KsmText.parse(text, errors);
     }
@@ -166,7 +167,7 @@ public final class KsmSysfs {
                 // only checking that it opens for writing
             } catch (IOException e) {
                 throw new HostRefusedException(
-                        "cannot close " + root.resolve(change.knob().fileName()) + ": " + describe(e)
+                        "cannot close " + root.resolve(change.knob().fileName()) + ": " + Errno.describe(e)
                                 + " (nothing was changed)",
                         e);
             }
@@ -181,7 +182,8 @@ public final class KsmSysfs {
                 String rollback = rollBack(written);
                 throw new HostRefusedException(
                         "the kernel refused " + change.knob().fileName() + "="
-                                + change.after() + " (" + (e instanceof IOException io ? describe(io) : e.getMessage())
+                                + change.after() + " ("
+                                + (e instanceof IOException io ? Errno.describe(io) : e.getMessage())
                                 + ")"
                                 + hint(change.knob()) + "; " + rollback,
                         e);
@@ -205,10 +207,10 @@ public final class KsmSysfs {
                         e);
             }
             throw new HostRefusedException(
-                    "cannot open " + file + " for writing: " + describe(e) + " (nothing was changed)", e);
+                    "cannot open " + file + " for writing: " + Errno.describe(e) + " (nothing was changed)", e);
         } catch (IOException e) {
             throw new HostRefusedException(
-                    "cannot open " + file + " for writing: " + describe(e) + " (nothing was changed)", e);
+                    "cannot open " + file + " for writing: " + Errno.describe(e) + " (nothing was changed)", e);
         }
     }
 
@@ -232,7 +234,7 @@ public final class KsmSysfs {
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 write(channel, change.before());
             } catch (IOException e) {
-                failures.add(change.knob().fileName() + "=" + change.before() + " (" + describe(e) + ")");
+                failures.add(change.knob().fileName() + "=" + change.before() + " (" + Errno.describe(e) + ")");
             }
         }
         List<String> names = written.stream()
@@ -272,16 +274,5 @@ public final class KsmSysfs {
             case ADVISOR_MODE -> OptionalLong.empty();
         };
         return number.isPresent() ? Optional.of(Long.toString(number.getAsLong())) : Optional.empty();
-    }
-
-    /** The errno text of an I/O error ("Permission denied", "Invalid argument"), not a stack trace. */
-    public static String describe(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof FileSystemException fse && fse.getReason() != null) {
-            return fse.getReason();
-        }
-        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.memhygiene.core.host.HostNotAvailableException;
+import org.memhygiene.core.linux.Errno;
 
 /**
  * Per-process KSM figures from /proc/PID/ksm_stat (Linux 6.1+) or /proc/PID/ksm_merging_pages
@@ -64,7 +65,7 @@ public final class ProcessKsmReader {
                         .ifPresent(tracked::add);
             }
         } catch (IOException e) {
-            throw new HostNotAvailableException("cannot list " + procRoot + ": " + KsmSysfs.describe(e), e);
+            throw new HostNotAvailableException("cannot list " + procRoot + ": " + Errno.describe(e), e);
         }
         tracked.sort(
                 Comparator.comparingLong(ProcessKsmStat::savedPages).reversed().thenComparingInt(ProcessKsmStat::pid));

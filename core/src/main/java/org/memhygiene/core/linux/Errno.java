@@ -1,5 +1,9 @@
 package org.memhygiene.core.linux;
 
+import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
 import java.util.Map;
 
 /**
@@ -31,6 +35,8 @@ public final class Errno {
     public static final int EROFS = 30;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
+    /** connect(2) on a socket file no process listens on. */
+    public static final int ECONNREFUSED = 111;
 
     private static final Map<Integer, String> NAMES = Map.ofEntries(
             Map.entry(EPERM, "EPERM"),
@@ -53,7 +59,8 @@ public final class Errno {
             Map.entry(ENOSPC, "ENOSPC"),
             Map.entry(EROFS, "EROFS"),
             Map.entry(ENOSYS, "ENOSYS"),
-            Map.entry(EOPNOTSUPP, "EOPNOTSUPP"));
+            Map.entry(EOPNOTSUPP, "EOPNOTSUPP"),
+            Map.entry(ECONNREFUSED, "ECONNREFUSED"));
 
     private Errno() {}
 
@@ -61,5 +68,23 @@ public final class Errno {
     public static String name(int errno) {
         String name = NAMES.get(errno);
         return name != null ? name : "errno " + errno;
+    }
+
+    /**
+     * What an I/O error of Java's file API says of its cause, without the path the caller names itself:
+     * "no such file or directory", "permission denied", or the errno text ("Is a directory", "Invalid
+     * argument"); never a stack trace. NoSuchFileException and AccessDeniedException carry only the path.
+     */
+    public static String describe(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof FileSystemException fse && fse.getReason() != null) {
+            return fse.getReason();
+        }
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
 }

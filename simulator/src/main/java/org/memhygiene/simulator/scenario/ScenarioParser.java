@@ -3,7 +3,6 @@ package org.memhygiene.simulator.scenario;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,6 +25,7 @@ import org.memhygiene.core.config.ConfigException;
 import org.memhygiene.core.config.ConfigSection;
 import org.memhygiene.core.host.PostureLevel;
 import org.memhygiene.core.ksm.KsmKnob;
+import org.memhygiene.core.linux.Errno;
 import org.memhygiene.core.posture.SwapDevice;
 import org.memhygiene.core.units.ByteSize;
 import org.memhygiene.simulator.ScenarioException;
@@ -48,13 +48,9 @@ public final class ScenarioParser {
     public static Scenario load(Path file) {
         byte[] bytes;
         try {
-            if (Files.size(file) > ConfigSection.MAX_FILE_BYTES) {
-                throw new ScenarioException(
-                        file.toString(), "larger than " + ConfigSection.MAX_FILE_BYTES + " bytes: not a scenario");
-            }
-            bytes = Files.readAllBytes(file);
-        } catch (IOException e) {
-            throw new ScenarioException(file.toString(), "cannot read the scenario file: " + e.getMessage());
+            bytes = ConfigSection.readFile(file, "scenario");
+        } catch (ConfigException e) {
+            throw new ScenarioException(file.toString(), e.getMessage());
         }
         return parse(bytes, file.toString());
     }
@@ -70,7 +66,7 @@ public final class ScenarioParser {
             }
             return parse(in.readAllBytes(), "resource " + name);
         } catch (IOException e) {
-            throw new ScenarioException(name, "cannot read: " + e.getMessage());
+            throw new ScenarioException(name, "cannot read it: " + Errno.describe(e));
         }
     }
 

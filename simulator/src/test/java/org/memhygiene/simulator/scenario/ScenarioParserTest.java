@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.IntStream;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
@@ -16,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.memhygiene.core.config.ConfigSection;
 import org.memhygiene.core.ksm.KsmKnob;
 import org.memhygiene.simulator.ScenarioException;
 
@@ -126,11 +128,19 @@ class ScenarioParserTest {
         }
     }
 
+    /** The file and why it cannot be read: Java's NoSuchFileException says only the path. */
     @Test
-    void loadNamesTheFileThatCannotBeRead(@TempDir Path dir) {
-        ScenarioException e =
-                assertThrows(ScenarioException.class, () -> ScenarioParser.load(dir.resolve("nope.yaml")));
-        assertTrue(e.getMessage().contains("nope.yaml"));
+    void loadNamesTheFileThatCannotBeReadAndWhy(@TempDir Path dir) throws IOException {
+        Path missing = dir.resolve("nope.yaml");
+        Path big = Files.write(dir.resolve("big.yaml"), new byte[(int) ConfigSection.MAX_FILE_BYTES + 1]);
+        Map<Path, String> reasons = Map.of(
+                missing, "cannot read it: no such file or directory",
+                dir, "cannot read it: Is a directory",
+                big, "larger than 1048576 bytes: not a scenario");
+        reasons.forEach((file, reason) -> assertEquals(
+                file + ": " + reason,
+                assertThrows(ScenarioException.class, () -> ScenarioParser.load(file))
+                        .getMessage()));
     }
 
     private static final String COUNTS = """
