@@ -80,7 +80,22 @@ class SnapshotIT {
     void aScenarioThatIsNotThereIsAUsageError() throws Exception {
         Run run = dashboard("--snapshot", dir.resolve("x").toString(), "--scenario", "no-such.yaml");
         assertEquals(2, run.exitCode(), run.output());
-        assertTrue(run.output().contains("--scenario no-such.yaml: no such file"), run.output());
+        assertTrue(
+                run.output().contains("--scenario no-such.yaml: cannot read it: no such file or directory"),
+                run.output());
+    }
+
+    /** Made before any window: a --snapshot that cannot be a directory is a usage error saying why. */
+    @Test
+    void aSnapshotDirectoryThatCannotBeMadeIsAUsageError() throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "");
+        Run run = dashboard("--snapshot", file.resolve("views").toString());
+        assertEquals(2, run.exitCode(), run.output());
+        assertTrue(
+                run.output()
+                        .startsWith("memhygiene: --snapshot " + file.resolve("views")
+                                + ": cannot create it: Not a directory\n"),
+                run.output());
     }
 
     @Test

@@ -1,5 +1,6 @@
 package org.memhygiene.ui;
 
+import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.file.Files;
@@ -26,6 +27,7 @@ import javafx.scene.control.ProgressIndicator;
 import javafx.scene.layout.VBox;
 import javafx.stage.Stage;
 import org.memhygiene.core.cli.CommandOutput;
+import org.memhygiene.core.linux.Errno;
 import org.memhygiene.core.probe.DedupProbeRequest;
 import org.memhygiene.simulator.ScenarioException;
 import org.memhygiene.simulator.scenario.ScenarioParser;
@@ -155,9 +157,6 @@ public final class DashboardMain implements Callable<Integer> {
             throw new CommandLine.ParameterException(
                     output.commandLine(), "--speed " + speed + ": expected a positive factor");
         }
-        if (scenario != null && !Files.isRegularFile(scenario)) {
-            throw new CommandLine.ParameterException(output.commandLine(), "--scenario " + scenario + ": no such file");
-        }
         if (scenario != null) {
             try {
                 ScenarioParser.load(scenario); // a bad file is a usage error, before any window
@@ -166,6 +165,13 @@ public final class DashboardMain implements Callable<Integer> {
             }
         }
         if (snapshot != null) {
+            try {
+                Files.createDirectories(
+                        snapshot); // a directory that cannot be made is a usage error, before any window
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(
+                        output.commandLine(), "--snapshot " + snapshot + ": cannot create it: " + Errno.describe(e));
+            }
             // Headless rendering: Monocle's headless screen and software rendering, unless told otherwise.
             setIfAbsent("glass.platform", "Monocle");
             setIfAbsent("monocle.platform", "Headless");

@@ -1,12 +1,12 @@
 package org.memhygiene.ui.snapshot;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.function.Consumer;
 import javafx.animation.PauseTransition;
 import javafx.util.Duration;
+import org.memhygiene.core.linux.Errno;
 import org.memhygiene.ui.export.ChartExport;
 import org.memhygiene.ui.frontier.FrontierTask;
 import org.memhygiene.ui.model.DashboardModel;
@@ -43,13 +43,8 @@ public final class SnapshotRenderer {
         this.failed = failed;
     }
 
+    /** Renders into {@code dir}, which the command made before any window. */
     public void start() {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException e) {
-            failed.accept("cannot create " + dir + ": " + e.getMessage());
-            return;
-        }
         waitForData();
     }
 
@@ -95,7 +90,7 @@ public final class SnapshotRenderer {
             ChartExport.png(window.root(), file);
             System.out.println(file);
         } catch (IOException e) {
-            failed.accept("cannot write " + file + ": " + e.getMessage());
+            failed.accept("cannot write " + file + ": " + Errno.describe(e));
             return;
         }
         render(index + 1);

@@ -23,6 +23,7 @@ import javafx.scene.layout.Region;
 import javafx.scene.layout.VBox;
 import javafx.stage.FileChooser;
 import javafx.stage.Window;
+import org.memhygiene.core.linux.Errno;
 import org.memhygiene.ui.HistoryLoader;
 import org.memhygiene.ui.api.ControllerClient;
 import org.memhygiene.ui.export.ChartExport;
@@ -220,7 +221,7 @@ public final class DashboardWindow {
             try {
                 ChartExport.png(current().exportNode(), file.toPath());
             } catch (IOException e) {
-                error("Cannot write " + file + ": " + e.getMessage());
+                error("Cannot write " + file + ": " + Errno.describe(e));
             }
         }
     }
@@ -239,7 +240,7 @@ public final class DashboardWindow {
             try {
                 ChartExport.csv(current().charts(), file.toPath());
             } catch (IOException e) {
-                error("Cannot write " + file + ": " + e.getMessage());
+                error("Cannot write " + file + ": " + Errno.describe(e));
             }
         }
     }
