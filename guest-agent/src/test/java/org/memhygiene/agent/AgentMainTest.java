@@ -82,6 +82,12 @@ class AgentMainTest {
         Run badListen = run("--listen", "tcp:0.0.0.0:7000");
         assertEquals(2, badListen.exitCode());
         assertTrue(badListen.err().contains("'tcp:0.0.0.0:7000' is not a listen address"), badListen.err());
+        Path noDirectory = dir.resolve("no-such-dir/agent.sock");
+        Run cannotBind = run("--listen", "unix:" + noDirectory);
+        assertEquals(1, cannotBind.exitCode());
+        assertEquals(
+                "memhygiene-agent: error: cannot listen on unix:" + noDirectory + ": No such file or directory\n",
+                cannotBind.err());
     }
 
     @Test

@@ -4,13 +4,13 @@ import com.sun.security.auth.module.UnixSystem;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.RandomAccessFile;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
@@ -19,9 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.Semaphore;
+import org.memhygiene.core.linux.Errno;
 import org.memhygiene.core.protocol.AgentProtocol;
 import org.memhygiene.core.protocol.AgentProtocol.ErrorCode;
 import org.memhygiene.core.protocol.BoundedLineReader;
@@ -99,8 +101,22 @@ public final class AgentServer {
         } else {
             server = ServerSocketChannel.open(StandardProtocolFamily.INET);
         }
-        server.bind(address);
+        try {
+            server.bind(address);
+        } catch (IOException e) {
+            server.close();
+            throw new IOException("cannot listen on " + describe(address) + ": " + Errno.describe(e), e);
+        }
         return server;
+    }
+
+    /** An address as --listen writes it. */
+    private static String describe(SocketAddress address) {
+        return address instanceof UnixDomainSocketAddress unix
+                ? "unix:" + unix.getPath()
+                : address instanceof InetSocketAddress inet
+                        ? "tcp:" + inet.getHostString() + ":" + inet.getPort()
+                        : address.toString();
     }
 
     private static void removeStaleSocket(UnixDomainSocketAddress address) throws IOException {
@@ -177,27 +193,35 @@ public final class AgentServer {
         long backoffMillis = 100;
         String lastProblem = null;
         while (!Thread.currentThread().isInterrupted()) {
-            try (RandomAccessFile port = new RandomAccessFile(device.toFile(), "rw")) {
+            try (FileChannel port = openPort(device)) {
                 // The port has a single peer, the host, which may be quiet for as long as it likes.
-                if (converse(
-                                Channels.newInputStream(port.getChannel()),
-                                Channels.newOutputStream(port.getChannel()),
-                                () -> {})
-                        > 0) {
+                if (converse(Channels.newInputStream(port), Channels.newOutputStream(port), () -> {}) > 0) {
                     backoffMillis = 100; // a real session, not the immediate end of file of an absent host
                     lastProblem = null;
                 }
             } catch (IOException e) {
                 // Said once per kind of problem: a host away for a day must not fill the journal.
-                if (!e.getMessage().equals(lastProblem)) {
-                    System.err.println("memhygiene-agent: " + device + ": " + e.getMessage() + "; retrying with"
+                String problem = Errno.describe(e);
+                if (!problem.equals(lastProblem)) {
+                    System.err.println("memhygiene-agent: " + device + ": " + problem + "; retrying with"
                             + " backoff up to " + MAX_BACKOFF_MILLIS + " ms");
-                    lastProblem = e.getMessage();
+                    lastProblem = problem;
                 }
             }
             Thread.sleep(backoffMillis);
             backoffMillis = Math.min(MAX_BACKOFF_MILLIS, backoffMillis * 2);
         }
+    }
+
+    /**
+     * The port, read and write, never created: until udev makes it (the VM has the channel), the path is
+     * absent and the agent waits. A regular file there is not a port: read, it would end at once, forever.
+     */
+    private static FileChannel openPort(Path device) throws IOException {
+        if (Files.isRegularFile(device)) {
+            throw new IOException("a regular file, not a virtio-serial port (a character device)");
+        }
+        return FileChannel.open(device, StandardOpenOption.READ, StandardOpenOption.WRITE);
     }
 
     /**

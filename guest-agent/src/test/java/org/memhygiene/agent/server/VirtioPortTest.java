@@ -1,6 +1,7 @@
 package org.memhygiene.agent.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -11,6 +12,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,6 +72,33 @@ class VirtioPortTest {
             }
             return replies;
         }
+    }
+
+    /**
+     * Until udev makes the port the agent waits for it, and makes nothing in its place: opened as a
+     * RandomAccessFile "rw" it created a regular file there, served that as an empty port and stood in
+     * udev's way. The first attempt is over when the agent sleeps its first backoff.
+     */
+    @Test
+    void anAbsentPortIsWaitedForAndNotCreated() throws Exception {
+        Path device = dir.resolve("org.memhygiene.agent.0");
+        AgentServer server = new AgentServer(TestAgent.requests("test", scheduler), 50, AgentServer.IDLE_TIMEOUT);
+        Thread agent = new Thread(() -> {
+            try {
+                server.servePort(device);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        agent.setDaemon(true);
+        agent.start();
+        for (int i = 0; i < 60_000 && agent.getState() != Thread.State.TIMED_WAITING; i++) {
+            Thread.sleep(1);
+        }
+        assertEquals(Thread.State.TIMED_WAITING, agent.getState(), "the agent backs off after its first attempt");
+        assertFalse(Files.exists(device, LinkOption.NOFOLLOW_LINKS), "the agent made " + device);
+        agent.interrupt();
+        agent.join();
     }
 
     @Test
