@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.memhygiene.core.ksm.ProcessKsmReader;
-import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -58,7 +57,7 @@ public class KsmTopBenchmark {
     }
 
     @Benchmark
-    public List<ProcessKsmStat> top() {
+    public ProcessKsmReader.Top top() {
         return reader.top(20);
     }
 

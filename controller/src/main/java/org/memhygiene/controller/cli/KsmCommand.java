@@ -62,7 +62,8 @@ public final class KsmCommand {
 
     record SetJson(boolean dryRun, List<KsmChange> changes) {}
 
-    record TopJson(long pageSizeBytes, List<ProcessKsmStat> processes) {}
+    /** {@code unreadableProcesses}: processes whose figures this user may not read (run as root for all). */
+    record TopJson(long pageSizeBytes, List<ProcessKsmStat> processes, int unreadableProcesses) {}
 
     /** Invalid KEY=VALUE pairs are usage errors (exit 2), reported before anything is written. */
     static KsmSettings settings(CommandOutput output, List<String> assignments) {

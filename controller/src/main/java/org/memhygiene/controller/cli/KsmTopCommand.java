@@ -7,6 +7,7 @@ import org.memhygiene.core.ksm.ProcessKsmReader;
 import org.memhygiene.core.ksm.ProcessKsmStat;
 import org.memhygiene.core.linux.LinuxMemory;
 import org.memhygiene.core.units.ByteSize;
+import org.memhygiene.core.units.Count;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -38,13 +39,18 @@ final class KsmTopCommand implements Runnable {
                     output.commandLine(), "--limit must be a positive number of rows, was " + limit);
         }
         long page = LinuxMemory.pageSizeBytes();
-        List<ProcessKsmStat> top = new ProcessKsmReader(ksm.procRoot).top(limit);
+        ProcessKsmReader.Top read = new ProcessKsmReader(ksm.procRoot).top(limit);
+        List<ProcessKsmStat> top = read.processes();
+        int unreadable = read.unreadableProcesses();
         PrintWriter out = output.out();
         if (output.json()) {
-            output.print(new KsmCommand.TopJson(page, top));
+            output.print(new KsmCommand.TopJson(page, top, unreadable));
         } else if (top.isEmpty()) {
-            out.println("No process has pages tracked by KSM (none made memory MADV_MERGEABLE,"
-                    + " or ksmd has not scanned it yet).");
+            out.println(
+                    unreadable == 0
+                            ? "No process has pages tracked by KSM (none made memory MADV_MERGEABLE,"
+                                    + " or ksmd has not scanned it yet)."
+                            : "No process whose figures this user may read has pages tracked by KSM.");
         } else {
             TextTable table = new TextTable(
                     "PID>", "NAME", "MERGING>", "ZERO>", "SAVED>", "RMAP_ITEMS>", "PROFIT>", "MERGE_ANY", "MERGEABLE");
@@ -61,6 +67,10 @@ final class KsmTopCommand implements Runnable {
                         KsmCommand.yesNo(p.mergeable()));
             }
             out.print(table);
+        }
+        if (unreadable > 0 && !output.json()) {
+            out.println(Count.of(unreadable, "process", "processes") + " not shown: /proc/PID/ksm_stat is"
+                    + " readable by the process's owner and root only; run as root to see every process.");
         }
         out.flush();
     }

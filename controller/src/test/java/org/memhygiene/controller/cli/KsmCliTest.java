@@ -1,6 +1,7 @@
 package org.memhygiene.controller.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -187,6 +188,8 @@ class KsmCliTest {
         assertEquals(4242, json.at("/processes/0/pid").asInt());
         assertEquals(2560, json.at("/processes/0/merging_pages").asLong());
         assertTrue(json.at("/processes/0/mergeable").asBoolean());
+        assertEquals(0, json.at("/unreadable_processes").asInt(), "root reads every process's figures");
+        assertFalse(run.out().contains("not shown"), run.out());
     }
 
     @Test

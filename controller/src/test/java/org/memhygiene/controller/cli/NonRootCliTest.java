@@ -1,6 +1,7 @@
 package org.memhygiene.controller.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.File;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.memhygiene.core.json.Json;
 
 /**
  * The CLI run for real as an unprivileged user (nobody, through setpriv): reading KSM works, changing
@@ -74,6 +76,28 @@ class NonRootCliTest {
                 set.err().contains("permission denied writing /sys/kernel/mm/ksm/run: changing KSM knobs needs root"),
                 set.err());
         assertEquals(current, Files.readString(run).strip());
+    }
+
+    /**
+     * /proc/PID/ksm_stat is its owner's and root's alone: nobody's `ksm top` cannot see root's processes
+     * (PID 1 among them, and on a host QEMU's), and says how many it could not read instead of "no process".
+     */
+    @Test
+    void ksmTopSaysHowManyProcessesItMayNotRead() throws Exception {
+        Assumptions.assumeTrue(
+                Files.exists(Path.of("/proc/1/ksm_stat")), "skipped: a kernel without /proc/PID/ksm_stat (before 6.1)");
+        ProcessRun json = asNobody("ksm", "top", "--json");
+        assertEquals(0, json.exitCode(), json.err());
+        assertTrue(
+                Json.mapper().readTree(json.out()).get("unreadable_processes").asInt() >= 1, json.out());
+        ProcessRun text = asNobody("ksm", "top");
+        assertEquals(0, text.exitCode(), text.err());
+        assertTrue(
+                text.out()
+                        .contains(" not shown: /proc/PID/ksm_stat is readable by the process's owner and root only;"
+                                + " run as root to see every process."),
+                text.out());
+        assertFalse(text.out().contains("No process has pages tracked by KSM"), text.out());
     }
 
     @Test

@@ -2,6 +2,7 @@ package org.memhygiene.core.ksm;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,26 +51,43 @@ public final class ProcessKsmReader {
     }
 
     /**
+     * The processes KSM tracks, most saved pages first, and how many processes' figures this user may not
+     * read: /proc/PID/ksm_stat and ksm_merging_pages are readable by the process's owner and root only
+     * (fs/proc/base.c, S_IRUSR), so a user's view misses other users' processes, QEMU's among them.
+     */
+    public record Top(List<ProcessKsmStat> processes, int unreadableProcesses) {}
+
+    /**
      * The processes KSM tracks (any rmap_items or merged pages), most saved pages first. Names are read
      * only for the rows returned, which keeps a scan of every process cheap.
      */
-    public List<ProcessKsmStat> top(int limit) {
+    public Top top(int limit) {
         if (limit <= 0) {
             throw new IllegalArgumentException("limit must be positive, was " + limit);
         }
         List<ProcessKsmStat> tracked = new ArrayList<>();
+        int unreadable = 0;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(procRoot, ProcessKsmReader::isPid)) {
             for (Path entry : entries) {
-                readStat(Integer.parseInt(entry.getFileName().toString()))
-                        .filter(s -> s.rmapItems().orElse(0) > 0 || s.savedPages() > 0)
-                        .ifPresent(tracked::add);
+                try {
+                    readStatOrDenied(Integer.parseInt(entry.getFileName().toString()))
+                            .filter(s -> s.rmapItems().orElse(0) > 0 || s.savedPages() > 0)
+                            .ifPresent(tracked::add);
+                } catch (AccessDeniedException e) {
+                    unreadable++;
+                }
             }
         } catch (IOException e) {
             throw new HostNotAvailableException("cannot list " + procRoot + ": " + Errno.describe(e), e);
         }
         tracked.sort(
                 Comparator.comparingLong(ProcessKsmStat::savedPages).reversed().thenComparingInt(ProcessKsmStat::pid));
-        return tracked.stream().limit(limit).map(s -> s.withName(name(s.pid()))).toList();
+        return new Top(
+                tracked.stream()
+                        .limit(limit)
+                        .map(s -> s.withName(name(s.pid())))
+                        .toList(),
+                unreadable);
     }
 
     private static boolean isPid(Path entry) {
@@ -86,6 +104,14 @@ public final class ProcessKsmReader {
     }
 
     private Optional<ProcessKsmStat> readStat(int pid) {
+        try {
+            return readStatOrDenied(pid);
+        } catch (AccessDeniedException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Optional<ProcessKsmStat> readStatOrDenied(int pid) throws AccessDeniedException {
         Path dir = procRoot.resolve(Integer.toString(pid));
         Optional<String> stat = readIfPresent(dir.resolve("ksm_stat"));
         if (stat.isPresent()) {
@@ -154,15 +180,21 @@ public final class ProcessKsmReader {
     }
 
     private String name(int pid) {
-        return readIfPresent(procRoot.resolve(Integer.toString(pid)).resolve("comm"))
-                .map(String::strip)
-                .orElse("?");
+        try {
+            return readIfPresent(procRoot.resolve(Integer.toString(pid)).resolve("comm"))
+                    .map(String::strip)
+                    .orElse("?");
+        } catch (AccessDeniedException e) {
+            return "?";
+        }
     }
 
-    /** The file's text, or empty when the process or file is gone or unreadable (kernel threads, races). */
-    private static Optional<String> readIfPresent(Path file) {
+    /** The file's text; empty when it is absent or gone (the process exited); denied is for the caller. */
+    private static Optional<String> readIfPresent(Path file) throws AccessDeniedException {
         try {
             return Optional.of(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
+        } catch (AccessDeniedException e) {
+            throw e;
         } catch (IOException e) {
             return Optional.empty();
         }

@@ -6,6 +6,11 @@ public final class Count {
 
     /** {@code n} and {@code noun}, with an "s" unless {@code n} is 1 (the nouns counted here all take one). */
     public static String of(long n, String noun) {
-        return n + " " + noun + (n == 1 ? "" : "s");
+        return of(n, noun, noun + "s");
+    }
+
+    /** {@code n} and {@code singular} or {@code plural}: "1 process", "3 processes". */
+    public static String of(long n, String singular, String plural) {
+        return n + " " + (n == 1 ? singular : plural);
     }
 }

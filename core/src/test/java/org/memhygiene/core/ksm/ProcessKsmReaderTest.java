@@ -65,13 +65,13 @@ class ProcessKsmReaderTest {
         process(6, "gone-mid-scan", null, null);
         Files.createDirectories(proc.resolve("self"));
         Files.createDirectories(proc.resolve("sys"));
-        List<ProcessKsmStat> top = new ProcessKsmReader(proc).top(10);
+        List<ProcessKsmStat> top = new ProcessKsmReader(proc).top(10).processes();
         assertEquals(List.of(3, 2, 4), top.stream().map(ProcessKsmStat::pid).toList());
         assertEquals("big", top.get(0).name());
         assertEquals(
                 List.of(3),
                 new ProcessKsmReader(proc)
-                        .top(1).stream().map(ProcessKsmStat::pid).toList());
+                        .top(1).processes().stream().map(ProcessKsmStat::pid).toList());
         assertThrows(IllegalArgumentException.class, () -> new ProcessKsmReader(proc).top(0));
     }
 

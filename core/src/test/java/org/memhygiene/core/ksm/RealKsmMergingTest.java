@@ -63,7 +63,8 @@ class RealKsmMergingTest {
             assertTrue(
                     after.ksmZeroPages().getAsLong() >= ZERO_PAGES * 9 / 10,
                     "ksm_zero_pages " + after.ksmZeroPages() + " (before " + before.ksmZeroPages() + ")");
-            assertTrue(processes.top(1000).stream().anyMatch(p -> p.pid() == pid), "ksm top lists the child");
+            assertTrue(
+                    processes.top(1000).processes().stream().anyMatch(p -> p.pid() == pid), "ksm top lists the child");
         } finally {
             child.getOutputStream().close();
             child.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
