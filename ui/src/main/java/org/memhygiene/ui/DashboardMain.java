@@ -165,9 +165,9 @@ public final class DashboardMain implements Callable<Integer> {
             }
         }
         if (snapshot != null) {
+            // A directory that cannot be made is a usage error, before any window.
             try {
-                Files.createDirectories(
-                        snapshot); // a directory that cannot be made is a usage error, before any window
+                Files.createDirectories(snapshot);
             } catch (IOException e) {
                 throw new CommandLine.ParameterException(
                         output.commandLine(), "--snapshot " + snapshot + ": cannot create it: " + Errno.describe(e));

@@ -74,14 +74,8 @@ class VirtioPortTest {
         }
     }
 
-    /**
-     * Until udev makes the port the agent waits for it, and makes nothing in its place: opened as a
-     * RandomAccessFile "rw" it created a regular file there, served that as an empty port and stood in
-     * udev's way. The first attempt is over when the agent sleeps its first backoff.
-     */
-    @Test
-    void anAbsentPortIsWaitedForAndNotCreated() throws Exception {
-        Path device = dir.resolve("org.memhygiene.agent.0");
+    /** The agent serving {@code device} on a thread of its own, started; interrupting it ends the serving. */
+    private Thread servePort(Path device) {
         AgentServer server = new AgentServer(TestAgent.requests("test", scheduler), 50, AgentServer.IDLE_TIMEOUT);
         Thread agent = new Thread(() -> {
             try {
@@ -92,6 +86,18 @@ class VirtioPortTest {
         });
         agent.setDaemon(true);
         agent.start();
+        return agent;
+    }
+
+    /**
+     * Until udev makes the port the agent waits for it, and makes nothing in its place: opened as a
+     * RandomAccessFile "rw" it created a regular file there, served that as an empty port and stood in
+     * udev's way. The first attempt is over when the agent sleeps its first backoff.
+     */
+    @Test
+    void anAbsentPortIsWaitedForAndNotCreated() throws Exception {
+        Path device = dir.resolve("org.memhygiene.agent.0");
+        Thread agent = servePort(device);
         for (int i = 0; i < 60_000 && agent.getState() != Thread.State.TIMED_WAITING; i++) {
             Thread.sleep(1);
         }
@@ -110,16 +116,7 @@ class VirtioPortTest {
                 });
         Path device = dir.resolve("org.memhygiene.agent.0");
         Path socket = dir.resolve("host.sock");
-        AgentServer server = new AgentServer(TestAgent.requests("test", scheduler), 50, AgentServer.IDLE_TIMEOUT);
-        Thread agent = new Thread(() -> {
-            try {
-                server.servePort(device);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        agent.setDaemon(true);
-        agent.start(); // before the device exists: the agent waits for it with backoff
+        Thread agent = servePort(device); // before the device exists: the agent waits for it with backoff
 
         String plant = "{\"protocol\":1,\"id\":9,\"command\":\"canary-plant\",\"arguments\":{\"nonce\":\""
                 + "ab".repeat(16) + "\",\"pages\":16,\"lease_millis\":3600000}}";
